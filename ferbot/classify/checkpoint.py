@@ -1,0 +1,114 @@
+"""Inference checkpoints: `checkpoints/<name>/` = Orbax parameters + a model card.
+
+Written by `python -m train` (export) and read by `EmotionClassifier`; this module is the one place that
+knows the layout.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+
+import jax
+import numpy as np
+import orbax.checkpoint as ocp
+from flax import nnx
+
+from ferbot.classify.model import EmotionCNN, ModelConfig, build_model
+
+log = logging.getLogger(__name__)
+
+CHECKPOINTS_DIR = Path(__file__).resolve().parents[2] / "checkpoints"
+DEFAULT_POINTER = CHECKPOINTS_DIR / "DEFAULT"  # holds the folder name of the default checkpoint
+CARD_JSON = "model_card.json"
+CARD_MD = "MODEL_CARD.md"
+_WEIGHTS = "weights"
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint is missing, corrupt or does not fit the model; the message says what to do."""
+
+
+def default_checkpoint_dir() -> Path:
+    """The checkpoint the bot uses when none is given: $FERBOT_CHECKPOINT, else checkpoints/DEFAULT."""
+    if os.environ.get("FERBOT_CHECKPOINT"):
+        return Path(os.environ["FERBOT_CHECKPOINT"])
+    try:
+        return CHECKPOINTS_DIR / DEFAULT_POINTER.read_text().strip()
+    except OSError:
+        raise CheckpointError(f"no default checkpoint: {DEFAULT_POINTER} is missing; pass --checkpoint PATH "
+                              "or train one with `python -m train`") from None
+
+
+def save_checkpoint(directory: Path, model: EmotionCNN, card: dict) -> None:
+    """Write the model's parameters and batch statistics (nothing else) plus its model card."""
+    directory = Path(directory).resolve()
+    directory.mkdir(parents=True, exist_ok=True)
+    variables = nnx.to_pure_dict(nnx.state(model, (nnx.Param, nnx.BatchStat)))
+    variables = jax.tree.map(np.asarray, variables)
+    with ocp.StandardCheckpointer() as ckptr:
+        ckptr.save(directory / _WEIGHTS, variables, force=True)
+    write_card(directory, card)
+
+
+def write_card(directory: Path, card: dict) -> None:
+    """Write the model card as JSON and as a short Markdown summary."""
+    (Path(directory) / CARD_JSON).write_text(json.dumps(card, indent=2) + "\n")
+    (Path(directory) / CARD_MD).write_text(_card_markdown(card))
+
+
+def read_card(directory: Path) -> dict:
+    """The model card of a checkpoint folder."""
+    path = Path(directory) / CARD_JSON
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise CheckpointError(f"{directory} is not a ferbot checkpoint (no {CARD_JSON}); pass the folder "
+                              "that `python -m train` exported, e.g. checkpoints/<name>") from None
+    except (OSError, json.JSONDecodeError) as err:
+        raise CheckpointError(f"{path} is unreadable ({err}); re-export or re-download the checkpoint") from None
+
+
+def load_checkpoint(directory: Path) -> tuple[EmotionCNN, dict]:
+    """An eval-mode model with the checkpoint's weights, and its model card."""
+    directory = Path(directory).resolve()
+    card = read_card(directory)
+    try:
+        model = build_model(ModelConfig.from_dict(card["architecture"]["config"]))
+    except (KeyError, TypeError, ValueError) as err:
+        raise CheckpointError(f"{directory / CARD_JSON} has no usable architecture ({err}); re-export it") from None
+    target = nnx.to_pure_dict(nnx.state(model, (nnx.Param, nnx.BatchStat)))
+    abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, target)
+    try:
+        with ocp.StandardCheckpointer() as ckptr:
+            variables = ckptr.restore(directory / _WEIGHTS, abstract)
+    except Exception as err:  # Orbax raises many types for missing, truncated or mismatched files
+        raise CheckpointError(f"cannot load weights from {directory / _WEIGHTS}: "
+                              f"{str(err).splitlines()[0][:200]}; the checkpoint is corrupt or does not match "
+                              "its model card: re-export it or pick another with --checkpoint") from None
+    nnx.update(model, variables)
+    model.eval()
+    return model, card
+
+
+def _card_markdown(card: dict) -> str:
+    arch = card.get("architecture", {})
+    lines = [f"# Model card: {card.get('name', '?')}", "",
+             card.get("summary", ""), "",
+             f"- Classes: {', '.join(card.get('class_names', []))}",
+             f"- Input: {card.get('preprocessing', '')}",
+             f"- Architecture: {arch.get('description', '')} ({arch.get('parameters', 0):,} parameters)",
+             f"- Trained with: `{card.get('command', '')}`",
+             f"- Hardware: {card.get('hardware', '')}; wall time {card.get('wall_time_s', 0) / 60:.1f} min",
+             f"- Data: {card.get('data', {}).get('source', '')} (fingerprints "
+             f"{card.get('data', {}).get('fingerprint', {})})", ""]
+    metrics = card.get("metrics", {})
+    if metrics:
+        lines += ["| split | TTA | accuracy | macro-F1 |", "|---|---|---|---|"]
+        for split, by_tta in metrics.items():
+            for tta, m in by_tta.items():
+                lines.append(f"| {split} | {tta} | {m['accuracy']:.2%} | {m['macro_f1']:.3f} |")
+        lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,96 @@
+"""The emotion CNN: one Flax NNX definition shared by training and the live bot."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+from flax import nnx
+
+from ferbot.emotions import FACE_SIZE, NUM_CLASSES
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelConfig:
+    """Architecture hyper-parameters; stored in every checkpoint's model card."""
+
+    widths: tuple[int, ...] = (32, 64, 128, 256)  # channels per stage; each stage halves the resolution
+    convs_per_stage: int = 2
+    dense: int = 256
+    dropout: float = 0.4
+    num_classes: int = NUM_CLASSES
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ModelConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        d = {k: v for k, v in d.items() if k in known}
+        if "widths" in d:
+            d["widths"] = tuple(d["widths"])
+        return cls(**d)
+
+
+def standardize(images: jax.Array) -> jax.Array:
+    """uint8/float (N, 48, 48) faces -> float32 (N, 48, 48, 1), zero mean and unit variance per image.
+
+    Per-image standardisation makes the classifier indifferent to the exposure and contrast of a
+    student's webcam; it is part of the model, so training and inference cannot disagree on it.
+    """
+    x = images.astype(jnp.float32)
+    mean = x.mean(axis=(1, 2), keepdims=True)
+    std = x.std(axis=(1, 2), keepdims=True)
+    return ((x - mean) / jnp.maximum(std, 4.0))[..., None]
+
+
+class ConvBlock(nnx.Module):
+    """3x3 convolution, batch norm, ReLU."""
+
+    def __init__(self, cin: int, cout: int, *, rngs: nnx.Rngs):
+        self.conv = nnx.Conv(cin, cout, (3, 3), padding="SAME", use_bias=False, rngs=rngs)
+        self.norm = nnx.BatchNorm(cout, momentum=0.9, rngs=rngs)
+
+    def __call__(self, x):
+        return nnx.relu(self.norm(self.conv(x)))
+
+
+class EmotionCNN(nnx.Module):
+    """VGG-style CNN: stages of 3x3 conv blocks with 2x2 max-pooling, then a dense head.
+
+    Takes faces as pixel values (N, 48, 48), uint8 or float in [0, 255], and returns logits
+    (N, num_classes). Dropout needs `rngs` in training mode.
+    """
+
+    def __init__(self, config: ModelConfig, *, rngs: nnx.Rngs):
+        self.config = config
+        blocks = []
+        cin = 1
+        for width in config.widths:
+            for _ in range(config.convs_per_stage):
+                blocks.append(ConvBlock(cin, width, rngs=rngs))
+                cin = width
+        self.blocks = nnx.List(blocks)
+        side = FACE_SIZE // 2 ** len(config.widths)
+        self.hidden = nnx.Linear(side * side * cin, config.dense, rngs=rngs)
+        self.dropout = nnx.Dropout(config.dropout)
+        self.out = nnx.Linear(config.dense, config.num_classes, rngs=rngs)
+
+    def __call__(self, faces, *, rngs: nnx.Rngs | None = None):
+        x = standardize(faces)
+        per_stage = self.config.convs_per_stage
+        for i, block in enumerate(self.blocks):
+            x = block(x)
+            if (i + 1) % per_stage == 0:
+                x = nnx.max_pool(x, (2, 2), strides=(2, 2))
+        x = x.reshape(x.shape[0], -1)
+        x = self.dropout(nnx.relu(self.hidden(x)), rngs=rngs)
+        return self.out(x)
+
+
+def build_model(config: ModelConfig, seed: int = 0) -> EmotionCNN:
+    """A freshly initialised model."""
+    return EmotionCNN(config, rngs=nnx.Rngs(params=seed))
+
+
+def count_params(model: nnx.Module) -> int:
+    """Number of trainable parameters."""
+    return sum(x.size for x in jax.tree.leaves(nnx.state(model, nnx.Param)))

@@ -1,0 +1,159 @@
+"""`python -m train`: retrain ferbot's emotion CNN on FER2013; `python -m train eval`: evaluate a checkpoint."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shlex
+import shutil
+import sys
+from pathlib import Path
+
+from ferbot.classify.checkpoint import CHECKPOINTS_DIR, CheckpointError
+from train.config import add_config_args, config_from_args
+
+log = logging.getLogger("train")
+DEFAULT_DATA = os.environ.get("FER2013_PATH", "data/fer2013.csv")
+TTA_CHOICES = ("none", "flip", "tencrop")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    _setup_logging()
+    if argv[:1] == ["eval"]:
+        args = _eval_parser().parse_args(argv[1:])
+        handler = _run_eval
+    else:
+        args = _train_parser().parse_args(argv)
+        handler = _run_train
+    from train.data import DataError
+    from train.loop import Interrupted, RunConfigMismatch
+
+    try:
+        return handler(args)
+    except Interrupted as stop:
+        log.warning("interrupted at step %d, checkpoint saved; run the same command to resume", stop.step)
+        return 130
+    except (DataError, CheckpointError, RunConfigMismatch, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+def _train_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m train",
+        description="Train the emotion CNN on FER2013 (Training split), select it on PublicTest, evaluate "
+                    "on PrivateTest, and export it to checkpoints/NAME. Re-running the same command resumes "
+                    "an interrupted run.",
+        epilog="Evaluate a checkpoint: python -m train eval --help")
+    p.add_argument("--data", default=DEFAULT_DATA,
+                   help="fer2013.csv, fer2013.npz or the image-folder release (default: $FER2013_PATH or "
+                        "%(default)s)")
+    p.add_argument("--name", default="fer-vgg", help="run and checkpoint name (default: %(default)s)")
+    p.add_argument("--runs-dir", type=Path, default=Path("runs"),
+                   help="where resumable training state lives (default: %(default)s)")
+    p.add_argument("--export-dir", type=Path, default=CHECKPOINTS_DIR,
+                   help="where the inference checkpoint is written (default: the repo's checkpoints/)")
+    p.add_argument("--fresh", action="store_true", help="discard this run's saved state and start over")
+    p.add_argument("--checkpoint-every", type=int, default=200, metavar="STEPS",
+                   help="save resumable state every STEPS steps, and after every epoch (default: %(default)s)")
+    p.add_argument("--stop-at-step", type=int, default=None, metavar="STEP",
+                   help="stop at STEP as Ctrl-C would (checkpointed, resumable)")
+    p.add_argument("--limit-train", type=int, default=None, metavar="N",
+                   help="train on the first N Training images only (smoke runs)")
+    p.add_argument("--tta", default="none,flip,tencrop",
+                   help="test-time augmentations reported in the final evaluation (default: %(default)s)")
+    p.add_argument("--no-promote", action="store_true",
+                   help="never make this checkpoint the default, even if it beats it on PublicTest")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (e.g. in CI logs)")
+    add_config_args(p)
+    return p
+
+
+def _eval_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m train eval",
+        description="Print PublicTest and PrivateTest accuracy, macro-F1 and per-class recall of a checkpoint; "
+                    "write confusion-matrix PNGs and metrics.json.")
+    p.add_argument("--checkpoint", type=Path, required=True, help="an exported checkpoint folder")
+    p.add_argument("--data", default=DEFAULT_DATA, help="FER2013 (default: $FER2013_PATH or %(default)s)")
+    p.add_argument("--tta", default="none,flip",
+                   help=f"comma-separated test-time augmentations from {','.join(TTA_CHOICES)}, each reported "
+                        "separately (default: %(default)s)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="folder for the PNGs and metrics.json (default: the checkpoint folder)")
+    return p
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    from train.data import load_fer2013
+    from train.export import export_checkpoint
+    from train.loop import fit
+    from train.parallel import maybe_initialize_distributed
+
+    cfg = config_from_args(args)
+    tta = _tta_modes(args.tta)
+    maybe_initialize_distributed()
+    data = load_fer2013(args.data)
+    if args.limit_train is not None:
+        data = data.__class__(data.train.subset(args.limit_train), data.val, data.test, data.source,
+                              data.official_split)
+    run_dir = args.runs_dir / args.name
+    if args.fresh and run_dir.exists():
+        shutil.rmtree(run_dir)
+    result = fit(cfg, data, run_dir, checkpoint_every=args.checkpoint_every, stop_at_step=args.stop_at_step,
+                 progress=not args.no_progress)
+    command = "python -m train " + shlex.join(_reproducing_args(sys.argv[1:]))
+    export_checkpoint(result, cfg, data, args.name, command, out_root=args.export_dir, tta_modes=tta,
+                      promote=not args.no_promote)
+    return 0
+
+
+def _run_eval(args: argparse.Namespace) -> int:
+    from train.data import load_fer2013
+    from train.evaluate import evaluate_splits
+    from ferbot.classify.classifier import EmotionClassifier
+
+    tta = _tta_modes(args.tta)
+    classifier = EmotionClassifier.load(args.checkpoint)
+    data = load_fer2013(args.data)
+    out = args.out or args.checkpoint
+    out.mkdir(parents=True, exist_ok=True)
+    evaluate_splits(classifier.predict_proba, {"PublicTest": data.val, "PrivateTest": data.test}, tta, out)
+    log.info("wrote %s and confusion_*.png", out / "metrics.json")
+    return 0
+
+
+def _reproducing_args(argv: list[str]) -> list[str]:
+    """The command-line arguments minus the run-control flags that do not change the result."""
+    out, skip = [], False
+    for arg in argv:
+        if skip or arg in ("--fresh", "--no-progress"):
+            skip = False
+            continue
+        if arg == "--stop-at-step":
+            skip = True
+            continue
+        if not arg.startswith("--stop-at-step="):
+            out.append(arg)
+    return out
+
+
+def _tta_modes(text: str) -> tuple[str, ...]:
+    modes = tuple(m.strip() for m in text.split(",") if m.strip())
+    bad = [m for m in modes if m not in TTA_CHOICES]
+    if bad or not modes:
+        raise ValueError(f"--tta takes a comma-separated list from {', '.join(TTA_CHOICES)}, got {text!r}")
+    return modes
+
+
+def _setup_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        datefmt="%H:%M:%S", force=True)
+    for noisy in ("absl", "orbax", "jax._src"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""Training hyper-parameters: one config object, every field overridable from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import typing
+
+from ferbot.classify.model import ModelConfig
+
+
+@dataclasses.dataclass(frozen=True)
+class AugmentConfig:
+    """Augmentation applied on device inside the jitted train step."""
+
+    flip: bool = True
+    rotate_deg: float = 15.0  # uniform in [-rotate_deg, rotate_deg]
+    scale: float = 0.15  # zoom factor uniform in [1 - scale, 1 + scale]
+    shift: float = 0.1  # translation as a fraction of the image side
+    erase_prob: float = 0.5  # random erasing of one rectangle (2-20% of the image)
+    contrast: float = 0.2  # brightness/contrast jitter amplitude
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Everything that determines a training run's result (recorded in the model card)."""
+
+    model: ModelConfig = ModelConfig()
+    augment: AugmentConfig = AugmentConfig()
+    seed: int = 0
+    epochs: int = 40
+    batch_size: int = 128
+    optimizer: str = "adamw"  # adamw | sgd (Nesterov momentum 0.9)
+    lr: float = 1e-3  # peak learning rate of the warm-up + cosine schedule
+    warmup_epochs: float = 1.0
+    weight_decay: float = 0.05  # decoupled; kernels only, never batch-norm or biases
+    label_smoothing: float = 0.1
+    # Class weights proportional to (1 / class frequency) ** power, normalised to mean 1 over the
+    # training set: 0 ignores the imbalance, 1 fully rebalances it (see README, "Class imbalance").
+    class_weight_power: float = 0.5
+    eval_batch_size: int = 500
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainConfig":
+        d = dict(d)
+        model = ModelConfig.from_dict(d.pop("model", {}))
+        augment = AugmentConfig(**d.pop("augment", {}))
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(model=model, augment=augment, **{k: v for k, v in d.items() if k in known})
+
+
+_NESTED = {"model": ModelConfig, "augment": AugmentConfig}
+
+
+def add_config_args(parser: argparse.ArgumentParser) -> None:
+    """Add one --flag per config field (nested fields flattened), defaulting to None = keep config value."""
+    for group_name, cls in [("training", TrainConfig), *_NESTED.items()]:
+        group = parser.add_argument_group(f"{group_name} hyper-parameters")
+        hints = typing.get_type_hints(cls)
+        for field in dataclasses.fields(cls):
+            if field.name in _NESTED:
+                continue
+            hint = hints[field.name]
+            flag = "--" + field.name.replace("_", "-")
+            if hint is bool:
+                group.add_argument(flag, action=argparse.BooleanOptionalAction, default=None,
+                                   help=f"(default: {field.default})")
+            elif typing.get_origin(hint) is tuple:
+                group.add_argument(flag, type=_int_tuple, default=None, metavar="A,B,...",
+                                   help=f"(default: {','.join(map(str, field.default))})")
+            else:
+                group.add_argument(flag, type=hint, default=None, help=f"(default: {field.default})")
+
+
+def config_from_args(args: argparse.Namespace, base: TrainConfig | None = None) -> TrainConfig:
+    """Apply the flags the user gave on top of `base` (defaults when None)."""
+    base = base or TrainConfig()
+    nested = {}
+    for name, cls in _NESTED.items():
+        changes = _given(args, cls)
+        nested[name] = dataclasses.replace(getattr(base, name), **changes)
+    return dataclasses.replace(base, **_given(args, TrainConfig, skip=set(_NESTED)), **nested)
+
+
+def _given(args, cls, skip=frozenset()) -> dict:
+    values = {}
+    for field in dataclasses.fields(cls):
+        if field.name not in skip and getattr(args, field.name, None) is not None:
+            values[field.name] = getattr(args, field.name)
+    return values
+
+
+def _int_tuple(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None

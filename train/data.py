@@ -1,0 +1,191 @@
+"""Read FER2013 in the forms users have it: Kaggle's csv, Kaggle's image folders, or the project's npz.
+
+Splits follow the published convention: Training trains, PublicTest validates (model selection,
+schedules), PrivateTest is the test set and is read only by the final evaluation.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import hashlib
+import logging
+import re
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ferbot.emotions import CLASS_NAMES, FACE_SIZE
+
+log = logging.getLogger(__name__)
+
+SPLITS = ("train", "val", "test")
+_CSV_USAGE = {"Training": "train", "PublicTest": "val", "PrivateTest": "test"}
+_NPZ_USAGE = {0: "train", 1: "val", 2: "test"}
+_IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp"}
+_CARVED_VAL_FRACTION = 0.1
+
+
+class DataError(ValueError):
+    """The data path does not hold FER2013 in a form we read; the message says what was expected."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Split:
+    images: np.ndarray  # uint8 (N, 48, 48)
+    labels: np.ndarray  # int32 (N,)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def class_counts(self) -> np.ndarray:
+        return np.bincount(self.labels, minlength=len(CLASS_NAMES))
+
+    def fingerprint(self) -> str:
+        digest = hashlib.sha256(self.images.tobytes())
+        digest.update(self.labels.astype(np.int8).tobytes())
+        return digest.hexdigest()[:16]
+
+    def subset(self, n: int | None) -> "Split":
+        """The first `n` rows (all when n is None): for quick runs and tests."""
+        return self if n is None else Split(self.images[:n], self.labels[:n])
+
+
+@dataclasses.dataclass(frozen=True)
+class FER2013:
+    train: Split
+    val: Split
+    test: Split
+    source: str
+    official_split: bool  # False when validation was carved out of train
+
+    def fingerprint(self) -> dict[str, str]:
+        return {name: getattr(self, name).fingerprint() for name in SPLITS}
+
+
+def load_fer2013(path: str | Path) -> FER2013:
+    """Load FER2013 from a csv file, an npz file or an image-folder tree; log split sizes and balance."""
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise DataError(f"FER2013 not found at {path}: pass --data with fer2013.csv, fer2013.npz or the "
+                        "image-folder release (a folder holding train/ and test/), or set FER2013_PATH")
+    if path.is_dir():
+        data = _load_folder(path)
+    elif path.suffix.lower() == ".csv":
+        data = _load_csv(path)
+    elif path.suffix.lower() == ".npz":
+        data = _load_npz(path)
+    else:
+        raise DataError(f"{path} is neither a .csv, an .npz nor a folder: expected Kaggle's fer2013.csv, "
+                        "fer2013.npz or the image-folder release with train/ and test/")
+    _log_summary(data)
+    return data
+
+
+def _load_csv(path: Path) -> FER2013:
+    parts: dict[str, tuple[list, list]] = {s: ([], []) for s in SPLITS}
+    with open(path, newline="") as f:
+        reader = csv.DictReader(f)
+        missing = {"emotion", "pixels", "Usage"} - set(reader.fieldnames or ())
+        if missing:
+            raise DataError(f"{path} lacks the column(s) {sorted(missing)}: expected Kaggle's fer2013.csv "
+                            "with columns emotion,pixels,Usage")
+        for line, row in enumerate(reader, start=2):
+            split = _CSV_USAGE.get(row["Usage"])
+            pixels = np.array(row["pixels"].split(), dtype=np.int32)
+            if split is None or pixels.size != FACE_SIZE * FACE_SIZE or not row["emotion"].isdigit():
+                raise DataError(f"{path}:{line}: expected emotion 0-6, {FACE_SIZE * FACE_SIZE} pixel values "
+                                f"and Usage in {sorted(_CSV_USAGE)}")
+            parts[split][0].append(pixels.reshape(FACE_SIZE, FACE_SIZE))
+            parts[split][1].append(int(row["emotion"]))
+    splits = {s: _make_split(images, labels, f"{path} ({s})") for s, (images, labels) in parts.items()}
+    return FER2013(**splits, source=str(path), official_split=True)
+
+
+def _load_npz(path: Path) -> FER2013:
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            images, labels, usage = z["images"], z["labels"], z["usage"]
+    except (KeyError, ValueError, OSError) as err:
+        raise DataError(f"{path} is not a FER2013 npz ({err}): expected arrays images (N,48,48) uint8, "
+                        "labels and usage, as in shared/data/README.md") from None
+    if images.shape[1:] != (FACE_SIZE, FACE_SIZE) or not (len(images) == len(labels) == len(usage)):
+        raise DataError(f"{path}: images must be (N, 48, 48) with one label and usage per image")
+    splits = {name: _make_split(images[usage == code], labels[usage == code], f"{path} ({name})")
+              for code, name in _NPZ_USAGE.items()}
+    return FER2013(**splits, source=str(path), official_split=True)
+
+
+def _load_folder(root: Path) -> FER2013:
+    subdirs = {p.name.lower(): p for p in root.iterdir() if p.is_dir()}
+    if "train" not in subdirs or "test" not in subdirs:
+        raise DataError(f"{root} is a folder without train/ and test/: expected Kaggle's image-folder "
+                        "release (train/<emotion>/*.jpg, test/<emotion>/*.jpg)")
+    train_files = _list_class_files(subdirs["train"])
+    test_files = _list_class_files(subdirs["test"])
+    prefixed = all(re.match(r"(PublicTest|PrivateTest)_", f.name) for f, _ in test_files)
+    train = _read_images(train_files, subdirs["train"])
+    if prefixed:
+        val = _read_images([(f, c) for f, c in test_files if f.name.startswith("PublicTest_")], root)
+        test = _read_images([(f, c) for f, c in test_files if f.name.startswith("PrivateTest_")], root)
+        return FER2013(train, val, test, source=str(root), official_split=True)
+    log.warning("%s: test file names carry no PublicTest_/PrivateTest_ prefix, so the official split is "
+                "unknown; validating on %d%% of train carved with a fixed seed (not comparable to "
+                "published FER2013 numbers)", root, round(_CARVED_VAL_FRACTION * 100))
+    train, val = _carve_validation(train)
+    return FER2013(train, val, _read_images(test_files, root), source=str(root), official_split=False)
+
+
+def _list_class_files(folder: Path) -> list[tuple[Path, int]]:
+    by_name = {name.lower(): i for i, name in enumerate(CLASS_NAMES)}
+    files = []
+    for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
+        label = by_name.get(sub.name.lower())
+        if label is None:
+            raise DataError(f"{sub}: unknown class folder; expected one of "
+                            f"{', '.join(n.lower() for n in CLASS_NAMES)}")
+        files += [(f, label) for f in sorted(sub.iterdir()) if f.suffix.lower() in _IMAGE_SUFFIXES]
+    return files
+
+
+def _read_images(files: list[tuple[Path, int]], where: Path) -> Split:
+    images = []
+    for f, _ in files:
+        image = cv2.imread(str(f), cv2.IMREAD_GRAYSCALE)
+        if image is None:
+            raise DataError(f"{f} is not a readable image: expected 48x48 grayscale faces")
+        if image.shape != (FACE_SIZE, FACE_SIZE):
+            image = cv2.resize(image, (FACE_SIZE, FACE_SIZE), interpolation=cv2.INTER_AREA)
+        images.append(image)
+    return _make_split(images, [label for _, label in files], str(where))
+
+
+def _make_split(images, labels, where: str) -> Split:
+    if len(labels) == 0:
+        raise DataError(f"{where} holds no images: expected all three FER2013 splits")
+    labels = np.asarray(labels, dtype=np.int32)
+    if labels.min() < 0 or labels.max() >= len(CLASS_NAMES):
+        raise DataError(f"{where}: labels must be 0-6 ({', '.join(CLASS_NAMES)})")
+    return Split(np.asarray(images, dtype=np.uint8).reshape(-1, FACE_SIZE, FACE_SIZE), labels)
+
+
+def _carve_validation(train: Split, seed: int = 0) -> tuple[Split, Split]:
+    """Stratified, seeded hold-out of a fraction of each class."""
+    rng = np.random.default_rng(seed)
+    val_idx = []
+    for label in range(len(CLASS_NAMES)):
+        idx = np.flatnonzero(train.labels == label)
+        val_idx.append(rng.permutation(idx)[: round(len(idx) * _CARVED_VAL_FRACTION)])
+    val_mask = np.zeros(len(train), bool)
+    val_mask[np.concatenate(val_idx)] = True
+    pick = lambda m: Split(train.images[m], train.labels[m])  # noqa: E731
+    return pick(~val_mask), pick(val_mask)
+
+
+def _log_summary(data: FER2013) -> None:
+    log.info("FER2013 from %s (%s split)", data.source, "official" if data.official_split else "carved")
+    for name in SPLITS:
+        split = getattr(data, name)
+        shares = ", ".join(f"{c} {n / len(split):.1%}" for c, n in zip(CLASS_NAMES, split.class_counts()))
+        log.info("  %-5s %6d images: %s", name, len(split), shares)

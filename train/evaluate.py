@@ -1,0 +1,110 @@
+"""Metrics, test-time augmentation and the confusion-matrix plot."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Callable
+
+import cv2
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from ferbot.emotions import CLASS_NAMES, FACE_SIZE  # noqa: E402
+
+log = logging.getLogger(__name__)
+
+TTA_MODES = ("none", "flip", "tencrop")
+_CROP = 44  # ten-crop: 44x44 corners + centre, resized back to 48x48, and their mirror images
+
+
+def tta_views(faces: np.ndarray, mode: str) -> list[np.ndarray]:
+    """The views of (N, 48, 48) faces whose predicted probabilities are averaged."""
+    if mode == "none":
+        return [faces]
+    if mode == "flip":
+        return [faces, faces[:, :, ::-1]]
+    if mode == "tencrop":
+        m = FACE_SIZE - _CROP
+        offsets = [(0, 0), (0, m), (m, 0), (m, m), (m // 2, m // 2)]
+        views = []
+        for r, c in offsets:
+            crop = faces[:, r:r + _CROP, c:c + _CROP]
+            resized = np.stack([cv2.resize(f, (FACE_SIZE, FACE_SIZE), interpolation=cv2.INTER_LINEAR)
+                                for f in crop]) if len(faces) else faces
+            views += [resized, resized[:, :, ::-1]]
+        return views
+    raise ValueError(f"unknown TTA mode {mode!r}; choose from {TTA_MODES}")
+
+
+def predict_with_tta(predict_proba: Callable[[np.ndarray], np.ndarray], faces: np.ndarray,
+                     mode: str = "none", batch_size: int = 512) -> np.ndarray:
+    """Average class probabilities over the TTA views, in batches."""
+    parts = []
+    for start in range(0, len(faces), batch_size):
+        views = tta_views(faces[start:start + batch_size], mode)
+        parts.append(np.mean([predict_proba(np.ascontiguousarray(v)) for v in views], axis=0))
+    return np.concatenate(parts) if parts else np.zeros((0, len(CLASS_NAMES)), np.float32)
+
+
+def classification_metrics(probs: np.ndarray, labels: np.ndarray) -> dict:
+    """Accuracy, macro-F1, per-class recall/precision and the confusion matrix (rows = truth)."""
+    k = len(CLASS_NAMES)
+    cm = np.zeros((k, k), np.int64)
+    np.add.at(cm, (labels, probs.argmax(1)), 1)
+    tp = np.diag(cm).astype(float)
+    recall = tp / np.maximum(cm.sum(1), 1)
+    precision = tp / np.maximum(cm.sum(0), 1)
+    f1 = np.where(recall + precision > 0, 2 * recall * precision / np.maximum(recall + precision, 1e-12), 0)
+    return {
+        "n": int(len(labels)),
+        "accuracy": float(tp.sum() / max(len(labels), 1)),
+        "macro_f1": float(f1.mean()),
+        "recall": dict(zip(CLASS_NAMES, recall.round(4).tolist())),
+        "precision": dict(zip(CLASS_NAMES, precision.round(4).tolist())),
+        "confusion": cm.tolist(),
+    }
+
+
+def plot_confusion(cm: np.ndarray, path: Path, title: str) -> None:
+    """Save a row-normalised confusion matrix (counts annotated) as a PNG."""
+    cm = np.asarray(cm)
+    norm = cm / np.maximum(cm.sum(1, keepdims=True), 1)
+    fig, ax = plt.subplots(figsize=(6.4, 5.6), dpi=110)
+    im = ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(len(CLASS_NAMES)), CLASS_NAMES, rotation=40, ha="right")
+    ax.set_yticks(range(len(CLASS_NAMES)), CLASS_NAMES)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    for (i, j), v in np.ndenumerate(norm):
+        ax.text(j, i, f"{v:.0%}\n{cm[i, j]}", ha="center", va="center", fontsize=7,
+                color="white" if v > 0.5 else "black")
+    fig.colorbar(im, ax=ax, fraction=0.046)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def evaluate_splits(predict_proba: Callable[[np.ndarray], np.ndarray], splits: dict, tta_modes,
+                    out_dir: Path | None = None) -> dict:
+    """Metrics per split and TTA mode ({split: {tta: metrics}}); optionally plots and a JSON in out_dir."""
+    results: dict[str, dict] = {}
+    for name, split in splits.items():
+        results[name] = {}
+        for mode in tta_modes:
+            m = classification_metrics(predict_with_tta(predict_proba, split.images, mode), split.labels)
+            results[name][mode] = m
+            recalls = " ".join(f"{c[:3]} {r:.0%}" for c, r in m["recall"].items())
+            log.info("%-11s tta=%-7s accuracy %.2f%%  macro-F1 %.3f  recall: %s",
+                     name, mode, 100 * m["accuracy"], m["macro_f1"], recalls)
+            if out_dir is not None and mode == "none":
+                plot_confusion(np.array(m["confusion"]), Path(out_dir) / f"confusion_{name}.png",
+                               f"FER2013 {name}: accuracy {m['accuracy']:.1%}")
+    if out_dir is not None:
+        (Path(out_dir) / "metrics.json").write_text(json.dumps(results, indent=2) + "\n")
+    return results

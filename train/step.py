@@ -1,0 +1,107 @@
+"""The jitted, data-parallel train and eval steps over a functional view of the NNX model."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from flax import nnx
+from jax.sharding import Mesh
+
+from ferbot.classify.model import EmotionCNN, build_model
+from train.augment import augment_batch
+from train.config import TrainConfig
+from train.parallel import batch_sharding, replicated
+
+# {"step", "params", "batch_stats", "opt_state"}, weights as pure dicts: a plain pytree for Orbax.
+TrainState = dict[str, Any]
+
+
+def class_weights(counts: np.ndarray, power: float) -> np.ndarray:
+    """Loss weight per class, (1 / frequency) ** power, normalised to mean 1 over the training samples."""
+    freq = counts / counts.sum()
+    w = np.where(counts > 0, 1.0 / np.maximum(freq, 1e-12), 0.0) ** power
+    return (w / (w * freq).sum()).astype(np.float32)
+
+
+def make_schedule(cfg: TrainConfig, steps_per_epoch: int) -> optax.Schedule:
+    """Linear warm-up to cfg.lr, then cosine decay to zero at the last step."""
+    total = max(1, cfg.epochs * steps_per_epoch)
+    return optax.warmup_cosine_decay_schedule(
+        0.0, cfg.lr, warmup_steps=min(total - 1, int(cfg.warmup_epochs * steps_per_epoch)), decay_steps=total)
+
+
+def make_optimizer(cfg: TrainConfig, steps_per_epoch: int) -> optax.GradientTransformation:
+    """AdamW or Nesterov SGD on the schedule; weight decay on kernels only."""
+    schedule = make_schedule(cfg, steps_per_epoch)
+    kernels_only = lambda params: jax.tree.map(lambda p: p.ndim > 1, params)  # noqa: E731
+    if cfg.optimizer == "adamw":
+        return optax.adamw(schedule, weight_decay=cfg.weight_decay, mask=kernels_only)
+    if cfg.optimizer == "sgd":
+        return optax.chain(optax.add_decayed_weights(cfg.weight_decay, mask=kernels_only),
+                           optax.sgd(schedule, momentum=0.9, nesterov=True))
+    raise ValueError(f"unknown optimizer {cfg.optimizer!r}: use adamw or sgd")
+
+
+@dataclasses.dataclass
+class Trainer:
+    """Pure train/eval steps for one config, jitted with the batch sharded over `mesh`."""
+
+    cfg: TrainConfig
+    mesh: Mesh
+    steps_per_epoch: int
+    weights: np.ndarray  # per-class loss weights
+
+    def __post_init__(self):
+        model = build_model(self.cfg.model, seed=self.cfg.seed)
+        model.train()
+        self.train_def, params, stats = nnx.split(model, nnx.Param, nnx.BatchStat)
+        params, stats = nnx.to_pure_dict(params), nnx.to_pure_dict(stats)
+        model.eval()
+        self.eval_def = nnx.graphdef(model)
+        self.tx = make_optimizer(self.cfg, self.steps_per_epoch)
+        self._initial = (params, stats)
+        rep, data = replicated(self.mesh), batch_sharding(self.mesh)
+        self.train_step: Callable = jax.jit(self._train_step, in_shardings=(rep, data, data, rep),
+                                            out_shardings=(rep, rep), donate_argnums=0)
+        self.predict: Callable = jax.jit(self._predict, in_shardings=(rep, data), out_shardings=data)
+
+    def init_state(self) -> TrainState:
+        """Freshly initialised state (deterministic in cfg.seed), replicated over the mesh."""
+        params, stats = self._initial
+        state = {"step": jnp.zeros((), jnp.int32), "params": params, "batch_stats": stats,
+                 "opt_state": self.tx.init(params)}
+        return jax.device_put(state, replicated(self.mesh))
+
+    def model_from(self, state: TrainState) -> EmotionCNN:
+        """An eval-mode NNX model holding `state`'s weights."""
+        return nnx.merge(self.eval_def, state["params"], state["batch_stats"])
+
+    def _train_step(self, state: TrainState, images, labels, key):
+        key = jax.random.fold_in(key, state["step"])
+        aug_key, dropout_key = jax.random.split(key)
+        x = augment_batch(aug_key, images, self.cfg.augment)
+        targets = optax.smooth_labels(jax.nn.one_hot(labels, self.cfg.model.num_classes),
+                                      self.cfg.label_smoothing)
+        weights = jnp.asarray(self.weights)[labels]
+
+        def loss_fn(params, batch_stats):
+            model = nnx.merge(self.train_def, params, batch_stats)
+            logits = model(x, rngs=nnx.Rngs(dropout=dropout_key))
+            loss = (optax.softmax_cross_entropy(logits, targets) * weights).mean()
+            return loss, (logits, nnx.to_pure_dict(nnx.state(model, nnx.BatchStat)))
+
+        (loss, (logits, stats)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
+            state["params"], state["batch_stats"])
+        updates, opt_state = self.tx.update(grads, state["opt_state"], state["params"])
+        new_state = {"step": state["step"] + 1, "params": optax.apply_updates(state["params"], updates),
+                     "batch_stats": stats, "opt_state": opt_state}
+        metrics = {"loss": loss, "correct": (logits.argmax(-1) == labels).sum()}
+        return new_state, metrics
+
+    def _predict(self, state: TrainState, images):
+        return jax.nn.softmax(self.model_from(state)(images))
