@@ -52,5 +52,5 @@ def _random_erase(key, image, prob, rows, cols):
     ew = jnp.clip(jnp.sqrt(area / aspect), 1, w - 1)
     top, left = jax.random.uniform(k_pos, (2,)) * jnp.array([h - eh, w - ew])
     inside = (rows >= top) & (rows < top + eh) & (cols >= left) & (cols < left + ew)
-    inside &= jax.random.bernoulli(k_apply, prob)
+    inside &= jax.random.bernoulli(k_apply, float(prob))
     return jnp.where(inside, jax.random.uniform(k_noise, image.shape, maxval=255.0), image)

@@ -66,8 +66,9 @@ class Trainer:
         self.tx = make_optimizer(self.cfg, self.steps_per_epoch)
         self._initial = (params, stats)
         rep, data = replicated(self.mesh), batch_sharding(self.mesh)
+        # No buffer donation: Orbax may still be reading the previous state in a background save.
         self.train_step: Callable = jax.jit(self._train_step, in_shardings=(rep, data, data, rep),
-                                            out_shardings=(rep, rep), donate_argnums=0)
+                                            out_shardings=(rep, rep))
         self.predict: Callable = jax.jit(self._predict, in_shardings=(rep, data), out_shardings=data)
 
     def init_state(self) -> TrainState:

@@ -23,6 +23,7 @@ class EmotionClassifier:
 
     def __init__(self, model, card: dict):
         self.card = card
+        model.eval()
         graphdef, variables = nnx.split(model)
         self._variables = variables
         self._forward = jax.jit(lambda v, x: jax.nn.softmax(nnx.merge(graphdef, v)(x)))

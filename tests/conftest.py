@@ -1,0 +1,43 @@
+"""Shared fixtures: real FER2013 data read through FER2013_PATH (CI points it at ../shared/data/fer2013.npz)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from ferbot.classify.model import ModelConfig
+from train.config import TrainConfig
+
+REPO = Path(__file__).resolve().parents[1]
+# A small, fast network: the tests check behaviour, not accuracy.
+TINY_MODEL = ModelConfig(widths=(16, 32, 64), dense=64, dropout=0.2)
+
+
+def fer2013_path() -> Path:
+    path = Path(os.environ.get("FER2013_PATH", REPO.parent / "shared/data/fer2013.npz"))
+    if not path.exists():
+        pytest.skip(f"FER2013 not found at {path}: set FER2013_PATH to fer2013.npz or fer2013.csv")
+    return path
+
+
+@pytest.fixture(scope="session")
+def fer2013():
+    from train.data import load_fer2013
+
+    return load_fer2013(fer2013_path())
+
+
+@pytest.fixture(scope="session")
+def small_fer(fer2013):
+    """The first rows of each official split: 3,000 train, 600 PublicTest, 600 PrivateTest."""
+    from train.data import FER2013
+
+    return FER2013(fer2013.train.subset(3000), fer2013.val.subset(600), fer2013.test.subset(600),
+                   fer2013.source, fer2013.official_split)
+
+
+@pytest.fixture(scope="session")
+def tiny_config() -> TrainConfig:
+    return TrainConfig(model=TINY_MODEL, epochs=2, batch_size=64, lr=3e-3, warmup_epochs=0.5)

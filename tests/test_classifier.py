@@ -1,0 +1,80 @@
+"""EmotionClassifier: the inference API contract, the shipped default checkpoint, and broken checkpoints."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from ferbot import CLASS_NAMES, EmotionClassifier
+from ferbot.classify.checkpoint import CARD_JSON, CheckpointError, default_checkpoint_dir
+from ferbot.classify.classifier import BATCH_BUCKETS
+
+
+@pytest.fixture(scope="module")
+def default_classifier():
+    return EmotionClassifier.load()
+
+
+@pytest.mark.parametrize("n", [0, 1, 5, 50, 130])
+def test_predict_proba_contract(default_classifier, fer2013, n):
+    faces = fer2013.test.images[:n]
+    probs = default_classifier.predict_proba(faces)
+    assert probs.shape == (n, 7) and probs.dtype == np.float32
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+    assert default_classifier.class_names == CLASS_NAMES
+    if n:  # batching and padding do not change a face's result
+        np.testing.assert_allclose(default_classifier.predict_proba(faces[:1])[0], probs[0], atol=1e-5)
+
+
+def test_new_batch_sizes_do_not_recompile(default_classifier, fer2013):
+    default_classifier.warmup()
+    compiled = default_classifier._forward._cache_size()
+    for n in (2, 3, 7, 33, 49, 64, 65):
+        default_classifier.predict_proba(fer2013.test.images[:n])
+    assert default_classifier._forward._cache_size() == compiled == len(BATCH_BUCKETS)
+
+
+def test_rejects_wrongly_shaped_faces(default_classifier):
+    with pytest.raises(ValueError, match=r"\(N, 48, 48\)"):
+        default_classifier.predict_proba(np.zeros((2, 64, 64), np.uint8))
+
+
+def test_shipped_default_matches_its_model_card(default_classifier, fer2013):
+    card = default_classifier.card
+    test = fer2013.test
+    accuracy = (default_classifier.predict_proba(test.images).argmax(1) == test.labels).mean()
+    assert accuracy == pytest.approx(card["metrics"]["PrivateTest"]["none"]["accuracy"], abs=1e-3)
+    assert accuracy > 0.5
+    assert card["data"]["fingerprint"]["test"] == test.fingerprint()
+
+
+@pytest.fixture
+def checkpoint_copy(tmp_path):
+    target = tmp_path / "copy"
+    shutil.copytree(default_checkpoint_dir(), target)
+    return target
+
+
+def test_missing_model_card_is_a_clear_error(checkpoint_copy):
+    (checkpoint_copy / CARD_JSON).unlink()
+    with pytest.raises(CheckpointError, match="not a ferbot checkpoint"):
+        EmotionClassifier.load(checkpoint_copy)
+
+
+def test_corrupt_weights_are_a_clear_error(checkpoint_copy):
+    for f in (checkpoint_copy / "weights").rglob("*"):
+        if f.is_file() and f.parent.name == "d":
+            f.write_bytes(b"\0" * 64)
+    with pytest.raises(CheckpointError, match="corrupt"):
+        EmotionClassifier.load(checkpoint_copy)
+
+
+def test_card_that_does_not_match_the_weights_is_a_clear_error(checkpoint_copy):
+    card = json.loads((checkpoint_copy / CARD_JSON).read_text())
+    card["architecture"]["config"]["widths"] = [8, 8, 8, 8]
+    (checkpoint_copy / CARD_JSON).write_text(json.dumps(card))
+    with pytest.raises(CheckpointError, match="does not match"):
+        EmotionClassifier.load(checkpoint_copy)

@@ -1,0 +1,108 @@
+"""The FER2013 loaders on the real dataset and on csv / image-folder copies written from real images."""
+
+from __future__ import annotations
+
+import logging
+
+import cv2
+import numpy as np
+import pytest
+
+from ferbot.emotions import CLASS_NAMES
+from train.data import DataError, load_fer2013
+
+SPLIT_SIZES = {"train": 28709, "val": 3589, "test": 3589}
+
+
+def test_npz_has_the_official_split(fer2013):
+    assert {name: len(getattr(fer2013, name)) for name in SPLIT_SIZES} == SPLIT_SIZES
+    assert fer2013.official_split
+    assert fer2013.train.class_counts().tolist() == [3995, 436, 4097, 7215, 4830, 3171, 4965]
+    assert fer2013.train.images.dtype == np.uint8 and fer2013.train.images.shape[1:] == (48, 48)
+
+
+def _rows(fer2013, per_split=12):
+    """A few real images per split, with their labels: {usage: (images, labels)}."""
+    return {usage: (split.images[:per_split], split.labels[:per_split])
+            for usage, split in [("Training", fer2013.train), ("PublicTest", fer2013.val),
+                                 ("PrivateTest", fer2013.test)]}
+
+
+def test_csv_loader_reads_kaggle_csv(fer2013, tmp_path):
+    path = tmp_path / "fer2013.csv"
+    rows = _rows(fer2013)
+    lines = ["emotion,pixels,Usage"]
+    for usage, (images, labels) in rows.items():
+        lines += [f"{label},{' '.join(map(str, image.ravel()))},{usage}" for image, label in zip(images, labels)]
+    path.write_text("\n".join(lines) + "\n")
+
+    data = load_fer2013(path)
+
+    assert data.official_split
+    for name, usage in [("train", "Training"), ("val", "PublicTest"), ("test", "PrivateTest")]:
+        np.testing.assert_array_equal(getattr(data, name).images, rows[usage][0])
+        np.testing.assert_array_equal(getattr(data, name).labels, rows[usage][1])
+
+
+def _write_folder(root, items):
+    """Kaggle image-folder layout: root/<split>/<class>/<file>.png."""
+    for split, name, image, label in items:
+        folder = root / split / CLASS_NAMES[label].lower()
+        folder.mkdir(parents=True, exist_ok=True)
+        assert cv2.imwrite(str(folder / name), image)
+
+
+def test_folder_loader_recovers_official_split_from_file_names(fer2013, tmp_path):
+    rows = _rows(fer2013)
+    items = []
+    for usage, (images, labels) in rows.items():
+        split = "train" if usage == "Training" else "test"
+        items += [(split, f"{usage}_{i}.png", im, lb) for i, (im, lb) in enumerate(zip(images, labels))]
+    _write_folder(tmp_path, items)
+
+    data = load_fer2013(tmp_path)
+
+    assert data.official_split
+    assert (len(data.train), len(data.val), len(data.test)) == (12, 12, 12)
+    order = np.lexsort((data.val.images.reshape(12, -1).sum(1), data.val.labels))
+    expected = np.lexsort((rows["PublicTest"][0].reshape(12, -1).sum(1), rows["PublicTest"][1]))
+    np.testing.assert_array_equal(data.val.images[order], rows["PublicTest"][0][expected])
+
+
+def test_folder_without_prefixes_carves_a_seeded_validation_split(fer2013, tmp_path, caplog):
+    images, labels = fer2013.train.images[:200], fer2013.train.labels[:200]
+    items = [("train", f"im{i}.png", im, lb) for i, (im, lb) in enumerate(zip(images, labels))]
+    items += [("test", f"t{i}.png", im, lb) for i, (im, lb) in enumerate(zip(images[:20], labels[:20]))]
+    _write_folder(tmp_path, items)
+
+    with caplog.at_level(logging.WARNING):
+        first = load_fer2013(tmp_path)
+    second = load_fer2013(tmp_path)
+
+    assert not first.official_split
+    assert "not comparable" in caplog.text
+    assert len(first.train) + len(first.val) == 200 and 10 <= len(first.val) <= 30
+    np.testing.assert_array_equal(first.val.images, second.val.images)  # fixed seed
+    assert len(first.test) == 20
+
+
+@pytest.mark.parametrize("make, expected", [
+    (lambda d: d / "missing.csv", "not found"),
+    (lambda d: (d / "faces.txt").write_text("x") and d / "faces.txt", "neither a .csv"),
+    (lambda d: (d / "bad.csv").write_text("label,image\n1,2\n") and d / "bad.csv", "lacks the column"),
+    (lambda d: (d / "short.csv").write_text("emotion,pixels,Usage\n3,1 2 3,Training\n") and d / "short.csv",
+     "2304 pixel values"),
+    (lambda d: (d / "nested").mkdir() or d / "nested", "without train/ and test/"),
+    (lambda d: np.savez(d / "x.npz", a=np.zeros(3)) or d / "x.npz", "not a FER2013 npz"),
+])
+def test_wrong_input_gives_one_clear_error(tmp_path, make, expected):
+    with pytest.raises(DataError, match=expected) as err:
+        load_fer2013(make(tmp_path))
+    assert "\n" not in str(err.value)
+
+
+def test_unknown_class_folder_is_named(fer2013, tmp_path):
+    _write_folder(tmp_path, [("test", "PublicTest_0.png", fer2013.val.images[0], 0)])
+    (tmp_path / "train" / "bored").mkdir(parents=True)
+    with pytest.raises(DataError, match="bored: unknown class folder"):
+        load_fer2013(tmp_path)

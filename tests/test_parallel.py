@@ -1,0 +1,49 @@
+"""Data parallelism: two steps on a 2-device mesh equal the same two steps on one device."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+from tests.conftest import REPO, fer2013_path
+
+_SCRIPT = textwrap.dedent("""
+    import jax, numpy as np
+    from ferbot.classify.model import ModelConfig
+    from train.config import TrainConfig
+    from train.data import load_fer2013
+    from train.parallel import data_mesh
+    from train.step import Trainer
+    from train.loop import _shard
+
+    assert len(jax.devices()) == 2, jax.devices()
+    train = load_fer2013({path!r}).train
+    cfg = TrainConfig(model=ModelConfig(widths=(8, 16), dense=16), batch_size=32)
+    finals = []
+    for devices in (jax.devices()[:1], jax.devices()):
+        mesh = data_mesh(devices)
+        trainer = Trainer(cfg, mesh, steps_per_epoch=10, weights=np.ones(7, np.float32))
+        state = trainer.init_state()
+        for step in range(2):
+            images, labels = _shard(mesh, train.images[step * 32:(step + 1) * 32],
+                                    train.labels[step * 32:(step + 1) * 32])
+            state, metrics = trainer.train_step(state, images, labels, jax.random.key(0))
+        print(len(devices), "devices: loss", float(metrics["loss"]),
+              "batch sharded over", len(images.sharding.device_set))
+        finals.append(jax.tree.map(np.asarray, state))
+    for a, b in zip(jax.tree.leaves(finals[0]), jax.tree.leaves(finals[1])):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    print("EQUAL")
+""")
+
+
+def test_two_device_step_equals_single_device():
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2", "JAX_PLATFORMS": "cpu"}
+    script = _SCRIPT.format(path=str(fer2013_path()))
+    run = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "batch sharded over 2" in run.stdout
+    assert "EQUAL" in run.stdout

@@ -1,0 +1,79 @@
+"""Training on real FER2013 images: learning, determinism, resume after interruption, export round trip."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+import numpy as np
+import pytest
+
+from ferbot import EmotionClassifier
+from train.config import AugmentConfig
+from train.data import FER2013
+from train.export import export_checkpoint
+from train.loop import Interrupted, RunConfigMismatch, fit
+
+
+@pytest.fixture(scope="module")
+def trained(small_fer, tiny_config, tmp_path_factory):
+    """One short run shared by the tests below: 3 epochs on 3,000 Training images.
+
+    Augmentation, class weights and label smoothing are off here: they slow the first epochs down, and
+    this test asks whether the loop learns at all (the resume test below runs with them on).
+    """
+    cfg = dataclasses.replace(tiny_config, epochs=3, augment=AugmentConfig(
+        flip=False, rotate_deg=0.0, scale=0.0, shift=0.0, erase_prob=0.0, contrast=0.0),
+        label_smoothing=0.0, class_weight_power=0.0)
+    result = fit(cfg, small_fer, tmp_path_factory.mktemp("run"), progress=False)
+    return cfg, result
+
+
+def test_loss_falls_and_accuracy_beats_the_majority_class(trained, small_fer):
+    _, result = trained
+    losses = [r["train_loss"] for r in result.history]
+    assert losses[-1] < losses[0] - 0.1, losses
+    majority = np.bincount(small_fer.val.labels).max() / len(small_fer.val)
+    best = max(r["val_accuracy"] for r in result.history)
+    assert best > majority + 0.03, (best, majority)
+
+
+def test_export_then_load_predicts_identically(trained, small_fer, tmp_path):
+    cfg, result = trained
+    directory = export_checkpoint(result, cfg, small_fer, "roundtrip", "pytest", out_root=tmp_path,
+                                  tta_modes=("none", "flip"))
+    classifier = EmotionClassifier.load(directory)
+    faces = small_fer.test.images[:40]
+    expected = np.asarray(jax.nn.softmax(result.trainer.model_from(result.best_state)(faces)))
+    np.testing.assert_allclose(classifier.predict_proba(faces), expected, atol=1e-5)
+
+    card = classifier.card
+    assert card["class_names"][3] == "Happy" and card["architecture"]["parameters"] > 0
+    assert set(card["metrics"]) == {"PublicTest", "PrivateTest"}
+    assert set(card["metrics"]["PrivateTest"]) == {"none", "flip"}
+    assert card["data"]["fingerprint"] == small_fer.fingerprint()
+    assert (directory / "confusion_PrivateTest.png").stat().st_size > 10_000
+    assert (tmp_path / "DEFAULT").read_text().strip() == "roundtrip"  # the first export becomes the default
+    weights = sum(f.stat().st_size for f in directory.rglob("*") if f.is_file())
+    assert weights < 5_000_000
+
+
+def test_interrupted_run_resumes_to_the_same_weights(small_fer, tiny_config, tmp_path):
+    data = FER2013(small_fer.train.subset(640), small_fer.val.subset(128), small_fer.test, "", True)
+    straight = fit(tiny_config, data, tmp_path / "straight", progress=False)
+    with pytest.raises(Interrupted) as stop:
+        fit(tiny_config, data, tmp_path / "resumed", stop_at_step=13, checkpoint_every=4, progress=False)
+    assert stop.value.step == 13
+    resumed = fit(tiny_config, data, tmp_path / "resumed", progress=False)
+
+    assert [r["step"] for r in resumed.history] == [10, 20]
+    for a, b in zip(jax.tree.leaves(straight.best_state), jax.tree.leaves(resumed.best_state)):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-6)
+
+
+def test_resuming_with_another_config_is_refused(small_fer, tiny_config, tmp_path):
+    data = FER2013(small_fer.train.subset(128), small_fer.val.subset(64), small_fer.test, "", True)
+    with pytest.raises(Interrupted):
+        fit(tiny_config, data, tmp_path, stop_at_step=1, progress=False)
+    with pytest.raises(RunConfigMismatch, match="differs in: lr"):
+        fit(dataclasses.replace(tiny_config, lr=0.5), data, tmp_path, progress=False)
