@@ -11,9 +11,9 @@ from flax import nnx
 from ferbot.classify.checkpoint import default_checkpoint_dir, load_checkpoint
 from ferbot.emotions import CLASS_NAMES, FACE_SIZE
 
-# Batches are padded up to one of these sizes so a new face count never triggers a recompile;
-# larger inputs run in chunks of the largest size.
-BATCH_BUCKETS = (1, 4, 16, 64)
+# Batches are padded up to one of these sizes so a new face count never triggers a recompile; steps of 8
+# keep the padding waste small for gallery-sized batches. Larger inputs run in chunks of the largest size.
+BATCH_BUCKETS = (1, 4, 8, 16, 24, 32, 40, 48, 56, 64)
 
 
 class EmotionClassifier:

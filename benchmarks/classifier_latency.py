@@ -1,0 +1,63 @@
+"""Median latency of EmotionClassifier.predict_proba on one batch of faces, for checkpoints side by side.
+
+    python benchmarks/classifier_latency.py [--batch 50] [--checkpoints checkpoints/A checkpoints/B]
+
+Runs real FER2013 PrivateTest faces when FER2013_PATH is set (random faces otherwise), interleaving the
+checkpoints round by round so machine noise hits them alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ferbot import EmotionClassifier
+from ferbot.classify.checkpoint import default_checkpoint_dir
+
+
+def faces(n: int) -> np.ndarray:
+    path = os.environ.get("FER2013_PATH")
+    if path and Path(path).exists():
+        from train.data import load_fer2013
+
+        return load_fer2013(path).test.images[:n]
+    return np.random.default_rng(0).integers(0, 256, (n, 48, 48), dtype=np.uint8)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--batch", type=int, default=50)
+    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--calls", type=int, default=20, help="timed calls per checkpoint and round")
+    p.add_argument("--checkpoints", nargs="*", type=Path, default=None,
+                   help="checkpoint folders (default: the default checkpoint)")
+    args = p.parse_args()
+    paths = args.checkpoints or [default_checkpoint_dir()]
+    batch = faces(args.batch)
+    classifiers = {path.name: EmotionClassifier.load(path) for path in paths}
+    for clf in classifiers.values():
+        clf.warmup()
+    times = {name: [] for name in classifiers}
+    for _ in range(args.rounds):
+        for name, clf in classifiers.items():
+            for _ in range(args.calls):
+                t = time.perf_counter()
+                clf.predict_proba(batch)
+                times[name].append(time.perf_counter() - t)
+    print(f"predict_proba on {args.batch} faces, {os.cpu_count()} CPU cores, "
+          f"{args.rounds} rounds x {args.calls} calls")
+    first = statistics.median(times[next(iter(times))])
+    for name, values in times.items():
+        med = statistics.median(values)
+        params = classifiers[name].card["architecture"]["parameters"]
+        print(f"  {name:24s} median {1000 * med:6.1f} ms  p90 {1000 * np.percentile(values, 90):6.1f} ms  "
+              f"{args.batch / med:7.0f} faces/s  ({params:,} params, {med / first:.2f}x the first)")
+
+
+if __name__ == "__main__":
+    main()

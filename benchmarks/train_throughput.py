@@ -1,0 +1,113 @@
+"""Training images/s of ferbot's JAX train step vs the same network in PyTorch (CPU), side by side.
+
+    pip install torch==2.13.0        # CPU build; only this benchmark needs it
+    python benchmarks/train_throughput.py [--batch-size 128] [--seconds 20]
+
+Measures, in one process and interleaved rounds:
+  jax-project   the project's jitted train step (with its on-device augmentation)
+  jax-noaug     the same step with augmentation switched off (same work as the PyTorch step)
+  torch         the identical architecture and optimiser in PyTorch, no augmentation
+and prints images/s and each JAX variant's ratio to PyTorch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import dataclasses
+import statistics
+import time
+
+import jax
+import numpy as np
+
+from ferbot.classify.model import ModelConfig
+from train.config import AugmentConfig, TrainConfig
+from train.parallel import data_mesh
+from train.step import Trainer
+
+NO_AUGMENT = AugmentConfig(flip=False, rotate_deg=0.0, scale=0.0, shift=0.0, erase_prob=0.0, contrast=0.0)
+
+
+def jax_step(cfg: TrainConfig):
+    trainer = Trainer(cfg, data_mesh(), steps_per_epoch=1000, weights=np.ones(7, np.float32))
+    state = {"s": trainer.init_state()}
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (cfg.batch_size, 48, 48), dtype=np.uint8)
+    labels = rng.integers(0, 7, cfg.batch_size).astype(np.int32)
+    key = jax.random.key(0)
+
+    def step():
+        state["s"], metrics = trainer.train_step(state["s"], images, labels, key)
+        jax.block_until_ready(metrics)
+    return step
+
+
+def torch_step(cfg: TrainConfig):
+    import torch
+    from torch import nn
+
+    torch.set_num_threads(os.cpu_count())
+    layers, cin = [], 1
+    for width in cfg.model.widths:
+        for _ in range(cfg.model.convs_per_stage):
+            layers += [nn.Conv2d(cin, width, 3, padding=1, bias=False), nn.BatchNorm2d(width), nn.ReLU()]
+            cin = width
+        layers.append(nn.MaxPool2d(2))
+    side = 48 // 2 ** len(cfg.model.widths)
+    model = nn.Sequential(*layers, nn.Flatten(), nn.Linear(side * side * cin, cfg.model.dense), nn.ReLU(),
+                          nn.Dropout(cfg.model.dropout), nn.Linear(cfg.model.dense, 7))
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    images = torch.rand(cfg.batch_size, 1, 48, 48)
+    labels = torch.randint(0, 7, (cfg.batch_size,))
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(model(images), labels)
+        loss.backward()
+        opt.step()
+    return step
+
+
+def images_per_s(step, batch: int, seconds: float) -> float:
+    step()  # compile / warm up
+    step()
+    times, deadline = [], time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        t = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t)
+    return batch / statistics.median(times)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--seconds", type=float, default=15.0, help="timed seconds per variant and round")
+    p.add_argument("--rounds", type=int, default=2, help="interleaved rounds (medians are reported)")
+    p.add_argument("--widths", default=",".join(map(str, ModelConfig().widths)))
+    args = p.parse_args()
+    cfg = TrainConfig(model=ModelConfig(widths=tuple(int(w) for w in args.widths.split(","))),
+                      batch_size=args.batch_size)
+    plain = dataclasses.replace(cfg, augment=NO_AUGMENT)
+    variants = {"jax-project": jax_step(cfg), "jax-noaug": jax_step(plain)}
+    try:
+        variants["torch"] = torch_step(plain)
+    except ImportError:
+        print("PyTorch not installed (pip install torch==2.13.0): JAX variants only")
+    results = {name: [] for name in variants}
+    for _ in range(args.rounds):
+        for name, step in variants.items():
+            results[name].append(images_per_s(step, args.batch_size, args.seconds))
+    print(f"widths {cfg.model.widths}, batch {args.batch_size}, {jax.devices()[0].device_kind} "
+          f"x{len(jax.devices())}, {args.rounds} rounds x {args.seconds:.0f} s")
+    torch_ips = statistics.median(results["torch"]) if "torch" in results else None
+    for name, values in results.items():
+        ips = statistics.median(values)
+        ratio = f"  {ips / torch_ips:.2f}x PyTorch" if torch_ips and name != "torch" else ""
+        print(f"  {name:12s} {ips:7.1f} images/s{ratio}")
+
+
+if __name__ == "__main__":
+    main()
