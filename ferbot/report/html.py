@@ -1,0 +1,144 @@
+"""The after-class report: one self-contained HTML page (plots embedded as PNG) and a per-student CSV."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import io
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from ferbot.emotions import CLASS_NAMES, EMOTION_COLORS  # noqa: E402
+from ferbot.report.summary import SessionSummary, read_log, summarize  # noqa: E402
+
+_COLORS = [np.array(EMOTION_COLORS[name]) / 255 for name in CLASS_NAMES]
+
+
+def write_report(log_path: str | Path, out_dir: str | Path | None = None) -> Path:
+    """Summarise a session log into OUT/report.html and OUT/students.csv; returns the HTML path.
+
+    OUT defaults to the log's folder. Nothing is fetched from the network: the page is self-contained.
+    """
+    log_path = Path(log_path)
+    out_dir = Path(out_dir) if out_dir is not None else log_path.parent
+    out_dir.mkdir(parents=True, exist_ok=True)
+    summary = summarize(read_log(log_path))
+    page = out_dir / "report.html"
+    page.write_text(_page(summary, log_path.name), encoding="utf-8")
+    _write_students_csv(summary, out_dir / "students.csv")
+    return page
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 3600:d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+def _png(fig) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def _mood_plot(s: SessionSummary) -> str:
+    minutes = s.timeline_t / 60
+    fig, ax = plt.subplots(figsize=(10, 3.6))
+    shares = np.nan_to_num(s.timeline, nan=0.0).T
+    ax.stackplot(minutes, shares, labels=CLASS_NAMES, colors=_COLORS, alpha=0.9)
+    ax.plot(minutes, np.nan_to_num(s.difficulty), color="black", lw=1.5, label="angry+fear+sad+surprise")
+    for m in s.moments:
+        ax.axvline(m.time_s / 60, color="black", ls=":", lw=1)
+        ax.annotate(_clock(m.time_s), (m.time_s / 60, 1.0), ha="center", va="bottom", fontsize=8)
+    ax.set(xlim=(minutes.min(), minutes.max()), ylim=(0, 1), xlabel="minutes into the session",
+           ylabel="share of the class")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+    return _png(fig)
+
+
+def _attention_plot(s: SessionSummary) -> str:
+    fig, ax = plt.subplots(figsize=(10, 1.8))
+    ax.plot(s.timeline_t / 60, s.attention, color="#2a6f97")
+    ax.set(ylim=(0, 1), xlabel="minutes into the session", ylabel="facing screen")
+    return _png(fig)
+
+
+def _students_plot(s: SessionSummary) -> str:
+    students = s.students
+    fig, ax = plt.subplots(figsize=(10, max(1.5, 0.28 * len(students) + 0.8)))
+    left = np.zeros(len(students))
+    for k, name in enumerate(CLASS_NAMES):
+        share = np.array([st.mean_probs[name] for st in students])
+        ax.barh([f"#{st.track_id}" for st in students], share, left=left, color=_COLORS[k], label=name)
+        left += share
+    ax.invert_yaxis()
+    ax.set(xlim=(0, 1), xlabel="mean share of each emotion while present")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+    return _png(fig)
+
+
+def _page(s: SessionSummary, log_name: str) -> str:
+    e = html.escape
+    moments = "".join(
+        f"<tr><td>{_clock(m.time_s)}</td><td>{m.difficulty:.0%}</td><td>{e(m.main_state)}</td></tr>"
+        for m in s.moments) or "<tr><td colspan=3>No moment passed the threshold.</td></tr>"
+    students = "".join(
+        f"<tr><td>#{st.track_id}</td><td>{_clock(st.first_s)}–{_clock(st.last_s)}</td><td>{st.presence:.0%}</td>"
+        f"<td>{e(st.dominant)}</td><td>{st.difficulty:.0%}</td>"
+        f"<td>{'' if st.attention is None else f'{st.attention:.0%}'}</td></tr>" for st in s.students)
+    attention = (f"<h2>Attention (facing the screen)</h2><img alt='attention over time' "
+                 f"src='{_attention_plot(s)}'>") if s.attention is not None else ""
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>ferbot session report</title>
+<style>
+body {{ font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; color: #222; }}
+table {{ border-collapse: collapse; margin: .5em 0 1.5em; }}
+td, th {{ border-bottom: 1px solid #ddd; padding: .3em .8em; text-align: left; }}
+.note {{ background: #fff6e0; padding: .8em 1em; border-left: 4px solid #e0a000; }}
+img {{ max-width: 100%; }}
+</style></head><body>
+<h1>Session report</h1>
+<p class="note">Emotion estimates come from facial expressions in 48×48 grayscale crops: a rough, often wrong
+signal about the class, not a measure of any student's feelings or learning. Do not grade or single out a
+student on it. Students are anonymous track ids; no image was stored.</p>
+<h2>Coverage</h2>
+<table>
+<tr><th>session length</th><td>{_clock(s.duration_s)}</td></tr>
+<tr><th>frames analysed</th><td>{s.frames}</td></tr>
+<tr><th>faces seen (summed over frames)</th><td>{s.face_rows}</td></tr>
+<tr><th>students (tracks)</th><td>{len(s.students)}</td></tr>
+<tr><th>log</th><td>{e(log_name)}</td></tr>
+</table>
+<h2>Class mood over time</h2>
+<p>Mean emotion probabilities across the faces on screen, in {s.bin_s:.0f}-second steps, smoothed.
+The black line is the share of angry, fearful, sad and surprised expressions.</p>
+<img alt="class mood timeline" src="{_mood_plot(s)}">
+{attention}
+<h2>Moments to revisit</h2>
+<p>Peaks where angry, fearful, sad or surprised expressions were most common (times from the start of the
+session, to find in a recording).</p>
+<table><tr><th>time</th><th>share</th><th>main state</th></tr>{moments}</table>
+<h2>Students</h2>
+<img alt="per-student emotion shares" src="{_students_plot(s)}">
+<table><tr><th>track</th><th>seen</th><th>presence</th><th>dominant</th><th>difficult states</th>
+<th>facing screen</th></tr>{students}</table>
+</body></html>
+"""
+
+
+def _write_students_csv(s: SessionSummary, path: Path) -> None:
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["track_id", "first_s", "last_s", "presence", "dominant", "difficulty", "attention",
+                         *[name.lower() for name in CLASS_NAMES]])
+        for st in s.students:
+            writer.writerow([st.track_id, round(st.first_s, 2), round(st.last_s, 2), round(st.presence, 4),
+                             st.dominant, round(st.difficulty, 4),
+                             "" if st.attention is None else round(st.attention, 4),
+                             *[st.mean_probs[name] for name in CLASS_NAMES]])

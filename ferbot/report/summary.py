@@ -1,0 +1,160 @@
+"""Session statistics from the bot's CSV log: class mood over time, difficult moments, students, coverage."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+
+from ferbot.emotions import CLASS_NAMES
+
+PROB_COLUMNS = tuple(name.lower() for name in CLASS_NAMES)
+REQUIRED_COLUMNS = ("time_s", "frame", "track_id", *PROB_COLUMNS)
+# States that suggest a student is struggling or lost; their summed share is the "difficulty" signal.
+DIFFICULT = ("angry", "fear", "sad", "surprise")
+
+
+class LogError(ValueError):
+    """The file is not a ferbot session log; the message says what was expected."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Moment:
+    time_s: float
+    difficulty: float  # share of the class in difficult states at the peak
+    main_state: str  # the difficult state contributing most
+
+
+@dataclasses.dataclass(frozen=True)
+class Student:
+    track_id: int
+    first_s: float
+    last_s: float
+    presence: float  # share of analysed frames in which this face was seen
+    dominant: str
+    mean_probs: dict[str, float]
+    difficulty: float  # mean share of difficult states
+    attention: float | None  # mean attention score, when the log has it
+
+
+@dataclasses.dataclass(frozen=True)
+class SessionSummary:
+    duration_s: float
+    frames: int  # analysed frames
+    face_rows: int  # faces seen, summed over frames
+    students: list[Student]
+    bin_s: float
+    timeline_t: np.ndarray  # bin centres (s)
+    timeline: np.ndarray  # (bins, 7) mean class probabilities per bin, smoothed; NaN where no face was seen
+    difficulty: np.ndarray  # (bins,) summed difficult share per bin
+    moments: list[Moment]
+    attention: np.ndarray | None  # (bins,) mean attention per bin
+
+
+def read_log(path: str | Path) -> dict[str, np.ndarray]:
+    """Columns of a ferbot --log CSV as arrays; raises LogError when it is not one."""
+    path = Path(path)
+    try:
+        with open(path, newline="") as f:
+            reader = csv.DictReader(f)
+            missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or ())]
+            if missing:
+                raise LogError(f"{path} is not a ferbot log (missing columns {', '.join(missing)}); pass the "
+                               "CSV written by `python -m ferbot --log PATH`")
+            rows = list(reader)
+    except (OSError, UnicodeDecodeError) as err:
+        raise LogError(f"cannot read {path}: {err}") from None
+    columns = {name: [row[name] for row in rows] for name in (reader.fieldnames or ())}
+    try:
+        out = {name: np.asarray(columns[name], dtype=float) for name in REQUIRED_COLUMNS}
+        if "attention" in columns:
+            out["attention"] = np.asarray([v if v != "" else "nan" for v in columns["attention"]], dtype=float)
+    except ValueError as err:
+        raise LogError(f"{path} has a non-numeric value ({err}); was it edited by hand?") from None
+    return out
+
+
+def summarize(log: dict[str, np.ndarray], bin_s: float | None = None, threshold: float = 0.35,
+              rise: float = 0.1, smooth_bins: int = 3) -> SessionSummary:
+    """Aggregate a log: per-bin class mood (mean probabilities), difficult moments, per-student summaries.
+
+    A moment is a peak of the smoothed difficult share that is above `threshold` and at least `rise` above
+    the session's median; of peaks closer than a minute only the highest is kept, and at most 10 are.
+    """
+    t = log["time_s"]
+    if len(t) == 0:
+        raise LogError("the log holds no faces: nothing to report (was anyone on screen?)")
+    probs = np.stack([log[c] for c in PROB_COLUMNS], axis=1)
+    duration = float(t.max() - t.min())
+    bin_s = bin_s or _default_bin(duration)
+    nbins = int(duration // bin_s) + 1
+    edges = t.min() + bin_s * np.arange(nbins)
+    idx = np.minimum(((t - t.min()) // bin_s).astype(int), nbins - 1)
+    counts = np.bincount(idx, minlength=nbins).astype(float)
+    sums = np.stack([np.bincount(idx, weights=probs[:, k], minlength=nbins) for k in range(len(PROB_COLUMNS))], 1)
+    timeline = _smooth(np.where(counts[:, None] > 0, sums / np.maximum(counts[:, None], 1), np.nan), smooth_bins)
+    difficult_idx = [PROB_COLUMNS.index(c) for c in DIFFICULT]
+    difficulty = timeline[:, difficult_idx].sum(1)
+    centres = edges + bin_s / 2
+    attention = None
+    if "attention" in log and np.isfinite(log["attention"]).any():
+        att = np.nan_to_num(log["attention"], nan=0.0)
+        valid = np.isfinite(log["attention"]).astype(float)
+        a_sum = np.bincount(idx, weights=att, minlength=nbins)
+        a_cnt = np.bincount(idx, weights=valid, minlength=nbins)
+        attention = _smooth(np.where(a_cnt > 0, a_sum / np.maximum(a_cnt, 1), np.nan)[:, None], smooth_bins)[:, 0]
+    return SessionSummary(
+        duration_s=duration, frames=len(np.unique(log["frame"])), face_rows=len(t),
+        students=_students(log, probs), bin_s=bin_s, timeline_t=centres, timeline=timeline,
+        difficulty=difficulty, moments=_moments(centres, difficulty, timeline, difficult_idx, threshold, rise),
+        attention=attention)
+
+
+def _default_bin(duration: float) -> float:
+    """About 120 bins over the session, at least 2 s each."""
+    return max(2.0, round(duration / 120))
+
+
+def _smooth(values: np.ndarray, width: int) -> np.ndarray:
+    """Centred moving average over `width` bins along axis 0, ignoring NaN bins."""
+    if width <= 1:
+        return values
+    kernel = np.ones(width)
+    valid = np.isfinite(values)
+    filled = np.where(valid, values, 0.0)
+    num = np.stack([np.convolve(filled[:, k], kernel, "same") for k in range(values.shape[1])], 1)
+    den = np.stack([np.convolve(valid[:, k].astype(float), kernel, "same") for k in range(values.shape[1])], 1)
+    return np.where(valid, num / np.maximum(den, 1e-9), np.nan)
+
+
+def _moments(t, difficulty, timeline, difficult_idx, threshold, rise, min_gap_s: float = 60.0,
+             most: int = 10) -> list[Moment]:
+    d = np.nan_to_num(difficulty, nan=0.0)
+    floor = max(threshold, float(np.nanmedian(difficulty)) + rise)
+    peaks = [i for i in range(len(d)) if d[i] >= floor
+             and d[i] >= d[max(i - 1, 0)] and d[i] >= d[min(i + 1, len(d) - 1)]]
+    chosen: list[int] = []
+    for i in sorted(peaks, key=lambda i: -d[i]):
+        if len(chosen) < most and all(abs(t[i] - t[j]) >= min_gap_s for j in chosen):
+            chosen.append(i)
+    return [Moment(float(t[i]), float(d[i]), DIFFICULT[int(np.argmax(timeline[i, difficult_idx]))])
+            for i in sorted(chosen)]
+
+
+def _students(log, probs) -> list[Student]:
+    frames_total = len(np.unique(log["frame"]))
+    students = []
+    for track in np.unique(log["track_id"]).astype(int):
+        rows = log["track_id"] == track
+        mean = probs[rows].mean(0)
+        attention = log.get("attention")
+        att = float(np.nanmean(attention[rows])) if attention is not None and np.isfinite(attention[rows]).any() \
+            else None
+        students.append(Student(
+            track_id=int(track), first_s=float(log["time_s"][rows].min()), last_s=float(log["time_s"][rows].max()),
+            presence=len(np.unique(log["frame"][rows])) / frames_total,
+            dominant=CLASS_NAMES[int(mean.argmax())], mean_probs=dict(zip(CLASS_NAMES, mean.round(4).tolist())),
+            difficulty=float(mean[[PROB_COLUMNS.index(c) for c in DIFFICULT]].sum()), attention=att))
+    return students
