@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import shlex
@@ -97,8 +98,7 @@ def _run_train(args: argparse.Namespace) -> int:
     maybe_initialize_distributed()
     data = load_fer2013(args.data)
     if args.limit_train is not None:
-        data = data.__class__(data.train.subset(args.limit_train), data.val, data.test, data.source,
-                              data.official_split)
+        data = dataclasses.replace(data, train=data.train.subset(args.limit_train))
     run_dir = args.runs_dir / args.name
     if args.fresh and run_dir.exists():
         shutil.rmtree(run_dir)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import logging
 import os
@@ -46,7 +47,7 @@ def export_checkpoint(result: FitResult, cfg: TrainConfig, data: FER2013, name: 
         "preprocessing": "48x48 grayscale face crop (uint8, FER2013 framing), standardised per image "
                          "inside the model",
         "architecture": {"description": "VGG-style CNN: stages of 3x3 conv+BN+ReLU, 2x2 max-pool, dense head",
-                         "config": cfg.model.__dict__ | {"widths": list(cfg.model.widths)},
+                         "config": dataclasses.asdict(cfg.model),
                          "parameters": count_params(model)},
         "training": {"config": cfg.to_dict(), "best_epoch": best["epoch"], "history": result.history},
         "command": command,

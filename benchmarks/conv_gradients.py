@@ -1,0 +1,74 @@
+"""Where XLA:CPU spends a conv layer's training time: forward, input gradient, kernel gradient.
+
+    python benchmarks/conv_gradients.py [--batch 128]
+
+For each 3x3 layer of the default EmotionCNN, times (median ms) the forward convolution, XLA's input and
+kernel gradients, and the input gradient computed as a forward convolution with the flipped kernel (the
+candidate for a custom VJP). Use it to decide which gradient rewrites pay off on this machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+from ferbot.classify.model import ModelConfig
+from ferbot.emotions import FACE_SIZE
+
+_DN = ("NHWC", "HWIO", "NHWC")
+
+
+def conv(x, w):
+    return lax.conv_general_dilated(x, w, (1, 1), "SAME", dimension_numbers=_DN)
+
+
+def median_ms(fn, *args, calls: int = 8) -> float:
+    jax.block_until_ready(fn(*args))
+    times = []
+    for _ in range(calls):
+        t = time.perf_counter()
+        jax.block_until_ready(fn(*args))
+        times.append(time.perf_counter() - t)
+    return 1000 * statistics.median(times)
+
+
+def layers(cfg: ModelConfig):
+    side, cin = FACE_SIZE, 1
+    for width in cfg.widths:
+        for _ in range(cfg.convs_per_stage):
+            yield side, cin, width
+            cin = width
+        side //= 2
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--batch", type=int, default=128)
+    args = p.parse_args()
+    forward = jax.jit(conv)
+    input_grad = jax.jit(lambda x, w, g: jax.vjp(lambda x_: conv(x_, w), x)[1](g)[0])
+    kernel_grad = jax.jit(lambda x, w, g: jax.vjp(lambda w_: conv(x, w_), w)[1](g)[0])
+    input_grad_as_conv = jax.jit(lambda x, w, g: conv(g, jnp.flip(w, (0, 1)).transpose(0, 1, 3, 2)))
+    print(f"batch {args.batch}; median ms per call")
+    print(f"{'layer':>18s} {'GFLOP':>6s} {'fwd':>7s} {'d_input':>8s} {'d_kernel':>9s} {'d_input as conv':>16s}")
+    totals = [0.0] * 4
+    for side, cin, cout in layers(ModelConfig()):
+        keys = jax.random.split(jax.random.key(0), 3)
+        x = jax.random.normal(keys[0], (args.batch, side, side, cin))
+        w = 0.1 * jax.random.normal(keys[1], (3, 3, cin, cout))
+        g = jax.random.normal(keys[2], (args.batch, side, side, cout))
+        ms = [median_ms(forward, x, w), median_ms(input_grad, x, w, g), median_ms(kernel_grad, x, w, g),
+              median_ms(input_grad_as_conv, x, w, g)]
+        totals = [a + b for a, b in zip(totals, ms)]
+        gflop = 2 * args.batch * side * side * cin * cout * 9 / 1e9
+        print(f"{side:3d}x{side:<3d} {cin:4d}->{cout:<4d} {gflop:6.2f} {ms[0]:7.1f} {ms[1]:8.1f} {ms[2]:9.1f} {ms[3]:16.1f}")
+    print(f"{'total':>18s} {'':6s} {totals[0]:7.1f} {totals[1]:8.1f} {totals[2]:9.1f} {totals[3]:16.1f}")
+
+
+if __name__ == "__main__":
+    main()
