@@ -1,0 +1,52 @@
+"""What every source hands the pipeline: RGB frames with a timestamp and an index."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+
+class SourceError(RuntimeError):
+    """A source cannot be opened or read; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One captured picture.
+
+    image: RGB uint8 array (H, W, 3). timestamp: seconds on the source's clock (since its first frame, or
+    the position in a video file). index: increases by one per new picture; a source that repeats a picture
+    (a still image, a video slower than the output) repeats its index, so it is analysed once.
+    """
+
+    image: np.ndarray
+    timestamp: float
+    index: int
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) in pixels."""
+        return self.image.shape[1], self.image.shape[0]
+
+
+class Source(Protocol):
+    """A frame source. `read()` returns the current picture, or None once the source has ended."""
+
+    def read(self) -> Frame | None: ...
+
+    def close(self) -> None: ...
+
+
+class SourceClock:
+    """Seconds since the first frame was read, on the monotonic clock."""
+
+    def __init__(self):
+        self._start: float | None = None
+
+    def now(self) -> float:
+        if self._start is None:
+            self._start = time.monotonic()
+        return time.monotonic() - self._start

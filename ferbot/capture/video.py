@@ -1,0 +1,66 @@
+"""A video file played in real time, and a still image shown for as long as the bot runs."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import cv2
+
+from ferbot.capture.base import Frame, SourceClock, SourceError
+
+log = logging.getLogger(__name__)
+
+
+class VideoFileSource:
+    """Frames of a video file at the file's own pace; `read()` returns None after the last one."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise SourceError(f"video file {self.path} does not exist; check the path given to --source")
+        self._capture = cv2.VideoCapture(str(self.path))
+        ok, image = self._capture.read() if self._capture.isOpened() else (False, None)
+        if not ok:
+            self._capture.release()
+            raise SourceError(f"cannot read {self.path} as a video or image; give a video file OpenCV can "
+                              "decode (e.g. .mp4, .avi), an image, or 'screen'")
+        fps = self._capture.get(cv2.CAP_PROP_FPS)
+        self.fps = fps if 1 <= fps <= 240 else 30.0
+        self._current = Frame(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), 0.0, 0)
+        self._clock = SourceClock()
+        log.info("playing %s at %.1f fps", self.path, self.fps)
+
+    def read(self) -> Frame | None:
+        """The frame due now: frames are skipped when the caller is slow and repeated when it is fast."""
+        due = max(int(self._clock.now() * self.fps), self._current.index)
+        for _ in range(due - self._current.index - 1):
+            if not self._capture.grab():
+                return None
+        if due > self._current.index:
+            ok, image = self._capture.read()
+            if not ok:
+                return None
+            self._current = Frame(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), due / self.fps, due)
+        return self._current
+
+    def close(self) -> None:
+        self._capture.release()
+
+
+class StillImageSource:
+    """One picture, returned on every read with the same index so it is analysed once."""
+
+    def __init__(self, path: str | Path):
+        path = Path(path)
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR) if path.is_file() else None
+        if image is None:
+            raise SourceError(f"cannot read {path} as an image; check the path given to --source")
+        self._image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+        self._clock = SourceClock()
+
+    def read(self) -> Frame:
+        return Frame(self._image, self._clock.now(), 0)
+
+    def close(self) -> None:
+        pass

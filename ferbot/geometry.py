@@ -1,0 +1,81 @@
+"""Axis-aligned rectangles in pixel coordinates, shared by every stage of the bot."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+
+class Rect(NamedTuple):
+    """A rectangle: top-left corner (x, y), width w and height h, in pixels of the frame it refers to."""
+
+    x: float
+    y: float
+    w: float
+    h: float
+
+    @property
+    def x2(self) -> float:
+        return self.x + self.w
+
+    @property
+    def y2(self) -> float:
+        return self.y + self.h
+
+    @property
+    def center(self) -> tuple[float, float]:
+        return self.x + self.w / 2, self.y + self.h / 2
+
+    @property
+    def area(self) -> float:
+        return max(self.w, 0.0) * max(self.h, 0.0)
+
+    def shifted(self, dx: float, dy: float) -> Rect:
+        """The same rectangle moved by (dx, dy)."""
+        return Rect(self.x + dx, self.y + dy, self.w, self.h)
+
+    def scaled(self, factor: float) -> Rect:
+        """Coordinates and size multiplied by `factor` (a change of pixel grid, not a zoom about the centre)."""
+        return Rect(self.x * factor, self.y * factor, self.w * factor, self.h * factor)
+
+    def expanded(self, factor: float) -> Rect:
+        """Grown about its centre so each side is `factor` times as long."""
+        cx, cy = self.center
+        return Rect(cx - self.w * factor / 2, cy - self.h * factor / 2, self.w * factor, self.h * factor)
+
+    def clipped(self, width: float, height: float) -> Rect:
+        """The part inside a width x height frame (zero-sized when outside it)."""
+        x1, y1 = min(max(self.x, 0), width), min(max(self.y, 0), height)
+        x2, y2 = min(max(self.x2, 0), width), min(max(self.y2, 0), height)
+        return Rect(x1, y1, x2 - x1, y2 - y1)
+
+    def contains_point(self, x: float, y: float) -> bool:
+        return self.x <= x < self.x2 and self.y <= y < self.y2
+
+    def intersection_area(self, other: Rect) -> float:
+        w = min(self.x2, other.x2) - max(self.x, other.x)
+        h = min(self.y2, other.y2) - max(self.y, other.y)
+        return max(w, 0.0) * max(h, 0.0)
+
+    def iou(self, other: Rect) -> float:
+        """Intersection over union (0 when disjoint)."""
+        inter = self.intersection_area(other)
+        union = self.area + other.area - inter
+        return inter / union if union > 0 else 0.0
+
+    def as_int(self) -> tuple[int, int, int, int]:
+        """(x, y, w, h) rounded to whole pixels, for slicing and drawing."""
+        return round(self.x), round(self.y), round(self.w), round(self.h)
+
+
+def iou_matrix(a: list[Rect], b: list[Rect]) -> np.ndarray:
+    """Pairwise IoU, shape (len(a), len(b))."""
+    if not a or not b:
+        return np.zeros((len(a), len(b)), np.float32)
+    ra, rb = np.asarray(a, np.float64)[:, None, :], np.asarray(b, np.float64)[None, :, :]
+    w = np.minimum(ra[..., 0] + ra[..., 2], rb[..., 0] + rb[..., 2]) - np.maximum(ra[..., 0], rb[..., 0])
+    h = np.minimum(ra[..., 1] + ra[..., 3], rb[..., 1] + rb[..., 3]) - np.maximum(ra[..., 1], rb[..., 1])
+    inter = np.clip(w, 0, None) * np.clip(h, 0, None)
+    union = ra[..., 2] * ra[..., 3] + rb[..., 2] * rb[..., 3] - inter
+    return np.where(union > 0, inter / np.where(union > 0, union, 1), 0).astype(np.float32)
