@@ -1,0 +1,5 @@
+"""Render: the annotated output frame (face labels, class-mood panel, disclosure, self-recognition marker)."""
+
+from ferbot.render.compose import DISCLOSURE, OutputLayout, Renderer
+
+__all__ = ["DISCLOSURE", "OutputLayout", "Renderer"]

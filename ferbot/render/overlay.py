@@ -1,0 +1,43 @@
+"""Per-face annotations: a box in the emotion's colour with the label and confidence above it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+from ferbot.geometry import Rect
+from ferbot.render.colors import EMOTION_COLORS, text_color_on
+from ferbot.track.tracker import TrackedFace
+
+FONT = cv2.FONT_HERSHEY_SIMPLEX
+
+
+def label_text(face: TrackedFace) -> str:
+    """What a face's label says, e.g. 'Happy 87%'."""
+    return f"{face.emotion} {face.confidence:.0%}"
+
+
+def draw_faces(canvas: np.ndarray, faces: Sequence[TrackedFace], scale: float, offset: tuple[int, int]) -> None:
+    """Annotate faces (boxes in source pixels) on an RGB canvas showing the source at `scale`, moved by `offset`.
+
+    Faces missed in the last analysed frame keep their label with a thinner box, so labels do not blink.
+    """
+    for face in faces:
+        box = Rect(face.box.x * scale + offset[0], face.box.y * scale + offset[1],
+                   face.box.w * scale, face.box.h * scale)
+        color = EMOTION_COLORS[face.emotion]
+        x, y, w, h = box.as_int()
+        cv2.rectangle(canvas, (x, y), (x + w, y + h), color, 2 if face.missed == 0 else 1, cv2.LINE_AA)
+        _label(canvas, label_text(face), x, y, w, color)
+
+
+def _label(canvas: np.ndarray, text: str, x: int, y: int, box_w: int, color: tuple[int, int, int]) -> None:
+    """A filled tag above the box (below its top edge when there is no room above)."""
+    font_scale = float(np.clip(box_w / 110, 0.42, 0.7))
+    (tw, th), base = cv2.getTextSize(text, FONT, font_scale, 1)
+    tag_h = th + base + 4
+    top = y - tag_h if y - tag_h >= 0 else y
+    cv2.rectangle(canvas, (x, top), (x + tw + 6, top + tag_h), color, cv2.FILLED)
+    cv2.putText(canvas, text, (x + 3, top + th + 2), FONT, font_scale, text_color_on(color), 1, cv2.LINE_AA)

@@ -1,0 +1,116 @@
+"""Following faces from one analysed frame to the next: stable ids and smoothed class probabilities."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ferbot.detect.blazeface import Detection
+from ferbot.emotions import CLASS_NAMES
+from ferbot.geometry import Rect, iou_matrix
+from ferbot.track.smoothing import ema
+
+
+@dataclass(frozen=True)
+class TrackedFace:
+    """One face followed over time; what the renderer draws and the log writes.
+
+    box and keypoints are the latest detection's, in source-frame pixels; probabilities are smoothed over
+    time (CLASS_NAMES order); missed counts the analysed frames since the face was last detected.
+    """
+
+    track_id: int
+    box: Rect
+    keypoints: np.ndarray
+    score: float
+    probabilities: np.ndarray
+    last_seen: float
+    missed: int = 0
+    detections: int = 1
+
+    @property
+    def emotion(self) -> str:
+        return CLASS_NAMES[int(np.argmax(self.probabilities))]
+
+    @property
+    def confidence(self) -> float:
+        return float(np.max(self.probabilities))
+
+
+class FaceTracker:
+    """Matches each frame's detections to known faces by box overlap, then by nearby centre.
+
+    A face keeps its id through up to `max_missed` analysed frames without a detection. Probabilities are
+    averaged with time constant `smoothing_s` seconds so labels do not flicker.
+    """
+
+    def __init__(self, max_missed: int = 5, min_iou: float = 0.3, max_centre_shift: float = 0.5,
+                 smoothing_s: float = 1.0):
+        self.max_missed = max_missed
+        self.min_iou = min_iou
+        self.max_centre_shift = max_centre_shift  # in box sides
+        self.smoothing_s = smoothing_s
+        self._faces: list[TrackedFace] = []
+        self._next_id = 1
+
+    def update(self, detections: Sequence[Detection], probabilities: np.ndarray,
+               timestamp: float) -> list[TrackedFace]:
+        """Fold in one analysed frame (probabilities: (N, 7), one row per detection); the live faces by id."""
+        pairs = self._match(detections)
+        matched_faces, matched_detections = {f for f, _ in pairs}, {d for _, d in pairs}
+        faces = [self._updated(self._faces[f], detections[d], probabilities[d], timestamp) for f, d in pairs]
+        faces += [dataclasses.replace(face, missed=face.missed + 1) for i, face in enumerate(self._faces)
+                  if i not in matched_faces and face.missed < self.max_missed]
+        for d, detection in enumerate(detections):
+            if d not in matched_detections:
+                faces.append(TrackedFace(self._next_id, detection.box, detection.keypoints, detection.score,
+                                         np.asarray(probabilities[d], np.float32), timestamp))
+                self._next_id += 1
+        self._faces = sorted(faces, key=lambda f: f.track_id)
+        return list(self._faces)
+
+    def _match(self, detections: Sequence[Detection]) -> list[tuple[int, int]]:
+        """(face index, detection index) pairs: greedy by overlap, then greedy by centre distance."""
+        known = [f.box for f in self._faces]
+        boxes = [d.box for d in detections]
+        overlap = iou_matrix(known, boxes)
+        pairs = _greedy(-overlap, -self.min_iou)
+        free_f = [f for f in range(len(known)) if f not in {p[0] for p in pairs}]
+        free_d = [d for d in range(len(boxes)) if d not in {p[1] for p in pairs}]
+        if free_f and free_d:
+            shift = np.array([[_centre_shift(known[f], boxes[d]) for d in free_d] for f in free_f])
+            pairs += [(free_f[f], free_d[d]) for f, d in _greedy(shift, self.max_centre_shift)]
+        return pairs
+
+    def _updated(self, face: TrackedFace, detection: Detection, probabilities: np.ndarray,
+                 timestamp: float) -> TrackedFace:
+        smoothed = ema(face.probabilities, np.asarray(probabilities, np.float32), timestamp - face.last_seen,
+                       self.smoothing_s)
+        return TrackedFace(face.track_id, detection.box, detection.keypoints, detection.score,
+                           smoothed.astype(np.float32), timestamp, 0, face.detections + 1)
+
+
+def _greedy(cost: np.ndarray, limit: float) -> list[tuple[int, int]]:
+    """Row/column pairs in order of increasing cost, each row and column used once, cost <= limit."""
+    pairs, rows, cols = [], set(), set()
+    for flat in np.argsort(cost, axis=None, kind="stable"):
+        r, c = np.unravel_index(flat, cost.shape)
+        if cost[r, c] > limit:
+            break
+        if r not in rows and c not in cols:
+            pairs.append((int(r), int(c)))
+            rows.add(r)
+            cols.add(c)
+    return pairs
+
+
+def _centre_shift(a: Rect, b: Rect) -> float:
+    """Distance between box centres in units of the larger box's side; inf when sizes differ more than 2x."""
+    side_a, side_b = max(a.w, a.h), max(b.w, b.h)
+    if min(side_a, side_b) <= 0 or max(side_a, side_b) > 2 * min(side_a, side_b):
+        return float("inf")
+    (ax, ay), (bx, by) = a.center, b.center
+    return float(np.hypot(ax - bx, ay - by) / max(side_a, side_b))
