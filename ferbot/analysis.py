@@ -1,0 +1,78 @@
+"""One analysed frame: own feed located -> faces detected -> crops -> one classifier call -> tracked faces."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import cv2
+
+from ferbot.capture.base import Frame
+from ferbot.classify import EmotionClassifier
+from ferbot.detect import FaceFinder, face_crops
+from ferbot.geometry import Rect
+from ferbot.render.marker import MarkerLayout, find_own_feed
+from ferbot.track import FaceTracker, TrackedFace
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """The result for one frame. timings: seconds per step ('self_view', 'detect', 'crop', 'classify',
+    'track') and 'total'."""
+
+    frame_index: int
+    timestamp: float
+    faces: tuple[TrackedFace, ...]
+    own_feeds: tuple[Rect, ...] = ()
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def visible_faces(self) -> list[TrackedFace]:
+        """The faces detected in this very frame."""
+        return [f for f in self.faces if f.missed == 0]
+
+
+class FrameAnalyzer:
+    """detect -> classify -> track for one frame at a time; faces inside ferbot's own output are ignored."""
+
+    def __init__(self, classifier: EmotionClassifier, own_output: MarkerLayout, finder: FaceFinder | None = None,
+                 tracker: FaceTracker | None = None):
+        self.classifier = classifier
+        self.own_output = own_output
+        self.finder = finder or FaceFinder()
+        self.tracker = tracker or FaceTracker()
+
+    def analyze(self, frame: Frame) -> Analysis:
+        """Analyse one frame; boxes are in the frame's pixels."""
+        clock = _StepClock()
+        own_feeds = find_own_feed(cv2.cvtColor(frame.image, cv2.COLOR_RGB2GRAY), self.own_output)
+        clock.lap("self_view")
+        detections = [d for d in self.finder.find(frame.image)
+                      if not any(feed.contains_point(*d.box.center) for feed in own_feeds)]
+        clock.lap("detect")
+        crops = face_crops(frame.image, [d.box for d in detections])
+        clock.lap("crop")
+        probabilities = self.classifier.predict_proba(crops)
+        clock.lap("classify")
+        faces = self.tracker.update(detections, probabilities, frame.timestamp)
+        clock.lap("track")
+        return Analysis(frame.index, frame.timestamp, tuple(faces), tuple(own_feeds), clock.timings())
+
+    def close(self) -> None:
+        self.finder.close()
+
+
+class _StepClock:
+    """Wall time of consecutive steps."""
+
+    def __init__(self):
+        self._start = self._last = time.perf_counter()
+        self._laps: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self._laps[name] = now - self._last
+        self._last = now
+
+    def timings(self) -> dict[str, float]:
+        return {**self._laps, "total": self._last - self._start}

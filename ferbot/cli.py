@@ -1,0 +1,205 @@
+"""`python -m ferbot` / `ferbot`: the live bot's command line."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from contextlib import ExitStack
+
+from ferbot.capture import SourceError
+from ferbot.geometry import Rect
+from ferbot.sink import SINK_CHOICES, SinkError, parse_sink
+
+log = logging.getLogger("ferbot")
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+DESCRIPTION = """\
+FER Cam: reads the room in a video meeting. ferbot captures your meeting screen, finds every face, recognises
+each face's emotion (FER2013's seven classes) and publishes an annotated feed, with a class-mood panel, as the
+virtual camera "FER Cam". Pick "FER Cam" as your camera in Zoom, Meet or Teams.
+
+Emotion recognition in education is restricted by law in some places (e.g. banned in the EU since
+February 2025): read "Responsible use" in the README first. The feed always shows that analysis is on.
+"""
+
+EPILOG = """\
+examples:
+  ferbot                                   the primary monitor -> the "FER Cam" virtual camera
+  ferbot --demo --sink window              try it without a meeting: a built-in gallery in a preview window
+  ferbot --monitor 2 --sink window         a second monitor, shown in a window
+  ferbot --region 0,0,1280,720 --log class.csv
+  ferbot --source lecture.mp4 --sink file:annotated.mp4 --duration 60
+
+exit status: 0 when stopped by Ctrl-C, --duration, the end of the source or closing the window;
+1 when a source, sink, checkpoint or log cannot be used; 2 for invalid options.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ferbot", description=DESCRIPTION, epilog=EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    what = parser.add_argument_group("what to analyse (default: the primary monitor)")
+    what.add_argument("--source", default="screen", metavar="screen|FILE",
+                      help="'screen' (default), a video file (played in real time) or an image")
+    what.add_argument("--monitor", type=int, default=1, metavar="N",
+                      help="monitor to capture: 1 = primary (default), 2, ...; 0 = all monitors together")
+    what.add_argument("--region", type=_region, metavar="X,Y,W,H",
+                      help="capture only this rectangle of the screen, in screen pixels")
+    what.add_argument("--demo", action="store_true",
+                      help="a built-in meeting gallery of sample faces instead of a real source (no display needed)")
+    out = parser.add_argument_group("output")
+    out.add_argument("--sink", default="vcam", type=_sink, metavar=SINK_CHOICES,
+                     help='vcam: the "FER Cam" virtual camera (default); window: a preview window; '
+                          "file:PATH: a video file (.mp4, .avi, ...); none: no output (e.g. with --log)")
+    out.add_argument("--fps", type=_positive(float), default=30.0, help="output frames per second (default 30)")
+    out.add_argument("--size", type=_size, default=(1280, 720), metavar="WxH",
+                     help="output frame size (default 1280x720)")
+    out.add_argument("--log", metavar="PATH",
+                     help="write a CSV: one row per face per analysed frame (ids, boxes, probabilities; no images)")
+    run = parser.add_argument_group("running")
+    run.add_argument("--checkpoint", metavar="PATH",
+                     help="emotion classifier checkpoint folder (default: checkpoints/DEFAULT or $FERBOT_CHECKPOINT)")
+    run.add_argument("--duration", type=_positive(float), metavar="SECONDS",
+                     help="stop after this many seconds (default: run until Ctrl-C)")
+    run.add_argument("--smoothing", type=_non_negative(float), default=1.0, metavar="SECONDS",
+                     help="time constant for smoothing each face's probabilities (default 1.0; 0 = none)")
+    run.add_argument("-v", "--verbose", action="store_true", help="log every analysed frame's timings")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the bot; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.demo and args.source != "screen":
+        parser.error("--demo and --source exclude each other: pick one")
+    if (args.region or args.monitor != 1) and (args.demo or args.source != "screen"):
+        parser.error("--region and --monitor only apply to the screen source")
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, force=True,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    for noisy in ("jax", "absl", "orbax"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        return _run(args)
+    except (SourceError, SinkError) as err:
+        return _fail(str(err))
+    except KeyboardInterrupt:
+        log.info("stopped before the feed started")
+        return EXIT_OK
+    finally:
+        logging.shutdown()
+
+
+def _run(args: argparse.Namespace) -> int:
+    from ferbot.capture import open_source
+    from ferbot.classify.checkpoint import CheckpointError
+    from ferbot.sink import open_sink
+
+    with ExitStack() as stack:
+        source = open_source(args.source, monitor=args.monitor, region=args.region, demo=args.demo)
+        stack.callback(source.close)
+        sink = open_sink(args.sink, args.size, args.fps)
+        stack.callback(sink.close)
+        facelog = _facelog(args.log) if args.log else None
+        if facelog is not None:
+            stack.callback(facelog.close)
+        try:
+            analyzer = _analyzer(args)
+        except CheckpointError as err:
+            return _fail(str(err))
+        stack.callback(analyzer.close)
+        from ferbot.pipeline import Pipeline
+        from ferbot.render import Renderer
+
+        log.info("running%s; Ctrl-C to stop", f" for {args.duration:g} s" if args.duration else "")
+        stats = Pipeline(source, analyzer, Renderer(args.size), sink, args.fps, facelog).run(args.duration)
+        log.info("sent %d frames (%.1f fps), analysed %d (%.1f per s, %.0f ms each)", stats.frames_sent,
+                 stats.output_fps, stats.frames_analysed, stats.analysis_rate, 1000 * stats.analysis_s)
+    return EXIT_OK
+
+
+def _analyzer(args: argparse.Namespace):
+    from ferbot.analysis import FrameAnalyzer
+    from ferbot.classify import EmotionClassifier
+    from ferbot.render import OutputLayout
+    from ferbot.track import FaceTracker
+
+    classifier = EmotionClassifier.load(args.checkpoint)
+    classifier.warmup()
+    return FrameAnalyzer(classifier, OutputLayout(args.size).markers, tracker=FaceTracker(smoothing_s=args.smoothing))
+
+
+def _facelog(path: str):
+    from ferbot.facelog import FaceLog
+
+    try:
+        return FaceLog(path)
+    except OSError as err:
+        raise SinkError(f"--log {path}: cannot write there ({err.strerror or err}); check the folder exists "
+                        "and is writable") from None
+
+
+def _fail(message: str) -> int:
+    print(f"ferbot: error: {message}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def _region(text: str) -> Rect:
+    try:
+        x, y, w, h = (int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not X,Y,W,H (four whole numbers, e.g. 0,0,1280,720)") from None
+    if w <= 0 or h <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: width and height must be positive")
+    return Rect(x, y, w, h)
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not WxH (e.g. 1280x720)") from None
+    if not (320 <= w <= 3840 and 180 <= h <= 2160):
+        raise argparse.ArgumentTypeError(f"{text!r}: choose a size between 320x180 and 3840x2160")
+    return w, h
+
+
+def _sink(text: str) -> str:
+    try:
+        parse_sink(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err).removeprefix(f"--sink {text!r}: ")) from None
+    return text
+
+
+def _positive(kind):
+    def parse(text: str):
+        value = _number(kind, text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"{text!r} must be greater than 0")
+        return value
+    return parse
+
+
+def _non_negative(kind):
+    def parse(text: str):
+        value = _number(kind, text)
+        if value < 0:
+            raise argparse.ArgumentTypeError(f"{text!r} must not be negative")
+        return value
+    return parse
+
+
+def _number(kind, text: str):
+    try:
+        return kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None

@@ -1,0 +1,83 @@
+"""`--sink vcam`: the "FER Cam" virtual camera through pyvirtualcam.
+
+The camera keeps the name "FER Cam" where the backend allows: on Linux the v4l2loopback device whose
+card_label is "FER Cam" is picked; on Windows a Unity Capture device registered as "FER Cam" is tried before
+the OBS Virtual Camera; on macOS only OBS's "OBS Virtual Camera" exists.
+"""
+
+from __future__ import annotations
+
+import logging
+import platform
+from pathlib import Path
+
+import numpy as np
+import pyvirtualcam
+
+from ferbot.sink.base import SinkError
+
+log = logging.getLogger(__name__)
+
+CAMERA_NAME = "FER Cam"
+V4L2_SYSFS = Path("/sys/class/video4linux")
+OTHER_SINKS = "or use --sink window, --sink file:PATH or --sink none"
+INSTALL_HINTS = {
+    "Linux": ('install v4l2loopback and load it as "FER Cam": sudo apt install v4l2loopback-dkms && '
+              'sudo modprobe v4l2loopback devices=1 exclusive_caps=1 card_label="FER Cam"'),
+    "Windows": ('install OBS Studio (it brings the "OBS Virtual Camera"), or Unity Capture registered '
+                'with the name "FER Cam" (Install.bat "FER Cam")'),
+    "Darwin": 'install OBS Studio 30 or newer and start its Virtual Camera once so macOS lists it',
+}
+
+
+class VirtualCameraSink:
+    """Publishes RGB frames of `size` at `fps` to a virtual camera."""
+
+    def __init__(self, size: tuple[int, int], fps: float):
+        errors = []
+        for options in camera_options():
+            try:
+                self._camera = pyvirtualcam.Camera(size[0], size[1], fps, fmt=pyvirtualcam.PixelFormat.RGB,
+                                                   **options)
+                break
+            except Exception as err:  # pyvirtualcam raises RuntimeError listing each backend's failure
+                errors.append(" ".join(str(err).split()))
+        else:
+            log.debug("virtual camera backends failed: %s", "; ".join(errors))
+            system = platform.system()
+            hint = INSTALL_HINTS.get(system, "install OBS Studio and its Virtual Camera")
+            raise SinkError(f"no virtual camera driver found on this {system or 'computer'}: {hint}; {OTHER_SINKS}")
+        if CAMERA_NAME not in self._camera.device:
+            log.warning("publishing to %r; meeting apps list it under that name (see README: virtual camera "
+                        "set-up to get %r)", self._camera.device, CAMERA_NAME)
+        log.info("virtual camera %s (%s backend), %dx%d at %.0f fps", self._camera.device, self._camera.backend,
+                 size[0], size[1], fps)
+
+    def send(self, frame: np.ndarray) -> bool:
+        self._camera.send(frame)
+        return True
+
+    def close(self) -> None:
+        self._camera.close()
+
+
+def camera_options() -> list[dict]:
+    """pyvirtualcam.Camera keyword sets to try in order, the "FER Cam"-named device first."""
+    system = platform.system()
+    if system == "Linux":
+        device = named_v4l2_device()
+        return [{"device": device}] if device else [{}]
+    if system == "Windows":
+        return [{"backend": "unitycapture", "device": CAMERA_NAME}, {}]
+    return [{}]
+
+
+def named_v4l2_device() -> str | None:
+    """/dev/videoN of the v4l2loopback device labelled "FER Cam", if one is loaded."""
+    for entry in sorted(V4L2_SYSFS.glob("video*")):
+        try:
+            if (entry / "name").read_text().strip() == CAMERA_NAME:
+                return f"/dev/{entry.name}"
+        except OSError:
+            continue
+    return None

@@ -1,0 +1,54 @@
+"""`--sink window`: a preview window on the desktop (OpenCV highgui). Close it, or press q or Esc, to stop."""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import sys
+
+import cv2
+import numpy as np
+
+from ferbot.sink.base import SinkError
+
+WINDOW_TITLE = "FER Cam preview"
+STOP_KEYS = {ord("q"), ord("Q"), 27}
+
+
+class PreviewWindow:
+    """Shows each frame in a window."""
+
+    def __init__(self):
+        _check_display()
+        cv2.namedWindow(WINDOW_TITLE, cv2.WINDOW_AUTOSIZE)
+
+    def send(self, frame: np.ndarray) -> bool:
+        cv2.imshow(WINDOW_TITLE, cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+        key = cv2.waitKey(1) & 0xFF
+        return key not in STOP_KEYS and cv2.getWindowProperty(WINDOW_TITLE, cv2.WND_PROP_VISIBLE) >= 1
+
+    def close(self) -> None:
+        cv2.destroyWindow(WINDOW_TITLE)
+        cv2.waitKey(1)
+
+
+def _check_display() -> None:
+    """On Linux, fail with a clear line instead of letting the GUI toolkit abort the process."""
+    if not sys.platform.startswith("linux"):
+        return
+    if not os.environ.get("DISPLAY"):
+        raise SinkError("--sink window needs a display: DISPLAY is not set; run inside your desktop session, "
+                        "or use --sink file:PATH or --sink none")
+    libx11 = ctypes.util.find_library("X11")
+    if libx11 is None:
+        return  # let OpenCV try; without libX11 there is no Qt/GTK window either
+    xlib = ctypes.CDLL(libx11)
+    xlib.XOpenDisplay.restype = ctypes.c_void_p
+    xlib.XOpenDisplay.argtypes = [ctypes.c_char_p]
+    xlib.XCloseDisplay.argtypes = [ctypes.c_void_p]
+    display = xlib.XOpenDisplay(None)
+    if not display:
+        raise SinkError(f"--sink window: cannot open display {os.environ['DISPLAY']!r}; check DISPLAY, "
+                        "or use --sink file:PATH or --sink none")
+    xlib.XCloseDisplay(display)
