@@ -38,8 +38,15 @@ exit status: 0 when stopped by Ctrl-C, --duration, the end of the source or clos
 """
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage mistakes in one line, not the whole usage text."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ferbot", description=DESCRIPTION, epilog=EPILOG,
+    parser = _Parser(prog="ferbot", description=DESCRIPTION, epilog=EPILOG,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     what = parser.add_argument_group("what to analyse (default: the primary monitor)")
     what.add_argument("--source", default="screen", metavar="screen|FILE",

@@ -24,8 +24,9 @@ class ScreenSource:
         try:
             self._mss = mss.MSS()
         except Exception as err:  # mss raises ScreenShotError and, without X, plain OSErrors
-            raise SourceError(f"cannot open the screen for capture ({_first_line(err)}); "
-                              "check that a desktop session is running, or use --demo or --source FILE") from None
+            raise SourceError(f"cannot open display {os.environ.get('DISPLAY', '')!r} for capture "
+                              f"({_first_line(err)}); check DISPLAY and that your desktop session is running, "
+                              "or use --demo or --source FILE") from None
         monitors = self._mss.monitors
         if not 0 <= monitor < len(monitors):
             self._mss.close()

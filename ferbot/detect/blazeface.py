@@ -36,7 +36,7 @@ class Detection:
 class BlazeFace:
     """Finds faces that fill a fair part of the picture (roughly a third of its longer side or more)."""
 
-    def __init__(self, min_confidence: float = 0.5):
+    def __init__(self, min_confidence: float = 0.6):
         model = (resources.files("ferbot") / "assets" / "models" / MODEL_FILE).read_bytes()
         options = FaceDetectorOptions(base_options=BaseOptions(model_asset_buffer=model),
                                       min_detection_confidence=min_confidence)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import cv2
 import numpy as np
@@ -24,12 +24,14 @@ def fer_framing(box: Rect) -> Rect:
     return Rect(cx - side / 2, cy - side / 2, side, side)
 
 
-def face_crops(image: np.ndarray, boxes: Sequence[Rect]) -> np.ndarray:
-    """uint8 (N, 48, 48) grayscale crops of an RGB picture; parts outside the picture repeat its edge."""
+def face_crops(image: np.ndarray, boxes: Sequence[Rect],
+               framing: Callable[[Rect], Rect] = fer_framing) -> np.ndarray:
+    """uint8 (N, 48, 48) grayscale crops of an RGB picture around framing(box) for each detector box; parts
+    outside the picture repeat its edge."""
     crops = np.empty((len(boxes), FACE_SIZE, FACE_SIZE), np.uint8)
     height, width = image.shape[:2]
     for i, box in enumerate(boxes):
-        x, y, side, _ = fer_framing(box).as_int()
+        x, y, side, _ = framing(box).as_int()
         side = max(side, 1)
         x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + side, width), min(y + side, height)
         if x1 <= x0 or y1 <= y0:

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
+from ferbot.emotions import EMOTION_COLORS
 from ferbot.geometry import Rect
-from ferbot.render.colors import EMOTION_COLORS, text_color_on
 from ferbot.track.tracker import TrackedFace
 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
@@ -31,6 +31,12 @@ def draw_faces(canvas: np.ndarray, faces: Sequence[TrackedFace], scale: float, o
         x, y, w, h = box.as_int()
         cv2.rectangle(canvas, (x, y), (x + w, y + h), color, 2 if face.missed == 0 else 1, cv2.LINE_AA)
         _label(canvas, label_text(face), x, y, w, color)
+
+
+def text_color_on(background: tuple[int, int, int]) -> tuple[int, int, int]:
+    """Black or white, whichever reads better on the background."""
+    r, g, b = background
+    return (0, 0, 0) if 0.299 * r + 0.587 * g + 0.114 * b > 140 else (255, 255, 255)
 
 
 def _label(canvas: np.ndarray, text: str, x: int, y: int, box_w: int, color: tuple[int, int, int]) -> None:

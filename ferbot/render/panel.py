@@ -5,8 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ferbot.emotions import CLASS_NAMES
-from ferbot.render.colors import EMOTION_COLORS
+from ferbot.emotions import CLASS_NAMES, EMOTION_COLORS
 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 PANEL_BACKGROUND = (34, 34, 40)
