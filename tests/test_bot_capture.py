@@ -1,0 +1,114 @@
+"""Capture: the screen of a real X server (Xvfb), video files, still images and the demo gallery."""
+
+from __future__ import annotations
+
+import time
+
+import cv2
+import numpy as np
+import pytest
+
+from ferbot.capture import SourceError, open_source
+from ferbot.capture.demo import DemoSource
+from ferbot.capture.screen import ScreenSource
+from ferbot.capture.video import StillImageSource, VideoFileSource
+from ferbot.detect.tiling import find_tiles
+from ferbot.geometry import Rect
+from tests.bot_fixtures import photo, shown_on_screen, xvfb
+
+
+@pytest.fixture(scope="module")
+def display():
+    with xvfb() as name:
+        yield name
+
+
+def test_screen_source_captures_what_an_x_client_shows(display, monkeypatch, tmp_path):
+    picture = cv2.resize(photo("mpl_grace_hopper.jpg"), (1920, 1080))
+    picture[:100, :100] = (255, 0, 0)  # a pure red corner: RGB order must survive
+    monkeypatch.setenv("DISPLAY", display)
+    with shown_on_screen(display, picture, tmp_path):
+        source = open_source("screen")
+        first, second = source.read(), source.read()
+        source.close()
+    assert first.image.shape == (1080, 1920, 3) and first.image.dtype == np.uint8
+    assert np.abs(first.image.astype(int) - picture).mean() < 2
+    assert tuple(first.image[50, 50]) == (255, 0, 0)
+    assert second.index == first.index + 1 and second.timestamp >= first.timestamp
+
+
+def test_region_captures_that_rectangle(display, monkeypatch, tmp_path):
+    picture = cv2.resize(photo("codait_luciano.png"), (1920, 1080))
+    monkeypatch.setenv("DISPLAY", display)
+    with shown_on_screen(display, picture, tmp_path):
+        source = ScreenSource(region=Rect(100, 200, 640, 360))
+        frame = source.read()
+        source.close()
+    assert frame.size == (640, 360)
+    assert np.abs(frame.image.astype(int) - picture[200:560, 100:740]).mean() < 2
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"monitor": 5}, "monitor 5 does not exist"),
+    ({"monitor": -1}, "monitor -1 does not exist"),
+    ({"region": Rect(1800, 0, 400, 300)}, "is not inside the screen"),
+])
+def test_screen_mistakes_say_what_to_do(display, monkeypatch, kwargs, message):
+    monkeypatch.setenv("DISPLAY", display)
+    with pytest.raises(SourceError, match=message):
+        ScreenSource(**kwargs)
+
+
+def test_no_display_says_so(monkeypatch):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    with pytest.raises(SourceError, match="DISPLAY is not set"):
+        ScreenSource()
+
+
+def test_video_file_plays_in_real_time_and_ends(tmp_path):
+    path = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 20, (160, 120))
+    for i in range(10):  # frame i is a flat colour: blue channel 20 * i (BGR), red channel 200
+        writer.write(np.full((120, 160, 3), (20 * i, 0, 200), np.uint8))
+    writer.release()
+    source = open_source(str(path))
+    assert isinstance(source, VideoFileSource) and source.fps == pytest.approx(20)
+    first = source.read()
+    assert first.index == 0 and first.image[..., 0].mean() > 190  # RGB: red first
+    time.sleep(0.26)  # about five frames later
+    later = source.read()
+    assert 4 <= later.index <= 7 and later.timestamp == pytest.approx(later.index / 20)
+    assert later.image[..., 2].mean() == pytest.approx(20 * later.index, abs=8)
+    time.sleep(0.4)
+    assert source.read() is None
+    source.close()
+
+
+def test_unreadable_video_says_so(tmp_path):
+    fake = tmp_path / "lecture.mp4"
+    fake.write_text("not a video")
+    with pytest.raises(SourceError, match="cannot read .*lecture.mp4"):
+        open_source(str(fake))
+    with pytest.raises(SourceError, match="no such file"):
+        open_source(str(tmp_path / "missing.mp4"))
+
+
+def test_still_image_repeats_one_frame(tmp_path):
+    path = tmp_path / "class.jpg"
+    cv2.imwrite(str(path), cv2.cvtColor(photo("singnet_laos.jpg"), cv2.COLOR_RGB2BGR))
+    source = open_source(str(path))
+    assert isinstance(source, StillImageSource)
+    a, b = source.read(), source.read()
+    assert a.index == b.index == 0 and a.image.shape == (640, 960, 3)
+
+
+def test_demo_needs_no_display_and_moves(monkeypatch):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    source = DemoSource()
+    first = source.read()
+    time.sleep(0.2)
+    second = source.read()
+    assert first.image.shape == (1080, 1920, 3)
+    assert len(find_tiles(first.image)) == 9
+    assert np.abs(first.image.astype(int) - second.image).mean() > 0.1  # participants sway

@@ -1,0 +1,143 @@
+"""The ferbot command line, run as users run it (`python -m ferbot`): help, mistakes, clean stops."""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import pytest
+
+from ferbot.classify.checkpoint import default_checkpoint_dir
+from ferbot.facelog import COLUMNS
+from tests.bot_fixtures import REPO, xvfb
+
+
+def ferbot(*args: str, env: dict | None = None, timeout: float = 180) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "ferbot", *args], cwd=REPO, env=env or _env(),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def _env(**changes: str | None) -> dict:
+    env = {**os.environ, "QT_QPA_PLATFORM": "xcb"}
+    for key, value in changes.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return env
+
+
+def _one_error_line(result: subprocess.CompletedProcess) -> str:
+    """The run failed with exactly one 'ferbot: error:' line and no traceback; returns that line."""
+    assert "Traceback" not in result.stderr, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("ferbot: error:")]
+    assert len(errors) == 1, result.stderr
+    return errors[0]
+
+
+def test_help_reads_well():
+    result = ferbot("--help")
+    assert result.returncode == 0
+    for option in ("--source", "--monitor", "--region", "--demo", "--sink", "--fps", "--size", "--checkpoint",
+                   "--duration", "--log", "vcam|window|file:PATH|none", "FER Cam", "examples:", "exit status"):
+        assert option in result.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--size", "12"], "is not WxH"),
+    (["--size", "100000x5"], "choose a size between"),
+    (["--region", "1,2,3"], "is not X,Y,W,H"),
+    (["--region", "0,0,0,10"], "must be positive"),
+    (["--sink", "webcam"], "expected vcam|window|file:PATH|none"),
+    (["--fps", "0"], "must be greater than 0"),
+    (["--duration", "soon"], "is not a number"),
+    (["--demo", "--source", "lecture.mp4"], "exclude each other"),
+    (["--source", "lecture.mp4", "--monitor", "2"], "only apply to the screen source"),
+])
+def test_usage_mistakes_get_one_line_and_status_2(args, message):
+    result = ferbot(*args)
+    assert result.returncode == 2
+    assert message in _one_error_line(result)
+    assert result.stderr.count("\n") == 1
+
+
+def test_no_display():
+    result = ferbot("--sink", "none", env=_env(DISPLAY=None, WAYLAND_DISPLAY=None))
+    assert result.returncode == 1
+    assert "DISPLAY is not set" in _one_error_line(result)
+
+
+def test_monitor_out_of_range():
+    with xvfb() as display:
+        result = ferbot("--monitor", "3", "--sink", "none", env=_env(DISPLAY=display))
+    assert result.returncode == 1
+    assert "monitor 3 does not exist" in _one_error_line(result)
+
+
+def test_unreadable_video(tmp_path):
+    fake = tmp_path / "lecture.mp4"
+    fake.write_bytes(b"\x00" * 1000)
+    result = ferbot("--source", str(fake), "--sink", "none")
+    assert result.returncode == 1
+    assert "cannot read" in _one_error_line(result)
+
+
+def test_no_virtual_camera_driver_names_the_other_sinks():
+    pytest.importorskip("pyvirtualcam")
+    if any(Path("/dev").glob("video*")):
+        pytest.skip("this machine has video devices; the no-driver message is tested where there are none")
+    result = ferbot("--demo")
+    assert result.returncode == 1
+    line = _one_error_line(result)
+    assert "v4l2loopback" in line and "--sink window" in line and "--sink file:PATH" in line
+
+
+def test_corrupt_checkpoint(tmp_path):
+    broken = tmp_path / "broken"
+    shutil.copytree(default_checkpoint_dir(), broken)
+    for blob in (broken / "weights").rglob("*"):
+        if blob.is_file() and blob.stat().st_size > 10_000:
+            blob.write_bytes(blob.read_bytes()[:100])  # truncated weights
+    result = ferbot("--demo", "--sink", "none", "--checkpoint", str(broken))
+    assert result.returncode == 1
+    assert "checkpoint" in _one_error_line(result)
+    result = ferbot("--demo", "--sink", "none", "--checkpoint", str(tmp_path / "missing"))
+    assert result.returncode == 1
+    assert "not a ferbot checkpoint" in _one_error_line(result)
+
+
+def test_log_in_a_missing_folder(tmp_path):
+    result = ferbot("--demo", "--sink", "none", "--log", str(tmp_path / "no" / "faces.csv"))
+    assert result.returncode == 1
+    assert "--log" in _one_error_line(result)
+
+
+def test_ctrl_c_stops_cleanly_and_keeps_the_outputs(tmp_path):
+    video, log = tmp_path / "feed.avi", tmp_path / "faces.csv"
+    bot = subprocess.Popen([sys.executable, "-m", "ferbot", "--demo", "--sink", f"file:{video}", "--log", str(log)],
+                           cwd=REPO, env=_env(), stderr=subprocess.PIPE, text=True)
+    started = time.monotonic()
+    for line in bot.stderr:  # wait until the feed runs, then let it run a little
+        if "running" in line:
+            break
+        assert time.monotonic() - started < 120, "ferbot did not start"
+    time.sleep(3)
+    bot.send_signal(signal.SIGINT)
+    rest = bot.stderr.read()
+    assert bot.wait(timeout=60) == 0, rest
+    assert "Traceback" not in rest and "stopping (Ctrl-C)" in rest
+    capture = cv2.VideoCapture(str(video))
+    frames = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+    ok, _ = capture.read()
+    assert ok and frames >= 30  # the file was finalised: it decodes
+    with log.open() as f:
+        rows = list(csv.reader(f))
+    assert tuple(rows[0]) == COLUMNS and len(rows) > 9
+    assert all(len(row) == len(COLUMNS) for row in rows)  # flushed whole rows

@@ -1,0 +1,175 @@
+"""Detect: gallery tiles from gutters, search windows, merging, and real faces found and framed like FER2013."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from ferbot import EmotionClassifier
+from ferbot.capture.gallery import compose_gallery
+from ferbot.detect import BlazeFace, Detection, FaceFinder, face_crops, fer_framing
+from ferbot.detect.merge import merge_duplicates
+from ferbot.detect.tiling import SMALLEST_WINDOW, centre_window, find_tiles, first_windows, pyramid
+from ferbot.geometry import Rect
+from tests.bot_fixtures import PHOTO_FACES, fer2013_private_test, matches, photo, photo_faces
+
+
+@pytest.fixture(scope="module")
+def finder():
+    finder = FaceFinder()
+    yield finder
+    finder.close()
+
+
+@pytest.fixture(scope="module")
+def fer_faces():
+    return fer2013_private_test(100)
+
+
+def _detection(x, y, side, score=0.9) -> Detection:
+    return Detection(Rect(x, y, side, side), score, np.zeros((6, 2), np.float32))
+
+
+@pytest.mark.parametrize("count", [2, 7, 9, 25, 49])
+def test_gutters_give_back_the_gallery_tiles(fer_faces, count):
+    gallery = compose_gallery(list(fer_faces[0][:count]), names=[f"Student {i}" for i in range(count)])
+    found = find_tiles(gallery.image)
+    assert len(found) == count  # including a centred, incomplete last row (7 = 3 + 3 + 1)
+    for tile in gallery.tiles:
+        assert max(tile.iou(f) for f in found) > 0.95
+
+
+def test_screens_without_gutters_are_not_galleries():
+    group = cv2.resize(photo("singnet_classroom_in_tanzania.jpg"), (1920, 1080))
+    assert find_tiles(group) == []
+    assert find_tiles(np.full((1080, 1920, 3), 40, np.uint8)) == []
+
+
+def test_pyramid_holds_every_face_up_to_half_a_window_whole():
+    screen = Rect(0, 0, 1920, 1080)
+    windows = pyramid(screen)
+    sides = sorted({round(w.w) for w in windows})
+    assert sides[0] >= SMALLEST_WINDOW and sides[-1] <= 1080
+    rng = np.random.default_rng(0)
+    for side in sides:
+        level = [w for w in windows if round(w.w) == side]
+        assert all(w.clipped(1920, 1080) == w for w in level)
+        for _ in range(200):
+            face = side / 2
+            x, y = rng.uniform(0, 1920 - face), rng.uniform(0, 1080 - face)
+            assert any(w.x <= x and w.y <= y and x + face <= w.x2 and y + face <= w.y2 for w in level)
+
+
+def test_small_tiles_are_searched_in_their_centre_first():
+    wide = Rect(100, 50, 270, 152)
+    centre = centre_window(wide)
+    assert centre.h == wide.h and centre.w == pytest.approx(152 * 1.15) and centre.center == wide.center
+    square = Rect(0, 0, 200, 180)
+    assert first_windows(square)[0].rect == square
+    large = Rect(0, 0, 950, 534)
+    assert len(first_windows(large)) > 1 and first_windows(large)[0].rect == large
+
+
+def test_merge_keeps_the_best_box_of_each_face():
+    a, a_again, a_part = _detection(100, 100, 80, 0.9), _detection(104, 98, 82, 0.7), _detection(100, 100, 40, 0.95)
+    b = _detection(300, 100, 80, 0.8)
+    assert merge_duplicates([a, a_again, b]) == [a, b]  # the same face twice: the better score stays
+    assert merge_duplicates([a, a_again, b, a_part]) == [a_part, b]  # a box mostly inside another is that face
+    c = _detection(300, 300, 80, 0.6)
+    assert merge_duplicates([c, b]) == [b, c]  # separate faces all stay, best first
+
+
+@pytest.mark.parametrize("count", [9, 25, 49])
+def test_finds_fer2013_faces_in_a_gallery(finder, fer_faces, count):
+    """FER2013 PrivateTest faces in 3x3, 5x5 and 7x7 galleries (about 50 faces in all for each size)."""
+    hits, total = 0, 0
+    for start in range(0, 49, count):
+        gallery = compose_gallery(list(fer_faces[0][start:start + count]),
+                                  names=[f"Student {i}" for i in range(count)])
+        found = finder.find(gallery.image)
+        truth = gallery.placements  # each FER2013 picture is one face, framed tightly
+        hits += sum(any(matches(d.box, t) for d in found) for t in truth)
+        total += len(truth)
+        assert all(any(matches(d.box, t) for t in truth) for d in found)  # no face where there is none
+        assert finder.detector_calls <= 1 + 2 * count
+    assert hits / total >= 0.9
+
+
+@pytest.mark.parametrize("name", [n for n in PHOTO_FACES if n != "singnet_laos.jpg"])
+def test_finds_a_big_face_without_gutters(finder, name):
+    """Speaker view: one photograph filling the screen (no gutters), searched by the window pyramid."""
+    picture = photo(name)
+    scale = min(1920 / picture.shape[1], 1080 / picture.shape[0])
+    screen = cv2.resize(picture, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    [truth] = [t.scaled(scale) for t in photo_faces(name, picture)]
+    found = finder.find(screen)
+    assert any(matches(d.box, truth) for d in found)
+
+
+def test_finds_both_faces_of_a_pair(finder):
+    picture = photo("singnet_laos.jpg")
+    found = finder.find(picture)
+    for truth in photo_faces("singnet_laos.jpg", picture):
+        assert any(matches(d.box, truth) for d in found)
+
+
+def test_photos_in_small_tiles(finder):
+    """Photographs in a 5x5 gallery: the faces fill only part of each 16:9 tile, like webcams."""
+    names = list(PHOTO_FACES)[:11]
+    pictures = [photo(n) for n in names]
+    gallery = compose_gallery(pictures * 2, names=[f"P{i}" for i in range(22)])
+    truths = [gallery.map_box(i, box, (p.shape[1], p.shape[0]))
+              for i, (n, p) in enumerate(zip(names * 2, pictures * 2)) for box in photo_faces(n, p)]
+    found = finder.find(gallery.image)
+    recall = np.mean([any(matches(d.box, t) for d in found) for t in truths])
+    assert recall >= 0.9
+
+
+def test_crops_are_framed_like_fer2013(finder, fer_faces):
+    """Crops cut around the detector's boxes look like the FER2013 originals, more than crops of the bare box
+    or of a looser square, and the classifier mostly says the same on both."""
+    faces = fer_faces[0]
+    pairs = []
+    for start in range(0, 100, 25):
+        gallery = compose_gallery(list(faces[start:start + 25]))
+        found = finder.find(gallery.image)
+        for i, place in enumerate(gallery.placements):
+            hits = [d for d in found if matches(d.box, place)]
+            if hits:
+                pairs.append((gallery.image, hits[0].box, start + i))
+    originals = faces[[i for _, _, i in pairs]]
+
+    def crops(framing):
+        return np.stack([face_crops(image, [box], framing)[0] for image, box, _ in pairs])
+
+    def likeness(cut):
+        return np.median([np.corrcoef(c.ravel().astype(float), o.ravel().astype(float))[0, 1]
+                          for c, o in zip(cut, originals)])
+
+    fer = crops(fer_framing)
+    assert fer.shape == (len(pairs), 48, 48) and fer.dtype == np.uint8
+    bare, loose = crops(lambda box: box), crops(lambda box: fer_framing(box).expanded(1.3))
+    assert likeness(fer) > 0.5
+    assert likeness(fer) > likeness(bare) + 0.05 and likeness(fer) > likeness(loose) + 0.05
+    classifier = EmotionClassifier.load()
+    on_crops = classifier.predict_proba(fer).argmax(1)
+    on_originals = classifier.predict_proba(originals).argmax(1)
+    assert (on_crops == on_originals).mean() > 0.75
+
+
+def test_crops_outside_the_picture_repeat_its_edge():
+    picture = np.zeros((100, 100, 3), np.uint8)
+    picture[:, :50] = 200
+    [crop] = face_crops(picture, [Rect(-30, 20, 60, 60)])
+    assert crop.shape == (48, 48) and crop[:, :10].min() > 150  # the left margin repeats the bright edge
+
+
+def test_detector_reports_boxes_and_keypoints_in_pixels():
+    picture = photo("codait_luciano.png")
+    with BlazeFace() as detector:
+        [face] = detector.detect(picture)
+    assert matches(face.box, photo_faces("codait_luciano.png", picture)[0])
+    right_eye, left_eye = face.keypoints[0], face.keypoints[1]
+    assert face.box.contains_point(*right_eye) and face.box.contains_point(*left_eye)
+    assert right_eye[0] < left_eye[0]  # the subject's right eye is on the image's left

@@ -1,0 +1,114 @@
+"""End to end: a Zoom-like gallery of real faces on a real X screen (Xvfb), captured by `python -m ferbot`.
+
+The screen shows a 5x5 gallery with name tags: 20 FER2013 PrivateTest faces enlarged, and 5 photographs.
+ferbot runs on the screen source with a file sink and --log for a few seconds; the log must find at least
+90% of the faces with boxes on them, and the video must decode with the overlay drawn.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from collections import defaultdict
+
+import cv2
+import numpy as np
+import pytest
+
+from ferbot.capture.gallery import compose_gallery
+from ferbot.emotions import EMOTION_COLORS
+from ferbot.facelog import COLUMNS
+from ferbot.geometry import Rect
+from ferbot.render import OutputLayout
+from ferbot.render.compose import DISCLOSURE_RED
+from ferbot.render.marker import find_own_feed
+from tests.bot_fixtures import (REPO, fer2013_private_test, matches, photo, photo_faces, read_video, shown_on_screen,
+                                xvfb)
+
+PHOTOS = ("codait_luciano.png", "mpl_grace_hopper.jpg", "pexels_maxemo_neutral.jpeg",
+          "pexels_maxemo_surprised.jpeg", "singnet_woman_portrait.jpg")
+DURATION_S = 6
+FPS = 30
+
+
+@pytest.fixture(scope="module")
+def meeting():
+    """The gallery picture and the true face boxes, in screen pixels."""
+    faces, _ = fer2013_private_test(20)
+    photos = [photo(name) for name in PHOTOS]
+    pictures = list(faces[:10]) + photos + list(faces[10:])
+    gallery = compose_gallery(pictures, (1920, 1080), names=[f"Student {i + 1}" for i in range(25)])
+    truth = [gallery.placements[i] for i in range(25) if not 10 <= i < 15]
+    truth += [gallery.map_box(10 + k, box, (p.shape[1], p.shape[0]))
+              for k, (name, p) in enumerate(zip(PHOTOS, photos)) for box in photo_faces(name, p)]
+    return gallery.image, truth
+
+
+@pytest.fixture(scope="module")
+def run(meeting, tmp_path_factory):
+    """ferbot on the X screen showing the meeting: (log rows by frame, decoded video frames, stderr)."""
+    image, _ = meeting
+    folder = tmp_path_factory.mktemp("e2e")
+    video, log = folder / "feed.avi", folder / "faces.csv"
+    with xvfb((1920, 1080)) as display, shown_on_screen(display, image, folder):
+        env = {**os.environ, "DISPLAY": display}
+        result = subprocess.run([sys.executable, "-m", "ferbot", "--sink", f"file:{video}", "--log", str(log),
+                                 "--duration", str(DURATION_S), "--fps", str(FPS)],
+                                cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    with log.open() as f:
+        reader = csv.DictReader(f)
+        assert tuple(reader.fieldnames) == COLUMNS
+        by_frame = defaultdict(list)
+        for row in reader:
+            by_frame[int(row["frame"])].append(row)
+    return by_frame, read_video(video)[0], result.stderr
+
+
+def _box(row) -> Rect:
+    return Rect(float(row["x"]), float(row["y"]), float(row["w"]), float(row["h"]))
+
+
+def test_log_finds_the_faces(meeting, run):
+    _, truth = meeting
+    by_frame, _, stderr = run
+    assert len(by_frame) >= 3, stderr  # several analysed frames in the run
+    for frame, rows in by_frame.items():
+        boxes = [_box(r) for r in rows]
+        recall = np.mean([any(matches(b, t) for b in boxes) for t in truth])
+        assert recall >= 0.9, f"frame {frame}: found {recall:.0%} of the faces"
+        assert all(any(matches(b, t) for t in truth) for b in boxes), f"frame {frame}: a box on no face"
+        for row in rows:
+            probabilities = [float(row[c]) for c in COLUMNS[9:]]
+            assert sum(probabilities) == pytest.approx(1, abs=1e-3)
+            assert float(row["confidence"]) == pytest.approx(max(probabilities), abs=1e-4)
+            assert row["emotion"].lower() == COLUMNS[9 + int(np.argmax(probabilities))]
+    ids = {int(r["track_id"]) for rows in by_frame.values() for r in rows}
+    assert len(ids) <= len(truth) + 3  # the faces keep their ids
+
+
+def test_video_decodes_with_the_overlay(meeting, run):
+    image, _ = meeting
+    by_frame, frames, _ = run
+    assert len(frames) >= DURATION_S * FPS // 2
+    layout = OutputLayout((1280, 720))
+    last = frames[-1]
+    assert last.shape == (720, 1280, 3)
+    [feed] = find_own_feed(cv2.cvtColor(last, cv2.COLOR_RGB2GRAY), layout.markers)  # the markers are drawn
+    assert feed.iou(Rect(0, 0, 1280, 720)) > 0.95
+    red = np.abs(last[:layout.bar_height].astype(int) - DISCLOSURE_RED).sum(axis=2) < 60
+    assert red.sum() > 50  # the disclosure's red dot
+    scale, (ox, oy), _ = layout.fit((1920, 1080))
+    rows = by_frame[max(by_frame)]
+    coloured = 0
+    for row in rows:  # each face's box edge is drawn in its emotion's colour (up to compression)
+        box = _box(row)
+        x, y = round(box.x * scale + ox), round((box.y + box.h / 2) * scale + oy)
+        patch = last[y - 2:y + 3, x - 2:x + 3].reshape(-1, 3).astype(int)
+        coloured += np.abs(patch - EMOTION_COLORS[row["emotion"]]).sum(axis=1).min() < 90
+    assert coloured >= 0.8 * len(rows)
+    shown = cv2.resize(image, (round(1920 * scale), round(1080 * scale)), interpolation=cv2.INTER_AREA)
+    middle = last[oy:oy + shown.shape[0], ox:ox + shown.shape[1]]
+    assert np.abs(middle.astype(int) - shown).mean() < 20  # the captured screen is what is shown

@@ -1,0 +1,151 @@
+"""Render: face labels, the class-mood panel, the disclosure, and the marker that keeps ferbot from analysing
+its own feed."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from ferbot import EmotionClassifier
+from ferbot.analysis import FrameAnalyzer
+from ferbot.capture.base import Frame
+from ferbot.capture.demo import DemoSource
+from ferbot.capture.gallery import compose_gallery
+from ferbot.detect import FaceFinder
+from ferbot.emotions import CLASS_NAMES, EMOTION_COLORS
+from ferbot.geometry import Rect
+from ferbot.render import OutputLayout, Renderer
+from ferbot.render.compose import DISCLOSURE_RED
+from ferbot.render.marker import find_own_feed
+from ferbot.render.mood import MoodTimeline, class_shares
+from ferbot.render.overlay import draw_faces, label_text
+from ferbot.render.panel import draw_panel
+from ferbot.track import FaceTracker, TrackedFace
+from tests.bot_fixtures import PHOTO_FACES, fer2013_private_test, photo
+
+ONE_HOT = {name: np.eye(7, dtype=np.float32)[i] for i, name in enumerate(CLASS_NAMES)}
+
+
+def _face(box, emotion="Happy", track_id=1, missed=0, confidence=1.0):
+    probabilities = ONE_HOT[emotion] * confidence + (1 - confidence) / 7
+    return TrackedFace(track_id, Rect(*box), np.zeros((6, 2), np.float32), 0.9, probabilities, 0.0, missed)
+
+
+def _gray(image):
+    return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    return EmotionClassifier.load()
+
+
+def test_face_box_and_label_in_the_emotion_colour():
+    canvas = np.full((720, 1280, 3), 60, np.uint8)
+    face = _face((200, 300, 100, 100), "Sad", confidence=0.8)
+    draw_faces(canvas, [face], scale=0.5, offset=(10, 20))
+    sad = EMOTION_COLORS["Sad"]
+    x, y = 10 + 100, 20 + 150  # the box's top-left corner on the canvas
+    assert tuple(canvas[y + 25, x]) == sad and tuple(canvas[y + 25, x + 50]) == sad  # left and right sides
+    assert tuple(canvas[y + 25, x + 25]) == (60, 60, 60)  # the face itself is not covered
+    tag = canvas[y - 16:y - 2, x:x + 60]
+    assert (tag == sad).all(axis=2).mean() > 0.4 and (tag.max(axis=2) > 240).any()  # tag with light text
+    assert label_text(face) == "Sad 83%"
+
+
+def test_a_face_missed_for_a_moment_keeps_a_thinner_box():
+    thick, thin = (np.zeros((300, 300, 3), np.uint8) for _ in range(2))
+    draw_faces(thick, [_face((100, 100, 80, 80))], 1.0, (0, 0))
+    draw_faces(thin, [_face((100, 100, 80, 80), missed=2)], 1.0, (0, 0))
+    happy = EMOTION_COLORS["Happy"]
+    assert (thin[150] == happy).all(axis=1).sum() < (thick[150] == happy).all(axis=1).sum()
+
+
+def test_class_shares_and_timeline():
+    faces = [_face((0, 0, 10, 10), "Happy"), _face((0, 0, 10, 10), "Happy"), _face((0, 0, 10, 10), "Sad")]
+    shares = class_shares(faces)
+    assert shares[CLASS_NAMES.index("Happy")] == pytest.approx(2 / 3) and shares.sum() == pytest.approx(1)
+    assert class_shares([]).sum() == 0
+    timeline = MoodTimeline(window_s=60)
+    timeline.add(0.0, ONE_HOT["Happy"])
+    timeline.add(30.0, ONE_HOT["Sad"])
+    history = timeline.resample(now=40.0, columns=60)  # column k shows the class at k - 19 s
+    assert history[:19].sum() == 0  # before the first sample
+    assert (history[19:49].argmax(1) == CLASS_NAMES.index("Happy")).all()
+    assert (history[49:].argmax(1) == CLASS_NAMES.index("Sad")).all()
+    timeline.add(100.0, ONE_HOT["Fear"])  # samples older than the window are dropped
+    assert timeline.resample(100.0, 60)[:, CLASS_NAMES.index("Happy")].sum() == 0
+
+
+def test_panel_bars_are_as_long_as_the_shares():
+    shares = ONE_HOT["Happy"] * 0.75 + ONE_HOT["Angry"] * 0.25
+    panel = draw_panel((282, 624), 4, shares, np.zeros((282, 7), np.float32), 300)
+    happy = (panel == EMOTION_COLORS["Happy"]).all(axis=2).sum()
+    angry = (panel == EMOTION_COLORS["Angry"]).all(axis=2).sum()
+    assert happy == pytest.approx(3 * angry, rel=0.05)
+    assert (panel == EMOTION_COLORS["Fear"]).all(axis=2).sum() == 0
+    history = np.tile(ONE_HOT["Fear"], (282, 1))
+    with_history = draw_panel((282, 624), 4, shares, history, 300)
+    assert (with_history == EMOTION_COLORS["Fear"]).all(axis=2).sum() > 100 * 200  # the timeline is filled
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080), (640, 360)])
+def test_output_carries_disclosure_and_markers(size):
+    renderer = Renderer(size)
+    out = renderer.render(DemoSource().read().image, [_face((300, 200, 120, 120))])
+    assert out.shape == (size[1], size[0], 3) and out.dtype == np.uint8
+    bar = out[:renderer.layout.bar_height]
+    assert (bar == DISCLOSURE_RED).all(axis=2).sum() > 50  # the red "on air" dot
+    assert (bar.min(axis=2) > 200).sum() > 200  # white text beside it (and the markers' white)
+    [feed] = find_own_feed(_gray(out), OutputLayout(size).markers)
+    assert feed.iou(Rect(0, 0, *size)) > 0.97
+
+
+@pytest.mark.parametrize("scale", [1.0, 0.5, 0.3, 0.2])
+@pytest.mark.parametrize("mirrored", [False, True])
+def test_own_feed_found_scaled_and_mirrored(scale, mirrored):
+    out = Renderer().render(DemoSource().read().image, [])
+    small = cv2.resize(out, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    if mirrored:  # a Zoom self-view
+        small = small[:, ::-1]
+    screen = cv2.resize(photo("singnet_classroom_in_tanzania.jpg"), (1920, 1080))
+    h, w = small.shape[:2]
+    screen[1080 - h:, 1920 - w:] = small
+    [feed] = find_own_feed(_gray(screen), OutputLayout((1280, 720)).markers)
+    assert feed.iou(Rect(1920 - w, 1080 - h, w, h)) > 0.9
+
+
+def test_no_marker_in_ordinary_screens():
+    layout = OutputLayout((1280, 720)).markers
+    faces, _ = fer2013_private_test(49)
+    screens = [compose_gallery(list(faces)).image, DemoSource().read().image]
+    screens += [photo(name) for name in PHOTO_FACES]
+    assert all(find_own_feed(_gray(screen), layout) == [] for screen in screens)
+
+
+def test_faces_inside_the_own_feed_are_not_analysed(classifier):
+    """The teacher shares FER Cam: ferbot's output shows up as a (mirrored) gallery tile next to students."""
+    demo = DemoSource().read()
+    renderer = Renderer()
+    finder = FaceFinder()
+    try:
+        own_output = renderer.render(demo.image, FrameAnalyzer(classifier, renderer.layout.markers, finder)
+                                     .analyze(demo).faces)
+        unmarked = own_output.copy()
+        unmarked[:renderer.layout.bar_height] = 18  # the same output without its markers
+        students = [photo(name) for name in ("codait_luciano.png", "mpl_grace_hopper.jpg", "codait_bryan.png")]
+        for feed, marked in ((own_output, True), (unmarked, False)):
+            screen = compose_gallery([feed[:, ::-1]] + students, fill=1.0)
+            analyzer = FrameAnalyzer(classifier, renderer.layout.markers, finder, FaceTracker())
+            result = analyzer.analyze(Frame(screen.image, 0.0, 0))
+            tile = screen.tiles[0]
+            inside = [f for f in result.faces if tile.contains_point(*f.box.center)]
+            outside = [f for f in result.faces if not tile.contains_point(*f.box.center)]
+            assert len(outside) == 3  # the students are analysed either way
+            if marked:
+                assert inside == [] and len(result.own_feeds) == 1
+            else:  # the control: without the marker it would analyse its own feed
+                assert len(inside) >= 5 and result.own_feeds == ()
+    finally:
+        finder.close()

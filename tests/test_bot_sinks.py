@@ -1,0 +1,192 @@
+"""Sinks: video file, preview window on a real X screen, none, and the "FER Cam" virtual camera.
+
+The virtual camera needs a kernel driver (v4l2loopback) that cannot be loaded here. Only that driver
+boundary is replaced, in the tests marked DRIVER MOCK: a stand-in registered through pyvirtualcam's own
+backend registry plus the sysfs entry the driver would create. Everything above it runs for real.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import pyvirtualcam
+from pyvirtualcam import camera as pyvirtualcam_camera
+
+from ferbot.sink import SinkError, open_sink, parse_sink
+from ferbot.sink.base import NullSink
+from ferbot.sink.vcam import CAMERA_NAME, VirtualCameraSink
+from tests.bot_fixtures import REPO, grab_screen, read_video, xvfb
+
+SIZE = (320, 180)
+
+
+def _frames(n):
+    """RGB frames whose red channel counts up, with a green square that moves."""
+    frames = []
+    for i in range(n):
+        frame = np.zeros((SIZE[1], SIZE[0], 3), np.uint8)
+        frame[..., 0] = 10 * i
+        frame[40:80, 20 + 10 * i:60 + 10 * i, 1] = 255
+        frames.append(frame)
+    return frames
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".avi"])
+def test_file_sink_writes_a_decodable_video(tmp_path, suffix):
+    path = tmp_path / f"feed{suffix}"
+    sink = open_sink(f"file:{path}", SIZE, 10)
+    frames = _frames(12)
+    assert all(sink.send(f) for f in frames)
+    sink.close()
+    decoded, fps = read_video(path)
+    assert len(decoded) == 12 and decoded[0].shape == (180, 320, 3)
+    assert fps == pytest.approx(10)
+    for sent, got in zip(frames, decoded):
+        assert np.abs(sent.astype(int) - got).mean() < 6  # lossy, but the same pictures in the same order
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("file:{tmp}/nowhere/feed.mp4", "does not exist"),
+    ("file:{tmp}/feed.gif", "unknown video type"),
+])
+def test_file_sink_mistakes(tmp_path, spec, message):
+    with pytest.raises(SinkError, match=message):
+        open_sink(spec.format(tmp=tmp_path), SIZE, 30)
+
+
+def test_sink_specs():
+    assert parse_sink("vcam") == ("vcam", None)
+    assert parse_sink("file:out/x.mp4") == ("file", "out/x.mp4")
+    assert parse_sink("file:C:/x.mp4") == ("file", "C:/x.mp4")
+    for bad in ("file:", "webcam", "none:x", ""):
+        with pytest.raises(ValueError, match="expected vcam"):
+            parse_sink(bad)
+    assert isinstance(open_sink("none", SIZE, 30), NullSink) and NullSink().send(_frames(1)[0])
+
+
+WINDOW_CHILD = """
+import sys, time
+from pathlib import Path
+import numpy as np
+from ferbot.sink import open_sink
+window = open_sink("window", (320, 180), 30)
+frame = np.zeros((180, 320, 3), np.uint8)
+frame[40:80, 60:100, 1] = 255
+stop, deadline = Path(sys.argv[1]), time.monotonic() + 60
+while not stop.exists() and time.monotonic() < deadline:
+    assert window.send(frame)
+    time.sleep(0.03)
+window.close()
+"""
+
+
+def test_preview_window_shows_frames_on_a_real_x_screen(tmp_path):
+    """The window sink in its own process (its GUI toolkit holds the X connection), seen through mss."""
+    stop = tmp_path / "stop"
+    with xvfb((800, 600)) as display:
+        env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb"}
+        child = subprocess.Popen([sys.executable, "-c", WINDOW_CHILD, str(stop)], env=env, cwd=REPO,
+                                 stderr=subprocess.PIPE, text=True)
+        deadline, green = time.monotonic() + 45, np.zeros(1, bool)
+        while time.monotonic() < deadline and green.sum() < 1600 and child.poll() is None:
+            time.sleep(0.2)
+            screen = grab_screen(display)
+            green = (screen[..., 1] > 200) & (screen[..., 0] < 100)
+        stop.touch()
+        _, errors = child.communicate(timeout=30)
+    assert child.returncode == 0, errors
+    assert green.sum() == 1600  # the 40x40 green square, unscaled
+
+
+def test_preview_window_without_display_says_so(monkeypatch):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    with pytest.raises(SinkError, match="DISPLAY is not set.*--sink file:PATH"):
+        open_sink("window", SIZE, 30)
+
+
+@pytest.mark.skipif(platform.system() != "Linux", reason="checks the Linux install hint")
+def test_no_virtual_camera_driver_says_how_to_install_one():
+    try:
+        pyvirtualcam.Camera(*SIZE, 30).close()
+        pytest.skip("a virtual camera driver is installed here")
+    except RuntimeError:
+        pass
+    with pytest.raises(SinkError) as caught:
+        open_sink("vcam", SIZE, 30)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert 'modprobe v4l2loopback' in message and 'card_label="FER Cam"' in message
+    assert "--sink window" in message and "--sink file:PATH" in message and "--sink none" in message
+
+
+class _LoopbackDriver:
+    """DRIVER MOCK: stands in for the v4l2loopback kernel device behind pyvirtualcam's backend interface."""
+
+    opened: list["_LoopbackDriver"] = []
+
+    def __init__(self, *, width, height, fps, fourcc, device, **kw):
+        if device not in (None, "/dev/video7"):
+            raise RuntimeError(f"device {device} does not exist")
+        self.width, self.height, self.fps, self.fourcc, self._device = width, height, fps, fourcc, device
+        self.frames, self.closed = [], False
+        _LoopbackDriver.opened.append(self)
+
+    def send(self, frame):
+        self.frames.append(frame.copy())
+
+    def close(self):
+        self.closed = True
+
+    def device(self):
+        return self._device or "/dev/video0"
+
+    def native_fourcc(self):
+        return None
+
+
+@pytest.fixture
+def loopback_driver(monkeypatch, tmp_path):
+    """DRIVER MOCK: a v4l2loopback device /dev/video7 labelled "FER Cam" (sysfs entry + pyvirtualcam backend)."""
+    (tmp_path / "video7").mkdir()
+    (tmp_path / "video7" / "name").write_text(f"{CAMERA_NAME}\n")
+    (tmp_path / "video2").mkdir()
+    (tmp_path / "video2" / "name").write_text("Integrated Webcam\n")
+    monkeypatch.setattr("ferbot.sink.vcam.V4L2_SYSFS", tmp_path)
+    monkeypatch.setattr("ferbot.sink.vcam.platform.system", lambda: "Linux")
+    monkeypatch.setattr(pyvirtualcam_camera, "BACKENDS", {"v4l2loopback": _LoopbackDriver})
+    _LoopbackDriver.opened = []
+    return _LoopbackDriver
+
+
+def test_virtual_camera_publishes_to_the_fer_cam_device(loopback_driver):
+    sink = open_sink("vcam", SIZE, 30)
+    assert isinstance(sink, VirtualCameraSink)
+    frames = _frames(3)
+    assert all(sink.send(f) for f in frames)
+    sink.close()
+    [device] = loopback_driver.opened
+    assert device._device == "/dev/video7"  # the device whose card_label is "FER Cam"
+    assert (device.width, device.height, device.fps) == (*SIZE, 30)
+    assert device.closed and len(device.frames) == 3
+    np.testing.assert_array_equal(device.frames[2].reshape(SIZE[1], SIZE[0], 3), frames[2])  # RGB as sent
+
+
+def test_virtual_camera_rejects_frames_of_another_size(loopback_driver):
+    sink = open_sink("vcam", SIZE, 30)
+    with pytest.raises(ValueError, match="unexpected frame shape"):
+        sink.send(np.zeros((720, 1280, 3), np.uint8))
+    sink.close()
+
+
+def test_without_a_fer_cam_device_the_first_loopback_is_used(loopback_driver, tmp_path, caplog):
+    (tmp_path / "video7" / "name").write_text("Dummy video device\n")
+    sink = open_sink("vcam", SIZE, 30)
+    sink.close()
+    assert loopback_driver.opened[0]._device is None
+    assert "README" in caplog.text  # the warning points to the set-up section

@@ -1,0 +1,104 @@
+"""Track: stable ids across frames, survival through missed detections, and time-based smoothing."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from ferbot.capture.demo import DemoSource
+from ferbot.detect import Detection, FaceFinder
+from ferbot.emotions import CLASS_NAMES
+from ferbot.geometry import Rect
+from ferbot.track import FaceTracker
+from ferbot.track.smoothing import ema, ema_weight
+
+HAPPY, SAD = np.eye(7, dtype=np.float32)[CLASS_NAMES.index("Happy")], np.eye(7, dtype=np.float32)[CLASS_NAMES.index("Sad")]
+
+
+def _faces(*boxes):
+    return [Detection(Rect(*box), 0.9, np.zeros((6, 2), np.float32)) for box in boxes]
+
+
+def test_ids_follow_moving_faces_and_new_faces_get_new_ids():
+    tracker = FaceTracker(smoothing_s=0)
+    first = tracker.update(_faces((100, 100, 80, 80), (400, 100, 80, 80)), np.stack([HAPPY, SAD]), 0.0)
+    second = tracker.update(_faces((410, 105, 80, 80), (108, 96, 80, 80), (700, 300, 60, 60)),
+                            np.stack([SAD, HAPPY, HAPPY]), 0.2)
+    by_id = {f.track_id: f for f in second}
+    assert [f.track_id for f in first] == [1, 2]
+    assert by_id[1].box == Rect(108, 96, 80, 80) and by_id[2].box == Rect(410, 105, 80, 80)
+    assert by_id[3].box == Rect(700, 300, 60, 60)
+
+
+def test_a_fast_move_without_overlap_is_matched_by_centre():
+    tracker = FaceTracker()
+    tracker.update(_faces((100, 100, 80, 80)), HAPPY[None], 0.0)
+    [face] = tracker.update(_faces((135, 100, 80, 80)), HAPPY[None], 0.2)  # IoU 0.39: matched by overlap
+    assert face.track_id == 1
+    [face] = tracker.update(_faces((180, 115, 50, 50)), HAPPY[None], 0.4)  # IoU 0.24, centre 0.375 sides away
+    assert face.track_id == 1
+    [_, new] = tracker.update(_faces((180, 115, 50, 50), (260, 115, 50, 50)), np.stack([HAPPY, HAPPY]), 0.6)
+    assert new.track_id == 2  # 1.6 sides away: someone else
+
+
+def test_neighbours_do_not_swap_ids():
+    tracker = FaceTracker()
+    tracker.update(_faces((100, 100, 80, 80), (190, 100, 80, 80)), np.stack([HAPPY, SAD]), 0.0)
+    faces = tracker.update(_faces((195, 100, 80, 80), (105, 100, 80, 80)), np.stack([SAD, HAPPY]), 0.2)
+    assert {f.track_id: f.box.x for f in faces} == {1: 105, 2: 195}
+
+
+def test_an_id_survives_a_few_missed_frames_then_ends():
+    tracker = FaceTracker(max_missed=3)
+    tracker.update(_faces((100, 100, 80, 80)), HAPPY[None], 0.0)
+    for missed in (1, 2, 3):
+        [face] = tracker.update([], np.zeros((0, 7), np.float32), 0.2 * missed)
+        assert face.track_id == 1 and face.missed == missed
+    [face] = tracker.update(_faces((104, 100, 80, 80)), HAPPY[None], 0.8)
+    assert face.track_id == 1 and face.missed == 0 and face.detections == 2
+    for t in (1.0, 1.2, 1.4, 1.6):
+        faces = tracker.update([], np.zeros((0, 7), np.float32), t)
+    assert faces == []
+    [face] = tracker.update(_faces((104, 100, 80, 80)), HAPPY[None], 1.8)
+    assert face.track_id == 2
+
+
+def test_ema_weight_follows_the_time_constant():
+    assert ema_weight(1.0, 1.0) == pytest.approx(1 - math.exp(-1))
+    assert ema_weight(0.0, 1.0) == 0.0 and ema_weight(5.0, 0.0) == 1.0
+    # two half steps forget exactly as much as one whole step: smoothing does not depend on the frame rate
+    half = ema(ema(np.zeros(1), np.ones(1), 0.5, 1.0), np.ones(1), 0.5, 1.0)
+    np.testing.assert_allclose(half, ema(np.zeros(1), np.ones(1), 1.0, 1.0))
+
+
+def test_labels_do_not_flicker_but_follow_a_lasting_change():
+    tracker = FaceTracker(smoothing_s=1.0)
+    box = (100, 100, 80, 80)
+    tracker.update(_faces(box), HAPPY[None], 0.0)
+    [face] = tracker.update(_faces(box), SAD[None], 0.2)  # one odd frame
+    assert face.emotion == "Happy"
+    assert face.probabilities.sum() == pytest.approx(1.0)
+    t = 0.2
+    while face.emotion == "Happy":
+        t += 0.2
+        [face] = tracker.update(_faces(box), SAD[None], t)
+    assert 0.6 <= t <= 1.2  # the smoothed label switches after about ln 2 of the time constant
+    assert face.emotion == "Sad" and face.confidence < 0.7
+
+
+def test_demo_participants_keep_their_ids():
+    """Real detections on the moving demo gallery: nine faces, the same nine ids throughout."""
+    source, finder, tracker = DemoSource(), FaceFinder(), FaceTracker()
+    ids = set()
+    try:
+        for _ in range(8):
+            frame = source.read()
+            found = finder.find(frame.image)
+            faces = tracker.update(found, np.tile(HAPPY, (len(found), 1)), frame.timestamp)
+            ids |= {f.track_id for f in faces}
+    finally:
+        finder.close()
+    assert len([f for f in faces if f.missed == 0]) >= 8
+    assert len(ids) <= 9
