@@ -8,9 +8,16 @@ import signal
 import sys
 from contextlib import ExitStack
 
-from ferbot.capture import SourceError
+from ferbot.analysis import FrameAnalyzer
+from ferbot.capture import SourceError, open_source
+from ferbot.classify import EmotionClassifier
+from ferbot.classify.checkpoint import CheckpointError
+from ferbot.facelog import FaceLog
 from ferbot.geometry import Rect
-from ferbot.sink import SINK_CHOICES, SinkError, parse_sink
+from ferbot.pipeline import Pipeline
+from ferbot.render import OutputLayout, Renderer
+from ferbot.sink import SINK_CHOICES, SinkError, open_sink, parse_sink
+from ferbot.track import FaceTracker
 
 log = logging.getLogger("ferbot")
 
@@ -51,8 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     what = parser.add_argument_group("what to analyse (default: the primary monitor)")
     what.add_argument("--source", default="screen", metavar="screen|FILE",
                       help="'screen' (default), a video file (played in real time) or an image")
-    what.add_argument("--monitor", type=int, default=1, metavar="N",
-                      help="monitor to capture: 1 = primary (default), 2, ...; 0 = all monitors together")
+    what.add_argument("--monitor", type=int, metavar="N",
+                      help="monitor to capture: 1, 2, ... (default: the primary one); 0 = all monitors together")
     what.add_argument("--region", type=_region, metavar="X,Y,W,H",
                       help="capture only this rectangle of the screen, in screen pixels")
     what.add_argument("--demo", action="store_true",
@@ -83,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.demo and args.source != "screen":
         parser.error("--demo and --source exclude each other: pick one")
-    if (args.region or args.monitor != 1) and (args.demo or args.source != "screen"):
+    if (args.region or args.monitor is not None) and (args.demo or args.source != "screen"):
         parser.error("--region and --monitor only apply to the screen source")
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, force=True,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
@@ -95,33 +102,31 @@ def main(argv: list[str] | None = None) -> int:
     except (SourceError, SinkError) as err:
         return _fail(str(err))
     except KeyboardInterrupt:
-        log.info("stopped before the feed started")
+        log.info("stopped")
         return EXIT_OK
     finally:
         logging.shutdown()
 
 
 def _run(args: argparse.Namespace) -> int:
-    from ferbot.capture import open_source
-    from ferbot.classify.checkpoint import CheckpointError
-    from ferbot.sink import open_sink
-
     with ExitStack() as stack:
         source = open_source(args.source, monitor=args.monitor, region=args.region, demo=args.demo)
         stack.callback(source.close)
         sink = open_sink(args.sink, args.size, args.fps)
         stack.callback(sink.close)
-        facelog = _facelog(args.log) if args.log else None
-        if facelog is not None:
+        facelog = None
+        if args.log:
+            try:
+                facelog = FaceLog(args.log)
+            except OSError as err:
+                return _fail(f"--log {args.log}: cannot write there ({err.strerror or err}); check that the "
+                             "folder exists and is writable")
             stack.callback(facelog.close)
         try:
             analyzer = _analyzer(args)
         except CheckpointError as err:
             return _fail(str(err))
         stack.callback(analyzer.close)
-        from ferbot.pipeline import Pipeline
-        from ferbot.render import Renderer
-
         log.info("running%s; Ctrl-C to stop", f" for {args.duration:g} s" if args.duration else "")
         stats = Pipeline(source, analyzer, Renderer(args.size), sink, args.fps, facelog).run(args.duration)
         log.info("sent %d frames (%.1f fps), analysed %d (%.1f per s, %.0f ms each)", stats.frames_sent,
@@ -129,25 +134,10 @@ def _run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _analyzer(args: argparse.Namespace):
-    from ferbot.analysis import FrameAnalyzer
-    from ferbot.classify import EmotionClassifier
-    from ferbot.render import OutputLayout
-    from ferbot.track import FaceTracker
-
+def _analyzer(args: argparse.Namespace) -> FrameAnalyzer:
     classifier = EmotionClassifier.load(args.checkpoint)
     classifier.warmup()
     return FrameAnalyzer(classifier, OutputLayout(args.size).markers, tracker=FaceTracker(smoothing_s=args.smoothing))
-
-
-def _facelog(path: str):
-    from ferbot.facelog import FaceLog
-
-    try:
-        return FaceLog(path)
-    except OSError as err:
-        raise SinkError(f"--log {path}: cannot write there ({err.strerror or err}); check the folder exists "
-                        "and is writable") from None
 
 
 def _fail(message: str) -> int:

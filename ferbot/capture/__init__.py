@@ -12,7 +12,7 @@ from ferbot.geometry import Rect
 __all__ = ["Frame", "Source", "SourceError", "open_source"]
 
 
-def open_source(source: str = "screen", *, monitor: int = 1, region: Rect | None = None,
+def open_source(source: str = "screen", *, monitor: int | None = None, region: Rect | None = None,
                 demo: bool = False) -> Source:
     """The source the user asked for: the demo gallery, the screen ('screen'), an image or a video file."""
     if demo:

@@ -17,9 +17,10 @@ log = logging.getLogger(__name__)
 
 
 class ScreenSource:
-    """Grabs monitor `monitor` (1 = the primary; 0 = all monitors together) or a region of the screen."""
+    """Grabs a monitor (numbered as mss does: 1, 2, ...; 0 = all monitors together; None = the primary one)
+    or a region of the whole screen."""
 
-    def __init__(self, monitor: int = 1, region: Rect | None = None):
+    def __init__(self, monitor: int | None = None, region: Rect | None = None):
         _check_display()
         try:
             self._mss = mss.MSS()
@@ -28,6 +29,8 @@ class ScreenSource:
                               f"({_first_line(err)}); check DISPLAY and that your desktop session is running, "
                               "or use --demo or --source FILE") from None
         monitors = self._mss.monitors
+        if monitor is None:
+            monitor = next((i for i, m in enumerate(monitors[1:], 1) if m.get("is_primary")), 1)
         if not 0 <= monitor < len(monitors):
             self._mss.close()
             raise SourceError(f"monitor {monitor} does not exist: this screen has monitors 1..{len(monitors) - 1} "
@@ -43,7 +46,10 @@ class ScreenSource:
 
     def read(self) -> Frame:
         """The screen as it is now."""
-        shot = self._mss.grab(self.area)
+        try:
+            shot = self._mss.grab(self.area)
+        except Exception as err:  # the X server went away, the monitor was unplugged, ...
+            raise SourceError(f"lost the screen ({_first_line(err)}); start ferbot again") from None
         image = cv2.cvtColor(np.asarray(shot), cv2.COLOR_BGRA2RGB)
         frame = Frame(image, self._clock.now(), self._index)
         self._index += 1

@@ -54,7 +54,11 @@ class VirtualCameraSink:
                  size[0], size[1], fps)
 
     def send(self, frame: np.ndarray) -> bool:
-        self._camera.send(frame)
+        try:
+            self._camera.send(frame)
+        except RuntimeError as err:  # the device went away under us
+            raise SinkError(f"the virtual camera stopped taking frames ({' '.join(str(err).split())}); "
+                            "start ferbot again") from None
         return True
 
     def close(self) -> None:
