@@ -114,7 +114,7 @@ def shown_on_screen(display: str, image: np.ndarray, folder: Path) -> Iterator[N
     """Show an RGB image at the top-left of the X screen with a real X client (an OpenCV window), until exit."""
     path = folder / "shown.png"
     cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
-    env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb"}
+    env = {**os.environ, **qt_on(display)}
     viewer = subprocess.Popen([sys.executable, str(Path(__file__).with_name("bot_image_viewer.py")), str(path)],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
@@ -123,6 +123,12 @@ def shown_on_screen(display: str, image: np.ndarray, folder: Path) -> Iterator[N
     finally:
         viewer.terminate()
         viewer.wait(timeout=10)
+
+
+def qt_on(display: str) -> dict[str, str]:
+    """Environment for an OpenCV (Qt) window on an X display. Without MIT-SHM: on Xvfb, a window opened after
+    another client was killed otherwise stays black."""
+    return {"DISPLAY": display, "QT_QPA_PLATFORM": "xcb", "QT_X11_NO_MITSHM": "1"}
 
 
 def grab_screen(display: str) -> np.ndarray:

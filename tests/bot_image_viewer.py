@@ -12,6 +12,6 @@ TITLE = "meeting"
 picture = cv2.imread(sys.argv[1])
 cv2.namedWindow(TITLE, cv2.WINDOW_AUTOSIZE | cv2.WINDOW_GUI_NORMAL)
 cv2.moveWindow(TITLE, 0, 0)
-cv2.imshow(TITLE, picture)
-while True:
+while True:  # redrawn every turn: without a window manager the first paint can be lost
+    cv2.imshow(TITLE, picture)
     cv2.waitKey(100)

@@ -21,7 +21,7 @@ from pyvirtualcam import camera as pyvirtualcam_camera
 from ferbot.sink import SinkError, open_sink, parse_sink
 from ferbot.sink.base import NullSink
 from ferbot.sink.vcam import CAMERA_NAME, VirtualCameraSink
-from tests.bot_fixtures import REPO, grab_screen, read_video, xvfb
+from tests.bot_fixtures import REPO, grab_screen, qt_on, read_video, xvfb
 
 SIZE = (320, 180)
 
@@ -90,7 +90,7 @@ def test_preview_window_shows_frames_on_a_real_x_screen(tmp_path):
     """The window sink in its own process (its GUI toolkit holds the X connection), seen through mss."""
     stop = tmp_path / "stop"
     with xvfb((800, 600)) as display:
-        env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb"}
+        env = {**os.environ, **qt_on(display)}
         child = subprocess.Popen([sys.executable, "-c", WINDOW_CHILD, str(stop)], env=env, cwd=REPO,
                                  stderr=subprocess.PIPE, text=True)
         deadline, green = time.monotonic() + 45, np.zeros(1, bool)
