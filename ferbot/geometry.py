@@ -39,11 +39,6 @@ class Rect(NamedTuple):
         """Coordinates and size multiplied by `factor` (a change of pixel grid, not a zoom about the centre)."""
         return Rect(self.x * factor, self.y * factor, self.w * factor, self.h * factor)
 
-    def expanded(self, factor: float) -> Rect:
-        """Grown about its centre so each side is `factor` times as long."""
-        cx, cy = self.center
-        return Rect(cx - self.w * factor / 2, cy - self.h * factor / 2, self.w * factor, self.h * factor)
-
     def clipped(self, width: float, height: float) -> Rect:
         """The part inside a width x height frame (zero-sized when outside it)."""
         x1, y1 = min(max(self.x, 0), width), min(max(self.y, 0), height)

@@ -149,3 +149,16 @@ def test_faces_inside_the_own_feed_are_not_analysed(classifier):
                 assert len(inside) >= 5 and result.own_feeds == ()
     finally:
         finder.close()
+
+
+def test_labels_never_cover_the_markers_or_the_panel():
+    """Faces at the top and right edges of the screen: their labels stay off the top bar and the panel."""
+    renderer = Renderer()
+    bar, panel_x = renderer.layout.bar_height, int(renderer.layout.panel.x)
+    for size, face in (((1440, 1080), _face((0, 0, 300, 300), "Surprise")),  # 4:3 fills the height
+                       ((1920, 1080), _face((1780, 500, 140, 140), "Surprise"))):  # 16:9 fills the width
+        screen = np.full((size[1], size[0], 3), 90, np.uint8)
+        plain, labelled = renderer.render(screen, []), renderer.render(screen, [face])
+        np.testing.assert_array_equal(labelled[:bar], plain[:bar])
+        np.testing.assert_array_equal(labelled[:, panel_x:], plain[:, panel_x:])
+        assert (labelled[bar:, :panel_x] == EMOTION_COLORS["Surprise"]).all(axis=2).sum() > 300

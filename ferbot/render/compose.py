@@ -78,7 +78,9 @@ class Renderer:
         out = self._chrome.copy()
         scale, (x, y), (w, h) = self.layout.fit((image.shape[1], image.shape[0]))
         out[y:y + h, x:x + w] = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
-        draw_faces(out[:, :self.layout.panel.as_int()[0]], faces, scale, (x, y))
+        area_x, area_y, area_w, area_h = self.layout.screen_area.as_int()
+        # labels stay inside the screen area: never over the markers, the disclosure or the panel
+        draw_faces(out[area_y:area_y + area_h, area_x:area_x + area_w], faces, scale, (x - area_x, y - area_y))
         px, py, pw, ph = self.layout.panel.as_int()
         out[py:py + ph, px:px + pw] = self._panel
         return out

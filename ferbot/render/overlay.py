@@ -40,10 +40,11 @@ def text_color_on(background: tuple[int, int, int]) -> tuple[int, int, int]:
 
 
 def _label(canvas: np.ndarray, text: str, x: int, y: int, box_w: int, color: tuple[int, int, int]) -> None:
-    """A filled tag above the box (below its top edge when there is no room above)."""
+    """A filled tag above the box (below its top edge when there is no room above), inside the canvas."""
     font_scale = float(np.clip(box_w / 110, 0.42, 0.7))
     (tw, th), base = cv2.getTextSize(text, FONT, font_scale, 1)
     tag_h = th + base + 4
     top = y - tag_h if y - tag_h >= 0 else y
+    x = max(0, min(x, canvas.shape[1] - tw - 6))  # slid left rather than cut at the right edge
     cv2.rectangle(canvas, (x, top), (x + tw + 6, top + tag_h), color, cv2.FILLED)
     cv2.putText(canvas, text, (x + 3, top + th + 2), FONT, font_scale, text_color_on(color), 1, cv2.LINE_AA)
