@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import signal
 import sys
+from collections.abc import Callable
 from contextlib import ExitStack
 
 from ferbot.analysis import FrameAnalyzer
@@ -68,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--sink", default="vcam", type=_sink, metavar=SINK_CHOICES,
                      help='vcam: the "FER Cam" virtual camera (default); window: a preview window; '
                           "file:PATH: a video file (.mp4, .avi, ...); none: no output (e.g. with --log)")
-    out.add_argument("--fps", type=_positive(float), default=30.0, help="output frames per second (default 30)")
+    out.add_argument("--fps", type=_number(0, strict=True), default=30.0, help="output frames per second (default 30)")
     out.add_argument("--size", type=_size, default=(1280, 720), metavar="WxH",
                      help="output frame size (default 1280x720)")
     out.add_argument("--log", metavar="PATH",
@@ -76,9 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = parser.add_argument_group("running")
     run.add_argument("--checkpoint", metavar="PATH",
                      help="emotion classifier checkpoint folder (default: checkpoints/DEFAULT or $FERBOT_CHECKPOINT)")
-    run.add_argument("--duration", type=_positive(float), metavar="SECONDS",
+    run.add_argument("--duration", type=_number(0, strict=True), metavar="SECONDS",
                      help="stop after this many seconds (default: run until Ctrl-C)")
-    run.add_argument("--smoothing", type=_non_negative(float), default=1.0, metavar="SECONDS",
+    run.add_argument("--smoothing", type=_number(0, strict=False), default=1.0, metavar="SECONDS",
                      help="time constant for smoothing each face's probabilities (default 1.0; 0 = none)")
     run.add_argument("-v", "--verbose", action="store_true", help="log every analysed frame's timings")
     return parser
@@ -177,26 +179,15 @@ def _sink(text: str) -> str:
     return text
 
 
-def _positive(kind):
-    def parse(text: str):
-        value = _number(kind, text)
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"{text!r} must be greater than 0")
+def _number(minimum: float, *, strict: bool) -> Callable[[str], float]:
+    """An argparse type: a finite number above `minimum` (strict) or at least `minimum`."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not math.isfinite(value) or value < minimum or (strict and value == minimum):
+            bound = "greater than" if strict else "at least"
+            raise argparse.ArgumentTypeError(f"{text!r} must be a number {bound} {minimum:g}")
         return value
     return parse
-
-
-def _non_negative(kind):
-    def parse(text: str):
-        value = _number(kind, text)
-        if value < 0:
-            raise argparse.ArgumentTypeError(f"{text!r} must not be negative")
-        return value
-    return parse
-
-
-def _number(kind, text: str):
-    try:
-        return kind(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None

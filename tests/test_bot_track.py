@@ -14,7 +14,8 @@ from ferbot.geometry import Rect
 from ferbot.track import FaceTracker
 from ferbot.track.smoothing import ema, ema_weight
 
-HAPPY, SAD = np.eye(7, dtype=np.float32)[CLASS_NAMES.index("Happy")], np.eye(7, dtype=np.float32)[CLASS_NAMES.index("Sad")]
+HAPPY = np.eye(7, dtype=np.float32)[CLASS_NAMES.index("Happy")]
+SAD = np.eye(7, dtype=np.float32)[CLASS_NAMES.index("Sad")]
 
 
 def _faces(*boxes):
