@@ -44,7 +44,7 @@ def test_region_captures_that_rectangle(display, monkeypatch, tmp_path):
         source = ScreenSource(region=Rect(100, 200, 640, 360))
         frame = source.read()
         source.close()
-    assert frame.size == (640, 360)
+    assert frame.image.shape == (360, 640, 3)
     assert np.abs(frame.image.astype(int) - picture[200:560, 100:740]).mean() < 2
 
 

@@ -26,11 +26,6 @@ class Frame:
     timestamp: float
     index: int
 
-    @property
-    def size(self) -> tuple[int, int]:
-        """(width, height) in pixels."""
-        return self.image.shape[1], self.image.shape[0]
-
 
 class Source(Protocol):
     """A frame source. `read()` returns the current picture, or None once the source has ended."""

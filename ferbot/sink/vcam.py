@@ -48,8 +48,8 @@ class VirtualCameraSink:
             hint = INSTALL_HINTS.get(system, "install OBS Studio and its Virtual Camera")
             raise SinkError(f"no virtual camera driver found on this {system or 'computer'}: {hint}; {OTHER_SINKS}")
         if CAMERA_NAME not in self._camera.device:
-            log.warning("publishing to %r; meeting apps list it under that name (see README: virtual camera "
-                        "set-up to get %r)", self._camera.device, CAMERA_NAME)
+            log.warning("no virtual camera is named %r; publishing to %s instead (README, \"Virtual camera "
+                        "set-up\", shows how to name it)", CAMERA_NAME, self._camera.device)
         log.info("virtual camera %s (%s backend), %dx%d at %.0f fps", self._camera.device, self._camera.backend,
                  size[0], size[1], fps)
 
