@@ -88,12 +88,14 @@ def _page(s: SessionSummary, log_name: str) -> str:
     moments = "".join(
         f"<tr><td>{_clock(m.time_s)}</td><td>{m.difficulty:.0%}</td><td>{e(m.main_state)}</td></tr>"
         for m in s.moments) or "<tr><td colspan=3>No moment passed the threshold.</td></tr>"
+    has_attention = s.attention is not None
     students = "".join(
         f"<tr><td>#{st.track_id}</td><td>{_clock(st.first_s)}–{_clock(st.last_s)}</td><td>{st.presence:.0%}</td>"
         f"<td>{e(st.dominant)}</td><td>{st.difficulty:.0%}</td>"
-        f"<td>{'' if st.attention is None else f'{st.attention:.0%}'}</td></tr>" for st in s.students)
+        + (f"<td>{'' if st.attention is None else f'{st.attention:.0%}'}</td>" if has_attention else "")
+        + "</tr>" for st in s.students)
     attention = (f"<h2>Attention (facing the screen)</h2><img alt='attention over time' "
-                 f"src='{_attention_plot(s)}'>") if s.attention is not None else ""
+                 f"src='{_attention_plot(s)}'>") if has_attention else ""
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>ferbot session report</title>
 <style>
@@ -127,7 +129,7 @@ session, to find in a recording).</p>
 <h2>Students</h2>
 <img alt="per-student emotion shares" src="{_students_plot(s)}">
 <table><tr><th>track</th><th>seen</th><th>presence</th><th>dominant</th><th>difficult states</th>
-<th>facing screen</th></tr>{students}</table>
+{"<th>facing screen</th>" if has_attention else ""}</tr>{students}</table>
 </body></html>
 """
 
