@@ -111,10 +111,11 @@ def xvfb(size: tuple[int, int] = SCREEN_SIZE) -> Iterator[str]:
 
 @contextmanager
 def shown_on_screen(display: str, image: np.ndarray, folder: Path) -> Iterator[None]:
-    """Show an RGB image at the top-left of the X screen with a real X client (an OpenCV window), until exit."""
+    """Show an RGB image at the top-left of the X screen with a real X client (a Tk window), until exit."""
+    pytest.importorskip("tkinter", reason="the test screen's image viewer needs tkinter (apt install python3-tk)")
     path = folder / "shown.png"
     cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
-    env = {**os.environ, **qt_on(display)}
+    env = {**os.environ, "DISPLAY": display}
     viewer = subprocess.Popen([sys.executable, str(Path(__file__).with_name("bot_image_viewer.py")), str(path)],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
@@ -126,8 +127,8 @@ def shown_on_screen(display: str, image: np.ndarray, folder: Path) -> Iterator[N
 
 
 def qt_on(display: str) -> dict[str, str]:
-    """Environment for an OpenCV (Qt) window on an X display. Without MIT-SHM: on Xvfb, a window opened after
-    another client was killed otherwise stays black."""
+    """Environment for an OpenCV (Qt) window on an X display, without MIT-SHM (which on Xvfb leaves windows
+    black more often)."""
     return {"DISPLAY": display, "QT_QPA_PLATFORM": "xcb", "QT_X11_NO_MITSHM": "1"}
 
 

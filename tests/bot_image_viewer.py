@@ -1,17 +1,17 @@
-"""A real X client for the bot's tests: shows an image at the screen's top-left corner until it is killed.
+"""A real X client for the bot's tests: shows a PNG at the screen's top-left corner until it is killed.
 
     DISPLAY=:N python tests/bot_image_viewer.py picture.png
+
+Tk rather than an OpenCV (Qt) window: on a bare Xvfb without a window manager, a new Qt window now and then
+never paints.
 """
 
 import sys
+import tkinter
 
-import cv2
-
-TITLE = "meeting"
-
-picture = cv2.imread(sys.argv[1])
-cv2.namedWindow(TITLE, cv2.WINDOW_AUTOSIZE | cv2.WINDOW_GUI_NORMAL)
-cv2.moveWindow(TITLE, 0, 0)
-while True:  # redrawn every turn: without a window manager the first paint can be lost
-    cv2.imshow(TITLE, picture)
-    cv2.waitKey(100)
+root = tkinter.Tk()
+picture = tkinter.PhotoImage(file=sys.argv[1])
+root.overrideredirect(True)  # no decorations: the picture's top-left is the screen's
+root.geometry(f"{picture.width()}x{picture.height()}+0+0")
+tkinter.Label(root, image=picture, borderwidth=0, highlightthickness=0).pack()
+root.mainloop()

@@ -87,21 +87,28 @@ window.close()
 
 
 def test_preview_window_shows_frames_on_a_real_x_screen(tmp_path):
-    """The window sink in its own process (its GUI toolkit holds the X connection), seen through mss."""
-    stop = tmp_path / "stop"
+    """The window sink in its own process (its GUI toolkit holds the X connection), seen through mss.
+
+    On a bare Xvfb (no window manager) a new Qt window sometimes never paints (about one in ten here, with
+    OpenCV's Qt build); each attempt is a fresh process and window, and up to three are allowed.
+    """
+    green_seen = 0
     with xvfb((800, 600)) as display:
-        env = {**os.environ, **qt_on(display)}
-        child = subprocess.Popen([sys.executable, "-c", WINDOW_CHILD, str(stop)], env=env, cwd=REPO,
-                                 stderr=subprocess.PIPE, text=True)
-        deadline, green = time.monotonic() + 45, np.zeros(1, bool)
-        while time.monotonic() < deadline and green.sum() < 1600 and child.poll() is None:
-            time.sleep(0.2)
-            screen = grab_screen(display)
-            green = (screen[..., 1] > 200) & (screen[..., 0] < 100)
-        stop.touch()
-        _, errors = child.communicate(timeout=30)
-    assert child.returncode == 0, errors
-    assert green.sum() == 1600  # the 40x40 green square, unscaled
+        for attempt in range(3):
+            stop = tmp_path / f"stop{attempt}"
+            child = subprocess.Popen([sys.executable, "-c", WINDOW_CHILD, str(stop)], cwd=REPO,
+                                     env={**os.environ, **qt_on(display)}, stderr=subprocess.PIPE, text=True)
+            deadline = time.monotonic() + 8
+            while time.monotonic() < deadline and green_seen < 1600 and child.poll() is None:
+                time.sleep(0.2)
+                screen = grab_screen(display)
+                green_seen = int(((screen[..., 1] > 200) & (screen[..., 0] < 100)).sum())
+            stop.touch()
+            _, errors = child.communicate(timeout=30)
+            assert child.returncode == 0, errors
+            if green_seen == 1600:
+                break
+    assert green_seen == 1600  # the 40x40 green square, unscaled
 
 
 def test_preview_window_without_display_says_so(monkeypatch):
