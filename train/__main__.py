@@ -8,6 +8,7 @@ import logging
 import os
 import shlex
 import shutil
+import signal
 import sys
 from pathlib import Path
 
@@ -95,6 +96,9 @@ def _run_train(args: argparse.Namespace) -> int:
 
     cfg = config_from_args(args)
     tta = _tta_modes(args.tta)
+    # Ctrl-C and `kill` (also when started in the background, where SIGINT is ignored) save and stop.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     maybe_initialize_distributed()
     data = load_fer2013(args.data)
     if args.limit_train is not None:
