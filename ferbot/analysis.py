@@ -1,11 +1,14 @@
-"""One analysed frame: own feed located -> faces detected -> crops -> one classifier call -> tracked faces."""
+"""One analysed frame: excluded regions blanked -> own feed located -> faces detected -> crops -> one classifier
+call -> tracked faces."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import cv2
+import numpy as np
 
 from ferbot.capture.base import Frame
 from ferbot.classify import EmotionClassifier
@@ -33,24 +36,30 @@ class Analysis:
 
 
 class FrameAnalyzer:
-    """detect -> classify -> track for one frame at a time; faces inside ferbot's own output are ignored."""
+    """detect -> classify -> track for one frame at a time; faces inside ferbot's own output are ignored.
+
+    `excluded` regions (frame pixels) are blanked before anything looks at the frame, so no face in them is
+    ever detected, classified, tracked or logged.
+    """
 
     def __init__(self, classifier: EmotionClassifier, own_output: MarkerLayout, finder: FaceFinder | None = None,
-                 tracker: FaceTracker | None = None):
+                 tracker: FaceTracker | None = None, excluded: Sequence[Rect] = ()):
         self.classifier = classifier
         self.own_output = own_output
         self.finder = finder or FaceFinder()
         self.tracker = tracker or FaceTracker()
+        self.excluded = tuple(excluded)
 
     def analyze(self, frame: Frame) -> Analysis:
         """Analyse one frame; boxes are in the frame's pixels."""
         clock = _StepClock()
-        own_feeds = find_own_feed(cv2.cvtColor(frame.image, cv2.COLOR_RGB2GRAY), self.own_output)
+        image = blank_regions(frame.image, self.excluded)
+        own_feeds = find_own_feed(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), self.own_output)
         clock.lap("self_view")
-        detections = [d for d in self.finder.find(frame.image)
+        detections = [d for d in self.finder.find(image)
                       if not any(feed.contains_point(*d.box.center) for feed in own_feeds)]
         clock.lap("detect")
-        crops = face_crops(frame.image, [d.box for d in detections])
+        crops = face_crops(image, [d.box for d in detections])
         clock.lap("crop")
         probabilities = self.classifier.predict_proba(crops)
         clock.lap("classify")
@@ -60,6 +69,18 @@ class FrameAnalyzer:
 
     def close(self) -> None:
         self.finder.close()
+
+
+def blank_regions(image: np.ndarray, regions: Sequence[Rect]) -> np.ndarray:
+    """A copy of `image` with `regions` (clipped to it) filled with black; `image` itself when there are none."""
+    if not regions:
+        return image
+    blanked = image.copy()
+    height, width = image.shape[:2]
+    for region in regions:
+        x, y, w, h = region.clipped(width, height).as_int()
+        blanked[y:y + h, x:x + w] = 0
+    return blanked
 
 
 class _StepClock:

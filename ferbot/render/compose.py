@@ -16,7 +16,7 @@ import numpy as np
 from ferbot.geometry import Rect
 from ferbot.render.marker import MarkerLayout, paint_markers
 from ferbot.render.mood import MoodTimeline, class_shares
-from ferbot.render.overlay import draw_faces
+from ferbot.render.overlay import draw_excluded, draw_faces
 from ferbot.render.panel import draw_panel
 from ferbot.track.tracker import TrackedFace
 
@@ -59,10 +59,13 @@ class OutputLayout:
 
 
 class Renderer:
-    """Draws output frames; keeps the class-mood timeline of the last `timeline_s` seconds."""
+    """Draws output frames; keeps the class-mood timeline of the last `timeline_s` seconds. `excluded` regions
+    (source pixels) are outlined so the viewer sees that they are left out of the analysis."""
 
-    def __init__(self, size: tuple[int, int] = (1280, 720), timeline_s: float = 300.0):
+    def __init__(self, size: tuple[int, int] = (1280, 720), timeline_s: float = 300.0,
+                 excluded: Sequence[Rect] = ()):
         self.layout = OutputLayout(size)
+        self.excluded = tuple(excluded)
         self.timeline = MoodTimeline(timeline_s)
         self._chrome = self._draw_chrome()
         self._panel = self._draw_panel([], 0.0)
@@ -80,7 +83,9 @@ class Renderer:
         out[y:y + h, x:x + w] = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
         area_x, area_y, area_w, area_h = self.layout.screen_area.as_int()
         # labels stay inside the screen area: never over the markers, the disclosure or the panel
-        draw_faces(out[area_y:area_y + area_h, area_x:area_x + area_w], faces, scale, (x - area_x, y - area_y))
+        screen, offset = out[area_y:area_y + area_h, area_x:area_x + area_w], (x - area_x, y - area_y)
+        draw_excluded(screen, self.excluded, scale, offset)
+        draw_faces(screen, faces, scale, offset)
         px, py, pw, ph = self.layout.panel.as_int()
         out[py:py + ph, px:px + pw] = self._panel
         return out

@@ -1,4 +1,5 @@
-"""Per-face annotations: a box in the emotion's colour with the label and confidence above it."""
+"""Per-face annotations: a box in the emotion's colour with the label and confidence above it; a thin grey
+outline labelled "excluded" around each region left out of the analysis."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from ferbot.geometry import Rect
 from ferbot.track.tracker import TrackedFace
 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
+EXCLUDED_GREY = (150, 150, 150)
 
 
 def label_text(face: TrackedFace) -> str:
@@ -25,12 +27,23 @@ def draw_faces(canvas: np.ndarray, faces: Sequence[TrackedFace], scale: float, o
     Faces missed in the last analysed frame keep their label with a thinner box, so labels do not blink.
     """
     for face in faces:
-        box = Rect(face.box.x * scale + offset[0], face.box.y * scale + offset[1],
-                   face.box.w * scale, face.box.h * scale)
         color = EMOTION_COLORS[face.emotion]
-        x, y, w, h = box.as_int()
+        x, y, w, h = _on_canvas(face.box, scale, offset)
         cv2.rectangle(canvas, (x, y), (x + w, y + h), color, 2 if face.missed == 0 else 1, cv2.LINE_AA)
         _label(canvas, label_text(face), x, y, w, color)
+
+
+def draw_excluded(canvas: np.ndarray, regions: Sequence[Rect], scale: float, offset: tuple[int, int]) -> None:
+    """Outline the excluded regions (source pixels) in thin grey, labelled "excluded", like `draw_faces`."""
+    for region in regions:
+        x, y, w, h = _on_canvas(region, scale, offset)
+        cv2.rectangle(canvas, (x, y), (x + w, y + h), EXCLUDED_GREY, 1, cv2.LINE_AA)
+        _label(canvas, "excluded", x, y, w, EXCLUDED_GREY)
+
+
+def _on_canvas(box: Rect, scale: float, offset: tuple[int, int]) -> tuple[int, int, int, int]:
+    """A box in source pixels as whole canvas pixels (x, y, w, h)."""
+    return box.scaled(scale).shifted(*offset).as_int()
 
 
 def text_color_on(background: tuple[int, int, int]) -> tuple[int, int, int]:
