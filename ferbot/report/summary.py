@@ -121,12 +121,17 @@ def _smooth(values: np.ndarray, width: int) -> np.ndarray:
     """Centred moving average over `width` bins along axis 0, ignoring NaN bins."""
     if width <= 1:
         return values
-    kernel = np.ones(width)
     valid = np.isfinite(values)
     filled = np.where(valid, values, 0.0)
-    num = np.stack([np.convolve(filled[:, k], kernel, "same") for k in range(values.shape[1])], 1)
-    den = np.stack([np.convolve(valid[:, k].astype(float), kernel, "same") for k in range(values.shape[1])], 1)
+    num = np.stack([_moving_sum(filled[:, k], width) for k in range(values.shape[1])], 1)
+    den = np.stack([_moving_sum(valid[:, k].astype(float), width) for k in range(values.shape[1])], 1)
     return np.where(valid, num / np.maximum(den, 1e-9), np.nan)
+
+
+def _moving_sum(column: np.ndarray, width: int) -> np.ndarray:
+    """Centred sums over `width` neighbours, as long as `column` even when it is shorter than `width`."""
+    start = (width - 1) // 2
+    return np.convolve(column, np.ones(width))[start:start + len(column)]
 
 
 def _moments(t, difficulty, timeline, difficult_idx, threshold, rise, min_gap_s: float = 60.0,
