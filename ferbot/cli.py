@@ -1,4 +1,4 @@
-"""`python -m ferbot` / `ferbot`: the live bot's command line."""
+"""`python -m ferbot` / `ferbot`: the live bot's command line; `ferbot report LOG.csv`: the after-class report."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import signal
 import sys
 from collections.abc import Callable
 from contextlib import ExitStack
+from pathlib import Path
 
 from ferbot.analysis import FrameAnalyzer
 from ferbot.capture import SourceError, open_source
@@ -18,6 +19,8 @@ from ferbot.facelog import FaceLog
 from ferbot.geometry import Rect
 from ferbot.pipeline import Pipeline
 from ferbot.render import OutputLayout, Renderer
+from ferbot.report import write_report
+from ferbot.report.summary import LogError
 from ferbot.sink import SINK_CHOICES, SinkError, open_sink, parse_sink
 from ferbot.track import FaceTracker
 
@@ -41,6 +44,10 @@ examples:
   ferbot --monitor 2 --sink window         a second monitor, shown in a window
   ferbot --region 0,0,1280,720 --log class.csv
   ferbot --source lecture.mp4 --sink file:annotated.mp4 --duration 60
+  ferbot --exclude 0,0,640,360             never analyse the top-left 640x360 pixels of the screen
+
+after-class report (report.html and students.csv; written next to the log after a run with --log):
+  ferbot report class.csv [--out DIR]      see ferbot report --help
 
 exit status: 0 when stopped by Ctrl-C, --duration, the end of the source or closing the window;
 1 when a source, sink, checkpoint or log cannot be used; 2 for invalid options.
@@ -66,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="capture only this rectangle of the screen, in screen pixels")
     what.add_argument("--demo", action="store_true",
                       help="a built-in meeting gallery of sample faces instead of a real source (no display needed)")
+    what.add_argument("--exclude", type=_region, action="append", default=[], metavar="X,Y,W,H",
+                      help="never analyse this rectangle of the captured frame, in its pixels (e.g. your own tile "
+                           "or a student who opted out); repeat for more")
     out = parser.add_argument_group("output")
     out.add_argument("--sink", default="vcam", type=_sink, metavar=SINK_CHOICES,
                      help='vcam: the "FER Cam" virtual camera (default); window: a preview window; '
@@ -74,7 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--size", type=_size, default=(1280, 720), metavar="WxH",
                      help="output frame size (default 1280x720)")
     out.add_argument("--log", metavar="PATH",
-                     help="write a CSV: one row per face per analysed frame (ids, boxes, probabilities; no images)")
+                     help="write a CSV: one row per face per analysed frame (ids, boxes, probabilities; no images), "
+                          "and at the end the after-class report next to it")
+    out.add_argument("--no-report", action="store_true", help="with --log: do not write the report at the end")
     run = parser.add_argument_group("running")
     run.add_argument("--checkpoint", metavar="PATH",
                      help="emotion classifier checkpoint folder (default: checkpoints/DEFAULT or $FERBOT_CHECKPOINT)")
@@ -87,13 +99,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the bot; returns the exit status."""
+    """Run the bot, or `report` a log; returns the exit status."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["report"]:
+        return _report_command(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.demo and args.source != "screen":
         parser.error("--demo and --source exclude each other: pick one")
     if (args.region or args.monitor is not None) and (args.demo or args.source != "screen"):
         parser.error("--region and --monitor only apply to the screen source")
+    if args.no_report and not args.log:
+        parser.error("--no-report only applies with --log")
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, force=True,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
     for noisy in ("jax", "absl", "orbax"):
@@ -130,16 +147,52 @@ def _run(args: argparse.Namespace) -> int:
             return _fail(str(err))
         stack.callback(analyzer.close)
         log.info("running%s; Ctrl-C to stop", f" for {args.duration:g} s" if args.duration else "")
-        stats = Pipeline(source, analyzer, Renderer(args.size), sink, args.fps, facelog).run(args.duration)
+        renderer = Renderer(args.size, excluded=args.exclude)
+        stats = Pipeline(source, analyzer, renderer, sink, args.fps, facelog).run(args.duration)
         log.info("sent %d frames (%.1f fps), analysed %d (%.1f per s, %.0f ms each)", stats.frames_sent,
                  stats.output_fps, stats.frames_analysed, stats.analysis_rate, 1000 * stats.analysis_s)
+    if args.log and not args.no_report:
+        _report_after_run(args.log)
     return EXIT_OK
 
 
 def _analyzer(args: argparse.Namespace) -> FrameAnalyzer:
     classifier = EmotionClassifier.load(args.checkpoint)
     classifier.warmup()
-    return FrameAnalyzer(classifier, OutputLayout(args.size).markers, tracker=FaceTracker(smoothing_s=args.smoothing))
+    return FrameAnalyzer(classifier, OutputLayout(args.size).markers, tracker=FaceTracker(smoothing_s=args.smoothing),
+                         excluded=args.exclude)
+
+
+def _report_after_run(log_path: str) -> None:
+    """The after-class report next to the run's log; a log it cannot summarise (no faces) only warns."""
+    try:
+        log.info("report: %s", write_report(log_path))
+    except (LogError, OSError) as err:
+        log.warning("no report written: %s", err)
+
+
+def _report_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="ferbot report", description=(
+        "The after-class report of a session: writes report.html (class mood over time, moments to revisit, "
+        "per-student summaries, coverage; self-contained, for any browser) and students.csv from the CSV that "
+        "`ferbot --log PATH` wrote."))
+    parser.add_argument("log", metavar="LOG.csv", help="the session log written by ferbot --log")
+    parser.add_argument("--out", metavar="DIR", help="folder for report.html and students.csv (default: the log's)")
+    return parser
+
+
+def _report_command(argv: list[str]) -> int:
+    """`ferbot report LOG.csv [--out DIR]`: write the report and print its path."""
+    args = _report_parser().parse_args(argv)
+    try:
+        page = write_report(args.log, args.out)
+    except LogError as err:
+        return _fail(str(err))
+    except OSError as err:
+        folder = args.out or Path(args.log).parent
+        return _fail(f"cannot write the report in {folder} ({err.strerror or err}); check that it is writable")
+    print(page)
+    return EXIT_OK
 
 
 def _fail(message: str) -> int:

@@ -45,7 +45,8 @@ def test_help_reads_well():
     result = ferbot("--help")
     assert result.returncode == 0
     for option in ("--source", "--monitor", "--region", "--demo", "--sink", "--fps", "--size", "--checkpoint",
-                   "--duration", "--log", "vcam|window|file:PATH|none", "FER Cam", "examples:", "exit status"):
+                   "--duration", "--log", "--exclude", "--no-report", "vcam|window|file:PATH|none", "FER Cam",
+                   "examples:", "ferbot report", "exit status"):
         assert option in result.stdout
 
 
@@ -61,6 +62,7 @@ def test_help_reads_well():
     (["--duration", "soon"], "is not a number"),
     (["--demo", "--source", "lecture.mp4"], "exclude each other"),
     (["--source", "lecture.mp4", "--monitor", "2"], "only apply to the screen source"),
+    (["--demo", "--no-report"], "only applies with --log"),
 ])
 def test_usage_mistakes_get_one_line_and_status_2(args, message):
     result = ferbot(*args)
@@ -158,7 +160,7 @@ def test_ctrl_c_stops_cleanly_keeps_the_outputs_and_stays_private(tmp_path):
     rest = bot.stderr.read()
     assert bot.wait(timeout=60) == 0, rest
     assert "Traceback" not in rest and "stopping (Ctrl-C)" in rest
-    assert sorted(p.name for p in workdir.rglob("*")) == ["faces.csv", "feed.avi"]
+    assert sorted(p.name for p in workdir.rglob("*")) == ["faces.csv", "feed.avi", "report.html", "students.csv"]
     frames, _ = read_video(video)
     assert len(frames) >= 30  # the file was finalised: it decodes
     with log.open() as f:

@@ -1,0 +1,75 @@
+"""`--exclude X,Y,W,H`: a region of the frame that is never analysed, yet shown outlined in the feed."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from ferbot.capture.demo import DemoSource
+from ferbot.capture.gallery import gallery_tiles
+from ferbot.geometry import Rect
+from ferbot.render import Renderer
+from tests.test_bot_cli import _one_error_line, ferbot
+
+SCREEN = (1920, 1080)
+TILES = gallery_tiles(9, SCREEN)  # the demo's 3x3 gallery
+EXCLUDED = TILES[4]  # the centre tile
+
+
+@pytest.fixture(scope="module")
+def gallery() -> np.ndarray:
+    """One frame of the demo gallery: nine real portraits in a 3x3 grid of meeting tiles."""
+    return DemoSource(SCREEN).read().image
+
+
+def _logged_boxes(image: np.ndarray, folder: Path, *exclude: str) -> list[Rect]:
+    """The face boxes a real run of `ferbot --source image.png` logs."""
+    folder.mkdir()
+    cv2.imwrite(str(folder / "gallery.png"), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    args = [arg for region in exclude for arg in ("--exclude", region)]
+    result = ferbot("--source", str(folder / "gallery.png"), "--sink", "none", "--duration", "3", "--no-report",
+                    "--log", str(folder / "log.csv"), *args)
+    assert result.returncode == 0, result.stderr
+    with (folder / "log.csv").open(newline="") as f:
+        return [Rect(*(float(row[k]) for k in "xywh")) for row in csv.DictReader(f)]
+
+
+def _tiles_with_a_face(boxes: list[Rect]) -> set[int]:
+    return {i for i, tile in enumerate(TILES) for box in boxes if tile.contains_point(*box.center)}
+
+
+def test_an_excluded_tile_is_never_analysed(gallery, tmp_path):
+    everyone = _logged_boxes(gallery, tmp_path / "all")
+    assert _tiles_with_a_face(everyone) == set(range(9))
+    region = ",".join(str(v) for v in EXCLUDED.as_int())
+    rest = _logged_boxes(gallery, tmp_path / "excluded", region)
+    assert rest and all(box.intersection_area(EXCLUDED) == 0 for box in rest)
+    assert _tiles_with_a_face(rest) == set(range(9)) - {4}
+
+
+def test_the_feed_outlines_the_excluded_region(gallery):
+    plain = Renderer().render(gallery, [])
+    outlined = Renderer(excluded=[EXCLUDED]).render(gallery, [])
+    changed = np.any(plain != outlined, axis=2)
+    scale, (ox, oy), _ = Renderer().layout.fit(SCREEN)
+    x, y, w, h = EXCLUDED.scaled(scale).shifted(ox, oy).as_int()
+    left_edge = changed[y + 2:y + h - 2, x - 1:x + 2].any(axis=1)
+    assert left_edge.mean() > 0.9
+    assert outlined[y + h // 2, x - 1:x + 2].max(axis=0).min() >= 100  # grey, lighter than the tile around it
+    assert not changed[y + 5:y + h - 5, x + 5:x + w - 5].any()  # the picture itself is shown as it is
+
+
+@pytest.mark.parametrize("region, message", [
+    ("10,10,100", "is not X,Y,W,H"),
+    ("10,10,-5,100", "must be positive"),
+    ("a,b,c,d", "is not X,Y,W,H"),
+])
+def test_a_malformed_exclude_is_one_error_line(region, message):
+    result = ferbot("--demo", "--sink", "none", "--exclude", region)
+    assert result.returncode == 2
+    line = _one_error_line(result)
+    assert "--exclude" in line and message in line

@@ -1,0 +1,91 @@
+"""The after-class report from a real session log: written after a logged run, and by `ferbot report`."""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+import pytest
+
+from ferbot.facelog import COLUMNS
+from ferbot.report import write_report
+from tests.test_bot_cli import _one_error_line, ferbot
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory) -> Path:
+    """A real 5-second logged demo run; returns its folder."""
+    folder = tmp_path_factory.mktemp("session")
+    result = ferbot("--demo", "--sink", "none", "--duration", "5", "--log", str(folder / "log.csv"))
+    assert result.returncode == 0, result.stderr
+    assert f"report: {folder / 'report.html'}" in result.stderr
+    return folder
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _coverage(page: str, name: str) -> int:
+    return int(re.search(rf"<th>{re.escape(name)}</th><td>(\d+)</td>", page).group(1))
+
+
+def _check_report(folder: Path, log: Path) -> None:
+    """The report in `folder` matches the log: coverage numbers, one student per track, self-contained."""
+    rows = _rows(log)
+    assert len(rows) > 9
+    tracks = {row["track_id"] for row in rows}
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    assert _coverage(page, "frames analysed") == len({row["frame"] for row in rows})
+    assert _coverage(page, "faces seen (summed over frames)") == len(rows)
+    assert _coverage(page, "students (tracks)") == len(tracks)
+    assert page.count("src=\"data:image/png;base64,") + page.count("src='data:image/png;base64,") >= 2
+    assert "http://" not in page and "https://" not in page
+    students = _rows(folder / "students.csv")
+    assert sorted(s["track_id"] for s in students) == sorted(tracks)
+
+
+def test_a_logged_run_writes_the_report_next_to_the_log(session):
+    assert sorted(p.name for p in session.iterdir()) == ["log.csv", "report.html", "students.csv"]
+    _check_report(session, session / "log.csv")
+
+
+def test_report_command(session, tmp_path):
+    result = ferbot("report", str(session / "log.csv"), "--out", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(tmp_path / "out" / "report.html")
+    _check_report(tmp_path / "out", session / "log.csv")
+
+
+def test_a_session_of_a_few_seconds(session, tmp_path):
+    """The first two seconds of the real log (fewer time steps than the timeline's smoothing width)."""
+    header, *lines = (session / "log.csv").read_text().splitlines(keepends=True)
+    short = tmp_path / "short.csv"
+    short.write_text(header + "".join(line for line in lines if float(line.split(",")[0]) < 2.5))
+    assert write_report(short) == tmp_path / "report.html"
+    _check_report(tmp_path, short)
+
+
+def test_no_report_option(tmp_path):
+    result = ferbot("--demo", "--sink", "none", "--duration", "2", "--log", str(tmp_path / "log.csv"), "--no-report")
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["log.csv"]
+
+
+@pytest.mark.parametrize("content, message", [
+    ("name,grade\nAlex,3\n", "is not a ferbot log"),
+    ("", "is not a ferbot log"),
+    (None, "cannot read"),
+    (",".join(COLUMNS) + "\n", "holds no faces"),
+])
+def test_a_wrong_log_is_one_error_line(tmp_path, content, message):
+    fake = tmp_path / "grades.csv"
+    if content is not None:
+        fake.write_text(content)
+    result = ferbot("report", str(fake))
+    assert result.returncode == 1
+    assert message in _one_error_line(result)
+    assert result.stderr.count("\n") == 1
+    assert list(tmp_path.iterdir()) == ([fake] if content is not None else [])
