@@ -11,10 +11,9 @@ import csv
 from pathlib import Path
 
 from ferbot.analysis import Analysis
-from ferbot.emotions import CLASS_NAMES
+from ferbot.emotions import PROBABILITY_COLUMNS
 
-COLUMNS = ("time_s", "frame", "track_id", "x", "y", "w", "h", "emotion", "confidence",
-           *(name.lower() for name in CLASS_NAMES))
+COLUMNS = ("time_s", "frame", "track_id", "x", "y", "w", "h", "emotion", "confidence", *PROBABILITY_COLUMNS)
 
 
 class FaceLog:

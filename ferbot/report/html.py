@@ -14,7 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from ferbot.emotions import CLASS_NAMES, EMOTION_COLORS  # noqa: E402
+from ferbot.emotions import CLASS_NAMES, EMOTION_COLORS, PROBABILITY_COLUMNS  # noqa: E402
 from ferbot.report.summary import SessionSummary, read_log, summarize  # noqa: E402
 
 _COLORS = [np.array(EMOTION_COLORS[name]) / 255 for name in CLASS_NAMES]
@@ -138,7 +138,7 @@ def _write_students_csv(s: SessionSummary, path: Path) -> None:
     with open(path, "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["track_id", "first_s", "last_s", "presence", "dominant", "difficulty", "attention",
-                         *[name.lower() for name in CLASS_NAMES]])
+                         *PROBABILITY_COLUMNS])
         for st in s.students:
             writer.writerow([st.track_id, round(st.first_s, 2), round(st.last_s, 2), round(st.presence, 4),
                              st.dominant, round(st.difficulty, 4),

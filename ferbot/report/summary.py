@@ -8,10 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ferbot.emotions import CLASS_NAMES
+from ferbot.emotions import CLASS_NAMES, PROBABILITY_COLUMNS
 
-PROB_COLUMNS = tuple(name.lower() for name in CLASS_NAMES)
-REQUIRED_COLUMNS = ("time_s", "frame", "track_id", *PROB_COLUMNS)
+REQUIRED_COLUMNS = ("time_s", "frame", "track_id", *PROBABILITY_COLUMNS)
 # States that suggest a student is struggling or lost; their summed share is the "difficulty" signal.
 DIFFICULT = ("angry", "fear", "sad", "surprise")
 
@@ -86,16 +85,16 @@ def summarize(log: dict[str, np.ndarray], bin_s: float | None = None, threshold:
     t = log["time_s"]
     if len(t) == 0:
         raise LogError("the log holds no faces: nothing to report (was anyone on screen?)")
-    probs = np.stack([log[c] for c in PROB_COLUMNS], axis=1)
+    probs = np.stack([log[c] for c in PROBABILITY_COLUMNS], axis=1)
     duration = float(t.max() - t.min())
     bin_s = bin_s or _default_bin(duration)
     nbins = int(duration // bin_s) + 1
     edges = t.min() + bin_s * np.arange(nbins)
     idx = np.minimum(((t - t.min()) // bin_s).astype(int), nbins - 1)
     counts = np.bincount(idx, minlength=nbins).astype(float)
-    sums = np.stack([np.bincount(idx, weights=probs[:, k], minlength=nbins) for k in range(len(PROB_COLUMNS))], 1)
+    sums = np.stack([np.bincount(idx, weights=probs[:, k], minlength=nbins) for k in range(len(PROBABILITY_COLUMNS))], 1)
     timeline = _smooth(np.where(counts[:, None] > 0, sums / np.maximum(counts[:, None], 1), np.nan), smooth_bins)
-    difficult_idx = [PROB_COLUMNS.index(c) for c in DIFFICULT]
+    difficult_idx = [PROBABILITY_COLUMNS.index(c) for c in DIFFICULT]
     difficulty = timeline[:, difficult_idx].sum(1)
     centres = edges + bin_s / 2
     attention = None
@@ -161,5 +160,5 @@ def _students(log, probs) -> list[Student]:
             track_id=int(track), first_s=float(log["time_s"][rows].min()), last_s=float(log["time_s"][rows].max()),
             presence=len(np.unique(log["frame"][rows])) / frames_total,
             dominant=CLASS_NAMES[int(mean.argmax())], mean_probs=dict(zip(CLASS_NAMES, mean.round(4).tolist())),
-            difficulty=float(mean[[PROB_COLUMNS.index(c) for c in DIFFICULT]].sum()), attention=att))
+            difficulty=float(mean[[PROBABILITY_COLUMNS.index(c) for c in DIFFICULT]].sum()), attention=att))
     return students
