@@ -1,8 +1,9 @@
 """`--log PATH`: a CSV with one row per detected face per analysed frame. No images, only numbers.
 
 Columns: time_s (the frame's time on the source clock), frame (its index), track_id, the box x, y, w, h in
-source-frame pixels, the shown emotion and its confidence, and one column per class probability (smoothed
-over time, as shown), named after the class in lower case.
+source-frame pixels, the shown emotion and its confidence, attention (the smoothed share of recent time the
+face was turned to the screen, 0-1), and one column per class probability (smoothed over time, as shown),
+named after the class in lower case.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from pathlib import Path
 from ferbot.analysis import Analysis
 from ferbot.emotions import PROBABILITY_COLUMNS
 
-COLUMNS = ("time_s", "frame", "track_id", "x", "y", "w", "h", "emotion", "confidence", *PROBABILITY_COLUMNS)
+COLUMNS = ("time_s", "frame", "track_id", "x", "y", "w", "h", "emotion", "confidence", "attention",
+           *PROBABILITY_COLUMNS)
 
 
 class FaceLog:
@@ -30,7 +32,8 @@ class FaceLog:
             x, y, w, h = face.box
             self._writer.writerow([f"{analysis.timestamp:.3f}", analysis.frame_index, face.track_id,
                                    f"{x:.1f}", f"{y:.1f}", f"{w:.1f}", f"{h:.1f}", face.emotion,
-                                   f"{face.confidence:.4f}", *(f"{p:.4f}" for p in face.probabilities)])
+                                   f"{face.confidence:.4f}", f"{face.attention:.3f}",
+                                   *(f"{p:.4f}" for p in face.probabilities)])
         self._file.flush()
 
     def close(self) -> None:

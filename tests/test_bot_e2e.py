@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from ferbot.capture.gallery import compose_gallery
-from ferbot.emotions import EMOTION_COLORS
+from ferbot.emotions import EMOTION_COLORS, PROBABILITY_COLUMNS
 from ferbot.facelog import COLUMNS
 from ferbot.geometry import Rect
 from ferbot.render import OutputLayout
@@ -81,10 +81,11 @@ def test_log_finds_the_faces(meeting, run):
         assert recall >= 0.9, f"frame {frame}: found {recall:.0%} of the faces"
         assert all(any(matches(b, t) for t in truth) for b in boxes), f"frame {frame}: a box on no face"
         for row in rows:
-            probabilities = [float(row[c]) for c in COLUMNS[9:]]
+            probabilities = [float(row[c]) for c in PROBABILITY_COLUMNS]
             assert sum(probabilities) == pytest.approx(1, abs=1e-3)
             assert float(row["confidence"]) == pytest.approx(max(probabilities), abs=1e-4)
-            assert row["emotion"].lower() == COLUMNS[9 + int(np.argmax(probabilities))]
+            assert row["emotion"].lower() == PROBABILITY_COLUMNS[int(np.argmax(probabilities))]
+            assert 0 <= float(row["attention"]) <= 1
     ids = {int(r["track_id"]) for rows in by_frame.values() for r in rows}
     assert len(ids) <= len(truth) + 3  # the faces keep their ids
 

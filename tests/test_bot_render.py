@@ -13,6 +13,7 @@ from ferbot.capture.base import Frame
 from ferbot.capture.demo import DemoSource
 from ferbot.capture.gallery import compose_gallery
 from ferbot.detect import FaceFinder
+from ferbot.detect.headpose import HeadPose
 from ferbot.emotions import CLASS_NAMES, EMOTION_COLORS
 from ferbot.geometry import Rect
 from ferbot.render import OutputLayout, Renderer
@@ -27,9 +28,10 @@ from tests.bot_fixtures import PHOTO_FACES, fer2013_private_test, photo
 ONE_HOT = {name: np.eye(7, dtype=np.float32)[i] for i, name in enumerate(CLASS_NAMES)}
 
 
-def _face(box, emotion="Happy", track_id=1, missed=0, confidence=1.0):
+def _face(box, emotion="Happy", track_id=1, missed=0, confidence=1.0, attention=1.0):
     probabilities = ONE_HOT[emotion] * confidence + (1 - confidence) / 7
-    return TrackedFace(track_id, Rect(*box), np.zeros((6, 2), np.float32), 0.9, probabilities, 0.0, missed)
+    return TrackedFace(track_id, Rect(*box), np.zeros((6, 2), np.float32), 0.9, probabilities, 0.0,
+                       HeadPose(0.0, 0.0), attention, missed)
 
 
 def _gray(image):

@@ -15,6 +15,7 @@ def ema_weight(dt: float, time_constant: float) -> float:
     return 1.0 - math.exp(-max(dt, 0.0) / time_constant)
 
 
-def ema(previous: np.ndarray, observed: np.ndarray, dt: float, time_constant: float) -> np.ndarray:
+def ema(previous: np.ndarray | float, observed: np.ndarray | float, dt: float,
+        time_constant: float) -> np.ndarray | float:
     """The moving average after an observation `dt` seconds after the previous one."""
     return previous + ema_weight(dt, time_constant) * (observed - previous)

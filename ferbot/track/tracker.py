@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ferbot.detect.blazeface import Detection
+from ferbot.detect.headpose import HeadPose, head_pose
 from ferbot.emotions import CLASS_NAMES
 from ferbot.geometry import Rect, iou_matrix
 from ferbot.track.smoothing import ema
@@ -18,8 +19,9 @@ from ferbot.track.smoothing import ema
 class TrackedFace:
     """One face followed over time; what the renderer draws and the log writes.
 
-    box and keypoints are the latest detection's, in source-frame pixels; probabilities are smoothed over
-    time (CLASS_NAMES order); missed counts the analysed frames since the face was last detected.
+    box, keypoints and pose are the latest detection's, in source-frame pixels; probabilities are smoothed over
+    time (CLASS_NAMES order); attention is the smoothed share of recent detections in which the face was turned
+    to the screen (0-1); missed counts the analysed frames since the face was last detected.
     """
 
     track_id: int
@@ -28,6 +30,8 @@ class TrackedFace:
     score: float
     probabilities: np.ndarray
     last_seen: float
+    pose: HeadPose
+    attention: float
     missed: int = 0
     detections: int = 1
 
@@ -44,15 +48,17 @@ class FaceTracker:
     """Matches each frame's detections to known faces by box overlap, then by nearby centre.
 
     A face keeps its id through up to `max_missed` analysed frames without a detection. Probabilities are
-    averaged with time constant `smoothing_s` seconds so labels do not flicker.
+    averaged with time constant `smoothing_s` seconds so labels do not flicker; whether the face is turned to
+    the screen, with time constant `attention_s` seconds, so a glance aside does not count as drifting away.
     """
 
     def __init__(self, max_missed: int = 5, min_iou: float = 0.3, max_centre_shift: float = 0.5,
-                 smoothing_s: float = 1.0):
+                 smoothing_s: float = 1.0, attention_s: float = 3.0):
         self.max_missed = max_missed
         self.min_iou = min_iou
         self.max_centre_shift = max_centre_shift  # in box sides
         self.smoothing_s = smoothing_s
+        self.attention_s = attention_s
         self._faces: list[TrackedFace] = []
         self._next_id = 1
 
@@ -66,8 +72,10 @@ class FaceTracker:
                   if i not in matched_faces and face.missed < self.max_missed]
         for d, detection in enumerate(detections):
             if d not in matched_detections:
+                pose = head_pose(detection.keypoints)
                 faces.append(TrackedFace(self._next_id, detection.box, detection.keypoints, detection.score,
-                                         np.asarray(probabilities[d], np.float32), timestamp))
+                                         np.asarray(probabilities[d], np.float32), timestamp, pose,
+                                         float(pose.facing)))
                 self._next_id += 1
         self._faces = sorted(faces, key=lambda f: f.track_id)
         return list(self._faces)
@@ -87,10 +95,12 @@ class FaceTracker:
 
     def _updated(self, face: TrackedFace, detection: Detection, probabilities: np.ndarray,
                  timestamp: float) -> TrackedFace:
-        smoothed = ema(face.probabilities, np.asarray(probabilities, np.float32), timestamp - face.last_seen,
-                       self.smoothing_s)
+        dt = timestamp - face.last_seen
+        smoothed = ema(face.probabilities, np.asarray(probabilities, np.float32), dt, self.smoothing_s)
+        pose = head_pose(detection.keypoints)
+        attention = float(ema(face.attention, float(pose.facing), dt, self.attention_s))
         return TrackedFace(face.track_id, detection.box, detection.keypoints, detection.score,
-                           smoothed.astype(np.float32), timestamp, 0, face.detections + 1)
+                           smoothed.astype(np.float32), timestamp, pose, attention, 0, face.detections + 1)
 
 
 def _greedy(cost: np.ndarray, limit: float) -> list[tuple[int, int]]:
