@@ -6,6 +6,7 @@ import csv
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from ferbot.facelog import COLUMNS
@@ -89,3 +90,13 @@ def test_a_wrong_log_is_one_error_line(tmp_path, content, message):
     assert message in _one_error_line(result)
     assert result.stderr.count("\n") == 1
     assert list(tmp_path.iterdir()) == ([fake] if content is not None else [])
+
+
+def test_the_report_shows_attention(session):
+    """The log's attention column reaches the report: a plot over time and a per-student share; the demo's
+    students mostly face the camera."""
+    page = (session / "report.html").read_text(encoding="utf-8")
+    assert "Attention (facing the screen)" in page and "<th>facing screen</th>" in page
+    attention = [float(s["attention"]) for s in _rows(session / "students.csv")]
+    assert all(0.0 <= a <= 1.0 for a in attention)
+    assert np.mean(attention) > 0.5

@@ -93,8 +93,9 @@ class Renderer:
     def _draw_panel(self, visible: Sequence[TrackedFace], now: float) -> np.ndarray:
         panel = self.layout.panel
         width = int(panel.w)
+        attention = float(np.mean([f.attention for f in visible])) if visible else None
         return draw_panel((width, int(panel.h)), len(visible), class_shares(visible),
-                          self.timeline.resample(now, width), self.timeline.window_s)
+                          self.timeline.resample(now, width), self.timeline.window_s, attention)
 
     def _draw_chrome(self) -> np.ndarray:
         """Everything that never changes: background, top bar, disclosure, markers."""

@@ -1,4 +1,5 @@
-"""The class-mood panel: a bar per emotion for the class now, and a stacked timeline of the last minutes."""
+"""The class-mood panel: a bar per emotion for the class now, how much of the class faces the screen, and a
+stacked timeline of the last minutes."""
 
 from __future__ import annotations
 
@@ -14,11 +15,11 @@ MUTED = (150, 150, 160)
 
 
 def draw_panel(size: tuple[int, int], face_count: int, shares: np.ndarray, history: np.ndarray,
-               window_s: float) -> np.ndarray:
+               window_s: float, attention: float | None = None) -> np.ndarray:
     """An RGB panel of size (width, height).
 
     shares: (7,) the class now; history: (columns, 7) shares over the last `window_s` seconds, oldest first
-    (all-zero rows: no data yet).
+    (all-zero rows: no data yet); attention: the faces' mean attention (None: no faces).
     """
     width, height = size
     panel = np.full((height, width, 3), PANEL_BACKGROUND, np.uint8)
@@ -27,6 +28,8 @@ def draw_panel(size: tuple[int, int], face_count: int, shares: np.ndarray, histo
     y = pad + _text(panel, "Class mood", (pad, pad), 2 * scale, TEXT, 2)
     y += pad // 2 + _text(panel, f"{face_count} face{'s' if face_count != 1 else ''} in view", (pad, y + pad // 2),
                           1.3 * scale, MUTED, 1)
+    if attention is not None:
+        y += pad // 2 + _text(panel, f"{attention:.0%} facing the screen", (pad, y + pad // 2), 1.3 * scale, MUTED, 1)
     row_h = int(height * 0.055)
     y += pad
     bar_x, bar_end = pad + int(width * 0.30), width - pad - int(width * 0.16)

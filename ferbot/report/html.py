@@ -94,8 +94,10 @@ def _page(s: SessionSummary, log_name: str) -> str:
         f"<td>{e(st.dominant)}</td><td>{st.difficulty:.0%}</td>"
         + (f"<td>{'' if st.attention is None else f'{st.attention:.0%}'}</td>" if has_attention else "")
         + "</tr>" for st in s.students)
-    attention = (f"<h2>Attention (facing the screen)</h2><img alt='attention over time' "
-                 f"src='{_attention_plot(s)}'>") if has_attention else ""
+    attention = ("<h2>Attention (facing the screen)</h2><p>The mean share of recent seconds the faces on screen "
+                 "had their heads turned to the screen (within about 30° sideways and 25° up or down), "
+                 "smoothed. It cannot tell where the eyes look, or whether anyone is listening.</p>"
+                 f"<img alt='attention over time' src='{_attention_plot(s)}'>") if has_attention else ""
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>ferbot session report</title>
 <style>
