@@ -1,12 +1,14 @@
 """Training images/s of ferbot's JAX train step vs the same network in PyTorch (CPU), side by side.
 
     pip install torch==2.13.0        # CPU build; only this benchmark needs it
-    python benchmarks/train_throughput.py [--batch-size 128] [--seconds 20]
+    python benchmarks/train_throughput.py [--batch-size 128] [--seconds 20] [--stock-xla]
 
 Measures, in one process and interleaved rounds:
-  jax-project   the project's jitted train step (with its on-device augmentation)
+  jax-project   the project's jitted train step (with its on-device augmentation), on the devices
+                `python -m train` uses: on a CPU, one single-threaded XLA device per core
+                (train.parallel.use_cpu_cores; --stock-xla: XLA's default, one multi-threaded device)
   jax-noaug     the same step with augmentation switched off (same work as the PyTorch step)
-  torch         the identical architecture and optimiser in PyTorch, no augmentation
+  torch         the identical architecture and optimiser in PyTorch, no augmentation, all cores
 and prints images/s and each JAX variant's ratio to PyTorch.
 """
 
@@ -23,7 +25,7 @@ import numpy as np
 
 from ferbot.classify.model import ModelConfig
 from train.config import AugmentConfig, TrainConfig
-from train.parallel import data_mesh
+from train.parallel import data_mesh, use_cpu_cores
 from train.step import Trainer
 
 NO_AUGMENT = AugmentConfig(flip=False, rotate_deg=0.0, scale=0.0, shift=0.0, erase_prob=0.0, contrast=0.0)
@@ -87,7 +89,11 @@ def main() -> None:
     p.add_argument("--seconds", type=float, default=15.0, help="timed seconds per variant and round")
     p.add_argument("--rounds", type=int, default=2, help="interleaved rounds (medians are reported)")
     p.add_argument("--widths", default=",".join(map(str, ModelConfig().widths)))
+    p.add_argument("--stock-xla", action="store_true",
+                   help="XLA's default CPU set-up (one multi-threaded device) instead of the project's")
     args = p.parse_args()
+    if not args.stock_xla:
+        use_cpu_cores(args.batch_size)
     cfg = TrainConfig(model=ModelConfig(widths=tuple(int(w) for w in args.widths.split(","))),
                       batch_size=args.batch_size)
     plain = dataclasses.replace(cfg, augment=NO_AUGMENT)

@@ -47,3 +47,21 @@ def test_two_device_step_equals_single_device():
     assert run.returncode == 0, run.stderr[-3000:]
     assert "batch sharded over 2" in run.stdout
     assert "EQUAL" in run.stdout
+
+
+def test_training_uses_every_cpu_core():
+    """On a CPU, `python -m train` runs one single-threaded XLA device per core, as many as divide the batch."""
+    script = textwrap.dedent("""
+        import os, jax
+        from train.parallel import use_cpu_cores
+        use_cpu_cores(batch_size=128)
+        print(len(jax.devices()), os.environ.get("XLA_FLAGS", "-"))
+    """)
+    env = {k: v for k, v in os.environ.items() if k not in ("XLA_FLAGS", "JAX_NUM_CPU_DEVICES")}
+    run = subprocess.run([sys.executable, "-c", script], cwd=REPO, env={**env, "JAX_PLATFORMS": "cpu"},
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-3000:]
+    devices, flags = run.stdout.split(maxsplit=1)
+    cores = len(os.sched_getaffinity(0))
+    assert int(devices) == max(d for d in range(1, cores + 1) if 128 % d == 0)
+    assert ("--xla_cpu_multi_thread_eigen=false" in flags) == (int(devices) > 1)

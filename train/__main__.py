@@ -92,9 +92,10 @@ def _run_train(args: argparse.Namespace) -> int:
     from train.data import load_fer2013
     from train.export import export_checkpoint
     from train.loop import fit
-    from train.parallel import maybe_initialize_distributed
+    from train.parallel import maybe_initialize_distributed, use_cpu_cores
 
     cfg = config_from_args(args)
+    use_cpu_cores(cfg.batch_size)
     tta = _tta_modes(args.tta)
     # Ctrl-C and `kill` (also when started in the background, where SIGINT is ignored) save and stop.
     signal.signal(signal.SIGINT, signal.default_int_handler)

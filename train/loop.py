@@ -51,6 +51,8 @@ def fit(cfg: TrainConfig, data: FER2013, run_dir: Path, *, mesh: Mesh | None = N
     mesh = mesh or data_mesh()
     if cfg.batch_size % mesh.size:
         raise ValueError(f"--batch-size {cfg.batch_size} must be a multiple of the {mesh.size} devices")
+    log.info("data parallel over %d %s device(s), %d images each per step", mesh.size,
+             mesh.devices.flat[0].platform.upper(), cfg.batch_size // mesh.size)
     steps_per_epoch = len(data.train) // cfg.batch_size
     if steps_per_epoch == 0:
         raise ValueError(f"{len(data.train)} training images are fewer than one batch of {cfg.batch_size}")
