@@ -50,7 +50,8 @@ after-class report (report.html and students.csv; written next to the log after 
   ferbot report class.csv [--out DIR]      see ferbot report --help
 
 exit status: 0 when stopped by Ctrl-C, --duration, the end of the source or closing the window;
-1 when a source, sink, checkpoint or log cannot be used; 2 for invalid options.
+1 when a source, sink, checkpoint or log cannot be used, or the screen or virtual camera is lost while running
+(the log is still flushed and the report written); 2 for invalid options.
 """
 
 
@@ -153,7 +154,7 @@ def _run(args: argparse.Namespace) -> int:
                  stats.output_fps, stats.frames_analysed, stats.analysis_rate, 1000 * stats.analysis_s)
     if args.log and not args.no_report:
         _report_after_run(args.log)
-    return EXIT_OK
+    return _fail(stats.error) if stats.error else EXIT_OK
 
 
 def _analyzer(args: argparse.Namespace) -> FrameAnalyzer:

@@ -3,7 +3,9 @@
 Capture -> render -> sink runs on the calling thread at `fps`, drawing the latest analysis it has. The
 analysis worker takes whatever frame is newest when it is free, so analysis runs as fast as the CPU allows
 and never holds up the feed. Ctrl-C, the end of the source, a closed preview window or `duration` end the
-run; the worker is joined and the caller closes the sink and the log.
+run; the worker is joined and the caller closes the sink and the log. A source or sink that fails mid-run
+(the screen lost, the virtual camera gone) also ends it: the stats say why, so the caller can still flush
+the log and write the report before reporting the failure.
 """
 
 from __future__ import annotations
@@ -14,22 +16,24 @@ import time
 from dataclasses import dataclass
 
 from ferbot.analysis import Analysis, FrameAnalyzer
-from ferbot.capture.base import Frame, Source
+from ferbot.capture.base import Frame, Source, SourceError
 from ferbot.facelog import FaceLog
 from ferbot.render import Renderer
-from ferbot.sink import Sink
+from ferbot.sink import Sink, SinkError
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class RunStats:
-    """What a run did: output frames sent, frames analysed, wall time, mean analysis latency (s)."""
+    """What a run did: output frames sent, frames analysed, wall time, mean analysis latency (s), and the
+    source or sink failure that ended it, if one did."""
 
     frames_sent: int = 0
     frames_analysed: int = 0
     wall_s: float = 0.0
     analysis_s: float = 0.0
+    error: str | None = None
 
     @property
     def output_fps(self) -> float:
@@ -99,10 +103,12 @@ class Pipeline:
         self.sink = sink
         self.fps = fps
         self.worker = AnalysisWorker(analyzer, facelog)
+        self.stats = RunStats()
 
     def run(self, duration: float | None = None) -> RunStats:
-        """Run until Ctrl-C, the end of the source, the viewer stops, or `duration` seconds have passed."""
-        stats = RunStats()
+        """Run until Ctrl-C, the end of the source, the viewer stops, a source or sink fails, or `duration`
+        seconds have passed. `self.stats.frames_sent` counts up while it runs."""
+        stats = self.stats = RunStats()
         period = 1.0 / self.fps
         start = next_tick = time.monotonic()
         shown: Analysis | None = None
@@ -132,6 +138,9 @@ class Pipeline:
                     next_tick = time.monotonic()
         except KeyboardInterrupt:
             log.info("stopping (Ctrl-C)")
+        except (SourceError, SinkError) as err:
+            log.info("stopping: the %s failed", "source" if isinstance(err, SourceError) else "output")
+            stats.error = str(err)
         finally:
             self.worker.stop()
             self.worker.join()

@@ -8,7 +8,7 @@ import numpy as np
 
 
 class SinkError(RuntimeError):
-    """A sink cannot be opened; the message says what to do."""
+    """A sink cannot be opened, or stopped taking frames; the message says what to do."""
 
 
 class Sink(Protocol):

@@ -62,7 +62,10 @@ class VirtualCameraSink:
         return True
 
     def close(self) -> None:
-        self._camera.close()
+        try:
+            self._camera.close()
+        except RuntimeError as err:  # a device that went away may fail to close too
+            log.debug("closing the virtual camera: %s", err)
 
 
 def camera_options() -> list[dict]:
