@@ -109,6 +109,20 @@ def xvfb(size: tuple[int, int] = SCREEN_SIZE) -> Iterator[str]:
         server.wait(timeout=10)
 
 
+def set_resolution(display: str, size: tuple[int, int]) -> None:
+    """Change a running Xvfb's screen to size=(width, height), no larger than it started with, as a user
+    changing resolution would (RandR, through xrandr)."""
+    if shutil.which("xrandr") is None:
+        pytest.skip("xrandr is not installed (apt install x11-xserver-utils); .ci/run installs it")
+    mode = f"{size[0]}x{size[1]}"
+    env = {**os.environ, "DISPLAY": display}
+    xrandr = ["xrandr", "--output", "screen", "--mode", mode]
+    if subprocess.run(xrandr, env=env, capture_output=True).returncode:  # a mode Xvfb does not have yet
+        timings = [str(v) for v in (0, size[0], size[0], size[0], size[0], size[1], size[1], size[1], size[1])]
+        for command in (["xrandr", "--newmode", mode, *timings], ["xrandr", "--addmode", "screen", mode], xrandr):
+            subprocess.run(command, env=env, check=True, capture_output=True)
+
+
 @contextmanager
 def shown_on_screen(display: str, image: np.ndarray, folder: Path) -> Iterator[None]:
     """Show an RGB image at the top-left of the X screen with a real X client (a Tk window), until exit."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import time
 
 import cv2
 import mss
@@ -15,10 +16,16 @@ from ferbot.geometry import Rect
 
 log = logging.getLogger(__name__)
 
+RECHECK_S = 2.0  # seconds between looks at the screen's layout (a few ms each)
+
 
 class ScreenSource:
     """Grabs a monitor (numbered as mss does: 1, 2, ...; 0 = all monitors together; None = the primary one)
-    or a region of the whole screen."""
+    or a region of the whole screen.
+
+    The screen's layout is re-read every RECHECK_S seconds and whenever a grab fails, so the capture follows
+    a change of resolution; a --region that no longer fits, or a monitor that is gone, ends the run.
+    """
 
     def __init__(self, monitor: int | None = None, region: Rect | None = None):
         _check_display()
@@ -35,10 +42,13 @@ class ScreenSource:
             self._mss.close()
             raise SourceError(f"monitor {monitor} does not exist: this screen has monitors 1..{len(monitors) - 1} "
                               "(0 = all of them together); pick one with --monitor N")
-        area = monitors[monitor]
-        if region is not None:
-            area = _region_inside(region, monitors[0])
-        self.area = {key: int(area[key]) for key in ("left", "top", "width", "height")}
+        if region is not None and not _inside(region, monitors[0]):
+            self._mss.close()
+            raise SourceError(f"--region {_text(region)} is not inside the screen ({_size(monitors[0])} at "
+                              f"{monitors[0]['left']},{monitors[0]['top']}); give x,y,w,h inside it")
+        self._monitor, self._region = monitor, region
+        self.area = self._area(monitors)
+        self._checked = time.monotonic()
         self._clock = SourceClock()
         self._index = 0
         log.info("capturing the screen: %dx%d at (%d, %d)", self.area["width"], self.area["height"],
@@ -46,10 +56,16 @@ class ScreenSource:
 
     def read(self) -> Frame:
         """The screen as it is now."""
+        if time.monotonic() - self._checked > RECHECK_S:
+            self._follow_screen()
         try:
             shot = self._mss.grab(self.area)
-        except Exception as err:  # the X server went away, the monitor was unplugged, ...
-            raise SourceError(f"lost the screen ({_first_line(err)}); start ferbot again") from None
+        except Exception:  # the screen may have shrunk under the grab area: look again, then grab again
+            self._follow_screen()
+            try:
+                shot = self._mss.grab(self.area)
+            except Exception as err:  # the X server went away, the monitor was unplugged, ...
+                raise SourceError(f"lost the screen ({_first_line(err)}); start ferbot again") from None
         image = cv2.cvtColor(np.asarray(shot), cv2.COLOR_BGRA2RGB)
         frame = Frame(image, self._clock.now(), self._index)
         self._index += 1
@@ -58,6 +74,35 @@ class ScreenSource:
     def close(self) -> None:
         self._mss.close()
 
+    def _follow_screen(self) -> None:
+        """Re-read the monitors (mss reads them once per connection) and follow a change of the captured area."""
+        self._checked = time.monotonic()
+        self._mss.close()
+        try:
+            self._mss = mss.MSS()
+            monitors = self._mss.monitors
+        except Exception as err:
+            raise SourceError(f"lost the screen ({_first_line(err)}); start ferbot again") from None
+        area = self._area(monitors)
+        if area != self.area:
+            self.area = area
+            log.info("screen is now %s", _size(area))
+
+    def _area(self, monitors: list[dict]) -> dict:
+        """The grab area on a screen with these monitors; a SourceError when it no longer exists there."""
+        if self._region is not None:
+            if not _inside(self._region, monitors[0]):
+                raise SourceError(f"the screen is now {_size(monitors[0])}: --region {_text(self._region)} no "
+                                  "longer fits inside it; start ferbot again with a region inside the screen")
+            area = {"left": self._region.x, "top": self._region.y, "width": self._region.w,
+                    "height": self._region.h}
+        elif self._monitor < len(monitors):
+            area = monitors[self._monitor]
+        else:
+            raise SourceError(f"monitor {self._monitor} is gone: the screen now has monitors 1..{len(monitors) - 1}; "
+                              "start ferbot again, with --monitor N if needed")
+        return {key: int(area[key]) for key in ("left", "top", "width", "height")}
+
 
 def _check_display() -> None:
     if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
@@ -65,14 +110,17 @@ def _check_display() -> None:
                           "(or set DISPLAY), or use --demo or --source FILE")
 
 
-def _region_inside(region: Rect, screen: dict) -> dict:
-    inside = (region.w > 0 and region.h > 0 and region.x >= screen["left"] and region.y >= screen["top"]
-              and region.x2 <= screen["left"] + screen["width"] and region.y2 <= screen["top"] + screen["height"])
-    if not inside:
-        raise SourceError(f"--region {','.join(str(int(v)) for v in region)} is not inside the screen "
-                          f"({screen['width']}x{screen['height']} at {screen['left']},{screen['top']}); "
-                          "give x,y,w,h inside it")
-    return {"left": region.x, "top": region.y, "width": region.w, "height": region.h}
+def _inside(region: Rect, screen: dict) -> bool:
+    return (region.w > 0 and region.h > 0 and region.x >= screen["left"] and region.y >= screen["top"]
+            and region.x2 <= screen["left"] + screen["width"] and region.y2 <= screen["top"] + screen["height"])
+
+
+def _text(region: Rect) -> str:
+    return ",".join(str(int(v)) for v in region)
+
+
+def _size(area: dict) -> str:
+    return f"{area['width']}x{area['height']}"
 
 
 def _first_line(err: BaseException) -> str:
