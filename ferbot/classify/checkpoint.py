@@ -17,6 +17,7 @@ import orbax.checkpoint as ocp
 from flax import nnx
 
 from ferbot.classify.model import EmotionCNN, ModelConfig, build_model
+from ferbot.emotions import NUM_CLASSES
 
 log = logging.getLogger(__name__)
 
@@ -76,14 +77,21 @@ def load_checkpoint(directory: Path) -> tuple[EmotionCNN, dict]:
     directory = Path(directory).resolve()
     card = read_card(directory)
     try:
-        model = build_model(ModelConfig.from_dict(card["architecture"]["config"]))
+        config = ModelConfig.from_dict(card["architecture"]["config"])
+        model = build_model(config)
     except (KeyError, TypeError, ValueError) as err:
         raise CheckpointError(f"{directory / CARD_JSON} has no usable architecture ({err}); re-export it") from None
+    if config.num_classes != NUM_CLASSES:
+        raise CheckpointError(f"{directory} tells {config.num_classes} classes apart; ferbot needs a model of "
+                              f"the {NUM_CLASSES} FER2013 emotions: pick another with --checkpoint")
     target = nnx.to_pure_dict(nnx.state(model, (nnx.Param, nnx.BatchStat)))
     abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, target)
     try:
         with ocp.StandardCheckpointer() as ckptr:
+            _check_shapes(ckptr.metadata(directory / _WEIGHTS), abstract, directory)
             variables = ckptr.restore(directory / _WEIGHTS, abstract)
+    except CheckpointError:
+        raise
     except Exception as err:  # Orbax raises many types for missing, truncated or mismatched files
         raise CheckpointError(f"cannot load weights from {directory / _WEIGHTS}: "
                               f"{str(err).splitlines()[0][:200]}; the checkpoint is corrupt or does not match "
@@ -91,6 +99,25 @@ def load_checkpoint(directory: Path) -> tuple[EmotionCNN, dict]:
     nnx.update(model, variables)
     model.eval()
     return model, card
+
+
+def _check_shapes(metadata, abstract: dict, directory: Path) -> None:
+    """Compare the stored arrays' shapes with the card's architecture before reading any (Orbax's own
+    mismatch error comes with pages of unawaited-read noise)."""
+    tree = getattr(metadata, "item_metadata", metadata)  # orbax 0.12 wraps the tree in a StepMetadata
+    stored = {_name(k): tuple(a.shape) for k, a in jax.tree_util.tree_leaves_with_path(tree)}
+    for key, array in jax.tree_util.tree_leaves_with_path(abstract):
+        name, needed = _name(key), tuple(array.shape)
+        if stored.get(name) != needed:
+            found = f"stored as {stored[name]}" if name in stored else "missing"
+            raise CheckpointError(f"{directory} does not match its model card: weight {name} is {found}, the "
+                                  f"card's architecture needs {needed}; re-export it or pick another with "
+                                  "--checkpoint")
+
+
+def _name(key_path) -> str:
+    """'blocks/0/conv/kernel': the same for the stored tree (string keys) and the model's (list indices)."""
+    return jax.tree_util.keystr(key_path, simple=True, separator="/")
 
 
 def _card_markdown(card: dict) -> str:
