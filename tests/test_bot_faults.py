@@ -1,0 +1,263 @@
+"""The bot under things going wrong, run as users run it: each failure ends in a clear message, never a crash.
+
+No face and a crowded gallery of 70 faces; the screen's resolution changing while it runs (a real Xvfb,
+resized with xrandr); a monitor that does not exist; a corrupt or mismatched checkpoint; an unreadable video;
+the virtual camera disappearing mid-lesson; and no network socket ever opened.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from ferbot.capture.demo import demo_pictures
+from ferbot.capture.gallery import compose_gallery
+from ferbot.classify.checkpoint import default_checkpoint_dir, save_checkpoint
+from ferbot.classify.classifier import BATCH_BUCKETS
+from ferbot.classify.model import ModelConfig, build_model
+from ferbot.facelog import COLUMNS
+from ferbot.geometry import Rect
+from ferbot.render import OutputLayout
+from tests.bot_fixtures import (REPO, fer2013_private_test, matches, read_video, set_resolution, shown_on_screen,
+                                xvfb)
+from tests.test_bot_cli import _env, _one_error_line, ferbot
+
+
+def _rows(log: Path) -> list[dict]:
+    """The log's rows; every line must be a whole row (the log was flushed)."""
+    with log.open() as f:
+        lines = list(csv.reader(f))
+    assert tuple(lines[0]) == COLUMNS
+    assert all(len(line) == len(COLUMNS) for line in lines), "a half-written row"
+    return [dict(zip(COLUMNS, line)) for line in lines[1:]]
+
+
+def _save_rgb(path: Path, image: np.ndarray) -> Path:
+    cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    return path
+
+
+def test_no_faces_runs_and_only_warns_that_there_is_no_report(tmp_path):
+    """A landscape with nobody in it: exit 0, a log with its header only, one warning instead of a report."""
+    height, width = 720, 1280
+    sky = np.linspace((120, 170, 230), (200, 220, 240), height // 2).astype(np.uint8)
+    ground = np.linspace((70, 120, 50), (40, 80, 30), height - height // 2).astype(np.uint8)
+    landscape = np.repeat(np.concatenate([sky, ground])[:, None], width, axis=1)
+    cv2.circle(landscape, (1000, 120), 50, (250, 230, 120), cv2.FILLED)
+    log = tmp_path / "faces.csv"
+    result = ferbot("--source", str(_save_rgb(tmp_path / "landscape.png", landscape)), "--sink", "none",
+                    "--log", str(log), "--duration", "4")
+    assert result.returncode == 0, result.stderr
+    assert _rows(log) == []
+    assert "Traceback" not in result.stderr and "ferbot: error" not in result.stderr
+    [warning] = [line for line in result.stderr.splitlines() if "WARNING" in line]
+    assert "no report written" in warning and "no faces" in warning
+    assert not (tmp_path / "report.html").exists()
+
+
+def test_seventy_faces_are_found_and_classified_beyond_the_largest_batch(tmp_path):
+    """A 4K screenshot of a 9x8 gallery of 70 FER2013 faces: more faces than the classifier's largest batch."""
+    count = 70
+    assert count > BATCH_BUCKETS[-1]
+    faces, _ = fer2013_private_test(count)
+    gallery = compose_gallery(list(faces), (3840, 2160), names=[f"Student {i + 1}" for i in range(count)])
+    log = tmp_path / "faces.csv"
+    result = ferbot("--source", str(_save_rgb(tmp_path / "gallery.png", gallery.image)), "--sink", "none",
+                    "--log", str(log), "--duration", "15")
+    assert result.returncode == 0, result.stderr
+    rows = _rows(log)
+    assert rows, result.stderr  # the one picture was analysed
+    boxes = [Rect(float(r["x"]), float(r["y"]), float(r["w"]), float(r["h"])) for r in rows]
+    found = sum(any(matches(box, truth) for box in boxes) for truth in gallery.placements)
+    assert found >= 0.9 * count, f"found {found} of {count} faces"
+    assert len(rows) > BATCH_BUCKETS[-1]
+    assert (tmp_path / "report.html").exists()
+
+
+def _start_on_screen(display: str, *args: str) -> tuple[subprocess.Popen, float]:
+    """ferbot on the screen source, started and running; returns it and when its feed started."""
+    bot = subprocess.Popen([sys.executable, "-m", "ferbot", *args], cwd=REPO, env=_env(DISPLAY=display),
+                           stderr=subprocess.PIPE, text=True)
+    for line in bot.stderr:
+        if "running" in line:
+            return bot, time.monotonic()
+    pytest.fail(f"ferbot did not start: exit status {bot.wait()}")
+
+
+def test_screen_resolution_change_is_followed(tmp_path):
+    """The screen goes from 1920x1080 to 1024x768 while the bot runs: it says so and goes on analysing."""
+    log, video = tmp_path / "faces.csv", tmp_path / "feed.avi"
+    gallery = compose_gallery(demo_pictures(), (1024, 576), names=[f"P{i}" for i in range(6)])
+    with xvfb((1920, 1080)) as display, shown_on_screen(display, gallery.image, tmp_path):
+        bot, started = _start_on_screen(display, "--sink", f"file:{video}", "--log", str(log), "--duration", "10")
+        time.sleep(2)
+        set_resolution(display, (1024, 768))
+        changed = time.monotonic() - started
+        rest = bot.stderr.read()
+        assert bot.wait(timeout=60) == 0, rest
+    assert "Traceback" not in rest and "screen is now 1024x768" in rest
+    rows = _rows(log)
+    last = [r for r in rows if r["frame"] == rows[-1]["frame"]]
+    assert float(last[0]["time_s"]) > changed + 3  # analysed well after the change ...
+    assert len(last) >= 5 and all(float(r["x"]) + float(r["w"]) <= 1024 for r in last)  # ... on the new screen
+    frames, _ = read_video(video)
+    assert _shows(frames[0], gallery.image, (1920, 1080)) and _shows(frames[-1], gallery.image, (1024, 768))
+
+
+def _shows(feed: np.ndarray, picture: np.ndarray, screen_size: tuple[int, int]) -> bool:
+    """The feed frame shows a screen of this size with the picture at its top-left (the rest black)."""
+    screen = np.zeros((screen_size[1], screen_size[0], 3), np.uint8)
+    screen[:picture.shape[0], :picture.shape[1]] = picture
+    _, (x, y), (w, h) = OutputLayout((1280, 720)).fit(screen_size)
+    shown = cv2.resize(screen, (w, h), interpolation=cv2.INTER_AREA)
+    return np.abs(feed[y:y + h, x:x + w].astype(int) - shown).mean() < 20
+
+
+def test_region_that_no_longer_fits_stops_with_one_line(tmp_path):
+    """A --region at the right of a 1920x1080 screen that shrinks to 1024x768: exit 1, one line, the log whole."""
+    log = tmp_path / "faces.csv"
+    with xvfb((1920, 1080)) as display:
+        bot, _ = _start_on_screen(display, "--region", "1200,100,640,360", "--sink", "none", "--log", str(log),
+                                  "--duration", "60")
+        time.sleep(1)
+        set_resolution(display, (1024, 768))
+        rest = bot.stderr.read()
+        result = subprocess.CompletedProcess(bot.args, bot.wait(timeout=60), "", rest)
+    assert result.returncode == 1, result.stderr
+    line = _one_error_line(result)
+    assert "screen is now 1024x768" in line and "--region 1200,100,640,360 no longer fits" in line
+    _rows(log)
+
+
+def test_monitor_out_of_range():
+    with xvfb() as display:
+        result = ferbot("--monitor", "3", "--sink", "none", env=_env(DISPLAY=display))
+    assert result.returncode == 1
+    assert "monitor 3 does not exist" in _one_error_line(result)
+
+
+def test_unreadable_video(tmp_path):
+    fake = tmp_path / "lecture.mp4"
+    fake.write_bytes(b"\x00" * 1000)
+    result = ferbot("--source", str(fake), "--sink", "none")
+    assert result.returncode == 1
+    assert "cannot read" in _one_error_line(result)
+
+
+def test_corrupt_checkpoint(tmp_path):
+    broken = tmp_path / "broken"
+    shutil.copytree(default_checkpoint_dir(), broken)
+    for blob in (broken / "weights").rglob("*"):
+        if blob.is_file() and blob.stat().st_size > 10_000:
+            blob.write_bytes(blob.read_bytes()[:100])  # truncated weights
+    result = ferbot("--demo", "--sink", "none", "--checkpoint", str(broken))
+    assert result.returncode == 1
+    assert "checkpoint" in _one_error_line(result)
+    result = ferbot("--demo", "--sink", "none", "--checkpoint", str(tmp_path / "missing"))
+    assert result.returncode == 1
+    assert "not a ferbot checkpoint" in _one_error_line(result)
+
+
+def test_checkpoint_whose_card_does_not_match_its_weights(tmp_path):
+    """A valid checkpoint whose model card promises narrower layers than its weights have."""
+    edited = tmp_path / "edited"
+    shutil.copytree(default_checkpoint_dir(), edited)
+    card = json.loads((edited / "model_card.json").read_text())
+    card["architecture"]["config"]["widths"] = [16, 32, 64, 128]
+    (edited / "model_card.json").write_text(json.dumps(card))
+    result = ferbot("--demo", "--sink", "none", "--checkpoint", str(edited))
+    assert result.returncode == 1
+    assert "does not match its model card: weight blocks/0/conv/kernel" in _one_error_line(result)
+    assert result.stderr.count("\n") < 5, result.stderr  # no pages of Orbax read errors
+
+
+def test_checkpoint_of_another_task(tmp_path):
+    """A valid, consistent checkpoint of a 5-class model: not one the bot can use."""
+    config = ModelConfig(widths=(8, 16), dense=16, num_classes=5)
+    save_checkpoint(tmp_path / "five", build_model(config),
+                    {"name": "five", "architecture": {"config": dataclasses.asdict(config)}})
+    result = ferbot("--demo", "--sink", "none", "--checkpoint", str(tmp_path / "five"))
+    assert result.returncode == 1
+    assert "tells 5 classes apart" in _one_error_line(result)
+
+
+class VanishingCamera:
+    """DRIVER MOCK: stands in for pyvirtualcam.Camera, the operating system's virtual-camera driver, whose
+    device goes away after FRAMES frames (a v4l2loopback module unloaded, OBS closed) mid-lesson."""
+
+    FRAMES = 90
+
+    def __init__(self, width, height, fps, fmt=None, **options):
+        self.device, self.backend, self.sent = "/dev/video7 (FER Cam)", "test", 0
+
+    def send(self, frame):
+        if self.sent == self.FRAMES:
+            raise RuntimeError("error writing frame: No such device")
+        self.sent += 1
+
+    def close(self):
+        raise RuntimeError("no such device")
+
+
+def test_virtual_camera_disappearing_stops_cleanly_with_log_and_report(tmp_path):
+    """ferbot with the camera above in place of the driver: exit 1 with one line, the log whole, the report written."""
+    log = tmp_path / "faces.csv"
+    lose_camera = ("import sys, pyvirtualcam; from tests.test_bot_faults import VanishingCamera; "
+                   "pyvirtualcam.Camera = VanishingCamera; from ferbot.cli import main; sys.exit(main(sys.argv[1:]))")
+    result = subprocess.run([sys.executable, "-c", lose_camera, "--demo", "--log", str(log), "--duration", "120"],
+                            cwd=REPO, env=_env(), capture_output=True, text=True, timeout=180)
+    assert result.returncode == 1, result.stderr
+    assert "virtual camera stopped taking frames" in _one_error_line(result)
+    assert result.stderr.rstrip().endswith(_one_error_line(result))  # after the log and the report are done
+    assert len(_rows(log)) >= 9  # the faces analysed before the camera went, in whole rows
+    assert (tmp_path / "report.html").exists() and (tmp_path / "students.csv").exists()
+
+
+NO_INTERNET = '''\
+"""Test harness (PYTHONPATH): internet sockets fail, and every attempt is recorded; Unix sockets (X11) work."""
+import os
+import socket
+import traceback
+
+
+class _NoInternetSocket(socket.socket):
+    def __init__(self, family=-1, type=-1, proto=-1, fileno=None):
+        if fileno is None and family in (-1, socket.AF_INET, socket.AF_INET6):
+            with open(os.environ["FERBOT_SOCKET_ATTEMPTS"], "a") as record:
+                record.write("".join(traceback.format_stack(limit=6)) + "\\n")
+            raise PermissionError("network access is disabled in this test")
+        super().__init__(family, type, proto, fileno)
+
+
+socket.socket = _NoInternetSocket
+'''
+
+
+def test_a_whole_run_opens_no_network_socket(tmp_path):
+    """A logged run with a file feed and its report, in a Python where creating an internet socket fails and
+    is recorded: it succeeds, and nothing tried."""
+    harness, attempts = tmp_path / "harness", tmp_path / "socket_attempts.txt"
+    harness.mkdir()
+    (harness / "sitecustomize.py").write_text(NO_INTERNET)
+    attempts.touch()
+    video, log = tmp_path / "feed.avi", tmp_path / "faces.csv"
+    check = subprocess.run([sys.executable, "-c", "import socket; socket.create_connection(('127.0.0.1', 9))"],
+                           env=_env(PYTHONPATH=str(harness), FERBOT_SOCKET_ATTEMPTS=str(attempts)),
+                           capture_output=True, text=True)
+    assert "network access is disabled" in check.stderr and attempts.read_text()  # the harness works
+    attempts.write_text("")
+    result = ferbot("--demo", "--sink", f"file:{video}", "--log", str(log), "--duration", "8",
+                    env=_env(PYTHONPATH=str(harness), FERBOT_SOCKET_ATTEMPTS=str(attempts)))
+    assert result.returncode == 0, result.stderr
+    assert attempts.read_text() == "", attempts.read_text()
+    assert len(read_video(video)[0]) > 30 and _rows(log) and (tmp_path / "report.html").exists()
