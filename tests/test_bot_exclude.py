@@ -73,3 +73,14 @@ def test_a_malformed_exclude_is_one_error_line(region, message):
     assert result.returncode == 2
     line = _one_error_line(result)
     assert "--exclude" in line and message in line
+
+
+def test_an_outline_reaching_past_the_frame_is_drawn_at_its_edge(gallery):
+    """A region partly outside the captured frame is outlined where it meets the frame, like its blanking."""
+    renderer = Renderer(excluded=[Rect(1700, 900, 500, 400)])  # past the right and bottom edges
+    outlined = renderer.render(gallery, [])
+    changed = np.any(Renderer().render(gallery, []) != outlined, axis=2)
+    scale, (ox, oy), (w, h) = renderer.layout.fit(SCREEN)
+    right, bottom = ox + w - 1, oy + h - 1
+    assert changed[round(oy + 950 * scale):bottom - 5, right - 1:right + 1].any(axis=1).mean() > 0.9
+    assert changed[bottom - 1:bottom + 1, round(ox + 1750 * scale):right - 5].any(axis=0).mean() > 0.9

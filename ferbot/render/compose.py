@@ -84,7 +84,8 @@ class Renderer:
         area_x, area_y, area_w, area_h = self.layout.screen_area.as_int()
         # labels stay inside the screen area: never over the markers, the disclosure or the panel
         screen, offset = out[area_y:area_y + area_h, area_x:area_x + area_w], (x - area_x, y - area_y)
-        draw_excluded(screen, self.excluded, scale, offset)
+        height, width = image.shape[:2]
+        draw_excluded(screen, [r.clipped(width, height) for r in self.excluded], scale, offset)
         draw_faces(screen, faces, scale, offset)
         px, py, pw, ph = self.layout.panel.as_int()
         out[py:py + ph, px:px + pw] = self._panel

@@ -42,7 +42,7 @@ def draw_excluded(canvas: np.ndarray, regions: Sequence[Rect], scale: float, off
     """Outline the excluded regions (source pixels) in thin grey, labelled "excluded", like `draw_faces`."""
     for region in regions:
         x, y, w, h = _on_canvas(region, scale, offset)
-        cv2.rectangle(canvas, (x, y), (x + w, y + h), EXCLUDED_GREY, 1, cv2.LINE_AA)
+        cv2.rectangle(canvas, (x, y), (x + w - 1, y + h - 1), EXCLUDED_GREY, 1, cv2.LINE_AA)  # just inside
         _label(canvas, "excluded", x, y, w, EXCLUDED_GREY)
 
 
