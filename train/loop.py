@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 from train.config import TrainConfig
 from train.data import FER2013, Split
 from train.parallel import batch_sharding, data_mesh
-from train.step import Trainer, TrainState, class_weights, make_schedule
+from train.step import Trainer, TrainState, class_weights
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ def fit(cfg: TrainConfig, data: FER2013, run_dir: Path, *, mesh: Mesh | None = N
             val_acc = _accuracy(trainer, state, data.val, cfg.eval_batch_size)
             record = {"epoch": epoch + 1, "step": step, "val_accuracy": val_acc,
                       "train_loss": loss_sum / max(seen, 1), "train_accuracy": correct / max(seen, 1),
-                      "images_per_s": seen / (time.monotonic() - t0), "lr": float(make_schedule(cfg, steps_per_epoch)(step))}
+                      "images_per_s": seen / (time.monotonic() - t0), "lr": float(trainer.schedule(step))}
             meta = {**meta, "history": meta["history"] + [record]}
             improved = val_acc > max((r["val_accuracy"] for r in meta["history"][:-1]), default=-1)
             log.info("epoch %d/%d: train loss %.3f acc %.1f%% (%.0f img/s), PublicTest acc %.2f%%%s",

@@ -35,9 +35,8 @@ def make_schedule(cfg: TrainConfig, steps_per_epoch: int) -> optax.Schedule:
         0.0, cfg.lr, warmup_steps=min(total - 1, int(cfg.warmup_epochs * steps_per_epoch)), decay_steps=total)
 
 
-def make_optimizer(cfg: TrainConfig, steps_per_epoch: int) -> optax.GradientTransformation:
-    """AdamW or Nesterov SGD on the schedule; weight decay on kernels only."""
-    schedule = make_schedule(cfg, steps_per_epoch)
+def make_optimizer(cfg: TrainConfig, schedule: optax.Schedule) -> optax.GradientTransformation:
+    """AdamW or Nesterov SGD on the learning-rate schedule; weight decay on kernels only."""
     kernels_only = lambda params: jax.tree.map(lambda p: p.ndim > 1, params)  # noqa: E731
     if cfg.optimizer == "adamw":
         return optax.adamw(schedule, weight_decay=cfg.weight_decay, mask=kernels_only)
@@ -63,7 +62,8 @@ class Trainer:
         params, stats = nnx.to_pure_dict(params), nnx.to_pure_dict(stats)
         model.eval()
         self.eval_def = nnx.graphdef(model)
-        self.tx = make_optimizer(self.cfg, self.steps_per_epoch)
+        self.schedule = make_schedule(self.cfg, self.steps_per_epoch)
+        self.tx = make_optimizer(self.cfg, self.schedule)
         self._initial = (params, stats)
         rep, data = replicated(self.mesh), batch_sharding(self.mesh)
         # No buffer donation: Orbax may still be reading the previous state in a background save.
