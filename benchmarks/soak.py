@@ -1,0 +1,231 @@
+"""Soak test: the whole live bot on the --demo gallery for a long time, sampling memory and frame rates.
+
+    python benchmarks/soak.py [--minutes 30] [--interval 60] [--sink none|file:PATH] [--out soak.csv] [--plot soak.png]
+
+Runs what `ferbot --demo` runs (demo gallery -> analysis worker with the default classifier, MediaPipe
+detector and tracker -> renderer at --size and --fps -> sink), in this process. Every --interval seconds it
+records the process's resident memory (VmRSS), the output frame rate and the analysis rate over that
+interval, and the faces found per analysed frame. At the end: a table, the memory growth from the first
+sample (taken once the classifier is compiled and the pipeline has run one interval) to the last, and the
+output fps's min/median/max. Ctrl-C ends it early with the samples so far.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import logging
+import os
+import resource
+import statistics
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from ferbot.analysis import Analysis, FrameAnalyzer
+from ferbot.capture import open_source
+from ferbot.capture.base import Frame
+from ferbot.classify import EmotionClassifier
+from ferbot.pipeline import Pipeline
+from ferbot.render import OutputLayout, Renderer
+from ferbot.sink import SINK_CHOICES, open_sink
+from ferbot.track import FaceTracker
+
+log = logging.getLogger("soak")
+
+MAX_GROWTH = 0.05  # RSS may grow this fraction from the first sample to the last and still count as steady
+MIN_FPS_SHARE = 0.9  # every interval's output fps within this share of the median counts as steady
+
+
+@dataclass
+class Sample:
+    """One interval's figures."""
+
+    minutes: float
+    rss_mib: float
+    output_fps: float
+    analyses_per_s: float
+    faces_per_analysis: float
+    load_average: float
+
+
+class CountingAnalyzer:
+    """A FrameAnalyzer that also counts analysed frames and the faces visible in them."""
+
+    def __init__(self, analyzer: FrameAnalyzer):
+        self.analyzer = analyzer
+        self.analysed = 0
+        self.faces = 0
+
+    def analyze(self, frame: Frame) -> Analysis:
+        analysis = self.analyzer.analyze(frame)
+        self.faces += len(analysis.visible_faces)
+        self.analysed += 1
+        return analysis
+
+    def close(self) -> None:
+        self.analyzer.close()
+
+
+def rss_mib() -> float:
+    """This process's resident memory now (Linux: /proc/self/status), else its peak, in MiB."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
+    return peak / (1024 * 1024 if sys.platform == "darwin" else 1024)
+
+
+class Sampler(threading.Thread):
+    """Every `interval` seconds, the figures of the interval just ended; a last one when the run ends."""
+
+    def __init__(self, pipeline: Pipeline, counter: CountingAnalyzer, interval: float):
+        super().__init__(name="soak-sampler", daemon=True)
+        self.pipeline, self.counter, self.interval = pipeline, counter, interval
+        self.samples: list[Sample] = []
+        self.done = threading.Event()
+        self._start = self._last = time.monotonic()
+        self._counts = (0, 0, 0)  # frames sent, frames analysed, faces seen at the last sample
+
+    def run(self) -> None:
+        while True:
+            ended = self.done.wait(self.interval)
+            if not ended or time.monotonic() - self._last >= self.interval / 2:  # skip a too short last stretch
+                self.samples.append(self._sample())
+            if ended:
+                return
+
+    def _sample(self) -> Sample:
+        now = time.monotonic()
+        counts = self.pipeline.stats.frames_sent, self.counter.analysed, self.counter.faces
+        sent, analysed, faces = (new - old for new, old in zip(counts, self._counts))
+        span, self._last, self._counts = now - self._last, now, counts
+        sample = Sample((now - self._start) / 60, rss_mib(), sent / span, analysed / span, faces / max(analysed, 1),
+                        os.getloadavg()[0])
+        log.info("%5.1f min: RSS %.0f MiB, %.1f fps out, %.1f analyses/s, %.1f faces each", sample.minutes,
+                 sample.rss_mib, sample.output_fps, sample.analyses_per_s, sample.faces_per_analysis)
+        return sample
+
+
+def soak(args: argparse.Namespace) -> list[Sample]:
+    """Run the demo pipeline for args.minutes, sampling every args.interval seconds."""
+    classifier = EmotionClassifier.load(args.checkpoint)
+    classifier.warmup()
+    analyzer = CountingAnalyzer(FrameAnalyzer(classifier, OutputLayout(args.size).markers, tracker=FaceTracker()))
+    source, sink = open_source(demo=True), open_sink(args.sink, args.size, args.fps)
+    pipeline = Pipeline(source, analyzer, Renderer(args.size), sink, args.fps)
+    log.info("soaking for %g min (RSS %.0f MiB at start); Ctrl-C ends it early", args.minutes, rss_mib())
+    sampler = Sampler(pipeline, analyzer, args.interval)
+    sampler.start()
+    try:
+        stats = pipeline.run(args.minutes * 60)
+    finally:
+        sampler.done.set()
+        sampler.join()
+        sink.close()
+        source.close()
+        analyzer.close()
+    log.info("sent %d frames (%.1f fps), analysed %d (%.1f per s)", stats.frames_sent, stats.output_fps,
+             stats.frames_analysed, stats.analysis_rate)
+    return sampler.samples
+
+
+def verdict(samples: list[Sample]) -> list[str]:
+    """Memory growth from the first sample to the last, and the output fps's spread."""
+    first, last = samples[0], samples[-1]
+    growth = last.rss_mib - first.rss_mib
+    fps = [s.output_fps for s in samples]
+    median = statistics.median(fps)
+    memory_ok = growth <= MAX_GROWTH * first.rss_mib
+    fps_ok = min(fps) >= MIN_FPS_SHARE * median
+    return [f"memory: {first.rss_mib:.0f} MiB at {first.minutes:.1f} min -> {last.rss_mib:.0f} MiB at "
+            f"{last.minutes:.1f} min: {growth:+.1f} MiB ({growth / first.rss_mib:+.1%}), peak "
+            f"{max(s.rss_mib for s in samples):.0f} MiB: {'steady' if memory_ok else 'GROWING'}",
+            f"output fps: min {min(fps):.1f}, median {median:.1f}, max {max(fps):.1f}: "
+            f"{'steady' if fps_ok else 'UNSTEADY'}"]
+
+
+def table(samples: list[Sample]) -> str:
+    lines = [f"{'minutes':>7} {'RSS MiB':>8} {'out fps':>7} {'analyses/s':>10} {'faces':>5} {'load':>5}"]
+    lines += [f"{s.minutes:7.1f} {s.rss_mib:8.1f} {s.output_fps:7.1f} {s.analyses_per_s:10.2f} "
+              f"{s.faces_per_analysis:5.1f} {s.load_average:5.1f}" for s in samples]
+    return "\n".join(lines)
+
+
+def write_csv(samples: list[Sample], path: Path) -> None:
+    with path.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(asdict(samples[0])))
+        writer.writeheader()
+        writer.writerows(asdict(s) for s in samples)
+
+
+def plot(samples: list[Sample], path: Path) -> None:
+    """Memory and output fps against minutes, one panel each."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    minutes = [s.minutes for s in samples]
+    fig, (memory, fps) = plt.subplots(2, 1, sharex=True, figsize=(7, 5))
+    memory.plot(minutes, [s.rss_mib for s in samples], marker="o")
+    memory.set_ylabel("RSS (MiB)")
+    memory.set_ylim(bottom=0)
+    fps.plot(minutes, [s.output_fps for s in samples], marker="o", label="output fps")
+    fps.plot(minutes, [s.analyses_per_s for s in samples], marker="o", label="analyses/s")
+    fps.set_ylabel("per second")
+    fps.set_ylim(bottom=0)
+    fps.set_xlabel("minutes")
+    fps.legend()
+    fig.suptitle("ferbot soak: --demo pipeline")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--minutes", type=float, default=30.0, help="how long to run (default 30)")
+    parser.add_argument("--interval", type=float, default=60.0, help="seconds between samples (default 60)")
+    parser.add_argument("--sink", default="none", metavar=SINK_CHOICES,
+                        help="where the feed goes, as ferbot's --sink (default none; e.g. file:soak.avi)")
+    parser.add_argument("--fps", type=float, default=30.0, help="output frames per second (default 30)")
+    parser.add_argument("--size", type=lambda t: tuple(int(v) for v in t.split("x")), default=(1280, 720),
+                        metavar="WxH", help="output frame size (default 1280x720)")
+    parser.add_argument("--checkpoint", metavar="PATH", help="classifier checkpoint (default: the shipped one)")
+    parser.add_argument("--out", type=Path, default=Path("soak.csv"), help="CSV of the samples (default soak.csv)")
+    parser.add_argument("--plot", type=Path, metavar="PNG", help="also plot memory and fps against minutes")
+    args = parser.parse_args(argv)
+    if args.minutes <= 0 or not 0 < args.interval <= args.minutes * 60:
+        parser.error("--minutes must be positive and --interval between 0 and the run's length in seconds")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, force=True, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        datefmt="%H:%M:%S")
+    for noisy in ("jax", "absl", "orbax"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    samples = soak(args)
+    if not samples:
+        log.error("no samples: the run ended before the first --interval")
+        return 1
+    write_csv(samples, args.out)
+    if args.plot:
+        plot(samples, args.plot)
+    print(f"\nferbot soak, --demo, {args.size[0]}x{args.size[1]} at {args.fps:g} fps, sink {args.sink}; "
+          f"{os.cpu_count()} CPU cores")
+    print(table(samples))
+    print("\n".join(verdict(samples)))
+    print(f"samples: {args.out}" + (f", plot: {args.plot}" if args.plot else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
