@@ -78,3 +78,33 @@ def test_card_that_does_not_match_the_weights_is_a_clear_error(checkpoint_copy):
     (checkpoint_copy / CARD_JSON).write_text(json.dumps(card))
     with pytest.raises(CheckpointError, match="does not match"):
         EmotionClassifier.load(checkpoint_copy)
+
+
+def test_max_pool_matches_flax_in_value_and_gradient(fer2013):
+    """The model's reshape-based 2x2 max-pool equals flax's on the shipped model's first feature maps of real
+    faces, and so does the gradient of the first layer's kernel through it. (Where a flat patch of a picture
+    gives tied maxima, flax sends a window's gradient to one of them and this pool shares it; the patches are
+    the same, so the kernel's gradient is too.)"""
+    import jax
+    from flax import nnx
+
+    from ferbot.classify.checkpoint import load_checkpoint
+    from ferbot.classify.model import max_pool_2x2, standardize
+
+    model, _ = load_checkpoint(default_checkpoint_dir())
+    model.eval()
+    first, faces = model.blocks[0], standardize(fer2013.test.images[:16])
+    weights = jax.random.normal(jax.random.key(0), (16, 24, 24, first.conv.out_features))
+
+    def loss(pool):
+        def of_kernel(kernel):
+            x = jax.lax.conv_general_dilated(faces, kernel, (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC"))
+            return (pool(nnx.relu(first.norm(x))) * weights).sum()
+        return of_kernel
+
+    flax_pool = lambda x: nnx.max_pool(x, (2, 2), strides=(2, 2))  # noqa: E731
+    features = nnx.relu(first(faces))
+    np.testing.assert_array_equal(max_pool_2x2(features), flax_pool(features))
+    kernel = first.conv.kernel[...]
+    np.testing.assert_allclose(jax.grad(loss(max_pool_2x2))(kernel), jax.grad(loss(flax_pool))(kernel), rtol=1e-4,
+                               atol=1e-3)
