@@ -51,6 +51,24 @@ def test_shipped_default_matches_its_model_card(default_classifier, fer2013):
     assert card["data"]["fingerprint"]["test"] == test.fingerprint()
 
 
+def test_batch_norm_folding_matches_conv_then_batch_norm(fer2013):
+    """Evaluation folds batch norm into the convolutions; every block must give what conv -> BN -> ReLU gives."""
+    import jax
+
+    from ferbot.classify.checkpoint import load_checkpoint
+    from ferbot.classify.model import standardize
+
+    model, _ = load_checkpoint(default_checkpoint_dir())
+    model.eval()
+    x = standardize(fer2013.test.images[:32])
+    for block in model.blocks:
+        folded = block(x)
+        reference = jax.nn.relu(block.norm(block.conv(x)))
+        np.testing.assert_allclose(folded, reference, rtol=1e-4, atol=1e-4 * float(np.abs(reference).max()))
+        assert float((np.asarray(folded) > 0).mean()) > 0.05  # a live block, not an all-zero comparison
+        x = folded
+
+
 @pytest.fixture
 def checkpoint_copy(tmp_path):
     target = tmp_path / "copy"
