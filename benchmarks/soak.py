@@ -24,9 +24,8 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ferbot.analysis import Analysis, FrameAnalyzer
+from ferbot.analysis import FrameAnalyzer
 from ferbot.capture import open_source
-from ferbot.capture.base import Frame
 from ferbot.classify import EmotionClassifier
 from ferbot.pipeline import Pipeline
 from ferbot.render import OutputLayout, Renderer
@@ -51,24 +50,6 @@ class Sample:
     load_average: float
 
 
-class CountingAnalyzer:
-    """A FrameAnalyzer that also counts analysed frames and the faces visible in them."""
-
-    def __init__(self, analyzer: FrameAnalyzer):
-        self.analyzer = analyzer
-        self.analysed = 0
-        self.faces = 0
-
-    def analyze(self, frame: Frame) -> Analysis:
-        analysis = self.analyzer.analyze(frame)
-        self.faces += len(analysis.visible_faces)
-        self.analysed += 1
-        return analysis
-
-    def close(self) -> None:
-        self.analyzer.close()
-
-
 def rss_mib() -> float:
     """This process's resident memory now (Linux: /proc/self/status), else its peak, in MiB."""
     try:
@@ -84,9 +65,9 @@ def rss_mib() -> float:
 class Sampler(threading.Thread):
     """Every `interval` seconds, the figures of the interval just ended; a last one when the run ends."""
 
-    def __init__(self, pipeline: Pipeline, counter: CountingAnalyzer, interval: float):
+    def __init__(self, pipeline: Pipeline, interval: float):
         super().__init__(name="soak-sampler", daemon=True)
-        self.pipeline, self.counter, self.interval = pipeline, counter, interval
+        self.pipeline, self.interval = pipeline, interval
         self.samples: list[Sample] = []
         self.done = threading.Event()
         self._start = self._last = time.monotonic()
@@ -102,7 +83,8 @@ class Sampler(threading.Thread):
 
     def _sample(self) -> Sample:
         now = time.monotonic()
-        counts = self.pipeline.stats.frames_sent, self.counter.analysed, self.counter.faces
+        worker = self.pipeline.worker
+        counts = self.pipeline.stats.frames_sent, worker.analysed, worker.faces_seen
         sent, analysed, faces = (new - old for new, old in zip(counts, self._counts))
         span, self._last, self._counts = now - self._last, now, counts
         sample = Sample((now - self._start) / 60, rss_mib(), sent / span, analysed / span, faces / max(analysed, 1),
@@ -116,11 +98,11 @@ def soak(args: argparse.Namespace) -> list[Sample]:
     """Run the demo pipeline for args.minutes, sampling every args.interval seconds."""
     classifier = EmotionClassifier.load(args.checkpoint)
     classifier.warmup()
-    analyzer = CountingAnalyzer(FrameAnalyzer(classifier, OutputLayout(args.size).markers, tracker=FaceTracker()))
+    analyzer = FrameAnalyzer(classifier, OutputLayout(args.size).markers, tracker=FaceTracker())
     source, sink = open_source(demo=True), open_sink(args.sink, args.size, args.fps)
     pipeline = Pipeline(source, analyzer, Renderer(args.size), sink, args.fps)
     log.info("soaking for %g min (RSS %.0f MiB at start); Ctrl-C ends it early", args.minutes, rss_mib())
-    sampler = Sampler(pipeline, analyzer, args.interval)
+    sampler = Sampler(pipeline, args.interval)
     sampler.start()
     try:
         stats = pipeline.run(args.minutes * 60)

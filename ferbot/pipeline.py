@@ -54,6 +54,7 @@ class AnalysisWorker(threading.Thread):
         self.latest: Analysis | None = None
         self.error: BaseException | None = None
         self.analysed = 0
+        self.faces_seen = 0  # visible faces summed over the analysed frames
         self.busy_s = 0.0
         self._pending: Frame | None = None
         self._last_index: int | None = None
@@ -88,6 +89,7 @@ class AnalysisWorker(threading.Thread):
                 log.debug("frame %d: %d faces in %s", frame.index, len(analysis.visible_faces),
                           ", ".join(f"{k} {1000 * v:.0f} ms" for k, v in analysis.timings.items()))
                 self.analysed += 1
+                self.faces_seen += len(analysis.visible_faces)
                 self.busy_s += analysis.timings["total"]
         except BaseException as err:  # reported by the main loop, which then stops
             self.error = err
