@@ -3,8 +3,10 @@
     python benchmarks/conv_gradients.py [--batch 128]
 
 For each 3x3 layer of the default EmotionCNN, times (median ms) the forward convolution, XLA's input and
-kernel gradients, and the input gradient computed as a forward convolution with the flipped kernel (the
-candidate for a custom VJP). Use it to decide which gradient rewrites pay off on this machine.
+kernel gradients, and the candidates for a custom VJP: the input gradient as a forward convolution with the
+flipped kernel, and the kernel gradient as one matrix product over channel-major patches (built inside the
+call, and the product alone on patches built beforehand). Use it to decide which gradient rewrites pay off
+on this machine.
 """
 
 from __future__ import annotations
@@ -25,6 +27,19 @@ _DN = ("NHWC", "HWIO", "NHWC")
 
 def conv(x, w):
     return lax.conv_general_dilated(x, w, (1, 1), "SAME", dimension_numbers=_DN)
+
+
+def channel_major_patches(x):
+    """(N, H, W, C) -> (9 * C, N * H * W): row (tap, c) holds x shifted by that 3x3 tap, zero-padded."""
+    n, h, w, c = x.shape
+    padded = jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0))).transpose(3, 0, 1, 2)
+    taps = [padded[:, :, i:i + h, j:j + w] for i in range(3) for j in range(3)]
+    return jnp.stack(taps).reshape(9 * c, n * h * w)
+
+
+def kernel_grad_from_patches(patches, g):
+    """The kernel gradient (3, 3, C, C_out) as one (9C x NHW) @ (NHW x C_out) matrix product."""
+    return (patches @ g.reshape(-1, g.shape[-1])).reshape(3, 3, -1, g.shape[-1])
 
 
 def median_ms(fn, *args, calls: int = 8) -> float:
@@ -54,20 +69,29 @@ def main() -> None:
     input_grad = jax.jit(lambda x, w, g: jax.vjp(lambda x_: conv(x_, w), x)[1](g)[0])
     kernel_grad = jax.jit(lambda x, w, g: jax.vjp(lambda w_: conv(x, w_), w)[1](g)[0])
     input_grad_as_conv = jax.jit(lambda x, w, g: conv(g, jnp.flip(w, (0, 1)).transpose(0, 1, 3, 2)))
+    kernel_grad_as_gemm = jax.jit(lambda x, g: kernel_grad_from_patches(channel_major_patches(x), g))
+    gemm_alone = jax.jit(kernel_grad_from_patches)
     print(f"batch {args.batch}; median ms per call")
-    print(f"{'layer':>18s} {'GFLOP':>6s} {'fwd':>7s} {'d_input':>8s} {'d_kernel':>9s} {'d_input as conv':>16s}")
-    totals = [0.0] * 4
+    print(f"{'layer':>18s} {'GFLOP':>6s} {'fwd':>7s} {'d_input':>8s} {'d_kernel':>9s} {'d_input as conv':>16s} "
+          f"{'d_kernel as GEMM':>17s} {'GEMM alone':>11s}")
+    totals = [0.0] * 6
     for side, cin, cout in layers(ModelConfig()):
         keys = jax.random.split(jax.random.key(0), 3)
         x = jax.random.normal(keys[0], (args.batch, side, side, cin))
         w = 0.1 * jax.random.normal(keys[1], (3, 3, cin, cout))
         g = jax.random.normal(keys[2], (args.batch, side, side, cout))
+        reference = kernel_grad(x, w, g)
+        scale = float(jnp.abs(reference).max())
+        assert jnp.allclose(kernel_grad_as_gemm(x, g), reference, atol=1e-4 * scale), "patch GEMM is wrong"
         ms = [median_ms(forward, x, w), median_ms(input_grad, x, w, g), median_ms(kernel_grad, x, w, g),
-              median_ms(input_grad_as_conv, x, w, g)]
+              median_ms(input_grad_as_conv, x, w, g), median_ms(kernel_grad_as_gemm, x, g),
+              median_ms(gemm_alone, channel_major_patches(x), g)]
         totals = [a + b for a, b in zip(totals, ms)]
         gflop = 2 * args.batch * side * side * cin * cout * 9 / 1e9
-        print(f"{side:3d}x{side:<3d} {cin:4d}->{cout:<4d} {gflop:6.2f} {ms[0]:7.1f} {ms[1]:8.1f} {ms[2]:9.1f} {ms[3]:16.1f}")
-    print(f"{'total':>18s} {'':6s} {totals[0]:7.1f} {totals[1]:8.1f} {totals[2]:9.1f} {totals[3]:16.1f}")
+        print(f"{side:3d}x{side:<3d} {cin:4d}->{cout:<4d} {gflop:6.2f} {ms[0]:7.1f} {ms[1]:8.1f} {ms[2]:9.1f} "
+              f"{ms[3]:16.1f} {ms[4]:17.1f} {ms[5]:11.1f}")
+    print(f"{'total':>18s} {'':6s} {totals[0]:7.1f} {totals[1]:8.1f} {totals[2]:9.1f} {totals[3]:16.1f} "
+          f"{totals[4]:17.1f} {totals[5]:11.1f}")
 
 
 if __name__ == "__main__":
