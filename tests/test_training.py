@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import signal
+import time
 
 import jax
 import numpy as np
@@ -12,7 +15,7 @@ from ferbot import EmotionClassifier
 from train.config import AugmentConfig
 from train.data import FER2013
 from train.export import export_checkpoint
-from train.loop import Interrupted, RunConfigMismatch, fit
+from train.loop import Interrupted, RunConfigMismatch, StopRequest, fit
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +72,26 @@ def test_interrupted_run_resumes_to_the_same_weights(small_fer, tiny_config, tmp
     assert [r["step"] for r in resumed.history] == [10, 20]
     for a, b in zip(jax.tree.leaves(straight.best_state), jax.tree.leaves(resumed.best_state)):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-6)
+
+
+def test_ctrl_c_lets_the_step_finish_saves_and_a_second_one_stops_at_once(small_fer, tiny_config, tmp_path):
+    data = FER2013(small_fer.train.subset(640), small_fer.val.subset(128), small_fer.test, "", True)
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    stop = StopRequest()
+    try:
+        stop.install()
+        os.kill(os.getpid(), signal.SIGINT)  # a real Ctrl-C, delivered before the first step
+        with pytest.raises(Interrupted) as stopped:
+            fit(tiny_config, data, tmp_path, stop=stop, progress=False)
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(1)  # the handler runs here, in the main thread
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+    assert stopped.value.step == 1
+    resumed = fit(tiny_config, data, tmp_path, progress=False)
+    assert [r["step"] for r in resumed.history] == [10, 20]
 
 
 def test_resuming_with_another_config_is_refused(small_fer, tiny_config, tmp_path):

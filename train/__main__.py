@@ -8,7 +8,6 @@ import logging
 import os
 import shlex
 import shutil
-import signal
 import sys
 from pathlib import Path
 
@@ -36,6 +35,9 @@ def main(argv: list[str] | None = None) -> int:
         return handler(args)
     except Interrupted as stop:
         log.warning("interrupted at step %d, checkpoint saved; run the same command to resume", stop.step)
+        return 130
+    except KeyboardInterrupt:
+        log.warning("stopped at once; the same command resumes from the last checkpoint saved")
         return 130
     except (DataError, CheckpointError, RunConfigMismatch, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
@@ -91,15 +93,14 @@ def _eval_parser() -> argparse.ArgumentParser:
 def _run_train(args: argparse.Namespace) -> int:
     from train.data import load_fer2013
     from train.export import export_checkpoint
-    from train.loop import fit
+    from train.loop import StopRequest, fit
     from train.parallel import maybe_initialize_distributed, use_cpu_cores
 
     cfg = config_from_args(args)
     use_cpu_cores(cfg.batch_size)
     tta = _tta_modes(args.tta)
-    # Ctrl-C and `kill` (also when started in the background, where SIGINT is ignored) save and stop.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    stop = StopRequest()
+    stop.install()
     maybe_initialize_distributed()
     data = load_fer2013(args.data)
     if args.limit_train is not None:
@@ -108,7 +109,7 @@ def _run_train(args: argparse.Namespace) -> int:
     if args.fresh and run_dir.exists():
         shutil.rmtree(run_dir)
     result = fit(cfg, data, run_dir, checkpoint_every=args.checkpoint_every, stop_at_step=args.stop_at_step,
-                 progress=not args.no_progress)
+                 stop=stop, progress=not args.no_progress)
     command = "python -m train " + shlex.join(_reproducing_args(sys.argv[1:]))
     export_checkpoint(result, cfg, data, args.name, command, out_root=args.export_dir, tta_modes=tta,
                       promote=not args.no_promote)

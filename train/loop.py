@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import signal
 import time
 from pathlib import Path
 
@@ -22,6 +23,10 @@ from train.step import Trainer, TrainState, class_weights
 log = logging.getLogger(__name__)
 
 
+class _Stop(Exception):
+    """Raised inside the loop to leave it through the save-and-stop path."""
+
+
 class RunConfigMismatch(RuntimeError):
     """The run folder was started with another config; resuming would mix two experiments."""
 
@@ -34,6 +39,29 @@ class Interrupted(Exception):
         self.step = step
 
 
+class StopRequest:
+    """Ctrl-C and `kill` as a request that the loop honours between two steps.
+
+    An exception raised wherever the signal lands could cut a checkpoint save short inside Orbax. With this
+    installed, the first signal lets the current step finish, then the loop saves and raises Interrupted; a
+    second signal stops at once, keeping the last checkpoint saved before it.
+    """
+
+    def __init__(self):
+        self.requested = False
+
+    def install(self) -> None:
+        """Handle SIGINT and SIGTERM (also where a background start ignores SIGINT)."""
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, self._handle)
+
+    def _handle(self, signum, frame) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        log.warning("%s: saving after this step; send it again to stop at once", signal.Signals(signum).name)
+
+
 @dataclasses.dataclass
 class FitResult:
     trainer: Trainer
@@ -43,10 +71,12 @@ class FitResult:
 
 
 def fit(cfg: TrainConfig, data: FER2013, run_dir: Path, *, mesh: Mesh | None = None,
-        checkpoint_every: int = 200, stop_at_step: int | None = None, progress: bool = True) -> FitResult:
+        checkpoint_every: int = 200, stop_at_step: int | None = None, stop: StopRequest | None = None,
+        progress: bool = True) -> FitResult:
     """Train on data.train, validate on data.val each epoch; resume from run_dir when it holds a run.
 
-    data.test is never touched here. Raises Interrupted (after checkpointing) on Ctrl-C or at stop_at_step.
+    data.test is never touched here. Raises Interrupted, after checkpointing, at stop_at_step or when `stop` is
+    requested.
     """
     mesh = mesh or data_mesh()
     if cfg.batch_size % mesh.size:
@@ -92,8 +122,8 @@ def fit(cfg: TrainConfig, data: FER2013, run_dir: Path, *, mesh: Mesh | None = N
                 seen += len(idx)
                 bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{correct / seen:.1%}",
                                 img_s=f"{seen / (time.monotonic() - t0):.0f}", refresh=False)
-                if step == stop_at_step:
-                    raise KeyboardInterrupt
+                if step == stop_at_step or (stop is not None and stop.requested):
+                    raise _Stop
                 if step % checkpoint_every == 0 and step % steps_per_epoch:
                     save(step, meta)
             bar.close()
@@ -109,7 +139,7 @@ def fit(cfg: TrainConfig, data: FER2013, run_dir: Path, *, mesh: Mesh | None = N
             if improved:
                 best.save(step, args=ocp.args.StandardSave(state), metrics={"val_accuracy": val_acc}, force=True)
             save(step, meta)
-    except KeyboardInterrupt:
+    except _Stop:
         save(step, meta)
         latest.wait_until_finished()
         raise Interrupted(step) from None
