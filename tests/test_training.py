@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import signal
+import threading
 import time
 
 import jax
@@ -74,13 +75,13 @@ def test_interrupted_run_resumes_to_the_same_weights(small_fer, tiny_config, tmp
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-6)
 
 
-def test_ctrl_c_lets_the_step_finish_saves_and_a_second_one_stops_at_once(small_fer, tiny_config, tmp_path):
+def test_ctrl_c_stops_between_steps_and_a_second_one_stops_at_once(small_fer, tiny_config, tmp_path):
     data = FER2013(small_fer.train.subset(640), small_fer.val.subset(128), small_fer.test, "", True)
     handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     stop = StopRequest()
     try:
         stop.install()
-        os.kill(os.getpid(), signal.SIGINT)  # a real Ctrl-C, delivered before the first step
+        threading.Timer(2.0, os.kill, (os.getpid(), signal.SIGINT)).start()  # a real Ctrl-C, mid-run
         with pytest.raises(Interrupted) as stopped:
             fit(tiny_config, data, tmp_path, stop=stop, progress=False)
         with pytest.raises(KeyboardInterrupt):
@@ -89,7 +90,16 @@ def test_ctrl_c_lets_the_step_finish_saves_and_a_second_one_stops_at_once(small_
     finally:
         for sig, handler in handlers.items():
             signal.signal(sig, handler)
-    assert stopped.value.step == 1
+    assert 0 < stopped.value.step < 20
+    resumed = fit(tiny_config, data, tmp_path, progress=False)
+    assert [r["step"] for r in resumed.history] == [10, 20]
+
+
+def test_a_stop_on_an_epochs_last_step_keeps_that_epochs_evaluation(small_fer, tiny_config, tmp_path):
+    data = FER2013(small_fer.train.subset(640), small_fer.val.subset(128), small_fer.test, "", True)
+    with pytest.raises(Interrupted) as stopped:
+        fit(tiny_config, data, tmp_path, stop_at_step=10, progress=False)  # 10 steps per epoch
+    assert stopped.value.step == 10
     resumed = fit(tiny_config, data, tmp_path, progress=False)
     assert [r["step"] for r in resumed.history] == [10, 20]
 

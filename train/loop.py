@@ -113,6 +113,10 @@ def fit(cfg: TrainConfig, data: FER2013, run_dir: Path, *, mesh: Mesh | None = N
             loss_sum = correct = seen = 0
             t0 = time.monotonic()
             for i in bar:
+                # Checked before a step rather than after one, so that an epoch's last step is always followed
+                # by its evaluation and save.
+                if step == stop_at_step or (stop is not None and stop.requested):
+                    raise _Stop
                 idx = order[i * cfg.batch_size:(i + 1) * cfg.batch_size]
                 images, labels = _shard(mesh, data.train.images[idx], data.train.labels[idx])
                 state, metrics = trainer.train_step(state, images, labels, key)
@@ -122,8 +126,6 @@ def fit(cfg: TrainConfig, data: FER2013, run_dir: Path, *, mesh: Mesh | None = N
                 seen += len(idx)
                 bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{correct / seen:.1%}",
                                 img_s=f"{seen / (time.monotonic() - t0):.0f}", refresh=False)
-                if step == stop_at_step or (stop is not None and stop.requested):
-                    raise _Stop
                 if step % checkpoint_every == 0 and step % steps_per_epoch:
                     save(step, meta)
             bar.close()
@@ -140,7 +142,8 @@ def fit(cfg: TrainConfig, data: FER2013, run_dir: Path, *, mesh: Mesh | None = N
                 best.save(step, args=ocp.args.StandardSave(state), metrics={"val_accuracy": val_acc}, force=True)
             save(step, meta)
     except _Stop:
-        save(step, meta)
+        if latest.latest_step() != step:  # not saved already at the end of an epoch
+            save(step, meta)
         latest.wait_until_finished()
         raise Interrupted(step) from None
     finally:
