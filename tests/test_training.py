@@ -81,18 +81,28 @@ def test_ctrl_c_stops_between_steps_and_a_second_one_stops_at_once(small_fer, ti
     stop = StopRequest()
     try:
         stop.install()
-        threading.Timer(2.0, os.kill, (os.getpid(), signal.SIGINT)).start()  # a real Ctrl-C, mid-run
+        threading.Thread(target=_ctrl_c_after_first_save, args=(tmp_path / "latest",), daemon=True).start()
         with pytest.raises(Interrupted) as stopped:
-            fit(tiny_config, data, tmp_path, stop=stop, progress=False)
+            fit(tiny_config, data, tmp_path, stop=stop, checkpoint_every=4, progress=False)
         with pytest.raises(KeyboardInterrupt):
             os.kill(os.getpid(), signal.SIGTERM)
             time.sleep(1)  # the handler runs here, in the main thread
     finally:
         for sig, handler in handlers.items():
             signal.signal(sig, handler)
-    assert 0 < stopped.value.step < 20
+    assert 4 <= stopped.value.step < 20
     resumed = fit(tiny_config, data, tmp_path, progress=False)
     assert [r["step"] for r in resumed.history] == [10, 20]
+
+
+def _ctrl_c_after_first_save(latest, timeout: float = 120.0) -> None:
+    """A real Ctrl-C to this process once the run has saved its first step, i.e. mid-run."""
+    deadline = time.monotonic() + timeout
+    while not any(p.name.isdigit() for p in latest.glob("*")):
+        if time.monotonic() > deadline:
+            return
+        time.sleep(0.05)
+    os.kill(os.getpid(), signal.SIGINT)
 
 
 def test_a_stop_on_an_epochs_last_step_keeps_that_epochs_evaluation(small_fer, tiny_config, tmp_path):
