@@ -52,8 +52,10 @@ def test_shipped_default_matches_its_model_card(default_classifier, fer2013):
 
 
 def test_batch_norm_folding_matches_conv_then_batch_norm(fer2013):
-    """Evaluation folds batch norm into the convolutions; every block must give what conv -> BN -> ReLU gives."""
+    """Evaluation folds batch norm into the convolutions and pools before the ReLU; every block must give what the
+    textbook conv -> BN -> ReLU (-> flax max-pool) gives."""
     import jax
+    from flax import nnx
 
     from ferbot.classify.checkpoint import load_checkpoint
     from ferbot.classify.model import standardize
@@ -64,6 +66,8 @@ def test_batch_norm_folding_matches_conv_then_batch_norm(fer2013):
     for block in model.blocks:
         folded = block(x)
         reference = jax.nn.relu(block.norm(block.conv(x)))
+        if block.pool:
+            reference = nnx.max_pool(reference, (2, 2), strides=(2, 2))
         np.testing.assert_allclose(folded, reference, rtol=1e-4, atol=1e-4 * float(np.abs(reference).max()))
         assert float((np.asarray(folded) > 0).mean()) > 0.05  # a live block, not an all-zero comparison
         x = folded
@@ -99,10 +103,9 @@ def test_card_that_does_not_match_the_weights_is_a_clear_error(checkpoint_copy):
 
 
 def test_max_pool_matches_flax_in_value_and_gradient(fer2013):
-    """The model's reshape-based 2x2 max-pool equals flax's on the shipped model's first feature maps of real
-    faces, and so does the gradient of the first layer's kernel through it. (Where a flat patch of a picture
-    gives tied maxima, flax sends a window's gradient to one of them and this pool shares it; the patches are
-    the same, so the kernel's gradient is too.)"""
+    """The model's 2x2 max-pool, with its own gradient, equals flax's on the shipped model's first feature maps of
+    real faces (before the ReLU, as the model pools), and so does the gradient of the first layer's kernel
+    through it."""
     import jax
     from flax import nnx
 
@@ -117,11 +120,11 @@ def test_max_pool_matches_flax_in_value_and_gradient(fer2013):
     def loss(pool):
         def of_kernel(kernel):
             x = jax.lax.conv_general_dilated(faces, kernel, (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC"))
-            return (pool(nnx.relu(first.norm(x))) * weights).sum()
+            return (nnx.relu(pool(first.norm(x))) * weights).sum()
         return of_kernel
 
     flax_pool = lambda x: nnx.max_pool(x, (2, 2), strides=(2, 2))  # noqa: E731
-    features = nnx.relu(first(faces))
+    features = first.norm(first.conv(faces))
     np.testing.assert_array_equal(max_pool_2x2(features), flax_pool(features))
     kernel = first.conv.kernel[...]
     np.testing.assert_allclose(jax.grad(loss(max_pool_2x2))(kernel), jax.grad(loss(flax_pool))(kernel), rtol=1e-4,

@@ -42,42 +42,71 @@ def standardize(images: jax.Array) -> jax.Array:
     return ((x - mean) / jnp.maximum(std, 4.0))[..., None]
 
 
-def max_pool_2x2(x: jax.Array) -> jax.Array:
-    """2x2 max-pooling with stride 2 over (N, H, W, C), H and W even.
-
-    The same values as `nnx.max_pool(x, (2, 2), strides=(2, 2))`, written as a max over a reshaped axis: its
-    gradient is then an elementwise mask rather than XLA's select-and-scatter, which on a CPU costs about a
-    quarter of the whole training step (`benchmarks/train_throughput.py`). Where values in a window tie, the
-    gradient is shared between them instead of going to one; after a ReLU such ties are zeros, whose
-    gradient is zero either way.
-    """
+def _pool_2x2(x: jax.Array) -> jax.Array:
     n, h, w, c = x.shape
     return x.reshape(n, h // 2, 2, w // 2, 2, c).max(axis=(2, 4))
 
 
-class ConvBlock(nnx.Module):
-    """3x3 convolution, batch norm, ReLU."""
+@jax.custom_vjp
+def max_pool_2x2(x: jax.Array) -> jax.Array:
+    """2x2 max-pooling with stride 2 over (N, H, W, C), H and W even.
 
-    def __init__(self, cin: int, cout: int, *, rngs: nnx.Rngs):
+    The same values and gradient as `nnx.max_pool(x, (2, 2), strides=(2, 2))`: each window's gradient goes to its
+    first maximum in row-major order. The gradient is written out as one elementwise pass over the four window
+    positions; for a CPU train step that is several times cheaper than XLA's select-and-scatter or JAX's own
+    gradient of a max (`benchmarks/train_throughput.py`).
+    """
+    return _pool_2x2(x)
+
+
+def _max_pool_forward(x):
+    y = _pool_2x2(x)
+    return y, (x, y)
+
+
+def _max_pool_backward(residuals, g):
+    x, y = residuals
+    n, h, w, c = x.shape
+    is_max = x.reshape(n, h // 2, 2, w // 2, 2, c) == y[:, :, None, :, None, :]
+    top_left, top_right, bottom_left, bottom_right = (is_max[:, :, i, :, j] for i in (0, 1) for j in (0, 1))
+    first = (top_left,
+             top_right & ~top_left,
+             bottom_left & ~(top_left | top_right),
+             ~(top_left | top_right | bottom_left))
+    top, bottom = (jnp.stack([jnp.where(first[2 * i + j], g, 0.0) for j in (0, 1)], axis=3) for i in (0, 1))
+    return (jnp.stack([top, bottom], axis=2).reshape(n, h, w, c),)
+
+
+max_pool_2x2.defvjp(_max_pool_forward, _max_pool_backward)
+
+
+class ConvBlock(nnx.Module):
+    """3x3 convolution, batch norm, then (if `pool`) 2x2 max-pooling, then ReLU.
+
+    Max-pooling before the ReLU gives what pooling after it gives (both are monotone), with the ReLU and its
+    gradient on a quarter of the values.
+    """
+
+    def __init__(self, cin: int, cout: int, *, pool: bool, rngs: nnx.Rngs):
         self.conv = nnx.Conv(cin, cout, (3, 3), padding="SAME", use_bias=False, rngs=rngs)
         self.norm = nnx.BatchNorm(cout, momentum=0.9, rngs=rngs)
+        self.pool = pool
 
     def __call__(self, x):
-        if self.norm.use_running_average:
-            return self._folded(x)
-        return nnx.relu(self.norm(self.conv(x)))
+        x = self._folded(x) if self.norm.use_running_average else self.norm(self.conv(x))
+        return nnx.relu(max_pool_2x2(x) if self.pool else x)
 
     def _folded(self, x):
         """Evaluation mode: batch norm's running statistics folded into the convolution's kernel and a bias.
 
-        The same function as conv -> batch norm -> ReLU, with one elementwise pass fewer; it makes a batch of
-        50 faces about 30% faster on a CPU (`benchmarks/classifier_latency.py`).
+        The same function as conv -> batch norm, with one elementwise pass fewer; it makes a batch of 50 faces
+        about 30% faster on a CPU (`benchmarks/classifier_latency.py`).
         """
         norm = self.norm
         gain = norm.scale[...] * jax.lax.rsqrt(norm.var[...] + norm.epsilon)
         y = jax.lax.conv_general_dilated(x, self.conv.kernel[...] * gain, (1, 1), "SAME",
                                          dimension_numbers=("NHWC", "HWIO", "NHWC"))
-        return nnx.relu(y + (norm.bias[...] - norm.mean[...] * gain))
+        return y + (norm.bias[...] - norm.mean[...] * gain)
 
 
 class EmotionCNN(nnx.Module):
@@ -92,8 +121,8 @@ class EmotionCNN(nnx.Module):
         blocks = []
         cin = 1
         for width in config.widths:
-            for _ in range(config.convs_per_stage):
-                blocks.append(ConvBlock(cin, width, rngs=rngs))
+            for i in range(config.convs_per_stage):
+                blocks.append(ConvBlock(cin, width, pool=i == config.convs_per_stage - 1, rngs=rngs))
                 cin = width
         self.blocks = nnx.List(blocks)
         side = FACE_SIZE // 2 ** len(config.widths)
@@ -103,11 +132,8 @@ class EmotionCNN(nnx.Module):
 
     def __call__(self, faces, *, rngs: nnx.Rngs | None = None):
         x = standardize(faces)
-        per_stage = self.config.convs_per_stage
-        for i, block in enumerate(self.blocks):
+        for block in self.blocks:
             x = block(x)
-            if (i + 1) % per_stage == 0:
-                x = max_pool_2x2(x)
         x = x.reshape(x.shape[0], -1)
         x = self.dropout(nnx.relu(self.hidden(x)), rngs=rngs)
         return self.out(x)
