@@ -26,6 +26,7 @@ from ferbot.analysis import FrameAnalyzer
 from ferbot.capture.base import Frame, SourceClock
 from ferbot.capture.demo import demo_pictures
 from ferbot.capture.gallery import compose_gallery
+from ferbot.classify.parallel import use_cpu_cores
 from ferbot.pipeline import Pipeline
 from ferbot.render import Renderer
 from ferbot.sink.base import NullSink
@@ -81,6 +82,7 @@ def main() -> None:
     parser.add_argument("--checkpoint", default=None)
     args = parser.parse_args()
 
+    use_cpu_cores()
     classifier = EmotionClassifier.load(args.checkpoint)
     classifier.warmup()
     renderer = Renderer(OUTPUT)

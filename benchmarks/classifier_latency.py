@@ -1,9 +1,11 @@
 """Median latency of EmotionClassifier.predict_proba on one batch of faces, for checkpoints side by side.
 
-    python benchmarks/classifier_latency.py [--batch 50] [--checkpoints checkpoints/A checkpoints/B]
+    python benchmarks/classifier_latency.py [--batch 50] [--checkpoints checkpoints/A checkpoints/B] [--stock-xla]
 
 Runs real FER2013 PrivateTest faces when FER2013_PATH is set (random faces otherwise), interleaving the
-checkpoints round by round so machine noise hits them alike.
+checkpoints round by round so machine noise hits them alike. JAX is set up as the bot sets it up (one
+single-threaded device per core, each taking part of the batch); --stock-xla keeps XLA's default instead (one
+multi-threaded device), to compare the two in separate runs.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ import statistics
 import time
 from pathlib import Path
 
+import jax
 import numpy as np
 
 from ferbot import EmotionClassifier
 from ferbot.classify.checkpoint import default_checkpoint_dir
+from ferbot.classify.parallel import use_cpu_cores
 
 
 def faces(n: int) -> np.ndarray:
@@ -36,7 +40,11 @@ def main() -> None:
     p.add_argument("--calls", type=int, default=20, help="timed calls per checkpoint and round")
     p.add_argument("--checkpoints", nargs="*", type=Path, default=None,
                    help="checkpoint folders (default: the default checkpoint)")
+    p.add_argument("--stock-xla", action="store_true",
+                   help="XLA's default CPU set-up (one multi-threaded device) instead of the bot's")
     args = p.parse_args()
+    if not args.stock_xla:
+        use_cpu_cores()
     paths = args.checkpoints or [default_checkpoint_dir()]
     batch = faces(args.batch)
     classifiers = {path.name: EmotionClassifier.load(path) for path in paths}
@@ -49,7 +57,7 @@ def main() -> None:
                 t = time.perf_counter()
                 clf.predict_proba(batch)
                 times[name].append(time.perf_counter() - t)
-    print(f"predict_proba on {args.batch} faces, {os.cpu_count()} CPU cores, "
+    print(f"predict_proba on {args.batch} faces, {os.cpu_count()} CPU cores, {len(jax.devices())} JAX device(s), "
           f"{args.rounds} rounds x {args.calls} calls")
     first = statistics.median(times[next(iter(times))])
     for name, values in times.items():

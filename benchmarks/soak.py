@@ -27,6 +27,7 @@ from pathlib import Path
 from ferbot.analysis import FrameAnalyzer
 from ferbot.capture import open_source
 from ferbot.classify import EmotionClassifier
+from ferbot.classify.parallel import use_cpu_cores
 from ferbot.pipeline import Pipeline
 from ferbot.render import OutputLayout, Renderer
 from ferbot.sink import SINK_CHOICES, open_sink
@@ -194,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
                         datefmt="%H:%M:%S")
     for noisy in ("jax", "absl", "orbax"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    use_cpu_cores()
     samples = soak(args)
     if not samples:
         log.error("no samples: the run ended before the first --interval")

@@ -15,6 +15,7 @@ from ferbot.analysis import FrameAnalyzer
 from ferbot.capture import SourceError, open_source
 from ferbot.classify import EmotionClassifier
 from ferbot.classify.checkpoint import CheckpointError
+from ferbot.classify.parallel import use_cpu_cores
 from ferbot.facelog import FaceLog
 from ferbot.geometry import Rect
 from ferbot.pipeline import Pipeline
@@ -117,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     for noisy in ("jax", "absl", "orbax"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     signal.signal(signal.SIGTERM, _interrupt)
+    use_cpu_cores()
     try:
         return _run(args)
     except (SourceError, SinkError) as err:

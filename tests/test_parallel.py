@@ -1,4 +1,4 @@
-"""Data parallelism: two steps on a 2-device mesh equal the same two steps on one device."""
+"""Data parallelism: a batch split over two devices gives what one device gives, in training and in inference."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
+import pytest
+
 from tests.conftest import REPO, fer2013_path
 
 _SCRIPT = textwrap.dedent("""
@@ -14,7 +17,7 @@ _SCRIPT = textwrap.dedent("""
     from ferbot.classify.model import ModelConfig
     from train.config import TrainConfig
     from train.data import load_fer2013
-    from train.parallel import data_mesh
+    from ferbot.classify.parallel import data_mesh
     from train.step import Trainer
     from train.loop import _shard
 
@@ -49,12 +52,14 @@ def test_two_device_step_equals_single_device():
     assert "EQUAL" in run.stdout
 
 
-def test_training_uses_every_cpu_core():
-    """On a CPU, `python -m train` runs one single-threaded XLA device per core, as many as divide the batch."""
-    script = textwrap.dedent("""
+@pytest.mark.parametrize("batch_size", [128, None])
+def test_cpu_cores_become_devices(batch_size):
+    """On a CPU, training and the bot run one single-threaded XLA device per core (for training: as many as
+    divide the batch)."""
+    script = textwrap.dedent(f"""
         import os, jax
-        from train.parallel import use_cpu_cores
-        use_cpu_cores(batch_size=128)
+        from ferbot.classify.parallel import use_cpu_cores
+        use_cpu_cores({batch_size})
         print(len(jax.devices()), os.environ.get("XLA_FLAGS", "-"))
     """)
     env = {k: v for k, v in os.environ.items() if k not in ("XLA_FLAGS", "JAX_NUM_CPU_DEVICES")}
@@ -63,5 +68,29 @@ def test_training_uses_every_cpu_core():
     assert run.returncode == 0, run.stderr[-3000:]
     devices, flags = run.stdout.split(maxsplit=1)
     cores = len(os.sched_getaffinity(0))
-    assert int(devices) == max(d for d in range(1, cores + 1) if 128 % d == 0)
+    assert int(devices) == max(d for d in range(1, cores + 1) if batch_size is None or batch_size % d == 0)
     assert ("--xla_cpu_multi_thread_eigen=false" in flags) == (int(devices) > 1)
+
+
+def test_classifier_split_over_two_devices_equals_one_device(fer2013, tmp_path):
+    """The bot's classifier splits each batch over the CPU devices; real faces in batches that need padding and
+    chunking get the probabilities a single device gives."""
+    from ferbot import EmotionClassifier
+
+    faces = fer2013.test.images[:139]
+    np.save(tmp_path / "faces.npy", faces)
+    script = textwrap.dedent(f"""
+        import jax, numpy as np
+        from ferbot import EmotionClassifier
+        assert len(jax.local_devices()) == 2, jax.local_devices()
+        classifier, faces = EmotionClassifier.load(), np.load({str(tmp_path / "faces.npy")!r})
+        np.save({str(tmp_path / "split.npy")!r}, np.concatenate(
+            [classifier.predict_proba(faces[:n]) for n in (1, 3, 50, 139)]))
+    """)
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2", "JAX_PLATFORMS": "cpu"}
+    run = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    classifier = EmotionClassifier.load()
+    single = np.concatenate([classifier.predict_proba(faces[:n]) for n in (1, 3, 50, 139)])
+    np.testing.assert_allclose(np.load(tmp_path / "split.npy"), single, rtol=1e-4, atol=1e-5)

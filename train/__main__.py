@@ -94,7 +94,8 @@ def _run_train(args: argparse.Namespace) -> int:
     from train.data import load_fer2013
     from train.export import export_checkpoint
     from train.loop import StopRequest, fit
-    from train.parallel import maybe_initialize_distributed, use_cpu_cores
+    from ferbot.classify.parallel import use_cpu_cores
+    from train.cluster import maybe_initialize_distributed
 
     cfg = config_from_args(args)
     use_cpu_cores(cfg.batch_size)
@@ -117,10 +118,12 @@ def _run_train(args: argparse.Namespace) -> int:
 
 
 def _run_eval(args: argparse.Namespace) -> int:
+    from ferbot.classify.classifier import EmotionClassifier
+    from ferbot.classify.parallel import use_cpu_cores
     from train.data import load_fer2013
     from train.evaluate import evaluate_splits
-    from ferbot.classify.classifier import EmotionClassifier
 
+    use_cpu_cores()
     tta = _tta_modes(args.tta)
     classifier = EmotionClassifier.load(args.checkpoint)
     data = load_fer2013(args.data)

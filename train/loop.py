@@ -15,9 +15,9 @@ import orbax.checkpoint as ocp
 from jax.sharding import Mesh
 from tqdm.auto import tqdm
 
+from ferbot.classify.parallel import batch_sharding, data_mesh
 from train.config import TrainConfig
 from train.data import FER2013, Split
-from train.parallel import batch_sharding, data_mesh
 from train.step import Trainer, TrainState, class_weights
 
 log = logging.getLogger(__name__)

@@ -13,9 +13,9 @@ from flax import nnx
 from jax.sharding import Mesh
 
 from ferbot.classify.model import EmotionCNN, build_model
+from ferbot.classify.parallel import batch_sharding, replicated
 from train.augment import augment_batch
 from train.config import TrainConfig
-from train.parallel import batch_sharding, replicated
 
 # {"step", "params", "batch_stats", "opt_state"}, weights as pure dicts: a plain pytree for Orbax.
 TrainState = dict[str, Any]

@@ -1,0 +1,52 @@
+"""How JAX uses this machine: one single-threaded XLA device per CPU core, and a 1-D mesh that splits batches.
+
+Shared by inference (`EmotionClassifier`) and training (`python -m train`, whose step is data-parallel over the
+same mesh, across every GPU or TPU when there are some).
+"""
+
+from __future__ import annotations
+
+import os
+
+import jax
+import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+DATA_AXIS = "data"
+
+
+def use_cpu_cores(batch_size: int | None = None) -> None:
+    """Run XLA's CPU backend as one single-threaded device per core, so a batch split over them keeps every core
+    busy.
+
+    XLA's multi-threaded CPU convolutions keep two cores far less busy than two devices that each take half the
+    batch on one core: above all the kernel gradients in training (`benchmarks/train_throughput.py --stock-xla`),
+    and a batch of faces in the live bot (`benchmarks/classifier_latency.py --stock-xla`). The device count is
+    the number of cores, or with `batch_size` the largest divisor of it up to that. Call it before JAX first uses
+    a device; it leaves XLA alone when XLA_FLAGS or JAX_NUM_CPU_DEVICES already choose. GPUs and TPUs, when
+    present, are used as before: this only shapes the CPU backend.
+    """
+    flags = os.environ.get("XLA_FLAGS", "")
+    if "JAX_NUM_CPU_DEVICES" in os.environ or "host_platform_device_count" in flags or "multi_thread_eigen" in flags:
+        return
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    devices = max(d for d in range(1, cores + 1) if batch_size is None or batch_size % d == 0)
+    if devices > 1:
+        os.environ["XLA_FLAGS"] = f"{flags} --xla_cpu_multi_thread_eigen=false".strip()
+        jax.config.update("jax_num_cpu_devices", devices)
+
+
+def data_mesh(devices: list | None = None) -> Mesh:
+    """A 1-D mesh over `devices` (default: all of them) along which batches are split."""
+    devices = jax.devices() if devices is None else devices
+    return Mesh(np.asarray(devices), (DATA_AXIS,))
+
+
+def batch_sharding(mesh: Mesh) -> NamedSharding:
+    """Leading (batch) axis split across the mesh."""
+    return NamedSharding(mesh, PartitionSpec(DATA_AXIS))
+
+
+def replicated(mesh: Mesh) -> NamedSharding:
+    """A full copy on every device (parameters, optimiser state)."""
+    return NamedSharding(mesh, PartitionSpec())
