@@ -12,15 +12,13 @@ on this machine.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
-
 import jax
 import jax.numpy as jnp
 from jax import lax
 
 from ferbot.classify.model import ModelConfig
 from ferbot.emotions import FACE_SIZE
+from timing import median_ms
 
 _DN = ("NHWC", "HWIO", "NHWC")
 
@@ -40,16 +38,6 @@ def channel_major_patches(x):
 def kernel_grad_from_patches(patches, g):
     """The kernel gradient (3, 3, C, C_out) as one (9C x NHW) @ (NHW x C_out) matrix product."""
     return (patches @ g.reshape(-1, g.shape[-1])).reshape(3, 3, -1, g.shape[-1])
-
-
-def median_ms(fn, *args, calls: int = 8) -> float:
-    jax.block_until_ready(fn(*args))
-    times = []
-    for _ in range(calls):
-        t = time.perf_counter()
-        jax.block_until_ready(fn(*args))
-        times.append(time.perf_counter() - t)
-    return 1000 * statistics.median(times)
 
 
 def layers(cfg: ModelConfig):

@@ -55,8 +55,8 @@ def max_pool_2x2(x: jax.Array) -> jax.Array:
 
     The same values and gradient as `nnx.max_pool(x, (2, 2), strides=(2, 2))`: each window's gradient goes to its
     first maximum in row-major order. The gradient is written out as one elementwise pass over the four window
-    positions; for a CPU train step that is several times cheaper than XLA's select-and-scatter or JAX's own
-    gradient of a max (`benchmarks/train_throughput.py`).
+    positions, which on a CPU is several times cheaper than XLA's select-and-scatter or JAX's own gradient of a
+    max (`benchmarks/pool_gradient.py`).
     """
     return _pool_2x2(x)
 
@@ -70,7 +70,7 @@ def _max_pool_backward(residuals, g):
     x, y = residuals
     n, h, w, c = x.shape
     is_max = x.reshape(n, h // 2, 2, w // 2, 2, c) == y[:, :, None, :, None, :]
-    top_left, top_right, bottom_left, bottom_right = (is_max[:, :, i, :, j] for i in (0, 1) for j in (0, 1))
+    top_left, top_right, bottom_left = (is_max[:, :, i, :, j] for i, j in ((0, 0), (0, 1), (1, 0)))
     first = (top_left,
              top_right & ~top_left,
              bottom_left & ~(top_left | top_right),

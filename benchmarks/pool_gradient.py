@@ -1,0 +1,50 @@
+"""Cost of 2x2 max-pooling's forward and backward pass on a CPU, for each pooling layer of the default EmotionCNN.
+
+    python benchmarks/pool_gradient.py [--batch 64]
+
+Times (median ms) pooling followed by a ReLU, forward and backward together, three ways: flax's `nnx.max_pool`
+(XLA's reduce-window, whose gradient is select-and-scatter), a max over a reshaped axis with JAX's own gradient
+(which finds and counts tied maxima), and the model's `max_pool_2x2` with its elementwise gradient. Checks
+that the model's gradient equals flax's on inputs with many ties. The default batch is one CPU device's share
+of a training batch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import jax
+import jax.numpy as jnp
+from flax import nnx
+
+from ferbot.classify.model import ModelConfig, max_pool_2x2
+from ferbot.emotions import FACE_SIZE
+from timing import median_ms
+
+POOLS = {
+    "flax max_pool": lambda x: nnx.max_pool(x, (2, 2), strides=(2, 2)),
+    "reshape-max, JAX gradient": lambda x: x.reshape(x.shape[0], x.shape[1] // 2, 2, x.shape[2] // 2, 2,
+                                                     x.shape[3]).max(axis=(2, 4)),
+    "max_pool_2x2": max_pool_2x2,
+}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--batch", type=int, default=64)
+    args = p.parse_args()
+    print(f"batch {args.batch}; median ms for pooling + ReLU, forward and backward")
+    print(f"{'input':>14s} " + " ".join(f"{name:>26s}" for name in POOLS))
+    side = FACE_SIZE
+    for width in ModelConfig().widths:
+        keys = jax.random.split(jax.random.key(0), 2)
+        x = jnp.round(4 * jax.random.normal(keys[0], (args.batch, side, side, width)))  # rounded: many ties
+        g = jax.random.normal(keys[1], (args.batch, side // 2, side // 2, width))
+        grads = {name: jax.jit(lambda x, g, pool=pool: jax.vjp(lambda x_: jax.nn.relu(pool(x_)), x)[1](g)[0])
+                 for name, pool in POOLS.items()}
+        assert jnp.array_equal(grads["max_pool_2x2"](x, g), grads["flax max_pool"](x, g)), "gradients differ"
+        print(f"{side:3d}x{side:<3d}x{width:<5d} " + " ".join(f"{median_ms(f, x, g):26.1f}" for f in grads.values()))
+        side //= 2
+
+
+if __name__ == "__main__":
+    main()
