@@ -12,6 +12,7 @@ on this machine.
 from __future__ import annotations
 
 import argparse
+
 import jax
 import jax.numpy as jnp
 from jax import lax

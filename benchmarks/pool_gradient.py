@@ -5,13 +5,14 @@
 Times (median ms) pooling followed by a ReLU, forward and backward together, three ways: flax's `nnx.max_pool`
 (XLA's reduce-window, whose gradient is select-and-scatter), a max over a reshaped axis with JAX's own gradient
 (which finds and counts tied maxima), and the model's `max_pool_2x2` with its elementwise gradient. Checks
-that the model's gradient equals flax's on inputs with many ties. The default batch is one CPU device's share
-of a training batch.
+that the model's gradient equals flax's on inputs with many ties. The default batch, 64, is one CPU device's
+share of a training batch on a 2-core machine.
 """
 
 from __future__ import annotations
 
 import argparse
+
 import jax
 import jax.numpy as jnp
 from flax import nnx

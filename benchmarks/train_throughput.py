@@ -52,10 +52,10 @@ def torch_step(cfg: TrainConfig):
     torch.set_num_threads(os.cpu_count())
     layers, cin = [], 1
     for width in cfg.model.widths:
-        for _ in range(cfg.model.convs_per_stage):
-            layers += [nn.Conv2d(cin, width, 3, padding=1, bias=False), nn.BatchNorm2d(width), nn.ReLU()]
+        for i in range(cfg.model.convs_per_stage):
+            layers += [nn.Conv2d(cin, width, 3, padding=1, bias=False), nn.BatchNorm2d(width)]
+            layers += [nn.MaxPool2d(2), nn.ReLU()] if i == cfg.model.convs_per_stage - 1 else [nn.ReLU()]
             cin = width
-        layers.append(nn.MaxPool2d(2))
     side = 48 // 2 ** len(cfg.model.widths)
     model = nn.Sequential(*layers, nn.Flatten(), nn.Linear(side * side * cin, cfg.model.dense), nn.ReLU(),
                           nn.Dropout(cfg.model.dropout), nn.Linear(cfg.model.dense, 7))

@@ -129,3 +129,22 @@ def test_max_pool_matches_flax_in_value_and_gradient(fer2013):
     kernel = first.conv.kernel[...]
     np.testing.assert_allclose(jax.grad(loss(max_pool_2x2))(kernel), jax.grad(loss(flax_pool))(kernel), rtol=1e-4,
                                atol=1e-3)
+
+
+def test_max_pool_gradient_follows_flax_where_maxima_tie(fer2013):
+    """Raw FER2013 pixels tie often within a 2x2 window (flat or saturated patches); there the model's pooling
+    gradient must go where flax's goes, to each window's first maximum, not be shared or duplicated."""
+    import jax
+    from flax import nnx
+
+    from ferbot.classify.model import max_pool_2x2
+
+    pixels = np.asarray(fer2013.test.images[:64], np.float32)[..., None]
+    windows = pixels.reshape(64, 24, 2, 24, 2, 1)
+    ties = ((windows == windows.max(axis=(2, 4), keepdims=True)).sum(axis=(2, 4)) > 1).mean()
+    assert ties > 0.05  # the case under test is common in real faces
+    upstream = jax.random.normal(jax.random.key(0), (64, 24, 24, 1))
+    flax_pool = lambda x: nnx.max_pool(x, (2, 2), strides=(2, 2))  # noqa: E731
+    ours = jax.vjp(max_pool_2x2, pixels)[1](upstream)[0]
+    reference = jax.vjp(flax_pool, pixels)[1](upstream)[0]
+    np.testing.assert_array_equal(ours, reference)

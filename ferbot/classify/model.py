@@ -56,7 +56,8 @@ def max_pool_2x2(x: jax.Array) -> jax.Array:
     The same values and gradient as `nnx.max_pool(x, (2, 2), strides=(2, 2))`: each window's gradient goes to its
     first maximum in row-major order. The gradient is written out as one elementwise pass over the four window
     positions, which on a CPU is several times cheaper than XLA's select-and-scatter or JAX's own gradient of a
-    max (`benchmarks/pool_gradient.py`).
+    max (`benchmarks/pool_gradient.py`). Being a `jax.custom_vjp`, it supports reverse-mode differentiation
+    only (no `jax.jvp`/`jax.jacfwd`).
     """
     return _pool_2x2(x)
 

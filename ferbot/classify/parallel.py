@@ -6,11 +6,14 @@ same mesh, across every GPU or TPU when there are some).
 
 from __future__ import annotations
 
+import logging
 import os
 
 import jax
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+log = logging.getLogger(__name__)
 
 DATA_AXIS = "data"
 
@@ -22,9 +25,9 @@ def use_cpu_cores(batch_size: int | None = None) -> None:
     XLA's multi-threaded CPU convolutions keep two cores far less busy than two devices that each take half the
     batch on one core: above all the kernel gradients in training (`benchmarks/train_throughput.py --stock-xla`),
     and a batch of faces in the live bot (`benchmarks/classifier_latency.py --stock-xla`). The device count is
-    the number of cores, or with `batch_size` the largest divisor of it up to that. Call it before JAX first uses
-    a device; it leaves XLA alone when XLA_FLAGS or JAX_NUM_CPU_DEVICES already choose. GPUs and TPUs, when
-    present, are used as before: this only shapes the CPU backend.
+    the number of cores, or with `batch_size` the largest divisor of it up to that. It leaves XLA alone when
+    XLA_FLAGS or JAX_NUM_CPU_DEVICES already choose, and (with a warning) when JAX is already using its devices.
+    GPUs and TPUs, when present, are used as before: this only shapes the CPU backend.
     """
     flags = os.environ.get("XLA_FLAGS", "")
     if "JAX_NUM_CPU_DEVICES" in os.environ or "host_platform_device_count" in flags or "multi_thread_eigen" in flags:
@@ -32,8 +35,13 @@ def use_cpu_cores(batch_size: int | None = None) -> None:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     devices = max(d for d in range(1, cores + 1) if batch_size is None or batch_size % d == 0)
     if devices > 1:
+        try:
+            jax.config.update("jax_num_cpu_devices", devices)
+        except RuntimeError:  # JAX has started: its devices are fixed for this process
+            log.warning("JAX is already running: keeping its %d device(s) instead of one per CPU core",
+                        jax.device_count())
+            return
         os.environ["XLA_FLAGS"] = f"{flags} --xla_cpu_multi_thread_eigen=false".strip()
-        jax.config.update("jax_num_cpu_devices", devices)
 
 
 def data_mesh(devices: list | None = None) -> Mesh:
