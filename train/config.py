@@ -28,7 +28,7 @@ class TrainConfig:
     model: ModelConfig = ModelConfig()
     augment: AugmentConfig = AugmentConfig()
     seed: int = 0
-    epochs: int = 60
+    epochs: int = 100
     batch_size: int = 128
     optimizer: str = "adamw"  # adamw | sgd (Nesterov momentum 0.9)
     lr: float = 1e-3  # peak learning rate of the warm-up + cosine schedule
