@@ -26,7 +26,7 @@ from ferbot.analysis import FrameAnalyzer
 from ferbot.capture.base import Frame, SourceClock
 from ferbot.capture.demo import demo_pictures
 from ferbot.capture.gallery import compose_gallery
-from ferbot.classify.parallel import use_cpu_cores
+from ferbot.classify.devices import use_cpu_cores
 from ferbot.pipeline import Pipeline
 from ferbot.render import Renderer
 from ferbot.sink.base import NullSink

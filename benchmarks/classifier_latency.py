@@ -21,7 +21,7 @@ import numpy as np
 
 from ferbot import EmotionClassifier
 from ferbot.classify.checkpoint import default_checkpoint_dir
-from ferbot.classify.parallel import use_cpu_cores
+from ferbot.classify.devices import use_cpu_cores
 
 
 def faces(n: int) -> np.ndarray:

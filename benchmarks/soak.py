@@ -27,7 +27,7 @@ from pathlib import Path
 from ferbot.analysis import FrameAnalyzer
 from ferbot.capture import open_source
 from ferbot.classify import EmotionClassifier
-from ferbot.classify.parallel import use_cpu_cores
+from ferbot.classify.devices import use_cpu_cores
 from ferbot.pipeline import Pipeline
 from ferbot.render import OutputLayout, Renderer
 from ferbot.sink import SINK_CHOICES, open_sink

@@ -6,7 +6,7 @@
 Measures, in one process and interleaved rounds:
   jax-project   the project's jitted train step (with its on-device augmentation), on the devices
                 `python -m train` uses: on a CPU, one single-threaded XLA device per core
-                (ferbot.classify.parallel.use_cpu_cores; --stock-xla: XLA's default, one multi-threaded device)
+                (ferbot.classify.devices.use_cpu_cores; --stock-xla: XLA's default, one multi-threaded device)
   jax-noaug     the same step with augmentation switched off (same work as the PyTorch step)
   torch         the identical architecture and optimiser in PyTorch, no augmentation, all cores
 and prints images/s and each JAX variant's ratio to PyTorch.
@@ -25,7 +25,7 @@ import numpy as np
 
 from ferbot.classify.model import ModelConfig
 from train.config import AugmentConfig, TrainConfig
-from ferbot.classify.parallel import data_mesh, use_cpu_cores
+from ferbot.classify.devices import data_mesh, use_cpu_cores
 from train.step import Trainer
 
 NO_AUGMENT = AugmentConfig(flip=False, rotate_deg=0.0, scale=0.0, shift=0.0, erase_prob=0.0, contrast=0.0)

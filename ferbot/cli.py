@@ -15,7 +15,7 @@ from ferbot.analysis import FrameAnalyzer
 from ferbot.capture import SourceError, open_source
 from ferbot.classify import EmotionClassifier
 from ferbot.classify.checkpoint import CheckpointError
-from ferbot.classify.parallel import use_cpu_cores
+from ferbot.classify.devices import use_cpu_cores
 from ferbot.facelog import FaceLog
 from ferbot.geometry import Rect
 from ferbot.pipeline import Pipeline

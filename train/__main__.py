@@ -94,7 +94,7 @@ def _run_train(args: argparse.Namespace) -> int:
     from train.data import load_fer2013
     from train.export import export_checkpoint
     from train.loop import StopRequest, fit
-    from ferbot.classify.parallel import use_cpu_cores
+    from ferbot.classify.devices import use_cpu_cores
     from train.cluster import maybe_initialize_distributed
 
     cfg = config_from_args(args)
@@ -119,7 +119,7 @@ def _run_train(args: argparse.Namespace) -> int:
 
 def _run_eval(args: argparse.Namespace) -> int:
     from ferbot.classify.classifier import EmotionClassifier
-    from ferbot.classify.parallel import use_cpu_cores
+    from ferbot.classify.devices import use_cpu_cores
     from train.data import load_fer2013
     from train.evaluate import evaluate_splits
 

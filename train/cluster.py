@@ -1,4 +1,4 @@
-"""Training across machines: join a multi-host JAX cluster (the device mesh itself is `ferbot.classify.parallel`)."""
+"""Training across machines: join a multi-host JAX cluster (the device mesh itself is `ferbot.classify.devices`)."""
 
 from __future__ import annotations
 

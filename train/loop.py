@@ -15,7 +15,7 @@ import orbax.checkpoint as ocp
 from jax.sharding import Mesh
 from tqdm.auto import tqdm
 
-from ferbot.classify.parallel import batch_sharding, data_mesh
+from ferbot.classify.devices import batch_sharding, data_mesh
 from train.config import TrainConfig
 from train.data import FER2013, Split
 from train.step import Trainer, TrainState, class_weights

@@ -13,7 +13,7 @@ from flax import nnx
 from jax.sharding import Mesh
 
 from ferbot.classify.model import EmotionCNN, build_model
-from ferbot.classify.parallel import batch_sharding, replicated
+from ferbot.classify.devices import batch_sharding, replicated
 from train.augment import augment_batch
 from train.config import TrainConfig
 

@@ -9,7 +9,7 @@ import numpy as np
 from flax import nnx
 
 from ferbot.classify.checkpoint import default_checkpoint_dir, load_checkpoint
-from ferbot.classify.parallel import batch_sharding, data_mesh, replicated
+from ferbot.classify.devices import batch_sharding, data_mesh, replicated
 from ferbot.emotions import CLASS_NAMES, FACE_SIZE
 
 # Faces per device in one call: a batch is padded up to one of these sizes per device, so a new face count never
@@ -22,7 +22,7 @@ FACES_PER_DEVICE = (1, 2, 4, 8, 12, 16, 20, 24)
 class EmotionClassifier:
     """7-class facial-emotion classifier over 48x48 grayscale face crops.
 
-    Each batch is split over this process's JAX devices: one per CPU core after `parallel.use_cpu_cores()`.
+    Each batch is split over this process's JAX devices: one per CPU core after `devices.use_cpu_cores()`.
     """
 
     class_names: tuple[str, ...] = CLASS_NAMES

@@ -1,4 +1,4 @@
-"""How JAX uses this machine: one single-threaded XLA device per CPU core, and a 1-D mesh that splits batches.
+"""How JAX uses this machine's devices: one single-threaded XLA device per CPU core, and a 1-D mesh that splits batches.
 
 Shared by inference (`EmotionClassifier`) and training (`python -m train`, whose step is data-parallel over the
 same mesh, across every GPU or TPU when there are some).

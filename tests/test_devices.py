@@ -17,7 +17,7 @@ _SCRIPT = textwrap.dedent("""
     from ferbot.classify.model import ModelConfig
     from train.config import TrainConfig
     from train.data import load_fer2013
-    from ferbot.classify.parallel import data_mesh
+    from ferbot.classify.devices import data_mesh
     from train.step import Trainer
     from train.loop import _shard
 
@@ -58,7 +58,7 @@ def test_cpu_cores_become_devices(batch_size):
     divide the batch)."""
     script = textwrap.dedent(f"""
         import os, jax
-        from ferbot.classify.parallel import use_cpu_cores
+        from ferbot.classify.devices import use_cpu_cores
         use_cpu_cores({batch_size})
         print(len(jax.devices()), os.environ.get("XLA_FLAGS", "-"))
     """)
