@@ -2,8 +2,6 @@
 
 CLASS_NAMES: tuple[str, ...] = ("Angry", "Disgust", "Fear", "Happy", "Sad", "Surprise", "Neutral")
 NUM_CLASSES = len(CLASS_NAMES)
-# The per-class probability columns of the --log CSV (written by ferbot.facelog, read by ferbot.report).
-PROBABILITY_COLUMNS: tuple[str, ...] = tuple(name.lower() for name in CLASS_NAMES)
 FACE_SIZE = 48  # FER2013 crops are 48x48 grayscale
 
 # One colour per emotion (RGB), shared by the live overlay and the report's plots.

@@ -14,8 +14,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from ferbot.emotions import CLASS_NAMES, EMOTION_COLORS, PROBABILITY_COLUMNS  # noqa: E402
-from ferbot.report.summary import SessionSummary, read_log, summarize  # noqa: E402
+from ferbot.emotions import CLASS_NAMES, EMOTION_COLORS  # noqa: E402
+from ferbot.facelog import PROBABILITY_COLUMNS, read_log  # noqa: E402
+from ferbot.report.summary import SessionSummary, summarize  # noqa: E402
 
 _COLORS = [np.array(EMOTION_COLORS[name]) / 255 for name in CLASS_NAMES]
 

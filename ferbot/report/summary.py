@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-from pathlib import Path
 
 import numpy as np
 
-from ferbot.emotions import CLASS_NAMES, PROBABILITY_COLUMNS
+from ferbot.emotions import CLASS_NAMES
+from ferbot.facelog import PROBABILITY_COLUMNS, LogError
 
-REQUIRED_COLUMNS = ("time_s", "frame", "track_id", *PROBABILITY_COLUMNS)
 # States that suggest a student is struggling or lost; their summed share is the "difficulty" signal.
 DIFFICULT = ("angry", "fear", "sad", "surprise")
-
-
-class LogError(ValueError):
-    """The file is not a ferbot session log; the message says what was expected."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,29 +46,6 @@ class SessionSummary:
     attention: np.ndarray | None  # (bins,) mean attention per bin
 
 
-def read_log(path: str | Path) -> dict[str, np.ndarray]:
-    """Columns of a ferbot --log CSV as arrays; raises LogError when it is not one."""
-    path = Path(path)
-    try:
-        with open(path, newline="") as f:
-            reader = csv.DictReader(f)
-            missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or ())]
-            if missing:
-                raise LogError(f"{path} is not a ferbot log (missing columns {', '.join(missing)}); pass the "
-                               "CSV written by `python -m ferbot --log PATH`")
-            rows = list(reader)
-    except (OSError, UnicodeDecodeError) as err:
-        raise LogError(f"cannot read {path}: {err}") from None
-    columns = {name: [row[name] for row in rows] for name in (reader.fieldnames or ())}
-    try:
-        out = {name: np.asarray(columns[name], dtype=float) for name in REQUIRED_COLUMNS}
-        if "attention" in columns:
-            out["attention"] = np.asarray([v if v != "" else "nan" for v in columns["attention"]], dtype=float)
-    except ValueError as err:
-        raise LogError(f"{path} has a non-numeric value ({err}); was it edited by hand?") from None
-    return out
-
-
 def summarize(log: dict[str, np.ndarray], bin_s: float | None = None, threshold: float = 0.35,
               rise: float = 0.1, smooth_bins: int = 3) -> SessionSummary:
     """Aggregate a log: per-bin class mood (mean probabilities), difficult moments, per-student summaries.
@@ -92,7 +63,7 @@ def summarize(log: dict[str, np.ndarray], bin_s: float | None = None, threshold:
     edges = t.min() + bin_s * np.arange(nbins)
     idx = np.minimum(((t - t.min()) // bin_s).astype(int), nbins - 1)
     counts = np.bincount(idx, minlength=nbins).astype(float)
-    sums = np.stack([np.bincount(idx, weights=probs[:, k], minlength=nbins) for k in range(len(PROBABILITY_COLUMNS))], 1)
+    sums = np.stack([np.bincount(idx, weights=probs[:, k], minlength=nbins) for k in range(probs.shape[1])], 1)
     timeline = _smooth(np.where(counts[:, None] > 0, sums / np.maximum(counts[:, None], 1), np.nan), smooth_bins)
     difficult_idx = [PROBABILITY_COLUMNS.index(c) for c in DIFFICULT]
     difficulty = timeline[:, difficult_idx].sum(1)
