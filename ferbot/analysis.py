@@ -14,7 +14,7 @@ from ferbot.capture.base import Frame
 from ferbot.classify import EmotionClassifier
 from ferbot.detect import FaceFinder, face_crops
 from ferbot.geometry import Rect
-from ferbot.render.marker import MarkerLayout, find_own_feed
+from ferbot.selfview import MarkerLayout, find_own_feed
 from ferbot.track import FaceTracker, TrackedFace
 
 

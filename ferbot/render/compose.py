@@ -14,10 +14,10 @@ import cv2
 import numpy as np
 
 from ferbot.geometry import Rect
-from ferbot.render.marker import MarkerLayout, paint_markers
 from ferbot.render.mood import MoodTimeline, class_shares
 from ferbot.render.overlay import draw_excluded, draw_faces
 from ferbot.render.panel import draw_panel
+from ferbot.selfview import MarkerLayout, paint_markers
 from ferbot.track.tracker import TrackedFace
 
 DISCLOSURE = "Emotion analysis is ON"

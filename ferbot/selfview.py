@@ -1,4 +1,5 @@
-"""The self-recognition marker: two ArUco markers ferbot paints into the top corners of its own output.
+"""Self-view recognition: the two ArUco markers ferbot paints into the top corners of its own output, and
+finding them (so its own feed) on a captured screen.
 
 When the teacher shares "FER Cam" in the meeting, ferbot's output shows up on the screen it captures. The
 markers let the bot find that picture (also scaled down into a gallery tile, and mirrored as in a Zoom
