@@ -1,7 +1,9 @@
-"""Capture: where frames come from (screen, video file, still image, demo gallery)."""
+"""Capture: where frames come from. SOURCES is the one list of named sources; any other --source is a file."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -9,25 +11,54 @@ import cv2
 from ferbot.capture.base import Frame, Source, SourceError
 from ferbot.geometry import Rect
 
-__all__ = ["Frame", "Source", "SourceError", "open_source"]
+__all__ = ["SOURCES", "SOURCE_CHOICES", "Frame", "Source", "SourceError", "open_source", "takes_screen_options"]
 
 
-def open_source(source: str = "screen", *, monitor: int | None = None, region: Rect | None = None,
-                demo: bool = False) -> Source:
-    """The source the user asked for: the demo gallery, the screen ('screen'), an image or a video file."""
-    if demo:
-        from ferbot.capture.demo import DemoSource
+def _screen(monitor: int | None, region: Rect | None) -> Source:
+    from ferbot.capture.screen import ScreenSource
 
-        return DemoSource()
-    if source == "screen":
-        from ferbot.capture.screen import ScreenSource
+    return ScreenSource(monitor, region)
 
-        return ScreenSource(monitor, region)
+
+def _demo(monitor: int | None, region: Rect | None) -> Source:
+    from ferbot.capture.demo import DemoSource
+
+    return DemoSource()
+
+
+@dataclass(frozen=True)
+class SourceKind:
+    """A named source: its --source name, what it is, whether --monitor/--region apply, and how to open it."""
+
+    name: str
+    description: str
+    open: Callable[[int | None, Rect | None], Source]
+    on_screen: bool = False
+
+
+SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
+    SourceKind("screen", "the screen: the primary monitor, or --monitor/--region", _screen, on_screen=True),
+    SourceKind("demo", "a built-in meeting gallery of sample faces (no display needed)", _demo),
+)}
+SOURCE_CHOICES = "|".join(SOURCES) + "|FILE"
+
+
+def open_source(spec: str = "screen", *, monitor: int | None = None, region: Rect | None = None) -> Source:
+    """The source a --source value names: one of SOURCES, else an image or a video file."""
+    kind = SOURCES.get(spec)
+    if kind is not None:
+        return kind.open(monitor, region)
     from ferbot.capture.video import StillImageSource, VideoFileSource
 
-    path = Path(source)
+    path = Path(spec)
     if not path.is_file():
-        raise SourceError(f"--source {source}: no such file; give 'screen', a video file or an image")
+        raise SourceError(f"--source {spec}: no such file; give {', '.join(SOURCES)}, a video file or an image")
     if cv2.haveImageReader(str(path)):
         return StillImageSource(path)
     return VideoFileSource(path)
+
+
+def takes_screen_options(spec: str) -> bool:
+    """Whether --monitor and --region apply to this --source value."""
+    kind = SOURCES.get(spec)
+    return kind is not None and kind.on_screen

@@ -1,37 +1,70 @@
-"""Sink: where output frames go (virtual camera, preview window, video file, nowhere)."""
+"""Sink: where output frames go. SINKS is the one list of them; `--sink` is parsed and opened through it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from ferbot.sink.base import NullSink, Sink, SinkError
 
-__all__ = ["SINK_CHOICES", "Sink", "SinkError", "open_sink", "parse_sink"]
-
-SINK_CHOICES = "vcam|window|file:PATH|none"
+__all__ = ["SINKS", "SINK_CHOICES", "Sink", "SinkError", "open_sink", "parse_sink"]
 
 
-def parse_sink(spec: str) -> tuple[str, str | None]:
-    """'vcam' -> ('vcam', None); 'file:out.mp4' -> ('file', 'out.mp4'); anything else raises ValueError."""
-    kind, _, path = spec.partition(":")
-    if kind == "file" and path:
-        return kind, path
-    if kind in ("vcam", "window", "none") and not path:
-        return kind, None
-    raise ValueError(f"--sink {spec!r}: expected {SINK_CHOICES}")
+def _virtual_camera(path: str | None, size: tuple[int, int], fps: float) -> Sink:
+    from ferbot.sink.vcam import VirtualCameraSink
+
+    return VirtualCameraSink(size, fps)
+
+
+def _preview_window(path: str | None, size: tuple[int, int], fps: float) -> Sink:
+    from ferbot.sink.window import PreviewWindow
+
+    return PreviewWindow()
+
+
+def _video_file(path: str | None, size: tuple[int, int], fps: float) -> Sink:
+    from ferbot.sink.file import VideoFileSink
+
+    return VideoFileSink(path, size, fps)
+
+
+def _nowhere(path: str | None, size: tuple[int, int], fps: float) -> Sink:
+    return NullSink()
+
+
+@dataclass(frozen=True)
+class SinkKind:
+    """One kind of sink: its --sink name, what it is, whether it takes `:PATH`, and how to open it."""
+
+    name: str
+    description: str
+    open: Callable[[str | None, tuple[int, int], float], Sink]
+    takes_path: bool = False
+
+    @property
+    def spec(self) -> str:
+        return f"{self.name}:PATH" if self.takes_path else self.name
+
+
+SINKS: dict[str, SinkKind] = {kind.name: kind for kind in (
+    SinkKind("vcam", 'the "FER Cam" virtual camera', _virtual_camera),
+    SinkKind("window", "a preview window", _preview_window),
+    SinkKind("file", "a video file (.mp4, .avi, ...)", _video_file, takes_path=True),
+    SinkKind("none", "no output (e.g. with --log)", _nowhere),
+)}
+SINK_CHOICES = "|".join(kind.spec for kind in SINKS.values())
+
+
+def parse_sink(spec: str) -> tuple[SinkKind, str | None]:
+    """'vcam' -> (the vcam kind, None); 'file:out.mp4' -> (the file kind, 'out.mp4'); else ValueError."""
+    name, _, path = spec.partition(":")
+    kind = SINKS.get(name)
+    if kind is None or kind.takes_path != bool(path):
+        raise ValueError(f"--sink {spec!r}: expected {SINK_CHOICES}")
+    return kind, path or None
 
 
 def open_sink(spec: str, size: tuple[int, int], fps: float) -> Sink:
-    """Open the sink named by a --sink value."""
+    """Open the sink named by a --sink value, for frames of size (width, height) at `fps`."""
     kind, path = parse_sink(spec)
-    if kind == "vcam":
-        from ferbot.sink.vcam import VirtualCameraSink
-
-        return VirtualCameraSink(size, fps)
-    if kind == "window":
-        from ferbot.sink.window import PreviewWindow
-
-        return PreviewWindow()
-    if kind == "file":
-        from ferbot.sink.file import VideoFileSink
-
-        return VideoFileSink(path, size, fps)
-    return NullSink()
+    return kind.open(path, size, fps)
