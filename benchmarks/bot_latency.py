@@ -1,6 +1,6 @@
 """Latency of the live bot on a synthetic 1920x1080 meeting screen with 3x3, 5x5 and 7x7 galleries of real faces.
 
-    python benchmarks/bot_latency.py [--faces demo|fer2013] [--frames 20] [--seconds 10] [--checkpoint PATH]
+    python -m benchmarks.bot_latency [--faces demo|fer2013] [--frames 20] [--seconds 10] [--checkpoint PATH]
 
 For each gallery: analysis latency per frame (median and p90) and its parts (self-view marker search, detect,
 crop, classify, track), faces found, detector calls, and the analysis rate one worker sustains. Then the
@@ -23,14 +23,12 @@ import numpy as np
 
 from ferbot import EmotionClassifier
 from ferbot.analysis import FrameAnalyzer
+from ferbot.bot import BotOptions, build_bot
 from ferbot.capture.base import Frame, SourceClock
 from ferbot.capture.demo import demo_pictures
-from ferbot.capture.gallery import compose_gallery
 from ferbot.classify.devices import use_cpu_cores
-from ferbot.pipeline import Pipeline
-from ferbot.render import Renderer
-from ferbot.sink.base import NullSink
 from ferbot.track import FaceTracker
+from tests.helpers.screens import compose_gallery
 
 GRIDS = (3, 5, 7)
 OUTPUT = (1280, 720)
@@ -63,8 +61,7 @@ def pictures(kind: str, count: int) -> list[np.ndarray]:
     return [portraits[i % len(portraits)] for i in range(count)]
 
 
-def measure_analysis(analyzer: FrameAnalyzer, screen: np.ndarray, frames: int) -> dict:
-    source = LiveScreen(screen)
+def measure_analysis(analyzer: FrameAnalyzer, source: LiveScreen, frames: int) -> dict:
     analyzer.analyze(source.read())  # first frame: tracker start-up
     runs, faces, calls = [], 0, 0
     for _ in range(frames):
@@ -85,7 +82,6 @@ def main() -> None:
     use_cpu_cores()
     classifier = EmotionClassifier.load(args.checkpoint)
     classifier.warmup()
-    renderer = Renderer(OUTPUT)
     print(f"ferbot analysis on a 1920x1080 screen, {args.faces} faces; {os.cpu_count()} CPU cores "
           f"({platform.processor() or platform.machine()}), load average {os.getloadavg()[0]:.1f} at start")
     print(f"{'gallery':>8} {'faces':>5} {'calls':>5} {'median ms':>9} {'p90 ms':>7} {'ms/face':>7} "
@@ -95,20 +91,16 @@ def main() -> None:
         count = grid * grid
         screen = compose_gallery(pictures(args.faces, count), (1920, 1080),
                                  names=[f"Student {i + 1}" for i in range(count)]).image
-        analyzer = FrameAnalyzer(classifier, renderer.layout.markers, tracker=FaceTracker())
-        try:
-            stats = measure_analysis(analyzer, screen, args.frames)
+        with build_bot(BotOptions(sink="none", size=OUTPUT), source=LiveScreen(screen), classifier=classifier) as bot:
+            stats = measure_analysis(bot.analyzer, bot.source, args.frames)
             totals = [r["total"] for r in stats["runs"]]
             median = statistics.median(totals)
             parts = " ".join(f"{1000 * statistics.median(r[p] for r in stats['runs']):9.1f}" for p in PARTS)
             print(f"{grid}x{grid:<6} {stats['faces']:5d} {stats['calls']:5d} {1000 * median:9.1f} "
                   f"{1000 * np.percentile(totals, 90):7.1f} {1000 * median / max(stats['faces'], 1):7.2f} "
                   f"{parts} {1 / median:10.1f}")
-            analyzer.tracker = FaceTracker()
-            run = Pipeline(LiveScreen(screen), analyzer, Renderer(OUTPUT), NullSink(), 30).run(args.seconds)
-            pipeline_rows.append((grid, run))
-        finally:
-            analyzer.close()
+            bot.analyzer.tracker = FaceTracker()
+            pipeline_rows.append((grid, bot.run(args.seconds)))
     print(f"\npipeline: live screen -> analysis worker + render {OUTPUT[0]}x{OUTPUT[1]} at 30 fps -> null sink, "
           f"{args.seconds:g} s each")
     print(f"{'gallery':>8} {'output fps':>10} {'analyses/s':>10} {'analysis ms':>11}")

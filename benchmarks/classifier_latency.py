@@ -1,6 +1,6 @@
 """Median latency of EmotionClassifier.predict_proba on one batch of faces, for checkpoints side by side.
 
-    python benchmarks/classifier_latency.py [--batch 50] [--checkpoints checkpoints/A checkpoints/B] [--stock-xla]
+    python -m benchmarks.classifier_latency [--batch 50] [--checkpoints checkpoints/A checkpoints/B] [--stock-xla]
 
 Runs real FER2013 PrivateTest faces when FER2013_PATH is set (random faces otherwise), interleaving the
 checkpoints round by round so machine noise hits them alike. JAX is set up as the bot sets it up (one

@@ -1,6 +1,6 @@
 """Where XLA:CPU spends a conv layer's training time: forward, input gradient, kernel gradient.
 
-    python benchmarks/conv_gradients.py [--batch 128]
+    python -m benchmarks.conv_gradients [--batch 128]
 
 For each 3x3 layer of the default EmotionCNN, times (median ms) the forward convolution, XLA's input and
 kernel gradients, and the candidates for a custom VJP: the input gradient as a forward convolution with the
@@ -17,9 +17,9 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from benchmarks.timing import median_ms
 from ferbot.classify.model import ModelConfig
 from ferbot.emotions import FACE_SIZE
-from timing import median_ms
 
 _DN = ("NHWC", "HWIO", "NHWC")
 

@@ -1,6 +1,6 @@
 """Cost of 2x2 max-pooling's forward and backward pass on a CPU, for each pooling layer of the default EmotionCNN.
 
-    python benchmarks/pool_gradient.py [--batch 64]
+    python -m benchmarks.pool_gradient [--batch 64]
 
 Times (median ms) pooling followed by a ReLU, forward and backward together, three ways: flax's `nnx.max_pool`
 (XLA's reduce-window, whose gradient is select-and-scatter), a max over a reshaped axis with JAX's own gradient
@@ -17,9 +17,9 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
+from benchmarks.timing import median_ms
 from ferbot.classify.model import ModelConfig, _pool_2x2, max_pool_2x2
 from ferbot.emotions import FACE_SIZE
-from timing import median_ms
 
 POOLS = {
     "flax max_pool": lambda x: nnx.max_pool(x, (2, 2), strides=(2, 2)),

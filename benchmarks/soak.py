@@ -1,6 +1,6 @@
 """Soak test: the whole live bot on the --demo gallery for a long time, sampling memory and frame rates.
 
-    python benchmarks/soak.py [--minutes 30] [--interval 60] [--sink none|file:PATH] [--out soak.csv] [--plot soak.png]
+    python -m benchmarks.soak [--minutes 30] [--interval 60] [--sink none|file:PATH] [--out soak.csv] [--plot soak.png]
 
 Runs what `ferbot --demo` runs (demo gallery -> analysis worker with the default classifier, MediaPipe
 detector and tracker -> renderer at --size and --fps -> sink), in this process. Every --interval seconds it
@@ -24,14 +24,11 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ferbot.analysis import FrameAnalyzer
-from ferbot.capture import open_source
-from ferbot.classify import EmotionClassifier
+from ferbot.bot import BotOptions, build_bot
 from ferbot.classify.devices import use_cpu_cores
+from ferbot.console import setup_logging
 from ferbot.pipeline import Pipeline
-from ferbot.render import OutputLayout, Renderer
-from ferbot.sink import SINK_CHOICES, open_sink
-from ferbot.track import FaceTracker
+from ferbot.sink import SINK_CHOICES
 
 log = logging.getLogger("soak")
 
@@ -97,22 +94,16 @@ class Sampler(threading.Thread):
 
 def soak(args: argparse.Namespace) -> list[Sample]:
     """Run the demo pipeline for args.minutes, sampling every args.interval seconds."""
-    classifier = EmotionClassifier.load(args.checkpoint)
-    classifier.warmup()
-    analyzer = FrameAnalyzer(classifier, OutputLayout(args.size).markers, tracker=FaceTracker())
-    source, sink = open_source(demo=True), open_sink(args.sink, args.size, args.fps)
-    pipeline = Pipeline(source, analyzer, Renderer(args.size), sink, args.fps)
-    log.info("soaking for %g min (RSS %.0f MiB at start); Ctrl-C ends it early", args.minutes, rss_mib())
-    sampler = Sampler(pipeline, args.interval)
-    sampler.start()
-    try:
-        stats = pipeline.run(args.minutes * 60)
-    finally:
-        sampler.done.set()
-        sampler.join()
-        sink.close()
-        source.close()
-        analyzer.close()
+    options = BotOptions(source="demo", sink=args.sink, fps=args.fps, size=args.size, checkpoint=args.checkpoint)
+    with build_bot(options) as bot:
+        log.info("soaking for %g min (RSS %.0f MiB at start); Ctrl-C ends it early", args.minutes, rss_mib())
+        sampler = Sampler(bot.pipeline, args.interval)
+        sampler.start()
+        try:
+            stats = bot.run(args.minutes * 60)
+        finally:
+            sampler.done.set()
+            sampler.join()
     log.info("sent %d frames (%.1f fps), analysed %d (%.1f per s)", stats.frames_sent, stats.output_fps,
              stats.frames_analysed, stats.analysis_rate)
     return sampler.samples
@@ -191,10 +182,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO, force=True, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        datefmt="%H:%M:%S")
-    for noisy in ("jax", "absl", "orbax"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    setup_logging()
     use_cpu_cores()
     samples = soak(args)
     if not samples:

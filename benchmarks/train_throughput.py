@@ -1,7 +1,7 @@
 """Training images/s of ferbot's JAX train step vs the same network in PyTorch (CPU), side by side.
 
     pip install torch==2.13.0        # CPU build; only this benchmark needs it
-    python benchmarks/train_throughput.py [--batch-size 128] [--seconds 20] [--stock-xla]
+    python -m benchmarks.train_throughput [--batch-size 128] [--seconds 20] [--stock-xla]
 
 Measures, in one process and interleaved rounds:
   jax-project   the project's jitted train step (with its on-device augmentation), on the devices
@@ -15,17 +15,17 @@ and prints images/s and each JAX variant's ratio to PyTorch.
 from __future__ import annotations
 
 import argparse
-import os
 import dataclasses
+import os
 import statistics
 import time
 
 import jax
 import numpy as np
 
+from ferbot.classify.devices import data_mesh, use_cpu_cores
 from ferbot.classify.model import ModelConfig
 from train.config import AugmentConfig, TrainConfig
-from ferbot.classify.devices import data_mesh, use_cpu_cores
 from train.step import Trainer
 
 NO_AUGMENT = AugmentConfig(flip=False, rotate_deg=0.0, scale=0.0, shift=0.0, erase_prob=0.0, contrast=0.0)

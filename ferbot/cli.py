@@ -8,26 +8,19 @@ import math
 import signal
 import sys
 from collections.abc import Callable
-from contextlib import ExitStack
 from pathlib import Path
 
-from ferbot.analysis import FrameAnalyzer
-from ferbot.capture import SourceError, open_source
-from ferbot.classify import EmotionClassifier
+from ferbot.bot import BotOptions, build_bot
+from ferbot.capture import SOURCE_CHOICES, SOURCES, SourceError, takes_screen_options
 from ferbot.classify.checkpoint import CheckpointError
 from ferbot.classify.devices import use_cpu_cores
-from ferbot.facelog import FaceLog
+from ferbot.console import EXIT_OK, EXIT_USAGE, fail, setup_logging
+from ferbot.facelog import LogError
 from ferbot.geometry import Rect
-from ferbot.pipeline import Pipeline
-from ferbot.render import OutputLayout, Renderer
 from ferbot.report import write_report
-from ferbot.report.summary import LogError
-from ferbot.sink import SINK_CHOICES, SinkError, open_sink, parse_sink
-from ferbot.track import FaceTracker
+from ferbot.sink import SINK_CHOICES, SINKS, SinkError, parse_sink
 
 log = logging.getLogger("ferbot")
-
-EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
 DESCRIPTION = """\
 FER Cam: reads the room in a video meeting. ferbot captures your meeting screen, finds every face, recognises
@@ -67,21 +60,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="ferbot", description=DESCRIPTION, epilog=EPILOG,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     what = parser.add_argument_group("what to analyse (default: the primary monitor)")
-    what.add_argument("--source", default="screen", metavar="screen|FILE",
-                      help="'screen' (default), a video file (played in real time) or an image")
+    what.add_argument("--source", default="screen", metavar=SOURCE_CHOICES,
+                      help="; ".join(f"{kind.name}: {kind.description}" for kind in SOURCES.values())
+                      + "; or a video file (played in real time) or an image (default: screen)")
     what.add_argument("--monitor", type=int, metavar="N",
                       help="monitor to capture: 1, 2, ... (default: the primary one); 0 = all monitors together")
     what.add_argument("--region", type=_region, metavar="X,Y,W,H",
                       help="capture only this rectangle of the screen, in screen pixels")
     what.add_argument("--demo", action="store_true",
-                      help="a built-in meeting gallery of sample faces instead of a real source (no display needed)")
+                      help="the same as --source demo: try ferbot without a meeting")
     what.add_argument("--exclude", type=_region, action="append", default=[], metavar="X,Y,W,H",
                       help="never analyse this rectangle of the captured frame, in its pixels (e.g. your own tile "
                            "or a student who opted out); repeat for more")
     out = parser.add_argument_group("output")
     out.add_argument("--sink", default="vcam", type=_sink, metavar=SINK_CHOICES,
-                     help='vcam: the "FER Cam" virtual camera (default); window: a preview window; '
-                          "file:PATH: a video file (.mp4, .avi, ...); none: no output (e.g. with --log)")
+                     help="; ".join(f"{kind.spec}: {kind.description}" for kind in SINKS.values())
+                     + " (default: vcam)")
     out.add_argument("--fps", type=_number(0, strict=True), default=30.0, help="output frames per second (default 30)")
     out.add_argument("--size", type=_size, default=(1280, 720), metavar="WxH",
                      help="output frame size (default 1280x720)")
@@ -109,19 +103,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.demo and args.source != "screen":
         parser.error("--demo and --source exclude each other: pick one")
-    if (args.region or args.monitor is not None) and (args.demo or args.source != "screen"):
+    source = "demo" if args.demo else args.source
+    if (args.region or args.monitor is not None) and not takes_screen_options(source):
         parser.error("--region and --monitor only apply to the screen source")
     if args.no_report and not args.log:
         parser.error("--no-report only applies with --log")
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, force=True,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
-    for noisy in ("jax", "absl", "orbax"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    setup_logging(args.verbose)
     signal.signal(signal.SIGTERM, _interrupt)
     use_cpu_cores()
+    options = BotOptions(source=source, monitor=args.monitor, region=args.region, exclude=tuple(args.exclude),
+                         sink=args.sink, fps=args.fps, size=args.size, log=args.log, checkpoint=args.checkpoint,
+                         smoothing=args.smoothing)
     try:
-        return _run(args)
-    except (SourceError, SinkError) as err:
+        return _run(options, args.duration, report=bool(args.log) and not args.no_report)
+    except (SourceError, SinkError, LogError, CheckpointError) as err:
         return _fail(str(err))
     except KeyboardInterrupt:
         log.info("stopped")
@@ -130,40 +125,15 @@ def main(argv: list[str] | None = None) -> int:
         logging.shutdown()
 
 
-def _run(args: argparse.Namespace) -> int:
-    with ExitStack() as stack:
-        source = open_source(args.source, monitor=args.monitor, region=args.region, demo=args.demo)
-        stack.callback(source.close)
-        sink = open_sink(args.sink, args.size, args.fps)
-        stack.callback(sink.close)
-        facelog = None
-        if args.log:
-            try:
-                facelog = FaceLog(args.log)
-            except OSError as err:
-                return _fail(f"--log {args.log}: cannot write there ({err.strerror or err}); check that the "
-                             "folder exists and is writable")
-            stack.callback(facelog.close)
-        try:
-            analyzer = _analyzer(args)
-        except CheckpointError as err:
-            return _fail(str(err))
-        stack.callback(analyzer.close)
-        log.info("running%s; Ctrl-C to stop", f" for {args.duration:g} s" if args.duration else "")
-        renderer = Renderer(args.size, excluded=args.exclude)
-        stats = Pipeline(source, analyzer, renderer, sink, args.fps, facelog).run(args.duration)
+def _run(options: BotOptions, duration: float | None, report: bool) -> int:
+    with build_bot(options) as bot:
+        log.info("running%s; Ctrl-C to stop", f" for {duration:g} s" if duration else "")
+        stats = bot.run(duration)
         log.info("sent %d frames (%.1f fps), analysed %d (%.1f per s, %.0f ms each)", stats.frames_sent,
                  stats.output_fps, stats.frames_analysed, stats.analysis_rate, 1000 * stats.analysis_s)
-    if args.log and not args.no_report:
-        _report_after_run(args.log)
+    if report:
+        _report_after_run(options.log)
     return _fail(stats.error) if stats.error else EXIT_OK
-
-
-def _analyzer(args: argparse.Namespace) -> FrameAnalyzer:
-    classifier = EmotionClassifier.load(args.checkpoint)
-    classifier.warmup()
-    return FrameAnalyzer(classifier, OutputLayout(args.size).markers, tracker=FaceTracker(smoothing_s=args.smoothing),
-                         excluded=args.exclude)
 
 
 def _report_after_run(log_path: str) -> None:
@@ -199,8 +169,7 @@ def _report_command(argv: list[str]) -> int:
 
 
 def _fail(message: str) -> int:
-    print(f"ferbot: error: {message}", file=sys.stderr)
-    return EXIT_ERROR
+    return fail("ferbot", message)
 
 
 def _interrupt(signum, frame) -> None:

@@ -1,0 +1,91 @@
+"""The one place the live bot is assembled: source, analyzer, renderer, sink and log from a BotOptions.
+
+The command line, the benchmarks and the tests all build the bot here, so the output size, frame rate and
+excluded regions are given once and every part that needs them gets the same values (the renderer's marker
+layout is the one the analyzer looks for on screen, which keeps the feedback-loop guard working).
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import ExitStack
+from dataclasses import dataclass
+
+from ferbot.analysis import FrameAnalyzer
+from ferbot.capture import Source, open_source
+from ferbot.classify import EmotionClassifier
+from ferbot.facelog import FaceLog
+from ferbot.geometry import Rect
+from ferbot.pipeline import Pipeline, RunStats
+from ferbot.render import Renderer
+from ferbot.sink import Sink, open_sink
+from ferbot.track import FaceTracker
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BotOptions:
+    """What a run of the bot is asked to do; the command line's options, with its defaults."""
+
+    source: str = "screen"  # a name in ferbot.capture.SOURCES, or an image or video file
+    monitor: int | None = None
+    region: Rect | None = None
+    exclude: tuple[Rect, ...] = ()
+    sink: str = "vcam"  # a --sink value (ferbot.sink.SINKS)
+    fps: float = 30.0
+    size: tuple[int, int] = (1280, 720)  # output (width, height)
+    log: str | None = None  # --log CSV path
+    checkpoint: str | None = None  # None: the default classifier
+    smoothing: float = 1.0  # seconds
+
+
+class Bot:
+    """An assembled bot: run it, then close it (or use it as a context manager)."""
+
+    def __init__(self, options: BotOptions, source: Source, analyzer: FrameAnalyzer, renderer: Renderer,
+                 sink: Sink, facelog: FaceLog | None, closing: ExitStack):
+        self.options = options
+        self.source, self.analyzer, self.renderer, self.sink, self.facelog = source, analyzer, renderer, sink, facelog
+        self.pipeline = Pipeline(source, analyzer, renderer, sink, options.fps, facelog)
+        self._closing = closing
+
+    def run(self, duration: float | None = None) -> RunStats:
+        """Run until Ctrl-C, the end of the source, a closed window, a lost source or sink, or `duration` s."""
+        return self.pipeline.run(duration)
+
+    def close(self) -> None:
+        """Release the sink, the source, the detector and the log, in the reverse order of opening."""
+        self._closing.close()
+
+    def __enter__(self) -> Bot:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def build_bot(options: BotOptions, *, source: Source | None = None,
+              classifier: EmotionClassifier | None = None) -> Bot:
+    """Open everything `options` names; on a failure, what was already opened is closed again.
+
+    `source` replaces the one options.source names (a benchmark's synthetic screen); `classifier` an already
+    loaded and warmed-up one (several bots in one process). Raises SourceError, SinkError, LogError or
+    CheckpointError, each with a message that says what to do.
+    """
+    with ExitStack() as stack:
+        source = source or open_source(options.source, monitor=options.monitor, region=options.region)
+        stack.callback(source.close)
+        sink = open_sink(options.sink, options.size, options.fps)
+        stack.callback(sink.close)
+        facelog = FaceLog(options.log) if options.log else None
+        if facelog is not None:
+            stack.callback(facelog.close)
+        if classifier is None:
+            classifier = EmotionClassifier.load(options.checkpoint)
+            classifier.warmup()
+        renderer = Renderer(options.size, excluded=options.exclude)
+        analyzer = FrameAnalyzer(classifier, renderer.layout.markers,
+                                 tracker=FaceTracker(smoothing_s=options.smoothing), excluded=options.exclude)
+        stack.callback(analyzer.close)
+        return Bot(options, source, analyzer, renderer, sink, facelog, stack.pop_all())
