@@ -1,13 +1,10 @@
-"""A Zoom-like meeting gallery: pictures in 16:9 tiles on a dark background, with name tags.
-
-Used by the `--demo` source, the tests and the benchmark, so all of them see the same kind of screen.
-"""
+"""A Zoom-like meeting gallery: pictures in 16:9 tiles on a dark background, with name tags (the `--demo` source's
+screen; the tests and benchmarks compose theirs from the same pieces)."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -17,21 +14,6 @@ from ferbot.geometry import Rect
 BACKGROUND = (26, 26, 26)  # Zoom's gallery background
 TILE_BACKGROUND = (58, 58, 60)
 TILE_ASPECT = 16 / 9
-
-
-@dataclass(frozen=True)
-class Gallery:
-    """A composed screen. `placements[i]` is where picture i was drawn, in screen pixels."""
-
-    image: np.ndarray
-    tiles: list[Rect]
-    placements: list[Rect]
-
-    def map_box(self, i: int, box: Rect, picture_size: tuple[int, int]) -> Rect:
-        """A box given in picture i's own pixels (picture_size = its (width, height)), in screen pixels."""
-        place = self.placements[i]
-        scale = place.w / picture_size[0]
-        return Rect(place.x + box.x * scale, place.y + box.y * scale, box.w * scale, box.h * scale)
 
 
 def grid_shape(count: int) -> tuple[int, int]:
@@ -54,22 +36,6 @@ def gallery_tiles(count: int, size: tuple[int, int], gutter: int = 8) -> list[Re
         tiles += [Rect(left + c * (tile_w + gutter), top + row * (tile_h + gutter), tile_w, tile_h)
                   for c in range(in_row)]
     return tiles
-
-
-def compose_gallery(pictures: Sequence[np.ndarray], size: tuple[int, int] = (1920, 1080),
-                    names: Sequence[str] | None = None, fill: float = 0.9) -> Gallery:
-    """Draw RGB (or grayscale) pictures into gallery tiles on an RGB screen of size (width, height).
-
-    Each picture is scaled to `fill` of its tile's height and centred; names[i] is drawn as a name tag in
-    the tile's bottom-left corner.
-    """
-    tiles = gallery_tiles(len(pictures), size)
-    screen = empty_gallery(tiles, size)
-    placements = [paste_picture(screen, fit_picture(picture, tile, fill), tile)
-                  for picture, tile in zip(pictures, tiles)]
-    if names is not None:
-        draw_name_tags(screen, names, tiles)
-    return Gallery(screen, tiles, placements)
 
 
 def empty_gallery(tiles: Sequence[Rect], size: tuple[int, int]) -> np.ndarray:

@@ -21,16 +21,17 @@ import numpy as np
 import pytest
 
 from ferbot.capture.demo import demo_pictures
-from ferbot.capture.gallery import compose_gallery
 from ferbot.classify.checkpoint import default_checkpoint_dir, save_checkpoint
 from ferbot.classify.classifier import FACES_PER_DEVICE
 from ferbot.classify.model import ModelConfig, build_model
 from ferbot.facelog import COLUMNS
 from ferbot.geometry import Rect
 from ferbot.render import OutputLayout
-from tests.bot_fixtures import (REPO, fer2013_private_test, matches, read_video, set_resolution, shown_on_screen,
-                                xvfb)
-from tests.test_bot_cli import _env, _one_error_line, ferbot
+from tests.helpers.cli import env_with, ferbot, one_error_line
+from tests.helpers.data import REPO, fer2013_private_test, read_video
+from tests.helpers.faces import matches
+from tests.helpers.screens import compose_gallery
+from tests.helpers.xserver import set_resolution, shown_on_screen, xvfb
 
 
 def _rows(log: Path) -> list[dict]:
@@ -47,6 +48,7 @@ def _save_rgb(path: Path, image: np.ndarray) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_no_faces_runs_and_only_warns_that_there_is_no_report(tmp_path):
     """A landscape with nobody in it: exit 0, a log with its header only, one warning instead of a report."""
     height, width = 720, 1280
@@ -65,6 +67,7 @@ def test_no_faces_runs_and_only_warns_that_there_is_no_report(tmp_path):
     assert not (tmp_path / "report.html").exists()
 
 
+@pytest.mark.slow
 def test_seventy_faces_are_found_and_classified_beyond_the_largest_batch(tmp_path):
     """A 4K screenshot of a 9x8 gallery of 70 FER2013 faces: more faces than the classifier's largest batch (on two
     CPU devices, whatever this machine's core count)."""
@@ -74,7 +77,7 @@ def test_seventy_faces_are_found_and_classified_beyond_the_largest_batch(tmp_pat
     gallery = compose_gallery(list(faces), (3840, 2160), names=[f"Student {i + 1}" for i in range(count)])
     log = tmp_path / "faces.csv"
     result = ferbot("--source", str(_save_rgb(tmp_path / "gallery.png", gallery.image)), "--sink", "none",
-                    "--log", str(log), "--duration", "15", env=_env(JAX_NUM_CPU_DEVICES=str(devices)))
+                    "--log", str(log), "--duration", "15", env=env_with(JAX_NUM_CPU_DEVICES=str(devices)))
     assert result.returncode == 0, result.stderr
     rows = _rows(log)
     assert rows, result.stderr  # the one picture was analysed
@@ -87,7 +90,7 @@ def test_seventy_faces_are_found_and_classified_beyond_the_largest_batch(tmp_pat
 
 def _start_on_screen(display: str, *args: str) -> tuple[subprocess.Popen, float]:
     """ferbot on the screen source, started and running; returns it and when its feed started."""
-    bot = subprocess.Popen([sys.executable, "-m", "ferbot", *args], cwd=REPO, env=_env(DISPLAY=display),
+    bot = subprocess.Popen([sys.executable, "-m", "ferbot", *args], cwd=REPO, env=env_with(DISPLAY=display),
                            stderr=subprocess.PIPE, text=True)
     for line in bot.stderr:
         if "running" in line:
@@ -95,6 +98,8 @@ def _start_on_screen(display: str, *args: str) -> tuple[subprocess.Popen, float]
     pytest.fail(f"ferbot did not start: exit status {bot.wait()}")
 
 
+@pytest.mark.slow
+@pytest.mark.display
 def test_screen_resolution_change_is_followed(tmp_path):
     """The screen goes from 1920x1080 to 1024x768 while the bot runs: it says so and goes on analysing."""
     log, video = tmp_path / "faces.csv", tmp_path / "feed.avi"
@@ -124,6 +129,8 @@ def _shows(feed: np.ndarray, picture: np.ndarray, screen_size: tuple[int, int]) 
     return np.abs(feed[y:y + h, x:x + w].astype(int) - shown).mean() < 20
 
 
+@pytest.mark.slow
+@pytest.mark.display
 def test_region_that_no_longer_fits_stops_with_one_line(tmp_path):
     """A --region at the right of a 1920x1080 screen that shrinks to 1024x768: exit 1, one line, the log whole."""
     log = tmp_path / "faces.csv"
@@ -135,16 +142,17 @@ def test_region_that_no_longer_fits_stops_with_one_line(tmp_path):
         rest = bot.stderr.read()
         result = subprocess.CompletedProcess(bot.args, bot.wait(timeout=60), "", rest)
     assert result.returncode == 1, result.stderr
-    line = _one_error_line(result)
+    line = one_error_line(result)
     assert "screen is now 1024x768" in line and "--region 1200,100,640,360 no longer fits" in line
     _rows(log)
 
 
+@pytest.mark.display
 def test_monitor_out_of_range():
     with xvfb() as display:
-        result = ferbot("--monitor", "3", "--sink", "none", env=_env(DISPLAY=display))
+        result = ferbot("--monitor", "3", "--sink", "none", env=env_with(DISPLAY=display))
     assert result.returncode == 1
-    assert "monitor 3 does not exist" in _one_error_line(result)
+    assert "monitor 3 does not exist" in one_error_line(result)
 
 
 def test_unreadable_video(tmp_path):
@@ -152,9 +160,10 @@ def test_unreadable_video(tmp_path):
     fake.write_bytes(b"\x00" * 1000)
     result = ferbot("--source", str(fake), "--sink", "none")
     assert result.returncode == 1
-    assert "cannot read" in _one_error_line(result)
+    assert "cannot read" in one_error_line(result)
 
 
+@pytest.mark.slow
 def test_corrupt_checkpoint(tmp_path):
     broken = tmp_path / "broken"
     shutil.copytree(default_checkpoint_dir(), broken)
@@ -163,12 +172,13 @@ def test_corrupt_checkpoint(tmp_path):
             blob.write_bytes(blob.read_bytes()[:100])  # truncated weights
     result = ferbot("--demo", "--sink", "none", "--checkpoint", str(broken))
     assert result.returncode == 1
-    assert "checkpoint" in _one_error_line(result)
+    assert "checkpoint" in one_error_line(result)
     result = ferbot("--demo", "--sink", "none", "--checkpoint", str(tmp_path / "missing"))
     assert result.returncode == 1
-    assert "not a ferbot checkpoint" in _one_error_line(result)
+    assert "not a ferbot checkpoint" in one_error_line(result)
 
 
+@pytest.mark.slow
 def test_checkpoint_whose_card_does_not_match_its_weights(tmp_path):
     """A valid checkpoint whose model card promises narrower layers than its weights have."""
     edited = tmp_path / "edited"
@@ -178,10 +188,11 @@ def test_checkpoint_whose_card_does_not_match_its_weights(tmp_path):
     (edited / "model_card.json").write_text(json.dumps(card))
     result = ferbot("--demo", "--sink", "none", "--checkpoint", str(edited))
     assert result.returncode == 1
-    assert "does not match its model card: weight blocks/0/conv/kernel" in _one_error_line(result)
+    assert "does not match its model card: weight blocks/0/conv/kernel" in one_error_line(result)
     assert result.stderr.count("\n") < 5, result.stderr  # no pages of Orbax read errors
 
 
+@pytest.mark.slow
 def test_checkpoint_of_another_task(tmp_path):
     """A valid, consistent checkpoint of a 5-class model: not one the bot can use."""
     config = ModelConfig(widths=(8, 16), dense=16, num_classes=5)
@@ -189,7 +200,7 @@ def test_checkpoint_of_another_task(tmp_path):
                     {"name": "five", "architecture": {"config": dataclasses.asdict(config)}})
     result = ferbot("--demo", "--sink", "none", "--checkpoint", str(tmp_path / "five"))
     assert result.returncode == 1
-    assert "tells 5 classes apart" in _one_error_line(result)
+    assert "tells 5 classes apart" in one_error_line(result)
 
 
 class VanishingCamera:
@@ -210,16 +221,17 @@ class VanishingCamera:
         raise RuntimeError("no such device")
 
 
+@pytest.mark.slow
 def test_virtual_camera_disappearing_stops_cleanly_with_log_and_report(tmp_path):
     """ferbot with the camera above in place of the driver: exit 1 with one line, the log whole, the report written."""
     log = tmp_path / "faces.csv"
-    lose_camera = ("import sys, pyvirtualcam; from tests.test_bot_faults import VanishingCamera; "
+    lose_camera = ("import sys, pyvirtualcam; from tests.bot.test_faults import VanishingCamera; "
                    "pyvirtualcam.Camera = VanishingCamera; from ferbot.cli import main; sys.exit(main(sys.argv[1:]))")
     result = subprocess.run([sys.executable, "-c", lose_camera, "--demo", "--log", str(log), "--duration", "120"],
-                            cwd=REPO, env=_env(), capture_output=True, text=True, timeout=180)
+                            cwd=REPO, env=env_with(), capture_output=True, text=True, timeout=180)
     assert result.returncode == 1, result.stderr
-    assert "virtual camera stopped taking frames" in _one_error_line(result)
-    assert result.stderr.rstrip().endswith(_one_error_line(result))  # after the log and the report are done
+    assert "virtual camera stopped taking frames" in one_error_line(result)
+    assert result.stderr.rstrip().endswith(one_error_line(result))  # after the log and the report are done
     assert len(_rows(log)) >= 9  # the faces analysed before the camera went, in whole rows
     assert (tmp_path / "report.html").exists() and (tmp_path / "students.csv").exists()
 
@@ -244,6 +256,7 @@ socket.socket = _NoInternetSocket
 '''
 
 
+@pytest.mark.slow
 def test_a_whole_run_opens_no_network_socket(tmp_path):
     """A logged run with a file feed and its report, in a Python where creating an internet socket fails and
     is recorded: it succeeds, and nothing tried."""
@@ -253,12 +266,12 @@ def test_a_whole_run_opens_no_network_socket(tmp_path):
     attempts.touch()
     video, log = tmp_path / "feed.avi", tmp_path / "faces.csv"
     check = subprocess.run([sys.executable, "-c", "import socket; socket.create_connection(('127.0.0.1', 9))"],
-                           env=_env(PYTHONPATH=str(harness), FERBOT_SOCKET_ATTEMPTS=str(attempts)),
+                           env=env_with(PYTHONPATH=str(harness), FERBOT_SOCKET_ATTEMPTS=str(attempts)),
                            capture_output=True, text=True)
     assert "network access is disabled" in check.stderr and attempts.read_text()  # the harness works
     attempts.write_text("")
     result = ferbot("--demo", "--sink", f"file:{video}", "--log", str(log), "--duration", "8",
-                    env=_env(PYTHONPATH=str(harness), FERBOT_SOCKET_ATTEMPTS=str(attempts)))
+                    env=env_with(PYTHONPATH=str(harness), FERBOT_SOCKET_ATTEMPTS=str(attempts)))
     assert result.returncode == 0, result.stderr
     assert attempts.read_text() == "", attempts.read_text()
     assert len(read_video(video)[0]) > 30 and _rows(log) and (tmp_path / "report.html").exists()

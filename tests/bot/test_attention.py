@@ -15,6 +15,7 @@ from ferbot.emotions import NUM_CLASSES
 from ferbot.geometry import Rect
 from ferbot.render.overlay import AWAY_COLORS, FACING_COLORS
 from ferbot.track import FaceTracker
+from tests.helpers.faces import tracked_face
 
 # PrivateTest indices (rows of the official split, in file order).
 FACING = (2000, 2001, 2004, 2007, 2008, 2010, 2012, 2013, 2015, 2017, 2018, 2019, 2023, 2026, 2027, 2028, 2031,
@@ -108,12 +109,11 @@ def test_attention_is_smoothed_per_track(detector, private_test):
 
 
 def test_the_feed_shows_attention_under_each_face():
-    from tests.test_bot_render import _face
     from ferbot.render.overlay import draw_faces
 
     canvas = np.zeros((300, 600, 3), np.uint8)
-    draw_faces(canvas, [_face((50, 50, 100, 100), attention=0.8), _face((350, 50, 100, 100), attention=0.2)],
-               1.0, (0, 0))
+    faces = [tracked_face((50, 50, 100, 100), attention=0.8), tracked_face((350, 50, 100, 100), attention=0.2)]
+    draw_faces(canvas, faces, 1.0, (0, 0))
     below = 50 + 100 + 4  # a row through the attention bars
     facing_bar, away_bar = canvas[below, 50:151], canvas[below, 350:451]
     assert (facing_bar == FACING_COLORS[0]).all(axis=1).mean() == pytest.approx(0.8, abs=0.03)

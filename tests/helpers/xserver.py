@@ -1,4 +1,4 @@
-"""Shared helpers for the bot's tests: real faces (FER2013, photographs), a real X screen under Xvfb."""
+"""A real X screen for the bot's tests: Xvfb, a real X client showing a picture, and mss grabbing the screen."""
 
 from __future__ import annotations
 
@@ -15,77 +15,7 @@ import cv2
 import numpy as np
 import pytest
 
-from ferbot.geometry import Rect
-
-REPO = Path(__file__).resolve().parents[1]
-FACES_DIR = REPO.parent / "shared" / "faces"
 SCREEN_SIZE = (1920, 1080)
-
-# Hand-drawn face boxes (brows to chin, cheek to cheek) in the photographs of ../shared/faces, as fractions
-# (x, y, w, h) of each photo's width and height.
-PHOTO_FACES: dict[str, list[tuple[float, float, float, float]]] = {
-    "skimage_astronaut.png": [(0.35, 0.09, 0.19, 0.20)],
-    "mpl_grace_hopper.jpg": [(0.34, 0.25, 0.33, 0.29)],
-    "codait_bryan.png": [(0.29, 0.20, 0.33, 0.46)],
-    "codait_luciano.png": [(0.33, 0.15, 0.36, 0.40)],
-    "singnet_model_face.jpg": [(0.19, 0.10, 0.45, 0.43)],
-    "singnet_woman_portrait.jpg": [(0.15, 0.17, 0.64, 0.58)],
-    "pexels_maxemo_angry.jpg": [(0.17, 0.19, 0.66, 0.55)],
-    "pexels_maxemo_neutral.jpeg": [(0.28, 0.31, 0.45, 0.42)],
-    "pexels_maxemo_surprised.jpeg": [(0.52, 0.40, 0.26, 0.38)],
-    "pexels_maxemo_happy-baby.jpeg": [(0.38, 0.16, 0.24, 0.35)],
-    "pexels_maxemo_sad-baby.jpeg": [(0.26, 0.05, 0.70, 0.93)],
-    "singnet_laos.jpg": [(0.09, 0.38, 0.22, 0.37), (0.55, 0.26, 0.25, 0.45)],
-}
-
-
-def photo(name: str) -> np.ndarray:
-    """An RGB photograph from ../shared/faces (the test is skipped when the folder is absent)."""
-    path = FACES_DIR / name
-    if not path.exists():
-        pytest.skip(f"face photographs not found at {FACES_DIR} (expected {name}); they live in ../shared/faces")
-    return cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
-
-
-def photo_faces(name: str, picture: np.ndarray) -> list[Rect]:
-    """The hand-drawn face boxes of a photograph, in its pixels."""
-    height, width = picture.shape[:2]
-    return [Rect(x * width, y * height, w * width, h * height) for x, y, w, h in PHOTO_FACES[name]]
-
-
-# FER2013 holds a few pictures that are not faces; PrivateTest #1 is a page of text.
-PRIVATE_TEST_NOT_FACES = (1,)
-
-
-def fer2013_private_test(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """The first n FER2013 PrivateTest faces (uint8 (n, 48, 48)) and labels, read through FER2013_PATH."""
-    path = os.environ.get("FER2013_PATH")
-    if not path or not Path(path).exists():
-        pytest.skip(f"FER2013 not available: set FER2013_PATH to fer2013.npz or fer2013.csv (now {path!r})")
-    from train.data import load_fer2013
-
-    test = load_fer2013(path).test
-    keep = np.setdiff1d(np.arange(n + len(PRIVATE_TEST_NOT_FACES)), PRIVATE_TEST_NOT_FACES)
-    return test.images[keep], test.labels[keep]
-
-
-def read_video(path: Path) -> tuple[list[np.ndarray], float]:
-    """Every frame of a video file as RGB, and its frame rate."""
-    capture = cv2.VideoCapture(str(path))
-    frames = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
-    fps = capture.get(cv2.CAP_PROP_FPS)
-    capture.release()
-    return frames, fps
-
-
-def matches(found: Rect, truth: Rect, min_iou: float = 0.25) -> bool:
-    """A detection matches a true face when its centre lies inside it and they overlap."""
-    return truth.contains_point(*found.center) and found.iou(truth) >= min_iou
 
 
 @contextmanager
@@ -130,7 +60,7 @@ def shown_on_screen(display: str, image: np.ndarray, folder: Path) -> Iterator[N
     path = folder / "shown.png"
     cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
     env = {**os.environ, "DISPLAY": display}
-    viewer = subprocess.Popen([sys.executable, str(Path(__file__).with_name("bot_image_viewer.py")), str(path)],
+    viewer = subprocess.Popen([sys.executable, str(Path(__file__).with_name("image_viewer.py")), str(path)],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         _wait_until_shown(display, image, viewer)

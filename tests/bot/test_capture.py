@@ -14,7 +14,8 @@ from ferbot.capture.screen import ScreenSource
 from ferbot.capture.video import StillImageSource, VideoFileSource
 from ferbot.detect.tiling import find_tiles
 from ferbot.geometry import Rect
-from tests.bot_fixtures import photo, shown_on_screen, xvfb
+from tests.helpers.faces import photo
+from tests.helpers.xserver import shown_on_screen, xvfb
 
 
 @pytest.fixture(scope="module")
@@ -23,6 +24,7 @@ def display():
         yield name
 
 
+@pytest.mark.display
 def test_screen_source_captures_what_an_x_client_shows(display, monkeypatch, tmp_path):
     picture = cv2.resize(photo("mpl_grace_hopper.jpg"), (1920, 1080))
     picture[:100, :100] = (255, 0, 0)  # a pure red corner: RGB order must survive
@@ -37,8 +39,9 @@ def test_screen_source_captures_what_an_x_client_shows(display, monkeypatch, tmp
     assert second.index == first.index + 1 and second.timestamp >= first.timestamp
 
 
+@pytest.mark.display
 def test_region_captures_that_rectangle(display, monkeypatch, tmp_path):
-    picture = cv2.resize(photo("codait_luciano.png"), (1920, 1080))
+    picture = cv2.resize(photo("codait_luciano.jpg"), (1920, 1080))
     monkeypatch.setenv("DISPLAY", display)
     with shown_on_screen(display, picture, tmp_path):
         source = ScreenSource(region=Rect(100, 200, 640, 360))
@@ -53,6 +56,7 @@ def test_region_captures_that_rectangle(display, monkeypatch, tmp_path):
     ({"monitor": -1}, "monitor -1 does not exist"),
     ({"region": Rect(1800, 0, 400, 300)}, "is not inside the screen"),
 ])
+@pytest.mark.display
 def test_screen_mistakes_say_what_to_do(display, monkeypatch, kwargs, message):
     monkeypatch.setenv("DISPLAY", display)
     with pytest.raises(SourceError, match=message):
@@ -96,11 +100,11 @@ def test_unreadable_video_says_so(tmp_path):
 
 def test_still_image_repeats_one_frame(tmp_path):
     path = tmp_path / "class.jpg"
-    cv2.imwrite(str(path), cv2.cvtColor(photo("singnet_laos.jpg"), cv2.COLOR_RGB2BGR))
+    cv2.imwrite(str(path), cv2.cvtColor(photo("singnet_woman_portrait.jpg"), cv2.COLOR_RGB2BGR))
     source = open_source(str(path))
     assert isinstance(source, StillImageSource)
     a, b = source.read(), source.read()
-    assert a.index == b.index == 0 and a.image.shape == (640, 960, 3)
+    assert a.index == b.index == 0 and a.image.shape == (1024, 683, 3)
 
 
 def test_demo_needs_no_display_and_moves(monkeypatch):

@@ -17,18 +17,20 @@ import cv2
 import numpy as np
 import pytest
 
-from ferbot.capture.gallery import compose_gallery
-from ferbot.emotions import EMOTION_COLORS, PROBABILITY_COLUMNS
-from ferbot.facelog import COLUMNS
+from ferbot.emotions import EMOTION_COLORS
+from ferbot.facelog import COLUMNS, PROBABILITY_COLUMNS
 from ferbot.geometry import Rect
 from ferbot.render import OutputLayout
 from ferbot.render.compose import DISCLOSURE_RED
-from ferbot.render.marker import find_own_feed
-from tests.bot_fixtures import (REPO, fer2013_private_test, matches, photo, photo_faces, read_video, shown_on_screen,
-                                xvfb)
+from ferbot.selfview import find_own_feed
+from tests.helpers.data import REPO, fer2013_private_test, read_video
+from tests.helpers.faces import matches, photo, photo_faces
+from tests.helpers.screens import compose_gallery
+from tests.helpers.xserver import shown_on_screen, xvfb
 
-PHOTOS = ("codait_luciano.png", "mpl_grace_hopper.jpg", "pexels_maxemo_neutral.jpeg",
-          "pexels_maxemo_surprised.jpeg", "singnet_woman_portrait.jpg")
+pytestmark = [pytest.mark.slow, pytest.mark.display]
+PHOTOS = ("codait_luciano.jpg", "mpl_grace_hopper.jpg", "singnet_model_face.jpg", "skimage_astronaut.jpg",
+          "singnet_woman_portrait.jpg")
 DURATION_S = 6
 FPS = 30
 

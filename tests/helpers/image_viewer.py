@@ -1,6 +1,6 @@
 """A real X client for the bot's tests: shows a PNG at the screen's top-left corner until it is killed.
 
-    DISPLAY=:N python tests/bot_image_viewer.py picture.png
+    DISPLAY=:N python tests/helpers/image_viewer.py picture.png
 
 Tk rather than an OpenCV (Qt) window: on a bare Xvfb without a window manager, a new Qt window now and then
 never paints.

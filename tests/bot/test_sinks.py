@@ -21,7 +21,8 @@ from pyvirtualcam import camera as pyvirtualcam_camera
 from ferbot.sink import SinkError, open_sink, parse_sink
 from ferbot.sink.base import NullSink
 from ferbot.sink.vcam import CAMERA_NAME, VirtualCameraSink
-from tests.bot_fixtures import REPO, grab_screen, qt_on, read_video, xvfb
+from tests.helpers.data import REPO, read_video
+from tests.helpers.xserver import grab_screen, qt_on, xvfb
 
 SIZE = (320, 180)
 
@@ -61,9 +62,8 @@ def test_file_sink_mistakes(tmp_path, spec, message):
 
 
 def test_sink_specs():
-    assert parse_sink("vcam") == ("vcam", None)
-    assert parse_sink("file:out/x.mp4") == ("file", "out/x.mp4")
-    assert parse_sink("file:C:/x.mp4") == ("file", "C:/x.mp4")
+    assert [(k.name, p) for k, p in map(parse_sink, ("vcam", "file:out/x.mp4", "file:C:/x.mp4"))] == [
+        ("vcam", None), ("file", "out/x.mp4"), ("file", "C:/x.mp4")]
     for bad in ("file:", "webcam", "none:x", ""):
         with pytest.raises(ValueError, match="expected vcam"):
             parse_sink(bad)
@@ -86,6 +86,7 @@ window.close()
 """
 
 
+@pytest.mark.display
 def test_preview_window_shows_frames_on_a_real_x_screen(tmp_path):
     """The window sink in its own process (its GUI toolkit holds the X connection), seen through mss.
 
@@ -135,7 +136,7 @@ def test_no_virtual_camera_driver_says_how_to_install_one():
 class _LoopbackDriver:
     """DRIVER MOCK: stands in for the v4l2loopback kernel device behind pyvirtualcam's backend interface."""
 
-    opened: list["_LoopbackDriver"] = []
+    opened: list[_LoopbackDriver] = []
 
     def __init__(self, *, width, height, fps, fourcc, device, **kw):
         if device not in (None, "/dev/video7"):

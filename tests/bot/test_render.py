@@ -11,27 +11,21 @@ from ferbot import EmotionClassifier
 from ferbot.analysis import FrameAnalyzer
 from ferbot.capture.base import Frame
 from ferbot.capture.demo import DemoSource
-from ferbot.capture.gallery import compose_gallery
 from ferbot.detect import FaceFinder
-from ferbot.detect.headpose import HeadPose
 from ferbot.emotions import CLASS_NAMES, EMOTION_COLORS
 from ferbot.geometry import Rect
 from ferbot.render import OutputLayout, Renderer
 from ferbot.render.compose import DISCLOSURE_RED
-from ferbot.render.marker import find_own_feed
 from ferbot.render.mood import MoodTimeline, class_shares
 from ferbot.render.overlay import draw_faces, label_text
 from ferbot.render.panel import draw_panel
-from ferbot.track import FaceTracker, TrackedFace
-from tests.bot_fixtures import PHOTO_FACES, fer2013_private_test, photo
+from ferbot.selfview import find_own_feed
+from ferbot.track import FaceTracker
+from tests.helpers.data import fer2013_private_test
+from tests.helpers.faces import CLASSROOM, PHOTO_FACES, photo, tracked_face
+from tests.helpers.screens import compose_gallery
 
 ONE_HOT = {name: np.eye(7, dtype=np.float32)[i] for i, name in enumerate(CLASS_NAMES)}
-
-
-def _face(box, emotion="Happy", track_id=1, missed=0, confidence=1.0, attention=1.0):
-    probabilities = ONE_HOT[emotion] * confidence + (1 - confidence) / 7
-    return TrackedFace(track_id, Rect(*box), np.zeros((6, 2), np.float32), 0.9, probabilities, 0.0,
-                       HeadPose(0.0, 0.0), attention, missed)
 
 
 def _gray(image):
@@ -45,7 +39,7 @@ def classifier():
 
 def test_face_box_and_label_in_the_emotion_colour():
     canvas = np.full((720, 1280, 3), 60, np.uint8)
-    face = _face((200, 300, 100, 100), "Sad", confidence=0.8)
+    face = tracked_face((200, 300, 100, 100), "Sad", confidence=0.8)
     draw_faces(canvas, [face], scale=0.5, offset=(10, 20))
     sad = EMOTION_COLORS["Sad"]
     x, y = 10 + 100, 20 + 150  # the box's top-left corner on the canvas
@@ -58,14 +52,14 @@ def test_face_box_and_label_in_the_emotion_colour():
 
 def test_a_face_missed_for_a_moment_keeps_a_thinner_box():
     thick, thin = (np.zeros((300, 300, 3), np.uint8) for _ in range(2))
-    draw_faces(thick, [_face((100, 100, 80, 80))], 1.0, (0, 0))
-    draw_faces(thin, [_face((100, 100, 80, 80), missed=2)], 1.0, (0, 0))
+    draw_faces(thick, [tracked_face((100, 100, 80, 80))], 1.0, (0, 0))
+    draw_faces(thin, [tracked_face((100, 100, 80, 80), missed=2)], 1.0, (0, 0))
     happy = EMOTION_COLORS["Happy"]
     assert (thin[150] == happy).all(axis=1).sum() < (thick[150] == happy).all(axis=1).sum()
 
 
 def test_class_shares_and_timeline():
-    faces = [_face((0, 0, 10, 10), "Happy"), _face((0, 0, 10, 10), "Happy"), _face((0, 0, 10, 10), "Sad")]
+    faces = [tracked_face((0, 0, 10, 10), emotion) for emotion in ("Happy", "Happy", "Sad")]
     shares = class_shares(faces)
     assert shares[CLASS_NAMES.index("Happy")] == pytest.approx(2 / 3) and shares.sum() == pytest.approx(1)
     assert class_shares([]).sum() == 0
@@ -95,7 +89,7 @@ def test_panel_bars_are_as_long_as_the_shares():
 @pytest.mark.parametrize("size", [(1280, 720), (1920, 1080), (640, 360)])
 def test_output_carries_disclosure_and_markers(size):
     renderer = Renderer(size)
-    out = renderer.render(DemoSource().read().image, [_face((300, 200, 120, 120))])
+    out = renderer.render(DemoSource().read().image, [tracked_face((300, 200, 120, 120))])
     assert out.shape == (size[1], size[0], 3) and out.dtype == np.uint8
     bar = out[:renderer.layout.bar_height]
     assert (bar == DISCLOSURE_RED).all(axis=2).sum() > 50  # the red "on air" dot
@@ -111,7 +105,7 @@ def test_own_feed_found_scaled_and_mirrored(scale, mirrored):
     small = cv2.resize(out, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     if mirrored:  # a Zoom self-view
         small = small[:, ::-1]
-    screen = cv2.resize(photo("singnet_classroom_in_tanzania.jpg"), (1920, 1080))
+    screen = cv2.resize(photo(CLASSROOM), (1920, 1080))
     h, w = small.shape[:2]
     screen[1080 - h:, 1920 - w:] = small
     [feed] = find_own_feed(_gray(screen), OutputLayout((1280, 720)).markers)
@@ -136,7 +130,7 @@ def test_faces_inside_the_own_feed_are_not_analysed(classifier):
                                      .analyze(demo).faces)
         unmarked = own_output.copy()
         unmarked[:renderer.layout.bar_height] = 18  # the same output without its markers
-        students = [photo(name) for name in ("codait_luciano.png", "mpl_grace_hopper.jpg", "codait_bryan.png")]
+        students = [photo(name) for name in ("codait_luciano.jpg", "mpl_grace_hopper.jpg", "codait_bryan.png")]
         for feed, marked in ((own_output, True), (unmarked, False)):
             screen = compose_gallery([feed[:, ::-1]] + students, fill=1.0)
             analyzer = FrameAnalyzer(classifier, renderer.layout.markers, finder, FaceTracker())
@@ -157,8 +151,8 @@ def test_labels_never_cover_the_markers_or_the_panel():
     """Faces at the top and right edges of the screen: their labels stay off the top bar and the panel."""
     renderer = Renderer()
     bar, panel_x = renderer.layout.bar_height, int(renderer.layout.panel.x)
-    for size, face in (((1440, 1080), _face((0, 0, 300, 300), "Surprise")),  # 4:3 fills the height
-                       ((1920, 1080), _face((1780, 500, 140, 140), "Surprise"))):  # 16:9 fills the width
+    for size, face in (((1440, 1080), tracked_face((0, 0, 300, 300), "Surprise")),  # 4:3 fills the height
+                       ((1920, 1080), tracked_face((1780, 500, 140, 140), "Surprise"))):  # 16:9 fills the width
         screen = np.full((size[1], size[0], 3), 90, np.uint8)
         plain, labelled = renderer.render(screen, []), renderer.render(screen, [face])
         np.testing.assert_array_equal(labelled[:bar], plain[:bar])

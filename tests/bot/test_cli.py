@@ -13,30 +13,8 @@ from pathlib import Path
 import pytest
 
 from ferbot.facelog import COLUMNS
-from tests.bot_fixtures import REPO, read_video
-
-
-def ferbot(*args: str, env: dict | None = None, timeout: float = 180) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ferbot", *args], cwd=REPO, env=env or _env(),
-                          capture_output=True, text=True, timeout=timeout)
-
-
-def _env(**changes: str | None) -> dict:
-    env = dict(os.environ)
-    for key, value in changes.items():
-        if value is None:
-            env.pop(key, None)
-        else:
-            env[key] = value
-    return env
-
-
-def _one_error_line(result: subprocess.CompletedProcess) -> str:
-    """The run failed with exactly one 'ferbot: error:' line and no traceback; returns that line."""
-    assert "Traceback" not in result.stderr, result.stderr
-    errors = [line for line in result.stderr.splitlines() if line.startswith("ferbot: error:")]
-    assert len(errors) == 1, result.stderr
-    return errors[0]
+from tests.helpers.cli import env_with, ferbot, one_error_line
+from tests.helpers.data import read_video
 
 
 def test_help_reads_well():
@@ -65,14 +43,14 @@ def test_help_reads_well():
 def test_usage_mistakes_get_one_line_and_status_2(args, message):
     result = ferbot(*args)
     assert result.returncode == 2
-    assert message in _one_error_line(result)
+    assert message in one_error_line(result)
     assert result.stderr.count("\n") == 1
 
 
 def test_no_display():
-    result = ferbot("--sink", "none", env=_env(DISPLAY=None, WAYLAND_DISPLAY=None))
+    result = ferbot("--sink", "none", env=env_with(DISPLAY=None, WAYLAND_DISPLAY=None))
     assert result.returncode == 1
-    assert "DISPLAY is not set" in _one_error_line(result)
+    assert "DISPLAY is not set" in one_error_line(result)
 
 
 def test_no_virtual_camera_driver_names_the_other_sinks():
@@ -81,14 +59,14 @@ def test_no_virtual_camera_driver_names_the_other_sinks():
         pytest.skip("this machine has video devices; the no-driver message is tested where there are none")
     result = ferbot("--demo")
     assert result.returncode == 1
-    line = _one_error_line(result)
+    line = one_error_line(result)
     assert "v4l2loopback" in line and "--sink window" in line and "--sink file:PATH" in line
 
 
 def test_log_in_a_missing_folder(tmp_path):
     result = ferbot("--demo", "--sink", "none", "--log", str(tmp_path / "no" / "faces.csv"))
     assert result.returncode == 1
-    assert "--log" in _one_error_line(result)
+    assert "--log" in one_error_line(result)
 
 
 def _network_sockets(pid: int) -> set[str]:
@@ -109,6 +87,7 @@ def _network_sockets(pid: int) -> set[str]:
     return held & internet
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_cleanly_keeps_the_outputs_and_stays_private(tmp_path):
     """Ctrl-C: exit 0 with the video finalised and the log flushed; meanwhile no network socket is open and
     nothing but the requested files is written."""
@@ -116,7 +95,7 @@ def test_ctrl_c_stops_cleanly_keeps_the_outputs_and_stays_private(tmp_path):
     workdir.mkdir()
     video, log = workdir / "feed.avi", workdir / "faces.csv"
     bot = subprocess.Popen([sys.executable, "-m", "ferbot", "--demo", "--sink", f"file:{video}", "--log", str(log)],
-                           cwd=workdir, env=_env(), stderr=subprocess.PIPE, text=True)
+                           cwd=workdir, env=env_with(), stderr=subprocess.PIPE, text=True)
     started = time.monotonic()
     for line in bot.stderr:  # wait until the feed runs, then let it run a little
         if "running" in line:

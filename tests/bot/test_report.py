@@ -11,7 +11,7 @@ import pytest
 
 from ferbot.facelog import COLUMNS
 from ferbot.report import write_report
-from tests.test_bot_cli import _one_error_line, ferbot
+from tests.helpers.cli import ferbot, one_error_line
 
 
 @pytest.fixture(scope="module")
@@ -48,11 +48,13 @@ def _check_report(folder: Path, log: Path) -> None:
     assert sorted(s["track_id"] for s in students) == sorted(tracks)
 
 
+@pytest.mark.slow
 def test_a_logged_run_writes_the_report_next_to_the_log(session):
     assert sorted(p.name for p in session.iterdir()) == ["log.csv", "report.html", "students.csv"]
     _check_report(session, session / "log.csv")
 
 
+@pytest.mark.slow
 def test_report_command(session, tmp_path):
     result = ferbot("report", str(session / "log.csv"), "--out", str(tmp_path / "out"))
     assert result.returncode == 0, result.stderr
@@ -60,6 +62,7 @@ def test_report_command(session, tmp_path):
     _check_report(tmp_path / "out", session / "log.csv")
 
 
+@pytest.mark.slow
 def test_a_session_of_a_few_seconds(session, tmp_path):
     """The first two seconds of the real log (fewer time steps than the timeline's smoothing width)."""
     header, *lines = (session / "log.csv").read_text().splitlines(keepends=True)
@@ -69,6 +72,7 @@ def test_a_session_of_a_few_seconds(session, tmp_path):
     _check_report(tmp_path, short)
 
 
+@pytest.mark.slow
 def test_no_report_option(tmp_path):
     result = ferbot("--demo", "--sink", "none", "--duration", "2", "--log", str(tmp_path / "log.csv"), "--no-report")
     assert result.returncode == 0, result.stderr
@@ -87,11 +91,12 @@ def test_a_wrong_log_is_one_error_line(tmp_path, content, message):
         fake.write_text(content)
     result = ferbot("report", str(fake))
     assert result.returncode == 1
-    assert message in _one_error_line(result)
+    assert message in one_error_line(result)
     assert result.stderr.count("\n") == 1
     assert list(tmp_path.iterdir()) == ([fake] if content is not None else [])
 
 
+@pytest.mark.slow
 def test_the_report_shows_attention(session):
     """The log's attention column reaches the report: a plot over time and a per-student share; the demo's
     students mostly face the camera."""
@@ -102,6 +107,7 @@ def test_the_report_shows_attention(session):
     assert np.mean(attention) > 0.5
 
 
+@pytest.mark.slow
 def test_the_report_renders_in_a_headless_browser(session, tmp_path):
     """The page as a browser draws it (Debian's chromium, offline): the class-mood plot's colours show, so the
     embedded images load without any network. Skipped where chromium is not installed."""

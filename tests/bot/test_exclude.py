@@ -13,7 +13,7 @@ from ferbot.capture.demo import DemoSource
 from ferbot.capture.gallery import gallery_tiles
 from ferbot.geometry import Rect
 from ferbot.render import Renderer
-from tests.test_bot_cli import _one_error_line, ferbot
+from tests.helpers.cli import ferbot, one_error_line
 
 SCREEN = (1920, 1080)
 TILES = gallery_tiles(9, SCREEN)  # the demo's 3x3 gallery
@@ -42,6 +42,7 @@ def _tiles_with_a_face(boxes: list[Rect]) -> set[int]:
     return {i for i, tile in enumerate(TILES) for box in boxes if tile.contains_point(*box.center)}
 
 
+@pytest.mark.slow
 def test_an_excluded_tile_is_never_analysed(gallery, tmp_path):
     everyone = _logged_boxes(gallery, tmp_path / "all")
     assert _tiles_with_a_face(everyone) == set(range(9))
@@ -71,7 +72,7 @@ def test_the_feed_outlines_the_excluded_region(gallery):
 def test_a_malformed_exclude_is_one_error_line(region, message):
     result = ferbot("--demo", "--sink", "none", "--exclude", region)
     assert result.returncode == 2
-    line = _one_error_line(result)
+    line = one_error_line(result)
     assert "--exclude" in line and message in line
 
 

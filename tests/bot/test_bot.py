@@ -1,0 +1,47 @@
+"""build_bot: the one assembly of source, analyzer, renderer, sink and log, used in-process as the CLI uses it."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from ferbot.bot import BotOptions, build_bot
+from ferbot.classify.checkpoint import CheckpointError
+from ferbot.facelog import COLUMNS
+from ferbot.selfview import find_own_feed
+from tests.helpers.data import read_video
+
+
+@pytest.mark.slow
+def test_the_size_is_given_once_and_every_part_agrees(tmp_path):
+    """A non-default output size reaches the sink, the renderer and the analyzer's self-view search alike."""
+    size = (960, 540)
+    options = BotOptions(source="demo", sink=f"file:{tmp_path / 'out.mp4'}", size=size, fps=10,
+                         log=str(tmp_path / "faces.csv"))
+    with build_bot(options) as bot:
+        assert bot.renderer.layout.size == size
+        assert bot.analyzer.own_output == bot.renderer.layout.markers
+        stats = bot.run(duration=3)
+        last = bot.pipeline.worker.latest
+    assert stats.error is None and stats.frames_sent >= 20 and stats.frames_analysed >= 1
+    frames, _ = read_video(tmp_path / "out.mp4")
+    assert frames[0].shape[:2] == (size[1], size[0])
+    # the feed it wrote is recognised as its own: the feedback-loop guard works at this size
+    import cv2
+
+    assert find_own_feed(cv2.cvtColor(frames[-1], cv2.COLOR_RGB2GRAY), bot.analyzer.own_output)
+    with open(tmp_path / "faces.csv", newline="") as f:
+        rows = list(csv.reader(f))
+    assert tuple(rows[0]) == COLUMNS and len(rows) - 1 >= len(last.visible_faces) >= 5
+
+
+def test_a_part_that_fails_closes_what_was_opened(tmp_path):
+    """A broken checkpoint is found after the sink and the log were opened: both are closed again, so the
+    log holds its header and nothing is left open."""
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    options = BotOptions(source="demo", sink="none", log=str(tmp_path / "faces.csv"), checkpoint=str(broken))
+    with pytest.raises(CheckpointError):
+        build_bot(options)
+    assert (tmp_path / "faces.csv").read_text().startswith("time_s,frame,track_id")

@@ -1,0 +1,34 @@
+"""Running `python -m ferbot` as a user does, and checking its one-line errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from tests.helpers.data import REPO
+
+
+def env_with(**changes: str | None) -> dict:
+    """This process's environment with `changes` applied (None removes a variable)."""
+    env = dict(os.environ)
+    for key, value in changes.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return env
+
+
+def ferbot(*args: str, env: dict | None = None, timeout: float = 180) -> subprocess.CompletedProcess:
+    """Run `python -m ferbot ARGS` from the repository and wait for it."""
+    return subprocess.run([sys.executable, "-m", "ferbot", *args], cwd=REPO, env=env or env_with(),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def one_error_line(result: subprocess.CompletedProcess, prog: str = "ferbot") -> str:
+    """The run failed with exactly one 'PROG: error:' line and no traceback; returns that line."""
+    assert "Traceback" not in result.stderr, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith(f"{prog}: error:")]
+    assert len(errors) == 1, result.stderr
+    return errors[0]

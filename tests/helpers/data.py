@@ -1,0 +1,51 @@
+"""The repository and FER2013, read through FER2013_PATH (CI points it at ../shared/data/fer2013.npz)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+# FER2013 holds a few pictures that are not faces; PrivateTest #1 is a page of text.
+PRIVATE_TEST_NOT_FACES = (1,)
+
+
+def fer2013_path() -> Path:
+    """FER2013's path from FER2013_PATH (default ../shared/data/fer2013.npz); skips the test when it is absent."""
+    path = Path(os.environ.get("FER2013_PATH", REPO.parent / "shared/data/fer2013.npz"))
+    if not path.exists():
+        pytest.skip(f"FER2013 not found at {path}: set FER2013_PATH to fer2013.npz or fer2013.csv")
+    return path
+
+
+def fer2013_private_test(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The first n FER2013 PrivateTest faces (uint8 (n, 48, 48)) and labels, pictures that are not faces skipped."""
+    from train.data import load_fer2013
+
+    test = load_fer2013(fer2013_path()).test
+    keep = np.setdiff1d(np.arange(n + len(PRIVATE_TEST_NOT_FACES)), PRIVATE_TEST_NOT_FACES)
+    return test.images[keep], test.labels[keep]
+
+
+def read_video(path: Path) -> tuple[list[np.ndarray], float]:
+    """Every frame of a video file as RGB, and its frame rate."""
+    capture = cv2.VideoCapture(str(path))
+    frames = []
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+    fps = capture.get(cv2.CAP_PROP_FPS)
+    capture.release()
+    return frames, fps
+
+
+def save_rgb(path: Path, image: np.ndarray) -> Path:
+    """Write an RGB image to `path` (format from its suffix); returns the path."""
+    cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    return path
