@@ -38,7 +38,7 @@ class EmotionClassifier:
                                 in_shardings=(replicated(mesh), batch_sharding(mesh)))
 
     @classmethod
-    def load(cls, path: str | Path | None = None) -> "EmotionClassifier":
+    def load(cls, path: str | Path | None = None) -> EmotionClassifier:
         """Load a checkpoint folder; the shipped default when `path` is None."""
         model, card = load_checkpoint(Path(path) if path is not None else default_checkpoint_dir())
         return cls(model, card)

@@ -24,7 +24,7 @@ class ModelConfig:
     num_classes: int = NUM_CLASSES
 
     @classmethod
-    def from_dict(cls, d: dict) -> "ModelConfig":
+    def from_dict(cls, d: dict) -> ModelConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         d = {k: v for k, v in d.items() if k in known}
         if "widths" in d:

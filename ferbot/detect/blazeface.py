@@ -8,9 +8,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
 
-import numpy as np
-
 import mediapipe as mp
+import numpy as np
 from mediapipe.tasks.python.core.base_options import BaseOptions
 from mediapipe.tasks.python.vision import FaceDetector, FaceDetectorOptions
 
