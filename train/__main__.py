@@ -13,10 +13,10 @@ from pathlib import Path
 
 from ferbot.classify.checkpoint import CHECKPOINTS_DIR, CheckpointError
 from train.config import add_config_args, config_from_args
+from train.evaluate import TTA_MODES
 
 log = logging.getLogger("train")
 DEFAULT_DATA = os.environ.get("FER2013_PATH", "data/fer2013.csv")
-TTA_CHOICES = ("none", "flip", "tencrop")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -66,7 +66,7 @@ def _train_parser() -> argparse.ArgumentParser:
                    help="stop at STEP as Ctrl-C would (checkpointed, resumable)")
     p.add_argument("--limit-train", type=int, default=None, metavar="N",
                    help="train on the first N Training images only (smoke runs)")
-    p.add_argument("--tta", default="none,flip,tencrop",
+    p.add_argument("--tta", default=",".join(TTA_MODES),
                    help="test-time augmentations reported in the final evaluation (default: %(default)s)")
     p.add_argument("--no-promote", action="store_true",
                    help="never make this checkpoint the default, even if it beats it on PublicTest")
@@ -83,7 +83,7 @@ def _eval_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint", type=Path, required=True, help="an exported checkpoint folder")
     p.add_argument("--data", default=DEFAULT_DATA, help="FER2013 (default: $FER2013_PATH or %(default)s)")
     p.add_argument("--tta", default="none,flip",
-                   help=f"comma-separated test-time augmentations from {','.join(TTA_CHOICES)}, each reported "
+                   help=f"comma-separated test-time augmentations from {','.join(TTA_MODES)}, each reported "
                         "separately (default: %(default)s)")
     p.add_argument("--out", type=Path, default=None,
                    help="folder for the PNGs and metrics.json (default: the checkpoint folder)")
@@ -151,9 +151,9 @@ def _reproducing_args(argv: list[str]) -> list[str]:
 
 def _tta_modes(text: str) -> tuple[str, ...]:
     modes = tuple(m.strip() for m in text.split(",") if m.strip())
-    bad = [m for m in modes if m not in TTA_CHOICES]
+    bad = [m for m in modes if m not in TTA_MODES]
     if bad or not modes:
-        raise ValueError(f"--tta takes a comma-separated list from {', '.join(TTA_CHOICES)}, got {text!r}")
+        raise ValueError(f"--tta takes a comma-separated list from {', '.join(TTA_MODES)}, got {text!r}")
     return modes
 
 

@@ -20,7 +20,7 @@ from ferbot.emotions import CLASS_NAMES
 from ferbot.classify.model import count_params
 from train.config import TrainConfig
 from train.data import FER2013
-from train.evaluate import evaluate_splits
+from train.evaluate import TTA_MODES, evaluate_splits
 from train.loop import FitResult
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ def hardware_description() -> str:
 
 
 def export_checkpoint(result: FitResult, cfg: TrainConfig, data: FER2013, name: str, command: str,
-                      out_root: Path = CHECKPOINTS_DIR, tta_modes=("none", "flip", "tencrop"),
+                      out_root: Path = CHECKPOINTS_DIR, tta_modes=TTA_MODES,
                       promote: bool = True) -> Path:
     """Write checkpoints/<name>/ (weights, model card, metrics, confusion matrices); maybe make it default."""
     model = result.trainer.model_from(result.best_state)
