@@ -12,22 +12,26 @@ import sys
 from pathlib import Path
 
 from ferbot.classify.checkpoint import CHECKPOINTS_DIR, CheckpointError
-from train.config import add_config_args, config_from_args
+from ferbot.console import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, fail, setup_logging
+from train.config import ConfigError, add_config_args, config_from_args
 from train.evaluate import TTA_MODES
 
 log = logging.getLogger("train")
+PROG = "python -m train"
 DEFAULT_DATA = os.environ.get("FER2013_PATH", "data/fer2013.csv")
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run `python -m train [eval] ...` and return its exit status (ferbot.console's EXIT_*)."""
     argv = sys.argv[1:] if argv is None else argv
-    _setup_logging()
-    if argv[:1] == ["eval"]:
-        args = _eval_parser().parse_args(argv[1:])
-        handler = _run_eval
-    else:
+    setup_logging()
+    training = argv[:1] != ["eval"]
+    if training:
         args = _train_parser().parse_args(argv)
         handler = _run_train
+    else:
+        args = _eval_parser().parse_args(argv[1:])
+        handler = _run_eval
     from train.data import DataError
     from train.loop import Interrupted, RunConfigMismatch
 
@@ -35,22 +39,25 @@ def main(argv: list[str] | None = None) -> int:
         return handler(args)
     except Interrupted as stop:
         log.warning("interrupted at step %d, checkpoint saved; run the same command to resume", stop.step)
-        return 130
+        return EXIT_INTERRUPTED
     except KeyboardInterrupt:
-        log.warning("stopped at once; the same command resumes from the last checkpoint saved")
-        return 130
-    except (DataError, CheckpointError, RunConfigMismatch, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+        log.warning("stopped at once%s", "; the same command resumes from the last checkpoint saved" if training else "")
+        return EXIT_INTERRUPTED
+    except ConfigError as err:
+        return fail(PROG, str(err), EXIT_USAGE)
+    except (DataError, CheckpointError, RunConfigMismatch) as err:
+        return fail(PROG, str(err), EXIT_ERROR)
 
 
 def _train_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m train",
+        prog=PROG,
         description="Train the emotion CNN on FER2013 (Training split), select it on PublicTest, evaluate "
                     "on PrivateTest, and export it to checkpoints/NAME. Re-running the same command resumes "
                     "an interrupted run.",
-        epilog="Evaluate a checkpoint: python -m train eval --help")
+        epilog="Evaluate a checkpoint: python -m train eval --help. Exit status: 0 when done; 1 when the data, a "
+               "checkpoint or the run folder cannot be used; 2 for invalid options; 130 when interrupted, with the "
+               "state saved (the same command resumes).")
     p.add_argument("--data", default=DEFAULT_DATA,
                    help="fer2013.csv, fer2013.npz or the image-folder release (default: $FER2013_PATH or "
                         "%(default)s)")
@@ -77,9 +84,11 @@ def _train_parser() -> argparse.ArgumentParser:
 
 def _eval_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m train eval",
+        prog=f"{PROG} eval",
         description="Print PublicTest and PrivateTest accuracy, macro-F1 and per-class recall of a checkpoint; "
-                    "write confusion-matrix PNGs and metrics.json.")
+                    "write confusion-matrix PNGs and metrics.json.",
+        epilog="Exit status: 0 when done; 1 when the data or the checkpoint cannot be used; 2 for invalid options; "
+               "130 when stopped with Ctrl-C.")
     p.add_argument("--checkpoint", type=Path, required=True, help="an exported checkpoint folder")
     p.add_argument("--data", default=DEFAULT_DATA, help="FER2013 (default: $FER2013_PATH or %(default)s)")
     p.add_argument("--tta", default="none,flip",
@@ -91,11 +100,11 @@ def _eval_parser() -> argparse.ArgumentParser:
 
 
 def _run_train(args: argparse.Namespace) -> int:
+    from ferbot.classify.devices import use_cpu_cores
+    from train.cluster import maybe_initialize_distributed
     from train.data import load_fer2013
     from train.export import export_checkpoint
     from train.loop import StopRequest, fit
-    from ferbot.classify.devices import use_cpu_cores
-    from train.cluster import maybe_initialize_distributed
 
     cfg = config_from_args(args)
     use_cpu_cores(cfg.batch_size)
@@ -114,7 +123,7 @@ def _run_train(args: argparse.Namespace) -> int:
     command = "python -m train " + shlex.join(_reproducing_args(sys.argv[1:]))
     export_checkpoint(result, cfg, data, args.name, command, out_root=args.export_dir, tta_modes=tta,
                       promote=not args.no_promote)
-    return 0
+    return EXIT_OK
 
 
 def _run_eval(args: argparse.Namespace) -> int:
@@ -131,7 +140,7 @@ def _run_eval(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     evaluate_splits(classifier.predict_proba, {"PublicTest": data.val, "PrivateTest": data.test}, tta, out)
     log.info("wrote %s and confusion_*.png", out / "metrics.json")
-    return 0
+    return EXIT_OK
 
 
 def _reproducing_args(argv: list[str]) -> list[str]:
@@ -153,15 +162,8 @@ def _tta_modes(text: str) -> tuple[str, ...]:
     modes = tuple(m.strip() for m in text.split(",") if m.strip())
     bad = [m for m in modes if m not in TTA_MODES]
     if bad or not modes:
-        raise ValueError(f"--tta takes a comma-separated list from {', '.join(TTA_MODES)}, got {text!r}")
+        raise ConfigError(f"--tta takes a comma-separated list from {', '.join(TTA_MODES)}, got {text!r}")
     return modes
-
-
-def _setup_logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        datefmt="%H:%M:%S", force=True)
-    for noisy in ("absl", "orbax", "jax._src"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,10 @@ import typing
 from ferbot.classify.model import ModelConfig
 
 
+class ConfigError(ValueError):
+    """Options or hyper-parameters that cannot run (on this data, these devices); the message says what to pass."""
+
+
 @dataclasses.dataclass(frozen=True)
 class AugmentConfig:
     """Augmentation applied on device inside the jitted train step."""

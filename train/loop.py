@@ -16,7 +16,7 @@ from jax.sharding import Mesh
 from tqdm.auto import tqdm
 
 from ferbot.classify.devices import batch_sharding, data_mesh
-from train.config import TrainConfig
+from train.config import ConfigError, TrainConfig
 from train.data import FER2013, Split
 from train.step import Trainer, TrainState, class_weights
 
@@ -94,11 +94,11 @@ def fit(cfg: TrainConfig, data: FER2013, run_dir: Path, *, mesh: Mesh | None = N
 
 def _steps_per_epoch(cfg: TrainConfig, n_train: int, mesh: Mesh) -> int:
     if cfg.batch_size % mesh.size:
-        raise ValueError(f"--batch-size {cfg.batch_size} must be a multiple of the {mesh.size} devices")
+        raise ConfigError(f"--batch-size {cfg.batch_size} must be a multiple of the {mesh.size} devices")
     log.info("data parallel over %d %s device(s), %d images each per step", mesh.size,
              mesh.devices.flat[0].platform.upper(), cfg.batch_size // mesh.size)
     if n_train < cfg.batch_size:
-        raise ValueError(f"{n_train} training images are fewer than one batch of {cfg.batch_size}")
+        raise ConfigError(f"{n_train} training images are fewer than one batch of {cfg.batch_size}")
     return n_train // cfg.batch_size
 
 
