@@ -57,6 +57,8 @@ def test_export_then_load_predicts_identically(trained, small_fer, tmp_path):
     assert set(card["metrics"]["PrivateTest"]) == {"none", "flip"}
     assert card["data"]["fingerprint"] == small_fer.fingerprint()
     assert (directory / "confusion_PrivateTest.png").stat().st_size > 10_000
+    summary = (directory / "MODEL_CARD.md").read_text()
+    assert summary.startswith("# Model card: roundtrip") and "| PrivateTest | flip |" in summary
     assert (tmp_path / "DEFAULT").read_text().strip() == "roundtrip"  # the first export becomes the default
     weights = sum(f.stat().st_size for f in directory.rglob("*") if f.is_file())
     assert weights < 5_000_000
