@@ -10,12 +10,16 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 
 from ferbot.console import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from tests.conftest import REPO, fer2013_path
+from train.__main__ import _reproducing_command
+from train.configs import load_recipe
+from train.data import FER2013, Split
 
-TINY = ["--widths", "8,16,16", "--dense", "16", "--batch-size", "32", "--epochs", "2", "--limit-train", "1600"]
+TINY = ["--config", "tiny", "--limit-train", "1600"]
 
 
 def _train_cmd(tmp_path, *extra):
@@ -45,7 +49,10 @@ def test_ctrl_c_then_same_command_resumes_exports_and_evaluates(tmp_path):
     assert "resuming from step" in resumed.stderr
     card = json.loads((tmp_path / "ckpt" / "cli" / "model_card.json").read_text())
     assert [r["epoch"] for r in card["training"]["history"]] == [1, 2]
-    assert card["command"].startswith("python -m train --data") and "--checkpoint-every" in card["command"]
+    assert card["command"].startswith("python -m train --config tiny --data")
+    assert "--checkpoint-every" in card["command"]
+    assert card["training"]["recipe"] == "tiny" and card["architecture"]["config"]["widths"] == [8, 16, 16]
+    assert "- Recipe: `tiny`" in (tmp_path / "ckpt" / "cli" / "MODEL_CARD.md").read_text()
     assert (tmp_path / "ckpt" / "DEFAULT").read_text().strip() == "cli"
 
     evaluated = _run([sys.executable, "-m", "train", "eval", "--checkpoint", str(tmp_path / "ckpt" / "cli"),
@@ -64,6 +71,7 @@ def test_ctrl_c_then_same_command_resumes_exports_and_evaluates(tmp_path):
     (["--data", "/nowhere/fer2013.csv"], EXIT_ERROR, "FER2013 not found at /nowhere/fer2013.csv"),
     (["--tta", "rotate"], EXIT_USAGE, "--tta takes a comma-separated list"),
     (["eval", "--checkpoint", "/nowhere"], EXIT_ERROR, "is not a ferbot checkpoint"),
+    (["--config", "huge"], EXIT_USAGE, "--config huge: no such recipe; choose from default, tiny"),
 ])
 def test_user_mistakes_get_one_line(tmp_path, args, status, expected):
     run = _run([sys.executable, "-m", "train", *args], env={**os.environ, "FER2013_PATH": str(fer2013_path())})
@@ -76,5 +84,50 @@ def test_user_mistakes_get_one_line(tmp_path, args, status, expected):
 def test_help_lists_hyper_parameters():
     run = _run([sys.executable, "-m", "train", "--help"])
     assert run.returncode == EXIT_OK
-    for flag in ("--data", "--epochs", "--lr", "--widths", "--class-weight-power", "--erase-prob", "--fresh"):
+    for flag in ("--config", "--data", "--epochs", "--lr", "--widths", "--class-weight-power", "--erase-prob",
+                 "--fresh"):
         assert flag in run.stdout
+    assert "default, tiny" in run.stdout
+
+
+def test_a_flag_overrides_one_field_of_the_recipe(fer2013, tmp_path):
+    data = tmp_path / "fer-small.npz"
+    _save_npz(data, _rows(fer2013, 0))
+    run = _run(_stop_at_once(tmp_path, data, "--dense", "32"))
+    assert run.returncode == EXIT_INTERRUPTED, run.stderr[-2000:]
+    config = json.loads((tmp_path / "runs" / "cli" / "config.json").read_text())
+    tiny = load_recipe("tiny").to_dict()
+    assert config["model"] == {**tiny["model"], "widths": [8, 16, 16], "dense": 32}
+    assert {k: v for k, v in config.items() if k != "model"} == {k: v for k, v in tiny.items() if k != "model"}
+
+
+def test_the_model_cards_command_names_the_recipe_and_leaves_out_run_control():
+    argv = ["--data", "x.npz", "--fresh", "--stop-at-step", "5", "--config=tiny", "--no-progress", "--epochs", "3"]
+    assert _reproducing_command(argv, "tiny") == "python -m train --config tiny --data x.npz --epochs 3"
+    assert _reproducing_command(["--data", "x.npz"], "default") == "python -m train --config default --data x.npz"
+
+
+def test_the_default_recipe_is_the_shipped_classifiers():
+    card = json.loads((REPO / "checkpoints" / "fer-vgg-w320-e100" / "model_card.json").read_text())
+    assert json.loads(json.dumps(load_recipe("default").to_dict())) == card["training"]["config"]
+
+
+def _stop_at_once(tmp_path, data, *extra):
+    """A tiny run on `data` that saves its initial state and stops (exit 130): a run folder in seconds."""
+    return [sys.executable, "-m", "train", "--data", str(data), "--config", "tiny", "--name", "cli",
+            "--runs-dir", str(tmp_path / "runs"), "--stop-at-step", "0", "--no-progress", *extra]
+
+
+def _rows(fer2013: FER2013, start: int) -> FER2013:
+    """320 Training rows from `start` on, and the first 64 of PublicTest and of PrivateTest."""
+    train = Split(fer2013.train.images[start:start + 320], fer2013.train.labels[start:start + 320])
+    return FER2013(train, fer2013.val.subset(64), fer2013.test.subset(64), "", True)
+
+
+def _save_npz(path, data: FER2013) -> None:
+    """FER2013 rows in the project's npz layout (shared/data/README.md)."""
+    splits = [data.train, data.val, data.test]
+    np.savez(path, images=np.concatenate([s.images for s in splits]),
+             labels=np.concatenate([s.labels for s in splits]),
+             usage=np.repeat([0, 1, 2], [len(s) for s in splits]))
+

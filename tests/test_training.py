@@ -44,7 +44,7 @@ def test_loss_falls_and_accuracy_beats_the_majority_class(trained, small_fer):
 
 def test_export_then_load_predicts_identically(trained, small_fer, tmp_path):
     cfg, result = trained
-    directory = export_checkpoint(result, cfg, small_fer, "roundtrip", "pytest", out_root=tmp_path,
+    directory = export_checkpoint(result, cfg, "tiny", small_fer, "roundtrip", "pytest", out_root=tmp_path,
                                   tta_modes=("none", "flip"))
     classifier = EmotionClassifier.load(directory)
     faces = small_fer.test.images[:40]

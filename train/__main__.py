@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import logging
 import os
 import shlex
@@ -14,6 +15,7 @@ from pathlib import Path
 from ferbot.classify.checkpoint import CHECKPOINTS_DIR, CheckpointError
 from ferbot.console import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, fail, setup_logging
 from train.config import ConfigError, add_config_args, config_from_args
+from train.configs import DEFAULT_RECIPE, load_recipe, recipe_names
 from train.evaluate import TTA_MODES
 
 log = logging.getLogger("train")
@@ -27,21 +29,19 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging()
     training = argv[:1] != ["eval"]
     if training:
-        args = _train_parser().parse_args(argv)
-        handler = _run_train
+        run = functools.partial(_run_train, _train_parser().parse_args(argv), argv)
     else:
-        args = _eval_parser().parse_args(argv[1:])
-        handler = _run_eval
+        run = functools.partial(_run_eval, _eval_parser().parse_args(argv[1:]))
     from train.data import DataError
     from train.loop import Interrupted, RunConfigMismatch
 
     try:
-        return handler(args)
+        return run()
     except Interrupted as stop:
         log.warning("interrupted at step %d, checkpoint saved; run the same command to resume", stop.step)
         return EXIT_INTERRUPTED
     except KeyboardInterrupt:
-        log.warning("stopped at once%s", "; the same command resumes from the last checkpoint saved" if training else "")
+        log.warning("stopped at once%s", "; the same command resumes from its last checkpoint" if training else "")
         return EXIT_INTERRUPTED
     except ConfigError as err:
         return fail(PROG, str(err), EXIT_USAGE)
@@ -51,13 +51,18 @@ def main(argv: list[str] | None = None) -> int:
 
 def _train_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog=PROG,
+        prog=PROG, allow_abbrev=False,  # flags exactly as written: the model card's command repeats them
         description="Train the emotion CNN on FER2013 (Training split), select it on PublicTest, evaluate "
-                    "on PrivateTest, and export it to checkpoints/NAME. Re-running the same command resumes "
-                    "an interrupted run.",
+                    "on PrivateTest, and export it to checkpoints/NAME. A recipe (--config) sets every "
+                    "hyper-parameter, and each hyper-parameter flag overrides one. Re-running the same command "
+                    "resumes an interrupted run; a run folder refuses another config, other data or another "
+                    "--limit-train.",
         epilog="Evaluate a checkpoint: python -m train eval --help. Exit status: 0 when done; 1 when the data, a "
                "checkpoint or the run folder cannot be used; 2 for invalid options; 130 when interrupted, with the "
                "state saved (the same command resumes).")
+    p.add_argument("--config", default=DEFAULT_RECIPE, metavar="RECIPE",
+                   help=f"training recipe from train/configs/: {', '.join(recipe_names())} (when not given: "
+                        "%(default)s, the shipped classifier's)")
     p.add_argument("--data", default=DEFAULT_DATA,
                    help="fer2013.csv, fer2013.npz or the image-folder release (default: $FER2013_PATH or "
                         "%(default)s)")
@@ -78,7 +83,7 @@ def _train_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-promote", action="store_true",
                    help="never make this checkpoint the default, even if it beats it on PublicTest")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (e.g. in CI logs)")
-    add_config_args(p)
+    add_config_args(p, shown=load_recipe(DEFAULT_RECIPE))
     return p
 
 
@@ -99,16 +104,16 @@ def _eval_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _run_train(args: argparse.Namespace) -> int:
+def _run_train(args: argparse.Namespace, argv: list[str]) -> int:
     from ferbot.classify.devices import use_cpu_cores
     from train.cluster import maybe_initialize_distributed
     from train.data import load_fer2013
     from train.export import export_checkpoint
     from train.loop import StopRequest, fit
 
-    cfg = config_from_args(args)
-    use_cpu_cores(cfg.batch_size)
+    cfg = config_from_args(args, load_recipe(args.config))
     tta = _tta_modes(args.tta)
+    use_cpu_cores(cfg.batch_size)
     stop = StopRequest()
     stop.install()
     maybe_initialize_distributed()
@@ -120,9 +125,8 @@ def _run_train(args: argparse.Namespace) -> int:
         shutil.rmtree(run_dir)
     result = fit(cfg, data, run_dir, checkpoint_every=args.checkpoint_every, stop_at_step=args.stop_at_step,
                  stop=stop, progress=not args.no_progress)
-    command = "python -m train " + shlex.join(_reproducing_args(sys.argv[1:]))
-    export_checkpoint(result, cfg, data, args.name, command, out_root=args.export_dir, tta_modes=tta,
-                      promote=not args.no_promote)
+    export_checkpoint(result, cfg, args.config, data, args.name, _reproducing_command(argv, args.config),
+                      out_root=args.export_dir, tta_modes=tta, promote=not args.no_promote)
     return EXIT_OK
 
 
@@ -143,19 +147,18 @@ def _run_eval(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _reproducing_args(argv: list[str]) -> list[str]:
-    """The command-line arguments minus the run-control flags that do not change the result."""
-    out, skip = [], False
+def _reproducing_command(argv: list[str], recipe: str) -> str:
+    """`python -m train --config RECIPE ...`: the arguments as given, less the run-control flags that do not
+    change the result (--fresh, --no-progress, --stop-at-step), with the recipe always named."""
+    args, skip = ["--config", recipe], False
     for arg in argv:
-        if skip or arg in ("--fresh", "--no-progress"):
+        if skip:
             skip = False
-            continue
-        if arg == "--stop-at-step":
-            skip = True
-            continue
-        if not arg.startswith("--stop-at-step="):
-            out.append(arg)
-    return out
+        elif arg in ("--config", "--stop-at-step"):
+            skip = True  # and the value after it
+        elif arg not in ("--fresh", "--no-progress") and not arg.startswith(("--config=", "--stop-at-step=")):
+            args.append(arg)
+    return f"{PROG} {shlex.join(args)}"
 
 
 def _tta_modes(text: str) -> tuple[str, ...]:

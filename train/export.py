@@ -16,12 +16,11 @@ from train.model_card import make_card, write_model_card
 log = logging.getLogger(__name__)
 
 
-def export_checkpoint(result: FitResult, cfg: TrainConfig, data: FER2013, name: str, command: str,
-                      out_root: Path = CHECKPOINTS_DIR, tta_modes=TTA_MODES,
-                      promote: bool = True) -> Path:
+def export_checkpoint(result: FitResult, cfg: TrainConfig, recipe: str, data: FER2013, name: str, command: str,
+                      out_root: Path = CHECKPOINTS_DIR, tta_modes=TTA_MODES, promote: bool = True) -> Path:
     """Write checkpoints/<name>/ (weights, model card, metrics, confusion matrices); maybe make it default."""
     model = result.trainer.model_from(result.best_state)
-    card = make_card(model, result, cfg, data, name, command)
+    card = make_card(model, result, cfg, recipe, data, name, command)
     directory = Path(out_root) / name
     save_checkpoint(directory, model, card)
     card["metrics"] = evaluate_checkpoint(directory, data, tta_modes)

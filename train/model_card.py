@@ -26,7 +26,7 @@ from train.loop import FitResult
 CARD_MD = "MODEL_CARD.md"
 
 
-def make_card(model: EmotionCNN, result: FitResult, cfg: TrainConfig, data: FER2013, name: str,
+def make_card(model: EmotionCNN, result: FitResult, cfg: TrainConfig, recipe: str, data: FER2013, name: str,
               command: str) -> dict:
     """The card of a freshly trained model, before its evaluation adds "metrics"."""
     best = max(result.history, key=lambda r: r["val_accuracy"])
@@ -40,7 +40,8 @@ def make_card(model: EmotionCNN, result: FitResult, cfg: TrainConfig, data: FER2
         "architecture": {"description": "VGG-style CNN: stages of 3x3 conv+BN+ReLU, 2x2 max-pool, dense head",
                          "config": dataclasses.asdict(cfg.model),
                          "parameters": count_params(model)},
-        "training": {"config": cfg.to_dict(), "best_epoch": best["epoch"], "history": result.history},
+        "training": {"recipe": recipe, "config": cfg.to_dict(), "best_epoch": best["epoch"],
+                     "history": result.history},
         "command": command,
         "data": {"source": os.path.basename(data.source), "official_split": data.official_split,
                  "fingerprint": data.fingerprint(),
@@ -66,16 +67,17 @@ def write_model_card(directory: Path, card: dict) -> None:
 
 
 def card_markdown(card: dict) -> str:
-    """A short Markdown summary of a model card, with a table of its metrics."""
-    arch, data = card.get("architecture", {}), card.get("data", {})
-    lines = [f"# Model card: {card.get('name', '?')}", "",
-             card.get("summary", ""), "",
-             f"- Classes: {', '.join(card.get('class_names', []))}",
-             f"- Input: {card.get('preprocessing', '')}",
-             f"- Architecture: {arch.get('description', '')} ({arch.get('parameters', 0):,} parameters)",
-             f"- Trained with: `{card.get('command', '')}`",
-             f"- Hardware: {card.get('hardware', '')}; wall time {card.get('wall_time_s', 0) / 60:.1f} min",
-             f"- Data: {data.get('source', '')} (fingerprints {data.get('fingerprint', {})})", ""]
+    """A short Markdown summary of a card made by make_card(), with a table of its metrics."""
+    arch, data, recipe = card["architecture"], card["data"], card["training"]["recipe"]
+    lines = [f"# Model card: {card['name']}", "",
+             card["summary"], "",
+             f"- Classes: {', '.join(card['class_names'])}",
+             f"- Input: {card['preprocessing']}",
+             f"- Architecture: {arch['description']} ({arch['parameters']:,} parameters)",
+             f"- Recipe: `{recipe}` (train/configs/{recipe}.py)",
+             f"- Trained with: `{card['command']}`",
+             f"- Hardware: {card['hardware']}; wall time {card['wall_time_s'] / 60:.1f} min",
+             f"- Data: {data['source']} (fingerprints {data['fingerprint']})", ""]
     metrics = card.get("metrics", {})
     if metrics:
         lines += ["| split | TTA | accuracy | macro-F1 |", "|---|---|---|---|"]

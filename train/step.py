@@ -12,8 +12,8 @@ import optax
 from flax import nnx
 from jax.sharding import Mesh
 
-from ferbot.classify.model import EmotionCNN, build_model
 from ferbot.classify.devices import batch_sharding, replicated
+from ferbot.classify.model import EmotionCNN, build_model
 from train.augment import augment_batch
 from train.config import ConfigError, TrainConfig
 
