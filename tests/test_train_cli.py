@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import re
@@ -76,9 +77,7 @@ def test_ctrl_c_then_same_command_resumes_exports_and_evaluates(tmp_path):
 def test_user_mistakes_get_one_line(tmp_path, args, status, expected):
     run = _run([sys.executable, "-m", "train", *args], env={**os.environ, "FER2013_PATH": str(fer2013_path())})
     assert run.returncode == status
-    errors = [line for line in run.stderr.splitlines() if line.startswith("python -m train: error:")]
-    assert len(errors) == 1 and expected in errors[0], run.stderr[-2000:]
-    assert "Traceback" not in run.stderr
+    assert expected in _error_line(run)
 
 
 def test_help_lists_hyper_parameters():
@@ -101,6 +100,26 @@ def test_a_flag_overrides_one_field_of_the_recipe(fer2013, tmp_path):
     assert {k: v for k, v in config.items() if k != "model"} == {k: v for k, v in tiny.items() if k != "model"}
 
 
+def test_resuming_on_other_data_or_another_limit_is_refused_in_one_line(fer2013, tmp_path):
+    rows = _rows(fer2013, 0)
+    _save_npz(tmp_path / "fer-small.npz", rows)
+    _save_csv(tmp_path / "fer-small.csv", rows)
+    _save_npz(tmp_path / "fer-other.npz", _rows(fer2013, 320))
+    started = _run(_stop_at_once(tmp_path, tmp_path / "fer-small.npz"))
+    assert started.returncode == EXIT_INTERRUPTED, started.stderr[-2000:]
+
+    fewer = _run(_stop_at_once(tmp_path, tmp_path / "fer-small.npz", "--limit-train", "256"))
+    assert fewer.returncode == EXIT_ERROR
+    assert "on 320 Training images, this command gives 256 (a different --limit-train)" in _error_line(fewer)
+    other = _run(_stop_at_once(tmp_path, tmp_path / "fer-other.npz"))
+    assert other.returncode == EXIT_ERROR
+    assert "on other data than" in _error_line(other) and "fingerprints differ in: train)" in _error_line(other)
+    # The same rows in Kaggle's csv are the same data: compared by fingerprint, not by path.
+    same = _run(_stop_at_once(tmp_path, tmp_path / "fer-small.csv"))
+    assert same.returncode == EXIT_INTERRUPTED, same.stderr[-2000:]
+    assert "resuming from step 0" in same.stderr
+
+
 def test_the_model_cards_command_names_the_recipe_and_leaves_out_run_control():
     argv = ["--data", "x.npz", "--fresh", "--stop-at-step", "5", "--config=tiny", "--no-progress", "--epochs", "3"]
     assert _reproducing_command(argv, "tiny") == "python -m train --config tiny --data x.npz --epochs 3"
@@ -110,6 +129,13 @@ def test_the_model_cards_command_names_the_recipe_and_leaves_out_run_control():
 def test_the_default_recipe_is_the_shipped_classifiers():
     card = json.loads((REPO / "checkpoints" / "fer-vgg-w320-e100" / "model_card.json").read_text())
     assert json.loads(json.dumps(load_recipe("default").to_dict())) == card["training"]["config"]
+
+
+def _error_line(run: subprocess.CompletedProcess) -> str:
+    """The one error line of a failed command (asserting that it has exactly one, and no traceback)."""
+    errors = [line for line in run.stderr.splitlines() if line.startswith("python -m train: error: ")]
+    assert len(errors) == 1 and "Traceback" not in run.stderr, run.stderr[-2000:]
+    return errors[0]
 
 
 def _stop_at_once(tmp_path, data, *extra):
@@ -131,3 +157,12 @@ def _save_npz(path, data: FER2013) -> None:
              labels=np.concatenate([s.labels for s in splits]),
              usage=np.repeat([0, 1, 2], [len(s) for s in splits]))
 
+
+def _save_csv(path, data: FER2013) -> None:
+    """FER2013 rows as Kaggle's fer2013.csv."""
+    with open(path, "w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["emotion", "pixels", "Usage"])
+        for usage, split in zip(("Training", "PublicTest", "PrivateTest"), (data.train, data.val, data.test)):
+            for image, label in zip(split.images, split.labels):
+                out.writerow([label, " ".join(map(str, image.ravel())), usage])

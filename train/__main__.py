@@ -33,7 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         run = functools.partial(_run_eval, _eval_parser().parse_args(argv[1:]))
     from train.data import DataError
-    from train.loop import Interrupted, RunConfigMismatch
+    from train.loop import Interrupted
+    from train.run_folder import RunMismatch
 
     try:
         return run()
@@ -45,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except ConfigError as err:
         return fail(PROG, str(err), EXIT_USAGE)
-    except (DataError, CheckpointError, RunConfigMismatch) as err:
+    except (DataError, CheckpointError, RunMismatch) as err:
         return fail(PROG, str(err), EXIT_ERROR)
 
 

@@ -30,7 +30,11 @@ class AugmentConfig:
 
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
-    """Everything that determines a training run's result (recorded in the model card)."""
+    """Everything that determines a training run's result (recorded in the run folder and the model card).
+
+    A new field needs a default that does what the code did before it: run folders saved without the field
+    resume as if it held its default (train/run_folder.py).
+    """
 
     model: ModelConfig = ModelConfig()
     augment: AugmentConfig = AugmentConfig()
@@ -49,14 +53,6 @@ class TrainConfig:
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "TrainConfig":
-        d = dict(d)
-        model = ModelConfig.from_dict(d.pop("model", {}))
-        augment = AugmentConfig(**d.pop("augment", {}))
-        known = {f.name for f in dataclasses.fields(cls)}
-        return cls(model=model, augment=augment, **{k: v for k, v in d.items() if k in known})
 
 
 _NESTED = {"model": ModelConfig, "augment": AugmentConfig}

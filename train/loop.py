@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import signal
 import time
@@ -18,6 +17,7 @@ from tqdm.auto import tqdm
 from ferbot.classify.devices import batch_sharding, data_mesh
 from train.config import ConfigError, TrainConfig
 from train.data import FER2013, Split
+from train.run_folder import check_run_folder
 from train.step import Trainer, TrainState, class_weights
 
 log = logging.getLogger(__name__)
@@ -25,10 +25,6 @@ log = logging.getLogger(__name__)
 
 class _Stop(Exception):
     """Raised inside the loop to leave it through the save-and-stop path."""
-
-
-class RunConfigMismatch(RuntimeError):
-    """The run folder was started with another config; resuming would mix two experiments."""
 
 
 class Interrupted(Exception):
@@ -75,13 +71,13 @@ def fit(cfg: TrainConfig, data: FER2013, run_dir: Path, *, mesh: Mesh | None = N
         progress: bool = True) -> FitResult:
     """Train on data.train, validate on data.val each epoch; resume from run_dir when it holds a run.
 
-    data.test is never touched here. Raises Interrupted, after checkpointing, at stop_at_step or when `stop` is
-    requested.
+    data.test is never touched here. Raises RunMismatch when run_dir holds a run with another config or other data,
+    and Interrupted, after checkpointing, at stop_at_step or when `stop` is requested.
     """
     mesh = mesh or data_mesh()
     steps_per_epoch = _steps_per_epoch(cfg, len(data.train), mesh)
     run_dir = Path(run_dir).resolve()
-    _check_config(run_dir, cfg)
+    check_run_folder(run_dir, cfg, data)
     trainer = Trainer(cfg, mesh, steps_per_epoch, class_weights(data.train.class_counts(), cfg.class_weight_power))
     session = _Session(trainer, data, run_dir, checkpoint_every=checkpoint_every, stop_at_step=stop_at_step,
                        stop=stop, progress=progress)
@@ -219,19 +215,6 @@ class _Session:
     def close(self) -> None:
         self.latest.close()
         self.best.close()
-
-
-def _check_config(run_dir: Path, cfg: TrainConfig) -> None:
-    path = run_dir / "config.json"
-    if path.exists():
-        saved = json.loads(path.read_text())
-        if saved != json.loads(json.dumps(cfg.to_dict())):
-            diff = sorted(k for k in set(saved) | set(cfg.to_dict()) if saved.get(k) != cfg.to_dict().get(k))
-            raise RunConfigMismatch(f"{run_dir} holds a run with a different config (differs in: "
-                                    f"{', '.join(diff)}); pass --fresh to restart it or --name for a new run")
-    else:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(cfg.to_dict(), indent=2) + "\n")
 
 
 def _restore_or_init(trainer: Trainer, latest: ocp.CheckpointManager) -> tuple[TrainState, dict]:
