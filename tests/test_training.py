@@ -24,12 +24,13 @@ from train.run_folder import CONFIG_RECORD, DATA_RECORD, RunMismatch, check_run_
 
 @pytest.fixture(scope="module")
 def trained(small_fer, tiny_config, tmp_path_factory):
-    """One short run shared by the tests below: 3 epochs on 3,000 Training images.
+    """One short run shared by the tests below: 4 epochs on 3,000 Training images.
 
     Augmentation, class weights and label smoothing are off here: they slow the first epochs down, and
-    this test asks whether the loop learns at all (the resume test below runs with them on).
+    this test asks whether the loop learns at all (the resume test below runs with them on). Three epochs
+    were too few for seed 0: PublicTest 25.3% against a 22.7% majority class (seeds 1 and 2: 34.7%).
     """
-    cfg = dataclasses.replace(tiny_config, epochs=3, augment=AugmentConfig(
+    cfg = dataclasses.replace(tiny_config, epochs=4, augment=AugmentConfig(
         flip=False, rotate_deg=0.0, scale=0.0, shift=0.0, erase_prob=0.0, contrast=0.0),
         label_smoothing=0.0, class_weight_power=0.0)
     result = fit(cfg, small_fer, tmp_path_factory.mktemp("run"), progress=False)
