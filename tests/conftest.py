@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -9,10 +10,9 @@ import pytest
 
 from ferbot.classify.model import ModelConfig
 from train.config import TrainConfig
+from train.configs import load_recipe
 
 REPO = Path(__file__).resolve().parents[1]
-# A small, fast network: the tests check behaviour, not accuracy.
-TINY_MODEL = ModelConfig(widths=(16, 32, 64), dense=64, dropout=0.2)
 
 
 def fer2013_path() -> Path:
@@ -40,4 +40,7 @@ def small_fer(fer2013):
 
 @pytest.fixture(scope="session")
 def tiny_config() -> TrainConfig:
-    return TrainConfig(model=TINY_MODEL, epochs=2, batch_size=64, lr=3e-3, warmup_epochs=0.5)
+    """The tiny recipe made a little wider, at batch 64 and a faster warm-up: it learns within a few epochs of 3,000
+    images (the tests check behaviour, not accuracy)."""
+    return dataclasses.replace(load_recipe("tiny"), model=ModelConfig(widths=(16, 32, 64), dense=64, dropout=0.2),
+                               batch_size=64, lr=3e-3, warmup_epochs=0.5)

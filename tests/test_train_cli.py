@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import re
@@ -10,11 +11,16 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 
+from ferbot.console import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from tests.conftest import REPO, fer2013_path
+from train.__main__ import _reproducing_command
+from train.configs import load_recipe
+from train.data import FER2013, Split
 
-TINY = ["--widths", "8,16,16", "--dense", "16", "--batch-size", "32", "--epochs", "2", "--limit-train", "1600"]
+TINY = ["--config", "tiny", "--limit-train", "1600"]
 
 
 def _train_cmd(tmp_path, *extra):
@@ -36,20 +42,23 @@ def test_ctrl_c_then_same_command_resumes_exports_and_evaluates(tmp_path):
         time.sleep(0.5)
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=120)
-    assert proc.returncode == 130, out[-2000:]
+    assert proc.returncode == EXIT_INTERRUPTED, out[-2000:]
     assert "run the same command to resume" in out
 
     resumed = _run(cmd)
-    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert resumed.returncode == EXIT_OK, resumed.stderr[-2000:]
     assert "resuming from step" in resumed.stderr
     card = json.loads((tmp_path / "ckpt" / "cli" / "model_card.json").read_text())
     assert [r["epoch"] for r in card["training"]["history"]] == [1, 2]
-    assert card["command"].startswith("python -m train --data") and "--checkpoint-every" in card["command"]
+    assert card["command"].startswith("python -m train --config tiny --data")
+    assert "--checkpoint-every" in card["command"]
+    assert card["training"]["recipe"] == "tiny" and card["architecture"]["config"]["widths"] == [8, 16, 16]
+    assert "- Recipe: `tiny`" in (tmp_path / "ckpt" / "cli" / "MODEL_CARD.md").read_text()
     assert (tmp_path / "ckpt" / "DEFAULT").read_text().strip() == "cli"
 
     evaluated = _run([sys.executable, "-m", "train", "eval", "--checkpoint", str(tmp_path / "ckpt" / "cli"),
                       "--data", str(fer2013_path()), "--tta", "none,flip", "--out", str(tmp_path / "eval")])
-    assert evaluated.returncode == 0, evaluated.stderr[-2000:]
+    assert evaluated.returncode == EXIT_OK, evaluated.stderr[-2000:]
     for split in ("PublicTest", "PrivateTest"):
         for tta in ("none", "flip"):
             assert re.search(rf"{split} +tta={tta} +accuracy \d+\.\d\d% +macro-F1", evaluated.stderr)
@@ -59,21 +68,101 @@ def test_ctrl_c_then_same_command_resumes_exports_and_evaluates(tmp_path):
     assert set(metrics["PrivateTest"]["none"]["recall"]) >= {"Disgust", "Neutral"}
 
 
-@pytest.mark.parametrize("args, expected", [
-    (["--data", "/nowhere/fer2013.csv"], "FER2013 not found at /nowhere/fer2013.csv"),
-    (["--tta", "rotate"], "--tta takes a comma-separated list"),
-    (["eval", "--checkpoint", "/nowhere"], "is not a ferbot checkpoint"),
+@pytest.mark.parametrize("args, status, expected", [
+    (["--data", "/nowhere/fer2013.csv"], EXIT_ERROR, "FER2013 not found at /nowhere/fer2013.csv"),
+    (["--tta", "rotate"], EXIT_USAGE, "--tta takes a comma-separated list"),
+    (["eval", "--checkpoint", "/nowhere"], EXIT_ERROR, "is not a ferbot checkpoint"),
+    (["--config", "huge"], EXIT_USAGE, "--config huge: no such recipe; choose from default, tiny"),
 ])
-def test_user_mistakes_get_one_line(tmp_path, args, expected):
+def test_user_mistakes_get_one_line(tmp_path, args, status, expected):
     run = _run([sys.executable, "-m", "train", *args], env={**os.environ, "FER2013_PATH": str(fer2013_path())})
-    assert run.returncode == 2
-    errors = [line for line in run.stderr.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1 and expected in errors[0], run.stderr[-2000:]
-    assert "Traceback" not in run.stderr
+    assert run.returncode == status
+    assert expected in _error_line(run)
 
 
 def test_help_lists_hyper_parameters():
     run = _run([sys.executable, "-m", "train", "--help"])
-    assert run.returncode == 0
-    for flag in ("--data", "--epochs", "--lr", "--widths", "--class-weight-power", "--erase-prob", "--fresh"):
+    assert run.returncode == EXIT_OK
+    for flag in ("--config", "--data", "--epochs", "--lr", "--widths", "--class-weight-power", "--erase-prob",
+                 "--fresh"):
         assert flag in run.stdout
+    assert "default, tiny" in run.stdout
+
+
+def test_a_flag_overrides_one_field_of_the_recipe(fer2013, tmp_path):
+    data = tmp_path / "fer-small.npz"
+    _save_npz(data, _rows(fer2013, 0))
+    run = _run(_stop_at_once(tmp_path, data, "--dense", "32"))
+    assert run.returncode == EXIT_INTERRUPTED, run.stderr[-2000:]
+    config = json.loads((tmp_path / "runs" / "cli" / "config.json").read_text())
+    tiny = load_recipe("tiny").to_dict()
+    assert config["model"] == {**tiny["model"], "widths": [8, 16, 16], "dense": 32}
+    assert {k: v for k, v in config.items() if k != "model"} == {k: v for k, v in tiny.items() if k != "model"}
+
+
+def test_resuming_on_other_data_or_another_limit_is_refused_in_one_line(fer2013, tmp_path):
+    rows = _rows(fer2013, 0)
+    _save_npz(tmp_path / "fer-small.npz", rows)
+    _save_csv(tmp_path / "fer-small.csv", rows)
+    _save_npz(tmp_path / "fer-other.npz", _rows(fer2013, 320))
+    started = _run(_stop_at_once(tmp_path, tmp_path / "fer-small.npz"))
+    assert started.returncode == EXIT_INTERRUPTED, started.stderr[-2000:]
+
+    fewer = _run(_stop_at_once(tmp_path, tmp_path / "fer-small.npz", "--limit-train", "256"))
+    assert fewer.returncode == EXIT_ERROR
+    assert "on 320 Training images, this command gives 256 (a different --limit-train)" in _error_line(fewer)
+    other = _run(_stop_at_once(tmp_path, tmp_path / "fer-other.npz"))
+    assert other.returncode == EXIT_ERROR
+    assert "on other data than" in _error_line(other) and "fingerprints differ in: train)" in _error_line(other)
+    # The same rows in Kaggle's csv are the same data: compared by fingerprint, not by path.
+    same = _run(_stop_at_once(tmp_path, tmp_path / "fer-small.csv"))
+    assert same.returncode == EXIT_INTERRUPTED, same.stderr[-2000:]
+    assert "resuming from step 0" in same.stderr
+
+
+def test_the_model_cards_command_names_the_recipe_and_leaves_out_run_control():
+    argv = ["--data", "x.npz", "--fresh", "--stop-at-step", "5", "--config=tiny", "--no-progress", "--epochs", "3"]
+    assert _reproducing_command(argv, "tiny") == "python -m train --config tiny --data x.npz --epochs 3"
+    assert _reproducing_command(["--data", "x.npz"], "default") == "python -m train --config default --data x.npz"
+
+
+def test_the_default_recipe_is_the_shipped_classifiers():
+    card = json.loads((REPO / "checkpoints" / "fer-vgg-w320-e100" / "model_card.json").read_text())
+    assert json.loads(json.dumps(load_recipe("default").to_dict())) == card["training"]["config"]
+
+
+def _error_line(run: subprocess.CompletedProcess) -> str:
+    """The one error line of a failed command (asserting that it has exactly one, and no traceback)."""
+    errors = [line for line in run.stderr.splitlines() if line.startswith("python -m train: error: ")]
+    assert len(errors) == 1 and "Traceback" not in run.stderr, run.stderr[-2000:]
+    return errors[0]
+
+
+def _stop_at_once(tmp_path, data, *extra):
+    """A tiny run on `data` that saves its initial state and stops (exit 130): a run folder in seconds."""
+    return [sys.executable, "-m", "train", "--data", str(data), "--config", "tiny", "--name", "cli",
+            "--runs-dir", str(tmp_path / "runs"), "--stop-at-step", "0", "--no-progress", *extra]
+
+
+def _rows(fer2013: FER2013, start: int) -> FER2013:
+    """320 Training rows from `start` on, and the first 64 of PublicTest and of PrivateTest."""
+    train = Split(fer2013.train.images[start:start + 320], fer2013.train.labels[start:start + 320])
+    return FER2013(train, fer2013.val.subset(64), fer2013.test.subset(64), "", True)
+
+
+def _save_npz(path, data: FER2013) -> None:
+    """FER2013 rows in the project's npz layout (shared/data/README.md)."""
+    splits = [data.train, data.val, data.test]
+    np.savez(path, images=np.concatenate([s.images for s in splits]),
+             labels=np.concatenate([s.labels for s in splits]),
+             usage=np.repeat([0, 1, 2], [len(s) for s in splits]))
+
+
+def _save_csv(path, data: FER2013) -> None:
+    """FER2013 rows as Kaggle's fer2013.csv."""
+    with open(path, "w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["emotion", "pixels", "Usage"])
+        for usage, split in zip(("Training", "PublicTest", "PrivateTest"), (data.train, data.val, data.test)):
+            for image, label in zip(split.images, split.labels):
+                out.writerow([label, " ".join(map(str, image.ravel())), usage])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import logging
 import os
 import shlex
@@ -12,45 +13,57 @@ import sys
 from pathlib import Path
 
 from ferbot.classify.checkpoint import CHECKPOINTS_DIR, CheckpointError
-from train.config import add_config_args, config_from_args
+from ferbot.console import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, fail, setup_logging
+from train.config import ConfigError, add_config_args, config_from_args
+from train.configs import DEFAULT_RECIPE, load_recipe, recipe_names
+from train.evaluate import TTA_MODES
 
 log = logging.getLogger("train")
+PROG = "python -m train"
 DEFAULT_DATA = os.environ.get("FER2013_PATH", "data/fer2013.csv")
-TTA_CHOICES = ("none", "flip", "tencrop")
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run `python -m train [eval] ...` and return its exit status (ferbot.console's EXIT_*)."""
     argv = sys.argv[1:] if argv is None else argv
-    _setup_logging()
-    if argv[:1] == ["eval"]:
-        args = _eval_parser().parse_args(argv[1:])
-        handler = _run_eval
+    setup_logging()
+    training = argv[:1] != ["eval"]
+    if training:
+        run = functools.partial(_run_train, _train_parser().parse_args(argv), argv)
     else:
-        args = _train_parser().parse_args(argv)
-        handler = _run_train
+        run = functools.partial(_run_eval, _eval_parser().parse_args(argv[1:]))
     from train.data import DataError
-    from train.loop import Interrupted, RunConfigMismatch
+    from train.loop import Interrupted
+    from train.run_folder import RunMismatch
 
     try:
-        return handler(args)
+        return run()
     except Interrupted as stop:
         log.warning("interrupted at step %d, checkpoint saved; run the same command to resume", stop.step)
-        return 130
+        return EXIT_INTERRUPTED
     except KeyboardInterrupt:
-        log.warning("stopped at once; the same command resumes from the last checkpoint saved")
-        return 130
-    except (DataError, CheckpointError, RunConfigMismatch, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+        log.warning("stopped at once%s", "; the same command resumes from its last checkpoint" if training else "")
+        return EXIT_INTERRUPTED
+    except ConfigError as err:
+        return fail(PROG, str(err), EXIT_USAGE)
+    except (DataError, CheckpointError, RunMismatch) as err:
+        return fail(PROG, str(err), EXIT_ERROR)
 
 
 def _train_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m train",
+        prog=PROG, allow_abbrev=False,  # flags exactly as written: the model card's command repeats them
         description="Train the emotion CNN on FER2013 (Training split), select it on PublicTest, evaluate "
-                    "on PrivateTest, and export it to checkpoints/NAME. Re-running the same command resumes "
-                    "an interrupted run.",
-        epilog="Evaluate a checkpoint: python -m train eval --help")
+                    "on PrivateTest, and export it to checkpoints/NAME. A recipe (--config) sets every "
+                    "hyper-parameter, and each hyper-parameter flag overrides one. Re-running the same command "
+                    "resumes an interrupted run; a run folder refuses another config, other data or another "
+                    "--limit-train.",
+        epilog="Evaluate a checkpoint: python -m train eval --help. Exit status: 0 when done; 1 when the data, a "
+               "checkpoint or the run folder cannot be used; 2 for invalid options; 130 when interrupted, with the "
+               "state saved (the same command resumes).")
+    p.add_argument("--config", default=DEFAULT_RECIPE, metavar="RECIPE",
+                   help=f"training recipe from train/configs/: {', '.join(recipe_names())} (when not given: "
+                        "%(default)s, the shipped classifier's)")
     p.add_argument("--data", default=DEFAULT_DATA,
                    help="fer2013.csv, fer2013.npz or the image-folder release (default: $FER2013_PATH or "
                         "%(default)s)")
@@ -66,40 +79,42 @@ def _train_parser() -> argparse.ArgumentParser:
                    help="stop at STEP as Ctrl-C would (checkpointed, resumable)")
     p.add_argument("--limit-train", type=int, default=None, metavar="N",
                    help="train on the first N Training images only (smoke runs)")
-    p.add_argument("--tta", default="none,flip,tencrop",
+    p.add_argument("--tta", default=",".join(TTA_MODES),
                    help="test-time augmentations reported in the final evaluation (default: %(default)s)")
     p.add_argument("--no-promote", action="store_true",
                    help="never make this checkpoint the default, even if it beats it on PublicTest")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (e.g. in CI logs)")
-    add_config_args(p)
+    add_config_args(p, shown=load_recipe(DEFAULT_RECIPE))
     return p
 
 
 def _eval_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m train eval",
+        prog=f"{PROG} eval",
         description="Print PublicTest and PrivateTest accuracy, macro-F1 and per-class recall of a checkpoint; "
-                    "write confusion-matrix PNGs and metrics.json.")
+                    "write confusion-matrix PNGs and metrics.json.",
+        epilog="Exit status: 0 when done; 1 when the data or the checkpoint cannot be used; 2 for invalid options; "
+               "130 when stopped with Ctrl-C.")
     p.add_argument("--checkpoint", type=Path, required=True, help="an exported checkpoint folder")
     p.add_argument("--data", default=DEFAULT_DATA, help="FER2013 (default: $FER2013_PATH or %(default)s)")
     p.add_argument("--tta", default="none,flip",
-                   help=f"comma-separated test-time augmentations from {','.join(TTA_CHOICES)}, each reported "
+                   help=f"comma-separated test-time augmentations from {','.join(TTA_MODES)}, each reported "
                         "separately (default: %(default)s)")
     p.add_argument("--out", type=Path, default=None,
                    help="folder for the PNGs and metrics.json (default: the checkpoint folder)")
     return p
 
 
-def _run_train(args: argparse.Namespace) -> int:
+def _run_train(args: argparse.Namespace, argv: list[str]) -> int:
+    from ferbot.classify.devices import use_cpu_cores
+    from train.cluster import maybe_initialize_distributed
     from train.data import load_fer2013
     from train.export import export_checkpoint
     from train.loop import StopRequest, fit
-    from ferbot.classify.devices import use_cpu_cores
-    from train.cluster import maybe_initialize_distributed
 
-    cfg = config_from_args(args)
-    use_cpu_cores(cfg.batch_size)
+    cfg = config_from_args(args, load_recipe(args.config))
     tta = _tta_modes(args.tta)
+    use_cpu_cores(cfg.batch_size)
     stop = StopRequest()
     stop.install()
     maybe_initialize_distributed()
@@ -111,10 +126,9 @@ def _run_train(args: argparse.Namespace) -> int:
         shutil.rmtree(run_dir)
     result = fit(cfg, data, run_dir, checkpoint_every=args.checkpoint_every, stop_at_step=args.stop_at_step,
                  stop=stop, progress=not args.no_progress)
-    command = "python -m train " + shlex.join(_reproducing_args(sys.argv[1:]))
-    export_checkpoint(result, cfg, data, args.name, command, out_root=args.export_dir, tta_modes=tta,
-                      promote=not args.no_promote)
-    return 0
+    export_checkpoint(result, cfg, args.config, data, args.name, _reproducing_command(argv, args.config),
+                      out_root=args.export_dir, tta_modes=tta, promote=not args.no_promote)
+    return EXIT_OK
 
 
 def _run_eval(args: argparse.Namespace) -> int:
@@ -131,37 +145,29 @@ def _run_eval(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     evaluate_splits(classifier.predict_proba, {"PublicTest": data.val, "PrivateTest": data.test}, tta, out)
     log.info("wrote %s and confusion_*.png", out / "metrics.json")
-    return 0
+    return EXIT_OK
 
 
-def _reproducing_args(argv: list[str]) -> list[str]:
-    """The command-line arguments minus the run-control flags that do not change the result."""
-    out, skip = [], False
+def _reproducing_command(argv: list[str], recipe: str) -> str:
+    """`python -m train --config RECIPE ...`: the arguments as given, less the run-control flags that do not
+    change the result (--fresh, --no-progress, --stop-at-step), with the recipe always named."""
+    args, skip = ["--config", recipe], False
     for arg in argv:
-        if skip or arg in ("--fresh", "--no-progress"):
+        if skip:
             skip = False
-            continue
-        if arg == "--stop-at-step":
-            skip = True
-            continue
-        if not arg.startswith("--stop-at-step="):
-            out.append(arg)
-    return out
+        elif arg in ("--config", "--stop-at-step"):
+            skip = True  # and the value after it
+        elif arg not in ("--fresh", "--no-progress") and not arg.startswith(("--config=", "--stop-at-step=")):
+            args.append(arg)
+    return f"{PROG} {shlex.join(args)}"
 
 
 def _tta_modes(text: str) -> tuple[str, ...]:
     modes = tuple(m.strip() for m in text.split(",") if m.strip())
-    bad = [m for m in modes if m not in TTA_CHOICES]
+    bad = [m for m in modes if m not in TTA_MODES]
     if bad or not modes:
-        raise ValueError(f"--tta takes a comma-separated list from {', '.join(TTA_CHOICES)}, got {text!r}")
+        raise ConfigError(f"--tta takes a comma-separated list from {', '.join(TTA_MODES)}, got {text!r}")
     return modes
-
-
-def _setup_logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        datefmt="%H:%M:%S", force=True)
-    for noisy in ("absl", "orbax", "jax._src"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 if __name__ == "__main__":

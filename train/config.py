@@ -1,4 +1,7 @@
-"""Training hyper-parameters: one config object, every field overridable from the command line."""
+"""Training hyper-parameters: one config object, every field overridable from the command line.
+
+Named recipes (instances of TrainConfig) live in train/configs/; TrainConfig's defaults are the `default` recipe.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,10 @@ import dataclasses
 import typing
 
 from ferbot.classify.model import ModelConfig
+
+
+class ConfigError(ValueError):
+    """Options or hyper-parameters that cannot run (on this data, these devices); the message says what to pass."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -23,14 +30,18 @@ class AugmentConfig:
 
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
-    """Everything that determines a training run's result (recorded in the model card)."""
+    """Everything that determines a training run's result (recorded in the run folder and the model card).
+
+    A new field needs a default that does what the code did before it: run folders saved without the field
+    resume as if it held its default (train/run_folder.py).
+    """
 
     model: ModelConfig = ModelConfig()
     augment: AugmentConfig = AugmentConfig()
     seed: int = 0
     epochs: int = 100
     batch_size: int = 128
-    optimizer: str = "adamw"  # adamw | sgd (Nesterov momentum 0.9)
+    optimizer: typing.Literal["adamw", "sgd"] = "adamw"  # sgd: Nesterov momentum 0.9
     lr: float = 1e-3  # peak learning rate of the warm-up + cosine schedule
     warmup_epochs: float = 1.0
     weight_decay: float = 0.05  # decoupled; kernels only, never batch-norm or biases
@@ -43,41 +54,40 @@ class TrainConfig:
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
-    @classmethod
-    def from_dict(cls, d: dict) -> "TrainConfig":
-        d = dict(d)
-        model = ModelConfig.from_dict(d.pop("model", {}))
-        augment = AugmentConfig(**d.pop("augment", {}))
-        known = {f.name for f in dataclasses.fields(cls)}
-        return cls(model=model, augment=augment, **{k: v for k, v in d.items() if k in known})
-
 
 _NESTED = {"model": ModelConfig, "augment": AugmentConfig}
 
 
-def add_config_args(parser: argparse.ArgumentParser) -> None:
-    """Add one --flag per config field (nested fields flattened), defaulting to None = keep config value."""
+def add_config_args(parser: argparse.ArgumentParser, shown: TrainConfig) -> None:
+    """Add one --flag per config field (nested fields flattened); a flag not given (None) keeps the recipe's value.
+
+    The help shows `shown`'s values: those of the default recipe.
+    """
     for group_name, cls in [("training", TrainConfig), *_NESTED.items()]:
-        group = parser.add_argument_group(f"{group_name} hyper-parameters")
+        values = shown if cls is TrainConfig else getattr(shown, group_name)
+        group = parser.add_argument_group(
+            f"{group_name} hyper-parameters",
+            "Each flag overrides one field of the --config recipe; in brackets, the default recipe's value."
+            if cls is TrainConfig else None)
         hints = typing.get_type_hints(cls)
         for field in dataclasses.fields(cls):
             if field.name in _NESTED:
                 continue
-            hint = hints[field.name]
+            hint, value = hints[field.name], getattr(values, field.name)
             flag = "--" + field.name.replace("_", "-")
             if hint is bool:
-                group.add_argument(flag, action=argparse.BooleanOptionalAction, default=None,
-                                   help=f"(default: {field.default})")
+                group.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=f"({value})")
             elif typing.get_origin(hint) is tuple:
                 group.add_argument(flag, type=_int_tuple, default=None, metavar="A,B,...",
-                                   help=f"(default: {','.join(map(str, field.default))})")
+                                   help=f"({','.join(map(str, value))})")
+            elif typing.get_origin(hint) is typing.Literal:
+                group.add_argument(flag, choices=typing.get_args(hint), default=None, help=f"({value})")
             else:
-                group.add_argument(flag, type=hint, default=None, help=f"(default: {field.default})")
+                group.add_argument(flag, type=hint, default=None, help=f"({value})")
 
 
-def config_from_args(args: argparse.Namespace, base: TrainConfig | None = None) -> TrainConfig:
-    """Apply the flags the user gave on top of `base` (defaults when None)."""
-    base = base or TrainConfig()
+def config_from_args(args: argparse.Namespace, base: TrainConfig) -> TrainConfig:
+    """`base` (a recipe) with the fields that the user gave a flag for replaced by the flag's value."""
     nested = {}
     for name, cls in _NESTED.items():
         changes = _given(args, cls)

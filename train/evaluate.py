@@ -18,7 +18,7 @@ from ferbot.emotions import CLASS_NAMES, FACE_SIZE  # noqa: E402
 
 log = logging.getLogger(__name__)
 
-TTA_MODES = ("none", "flip", "tencrop")
+TTA_MODES = ("none", "flip", "tencrop")  # the one list: --tta choices of both commands, the export's default
 _CROP = 44  # ten-crop: 44x44 corners + centre, resized back to 48x48, and their mirror images
 
 

@@ -2,67 +2,29 @@
 
 from __future__ import annotations
 
-import dataclasses
-import datetime
 import logging
-import os
-import platform
 from pathlib import Path
 
-import flax
-import jax
-import optax
-
-from ferbot.classify.checkpoint import (CHECKPOINTS_DIR, DEFAULT_POINTER, CheckpointError, read_card, save_checkpoint,
-                               write_card)
+from ferbot.classify.checkpoint import CHECKPOINTS_DIR, DEFAULT_POINTER, CheckpointError, read_card, save_checkpoint
 from ferbot.classify.classifier import EmotionClassifier
-from ferbot.emotions import CLASS_NAMES
-from ferbot.classify.model import count_params
 from train.config import TrainConfig
 from train.data import FER2013
-from train.evaluate import evaluate_splits
+from train.evaluate import TTA_MODES, evaluate_splits
 from train.loop import FitResult
+from train.model_card import make_card, write_model_card
 
 log = logging.getLogger(__name__)
 
 
-def hardware_description() -> str:
-    """Processor and JAX devices, e.g. 'x86_64, 2 CPU cores; JAX: 1 x cpu'."""
-    devices = jax.devices()
-    return (f"{platform.machine()}, {os.cpu_count()} CPU cores; JAX {jax.__version__}: "
-            f"{len(devices)} x {devices[0].device_kind} ({devices[0].platform})")
-
-
-def export_checkpoint(result: FitResult, cfg: TrainConfig, data: FER2013, name: str, command: str,
-                      out_root: Path = CHECKPOINTS_DIR, tta_modes=("none", "flip", "tencrop"),
-                      promote: bool = True) -> Path:
+def export_checkpoint(result: FitResult, cfg: TrainConfig, recipe: str, data: FER2013, name: str, command: str,
+                      out_root: Path = CHECKPOINTS_DIR, tta_modes=TTA_MODES, promote: bool = True) -> Path:
     """Write checkpoints/<name>/ (weights, model card, metrics, confusion matrices); maybe make it default."""
     model = result.trainer.model_from(result.best_state)
-    best = max(result.history, key=lambda r: r["val_accuracy"])
-    card = {
-        "name": name,
-        "summary": "FER2013 7-class facial-emotion CNN for ferbot (FER Cam), trained from scratch with "
-                   "JAX/Flax NNX/Optax; selected on PublicTest, reported on PrivateTest.",
-        "class_names": list(CLASS_NAMES),
-        "preprocessing": "48x48 grayscale face crop (uint8, FER2013 framing), standardised per image "
-                         "inside the model",
-        "architecture": {"description": "VGG-style CNN: stages of 3x3 conv+BN+ReLU, 2x2 max-pool, dense head",
-                         "config": dataclasses.asdict(cfg.model),
-                         "parameters": count_params(model)},
-        "training": {"config": cfg.to_dict(), "best_epoch": best["epoch"], "history": result.history},
-        "command": command,
-        "data": {"source": os.path.basename(data.source), "official_split": data.official_split,
-                 "fingerprint": data.fingerprint(),
-                 "sizes": {"train": len(data.train), "PublicTest": len(data.val), "PrivateTest": len(data.test)}},
-        "wall_time_s": round(result.wall_time_s, 1),
-        "hardware": hardware_description(),
-        "software": {"jax": jax.__version__, "flax": flax.__version__, "optax": optax.__version__},
-        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-    }
+    card = make_card(model, result, cfg, recipe, data, name, command)
     directory = Path(out_root) / name
     save_checkpoint(directory, model, card)
     card["metrics"] = evaluate_checkpoint(directory, data, tta_modes)
-    write_card(directory, card)
+    write_model_card(directory, card)
     log.info("exported %s (%d parameters)", directory, card["architecture"]["parameters"])
     if promote:
         maybe_promote(directory, Path(out_root))

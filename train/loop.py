@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import signal
 import time
@@ -16,8 +15,9 @@ from jax.sharding import Mesh
 from tqdm.auto import tqdm
 
 from ferbot.classify.devices import batch_sharding, data_mesh
-from train.config import TrainConfig
+from train.config import ConfigError, TrainConfig
 from train.data import FER2013, Split
+from train.run_folder import check_run_folder
 from train.step import Trainer, TrainState, class_weights
 
 log = logging.getLogger(__name__)
@@ -25,10 +25,6 @@ log = logging.getLogger(__name__)
 
 class _Stop(Exception):
     """Raised inside the loop to leave it through the save-and-stop path."""
-
-
-class RunConfigMismatch(RuntimeError):
-    """The run folder was started with another config; resuming would mix two experiments."""
 
 
 class Interrupted(Exception):
@@ -75,98 +71,150 @@ def fit(cfg: TrainConfig, data: FER2013, run_dir: Path, *, mesh: Mesh | None = N
         progress: bool = True) -> FitResult:
     """Train on data.train, validate on data.val each epoch; resume from run_dir when it holds a run.
 
-    data.test is never touched here. Raises Interrupted, after checkpointing, at stop_at_step or when `stop` is
-    requested.
+    data.test is never touched here. Raises RunMismatch when run_dir holds a run with another config or other data,
+    and Interrupted, after checkpointing, at stop_at_step or when `stop` is requested.
     """
     mesh = mesh or data_mesh()
+    steps_per_epoch = _steps_per_epoch(cfg, len(data.train), mesh)
+    run_dir = Path(run_dir).resolve()
+    check_run_folder(run_dir, cfg, data)
+    trainer = Trainer(cfg, mesh, steps_per_epoch, class_weights(data.train.class_counts(), cfg.class_weight_power))
+    session = _Session(trainer, data, run_dir, checkpoint_every=checkpoint_every, stop_at_step=stop_at_step,
+                       stop=stop, progress=progress)
+    try:
+        session.train()
+        return session.result()
+    finally:
+        session.close()
+
+
+def _steps_per_epoch(cfg: TrainConfig, n_train: int, mesh: Mesh) -> int:
     if cfg.batch_size % mesh.size:
-        raise ValueError(f"--batch-size {cfg.batch_size} must be a multiple of the {mesh.size} devices")
+        raise ConfigError(f"--batch-size {cfg.batch_size} must be a multiple of the {mesh.size} devices")
     log.info("data parallel over %d %s device(s), %d images each per step", mesh.size,
              mesh.devices.flat[0].platform.upper(), cfg.batch_size // mesh.size)
-    steps_per_epoch = len(data.train) // cfg.batch_size
-    if steps_per_epoch == 0:
-        raise ValueError(f"{len(data.train)} training images are fewer than one batch of {cfg.batch_size}")
-    trainer = Trainer(cfg, mesh, steps_per_epoch, class_weights(data.train.class_counts(),
-                                                                cfg.class_weight_power))
-    run_dir = Path(run_dir).resolve()
-    _check_config(run_dir, cfg)
-    latest = ocp.CheckpointManager(run_dir / "latest", options=ocp.CheckpointManagerOptions(max_to_keep=2))
-    best = ocp.CheckpointManager(run_dir / "best", options=ocp.CheckpointManagerOptions(
-        max_to_keep=1, best_fn=lambda m: m["val_accuracy"], best_mode="max"))
-    state, meta = _restore_or_init(trainer, latest)
-    key = jax.random.key(cfg.seed)
-    total_steps = cfg.epochs * steps_per_epoch
-    started = time.monotonic()
+    if n_train < cfg.batch_size:
+        raise ConfigError(f"{n_train} training images are fewer than one batch of {cfg.batch_size}")
+    return n_train // cfg.batch_size
 
-    def save(step: int, meta: dict) -> None:
-        meta = {**meta, "wall_time_s": meta["wall_time_s"] + time.monotonic() - started}
-        latest.save(step, args=ocp.args.Composite(state=ocp.args.StandardSave(state),
-                                                  meta=ocp.args.JsonSave(meta)), force=True)
 
-    step = int(state["step"])
-    try:
-        while step < total_steps:
-            epoch = step // steps_per_epoch
-            order = np.random.default_rng([cfg.seed, epoch]).permutation(len(data.train))
-            bar = tqdm(range(step % steps_per_epoch, steps_per_epoch), desc=f"epoch {epoch + 1}/{cfg.epochs}",
-                       unit="batch", disable=not progress, dynamic_ncols=True, mininterval=1.0)
-            loss_sum = correct = seen = 0
-            t0 = time.monotonic()
+@dataclasses.dataclass
+class _EpochTotals:
+    """Running sums over the training steps of one epoch (of this session)."""
+
+    loss_sum: float = 0.0
+    correct: int = 0
+    seen: int = 0
+    started: float = dataclasses.field(default_factory=time.monotonic)
+
+    def add(self, metrics: dict, n: int) -> None:
+        self.loss_sum += float(metrics["loss"]) * n
+        self.correct += int(metrics["correct"])
+        self.seen += n
+
+    def summary(self) -> dict:
+        """Mean loss and accuracy, and speed, for the epoch's record."""
+        return {"train_loss": self.loss_sum / max(self.seen, 1), "train_accuracy": self.correct / max(self.seen, 1),
+                "images_per_s": self.seen / (time.monotonic() - self.started)}
+
+    def postfix(self) -> dict:
+        """The same for the progress bar."""
+        s = self.summary()
+        return {"loss": f"{s['train_loss']:.3f}", "acc": f"{s['train_accuracy']:.1%}",
+                "img_s": f"{s['images_per_s']:.0f}"}
+
+
+class _Session:
+    """One sitting of a run: restores the run folder's latest state, trains until the end or a stop, saves.
+
+    `latest` keeps the resumable state and its metadata (history, wall time); `best` the weights of the epoch
+    with the best PublicTest accuracy.
+    """
+
+    def __init__(self, trainer: Trainer, data: FER2013, run_dir: Path, *, checkpoint_every: int,
+                 stop_at_step: int | None, stop: StopRequest | None, progress: bool):
+        self.trainer, self.cfg, self.data = trainer, trainer.cfg, data
+        self.checkpoint_every, self.stop_at_step, self.stop = checkpoint_every, stop_at_step, stop
+        self.progress = progress
+        self.latest = ocp.CheckpointManager(run_dir / "latest", options=ocp.CheckpointManagerOptions(max_to_keep=2))
+        self.best = ocp.CheckpointManager(run_dir / "best", options=ocp.CheckpointManagerOptions(
+            max_to_keep=1, best_fn=lambda m: m["val_accuracy"], best_mode="max"))
+        self.state, self.meta = _restore_or_init(trainer, self.latest)
+        self.step = int(self.state["step"])
+        self.key = jax.random.key(self.cfg.seed)
+        self.started = time.monotonic()
+
+    def train(self) -> None:
+        """Train to the last epoch, or save and raise Interrupted when a stop is due."""
+        try:
+            while self.step < self.cfg.epochs * self.trainer.steps_per_epoch:
+                epoch = self.step // self.trainer.steps_per_epoch
+                totals = self._train_epoch(epoch)
+                self._end_epoch(epoch, totals)
+        except _Stop:
+            if self.latest.latest_step() != self.step:  # not saved already at the end of an epoch
+                self._save()
+            raise Interrupted(self.step) from None
+        finally:
+            self.latest.wait_until_finished()
+            self.best.wait_until_finished()
+
+    def _train_epoch(self, epoch: int) -> _EpochTotals:
+        """The rest of epoch `epoch` (all of it unless resuming mid-epoch), in the epoch's seeded order."""
+        steps_per_epoch, batch = self.trainer.steps_per_epoch, self.cfg.batch_size
+        train = self.data.train
+        order = np.random.default_rng([self.cfg.seed, epoch]).permutation(len(train))
+        totals = _EpochTotals()
+        with tqdm(range(self.step % steps_per_epoch, steps_per_epoch), desc=f"epoch {epoch + 1}/{self.cfg.epochs}",
+                  unit="batch", disable=not self.progress, dynamic_ncols=True, mininterval=1.0) as bar:
             for i in bar:
                 # Checked before a step rather than after one, so that an epoch's last step is always followed
                 # by its evaluation and save.
-                if step == stop_at_step or (stop is not None and stop.requested):
+                if self.step == self.stop_at_step or (self.stop is not None and self.stop.requested):
                     raise _Stop
-                idx = order[i * cfg.batch_size:(i + 1) * cfg.batch_size]
-                images, labels = _shard(mesh, data.train.images[idx], data.train.labels[idx])
-                state, metrics = trainer.train_step(state, images, labels, key)
-                step += 1
-                loss_sum += float(metrics["loss"]) * len(idx)
-                correct += int(metrics["correct"])
-                seen += len(idx)
-                bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{correct / seen:.1%}",
-                                img_s=f"{seen / (time.monotonic() - t0):.0f}", refresh=False)
-                if step % checkpoint_every == 0 and step % steps_per_epoch:
-                    save(step, meta)
-            bar.close()
-            val_acc = _accuracy(trainer, state, data.val, cfg.eval_batch_size)
-            record = {"epoch": epoch + 1, "step": step, "val_accuracy": val_acc,
-                      "train_loss": loss_sum / max(seen, 1), "train_accuracy": correct / max(seen, 1),
-                      "images_per_s": seen / (time.monotonic() - t0), "lr": float(trainer.schedule(step))}
-            meta = {**meta, "history": meta["history"] + [record]}
-            improved = val_acc > max((r["val_accuracy"] for r in meta["history"][:-1]), default=-1)
-            log.info("epoch %d/%d: train loss %.3f acc %.1f%% (%.0f img/s), PublicTest acc %.2f%%%s",
-                     epoch + 1, cfg.epochs, record["train_loss"], 100 * record["train_accuracy"],
-                     record["images_per_s"], 100 * val_acc, "  (best so far)" if improved else "")
-            if improved:
-                best.save(step, args=ocp.args.StandardSave(state), metrics={"val_accuracy": val_acc}, force=True)
-            save(step, meta)
-    except _Stop:
-        if latest.latest_step() != step:  # not saved already at the end of an epoch
-            save(step, meta)
-        latest.wait_until_finished()
-        raise Interrupted(step) from None
-    finally:
-        latest.wait_until_finished()
-        best.wait_until_finished()
-    best_state = best.restore(best.best_step(), args=ocp.args.StandardRestore(_abstract(state)))
-    wall = meta["wall_time_s"] + time.monotonic() - started
-    latest.close()
-    best.close()
-    return FitResult(trainer, best_state, meta["history"], wall)
+                idx = order[i * batch:(i + 1) * batch]
+                images, labels = _shard(self.trainer.mesh, train.images[idx], train.labels[idx])
+                self.state, metrics = self.trainer.train_step(self.state, images, labels, self.key)
+                self.step += 1
+                totals.add(metrics, len(idx))
+                bar.set_postfix(totals.postfix(), refresh=False)
+                if self.step % self.checkpoint_every == 0 and self.step % steps_per_epoch:
+                    self._save()
+        return totals
 
+    def _end_epoch(self, epoch: int, totals: _EpochTotals) -> None:
+        """Validate on PublicTest, append to the history, keep the best weights and save the resumable state."""
+        val_acc = _accuracy(self.trainer, self.state, self.data.val, self.cfg.eval_batch_size)
+        record = {"epoch": epoch + 1, "step": self.step, "val_accuracy": val_acc, **totals.summary(),
+                  "lr": float(self.trainer.schedule(self.step))}
+        history = self.meta["history"]
+        improved = val_acc > max((r["val_accuracy"] for r in history), default=-1)
+        self.meta = {**self.meta, "history": history + [record]}
+        log.info("epoch %d/%d: train loss %.3f acc %.1f%% (%.0f img/s), PublicTest acc %.2f%%%s",
+                 epoch + 1, self.cfg.epochs, record["train_loss"], 100 * record["train_accuracy"],
+                 record["images_per_s"], 100 * val_acc, "  (best so far)" if improved else "")
+        if improved:
+            self.best.save(self.step, args=ocp.args.StandardSave(self.state), metrics={"val_accuracy": val_acc},
+                           force=True)
+        self._save()
 
-def _check_config(run_dir: Path, cfg: TrainConfig) -> None:
-    path = run_dir / "config.json"
-    if path.exists():
-        saved = json.loads(path.read_text())
-        if saved != json.loads(json.dumps(cfg.to_dict())):
-            diff = sorted(k for k in set(saved) | set(cfg.to_dict()) if saved.get(k) != cfg.to_dict().get(k))
-            raise RunConfigMismatch(f"{run_dir} holds a run with a different config (differs in: "
-                                    f"{', '.join(diff)}); pass --fresh to restart it or --name for a new run")
-    else:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(cfg.to_dict(), indent=2) + "\n")
+    def _save(self) -> None:
+        """Save the resumable state at the current step, with the wall time of every session so far."""
+        meta = {**self.meta, "wall_time_s": self._wall_time()}
+        self.latest.save(self.step, args=ocp.args.Composite(state=ocp.args.StandardSave(self.state),
+                                                            meta=ocp.args.JsonSave(meta)), force=True)
+
+    def _wall_time(self) -> float:
+        return self.meta["wall_time_s"] + time.monotonic() - self.started
+
+    def result(self) -> FitResult:
+        """The finished run: its best epoch's state and its history."""
+        best_state = self.best.restore(self.best.best_step(), args=ocp.args.StandardRestore(_abstract(self.state)))
+        return FitResult(self.trainer, best_state, self.meta["history"], self._wall_time())
+
+    def close(self) -> None:
+        self.latest.close()
+        self.best.close()
 
 
 def _restore_or_init(trainer: Trainer, latest: ocp.CheckpointManager) -> tuple[TrainState, dict]:
@@ -207,4 +255,3 @@ def _accuracy(trainer: Trainer, state: TrainState, split: Split, batch_size: int
         probs = np.asarray(trainer.predict(state, x))[: len(images)]
         correct += int((probs.argmax(1) == split.labels[start:start + batch_size]).sum())
     return correct / len(split)
-

@@ -12,10 +12,10 @@ import optax
 from flax import nnx
 from jax.sharding import Mesh
 
-from ferbot.classify.model import EmotionCNN, build_model
 from ferbot.classify.devices import batch_sharding, replicated
+from ferbot.classify.model import EmotionCNN, build_model
 from train.augment import augment_batch
-from train.config import TrainConfig
+from train.config import ConfigError, TrainConfig
 
 # {"step", "params", "batch_stats", "opt_state"}, weights as pure dicts: a plain pytree for Orbax.
 TrainState = dict[str, Any]
@@ -43,7 +43,7 @@ def make_optimizer(cfg: TrainConfig, schedule: optax.Schedule) -> optax.Gradient
     if cfg.optimizer == "sgd":
         return optax.chain(optax.add_decayed_weights(cfg.weight_decay, mask=kernels_only),
                            optax.sgd(schedule, momentum=0.9, nesterov=True))
-    raise ValueError(f"unknown optimizer {cfg.optimizer!r}: use adamw or sgd")
+    raise ConfigError(f"unknown optimizer {cfg.optimizer!r}: use adamw or sgd")
 
 
 @dataclasses.dataclass

@@ -24,7 +24,6 @@ log = logging.getLogger(__name__)
 CHECKPOINTS_DIR = Path(__file__).resolve().parents[2] / "checkpoints"
 DEFAULT_POINTER = CHECKPOINTS_DIR / "DEFAULT"  # holds the folder name of the default checkpoint
 CARD_JSON = "model_card.json"
-CARD_MD = "MODEL_CARD.md"
 _WEIGHTS = "weights"
 
 
@@ -55,9 +54,8 @@ def save_checkpoint(directory: Path, model: EmotionCNN, card: dict) -> None:
 
 
 def write_card(directory: Path, card: dict) -> None:
-    """Write the model card as JSON and as a short Markdown summary."""
+    """Write the model card, model_card.json (the trainer adds a Markdown summary beside it)."""
     (Path(directory) / CARD_JSON).write_text(json.dumps(card, indent=2) + "\n")
-    (Path(directory) / CARD_MD).write_text(_card_markdown(card))
 
 
 def read_card(directory: Path) -> dict:
@@ -118,24 +116,3 @@ def _check_shapes(metadata, abstract: dict, directory: Path) -> None:
 def _name(key_path) -> str:
     """'blocks/0/conv/kernel': the same for the stored tree (string keys) and the model's (list indices)."""
     return jax.tree_util.keystr(key_path, simple=True, separator="/")
-
-
-def _card_markdown(card: dict) -> str:
-    arch = card.get("architecture", {})
-    lines = [f"# Model card: {card.get('name', '?')}", "",
-             card.get("summary", ""), "",
-             f"- Classes: {', '.join(card.get('class_names', []))}",
-             f"- Input: {card.get('preprocessing', '')}",
-             f"- Architecture: {arch.get('description', '')} ({arch.get('parameters', 0):,} parameters)",
-             f"- Trained with: `{card.get('command', '')}`",
-             f"- Hardware: {card.get('hardware', '')}; wall time {card.get('wall_time_s', 0) / 60:.1f} min",
-             f"- Data: {card.get('data', {}).get('source', '')} (fingerprints "
-             f"{card.get('data', {}).get('fingerprint', {})})", ""]
-    metrics = card.get("metrics", {})
-    if metrics:
-        lines += ["| split | TTA | accuracy | macro-F1 |", "|---|---|---|---|"]
-        for split, by_tta in metrics.items():
-            for tta, m in by_tta.items():
-                lines.append(f"| {split} | {tta} | {m['accuracy']:.2%} | {m['macro_f1']:.3f} |")
-        lines.append("")
-    return "\n".join(lines)

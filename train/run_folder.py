@@ -1,0 +1,103 @@
+"""What a run folder records about its run, and the check that resuming it continues that same run.
+
+`runs/<name>/config.json` holds the training config and `runs/<name>/data.json` the data's fingerprint and split
+sizes (so also `--limit-train`). Both are written when the run starts; a later start in the same folder must
+match them, or it would mix two experiments in one run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+from train.config import TrainConfig
+from train.data import FER2013, SPLITS
+
+log = logging.getLogger(__name__)
+
+CONFIG_RECORD = "config.json"
+DATA_RECORD = "data.json"
+_REMEDY = "pass --fresh to restart it or --name for a new run"
+
+
+class RunMismatch(RuntimeError):
+    """The run folder holds a run with another config or other data; resuming would mix two experiments."""
+
+
+def check_run_folder(run_dir: Path, cfg: TrainConfig, data: FER2013) -> None:
+    """Raise RunMismatch unless `run_dir` is new or its run used `cfg` and `data`; record whatever is missing.
+
+    A record is missing in a new folder, and in one started before that record existed (a run from before
+    data.json, say): such a run resumes, and gets the record written now.
+    """
+    records = {CONFIG_RECORD: (_json(cfg.to_dict()), _config_problem),
+               DATA_RECORD: (data_record(data), _data_problem)}
+    for name, (record, problem_with) in records.items():
+        path = run_dir / name
+        problem = path.exists() and problem_with(json.loads(path.read_text()), record)
+        if problem:
+            raise RunMismatch(f"{run_dir} holds a run {problem}; {_REMEDY}")
+    resuming = any((run_dir / name).exists() for name in records)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    for name, (record, _) in records.items():
+        path = run_dir / name
+        if not path.exists():
+            path.write_text(json.dumps(record, indent=2) + "\n")
+            if resuming:
+                log.info("%s: recorded %s (the run started before runs recorded it)", run_dir, name)
+
+
+def data_record(data: FER2013) -> dict:
+    """What identifies the data a run trains on: each split's fingerprint and size, and (for people) its source."""
+    return {"source": data.source, "fingerprint": data.fingerprint(),
+            "sizes": {name: len(getattr(data, name)) for name in SPLITS}}
+
+
+def _config_problem(saved: dict, current: dict) -> str | None:
+    # The rule for fields added to TrainConfig after a run started: a config.json without the field counts as
+    # holding the field's default. A new field must default to what the code did before it existed (see
+    # TrainConfig), so the run did train that way; and the run resumes across the change. This is the one place
+    # the rule lives.
+    saved = _with_defaults(saved, _json(TrainConfig().to_dict()))
+    differing = _differing_keys(saved, current)
+    return f"with a different config (differs in: {', '.join(differing)})" if differing else None
+
+
+def _data_problem(saved: dict, current: dict) -> str | None:
+    fingerprints = saved["fingerprint"], current["fingerprint"]
+    differing = [name for name in SPLITS if fingerprints[0][name] != fingerprints[1][name]]
+    if not differing:
+        return None
+    if differing == ["train"] and saved["sizes"]["train"] != current["sizes"]["train"]:
+        return (f"on {saved['sizes']['train']} Training images, this command gives {current['sizes']['train']} "
+                "(a different --limit-train)")
+    return (f"on other data than {current['source'] or 'this --data'} (started on {saved['source'] or 'unnamed data'}; "
+            f"fingerprints differ in: {', '.join(differing)})")
+
+
+def _with_defaults(saved: dict, defaults: dict) -> dict:
+    """`saved`, with the fields it lacks (at any depth) taken from `defaults`."""
+    merged = dict(saved)
+    for key, value in defaults.items():
+        if key not in merged:
+            merged[key] = value
+        elif isinstance(value, dict) and isinstance(merged[key], dict):
+            merged[key] = _with_defaults(merged[key], value)
+    return merged
+
+
+def _differing_keys(a: dict, b: dict, prefix: str = "") -> list[str]:
+    """Dotted paths of the fields where two nested dicts differ, sorted."""
+    out = []
+    for key in sorted(set(a) | set(b)):
+        if isinstance(a.get(key), dict) and isinstance(b.get(key), dict):
+            out += _differing_keys(a[key], b[key], f"{prefix}{key}.")
+        elif a.get(key) != b.get(key):
+            out.append(prefix + key)
+    return out
+
+
+def _json(value: dict) -> dict:
+    """`value` as it reads back from JSON (tuples become lists), to compare with a saved record."""
+    return json.loads(json.dumps(value))
