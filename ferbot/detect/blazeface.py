@@ -31,6 +31,14 @@ class Detection:
         """The same detection in a frame whose origin is (-dx, -dy) from this one's."""
         return Detection(self.box.shifted(dx, dy), self.score, self.keypoints + np.array([dx, dy], np.float32))
 
+    def mirrored(self, width: float) -> Detection:
+        """The same detection found in the mirror image of a picture `width` pixels wide, in the picture's own
+        coordinates (the subject's right and left swap back, so the keypoint order still holds)."""
+        box = Rect(width - self.box.x2, self.box.y, self.box.w, self.box.h)
+        points = self.keypoints.copy()
+        points[:, 0] = width - points[:, 0]
+        return Detection(box, self.score, points[[1, 0, 2, 3, 5, 4]])
+
 
 class BlazeFace:
     """Finds faces that fill a fair part of the picture (roughly a third of its longer side or more)."""

@@ -1,73 +1,134 @@
-"""Faces anywhere on a screen: tiles or windows -> BlazeFace per window -> screen coordinates -> merged."""
+"""Faces anywhere on a screen: tiles -> windows -> BlazeFace per window -> screen coordinates -> merged."""
 
 from __future__ import annotations
-
-import logging
 
 import numpy as np
 
 from ferbot.detect.blazeface import BlazeFace, Detection
 from ferbot.detect.merge import merge_duplicates
-from ferbot.detect.tiling import Window, find_tiles, first_windows
+from ferbot.detect.tiling import Window, find_tiles, region_windows, tile_windows
 from ferbot.geometry import Rect
 
-log = logging.getLogger(__name__)
-
-MIN_FACE_PX = 20  # smaller faces carry too little for a 48x48 classifier
-FLAT_WINDOW_STD = 6.0  # a window this uniform (a camera-off tile) holds no face
+# BlazeFace boxes run from the brows to the mouth, about 0.85 of a face drawn brows to chin: a box of 18 px is
+# a face of about 21 px, as small as the classifier can still read.
+MIN_BOX_PX = 18
+FLAT_WINDOW_STD = 6.0  # a window this uniform (an empty camera-off tile) holds no face
+CAMERA_OFF_SHARE = 0.6  # a tile with this share of one flat colour shows a name or a profile picture, no video
 EDGE_TOLERANCE = 0.02  # of the window side: a box this close to an inner window edge is cut off by it
+DIM_LEVEL = 80.0  # windows darker than this mean grey level, or flatter than LOW_CONTRAST, are stretched first
+LOW_CONTRAST = 28.0
+UNSURE_SCORE = 0.4  # the detector reports faces from this score up ...
+SURE_SCORE = 0.6  # ... and those below this one are confirmed in a second window framed on them
+CONFIRM_WINDOW = 3.5
+CONFIRM_SCORE = 0.5
+MIN_EYE_SPAN = 0.22  # of the box width: keypoints closer together are no pair of eyes (text, edges)
+NOSE_OUTSIDE_EYES = 0.5  # of the eye span: how far beyond either eye the nose tip may lie (a turned head)
 
 
 class FaceFinder:
     """Finds faces on a whole screen with a detector that only sees faces filling a fair part of its input."""
 
     def __init__(self, detector: BlazeFace | None = None):
-        self.detector = detector or BlazeFace()
+        self.detector = detector or BlazeFace(min_confidence=UNSURE_SCORE)
         self.detector_calls = 0  # in the last find(), for benchmarks
 
     def find(self, image: np.ndarray) -> list[Detection]:
         """Every face in an RGB screen, in its pixel coordinates, one detection per face."""
         self.detector_calls = 0
         height, width = image.shape[:2]
-        screen = Rect(0, 0, width, height)
         tiles = find_tiles(image)
+        if not tiles:
+            return merge_duplicates(self._run(image, region_windows(Rect(0, 0, width, height))))
         found = []
-        if tiles:  # the whole screen too, for faces larger than any tile
-            found += self._run(image, [Window(screen, screen)])[0]
-        for region in tiles or [screen]:
-            found += self._search(image, region)
+        for tile in tiles:
+            found += self._search_tile(image, tile)
         return merge_duplicates(found)
 
     def close(self) -> None:
         self.detector.close()
 
-    def _search(self, image: np.ndarray, region: Rect) -> list[Detection]:
-        """Faces in one region; a region first searched in its centre is searched whole when that finds no
-        complete face or cuts one."""
-        windows = first_windows(region)
-        complete, cut = self._run(image, windows)
-        if windows[0].rect != region and (cut or not complete):
-            complete += self._run(image, [Window(region, region)])[0]
-        return complete
+    def _search_tile(self, image: np.ndarray, tile: Rect) -> list[Detection]:
+        """The faces of one tile: its centred square first; when that finds no whole face, windows covering the
+        tile at the scale of the smallest face a webcam shows. A camera-off tile only gets the first look (its
+        profile picture sits in the middle)."""
+        first, cover = tile_windows(tile)
+        found = self._run(image, [first])
+        if found or not cover or _camera_off(image, tile):
+            return found
+        return self._run(image, cover)
 
-    def _run(self, image: np.ndarray, windows: list[Window]) -> tuple[list[Detection], bool]:
-        """Detections in screen coordinates that no inner window edge cuts, and whether any was cut."""
-        complete, any_cut = [], False
+    def _run(self, image: np.ndarray, windows: list[Window]) -> list[Detection]:
+        """Plausible faces in screen coordinates that no inner window edge cuts."""
+        complete = []
         for window in windows:
             x, y, w, h = window.rect.as_int()
             pixels = image[y:y + h, x:x + w]
             if pixels.size == 0 or pixels[::4, ::4].std() < FLAT_WINDOW_STD:
                 continue
             self.detector_calls += 1
-            for detection in self.detector.detect(pixels):
+            for detection in self.detector.detect(_stretched_if_dim(pixels)):
                 detection = detection.moved(x, y)
-                if min(detection.box.w, detection.box.h) < MIN_FACE_PX:
-                    continue
-                if _cut_by_window(detection.box, Rect(x, y, w, h), window.region):
-                    any_cut = True
-                else:
-                    complete.append(detection)
-        return complete, any_cut
+                if (min(detection.box.w, detection.box.h) >= MIN_BOX_PX and plausible(detection)
+                        and not _cut_by_window(detection.box, Rect(x, y, w, h), window.region)):
+                    if detection.score < SURE_SCORE:
+                        detection = self._confirmed(image, detection)
+                    if detection is not None:
+                        complete.append(detection)
+        return complete
+
+    def _confirmed(self, image: np.ndarray, detection: Detection) -> Detection | None:
+        """An unsure face looked at twice more, in a window framed on it (CONFIRM_WINDOW times its size) and in
+        that window's mirror image: kept when both looks find it with at least CONFIRM_SCORE. Masked, dim and
+        blurred faces pass; what only looked like a face from one window seldom does."""
+        side = CONFIRM_WINDOW * max(detection.box.w, detection.box.h)
+        cx, cy = detection.box.center
+        height, width = image.shape[:2]
+        x, y, w, h = Rect(cx - side / 2, cy - side / 2, side, side).clipped(width, height).as_int()
+        window = _stretched_if_dim(image[y:y + h, x:x + w])
+        best = None
+        for mirrored in (False, True):
+            self.detector_calls += 1
+            view = np.ascontiguousarray(window[:, ::-1]) if mirrored else window
+            seen = [again.mirrored(w) if mirrored else again for again in self.detector.detect(view)]
+            seen = [again.moved(x, y) for again in seen if again.score >= CONFIRM_SCORE and plausible(again)]
+            seen = [again for again in seen if again.box.iou(detection.box) >= 0.3]
+            if not seen:
+                return None
+            best = best or max(seen, key=lambda again: again.score)
+        return best
+
+
+def plausible(detection: Detection) -> bool:
+    """Whether the keypoints look like a face's: two eyes apart, the nose tip not far outside them. BlazeFace's
+    rare boxes on text, icons and edges put the 'eyes' on top of each other or the nose far to a side."""
+    right_eye, left_eye, nose = detection.keypoints[:3]
+    span = abs(float(left_eye[0] - right_eye[0]))
+    if span < MIN_EYE_SPAN * detection.box.w:
+        return False
+    nose_at = (float(nose[0]) - min(left_eye[0], right_eye[0])) / span
+    return -NOSE_OUTSIDE_EYES <= nose_at <= 1 + NOSE_OUTSIDE_EYES
+
+
+def _stretched_if_dim(pixels: np.ndarray) -> np.ndarray:
+    """A dim or washed-out window with its grey levels stretched to the full range; others unchanged."""
+    sample = pixels[::4, ::4]
+    if sample.mean() >= DIM_LEVEL and sample.std() >= LOW_CONTRAST:
+        return pixels
+    low, high = np.percentile(sample, (1, 99))
+    if high - low < 1:
+        return pixels
+    scale = 255.0 / (high - low)
+    return np.clip((pixels.astype(np.float32) - low) * scale, 0, 255).astype(np.uint8)
+
+
+def _camera_off(image: np.ndarray, tile: Rect) -> bool:
+    """Whether most of the tile is one flat colour: a name or profile picture on a plain background."""
+    x, y, w, h = tile.as_int()
+    gray = image[y:y + h:4, x:x + w:4].mean(axis=2)
+    if gray.size == 0:
+        return True
+    level = np.median(gray)
+    return float(np.mean(np.abs(gray - level) <= 3)) >= CAMERA_OFF_SHARE
 
 
 def _cut_by_window(box: Rect, window: Rect, region: Rect) -> bool:

@@ -1,9 +1,10 @@
-"""Where to run the detector: gallery tiles found from the gutters between them, and search windows.
+"""Where to run the detector: the tiles of a meeting screen, and the windows that search each tile.
 
-BlazeFace sees a 128x128 picture, so a face must fill about a third of a window to be found. A whole 1080p
-screen leaves gallery faces a few pixels wide; instead the screen is cut along its gutters (lines of one
-flat colour, like the dark bands between Zoom tiles) into tiles, and each tile is searched on its own.
-Screens without gutters (a speaker view, a group photo) are searched with overlapping square windows.
+BlazeFace sees a 128x128 picture, so it finds a face that fills about a sixth of its window or more. A whole
+1080p screen leaves gallery faces a few pixels wide; instead the screen is cut into the blocks a meeting app
+draws on its background (the tiles, a shared screen, the toolbar), and each tile is searched with windows sized
+for the faces a webcam shows: from MIN_FACE_PX, or SMALLEST_FACE_SHARE of the tile's height, upwards, anywhere in
+the tile. Screens without a gallery (a speaker view, a photo) are searched with a pyramid of overlapping windows.
 """
 
 from __future__ import annotations
@@ -15,14 +16,22 @@ import numpy as np
 
 from ferbot.geometry import Rect
 
+MIN_FACE_PX = 24  # smaller faces carry too little for a 48x48 classifier
+SMALLEST_FACE_SHARE = 0.12  # of a tile's height: a student sitting far back from a laptop's webcam
+WINDOW_PER_FACE = 6.0  # BlazeFace finds faces down to about a sixth of its window's side
 MIN_TILE = (64, 48)  # smaller blocks cannot hold a face worth classifying
 MAX_TILES = 64  # more blocks than this is a document or a desktop, not a meeting gallery
-FLAT_LINE_STD = 3.0  # grey-level spread up to which a line is flat
-GUTTER_TOLERANCE = 8.0  # grey levels between a gutter line and the background
-LARGE_REGION = 640  # regions longer than this (px) also get a pyramid of overlapping windows
-SMALLEST_WINDOW = 300  # the pyramid stops here: faces down to about a third of it are found
+MAX_TILE_SHARE = 0.8  # of the screen: a block this large is the screen itself, no tile
+MIN_GALLERY_COVER = 0.3  # of the screen: tiles cover at least this much of a meeting app's screen
+TILE_ASPECTS = (0.4, 3.2)  # width / height of a tile: a phone's portrait video up to a wide webcam
+FLAT_STD = 2.5  # grey-level spread up to which a neighbourhood is flat (app background)
+BACKGROUND_TOLERANCE = 6.0  # grey levels between a pixel and the app's background colour
+VIVID_SATURATION = 90  # of 255: an active speaker's frame is a vivid colour ...
+FRAME_MIN_RUN = 80  # ... in straight lines at least this long (px)
+LARGE_REGION = 640  # regions longer than this (px) are searched through a pyramid of overlapping windows
+SMALLEST_WINDOW = 300  # the pyramid stops here
 PYRAMID_STEP = 1.5
-CENTRE_WINDOW_ASPECT = 1.3  # wider tiles are first searched in a centred square, where webcam faces sit
+CENTRE_WINDOW_ASPECT = 1.3  # wider tiles are first searched in a centred square, where webcam faces sit most
 
 
 @dataclass(frozen=True)
@@ -34,62 +43,126 @@ class Window:
 
 
 def find_tiles(image: np.ndarray) -> list[Rect]:
-    """Blocks of the screen separated by gutters, largest first; [] when it does not look like a gallery.
+    """The blocks a meeting app draws on its background (tiles, a shared screen), largest first; [] when the
+    screen does not look like a meeting app's.
 
-    A gutter line is flat and has the colour of the screen's background, estimated from the flat lines that
-    cross the whole screen. The screen is cut into bands along gutter rows, each band into tiles along gutter
-    columns, and each tile is trimmed of gutter-coloured borders. A face is never cut: no row or column
-    through a face is flat. Flat tile backgrounds of another colour (a pillarboxed picture) stay in the tile.
+    The background is the flat colour whose removal leaves tile-shaped blocks covering the most of the screen.
+    Where an active speaker's frame drawn over the gutters joins tiles, the joined block is cut back into tiles
+    of the gallery's common size. Blocks of another shape (a toolbar, a title bar, text) are dropped.
     """
-    gray = cv2.cvtColor(image[::2, ::2], cv2.COLOR_RGB2GRAY).astype(np.float32)
-    level = _background_level(gray)
-    if level is None:
+    small = image[::2, ::2]
+    gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+    frames = _coloured_lines(small)
+    screen_area = gray.shape[0] * gray.shape[1]
+    best, best_cover = [], MIN_GALLERY_COVER * screen_area
+    for level in _background_candidates(gray):
+        blocks = _blocks(gray, level, frames)
+        tiles = _split_joined([t for t in blocks if t.area < MAX_TILE_SHARE * screen_area])
+        cover = sum(t.area for t in tiles)
+        if len(tiles) >= 2 and cover > best_cover:
+            best, best_cover = tiles, cover
+    if len(best) > MAX_TILES:
         return []
+    return sorted((t.scaled(2) for t in best), key=lambda t: -t.area)
+
+
+def _background_candidates(gray: np.ndarray, count: int = 4) -> list[float]:
+    """The most common grey levels of flat neighbourhoods: candidates for the app's background."""
+    mean = cv2.blur(gray.astype(np.float32), (5, 5))
+    spread = np.sqrt(np.maximum(cv2.blur(gray.astype(np.float32) ** 2, (5, 5)) - mean ** 2, 0))
+    flat = gray[spread <= FLAT_STD]
+    if flat.size < 0.02 * gray.size:
+        return []
+    histogram = np.bincount(flat, minlength=256).astype(np.float64)
+    candidates = []
+    for _ in range(count):
+        level = int(histogram.argmax())
+        if histogram[level] < 0.01 * gray.size:
+            break
+        candidates.append(float(level))
+        histogram[max(0, level - 4):level + 5] = 0
+    return candidates
+
+
+def _coloured_lines(rgb: np.ndarray) -> np.ndarray:
+    """Where thin, long, straight lines of a vivid colour run: an active speaker's frame (Zoom's green or yellow,
+    Teams' purple, Meet's blue), which may cover the gutters around the speaker's tile."""
+    hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
+    vivid = ((hsv[..., 1] >= VIVID_SATURATION) & (hsv[..., 2] >= 80)).astype(np.uint8)
+    long = FRAME_MIN_RUN // 2  # at half resolution
+    straight = cv2.morphologyEx(vivid, cv2.MORPH_OPEN, np.ones((1, long), np.uint8)) | \
+        cv2.morphologyEx(vivid, cv2.MORPH_OPEN, np.ones((long, 1), np.uint8))
+    wide = cv2.morphologyEx(vivid, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
+    return (straight > 0) & (wide == 0)
+
+
+def _blocks(gray: np.ndarray, level: float, frames: np.ndarray) -> list[Rect]:
+    """Tile-shaped blocks left when the background of grey `level` and the speaker's frame are taken away."""
+    solid = ((np.abs(gray.astype(np.float32) - level) > BACKGROUND_TOLERANCE) & ~frames).astype(np.uint8)
+    solid = cv2.morphologyEx(solid, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))  # antialiasing specks
+    count, _, stats, _ = cv2.connectedComponentsWithStats(solid, connectivity=4)
     tiles = []
-    for y0, y1 in _runs(~_gutter_lines(gray, level, axis=1)):
-        for x0, x1 in _runs(~_gutter_lines(gray[y0:y1], level, axis=0)):
-            tiles.append(_trim(gray, Rect(x0, y0, x1 - x0, y1 - y0), level).scaled(2))
-    tiles = [t for t in tiles if t.w >= MIN_TILE[0] and t.h >= MIN_TILE[1]]
-    if not tiles or len(tiles) > MAX_TILES:
-        return []
-    return sorted(tiles, key=lambda t: -t.area)
+    for x, y, w, h, area in stats[1:]:
+        aspect = w / h
+        if 2 * w >= MIN_TILE[0] and 2 * h >= MIN_TILE[1] and TILE_ASPECTS[0] <= aspect <= TILE_ASPECTS[1] \
+                and area >= 0.4 * w * h:
+            tiles.append(Rect(int(x), int(y), int(w), int(h)))
+    return tiles
 
 
-def _background_level(gray: np.ndarray) -> float | None:
-    """The grey level of the flat rows and columns that cross the whole screen (None if there are none)."""
-    levels = [lines.mean(axis=1)[lines.std(axis=1) <= FLAT_LINE_STD] for lines in (gray, gray.T)]
-    levels = np.concatenate(levels)
-    return float(np.median(levels)) if len(levels) else None
+def _split_joined(blocks: list[Rect]) -> list[Rect]:
+    """Blocks the size of several of the gallery's common tile (a speaker's frame drawn over the gutters joins
+    the tiles it touches) cut into tiles of that size; the cut-out tiles that another block already holds are
+    left out."""
+    if len(blocks) < 3:
+        return blocks
+    tile_w, tile_h = float(np.median([b.w for b in blocks])), float(np.median([b.h for b in blocks]))
+    out = []
+    for block in blocks:
+        cols, rows = _multiple(block.w, tile_w), _multiple(block.h, tile_h)
+        if cols is None or rows is None or cols * rows == 1:
+            out.append(block)
+            continue
+        cells = [Rect(block.x + c * block.w / cols, block.y + r * block.h / rows, block.w / cols, block.h / rows)
+                 for r in range(rows) for c in range(cols)]
+        out += [cell for cell in cells if not any(cell.iou(other) > 0.5 for other in blocks if other != block)]
+    return out
 
 
-def _gutter_lines(gray: np.ndarray, level: float, axis: int) -> np.ndarray:
-    """Per line (axis=1: rows, axis=0: columns), whether it is flat and of the background's colour."""
-    return (gray.std(axis=axis) <= FLAT_LINE_STD) & (np.abs(gray.mean(axis=axis) - level) <= GUTTER_TOLERANCE)
+def _multiple(length: float, unit: float) -> int | None:
+    """How many units with gutters between them make `length` (a gutter is under a tenth of a unit); None when
+    no whole number does."""
+    ratio = length / unit
+    count = max(1, int(ratio + 0.05))
+    return count if -0.05 <= ratio - count <= 0.1 * (count - 1) + 0.05 else None
 
 
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """[start, end) runs of True."""
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]])))
-    return list(zip(edges[::2].tolist(), edges[1::2].tolist()))
+def tile_windows(tile: Rect) -> tuple[Window, list[Window]]:
+    """How to search a tile: a first window (its centred square, where most webcam faces sit), and the windows
+    that cover the whole tile at the scale of its smallest expected face, for when the first finds no face."""
+    first = Window(centre_window(tile), tile)
+    smallest_face = max(MIN_FACE_PX, SMALLEST_FACE_SHARE * tile.h)
+    side = min(WINDOW_PER_FACE * smallest_face, tile.w, tile.h)
+    cover = [Window(Rect(x, y, side, side), tile) for y in _positions(tile.y, tile.h, side)
+             for x in _positions(tile.x, tile.w, side)]
+    return first, [w for w in cover if not _mostly_inside(w.rect, first.rect)]
 
 
-def _trim(gray: np.ndarray, tile: Rect, level: float) -> Rect:
-    """The tile without gutter-coloured rows and columns along its borders."""
-    x, y, w, h = tile.as_int()
-    block = gray[y:y + h, x:x + w]
-    rows = np.flatnonzero(~_gutter_lines(block, level, axis=1))
-    cols = np.flatnonzero(~_gutter_lines(block, level, axis=0))
-    if len(rows) == 0 or len(cols) == 0:
-        return Rect(x, y, 0, 0)
-    return Rect(x + int(cols[0]), y + int(rows[0]), int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1))
+def _mostly_inside(inner: Rect, outer: Rect, margin: float = 0.15) -> bool:
+    """Whether `inner` lies inside `outer` but for a margin of its side: the faces it would find, the first
+    window found already."""
+    slack = margin * max(inner.w, inner.h)
+    return (inner.x >= outer.x - slack and inner.y >= outer.y - slack and inner.x2 <= outer.x2 + slack
+            and inner.y2 <= outer.y2 + slack)
 
 
-def first_windows(region: Rect) -> list[Window]:
-    """Where to look first in a region: a small region in one window (a wide one: its centred square);
-    a large one whole and through a pyramid of overlapping squares."""
+def region_windows(region: Rect) -> list[Window]:
+    """A region that is no tile (a whole screen without a gallery, a shared screen): itself, and for a large
+    one a pyramid of overlapping squares."""
+    windows = [Window(region, region)]
     if max(region.w, region.h) > LARGE_REGION:
-        return [Window(region, region)] + [Window(rect, region) for rect in pyramid(region)]
-    return [Window(centre_window(region), region)]
+        windows += [Window(rect, region) for rect in pyramid(region)]
+    return windows
 
 
 def centre_window(region: Rect) -> Rect:
@@ -119,5 +192,5 @@ def pyramid(region: Rect) -> list[Rect]:
 
 def _positions(start: float, length: float, side: float) -> list[float]:
     """Evenly spread window starts from `start` to `start + length - side`, at most half a side apart."""
-    count = int(np.ceil((length - side) / (side / 2))) + 1
-    return np.linspace(start, start + length - side, count).tolist()
+    count = int(np.ceil((length - side) / (side / 2))) + 1 if length > side else 1
+    return np.linspace(start, start + max(0.0, length - side), count).tolist()

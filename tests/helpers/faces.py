@@ -67,3 +67,11 @@ def tracked_face(box: tuple[float, float, float, float], emotion: str = "Happy",
     probabilities += (1 - confidence) / len(CLASS_NAMES)
     return TrackedFace(track_id, Rect(*box), np.zeros((6, 2), np.float32), 0.9, probabilities, 0.0,
                        HeadPose(0.0, 0.0), attention, missed)
+
+
+def people():
+    """Every photograph here with its face boxes, as meeting participants (tests.helpers.meetings.Person)."""
+    from tests.helpers.meetings import Person
+
+    return [Person(picture, tuple(photo_faces(name, picture))) for name in PHOTO_FACES
+            for picture in [photo(name)]]
