@@ -47,7 +47,7 @@ class Split:
         digest.update(self.labels.astype(np.int8).tobytes())
         return digest.hexdigest()[:16]
 
-    def subset(self, n: int | None) -> "Split":
+    def subset(self, n: int | None) -> Split:
         """The first `n` rows (all when n is None): for quick runs and tests."""
         return self if n is None else Split(self.images[:n], self.labels[:n])
 
