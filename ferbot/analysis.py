@@ -34,6 +34,11 @@ class Analysis:
         """The faces detected in this very frame."""
         return [f for f in self.faces if f.missed == 0]
 
+    @property
+    def students(self) -> list[TrackedFace]:
+        """The faces detected in this very frame that are people, not still pictures."""
+        return [f for f in self.visible_faces if not f.picture]
+
 
 class FrameAnalyzer:
     """detect -> classify -> track for one frame at a time; faces inside ferbot's own output are ignored.
@@ -63,7 +68,7 @@ class FrameAnalyzer:
         clock.lap("crop")
         probabilities = self.classifier.predict_proba(crops)
         clock.lap("classify")
-        faces = self.tracker.update(detections, probabilities, frame.timestamp)
+        faces = self.tracker.update(detections, probabilities, frame.timestamp, crops)
         clock.lap("track")
         return Analysis(frame.index, frame.timestamp, tuple(faces), tuple(own_feeds), clock.timings())
 

@@ -44,8 +44,8 @@ class FaceLog:
         self._writer.writerow(COLUMNS)
 
     def write(self, analysis: Analysis) -> None:
-        """One row per face detected in this analysis."""
-        for face in analysis.visible_faces:
+        """One row per student's face detected in this analysis (still pictures are no students)."""
+        for face in analysis.students:
             x, y, w, h = face.box
             self._writer.writerow([f"{analysis.timestamp:.3f}", analysis.frame_index, face.track_id,
                                    f"{x:.1f}", f"{y:.1f}", f"{w:.1f}", f"{h:.1f}", face.emotion,

@@ -1,25 +1,18 @@
-"""Shared fixtures: real FER2013 data read through FER2013_PATH (CI points it at ../shared/data/fer2013.npz)."""
+"""Shared fixtures: real FER2013 data read through FER2013_PATH (CI points it at ../shared/data/fer2013.npz).
+
+Helpers shared by the tests and the benchmarks live in tests/helpers/.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-import os
-from pathlib import Path
 
 import pytest
 
 from ferbot.classify.model import ModelConfig
+from tests.helpers.data import fer2013_path
 from train.config import TrainConfig
 from train.configs import load_recipe
-
-REPO = Path(__file__).resolve().parents[1]
-
-
-def fer2013_path() -> Path:
-    path = Path(os.environ.get("FER2013_PATH", REPO.parent / "shared/data/fer2013.npz"))
-    if not path.exists():
-        pytest.skip(f"FER2013 not found at {path}: set FER2013_PATH to fer2013.npz or fer2013.csv")
-    return path
 
 
 @pytest.fixture(scope="session")

@@ -72,9 +72,9 @@ class Renderer:
 
     def update_mood(self, timestamp: float, faces: Sequence[TrackedFace]) -> None:
         """Record a new analysis in the timeline and redraw the panel (once per analysis, not per frame)."""
-        visible = [f for f in faces if f.missed == 0]
-        self.timeline.add(timestamp, class_shares(visible))
-        self._panel = self._draw_panel(visible, timestamp)
+        students = [f for f in faces if f.missed == 0 and not f.picture]
+        self.timeline.add(timestamp, class_shares(students))
+        self._panel = self._draw_panel(students, timestamp)
 
     def render(self, image: np.ndarray, faces: Sequence[TrackedFace]) -> np.ndarray:
         """An RGB output frame showing the RGB source `image` with `faces` (boxes in source pixels)."""

@@ -14,6 +14,7 @@ from ferbot.track.tracker import TrackedFace
 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 EXCLUDED_GREY = (150, 150, 150)
+PICTURE_GREY = (128, 128, 128)
 FACING_COLORS = ((90, 200, 235), (70, 70, 78))  # the attention bar's fill and track, at or above AWAY_BELOW
 AWAY_COLORS = ((245, 160, 30), (110, 75, 25))  # below it
 AWAY_BELOW = 0.5
@@ -28,9 +29,15 @@ def draw_faces(canvas: np.ndarray, faces: Sequence[TrackedFace], scale: float, o
     """Annotate faces (boxes in source pixels) on an RGB canvas showing the source at `scale`, moved by `offset`.
 
     Faces missed in the last analysed frame keep their label with a thinner box, so labels do not blink. The bar
-    under the box fills with the face's attention, in amber when it is below AWAY_BELOW.
+    under the box fills with the face's attention, in amber when it is below AWAY_BELOW. A still picture is
+    outlined in grey and labelled "picture", without emotion or attention.
     """
     for face in faces:
+        if face.picture:
+            x, y, w, h = _on_canvas(face.box, scale, offset)
+            cv2.rectangle(canvas, (x, y), (x + w, y + h), PICTURE_GREY, 1, cv2.LINE_AA)
+            _label(canvas, "picture", x, y, w, PICTURE_GREY)
+            continue
         color = EMOTION_COLORS[face.emotion]
         x, y, w, h = _on_canvas(face.box, scale, offset)
         cv2.rectangle(canvas, (x, y), (x + w, y + h), color, 2 if face.missed == 0 else 1, cv2.LINE_AA)

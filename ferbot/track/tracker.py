@@ -1,4 +1,5 @@
-"""Following faces from one analysed frame to the next: stable ids and smoothed class probabilities."""
+"""Following faces from one analysed frame to the next: stable ids, smoothed class probabilities, and still
+pictures (a profile picture on a camera-off tile) told apart from people."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from ferbot.detect.blazeface import Detection
@@ -14,6 +16,10 @@ from ferbot.emotions import CLASS_NAMES
 from ferbot.geometry import Rect, iou_matrix
 from ferbot.track.smoothing import ema
 
+PICTURE_AFTER_S = 10.0  # a face whose crop has not changed for this long is a still picture
+STILL_DIFFERENCE = 1.5  # mean grey-level change of a face's thumbnail below which it has not changed
+THUMBNAIL = 16  # px: the side of the thumbnail compared, small enough to average away sensor noise
+
 
 @dataclass(frozen=True)
 class TrackedFace:
@@ -21,7 +27,9 @@ class TrackedFace:
 
     box, keypoints and pose are the latest detection's, in source-frame pixels; probabilities are smoothed over
     time (CLASS_NAMES order); attention is the smoothed share of recent detections in which the face was turned
-    to the screen (0-1); missed counts the analysed frames since the face was last detected.
+    to the screen (0-1); missed counts the analysed frames since the face was last detected; still_since is
+    when its crop last changed, and picture says it has not changed for PICTURE_AFTER_S (a profile picture, not
+    a person: left out of the class mood, the attention figure and the log).
     """
 
     track_id: int
@@ -34,6 +42,12 @@ class TrackedFace:
     attention: float
     missed: int = 0
     detections: int = 1
+    still_since: float = 0.0
+    thumbnail: np.ndarray | None = None  # the face crop, small, as it was at still_since
+
+    @property
+    def picture(self) -> bool:
+        return self.thumbnail is not None and self.last_seen - self.still_since >= PICTURE_AFTER_S
 
     @property
     def emotion(self) -> str:
@@ -62,12 +76,15 @@ class FaceTracker:
         self._faces: list[TrackedFace] = []
         self._next_id = 1
 
-    def update(self, detections: Sequence[Detection], probabilities: np.ndarray,
-               timestamp: float) -> list[TrackedFace]:
-        """Fold in one analysed frame (probabilities: (N, 7), one row per detection); the live faces by id."""
+    def update(self, detections: Sequence[Detection], probabilities: np.ndarray, timestamp: float,
+               crops: np.ndarray | None = None) -> list[TrackedFace]:
+        """Fold in one analysed frame (probabilities: (N, 7), one row per detection; crops: the (N, 48, 48) face
+        crops, which tell still pictures from people); the live faces by id."""
+        thumbnails = [None] * len(detections) if crops is None else [_thumbnail(c) for c in crops]
         pairs = self._match(detections)
         matched_faces, matched_detections = {f for f, _ in pairs}, {d for _, d in pairs}
-        faces = [self._updated(self._faces[f], detections[d], probabilities[d], timestamp) for f, d in pairs]
+        faces = [_still(self._updated(self._faces[f], detections[d], probabilities[d], timestamp), thumbnails[d])
+                 for f, d in pairs]
         faces += [dataclasses.replace(face, missed=face.missed + 1) for i, face in enumerate(self._faces)
                   if i not in matched_faces and face.missed < self.max_missed]
         for d, detection in enumerate(detections):
@@ -75,7 +92,7 @@ class FaceTracker:
                 pose = head_pose(detection.keypoints)
                 faces.append(TrackedFace(self._next_id, detection.box, detection.keypoints, detection.score,
                                          np.asarray(probabilities[d], np.float32), timestamp, pose,
-                                         float(pose.facing)))
+                                         float(pose.facing), still_since=timestamp, thumbnail=thumbnails[d]))
                 self._next_id += 1
         self._faces = sorted(faces, key=lambda f: f.track_id)
         return list(self._faces)
@@ -99,8 +116,22 @@ class FaceTracker:
         smoothed = ema(face.probabilities, np.asarray(probabilities, np.float32), dt, self.smoothing_s)
         pose = head_pose(detection.keypoints)
         attention = float(ema(face.attention, float(pose.facing), dt, self.attention_s))
-        return TrackedFace(face.track_id, detection.box, detection.keypoints, detection.score,
-                           smoothed.astype(np.float32), timestamp, pose, attention, 0, face.detections + 1)
+        return dataclasses.replace(face, box=detection.box, keypoints=detection.keypoints, score=detection.score,
+                                   probabilities=smoothed.astype(np.float32), last_seen=timestamp, pose=pose,
+                                   attention=attention, missed=0, detections=face.detections + 1)
+
+
+def _thumbnail(crop: np.ndarray) -> np.ndarray:
+    return cv2.resize(crop, (THUMBNAIL, THUMBNAIL), interpolation=cv2.INTER_AREA).astype(np.float32)
+
+
+def _still(face: TrackedFace, thumbnail: np.ndarray | None) -> TrackedFace:
+    """The face with its stillness brought up to date: the clock restarts whenever its thumbnail changes."""
+    if thumbnail is None:
+        return dataclasses.replace(face, thumbnail=None, still_since=face.last_seen)
+    if face.thumbnail is None or np.abs(thumbnail - face.thumbnail).mean() > STILL_DIFFERENCE:
+        return dataclasses.replace(face, thumbnail=thumbnail, still_since=face.last_seen)
+    return face
 
 
 def _greedy(cost: np.ndarray, limit: float) -> list[tuple[int, int]]:

@@ -103,3 +103,45 @@ def test_demo_participants_keep_their_ids():
         finder.close()
     assert len([f for f in faces if f.missed == 0]) >= 8
     assert len(ids) <= 9
+
+
+def test_a_still_picture_is_told_apart_from_a_person_after_ten_seconds(fer2013):
+    """Two real FER2013 faces for 15 s at 2 analyses a second: one a profile picture (the same crop every time),
+    the other a person, whose crop moves by a pixel now and then like a head in front of a webcam."""
+    from ferbot.track.tracker import PICTURE_AFTER_S
+
+    picture, person = fer2013.test.images[2], fer2013.test.images[3]
+    rng = np.random.default_rng(0)
+    tracker = FaceTracker()
+    for step in range(31):
+        t = step * 0.5
+        dy, dx = rng.integers(-1, 2, 2)
+        moved = np.roll(person, (dy, dx), axis=(0, 1))
+        crops = np.stack([picture, np.clip(moved + rng.normal(0, 2, moved.shape), 0, 255).astype(np.uint8)])
+        faces = {f.track_id: f for f in tracker.update(_faces((100, 100, 80, 80), (400, 100, 80, 80)),
+                                                        np.stack([HAPPY, SAD]), t, crops)}
+        assert faces[1].picture == (t >= PICTURE_AFTER_S), t
+        assert not faces[2].picture, t
+
+
+def test_a_picture_that_changes_is_a_person_again():
+    tracker = FaceTracker()
+    face = np.full((48, 48), 120, np.uint8)
+    for t in range(12):
+        [tracked] = tracker.update(_faces((100, 100, 80, 80)), HAPPY[None], float(t), face[None])
+    assert tracked.picture
+    [tracked] = tracker.update(_faces((100, 100, 80, 80)), HAPPY[None], 12.0, (face // 2)[None])
+    assert not tracked.picture
+
+
+def test_the_feed_and_the_mood_leave_pictures_out():
+    from ferbot.render import Renderer
+    from tests.helpers.faces import tracked_face
+
+    person = tracked_face((100, 100, 120, 120), "Happy")
+    picture = tracked_face((400, 100, 120, 120), "Sad")
+    picture = type(picture)(**{**picture.__dict__, "still_since": -20.0, "thumbnail": np.zeros((16, 16))})
+    assert picture.picture and not person.picture
+    renderer = Renderer()
+    renderer.update_mood(0.0, [person, picture])
+    assert renderer.timeline.resample(0.0, 1)[-1][CLASS_NAMES.index("Sad")] == 0

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from ferbot.console import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
-from tests.conftest import REPO, fer2013_path
+from tests.helpers.data import REPO, fer2013_path
 from train.__main__ import _reproducing_command
 from train.configs import load_recipe
 from train.data import FER2013, Split

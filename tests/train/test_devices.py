@@ -10,7 +10,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from tests.conftest import REPO, fer2013_path
+from tests.helpers.data import REPO, fer2013_path
 
 _SCRIPT = textwrap.dedent("""
     import jax, numpy as np

@@ -1,0 +1,82 @@
+"""End to end on a realistic meeting: a Zoom-like gallery of real photographs framed as webcams (off-centre, a room
+behind, degraded like a call) with name tags, an active speaker's border, a toolbar and a camera-off tile showing a
+profile picture, on a real X screen (Xvfb), captured by `python -m ferbot` for longer than it takes to see that the
+profile picture never changes."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from collections import defaultdict
+
+import numpy as np
+import pytest
+
+from ferbot.geometry import Rect
+from ferbot.render import OutputLayout
+from ferbot.render.overlay import PICTURE_GREY
+from ferbot.track.tracker import PICTURE_AFTER_S
+from tests.helpers.data import REPO, read_video
+from tests.helpers.faces import matches, people
+from tests.helpers.meetings import meeting_screen
+from tests.helpers.xserver import shown_on_screen, xvfb
+
+pytestmark = [pytest.mark.slow, pytest.mark.display]
+DURATION_S = PICTURE_AFTER_S + 8
+
+
+@pytest.fixture(scope="module")
+def meeting():
+    """The first seeded 4x4 Zoom screen with a profile picture on it."""
+    for seed in range(100):
+        screen = meeting_screen(people(), "zoom", (1920, 1080), 16, seed=seed)
+        if screen.pictures and len(screen.faces) >= 10:
+            return screen
+    raise AssertionError("no seed gives a screen with a profile picture")
+
+
+@pytest.fixture(scope="module")
+def run(meeting, tmp_path_factory):
+    """ferbot on the X screen showing the meeting: (log rows by frame time, the last frame of the feed)."""
+    folder = tmp_path_factory.mktemp("meeting")
+    video, log = folder / "feed.avi", folder / "faces.csv"
+    with xvfb((1920, 1080)) as display, shown_on_screen(display, meeting.image, folder):
+        result = subprocess.run([sys.executable, "-m", "ferbot", "--sink", f"file:{video}", "--log", str(log),
+                                 "--no-report", "--duration", str(DURATION_S), "--fps", "10"],
+                                cwd=REPO, env={**os.environ, "DISPLAY": display}, capture_output=True, text=True,
+                                timeout=300)
+    assert result.returncode == 0, result.stderr
+    by_time = defaultdict(list)
+    with log.open() as f:
+        for row in csv.DictReader(f):
+            by_time[float(row["time_s"])].append(Rect(*(float(row[k]) for k in ("x", "y", "w", "h"))))
+    return by_time, read_video(video)[0][-1]
+
+
+def test_nearly_every_student_is_found_and_nothing_else(meeting, run):
+    by_time, _ = run
+    assert len(by_time) >= 5
+    for t, boxes in by_time.items():
+        students = [b for b in boxes if not any(p.contains_point(*b.center) for p in meeting.pictures)]
+        recall = np.mean([any(matches(b, face) for b in students) for face in meeting.faces])
+        assert recall >= 0.95, f"at {t:.1f} s: found {recall:.0%} of {len(meeting.faces)} faces"
+        assert all(any(matches(b, face) or face.contains_point(*b.center) for face in meeting.faces + meeting.ignore)
+                   for b in students), f"at {t:.1f} s: a box on no face"
+
+
+def test_the_profile_picture_is_marked_a_picture(meeting, run):
+    """Logged while it might still be a person, left out of the log once it has not changed for 10 s, and drawn
+    in grey as a picture on the feed."""
+    by_time, last_frame = run
+    start = min(by_time)
+    on_picture = {t: any(p.contains_point(*b.center) for b in boxes for p in meeting.pictures)
+                  for t, boxes in by_time.items()}
+    assert any(seen for t, seen in on_picture.items() if t < start + PICTURE_AFTER_S - 2)
+    assert not any(seen for t, seen in on_picture.items() if t > start + PICTURE_AFTER_S + 1)
+    scale, (ox, oy), _ = OutputLayout((1280, 720)).fit((1920, 1080))
+    picture = meeting.pictures[0].scaled(scale).shifted(ox, oy)
+    x, y, w, h = picture.as_int()
+    around = last_frame[max(0, y - 30):y + h + 10, max(0, x - 10):x + w + 10].reshape(-1, 3).astype(int)
+    assert (np.abs(around - PICTURE_GREY).sum(axis=1) < 40).sum() > 40  # the grey box and "picture" tag
