@@ -12,6 +12,7 @@ from ferbot.detect.blazeface import Detection
 from ferbot.detect.headpose import HeadPose, head_pose
 from ferbot.emotions import CLASS_NAMES
 from ferbot.geometry import Rect, iou_matrix
+from ferbot.track.attention import PoseReference
 from ferbot.track.smoothing import ema
 
 
@@ -20,8 +21,9 @@ class TrackedFace:
     """One face followed over time; what the renderer draws and the log writes.
 
     box, keypoints and pose are the latest detection's, in source-frame pixels; probabilities are smoothed over
-    time (CLASS_NAMES order); attention is the smoothed share of recent detections in which the face was turned
-    to the screen (0-1); missed counts the analysed frames since the face was last detected.
+    time (CLASS_NAMES order); facing says whether the latest detection faced the screen, judged against
+    `reference`, the face's usual pose (ferbot.track.attention); attention is the smoothed share of recent
+    detections that faced it (0-1); missed counts the analysed frames since the face was last detected.
     """
 
     track_id: int
@@ -34,6 +36,8 @@ class TrackedFace:
     attention: float
     missed: int = 0
     detections: int = 1
+    facing: bool = True
+    reference: PoseReference = PoseReference()
 
     @property
     def emotion(self) -> str:
@@ -49,7 +53,8 @@ class FaceTracker:
 
     A face keeps its id through up to `max_missed` analysed frames without a detection. Probabilities are
     averaged with time constant `smoothing_s` seconds so labels do not flicker; whether the face is turned to
-    the screen, with time constant `attention_s` seconds, so a glance aside does not count as drifting away.
+    its screen (against its own usual pose, ferbot.track.attention), with time constant `attention_s` seconds,
+    so a glance aside does not count as drifting away.
     """
 
     def __init__(self, max_missed: int = 5, min_iou: float = 0.3, max_centre_shift: float = 0.5,
@@ -73,9 +78,11 @@ class FaceTracker:
         for d, detection in enumerate(detections):
             if d not in matched_detections:
                 pose = head_pose(detection.keypoints)
+                facing = PoseReference().facing(pose)  # the first-look window: HeadPose.facing
                 faces.append(TrackedFace(self._next_id, detection.box, detection.keypoints, detection.score,
                                          np.asarray(probabilities[d], np.float32), timestamp, pose,
-                                         float(pose.facing)))
+                                         float(facing), facing=facing,
+                                         reference=PoseReference().observed(timestamp, pose)))
                 self._next_id += 1
         self._faces = sorted(faces, key=lambda f: f.track_id)
         return list(self._faces)
@@ -98,9 +105,11 @@ class FaceTracker:
         dt = timestamp - face.last_seen
         smoothed = ema(face.probabilities, np.asarray(probabilities, np.float32), dt, self.smoothing_s)
         pose = head_pose(detection.keypoints)
-        attention = float(ema(face.attention, float(pose.facing), dt, self.attention_s))
+        facing = face.reference.facing(pose)  # judged before this pose joins the reference
+        attention = float(ema(face.attention, float(facing), dt, self.attention_s))
         return TrackedFace(face.track_id, detection.box, detection.keypoints, detection.score,
-                           smoothed.astype(np.float32), timestamp, pose, attention, 0, face.detections + 1)
+                           smoothed.astype(np.float32), timestamp, pose, attention, 0, face.detections + 1,
+                           facing, face.reference.observed(timestamp, pose))
 
 
 def _greedy(cost: np.ndarray, limit: float) -> list[tuple[int, int]]:
