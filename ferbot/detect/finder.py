@@ -13,7 +13,7 @@ from ferbot.geometry import Rect
 # a face of about 21 px, as small as the classifier can still read.
 MIN_BOX_PX = 18
 FLAT_WINDOW_STD = 6.0  # a window this uniform (an empty camera-off tile) holds no face
-CAMERA_OFF_SHARE = 0.6  # a tile with this share of one flat colour shows a name or a profile picture, no video
+CAMERA_OFF_SHARE = 0.6  # of a tile in one exactly flat colour: no video there
 EDGE_TOLERANCE = 0.02  # of the window side: a box this close to an inner window edge is cut off by it
 DIM_LEVEL = 80.0  # windows darker than this mean grey level, or flatter than LOW_CONTRAST, are stretched first
 LOW_CONTRAST = 28.0
@@ -53,7 +53,7 @@ class FaceFinder:
         profile picture sits in the middle)."""
         first, cover = tile_windows(tile)
         found = self._run(image, [first])
-        if found or not cover or _camera_off(image, tile):
+        if found or not cover or camera_off(image, tile):
             return found
         return self._run(image, cover)
 
@@ -121,14 +121,15 @@ def _stretched_if_dim(pixels: np.ndarray) -> np.ndarray:
     return np.clip((pixels.astype(np.float32) - low) * scale, 0, 255).astype(np.uint8)
 
 
-def _camera_off(image: np.ndarray, tile: Rect) -> bool:
-    """Whether most of the tile is one flat colour: a name or profile picture on a plain background."""
+def camera_off(image: np.ndarray, tile: Rect) -> bool:
+    """Whether most of the tile is one exactly flat colour, as a meeting app paints behind a name or a profile
+    picture. A camera's picture is never that flat (sensor noise, compression); a virtual background of one plain
+    colour is, and such a tile is only searched in its middle."""
     x, y, w, h = tile.as_int()
-    gray = image[y:y + h:4, x:x + w:4].mean(axis=2)
+    gray = image[y:y + h:4, x:x + w:4].astype(np.int16).sum(axis=2)
     if gray.size == 0:
         return True
-    level = np.median(gray)
-    return float(np.mean(np.abs(gray - level) <= 3)) >= CAMERA_OFF_SHARE
+    return float(np.mean(np.abs(gray - np.median(gray)) <= 3)) >= CAMERA_OFF_SHARE  # RGB summed: 1 level each
 
 
 def _cut_by_window(box: Rect, window: Rect, region: Rect) -> bool:

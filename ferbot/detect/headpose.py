@@ -1,13 +1,24 @@
 """Rough head pose from BlazeFace's keypoints: how far a face is turned sideways (yaw) and up or down (pitch).
 
-BlazeFace gives the centres of the eyes, the nose tip and the mouth. Seen from the front, the nose tip sits
-midway between the eyes and a little over half way from the eye line to the mouth. The nose tip stands in
-front of the eyes and mouth, so turning the head moves it sideways, and nodding moves it towards the mouth or
-the eyes, by amounts that a generic adult face turns into angles. The keypoints are first expressed along
-the eye line and across it, so tilting the head to a shoulder (roll) does not read as a turn.
+BlazeFace gives the centres of the eyes, the nose tip, the mouth and the ears (tragions). Seen from the front,
+the nose tip sits midway between the eyes and a little over half way from the eye line to the mouth, and the ears
+sit level with the nose bridge to either side. The nose tip stands in front of the eyes and the mouth and the ears
+far behind them, so turning the head moves the nose tip sideways against the eyes and against the ears, and
+nodding moves it towards the mouth or the eyes while the ears move the other way; a generic adult face turns these
+shifts into angles. Each angle is the mean of the two cues (nose against the eyes, nose or eyes against the ears).
+BlazeFace's ear points move less than real ears would, so their depths below are the ones that make both cues
+agree on the same heads (measured on FER2013 faces and on nodded webcam views), not anatomy. The keypoints are
+first expressed along the eye line and across it, so tilting the head to a shoulder (roll) does not read as a turn.
 
-These are estimates for a coarse question — is this face roughly turned to the screen? — good to about 10-15
-degrees on a clear face; they know nothing about where the eyes look.
+These are estimates for a coarse question — is this face roughly turned to its screen? — that spread by about 10
+degrees around the truth from picture to picture and by as much again from person to person (benchmarks/
+attention.py); they know nothing about where the eyes look. BlazeFace's points also saturate: a head turned to a
+full profile or bowed far down can read as only 20-30 degrees.
+
+`HeadPose.facing` is the answer for a face seen for the first time. It allows for webcams: a camera above the
+screen sees a student who reads the lesson nodding down, one below the screen (a phone, a tablet, a laptop on a
+low desk) sees them looking up, and BlazeFace reads an upward nod larger than a downward one, so the window is
+wider upwards. Over time, ferbot.track.attention judges each student against their own usual pose.
 """
 
 from __future__ import annotations
@@ -24,9 +35,17 @@ EYE_HEIGHT = 32.0
 EYE_DEPTH = 26.0
 MOUTH_DROP = 29.0
 MOUTH_DEPTH = 24.0
+# BlazeFace's ear points: EAR_HALF_SPAN to either side of the nose tip and EAR_DEPTH behind it as seen in a turn;
+# EAR_DROP below the eye line and EAR_NOD_DEPTH behind the eyes as seen in a nod (see the module docstring).
+EAR_HALF_SPAN = 65.0
+EAR_DEPTH = 90.0
+EAR_DROP = 15.0
+EAR_NOD_DEPTH = 44.0
 
-MAX_FACING_YAW = 30.0  # degrees
-MAX_FACING_PITCH = 25.0
+# The window within which a face seen for the first time counts as facing its screen, in degrees.
+FIRST_LOOK_YAW = 32.0  # either side
+FIRST_LOOK_UP = 40.0  # looking up (a camera below the screen)
+FIRST_LOOK_DOWN = 25.0  # looking down (a camera above the screen)
 
 
 @dataclass(frozen=True)
@@ -39,24 +58,36 @@ class HeadPose:
 
     @property
     def facing(self) -> bool:
-        """Whether the face is turned roughly towards the camera (within 30 degrees sideways, 25 up or down)."""
-        return abs(self.yaw) <= MAX_FACING_YAW and abs(self.pitch) <= MAX_FACING_PITCH
+        """Whether a face seen for the first time counts as turned to its screen: within 32 degrees sideways,
+        40 up and 25 down (module docstring)."""
+        return abs(self.yaw) <= FIRST_LOOK_YAW and -FIRST_LOOK_UP <= self.pitch <= FIRST_LOOK_DOWN
 
 
 def head_pose(keypoints: np.ndarray) -> HeadPose:
     """The head pose from BlazeFace keypoints (6, 2) in pixels: right eye, left eye, nose tip, mouth, ears."""
-    right_eye, left_eye, nose, mouth = np.asarray(keypoints[:4], np.float64)
+    right_eye, left_eye, nose, mouth, right_ear, left_ear = np.asarray(keypoints[:6], np.float64)
     across = left_eye - right_eye  # the subject's right eye is on the viewer's left
-    half_span = np.linalg.norm(across) / 2
-    if half_span < 1e-6:
+    span = float(np.linalg.norm(across))
+    if span < 1e-6:
         return HeadPose(0.0, 0.0)
-    across /= 2 * half_span
+    across /= span
     down = np.array([-across[1], across[0]])  # the eye line turned a quarter, pointing chin-wards
     eyes = (left_eye + right_eye) / 2
-    nose_side, nose_drop = float((nose - eyes) @ across), float((nose - eyes) @ down)
-    mouth_drop = float((mouth - eyes) @ down)
-    yaw = math.atan2(nose_side / half_span * EYE_HALF_SPAN, EYE_DEPTH)
-    # share of the eye-to-mouth distance down to the nose tip, and the nod that makes it so
+    mm = 2 * EYE_HALF_SPAN / span  # millimetres per pixel at the eyes
+
+    # Yaw: the nose tip off the eyes' midpoint, and off the ears' midpoint, against their half spans.
+    nose_side = float((nose - eyes) @ across) * mm
+    yaw_eyes = math.atan2(nose_side, EYE_DEPTH)
+    ears_side = float((nose - (left_ear + right_ear) / 2) @ across)
+    ears_half = float((left_ear - right_ear) @ across) / 2
+    yaw_ears = math.atan2(ears_side / ears_half * EAR_HALF_SPAN, EAR_DEPTH) if ears_half > 1e-6 else yaw_eyes
+
+    # Pitch: the nose tip's share of the way from the eyes down to the mouth, and the ears' drop below the eyes.
+    nose_drop, mouth_drop = float((nose - eyes) @ down), float((mouth - eyes) @ down)
     share = nose_drop / mouth_drop if mouth_drop > 1e-6 else EYE_HEIGHT / (EYE_HEIGHT + MOUTH_DROP)
-    pitch = math.atan2(share * (EYE_HEIGHT + MOUTH_DROP) - EYE_HEIGHT, EYE_DEPTH - share * (EYE_DEPTH - MOUTH_DEPTH))
-    return HeadPose(math.degrees(yaw), math.degrees(pitch))
+    pitch_nose = math.atan2(share * (EYE_HEIGHT + MOUTH_DROP) - EYE_HEIGHT,
+                            EYE_DEPTH - share * (EYE_DEPTH - MOUTH_DEPTH))
+    ear_drop = float(((left_ear + right_ear) / 2 - eyes) @ down) * mm
+    reach = math.hypot(EAR_DROP, EAR_NOD_DEPTH)  # ear_drop = reach * cos(pitch + atan(depth / drop))
+    pitch_ears = math.acos(max(-1.0, min(1.0, ear_drop / reach))) - math.atan2(EAR_NOD_DEPTH, EAR_DROP)
+    return HeadPose(math.degrees((yaw_eyes + yaw_ears) / 2), math.degrees((pitch_nose + pitch_ears) / 2))

@@ -139,12 +139,15 @@ def _multiple(length: float, unit: float) -> int | None:
 
 def tile_windows(tile: Rect) -> tuple[Window, list[Window]]:
     """How to search a tile: a first window (its centred square, where most webcam faces sit), and the windows
-    that cover the whole tile at the scale of its smallest expected face, for when the first finds no face."""
+    that cover the whole tile for when the first finds no face: squares of the tile's height (faces up to half
+    of it) and, in a large tile, squares six times its smallest expected face (faces down to that)."""
     first = Window(centre_window(tile), tile)
     smallest_face = max(MIN_FACE_PX, SMALLEST_FACE_SHARE * tile.h)
-    side = min(WINDOW_PER_FACE * smallest_face, tile.w, tile.h)
-    cover = [Window(Rect(x, y, side, side), tile) for y in _positions(tile.y, tile.h, side)
-             for x in _positions(tile.x, tile.w, side)]
+    short = min(tile.w, tile.h)
+    cover = []
+    for side in sorted({short, min(WINDOW_PER_FACE * smallest_face, short)}):
+        cover += [Window(Rect(x, y, side, side), tile) for y in _positions(tile.y, tile.h, side)
+                  for x in _positions(tile.x, tile.w, side)]
     return first, [w for w in cover if not _mostly_inside(w.rect, first.rect)]
 
 
@@ -157,9 +160,10 @@ def _mostly_inside(inner: Rect, outer: Rect, margin: float = 0.15) -> bool:
 
 
 def region_windows(region: Rect) -> list[Window]:
-    """A region that is no tile (a whole screen without a gallery, a shared screen): itself, and for a large
-    one a pyramid of overlapping squares."""
-    windows = [Window(region, region)]
+    """A region that is no tile (a whole screen without a gallery, one webcam picture): its centred square, itself,
+    and for a large one a pyramid of overlapping squares."""
+    centre = centre_window(region)
+    windows = [Window(centre, region)] + ([Window(region, region)] if centre != region else [])
     if max(region.w, region.h) > LARGE_REGION:
         windows += [Window(rect, region) for rect in pyramid(region)]
     return windows

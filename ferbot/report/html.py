@@ -96,8 +96,11 @@ def _page(s: SessionSummary, log_name: str) -> str:
         + (f"<td>{'' if st.attention is None else f'{st.attention:.0%}'}</td>" if has_attention else "")
         + "</tr>" for st in s.students)
     attention = ("<h2>Attention (facing the screen)</h2><p>The mean share of recent seconds the faces on screen "
-                 "had their heads turned to the screen (within about 30° sideways and 25° up or down), "
-                 "smoothed. It cannot tell where the eyes look, or whether anyone is listening.</p>"
+                 "had their heads turned to their screen, smoothed: within about 20° of each student's usual head "
+                 "pose over the last minutes (so a webcam above or below the screen does not count against "
+                 "anyone), and never more than 35° sideways, 45° up or 30° down. It cannot tell where the eyes "
+                 "look, misses some heads turned or bowed far (they can read as facing), and says nothing about "
+                 "whether anyone is listening.</p>"
                  f"<img alt='attention over time' src='{_attention_plot(s)}'>") if has_attention else ""
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>ferbot session report</title>

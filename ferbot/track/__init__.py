@@ -1,5 +1,7 @@
-"""Track: stable face ids across frames and probabilities smoothed over time."""
+"""Track: stable face ids across frames, probabilities smoothed over time, and attention against each face's
+usual pose."""
 
+from ferbot.track.attention import PoseReference
 from ferbot.track.tracker import FaceTracker, TrackedFace
 
-__all__ = ["FaceTracker", "TrackedFace"]
+__all__ = ["FaceTracker", "PoseReference", "TrackedFace"]

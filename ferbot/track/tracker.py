@@ -14,6 +14,7 @@ from ferbot.detect.blazeface import Detection
 from ferbot.detect.headpose import HeadPose, head_pose
 from ferbot.emotions import CLASS_NAMES
 from ferbot.geometry import Rect, iou_matrix
+from ferbot.track.attention import PoseReference
 from ferbot.track.smoothing import ema
 
 PICTURE_AFTER_S = 10.0  # a face whose crop has not changed for this long is a still picture
@@ -26,10 +27,11 @@ class TrackedFace:
     """One face followed over time; what the renderer draws and the log writes.
 
     box, keypoints and pose are the latest detection's, in source-frame pixels; probabilities are smoothed over
-    time (CLASS_NAMES order); attention is the smoothed share of recent detections in which the face was turned
-    to the screen (0-1); missed counts the analysed frames since the face was last detected; still_since is
-    when its crop last changed, and picture says it has not changed for PICTURE_AFTER_S (a profile picture, not
-    a person: left out of the class mood, the attention figure and the log).
+    time (CLASS_NAMES order); facing says whether the latest detection faced the screen, judged against
+    `reference`, the face's usual pose (ferbot.track.attention); attention is the smoothed share of recent
+    detections that faced it (0-1); missed counts the analysed frames since the face was last detected;
+    still_since is when its crop last changed, and picture says it has not changed for PICTURE_AFTER_S (a
+    profile picture, not a person: left out of the class mood, the attention figure and the log).
     """
 
     track_id: int
@@ -42,6 +44,8 @@ class TrackedFace:
     attention: float
     missed: int = 0
     detections: int = 1
+    facing: bool = True
+    reference: PoseReference = PoseReference()
     still_since: float = 0.0
     thumbnail: np.ndarray | None = None  # the face crop, small, as it was at still_since
 
@@ -63,7 +67,8 @@ class FaceTracker:
 
     A face keeps its id through up to `max_missed` analysed frames without a detection. Probabilities are
     averaged with time constant `smoothing_s` seconds so labels do not flicker; whether the face is turned to
-    the screen, with time constant `attention_s` seconds, so a glance aside does not count as drifting away.
+    its screen (against its own usual pose, ferbot.track.attention), with time constant `attention_s` seconds,
+    so a glance aside does not count as drifting away.
     """
 
     def __init__(self, max_missed: int = 5, min_iou: float = 0.3, max_centre_shift: float = 0.5,
@@ -90,9 +95,12 @@ class FaceTracker:
         for d, detection in enumerate(detections):
             if d not in matched_detections:
                 pose = head_pose(detection.keypoints)
+                facing = PoseReference().facing(pose)  # the first-look window: HeadPose.facing
                 faces.append(TrackedFace(self._next_id, detection.box, detection.keypoints, detection.score,
                                          np.asarray(probabilities[d], np.float32), timestamp, pose,
-                                         float(pose.facing), still_since=timestamp, thumbnail=thumbnails[d]))
+                                         float(facing), facing=facing,
+                                         reference=PoseReference().observed(timestamp, pose),
+                                         still_since=timestamp, thumbnail=thumbnails[d]))
                 self._next_id += 1
         self._faces = sorted(faces, key=lambda f: f.track_id)
         return list(self._faces)
@@ -115,10 +123,12 @@ class FaceTracker:
         dt = timestamp - face.last_seen
         smoothed = ema(face.probabilities, np.asarray(probabilities, np.float32), dt, self.smoothing_s)
         pose = head_pose(detection.keypoints)
-        attention = float(ema(face.attention, float(pose.facing), dt, self.attention_s))
+        facing = face.reference.facing(pose)  # judged before this pose joins the reference
+        attention = float(ema(face.attention, float(facing), dt, self.attention_s))
         return dataclasses.replace(face, box=detection.box, keypoints=detection.keypoints, score=detection.score,
                                    probabilities=smoothed.astype(np.float32), last_seen=timestamp, pose=pose,
-                                   attention=attention, missed=0, detections=face.detections + 1)
+                                   attention=attention, missed=0, detections=face.detections + 1, facing=facing,
+                                   reference=face.reference.observed(timestamp, pose))
 
 
 def _thumbnail(crop: np.ndarray) -> np.ndarray:

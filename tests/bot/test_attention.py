@@ -1,6 +1,8 @@
-"""Attention: head pose from BlazeFace keypoints on real faces, smoothed per track, shown on the feed and logged.
+"""Attention: head pose from BlazeFace keypoints on real faces, judged against each student's usual pose, smoothed
+per track, shown on the feed and logged.
 
-The FER2013 PrivateTest faces below were labelled by eye (looking at each picture), not by the estimator.
+The FER2013 PrivateTest faces below were labelled by eye (looking at each picture), not by the estimator. The
+webcam views are real photographs nodded and moved off-centre as tests/helpers/webcam.py says.
 """
 
 from __future__ import annotations
@@ -9,13 +11,16 @@ import cv2
 import numpy as np
 import pytest
 
+from ferbot.detect import FaceFinder
 from ferbot.detect.blazeface import BlazeFace, Detection
-from ferbot.detect.headpose import HeadPose, head_pose
+from ferbot.detect.headpose import FIRST_LOOK_UP, FIRST_LOOK_YAW, HeadPose, head_pose
 from ferbot.emotions import NUM_CLASSES
 from ferbot.geometry import Rect
 from ferbot.render.overlay import AWAY_COLORS, FACING_COLORS
 from ferbot.track import FaceTracker
-from tests.helpers.faces import tracked_face
+from ferbot.track.attention import ABSOLUTE_UP, PoseReference
+from tests.helpers.faces import photo, photo_faces, tracked_face
+from tests.helpers.webcam import View, degrade, webcam_view
 
 # PrivateTest indices (rows of the official split, in file order).
 FACING = (2000, 2001, 2004, 2007, 2008, 2010, 2012, 2013, 2015, 2017, 2018, 2019, 2023, 2026, 2027, 2028, 2031,
@@ -57,20 +62,61 @@ def _pose(detector, face, **how) -> HeadPose:
 
 def test_faces_turned_to_the_screen_read_as_facing(detector, private_test):
     facing = [_pose(detector, private_test[i]).facing for i in FACING]
-    assert np.mean(facing) >= 0.9
+    assert np.mean(facing) >= 0.95
 
 
 def test_turned_heads_read_as_not_facing_with_the_right_side(detector, private_test):
     right = [_pose(detector, private_test[i]) for i in TURNED_TO_VIEWERS_RIGHT]
     left = [_pose(detector, private_test[i]) for i in TURNED_TO_VIEWERS_LEFT]
-    assert all(p.yaw > 30 and not p.facing for p in right), right
-    assert all(p.yaw < -30 and not p.facing for p in left), left
+    assert all(p.yaw > FIRST_LOOK_YAW and not p.facing for p in right), right
+    assert all(p.yaw < -FIRST_LOOK_YAW and not p.facing for p in left), left
     assert not any(_pose(detector, private_test[i]).facing for i in PROFILES)
 
 
 def test_heads_thrown_back_read_as_looking_up(detector, private_test):
+    """Seen once, a head thrown back looks like a student looking at a screen above a low camera, and counts as
+    facing; a student whose usual pose is frontal does not face the screen when they throw their head back."""
     poses = [_pose(detector, private_test[i]) for i in LOOKING_UP]
-    assert all(p.pitch < -25 and not p.facing for p in poses), poses
+    assert all(-FIRST_LOOK_UP <= p.pitch < -25 and p.facing for p in poses), poses
+    usual = PoseReference()
+    for t, i in enumerate(FACING * 2):  # a minute of frontal faces, a sample a second
+        usual = usual.observed(float(t), _pose(detector, private_test[i]))
+    assert not any(usual.facing(p) for p in poses), (usual.usual, poses)
+    assert all(usual.facing(_pose(detector, private_test[i])) for i in FACING)
+
+
+# The repository's photographs of one person looking at the camera (its hand-drawn face boxes).
+LOOKING_AT_CAMERA = ("skimage_astronaut.jpg", "mpl_grace_hopper.jpg", "codait_bryan.png", "codait_luciano.jpg",
+                     "singnet_model_face.jpg")
+
+
+def test_webcam_views_of_students_looking_at_their_screen_read_as_facing():
+    """Photographs turned into webcam pictures: the camera 20 degrees below or above the eyes or level, the face
+    centred or off-centre, soft, dim, noisy and compressed. Of the faces found, seen once, at least 90% read as
+    facing, and so do 85% of the views from a camera below, which read as looking up (the estimator before issue
+    #17 took a quarter of those for turned away)."""
+    rng = np.random.default_rng(17)
+    finder = FaceFinder()
+    facing, below, pitches, views = [], [], {}, 0
+    for name in LOOKING_AT_CAMERA:
+        picture = photo(name)
+        (face,) = photo_faces(name, picture)
+        for nod in (-20.0, 0.0, 20.0):
+            for offset in ((0.0, 0.0), (-0.55, 0.2), (0.55, -0.2)):
+                view, box = webcam_view(picture, face, View(pitch=nod, offset=offset, height=rng.uniform(0.15, 0.45)))
+                found = [d for d in finder.find(degrade(view, rng)) if box.contains_point(*d.box.center)]
+                views += 1
+                if not found:  # the detector's recall is not what this test measures
+                    continue
+                pose = head_pose(found[0].keypoints)
+                facing.append(pose.facing)
+                pitches.setdefault(nod, []).append(pose.pitch)
+                if nod < 0:
+                    below.append(pose.facing)
+    finder.close()
+    assert len(facing) >= 0.75 * views
+    assert np.mean(facing) >= 0.9 and np.mean(below) >= 0.85, (np.mean(facing), np.mean(below))
+    assert np.median(pitches[-20.0]) < np.median(pitches[0.0]) - 5 < np.median(pitches[20.0]) - 10, pitches
 
 
 def test_a_mirrored_face_turns_the_other_way(detector, private_test):
@@ -119,3 +165,92 @@ def test_the_feed_shows_attention_under_each_face():
     assert (facing_bar == FACING_COLORS[0]).all(axis=1).mean() == pytest.approx(0.8, abs=0.03)
     assert (away_bar == AWAY_COLORS[0]).all(axis=1).mean() == pytest.approx(0.2, abs=0.03)
     assert (away_bar == AWAY_COLORS[1]).all(axis=1).mean() == pytest.approx(0.8, abs=0.03)
+
+
+def _student(tracker: FaceTracker, detections: list[Detection], seconds: float, start: float,
+             step: float = 0.5) -> list:
+    """Feed `seconds` of analysed frames (every `step` s, from `start`) cycling through the detections; the
+    tracked face after each."""
+    probabilities = np.full((1, NUM_CLASSES), 1 / NUM_CLASSES)
+    faces = []
+    for k in range(round(seconds / step)):
+        (face,) = tracker.update([detections[k % len(detections)]], probabilities, start + k * step)
+        faces.append(face)
+    return faces
+
+
+STUDENT_BOX = Rect(50, 50, 150, 150)
+
+
+def _in_box(detection: Detection, box: Rect = STUDENT_BOX) -> Detection:
+    """The detection's keypoints moved into one box, so one track follows faces shown one after the other."""
+    scale = box.w / detection.box.w
+    keypoints = (detection.keypoints - np.array(detection.box[:2], np.float32)) * scale + np.array(box[:2])
+    return Detection(box, detection.score, keypoints.astype(np.float32))
+
+
+@pytest.fixture(scope="module")
+def student() -> list[Detection]:
+    """One student at their screen: a photograph in eight webcam pictures from one camera position above the
+    eyes (soft, dim, noisy and compressed each its own way)."""
+    rng = np.random.default_rng(3)
+    picture = photo("codait_luciano.jpg")
+    (face,) = photo_faces("codait_luciano.jpg", picture)
+    finder, found = FaceFinder(), []
+    for _ in range(8):
+        view, box = webcam_view(picture, face, View(pitch=10.0, offset=(0.3, 0.1), height=0.3))
+        found += [_in_box(d) for d in finder.find(degrade(view, rng)) if box.contains_point(*d.box.center)]
+    finder.close()
+    assert len(found) >= 6
+    return found
+
+
+def test_a_one_frame_glance_barely_moves_attention(detector, private_test, student):
+    tracker = FaceTracker(attention_s=3.0)
+    towards = student
+    before = _student(tracker, towards, 60.0, 0.0)[-1]
+    glance = _student(tracker, [_in_box(_detect(detector, private_test[886]))], 0.5, 60.0)[-1]
+    assert before.attention > 0.95 and not glance.facing
+    assert before.attention - glance.attention < 0.2
+
+
+def test_a_student_turned_away_for_a_minute_reads_as_facing_again_when_back(detector, private_test, student):
+    """Three minutes at the screen, a minute turned away, two minutes back: attention falls within seconds of
+    turning away and comes back within seconds of turning back; the minute away hardly moves the reference."""
+    tracker = FaceTracker(attention_s=3.0)
+    towards = student
+    away = [_in_box(_detect(detector, private_test[i])) for i in TURNED_TO_VIEWERS_RIGHT]
+    first = _student(tracker, towards, 180.0, 0.0)
+    turned = _student(tracker, away, 60.0, 180.0)
+    back = _student(tracker, towards, 120.0, 240.0)
+    assert min(f.attention for f in first[60:]) > 0.9
+    assert turned[19].attention < 0.1 and max(f.attention for f in turned[20:]) < 0.05  # 10 s after turning
+    assert back[19].attention > 0.9 and min(f.attention for f in back[20:]) > 0.9  # 10 s after turning back
+    moved = np.subtract((turned[-1].reference.usual.yaw, turned[-1].reference.usual.pitch),
+                        (first[-1].reference.usual.yaw, first[-1].reference.usual.pitch))
+    assert np.abs(moved).max() < 5, moved
+    assert {f.track_id for f in first + turned + back} == {1}
+
+
+def test_a_student_turned_away_all_lesson_never_reads_as_facing(detector, private_test):
+    for faces in (TURNED_TO_VIEWERS_RIGHT, TURNED_TO_VIEWERS_LEFT):
+        away = [_in_box(_detect(detector, private_test[i])) for i in faces]
+        lesson = _student(FaceTracker(attention_s=3.0), away, 600.0, 0.0)
+        assert max(f.attention for f in lesson) < 0.05 and not any(f.facing for f in lesson)
+        assert abs(lesson[-1].reference.usual.yaw) <= 15  # held within the reference limits
+
+
+def test_a_steady_nod_becomes_the_students_reference(detector, private_test):
+    """A student seen looking up all the time (a camera below their screen) keeps reading as facing, and the
+    reference follows their nod; a steady nod just beyond the first-look window reads as facing after a short
+    while, one beyond the absolute limits never does."""
+    up = [_in_box(_detect(detector, private_test[i])) for i in LOOKING_UP]
+    lesson = _student(FaceTracker(attention_s=3.0), up, 120.0, 0.0)
+    assert min(f.attention for f in lesson) > 0.9
+    assert lesson[-1].reference.usual.pitch < -20
+    for pitch, facing_after in ((-FIRST_LOOK_UP - 3, True), (-ABSOLUTE_UP - 3, False)):
+        reference, read = PoseReference(), []
+        for t in range(60):
+            read.append(reference.facing(HeadPose(0.0, pitch)))
+            reference = reference.observed(float(t), HeadPose(0.0, pitch))
+        assert not read[0] and read[-1] == facing_after and (sum(read) > 30) == facing_after, read

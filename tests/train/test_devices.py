@@ -42,6 +42,7 @@ _SCRIPT = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_two_device_step_equals_single_device():
     env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2", "JAX_PLATFORMS": "cpu"}
     script = _SCRIPT.format(path=str(fer2013_path()))
@@ -72,6 +73,7 @@ def test_cpu_cores_become_devices(batch_size):
     assert ("--xla_cpu_multi_thread_eigen=false" in flags) == (int(devices) > 1)
 
 
+@pytest.mark.slow
 def test_classifier_split_over_two_devices_equals_one_device(fer2013, tmp_path):
     """The bot's classifier splits each batch over the CPU devices; real faces in batches that need padding and
     chunking get the probabilities a single device gives."""

@@ -33,6 +33,7 @@ def _run(cmd, **kw):
     return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600, **kw)
 
 
+@pytest.mark.slow
 def test_ctrl_c_then_same_command_resumes_exports_and_evaluates(tmp_path):
     cmd = _train_cmd(tmp_path, "--tta", "none,flip", "--checkpoint-every", "5")
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -89,6 +90,7 @@ def test_help_lists_hyper_parameters():
     assert "default, tiny" in run.stdout
 
 
+@pytest.mark.slow
 def test_a_flag_overrides_one_field_of_the_recipe(fer2013, tmp_path):
     data = tmp_path / "fer-small.npz"
     _save_npz(data, _rows(fer2013, 0))
@@ -100,6 +102,7 @@ def test_a_flag_overrides_one_field_of_the_recipe(fer2013, tmp_path):
     assert {k: v for k, v in config.items() if k != "model"} == {k: v for k, v in tiny.items() if k != "model"}
 
 
+@pytest.mark.slow
 def test_resuming_on_other_data_or_another_limit_is_refused_in_one_line(fer2013, tmp_path):
     rows = _rows(fer2013, 0)
     _save_npz(tmp_path / "fer-small.npz", rows)

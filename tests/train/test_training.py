@@ -21,6 +21,7 @@ from train.export import export_checkpoint
 from train.loop import Interrupted, StopRequest, fit
 from train.run_folder import CONFIG_RECORD, DATA_RECORD, RunMismatch, check_run_folder
 
+pytestmark = pytest.mark.slow  # every test here trains
 
 @pytest.fixture(scope="module")
 def trained(small_fer, tiny_config, tmp_path_factory):

@@ -1,0 +1,472 @@
+"""Attention on real faces: how often a face that looks at its screen reads as turned away (false "turned"), and how
+often a face turned aside, bowed or thrown back reads as facing (missed "turned"), for the estimator before issue
+#17 ("old"), each change since, and the current one ("new"), side by side; then what a student's attention does
+over a lesson.
+
+    python -m benchmarks.attention [--fer2013 PATH] [--photos DIR] [--contact-sheets DIR]
+
+The table's rates are per frame, for a face seen for the first time (no history): one detection through the real
+detector, one decision. Faces the detector misses are counted apart and left out of the rates.
+
+The faces:
+
+- Webcam photographs: real photographs of people looking at the camera (five portraits and eight classroom faces
+  of tests/data/faces; with ../shared/faces, three more portraits and one of two dancers) and of people turned
+  aside or bowed (one classroom face; with ../shared/faces, three people at a meeting table), labelled by eye from
+  the photographs; PHOTO_FACES lists them and what was left out. Each face looking at the camera is made into 25
+  webcam pictures (tests/helpers/webcam.py says exactly how, and its limits): the head nodded -20, -10, 0, 10 and
+  20 degrees (a camera below or above the screen the student looks at: -20 looks up, 20 looks down), each with the
+  face centred, 55% of the way to the left or right edge looking at the lens, and the same two looking straight
+  ahead along the camera's axis (so seen from the side by the lens angle, 19 degrees, and nodded by the vertical
+  one); the face 15-45% of the picture's height, its centre up to 30% of the way to the top or bottom edge; then
+  degraded like a video call (soft, dim, noisy, JPEG 30-70). A face turned aside gets nods of -10, 0 and 10, one
+  bowed none, centred or looking at the lens, twice each: no view may undo their turn. The nods are made on a
+  generic head shape: a real nod hides and shows parts of the face that no warp of a photograph can, so these
+  views are kinder to the keypoints than a real camera above or below would be.
+- FER2013 faces (from $FER2013_PATH or --fer2013), labelled by eye in benchmarks/data/fer2013_pose_labels.csv,
+  each shown as it is and mirrored (a mirrored face turned left is turned right), at 144 px on a grey 256 px
+  picture, as the tests show them. These are photographs of all kinds, not webcam pictures; most turned, bowed and
+  thrown-back faces come from them. Labelling: contact sheets of a fixed sample of Training and PublicTest faces
+  (`--contact-sheets DIR` writes them again) were looked at and every face of the first 280 was labelled frontal,
+  turned_left, turned_right (where the nose points, as the viewer sees it), bowed, thrown_back or unsure (drawings,
+  faces lying down, turns or nods of roughly 20-35 degrees that the eye cannot place); the next 910 faces of the
+  sample were searched for turned, bowed and thrown-back faces only. All of this before any estimator ran on them;
+  afterwards the side of 15 turned faces was corrected on a second look (see the labels' history). "frontal"
+  counts as looking at the screen; turned, bowed and thrown back as not; unsure is left out. "bowed" includes
+  heads bowed moderately with the eyes cast down, which the eye may judge more bowed than they are.
+
+The new limits were chosen on the FER2013 rows at odd positions in the label file ("tuning half") and on the
+webcam views of the repository's photographs; the rows at even positions ("held-out half") and the photographs
+of ../shared/faces were not looked at to choose them. The lens-angle step was measured and not adopted: it
+widens the sideways window towards the angle at which the lens sees the face (needs the webcam picture's extent,
+known here, not in the bot).
+
+Over a lesson: students made of one webcam photograph face in one camera position (its webcam views in random
+order, two analysed frames a second) go through the real FaceTracker: four minutes at the screen, a minute away
+(the keypoints of one FER2013 face labelled turned or bowed, moved into the student's box: the pose depends on the
+keypoints' shape only), two minutes back; and FER2013 turned or bowed faces stay away for a whole lesson.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ferbot.detect import FaceFinder
+from ferbot.detect.blazeface import BlazeFace, Detection
+from ferbot.detect.headpose import FIRST_LOOK_DOWN, FIRST_LOOK_UP, FIRST_LOOK_YAW, head_pose
+from ferbot.emotions import NUM_CLASSES
+from ferbot.geometry import Rect
+from ferbot.track import FaceTracker, TrackedFace
+from tests.helpers.webcam import HORIZONTAL_FOV, TILE, View, degrade, webcam_view
+
+REPO = Path(__file__).resolve().parents[1]
+LABELS = REPO / "benchmarks" / "data" / "fer2013_pose_labels.csv"
+REPO_PHOTOS = REPO / "tests" / "data" / "faces"
+SHARED_PHOTOS = REPO.parent / "shared" / "faces"
+
+SCREEN, TURNED, BOWED, THROWN_BACK = "screen", "turned", "bowed", "thrown back"
+AWAY = (TURNED, BOWED, THROWN_BACK)
+
+# (file, face box as fractions (x, y, w, h) of the photograph, what the person does), labelled by eye. SCREEN:
+# looks at the camera. Repository photographs first (public domain or CC0), then those read from ../shared/faces.
+PHOTO_FACES: tuple[tuple[str, tuple[float, float, float, float], str], ...] = (
+    ("skimage_astronaut.jpg", (0.344, 0.160, 0.186, 0.186), SCREEN),
+    ("mpl_grace_hopper.jpg", (0.338, 0.247, 0.375, 0.320), SCREEN),
+    ("codait_bryan.png", (0.296, 0.287, 0.357, 0.357), SCREEN),
+    ("codait_luciano.jpg", (0.335, 0.225, 0.350, 0.350), SCREEN),
+    ("singnet_model_face.jpg", (0.177, 0.171, 0.530, 0.353), SCREEN),  # hand at the chin, head a little turned
+    ("singnet_classroom_in_tanzania.jpg", (0.861, 0.450, 0.131, 0.175), SCREEN),
+    ("singnet_classroom_in_tanzania.jpg", (0.201, 0.392, 0.132, 0.176), SCREEN),
+    ("singnet_classroom_in_tanzania.jpg", (0.592, 0.522, 0.142, 0.189), SCREEN),  # head turned ~20, eyes on us
+    ("singnet_classroom_in_tanzania.jpg", (0.766, 0.246, 0.065, 0.086), SCREEN),
+    ("singnet_classroom_in_tanzania.jpg", (0.354, 0.272, 0.087, 0.116), SCREEN),
+    ("singnet_classroom_in_tanzania.jpg", (0.346, 0.607, 0.172, 0.230), SCREEN),  # chin down, eyes up
+    ("singnet_classroom_in_tanzania.jpg", (0.712, 0.377, 0.086, 0.114), SCREEN),  # head turned ~20, eyes on us
+    ("singnet_classroom_in_tanzania.jpg", (0.079, 0.050, 0.076, 0.101), SCREEN),  # small and soft
+    ("singnet_classroom_in_tanzania.jpg", (0.081, 0.336, 0.102, 0.136), TURNED),  # ~40 to the viewer's right
+    ("pexels_maxemo_angry.jpg", (0.139, 0.318, 0.695, 0.463), SCREEN),
+    ("pexels_maxemo_neutral.jpeg", (0.275, 0.375, 0.487, 0.419), SCREEN),
+    ("pexels_maxemo_surprised.jpeg", (0.531, 0.433, 0.233, 0.349), SCREEN),  # glasses, small in the picture
+    ("singnet_laos.jpg", (0.560, 0.347, 0.263, 0.394), SCREEN),
+    ("pexels_maxemo_group.jpeg", (0.485, 0.095, 0.102, 0.152), BOWED),  # over a laptop, ~40 down
+    ("pexels_maxemo_group.jpeg", (0.113, 0.320, 0.113, 0.170), TURNED),  # ~40 to the viewer's right, eyes down
+    ("pexels_maxemo_group.jpeg", (0.741, 0.360, 0.121, 0.182), TURNED),  # ~45 to the viewer's left, glasses
+)
+# Left out: the two babies of ../shared/faces (students are not infants, whose faces have other proportions);
+# as unsure, the dancer on the left of singnet_laos.jpg and the standing woman of the meeting (heads
+# nodded and tilted by an amount the eye cannot place), singnet_woman_portrait.jpg (a three-quarter view with the
+# eyes on the camera).
+
+NODS = (-20.0, -10.0, 0.0, 10.0, 20.0)
+SIDE_OFFSET = 0.55
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One face the detector found: which set and condition it belongs to, its true label, the detection, and
+    the webcam picture it was found in (its whole frame)."""
+
+    group: str
+    condition: str
+    label: str
+    detection: Detection
+    view: Rect
+    row: int  # FER2013 row, or the photograph face's index in PHOTO_FACES
+    nod: float = 0.0  # degrees the webcam view nodded the head (photographs)
+
+
+def webcam_conditions(label: str) -> Iterator[tuple[str, View]]:
+    """The views of one face (docstring), without the random size and height. A face looking at its screen gets
+    all 25; a face turned aside gets nods of -10, 0 and 10 and one bowed or thrown back none (a nod could undo
+    theirs), each twice, centred or off-centre looking at the lens, so that no view makes it face the camera."""
+    lens = View(offset=(SIDE_OFFSET, 0.0)).lens_angles()[0]
+    nods = NODS if label == SCREEN else (-10.0, 0.0, 10.0) if label == TURNED else (0.0,)
+    for nod in nods:
+        camera = "level" if nod == 0 else ("below" if nod < 0 else "above")
+        for _ in range(1 if label == SCREEN else 2):
+            yield f"camera {camera}, centred", View(pitch=nod)
+            for side in (-1, 1):
+                yield (f"camera {camera}, off-centre, looks at the lens",
+                       View(pitch=nod, offset=(side * SIDE_OFFSET, 0)))
+                if label == SCREEN:
+                    yield (f"camera {camera}, off-centre, looks along the axis",
+                           View(pitch=nod, yaw=side * lens, offset=(side * SIDE_OFFSET, 0)))
+
+
+def photo_samples(finder: FaceFinder, shared: Path | None, seed: int = 17) -> tuple[list[Sample], int, int]:
+    """Every photograph face in every webcam view; and how many photographs and views were used."""
+    rng = np.random.default_rng(seed)
+    samples, photos, views = [], 0, 0
+    for index, (name, (fx, fy, fw, fh), label) in enumerate(PHOTO_FACES):
+        path = REPO_PHOTOS / name
+        if not path.exists() and shared is not None:
+            path = shared / name
+        if not path.exists():
+            continue
+        photo = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+        height, width = photo.shape[:2]
+        face = Rect(fx * width, fy * height, fw * width, fh * height)
+        photos += 1
+        for condition, view in webcam_conditions(label):
+            vertical = rng.uniform(-0.3, 0.3)
+            view = View(view.pitch + _vertical_lens(view, vertical), view.yaw, (view.offset[0], vertical),
+                        rng.uniform(0.15, 0.45))
+            picture, box = webcam_view(photo, face, view)
+            picture = degrade(picture, rng)
+            views += 1
+            found = _the_face(finder.find(picture), box)
+            if found is not None:
+                samples.append(Sample("webcam photographs", condition, label, found, Rect(0, 0, *TILE),
+                                      index, view.pitch))
+    return samples, photos, views
+
+
+def _vertical_lens(view: View, vertical: float) -> float:
+    """The extra nod of a face that looks along the axis at height `vertical` (0 when it looks at the lens)."""
+    if view.yaw == 0:
+        return 0.0
+    return View(offset=(0.0, vertical)).lens_angles()[1]
+
+
+def _the_face(found: list[Detection], truth: Rect) -> Detection | None:
+    """The detection of the face at `truth` (its centre inside the box, the best overlap), if any."""
+    inside = [d for d in found if truth.contains_point(*d.box.center)]
+    return max(inside, key=lambda d: d.box.iou(truth)) if inside else None
+
+
+def fer2013_rows() -> list[tuple[int, str, int]]:
+    """(row, label, position in the file) of every labelled FER2013 face that is not unsure; turned faces as
+    TURNED with the side kept in the label ('turned left' / 'turned right')."""
+    with open(LABELS, newline="") as f:
+        rows = list(csv.DictReader(line for line in f if not line.startswith("#")))
+    names = {"frontal": SCREEN, "bowed": BOWED, "thrown_back": THROWN_BACK,
+             "turned_left": "turned left", "turned_right": "turned right"}
+    return [(int(r["row"]), names[r["label"]], i) for i, r in enumerate(rows) if r["label"] != "unsure"]
+
+
+def fer2013_samples(detector: BlazeFace, path: Path) -> tuple[list[Sample], int, int]:
+    """Every labelled FER2013 face, as it is and mirrored; and how many faces and pictures were used."""
+    from train.data import load_fer2013
+
+    data = load_fer2013(path)
+    training = len(data.train)
+    samples, pictures = [], 0
+    labelled = fer2013_rows()
+    for row, label, position in labelled:
+        face = data.train.images[row] if row < training else data.val.images[row - training]
+        half = "tuning half" if position % 2 else "held-out half"
+        for mirrored in (False, True):
+            canvas = np.full((256, 256), 128, np.uint8)
+            canvas[56:200, 56:200] = cv2.resize(face, (144, 144), interpolation=cv2.INTER_CUBIC)
+            if mirrored:
+                canvas = np.ascontiguousarray(canvas[:, ::-1])
+            side = {"turned left": "turned right", "turned right": "turned left"}.get(label, label) if mirrored \
+                else label
+            pictures += 1
+            found = detector.detect(cv2.cvtColor(canvas, cv2.COLOR_GRAY2RGB))
+            if len(found) == 1:
+                samples.append(Sample(f"FER2013, {half}", side, SCREEN if side == SCREEN else
+                                      (TURNED if side.startswith("turned") else side), found[0],
+                                      Rect(0, 0, 256, 256), row))
+    return samples, len(labelled), pictures
+
+
+# --- the estimators ---------------------------------------------------------------------------------------------
+
+def old_pose(keypoints: np.ndarray) -> tuple[float, float]:
+    """(yaw, pitch) as ferbot estimated them before issue #17: the nose tip against the eyes only."""
+    right_eye, left_eye, nose, mouth = np.asarray(keypoints[:4], np.float64)
+    across = left_eye - right_eye
+    half_span = np.linalg.norm(across) / 2
+    if half_span < 1e-6:
+        return 0.0, 0.0
+    across /= 2 * half_span
+    down = np.array([-across[1], across[0]])
+    eyes = (left_eye + right_eye) / 2
+    nose_side, nose_drop = float((nose - eyes) @ across), float((nose - eyes) @ down)
+    mouth_drop = float((mouth - eyes) @ down)
+    yaw = math.atan2(nose_side / half_span * 31.5, 26.0)
+    share = nose_drop / mouth_drop if mouth_drop > 1e-6 else 32.0 / 61.0
+    pitch = math.atan2(share * 61.0 - 32.0, 26.0 - share * 2.0)
+    return math.degrees(yaw), math.degrees(pitch)
+
+
+def old_limits(yaw: float, pitch: float) -> bool:
+    """Facing as before issue #17: within 30 degrees sideways and 25 up or down."""
+    return abs(yaw) <= 30 and abs(pitch) <= 25
+
+
+def lens_angle(sample: Sample) -> float:
+    """Degrees off the optical axis, sideways, at which the webcam saw the face (0 for FER2013 pictures)."""
+    if not sample.group.startswith("webcam"):
+        return 0.0
+    focal = TILE[0] / 2 / math.tan(math.radians(HORIZONTAL_FOV / 2))
+    return math.degrees(math.atan((sample.detection.box.center[0] - sample.view.center[0]) / focal))
+
+
+def estimators() -> dict[str, Callable[[Sample], bool]]:
+    """Whether a face seen for the first time faces its screen, step by step from the old estimator to the new
+    one, and one step measured but not adopted."""
+    def with_lens(sample: Sample) -> bool:
+        pose, angle = head_pose(sample.detection.keypoints), lens_angle(sample)
+        low, high = min(0.0, angle) - FIRST_LOOK_YAW, max(0.0, angle) + FIRST_LOOK_YAW
+        return low <= pose.yaw <= high and -FIRST_LOOK_UP <= pose.pitch <= FIRST_LOOK_DOWN
+
+    return {
+        "old: nose cue, within 30 sideways and 25 up or down": lambda s: old_limits(*old_pose(s.detection.keypoints)),
+        "+ ear cue averaged in (keypoint geometry)": lambda s: old_limits(*_yaw_pitch(s)),
+        "new: + webcam window, 32 sideways, 40 up, 25 down": lambda s: head_pose(s.detection.keypoints).facing,
+        "(not adopted) + sideways window widened to the lens angle": with_lens,
+    }
+
+
+def _yaw_pitch(sample: Sample) -> tuple[float, float]:
+    pose = head_pose(sample.detection.keypoints)
+    return pose.yaw, pose.pitch
+
+
+# --- the table --------------------------------------------------------------------------------------------------
+
+def rates(samples: list[Sample], facing: Callable[[Sample], bool]) -> tuple[str, str, str]:
+    """'false turned' over faces looking at their screen, 'missed turned' over the others, and the missed share
+    per kind of turning away, as printed cells."""
+    decided = [(s.label, facing(s)) for s in samples]
+    screen = [f for label, f in decided if label == SCREEN]
+    away = [f for label, f in decided if label in AWAY]
+    kinds = " ".join(f"{kind} {_share([f for label, f in decided if label == kind])}" for kind in AWAY
+                     if any(label == kind for label, _ in decided))
+    return _share([not f for f in screen]), _share(away), kinds
+
+
+def _share(flags: list[bool]) -> str:
+    return f"{np.mean(flags):6.1%} of {len(flags):3d}" if flags else "   -"
+
+
+def print_table(groups: dict[str, list[Sample]]) -> None:
+    ways = estimators()
+    print(f"{'set':34s} {'estimator':58s} {'false turned':>13s}  {'missed turned':>13s}  missed by kind")
+    for group, samples in groups.items():
+        for name, facing in ways.items():
+            if name.startswith("(not adopted)") and not group.startswith("webcam"):
+                continue
+            false_turned, missed, kinds = rates(samples, facing)
+            print(f"{group:34s} {name:58s} {false_turned:>13s}  {missed:>13s}  {kinds}")
+        print()
+
+
+def print_conditions(samples: list[Sample]) -> None:
+    """False 'turned' on the webcam photographs per camera position, old and new."""
+    ways = estimators()
+    old, new = list(ways.values())[0], list(ways.values())[2]
+    print(f"{'webcam photographs looking at their screen':58s} {'old':>13s}  {'new':>13s}")
+    for condition in sorted({s.condition for s in samples if s.label == SCREEN}):
+        subset = [s for s in samples if s.condition == condition]
+        print(f"{condition:58s} {rates(subset, old)[0]:>13s}  {rates(subset, new)[0]:>13s}")
+    print()
+
+
+# --- over a lesson ----------------------------------------------------------------------------------------------
+
+STEP_S = 0.5  # two analysed frames a second
+BOX = Rect(200.0, 100.0, 160.0, 160.0)
+
+
+def _placed(detection: Detection) -> Detection:
+    """The detection's keypoints moved and scaled into BOX, so that one track follows them whatever view they
+    came from (the pose depends on the keypoints' shape only)."""
+    box = detection.box
+    scale = BOX.w / box.w
+    keypoints = (detection.keypoints - np.array([box.x, box.y], np.float32)) * scale + np.array([BOX.x, BOX.y],
+                                                                                                  np.float32)
+    return Detection(BOX, detection.score, keypoints.astype(np.float32))
+
+
+def lesson(screen: list[Detection], away: list[Detection], plan: list[tuple[float, str]],
+           rng: np.random.Generator) -> list[tuple[float, bool, TrackedFace]]:
+    """One student through the real tracker: for each (seconds, 'screen'|'away') of the plan, analysed frames
+    every STEP_S showing a random one of their screen views or of the away keypoints. (time, looked at the
+    screen, the tracked face) per frame."""
+    tracker, probabilities = FaceTracker(), np.full((1, NUM_CLASSES), 1 / NUM_CLASSES, np.float32)
+    out, now = [], 0.0
+    for seconds, what in plan:
+        pool = screen if what == "screen" else away
+        for _ in range(round(seconds / STEP_S)):
+            (face,) = tracker.update([_placed(pool[rng.integers(len(pool))])], probabilities, now)
+            out.append((now, what == "screen", face))
+            now += STEP_S
+    return out
+
+
+def print_lessons(photo: list[Sample], fer: list[Sample], seed: int = 17) -> None:
+    """Students who look at their screen for four minutes, turn away for one, and look back for two; and students
+    turned away for a whole ten-minute lesson."""
+    rng = np.random.default_rng(seed)
+    setups: dict[tuple[int, str], list[Detection]] = {}
+    for s in photo:
+        if s.label == SCREEN:
+            setups.setdefault((s.row, s.condition.split(",")[0]), []).append(s.detection)
+    away_faces: dict[tuple[int, str], list[Detection]] = {}
+    for s in fer:
+        if s.label in (TURNED, BOWED):
+            away_faces.setdefault((s.row, s.condition), []).append(s.detection)
+    away_pool = list(away_faces.values())
+    plan = [(240.0, "screen"), (60.0, "away"), (120.0, "screen")]
+    marks = (10.0, 60.0, 239.5, 242.0, 245.0, 250.0, 299.5, 302.0, 305.0, 310.0, 419.5)
+    attention = {t: [] for t in marks}
+    first_look, settled, away_read, drift, by_camera = [], [], [], [], {}
+    for (_, camera), views in sorted(setups.items()):
+        if len(views) < 3:
+            continue
+        frames = lesson(views, away_pool[rng.integers(len(away_pool))], plan, rng)
+        by_time = {round(t, 1): face for t, _, face in frames}
+        for t in marks:
+            attention[t].append(by_time[t].attention)
+        first_look += [not f.facing for t, on, f in frames if on and t < 20]
+        late = [not f.facing for t, on, f in frames if on and (60 <= t < 240 or t >= 330)]
+        settled += late
+        by_camera.setdefault(camera, []).extend(late)
+        away_read += [f.facing for t, on, f in frames if not on]
+        before, after = by_time[239.5].reference.usual, by_time[299.5].reference.usual
+        drift.append(max(abs(after.yaw - before.yaw), abs(after.pitch - before.pitch)))
+    print(f"Over a lesson: {len(drift)} students (a webcam photograph face in one camera position: its webcam views "
+          f"at random, two analysed frames a second), 4 min at the screen, 1 min turned away (the keypoints of one "
+          f"FER2013 face labelled turned or bowed, placed in the student's box), 2 min back at the screen.")
+    print(f"  false 'turned' per frame: first 20 s {_share(first_look)}; after the first minute {_share(settled)} ("
+          + ", ".join(f"{c} {_share(v).strip()}" for c, v in sorted(by_camera.items())) + ")")
+    print(f"  the minute away read as facing: {_share(away_read)} of its frames")
+    print(f"  the reference moved during the minute away: median {np.median(drift):.1f}, at most {max(drift):.1f} "
+          "degrees")
+    print("  attention (median over students, 10th-90th percentile):")
+    for t in marks:
+        print(f"    {t:6.1f} s {'(away)' if 240 <= t < 300 else '      '} {np.median(attention[t]):5.0%} "
+              f"({np.percentile(attention[t], 10):.0%}-{np.percentile(attention[t], 90):.0%})")
+    ends = []
+    for views in away_pool:
+        frames = lesson([], views, [(600.0, "away")], rng)
+        ends.append(max(f.attention for t, _, f in frames if t >= 30))
+    print(f"Turned away for a whole 10-minute lesson ({len(ends)} FER2013 faces labelled turned or bowed, as they "
+          f"are and mirrored): highest attention after the first 30 s >= 50% for {_share([e >= 0.5 for e in ends])}"
+          f"; median {np.median(ends):.0%}")
+    print()
+
+
+# --- labelling --------------------------------------------------------------------------------------------------
+
+def sample_order(images: np.ndarray, usage: np.ndarray) -> np.ndarray:
+    """The fixed sample the labels come from: Training and PublicTest rows that are not near-blank, shuffled with
+    seed 17."""
+    rows = np.flatnonzero((usage <= 1) & (images.reshape(len(images), -1).std(axis=1) > 10))
+    return np.random.default_rng(17).permutation(rows)
+
+
+def write_contact_sheets(npz: Path, out: Path) -> None:
+    """The contact sheets the labels were made from: four of 70 faces at 96 px (every face labelled), then seven
+    of 130 at 74 px (searched for turned, bowed and thrown-back faces), each face with its FER2013 row. Needs the
+    project's fer2013.npz (for the row order and usage)."""
+    data = np.load(npz)
+    images, order = data["images"], sample_order(data["images"], data["usage"])
+    out.mkdir(parents=True, exist_ok=True)
+    sheets = [(order[k * 70:(k + 1) * 70], 10, 96, f"sample{k}") for k in range(4)]
+    sheets += [(order[280 + k * 130:280 + (k + 1) * 130], 13, 74, f"search{k}") for k in range(7)]
+    for rows, columns, cell, name in sheets:
+        strip = cell // 7
+        sheet = np.full((-(-len(rows) // columns) * (cell + strip), columns * cell, 3), 255, np.uint8)
+        for j, row in enumerate(rows):
+            y, x = (j // columns) * (cell + strip), (j % columns) * cell
+            face = cv2.resize(images[row], (cell, cell), interpolation=cv2.INTER_CUBIC)
+            sheet[y:y + cell, x:x + cell] = face[..., None]
+            cv2.putText(sheet, str(row), (x + 2, y + cell + strip - 3), cv2.FONT_HERSHEY_SIMPLEX, cell / 240,
+                        (200, 0, 0), 1, cv2.LINE_AA)
+        cv2.imwrite(str(out / f"{name}.png"), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
+    print(f"wrote {len(sheets)} contact sheets to {out}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--fer2013", type=Path, default=os.environ.get("FER2013_PATH"),
+                        help="FER2013 (fer2013.npz or Kaggle's fer2013.csv); default $FER2013_PATH")
+    parser.add_argument("--photos", type=Path, default=SHARED_PHOTOS,
+                        help="folder with the photographs that are not in the repository (default ../shared/faces)")
+    parser.add_argument("--contact-sheets", type=Path, metavar="DIR",
+                        help="only write the labelling contact sheets to DIR (needs --fer2013 as fer2013.npz)")
+    args = parser.parse_args()
+    if args.contact_sheets:
+        write_contact_sheets(args.fer2013, args.contact_sheets)
+        return
+    finder = FaceFinder()
+    shared = args.photos if args.photos.is_dir() else None
+    photo, photos, views = photo_samples(finder, shared)
+    print(f"Webcam photographs: {photos} faces ({'with' if shared else 'without'} {args.photos}), {views} webcam "
+          f"views, the face found in {len(photo)}")
+    repository = len([f for f in PHOTO_FACES if (REPO_PHOTOS / f[0]).exists()])
+    groups = {"webcam photographs, all": photo,
+              "webcam, repository photographs": [s for s in photo if s.row < repository],
+              "webcam, ../shared/faces (held out)": [s for s in photo if s.row >= repository]}
+    fer: list[Sample] = []
+    if args.fer2013 is not None and Path(args.fer2013).exists():
+        fer, faces, pictures = fer2013_samples(finder.detector, Path(args.fer2013))
+        print(f"FER2013: {faces} labelled faces, {pictures} pictures with the mirrored ones, one face found in "
+              f"{len(fer)}")
+        for half in ("tuning half", "held-out half"):
+            groups[f"FER2013, {half}"] = [s for s in fer if s.group.endswith(half)]
+    else:
+        print("FER2013: not found (set FER2013_PATH or pass --fer2013); its rows are left out")
+    print()
+    print_table(groups)
+    print_conditions(photo)
+    if fer:
+        print_lessons(photo, fer)
+    finder.close()
+
+
+if __name__ == "__main__":
+    main()

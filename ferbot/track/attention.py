@@ -1,0 +1,77 @@
+"""Whether a student faces their screen, judged against their own usual pose.
+
+Where a student's screen lies as seen from their webcam depends on the set-up: a camera above the screen sees a
+student who reads the lesson nodding down, one beside a second monitor sees them turned, and BlazeFace's angles
+are off by 10 degrees or more for some faces anyway. So each student's **reference** is their usual head pose:
+the median yaw and pitch of the last five minutes (one sample a second at most). A face counts as facing when its
+pose lies within 20 degrees of the reference both ways, and within absolute limits (35 degrees sideways, 45 up, 30
+down) that no reference can move: the reference itself is held within 15 degrees sideways and 25 up to 10 down of
+straight ahead, so a student who spends the whole lesson turned away never counts as facing.
+
+Before there is history the reference is a prior, the first-look window of HeadPose.facing; the median takes
+over as samples come in (half-way after REFERENCE_PRIOR samples, about 20 s), and the window narrows from the
+first-look one to the reference's own. A minute turned away moves a five-minute median by a few degrees at most,
+so the student reads as facing again as soon as they turn back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ferbot.detect.headpose import FIRST_LOOK_DOWN, FIRST_LOOK_UP, FIRST_LOOK_YAW, HeadPose
+
+REFERENCE_WINDOW_S = 300.0  # the usual pose: over the last five minutes
+REFERENCE_SAMPLE_S = 1.0  # at most one sample a second, whatever the analysis rate
+REFERENCE_PRIOR = 20  # samples that weigh as much as the prior
+REFERENCE_YAW = 15.0  # the reference is held within these limits (degrees)
+REFERENCE_UP, REFERENCE_DOWN = 25.0, 10.0
+WITHIN_YAW = 20.0  # a face faces its screen within these of the reference
+WITHIN_PITCH = 20.0
+ABSOLUTE_YAW = REFERENCE_YAW + WITHIN_YAW  # 35: never facing beyond these
+ABSOLUTE_UP, ABSOLUTE_DOWN = REFERENCE_UP + WITHIN_PITCH, REFERENCE_DOWN + WITHIN_PITCH  # 45 up, 30 down
+
+# The first-look window as a centre and half widths (yaw, pitch): what a reference starts from.
+_PRIOR_CENTRE = (0.0, (FIRST_LOOK_DOWN - FIRST_LOOK_UP) / 2)
+_PRIOR_HALF = (FIRST_LOOK_YAW, (FIRST_LOOK_DOWN + FIRST_LOOK_UP) / 2)
+
+
+@dataclass(frozen=True)
+class PoseReference:
+    """A student's usual head pose: samples (time s, yaw, pitch) of the last REFERENCE_WINDOW_S seconds."""
+
+    samples: tuple[tuple[float, float, float], ...] = ()
+
+    def observed(self, timestamp: float, pose: HeadPose) -> PoseReference:
+        """The reference after seeing `pose` at `timestamp` (kept as a sample if the last is a second old)."""
+        if self.samples and timestamp - self.samples[-1][0] < REFERENCE_SAMPLE_S:
+            return self
+        start = timestamp - REFERENCE_WINDOW_S
+        kept = tuple(s for s in self.samples if s[0] > start)
+        return PoseReference(kept + ((timestamp, pose.yaw, pose.pitch),))
+
+    @property
+    def weight(self) -> float:
+        """How far the median has taken over from the prior (0-1)."""
+        return len(self.samples) / (len(self.samples) + REFERENCE_PRIOR)
+
+    @property
+    def usual(self) -> HeadPose:
+        """The reference pose: the prior moved towards the samples' median, held within the reference limits."""
+        yaw, pitch = _PRIOR_CENTRE
+        if self.samples:
+            median_yaw, median_pitch = np.median(np.asarray(self.samples)[:, 1:], axis=0)
+            yaw += self.weight * (float(median_yaw) - yaw)
+            pitch += self.weight * (float(median_pitch) - pitch)
+        return HeadPose(float(np.clip(yaw, -REFERENCE_YAW, REFERENCE_YAW)),
+                        float(np.clip(pitch, -REFERENCE_UP, REFERENCE_DOWN)))
+
+    def facing(self, pose: HeadPose) -> bool:
+        """Whether `pose` lies within bounds of the reference (wide at first, then WITHIN_*) and within the
+        absolute limits."""
+        usual, weight = self.usual, self.weight
+        half_yaw = WITHIN_YAW + (1 - weight) * (_PRIOR_HALF[0] - WITHIN_YAW)
+        half_pitch = WITHIN_PITCH + (1 - weight) * (_PRIOR_HALF[1] - WITHIN_PITCH)
+        return (abs(pose.yaw - usual.yaw) <= half_yaw and abs(pose.pitch - usual.pitch) <= half_pitch
+                and abs(pose.yaw) <= ABSOLUTE_YAW and -ABSOLUTE_UP <= pose.pitch <= ABSOLUTE_DOWN)
