@@ -21,8 +21,8 @@ UNSURE_SCORE = 0.4  # the detector reports faces from this score up ...
 SURE_SCORE = 0.6  # ... and those below this one are confirmed in a second window framed on them
 CONFIRM_WINDOW = 3.5
 CONFIRM_SCORE = 0.5
-MIN_EYE_SPAN = 0.22  # of the box width: keypoints closer together are no pair of eyes (text, edges)
-NOSE_OUTSIDE_EYES = 0.5  # of the eye span: how far beyond either eye the nose tip may lie (a turned head)
+MIN_EYE_SPAN = 0.1  # of the box width: keypoints closer together are no pair of eyes (text, edges)
+NOSE_OUTSIDE_EYES = 1.5  # of the eye span: how far beyond either eye the nose tip may lie (a turned head)
 
 
 class FaceFinder:
