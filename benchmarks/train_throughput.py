@@ -37,10 +37,11 @@ def jax_step(cfg: TrainConfig):
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (cfg.batch_size, 48, 48), dtype=np.uint8)
     labels = rng.integers(0, 7, cfg.batch_size).astype(np.int32)
+    targets = np.eye(7, dtype=np.float32)[labels] * (1 - cfg.label_smoothing) + cfg.label_smoothing / 7
     key = jax.random.key(0)
 
     def step():
-        state["s"], metrics = trainer.train_step(state["s"], images, labels, key)
+        state["s"], metrics = trainer.train_step(state["s"], images, labels, targets, key)
         jax.block_until_ready(metrics)
     return step
 

@@ -67,6 +67,9 @@ def _train_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", default=DEFAULT_DATA,
                    help="fer2013.csv, fer2013.npz or the image-folder release (default: $FER2013_PATH or "
                         "%(default)s)")
+    p.add_argument("--ferplus", metavar="PATH",
+                   help="Microsoft's fer2013new.csv: the FER+ crowd votes, for --ferplus-weight and the FER+ agreement "
+                        "(the npz carries them already)")
     p.add_argument("--name", default="fer-vgg", help="run and checkpoint name (default: %(default)s)")
     p.add_argument("--runs-dir", type=Path, default=Path("runs"),
                    help="where resumable training state lives (default: %(default)s)")
@@ -97,6 +100,9 @@ def _eval_parser() -> argparse.ArgumentParser:
                "130 when stopped with Ctrl-C.")
     p.add_argument("--checkpoint", type=Path, required=True, help="an exported checkpoint folder")
     p.add_argument("--data", default=DEFAULT_DATA, help="FER2013 (default: $FER2013_PATH or %(default)s)")
+    p.add_argument("--ferplus", metavar="PATH",
+                   help="Microsoft's fer2013new.csv: the FER+ crowd votes, for --ferplus-weight and the FER+ agreement "
+                        "(the npz carries them already)")
     p.add_argument("--tta", default="none,flip",
                    help=f"comma-separated test-time augmentations from {','.join(TTA_MODES)}, each reported "
                         "separately (default: %(default)s)")
@@ -108,7 +114,6 @@ def _eval_parser() -> argparse.ArgumentParser:
 def _run_train(args: argparse.Namespace, argv: list[str]) -> int:
     from ferbot.classify.devices import use_cpu_cores
     from train.cluster import maybe_initialize_distributed
-    from train.data import load_fer2013
     from train.export import export_checkpoint
     from train.loop import StopRequest, fit
 
@@ -118,7 +123,7 @@ def _run_train(args: argparse.Namespace, argv: list[str]) -> int:
     stop = StopRequest()
     stop.install()
     maybe_initialize_distributed()
-    data = load_fer2013(args.data)
+    data = _load_data(args)
     if args.limit_train is not None:
         data = dataclasses.replace(data, train=data.train.subset(args.limit_train))
     run_dir = args.runs_dir / args.name
@@ -131,16 +136,23 @@ def _run_train(args: argparse.Namespace, argv: list[str]) -> int:
     return EXIT_OK
 
 
+def _load_data(args: argparse.Namespace):
+    """FER2013 from --data, with the FER+ votes of --ferplus when given."""
+    from train.data import attach_ferplus, load_fer2013
+
+    data = load_fer2013(args.data)
+    return attach_ferplus(data, args.ferplus) if args.ferplus else data
+
+
 def _run_eval(args: argparse.Namespace) -> int:
     from ferbot.classify.classifier import EmotionClassifier
     from ferbot.classify.devices import use_cpu_cores
-    from train.data import load_fer2013
     from train.evaluate import evaluate_splits
 
     use_cpu_cores()
     tta = _tta_modes(args.tta)
     classifier = EmotionClassifier.load(args.checkpoint)
-    data = load_fer2013(args.data)
+    data = _load_data(args)
     out = args.out or args.checkpoint
     out.mkdir(parents=True, exist_ok=True)
     evaluate_splits(classifier.predict_proba, {"PublicTest": data.val, "PrivateTest": data.test}, tta, out)

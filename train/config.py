@@ -49,6 +49,9 @@ class TrainConfig:
     # Class weights proportional to (1 / class frequency) ** power, normalised to mean 1 over the
     # training set: 0 ignores the imbalance, 1 fully rebalances it (see README, "Class imbalance").
     class_weight_power: float = 0.5
+    # Share of the training target given to the FER+ crowd's vote distribution (train/targets.py); 0: FER2013's
+    # labels alone.
+    ferplus_weight: float = 0.0
     eval_batch_size: int = 500
 
     def to_dict(self) -> dict:

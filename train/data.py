@@ -21,6 +21,9 @@ from ferbot.emotions import CLASS_NAMES, FACE_SIZE
 log = logging.getLogger(__name__)
 
 SPLITS = ("train", "val", "test")
+# The FER+ vote columns (Microsoft's fer2013new.csv, and the npz's `ferplus` array), in their order.
+FERPLUS_COLUMNS = ("neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt", "unknown",
+                   "NF")
 _CSV_USAGE = {"Training": "train", "PublicTest": "val", "PrivateTest": "test"}
 _NPZ_USAGE = {0: "train", 1: "val", 2: "test"}
 _IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp"}
@@ -35,6 +38,7 @@ class DataError(ValueError):
 class Split:
     images: np.ndarray  # uint8 (N, 48, 48)
     labels: np.ndarray  # int32 (N,)
+    ferplus: np.ndarray | None = None  # int (N, 10): FER+ crowd votes (FERPLUS_COLUMNS), -1 where unknown
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -49,7 +53,9 @@ class Split:
 
     def subset(self, n: int | None) -> Split:
         """The first `n` rows (all when n is None): for quick runs and tests."""
-        return self if n is None else Split(self.images[:n], self.labels[:n])
+        if n is None:
+            return self
+        return Split(self.images[:n], self.labels[:n], None if self.ferplus is None else self.ferplus[:n])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -107,14 +113,45 @@ def _load_npz(path: Path) -> FER2013:
     try:
         with np.load(path, allow_pickle=False) as z:
             images, labels, usage = z["images"], z["labels"], z["usage"]
+            votes = _valid_votes(z["ferplus"], z["ferplus_valid"]) if "ferplus" in z.files else None
     except (KeyError, ValueError, OSError) as err:
         raise DataError(f"{path} is not a FER2013 npz ({err}): expected arrays images (N,48,48) uint8, "
                         "labels and usage, as in shared/data/README.md") from None
     if images.shape[1:] != (FACE_SIZE, FACE_SIZE) or not (len(images) == len(labels) == len(usage)):
         raise DataError(f"{path}: images must be (N, 48, 48) with one label and usage per image")
-    splits = {name: _make_split(images[usage == code], labels[usage == code], f"{path} ({name})")
+    splits = {name: _make_split(images[usage == code], labels[usage == code], f"{path} ({name})",
+                                None if votes is None else votes[usage == code])
               for code, name in _NPZ_USAGE.items()}
     return FER2013(**splits, source=str(path), official_split=True)
+
+
+def _valid_votes(votes: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    votes = votes.astype(np.int16)
+    votes[~valid] = -1
+    return votes
+
+
+def attach_ferplus(data: FER2013, path: str | Path) -> FER2013:
+    """FER2013 with the FER+ crowd votes of Microsoft's fer2013new.csv (one row per fer2013.csv row, in its order:
+    Usage, Image name, then the ten vote columns)."""
+    path = Path(path).expanduser()
+    try:
+        with open(path, newline="") as f:
+            rows = list(csv.DictReader(f))
+        usage = [_CSV_USAGE.get(r["Usage"]) for r in rows]
+        votes = np.array([[int(r[c] or 0) for c in FERPLUS_COLUMNS] for r in rows], np.int16)
+    except (OSError, KeyError, ValueError) as err:
+        raise DataError(f"--ferplus {path}: not Microsoft's fer2013new.csv ({err}); expected columns Usage, "
+                        f"Image name, {', '.join(FERPLUS_COLUMNS)}") from None
+    usage = np.array(usage)
+    splits = {}
+    for name in SPLITS:
+        split, rows_here = getattr(data, name), votes[usage == name]
+        if len(rows_here) != len(split):
+            raise DataError(f"--ferplus {path}: {len(rows_here)} {name} rows for {len(split)} FER2013 images; pass "
+                            "the fer2013new.csv that matches fer2013.csv")
+        splits[name] = dataclasses.replace(split, ferplus=rows_here)
+    return dataclasses.replace(data, **splits)
 
 
 def _load_folder(root: Path) -> FER2013:
@@ -161,13 +198,13 @@ def _read_images(files: list[tuple[Path, int]], where: Path) -> Split:
     return _make_split(images, [label for _, label in files], str(where))
 
 
-def _make_split(images, labels, where: str) -> Split:
+def _make_split(images, labels, where: str, ferplus: np.ndarray | None = None) -> Split:
     if len(labels) == 0:
         raise DataError(f"{where} holds no images: expected all three FER2013 splits")
     labels = np.asarray(labels, dtype=np.int32)
     if labels.min() < 0 or labels.max() >= len(CLASS_NAMES):
         raise DataError(f"{where}: labels must be 0-6 ({', '.join(CLASS_NAMES)})")
-    return Split(np.asarray(images, dtype=np.uint8).reshape(-1, FACE_SIZE, FACE_SIZE), labels)
+    return Split(np.asarray(images, dtype=np.uint8).reshape(-1, FACE_SIZE, FACE_SIZE), labels, ferplus)
 
 
 def _carve_validation(train: Split, seed: int = 0) -> tuple[Split, Split]:

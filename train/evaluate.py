@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from ferbot.emotions import CLASS_NAMES, FACE_SIZE  # noqa: E402
+from train.targets import ferplus_agreement  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -92,16 +93,22 @@ def plot_confusion(cm: np.ndarray, path: Path, title: str) -> None:
 
 def evaluate_splits(predict_proba: Callable[[np.ndarray], np.ndarray], splits: dict, tta_modes,
                     out_dir: Path | None = None) -> dict:
-    """Metrics per split and TTA mode ({split: {tta: metrics}}); optionally plots and a JSON in out_dir."""
+    """Metrics per split and TTA mode ({split: {tta: metrics}}), with the agreement with the FER+ crowd's majority
+    where the split has FER+ votes; optionally plots and a JSON in out_dir."""
     results: dict[str, dict] = {}
     for name, split in splits.items():
         results[name] = {}
         for mode in tta_modes:
-            m = classification_metrics(predict_with_tta(predict_proba, split.images, mode), split.labels)
+            probabilities = predict_with_tta(predict_proba, split.images, mode)
+            m = classification_metrics(probabilities, split.labels)
+            if split.ferplus is not None:
+                m["ferplus_agreement"] = ferplus_agreement(probabilities, split.ferplus)
             results[name][mode] = m
             recalls = " ".join(f"{c[:3]} {r:.0%}" for c, r in m["recall"].items())
-            log.info("%-11s tta=%-7s accuracy %.2f%%  macro-F1 %.3f  recall: %s",
-                     name, mode, 100 * m["accuracy"], m["macro_f1"], recalls)
+            ferplus = (f"  FER+ agreement {m['ferplus_agreement']['accuracy']:.2%}"
+                       if "ferplus_agreement" in m else "")
+            log.info("%-11s tta=%-7s accuracy %.2f%%  macro-F1 %.3f%s  recall: %s",
+                     name, mode, 100 * m["accuracy"], m["macro_f1"], ferplus, recalls)
             if out_dir is not None and mode == "none":
                 plot_confusion(np.array(m["confusion"]), Path(out_dir) / f"confusion_{name}.png",
                                f"FER2013 {name}: accuracy {m['accuracy']:.1%}")

@@ -19,6 +19,7 @@ from train.config import ConfigError, TrainConfig
 from train.data import FER2013, Split
 from train.run_folder import check_run_folder
 from train.step import Trainer, TrainState, class_weights
+from train.targets import training_targets
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +141,7 @@ class _Session:
         self.best = ocp.CheckpointManager(run_dir / "best", options=ocp.CheckpointManagerOptions(
             max_to_keep=1, best_fn=lambda m: m["val_accuracy"], best_mode="max"))
         self.state, self.meta = _restore_or_init(trainer, self.latest)
+        self.targets = training_targets(data.train, self.cfg.label_smoothing, self.cfg.ferplus_weight)
         self.step = int(self.state["step"])
         self.key = jax.random.key(self.cfg.seed)
         self.started = time.monotonic()
@@ -173,8 +175,9 @@ class _Session:
                 if self.step == self.stop_at_step or (self.stop is not None and self.stop.requested):
                     raise _Stop
                 idx = order[i * batch:(i + 1) * batch]
-                images, labels = _shard(self.trainer.mesh, train.images[idx], train.labels[idx])
-                self.state, metrics = self.trainer.train_step(self.state, images, labels, self.key)
+                images, labels, targets = _shard(self.trainer.mesh, train.images[idx], train.labels[idx],
+                                                 self.targets[idx])
+                self.state, metrics = self.trainer.train_step(self.state, images, labels, targets, self.key)
                 self.step += 1
                 totals.add(metrics, len(idx))
                 bar.set_postfix(totals.postfix(), refresh=False)

@@ -17,7 +17,7 @@ import jax
 import optax
 
 from ferbot.classify.checkpoint import write_card
-from ferbot.classify.model import EmotionCNN, count_params
+from ferbot.classify.model import EmotionCNN, count_params, flops_per_face
 from ferbot.emotions import CLASS_NAMES
 from train.config import TrainConfig
 from train.data import FER2013
@@ -39,7 +39,7 @@ def make_card(model: EmotionCNN, result: FitResult, cfg: TrainConfig, recipe: st
                          "inside the model",
         "architecture": {"description": "VGG-style CNN: stages of 3x3 conv+BN+ReLU, 2x2 max-pool, dense head",
                          "config": dataclasses.asdict(cfg.model),
-                         "parameters": count_params(model)},
+                         "parameters": count_params(model), "flops_per_face": flops_per_face(model)},
         "training": {"recipe": recipe, "config": cfg.to_dict(), "best_epoch": best["epoch"],
                      "history": result.history},
         "command": command,
@@ -73,7 +73,8 @@ def card_markdown(card: dict) -> str:
              card["summary"], "",
              f"- Classes: {', '.join(card['class_names'])}",
              f"- Input: {card['preprocessing']}",
-             f"- Architecture: {arch['description']} ({arch['parameters']:,} parameters)",
+             f"- Architecture: {arch['description']} ({arch['parameters']:,} parameters, "
+             f"{arch.get('flops_per_face', float('nan')) / 1e6:.0f} MFLOP per face)",
              f"- Recipe: `{recipe}` (train/configs/{recipe}.py)",
              f"- Trained with: `{card['command']}`",
              f"- Hardware: {card['hardware']}; wall time {card['wall_time_s'] / 60:.1f} min",

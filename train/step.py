@@ -68,7 +68,7 @@ class Trainer:
         self._initial = (params, stats)
         rep, data = replicated(self.mesh), batch_sharding(self.mesh)
         # No buffer donation: Orbax may still be reading the previous state in a background save.
-        self.train_step: Callable = jax.jit(self._train_step, in_shardings=(rep, data, data, rep),
+        self.train_step: Callable = jax.jit(self._train_step, in_shardings=(rep, data, data, data, rep),
                                             out_shardings=(rep, rep))
         self.predict: Callable = jax.jit(self._predict, in_shardings=(rep, data), out_shardings=data)
 
@@ -83,12 +83,11 @@ class Trainer:
         """An eval-mode NNX model holding `state`'s weights."""
         return nnx.merge(self.eval_def, state["params"], state["batch_stats"])
 
-    def _train_step(self, state: TrainState, images, labels, key):
+    def _train_step(self, state: TrainState, images, labels, targets, key):
+        """One optimiser step towards `targets` (train/targets.py), each face weighted by its label's class weight."""
         key = jax.random.fold_in(key, state["step"])
         aug_key, dropout_key = jax.random.split(key)
         x = augment_batch(aug_key, images, self.cfg.augment)
-        targets = optax.smooth_labels(jax.nn.one_hot(labels, self.cfg.model.num_classes),
-                                      self.cfg.label_smoothing)
         weights = jnp.asarray(self.weights)[labels]
 
         def loss_fn(params, batch_stats):

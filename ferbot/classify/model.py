@@ -150,3 +150,14 @@ def build_model(config: ModelConfig, seed: int = 0) -> EmotionCNN:
 def count_params(model: nnx.Module) -> int:
     """Number of trainable parameters."""
     return sum(x.size for x in jax.tree.leaves(nnx.state(model, nnx.Param)))
+
+
+def flops_per_face(model: nnx.Module, batch: int = 50) -> float:
+    """Floating-point operations to classify one face, from XLA's cost analysis of the compiled forward pass on a
+    batch of `batch` faces (in the model's current mode; evaluation mode folds batch norm into the convolutions)."""
+    graphdef, state = nnx.split(model)
+    forward = jax.jit(lambda state, faces: nnx.merge(graphdef, state)(faces))
+    faces = jax.ShapeDtypeStruct((batch, FACE_SIZE, FACE_SIZE), jnp.uint8)
+    cost = forward.lower(state, faces).compile().cost_analysis()
+    cost = cost[0] if isinstance(cost, list) else cost
+    return float(cost["flops"]) / batch

@@ -20,19 +20,21 @@ _SCRIPT = textwrap.dedent("""
     from ferbot.classify.devices import data_mesh
     from train.step import Trainer
     from train.loop import _shard
+    from train.targets import training_targets
 
     assert len(jax.devices()) == 2, jax.devices()
     train = load_fer2013({path!r}).train
     cfg = TrainConfig(model=ModelConfig(widths=(8, 16), dense=16), batch_size=32)
+    targets = training_targets(train, cfg.label_smoothing)
     finals = []
     for devices in (jax.devices()[:1], jax.devices()):
         mesh = data_mesh(devices)
         trainer = Trainer(cfg, mesh, steps_per_epoch=10, weights=np.ones(7, np.float32))
         state = trainer.init_state()
         for step in range(2):
-            images, labels = _shard(mesh, train.images[step * 32:(step + 1) * 32],
-                                    train.labels[step * 32:(step + 1) * 32])
-            state, metrics = trainer.train_step(state, images, labels, jax.random.key(0))
+            rows = slice(step * 32, (step + 1) * 32)
+            images, labels, soft = _shard(mesh, train.images[rows], train.labels[rows], targets[rows])
+            state, metrics = trainer.train_step(state, images, labels, soft, jax.random.key(0))
         print(len(devices), "devices: loss", float(metrics["loss"]),
               "batch sharded over", len(images.sharding.device_set))
         finals.append(jax.tree.map(np.asarray, state))

@@ -1,0 +1,94 @@
+"""Training targets and the FER+ crowd votes: real FER2013 rows and their real FER+ votes."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import optax
+import pytest
+
+from ferbot.emotions import CLASS_NAMES
+from train.config import AugmentConfig
+from train.data import FER2013, FERPLUS_COLUMNS, attach_ferplus
+from train.evaluate import evaluate_splits
+from train.targets import ferplus_distribution, ferplus_majority, training_targets
+
+
+def test_the_votes_map_onto_fer2013_classes(fer2013):
+    votes = fer2013.train.ferplus[:1]  # neutral 4, sadness 1, anger 3, disgust 2 (shared/data/README.md)
+    assert votes.tolist() == [[4, 0, 0, 1, 3, 2, 0, 0, 0, 0]]
+    expected = dict(Angry=0.3, Disgust=0.2, Sad=0.1, Neutral=0.4)
+    np.testing.assert_allclose(ferplus_distribution(votes)[0], [expected.get(c, 0) for c in CLASS_NAMES])
+    assert ferplus_majority(votes).tolist() == [CLASS_NAMES.index("Neutral")]
+
+
+def test_majority_outside_the_seven_ties_and_missing_votes_have_none():
+    def row(**counts):
+        return [counts.get(c, 0) for c in FERPLUS_COLUMNS]
+
+    votes = np.array([row(contempt=6, happiness=4), row(happiness=5, surprise=5), [-1] * 10, row(fear=7, NF=3)])
+    assert ferplus_majority(votes).tolist() == [-1, -1, -1, CLASS_NAMES.index("Fear")]
+    assert np.isnan(ferplus_distribution(votes)[2]).all()
+
+
+def test_the_default_target_is_fer2013s_smoothed_label(fer2013):
+    split = fer2013.train.subset(500)
+    expected = optax.smooth_labels(np.eye(7, dtype=np.float32)[split.labels], 0.1)
+    np.testing.assert_allclose(training_targets(split, 0.1), expected, atol=1e-7)
+
+
+def test_a_ferplus_weight_mixes_in_the_crowds_votes(fer2013):
+    split = fer2013.train.subset(2000)
+    hard, mixed = training_targets(split, 0.1), training_targets(split, 0.1, ferplus_weight=0.5)
+    crowd = ferplus_distribution(split.ferplus)
+    known = ~np.isnan(crowd).any(axis=1)
+    assert known.mean() > 0.95 and (~known).any()  # a few faces have no emotion votes: they keep their label
+    np.testing.assert_allclose(mixed[known], 0.5 * hard[known] + 0.5 * crowd[known], atol=1e-6)
+    np.testing.assert_array_equal(mixed[~known], hard[~known])
+    np.testing.assert_allclose(mixed.sum(axis=1), 1, atol=1e-5)
+    with pytest.raises(ValueError, match="--ferplus"):
+        training_targets(dataclasses.replace(split, ferplus=None), 0.1, ferplus_weight=0.5)
+
+
+def test_ferplus_csv_is_read_for_a_csv_copy_of_fer2013(fer2013, tmp_path):
+    """Microsoft's fer2013new.csv layout (Usage, Image name, the ten vote columns), written from the npz's votes."""
+    rows = [(usage, split.subset(8)) for usage, split in [("Training", fer2013.train), ("PublicTest", fer2013.val),
+                                                          ("PrivateTest", fer2013.test)]]
+    lines = ["Usage,Image name," + ",".join(FERPLUS_COLUMNS)]
+    lines += [f"{usage},fer{k:07d}.png," + ",".join(str(max(v, 0)) for v in votes)
+              for usage, split in rows for k, votes in enumerate(split.ferplus)]
+    (tmp_path / "fer2013new.csv").write_text("\n".join(lines) + "\n")
+    data = FER2013(*(dataclasses.replace(split, ferplus=None) for _, split in rows), "", True)
+    with_votes = attach_ferplus(data, tmp_path / "fer2013new.csv")
+    for (_, split), name in zip(rows, ("train", "val", "test")):
+        np.testing.assert_array_equal(getattr(with_votes, name).ferplus, np.maximum(split.ferplus, 0))
+
+
+def test_evaluation_reports_the_agreement_with_the_ferplus_majority(fer2013):
+    test = fer2013.test.subset(300)
+    majority = ferplus_majority(test.ferplus)
+    crowd_says = np.eye(7)[np.maximum(majority, 0)]  # a "classifier" that always answers the crowd's majority
+    lookup = {image.tobytes(): probs for image, probs in zip(test.images, crowd_says)}
+    metrics = evaluate_splits(lambda faces: np.stack([lookup[f.tobytes()] for f in faces]), {"PrivateTest": test},
+                              ["none"])
+    agreement = metrics["PrivateTest"]["none"]["ferplus_agreement"]
+    assert agreement["accuracy"] == 1.0 and agreement["n"] == (majority >= 0).sum() > 250
+
+
+def test_the_npz_carries_votes_for_every_split(fer2013):
+    for name in ("train", "val", "test"):
+        assert getattr(fer2013, name).ferplus.shape == (len(getattr(fer2013, name)), 10)
+
+
+@pytest.mark.slow
+def test_training_towards_the_crowds_votes_learns(small_fer, tiny_config, tmp_path):
+    from train.loop import fit
+
+    cfg = dataclasses.replace(tiny_config, epochs=3, ferplus_weight=0.5, augment=AugmentConfig(
+        flip=False, rotate_deg=0.0, scale=0.0, shift=0.0, erase_prob=0.0, contrast=0.0))
+    result = fit(cfg, small_fer, tmp_path / "run", progress=False)
+    losses = [r["train_loss"] for r in result.history]
+    assert losses[-1] < losses[0] - 0.05, losses
+    majority = np.bincount(small_fer.val.labels).max() / len(small_fer.val)
+    assert max(r["val_accuracy"] for r in result.history) > majority, result.history
