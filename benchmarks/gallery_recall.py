@@ -14,8 +14,9 @@ exists (read at run time, never copied into the repository), with hand-drawn fac
 A face counts when it is at least 24 px high and whole in its tile; it is found when a box's centre lies inside it
 and they overlap (IoU >= 0.25). A box is false when it lies on no face at all: boxes on profile pictures, on faces
 under 24 px or on faces cut by their tile are neither required nor counted as false. Time is the wall time of
-find() per screen, the first call on a screen (no reuse between frames). Machines differ by 2x: compare the two
-finders' figures from the same run.
+find() per screen, the first call on a screen (no reuse between frames), and the detector calls it made (the
+machine-independent part of the cost: each BlazeFace call costs about the same whatever the window's size).
+Machines differ by 2x: compare the two finders' figures from the same run.
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ def run(args) -> dict:
         for name, finder in finders.items():
             boxes, seconds = timed_find(finder, screen.image)
             result = score(screen, boxes)
-            result["ms"] = 1000 * seconds
+            result["ms"], result["calls"] = 1000 * seconds, finder.detector_calls
             results[key][name].append(result)
             if args.save_failures and name == "new" and (result["missed"] or result["false"]):
                 save_failure(args.save_failures, key, screen, boxes, result)
@@ -118,18 +119,19 @@ def save_failure(folder: Path, key, screen: MeetingScreen, boxes: list[Rect], re
     cv2.imwrite(str(folder / f"{style}_{w}x{h}_{count}_{index}.png"), image)
 
 
-def summary(rows: list[dict]) -> tuple[float, float, float, float]:
-    """Recall, masked recall, false boxes per screen, median ms per screen."""
+def summary(rows: list[dict]) -> tuple[float, float, float, float, float]:
+    """Recall, masked recall, false boxes per screen, median ms per screen, mean detector calls per screen."""
     faces, found = sum(r["faces"] for r in rows), sum(r["found"] for r in rows)
     masked, masked_found = sum(r["masked"] for r in rows), sum(r["masked_found"] for r in rows)
     return (found / max(faces, 1), masked_found / masked if masked else float("nan"),
-            sum(r["false"] for r in rows) / len(rows), statistics.median(r["ms"] for r in rows))
+            sum(r["false"] for r in rows) / len(rows), statistics.median(r["ms"] for r in rows),
+            statistics.mean(r["calls"] for r in rows))
 
 
 def report(results: dict) -> None:
-    header = (f"{'style':6} {'size':>9} {'tiles':>5} {'faces':>5} | {'recall':>6} {'masked':>6} {'false':>5} "
-              f"{'ms':>6} | {'recall':>6} {'masked':>6} {'false':>5} {'ms':>6} | {'time':>5}")
-    print(f"{'':28} | {'today':^27} | {'new':^27} |")
+    columns = f"{'recall':>6} {'masked':>6} {'false':>5} {'ms':>6} {'calls':>5}"
+    header = f"{'style':6} {'size':>9} {'tiles':>5} {'faces':>5} | {columns} | {columns} | {'time':>5}"
+    print(f"{'':28} | {'today':^33} | {'new':^33} |")
     print(header)
     totals: dict = defaultdict(list)
     for (style, (w, h), count), by_finder in results.items():
@@ -151,9 +153,9 @@ def report(results: dict) -> None:
     print(f"{'all':>16} {faces:11d} | {_row(old)} | {_row(new)} |")
 
 
-def _row(s: tuple[float, float, float, float]) -> str:
-    recall, masked, false, ms = s
-    return f"{recall:6.1%} {masked:6.0%} {false:5.2f} {ms:6.1f}"
+def _row(s: tuple[float, float, float, float, float]) -> str:
+    recall, masked, false, ms, calls = s
+    return f"{recall:6.1%} {masked:6.0%} {false:5.2f} {ms:6.1f} {calls:5.1f}"
 
 
 def main() -> None:

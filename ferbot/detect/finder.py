@@ -49,25 +49,24 @@ class FaceFinder:
 
     def _search_tile(self, image: np.ndarray, tile: Rect) -> list[Detection]:
         """The faces of one tile: its centred square first; when that finds no whole face, windows covering the
-        tile at the scale of the smallest face a webcam shows. A camera-off tile only gets the first look (its
-        profile picture sits in the middle)."""
+        tile at the scale of the smallest face a webcam shows, then the centred square's mirror image (BlazeFace
+        is not symmetric: a masked or dim face it misses may show in the mirror). A camera-off tile only gets the
+        first look (its profile picture sits in the middle)."""
         first, cover = tile_windows(tile)
         found = self._run(image, [first])
-        if found or not cover or camera_off(image, tile):
+        if found or camera_off(image, tile):
             return found
-        return self._run(image, cover)
+        return self._run(image, cover) or self._run(image, [first], mirrored=True)
 
-    def _run(self, image: np.ndarray, windows: list[Window]) -> list[Detection]:
-        """Plausible faces in screen coordinates that no inner window edge cuts."""
+    def _run(self, image: np.ndarray, windows: list[Window], mirrored: bool = False) -> list[Detection]:
+        """Plausible faces in screen coordinates that no inner window edge cuts; with `mirrored`, looked for in
+        each window's mirror image."""
         complete = []
         for window in windows:
             x, y, w, h = window.rect.as_int()
-            pixels = image[y:y + h, x:x + w]
-            if pixels.size == 0 or pixels[::4, ::4].std() < FLAT_WINDOW_STD:
+            if w <= 0 or h <= 0 or image[y:y + h:4, x:x + w:4].std() < FLAT_WINDOW_STD:
                 continue
-            self.detector_calls += 1
-            for detection in self.detector.detect(_stretched_if_dim(pixels)):
-                detection = detection.moved(x, y)
+            for detection in self._detect(image, (x, y, w, h), mirrored):
                 if (min(detection.box.w, detection.box.h) >= MIN_BOX_PX and plausible(detection)
                         and not _cut_by_window(detection.box, Rect(x, y, w, h), window.region)):
                     if detection.score < SURE_SCORE:
@@ -83,19 +82,25 @@ class FaceFinder:
         side = CONFIRM_WINDOW * max(detection.box.w, detection.box.h)
         cx, cy = detection.box.center
         height, width = image.shape[:2]
-        x, y, w, h = Rect(cx - side / 2, cy - side / 2, side, side).clipped(width, height).as_int()
-        window = _stretched_if_dim(image[y:y + h, x:x + w])
-        best = None
+        frame = Rect(cx - side / 2, cy - side / 2, side, side).clipped(width, height).as_int()
+        looks = []
         for mirrored in (False, True):
-            self.detector_calls += 1
-            view = np.ascontiguousarray(window[:, ::-1]) if mirrored else window
-            seen = [again.mirrored(w) if mirrored else again for again in self.detector.detect(view)]
-            seen = [again.moved(x, y) for again in seen if again.score >= CONFIRM_SCORE and plausible(again)]
-            seen = [again for again in seen if again.box.iou(detection.box) >= 0.3]
+            seen = [again for again in self._detect(image, frame, mirrored)
+                    if again.score >= CONFIRM_SCORE and plausible(again) and again.box.iou(detection.box) >= 0.3]
             if not seen:
                 return None
-            best = best or max(seen, key=lambda again: again.score)
-        return best
+            looks.append(max(seen, key=lambda again: again.score))
+        return looks[0]
+
+    def _detect(self, image: np.ndarray, window: tuple[int, int, int, int], mirrored: bool) -> list[Detection]:
+        """The detector's faces in one window (x, y, w, h) of the screen, or in its mirror image, in screen
+        coordinates; dim windows are stretched first."""
+        x, y, w, h = window
+        pixels = image[y:y + h, x:x + w]
+        view = np.ascontiguousarray(pixels[:, ::-1]) if mirrored else pixels
+        self.detector_calls += 1
+        found = self.detector.detect(_stretched_if_dim(view))
+        return [(d.mirrored(pixels.shape[1]) if mirrored else d).moved(x, y) for d in found]
 
 
 def plausible(detection: Detection) -> bool:
