@@ -23,6 +23,7 @@ MIN_TILE = (64, 48)  # smaller blocks cannot hold a face worth classifying
 MAX_TILES = 64  # more blocks than this is a document or a desktop, not a meeting gallery
 MAX_TILE_SHARE = 0.8  # of the screen: a block this large is the screen itself, no tile
 MIN_GALLERY_COVER = 0.3  # of the screen: tiles cover at least this much of a meeting app's screen
+CLEAR_GALLERY_COVER = 0.75  # tiles covering this much leave no doubt about the background colour
 TILE_ASPECTS = (0.4, 3.2)  # width / height of a tile: a phone's portrait video up to a wide webcam
 FLAT_STD = 2.5  # grey-level spread up to which a neighbourhood is flat (app background)
 BACKGROUND_TOLERANCE = 6.0  # grey levels between a pixel and the app's background colour
@@ -61,6 +62,8 @@ def find_tiles(image: np.ndarray) -> list[Rect]:
         cover = sum(t.area for t in tiles)
         if len(tiles) >= 2 and cover > best_cover:
             best, best_cover = tiles, cover
+        if best_cover >= CLEAR_GALLERY_COVER * screen_area:  # the usual case: the first candidate is the background
+            break
     if len(best) > MAX_TILES:
         return []
     return sorted((t.scaled(2) for t in best), key=lambda t: -t.area)
