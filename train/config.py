@@ -52,6 +52,10 @@ class TrainConfig:
     # Share of the training target given to the FER+ crowd's vote distribution (train/targets.py); 0: FER2013's
     # labels alone.
     ferplus_weight: float = 0.0
+    # Distillation: share of the training target given to the averaged, flip-TTA predictions of these exported
+    # checkpoints (folder paths or names in checkpoints/), computed once per run on Training (train/teachers.py).
+    teachers: tuple[str, ...] = ()
+    teacher_weight: float = 0.0
     eval_batch_size: int = 500
 
     def to_dict(self) -> dict:
@@ -81,8 +85,9 @@ def add_config_args(parser: argparse.ArgumentParser, shown: TrainConfig) -> None
             if hint is bool:
                 group.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=f"({value})")
             elif typing.get_origin(hint) is tuple:
-                group.add_argument(flag, type=_int_tuple, default=None, metavar="A,B,...",
-                                   help=f"({','.join(map(str, value))})")
+                of_ints = typing.get_args(hint)[0] is int
+                group.add_argument(flag, type=_int_tuple if of_ints else _str_tuple, default=None,
+                                   metavar="A,B,...", help=f"({','.join(map(str, value))})")
             elif typing.get_origin(hint) is typing.Literal:
                 group.add_argument(flag, choices=typing.get_args(hint), default=None, help=f"({value})")
             else:
@@ -104,6 +109,10 @@ def _given(args, cls, skip=frozenset()) -> dict:
         if field.name not in skip and getattr(args, field.name, None) is not None:
             values[field.name] = getattr(args, field.name)
     return values
+
+
+def _str_tuple(text: str) -> tuple[str, ...]:
+    return tuple(v.strip() for v in text.split(",") if v.strip())
 
 
 def _int_tuple(text: str) -> tuple[int, ...]:

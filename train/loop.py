@@ -20,6 +20,7 @@ from train.data import FER2013, Split
 from train.run_folder import check_run_folder
 from train.step import Trainer, TrainState, class_weights
 from train.targets import training_targets
+from train.teachers import teacher_predictions
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +142,9 @@ class _Session:
         self.best = ocp.CheckpointManager(run_dir / "best", options=ocp.CheckpointManagerOptions(
             max_to_keep=1, best_fn=lambda m: m["val_accuracy"], best_mode="max"))
         self.state, self.meta = _restore_or_init(trainer, self.latest)
-        self.targets = training_targets(data.train, self.cfg.label_smoothing, self.cfg.ferplus_weight)
+        teacher = teacher_predictions(self.cfg.teachers, data.train, run_dir) if self.cfg.teacher_weight else None
+        self.targets = training_targets(data.train, self.cfg.label_smoothing, self.cfg.ferplus_weight, teacher,
+                                        self.cfg.teacher_weight)
         self.step = int(self.state["step"])
         self.key = jax.random.key(self.cfg.seed)
         self.started = time.monotonic()

@@ -2,7 +2,8 @@
 
 FER2013's labels are noisy: the FER+ crowd votes (ten annotators per face) agree with them about 63% of the time.
 A training target can mix the face's FER2013 label (label-smoothed) with the FER+ vote distribution over the same
-seven classes (`ferplus_weight`); a face without FER+ emotion votes keeps its FER2013 target.
+seven classes (`ferplus_weight`; a face without FER+ emotion votes keeps its FER2013 target), and with teachers'
+predictions (`teacher_weight`, distillation: train/teachers.py).
 """
 
 from __future__ import annotations
@@ -46,9 +47,11 @@ def ferplus_agreement(probabilities: np.ndarray, votes: np.ndarray) -> dict:
     return {"accuracy": agree, "n": int(rows.sum())}
 
 
-def training_targets(split: Split, label_smoothing: float, ferplus_weight: float = 0.0) -> np.ndarray:
+def training_targets(split: Split, label_smoothing: float, ferplus_weight: float = 0.0,
+                     teacher: np.ndarray | None = None, teacher_weight: float = 0.0) -> np.ndarray:
     """(N, 7) float32 target distribution per training face: the label-smoothed FER2013 label, mixed with the FER+
-    vote distribution at `ferplus_weight` where the face has FER+ emotion votes."""
+    vote distribution at `ferplus_weight` where the face has FER+ emotion votes, and then with the teachers'
+    predictions (`teacher`, (N, 7)) at `teacher_weight`."""
     classes = len(CLASS_NAMES)
     targets = np.full((len(split), classes), label_smoothing / classes, np.float32)
     targets[np.arange(len(split)), split.labels] += 1.0 - label_smoothing
@@ -58,4 +61,6 @@ def training_targets(split: Split, label_smoothing: float, ferplus_weight: float
         crowd = ferplus_distribution(split.ferplus)
         known = ~np.isnan(crowd).any(axis=1)
         targets[known] = (1 - ferplus_weight) * targets[known] + ferplus_weight * crowd[known]
+    if teacher_weight > 0:
+        targets = (1 - teacher_weight) * targets + teacher_weight * np.asarray(teacher, np.float32)
     return targets

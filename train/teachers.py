@@ -1,0 +1,61 @@
+"""Teachers for distillation: exported checkpoints whose averaged flip-TTA predictions on Training become part of
+the training target (`teachers`, `teacher_weight` in TrainConfig).
+
+The predictions are computed once, at a run's start, and cached in the run folder with what they were computed
+from (the teachers' folders and weights fingerprints, the Training split's fingerprint), so a resumed run reuses
+them and a changed teacher or split recomputes them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from ferbot.classify.checkpoint import CHECKPOINTS_DIR
+from train.config import ConfigError
+from train.data import Split
+from train.evaluate import predict_with_tta
+
+log = logging.getLogger(__name__)
+
+CACHE = "teachers.npz"
+
+
+def teacher_predictions(teachers: tuple[str, ...], train: Split, run_dir: Path) -> np.ndarray:
+    """(N, 7) mean flip-TTA class probabilities of the teachers on the Training images, from the run folder's
+    cache when it was made from the same teachers and images."""
+    if not teachers:
+        raise ConfigError("--teacher-weight needs --teachers: the exported checkpoints to distil from")
+    folders = [_folder(t) for t in teachers]
+    key = json.dumps({"teachers": [_fingerprint(f) for f in folders], "train": train.fingerprint()})
+    cache = Path(run_dir) / CACHE
+    if cache.exists():
+        with np.load(cache, allow_pickle=False) as saved:
+            if str(saved["key"]) == key:
+                return saved["probabilities"]
+    from ferbot.classify.classifier import EmotionClassifier
+
+    probabilities = np.zeros((len(train), 7), np.float32)
+    for folder in folders:
+        log.info("teacher %s: predicting the %d Training images (flip TTA)", folder.name, len(train))
+        probabilities += predict_with_tta(EmotionClassifier.load(folder).predict_proba, train.images, "flip")
+    probabilities /= len(folders)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(cache, probabilities=probabilities, key=np.array(key))
+    return probabilities
+
+
+def _folder(teacher: str) -> Path:
+    """A teacher's checkpoint folder: the path as given, or a name in checkpoints/."""
+    path = Path(teacher).expanduser()
+    return path if path.exists() else CHECKPOINTS_DIR / teacher
+
+
+def _fingerprint(folder: Path) -> str:
+    """The checkpoint's name and a hash of its model card (which changes with every export)."""
+    card = (folder / "model_card.json").read_bytes() if (folder / "model_card.json").exists() else b""
+    return f"{folder.name}:{hashlib.sha256(card).hexdigest()[:12]}"
