@@ -56,6 +56,8 @@ class TrainConfig:
     # checkpoints (folder paths or names in checkpoints/), computed once per run on Training (train/teachers.py).
     teachers: tuple[str, ...] = ()
     teacher_weight: float = 0.0
+    # An exponential moving average of the weights (decay per step; 0: none) is what is validated and exported.
+    ema_decay: float = 0.0
     eval_batch_size: int = 500
 
     def to_dict(self) -> dict:

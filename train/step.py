@@ -18,7 +18,8 @@ from ferbot.classify.model import EmotionCNN, build_model
 from train.augment import augment_batch
 from train.config import ConfigError, TrainConfig
 
-# {"step", "params", "batch_stats", "opt_state"}, weights as pure dicts: a plain pytree for Orbax.
+# {"step", "params", "batch_stats", "opt_state"} and, with cfg.ema_decay, "ema_params" (the moving average of the
+# weights, what is validated and exported); weights as pure dicts: a plain pytree for Orbax.
 TrainState = dict[str, Any]
 
 
@@ -77,11 +78,13 @@ class Trainer:
         params, stats = self._initial
         state = {"step": jnp.zeros((), jnp.int32), "params": params, "batch_stats": stats,
                  "opt_state": self.tx.init(params)}
+        if self.cfg.ema_decay:
+            state["ema_params"] = params
         return jax.device_put(state, replicated(self.mesh))
 
     def model_from(self, state: TrainState) -> EmotionCNN:
-        """An eval-mode NNX model holding `state`'s weights."""
-        return nnx.merge(self.eval_def, state["params"], state["batch_stats"])
+        """An eval-mode NNX model holding `state`'s weights (their moving average, when the config keeps one)."""
+        return nnx.merge(self.eval_def, state.get("ema_params", state["params"]), state["batch_stats"])
 
     def _train_step(self, state: TrainState, images, labels, targets, key):
         """One optimiser step towards `targets` (train/targets.py), each face weighted by its label's class weight."""
@@ -99,8 +102,12 @@ class Trainer:
         (loss, (logits, stats)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
             state["params"], state["batch_stats"])
         updates, opt_state = self.tx.update(grads, state["opt_state"], state["params"])
-        new_state = {"step": state["step"] + 1, "params": optax.apply_updates(state["params"], updates),
-                     "batch_stats": stats, "opt_state": opt_state}
+        params = optax.apply_updates(state["params"], updates)
+        new_state = {"step": state["step"] + 1, "params": params, "batch_stats": stats, "opt_state": opt_state}
+        if "ema_params" in state:
+            decay = self.cfg.ema_decay
+            new_state["ema_params"] = jax.tree.map(lambda avg, p: decay * avg + (1 - decay) * p,
+                                                   state["ema_params"], params)
         metrics = {"loss": loss, "correct": (logits.argmax(-1) == labels).sum()}
         return new_state, metrics
 

@@ -13,6 +13,7 @@ import time
 import jax
 import numpy as np
 import pytest
+from flax import nnx
 
 from ferbot import EmotionClassifier
 from train.config import AugmentConfig
@@ -157,3 +158,19 @@ def test_a_field_missing_from_a_saved_config_counts_as_its_default(small_fer, ti
                                   augment=dataclasses.replace(tiny_config.augment, contrast=0.3))
     with pytest.raises(RunMismatch, match=r"differs in: augment.contrast, eval_batch_size\)"):
         check_run_folder(tmp_path, changed, data)
+
+
+def test_a_moving_average_of_the_weights_is_what_is_validated_and_exported(small_fer, tiny_config, tmp_path):
+    """With ema_decay, the state carries the weights' moving average; the model validated, kept as the best and
+    exported is built from it, and it trails the trained weights."""
+    cfg = dataclasses.replace(tiny_config, epochs=1, ema_decay=0.9)
+    data = FER2013(small_fer.train.subset(640), small_fer.val.subset(128), small_fer.test, "", True)
+    result = fit(cfg, data, tmp_path / "run", progress=False)
+    state = result.best_state
+    leaves = zip(jax.tree.leaves(state["ema_params"]), jax.tree.leaves(state["params"]))
+    assert all(a.shape == b.shape for a, b in leaves)
+    assert any(not np.allclose(a, b) for a, b in zip(jax.tree.leaves(state["ema_params"]),
+                                                      jax.tree.leaves(state["params"])))
+    model = result.trainer.model_from(state)
+    kernel = jax.tree.leaves(nnx.to_pure_dict(nnx.state(model, nnx.Param)))[0]
+    assert np.allclose(kernel, jax.tree.leaves(state["ema_params"])[0])
