@@ -16,7 +16,7 @@ from ferbot.capture import Source, open_source
 from ferbot.classify import EmotionClassifier
 from ferbot.facelog import FaceLog
 from ferbot.geometry import Rect
-from ferbot.pipeline import Pipeline, RunStats
+from ferbot.pipeline import DEFAULT_ANALYSIS_RATE, Pipeline, RunStats
 from ferbot.render import Renderer
 from ferbot.sink import Sink, open_sink
 from ferbot.track import FaceTracker
@@ -38,6 +38,7 @@ class BotOptions:
     log: str | None = None  # --log CSV path
     checkpoint: str | None = None  # None: the default classifier
     smoothing: float = 1.0  # seconds
+    analysis_rate: float | None = DEFAULT_ANALYSIS_RATE  # analyses per second at most; None: as fast as possible
 
 
 class Bot:
@@ -47,7 +48,7 @@ class Bot:
                  sink: Sink, facelog: FaceLog | None, closing: ExitStack):
         self.options = options
         self.source, self.analyzer, self.renderer, self.sink, self.facelog = source, analyzer, renderer, sink, facelog
-        self.pipeline = Pipeline(source, analyzer, renderer, sink, options.fps, facelog)
+        self.pipeline = Pipeline(source, analyzer, renderer, sink, options.fps, facelog, options.analysis_rate)
         self._closing = closing
 
     def run(self, duration: float | None = None) -> RunStats:

@@ -17,6 +17,7 @@ from ferbot.classify.devices import use_cpu_cores
 from ferbot.console import EXIT_OK, EXIT_USAGE, fail, setup_logging
 from ferbot.facelog import LogError
 from ferbot.geometry import Rect
+from ferbot.pipeline import DEFAULT_ANALYSIS_RATE
 from ferbot.report import write_report
 from ferbot.sink import SINK_CHOICES, SINKS, SinkError, parse_sink
 
@@ -90,6 +91,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="stop after this many seconds (default: run until Ctrl-C)")
     run.add_argument("--smoothing", type=_number(0, strict=False), default=1.0, metavar="SECONDS",
                      help="time constant for smoothing each face's probabilities (default 1.0; 0 = none)")
+    run.add_argument("--analysis-rate", type=_rate, default=DEFAULT_ANALYSIS_RATE, metavar="HZ",
+                     help=f"analyse the screen at most this many times a second (default {DEFAULT_ANALYSIS_RATE:g}: "
+                          "labels update often enough while ferbot stays under one CPU core beside the meeting app; "
+                          "an unchanged screen is analysed once a second); 'max' = as often as the CPU allows")
     run.add_argument("-v", "--verbose", action="store_true", help="log every analysed frame's timings")
     return parser
 
@@ -113,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     use_cpu_cores()
     options = BotOptions(source=source, monitor=args.monitor, region=args.region, exclude=tuple(args.exclude),
                          sink=args.sink, fps=args.fps, size=args.size, log=args.log, checkpoint=args.checkpoint,
-                         smoothing=args.smoothing)
+                         smoothing=args.smoothing, analysis_rate=args.analysis_rate)
     try:
         return _run(options, args.duration, report=bool(args.log) and not args.no_report)
     except (SourceError, SinkError, LogError, CheckpointError) as err:
@@ -194,6 +199,19 @@ def _size(text: str) -> tuple[int, int]:
     if not (320 <= w <= 3840 and 180 <= h <= 2160):
         raise argparse.ArgumentTypeError(f"{text!r}: choose a size between 320x180 and 3840x2160")
     return w, h
+
+
+def _rate(text: str) -> float | None:
+    """--analysis-rate: a number of analyses per second above 0, or 'max' (None: no limit)."""
+    if text.strip().lower() == "max":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is neither a number nor 'max'") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a number greater than 0, or 'max'")
+    return value
 
 
 def _sink(text: str) -> str:
