@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import jax
@@ -11,6 +12,8 @@ from flax import nnx
 from ferbot.classify.checkpoint import default_checkpoint_dir, load_checkpoint
 from ferbot.classify.devices import batch_sharding, data_mesh, replicated
 from ferbot.emotions import CLASS_NAMES, FACE_SIZE
+
+log = logging.getLogger(__name__)
 
 # Faces per device in one call: a batch is padded up to one of these sizes per device, so a new face count never
 # triggers a recompile, and larger batches run in chunks of the largest. Chunks of 24 faces per device keep a
@@ -40,7 +43,9 @@ class EmotionClassifier:
     @classmethod
     def load(cls, path: str | Path | None = None) -> EmotionClassifier:
         """Load a checkpoint folder; the shipped default when `path` is None."""
-        model, card = load_checkpoint(Path(path) if path is not None else default_checkpoint_dir())
+        directory = Path(path) if path is not None else default_checkpoint_dir()
+        model, card = load_checkpoint(directory)
+        log.info("emotion classifier: %s", directory)
         return cls(model, card)
 
     def predict_proba(self, faces: np.ndarray) -> np.ndarray:
