@@ -84,7 +84,8 @@ def build_bot(options: BotOptions, *, source: Source | None = None,
             stack.callback(facelog.close)
         if classifier is None:
             classifier = EmotionClassifier.load(options.checkpoint)
-            classifier.warmup()
+            warming = classifier.warmup(background=True)  # the feed starts while the batch sizes compile
+            stack.callback(warming.join)
         renderer = Renderer(options.size, excluded=options.exclude)
         analyzer = FrameAnalyzer(classifier, renderer.layout.markers,
                                  tracker=FaceTracker(smoothing_s=options.smoothing), excluded=options.exclude)

@@ -13,7 +13,7 @@ from pathlib import Path
 from ferbot.bot import BotOptions, build_bot
 from ferbot.capture import SOURCE_CHOICES, SOURCES, SourceError, takes_screen_options
 from ferbot.classify.checkpoint import CheckpointError
-from ferbot.classify.devices import use_cpu_cores
+from ferbot.classify.devices import use_compilation_cache, use_cpu_cores
 from ferbot.console import EXIT_OK, EXIT_USAGE, fail, setup_logging
 from ferbot.facelog import LogError
 from ferbot.geometry import Rect
@@ -116,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(args.verbose)
     signal.signal(signal.SIGTERM, _interrupt)
     use_cpu_cores()
+    use_compilation_cache()
     options = BotOptions(source=source, monitor=args.monitor, region=args.region, exclude=tuple(args.exclude),
                          sink=args.sink, fps=args.fps, size=args.size, log=args.log, checkpoint=args.checkpoint,
                          smoothing=args.smoothing, analysis_rate=args.analysis_rate)

@@ -187,6 +187,8 @@ class Pipeline:
                     log.info("the preview window was closed")
                     break
                 stats.frames_sent += 1
+                if stats.frames_sent == 1:
+                    log.info("first output frame sent")
                 next_tick += period
                 delay = next_tick - time.monotonic()
                 if delay > 0:

@@ -82,7 +82,8 @@ def load_checkpoint(directory: Path) -> tuple[EmotionCNN, dict]:
     card = read_card(directory)
     try:
         config = ModelConfig.from_dict(card["architecture"]["config"])
-        model = build_model(config)
+        # shapes only: initialising real weights that are overwritten at once took 8 s of XLA compiling per launch
+        model = nnx.eval_shape(lambda: build_model(config))
     except (KeyError, TypeError, ValueError) as err:
         raise CheckpointError(f"{directory / CARD_JSON} has no usable architecture ({err}); re-export it") from None
     if config.num_classes != NUM_CLASSES:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 
 import jax
@@ -63,7 +64,20 @@ class EmotionClassifier:
             out[start:start + len(part)] = np.asarray(self._forward(self._variables, padded))[: len(part)]
         return out
 
-    def warmup(self) -> None:
-        """Compile every batch bucket now rather than on the first live frames."""
+    def warmup(self, background: bool = False) -> threading.Thread | None:
+        """Compile every batch bucket now rather than on the first live frames.
+
+        `background`: in a thread instead (returned; join it before the process exits), smallest bucket first, so
+        the bot's feed starts at once; an analysis that needs a bucket not compiled yet compiles it itself. With
+        the persistent compilation cache (devices.use_compilation_cache) a later launch loads them from disk.
+        """
+        if not background:
+            self._compile_buckets()
+            return None
+        thread = threading.Thread(target=self._compile_buckets, name="ferbot-warmup", daemon=True)
+        thread.start()
+        return thread
+
+    def _compile_buckets(self) -> None:
         for size in self._buckets:
             self.predict_proba(np.zeros((size, FACE_SIZE, FACE_SIZE), np.uint8))
