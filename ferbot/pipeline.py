@@ -6,13 +6,15 @@ whenever it is free, as fast as the CPU allows), so it never holds up the feed a
 meeting app its share of the CPU. Ctrl-C, the end of the source, a closed preview window or `duration` end the
 run; the worker is joined and the caller closes the sink and the log. A source or sink that fails mid-run
 (the screen lost, the virtual camera gone) also ends it: the stats say why, so the caller can still flush
-the log and write the report before reporting the failure.
+the log and write the report before reporting the failure. When no face has been found for NO_FACE_S seconds,
+one console line and a notice on the feed say what to check, until faces are found again.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -37,6 +39,17 @@ REFRESH_S = 1.0  # an unchanged screen is analysed again after this long
 # 7x7 gallery still moves several of its pixels well beyond that, while sensor noise averages away.
 UNCHANGED_LEVEL = 4
 LOOK_WIDTH = 120
+NO_FACE_S = 20.0  # analysed frames without a face for this long: say what to check, on the console and the feed
+
+
+def no_face_help(seconds: float) -> tuple[str, tuple[str, ...]]:
+    """What to check when no face has been found for `seconds`: one console line, and the feed's short notice."""
+    checks = ["the meeting shows the gallery view", "ferbot captures the right monitor or window"]
+    if sys.platform == "darwin":
+        checks.append("the terminal may record the screen (Screen Recording permission)")
+    line = (f"no face found for {seconds:.0f} s: check that {checks[0]}, that {checks[1]} (--monitor, --region)"
+            + (f", and that {checks[2]}" if len(checks) > 2 else ""))
+    return line, (f"No face found for {seconds:.0f} s. Check that:", *(f"- {c}" for c in checks))
 
 
 @dataclass
@@ -151,8 +164,9 @@ class Pipeline:
     """source -> (worker: analysis) -> renderer -> sink, at `fps` output frames per second."""
 
     def __init__(self, source: Source, analyzer: FrameAnalyzer, renderer: Renderer, sink: Sink, fps: float,
-                 facelog: FaceLog | None = None, analysis_rate: float | None = None):
+                 facelog: FaceLog | None = None, analysis_rate: float | None = None, no_face_s: float = NO_FACE_S):
         self.source = source
+        self.no_face_s = no_face_s
         self.renderer = renderer
         self.sink = sink
         self.fps = fps
@@ -169,6 +183,7 @@ class Pipeline:
         period = 1.0 / self.fps
         start = next_tick = time.monotonic()
         shown: Analysis | None = None
+        last_face = start  # when a face was last found (or the run started)
         self.worker.start()
         try:
             while duration is None or time.monotonic() - start < duration:
@@ -183,6 +198,14 @@ class Pipeline:
                 if latest is not None and latest is not shown:
                     self.renderer.update_mood(latest.timestamp, latest.faces)
                     shown = latest
+                    if latest.visible_faces:
+                        last_face = time.monotonic()
+                        if self.renderer.notice:
+                            log.info("faces found again")
+                            self.renderer.notice = ()
+                    elif not self.renderer.notice and time.monotonic() - last_face >= self.no_face_s:
+                        line, self.renderer.notice = no_face_help(self.no_face_s)
+                        log.warning(line)
                 if not self.sink.send(self.renderer.render(frame.image, shown.faces if shown else ())):
                     log.info("the preview window was closed")
                     break

@@ -27,6 +27,8 @@ PANEL_SHARE = 0.22  # of the output width
 # The annotation layer's background: a colour the annotations never use (their anti-aliased edges blend into it,
 # as into a dark screen), so "drawn" is simply "not this colour".
 _UNDRAWN = np.array((1, 2, 3), np.uint8)
+NOTICE_BACKGROUND = (30, 30, 36)
+NOTICE_AMBER = (245, 160, 30)
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ class Renderer:
         self._panel = self._draw_panel([], 0.0)
         self._panel_version = 0
         self._layer = self._layer_key = self._layer_faces = None
+        self.notice: tuple[str, ...] = ()  # lines shown over the top of the screen area (what to check), if any
 
     def update_mood(self, timestamp: float, faces: Sequence[TrackedFace]) -> None:
         """Record a new analysis in the timeline and redraw the panel (once per analysis, not per frame)."""
@@ -90,7 +93,7 @@ class Renderer:
         over it. Passing the same `faces` object again reuses that layer.
         """
         scale, (x, y), (w, h) = self.layout.fit((image.shape[1], image.shape[0]))
-        key = (id(faces), image.shape[:2], self._panel_version)
+        key = (id(faces), image.shape[:2], self._panel_version, self.notice)
         if self._layer is None or self._layer_key != key or self._layer_faces is not faces:
             self._layer = self._draw_layer(image.shape[:2], faces, scale, (x, y))
             self._layer_key, self._layer_faces = key, faces
@@ -111,7 +114,7 @@ class Renderer:
         px, py, pw, ph = self.layout.panel.as_int()
         base[py:py + ph, px:px + pw] = self._panel
         height, width = source_shape
-        if not faces and not self.excluded:
+        if not faces and not self.excluded and not self.notice:
             return base, (0, 0, None, None)
         # labels stay inside the screen area: never over the markers, the disclosure or the panel
         area_x, area_y, area_w, area_h = self.layout.screen_area.as_int()
@@ -120,6 +123,7 @@ class Renderer:
         offset = (origin[0] - area_x, origin[1] - area_y)
         draw_excluded(canvas, [r.clipped(width, height) for r in self.excluded], scale, offset)
         draw_faces(canvas, faces, scale, offset)
+        _draw_notice(canvas, self.notice)
         drawn = np.any(canvas != _UNDRAWN, axis=2)
         rows, cols = np.flatnonzero(drawn.any(axis=1)), np.flatnonzero(drawn.any(axis=0))
         if not len(rows):
@@ -167,3 +171,19 @@ def scale_picture(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     if (image.shape[1], image.shape[0]) == (w, h):
         return image
     return cv2.resize(image, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def _draw_notice(canvas: np.ndarray, lines: Sequence[str]) -> None:
+    """A dark box with `lines` of white text at the top of the screen area (the first line in amber)."""
+    if not lines:
+        return
+    font_scale = float(np.clip(canvas.shape[1] / 1400, 0.45, 0.9))
+    sizes = [cv2.getTextSize(line, cv2.FONT_HERSHEY_SIMPLEX, font_scale, 1) for line in lines]
+    line_h = max(h + base for (_, h), base in sizes) + 6
+    width = min(canvas.shape[1] - 8, max(w for (w, _), _ in sizes) + 24)
+    x, y = (canvas.shape[1] - width) // 2, 8
+    cv2.rectangle(canvas, (x, y), (x + width, y + line_h * len(lines) + 12), NOTICE_BACKGROUND, cv2.FILLED)
+    for i, line in enumerate(lines):
+        color = NOTICE_AMBER if i == 0 else (255, 255, 255)
+        cv2.putText(canvas, line, (x + 12, y + 6 + line_h * (i + 1) - 6), cv2.FONT_HERSHEY_SIMPLEX, font_scale,
+                    color, 1, cv2.LINE_AA)

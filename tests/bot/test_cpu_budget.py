@@ -1,4 +1,5 @@
-"""A light guest on the teacher's laptop: the analysis rate, the unchanged-screen check and the cached render layer.
+"""A light guest on the teacher's laptop: the analysis rate, the unchanged-screen check, the cached render layer,
+and the notice when no face is found.
 
 The pipeline runs here with a stand-in analyzer (no classifier, no detector), so these tests are quick and count
 exactly what the worker analysed; benchmarks/cpu_budget.py measures the real bot's CPU use.
@@ -14,7 +15,7 @@ import pytest
 from ferbot.analysis import Analysis
 from ferbot.capture.base import Frame
 from ferbot.capture.demo import DemoSource
-from ferbot.pipeline import Pipeline
+from ferbot.pipeline import Pipeline, no_face_help
 from ferbot.render import Renderer
 from ferbot.render.compose import scale_picture
 from ferbot.sink import open_sink
@@ -23,16 +24,19 @@ from tests.helpers.cli import ferbot, one_error_line
 
 
 class CountingAnalyzer:
-    """Stands in for FrameAnalyzer: takes `cost_s` per frame and records the frames it analysed."""
+    """Stands in for FrameAnalyzer: takes `cost_s` per frame and records the frames it analysed; finds the faces
+    `faces(t)` returns for a frame at t seconds (none by default)."""
 
-    def __init__(self, cost_s: float = 0.005):
+    def __init__(self, cost_s: float = 0.005, faces=lambda t: ()):
         self.cost_s = cost_s
+        self.faces = faces
         self.frames: list[int] = []
 
     def analyze(self, frame: Frame) -> Analysis:
         time.sleep(self.cost_s)
         self.frames.append(frame.index)
-        return Analysis(frame.index, frame.timestamp, (), timings={"total": self.cost_s})
+        return Analysis(frame.index, frame.timestamp, tuple(self.faces(frame.timestamp)),
+                        timings={"total": self.cost_s})
 
     def close(self) -> None:
         pass
@@ -125,3 +129,44 @@ def test_a_bad_analysis_rate_gets_one_line(value, message):
 def test_the_analysis_rate_is_in_the_help():
     result = ferbot("--help")
     assert "--analysis-rate HZ" in result.stdout and "'max'" in result.stdout
+
+
+class NoticeSink:
+    """Keeps the frames it is sent."""
+
+    def __init__(self):
+        self.frames: list[np.ndarray] = []
+
+    def send(self, frame: np.ndarray) -> bool:
+        self.frames.append(frame)
+        return True
+
+    def close(self) -> None:
+        pass
+
+
+def test_no_face_for_a_while_says_what_to_check_once_until_faces_come_back(caplog):
+    face = tracked_face((100, 100, 80, 80))
+    analyzer = CountingAnalyzer(faces=lambda t: [face] if 1.6 <= t < 2.2 else [])
+    sink = NoticeSink()
+    pipeline = Pipeline(Screen(True), analyzer, Renderer((640, 360)), sink, 30, analysis_rate=10, no_face_s=0.7)
+    pipeline.run(3.4)
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    line, notice = no_face_help(0.7)
+    assert warnings == [line, line]  # at ~0.7 s, and again ~0.7 s after the face left at 2.2 s
+    assert "gallery view" in line and "right monitor or window" in line and "\n" not in line
+    assert any("faces found again" in r.getMessage() for r in caplog.records)
+    assert pipeline.renderer.notice == notice  # on at the end
+    # the feed shows it: the frames sent before ~0.7 s differ from the last ones only in the picture and the notice
+    area = pipeline.renderer.layout.screen_area.as_int()
+    top = slice(area[1] + 8, area[1] + 40)
+    dark = [np.mean(np.all(f[top] == (30, 30, 36), axis=2)) for f in (sink.frames[0], sink.frames[-1])]
+    assert dark[0] < 0.01 < 0.1 < dark[1]
+
+
+def test_the_notice_names_the_macos_permission_only_on_macos(monkeypatch):
+    monkeypatch.setattr("sys.platform", "darwin")
+    line, notice = no_face_help(20)
+    assert "Screen Recording" in line and any("Screen Recording" in n for n in notice)
+    monkeypatch.setattr("sys.platform", "linux")
+    assert "Screen Recording" not in no_face_help(20)[0]
