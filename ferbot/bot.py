@@ -12,7 +12,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 
 from ferbot.analysis import FrameAnalyzer
-from ferbot.capture import Source, open_source
+from ferbot.capture import Source, open_source, open_window
 from ferbot.classify import EmotionClassifier
 from ferbot.facelog import FaceLog
 from ferbot.geometry import Rect
@@ -31,6 +31,7 @@ class BotOptions:
     source: str = "screen"  # a name in ferbot.capture.SOURCES, or an image or video file
     monitor: int | None = None
     region: Rect | None = None
+    window: str | None = None  # --window TITLE: capture that window instead of `source`
     exclude: tuple[Rect, ...] = ()
     sink: str = "vcam"  # a --sink value (ferbot.sink.SINKS)
     fps: float = 30.0
@@ -75,7 +76,9 @@ def build_bot(options: BotOptions, *, source: Source | None = None,
     CheckpointError, each with a message that says what to do.
     """
     with ExitStack() as stack:
-        source = source or open_source(options.source, monitor=options.monitor, region=options.region)
+        if source is None:
+            source = (open_window(options.window) if options.window
+                      else open_source(options.source, monitor=options.monitor, region=options.region))
         stack.callback(source.close)
         sink = open_sink(options.sink, options.size, options.fps)
         stack.callback(sink.close)

@@ -37,6 +37,7 @@ examples:
   ferbot                                   the primary monitor -> the "FER Cam" virtual camera
   ferbot --demo --sink window              try it without a meeting: a built-in gallery in a preview window
   ferbot --monitor 2 --sink window         a second monitor, shown in a window
+  ferbot --window Zoom                     only the Zoom window, wherever it is moved
   ferbot --region 0,0,1280,720 --log class.csv
   ferbot --source lecture.mp4 --sink file:annotated.mp4 --duration 60
   ferbot --exclude 0,0,640,360             never analyse the top-left 640x360 pixels of the screen
@@ -68,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="monitor to capture: 1, 2, ... (default: the primary one); 0 = all monitors together")
     what.add_argument("--region", type=_region, metavar="X,Y,W,H",
                       help="capture only this rectangle of the screen, in screen pixels")
+    what.add_argument("--window", metavar="TITLE",
+                      help="capture the window whose title contains TITLE (e.g. Zoom), following it when it moves "
+                           "or resizes; boxes are in its pixels")
     what.add_argument("--demo", action="store_true",
                       help="the same as --source demo: try ferbot without a meeting")
     what.add_argument("--exclude", type=_region, action="append", default=[], metavar="X,Y,W,H",
@@ -111,13 +115,18 @@ def main(argv: list[str] | None = None) -> int:
     source = "demo" if args.demo else args.source
     if (args.region or args.monitor is not None) and not takes_screen_options(source):
         parser.error("--region and --monitor only apply to the screen source")
+    if args.window is not None and (source != "screen" or args.region or args.monitor is not None):
+        parser.error("--window captures one window: leave out --source, --demo, --monitor and --region")
+    if args.window is not None and not args.window.strip():
+        parser.error("--window needs part of a window's title, e.g. --window Zoom")
     if args.no_report and not args.log:
         parser.error("--no-report only applies with --log")
     setup_logging(args.verbose)
     signal.signal(signal.SIGTERM, _interrupt)
     use_cpu_cores()
     use_compilation_cache()
-    options = BotOptions(source=source, monitor=args.monitor, region=args.region, exclude=tuple(args.exclude),
+    options = BotOptions(source=source, monitor=args.monitor, region=args.region, window=args.window,
+                         exclude=tuple(args.exclude),
                          sink=args.sink, fps=args.fps, size=args.size, log=args.log, checkpoint=args.checkpoint,
                          smoothing=args.smoothing, analysis_rate=args.analysis_rate)
     try:
