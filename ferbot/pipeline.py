@@ -30,9 +30,10 @@ from ferbot.sink import Sink, SinkError
 
 log = logging.getLogger(__name__)
 
-# Analyses per second by default (--analysis-rate): labels update three times a second, and on the 2-core
-# development machine the whole bot stays under one core with a 7x7 gallery (benchmarks/cpu_budget.py).
-DEFAULT_ANALYSIS_RATE = 3.0
+# Analyses per second by default (--analysis-rate): on the 2-core development machine, shared with other work
+# as a laptop is with the meeting app, a 7x7 gallery then costs the whole bot 0.86 core with labels updated 2.2
+# times a second at 29.5 fps; 3 Hz reached 0.99 core (benchmarks/cpu_budget.py, README "Performance").
+DEFAULT_ANALYSIS_RATE = 2.5
 REFRESH_S = 1.0  # an unchanged screen is analysed again after this long
 # A screen is unchanged when no pixel of a small grey copy (LOOK_WIDTH to 2 x LOOK_WIDTH pixels wide, each
 # averaging a block of the screen) moved by more than UNCHANGED_LEVEL grey levels: one student's changed face in a
@@ -47,8 +48,8 @@ def no_face_help(seconds: float) -> tuple[str, tuple[str, ...]]:
     checks = ["the meeting shows the gallery view", "ferbot captures the right monitor or window"]
     if sys.platform == "darwin":
         checks.append("the terminal may record the screen (Screen Recording permission)")
-    line = (f"no face found for {seconds:.0f} s: check that {checks[0]}, that {checks[1]} (--monitor, --region)"
-            + (f", and that {checks[2]}" if len(checks) > 2 else ""))
+    line = (f"no face found for {seconds:.0f} s: check that {checks[0]}, that {checks[1]} "
+            "(--monitor, --region, --window)" + (f", and that {checks[2]}" if len(checks) > 2 else ""))
     return line, (f"No face found for {seconds:.0f} s. Check that:", *(f"- {c}" for c in checks))
 
 

@@ -19,8 +19,8 @@ from ferbot.pipeline import Pipeline, no_face_help
 from ferbot.render import Renderer
 from ferbot.render.compose import scale_picture
 from ferbot.sink import open_sink
-from tests.bot.test_render import tracked_face
 from tests.helpers.cli import ferbot, one_error_line
+from tests.helpers.faces import tracked_face
 
 
 class CountingAnalyzer:
