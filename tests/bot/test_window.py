@@ -25,7 +25,7 @@ from tests.helpers.xserver import xvfb
 
 VIEWER = Path(__file__).resolve().parents[1] / "helpers" / "titled_window.py"
 TITLE = "Zoom Meeting - Gallery"
-PHOTOS = ("codait_luciano.jpg", "mpl_grace_hopper.jpg", "skimage_astronaut.jpg")
+PHOTOS = ("codait_luciano.jpg", "mpl_grace_hopper.jpg", "singnet_model_face.jpg")  # all found at this size
 
 
 @contextmanager
@@ -100,9 +100,11 @@ def test_the_window_is_followed_when_it_moves_and_its_closing_ends_the_run(pictu
         times[int(row["frame"])] = float(row["time_s"])
     assert len(by_frame) >= 10, result.stderr
     # boxes are in the window's pixels before and after the move alike: they match the picture's own faces
-    for frame, boxes in by_frame.items():
-        found = sum(any(matches(b, t) for b in boxes) for t in truth)
-        assert found >= len(truth) - 1, f"frame {frame} at {times[frame]:.1f} s: {found} of {len(truth)} faces"
+    # (moved to x = -90, the window's left edge is off the screen: that part is black, the boxes stay in place;
+    # the last analysed frame may catch the window as it closes)
+    found = {frame: sum(any(matches(b, t) for b in boxes) for t in truth) for frame, boxes in by_frame.items()}
+    summary = ", ".join(f"{times[f]:.1f} s: {n}" for f, n in found.items())
+    assert all(found[f] == len(truth) for f in sorted(found)[:-1]), f"faces found per frame: {summary}\n{result.stderr}"
     span = max(times.values()) - min(times.values())
     assert span >= 6, times  # analysed throughout, on both sides of the move
 
