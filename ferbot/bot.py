@@ -12,11 +12,11 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 
 from ferbot.analysis import FrameAnalyzer
-from ferbot.capture import Source, open_source
+from ferbot.capture import Source, open_source, open_window
 from ferbot.classify import EmotionClassifier
 from ferbot.facelog import FaceLog
 from ferbot.geometry import Rect
-from ferbot.pipeline import Pipeline, RunStats
+from ferbot.pipeline import DEFAULT_ANALYSIS_RATE, Pipeline, RunStats
 from ferbot.render import Renderer
 from ferbot.sink import Sink, open_sink
 from ferbot.track import FaceTracker
@@ -31,6 +31,7 @@ class BotOptions:
     source: str = "screen"  # a name in ferbot.capture.SOURCES, or an image or video file
     monitor: int | None = None
     region: Rect | None = None
+    window: str | None = None  # --window TITLE: capture that window instead of `source`
     exclude: tuple[Rect, ...] = ()
     sink: str = "vcam"  # a --sink value (ferbot.sink.SINKS)
     fps: float = 30.0
@@ -38,6 +39,7 @@ class BotOptions:
     log: str | None = None  # --log CSV path
     checkpoint: str | None = None  # None: the default classifier
     smoothing: float = 1.0  # seconds
+    analysis_rate: float | None = DEFAULT_ANALYSIS_RATE  # analyses per second at most; None: as fast as possible
 
 
 class Bot:
@@ -47,7 +49,7 @@ class Bot:
                  sink: Sink, facelog: FaceLog | None, closing: ExitStack):
         self.options = options
         self.source, self.analyzer, self.renderer, self.sink, self.facelog = source, analyzer, renderer, sink, facelog
-        self.pipeline = Pipeline(source, analyzer, renderer, sink, options.fps, facelog)
+        self.pipeline = Pipeline(source, analyzer, renderer, sink, options.fps, facelog, options.analysis_rate)
         self._closing = closing
 
     def run(self, duration: float | None = None) -> RunStats:
@@ -74,7 +76,9 @@ def build_bot(options: BotOptions, *, source: Source | None = None,
     CheckpointError, each with a message that says what to do.
     """
     with ExitStack() as stack:
-        source = source or open_source(options.source, monitor=options.monitor, region=options.region)
+        if source is None:
+            source = (open_window(options.window) if options.window
+                      else open_source(options.source, monitor=options.monitor, region=options.region))
         stack.callback(source.close)
         sink = open_sink(options.sink, options.size, options.fps)
         stack.callback(sink.close)
@@ -83,7 +87,8 @@ def build_bot(options: BotOptions, *, source: Source | None = None,
             stack.callback(facelog.close)
         if classifier is None:
             classifier = EmotionClassifier.load(options.checkpoint)
-            classifier.warmup()
+            warming = classifier.warmup(background=True)  # the feed starts while the batch sizes compile
+            stack.callback(warming.join)
         renderer = Renderer(options.size, excluded=options.exclude)
         analyzer = FrameAnalyzer(classifier, renderer.layout.markers,
                                  tracker=FaceTracker(smoothing_s=options.smoothing), excluded=options.exclude)

@@ -13,10 +13,11 @@ from pathlib import Path
 from ferbot.bot import BotOptions, build_bot
 from ferbot.capture import SOURCE_CHOICES, SOURCES, SourceError, takes_screen_options
 from ferbot.classify.checkpoint import CheckpointError
-from ferbot.classify.devices import use_cpu_cores
+from ferbot.classify.devices import use_compilation_cache, use_cpu_cores
 from ferbot.console import EXIT_OK, EXIT_USAGE, fail, setup_logging
 from ferbot.facelog import LogError
 from ferbot.geometry import Rect
+from ferbot.pipeline import DEFAULT_ANALYSIS_RATE
 from ferbot.report import write_report
 from ferbot.sink import SINK_CHOICES, SINKS, SinkError, parse_sink
 
@@ -36,6 +37,7 @@ examples:
   ferbot                                   the primary monitor -> the "FER Cam" virtual camera
   ferbot --demo --sink window              try it without a meeting: a built-in gallery in a preview window
   ferbot --monitor 2 --sink window         a second monitor, shown in a window
+  ferbot --window Zoom                     only the Zoom window, wherever it is moved
   ferbot --region 0,0,1280,720 --log class.csv
   ferbot --source lecture.mp4 --sink file:annotated.mp4 --duration 60
   ferbot --exclude 0,0,640,360             never analyse the top-left 640x360 pixels of the screen
@@ -67,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="monitor to capture: 1, 2, ... (default: the primary one); 0 = all monitors together")
     what.add_argument("--region", type=_region, metavar="X,Y,W,H",
                       help="capture only this rectangle of the screen, in screen pixels")
+    what.add_argument("--window", metavar="TITLE",
+                      help="capture the window whose title contains TITLE (e.g. Zoom), following it when it moves "
+                           "or resizes; boxes are in its pixels")
     what.add_argument("--demo", action="store_true",
                       help="the same as --source demo: try ferbot without a meeting")
     what.add_argument("--exclude", type=_region, action="append", default=[], metavar="X,Y,W,H",
@@ -90,6 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="stop after this many seconds (default: run until Ctrl-C)")
     run.add_argument("--smoothing", type=_number(0, strict=False), default=1.0, metavar="SECONDS",
                      help="time constant for smoothing each face's probabilities (default 1.0; 0 = none)")
+    run.add_argument("--analysis-rate", type=_rate, default=DEFAULT_ANALYSIS_RATE, metavar="HZ",
+                     help=f"analyse the screen at most this many times a second (default {DEFAULT_ANALYSIS_RATE:g}: "
+                          "labels update often enough while ferbot stays under one CPU core beside the meeting app; "
+                          "an unchanged screen is analysed once a second); 'max' = as often as the CPU allows")
     run.add_argument("-v", "--verbose", action="store_true", help="log every analysed frame's timings")
     return parser
 
@@ -106,14 +115,20 @@ def main(argv: list[str] | None = None) -> int:
     source = "demo" if args.demo else args.source
     if (args.region or args.monitor is not None) and not takes_screen_options(source):
         parser.error("--region and --monitor only apply to the screen source")
+    if args.window is not None and (source != "screen" or args.region or args.monitor is not None):
+        parser.error("--window captures one window: leave out --source, --demo, --monitor and --region")
+    if args.window is not None and not args.window.strip():
+        parser.error("--window needs part of a window's title, e.g. --window Zoom")
     if args.no_report and not args.log:
         parser.error("--no-report only applies with --log")
     setup_logging(args.verbose)
     signal.signal(signal.SIGTERM, _interrupt)
     use_cpu_cores()
-    options = BotOptions(source=source, monitor=args.monitor, region=args.region, exclude=tuple(args.exclude),
+    use_compilation_cache()
+    options = BotOptions(source=source, monitor=args.monitor, region=args.region, window=args.window,
+                         exclude=tuple(args.exclude),
                          sink=args.sink, fps=args.fps, size=args.size, log=args.log, checkpoint=args.checkpoint,
-                         smoothing=args.smoothing)
+                         smoothing=args.smoothing, analysis_rate=args.analysis_rate)
     try:
         return _run(options, args.duration, report=bool(args.log) and not args.no_report)
     except (SourceError, SinkError, LogError, CheckpointError) as err:
@@ -194,6 +209,19 @@ def _size(text: str) -> tuple[int, int]:
     if not (320 <= w <= 3840 and 180 <= h <= 2160):
         raise argparse.ArgumentTypeError(f"{text!r}: choose a size between 320x180 and 3840x2160")
     return w, h
+
+
+def _rate(text: str) -> float | None:
+    """--analysis-rate: a number of analyses per second above 0, or 'max' (None: no limit)."""
+    if text.strip().lower() == "max":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is neither a number nor 'max'") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a number greater than 0, or 'max'")
+    return value
 
 
 def _sink(text: str) -> str:

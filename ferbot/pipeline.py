@@ -1,19 +1,26 @@
 """The live loop: capture and render at the output frame rate while a worker thread analyses the newest frame.
 
 Capture -> render -> sink runs on the calling thread at `fps`, drawing the latest analysis it has. The
-analysis worker takes whatever frame is newest when it is free, so analysis runs as fast as the CPU allows
-and never holds up the feed. Ctrl-C, the end of the source, a closed preview window or `duration` end the
+analysis worker takes whatever frame is newest when it is due, at most `analysis_rate` times a second (None:
+whenever it is free, as fast as the CPU allows), so it never holds up the feed and, rate-limited, leaves the
+meeting app its share of the CPU. Ctrl-C, the end of the source, a closed preview window or `duration` end the
 run; the worker is joined and the caller closes the sink and the log. A source or sink that fails mid-run
 (the screen lost, the virtual camera gone) also ends it: the stats say why, so the caller can still flush
-the log and write the report before reporting the failure.
+the log and write the report before reporting the failure. When no face has been found for NO_FACE_S seconds,
+one console line and a notice on the feed say what to check, until faces are found again.
 """
 
 from __future__ import annotations
 
 import logging
+import math
+import sys
 import threading
 import time
 from dataclasses import dataclass
+
+import cv2
+import numpy as np
 
 from ferbot.analysis import Analysis, FrameAnalyzer
 from ferbot.capture.base import Frame, Source, SourceError
@@ -23,16 +30,39 @@ from ferbot.sink import Sink, SinkError
 
 log = logging.getLogger(__name__)
 
+# Analyses per second by default (--analysis-rate): on the 2-core development machine, shared with other work
+# as a laptop is with the meeting app, a 7x7 gallery then costs the whole bot 0.86 core with labels updated 2.2
+# times a second at 29.5 fps; 3 Hz reached 0.99 core (benchmarks/cpu_budget.py, README "Performance").
+DEFAULT_ANALYSIS_RATE = 2.5
+REFRESH_S = 1.0  # an unchanged screen is analysed again after this long
+# A screen is unchanged when no pixel of a small grey copy (LOOK_WIDTH to 2 x LOOK_WIDTH pixels wide, each
+# averaging a block of the screen) moved by more than UNCHANGED_LEVEL grey levels: one student's changed face in a
+# 7x7 gallery still moves several of its pixels well beyond that, while sensor noise averages away.
+UNCHANGED_LEVEL = 4
+LOOK_WIDTH = 120
+NO_FACE_S = 20.0  # analysed frames without a face for this long: say what to check, on the console and the feed
+
+
+def no_face_help(seconds: float) -> tuple[str, tuple[str, ...]]:
+    """What to check when no face has been found for `seconds`: one console line, and the feed's short notice."""
+    checks = ["the meeting shows the gallery view", "ferbot captures the right monitor or window"]
+    if sys.platform == "darwin":
+        checks.append("the terminal may record the screen (Screen Recording permission)")
+    line = (f"no face found for {seconds:.0f} s: check that {checks[0]}, that {checks[1]} "
+            "(--monitor, --region, --window)" + (f", and that {checks[2]}" if len(checks) > 2 else ""))
+    return line, (f"No face found for {seconds:.0f} s. Check that:", *(f"- {c}" for c in checks))
+
 
 @dataclass
 class RunStats:
-    """What a run did: output frames sent, frames analysed, wall time, mean analysis latency (s), and the
-    source or sink failure that ended it, if one did."""
+    """What a run did: output frames sent, frames analysed, wall time, mean analysis latency (s), frames left
+    unanalysed because the screen had not changed, and the source or sink failure that ended it, if one did."""
 
     frames_sent: int = 0
     frames_analysed: int = 0
     wall_s: float = 0.0
     analysis_s: float = 0.0
+    frames_unchanged: int = 0  # frames not analysed because the screen had not changed
     error: str | None = None
 
     @property
@@ -45,19 +75,31 @@ class RunStats:
 
 
 class AnalysisWorker(threading.Thread):
-    """Analyses the newest submitted frame, over and over; frames submitted meanwhile are skipped."""
+    """Analyses the newest submitted frame, at most `rate` times a second (None: as fast as the CPU allows);
+    frames submitted meanwhile are skipped.
 
-    def __init__(self, analyzer: FrameAnalyzer, facelog: FaceLog | None = None):
+    With a rate, a frame that looks the same as the last analysed one (a still screen: no pixel of a small grey
+    copy changed by more than UNCHANGED_LEVEL grey levels) is not analysed again until `refresh_s` has passed,
+    so a paused screen costs almost nothing while its faces are still looked at now and then.
+    """
+
+    def __init__(self, analyzer: FrameAnalyzer, facelog: FaceLog | None = None, rate: float | None = None,
+                 refresh_s: float = REFRESH_S):
         super().__init__(name="ferbot-analysis", daemon=True)
         self.analyzer = analyzer
         self.facelog = facelog
+        self.rate = rate
+        self.refresh_s = refresh_s
         self.latest: Analysis | None = None
         self.error: BaseException | None = None
         self.analysed = 0
+        self.unchanged = 0  # frames not analysed because they looked like the last analysed one
         self.faces_seen = 0  # visible faces summed over the analysed frames
         self.busy_s = 0.0
         self._pending: Frame | None = None
         self._last_index: int | None = None
+        self._last_look: np.ndarray | None = None
+        self._last_analysed_at = -math.inf
         self._wake = threading.Condition()
         self._stopping = False
 
@@ -74,46 +116,75 @@ class AnalysisWorker(threading.Thread):
 
     def run(self) -> None:
         try:
+            next_due = time.monotonic()
             while True:
                 with self._wake:
+                    while not self._stopping and (wait := next_due - time.monotonic()) > 0:
+                        self._wake.wait(wait)
                     while not self._stopping and (self._pending is None or self._pending.index == self._last_index):
                         self._wake.wait()
                     if self._stopping:
                         return
                     frame, self._pending = self._pending, None
                 self._last_index = frame.index
-                analysis = self.analyzer.analyze(frame)
-                if self.facelog is not None:
-                    self.facelog.write(analysis)
-                self.latest = analysis
-                log.debug("frame %d: %d faces in %s", frame.index, len(analysis.visible_faces),
-                          ", ".join(f"{k} {1000 * v:.0f} ms" for k, v in analysis.timings.items()))
-                self.analysed += 1
-                self.faces_seen += len(analysis.visible_faces)
-                self.busy_s += analysis.timings["total"]
+                if self.rate is not None:
+                    next_due = time.monotonic() + 1.0 / self.rate
+                    look = _look(frame.image)
+                    if (self._last_look is not None and look.shape == self._last_look.shape
+                            and time.monotonic() - self._last_analysed_at < self.refresh_s
+                            and int(cv2.absdiff(look, self._last_look).max()) <= UNCHANGED_LEVEL):
+                        self.unchanged += 1
+                        continue
+                    self._last_look = look
+                self._last_analysed_at = time.monotonic()
+                self._analyse(frame)
         except BaseException as err:  # reported by the main loop, which then stops
             self.error = err
+
+    def _analyse(self, frame: Frame) -> None:
+        analysis = self.analyzer.analyze(frame)
+        if self.facelog is not None:
+            self.facelog.write(analysis)
+        self.latest = analysis
+        log.debug("frame %d: %d faces in %s", frame.index, len(analysis.visible_faces),
+                  ", ".join(f"{k} {1000 * v:.0f} ms" for k, v in analysis.timings.items()))
+        self.analysed += 1
+        self.faces_seen += len(analysis.visible_faces)
+        self.busy_s += analysis.timings["total"]
+
+
+def _look(image: np.ndarray) -> np.ndarray:
+    """A small grey version of a frame, to tell whether the screen has changed (~1 ms for 1920x1080)."""
+    small = image
+    while small.shape[1] >= 2 * LOOK_WIDTH:
+        small = cv2.resize(small, (small.shape[1] // 2, small.shape[0] // 2), interpolation=cv2.INTER_AREA)
+    return cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
 
 
 class Pipeline:
     """source -> (worker: analysis) -> renderer -> sink, at `fps` output frames per second."""
 
     def __init__(self, source: Source, analyzer: FrameAnalyzer, renderer: Renderer, sink: Sink, fps: float,
-                 facelog: FaceLog | None = None):
+                 facelog: FaceLog | None = None, analysis_rate: float | None = None, no_face_s: float = NO_FACE_S):
         self.source = source
+        self.no_face_s = no_face_s
         self.renderer = renderer
         self.sink = sink
         self.fps = fps
-        self.worker = AnalysisWorker(analyzer, facelog)
+        self.worker = AnalysisWorker(analyzer, facelog, analysis_rate)
         self.stats = RunStats()
 
     def run(self, duration: float | None = None) -> RunStats:
         """Run until Ctrl-C, the end of the source, the viewer stops, a source or sink fails, or `duration`
         seconds have passed. `self.stats.frames_sent` counts up while it runs."""
         stats = self.stats = RunStats()
+        if self.worker.ident is not None:  # run before: a thread starts once, so a fresh worker, same settings
+            self.worker = AnalysisWorker(self.worker.analyzer, self.worker.facelog, self.worker.rate,
+                                         self.worker.refresh_s)
         period = 1.0 / self.fps
         start = next_tick = time.monotonic()
         shown: Analysis | None = None
+        last_face = start  # when a face was last found (or the run started)
         self.worker.start()
         try:
             while duration is None or time.monotonic() - start < duration:
@@ -128,10 +199,20 @@ class Pipeline:
                 if latest is not None and latest is not shown:
                     self.renderer.update_mood(latest.timestamp, latest.faces)
                     shown = latest
+                    if latest.visible_faces:
+                        last_face = time.monotonic()
+                        if self.renderer.notice:
+                            log.info("faces found again")
+                            self.renderer.notice = ()
+                    elif not self.renderer.notice and time.monotonic() - last_face >= self.no_face_s:
+                        line, self.renderer.notice = no_face_help(self.no_face_s)
+                        log.warning(line)
                 if not self.sink.send(self.renderer.render(frame.image, shown.faces if shown else ())):
                     log.info("the preview window was closed")
                     break
                 stats.frames_sent += 1
+                if stats.frames_sent == 1:
+                    log.info("first output frame sent")
                 next_tick += period
                 delay = next_tick - time.monotonic()
                 if delay > 0:
@@ -148,5 +229,6 @@ class Pipeline:
             self.worker.join()
             stats.wall_s = time.monotonic() - start
             stats.frames_analysed = self.worker.analysed
+            stats.frames_unchanged = self.worker.unchanged
             stats.analysis_s = self.worker.busy_s / max(self.worker.analysed, 1)
         return stats

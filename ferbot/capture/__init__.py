@@ -11,7 +11,8 @@ import cv2
 from ferbot.capture.base import Frame, Source, SourceError
 from ferbot.geometry import Rect
 
-__all__ = ["SOURCES", "SOURCE_CHOICES", "Frame", "Source", "SourceError", "open_source", "takes_screen_options"]
+__all__ = ["SOURCES", "SOURCE_CHOICES", "Frame", "Source", "SourceError", "open_source", "open_window",
+           "takes_screen_options"]
 
 
 def _screen(monitor: int | None, region: Rect | None) -> Source:
@@ -56,6 +57,13 @@ def open_source(spec: str = "screen", *, monitor: int | None = None, region: Rec
     if cv2.haveImageReader(str(path)):
         return StillImageSource(path)
     return VideoFileSource(path)
+
+
+def open_window(title: str) -> Source:
+    """`--window TITLE`: the window whose title contains TITLE, followed as it moves and resizes."""
+    from ferbot.capture.window import WindowSource
+
+    return WindowSource(title)
 
 
 def takes_screen_options(spec: str) -> bool:

@@ -29,6 +29,8 @@ class ScreenSource:
 
     def __init__(self, monitor: int | None = None, region: Rect | None = None):
         _check_display()
+        if wayland_session():
+            log.warning(WAYLAND_WARNING)
         try:
             self._mss = mss.MSS()
         except Exception as err:  # mss raises ScreenShotError and, without X, plain OSErrors
@@ -102,6 +104,17 @@ class ScreenSource:
             raise SourceError(f"monitor {self._monitor} is gone: the screen now has monitors 1..{len(monitors) - 1}; "
                               "start ferbot again, with --monitor N if needed")
         return {key: int(area[key]) for key in ("left", "top", "width", "height")}
+
+
+WAYLAND_WARNING = ("this is a Wayland session: screen capture sees only X11 (XWayland) windows, so a meeting app "
+                   "running natively on Wayland stays black or missing; log in with an 'on Xorg' session, or run the "
+                   "meeting app under XWayland (Zoom: QT_QPA_PLATFORM=xcb; Chrome: --ozone-platform=x11)")
+
+
+def wayland_session() -> bool:
+    """Whether this is a Linux Wayland desktop session (where mss reaches only XWayland's windows)."""
+    return sys.platform.startswith("linux") and (os.environ.get("XDG_SESSION_TYPE", "").lower() == "wayland"
+                                                 or bool(os.environ.get("WAYLAND_DISPLAY")))
 
 
 def _check_display() -> None:

@@ -1,7 +1,8 @@
 """Inference checkpoints: `checkpoints/<name>/` = Orbax parameters + a model card.
 
 Written by `python -m train` (export) and read by `EmotionClassifier`; this module is the one place that
-knows the layout.
+knows the layout. A wheel built from the repository carries the default checkpoint (the one
+checkpoints/DEFAULT names, copied by setup.py) as ferbot/_checkpoints/, laid out the same way.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from ferbot.emotions import NUM_CLASSES
 
 log = logging.getLogger(__name__)
 
-CHECKPOINTS_DIR = Path(__file__).resolve().parents[2] / "checkpoints"
+CHECKPOINTS_DIR = Path(__file__).resolve().parents[2] / "checkpoints"  # in a checkout of the repository
 DEFAULT_POINTER = CHECKPOINTS_DIR / "DEFAULT"  # holds the folder name of the default checkpoint
+PACKAGED_DIR = Path(__file__).resolve().parents[1] / "_checkpoints"  # in an installed wheel
 CARD_JSON = "model_card.json"
 _WEIGHTS = "weights"
 
@@ -32,14 +34,18 @@ class CheckpointError(RuntimeError):
 
 
 def default_checkpoint_dir() -> Path:
-    """The checkpoint the bot uses when none is given: $FERBOT_CHECKPOINT, else checkpoints/DEFAULT."""
+    """The checkpoint the bot uses when none is given: $FERBOT_CHECKPOINT, else the one checkpoints/DEFAULT
+    names when running from a checkout, else the one packaged in the installed wheel."""
     if os.environ.get("FERBOT_CHECKPOINT"):
         return Path(os.environ["FERBOT_CHECKPOINT"])
-    try:
-        return CHECKPOINTS_DIR / DEFAULT_POINTER.read_text().strip()
-    except OSError:
-        raise CheckpointError(f"no default checkpoint: {DEFAULT_POINTER} is missing; pass --checkpoint PATH "
-                              "or train one with `python -m train`") from None
+    for folder in (CHECKPOINTS_DIR, PACKAGED_DIR):
+        try:
+            return folder / (folder / DEFAULT_POINTER.name).read_text().strip()
+        except OSError:
+            continue
+    raise CheckpointError(f"no default checkpoint: neither {DEFAULT_POINTER} (a checkout) nor "
+                          f"{PACKAGED_DIR / DEFAULT_POINTER.name} (an installed wheel) exists; pass --checkpoint PATH, "
+                          "set FERBOT_CHECKPOINT, reinstall ferbot, or train one with `python -m train`")
 
 
 def save_checkpoint(directory: Path, model: EmotionCNN, card: dict) -> None:
@@ -76,7 +82,8 @@ def load_checkpoint(directory: Path) -> tuple[EmotionCNN, dict]:
     card = read_card(directory)
     try:
         config = ModelConfig.from_dict(card["architecture"]["config"])
-        model = build_model(config)
+        # shapes only: initialising real weights that are overwritten at once took 8 s of XLA compiling per launch
+        model = nnx.eval_shape(lambda: build_model(config))
     except (KeyError, TypeError, ValueError) as err:
         raise CheckpointError(f"{directory / CARD_JSON} has no usable architecture ({err}); re-export it") from None
     if config.num_classes != NUM_CLASSES:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from pathlib import Path
 
 import jax
@@ -11,6 +13,8 @@ from flax import nnx
 from ferbot.classify.checkpoint import default_checkpoint_dir, load_checkpoint
 from ferbot.classify.devices import batch_sharding, data_mesh, replicated
 from ferbot.emotions import CLASS_NAMES, FACE_SIZE
+
+log = logging.getLogger(__name__)
 
 # Faces per device in one call: a batch is padded up to one of these sizes per device, so a new face count never
 # triggers a recompile, and larger batches run in chunks of the largest. Chunks of 24 faces per device keep a
@@ -40,7 +44,9 @@ class EmotionClassifier:
     @classmethod
     def load(cls, path: str | Path | None = None) -> EmotionClassifier:
         """Load a checkpoint folder; the shipped default when `path` is None."""
-        model, card = load_checkpoint(Path(path) if path is not None else default_checkpoint_dir())
+        directory = Path(path) if path is not None else default_checkpoint_dir()
+        model, card = load_checkpoint(directory)
+        log.info("emotion classifier: %s", directory)
         return cls(model, card)
 
     def predict_proba(self, faces: np.ndarray) -> np.ndarray:
@@ -58,7 +64,20 @@ class EmotionClassifier:
             out[start:start + len(part)] = np.asarray(self._forward(self._variables, padded))[: len(part)]
         return out
 
-    def warmup(self) -> None:
-        """Compile every batch bucket now rather than on the first live frames."""
+    def warmup(self, background: bool = False) -> threading.Thread | None:
+        """Compile every batch bucket now rather than on the first live frames.
+
+        `background`: in a thread instead (returned; join it before the process exits), smallest bucket first, so
+        the bot's feed starts at once; an analysis that needs a bucket not compiled yet compiles it itself. With
+        the persistent compilation cache (devices.use_compilation_cache) a later launch loads them from disk.
+        """
+        if not background:
+            self._compile_buckets()
+            return None
+        thread = threading.Thread(target=self._compile_buckets, name="ferbot-warmup", daemon=True)
+        thread.start()
+        return thread
+
+    def _compile_buckets(self) -> None:
         for size in self._buckets:
             self.predict_proba(np.zeros((size, FACE_SIZE, FACE_SIZE), np.uint8))

@@ -63,6 +63,21 @@ def test_screen_mistakes_say_what_to_do(display, monkeypatch, kwargs, message):
         ScreenSource(**kwargs)
 
 
+@pytest.mark.display
+def test_a_wayland_session_gets_a_one_line_warning_at_start(display, monkeypatch, caplog):
+    monkeypatch.setenv("DISPLAY", display)
+    monkeypatch.setenv("XDG_SESSION_TYPE", "wayland")
+    ScreenSource().close()
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and "Wayland session" in warnings[0] and "\n" not in warnings[0]
+    assert "Xorg" in warnings[0] and "XWayland" in warnings[0]  # what to do
+    caplog.clear()
+    monkeypatch.setenv("XDG_SESSION_TYPE", "x11")
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    ScreenSource().close()
+    assert not [r for r in caplog.records if r.levelname == "WARNING"]
+
+
 def test_no_display_says_so(monkeypatch):
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)

@@ -1,0 +1,111 @@
+"""What the live bot costs the laptop it shares with the meeting app: CPU cores, analyses/s and output fps.
+
+    python -m benchmarks.cpu_budget [--seconds 15] [--grids 3 5 7] [--rate HZ] [--checkpoint PATH]
+
+For 3x3, 5x5 and 7x7 galleries of the demo portraits on a synthetic 1920x1080 meeting screen, the bot built as
+`ferbot` builds it (1280x720 at 30 fps, null sink) runs for --seconds at each analysis rate: the default
+(`--analysis-rate` unset; --rate HZ tries another) and `max` (analysis as fast as the CPU allows, the behaviour
+before the default rate), and, at the default rate, on a paused screen (nothing moves: the worker's
+unchanged-screen check at work).
+Reported per run: the process's CPU seconds per wall second (from the OS through psutil; 1.0 = one whole core,
+all of the process's threads together), analyses per second and output frames per second.
+
+The screen is live: every read is a new frame, with the gallery shifted by a few pixels as faces sway, converted
+from BGRA to RGB as a real capture is. The X11 screen grab itself (mss) is not included, nor a virtual camera's
+colour conversion (pyvirtualcam), so a real run costs a little more.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+
+import numpy as np
+import psutil
+
+from benchmarks.bot_latency import pictures
+from ferbot import EmotionClassifier
+from ferbot.bot import BotOptions, build_bot
+from ferbot.capture.base import Frame, SourceClock
+from ferbot.classify.devices import use_cpu_cores
+from ferbot.pipeline import DEFAULT_ANALYSIS_RATE
+from tests.helpers.screens import compose_gallery
+
+OUTPUT = (1280, 720)
+# (dx, dy) px, frame after frame; seven, so an analysis rate that divides 30 fps never sees the same one twice
+SWAY = ((0, 0), (2, 1), (4, 3), (3, 4), (1, 2), (-1, 0), (-2, -1))
+
+
+class MeetingScreen:
+    """A live screen: a new, slightly different picture on each read (faces sway a few pixels), converted from
+    the BGRA a screen grab returns, like ScreenSource; `paused` shows the same picture every time."""
+
+    def __init__(self, image: np.ndarray, paused: bool = False):
+        import cv2
+
+        self._cv2 = cv2
+        shifts = SWAY[:1] if paused else SWAY
+        self._frames = [cv2.cvtColor(np.roll(image, (dy, dx), axis=(0, 1)), cv2.COLOR_RGB2BGRA) for dx, dy in shifts]
+        self._clock = SourceClock()
+        self._index = 0
+
+    def read(self) -> Frame:
+        self._index += 1
+        grab = self._frames[self._index % len(self._frames)]
+        return Frame(self._cv2.cvtColor(grab, self._cv2.COLOR_BGRA2RGB), self._clock.now(), self._index)
+
+    def close(self) -> None:
+        pass
+
+
+def measure(classifier: EmotionClassifier, screen: np.ndarray, rate: float | None, seconds: float,
+            paused: bool = False) -> dict:
+    """One run: CPU cores used (the process's CPU time over wall time), analyses/s and output fps."""
+    process = psutil.Process()
+    options = BotOptions(sink="none", size=OUTPUT, analysis_rate=rate)
+    with build_bot(options, source=MeetingScreen(screen, paused), classifier=classifier) as bot:
+        bot.run(min(2.0, seconds))  # warm up: the first analyses, the tracker, the caches
+        before, start = process.cpu_times(), time.monotonic()
+        stats = bot.run(seconds)
+        after, wall = process.cpu_times(), time.monotonic() - start
+    cpu = (after.user - before.user) + (after.system - before.system)
+    return {"cores": cpu / wall, "analyses": stats.analysis_rate, "fps": stats.output_fps,
+            "unchanged": stats.frames_unchanged}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=15, help="measured run per gallery and rate")
+    parser.add_argument("--grids", type=int, nargs="+", default=[3, 5, 7])
+    parser.add_argument("--rate", type=float, default=DEFAULT_ANALYSIS_RATE,
+                        help=f"the capped rate to measure beside 'max' (default: ferbot's, {DEFAULT_ANALYSIS_RATE:g})")
+    parser.add_argument("--checkpoint", default=None)
+    args = parser.parse_args()
+
+    use_cpu_cores()
+    classifier = EmotionClassifier.load(args.checkpoint)
+    classifier.warmup()
+    print(f"ferbot's CPU use on a 1920x1080 meeting screen, output {OUTPUT[0]}x{OUTPUT[1]} at 30 fps, "
+          f"{args.seconds:g} s per run; {os.cpu_count()} CPU cores ({platform.processor() or platform.machine()}), "
+          f"load average {os.getloadavg()[0]:.1f} at start")
+    label = "default" if args.rate == DEFAULT_ANALYSIS_RATE else "capped"
+    print(f"{'gallery':>8} | {label + ' (' + format(args.rate, 'g') + ' Hz): cores':>24} {'analyses/s':>10} "
+          f"{'fps':>5} | {'max: cores':>10} {'analyses/s':>10} {'fps':>5} | {'paused screen: cores':>20} "
+          f"{'analyses/s':>10}")
+    for grid in args.grids:
+        count = grid * grid
+        screen = compose_gallery(pictures("demo", count), (1920, 1080),
+                                 names=[f"Student {i + 1}" for i in range(count)]).image
+        default = measure(classifier, screen, args.rate, args.seconds)
+        uncapped = measure(classifier, screen, None, args.seconds)
+        paused = measure(classifier, screen, args.rate, args.seconds, paused=True)
+        print(f"{grid}x{grid:<6} | {default['cores']:24.2f} {default['analyses']:10.1f} {default['fps']:5.1f} | "
+              f"{uncapped['cores']:10.2f} {uncapped['analyses']:10.1f} {uncapped['fps']:5.1f} | "
+              f"{paused['cores']:20.2f} {paused['analyses']:10.1f}", flush=True)
+    print(f"load average {os.getloadavg()[0]:.1f} at the end (other processes on this machine distort the numbers)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""How long `ferbot` takes to start: the first and the second launch, to the first output frame and the first
+analysis (labels on the feed).
+
+    python -m benchmarks.startup [--runs 2] [--sink none] [-- EXTRA FERBOT OPTIONS]
+
+Runs `python -m ferbot --demo --sink none --duration 2 -v` --runs times in a row with an empty persistent
+compilation cache at first (a fresh $XDG_CACHE_HOME in a temporary folder, so the user's own cache is left alone):
+the first launch compiles the classifier and fills the cache, the later ones load from it. Times are from
+starting the process to the log line that reports each event. The operating system's file cache is warm after the
+first launch for every run alike (Python's and the libraries' files); a launch right after booting the laptop
+takes longer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+EVENTS = {"classifier loaded": "emotion classifier:", "first output frame": "first output frame sent",
+          "first analysis": "ferbot.pipeline: frame "}
+
+
+def launch(cache_home: str, sink: str, extra: list[str]) -> dict[str, float]:
+    """One launch: seconds from starting the process to each of EVENTS, and to its exit."""
+    env = {**os.environ, "XDG_CACHE_HOME": cache_home}
+    env.pop("JAX_COMPILATION_CACHE_DIR", None)
+    start = time.monotonic()
+    process = subprocess.Popen([sys.executable, "-m", "ferbot", "--demo", "--sink", sink, "--duration", "2", "-v",
+                                *extra], env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    seen: dict[str, float] = {}
+    for line in process.stderr:
+        for event, text in EVENTS.items():
+            if event not in seen and text in line:
+                seen[event] = time.monotonic() - start
+    process.wait()
+    if process.returncode:
+        raise SystemExit(f"ferbot exited with status {process.returncode}")
+    seen["exit"] = time.monotonic() - start
+    return seen
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--sink", default="none")
+    parser.add_argument("extra", nargs="*", help="more ferbot options, after --")
+    args = parser.parse_args()
+    print(f"ferbot --demo start-up, {os.cpu_count()} CPU cores, load average {os.getloadavg()[0]:.1f} at start")
+    print(f"{'launch':>8} " + " ".join(f"{e:>19}" for e in (*EVENTS, "exit")))
+    with tempfile.TemporaryDirectory() as cache_home:
+        for run in range(1, args.runs + 1):
+            times = launch(cache_home, args.sink, args.extra)
+            print(f"{run:>8} " + " ".join(f"{times.get(e, float('nan')):17.2f} s" for e in (*EVENTS, "exit")),
+                  flush=True)
+    print(f"load average {os.getloadavg()[0]:.1f} at the end (other processes on this machine distort the numbers)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,151 @@
+"""`--window TITLE`: the meeting app's window, followed as it moves or resizes (pywinctl finds it; mss grabs it).
+
+Frames are the window's own pixels, so every box (on the feed and in the log) is in the window's pixels wherever
+the window is. pywinctl works the same on X11, Windows and macOS; on X11 it lists the windows a window manager
+manages (_NET_CLIENT_LIST), which every desktop has.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import cv2
+import mss
+import numpy as np
+
+from ferbot.capture.base import Frame, SourceClock, SourceError
+from ferbot.capture.screen import WAYLAND_WARNING, _check_display, _first_line, wayland_session
+
+log = logging.getLogger(__name__)
+
+FOLLOW_S = 0.2  # seconds between looks at the window's place and size (a few X round trips)
+OWN_WINDOWS = ("FER Cam",)  # ferbot's own preview window is never the meeting
+MAX_LISTED = 12
+
+
+class WindowSource:
+    """The window whose title contains `title` (case-insensitive): the largest such one, if several."""
+
+    def __init__(self, title: str):
+        _check_display()
+        if wayland_session():
+            log.warning(WAYLAND_WARNING)
+        self._pywinctl = _import_pywinctl()
+        self.title = title
+        self._window = self._find(title)
+        self.name = self._window.title
+        try:
+            self._mss = mss.MSS()
+        except Exception as err:
+            raise SourceError(f"cannot open the display for capture ({_first_line(err)}); check DISPLAY") from None
+        self._screen = self._mss.monitors[0]
+        self.area = self._area()
+        if self.area is None:
+            self._mss.close()
+            raise SourceError(f"the window {self.name!r} is minimised or off the screen; show it, then start ferbot")
+        self._checked = time.monotonic()
+        self._clock = SourceClock()
+        self._index = 0
+        self._last: Frame | None = None
+        log.info("capturing the window %r: %dx%d at (%d, %d)", self.name, self.area["width"], self.area["height"],
+                 self.area["left"], self.area["top"])
+
+    def read(self) -> Frame:
+        """The window as it is now (a part off the screen is black); while it is minimised or wholly off the
+        screen, the last picture again."""
+        if time.monotonic() - self._checked > FOLLOW_S:
+            self._follow()
+        if self.area is None:
+            if self._last is None:
+                raise SourceError(f"the window {self.name!r} is not on the screen")
+            return self._last
+        try:
+            shot = self._mss.grab(self.area)
+        except Exception as err:
+            raise SourceError(f"lost the window {self.name!r} ({_first_line(err)}); start ferbot again") from None
+        image = cv2.cvtColor(np.asarray(shot), cv2.COLOR_BGRA2RGB)
+        if self._inside is not None:  # partly off the screen: keep the window's own pixel coordinates
+            x, y, width, height = self._inside
+            whole = np.zeros((height, width, 3), np.uint8)
+            whole[y:y + image.shape[0], x:x + image.shape[1]] = image
+            image = whole
+        frame = Frame(image, self._clock.now(), self._index)
+        self._index += 1
+        self._last = frame
+        return frame
+
+    def close(self) -> None:
+        self._mss.close()
+
+    def _follow(self) -> None:
+        self._checked = time.monotonic()
+        try:
+            alive = self._window.isAlive
+        except Exception:  # the window (or the display) is gone under us
+            alive = False
+        if not alive:
+            raise SourceError(f"the window {self.name!r} has closed; start ferbot again when the meeting is open "
+                              "(--window TITLE)")
+        before = self._whole
+        area = self._area()
+        if area != self.area:
+            if area is None:
+                log.info("the window %r is minimised or off the screen: showing its last picture", self.name)
+            else:
+                x, y, width, height = self._whole
+                if before is not None and (width, height) == before[2:]:
+                    log.info("the window %r moved to (%d, %d)", self.name, x, y)
+                else:
+                    log.info("the window %r is now %dx%d at (%d, %d)", self.name, width, height, x, y)
+            self.area = area
+
+    def _area(self) -> dict | None:
+        """The window's place on the screen, clipped to it; None when minimised or off the screen. Sets
+        `_inside` to (x, y, width, height): where that part lies in the whole window, when it is not all of it."""
+        self._inside = self._whole = None
+        try:
+            if self._window.isMinimized:
+                return None
+            box = self._window.box
+        except Exception:
+            return None
+        screen = self._screen
+        box_left, box_top, box_w, box_h = int(box.left), int(box.top), int(box.width), int(box.height)
+        self._whole = (box_left, box_top, box_w, box_h)
+        left, top = max(box_left, screen["left"]), max(box_top, screen["top"])
+        right = min(box_left + box_w, screen["left"] + screen["width"])
+        bottom = min(box_top + box_h, screen["top"] + screen["height"])
+        if right - left < 16 or bottom - top < 16:
+            return None
+        if (left, top, right - left, bottom - top) != (box_left, box_top, box_w, box_h):
+            self._inside = (left - box_left, top - box_top, box_w, box_h)
+        return {"left": left, "top": top, "width": right - left, "height": bottom - top}
+
+    def _find(self, title: str):
+        try:
+            windows = [w for w in self._pywinctl.getAllWindows() if w.title and not w.title.startswith(OWN_WINDOWS)]
+        except Exception as err:
+            raise SourceError(f"cannot list the windows ({_first_line(err)}); use --monitor or --region") from None
+        matches = [w for w in windows if title.lower() in w.title.lower()]
+        if not matches:
+            titles = sorted({w.title for w in windows})
+            seen = ", ".join(repr(t) for t in titles[:MAX_LISTED]) + (" ..." if len(titles) > MAX_LISTED else "")
+            raise SourceError(f"no window's title contains {title!r}; "
+                              + (f"the windows are: {seen}" if titles else "no windows are listed (on X11, is a "
+                                 "window manager running?)") + "; pass part of one with --window")
+        window = max(matches, key=lambda w: w.box.width * w.box.height)
+        if len(matches) > 1:
+            log.info("%d windows' titles contain %r: capturing the largest, %r", len(matches), title, window.title)
+        return window
+
+
+def _import_pywinctl():
+    """pywinctl, imported only for --window (on Linux it connects to the X display as it is imported)."""
+    try:
+        import pywinctl
+    except ImportError:
+        raise SourceError("--window needs pywinctl: pip install pywinctl") from None
+    except Exception as err:  # no X display, no accessibility permission, ...
+        raise SourceError(f"cannot look at the windows ({_first_line(err)}); use --monitor or --region") from None
+    return pywinctl

@@ -1,0 +1,172 @@
+"""A light guest on the teacher's laptop: the analysis rate, the unchanged-screen check, the cached render layer,
+and the notice when no face is found.
+
+The pipeline runs here with a stand-in analyzer (no classifier, no detector), so these tests are quick and count
+exactly what the worker analysed; benchmarks/cpu_budget.py measures the real bot's CPU use.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from ferbot.analysis import Analysis
+from ferbot.capture.base import Frame
+from ferbot.capture.demo import DemoSource
+from ferbot.pipeline import Pipeline, no_face_help
+from ferbot.render import Renderer
+from ferbot.render.compose import scale_picture
+from ferbot.sink import open_sink
+from tests.helpers.cli import ferbot, one_error_line
+from tests.helpers.faces import tracked_face
+
+
+class CountingAnalyzer:
+    """Stands in for FrameAnalyzer: takes `cost_s` per frame and records the frames it analysed; finds the faces
+    `faces(t)` returns for a frame at t seconds (none by default)."""
+
+    def __init__(self, cost_s: float = 0.005, faces=lambda t: ()):
+        self.cost_s = cost_s
+        self.faces = faces
+        self.frames: list[int] = []
+
+    def analyze(self, frame: Frame) -> Analysis:
+        time.sleep(self.cost_s)
+        self.frames.append(frame.index)
+        return Analysis(frame.index, frame.timestamp, tuple(self.faces(frame.timestamp)),
+                        timings={"total": self.cost_s})
+
+    def close(self) -> None:
+        pass
+
+
+class Screen:
+    """A new frame on every read; `moving`: a different picture each time, else the same one."""
+
+    def __init__(self, moving: bool):
+        self.moving, self.index = moving, 0
+        self.start = time.monotonic()
+        self.rng = np.random.default_rng(0)
+        self.image = self.rng.integers(0, 255, (360, 640, 3), np.uint8)
+
+    def read(self) -> Frame:
+        self.index += 1
+        image = self.rng.integers(0, 255, (360, 640, 3), np.uint8) if self.moving else self.image
+        return Frame(image, time.monotonic() - self.start, self.index)
+
+    def close(self) -> None:
+        pass
+
+
+def run(rate: float | None, moving: bool = True, seconds: float = 2.0, refresh_s: float = 1.0):
+    analyzer = CountingAnalyzer()
+    pipeline = Pipeline(Screen(moving), analyzer, Renderer((640, 360)), open_sink("none", (640, 360), 30), 30,
+                        analysis_rate=rate)
+    pipeline.worker.refresh_s = refresh_s
+    return pipeline.run(seconds), analyzer
+
+
+def test_the_analysis_rate_caps_the_worker():
+    stats, analyzer = run(rate=4.0)
+    assert 6 <= stats.frames_analysed <= 9  # 4 per second for 2 s (the first one at once)
+    assert stats.frames_sent >= 50  # the feed keeps its 30 fps
+    uncapped, _ = run(rate=None)
+    assert uncapped.frames_analysed > 3 * stats.frames_analysed  # 'max': as fast as it goes, today's behaviour
+
+
+def test_an_unchanged_screen_is_looked_at_but_analysed_once_a_refresh():
+    stats, analyzer = run(rate=10.0, moving=False, seconds=2.5)
+    assert 2 <= stats.frames_analysed <= 4  # at 0 s, ~1 s and ~2 s
+    assert stats.frames_unchanged >= 15  # the other checks (10 a second) saw the same screen
+    moving, _ = run(rate=10.0, moving=True, seconds=2.5)
+    assert moving.frames_analysed >= 20 and moving.frames_unchanged == 0
+
+
+def test_the_max_rate_does_not_skip_unchanged_screens():
+    stats, _ = run(rate=None, moving=False, seconds=1.0)
+    assert stats.frames_unchanged == 0 and stats.frames_analysed > 20
+
+
+def test_a_pipeline_runs_again_with_a_fresh_worker():
+    analyzer = CountingAnalyzer()
+    pipeline = Pipeline(Screen(True), analyzer, Renderer((640, 360)), open_sink("none", (640, 360), 30), 30,
+                        analysis_rate=5.0)
+    first, second = pipeline.run(0.5), pipeline.run(0.5)
+    assert first.frames_analysed >= 1 and second.frames_analysed >= 1 and pipeline.worker.rate == 5.0
+
+
+def test_the_cached_layer_draws_what_a_full_redraw_draws():
+    """The labels and the panel are drawn once per analysis; each frame only brings a new picture."""
+    demo = DemoSource()
+    first, second = demo.read().image, np.ascontiguousarray(demo.read().image[::-1])
+    faces = (tracked_face((300, 200, 120, 120)), tracked_face((900, 500, 140, 140)))
+    renderer = Renderer()
+    renderer.render(first, faces)
+    again = renderer.render(second, faces)  # the same faces object: the cached layer
+    np.testing.assert_array_equal(again, Renderer().render(second, faces))
+    renderer.update_mood(1.0, faces)  # a new panel: the layer is drawn again
+    fresh = Renderer()
+    fresh.update_mood(1.0, faces)
+    np.testing.assert_array_equal(renderer.render(second, faces), fresh.render(second, faces))
+
+
+@pytest.mark.parametrize("source, size", [((1080, 1920), (1000, 563)), ((2160, 3840), (1000, 563)),
+                                          ((480, 640), (1000, 750)), ((1080, 1920), (960, 540))])
+def test_the_picture_is_scaled_to_the_size_asked(source, size):
+    image = np.full((*source, 3), 200, np.uint8)
+    scaled = scale_picture(image, size)
+    assert scaled.shape == (size[1], size[0], 3) and np.all(scaled == 200)
+
+
+@pytest.mark.parametrize("value, message", [("0", "greater than 0, or 'max'"), ("fast", "neither a number nor 'max'")])
+def test_a_bad_analysis_rate_gets_one_line(value, message):
+    result = ferbot("--analysis-rate", value)
+    assert result.returncode == 2 and message in one_error_line(result)
+
+
+def test_the_analysis_rate_is_in_the_help():
+    result = ferbot("--help")
+    assert "--analysis-rate HZ" in result.stdout and "'max'" in result.stdout
+
+
+class NoticeSink:
+    """Keeps the frames it is sent."""
+
+    def __init__(self):
+        self.frames: list[np.ndarray] = []
+
+    def send(self, frame: np.ndarray) -> bool:
+        self.frames.append(frame)
+        return True
+
+    def close(self) -> None:
+        pass
+
+
+def test_no_face_for_a_while_says_what_to_check_once_until_faces_come_back(caplog):
+    face = tracked_face((100, 100, 80, 80))
+    analyzer = CountingAnalyzer(faces=lambda t: [face] if 1.6 <= t < 2.2 else [])
+    sink = NoticeSink()
+    pipeline = Pipeline(Screen(True), analyzer, Renderer((640, 360)), sink, 30, analysis_rate=10, no_face_s=0.7)
+    pipeline.run(3.4)
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    line, notice = no_face_help(0.7)
+    assert warnings == [line, line]  # at ~0.7 s, and again ~0.7 s after the face left at 2.2 s
+    assert "gallery view" in line and "right monitor or window" in line and "\n" not in line
+    assert any("faces found again" in r.getMessage() for r in caplog.records)
+    assert pipeline.renderer.notice == notice  # on at the end
+    # the feed shows it: the frames sent before ~0.7 s differ from the last ones only in the picture and the notice
+    area = pipeline.renderer.layout.screen_area.as_int()
+    top = slice(area[1] + 8, area[1] + 40)
+    dark = [np.mean(np.all(f[top] == (30, 30, 36), axis=2)) for f in (sink.frames[0], sink.frames[-1])]
+    assert dark[0] < 0.01 < 0.1 < dark[1]
+
+
+def test_the_notice_names_the_macos_permission_only_on_macos(monkeypatch):
+    monkeypatch.setattr("sys.platform", "darwin")
+    line, notice = no_face_help(20)
+    assert "Screen Recording" in line and any("Screen Recording" in n for n in notice)
+    monkeypatch.setattr("sys.platform", "linux")
+    assert "Screen Recording" not in no_face_help(20)[0]

@@ -1,0 +1,84 @@
+"""ferbot as a package: a wheel built from the repository carries the default classifier and the face detector,
+and its `ferbot` runs in a fresh virtual environment, started from another folder."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.data import REPO
+
+SOURCES = ("pyproject.toml", "setup.py", "README.md", "ferbot", "train")
+
+
+def _build_wheel(tmp_path: Path) -> Path:
+    """`pip wheel` on a copy of the repository's sources (a build leaves build/ and *.egg-info behind), with the
+    installed setuptools, so nothing is downloaded."""
+    pytest.importorskip("setuptools.command.bdist_wheel", reason="building a wheel needs setuptools>=70.1 "
+                        "(the test extra: pip install -e '.[test]')")
+    source = tmp_path / "src"
+    source.mkdir()
+    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", "build")
+    for name in SOURCES:
+        path = REPO / name
+        if path.is_dir():
+            shutil.copytree(path, source / name, ignore=ignore)
+        else:
+            shutil.copy2(path, source / name)
+    default = (REPO / "checkpoints" / "DEFAULT").read_text().strip()
+    (source / "checkpoints").mkdir()
+    shutil.copy2(REPO / "checkpoints" / "DEFAULT", source / "checkpoints" / "DEFAULT")
+    shutil.copytree(REPO / "checkpoints" / default, source / "checkpoints" / default)
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q",
+                    "-w", str(tmp_path / "dist"), str(source)], check=True, capture_output=True, text=True)
+    (wheel,) = (tmp_path / "dist").glob("ferbot-*.whl")
+    return wheel
+
+
+def _fresh_venv(folder: Path) -> Path:
+    """A new virtual environment whose only ferbot is the one installed into it, which finds its dependencies
+    (jax, mediapipe, ...) in this environment's site-packages (appended to its path, so no download)."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True)
+    python = folder / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    probe = subprocess.run([str(python), "-c", "import site; print(site.getsitepackages()[0])"], check=True,
+                           capture_output=True, text=True)
+    ours = [p for p in sys.path if p.endswith("site-packages") and Path(p).is_dir()]
+    (Path(probe.stdout.strip()) / "ferbot-test-deps.pth").write_text("\n".join(ours) + "\n")
+    return python
+
+
+@pytest.mark.slow
+def test_the_wheel_runs_from_a_fresh_environment(tmp_path):
+    wheel = _build_wheel(tmp_path)
+    names = set(zipfile.ZipFile(wheel).namelist())
+    default = (REPO / "checkpoints" / "DEFAULT").read_text().strip()
+    packaged = f"ferbot/_checkpoints/{default}"
+    assert "ferbot/_checkpoints/DEFAULT" in names
+    assert {f"{packaged}/model_card.json", f"{packaged}/weights/_METADATA"} <= names
+    assert "ferbot/assets/models/face_detection_short_range.tflite" in names
+    assert any(n.startswith("ferbot/assets/demo_faces/") and n.endswith(".jpg") for n in names)
+    assert not any(n.endswith(".png") or n.startswith("checkpoints/") for n in names)  # only what the bot reads
+    assert wheel.stat().st_size < 20e6
+
+    python = _fresh_venv(tmp_path / "venv")
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index", "-q",
+                    str(wheel)], check=True, capture_output=True, text=True)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "FERBOT_CHECKPOINT")}
+    env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
+    where = subprocess.run([str(python), "-c", "import ferbot; print(ferbot.__file__)"], cwd=elsewhere, env=env,
+                           check=True, capture_output=True, text=True)
+    assert Path(where.stdout.strip()).is_relative_to(tmp_path / "venv")
+    ferbot = python.parent / ("ferbot.exe" if os.name == "nt" else "ferbot")
+    result = subprocess.run([str(ferbot), "--demo", "--sink", "none", "--duration", "3"], cwd=elsewhere, env=env,
+                            capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stderr
+    assert f"emotion classifier: {tmp_path / 'venv'}" in result.stderr and packaged in result.stderr
+    assert "analysed" in result.stderr and "analysed 0 " not in result.stderr

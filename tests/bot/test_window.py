@@ -1,0 +1,126 @@
+"""`--window TITLE`: the meeting app's window on a real X screen (Xvfb with a window manager, openbox), captured
+wherever it is moved, with boxes in the window's own pixels; a missing window lists the windows it sees, and a
+window that closes ends the run like a lost screen."""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import cv2
+import pytest
+
+from ferbot.geometry import Rect
+from tests.helpers.cli import env_with, ferbot, one_error_line
+from tests.helpers.data import REPO
+from tests.helpers.faces import matches, side_by_side
+from tests.helpers.xserver import xvfb
+
+VIEWER = Path(__file__).resolve().parents[1] / "helpers" / "titled_window.py"
+TITLE = "Zoom Meeting - Gallery"
+PHOTOS = ("codait_luciano.jpg", "mpl_grace_hopper.jpg", "singnet_model_face.jpg")  # all found at this size
+
+
+@contextmanager
+def desktop(size=(1280, 720)) -> Iterator[str]:
+    """Xvfb with a window manager (openbox): windows are listed (EWMH's _NET_CLIENT_LIST) as on a desktop."""
+    if shutil.which("openbox") is None:
+        pytest.skip("openbox is not installed (apt install openbox); .ci/run installs it")
+    with xvfb(size) as display:
+        manager = subprocess.Popen(["openbox", "--sm-disable"], env={**os.environ, "DISPLAY": display},
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            yield display
+        finally:
+            manager.terminate()
+            manager.wait(timeout=10)
+
+
+@contextmanager
+def titled_window(display: str, picture, folder: Path, *args: object) -> Iterator[subprocess.Popen]:
+    """A Tk window titled TITLE showing `picture` (RGB), placed and moved as titled_window.py's `args` say; yields
+    once the window manager lists it."""
+    pytest.importorskip("tkinter", reason="the test window needs tkinter (apt install python3-tk)")
+    path = folder / "window.png"
+    cv2.imwrite(str(path), cv2.cvtColor(picture, cv2.COLOR_RGB2BGR))
+    env = {**os.environ, "DISPLAY": display}
+    viewer = subprocess.Popen([sys.executable, str(VIEWER), str(path), TITLE, *map(str, args)], env=env)
+    try:
+        deadline = time.monotonic() + 30
+        while TITLE not in _titles(display):
+            if time.monotonic() > deadline or viewer.poll() is not None:
+                pytest.fail("the test window did not appear in the window manager's list")
+            time.sleep(0.3)
+        yield viewer
+    finally:
+        viewer.terminate()
+        viewer.wait(timeout=10)
+
+
+def _titles(display: str) -> str:
+    return subprocess.run([sys.executable, "-c", "import pywinctl; print(pywinctl.getAllTitles())"],
+                          env={**os.environ, "DISPLAY": display}, capture_output=True, text=True).stdout
+
+
+@pytest.fixture(scope="module")
+def picture():
+    """Three photographs side by side (as a meeting window's gallery) and their faces, in its pixels."""
+    return side_by_side(PHOTOS, height=300)
+
+
+@pytest.mark.slow
+@pytest.mark.display
+def test_the_window_is_followed_when_it_moves_and_its_closing_ends_the_run(picture, tmp_path):
+    image, truth = picture
+    log = tmp_path / "faces.csv"
+    with desktop() as display, titled_window(display, image, tmp_path, 40, 30, 7, -90, 330, 13):
+        result = subprocess.run([sys.executable, "-m", "ferbot", "--window", "zoom meeting", "--sink", "none",
+                                 "--log", str(log), "--no-report", "--analysis-rate", "4", "--duration", "60"],
+                                cwd=REPO, env={**os.environ, "DISPLAY": display}, capture_output=True, text=True,
+                                timeout=120)
+    # the window closed (13 s after it opened): the run ended as a lost screen does, the log flushed
+    assert result.returncode == 1
+    assert "has closed" in one_error_line(result)
+    assert f"capturing the window {TITLE!r}" in result.stderr
+    assert "moved to (" in result.stderr, result.stderr  # 7 s after it opened, ferbot followed it
+    with log.open() as f:
+        rows = list(csv.DictReader(f))
+    by_frame: dict[int, list[Rect]] = {}
+    times: dict[int, float] = {}
+    for row in rows:
+        by_frame.setdefault(int(row["frame"]), []).append(
+            Rect(float(row["x"]), float(row["y"]), float(row["w"]), float(row["h"])))
+        times[int(row["frame"])] = float(row["time_s"])
+    assert len(by_frame) >= 10, result.stderr
+    # boxes are in the window's pixels before and after the move alike: they match the picture's own faces
+    # (moved to x = -90, the window's left edge is off the screen: that part is black, the boxes stay in place;
+    # the last analysed frame may catch the window as it closes)
+    found = {frame: sum(any(matches(b, t) for b in boxes) for t in truth) for frame, boxes in by_frame.items()}
+    summary = ", ".join(f"{times[f]:.1f} s: {n}" for f, n in found.items())
+    assert all(found[f] == len(truth) for f in sorted(found)[:-1]), f"faces found per frame: {summary}\n{result.stderr}"
+    span = max(times.values()) - min(times.values())
+    assert span >= 6, times  # analysed throughout, on both sides of the move
+
+
+@pytest.mark.display
+def test_no_matching_window_lists_the_windows_it_sees(picture, tmp_path):
+    image, _ = picture
+    with desktop() as display, titled_window(display, image, tmp_path, 40, 30):
+        result = ferbot("--window", "Teams", "--sink", "none", env=env_with(DISPLAY=display))
+    assert result.returncode == 1
+    line = one_error_line(result)
+    assert "no window's title contains 'Teams'" in line and repr(TITLE) in line
+
+
+@pytest.mark.parametrize("args", [["--window", "Zoom", "--demo"], ["--window", "Zoom", "--monitor", "2"],
+                                  ["--window", " "]])
+def test_window_mistakes_get_one_line(args):
+    result = ferbot(*args)
+    assert result.returncode == 2 and "--window" in one_error_line(result)
