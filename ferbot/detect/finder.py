@@ -76,9 +76,9 @@ class FaceFinder:
         return complete
 
     def _confirmed(self, image: np.ndarray, detection: Detection) -> Detection | None:
-        """An unsure face looked at twice more, in a window framed on it (CONFIRM_WINDOW times its size) and in
-        that window's mirror image: kept when both looks find it with at least CONFIRM_SCORE. Masked, dim and
-        blurred faces pass; what only looked like a face from one window seldom does."""
+        """An unsure face looked at again in a window framed on it (CONFIRM_WINDOW times its size): kept when the
+        detector is sure of it there, or finds it with at least CONFIRM_SCORE both there and in that window's
+        mirror image. Masked, dim and blurred faces pass; what only looked like a face from one window seldom does."""
         side = CONFIRM_WINDOW * max(detection.box.w, detection.box.h)
         cx, cy = detection.box.center
         height, width = image.shape[:2]
@@ -90,6 +90,8 @@ class FaceFinder:
             if not seen:
                 return None
             looks.append(max(seen, key=lambda again: again.score))
+            if looks[0].score >= SURE_SCORE:
+                break
         return looks[0]
 
     def _detect(self, image: np.ndarray, window: tuple[int, int, int, int], mirrored: bool) -> list[Detection]:
