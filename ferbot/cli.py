@@ -14,7 +14,7 @@ from ferbot.bot import BotOptions, build_bot
 from ferbot.capture import SOURCE_CHOICES, SOURCES, SourceError, takes_screen_options
 from ferbot.classify.checkpoint import CheckpointError
 from ferbot.classify.devices import use_compilation_cache, use_cpu_cores
-from ferbot.console import EXIT_OK, EXIT_USAGE, fail, setup_logging
+from ferbot.console import EXIT_OK, OneLineParser, fail, setup_logging
 from ferbot.facelog import LogError
 from ferbot.geometry import Rect
 from ferbot.pipeline import DEFAULT_ANALYSIS_RATE
@@ -51,15 +51,8 @@ exit status: 0 when stopped by Ctrl-C, --duration, the end of the source or clos
 """
 
 
-class _Parser(argparse.ArgumentParser):
-    """Usage mistakes in one line, not the whole usage text."""
-
-    def error(self, message: str):
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="ferbot", description=DESCRIPTION, epilog=EPILOG,
+    parser = OneLineParser(prog="ferbot", description=DESCRIPTION, epilog=EPILOG,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     what = parser.add_argument_group("what to analyse (default: the primary monitor)")
     what.add_argument("--source", default="screen", metavar=SOURCE_CHOICES,
@@ -160,7 +153,7 @@ def _report_after_run(log_path: str) -> None:
 
 
 def _report_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="ferbot report", description=(
+    parser = OneLineParser(prog="ferbot report", description=(
         "The after-class report of a session: writes report.html (class mood over time, moments to revisit, "
         "per-student summaries, coverage; self-contained, for any browser) and students.csv from the CSV that "
         "`ferbot --log PATH` wrote."))

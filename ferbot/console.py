@@ -6,6 +6,7 @@ the same statuses for the same kinds of outcome.
 
 from __future__ import annotations
 
+import argparse
 import logging
 import sys
 
@@ -30,3 +31,10 @@ def fail(prog: str, message: str, status: int = EXIT_ERROR) -> int:
     """Print `prog: error: message` as one line on stderr and return `status`."""
     print(f"{prog}: error: {message}", file=sys.stderr)
     return status
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser that reports a usage mistake in one line (exit status 2), not the whole usage text."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")

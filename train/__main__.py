@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from ferbot.classify.checkpoint import CHECKPOINTS_DIR, CheckpointError
-from ferbot.console import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, fail, setup_logging
+from ferbot.console import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, OneLineParser, fail, setup_logging
 from train.config import ConfigError, add_config_args, config_from_args
 from train.configs import DEFAULT_RECIPE, load_recipe, recipe_names
 from train.evaluate import TTA_MODES
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _train_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = OneLineParser(
         prog=PROG, allow_abbrev=False,  # flags exactly as written: the model card's command repeats them
         description="Train the emotion CNN on FER2013 (Training split), select it on PublicTest, evaluate "
                     "on PrivateTest, and export it to checkpoints/NAME. A recipe (--config) sets every "
@@ -92,7 +92,7 @@ def _train_parser() -> argparse.ArgumentParser:
 
 
 def _eval_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = OneLineParser(
         prog=f"{PROG} eval",
         description="Print PublicTest and PrivateTest accuracy, macro-F1 and per-class recall of a checkpoint; "
                     "write confusion-matrix PNGs and metrics.json.",

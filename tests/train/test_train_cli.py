@@ -74,6 +74,7 @@ def test_ctrl_c_then_same_command_resumes_exports_and_evaluates(tmp_path):
     (["--tta", "rotate"], EXIT_USAGE, "--tta takes a comma-separated list"),
     (["eval", "--checkpoint", "/nowhere"], EXIT_ERROR, "is not a ferbot checkpoint"),
     (["--config", "huge"], EXIT_USAGE, "--config huge: no such recipe; choose from default, lite, tiny"),
+    (["--epochs", "many"], EXIT_USAGE, "argument --epochs: invalid int value: 'many'"),
 ])
 def test_user_mistakes_get_one_line(tmp_path, args, status, expected):
     run = _run([sys.executable, "-m", "train", *args], env={**os.environ, "FER2013_PATH": str(fer2013_path())})
