@@ -64,13 +64,19 @@ class Rect(NamedTuple):
         return round(self.x), round(self.y), round(self.w), round(self.h)
 
 
+def intersection_matrix(a: list[Rect], b: list[Rect]) -> np.ndarray:
+    """Pairwise intersection areas, shape (len(a), len(b)), in float64."""
+    ra, rb = np.asarray(a, np.float64).reshape(-1, 4)[:, None, :], np.asarray(b, np.float64).reshape(-1, 4)[None]
+    w = np.minimum(ra[..., 0] + ra[..., 2], rb[..., 0] + rb[..., 2]) - np.maximum(ra[..., 0], rb[..., 0])
+    h = np.minimum(ra[..., 1] + ra[..., 3], rb[..., 1] + rb[..., 3]) - np.maximum(ra[..., 1], rb[..., 1])
+    return np.clip(w, 0, None) * np.clip(h, 0, None)
+
+
 def iou_matrix(a: list[Rect], b: list[Rect]) -> np.ndarray:
     """Pairwise IoU, shape (len(a), len(b))."""
     if not a or not b:
         return np.zeros((len(a), len(b)), np.float32)
-    ra, rb = np.asarray(a, np.float64)[:, None, :], np.asarray(b, np.float64)[None, :, :]
-    w = np.minimum(ra[..., 0] + ra[..., 2], rb[..., 0] + rb[..., 2]) - np.maximum(ra[..., 0], rb[..., 0])
-    h = np.minimum(ra[..., 1] + ra[..., 3], rb[..., 1] + rb[..., 3]) - np.maximum(ra[..., 1], rb[..., 1])
-    inter = np.clip(w, 0, None) * np.clip(h, 0, None)
-    union = ra[..., 2] * ra[..., 3] + rb[..., 2] * rb[..., 3] - inter
+    inter = intersection_matrix(a, b)
+    ra, rb = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    union = (ra[:, 2] * ra[:, 3])[:, None] + (rb[:, 2] * rb[:, 3])[None] - inter
     return np.where(union > 0, inter / np.where(union > 0, union, 1), 0).astype(np.float32)
