@@ -26,6 +26,7 @@ from ferbot.analysis import Analysis, FrameAnalyzer
 from ferbot.capture.base import Frame, Source, SourceError
 from ferbot.facelog import FaceLog
 from ferbot.render import Renderer
+from ferbot.render.compose import halved_down_to
 from ferbot.sink import Sink, SinkError
 
 log = logging.getLogger(__name__)
@@ -155,10 +156,7 @@ class AnalysisWorker(threading.Thread):
 
 def _look(image: np.ndarray) -> np.ndarray:
     """A small grey version of a frame, to tell whether the screen has changed (~1 ms for 1920x1080)."""
-    small = image
-    while small.shape[1] >= 2 * LOOK_WIDTH:
-        small = cv2.resize(small, (small.shape[1] // 2, small.shape[0] // 2), interpolation=cv2.INTER_AREA)
-    return cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+    return cv2.cvtColor(halved_down_to(image, LOOK_WIDTH), cv2.COLOR_RGB2GRAY)
 
 
 class Pipeline:

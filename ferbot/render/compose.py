@@ -93,7 +93,7 @@ class Renderer:
         over it. Passing the same `faces` object again reuses that layer.
         """
         scale, (x, y), (w, h) = self.layout.fit((image.shape[1], image.shape[0]))
-        key = (id(faces), image.shape[:2], self._panel_version, self.notice)
+        key = (image.shape[:2], self._panel_version, self.notice)
         if self._layer is None or self._layer_key != key or self._layer_faces is not faces:
             self._layer = self._draw_layer(image.shape[:2], faces, scale, (x, y))
             self._layer_key, self._layer_faces = key, faces
@@ -166,11 +166,18 @@ def scale_picture(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     which at those factors still reads every source pixel.
     """
     w, h = size
-    while image.shape[1] >= 2 * w and image.shape[0] >= 2 * h:
-        image = cv2.resize(image, (image.shape[1] // 2, image.shape[0] // 2), interpolation=cv2.INTER_AREA)
+    image = halved_down_to(image, w, h)
     if (image.shape[1], image.shape[0]) == (w, h):
         return image
     return cv2.resize(image, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def halved_down_to(image: np.ndarray, width: int, height: int = 0) -> np.ndarray:
+    """`image` halved with OpenCV's area filter (under 1 ms a halving at 1080p) while it stays at least twice
+    `width` wide and twice `height` high."""
+    while image.shape[1] >= 2 * width and image.shape[0] >= 2 * height:
+        image = cv2.resize(image, (image.shape[1] // 2, image.shape[0] // 2), interpolation=cv2.INTER_AREA)
+    return image
 
 
 def _draw_notice(canvas: np.ndarray, lines: Sequence[str]) -> None:
