@@ -1,8 +1,9 @@
 """Build hook: a wheel carries the default emotion classifier.
 
-pyproject.toml holds the project's metadata; this file only adds the checkpoint that checkpoints/DEFAULT names
-(as `python -m train` exported and promoted it) to the built package, as ferbot/_checkpoints/<name>/ with its
-own DEFAULT, where ferbot.classify.checkpoint looks when it is not running from a checkout. The confusion-matrix
+pyproject.toml holds the project's metadata; this file only adds the shipped checkpoints to the built package:
+each one a pointer file in checkpoints/ names (DEFAULT, and LITE when there is one; upper-case files holding a
+folder's name, as `python -m train` promoted them), as ferbot/_checkpoints/<name>/ beside a copy of its pointer,
+where ferbot.classify.checkpoint looks when it is not running from a checkout. The confusion-matrix
 pictures stay behind: the bot does not read them. An editable install (`pip install -e .`) copies nothing: it
 reads checkpoints/ in the checkout.
 """
@@ -18,23 +19,30 @@ CHECKPOINTS = ROOT / "checkpoints"
 LEFT_OUT = ("*.png",)
 
 
-class BuildWithCheckpoint(build_py):
+class BuildWithCheckpoints(build_py):
     def run(self):
         super().run()
         if getattr(self, "editable_mode", False):
             return
-        pointer = CHECKPOINTS / "DEFAULT"
-        if not pointer.is_file():
-            raise SystemExit(f"cannot build ferbot: {pointer} is missing; build from a checkout of the repository "
-                             "with an exported classifier (python -m train)")
+        if not (CHECKPOINTS / "DEFAULT").is_file():
+            raise SystemExit(f"cannot build ferbot: {CHECKPOINTS / 'DEFAULT'} is missing; build from a checkout of "
+                             "the repository with an exported classifier (python -m train)")
+        target = Path(self.build_lib) / "ferbot" / "_checkpoints"
+        shutil.rmtree(target, ignore_errors=True)
+        for pointer in CHECKPOINTS.iterdir():
+            if pointer.is_file() and pointer.name.isupper():
+                self._package(pointer, target)
+
+    @staticmethod
+    def _package(pointer: Path, target: Path) -> None:
+        """Copy the checkpoint `pointer` names, and the pointer, under `target`."""
         name = pointer.read_text().strip()
         source = CHECKPOINTS / name
         if not (source / "model_card.json").is_file():
             raise SystemExit(f"cannot build ferbot: {pointer} names {name}, but {source} is not a checkpoint")
-        target = Path(self.build_lib) / "ferbot" / "_checkpoints"
-        shutil.rmtree(target, ignore_errors=True)
-        shutil.copytree(source, target / name, ignore=shutil.ignore_patterns(*LEFT_OUT))
-        (target / "DEFAULT").write_text(name + "\n")
+        if not (target / name).exists():
+            shutil.copytree(source, target / name, ignore=shutil.ignore_patterns(*LEFT_OUT))
+        (target / pointer.name).write_text(name + "\n")
 
 
-setup(cmdclass={"build_py": BuildWithCheckpoint})
+setup(cmdclass={"build_py": BuildWithCheckpoints})

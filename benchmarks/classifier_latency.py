@@ -20,7 +20,7 @@ import jax
 import numpy as np
 
 from ferbot import EmotionClassifier
-from ferbot.classify.checkpoint import default_checkpoint_dir
+from ferbot.classify.checkpoint import shipped_models
 from ferbot.classify.devices import use_cpu_cores
 
 
@@ -39,13 +39,13 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--calls", type=int, default=20, help="timed calls per checkpoint and round")
     p.add_argument("--checkpoints", nargs="*", type=Path, default=None,
-                   help="checkpoint folders (default: the default checkpoint)")
+                   help="checkpoint folders (default: the shipped ones, default and lite)")
     p.add_argument("--stock-xla", action="store_true",
                    help="XLA's default CPU set-up (one multi-threaded device) instead of the bot's")
     args = p.parse_args()
     if not args.stock_xla:
         use_cpu_cores()
-    paths = args.checkpoints or [default_checkpoint_dir()]
+    paths = args.checkpoints or list(shipped_models().values())
     batch = faces(args.batch)
     classifiers = {path.name: EmotionClassifier.load(path) for path in paths}
     for clf in classifiers.values():

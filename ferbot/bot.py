@@ -37,7 +37,8 @@ class BotOptions:
     fps: float = 30.0
     size: tuple[int, int] = (1280, 720)  # output (width, height)
     log: str | None = None  # --log CSV path
-    checkpoint: str | None = None  # None: the default classifier
+    checkpoint: str | None = None  # a checkpoint folder; None: the shipped `model`
+    model: str = "default"  # "default" or "lite" (ferbot.classify.checkpoint.MODELS)
     smoothing: float = 1.0  # seconds
     analysis_rate: float | None = DEFAULT_ANALYSIS_RATE  # analyses per second at most; None: as fast as possible
 
@@ -86,7 +87,7 @@ def build_bot(options: BotOptions, *, source: Source | None = None,
         if facelog is not None:
             stack.callback(facelog.close)
         if classifier is None:
-            classifier = EmotionClassifier.load(options.checkpoint)
+            classifier = EmotionClassifier.load(options.checkpoint, options.model)
             warming = classifier.warmup(background=True)  # the feed starts while the batch sizes compile
             stack.callback(warming.join)
         renderer = Renderer(options.size, excluded=options.exclude)

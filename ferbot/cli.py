@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ferbot.bot import BotOptions, build_bot
 from ferbot.capture import SOURCE_CHOICES, SOURCES, SourceError, takes_screen_options
-from ferbot.classify.checkpoint import CheckpointError
+from ferbot.classify.checkpoint import MODELS, CheckpointError
 from ferbot.classify.devices import use_compilation_cache, use_cpu_cores
 from ferbot.console import EXIT_OK, OneLineParser, fail, setup_logging
 from ferbot.facelog import LogError
@@ -82,8 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
                           "and at the end the after-class report next to it")
     out.add_argument("--no-report", action="store_true", help="with --log: do not write the report at the end")
     run = parser.add_argument_group("running")
-    run.add_argument("--checkpoint", metavar="PATH",
-                     help="emotion classifier checkpoint folder (default: checkpoints/DEFAULT or $FERBOT_CHECKPOINT)")
+    classifier = run.add_mutually_exclusive_group()
+    classifier.add_argument("--model", choices=tuple(MODELS), default="default",
+                            help="the shipped emotion classifier: default, the most accurate; lite, about 4x fewer "
+                                 "operations per face, for slow laptops or large galleries (default: %(default)s)")
+    classifier.add_argument("--checkpoint", metavar="PATH",
+                            help="an emotion classifier checkpoint folder instead (e.g. one you trained with "
+                                 "python -m train; $FERBOT_CHECKPOINT sets it too)")
     run.add_argument("--duration", type=_number(0, strict=True), metavar="SECONDS",
                      help="stop after this many seconds (default: run until Ctrl-C)")
     run.add_argument("--smoothing", type=_number(0, strict=False), default=1.0, metavar="SECONDS",
@@ -121,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     options = BotOptions(source=source, monitor=args.monitor, region=args.region, window=args.window,
                          exclude=tuple(args.exclude),
                          sink=args.sink, fps=args.fps, size=args.size, log=args.log, checkpoint=args.checkpoint,
+                         model=args.model,
                          smoothing=args.smoothing, analysis_rate=args.analysis_rate)
     try:
         return _run(options, args.duration, report=bool(args.log) and not args.no_report)

@@ -12,7 +12,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from ferbot.classify.checkpoint import CHECKPOINTS_DIR, CheckpointError
+from ferbot.classify.checkpoint import CHECKPOINTS_DIR, MODELS, CheckpointError
 from ferbot.console import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, OneLineParser, fail, setup_logging
 from train.config import ConfigError, add_config_args, config_from_args
 from train.configs import DEFAULT_RECIPE, load_recipe, recipe_names
@@ -84,8 +84,12 @@ def _train_parser() -> argparse.ArgumentParser:
                    help="train on the first N Training images only (smoke runs)")
     p.add_argument("--tta", default=",".join(TTA_MODES),
                    help="test-time augmentations reported in the final evaluation (default: %(default)s)")
-    p.add_argument("--no-promote", action="store_true",
-                   help="never make this checkpoint the default, even if it beats it on PublicTest")
+    promote = p.add_mutually_exclusive_group()
+    promote.add_argument("--promote-to", choices=tuple(MODELS), default="default",
+                         help="the shipped model this checkpoint replaces when it beats it on PublicTest: the "
+                              "default, or the lite one that `ferbot --model lite` uses (default: %(default)s)")
+    promote.add_argument("--no-promote", action="store_true",
+                         help="never make this checkpoint a shipped one, even if it beats it on PublicTest")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (e.g. in CI logs)")
     add_config_args(p, shown=load_recipe(DEFAULT_RECIPE))
     return p
@@ -132,7 +136,8 @@ def _run_train(args: argparse.Namespace, argv: list[str]) -> int:
     result = fit(cfg, data, run_dir, checkpoint_every=args.checkpoint_every, stop_at_step=args.stop_at_step,
                  stop=stop, progress=not args.no_progress)
     export_checkpoint(result, cfg, args.config, data, args.name, _reproducing_command(argv, args.config),
-                      out_root=args.export_dir, tta_modes=tta, promote=not args.no_promote)
+                      out_root=args.export_dir, tta_modes=tta,
+                      promote_to=None if args.no_promote else args.promote_to)
     return EXIT_OK
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from ferbot.classify.checkpoint import CHECKPOINTS_DIR, DEFAULT_POINTER, CheckpointError, read_card, save_checkpoint
+from ferbot.classify.checkpoint import CHECKPOINTS_DIR, MODELS, CheckpointError, read_card, save_checkpoint
 from ferbot.classify.classifier import EmotionClassifier
 from train.config import TrainConfig
 from train.data import FER2013
@@ -17,8 +17,10 @@ log = logging.getLogger(__name__)
 
 
 def export_checkpoint(result: FitResult, cfg: TrainConfig, recipe: str, data: FER2013, name: str, command: str,
-                      out_root: Path = CHECKPOINTS_DIR, tta_modes=TTA_MODES, promote: bool = True) -> Path:
-    """Write checkpoints/<name>/ (weights, model card, metrics, confusion matrices); maybe make it default."""
+                      out_root: Path = CHECKPOINTS_DIR, tta_modes=TTA_MODES,
+                      promote_to: str | None = "default") -> Path:
+    """Write checkpoints/<name>/ (weights, model card, metrics, confusion matrices); make it the shipped
+    `promote_to` model ("default" or "lite") if it beats the current one."""
     model = result.trainer.model_from(result.best_state)
     card = make_card(model, result, cfg, recipe, data, name, command)
     directory = Path(out_root) / name
@@ -26,8 +28,8 @@ def export_checkpoint(result: FitResult, cfg: TrainConfig, recipe: str, data: FE
     card["metrics"] = evaluate_checkpoint(directory, data, tta_modes)
     write_model_card(directory, card)
     log.info("exported %s (%d parameters)", directory, card["architecture"]["parameters"])
-    if promote:
-        maybe_promote(directory, Path(out_root))
+    if promote_to is not None:
+        maybe_promote(directory, Path(out_root), promote_to)
     return directory
 
 
@@ -38,9 +40,10 @@ def evaluate_checkpoint(directory: Path, data: FER2013, tta_modes) -> dict:
                            tta_modes, out_dir=directory)
 
 
-def maybe_promote(directory: Path, out_root: Path) -> None:
-    """Point checkpoints/DEFAULT at `directory` if it beats the current default on PublicTest."""
-    pointer = out_root / DEFAULT_POINTER.name
+def maybe_promote(directory: Path, out_root: Path, model: str = "default") -> None:
+    """Point `model`'s pointer file (checkpoints/DEFAULT or LITE) at `directory` if it beats the checkpoint it
+    names on PublicTest."""
+    pointer = out_root / MODELS[model]
     new_acc = read_card(directory)["metrics"]["PublicTest"]["none"]["accuracy"]
     try:
         current = out_root / pointer.read_text().strip()
@@ -48,8 +51,8 @@ def maybe_promote(directory: Path, out_root: Path) -> None:
     except (OSError, CheckpointError, KeyError):
         current, old_acc = None, -1.0
     if current is not None and current.resolve() != directory.resolve() and new_acc <= old_acc:
-        log.info("kept default %s: its PublicTest accuracy %.2f%% >= %.2f%%", current.name, 100 * old_acc,
+        log.info("kept %s %s: its PublicTest accuracy %.2f%% >= %.2f%%", model, current.name, 100 * old_acc,
                  100 * new_acc)
         return
     pointer.write_text(directory.name + "\n")
-    log.info("%s is now the default checkpoint (PublicTest %.2f%%)", directory.name, 100 * new_acc)
+    log.info("%s is now the %s checkpoint (PublicTest %.2f%%)", directory.name, model, 100 * new_acc)

@@ -1,8 +1,9 @@
 """Inference checkpoints: `checkpoints/<name>/` = Orbax parameters + a model card.
 
 Written by `python -m train` (export) and read by `EmotionClassifier`; this module is the one place that
-knows the layout. A wheel built from the repository carries the default checkpoint (the one
-checkpoints/DEFAULT names, copied by setup.py) as ferbot/_checkpoints/, laid out the same way.
+knows the layout. Pointer files name the shipped checkpoints: checkpoints/DEFAULT the default, checkpoints/LITE
+the lite one for slow laptops. A wheel built from the repository carries the checkpoints they name (copied by
+setup.py) as ferbot/_checkpoints/, laid out the same way.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from ferbot.emotions import NUM_CLASSES
 log = logging.getLogger(__name__)
 
 CHECKPOINTS_DIR = Path(__file__).resolve().parents[2] / "checkpoints"  # in a checkout of the repository
-DEFAULT_POINTER = CHECKPOINTS_DIR / "DEFAULT"  # holds the folder name of the default checkpoint
+MODELS = {"default": "DEFAULT", "lite": "LITE"}  # --model NAME -> the pointer file holding its folder's name
 PACKAGED_DIR = Path(__file__).resolve().parents[1] / "_checkpoints"  # in an installed wheel
 CARD_JSON = "model_card.json"
 _WEIGHTS = "weights"
@@ -33,19 +34,32 @@ class CheckpointError(RuntimeError):
     """A checkpoint is missing, corrupt or does not fit the model; the message says what to do."""
 
 
-def default_checkpoint_dir() -> Path:
-    """The checkpoint the bot uses when none is given: $FERBOT_CHECKPOINT, else the one checkpoints/DEFAULT
-    names when running from a checkout, else the one packaged in the installed wheel."""
-    if os.environ.get("FERBOT_CHECKPOINT"):
+def shipped_checkpoint_dir(model: str = "default") -> Path:
+    """The checkpoint `--model` names ("default" or "lite"): the folder its pointer file names in a checkout's
+    checkpoints/, else in the installed wheel. $FERBOT_CHECKPOINT, when set, replaces the default one."""
+    if model == "default" and os.environ.get("FERBOT_CHECKPOINT"):
         return Path(os.environ["FERBOT_CHECKPOINT"])
+    pointer = MODELS[model]
     for folder in (CHECKPOINTS_DIR, PACKAGED_DIR):
         try:
-            return folder / (folder / DEFAULT_POINTER.name).read_text().strip()
+            return folder / (folder / pointer).read_text().strip()
         except OSError:
             continue
-    raise CheckpointError(f"no default checkpoint: neither {DEFAULT_POINTER} (a checkout) nor "
-                          f"{PACKAGED_DIR / DEFAULT_POINTER.name} (an installed wheel) exists; pass --checkpoint PATH, "
-                          "set FERBOT_CHECKPOINT, reinstall ferbot, or train one with `python -m train`")
+    raise CheckpointError(f"no {model} checkpoint: neither {CHECKPOINTS_DIR / pointer} (a checkout) nor "
+                          f"{PACKAGED_DIR / pointer} (an installed wheel) exists; pass "
+                          "--checkpoint PATH, reinstall ferbot, or train one with "
+                          f"`python -m train --config {model} --promote-to {model}`")
+
+
+def shipped_models() -> dict[str, Path]:
+    """The shipped checkpoints found here, by `--model` name (the default always, the lite one once trained)."""
+    found = {}
+    for model in MODELS:
+        try:
+            found[model] = shipped_checkpoint_dir(model)
+        except CheckpointError:
+            continue
+    return found
 
 
 def save_checkpoint(directory: Path, model: EmotionCNN, card: dict) -> None:

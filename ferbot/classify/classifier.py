@@ -10,7 +10,7 @@ import jax
 import numpy as np
 from flax import nnx
 
-from ferbot.classify.checkpoint import default_checkpoint_dir, load_checkpoint
+from ferbot.classify.checkpoint import load_checkpoint, shipped_checkpoint_dir
 from ferbot.classify.devices import batch_sharding, data_mesh, replicated
 from ferbot.emotions import CLASS_NAMES, FACE_SIZE
 
@@ -42,9 +42,9 @@ class EmotionClassifier:
                                 in_shardings=(replicated(mesh), batch_sharding(mesh)))
 
     @classmethod
-    def load(cls, path: str | Path | None = None) -> EmotionClassifier:
-        """Load a checkpoint folder; the shipped default when `path` is None."""
-        directory = Path(path) if path is not None else default_checkpoint_dir()
+    def load(cls, path: str | Path | None = None, model: str = "default") -> EmotionClassifier:
+        """Load a checkpoint folder; when `path` is None, the shipped `model` ("default" or "lite")."""
+        directory = Path(path) if path is not None else shipped_checkpoint_dir(model)
         model, card = load_checkpoint(directory)
         log.info("emotion classifier: %s", directory)
         return cls(model, card)

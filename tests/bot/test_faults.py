@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from ferbot.capture.demo import demo_pictures
-from ferbot.classify.checkpoint import default_checkpoint_dir, save_checkpoint
+from ferbot.classify.checkpoint import save_checkpoint, shipped_checkpoint_dir
 from ferbot.classify.classifier import FACES_PER_DEVICE
 from ferbot.classify.model import ModelConfig, build_model
 from ferbot.facelog import COLUMNS
@@ -166,7 +166,7 @@ def test_unreadable_video(tmp_path):
 @pytest.mark.slow
 def test_corrupt_checkpoint(tmp_path):
     broken = tmp_path / "broken"
-    shutil.copytree(default_checkpoint_dir(), broken)
+    shutil.copytree(shipped_checkpoint_dir(), broken)
     for blob in (broken / "weights").rglob("*"):
         if blob.is_file() and blob.stat().st_size > 10_000:
             blob.write_bytes(blob.read_bytes()[:100])  # truncated weights
@@ -182,7 +182,7 @@ def test_corrupt_checkpoint(tmp_path):
 def test_checkpoint_whose_card_does_not_match_its_weights(tmp_path):
     """A valid checkpoint whose model card promises narrower layers than its weights have."""
     edited = tmp_path / "edited"
-    shutil.copytree(default_checkpoint_dir(), edited)
+    shutil.copytree(shipped_checkpoint_dir(), edited)
     card = json.loads((edited / "model_card.json").read_text())
     card["architecture"]["config"]["widths"] = [16, 32, 64, 128]
     (edited / "model_card.json").write_text(json.dumps(card))

@@ -17,6 +17,11 @@ from tests.helpers.data import REPO
 SOURCES = ("pyproject.toml", "setup.py", "README.md", "ferbot", "train")
 
 
+def _pointers() -> list[Path]:
+    """The pointer files that name the shipped checkpoints (checkpoints/DEFAULT, checkpoints/LITE)."""
+    return [p for p in (REPO / "checkpoints").iterdir() if p.is_file() and p.name.isupper()]
+
+
 def _build_wheel(tmp_path: Path) -> Path:
     """`pip wheel` on a copy of the repository's sources (a build leaves build/ and *.egg-info behind), with the
     installed setuptools, so nothing is downloaded."""
@@ -31,10 +36,12 @@ def _build_wheel(tmp_path: Path) -> Path:
             shutil.copytree(path, source / name, ignore=ignore)
         else:
             shutil.copy2(path, source / name)
-    default = (REPO / "checkpoints" / "DEFAULT").read_text().strip()
     (source / "checkpoints").mkdir()
-    shutil.copy2(REPO / "checkpoints" / "DEFAULT", source / "checkpoints" / "DEFAULT")
-    shutil.copytree(REPO / "checkpoints" / default, source / "checkpoints" / default)
+    for pointer in _pointers():
+        name = pointer.read_text().strip()
+        shutil.copy2(pointer, source / "checkpoints" / pointer.name)
+        if not (source / "checkpoints" / name).exists():
+            shutil.copytree(REPO / "checkpoints" / name, source / "checkpoints" / name)
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q",
                     "-w", str(tmp_path / "dist"), str(source)], check=True, capture_output=True, text=True)
     (wheel,) = (tmp_path / "dist").glob("ferbot-*.whl")
@@ -57,10 +64,10 @@ def _fresh_venv(folder: Path) -> Path:
 def test_the_wheel_runs_from_a_fresh_environment(tmp_path):
     wheel = _build_wheel(tmp_path)
     names = set(zipfile.ZipFile(wheel).namelist())
-    default = (REPO / "checkpoints" / "DEFAULT").read_text().strip()
-    packaged = f"ferbot/_checkpoints/{default}"
-    assert "ferbot/_checkpoints/DEFAULT" in names
-    assert {f"{packaged}/model_card.json", f"{packaged}/weights/_METADATA"} <= names
+    for pointer in _pointers():  # DEFAULT, and LITE once there is one
+        packaged = f"ferbot/_checkpoints/{pointer.read_text().strip()}"
+        assert f"ferbot/_checkpoints/{pointer.name}" in names
+        assert {f"{packaged}/model_card.json", f"{packaged}/weights/_METADATA"} <= names
     assert "ferbot/assets/models/face_detection_short_range.tflite" in names
     assert any(n.startswith("ferbot/assets/demo_faces/") and n.endswith(".jpg") for n in names)
     assert not any(n.endswith(".png") or n.startswith("checkpoints/") for n in names)  # only what the bot reads
@@ -80,5 +87,7 @@ def test_the_wheel_runs_from_a_fresh_environment(tmp_path):
     result = subprocess.run([str(ferbot), "--demo", "--sink", "none", "--duration", "3"], cwd=elsewhere, env=env,
                             capture_output=True, text=True, timeout=180)
     assert result.returncode == 0, result.stderr
-    assert f"emotion classifier: {tmp_path / 'venv'}" in result.stderr and packaged in result.stderr
+    default = (REPO / "checkpoints" / "DEFAULT").read_text().strip()
+    assert f"emotion classifier: {tmp_path / 'venv'}" in result.stderr
+    assert f"ferbot/_checkpoints/{default}" in result.stderr
     assert "analysed" in result.stderr and "analysed 0 " not in result.stderr

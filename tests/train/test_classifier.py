@@ -1,4 +1,5 @@
-"""EmotionClassifier: the inference API contract, the shipped default checkpoint, and broken checkpoints."""
+"""EmotionClassifier: the inference API contract, the shipped checkpoints (default and lite), and broken
+checkpoints."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import numpy as np
 import pytest
 
 from ferbot import CLASS_NAMES, EmotionClassifier
-from ferbot.classify.checkpoint import CARD_JSON, CheckpointError, default_checkpoint_dir
+from ferbot.classify import checkpoint
+from ferbot.classify.checkpoint import CARD_JSON, CheckpointError, shipped_checkpoint_dir, shipped_models
 from ferbot.classify.classifier import FACES_PER_DEVICE
 
 
@@ -42,13 +44,33 @@ def test_rejects_wrongly_shaped_faces(default_classifier):
         default_classifier.predict_proba(np.zeros((2, 64, 64), np.uint8))
 
 
-def test_shipped_default_matches_its_model_card(default_classifier, fer2013):
-    card = default_classifier.card
+@pytest.mark.parametrize("model", sorted(shipped_models()))
+def test_shipped_models_match_their_model_cards(model, fer2013):
+    classifier = EmotionClassifier.load(model=model)
+    card = classifier.card
     test = fer2013.test
-    accuracy = (default_classifier.predict_proba(test.images).argmax(1) == test.labels).mean()
+    accuracy = (classifier.predict_proba(test.images).argmax(1) == test.labels).mean()
     assert accuracy == pytest.approx(card["metrics"]["PrivateTest"]["none"]["accuracy"], abs=1e-3)
     assert accuracy > 0.5
     assert card["data"]["fingerprint"]["test"] == test.fingerprint()
+
+
+def test_the_lite_model_keeps_its_promise():
+    """checkpoints/LITE, once shipped: >= 70% PrivateTest at <= 1/4 of the default's FLOPs per face."""
+    shipped = shipped_models()
+    if "lite" not in shipped:
+        pytest.skip("no lite checkpoint shipped yet (checkpoints/LITE)")
+    lite, default = (checkpoint.read_card(shipped[m]) for m in ("lite", "default"))
+    assert lite["architecture"]["flops_per_face"] <= default["architecture"]["flops_per_face"] / 4
+    assert lite["metrics"]["PrivateTest"]["none"]["accuracy"] >= 0.70
+
+
+def test_a_model_that_is_not_shipped_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(checkpoint, "CHECKPOINTS_DIR", tmp_path / "checkpoints")
+    monkeypatch.setattr(checkpoint, "PACKAGED_DIR", tmp_path / "_checkpoints")
+    with pytest.raises(CheckpointError, match=r"no lite checkpoint: .* --config lite --promote-to lite"):
+        EmotionClassifier.load(model="lite")
+    assert shipped_models() == {}
 
 
 def test_batch_norm_folding_matches_conv_then_batch_norm(fer2013):
@@ -60,7 +82,7 @@ def test_batch_norm_folding_matches_conv_then_batch_norm(fer2013):
     from ferbot.classify.checkpoint import load_checkpoint
     from ferbot.classify.model import standardize
 
-    model, _ = load_checkpoint(default_checkpoint_dir())
+    model, _ = load_checkpoint(shipped_checkpoint_dir())
     model.eval()
     x = standardize(fer2013.test.images[:32])
     for block in model.blocks:
@@ -76,7 +98,7 @@ def test_batch_norm_folding_matches_conv_then_batch_norm(fer2013):
 @pytest.fixture
 def checkpoint_copy(tmp_path):
     target = tmp_path / "copy"
-    shutil.copytree(default_checkpoint_dir(), target)
+    shutil.copytree(shipped_checkpoint_dir(), target)
     return target
 
 
@@ -112,7 +134,7 @@ def test_max_pool_matches_flax_in_value_and_gradient(fer2013):
     from ferbot.classify.checkpoint import load_checkpoint
     from ferbot.classify.model import max_pool_2x2, standardize
 
-    model, _ = load_checkpoint(default_checkpoint_dir())
+    model, _ = load_checkpoint(shipped_checkpoint_dir())
     model.eval()
     first, faces = model.blocks[0], standardize(fer2013.test.images[:16])
     weights = jax.random.normal(jax.random.key(0), (16, 24, 24, first.conv.out_features))

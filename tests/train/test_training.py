@@ -16,9 +16,10 @@ import pytest
 from flax import nnx
 
 from ferbot import EmotionClassifier
+from ferbot.classify.checkpoint import write_card
 from train.config import AugmentConfig
 from train.data import FER2013, Split
-from train.export import export_checkpoint
+from train.export import export_checkpoint, maybe_promote
 from train.loop import Interrupted, StopRequest, fit
 from train.run_folder import CONFIG_RECORD, DATA_RECORD, RunMismatch, check_run_folder
 
@@ -68,6 +69,23 @@ def test_export_then_load_predicts_identically(trained, small_fer, tmp_path):
     assert (tmp_path / "DEFAULT").read_text().strip() == "roundtrip"  # the first export becomes the default
     weights = sum(f.stat().st_size for f in directory.rglob("*") if f.is_file())
     assert weights < 5_000_000
+
+
+def test_promotion_names_the_better_checkpoint_in_its_models_pointer(tmp_path):
+    def exported(name, accuracy):
+        directory = tmp_path / name
+        directory.mkdir()
+        write_card(directory, {"metrics": {"PublicTest": {"none": {"accuracy": accuracy}}}})
+        return directory
+
+    (tmp_path / "DEFAULT").write_text("big\n")
+    exported("big", 0.70)
+    maybe_promote(exported("small", 0.65), tmp_path, "lite")
+    maybe_promote(exported("smaller", 0.60), tmp_path, "lite")
+    assert (tmp_path / "LITE").read_text().strip() == "small"
+    maybe_promote(exported("better", 0.66), tmp_path, "lite")
+    assert (tmp_path / "LITE").read_text().strip() == "better"
+    assert (tmp_path / "DEFAULT").read_text().strip() == "big"
 
 
 def test_interrupted_run_resumes_to_the_same_weights(small_fer, tiny_config, tmp_path):
