@@ -1,0 +1,125 @@
+"""Calm real faces through webcams: how often a face that is calm (neutral or smiling) reads as a difficult state
+(angry, fear, sad or surprise: the report's difficult states), for checkpoints side by side.
+
+    python -m benchmarks.calm_faces [--checkpoints checkpoints/A checkpoints/B] [--photos DIR] [--seeds 2]
+
+The faces are the photograph faces of benchmarks/attention.py (PHOTO_FACES: the portraits and classroom faces of
+tests/data/faces, and with ../shared/faces the Pexels portraits, a dancer and three people at a meeting table;
+these photographs are also the demo faces). Each face's expression was labelled by eye from the photographs
+before any classifier ran on them (EXPRESSIONS below): 19 calm (neutral or smiling; several looking down at a
+laptop, turned aside, behind glasses, a hand at the chin), 2 not calm (an angry grimace and a surprised face, kept
+as a check that difficult states still read as difficult). The babies of ../shared/faces are left out.
+
+Each face is made into webcam views as the attention benchmark makes them (tests/helpers/webcam.py): nodded -20,
+-10, 0, 10 and 20 degrees (a camera below or above the screen), centred and 55% of the way to either side, the
+face 15-45% of the picture's height, then degraded like video (soft, dim, noisy, JPEG 30-70), with --seeds
+different draws of the random parts. Each view goes through the bot's own steps: the face finder, the FER2013
+framing of the crop, the classifier; the label is the classifier's most probable class, as the feed shows it for a
+face seen once (the bot's smoothing over time is left out). A view whose face the finder misses is counted apart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from benchmarks.attention import NODS, PHOTO_FACES, REPO_PHOTOS, SHARED_PHOTOS, SIDE_OFFSET
+from ferbot import EmotionClassifier
+from ferbot.classify.checkpoint import shipped_models
+from ferbot.classify.devices import use_cpu_cores
+from ferbot.detect import FaceFinder
+from ferbot.detect.crops import face_crops
+from ferbot.emotions import CLASS_NAMES
+from ferbot.geometry import Rect
+from ferbot.report.summary import DIFFICULT
+from tests.helpers.webcam import View, degrade, webcam_view
+
+CALM, NOT_CALM = "calm", "not calm"
+# By eye, PHOTO_FACES order: astronaut (smiling), Grace Hopper, Bryan (smiling), Luciano, the model (hand at
+# the chin), nine classroom faces (neutral; one small and soft, one turned), the Pexels "angry" grimace, the Pexels
+# "neutral" portrait, the surprised Santa, the dancer (slight smile), the man bowed over his laptop, the woman and
+# the man with glasses turned aside at the meeting table (neutral).
+EXPRESSIONS: tuple[str, ...] = (CALM,) * 14 + (NOT_CALM, CALM, NOT_CALM) + (CALM,) * 4
+DIFFICULT_INDEX = [i for i, name in enumerate(CLASS_NAMES) if name.lower() in DIFFICULT]
+
+
+def face_crops_in_views(finder: FaceFinder, seeds: int) -> tuple[list[np.ndarray], list[int], int]:
+    """The bot's 48x48 crop of every webcam view in which the finder found the face, the PHOTO_FACES index of
+    each, and the number of views the finder missed."""
+    crops, owners, missed = [], [], 0
+    for seed in range(seeds):
+        rng = np.random.default_rng(seed)
+        for index, (name, (fx, fy, fw, fh), _) in enumerate(PHOTO_FACES):
+            path = next((folder / name for folder in (REPO_PHOTOS, SHARED_PHOTOS) if (folder / name).exists()), None)
+            if path is None:
+                continue
+            photo = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+            height, width = photo.shape[:2]
+            face = Rect(fx * width, fy * height, fw * width, fh * height)
+            for view in _views(rng):
+                picture, truth = webcam_view(photo, face, view)
+                picture = degrade(picture, rng)
+                found = [d.box for d in finder.find(picture) if truth.contains_point(*d.box.center)]
+                if not found:
+                    missed += 1
+                    continue
+                crops.append(face_crops(picture, found[:1])[0])
+                owners.append(index)
+    return crops, owners, missed
+
+
+def _views(rng: np.random.Generator) -> list[View]:
+    """Five nods by three positions, each with a random face size and height."""
+    return [View(pitch=nod, offset=(side * SIDE_OFFSET, rng.uniform(-0.3, 0.3)), height=rng.uniform(0.15, 0.45))
+            for nod in NODS for side in (-1, 0, 1)]
+
+
+def difficult_reads(classifier: EmotionClassifier, crops: np.ndarray, flip: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Per crop: whether its most probable class is a difficult state, and the label, with or without averaging
+    the mirrored crop in."""
+    probabilities = classifier.predict_proba(crops)
+    if flip:
+        probabilities = (probabilities + classifier.predict_proba(crops[:, :, ::-1])) / 2
+    labels = probabilities.argmax(axis=1)
+    return np.isin(labels, DIFFICULT_INDEX), labels
+
+
+def print_results(name: str, difficult: np.ndarray, labels: np.ndarray, owners: np.ndarray) -> None:
+    """One checkpoint's line: calm views read as difficult (overall, and the median face), not-calm views read
+    as difficult, and which difficult states the calm views got."""
+    calm = np.array([EXPRESSIONS[i] == CALM for i in owners])
+    per_face = [difficult[owners == i].mean() for i in np.unique(owners[calm])]
+    states = {CLASS_NAMES[k]: int(np.sum(labels[calm & difficult] == k)) for k in DIFFICULT_INDEX}
+    print(f"  {name:34s} calm read as difficult {100 * difficult[calm].mean():5.1f}% "
+          f"(median face {100 * statistics.median(per_face):5.1f}%, worst {100 * max(per_face):5.1f}%)   "
+          f"not calm read as difficult {100 * difficult[~calm].mean():5.1f}%   "
+          + ", ".join(f"{state} {count}" for state, count in states.items() if count))
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--checkpoints", nargs="*", type=Path, default=None,
+                   help="checkpoint folders (default: the shipped ones, default and lite)")
+    p.add_argument("--seeds", type=int, default=2, help="random draws of each face's views (default: 2)")
+    args = p.parse_args()
+    use_cpu_cores()
+    paths = args.checkpoints or list(shipped_models().values())
+    finder = FaceFinder()
+    crops, owners, missed = face_crops_in_views(finder, args.seeds)
+    finder.close()
+    crops, owners = np.stack(crops), np.array(owners)
+    calm = sum(EXPRESSIONS[i] == CALM for i in owners)
+    print(f"{len(np.unique(owners))} faces, {len(crops)} webcam views found ({calm} calm, {len(crops) - calm} not "
+          f"calm), {missed} views missed by the finder")
+    for path in paths:
+        classifier = EmotionClassifier.load(path)
+        for flip in (False, True):
+            print_results(f"{path.name}{' + flip' if flip else ''}", *difficult_reads(classifier, crops, flip), owners)
+
+
+if __name__ == "__main__":
+    main()
