@@ -57,8 +57,8 @@ def find_tiles(image: np.ndarray) -> list[Rect]:
     screen_area = gray.shape[0] * gray.shape[1]
     best, best_cover = [], MIN_GALLERY_COVER * screen_area
     for level in _background_candidates(gray):
-        blocks = _blocks(gray, level, frames)
-        tiles = _split_joined([t for t in blocks if t.area < MAX_TILE_SHARE * screen_area])
+        blocks = [b for b in _blocks(gray, level, frames) if b.area < MAX_TILE_SHARE * screen_area]
+        tiles = [t for t in _split_joined(blocks) if _tile_shaped(t)]
         cover = sum(t.area for t in tiles)
         if len(tiles) >= 2 and cover > best_cover:
             best, best_cover = tiles, cover
@@ -100,26 +100,31 @@ def _coloured_lines(rgb: np.ndarray) -> np.ndarray:
 
 
 def _blocks(gray: np.ndarray, level: float, frames: np.ndarray) -> list[Rect]:
-    """Tile-shaped blocks left when the background of grey `level` and the speaker's frame are taken away."""
+    """Blocks large and solid enough for a tile, left when the background of grey `level` and the speaker's frame
+    are taken away."""
     solid = ((np.abs(gray.astype(np.float32) - level) > BACKGROUND_TOLERANCE) & ~frames).astype(np.uint8)
     solid = cv2.morphologyEx(solid, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))  # antialiasing specks
     count, _, stats, _ = cv2.connectedComponentsWithStats(solid, connectivity=4)
     tiles = []
     for x, y, w, h, area in stats[1:]:
-        aspect = w / h
-        if 2 * w >= MIN_TILE[0] and 2 * h >= MIN_TILE[1] and TILE_ASPECTS[0] <= aspect <= TILE_ASPECTS[1] \
-                and area >= 0.4 * w * h:
+        if 2 * w >= MIN_TILE[0] and 2 * h >= MIN_TILE[1] and area >= 0.4 * w * h:
             tiles.append(Rect(int(x), int(y), int(w), int(h)))
     return tiles
 
 
+def _tile_shaped(block: Rect) -> bool:
+    """Whether a block has a tile's proportions (not a toolbar, a title bar or a line of text)."""
+    return TILE_ASPECTS[0] <= block.w / block.h <= TILE_ASPECTS[1]
+
+
 def _split_joined(blocks: list[Rect]) -> list[Rect]:
     """Blocks the size of several of the gallery's common tile (a speaker's frame drawn over the gutters joins
-    the tiles it touches) cut into tiles of that size; the cut-out tiles that another block already holds are
-    left out."""
-    if len(blocks) < 3:
+    the tiles it touches, into a block that may be too wide for one tile) cut into tiles of that size; the cut-out
+    tiles that another block already holds are left out."""
+    shaped = [b for b in blocks if _tile_shaped(b)]
+    if len(blocks) < 3 or not shaped:
         return blocks
-    tile_w, tile_h = float(np.median([b.w for b in blocks])), float(np.median([b.h for b in blocks]))
+    tile_w, tile_h = float(np.median([b.w for b in shaped])), float(np.median([b.h for b in shaped]))
     out = []
     for block in blocks:
         cols, rows = _multiple(block.w, tile_w), _multiple(block.h, tile_h)
