@@ -41,6 +41,12 @@ of ../shared/faces were not looked at to choose them. The lens-angle step was me
 widens the sideways window towards the angle at which the lens sees the face (needs the webcam picture's extent,
 known here, not in the bot).
 
+The face-landmark model (ferbot.detect.facemesh, a 468-point mesh) runs on every face found. The "mesh" row takes
+its yaw where the keypoints read the face more than 10 degrees sideways (FaceMesh.pose) and counts a face facing
+within 24 degrees of it, chosen on the tuning half and the repository's photographs like the limits above; yaw
+and pitch both from the mesh were measured and not adopted. The lesson below and the bot still use the keypoints
+alone; the cost per face of each is timed.
+
 Over a lesson: students made of one webcam photograph face in one camera position (its webcam views in random
 order, two analysed frames a second) go through the real FaceTracker: four minutes at the screen, a minute away
 (the keypoints of one FER2013 face labelled turned or bowed, moved into the student's box: the pose depends on the
@@ -53,6 +59,7 @@ import argparse
 import csv
 import math
 import os
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,7 +69,8 @@ import numpy as np
 
 from ferbot.detect import FaceFinder
 from ferbot.detect.blazeface import BlazeFace, Detection
-from ferbot.detect.headpose import FIRST_LOOK_DOWN, FIRST_LOOK_UP, FIRST_LOOK_YAW, head_pose
+from ferbot.detect.facemesh import MESH_GATE_YAW, FaceMesh, mesh_facing, mesh_pose, needs_mesh
+from ferbot.detect.headpose import FIRST_LOOK_DOWN, FIRST_LOOK_UP, FIRST_LOOK_YAW, HeadPose, head_pose
 from ferbot.emotions import NUM_CLASSES
 from ferbot.geometry import Rect
 from ferbot.track import FaceTracker, TrackedFace
@@ -121,6 +129,7 @@ class Sample:
     detection: Detection
     view: Rect
     row: int  # FER2013 row, or the photograph face's index in PHOTO_FACES
+    mesh: HeadPose  # yaw and pitch from the face-landmark model's mesh (ferbot.detect.facemesh.mesh_pose)
     nod: float = 0.0  # degrees the webcam view nodded the head (photographs)
 
 
@@ -142,7 +151,8 @@ def webcam_conditions(label: str) -> Iterator[tuple[str, View]]:
                            View(pitch=nod, yaw=side * lens, offset=(side * SIDE_OFFSET, 0)))
 
 
-def photo_samples(finder: FaceFinder, shared: Path | None, seed: int = 17) -> tuple[list[Sample], int, int]:
+def photo_samples(finder: FaceFinder, mesh: FaceMesh, shared: Path | None,
+                  seed: int = 17) -> tuple[list[Sample], int, int]:
     """Every photograph face in every webcam view; and how many photographs and views were used."""
     rng = np.random.default_rng(seed)
     samples, photos, views = [], 0, 0
@@ -166,7 +176,7 @@ def photo_samples(finder: FaceFinder, shared: Path | None, seed: int = 17) -> tu
             found = _the_face(finder.find(picture), box)
             if found is not None:
                 samples.append(Sample("webcam photographs", condition, label, found, Rect(0, 0, *TILE),
-                                      index, view.pitch))
+                                      index, mesh_pose(mesh.landmarks(picture, found)), view.pitch))
     return samples, photos, views
 
 
@@ -193,7 +203,7 @@ def fer2013_rows() -> list[tuple[int, str, int]]:
     return [(int(r["row"]), names[r["label"]], i) for i, r in enumerate(rows) if r["label"] != "unsure"]
 
 
-def fer2013_samples(detector: BlazeFace, path: Path) -> tuple[list[Sample], int, int]:
+def fer2013_samples(detector: BlazeFace, mesh: FaceMesh, path: Path) -> tuple[list[Sample], int, int]:
     """Every labelled FER2013 face, as it is and mirrored; and how many faces and pictures were used."""
     from train.data import load_fer2013
 
@@ -212,11 +222,13 @@ def fer2013_samples(detector: BlazeFace, path: Path) -> tuple[list[Sample], int,
             side = {"turned left": "turned right", "turned right": "turned left"}.get(label, label) if mirrored \
                 else label
             pictures += 1
-            found = detector.detect(cv2.cvtColor(canvas, cv2.COLOR_GRAY2RGB))
+            picture = cv2.cvtColor(canvas, cv2.COLOR_GRAY2RGB)
+            found = detector.detect(picture)
             if len(found) == 1:
                 samples.append(Sample(f"FER2013, {half}", side, SCREEN if side == SCREEN else
                                       (TURNED if side.startswith("turned") else side), found[0],
-                                      Rect(0, 0, 256, 256), row))
+                                      Rect(0, 0, 256, 256), row,
+                                      mesh_pose(mesh.landmarks(picture, found[0]))))
     return samples, len(labelled), pictures
 
 
@@ -255,7 +267,7 @@ def lens_angle(sample: Sample) -> float:
 
 def estimators() -> dict[str, Callable[[Sample], bool]]:
     """Whether a face seen for the first time faces its screen, step by step from the old estimator to the new
-    one, and one step measured but not adopted."""
+    one and then with the face-landmark model's yaw, and the steps measured but not adopted."""
     def with_lens(sample: Sample) -> bool:
         pose, angle = head_pose(sample.detection.keypoints), lens_angle(sample)
         low, high = min(0.0, angle) - FIRST_LOOK_YAW, max(0.0, angle) + FIRST_LOOK_YAW
@@ -266,7 +278,16 @@ def estimators() -> dict[str, Callable[[Sample], bool]]:
         "+ ear cue averaged in (keypoint geometry)": lambda s: old_limits(*_yaw_pitch(s)),
         "new: + webcam window, 32 sideways, 40 up, 25 down": lambda s: head_pose(s.detection.keypoints).facing,
         "(not adopted) + sideways window widened to the lens angle": with_lens,
+        "(not adopted) the mesh's yaw and pitch, 24, 40 up, 27 down": lambda s: abs(s.mesh.yaw) <= 24
+        and -40 <= s.mesh.pitch <= 27,
+        "mesh: + the mesh's yaw past 10 sideways, within 24": lambda s: mesh_facing(with_mesh(s)),
     }
+
+
+def with_mesh(sample: Sample) -> HeadPose:
+    """The pose FaceMesh.pose gives: the keypoints' pose, with the mesh's yaw where the keypoints see a turn."""
+    keypoints = head_pose(sample.detection.keypoints)
+    return HeadPose(sample.mesh.yaw, keypoints.pitch) if needs_mesh(keypoints) else keypoints
 
 
 def _yaw_pitch(sample: Sample) -> tuple[float, float]:
@@ -296,7 +317,7 @@ def print_table(groups: dict[str, list[Sample]]) -> None:
     print(f"{'set':34s} {'estimator':58s} {'false turned':>13s}  {'missed turned':>13s}  missed by kind")
     for group, samples in groups.items():
         for name, facing in ways.items():
-            if name.startswith("(not adopted)") and not group.startswith("webcam"):
+            if name.startswith("(not adopted) +") and not group.startswith("webcam"):
                 continue
             false_turned, missed, kinds = rates(samples, facing)
             print(f"{group:34s} {name:58s} {false_turned:>13s}  {missed:>13s}  {kinds}")
@@ -304,13 +325,38 @@ def print_table(groups: dict[str, list[Sample]]) -> None:
 
 
 def print_conditions(samples: list[Sample]) -> None:
-    """False 'turned' on the webcam photographs per camera position, old and new."""
-    ways = estimators()
-    old, new = list(ways.values())[0], list(ways.values())[2]
-    print(f"{'webcam photographs looking at their screen':58s} {'old':>13s}  {'new':>13s}")
+    """False 'turned' on the webcam photographs per camera position: old, new and the mesh."""
+    ways = list(estimators().values())
+    old, new, mesh = ways[0], ways[2], ways[-1]
+    print(f"{'webcam photographs looking at their screen':58s} {'old':>13s}  {'new':>13s}  {'mesh':>13s}")
     for condition in sorted({s.condition for s in samples if s.label == SCREEN}):
         subset = [s for s in samples if s.condition == condition]
-        print(f"{condition:58s} {rates(subset, old)[0]:>13s}  {rates(subset, new)[0]:>13s}")
+        print(f"{condition:58s} {rates(subset, old)[0]:>13s}  {rates(subset, new)[0]:>13s}  "
+              f"{rates(subset, mesh)[0]:>13s}")
+    print()
+
+
+def print_cost(finder: FaceFinder, mesh: FaceMesh, samples: list[Sample], repeats: int = 20) -> None:
+    """Milliseconds per face for the pose from the keypoints, from the mesh (crop and model included) and from
+    FaceMesh.pose (the model only where the keypoints see a turn), on the faces of the repository's photographs,
+    with OpenCV's default threads; and how often the benchmark's faces looking at their screen need the model."""
+    pictures = [cv2.cvtColor(cv2.imread(str(REPO_PHOTOS / name)), cv2.COLOR_BGR2RGB)
+                for name in sorted({f[0] for f in PHOTO_FACES}) if (REPO_PHOTOS / name).exists()]
+    faces = [(picture, d) for picture in pictures for d in finder.find(picture)]
+    ways = {"keypoints": lambda picture, d: head_pose(d.keypoints),
+            "mesh on every face": lambda picture, d: mesh_pose(mesh.landmarks(picture, d)),
+            "FaceMesh.pose": mesh.pose}
+    cells = []
+    for name, pose in ways.items():
+        start = time.perf_counter()
+        for _ in range(repeats):
+            for picture, detection in faces:
+                pose(picture, detection)
+        cells.append(f"{name} {(time.perf_counter() - start) / (repeats * len(faces)) * 1000:.3f} ms")
+    screen = [needs_mesh(head_pose(s.detection.keypoints)) for s in samples if s.label == SCREEN]
+    print(f"Cost per face ({len(faces)} faces of the repository's photographs, {repeats} times): " + ", ".join(cells))
+    print(f"The model runs on {_share(screen).strip()} faces looking at their screen (all sets) and on every "
+          f"face the keypoints see turned beyond {MESH_GATE_YAW:.0f} degrees")
     print()
 
 
@@ -444,7 +490,8 @@ def main() -> None:
         return
     finder = FaceFinder()
     shared = args.photos if args.photos.is_dir() else None
-    photo, photos, views = photo_samples(finder, shared)
+    mesh = FaceMesh()
+    photo, photos, views = photo_samples(finder, mesh, shared)
     print(f"Webcam photographs: {photos} faces ({'with' if shared else 'without'} {args.photos}), {views} webcam "
           f"views, the face found in {len(photo)}")
     repository = len([f for f in PHOTO_FACES if (REPO_PHOTOS / f[0]).exists()])
@@ -453,7 +500,7 @@ def main() -> None:
               "webcam, ../shared/faces (held out)": [s for s in photo if s.row >= repository]}
     fer: list[Sample] = []
     if args.fer2013 is not None and Path(args.fer2013).exists():
-        fer, faces, pictures = fer2013_samples(finder.detector, Path(args.fer2013))
+        fer, faces, pictures = fer2013_samples(finder.detector, mesh, Path(args.fer2013))
         print(f"FER2013: {faces} labelled faces, {pictures} pictures with the mirrored ones, one face found in "
               f"{len(fer)}")
         for half in ("tuning half", "held-out half"):
@@ -463,6 +510,7 @@ def main() -> None:
     print()
     print_table(groups)
     print_conditions(photo)
+    print_cost(finder, mesh, photo + fer)
     if fer:
         print_lessons(photo, fer)
     finder.close()

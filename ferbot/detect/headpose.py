@@ -13,7 +13,8 @@ first expressed along the eye line and across it, so tilting the head to a shoul
 These are estimates for a coarse question — is this face roughly turned to its screen? — that spread by about 10
 degrees around the truth from picture to picture and by as much again from person to person (benchmarks/
 attention.py); they know nothing about where the eyes look. BlazeFace's points also saturate: a head turned to a
-full profile or bowed far down can read as only 20-30 degrees.
+full profile or bowed far down can read as only 20-30 degrees (ferbot.detect.facemesh reads such turns from a
+468-point mesh instead, at a few milliseconds a face).
 
 `HeadPose.facing` is the answer for a face seen for the first time. It allows for webcams: a camera above the
 screen sees a student who reads the lesson nodding down, one below the screen (a phone, a tablet, a laptop on a

@@ -1,0 +1,112 @@
+"""Head pose with MediaPipe's face-landmark model: 468 points in 3D, for how far a head is turned sideways.
+
+The model (ferbot/assets/models/face_landmark.tflite, 192x192 RGB input) runs on a square crop 1.5 face boxes wide
+around a detection, turned so that the eye line is level, as MediaPipe's own face-mesh graph crops it; OpenCV's
+TFLite reader runs it, so it needs nothing beyond the packages ferbot already uses. It returns x and y in crop
+pixels and a depth z on about the same scale (smaller is nearer the camera).
+
+The mesh's shape gives the pose: the face's left-right axis is the sum of the vectors from fourteen landmarks on
+the subject's right to their mirror twins on the left, its up axis runs from the lower lip to the top of the nose
+bridge (made square to the first), and the face points along their cross product; frontal faces then read about
+3 degrees down (MESH_PITCH_OFFSET, the median over the benchmark's tuning faces), which is taken off.
+
+What ferbot uses of it is the yaw: it sees the whole face, so heads turned 35-45 degrees read as turned far more
+reliably than from BlazeFace's six keypoints, which saturate. Its pitch is no better than the keypoints' (heads
+bowed with the eyes cast down are hard for both, and it reads webcam nods less), so `FaceMesh.pose` keeps the
+keypoints' pitch, and runs the model only where the keypoints see some turn (benchmarks/attention.py measures
+each). The mesh reads large turns smaller than the keypoints
+do, hence its own sideways window. It costs a few milliseconds per face on a CPU core, against microseconds for
+the keypoints.
+"""
+
+from __future__ import annotations
+
+import math
+from importlib import resources
+
+import cv2
+import numpy as np
+
+from ferbot.detect.blazeface import Detection
+from ferbot.detect.headpose import FIRST_LOOK_DOWN, FIRST_LOOK_UP, HeadPose, head_pose
+
+MODEL_FILE = "face_landmark.tflite"
+INPUT = 192  # the model's square input, in pixels
+CROP_SCALE = 1.5  # the crop's side in face boxes (the longer side of the detection box)
+
+# Mesh landmarks (MediaPipe's face-mesh numbering) on the subject's right and their mirror twins on the left:
+# eye corners, mouth corners, cheek and jaw contour, eyebrows, nose wings.
+RIGHT = (33, 133, 61, 234, 127, 93, 132, 58, 172, 136, 70, 105, 48, 129)
+LEFT = (263, 362, 291, 454, 356, 323, 361, 288, 397, 365, 300, 334, 278, 358)
+NOSE_BRIDGE, LOWER_LIP = 168, 17
+MESH_PITCH_OFFSET = 3.0  # degrees frontal faces read as looking down (module docstring)
+
+# A face seen for the first time counts as facing its screen within this many degrees of mesh yaw either side
+# (chosen on the benchmark's tuning faces), and within HeadPose.facing's window up and down.
+MESH_FIRST_LOOK_YAW = 24.0
+# Faces the keypoints read within this many degrees sideways never read as turned by the mesh in the benchmark,
+# so the model runs only on the others (about a third of the faces that look at their screen).
+MESH_GATE_YAW = 10.0
+
+
+class FaceMesh:
+    """The face-landmark model, for the head pose of faces BlazeFace found."""
+
+    def __init__(self):
+        model = (resources.files("ferbot") / "assets" / "models" / MODEL_FILE).read_bytes()
+        self._net = cv2.dnn.readNetFromTFLite(np.frombuffer(model, np.uint8))
+        self._outputs = self._net.getUnconnectedOutLayersNames()
+
+    def landmarks(self, image: np.ndarray, detection: Detection) -> np.ndarray:
+        """The 468 landmarks (x, y, z) of the face in an RGB uint8 picture, in the crop's pixels (eye line
+        level)."""
+        crop = cv2.warpAffine(image, crop_to_picture(detection), (INPUT, INPUT),
+                              flags=cv2.WARP_INVERSE_MAP | cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        self._net.setInput(cv2.dnn.blobFromImage(crop, 1 / 255.0))
+        points = next(o for o in self._net.forward(self._outputs) if o.size == 468 * 3)
+        return points.reshape(468, 3)
+
+    def pose(self, image: np.ndarray, detection: Detection) -> HeadPose:
+        """The head pose of the detected face: the keypoints' pose, with the yaw from the mesh where the
+        keypoints read it turned beyond MESH_GATE_YAW."""
+        keypoints = head_pose(detection.keypoints)
+        if not needs_mesh(keypoints):
+            return keypoints
+        return HeadPose(mesh_pose(self.landmarks(image, detection)).yaw, keypoints.pitch)
+
+
+def needs_mesh(keypoints: HeadPose) -> bool:
+    """Whether the mesh's yaw is needed for a face whose keypoints read `keypoints`."""
+    return abs(keypoints.yaw) > MESH_GATE_YAW
+
+
+def crop_to_picture(detection: Detection) -> np.ndarray:
+    """The affine map (2x3) from the model's input crop to the picture: centred on the detection box, CROP_SCALE
+    boxes wide, its x axis along the eye line (right eye to left eye)."""
+    box = detection.box
+    right_eye, left_eye = np.asarray(detection.keypoints[:2], np.float64)
+    angle = math.atan2(left_eye[1] - right_eye[1], left_eye[0] - right_eye[0])
+    scale = CROP_SCALE * max(box.w, box.h) / INPUT
+    cos, sin = math.cos(angle) * scale, math.sin(angle) * scale
+    cx, cy = box.center
+    half = INPUT / 2
+    return np.array([[cos, -sin, cx - (cos - sin) * half], [sin, cos, cy - (sin + cos) * half]])
+
+
+def mesh_pose(points: np.ndarray) -> HeadPose:
+    """Yaw and pitch (HeadPose's conventions) from the 468 mesh landmarks (module docstring)."""
+    p = np.asarray(points, np.float64)
+    across = (p[list(LEFT)] - p[list(RIGHT)]).sum(axis=0)
+    across /= np.linalg.norm(across)
+    up = p[NOSE_BRIDGE] - p[LOWER_LIP]
+    up -= (up @ across) * across
+    up /= np.linalg.norm(up)
+    forward = np.cross(across, up)  # x right, y down, z away from the camera: a frontal face gives (0, 0, -1)
+    yaw = math.atan2(forward[0], -forward[2])
+    pitch = math.atan2(forward[1], math.hypot(forward[0], forward[2]))
+    return HeadPose(math.degrees(yaw), math.degrees(pitch) - MESH_PITCH_OFFSET)
+
+
+def mesh_facing(pose: HeadPose) -> bool:
+    """Whether a face seen for the first time counts as turned to its screen, by FaceMesh.pose."""
+    return abs(pose.yaw) <= MESH_FIRST_LOOK_YAW and -FIRST_LOOK_UP <= pose.pitch <= FIRST_LOOK_DOWN
