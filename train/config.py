@@ -26,6 +26,10 @@ class AugmentConfig:
     shift: float = 0.1  # translation as a fraction of the image side
     erase_prob: float = 0.5  # random erasing of one rectangle (2-20% of the image)
     contrast: float = 0.2  # brightness/contrast jitter amplitude
+    # Webcam-like changes (train/augment.py), off in the shipped recipes until measured to help:
+    pitch_deg: float = 0.0  # the face tilted about its horizontal axis by up to this (a camera above or below)
+    glasses: float = 0.0  # share of faces given the frames of a pair of glasses
+    webcam: float = 0.0  # share of faces softened, dimmed, made noisy and JPEG-compressed like a video call
 
 
 @dataclasses.dataclass(frozen=True)

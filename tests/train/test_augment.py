@@ -1,0 +1,62 @@
+"""The train step's augmentation on real FER2013 faces: the webcam-like changes do what they say, and leave
+everything else as it was when they are off."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+import numpy as np
+import pytest
+
+from train.augment import augment_batch
+from train.config import AugmentConfig
+
+STILL = AugmentConfig(flip=False, rotate_deg=0.0, scale=0.0, shift=0.0, erase_prob=0.0, contrast=0.0)
+
+
+@pytest.fixture(scope="module")
+def faces(fer2013):
+    return fer2013.test.images[:32]
+
+
+def _augmented(faces, **changes) -> np.ndarray:
+    return np.asarray(augment_batch(jax.random.key(7), faces, dataclasses.replace(STILL, **changes)))
+
+
+def test_nothing_asked_changes_nothing(faces):
+    np.testing.assert_array_equal(_augmented(faces), faces)
+
+
+def test_webcam_options_off_keep_the_random_stream(faces):
+    """Runs that predate the webcam options resume with the same augmentation."""
+    usual = AugmentConfig()
+    np.testing.assert_array_equal(np.asarray(augment_batch(jax.random.key(3), faces, usual)),
+                                  np.asarray(augment_batch(jax.random.key(3), faces, dataclasses.replace(
+                                      usual, pitch_deg=0.0, glasses=0.0, webcam=0.0))))
+
+
+def test_pitch_keeps_the_middle_row_and_warps_the_rest(faces):
+    out = _augmented(faces, pitch_deg=30.0)
+    middle = faces.shape[1] // 2
+    assert np.abs(out[:, middle - 1:middle + 1] - faces[:, middle - 1:middle + 1]).mean() < 6
+    assert np.abs(out[:, :8] - faces[:, :8]).mean() > 2 * np.abs(out[:, middle - 1:middle + 1]
+                                                                 - faces[:, middle - 1:middle + 1]).mean()
+
+
+def test_glasses_are_drawn_across_the_eyes_only(faces):
+    out = _augmented(faces, glasses=1.0)
+    changed = np.abs(out - faces) > 0
+    rows = np.flatnonzero(changed.any(axis=(0, 2)))
+    assert rows.min() >= 0.2 * faces.shape[1] and rows.max() <= 0.6 * faces.shape[1]
+    assert changed.any(axis=(1, 2)).mean() == 1.0  # every face got its frames
+    assert set(np.unique(out[changed])) <= {20.0, 220.0}
+
+
+def test_webcam_look_is_softer_and_dimmer(faces):
+    out = _augmented(faces, webcam=1.0)
+    assert out.min() >= 0 and out.max() <= 255
+    assert out.mean() < faces.mean() - 5  # dimmed
+    detail = np.abs(np.diff(faces.astype(np.float32), axis=2)).mean()
+    assert np.abs(np.diff(out, axis=2)).mean() < detail  # blurred and compressed more than noise adds
+    np.testing.assert_array_equal(out, _augmented(faces, webcam=1.0))  # one key, one result
