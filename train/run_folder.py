@@ -59,7 +59,7 @@ def _config_problem(saved: dict, current: dict) -> str | None:
     # holding the field's default. A new field must default to what the code did before it existed (see
     # TrainConfig), so the run did train that way; and the run resumes across the change. This is the one place
     # the rule lives.
-    saved = _with_defaults(saved, _json(TrainConfig().to_dict()))
+    saved = with_defaults(saved, _json(TrainConfig().to_dict()))
     differing = _differing_keys(saved, current)
     return f"with a different config (differs in: {', '.join(differing)})" if differing else None
 
@@ -76,14 +76,14 @@ def _data_problem(saved: dict, current: dict) -> str | None:
             f"fingerprints differ in: {', '.join(differing)})")
 
 
-def _with_defaults(saved: dict, defaults: dict) -> dict:
+def with_defaults(saved: dict, defaults: dict) -> dict:
     """`saved`, with the fields it lacks (at any depth) taken from `defaults`."""
     merged = dict(saved)
     for key, value in defaults.items():
         if key not in merged:
             merged[key] = value
         elif isinstance(value, dict) and isinstance(merged[key], dict):
-            merged[key] = _with_defaults(merged[key], value)
+            merged[key] = with_defaults(merged[key], value)
     return merged
 
 
