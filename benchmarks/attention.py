@@ -44,18 +44,23 @@ known here, not in the bot).
 The face-landmark model (ferbot.detect.facemesh, a 468-point mesh) runs on every face found. The "mesh" row takes
 its yaw where the keypoints read the face more than 10 degrees sideways (FaceMesh.pose) and counts a face facing
 within 24 degrees of it, chosen on the tuning half and the repository's photographs like the limits above; yaw
-and pitch both from the mesh were measured and not adopted. The lesson below and the bot still use the keypoints
-alone; the cost per face of each is timed.
+and pitch both from the mesh were measured and not adopted. The bot uses FaceMesh.pose; the cost per face of
+each is timed.
 
 Over a lesson: students made of one webcam photograph face in one camera position (its webcam views in random
 order, two analysed frames a second) go through the real FaceTracker: four minutes at the screen, a minute away
-(the keypoints of one FER2013 face labelled turned or bowed, moved into the student's box: the pose depends on the
-keypoints' shape only), two minutes back; and FER2013 turned or bowed faces stay away for a whole lesson.
+(one FER2013 face labelled turned or bowed, as it is or mirrored), two minutes back; and FER2013 turned or bowed
+faces stay away for a whole lesson. Each frame's detection is moved into one box so that one track follows it,
+and the tracker is given its pose computed on its own picture: "old" the keypoints' pose with the reference's
+limits before the bot took the mesh's yaw (KEYPOINT_LIMITS), then FaceMesh.pose with those limits, and "new"
+FaceMesh.pose with ferbot.track.attention's limits (its sideways ones: the old ones times 0.75, chosen among a few
+on the tuning half; the held-out half is printed apart).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import math
 import os
@@ -63,6 +68,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from unittest import mock
 
 import cv2
 import numpy as np
@@ -74,6 +80,7 @@ from ferbot.detect.headpose import FIRST_LOOK_DOWN, FIRST_LOOK_UP, FIRST_LOOK_YA
 from ferbot.emotions import NUM_CLASSES
 from ferbot.geometry import Rect
 from ferbot.track import FaceTracker, TrackedFace
+from ferbot.track import attention as attention_module
 from tests.helpers.webcam import HORIZONTAL_FOV, TILE, View, degrade, webcam_view
 
 REPO = Path(__file__).resolve().parents[1]
@@ -280,7 +287,7 @@ def estimators() -> dict[str, Callable[[Sample], bool]]:
         "(not adopted) + sideways window widened to the lens angle": with_lens,
         "(not adopted) the mesh's yaw and pitch, 24, 40 up, 27 down": lambda s: abs(s.mesh.yaw) <= 24
         and -40 <= s.mesh.pitch <= 27,
-        "mesh: + the mesh's yaw past 10 sideways, within 24": lambda s: mesh_facing(with_mesh(s)),
+        "bot: + the mesh's yaw past 10 sideways, within 24": lambda s: mesh_facing(with_mesh(s)),
     }
 
 
@@ -368,7 +375,7 @@ BOX = Rect(200.0, 100.0, 160.0, 160.0)
 
 def _placed(detection: Detection) -> Detection:
     """The detection's keypoints moved and scaled into BOX, so that one track follows them whatever view they
-    came from (the pose depends on the keypoints' shape only)."""
+    came from (the tracker is given the pose computed on the view itself)."""
     box = detection.box
     scale = BOX.w / box.w
     keypoints = (detection.keypoints - np.array([box.x, box.y], np.float32)) * scale + np.array([BOX.x, BOX.y],
@@ -376,72 +383,114 @@ def _placed(detection: Detection) -> Detection:
     return Detection(BOX, detection.score, keypoints.astype(np.float32))
 
 
-def lesson(screen: list[Detection], away: list[Detection], plan: list[tuple[float, str]],
-           rng: np.random.Generator) -> list[tuple[float, bool, TrackedFace]]:
+# The per-student reference's sideways limits and first-look prior before the bot took the mesh's yaw, for
+# keypoint poses: the "old" column over a lesson (ferbot.track.attention has the new ones).
+KEYPOINT_LIMITS = {"REFERENCE_YAW": 15.0, "WITHIN_YAW": 20.0, "ABSOLUTE_YAW": 35.0,
+                   "_PRIOR_HALF": (FIRST_LOOK_YAW, (FIRST_LOOK_DOWN + FIRST_LOOK_UP) / 2)}
+
+
+def keypoint_pose(sample: Sample) -> HeadPose:
+    """The pose from the keypoints alone, as the bot had it before it took the mesh's yaw."""
+    return head_pose(sample.detection.keypoints)
+
+
+def lesson(screen: list[Sample], away: list[Sample], plan: list[tuple[float, str]], rng: np.random.Generator,
+           pose: Callable[[Sample], HeadPose]) -> list[tuple[float, bool, TrackedFace]]:
     """One student through the real tracker: for each (seconds, 'screen'|'away') of the plan, analysed frames
-    every STEP_S showing a random one of their screen views or of the away keypoints. (time, looked at the
-    screen, the tracked face) per frame."""
+    every STEP_S showing a random one of their screen views or of the away faces, with the pose `pose` gives
+    it. (time, looked at the screen, the tracked face) per frame."""
     tracker, probabilities = FaceTracker(), np.full((1, NUM_CLASSES), 1 / NUM_CLASSES, np.float32)
     out, now = [], 0.0
     for seconds, what in plan:
         pool = screen if what == "screen" else away
         for _ in range(round(seconds / STEP_S)):
-            (face,) = tracker.update([_placed(pool[rng.integers(len(pool))])], probabilities, now)
+            sample = pool[rng.integers(len(pool))]
+            (face,) = tracker.update([_placed(sample.detection)], probabilities, now, poses=[pose(sample)])
             out.append((now, what == "screen", face))
             now += STEP_S
     return out
 
 
-def print_lessons(photo: list[Sample], fer: list[Sample], seed: int = 17) -> None:
-    """Students who look at their screen for four minutes, turn away for one, and look back for two; and students
-    turned away for a whole ten-minute lesson."""
-    rng = np.random.default_rng(seed)
-    setups: dict[tuple[int, str], list[Detection]] = {}
+def students(photo: list[Sample], fer: list[Sample]) -> tuple[dict[tuple[int, str], list[Sample]],
+                                                               dict[tuple[int, str], list[Sample]]]:
+    """The students at their screen (a photograph face in one camera position, with at least three views found)
+    and the faces turned away (a FER2013 face labelled turned or bowed, as it is or mirrored)."""
+    setups: dict[tuple[int, str], list[Sample]] = {}
     for s in photo:
         if s.label == SCREEN:
-            setups.setdefault((s.row, s.condition.split(",")[0]), []).append(s.detection)
-    away_faces: dict[tuple[int, str], list[Detection]] = {}
+            setups.setdefault((s.row, s.condition.split(",")[0]), []).append(s)
+    away: dict[tuple[int, str], list[Sample]] = {}
     for s in fer:
         if s.label in (TURNED, BOWED):
-            away_faces.setdefault((s.row, s.condition), []).append(s.detection)
-    away_pool = list(away_faces.values())
+            away.setdefault((s.row, s.condition), []).append(s)
+    return {k: v for k, v in sorted(setups.items()) if len(v) >= 3}, away
+
+
+LESSON_MARKS = (10.0, 60.0, 239.5, 242.0, 245.0, 250.0, 299.5, 302.0, 305.0, 310.0, 419.5)
+
+
+def minute_away(photo: list[Sample], fer: list[Sample], pose: Callable[[Sample], HeadPose],
+                seed: int = 17) -> dict[str, str]:
+    """Students at their screen for four minutes, turned away for one, back for two: the printed figures."""
+    rng = np.random.default_rng(seed)
+    setups, away = students(photo, fer)
+    away_pool, repository = list(away.values()), len([f for f in PHOTO_FACES if (REPO_PHOTOS / f[0]).exists()])
     plan = [(240.0, "screen"), (60.0, "away"), (120.0, "screen")]
-    marks = (10.0, 60.0, 239.5, 242.0, 245.0, 250.0, 299.5, 302.0, 305.0, 310.0, 419.5)
-    attention = {t: [] for t in marks}
-    first_look, settled, away_read, drift, by_camera = [], [], [], [], {}
-    for (_, camera), views in sorted(setups.items()):
-        if len(views) < 3:
-            continue
-        frames = lesson(views, away_pool[rng.integers(len(away_pool))], plan, rng)
+    attention = {t: [] for t in LESSON_MARKS}
+    first_look, away_read, drift, late = [], [], [], {}
+    for (row, camera), views in setups.items():
+        frames = lesson(views, away_pool[rng.integers(len(away_pool))], plan, rng, pose)
         by_time = {round(t, 1): face for t, _, face in frames}
-        for t in marks:
+        for t in LESSON_MARKS:
             attention[t].append(by_time[t].attention)
         first_look += [not f.facing for t, on, f in frames if on and t < 20]
-        late = [not f.facing for t, on, f in frames if on and (60 <= t < 240 or t >= 330)]
-        settled += late
-        by_camera.setdefault(camera, []).extend(late)
+        settled = [not f.facing for t, on, f in frames if on and (60 <= t < 240 or t >= 330)]
+        for key in ["all", camera] + (["../shared/faces (held out)"] if row >= repository else []):
+            late.setdefault(key, []).extend(settled)
         away_read += [f.facing for t, on, f in frames if not on]
         before, after = by_time[239.5].reference.usual, by_time[299.5].reference.usual
         drift.append(max(abs(after.yaw - before.yaw), abs(after.pitch - before.pitch)))
-    print(f"Over a lesson: {len(drift)} students (a webcam photograph face in one camera position: its webcam views "
-          f"at random, two analysed frames a second), 4 min at the screen, 1 min turned away (the keypoints of one "
-          f"FER2013 face labelled turned or bowed, placed in the student's box), 2 min back at the screen.")
-    print(f"  false 'turned' per frame: first 20 s {_share(first_look)}; after the first minute {_share(settled)} ("
-          + ", ".join(f"{c} {_share(v).strip()}" for c, v in sorted(by_camera.items())) + ")")
-    print(f"  the minute away read as facing: {_share(away_read)} of its frames")
-    print(f"  the reference moved during the minute away: median {np.median(drift):.1f}, at most {max(drift):.1f} "
-          "degrees")
-    print("  attention (median over students, 10th-90th percentile):")
-    for t in marks:
-        print(f"    {t:6.1f} s {'(away)' if 240 <= t < 300 else '      '} {np.median(attention[t]):5.0%} "
-              f"({np.percentile(attention[t], 10):.0%}-{np.percentile(attention[t], 90):.0%})")
-    ends = []
-    for views in away_pool:
-        frames = lesson([], views, [(600.0, "away")], rng)
-        ends.append(max(f.attention for t, _, f in frames if t >= 30))
-    print(f"Turned away for a whole 10-minute lesson ({len(ends)} FER2013 faces labelled turned or bowed, as they "
-          f"are and mirrored): highest attention after the first 30 s >= 50% for {_share([e >= 0.5 for e in ends])}"
-          f"; median {np.median(ends):.0%}")
+    figures = {"students": f"{len(drift)}", "false 'turned' per frame, first 20 s": _share(first_look)}
+    figures |= {f"false 'turned' after the first minute, {k}": _share(v) for k, v in late.items()}
+    figures["the minute away read as facing"] = _share(away_read)
+    figures["the reference moved in the minute away, median / max"] = f"{np.median(drift):.1f} / {max(drift):.1f}"
+    figures |= {f"attention at {t:5.1f} s{' (away)' if 240 <= t < 300 else ''}, median (10th-90th)":
+                f"{np.median(v):4.0%} ({np.percentile(v, 10):.0%}-{np.percentile(v, 90):.0%})"
+                for t, v in attention.items()}
+    return figures
+
+
+def whole_lesson_away(fer: list[Sample], pose: Callable[[Sample], HeadPose], seed: int = 17) -> dict[str, str]:
+    """FER2013 faces turned or bowed for a whole ten-minute lesson, per half: how many reach 50% attention after
+    the first 30 s, and how many read as facing in most of those frames."""
+    rng = np.random.default_rng(seed)
+    _, away = students([], fer)
+    figures = {}
+    for half in ("tuning half", "held-out half"):
+        peaks, mostly = [], []
+        for views in (v for v in away.values() if v[0].group.endswith(half)):
+            frames = [f for t, _, f in lesson([], views, [(600.0, "away")], rng, pose) if t >= 30]
+            peaks.append(max(f.attention for f in frames))
+            mostly.append(np.mean([f.facing for f in frames]) > 0.5)
+        figures[f"{half}: reach 50% attention after 30 s"] = _share([p >= 0.5 for p in peaks])
+        figures[f"{half}: read as facing in most frames after 30 s"] = _share(mostly)
+    return figures
+
+
+def print_lessons(photo: list[Sample], fer: list[Sample]) -> None:
+    """The lesson figures with keypoint poses and the reference's old limits ("old"), with the bot's poses
+    (FaceMesh.pose) and the old limits, and with the bot's poses and ferbot.track.attention's limits ("new")."""
+    columns = {}
+    for name, pose, limits in (("old: keypoints", keypoint_pose, KEYPOINT_LIMITS),
+                               ("mesh, old limits", with_mesh, KEYPOINT_LIMITS), ("new: mesh", with_mesh, {})):
+        with mock.patch.multiple(attention_module, **limits) if limits else contextlib.nullcontext():
+            columns[name] = minute_away(photo, fer, pose) | whole_lesson_away(fer, pose)
+    print("Over a lesson (two analysed frames a second, through the real FaceTracker): students made of a webcam "
+          "photograph face in one camera position, 4 min at the screen, 1 min turned away (one FER2013 face "
+          "labelled turned or bowed), 2 min back; then FER2013 faces turned or bowed all lesson (10 min).")
+    print(f"  {'':66s}" + "".join(f" {name:>18s}" for name in columns))
+    for key in columns["old: keypoints"]:
+        print(f"  {key:66s}" + "".join(f" {figures[key].strip():>18s}" for figures in columns.values()))
     print()
 
 

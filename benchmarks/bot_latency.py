@@ -3,7 +3,7 @@
     python -m benchmarks.bot_latency [--faces demo|fer2013] [--frames 20] [--seconds 10] [--checkpoint PATH]
 
 For each gallery: analysis latency per frame (median and p90) and its parts (self-view marker search, detect,
-crop, classify, track), faces found, detector calls, and the analysis rate one worker sustains. Then the
+crop, classify, head pose, track), faces found, detector calls, and the analysis rate one worker sustains. Then the
 pipeline runs for --seconds with the gallery as a live screen (a new frame every tick) and a null sink at
 1280x720 and 30 fps, reporting the sustained output frame rate while the worker analyses. Screen capture
 itself (mss) is not included; nothing is written to disk.
@@ -32,7 +32,7 @@ from tests.helpers.screens import compose_gallery
 
 GRIDS = (3, 5, 7)
 OUTPUT = (1280, 720)
-PARTS = ("self_view", "detect", "crop", "classify", "track")
+PARTS = ("self_view", "detect", "crop", "classify", "pose", "track")
 
 
 class LiveScreen:

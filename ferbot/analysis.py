@@ -1,5 +1,5 @@
 """One analysed frame: excluded regions blanked -> own feed located -> faces detected -> crops -> one classifier
-call -> tracked faces."""
+call -> head poses -> tracked faces."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import numpy as np
 from ferbot.capture.base import Frame
 from ferbot.classify import EmotionClassifier
 from ferbot.detect import FaceFinder, face_crops
+from ferbot.detect.facemesh import FaceMesh
 from ferbot.geometry import Rect
 from ferbot.selfview import MarkerLayout, find_own_feed
 from ferbot.track import FaceTracker, TrackedFace
@@ -20,7 +21,7 @@ from ferbot.track import FaceTracker, TrackedFace
 
 @dataclass(frozen=True)
 class Analysis:
-    """The result for one frame. timings: seconds per step ('self_view', 'detect', 'crop', 'classify',
+    """The result for one frame. timings: seconds per step ('self_view', 'detect', 'crop', 'classify', 'pose',
     'track') and 'total'."""
 
     frame_index: int
@@ -41,7 +42,8 @@ class Analysis:
 
 
 class FrameAnalyzer:
-    """detect -> classify -> track for one frame at a time; faces inside ferbot's own output are ignored.
+    """detect -> classify -> head pose -> track for one frame at a time; faces inside ferbot's own output are
+    ignored. The head pose is FaceMesh.pose: the face-landmark model's yaw where the keypoints see a turn.
 
     `excluded` regions (frame pixels) are blanked before anything looks at the frame, so no face in them is
     ever detected, classified, tracked or logged.
@@ -54,6 +56,7 @@ class FrameAnalyzer:
         self.finder = finder or FaceFinder()
         self.tracker = tracker or FaceTracker()
         self.excluded = tuple(excluded)
+        self.mesh = FaceMesh()
 
     def analyze(self, frame: Frame) -> Analysis:
         """Analyse one frame; boxes are in the frame's pixels."""
@@ -68,7 +71,9 @@ class FrameAnalyzer:
         clock.lap("crop")
         probabilities = self.classifier.predict_proba(crops)
         clock.lap("classify")
-        faces = self.tracker.update(detections, probabilities, frame.timestamp, crops)
+        poses = [self.mesh.pose(image, d) for d in detections]
+        clock.lap("pose")
+        faces = self.tracker.update(detections, probabilities, frame.timestamp, crops, poses)
         clock.lap("track")
         return Analysis(frame.index, frame.timestamp, tuple(faces), tuple(own_feeds), clock.timings())
 

@@ -1,17 +1,21 @@
 """Whether a student faces their screen, judged against their own usual pose.
 
-Where a student's screen lies as seen from their webcam depends on the set-up: a camera above the screen sees a
-student who reads the lesson nodding down, one beside a second monitor sees them turned, and BlazeFace's angles
-are off by 10 degrees or more for some faces anyway. So each student's **reference** is their usual head pose:
-the median yaw and pitch of the last five minutes (one sample a second at most). A face counts as facing when its
-pose lies within 20 degrees of the reference both ways, and within absolute limits (35 degrees sideways, 45 up, 30
-down) that no reference can move: the reference itself is held within 15 degrees sideways and 25 up to 10 down of
-straight ahead, so a student who spends the whole lesson turned away never counts as facing.
+The poses are the bot's (ferbot.detect.facemesh.FaceMesh.pose): the keypoints' pitch, and the face-landmark
+model's yaw wherever the keypoints see the head turned. Where a student's screen lies as seen from their webcam
+depends on the set-up: a camera above the screen sees a student who reads the lesson nodding down, one beside a
+second monitor sees them turned, and the angles are off by 10 degrees or more for some faces anyway. So each
+student's **reference** is their usual head pose: the median yaw and pitch of the last five minutes (one sample a
+second at most). A face counts as facing when its pose lies within 15 degrees sideways and 20 up or down of the
+reference, and within absolute limits (26 degrees sideways, 45 up, 30 down) that no reference can move: the
+reference itself is held within 11 degrees sideways and 25 up to 10 down of straight ahead, so a student who
+spends the whole lesson turned away never counts as facing. The sideways limits are those the keypoints had
+(15, 20, 35) times 0.75: the mesh reads large turns smaller than the keypoints do (benchmarks/attention.py
+measures both over a lesson).
 
-Before there is history the reference is a prior, the first-look window of HeadPose.facing; the median takes
-over as samples come in (half-way after REFERENCE_PRIOR samples, about 20 s), and the window narrows from the
-first-look one to the reference's own. A minute turned away moves a five-minute median by a few degrees at most,
-so the student reads as facing again as soon as they turn back.
+Before there is history the reference is a prior, the first-look window of facemesh.mesh_facing; the median
+takes over as samples come in (half-way after REFERENCE_PRIOR samples, about 20 s), and the window narrows from
+the first-look one to the reference's own. A minute turned away moves a five-minute median by a few degrees at
+most, so the student reads as facing again as soon as they turn back.
 """
 
 from __future__ import annotations
@@ -20,21 +24,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ferbot.detect.headpose import FIRST_LOOK_DOWN, FIRST_LOOK_UP, FIRST_LOOK_YAW, HeadPose
+from ferbot.detect.facemesh import MESH_FIRST_LOOK_YAW
+from ferbot.detect.headpose import FIRST_LOOK_DOWN, FIRST_LOOK_UP, HeadPose
 
 REFERENCE_WINDOW_S = 300.0  # the usual pose: over the last five minutes
 REFERENCE_SAMPLE_S = 1.0  # at most one sample a second, whatever the analysis rate
 REFERENCE_PRIOR = 20  # samples that weigh as much as the prior
-REFERENCE_YAW = 15.0  # the reference is held within these limits (degrees)
+REFERENCE_YAW = 11.0  # the reference is held within these limits (degrees)
 REFERENCE_UP, REFERENCE_DOWN = 25.0, 10.0
-WITHIN_YAW = 20.0  # a face faces its screen within these of the reference
+WITHIN_YAW = 15.0  # a face faces its screen within these of the reference
 WITHIN_PITCH = 20.0
-ABSOLUTE_YAW = REFERENCE_YAW + WITHIN_YAW  # 35: never facing beyond these
+ABSOLUTE_YAW = REFERENCE_YAW + WITHIN_YAW  # 26: never facing beyond these
 ABSOLUTE_UP, ABSOLUTE_DOWN = REFERENCE_UP + WITHIN_PITCH, REFERENCE_DOWN + WITHIN_PITCH  # 45 up, 30 down
 
 # The first-look window as a centre and half widths (yaw, pitch): what a reference starts from.
 _PRIOR_CENTRE = (0.0, (FIRST_LOOK_DOWN - FIRST_LOOK_UP) / 2)
-_PRIOR_HALF = (FIRST_LOOK_YAW, (FIRST_LOOK_DOWN + FIRST_LOOK_UP) / 2)
+_PRIOR_HALF = (MESH_FIRST_LOOK_YAW, (FIRST_LOOK_DOWN + FIRST_LOOK_UP) / 2)
 
 
 @dataclass(frozen=True)

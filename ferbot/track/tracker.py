@@ -82,20 +82,22 @@ class FaceTracker:
         self._next_id = 1
 
     def update(self, detections: Sequence[Detection], probabilities: np.ndarray, timestamp: float,
-               crops: np.ndarray | None = None) -> list[TrackedFace]:
+               crops: np.ndarray | None = None, poses: Sequence[HeadPose] | None = None) -> list[TrackedFace]:
         """Fold in one analysed frame (probabilities: (N, 7), one row per detection; crops: the (N, 48, 48) face
-        crops, which tell still pictures from people); the live faces by id."""
+        crops, which tell still pictures from people; poses: each detection's head pose, by default from its
+        keypoints); the live faces by id."""
         thumbnails = [None] * len(detections) if crops is None else [_thumbnail(c) for c in crops]
+        poses = [head_pose(d.keypoints) for d in detections] if poses is None else poses
         pairs = self._match(detections)
         matched_faces, matched_detections = {f for f, _ in pairs}, {d for _, d in pairs}
-        faces = [_still(self._updated(self._faces[f], detections[d], probabilities[d], timestamp), thumbnails[d])
-                 for f, d in pairs]
+        faces = [_still(self._updated(self._faces[f], detections[d], poses[d], probabilities[d], timestamp),
+                        thumbnails[d]) for f, d in pairs]
         faces += [dataclasses.replace(face, missed=face.missed + 1) for i, face in enumerate(self._faces)
                   if i not in matched_faces and face.missed < self.max_missed]
         for d, detection in enumerate(detections):
             if d not in matched_detections:
-                pose = head_pose(detection.keypoints)
-                facing = PoseReference().facing(pose)  # the first-look window: HeadPose.facing
+                pose = poses[d]
+                facing = PoseReference().facing(pose)  # the first-look window: facemesh.mesh_facing
                 faces.append(TrackedFace(self._next_id, detection.box, detection.keypoints, detection.score,
                                          np.asarray(probabilities[d], np.float32), timestamp, pose,
                                          float(facing), facing=facing,
@@ -118,11 +120,10 @@ class FaceTracker:
             pairs += [(free_f[f], free_d[d]) for f, d in _greedy(shift, self.max_centre_shift)]
         return pairs
 
-    def _updated(self, face: TrackedFace, detection: Detection, probabilities: np.ndarray,
+    def _updated(self, face: TrackedFace, detection: Detection, pose: HeadPose, probabilities: np.ndarray,
                  timestamp: float) -> TrackedFace:
         dt = timestamp - face.last_seen
         smoothed = ema(face.probabilities, np.asarray(probabilities, np.float32), dt, self.smoothing_s)
-        pose = head_pose(detection.keypoints)
         facing = face.reference.facing(pose)  # judged before this pose joins the reference
         attention = float(ema(face.attention, float(facing), dt, self.attention_s))
         return dataclasses.replace(face, box=detection.box, keypoints=detection.keypoints, score=detection.score,

@@ -1,5 +1,6 @@
-"""Attention: head pose from BlazeFace keypoints on real faces, judged against each student's usual pose, smoothed
-per track, shown on the feed and logged.
+"""Attention: head pose from BlazeFace keypoints on real faces; over time, the bot's pose (FaceMesh.pose: the
+face-landmark model's yaw where the keypoints see a turn) judged against each student's usual pose, smoothed per
+track, shown on the feed and logged.
 
 The FER2013 PrivateTest faces below were labelled by eye (looking at each picture), not by the estimator. The
 webcam views are real photographs nodded and moved off-centre as tests/helpers/webcam.py says.
@@ -15,12 +16,13 @@ import pytest
 
 from ferbot.detect import FaceFinder
 from ferbot.detect.blazeface import BlazeFace, Detection
+from ferbot.detect.facemesh import FaceMesh, mesh_facing
 from ferbot.detect.headpose import FIRST_LOOK_UP, FIRST_LOOK_YAW, HeadPose, head_pose
 from ferbot.emotions import NUM_CLASSES
 from ferbot.geometry import Rect
 from ferbot.render.overlay import AWAY_COLORS, FACING_COLORS
 from ferbot.track import FaceTracker
-from ferbot.track.attention import ABSOLUTE_UP, PoseReference
+from ferbot.track.attention import ABSOLUTE_UP, REFERENCE_YAW, PoseReference
 from tests.helpers.faces import photo, photo_faces, tracked_face
 from tests.helpers.webcam import View, degrade, webcam_view
 
@@ -42,6 +44,11 @@ def private_test(fer2013) -> np.ndarray:
 def detector():
     with BlazeFace() as blazeface:
         yield blazeface
+
+
+@pytest.fixture(scope="module")
+def mesh():
+    return FaceMesh()
 
 
 def fer_picture(face: np.ndarray, roll: float = 0.0, mirror: bool = False) -> np.ndarray:
@@ -80,16 +87,19 @@ def test_turned_heads_read_as_not_facing_with_the_right_side(detector, private_t
     assert not any(_pose(detector, private_test[i]).facing for i in PROFILES)
 
 
-def test_heads_thrown_back_read_as_looking_up(detector, private_test):
+def test_heads_thrown_back_read_as_looking_up(detector, mesh, private_test):
     """Seen once, a head thrown back looks like a student looking at a screen above a low camera, and counts as
     facing; a student whose usual pose is frontal does not face the screen when they throw their head back."""
     poses = [_pose(detector, private_test[i]) for i in LOOKING_UP]
     assert all(-FIRST_LOOK_UP <= p.pitch < -25 and p.facing for p in poses), poses
+    poses = [_seen(detector, mesh, private_test[i])[1] for i in LOOKING_UP]
+    assert all(mesh_facing(p) for p in poses), poses
+    frontal = [_seen(detector, mesh, private_test[i])[1] for i in FACING]
     usual = PoseReference()
-    for t, i in enumerate(FACING * 2):  # a minute of frontal faces, a sample a second
-        usual = usual.observed(float(t), _pose(detector, private_test[i]))
+    for t, pose in enumerate(frontal * 2):  # a minute of frontal faces, a sample a second
+        usual = usual.observed(float(t), pose)
     assert not any(usual.facing(p) for p in poses), (usual.usual, poses)
-    assert all(usual.facing(_pose(detector, private_test[i])) for i in FACING)
+    assert all(usual.facing(p) for p in frontal)
 
 
 # The repository's photographs of one person looking at the camera (its hand-drawn face boxes).
@@ -154,15 +164,14 @@ def test_tilting_the_head_to_a_shoulder_is_not_a_turn(detector, private_test):
             assert abs(tilted.yaw - pose.yaw) < 12 and abs(tilted.pitch - pose.pitch) < 12, (i, roll)
 
 
-def test_attention_is_smoothed_per_track(detector, private_test):
+def test_attention_is_smoothed_per_track(detector, mesh, private_test):
     """A student who looks at the screen for 10 s, glances away for 1 s, looks back for 10 s, then turns away
     for 4 s: the glance does not make them 'away', turning away for longer does."""
-    box = Rect(50, 50, 150, 150)
-    towards, away = (Detection(box, 0.9, _detect(detector, private_test[i]).keypoints) for i in (2000, 886))
+    towards, away = (_seen(detector, mesh, private_test[i]) for i in (2000, 886))
     tracker, probabilities = FaceTracker(attention_s=3.0), np.full((1, NUM_CLASSES), 1 / NUM_CLASSES)
     attention = []
-    for step, detection in enumerate([towards] * 50 + [away] * 5 + [towards] * 50 + [away] * 20):
-        (face,) = tracker.update([detection], probabilities, step * 0.2)
+    for step, (detection, pose) in enumerate([towards] * 50 + [away] * 5 + [towards] * 50 + [away] * 20):
+        (face,) = tracker.update([detection], probabilities, step * 0.2, poses=[pose])
         attention.append(face.attention)
     assert face.track_id == 1
     assert attention[49] == pytest.approx(1.0)
@@ -185,14 +194,15 @@ def test_the_feed_shows_attention_under_each_face():
     assert (away_bar == AWAY_COLORS[1]).all(axis=1).mean() == pytest.approx(0.8, abs=0.03)
 
 
-def _student(tracker: FaceTracker, detections: list[Detection], seconds: float, start: float,
+def _student(tracker: FaceTracker, seen: list[tuple[Detection, HeadPose]], seconds: float, start: float,
              step: float = 0.5) -> list:
-    """Feed `seconds` of analysed frames (every `step` s, from `start`) cycling through the detections; the
-    tracked face after each."""
+    """Feed `seconds` of analysed frames (every `step` s, from `start`) cycling through the (detection, pose)
+    pairs; the tracked face after each."""
     probabilities = np.full((1, NUM_CLASSES), 1 / NUM_CLASSES)
     faces = []
     for k in range(round(seconds / step)):
-        (face,) = tracker.update([detections[k % len(detections)]], probabilities, start + k * step)
+        detection, pose = seen[k % len(seen)]
+        (face,) = tracker.update([detection], probabilities, start + k * step, poses=[pose])
         faces.append(face)
     return faces
 
@@ -207,37 +217,47 @@ def _in_box(detection: Detection, box: Rect = STUDENT_BOX) -> Detection:
     return Detection(box, detection.score, keypoints.astype(np.float32))
 
 
+def _seen(detector: BlazeFace, mesh: FaceMesh, face: np.ndarray, **how) -> tuple[Detection, HeadPose]:
+    """A FER2013 face as the bot sees it in fer_picture(face, **how): its detection moved into STUDENT_BOX, and
+    FaceMesh.pose of it."""
+    picture = fer_picture(face, **how)
+    (found,) = detector.detect(picture)
+    return _in_box(found), mesh.pose(picture, found)
+
+
 @pytest.fixture(scope="module")
-def student() -> list[Detection]:
+def student(mesh) -> list[tuple[Detection, HeadPose]]:
     """One student at their screen: a photograph in eight webcam pictures from one camera position above the
-    eyes (soft, dim, noisy and compressed each its own way)."""
+    eyes (soft, dim, noisy and compressed each its own way), as (detection, FaceMesh.pose) pairs."""
     rng = np.random.default_rng(3)
     picture = photo("codait_luciano.jpg")
     (face,) = photo_faces("codait_luciano.jpg", picture)
     finder, found = FaceFinder(), []
     for _ in range(8):
         view, box = webcam_view(picture, face, View(pitch=10.0, offset=(0.3, 0.1), height=0.3))
-        found += [_in_box(d) for d in finder.find(degrade(view, rng)) if box.contains_point(*d.box.center)]
+        view = degrade(view, rng)
+        found += [(_in_box(d), mesh.pose(view, d)) for d in finder.find(view) if box.contains_point(*d.box.center)]
     finder.close()
     assert len(found) >= 6
     return found
 
 
-def test_a_one_frame_glance_barely_moves_attention(detector, private_test, student):
+def test_a_one_frame_glance_barely_moves_attention(detector, mesh, private_test, student):
     tracker = FaceTracker(attention_s=3.0)
     towards = student
     before = _student(tracker, towards, 60.0, 0.0)[-1]
-    glance = _student(tracker, [_in_box(_detect(detector, private_test[886]))], 0.5, 60.0)[-1]
+    glance = _student(tracker, [_seen(detector, mesh, private_test[886])], 0.5, 60.0)[-1]
     assert before.attention > 0.95 and not glance.facing
     assert before.attention - glance.attention < 0.2
 
 
-def test_a_student_turned_away_for_a_minute_reads_as_facing_again_when_back(detector, private_test, student):
+def test_a_student_turned_away_for_a_minute_reads_as_facing_again_when_back(detector, mesh, private_test,
+                                                                            student):
     """Three minutes at the screen, a minute turned away, two minutes back: attention falls within seconds of
     turning away and comes back within seconds of turning back; the minute away hardly moves the reference."""
     tracker = FaceTracker(attention_s=3.0)
     towards = student
-    away = [_in_box(_detect(detector, private_test[i])) for i in TURNED_TO_VIEWERS_RIGHT]
+    away = [_seen(detector, mesh, private_test[i]) for i in TURNED_TO_VIEWERS_RIGHT]
     first = _student(tracker, towards, 180.0, 0.0)
     turned = _student(tracker, away, 60.0, 180.0)
     back = _student(tracker, towards, 120.0, 240.0)
@@ -250,19 +270,19 @@ def test_a_student_turned_away_for_a_minute_reads_as_facing_again_when_back(dete
     assert {f.track_id for f in first + turned + back} == {1}
 
 
-def test_a_student_turned_away_all_lesson_never_reads_as_facing(detector, private_test):
+def test_a_student_turned_away_all_lesson_never_reads_as_facing(detector, mesh, private_test):
     for faces in (TURNED_TO_VIEWERS_RIGHT, TURNED_TO_VIEWERS_LEFT):
-        away = [_in_box(_detect(detector, private_test[i])) for i in faces]
+        away = [_seen(detector, mesh, private_test[i]) for i in faces]
         lesson = _student(FaceTracker(attention_s=3.0), away, 600.0, 0.0)
         assert max(f.attention for f in lesson) < 0.05 and not any(f.facing for f in lesson)
-        assert abs(lesson[-1].reference.usual.yaw) <= 15  # held within the reference limits
+        assert abs(lesson[-1].reference.usual.yaw) <= REFERENCE_YAW  # held within the reference limits
 
 
-def test_a_steady_nod_becomes_the_students_reference(detector, private_test):
+def test_a_steady_nod_becomes_the_students_reference(detector, mesh, private_test):
     """A student seen looking up all the time (a camera below their screen) keeps reading as facing, and the
     reference follows their nod; a steady nod just beyond the first-look window reads as facing after a short
     while, one beyond the absolute limits never does."""
-    up = [_in_box(_detect(detector, private_test[i])) for i in LOOKING_UP]
+    up = [_seen(detector, mesh, private_test[i]) for i in LOOKING_UP]
     lesson = _student(FaceTracker(attention_s=3.0), up, 120.0, 0.0)
     assert min(f.attention for f in lesson) > 0.9
     assert lesson[-1].reference.usual.pitch < -20

@@ -1,4 +1,5 @@
-"""Track: stable ids across frames, survival through missed detections, and time-based smoothing."""
+"""Track: stable ids across frames, survival through missed detections, time-based smoothing, and the head pose
+the analysis gives each face."""
 
 from __future__ import annotations
 
@@ -7,12 +8,18 @@ import math
 import numpy as np
 import pytest
 
+from ferbot.analysis import FrameAnalyzer
+from ferbot.capture.base import Frame
 from ferbot.capture.demo import DemoSource
 from ferbot.detect import Detection, FaceFinder
-from ferbot.emotions import CLASS_NAMES
+from ferbot.detect.facemesh import FaceMesh
+from ferbot.detect.headpose import HeadPose, head_pose
+from ferbot.emotions import CLASS_NAMES, NUM_CLASSES
 from ferbot.geometry import Rect
+from ferbot.selfview import MarkerLayout
 from ferbot.track import FaceTracker
 from ferbot.track.smoothing import ema, ema_weight
+from tests.helpers.faces import photo
 
 HAPPY = np.eye(7, dtype=np.float32)[CLASS_NAMES.index("Happy")]
 SAD = np.eye(7, dtype=np.float32)[CLASS_NAMES.index("Sad")]
@@ -145,3 +152,43 @@ def test_the_feed_and_the_mood_leave_pictures_out():
     renderer = Renderer()
     renderer.update_mood(0.0, [person, picture])
     assert renderer.timeline.resample(0.0, 1)[-1][CLASS_NAMES.index("Sad")] == 0
+
+
+class _SameForAll:
+    """A stand-in emotion classifier: the same probabilities for every face (the head pose is what is tested)."""
+
+    def predict_proba(self, crops: np.ndarray) -> np.ndarray:
+        return np.full((len(crops), NUM_CLASSES), 1 / NUM_CLASSES, np.float32)
+
+
+def test_the_analysis_tracks_each_face_with_the_face_landmark_pose():
+    """On a real classroom photograph, every tracked face's pose is FaceMesh.pose of its detection: the mesh's yaw
+    for the faces the keypoints see turned (the student turned aside among them), the keypoints' pose for the
+    others."""
+    picture = photo("singnet_classroom_in_tanzania.jpg")
+    analyzer = FrameAnalyzer(_SameForAll(), MarkerLayout((1280, 720)))
+    try:
+        faces = analyzer.analyze(Frame(picture, 0.0, 0)).faces
+    finally:
+        analyzer.close()
+    mesh = FaceMesh()
+    assert len(faces) >= 8
+    for face in faces:
+        assert face.pose == mesh.pose(picture, Detection(face.box, face.score, face.keypoints))
+    height, width = picture.shape[:2]
+    turned = Rect(0.081 * width, 0.336 * height, 0.102 * width, 0.136 * height)  # about 40 degrees aside
+    (aside,) = [f for f in faces if turned.contains_point(*f.box.center)]
+    assert not aside.facing and aside.pose.yaw != head_pose(aside.keypoints).yaw
+    assert sum(f.facing for f in faces) >= len(faces) - 2
+
+
+def test_the_tracker_judges_the_poses_it_is_given():
+    """Poses given with the detections are used, both for a new face and for a known one; without them the
+    tracker reads them from the keypoints."""
+    tracker, probabilities = FaceTracker(), np.full((1, NUM_CLASSES), 1 / NUM_CLASSES)
+    (face,) = tracker.update(_faces((0, 0, 100, 100)), probabilities, 0.0, poses=[HeadPose(60.0, 0.0)])
+    assert face.pose == HeadPose(60.0, 0.0) and not face.facing
+    (face,) = tracker.update(_faces((0, 0, 100, 100)), probabilities, 1.0, poses=[HeadPose(0.0, 5.0)])
+    assert face.pose == HeadPose(0.0, 5.0) and face.facing and face.track_id == 1
+    (face,) = tracker.update(_faces((0, 0, 100, 100)), probabilities, 2.0)
+    assert face.pose == head_pose(np.zeros((6, 2), np.float32))
