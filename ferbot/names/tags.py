@@ -1,7 +1,8 @@
 """Which name each tile of a meeting screen shows, read from its name tag at the bottom left, sparingly.
 
-A tile's tag is read in the analysis that first sees the tile, again as soon as the letters where its name was
-read look different (the meeting app moved another participant into the tile), and otherwise every REREAD_S
+A tile's tag is read in the analysis that first sees the tile, again as soon as the tile changes (the meeting app
+moved another participant into it: its picture, shrunk to a few pixels, or the letters where its name was read
+look different), and otherwise every REREAD_S
 seconds, at most REFRESH_PER_S such refreshes a second over the whole screen, so a large gallery costs no more
 than a small one. A tile where no name was read is only looked at again by those refreshes.
 """
@@ -28,8 +29,10 @@ READ_HEIGHT = 48  # px: strips lower than this are enlarged to it before reading
 REREAD_S = 5.0  # an unchanged tag is read again after this long ...
 REFRESH_PER_S = 1.0  # ... one tile at a time, at most this many a second
 BRIGHT = 190  # grey level from which a pixel may be a tag's letters (white or light grey on every app)
-LOOK_SIZE = (48, 8)  # the letters' outline compared between analyses: bright share per cell
-CHANGED = 0.25  # change of that outline, as a share of its letters, from which the tag is taken to be another
+LOOK_MARGIN = 4  # px a tag may shift (a tile found a pixel or two off) and still hold the letters read
+SAME_LETTERS = 0.95  # correlation from which the letters of a tag are still the ones read
+TILE_LOOK = (16, 9)  # px: the tile's picture, shrunk, ...
+TILE_CHANGED = 30.0  # ... changed by this many grey levels on average: another participant
 SAME_TILE = 0.8  # overlap (IoU) from which a tile is the one at the same place on the last screen
 
 
@@ -45,7 +48,8 @@ class NameTag:
 class _Read:
     name: str
     box: Rect | None  # where the name was, in the strip's pixels
-    look: np.ndarray  # the outline of the letters there
+    letters: np.ndarray  # the grey pixels there
+    tile_look: np.ndarray  # the tile's picture, shrunk
     at: float
 
 
@@ -61,22 +65,30 @@ def strip_pixels(image: np.ndarray, tile: Rect) -> np.ndarray:
     return image[y:y + h, x:x + w]
 
 
-def tag_look(strip: np.ndarray, box: Rect | None) -> np.ndarray:
-    """A small outline of the bright pixels inside `box` of the strip (None: all of it), to tell one name from
-    another cheaply."""
-    if box is not None:
-        x, y, w, h = box.clipped(strip.shape[1], strip.shape[0]).as_int()
-        strip = strip[y:y + h, x:x + w]
-    if strip.size == 0:
-        return np.zeros(LOOK_SIZE[::-1], np.float32)
-    bright = (cv2.cvtColor(strip, cv2.COLOR_RGB2GRAY) >= BRIGHT).astype(np.float32)
-    return cv2.resize(bright, LOOK_SIZE, interpolation=cv2.INTER_AREA)
+def tile_look(image: np.ndarray, tile: Rect) -> np.ndarray:
+    """The tile's picture, shrunk to TILE_LOOK and grey."""
+    x, y, w, h = tile.clipped(image.shape[1], image.shape[0]).as_int()
+    if w < 1 or h < 1:
+        return np.zeros(TILE_LOOK[::-1], np.float32)
+    small = cv2.resize(image[y:y + h, x:x + w], TILE_LOOK, interpolation=cv2.INTER_AREA)
+    return cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
 
 
-def changed(before: np.ndarray, now: np.ndarray) -> bool:
-    """Whether a tag's outline changed by more than CHANGED of its letters (another name there)."""
-    letters = max(float(before.sum()), float(now.sum()), 1.0)
-    return float(np.abs(now - before).sum()) / letters > CHANGED
+def _grey(strip: np.ndarray, box: Rect, margin: int = 0) -> np.ndarray:
+    """The grey pixels of `box` (grown by `margin` on every side) in the strip."""
+    grown = Rect(box.x - margin, box.y - margin, box.w + 2 * margin, box.h + 2 * margin)
+    x, y, w, h = grown.clipped(strip.shape[1], strip.shape[0]).as_int()
+    return cv2.cvtColor(strip[y:y + h, x:x + w], cv2.COLOR_RGB2GRAY) if w > 0 and h > 0 else np.zeros((0, 0))
+
+
+def letters_moved_away(letters: np.ndarray, strip: np.ndarray, box: Rect) -> bool:
+    """Whether the letters read at `box` are no longer there: nowhere within LOOK_MARGIN pixels of where they were
+    does the strip match them (normalised correlation under SAME_LETTERS). `letters` are the middle of the box,
+    LOOK_MARGIN pixels in from its sides, so that a shifted tag is still wholly inside the box."""
+    around = _grey(strip, box)
+    if letters.size == 0 or around.shape[0] < letters.shape[0] or around.shape[1] < letters.shape[1]:
+        return True
+    return float(cv2.matchTemplate(around, letters, cv2.TM_CCOEFF_NORMED).max()) < SAME_LETTERS
 
 
 class NameReader:
@@ -94,13 +106,15 @@ class NameReader:
     def read(self, image: np.ndarray, tiles: Sequence[Rect], timestamp: float) -> list[NameTag]:
         """The name on each tile, in the order of `tiles`; tiles no longer on screen are forgotten."""
         strips = [strip_pixels(image, tile) for tile in tiles]
+        looks = [tile_look(image, tile) for tile in tiles]
         seen = []
-        for before, strip in zip(self._previous(tiles), strips):
-            if before is None or (before.name and changed(before.look, tag_look(strip, before.box))):
-                before = self._read(strip, timestamp)
+        for before, strip, look in zip(self._previous(tiles), strips, looks):
+            if before is None or float(np.abs(look - before.tile_look).mean()) > TILE_CHANGED or (
+                    before.box is not None and letters_moved_away(before.letters, strip, before.box)):
+                before = self._read(strip, look, timestamp)
             seen.append(before)
         self._tiles, self._seen = list(tiles), seen
-        self._refresh_oldest(strips, timestamp)
+        self._refresh_oldest(strips, looks, timestamp)
         return [NameTag(tile, read.name) for tile, read in zip(tiles, self._seen)]
 
     def _previous(self, tiles: Sequence[Rect]) -> list[_Read | None]:
@@ -111,16 +125,16 @@ class NameReader:
         best = overlap.argmax(axis=1)
         return [self._seen[b] if overlap[t, b] >= SAME_TILE else None for t, b in enumerate(best)]
 
-    def _refresh_oldest(self, strips: list[np.ndarray], timestamp: float) -> None:
+    def _refresh_oldest(self, strips: list[np.ndarray], looks: list[np.ndarray], timestamp: float) -> None:
         """Read the tag read longest ago again, when that was over reread_s ago and no refresh is due yet."""
         if not self._seen or timestamp - self._last_refresh < 1.0 / self.refresh_per_s:
             return
         oldest = min(range(len(self._seen)), key=lambda i: self._seen[i].at)
         if timestamp - self._seen[oldest].at >= self.reread_s:
-            self._seen[oldest] = self._read(strips[oldest], timestamp)
+            self._seen[oldest] = self._read(strips[oldest], looks[oldest], timestamp)
             self._last_refresh = timestamp
 
-    def _read(self, strip: np.ndarray, timestamp: float) -> _Read:
+    def _read(self, strip: np.ndarray, look: np.ndarray, timestamp: float) -> _Read:
         """Read a strip's tag (enlarged first when its letters are small)."""
         start = time.perf_counter()
         scale = READ_HEIGHT / strip.shape[0] if 0 < strip.shape[0] < READ_HEIGHT else 1.0
@@ -129,4 +143,5 @@ class NameReader:
         box = box.scaled(1 / scale) if box is not None else None
         self.reads += 1
         self.read_s += time.perf_counter() - start
-        return _Read(name, box, tag_look(strip, box), timestamp)
+        return _Read(name, box, _grey(strip, box, -LOOK_MARGIN) if box is not None else np.zeros((0, 0)), look,
+                     timestamp)

@@ -53,6 +53,7 @@ def summarize(log: dict[str, np.ndarray], bin_s: float | None = None, threshold:
     A moment is a peak of the smoothed difficult share that is above `threshold` and at least `rise` above
     the session's median; of peaks closer than a minute only the highest is kept, and at most 10 are.
     """
+    log = {name: column[~log["camera_off"]] for name, column in log.items()} if "camera_off" in log else log
     t = log["time_s"]
     if len(t) == 0:
         raise LogError("the log holds no faces: nothing to report (was anyone on screen?)")
