@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from ferbot.geometry import Rect
-from tests.helpers.nametags import draw_tag
+from tests.helpers.nametags import CHINESE, CUT, JAPANESE, LATIN, draw_tag
 
 MIN_FACE_PX = 24  # faces smaller than this on screen are neither required nor counted against a detector
 STYLES = ("zoom", "meet", "teams")
@@ -103,6 +103,19 @@ def meeting_screen(people: Sequence[Person], style: str, size: tuple[int, int], 
             colour = look.speaker[int(rng.integers(len(look.speaker)))]
             _border(screen.image, tile, colour, int(rng.integers(2, 7)), round(look.radius * unit))
     return screen
+
+
+def named_screens(people: Sequence[Person], style: str) -> list[tuple[MeetingScreen, list[str]]]:
+    """Three `style` galleries of 9, 12 and 24 tiles (1920x1080) whose tags show the test names (Latin with
+    accents, Chinese, Japanese, names cut short), each with the names in tile order."""
+    names = [*LATIN, *CHINESE, *JAPANESE, *CUT]
+    order = np.random.default_rng(len(style)).permutation(len(names))
+    screens = []
+    for seed, (start, count) in enumerate(((0, 9), (9, 12), (0, 24))):
+        shown = [names[order[(start + k) % len(names)]] for k in range(count)]
+        screens.append((meeting_screen(people, style, (1920, 1080), count, 100 * seed + len(style), names=shown),
+                        shown))
+    return screens
 
 
 # --- layout -----------------------------------------------------------------------------------------------------
