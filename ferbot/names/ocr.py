@@ -2,14 +2,19 @@
 
 The detection and recognition models are named by path, so RapidOCR never looks for (or downloads) anything; the
 recognition model carries its own character list (Chinese, Japanese kana and kanji, and Latin script with accents).
-Korean Hangul is not in it. The engine loads on first use, and runs on one thread to leave the bot its cores.
+Korean Hangul is not in it. RapidOCR is imported with a stand-in for `requests`, its only way to the network (to
+fetch models and images by URL), which fails on use: so no download can start, and importing it opens no socket
+(urllib3 probes for IPv6 with one on import). The engine loads on first use, and runs on one thread to leave the bot
+its cores.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import sys
 import threading
+import types
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +59,27 @@ def engine_params(detector: Path, recogniser: Path) -> dict:
             "EngineConfig.onnxruntime.inter_op_num_threads": 1}
 
 
+def offline_rapidocr() -> type:
+    """The RapidOCR class, imported with `requests` replaced by NO_NETWORK where nothing imported it before."""
+    standing_in = sys.modules.setdefault("requests", NO_NETWORK) is NO_NETWORK
+    try:
+        from rapidocr import RapidOCR
+    finally:
+        if standing_in:  # for rapidocr only: anything imported later gets the real one
+            del sys.modules["requests"]
+    return RapidOCR
+
+
+def _no_network(*args, **kwargs):
+    raise OCRError("ferbot's OCR never uses the network (a model or file was asked for by URL)")
+
+
+NO_NETWORK = types.ModuleType("requests", "What rapidocr gets for `requests`: every request fails (ferbot.names.ocr).")
+NO_NETWORK.get = NO_NETWORK.head = NO_NETWORK.post = _no_network
+NO_NETWORK.Response = object
+NO_NETWORK.RequestException = OSError
+
+
 class TagOCR:
     """Reads the name on a strip of screen (RGB) holding a name tag: the lowest line of text, leftmost first."""
 
@@ -65,9 +91,7 @@ class TagOCR:
     def _load(self):
         with self._lock:
             if self._engine is None:
-                from rapidocr import RapidOCR
-
-                self._engine = RapidOCR(params=engine_params(self._detector, self._recogniser))
+                self._engine = offline_rapidocr()(params=engine_params(self._detector, self._recogniser))
                 log.info("OCR engine loaded (%s, %s)", self._detector.name, self._recogniser.name)
         return self._engine
 
