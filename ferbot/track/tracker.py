@@ -145,16 +145,18 @@ class FaceTracker:
             self._faces[f].thumbnail, thumbnails[d], known[f], boxes[d]))
         free_f = [f for f in range(len(known)) if f not in {p[0] for p in pairs}]
         free_d = [d for d in range(len(boxes)) if d not in {p[1] for p in pairs}]
-        allowed = np.array([[compatible(self._faces[f].name, names[d]) for d in free_d] for f in free_f],
-                           bool).reshape(len(free_f), len(free_d))
-        overlap = np.where(allowed, iou_matrix([known[f] for f in free_f], [boxes[d] for d in free_d]), 0.0)
+        allowed = np.ones((len(known), len(boxes)), bool)  # without names every pair may match, as always
+        if any(names) and self._faces:
+            allowed[:] = [[compatible(face.name, name) for name in names] for face in self._faces]
+        overlap = np.where(allowed[np.ix_(free_f, free_d)],
+                           iou_matrix([known[f] for f in free_f], [boxes[d] for d in free_d]), 0.0)
         by_overlap = [(free_f[f], free_d[d]) for f, d in _greedy(-overlap, -self.min_iou)]
         pairs += by_overlap
         free_f = [f for f in free_f if f not in {p[0] for p in by_overlap}]
         free_d = [d for d in free_d if d not in {p[1] for p in by_overlap}]
         if free_f and free_d:
-            shift = np.array([[_centre_shift(known[f], boxes[d]) if compatible(self._faces[f].name, names[d])
-                               else np.inf for d in free_d] for f in free_f])
+            shift = np.array([[_centre_shift(known[f], boxes[d]) if allowed[f, d] else np.inf for d in free_d]
+                              for f in free_f])
             pairs += [(free_f[f], free_d[d]) for f, d in _greedy(shift, self.max_centre_shift)]
         return pairs
 
