@@ -143,5 +143,6 @@ class NameReader:
         box = box.scaled(1 / scale) if box is not None else None
         self.reads += 1
         self.read_s += time.perf_counter() - start
+        log.debug("name tag read: %r in %.0f ms", name, 1000 * (time.perf_counter() - start))
         return _Read(name, box, _grey(strip, box, -LOOK_MARGIN) if box is not None else np.zeros((0, 0)), look,
                      timestamp)
