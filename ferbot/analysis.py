@@ -81,19 +81,22 @@ class FrameAnalyzer:
         clock.lap("crop")
         probabilities = self.classifier.predict_proba(crops)
         clock.lap("classify")
-        if self.names is None:
-            faces = self.tracker.update(detections, probabilities, frame.timestamp, crops)
-            clock.lap("track")
-            return Analysis(frame.index, frame.timestamp, tuple(faces), tuple(own_feeds), clock.timings())
-        tags = self.names.read(image, self.finder.tiles, frame.timestamp)
-        clock.lap("names")
+        tags = self._name_tags(image, frame.timestamp, clock)
         faces = self.tracker.update(detections, probabilities, frame.timestamp, crops,
-                                    [name_at(tags, d.box) for d in detections])
+                                    None if self.names is None else [name_at(tags, d.box) for d in detections])
         off = cameras_off(tags, [f for f in faces if f.missed == 0 and not f.picture])
         camera_off = tuple(CameraOff(track_id, tag.name, tag.tile)
                            for track_id, tag in zip(self.tracker.camera_off_ids([t.name for t in off]), off))
         clock.lap("track")
         return Analysis(frame.index, frame.timestamp, tuple(faces), tuple(own_feeds), clock.timings(), camera_off)
+
+    def _name_tags(self, image: np.ndarray, timestamp: float, clock: _StepClock) -> list[NameTag]:
+        """The tiles' names, with a names reader ([] without one)."""
+        if self.names is None:
+            return []
+        tags = self.names.read(image, self.finder.tiles, timestamp)
+        clock.lap("names")
+        return tags
 
     def close(self) -> None:
         self.finder.close()
