@@ -21,6 +21,7 @@ from ferbot.names.ocr import bundled_models, tag_line
 from ferbot.render import Renderer
 from ferbot.report import write_report
 from ferbot.track import FaceTracker
+from tests.helpers.cli import ferbot
 from tests.helpers.faces import people
 from tests.helpers.live import CAMERA_OFF, Lesson, LiveMeeting
 from tests.helpers.meetings import named_screens
@@ -193,3 +194,19 @@ def test_a_camera_off_tile_counts_as_present_with_the_camera_off(lesson):
     with (folder / "students.csv").open(encoding="utf-8") as f:
         student = next(s for s in csv.DictReader(f) if s["name"] == CAMERA_OFF)
     assert float(student["minutes_on_camera"]) == 0 and float(student["minutes_camera_off"]) > 0.1
+
+
+@pytest.mark.slow
+def test_a_still_image_is_logged_with_names_from_its_first_analysis(tmp_path):
+    """`ferbot --source screen.png --names --log`: the first analysed frame's rows already carry every name."""
+    import cv2
+
+    meeting = LiveMeeting()
+    cv2.imwrite(str(tmp_path / "screen.png"), cv2.cvtColor(meeting.frame_at(0.0), cv2.COLOR_RGB2BGR))
+    result = ferbot("--source", str(tmp_path / "screen.png"), "--sink", "none", "--duration", "4", "--names",
+                    "--log", str(tmp_path / "log.csv"), "--no-report")
+    assert result.returncode == 0, result.stderr
+    with (tmp_path / "log.csv").open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    first = [row for row in rows if row["frame"] == rows[0]["frame"]]
+    assert {row["name"] for row in first} == {meeting.name(who) for who in range(-1, len(meeting.people))}
