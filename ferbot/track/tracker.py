@@ -15,7 +15,7 @@ from ferbot.detect.headpose import HeadPose, head_pose
 from ferbot.emotions import CLASS_NAMES
 from ferbot.geometry import Rect, iou_matrix
 from ferbot.track.attention import PoseReference
-from ferbot.track.names import NameBook, compatible, name_pairs, unlikeness
+from ferbot.track.names import NameBook, compatible, name_pairs, plainer, unlikeness
 from ferbot.track.smoothing import ema
 
 PICTURE_AFTER_S = 10.0  # a face whose crop has not changed for this long is a still picture
@@ -170,7 +170,8 @@ class FaceTracker:
         return dataclasses.replace(face, box=detection.box, keypoints=detection.keypoints, score=detection.score,
                                    probabilities=smoothed.astype(np.float32), last_seen=timestamp, pose=pose,
                                    attention=attention, missed=0, detections=face.detections + 1, facing=facing,
-                                   reference=face.reference.observed(timestamp, pose), name=name or face.name)
+                                   reference=face.reference.observed(timestamp, pose),
+                                   name=plainer(face.name, name))
 
 
 def _thumbnail(crop: np.ndarray) -> np.ndarray:

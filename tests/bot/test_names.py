@@ -21,6 +21,7 @@ from ferbot.names.ocr import bundled_models, tag_line
 from ferbot.render import Renderer
 from ferbot.report import write_report
 from ferbot.track import FaceTracker
+from ferbot.track.names import same_name
 from tests.helpers.cli import ferbot
 from tests.helpers.faces import people
 from tests.helpers.live import CAMERA_OFF, Lesson, LiveMeeting
@@ -61,6 +62,19 @@ def test_ids_follow_the_names_when_tiles_swap_and_a_returning_name_gets_its_id_b
     back = tracker.update(_faces((700, 300, 80, 80), (400, 100, 80, 80)), np.stack([HAPPY, HAPPY]), 4.0,
                           names=["Ana", "Ben"])
     assert {f.name: f.track_id for f in back} == {"Ana": 1, "Ben": 2}  # ... and comes back elsewhere
+
+
+def test_a_stray_mark_read_beside_a_name_keeps_the_student_and_the_name():
+    assert same_name("李静怡 8", "李静怡") and same_name("Ana García", "- Ana García") and same_name("ana ", "Ana")
+    assert not same_name("Jo K", "Jo") and not same_name("Student 1", "Student 12") and not same_name("Ana", "")
+    tracker = FaceTracker()
+    tracker.update(_faces((100, 100, 80, 80)), HAPPY[None], 0.0, names=["李静怡"])
+    [face] = tracker.update(_faces((100, 100, 80, 80)), HAPPY[None], 0.4, names=["李静怡 8"])
+    assert (face.track_id, face.name) == (1, "李静怡")
+    for k in range(7):  # she leaves, and comes back on a tile read with a stray mark
+        tracker.update([], np.zeros((0, 7), np.float32), 0.8 + 0.4 * k, names=[])
+    [back] = tracker.update(_faces((400, 300, 80, 80)), HAPPY[None], 4.0, names=["李静怡 8"])
+    assert back.track_id == 1
 
 
 def test_two_students_of_one_name_stay_apart_by_their_faces():
