@@ -14,7 +14,7 @@ import numpy as np
 DIFFICULT_SHARE = 0.5  # a student's summed share of difficult states from which a frame counts as difficult
 LOW_ATTENTION = 0.4  # attention (share of recent time facing the screen) under which a frame counts as low
 SUSTAINED_S = 60.0  # a difficult or inattentive stretch this long is worth a look
-ABSENT_S = 120.0  # an absence this long is worth a look
+ABSENT_S = 90.0  # an absence this long is worth a look (a two-minute one measures a little under 120 s)
 GAP_S = 10.0  # holes up to this long do not break a stretch
 MAX_STEP_S = 5.0
 

@@ -205,7 +205,7 @@ def _needs_attention(s: SessionSummary) -> str:
     return (f"<h2>Students who may need attention</h2><p>Stretches of at least {SUSTAINED_S / 60:.0f} minute with "
             f"difficult states (angry, fearful, sad or surprised expressions together at {DIFFICULT_SHARE:.0%} or "
             f"more) or low attention (facing the screen under {LOW_ATTENTION:.0%} of the time), and absences of "
-            f"{ABSENT_S / 60:.0f} minutes or more (neither face nor name on screen); times from the start of the "
+            f"{ABSENT_S / 60:g} minutes or more (neither face nor name on screen); times from the start of the "
             f"session, to look up in a recording. A sign to check on, never a verdict.</p><ul>{items}</ul>")
 
 
