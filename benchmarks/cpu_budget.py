@@ -1,12 +1,13 @@
 """What the live bot costs the laptop it shares with the meeting app: CPU cores, analyses/s and output fps.
 
-    python -m benchmarks.cpu_budget [--seconds 15] [--grids 3 5 7] [--rate HZ] [--checkpoint PATH]
+    python -m benchmarks.cpu_budget [--seconds 15] [--grids 3 5 7] [--rate HZ] [--checkpoint PATH] [--names]
 
 For 3x3, 5x5 and 7x7 galleries of the demo portraits on a synthetic 1920x1080 meeting screen, the bot built as
 `ferbot` builds it (1280x720 at 30 fps, null sink) runs for --seconds at each analysis rate: the default
 (`--analysis-rate` unset; --rate HZ tries another) and `max` (analysis as fast as the CPU allows, the behaviour
 before the default rate), and, at the default rate, on a paused screen (nothing moves: the worker's
 unchanged-screen check at work).
+With --names, every run reads the tiles' name tags as `ferbot --names` does.
 Reported per run: the process's CPU seconds per wall second (from the OS through psutil; 1.0 = one whole core,
 all of the process's threads together), analyses per second and output frames per second.
 
@@ -61,10 +62,10 @@ class MeetingScreen:
 
 
 def measure(classifier: EmotionClassifier, screen: np.ndarray, rate: float | None, seconds: float,
-            paused: bool = False) -> dict:
+            paused: bool = False, names: bool = False) -> dict:
     """One run: CPU cores used (the process's CPU time over wall time), analyses/s and output fps."""
     process = psutil.Process()
-    options = BotOptions(sink="none", size=OUTPUT, analysis_rate=rate)
+    options = BotOptions(sink="none", size=OUTPUT, analysis_rate=rate, names=names)
     with build_bot(options, source=MeetingScreen(screen, paused), classifier=classifier) as bot:
         bot.run(min(2.0, seconds))  # warm up: the first analyses, the tracker, the caches
         before, start = process.cpu_times(), time.monotonic()
@@ -82,13 +83,15 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=DEFAULT_ANALYSIS_RATE,
                         help=f"the capped rate to measure beside 'max' (default: ferbot's, {DEFAULT_ANALYSIS_RATE:g})")
     parser.add_argument("--checkpoint", default=None)
+    parser.add_argument("--names", action="store_true", help="read the name tags (ferbot --names)")
     args = parser.parse_args()
 
     use_cpu_cores()
     classifier = EmotionClassifier.load(args.checkpoint)
     classifier.warmup()
     print(f"ferbot's CPU use on a 1920x1080 meeting screen, output {OUTPUT[0]}x{OUTPUT[1]} at 30 fps, "
-          f"{args.seconds:g} s per run; {os.cpu_count()} CPU cores ({platform.processor() or platform.machine()}), "
+          f"{args.seconds:g} s per run{', --names' if args.names else ''}; {os.cpu_count()} CPU cores "
+          f"({platform.processor() or platform.machine()}), "
           f"load average {os.getloadavg()[0]:.1f} at start")
     label = "default" if args.rate == DEFAULT_ANALYSIS_RATE else "capped"
     print(f"{'gallery':>8} | {label + ' (' + format(args.rate, 'g') + ' Hz): cores':>24} {'analyses/s':>10} "
@@ -98,9 +101,9 @@ def main() -> None:
         count = grid * grid
         screen = compose_gallery(pictures("demo", count), (1920, 1080),
                                  names=[f"Student {i + 1}" for i in range(count)]).image
-        default = measure(classifier, screen, args.rate, args.seconds)
-        uncapped = measure(classifier, screen, None, args.seconds)
-        paused = measure(classifier, screen, args.rate, args.seconds, paused=True)
+        default = measure(classifier, screen, args.rate, args.seconds, names=args.names)
+        uncapped = measure(classifier, screen, None, args.seconds, names=args.names)
+        paused = measure(classifier, screen, args.rate, args.seconds, paused=True, names=args.names)
         print(f"{grid}x{grid:<6} | {default['cores']:24.2f} {default['analyses']:10.1f} {default['fps']:5.1f} | "
               f"{uncapped['cores']:10.2f} {uncapped['analyses']:10.1f} {uncapped['fps']:5.1f} | "
               f"{paused['cores']:20.2f} {paused['analyses']:10.1f}", flush=True)

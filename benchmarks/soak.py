@@ -1,13 +1,18 @@
-"""Soak test: the whole live bot on the --demo gallery for a long time, sampling memory and frame rates.
+"""Soak test: the whole live bot for a long time, sampling memory, frame rates and CPU.
 
     python -m benchmarks.soak [--minutes 30] [--interval 60] [--sink none|file:PATH] [--out soak.csv] [--plot soak.png]
+                              [--lesson] [--names] [--log PATH]
 
 Runs what `ferbot --demo` runs (demo gallery -> analysis worker with the default classifier, MediaPipe
-detector and tracker -> renderer at --size and --fps -> sink), in this process. Every --interval seconds it
-records the process's resident memory (VmRSS), the output frame rate and the analysis rate over that
-interval, and the faces found per analysed frame. At the end: a table, the memory growth from the first
-sample (taken once the classifier is compiled and the pipeline has run one interval) to the last, and the
-output fps's min/median/max. Ctrl-C ends it early with the samples so far.
+detector and tracker -> renderer at --size and --fps -> sink), in this process. With --lesson the screen is a
+live meeting that changes like a lesson (tests.helpers.live: 13 tiles, one camera off, two students of the same
+name, the tiles reordered every --reorder-s seconds, a student away for the last --away-s seconds of every 10
+minutes); --names and --log PATH are ferbot's options. Every --interval seconds it records the process's resident
+memory (VmRSS), its CPU (cores: CPU seconds per wall second, all threads), the output frame rate and the analysis
+rate over that interval, and the faces found per analysed frame. At the end: a table, the memory growth from
+the sample at minute 5 (the first, in a shorter run) to the last, the output fps's min/median/max, the mean CPU
+and, with --log, whether the log is complete (every analysed frame with faces in it, whole rows, each name on
+one identity). Ctrl-C ends it early with the samples so far.
 """
 
 from __future__ import annotations
@@ -27,12 +32,15 @@ from pathlib import Path
 from ferbot.bot import BotOptions, build_bot
 from ferbot.classify.devices import use_cpu_cores
 from ferbot.console import setup_logging
-from ferbot.pipeline import Pipeline
+from ferbot.pipeline import Pipeline, RunStats
+from ferbot.report import write_report
 from ferbot.sink import SINK_CHOICES
+from tests.helpers.live import Lesson, LiveMeeting
 
 log = logging.getLogger("soak")
 
-MAX_GROWTH = 0.05  # RSS may grow this fraction from the first sample to the last and still count as steady
+MAX_GROWTH = 0.02  # RSS may grow this fraction from minute BASELINE_MIN to the end and still count as steady
+BASELINE_MIN = 5.0
 MIN_FPS_SHARE = 0.9  # every interval's output fps within this share of the median counts as steady
 
 
@@ -46,6 +54,7 @@ class Sample:
     analyses_per_s: float
     faces_per_analysis: float
     load_average: float
+    cores: float  # CPU seconds of this process per wall second over the interval
 
 
 def rss_mib() -> float:
@@ -60,6 +69,12 @@ def rss_mib() -> float:
     return peak / (1024 * 1024 if sys.platform == "darwin" else 1024)
 
 
+def cpu_seconds() -> float:
+    """User and system CPU time of this process so far, all threads."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 class Sampler(threading.Thread):
     """Every `interval` seconds, the figures of the interval just ended; a last one when the run ends."""
 
@@ -70,6 +85,7 @@ class Sampler(threading.Thread):
         self.done = threading.Event()
         self._start = self._last = time.monotonic()
         self._counts = (0, 0, 0)  # frames sent, frames analysed, faces seen at the last sample
+        self._cpu = cpu_seconds()
 
     def run(self) -> None:
         while True:
@@ -85,17 +101,21 @@ class Sampler(threading.Thread):
         counts = self.pipeline.stats.frames_sent, worker.analysed, worker.faces_seen
         sent, analysed, faces = (new - old for new, old in zip(counts, self._counts))
         span, self._last, self._counts = now - self._last, now, counts
+        cpu, self._cpu = cpu_seconds() - self._cpu, cpu_seconds()
         sample = Sample((now - self._start) / 60, rss_mib(), sent / span, analysed / span, faces / max(analysed, 1),
-                        os.getloadavg()[0])
-        log.info("%5.1f min: RSS %.0f MiB, %.1f fps out, %.1f analyses/s, %.1f faces each", sample.minutes,
-                 sample.rss_mib, sample.output_fps, sample.analyses_per_s, sample.faces_per_analysis)
+                        os.getloadavg()[0], cpu / span)
+        log.info("%5.1f min: RSS %.0f MiB, %.1f fps out, %.1f analyses/s, %.1f faces each, %.2f cores",
+                 sample.minutes, sample.rss_mib, sample.output_fps, sample.analyses_per_s, sample.faces_per_analysis,
+                 sample.cores)
         return sample
 
 
-def soak(args: argparse.Namespace) -> list[Sample]:
-    """Run the demo pipeline for args.minutes, sampling every args.interval seconds."""
-    options = BotOptions(source="demo", sink=args.sink, fps=args.fps, size=args.size, checkpoint=args.checkpoint)
-    with build_bot(options) as bot:
+def soak(args: argparse.Namespace) -> tuple[list[Sample], RunStats]:
+    """Run the demo pipeline (or the lesson) for args.minutes, sampling every args.interval seconds."""
+    options = BotOptions(source="demo", sink=args.sink, fps=args.fps, size=args.size, checkpoint=args.checkpoint,
+                         names=args.names, log=str(args.log) if args.log else None)
+    source = LiveMeeting(Lesson(reorder_s=args.reorder_s, away_s=args.away_s)) if args.lesson else None
+    with build_bot(options, source=source) as bot:
         log.info("soaking for %g min (RSS %.0f MiB at start); Ctrl-C ends it early", args.minutes, rss_mib())
         sampler = Sampler(bot.pipeline, args.interval)
         sampler.start()
@@ -106,12 +126,14 @@ def soak(args: argparse.Namespace) -> list[Sample]:
             sampler.join()
     log.info("sent %d frames (%.1f fps), analysed %d (%.1f per s)", stats.frames_sent, stats.output_fps,
              stats.frames_analysed, stats.analysis_rate)
-    return sampler.samples
+    return sampler.samples, stats
 
 
 def verdict(samples: list[Sample]) -> list[str]:
-    """Memory growth from the first sample to the last, and the output fps's spread."""
-    first, last = samples[0], samples[-1]
+    """Memory growth from minute BASELINE_MIN (or the first sample) to the last, the output fps's spread, the
+    CPU."""
+    first = next((s for s in samples if s.minutes >= BASELINE_MIN - 0.5), samples[0])
+    last = samples[-1]
     growth = last.rss_mib - first.rss_mib
     fps = [s.output_fps for s in samples]
     median = statistics.median(fps)
@@ -121,13 +143,31 @@ def verdict(samples: list[Sample]) -> list[str]:
             f"{last.minutes:.1f} min: {growth:+.1f} MiB ({growth / first.rss_mib:+.1%}), peak "
             f"{max(s.rss_mib for s in samples):.0f} MiB: {'steady' if memory_ok else 'GROWING'}",
             f"output fps: min {min(fps):.1f}, median {median:.1f}, max {max(fps):.1f}: "
-            f"{'steady' if fps_ok else 'UNSTEADY'}"]
+            f"{'steady' if fps_ok else 'UNSTEADY'}",
+            f"CPU: mean {statistics.mean(s.cores for s in samples):.2f} cores, max {max(s.cores for s in samples):.2f}"]
+
+
+def log_check(path: Path, analysed: int) -> list[str]:
+    """Whether the log is complete: whole rows, every analysed frame in it, and the identities per name."""
+    with path.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    header, rows = rows[0], rows[1:]
+    whole = all(len(row) == len(header) for row in rows)
+    frames = {row[header.index("frame")] for row in rows}
+    ids: dict[str, set[str]] = {}
+    for row in rows:
+        ids.setdefault(row[header.index("name")], set()).add(row[header.index("track_id")])
+    lines = [f"log: {len(rows)} rows, {'all whole' if whole else 'HALF-WRITTEN ROWS'}; {len(frames)} of {analysed} "
+             f"analysed frames in it"]
+    lines += [f"  {name or '(no name)'}: {len(found)} id(s) {', '.join(sorted(found, key=int))}"
+              for name, found in sorted(ids.items())]
+    return lines
 
 
 def table(samples: list[Sample]) -> str:
-    lines = [f"{'minutes':>7} {'RSS MiB':>8} {'out fps':>7} {'analyses/s':>10} {'faces':>5} {'load':>5}"]
+    lines = [f"{'minutes':>7} {'RSS MiB':>8} {'out fps':>7} {'analyses/s':>10} {'faces':>5} {'load':>5} {'cores':>5}"]
     lines += [f"{s.minutes:7.1f} {s.rss_mib:8.1f} {s.output_fps:7.1f} {s.analyses_per_s:10.2f} "
-              f"{s.faces_per_analysis:5.1f} {s.load_average:5.1f}" for s in samples]
+              f"{s.faces_per_analysis:5.1f} {s.load_average:5.1f} {s.cores:5.2f}" for s in samples]
     return "\n".join(lines)
 
 
@@ -156,7 +196,7 @@ def plot(samples: list[Sample], path: Path) -> None:
     fps.set_ylim(bottom=0)
     fps.set_xlabel("minutes")
     fps.legend()
-    fig.suptitle("ferbot soak: --demo pipeline")
+    fig.suptitle("ferbot soak")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
@@ -174,6 +214,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--checkpoint", metavar="PATH", help="classifier checkpoint (default: the shipped one)")
     parser.add_argument("--out", type=Path, default=Path("soak.csv"), help="CSV of the samples (default soak.csv)")
     parser.add_argument("--plot", type=Path, metavar="PNG", help="also plot memory and fps against minutes")
+    parser.add_argument("--lesson", action="store_true", help="a live meeting that changes, instead of the demo")
+    parser.add_argument("--reorder-s", type=float, default=60.0, help="with --lesson: seconds between reorders")
+    parser.add_argument("--away-s", type=float, default=120.0,
+                        help="with --lesson: seconds a student is away at the end of every 10 minutes")
+    parser.add_argument("--names", action="store_true", help="ferbot's --names")
+    parser.add_argument("--log", type=Path, metavar="PATH", help="ferbot's --log (checked for completeness at the end)")
     args = parser.parse_args(argv)
     if args.minutes <= 0 or not 0 < args.interval <= args.minutes * 60:
         parser.error("--minutes must be positive and --interval between 0 and the run's length in seconds")
@@ -184,17 +230,21 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     setup_logging()
     use_cpu_cores()
-    samples = soak(args)
+    samples, stats = soak(args)
     if not samples:
         log.error("no samples: the run ended before the first --interval")
         return 1
     write_csv(samples, args.out)
     if args.plot:
         plot(samples, args.plot)
-    print(f"\nferbot soak, --demo, {args.size[0]}x{args.size[1]} at {args.fps:g} fps, sink {args.sink}; "
+    print(f"\nferbot soak, {'a changing lesson' if args.lesson else '--demo'}{', --names' if args.names else ''}"
+          f"{', --log' if args.log else ''}, {args.size[0]}x{args.size[1]} at {args.fps:g} fps, sink {args.sink}; "
           f"{os.cpu_count()} CPU cores")
     print(table(samples))
     print("\n".join(verdict(samples)))
+    if args.log:
+        print("\n".join(log_check(args.log, stats.frames_analysed)))
+        print(f"report: {write_report(args.log)}")
     print(f"samples: {args.out}" + (f", plot: {args.plot}" if args.plot else ""))
     return 0
 

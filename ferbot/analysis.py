@@ -1,5 +1,5 @@
 """One analysed frame: excluded regions blanked -> own feed located -> faces detected -> crops -> one classifier
-call -> head poses -> tracked faces."""
+call -> head poses -> (with names: the tiles' name tags) -> tracked faces."""
 
 from __future__ import annotations
 
@@ -15,20 +15,31 @@ from ferbot.classify import EmotionClassifier
 from ferbot.detect import FaceFinder, face_crops
 from ferbot.detect.facemesh import FaceMesh
 from ferbot.geometry import Rect
+from ferbot.names import NameReader, NameTag
 from ferbot.selfview import MarkerLayout, find_own_feed
 from ferbot.track import FaceTracker, TrackedFace
 
 
 @dataclass(frozen=True)
+class CameraOff:
+    """A tile showing a name but no face: that student is there with the camera off."""
+
+    track_id: int
+    name: str
+    tile: Rect
+
+
+@dataclass(frozen=True)
 class Analysis:
     """The result for one frame. timings: seconds per step ('self_view', 'detect', 'crop', 'classify', 'pose',
-    'track') and 'total'."""
+    'names' with --names, 'track') and 'total'."""
 
     frame_index: int
     timestamp: float
     faces: tuple[TrackedFace, ...]
     own_feeds: tuple[Rect, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
+    camera_off: tuple[CameraOff, ...] = ()
 
     @property
     def visible_faces(self) -> list[TrackedFace]:
@@ -46,17 +57,19 @@ class FrameAnalyzer:
     ignored. The head pose is FaceMesh.pose: the face-landmark model's yaw where the keypoints see a turn.
 
     `excluded` regions (frame pixels) are blanked before anything looks at the frame, so no face in them is
-    ever detected, classified, tracked or logged.
+    ever detected, classified, tracked or logged. With a `names` reader, each face's track follows the name on its
+    tile, and named tiles without a face are reported as cameras off.
     """
 
     def __init__(self, classifier: EmotionClassifier, own_output: MarkerLayout, finder: FaceFinder | None = None,
-                 tracker: FaceTracker | None = None, excluded: Sequence[Rect] = ()):
+                 tracker: FaceTracker | None = None, excluded: Sequence[Rect] = (), names: NameReader | None = None):
         self.classifier = classifier
         self.own_output = own_output
         self.finder = finder or FaceFinder()
         self.tracker = tracker or FaceTracker()
         self.excluded = tuple(excluded)
         self.mesh = FaceMesh()
+        self.names = names
 
     def analyze(self, frame: Frame) -> Analysis:
         """Analyse one frame; boxes are in the frame's pixels."""
@@ -73,12 +86,35 @@ class FrameAnalyzer:
         clock.lap("classify")
         poses = [self.mesh.pose(image, d) for d in detections]
         clock.lap("pose")
-        faces = self.tracker.update(detections, probabilities, frame.timestamp, crops, poses)
+        tags = self._name_tags(image, frame.timestamp, clock)
+        faces = self.tracker.update(detections, probabilities, frame.timestamp, crops, poses,
+                                    None if self.names is None else [name_at(tags, d.box) for d in detections])
+        off = cameras_off(tags, [f for f in faces if f.missed == 0 and not f.picture])
+        camera_off = tuple(CameraOff(track_id, tag.name, tag.tile)
+                           for track_id, tag in zip(self.tracker.camera_off_ids([t.name for t in off]), off))
         clock.lap("track")
-        return Analysis(frame.index, frame.timestamp, tuple(faces), tuple(own_feeds), clock.timings())
+        return Analysis(frame.index, frame.timestamp, tuple(faces), tuple(own_feeds), clock.timings(), camera_off)
+
+    def _name_tags(self, image: np.ndarray, timestamp: float, clock: _StepClock) -> list[NameTag]:
+        """The tiles' names, with a names reader ([] without one)."""
+        if self.names is None:
+            return []
+        tags = self.names.read(image, self.finder.tiles, timestamp)
+        clock.lap("names")
+        return tags
 
     def close(self) -> None:
         self.finder.close()
+
+
+def name_at(tags: Sequence[NameTag], box: Rect) -> str:
+    """The name on the tile holding the box's centre ('' when none does)."""
+    return next((tag.name for tag in tags if tag.tile.contains_point(*box.center)), "")
+
+
+def cameras_off(tags: Sequence[NameTag], students: Sequence[TrackedFace]) -> list[NameTag]:
+    """The named tiles without a student's face in them."""
+    return [tag for tag in tags if tag.name and not any(tag.tile.contains_point(*f.box.center) for f in students)]
 
 
 def blank_regions(image: np.ndarray, regions: Sequence[Rect]) -> np.ndarray:

@@ -16,6 +16,7 @@ from ferbot.capture import Source, open_source, open_window
 from ferbot.classify import EmotionClassifier
 from ferbot.facelog import FaceLog
 from ferbot.geometry import Rect
+from ferbot.names import NameReader
 from ferbot.pipeline import DEFAULT_ANALYSIS_RATE, Pipeline, RunStats
 from ferbot.render import Renderer
 from ferbot.sink import Sink, open_sink
@@ -41,6 +42,7 @@ class BotOptions:
     model: str = "default"  # "default" or "lite" (ferbot.classify.checkpoint.MODELS)
     smoothing: float = 1.0  # seconds
     analysis_rate: float | None = DEFAULT_ANALYSIS_RATE  # analyses per second at most; None: as fast as possible
+    names: bool = False  # --names: read the tiles' name tags
 
 
 class Bot:
@@ -73,10 +75,11 @@ def build_bot(options: BotOptions, *, source: Source | None = None,
     """Open everything `options` names; on a failure, what was already opened is closed again.
 
     `source` replaces the one options.source names (a benchmark's synthetic screen); `classifier` an already
-    loaded and warmed-up one (several bots in one process). Raises SourceError, SinkError, LogError or
-    CheckpointError, each with a message that says what to do.
+    loaded and warmed-up one (several bots in one process). Raises SourceError, SinkError, LogError,
+    CheckpointError or OCRError, each with a message that says what to do.
     """
     with ExitStack() as stack:
+        names = NameReader() if options.names else None  # first: a missing OCR engine opens nothing
         if source is None:
             source = (open_window(options.window) if options.window
                       else open_source(options.source, monitor=options.monitor, region=options.region))
@@ -92,6 +95,7 @@ def build_bot(options: BotOptions, *, source: Source | None = None,
             stack.callback(warming.join)
         renderer = Renderer(options.size, excluded=options.exclude)
         analyzer = FrameAnalyzer(classifier, renderer.layout.markers,
-                                 tracker=FaceTracker(smoothing_s=options.smoothing), excluded=options.exclude)
+                                 tracker=FaceTracker(smoothing_s=options.smoothing), excluded=options.exclude,
+                                 names=names)
         stack.callback(analyzer.close)
         return Bot(options, source, analyzer, renderer, sink, facelog, stack.pop_all())

@@ -17,6 +17,7 @@ from ferbot.classify.devices import use_compilation_cache, use_cpu_cores
 from ferbot.console import EXIT_OK, OneLineParser, fail, setup_logging
 from ferbot.facelog import LogError
 from ferbot.geometry import Rect
+from ferbot.names import OCRError
 from ferbot.pipeline import DEFAULT_ANALYSIS_RATE
 from ferbot.report import write_report
 from ferbot.sink import SINK_CHOICES, SINKS, SinkError, parse_sink
@@ -41,6 +42,7 @@ examples:
   ferbot --region 0,0,1280,720 --log class.csv
   ferbot --source lecture.mp4 --sink file:annotated.mp4 --duration 60
   ferbot --exclude 0,0,640,360             never analyse the top-left 640x360 pixels of the screen
+  ferbot --names --log class.csv           name the students from their tiles' name tags (personal data)
 
 after-class report (report.html and students.csv; written next to the log after a run with --log):
   ferbot report class.csv [--out DIR]      see ferbot report --help
@@ -81,6 +83,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="write a CSV: one row per face per analysed frame (ids, boxes, probabilities; no images), "
                           "and at the end the after-class report next to it")
     out.add_argument("--no-report", action="store_true", help="with --log: do not write the report at the end")
+    out.add_argument("--names", action="store_true",
+                     help="read each tile's name tag (OCR, on this computer): students keep their identity when "
+                          "tiles move, and the log and report name them and count cameras off. Off by default: "
+                          "names next to emotion estimates are personal data; keep such logs safe")
     run = parser.add_argument_group("running")
     classifier = run.add_mutually_exclusive_group()
     classifier.add_argument("--model", choices=tuple(MODELS), default="default",
@@ -126,11 +132,11 @@ def main(argv: list[str] | None = None) -> int:
     options = BotOptions(source=source, monitor=args.monitor, region=args.region, window=args.window,
                          exclude=tuple(args.exclude),
                          sink=args.sink, fps=args.fps, size=args.size, log=args.log, checkpoint=args.checkpoint,
-                         model=args.model,
+                         model=args.model, names=args.names,
                          smoothing=args.smoothing, analysis_rate=args.analysis_rate)
     try:
         return _run(options, args.duration, report=bool(args.log) and not args.no_report)
-    except (SourceError, SinkError, LogError, CheckpointError) as err:
+    except (SourceError, SinkError, LogError, CheckpointError, OCRError) as err:
         return _fail(str(err))
     except KeyboardInterrupt:
         log.info("stopped")

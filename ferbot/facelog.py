@@ -2,8 +2,11 @@
 
 One row per detected face per analysed frame; numbers only, never images. Columns: time_s (the frame's time on
 the source clock), frame (its index), track_id, the box x, y, w, h in source-frame pixels, the shown emotion and
-its confidence, attention (the smoothed share of recent time the face was turned to the screen, 0-1), and one
-column per class probability (smoothed over time, as shown), named after the class in lower case.
+its confidence, attention (the smoothed share of recent time the face was turned to the screen, 0-1), one
+column per class probability (smoothed over time, as shown), named after the class in lower case, then name (the
+name on the face's tile with --names, else empty) and camera ("on"). With --names, a tile that shows a name but
+no face adds a row with camera "off": its track_id, the tile's box and the name, the other columns empty.
+Logs of older versions, without name and camera, still read.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ if TYPE_CHECKING:  # the report reads logs without loading the analysis stack
 
 PROBABILITY_COLUMNS: tuple[str, ...] = tuple(name.lower() for name in CLASS_NAMES)
 COLUMNS = ("time_s", "frame", "track_id", "x", "y", "w", "h", "emotion", "confidence", "attention",
-           *PROBABILITY_COLUMNS)
+           *PROBABILITY_COLUMNS, "name", "camera")
 # What the report needs; logs without attention (older ferbot versions) still read.
 REQUIRED_COLUMNS = ("time_s", "frame", "track_id", *PROBABILITY_COLUMNS)
 
@@ -44,21 +47,29 @@ class FaceLog:
         self._writer.writerow(COLUMNS)
 
     def write(self, analysis: Analysis) -> None:
-        """One row per student's face detected in this analysis (still pictures are no students)."""
+        """One row per student's face detected in this analysis (still pictures are no students), and one per
+        named tile without a face."""
+        when = [f"{analysis.timestamp:.3f}", analysis.frame_index]
         for face in analysis.students:
-            x, y, w, h = face.box
-            self._writer.writerow([f"{analysis.timestamp:.3f}", analysis.frame_index, face.track_id,
-                                   f"{x:.1f}", f"{y:.1f}", f"{w:.1f}", f"{h:.1f}", face.emotion,
-                                   f"{face.confidence:.4f}", f"{face.attention:.3f}",
-                                   *(f"{p:.4f}" for p in face.probabilities)])
+            self._writer.writerow([*when, face.track_id, *_box(face.box), face.emotion, f"{face.confidence:.4f}",
+                                   f"{face.attention:.3f}", *(f"{p:.4f}" for p in face.probabilities),
+                                   face.name, "on"])
+        for off in analysis.camera_off:
+            self._writer.writerow([*when, off.track_id, *_box(off.tile), "", "", "",
+                                   *([""] * len(PROBABILITY_COLUMNS)), off.name, "off"])
         self._file.flush()
 
     def close(self) -> None:
         self._file.close()
 
 
+def _box(box) -> list[str]:
+    return [f"{v:.1f}" for v in box]
+
+
 def read_log(path: str | Path) -> dict[str, np.ndarray]:
-    """The numeric columns of a ferbot log as float arrays; raises LogError when the file is not one."""
+    """The numeric columns of a ferbot log as float arrays, 'name' as strings and 'camera_off' as booleans (all
+    '' and False in older logs); raises LogError when the file is not one."""
     path = Path(path)
     try:
         with open(path, newline="") as f:
@@ -72,9 +83,14 @@ def read_log(path: str | Path) -> dict[str, np.ndarray]:
     except (OSError, UnicodeDecodeError) as err:
         raise LogError(f"cannot read {path}: {err}") from None
     numeric = [c for c in (*REQUIRED_COLUMNS, "attention") if c in fields]
+    off = [row.get("camera") == "off" for row in rows]
     try:
-        # attention is empty for a face whose head pose was never read; every other column must hold a number
-        return {name: np.asarray([row[name] if row[name] or name != "attention" else "nan" for row in rows],
-                                 dtype=float) for name in numeric}
+        # attention is empty for a face whose head pose was never read, and all but time, frame and track for a
+        # camera that is off; every other cell must hold a number
+        columns = {name: np.asarray([row[name] if row[name] or not (name == "attention" or camera_off) else "nan"
+                                     for row, camera_off in zip(rows, off)], dtype=float) for name in numeric}
     except ValueError as err:
         raise LogError(f"{path} has a non-numeric value ({err}); was it edited by hand?") from None
+    columns["name"] = np.asarray([row.get("name") or "" for row in rows], dtype=object)
+    columns["camera_off"] = np.asarray(off, dtype=bool)
+    return columns

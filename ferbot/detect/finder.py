@@ -31,12 +31,13 @@ class FaceFinder:
     def __init__(self, detector: BlazeFace | None = None):
         self.detector = detector or BlazeFace(min_confidence=UNSURE_SCORE)
         self.detector_calls = 0  # in the last find(), for benchmarks
+        self.tiles: list[Rect] = []  # the meeting's tiles in the last find() ([]: no gallery)
 
     def find(self, image: np.ndarray) -> list[Detection]:
         """Every face in an RGB screen, in its pixel coordinates, one detection per face."""
         self.detector_calls = 0
         height, width = image.shape[:2]
-        tiles = find_tiles(image)
+        tiles = self.tiles = find_tiles(image)
         if not tiles:
             return merge_duplicates(self._run(image, region_windows(Rect(0, 0, width, height))))
         found = []

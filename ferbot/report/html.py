@@ -6,6 +6,7 @@ import base64
 import csv
 import html
 import io
+from functools import cache
 from pathlib import Path
 
 import matplotlib
@@ -13,9 +14,12 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
+from matplotlib.ft2font import FT2Font  # noqa: E402
 
 from ferbot.emotions import CLASS_NAMES, EMOTION_COLORS  # noqa: E402
 from ferbot.facelog import PROBABILITY_COLUMNS, read_log  # noqa: E402
+from ferbot.report.attendance import ABSENT_S, DIFFICULT_SHARE, LOW_ATTENTION, SUSTAINED_S  # noqa: E402
 from ferbot.report.summary import SessionSummary, summarize  # noqa: E402
 
 _COLORS = [np.array(EMOTION_COLORS[name]) / 255 for name in CLASS_NAMES]
@@ -70,18 +74,58 @@ def _attention_plot(s: SessionSummary) -> str:
     return _png(fig)
 
 
+# The plots' fonts: matplotlib's own, then, where one is installed, a font with Chinese, Japanese and Korean letters
+# (matplotlib takes each letter from the first font in the list that has it).
+CJK_FONTS = ("Noto Sans CJK JP", "Noto Sans CJK SC", "Source Han Sans", "Droid Sans Fallback", "WenQuanYi Zen Hei",
+             "Microsoft YaHei", "Yu Gothic", "Malgun Gothic", "PingFang SC", "Hiragino Sans", "Apple SD Gothic Neo")
+
+
+@cache
+def _fonts() -> tuple[str, ...]:
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    return ("DejaVu Sans", *(name for name in CJK_FONTS if name in installed))
+
+
+@cache
+def _drawable() -> frozenset[int]:
+    """The characters the plots' fonts can draw."""
+    codes: set[int] = set()
+    for name in _fonts():
+        codes |= set(FT2Font(font_manager.findfont(name)).get_charmap())
+    return frozenset(codes)
+
+
+def _plot_label(student) -> str:
+    """The student's name on a plot, or their track id where the plots' fonts lack a letter of it (many CJK
+    names without a CJK font installed); the tables always show the name."""
+    title = student.title
+    return title if all(ord(c) in _drawable() for c in title if not c.isspace()) else f"#{student.track_id}"
+
+
 def _students_plot(s: SessionSummary) -> str:
     students = s.students
+    with plt.rc_context({"font.family": list(_fonts())}):  # the fonts are looked up as the figure is drawn
+        return _png(_students_figure(students))
+
+
+def _students_figure(students) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(10, max(1.5, 0.28 * len(students) + 0.8)))
     left = np.zeros(len(students))
     for k, name in enumerate(CLASS_NAMES):
         share = np.array([st.mean_probs[name] for st in students])
-        ax.barh([f"#{st.track_id}" for st in students], share, left=left, color=_COLORS[k], label=name)
+        ax.barh([_plot_label(st) for st in students], share, left=left, color=_COLORS[k], label=name)
         left += share
     ax.invert_yaxis()
     ax.set(xlim=(0, 1), xlabel="mean share of each emotion while present")
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
-    return _png(fig)
+    return fig
+
+
+PRIVACY_ANONYMOUS = ("Students are anonymous track ids; no image was stored.")
+PRIVACY_NAMED = ("This report and its log name the students: they hold personal data (each student's name with "
+                 "their emotion estimates, attention and attendance, and their face's place on screen; no image). "
+                 "Keep them safe: store them where only you can read them, share them with no one, and delete them "
+                 "when you no longer need them.")
 
 
 def _page(s: SessionSummary, log_name: str) -> str:
@@ -90,18 +134,6 @@ def _page(s: SessionSummary, log_name: str) -> str:
         f"<tr><td>{_clock(m.time_s)}</td><td>{m.difficulty:.0%}</td><td>{e(m.main_state)}</td></tr>"
         for m in s.moments) or "<tr><td colspan=3>No moment passed the threshold.</td></tr>"
     has_attention = s.attention is not None
-    students = "".join(
-        f"<tr><td>#{st.track_id}</td><td>{_clock(st.first_s)}–{_clock(st.last_s)}</td><td>{st.presence:.0%}</td>"
-        f"<td>{e(st.dominant)}</td><td>{st.difficulty:.0%}</td>"
-        + (f"<td>{'' if st.attention is None else f'{st.attention:.0%}'}</td>" if has_attention else "")
-        + "</tr>" for st in s.students)
-    attention = ("<h2>Attention (facing the screen)</h2><p>The mean share of recent seconds the faces on screen "
-                 "had their heads turned to their screen, smoothed: within about 20° of each student's usual head "
-                 "pose over the last minutes (so a webcam above or below the screen does not count against "
-                 "anyone), and never more than 35° sideways, 45° up or 30° down. It cannot tell where the eyes "
-                 "look, misses some heads turned or bowed far (they can read as facing), and says nothing about "
-                 "whether anyone is listening.</p>"
-                 f"<img alt='attention over time' src='{_attention_plot(s)}'>") if has_attention else ""
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>ferbot session report</title>
 <style>
@@ -114,7 +146,8 @@ img {{ max-width: 100%; }}
 <h1>Session report</h1>
 <p class="note">Emotion estimates come from facial expressions in 48×48 grayscale crops: a rough, often wrong
 signal about the class, not a measure of any student's feelings or learning. Do not grade or single out a
-student on it. Students are anonymous track ids; no image was stored.</p>
+student on it. {PRIVACY_NAMED if s.named else PRIVACY_ANONYMOUS}</p>
+{_needs_attention(s) if s.named else ""}
 <h2>Coverage</h2>
 <table>
 <tr><th>session length</th><td>{_clock(s.duration_s)}</td></tr>
@@ -123,30 +156,80 @@ student on it. Students are anonymous track ids; no image was stored.</p>
 <tr><th>students (tracks)</th><td>{len(s.students)}</td></tr>
 <tr><th>log</th><td>{e(log_name)}</td></tr>
 </table>
+{_attendance(s) if s.named else ""}
 <h2>Class mood over time</h2>
 <p>Mean emotion probabilities across the faces on screen, in {s.bin_s:.0f}-second steps, smoothed.
 The black line is the share of angry, fearful, sad and surprised expressions.</p>
 <img alt="class mood timeline" src="{_mood_plot(s)}">
-{attention}
+{_attention_section(s) if has_attention else ""}
 <h2>Moments to revisit</h2>
 <p>Peaks where angry, fearful, sad or surprised expressions were most common (times from the start of the
 session, to find in a recording).</p>
 <table><tr><th>time</th><th>share</th><th>main state</th></tr>{moments}</table>
 <h2>Students</h2>
 <img alt="per-student emotion shares" src="{_students_plot(s)}">
-<table><tr><th>track</th><th>seen</th><th>presence</th><th>dominant</th><th>difficult states</th>
-{"<th>facing screen</th>" if has_attention else ""}</tr>{students}</table>
+<table><tr><th>{"student" if s.named else "track"}</th><th>seen</th><th>presence</th><th>dominant</th>
+<th>difficult states</th>{"<th>facing screen</th>" if has_attention else ""}</tr>
+{_student_rows(s, has_attention)}</table>
 </body></html>
 """
 
 
+def _student_rows(s: SessionSummary, has_attention: bool) -> str:
+    e = html.escape
+    return "".join(
+        f"<tr><td>{e(st.title)}{'' if _plot_label(st) == st.title else f' ({_plot_label(st)})'}</td>"
+        f"<td>{_clock(st.first_s)}–{_clock(st.last_s)}</td><td>{st.presence:.0%}</td>"
+        f"<td>{e(st.dominant)}</td><td>{st.difficulty:.0%}</td>"
+        + (f"<td>{'' if st.attention is None else f'{st.attention:.0%}'}</td>" if has_attention else "")
+        + "</tr>" for st in s.students)
+
+
+def _attention_section(s: SessionSummary) -> str:
+    return ("<h2>Attention (facing the screen)</h2><p>The mean share of recent seconds the faces on screen "
+            "had their heads turned to their screen, smoothed: within about 20° of each student's usual head "
+            "pose over the last minutes (so a webcam above or below the screen does not count against "
+            "anyone), and never more than 35° sideways, 45° up or 30° down. It cannot tell where the eyes "
+            "look, misses some heads turned or bowed far (they can read as facing), and says nothing about "
+            "whether anyone is listening.</p>"
+            f"<img alt='attention over time' src='{_attention_plot(s)}'>")
+
+
+def _needs_attention(s: SessionSummary) -> str:
+    """The students with stretches worth a look, each with the time ranges to find in a recording."""
+    items = "".join(
+        f"<li><b>{html.escape(st.title)}</b>: " + "; ".join(
+            f"{concern.kind} " + ", ".join(f"{_clock(a)}–{_clock(b)}" for a, b in concern.ranges)
+            for concern in st.concerns) + "</li>"
+        for st in s.students if st.concerns) or "<li>No student showed a sustained sign.</li>"
+    return (f"<h2>Students who may need attention</h2><p>Stretches of at least {SUSTAINED_S / 60:.0f} minute with "
+            f"difficult states (angry, fearful, sad or surprised expressions together at {DIFFICULT_SHARE:.0%} or "
+            f"more) or low attention (facing the screen under {LOW_ATTENTION:.0%} of the time), and absences of "
+            f"{ABSENT_S / 60:g} minutes or more (neither face nor name on screen); times from the start of the "
+            f"session, to look up in a recording. A sign to check on, never a verdict.</p><ul>{items}</ul>")
+
+
+def _attendance(s: SessionSummary) -> str:
+    rows = "".join(
+        f"<tr><td>{html.escape(st.title)}</td><td>{st.attendance.on_camera_s / 60:.1f}</td>"
+        f"<td>{st.attendance.camera_off_s / 60:.1f}</td><td>{st.attendance.absent_s / 60:.1f}</td></tr>"
+        for st in sorted(s.students, key=lambda st: st.title.casefold()))
+    return ("<h2>Attendance</h2><p>Minutes of the session each student was on camera, in the meeting with the "
+            "camera off (their name on a tile without a face), and absent (neither).</p>"
+            "<table><tr><th>student</th><th>on camera</th><th>camera off</th><th>absent</th></tr>"
+            f"{rows}</table>")
+
+
 def _write_students_csv(s: SessionSummary, path: Path) -> None:
-    with open(path, "w", newline="") as f:
+    with open(path, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(["track_id", "first_s", "last_s", "presence", "dominant", "difficulty", "attention",
-                         *PROBABILITY_COLUMNS])
+                         *PROBABILITY_COLUMNS, "name", "minutes_on_camera", "minutes_camera_off", "minutes_absent"])
         for st in s.students:
             writer.writerow([st.track_id, round(st.first_s, 2), round(st.last_s, 2), round(st.presence, 4),
                              st.dominant, round(st.difficulty, 4),
                              "" if st.attention is None else round(st.attention, 4),
-                             *[st.mean_probs[name] for name in CLASS_NAMES]])
+                             *[st.mean_probs[name] for name in CLASS_NAMES], st.name,
+                             *(round(seconds / 60, 2) for seconds in (st.attendance.on_camera_s,
+                                                                      st.attendance.camera_off_s,
+                                                                      st.attendance.absent_s))])

@@ -8,6 +8,7 @@ import numpy as np
 
 from ferbot.emotions import CLASS_NAMES
 from ferbot.facelog import PROBABILITY_COLUMNS, LogError
+from ferbot.report.attendance import Attendance, Clock, Concern, attendance, concerns
 
 # States that suggest a student is struggling or lost; their summed share is the "difficulty" signal.
 DIFFICULT = ("angry", "fear", "sad", "surprise")
@@ -26,10 +27,14 @@ class Student:
     first_s: float
     last_s: float
     presence: float  # share of analysed frames in which this face was seen
-    dominant: str
+    dominant: str  # '' for a student never seen on camera
     mean_probs: dict[str, float]
     difficulty: float  # mean share of difficult states
     attention: float | None  # mean attention score, when the log has it
+    name: str = ""  # the name on their tile (--names)
+    attendance: Attendance = Attendance(0.0, 0.0, 0.0)
+    concerns: tuple[Concern, ...] = ()
+    title: str = ""  # how the report calls them: the name, with the track id where students share it; else the id
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,14 +50,22 @@ class SessionSummary:
     moments: list[Moment]
     attention: np.ndarray | None  # (bins,) mean attention per bin
 
+    @property
+    def named(self) -> bool:
+        """Whether the log names the students (a run with --names)."""
+        return any(student.name for student in self.students)
+
 
 def summarize(log: dict[str, np.ndarray], bin_s: float | None = None, threshold: float = 0.35,
               rise: float = 0.1, smooth_bins: int = 3) -> SessionSummary:
     """Aggregate a log: per-bin class mood (mean probabilities), difficult moments, per-student summaries.
 
     A moment is a peak of the smoothed difficult share that is above `threshold` and at least `rise` above
-    the session's median; of peaks closer than a minute only the highest is kept, and at most 10 are.
+    the session's median; of peaks closer than a minute only the highest is kept, and at most 10 are. Rows of
+    cameras that are off count for the students' attendance only.
     """
+    everyone = log
+    log = {name: column[~log["camera_off"]] for name, column in log.items()} if "camera_off" in log else log
     t = log["time_s"]
     if len(t) == 0:
         raise LogError("the log holds no faces: nothing to report (was anyone on screen?)")
@@ -77,7 +90,7 @@ def summarize(log: dict[str, np.ndarray], bin_s: float | None = None, threshold:
         attention = _smooth(np.where(a_cnt > 0, a_sum / np.maximum(a_cnt, 1), np.nan)[:, None], smooth_bins)[:, 0]
     return SessionSummary(
         duration_s=duration, frames=len(np.unique(log["frame"])), face_rows=len(t),
-        students=_students(log, probs), bin_s=bin_s, timeline_t=centres, timeline=timeline,
+        students=_students(everyone), bin_s=bin_s, timeline_t=centres, timeline=timeline,
         difficulty=difficulty, moments=_moments(centres, difficulty, timeline, difficult_idx, threshold, rise),
         attention=attention)
 
@@ -118,18 +131,33 @@ def _moments(t, difficulty, timeline, difficult_idx, threshold, rise, min_gap_s:
             for i in sorted(chosen)]
 
 
-def _students(log, probs) -> list[Student]:
-    frames_total = len(np.unique(log["frame"]))
-    students = []
-    for track in np.unique(log["track_id"]).astype(int):
-        rows = log["track_id"] == track
-        mean = probs[rows].mean(0)
-        attention = log.get("attention")
-        att = float(np.nanmean(attention[rows])) if attention is not None and np.isfinite(attention[rows]).any() \
-            else None
-        students.append(Student(
-            track_id=int(track), first_s=float(log["time_s"][rows].min()), last_s=float(log["time_s"][rows].max()),
-            presence=len(np.unique(log["frame"][rows])) / frames_total,
-            dominant=CLASS_NAMES[int(mean.argmax())], mean_probs=dict(zip(CLASS_NAMES, mean.round(4).tolist())),
-            difficulty=float(mean[[PROBABILITY_COLUMNS.index(c) for c in DIFFICULT]].sum()), attention=att))
-    return students
+def _students(log: dict[str, np.ndarray]) -> list[Student]:
+    """One per track id in the log (cameras off included): emotions from the rows with a face, attendance and
+    concerns from all."""
+    probs = np.stack([log[c] for c in PROBABILITY_COLUMNS], axis=1)
+    off = log["camera_off"] if "camera_off" in log else np.zeros(len(log["time_s"]), bool)
+    difficult = probs[:, [PROBABILITY_COLUMNS.index(c) for c in DIFFICULT]].sum(1)
+    frames_total = len(np.unique(log["frame"][~off]))
+    clock = Clock.of(log)
+    students = [_student(log, track, log["track_id"] == track, off, probs, difficult, frames_total, clock)
+                for track in np.unique(log["track_id"]).astype(int)]
+    names = [st.name for st in students]
+    return [dataclasses.replace(st, title=(st.name if names.count(st.name) == 1 else f"{st.name} (#{st.track_id})")
+                                if st.name else f"#{st.track_id}") for st in students]
+
+
+def _student(log, track, rows, off, probs, difficult, frames_total, clock) -> Student:
+    faces = rows & ~off
+    mean = probs[faces].mean(0) if faces.any() else np.zeros(len(CLASS_NAMES))
+    attention = log.get("attention")
+    att = float(np.nanmean(attention[faces])) if attention is not None and np.isfinite(attention[faces]).any() \
+        else None
+    names = [n for n in log["name"][rows] if n] if "name" in log else []
+    return Student(
+        track_id=int(track), first_s=float(log["time_s"][rows].min()), last_s=float(log["time_s"][rows].max()),
+        presence=len(np.unique(log["frame"][faces])) / max(frames_total, 1),
+        dominant=CLASS_NAMES[int(mean.argmax())] if faces.any() else "",
+        mean_probs=dict(zip(CLASS_NAMES, mean.round(4).tolist())),
+        difficulty=float(difficult[faces].mean()) if faces.any() else 0.0, attention=att,
+        name=max(set(names), key=names.count) if names else "", attendance=attendance(log, rows, clock),
+        concerns=tuple(concerns(log, rows, difficult, clock)))

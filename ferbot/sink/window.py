@@ -21,7 +21,12 @@ class PreviewWindow:
 
     def __init__(self):
         _check_display()
-        cv2.namedWindow(WINDOW_TITLE, cv2.WINDOW_AUTOSIZE)
+        try:
+            cv2.namedWindow(WINDOW_TITLE, cv2.WINDOW_AUTOSIZE)
+        except cv2.error:
+            raise SinkError("--sink window: this OpenCV has no window support (opencv-python-headless installed "
+                            "over opencv-contrib-python?); run: pip install --force-reinstall --no-deps "
+                            "opencv-contrib-python, or use --sink file:PATH or --sink none") from None
 
     def send(self, frame: np.ndarray) -> bool:
         cv2.imshow(WINDOW_TITLE, cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))

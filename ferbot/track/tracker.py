@@ -15,6 +15,7 @@ from ferbot.detect.headpose import HeadPose, head_pose
 from ferbot.emotions import CLASS_NAMES
 from ferbot.geometry import Rect, iou_matrix
 from ferbot.track.attention import PoseReference
+from ferbot.track.names import NameBook, compatible, name_pairs, plainer, unlikeness
 from ferbot.track.smoothing import ema
 
 PICTURE_AFTER_S = 10.0  # a face whose crop has not changed for this long is a still picture
@@ -31,7 +32,8 @@ class TrackedFace:
     `reference`, the face's usual pose (ferbot.track.attention); attention is the smoothed share of recent
     detections that faced it (0-1); missed counts the analysed frames since the face was last detected;
     still_since is when its crop last changed, and picture says it has not changed for PICTURE_AFTER_S (a
-    profile picture, not a person: left out of the class mood, the attention figure and the log).
+    profile picture, not a person: left out of the class mood, the attention figure and the log); name is the
+    name on its tile, with --names.
     """
 
     track_id: int
@@ -48,6 +50,7 @@ class TrackedFace:
     reference: PoseReference = PoseReference()
     still_since: float = 0.0
     thumbnail: np.ndarray | None = None  # the face crop, small, as it was at still_since
+    name: str = ""  # the name on the face's tile (--names), '' when not read
 
     @property
     def picture(self) -> bool:
@@ -80,48 +83,89 @@ class FaceTracker:
         self.attention_s = attention_s
         self._faces: list[TrackedFace] = []
         self._next_id = 1
+        self._book = NameBook()  # with names: every id each name has had
 
     def update(self, detections: Sequence[Detection], probabilities: np.ndarray, timestamp: float,
-               crops: np.ndarray | None = None, poses: Sequence[HeadPose] | None = None) -> list[TrackedFace]:
+               crops: np.ndarray | None = None, poses: Sequence[HeadPose] | None = None,
+               names: Sequence[str] | None = None) -> list[TrackedFace]:
         """Fold in one analysed frame (probabilities: (N, 7), one row per detection; crops: the (N, 48, 48) face
         crops, which tell still pictures from people; poses: each detection's head pose, by default from its
-        keypoints); the live faces by id."""
+        keypoints; names: the name on each detection's tile, '' where unread, which ferbot.track.names follows);
+        the live faces by id."""
         thumbnails = [None] * len(detections) if crops is None else [_thumbnail(c) for c in crops]
         poses = [head_pose(d.keypoints) for d in detections] if poses is None else poses
-        pairs = self._match(detections)
+        names = [""] * len(detections) if names is None else list(names)
+        pairs = self._match(detections, names, thumbnails)
         matched_faces, matched_detections = {f for f, _ in pairs}, {d for _, d in pairs}
-        faces = [_still(self._updated(self._faces[f], detections[d], poses[d], probabilities[d], timestamp),
+        faces = [_still(self._updated(self._faces[f], detections[d], poses[d], probabilities[d], timestamp,
+                                      names[d]),
                         thumbnails[d]) for f, d in pairs]
         faces += [dataclasses.replace(face, missed=face.missed + 1) for i, face in enumerate(self._faces)
                   if i not in matched_faces and face.missed < self.max_missed]
+        taken = {face.track_id for face in faces}
         for d, detection in enumerate(detections):
             if d not in matched_detections:
-                pose = poses[d]
-                facing = PoseReference().facing(pose)  # the first-look window: facemesh.mesh_facing
-                faces.append(TrackedFace(self._next_id, detection.box, detection.keypoints, detection.score,
-                                         np.asarray(probabilities[d], np.float32), timestamp, pose,
-                                         float(facing), facing=facing,
-                                         reference=PoseReference().observed(timestamp, pose),
-                                         still_since=timestamp, thumbnail=thumbnails[d]))
-                self._next_id += 1
+                faces.append(self._new_face(detection, poses[d], probabilities[d], timestamp, thumbnails[d], names[d],
+                                            taken))
+                taken.add(faces[-1].track_id)
+        for face in faces:  # a face whose name was read only now
+            self._book.add(face.name, face.track_id)
         self._faces = sorted(faces, key=lambda f: f.track_id)
         return list(self._faces)
 
-    def _match(self, detections: Sequence[Detection]) -> list[tuple[int, int]]:
-        """(face index, detection index) pairs: greedy by overlap, then greedy by centre distance."""
+    def camera_off_ids(self, names: Sequence[str]) -> list[int]:
+        """Ids for named tiles without a face (a camera off): the id the name had, unless a face seen now holds
+        it; a name never seen before gets a new one."""
+        taken = {f.track_id for f in self._faces if f.missed == 0 and not f.picture}
+        ids = []
+        for name in names:
+            ids.append(self._name_id(name, taken))
+            taken.add(ids[-1])
+        return ids
+
+    def _name_id(self, name: str, taken: set[int]) -> int:
+        """The name's first id not `taken`, else a new id (recorded for the name)."""
+        track_id = self._book.claim(name, taken) if name else None
+        if track_id is None:
+            track_id, self._next_id = self._next_id, self._next_id + 1
+            self._book.add(name, track_id)
+        return track_id
+
+    def _new_face(self, detection: Detection, pose: HeadPose, probabilities: np.ndarray, timestamp: float,
+                  thumbnail: np.ndarray | None, name: str, taken: set[int]) -> TrackedFace:
+        facing = PoseReference().facing(pose)  # the first-look window: facemesh.mesh_facing
+        return TrackedFace(self._name_id(name, taken), detection.box, detection.keypoints, detection.score,
+                           np.asarray(probabilities, np.float32), timestamp, pose, float(facing), facing=facing,
+                           reference=PoseReference().observed(timestamp, pose), still_since=timestamp,
+                           thumbnail=thumbnail, name=name)
+
+    def _match(self, detections: Sequence[Detection], names: Sequence[str],
+               thumbnails: Sequence[np.ndarray | None]) -> list[tuple[int, int]]:
+        """(face index, detection index) pairs: faces and detections of the same name first
+        (ferbot.track.names), then greedy by overlap, then greedy by centre distance, never across two names."""
         known = [f.box for f in self._faces]
         boxes = [d.box for d in detections]
-        overlap = iou_matrix(known, boxes)
-        pairs = _greedy(-overlap, -self.min_iou)
+        pairs = name_pairs([f.name for f in self._faces], names, lambda f, d: unlikeness(
+            self._faces[f].thumbnail, thumbnails[d], known[f], boxes[d]))
         free_f = [f for f in range(len(known)) if f not in {p[0] for p in pairs}]
         free_d = [d for d in range(len(boxes)) if d not in {p[1] for p in pairs}]
+        allowed = np.ones((len(known), len(boxes)), bool)  # without names every pair may match, as always
+        if any(names) and self._faces:
+            allowed[:] = [[compatible(face.name, name) for name in names] for face in self._faces]
+        overlap = np.where(allowed[np.ix_(free_f, free_d)],
+                           iou_matrix([known[f] for f in free_f], [boxes[d] for d in free_d]), 0.0)
+        by_overlap = [(free_f[f], free_d[d]) for f, d in _greedy(-overlap, -self.min_iou)]
+        pairs += by_overlap
+        free_f = [f for f in free_f if f not in {p[0] for p in by_overlap}]
+        free_d = [d for d in free_d if d not in {p[1] for p in by_overlap}]
         if free_f and free_d:
-            shift = np.array([[_centre_shift(known[f], boxes[d]) for d in free_d] for f in free_f])
+            shift = np.array([[_centre_shift(known[f], boxes[d]) if allowed[f, d] else np.inf for d in free_d]
+                              for f in free_f])
             pairs += [(free_f[f], free_d[d]) for f, d in _greedy(shift, self.max_centre_shift)]
         return pairs
 
     def _updated(self, face: TrackedFace, detection: Detection, pose: HeadPose, probabilities: np.ndarray,
-                 timestamp: float) -> TrackedFace:
+                 timestamp: float, name: str = "") -> TrackedFace:
         dt = timestamp - face.last_seen
         smoothed = ema(face.probabilities, np.asarray(probabilities, np.float32), dt, self.smoothing_s)
         facing = face.reference.facing(pose)  # judged before this pose joins the reference
@@ -129,7 +173,8 @@ class FaceTracker:
         return dataclasses.replace(face, box=detection.box, keypoints=detection.keypoints, score=detection.score,
                                    probabilities=smoothed.astype(np.float32), last_seen=timestamp, pose=pose,
                                    attention=attention, missed=0, detections=face.detections + 1, facing=facing,
-                                   reference=face.reference.observed(timestamp, pose))
+                                   reference=face.reference.observed(timestamp, pose),
+                                   name=plainer(face.name, name))
 
 
 def _thumbnail(crop: np.ndarray) -> np.ndarray:

@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 import pytest
 
-from ferbot.capture.demo import demo_pictures
+from ferbot.capture.demo import DEMO_NAMES, demo_pictures
 from ferbot.classify.checkpoint import save_checkpoint, shipped_checkpoint_dir
 from ferbot.classify.classifier import FACES_PER_DEVICE
 from ferbot.classify.model import ModelConfig, build_model
@@ -257,9 +257,11 @@ socket.socket = _NoInternetSocket
 
 
 @pytest.mark.slow
-def test_a_whole_run_opens_no_network_socket(tmp_path):
+@pytest.mark.parametrize("names", [False, True], ids=["plain", "names"])
+def test_a_whole_run_opens_no_network_socket(tmp_path, names):
     """A logged run with a file feed and its report, in a Python where creating an internet socket fails and
-    is recorded: it succeeds, and nothing tried."""
+    is recorded: it succeeds, and nothing tried. With --names too: the OCR engine loads its bundled models and
+    reads the tags without a network."""
     harness, attempts = tmp_path / "harness", tmp_path / "socket_attempts.txt"
     harness.mkdir()
     (harness / "sitecustomize.py").write_text(NO_INTERNET)
@@ -271,7 +273,10 @@ def test_a_whole_run_opens_no_network_socket(tmp_path):
     assert "network access is disabled" in check.stderr and attempts.read_text()  # the harness works
     attempts.write_text("")
     result = ferbot("--demo", "--sink", f"file:{video}", "--log", str(log), "--duration", "8",
+                    *(["--names"] if names else []),
                     env=env_with(PYTHONPATH=str(harness), FERBOT_SOCKET_ATTEMPTS=str(attempts)))
     assert result.returncode == 0, result.stderr
     assert attempts.read_text() == "", attempts.read_text()
     assert len(read_video(video)[0]) > 30 and _rows(log) and (tmp_path / "report.html").exists()
+    assert {row["name"] for row in _rows(log)} <= (set(DEMO_NAMES) if names else {""})
+    assert (not names) or {row["name"] for row in _rows(log)} & set(DEMO_NAMES), "no name read"

@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from ferbot.geometry import Rect
+from tests.helpers.nametags import CHINESE, CUT, JAPANESE, LATIN, draw_tag
 
 MIN_FACE_PX = 24  # faces smaller than this on screen are neither required nor counted against a detector
 STYLES = ("zoom", "meet", "teams")
@@ -70,9 +71,10 @@ class MeetingScreen:
 
 
 def meeting_screen(people: Sequence[Person], style: str, size: tuple[int, int], count: int, seed: int,
-                   share: bool = False) -> MeetingScreen:
+                   share: bool = False, names: Sequence[str] | None = None) -> MeetingScreen:
     """A `style` meeting screen of size (width, height) with `count` participant tiles (a strip beside a shared
-    screen when `share`), drawn reproducibly from `seed`."""
+    screen when `share`), drawn reproducibly from `seed`; `names[i]`, when given, is tile i's name tag, drawn
+    with real fonts (tests.helpers.nametags) instead of OpenCV's ASCII letters."""
     rng = np.random.default_rng(seed)
     look = LOOKS[style]
     width, height = size
@@ -91,13 +93,29 @@ def meeting_screen(people: Sequence[Person], style: str, size: tuple[int, int], 
         else:
             _camera_off_tile(screen, tile, look, kind, people[int(rng.integers(len(people)))], rng)
         _round_corners(screen.image, tile, round(look.radius * unit), look.background)
-        _name_tag(screen.image, tile, NAMES[int(rng.integers(len(NAMES)))], look, rng)
+        if names is None:
+            _name_tag(screen.image, tile, NAMES[int(rng.integers(len(NAMES)))], look, rng)
+        else:
+            draw_tag(screen.image, tile, names[i], style)
         if rng.random() < 0.12:
             _emoji(screen.image, tile, rng)
         if i == speaker:
             colour = look.speaker[int(rng.integers(len(look.speaker)))]
             _border(screen.image, tile, colour, int(rng.integers(2, 7)), round(look.radius * unit))
     return screen
+
+
+def named_screens(people: Sequence[Person], style: str) -> list[tuple[MeetingScreen, list[str]]]:
+    """Three `style` galleries of 9, 12 and 24 tiles (1920x1080) whose tags show the test names (Latin with
+    accents, Chinese, Japanese, names cut short), each with the names in tile order."""
+    names = [*LATIN, *CHINESE, *JAPANESE, *CUT]
+    order = np.random.default_rng(len(style)).permutation(len(names))
+    screens = []
+    for seed, (start, count) in enumerate(((0, 9), (9, 12), (0, 24))):
+        shown = [names[order[(start + k) % len(names)]] for k in range(count)]
+        screens.append((meeting_screen(people, style, (1920, 1080), count, 100 * seed + len(style), names=shown),
+                        shown))
+    return screens
 
 
 # --- layout -----------------------------------------------------------------------------------------------------

@@ -1,0 +1,65 @@
+"""What reading name tags costs and how often it is right: OCR of the tags on Zoom, Meet and Teams galleries.
+
+    python -m benchmarks.name_ocr
+
+Galleries of 9, 12 and 24 real webcam tiles at 1920x1080 in each app's style (tests.helpers.meetings), their tags
+showing Latin names with accents, Chinese and Japanese names, and names cut short with '...'. Every tag is read
+once, as `ferbot --names` reads a tile it sees for the first time. Reported per style and script: the share read
+exactly; and per gallery size: milliseconds per tile (the OCR of one tag strip, on one thread).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import defaultdict
+
+import numpy as np
+
+from ferbot.names import NameReader
+from tests.helpers.faces import people
+from tests.helpers.meetings import named_screens
+from tests.helpers.nametags import CHINESE, CUT, JAPANESE
+
+STYLES = ("zoom", "meet", "teams")
+
+
+def script(name: str) -> str:
+    return ("Chinese" if name in CHINESE else "Japanese" if name in JAPANESE else "cut short" if name in CUT
+            else "Latin")
+
+
+def main() -> None:
+    reader = NameReader()
+    reader.read(*_warm_screen(), 0.0)  # the engine loads on the first read
+    exact: dict[tuple[str, str], list[bool]] = defaultdict(list)
+    ms: dict[int, list[float]] = defaultdict(list)
+    for style in STYLES:
+        for screen, names in named_screens(people(), style):
+            fresh = NameReader(reader.ocr)
+            start = time.perf_counter()
+            tags = fresh.read(screen.image, screen.tiles, 0.0)
+            ms[len(names)].append(1000 * (time.perf_counter() - start) / len(names))
+            for tag, truth in zip(tags, names):
+                exact[style, script(truth)].append(tag.name == truth)
+                if tag.name != truth:
+                    print(f"  {style}: {truth!r} read as {tag.name!r}")
+    print(f"name tags read exactly ({os.cpu_count()} CPU cores, load average {os.getloadavg()[0]:.1f})")
+    scripts = sorted({s for _, s in exact})
+    print(f"{'style':>6} | " + " | ".join(f"{s:>10}" for s in scripts) + " |  all")
+    for style in STYLES:
+        cells = [exact.get((style, s), []) for s in scripts]
+        every = sum(cells, [])
+        print(f"{style:>6} | " + " | ".join(f"{sum(c):>4}/{len(c):<3} " for c in cells)
+              + f" | {sum(every) / len(every):.1%}")
+    print("ms per tile (a whole screen's tags read at once, one thread): "
+          + ", ".join(f"{count} tiles {np.mean(v):.0f} ms" for count, v in sorted(ms.items())))
+
+
+def _warm_screen():
+    screen, _ = named_screens(people(), "zoom")[0]
+    return screen.image, screen.tiles[:1]
+
+
+if __name__ == "__main__":
+    main()

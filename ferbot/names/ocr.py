@@ -1,0 +1,124 @@
+"""Text on a name tag, read with RapidOCR (PP-OCR models on onnxruntime) from the models inside its wheel.
+
+The detection and recognition models are named by path, so RapidOCR never looks for (or downloads) anything; the
+recognition model carries its own character list (Chinese, Japanese kana and kanji, and Latin script with accents).
+Korean Hangul is not in it. RapidOCR is imported with a stand-in for `requests`, its only way to the network (to
+fetch models and images by URL), which fails on use: so no download can start, and importing it opens no socket
+(urllib3 probes for IPv6 with one on import). The engine loads on first use, and runs on one thread to leave the bot
+its cores.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import threading
+import types
+from pathlib import Path
+
+import numpy as np
+
+from ferbot.geometry import Rect
+
+log = logging.getLogger(__name__)
+
+DETECTOR = "PP-OCRv6_det_small.onnx"
+RECOGNISER = "PP-OCRv6_rec_small.onnx"
+DETECT_SIDE = 480  # px: the detector sees the tag strip scaled down to this longest side, never up
+MIN_SCORE = 0.5  # recognition confidence below which a line is no text
+ELLIPSIS = re.compile(r"\s*(\.{2,}|…)$")  # how a cut-short tag ends when read: '..', '...', '…'
+
+
+class OCRError(RuntimeError):
+    """The OCR engine cannot be used; the message says what to install."""
+
+
+def bundled_models() -> tuple[Path, Path]:
+    """The detection and recognition models shipped inside the installed rapidocr package."""
+    try:
+        import rapidocr
+    except ImportError as err:
+        raise OCRError(f"--names needs the OCR engine ({err}); install it with: pip install 'ferbot[names]' "
+                       "(in a checkout: pip install -e '.[names]')") from None
+    folder = Path(rapidocr.__file__).parent / "models"
+    models = folder / DETECTOR, folder / RECOGNISER
+    missing = [str(m) for m in models if not m.is_file()]
+    if missing:
+        raise OCRError(f"--names: the OCR models {', '.join(missing)} are not in the installed rapidocr; "
+                       "install rapidocr 3.x (pip install 'rapidocr>=3,<4')")
+    return models
+
+
+def engine_params(detector: Path, recogniser: Path) -> dict:
+    """RapidOCR's settings: the bundled models by path (no download), no rotation step, one thread."""
+    return {"Global.use_cls": False, "Global.log_level": "error",
+            "Det.model_path": str(detector), "Det.limit_type": "max", "Det.limit_side_len": DETECT_SIDE,
+            "Rec.model_path": str(recogniser),
+            "EngineConfig.onnxruntime.intra_op_num_threads": 1,
+            "EngineConfig.onnxruntime.inter_op_num_threads": 1}
+
+
+def offline_rapidocr() -> type:
+    """The RapidOCR class, imported with `requests` replaced by NO_NETWORK where nothing imported it before."""
+    standing_in = sys.modules.setdefault("requests", NO_NETWORK) is NO_NETWORK
+    try:
+        from rapidocr import RapidOCR
+    finally:
+        if standing_in:  # for rapidocr only: anything imported later gets the real one
+            del sys.modules["requests"]
+    return RapidOCR
+
+
+def _no_network(*args, **kwargs):
+    raise OCRError("ferbot's OCR never uses the network (a model or file was asked for by URL)")
+
+
+NO_NETWORK = types.ModuleType("requests", "What rapidocr gets for `requests`: every request fails (ferbot.names.ocr).")
+NO_NETWORK.get = NO_NETWORK.head = NO_NETWORK.post = _no_network
+NO_NETWORK.Response = object
+NO_NETWORK.RequestException = OSError
+
+
+class TagOCR:
+    """Reads the name on a strip of screen (RGB) holding a name tag: the lowest line of text, leftmost first."""
+
+    def __init__(self):
+        self._detector, self._recogniser = bundled_models()
+        self._engine = None
+        self._lock = threading.Lock()
+
+    def _load(self):
+        with self._lock:
+            if self._engine is None:
+                self._engine = offline_rapidocr()(params=engine_params(self._detector, self._recogniser))
+                log.info("OCR engine loaded (%s, %s)", self._detector.name, self._recogniser.name)
+        return self._engine
+
+    def read(self, strip: np.ndarray) -> tuple[str, Rect | None]:
+        """The name tag's text and where it is in the strip; ('', None) when there is none."""
+        if strip.size == 0:
+            return "", None
+        result = self._load()(np.ascontiguousarray(strip[..., ::-1]))  # RapidOCR takes BGR, as OpenCV reads it
+        if result.txts is None or not len(result.txts):
+            return "", None
+        lines = [(box, text) for box, text, score in zip(result.boxes, result.txts, result.scores)
+                 if score >= MIN_SCORE and text.strip()]
+        return tag_line(lines)
+
+
+def tag_line(lines: list[tuple[np.ndarray, str]]) -> tuple[str, Rect | None]:
+    """The name among text lines found in a tag strip ((4, 2) corner boxes): the words on the lowest line, left
+    to right, and their bounding box. Lines whose middles lie within half a line's height of the lowest one's
+    count as that line. A name the app cut short keeps its ellipsis, as three dots."""
+    if not lines:
+        return "", None
+    middles = [float(np.mean(box[:, 1])) for box, _ in lines]
+    heights = [float(np.ptp(box[:, 1])) for box, _ in lines]
+    lowest = int(np.argmax(middles))
+    row = sorted(((float(box[:, 0].min()), text.strip(), box) for (box, text), middle in zip(lines, middles)
+                  if abs(middle - middles[lowest]) <= heights[lowest] / 2), key=lambda line: line[0])
+    corners = np.concatenate([box for _, _, box in row])
+    (x0, y0), (x1, y1) = corners.min(axis=0), corners.max(axis=0)
+    name = ELLIPSIS.sub("...", " ".join(text for _, text, _ in row))
+    return name, Rect(float(x0), float(y0), float(x1 - x0), float(y1 - y0))

@@ -1,0 +1,148 @@
+"""Which name each tile of a meeting screen shows, read from its name tag at the bottom left, sparingly.
+
+A tile's tag is read in the analysis that first sees the tile, again as soon as the tile changes (the meeting app
+moved another participant into it: its picture, shrunk to a few pixels, or the letters where its name was read
+look different), and otherwise every REREAD_S
+seconds, at most REFRESH_PER_S such refreshes a second over the whole screen, so a large gallery costs no more
+than a small one. A tile where no name was read is only looked at again by those refreshes.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from ferbot.geometry import Rect, iou_matrix
+from ferbot.names.ocr import TagOCR
+
+log = logging.getLogger(__name__)
+
+TAG_HEIGHT = 0.2  # of the tile's height: the strip along its bottom edge that holds the name tag ...
+TAG_WIDTH = 0.75  # ... and of its width, from the left edge
+MIN_TAG_PX = 24  # the strip is never lower than this
+READ_HEIGHT = 48  # px: strips lower than this are enlarged to it before reading (small tiles, small letters)
+REREAD_S = 5.0  # an unchanged tag is read again after this long ...
+REFRESH_PER_S = 1.0  # ... one tile at a time, at most this many a second
+BRIGHT = 190  # grey level from which a pixel may be a tag's letters (white or light grey on every app)
+LOOK_MARGIN = 4  # px a tag may shift (a tile found a pixel or two off) and still hold the letters read
+SAME_LETTERS = 0.95  # correlation from which the letters of a tag are still the ones read
+TILE_LOOK = (16, 9)  # px: the tile's picture, shrunk, ...
+TILE_CHANGED = 30.0  # ... changed by this many grey levels on average: another participant
+SAME_TILE = 0.8  # overlap (IoU) from which a tile is the one at the same place on the last screen
+
+
+@dataclass(frozen=True)
+class NameTag:
+    """The name read on a tile ('' when its tag could not be read)."""
+
+    tile: Rect
+    name: str
+
+
+@dataclass(frozen=True)
+class _Read:
+    name: str
+    box: Rect | None  # where the name was, in the strip's pixels
+    letters: np.ndarray  # the grey pixels there
+    tile_look: np.ndarray  # the tile's picture, shrunk
+    at: float
+
+
+def tag_strip(tile: Rect) -> Rect:
+    """Where a tile's name tag sits: the lower left of the tile."""
+    height = min(tile.h, max(MIN_TAG_PX, TAG_HEIGHT * tile.h))
+    return Rect(tile.x, tile.y2 - height, TAG_WIDTH * tile.w, height)
+
+
+def strip_pixels(image: np.ndarray, tile: Rect) -> np.ndarray:
+    """The tag strip of a tile, cut from an RGB screen."""
+    x, y, w, h = tag_strip(tile).clipped(image.shape[1], image.shape[0]).as_int()
+    return image[y:y + h, x:x + w]
+
+
+def tile_look(image: np.ndarray, tile: Rect) -> np.ndarray:
+    """The tile's picture, shrunk to TILE_LOOK and grey."""
+    x, y, w, h = tile.clipped(image.shape[1], image.shape[0]).as_int()
+    if w < 1 or h < 1:
+        return np.zeros(TILE_LOOK[::-1], np.float32)
+    small = cv2.resize(image[y:y + h, x:x + w], TILE_LOOK, interpolation=cv2.INTER_AREA)
+    return cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
+
+
+def _grey(strip: np.ndarray, box: Rect, margin: int = 0) -> np.ndarray:
+    """The grey pixels of `box` (grown by `margin` on every side) in the strip."""
+    grown = Rect(box.x - margin, box.y - margin, box.w + 2 * margin, box.h + 2 * margin)
+    x, y, w, h = grown.clipped(strip.shape[1], strip.shape[0]).as_int()
+    return cv2.cvtColor(strip[y:y + h, x:x + w], cv2.COLOR_RGB2GRAY) if w > 0 and h > 0 else np.zeros((0, 0))
+
+
+def letters_moved_away(letters: np.ndarray, strip: np.ndarray, box: Rect) -> bool:
+    """Whether the letters read at `box` are no longer there: nowhere within LOOK_MARGIN pixels of where they were
+    does the strip match them (normalised correlation under SAME_LETTERS). `letters` are the middle of the box,
+    LOOK_MARGIN pixels in from its sides, so that a shifted tag is still wholly inside the box."""
+    around = _grey(strip, box)
+    if letters.size == 0 or around.shape[0] < letters.shape[0] or around.shape[1] < letters.shape[1]:
+        return True
+    return float(cv2.matchTemplate(around, letters, cv2.TM_CCOEFF_NORMED).max()) < SAME_LETTERS
+
+
+class NameReader:
+    """The names on a screen's tiles, each tag read only when needed (see the module's notes)."""
+
+    def __init__(self, ocr: TagOCR | None = None, reread_s: float = REREAD_S, refresh_per_s: float = REFRESH_PER_S):
+        self.ocr = ocr or TagOCR()
+        self.reread_s, self.refresh_per_s = reread_s, refresh_per_s
+        self.reads = 0  # tags read so far, and the seconds they took (benchmarks)
+        self.read_s = 0.0
+        self._tiles: list[Rect] = []  # the tiles of the last screen, and what was read on each
+        self._seen: list[_Read] = []
+        self._last_refresh = -np.inf
+
+    def read(self, image: np.ndarray, tiles: Sequence[Rect], timestamp: float) -> list[NameTag]:
+        """The name on each tile, in the order of `tiles`; tiles no longer on screen are forgotten."""
+        strips = [strip_pixels(image, tile) for tile in tiles]
+        looks = [tile_look(image, tile) for tile in tiles]
+        seen = []
+        for before, strip, look in zip(self._previous(tiles), strips, looks):
+            if before is None or float(np.abs(look - before.tile_look).mean()) > TILE_CHANGED or (
+                    before.box is not None and letters_moved_away(before.letters, strip, before.box)):
+                before = self._read(strip, look, timestamp)
+            seen.append(before)
+        self._tiles, self._seen = list(tiles), seen
+        self._refresh_oldest(strips, looks, timestamp)
+        return [NameTag(tile, read.name) for tile, read in zip(tiles, self._seen)]
+
+    def _previous(self, tiles: Sequence[Rect]) -> list[_Read | None]:
+        """What was read on each tile at the last screen (the same tile: overlapping it by SAME_TILE or more)."""
+        if not self._tiles or not tiles:
+            return [None] * len(tiles)
+        overlap = iou_matrix(list(tiles), self._tiles)
+        best = overlap.argmax(axis=1)
+        return [self._seen[b] if overlap[t, b] >= SAME_TILE else None for t, b in enumerate(best)]
+
+    def _refresh_oldest(self, strips: list[np.ndarray], looks: list[np.ndarray], timestamp: float) -> None:
+        """Read the tag read longest ago again, when that was over reread_s ago and no refresh is due yet."""
+        if not self._seen or timestamp - self._last_refresh < 1.0 / self.refresh_per_s:
+            return
+        oldest = min(range(len(self._seen)), key=lambda i: self._seen[i].at)
+        if timestamp - self._seen[oldest].at >= self.reread_s:
+            self._seen[oldest] = self._read(strips[oldest], looks[oldest], timestamp)
+            self._last_refresh = timestamp
+
+    def _read(self, strip: np.ndarray, look: np.ndarray, timestamp: float) -> _Read:
+        """Read a strip's tag (enlarged first when its letters are small)."""
+        start = time.perf_counter()
+        scale = READ_HEIGHT / strip.shape[0] if 0 < strip.shape[0] < READ_HEIGHT else 1.0
+        big = cv2.resize(strip, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC) if scale > 1 else strip
+        name, box = self.ocr.read(big) if strip.size else ("", None)
+        box = box.scaled(1 / scale) if box is not None else None
+        self.reads += 1
+        self.read_s += time.perf_counter() - start
+        log.debug("name tag read: %r in %.0f ms", name, 1000 * (time.perf_counter() - start))
+        return _Read(name, box, _grey(strip, box, -LOOK_MARGIN) if box is not None else np.zeros((0, 0)), look,
+                     timestamp)

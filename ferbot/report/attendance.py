@@ -1,0 +1,91 @@
+"""Per student: minutes on camera, with the camera off (a named tile without a face) and absent, and the stretches
+of a lesson that may need the teacher's attention (sustained difficult states, low attention, long absences).
+
+Every analysed frame in the log stands for the time until the next one (at most MAX_STEP_S: a longer gap is time
+the bot did not look). A stretch is a run of analysed frames that all show the sign, with holes of at most GAP_S.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+DIFFICULT_SHARE = 0.5  # a student's summed share of difficult states from which a frame counts as difficult
+LOW_ATTENTION = 0.4  # attention (share of recent time facing the screen) under which a frame counts as low
+SUSTAINED_S = 60.0  # a difficult or inattentive stretch this long is worth a look
+ABSENT_S = 90.0  # an absence this long is worth a look (a two-minute one measures a little under 120 s)
+GAP_S = 10.0  # holes up to this long do not break a stretch
+MAX_STEP_S = 5.0
+
+
+@dataclass(frozen=True)
+class Attendance:
+    on_camera_s: float
+    camera_off_s: float
+    absent_s: float
+
+
+@dataclass(frozen=True)
+class Concern:
+    """A sign worth a look ('difficult states', 'low attention', 'absent') and when, as (start, end) seconds."""
+
+    kind: str
+    ranges: tuple[tuple[float, float], ...]
+
+
+@dataclass(frozen=True)
+class Clock:
+    """The analysed frames' times, in order, and how long each stands for."""
+
+    times: np.ndarray
+    steps: np.ndarray
+
+    @classmethod
+    def of(cls, log: dict[str, np.ndarray]) -> Clock:
+        times = np.unique(log["time_s"])
+        gaps = np.diff(times)
+        last = float(np.median(gaps)) if len(gaps) else 0.0
+        return cls(times, np.minimum(np.append(gaps, last), MAX_STEP_S))
+
+    def share(self, when: np.ndarray) -> np.ndarray:
+        """Per analysed frame: whether its time is among `when`."""
+        return np.isin(self.times, when)
+
+
+def attendance(log: dict[str, np.ndarray], rows: np.ndarray, clock: Clock) -> Attendance:
+    """The time one student's rows (a boolean mask over the log) show them on camera, with the camera off, and
+    the rest of the session: absent."""
+    off = log["camera_off"] if "camera_off" in log else np.zeros(len(rows), bool)
+    on_camera = clock.share(log["time_s"][rows & ~off])
+    camera_off = clock.share(log["time_s"][rows & off]) & ~on_camera
+    total = float(clock.steps.sum())
+    on_s, off_s = float(clock.steps[on_camera].sum()), float(clock.steps[camera_off].sum())
+    return Attendance(on_s, off_s, max(0.0, total - on_s - off_s))
+
+
+def concerns(log: dict[str, np.ndarray], rows: np.ndarray, difficulty: np.ndarray, clock: Clock) -> list[Concern]:
+    """One student's stretches worth a look; `difficulty` is their summed difficult share per log row."""
+    off = log["camera_off"] if "camera_off" in log else np.zeros(len(rows), bool)
+    faces = rows & ~off
+    signs = [("difficult states", faces & (difficulty >= DIFFICULT_SHARE), SUSTAINED_S)]
+    if "attention" in log:
+        signs.append(("low attention", faces & (log["attention"] < LOW_ATTENTION), SUSTAINED_S))
+    found = [Concern(kind, tuple(stretches(clock, clock.share(log["time_s"][mask]), least)))
+             for kind, mask, least in signs]
+    absent = ~clock.share(log["time_s"][rows])
+    found.append(Concern("absent", tuple(stretches(clock, absent, ABSENT_S))))
+    return [concern for concern in found if concern.ranges]
+
+
+def stretches(clock: Clock, flags: np.ndarray, least_s: float) -> list[tuple[float, float]]:
+    """(start, end) of the runs of flagged frames lasting `least_s` or more; holes of up to GAP_S are bridged."""
+    runs: list[list[float]] = []
+    for time, step, flag in zip(clock.times, clock.steps, flags):
+        if not flag:
+            continue
+        if runs and time - runs[-1][1] <= GAP_S:
+            runs[-1][1] = float(time + step)
+        else:
+            runs.append([float(time), float(time + step)])
+    return [(start, end) for start, end in runs if end - start >= least_s]

@@ -1,0 +1,105 @@
+"""Identity by name (`--names`): faces keep the id of the name on their tile, wherever the tile moves.
+
+A name's ids are remembered for the whole run, so a student who leaves (or whose tile moves to another page) and
+comes back gets their id again. Two participants showing the same name stay two students: each time, their faces
+are paired with that name's tracks by how alike the faces look (their small thumbnails), which does not depend on
+where the meeting app put their tiles; without thumbnails, by the nearest box. A reading with a stray mark beside
+the name ("Ana 8": something bright in the video next to the tag, read with it) counts as the same name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from ferbot.geometry import Rect
+
+STRAY = 2  # characters: a token this short and without letters beside a name is a stray mark read with it
+
+
+def same_name(a: str, b: str) -> bool:
+    """Whether two tags show the same name: equal but for case and surrounding spaces, or one is the other with a
+    stray mark beside it (a token of up to STRAY digits or signs: something bright in the video next to the tag,
+    read with it)."""
+    a, b = a.strip().casefold(), b.strip().casefold()
+    if a == b:
+        return True
+    short, long = sorted((a, b), key=len)
+    if not short or not (long.startswith(short + " ") or long.endswith(" " + short)):
+        return False
+    stray = long.removeprefix(short) if long.startswith(short + " ") else long.removesuffix(short)
+    return len(stray.strip()) <= STRAY and not any(c.isalpha() for c in stray)
+
+
+def plainer(a: str, b: str) -> str:
+    """Of two readings of the same name, the one without a stray mark (the shorter); an empty one never wins."""
+    return min((a, b), key=len) if a and b else a or b
+
+
+def compatible(track_name: str, detection_name: str) -> bool:
+    """Whether a track may take a detection: an unread name on either side never stands in the way."""
+    return not track_name or not detection_name or same_name(track_name, detection_name)
+
+
+class NameBook:
+    """Every id each name has had, for the whole run."""
+
+    def __init__(self):
+        self._ids: dict[str, list[int]] = {}
+
+    def add(self, name: str, track_id: int) -> None:
+        if name:
+            ids = self._ids.setdefault(self._key(name), [])
+            if track_id not in ids:
+                ids.append(track_id)
+
+    def claim(self, name: str, taken: set[int]) -> int | None:
+        """The first id this name has had that is not `taken` (in use by another face now), or None."""
+        for track_id in self._ids.get(self._key(name), ()):
+            if track_id not in taken:
+                return track_id
+        return None
+
+    def _key(self, name: str) -> str:
+        """The name as first recorded, when it is the same name (same_name), else itself."""
+        return next((key for key in self._ids if same_name(key, name)), name.strip().casefold())
+
+
+def name_pairs(track_names: Sequence[str], names: Sequence[str],
+               cost: Callable[[int, int], float]) -> list[tuple[int, int]]:
+    """(track, detection) pairs of the same non-empty name, cheapest `cost` first within each name."""
+    pairs = []
+    for name in _distinct(names):
+        tracks = [t for t, n in enumerate(track_names) if n and same_name(n, name)]
+        detections = [d for d, n in enumerate(names) if n and same_name(n, name)]
+        if not tracks or not detections:
+            continue
+        costs = np.array([[cost(t, d) for d in detections] for t in tracks])
+        used_t, used_d = set(), set()
+        for flat in np.argsort(costs, axis=None, kind="stable"):
+            t, d = np.unravel_index(flat, costs.shape)
+            if t not in used_t and d not in used_d:
+                pairs.append((tracks[t], detections[d]))
+                used_t.add(t)
+                used_d.add(d)
+    return pairs
+
+
+def _distinct(names: Sequence[str]) -> list[str]:
+    """One of each name (same_name) among the non-empty ones."""
+    distinct: list[str] = []
+    for name in names:
+        if name and not any(same_name(name, seen) for seen in distinct):
+            distinct.append(name)
+    return distinct
+
+
+def unlikeness(a: np.ndarray | None, b: np.ndarray | None, box_a: Rect, box_b: Rect) -> float:
+    """How unlike two faces are: 1 - the correlation of their thumbnails, or, without thumbnails, the distance
+    of their boxes' centres in screen pixels (which then always ranks after any thumbnail comparison)."""
+    if a is not None and b is not None:
+        za, zb = (a - a.mean()) / (a.std() + 1e-6), (b - b.mean()) / (b.std() + 1e-6)
+        return 1.0 - float((za * zb).mean())
+    (ax, ay), (bx, by) = box_a.center, box_b.center
+    return 2.0 + float(np.hypot(ax - bx, ay - by))
