@@ -21,6 +21,7 @@ from ferbot.emotions import CLASS_NAMES, EMOTION_COLORS  # noqa: E402
 from ferbot.facelog import PROBABILITY_COLUMNS, read_log  # noqa: E402
 from ferbot.report.attendance import ABSENT_S, DIFFICULT_SHARE, LOW_ATTENTION, SUSTAINED_S  # noqa: E402
 from ferbot.report.summary import SessionSummary, summarize  # noqa: E402
+from ferbot.track.attention import ABSOLUTE_DOWN, ABSOLUTE_UP, ABSOLUTE_YAW, WITHIN_PITCH, WITHIN_YAW
 
 _COLORS = [np.array(EMOTION_COLORS[name]) / 255 for name in CLASS_NAMES]
 
@@ -187,9 +188,11 @@ def _student_rows(s: SessionSummary, has_attention: bool) -> str:
 
 def _attention_section(s: SessionSummary) -> str:
     return ("<h2>Attention (facing the screen)</h2><p>The mean share of recent seconds the faces on screen "
-            "had their heads turned to their screen, smoothed: within about 20° of each student's usual head "
+            f"had their heads turned to their screen, smoothed: within {WITHIN_YAW:.0f}° sideways and "
+            f"{WITHIN_PITCH:.0f}° up or down of each student's usual head "
             "pose over the last minutes (so a webcam above or below the screen does not count against "
-            "anyone), and never more than 35° sideways, 45° up or 30° down. It cannot tell where the eyes "
+            f"anyone), and never more than {ABSOLUTE_YAW:.0f}° sideways, {ABSOLUTE_UP:.0f}° up or "
+            f"{ABSOLUTE_DOWN:.0f}° down. It cannot tell where the eyes "
             "look, misses some heads turned or bowed far (they can read as facing), and says nothing about "
             "whether anyone is listening.</p>"
             f"<img alt='attention over time' src='{_attention_plot(s)}'>")
