@@ -82,9 +82,9 @@ def test_two_students_of_one_name_stay_apart_by_their_faces():
     looks = rng.uniform(0, 255, (2, 48, 48)).astype(np.float32)
     tracker = FaceTracker()
     tracker.update(_faces((100, 100, 80, 80), (400, 100, 80, 80)), np.stack([HAPPY, HAPPY]), 0.0, looks,
-                   ["Chen Wei", "Chen Wei"])
+                   names=["Chen Wei", "Chen Wei"])
     swapped = tracker.update(_faces((100, 100, 80, 80), (400, 100, 80, 80)), np.stack([HAPPY, HAPPY]), 0.4,
-                             looks[::-1], ["Chen Wei", "Chen Wei"])
+                             looks[::-1], names=["Chen Wei", "Chen Wei"])
     assert [f.track_id for f in sorted(swapped, key=lambda f: f.box.x)] == [2, 1]
 
 
