@@ -21,6 +21,8 @@ MAX_STEP_S = 5.0
 
 @dataclass(frozen=True)
 class Attendance:
+    """One student's seconds on camera, with the camera off (a named tile without a face) and absent."""
+
     on_camera_s: float
     camera_off_s: float
     absent_s: float
