@@ -122,10 +122,8 @@ def blank_regions(image: np.ndarray, regions: Sequence[Rect]) -> np.ndarray:
     if not regions:
         return image
     blanked = image.copy()
-    height, width = image.shape[:2]
     for region in regions:
-        x, y, w, h = region.clipped(width, height).as_int()
-        blanked[y:y + h, x:x + w] = 0
+        region.pixels(blanked)[:] = 0
     return blanked
 
 

@@ -63,6 +63,11 @@ class Rect(NamedTuple):
         """(x, y, w, h) rounded to whole pixels, for slicing and drawing."""
         return round(self.x), round(self.y), round(self.w), round(self.h)
 
+    def pixels(self, image: np.ndarray) -> np.ndarray:
+        """The part of `image` (rows, columns, ...) under this rectangle, clipped to it: a view, possibly empty."""
+        x, y, w, h = self.clipped(image.shape[1], image.shape[0]).as_int()
+        return image[y:y + h, x:x + w]
+
 
 def intersection_matrix(a: list[Rect], b: list[Rect]) -> np.ndarray:
     """Pairwise intersection areas, shape (len(a), len(b)), in float64."""

@@ -61,24 +61,22 @@ def tag_strip(tile: Rect) -> Rect:
 
 def strip_pixels(image: np.ndarray, tile: Rect) -> np.ndarray:
     """The tag strip of a tile, cut from an RGB screen."""
-    x, y, w, h = tag_strip(tile).clipped(image.shape[1], image.shape[0]).as_int()
-    return image[y:y + h, x:x + w]
+    return tag_strip(tile).pixels(image)
 
 
 def tile_look(image: np.ndarray, tile: Rect) -> np.ndarray:
     """The tile's picture, shrunk to TILE_LOOK and grey."""
-    x, y, w, h = tile.clipped(image.shape[1], image.shape[0]).as_int()
-    if w < 1 or h < 1:
+    picture = tile.pixels(image)
+    if picture.size == 0:
         return np.zeros(TILE_LOOK[::-1], np.float32)
-    small = cv2.resize(image[y:y + h, x:x + w], TILE_LOOK, interpolation=cv2.INTER_AREA)
+    small = cv2.resize(picture, TILE_LOOK, interpolation=cv2.INTER_AREA)
     return cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
 
 
 def _grey(strip: np.ndarray, box: Rect, margin: int = 0) -> np.ndarray:
     """The grey pixels of `box` (grown by `margin` on every side) in the strip."""
-    grown = Rect(box.x - margin, box.y - margin, box.w + 2 * margin, box.h + 2 * margin)
-    x, y, w, h = grown.clipped(strip.shape[1], strip.shape[0]).as_int()
-    return cv2.cvtColor(strip[y:y + h, x:x + w], cv2.COLOR_RGB2GRAY) if w > 0 and h > 0 else np.zeros((0, 0))
+    part = Rect(box.x - margin, box.y - margin, box.w + 2 * margin, box.h + 2 * margin).pixels(strip)
+    return cv2.cvtColor(part, cv2.COLOR_RGB2GRAY) if part.size else np.zeros((0, 0))
 
 
 def letters_moved_away(letters: np.ndarray, strip: np.ndarray, box: Rect) -> bool:
@@ -141,8 +139,9 @@ class NameReader:
         big = cv2.resize(strip, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC) if scale > 1 else strip
         name, box = self.ocr.read(big) if strip.size else ("", None)
         box = box.scaled(1 / scale) if box is not None else None
+        seconds = time.perf_counter() - start
         self.reads += 1
-        self.read_s += time.perf_counter() - start
-        log.debug("name tag read: %r in %.0f ms", name, 1000 * (time.perf_counter() - start))
+        self.read_s += seconds
+        log.debug("name tag read: %r in %.0f ms", name, 1000 * seconds)
         return _Read(name, box, _grey(strip, box, -LOOK_MARGIN) if box is not None else np.zeros((0, 0)), look,
                      timestamp)
