@@ -163,15 +163,11 @@ def photo_samples(finder: FaceFinder, mesh: FaceMesh, shared: Path | None,
     """Every photograph face in every webcam view; and how many photographs and views were used."""
     rng = np.random.default_rng(seed)
     samples, photos, views = [], 0, 0
-    for index, (name, (fx, fy, fw, fh), label) in enumerate(PHOTO_FACES):
-        path = REPO_PHOTOS / name
-        if not path.exists() and shared is not None:
-            path = shared / name
-        if not path.exists():
+    for index, (name, box, label) in enumerate(PHOTO_FACES):
+        found = photo_face(name, box, shared)
+        if found is None:
             continue
-        photo = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
-        height, width = photo.shape[:2]
-        face = Rect(fx * width, fy * height, fw * width, fh * height)
+        photo, face = found
         photos += 1
         for condition, view in webcam_conditions(label):
             vertical = rng.uniform(-0.3, 0.3)
@@ -185,6 +181,21 @@ def photo_samples(finder: FaceFinder, mesh: FaceMesh, shared: Path | None,
                 samples.append(Sample("webcam photographs", condition, label, found, Rect(0, 0, *TILE),
                                       index, mesh_pose(mesh.landmarks(picture, found)), view.pitch))
     return samples, photos, views
+
+
+def photo_face(name: str, box: tuple[float, float, float, float],
+               shared: Path | None) -> tuple[np.ndarray, Rect] | None:
+    """A PHOTO_FACES photograph (RGB, from the repository's photos, else from `shared`) and its face's box in
+    pixels; None when it is in neither folder."""
+    path = REPO_PHOTOS / name
+    if not path.exists() and shared is not None:
+        path = shared / name
+    if not path.exists():
+        return None
+    photo = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+    height, width = photo.shape[:2]
+    fx, fy, fw, fh = box
+    return photo, Rect(fx * width, fy * height, fw * width, fh * height)
 
 
 def _vertical_lens(view: View, vertical: float) -> float:

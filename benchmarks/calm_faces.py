@@ -24,17 +24,15 @@ import argparse
 import statistics
 from pathlib import Path
 
-import cv2
 import numpy as np
 
-from benchmarks.attention import NODS, PHOTO_FACES, REPO_PHOTOS, SHARED_PHOTOS, SIDE_OFFSET
+from benchmarks.attention import NODS, PHOTO_FACES, SHARED_PHOTOS, SIDE_OFFSET, photo_face
 from ferbot import EmotionClassifier
 from ferbot.classify.checkpoint import shipped_models
 from ferbot.classify.devices import use_cpu_cores
 from ferbot.detect import FaceFinder
 from ferbot.detect.crops import face_crops
 from ferbot.emotions import CLASS_NAMES
-from ferbot.geometry import Rect
 from ferbot.report.summary import DIFFICULT
 from tests.helpers.webcam import View, degrade, webcam_view
 
@@ -51,15 +49,11 @@ def face_crops_in_views(finder: FaceFinder, seeds: int) -> tuple[list[np.ndarray
     """The bot's 48x48 crop of every webcam view in which the finder found the face, the PHOTO_FACES index of
     each, and the number of views the finder missed."""
     crops, owners, missed = [], [], 0
+    faces = {index: found for index, (name, box, _) in enumerate(PHOTO_FACES)
+             if (found := photo_face(name, box, SHARED_PHOTOS)) is not None}
     for seed in range(seeds):
         rng = np.random.default_rng(seed)
-        for index, (name, (fx, fy, fw, fh), _) in enumerate(PHOTO_FACES):
-            path = next((folder / name for folder in (REPO_PHOTOS, SHARED_PHOTOS) if (folder / name).exists()), None)
-            if path is None:
-                continue
-            photo = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
-            height, width = photo.shape[:2]
-            face = Rect(fx * width, fy * height, fw * width, fh * height)
+        for index, (photo, face) in faces.items():
             for view in _views(rng):
                 picture, truth = webcam_view(photo, face, view)
                 picture = degrade(picture, rng)
