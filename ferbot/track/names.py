@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from ferbot.geometry import Rect
+from ferbot.track.matching import greedy_pairs
 
 STRAY = 2  # characters: a token this short and without letters beside a name is a stray mark read with it
 
@@ -76,13 +77,7 @@ def name_pairs(track_names: Sequence[str], names: Sequence[str],
         if not tracks or not detections:
             continue
         costs = np.array([[cost(t, d) for d in detections] for t in tracks])
-        used_t, used_d = set(), set()
-        for flat in np.argsort(costs, axis=None, kind="stable"):
-            t, d = np.unravel_index(flat, costs.shape)
-            if t not in used_t and d not in used_d:
-                pairs.append((tracks[t], detections[d]))
-                used_t.add(t)
-                used_d.add(d)
+        pairs += [(tracks[t], detections[d]) for t, d in greedy_pairs(costs, np.inf)]
     return pairs
 
 

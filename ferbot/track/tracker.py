@@ -15,6 +15,7 @@ from ferbot.detect.headpose import HeadPose, head_pose
 from ferbot.emotions import CLASS_NAMES
 from ferbot.geometry import Rect, iou_matrix
 from ferbot.track.attention import PoseReference
+from ferbot.track.matching import greedy_pairs
 from ferbot.track.names import NameBook, compatible, name_pairs, plainer, unlikeness
 from ferbot.track.smoothing import ema
 
@@ -154,14 +155,14 @@ class FaceTracker:
             allowed[:] = [[compatible(face.name, name) for name in names] for face in self._faces]
         overlap = np.where(allowed[np.ix_(free_f, free_d)],
                            iou_matrix([known[f] for f in free_f], [boxes[d] for d in free_d]), 0.0)
-        by_overlap = [(free_f[f], free_d[d]) for f, d in _greedy(-overlap, -self.min_iou)]
+        by_overlap = [(free_f[f], free_d[d]) for f, d in greedy_pairs(-overlap, -self.min_iou)]
         pairs += by_overlap
         free_f = [f for f in free_f if f not in {p[0] for p in by_overlap}]
         free_d = [d for d in free_d if d not in {p[1] for p in by_overlap}]
         if free_f and free_d:
             shift = np.array([[_centre_shift(known[f], boxes[d]) if allowed[f, d] else np.inf for d in free_d]
                               for f in free_f])
-            pairs += [(free_f[f], free_d[d]) for f, d in _greedy(shift, self.max_centre_shift)]
+            pairs += [(free_f[f], free_d[d]) for f, d in greedy_pairs(shift, self.max_centre_shift)]
         return pairs
 
     def _updated(self, face: TrackedFace, detection: Detection, pose: HeadPose, probabilities: np.ndarray,
@@ -188,20 +189,6 @@ def _still(face: TrackedFace, thumbnail: np.ndarray | None) -> TrackedFace:
     if face.thumbnail is None or np.abs(thumbnail - face.thumbnail).mean() > STILL_DIFFERENCE:
         return dataclasses.replace(face, thumbnail=thumbnail, still_since=face.last_seen)
     return face
-
-
-def _greedy(cost: np.ndarray, limit: float) -> list[tuple[int, int]]:
-    """Row/column pairs in order of increasing cost, each row and column used once, cost <= limit."""
-    pairs, rows, cols = [], set(), set()
-    for flat in np.argsort(cost, axis=None, kind="stable"):
-        r, c = np.unravel_index(flat, cost.shape)
-        if cost[r, c] > limit:
-            break
-        if r not in rows and c not in cols:
-            pairs.append((int(r), int(c)))
-            rows.add(r)
-            cols.add(c)
-    return pairs
 
 
 def _centre_shift(a: Rect, b: Rect) -> float:

@@ -1,0 +1,19 @@
+"""Pairing tracks with detections: one greedy assignment for every cost the tracker uses."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def greedy_pairs(cost: np.ndarray, limit: float) -> list[tuple[int, int]]:
+    """Row/column pairs in order of increasing cost, each row and column used once, cost <= limit."""
+    pairs, rows, cols = [], set(), set()
+    for flat in np.argsort(cost, axis=None, kind="stable"):
+        r, c = np.unravel_index(flat, cost.shape)
+        if cost[r, c] > limit:
+            break
+        if r not in rows and c not in cols:
+            pairs.append((int(r), int(c)))
+            rows.add(r)
+            cols.add(c)
+    return pairs
