@@ -154,10 +154,15 @@ def count_params(model: nnx.Module) -> int:
 
 def flops_per_face(model: nnx.Module, batch: int = 50) -> float:
     """Floating-point operations to classify one face, from XLA's cost analysis of the compiled forward pass on a
-    batch of `batch` faces (in the model's current mode; evaluation mode folds batch norm into the convolutions)."""
+    batch of `batch` faces (in the model's current mode; evaluation mode folds batch norm into the convolutions).
+    Always compiled for the CPU, whatever device trained the model: on a GPU the convolutions become library calls
+    whose operations XLA does not count."""
+    cpu = jax.devices("cpu")[0]
     graphdef, state = nnx.split(model)
+    state = jax.device_put(state, cpu)
     forward = jax.jit(lambda state, faces: nnx.merge(graphdef, state)(faces))
-    faces = jax.ShapeDtypeStruct((batch, FACE_SIZE, FACE_SIZE), jnp.uint8)
+    faces = jax.ShapeDtypeStruct((batch, FACE_SIZE, FACE_SIZE), jnp.uint8,
+                                 sharding=jax.sharding.SingleDeviceSharding(cpu))
     cost = forward.lower(state, faces).compile().cost_analysis()
     cost = cost[0] if isinstance(cost, list) else cost
     return float(cost["flops"]) / batch
