@@ -87,7 +87,8 @@ def _train_parser() -> argparse.ArgumentParser:
     promote = p.add_mutually_exclusive_group()
     promote.add_argument("--promote-to", choices=tuple(MODELS), default="default",
                          help="the shipped model this checkpoint replaces when it beats it on PublicTest: the "
-                              "default, or the lite one that `ferbot --model lite` uses (default: %(default)s)")
+                              "default, or the lite or webcam one that `ferbot --model NAME` uses "
+                              "(default: %(default)s)")
     promote.add_argument("--no-promote", action="store_true",
                          help="never make this checkpoint a shipped one, even if it beats it on PublicTest")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (e.g. in CI logs)")

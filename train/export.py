@@ -20,7 +20,7 @@ def export_checkpoint(result: FitResult, cfg: TrainConfig, recipe: str, data: FE
                       out_root: Path = CHECKPOINTS_DIR, tta_modes=TTA_MODES,
                       promote_to: str | None = "default") -> Path:
     """Write checkpoints/<name>/ (weights, model card, metrics, confusion matrices); make it the shipped
-    `promote_to` model ("default" or "lite") if it beats the current one."""
+    `promote_to` model (a key of MODELS) if it beats the current one."""
     model = result.trainer.model_from(result.best_state)
     card = make_card(model, result, cfg, recipe, data, name, command)
     directory = Path(out_root) / name

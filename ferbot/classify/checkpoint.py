@@ -2,8 +2,8 @@
 
 Written by `python -m train` (export) and read by `EmotionClassifier`; this module is the one place that
 knows the layout. Pointer files name the shipped checkpoints: checkpoints/DEFAULT the default, checkpoints/LITE
-the lite one for slow laptops. A wheel built from the repository carries the checkpoints they name (copied by
-setup.py) as ferbot/_checkpoints/, laid out the same way.
+the lite one for slow laptops, checkpoints/WEBCAM the one trained for webcam faces. A wheel built from the
+repository carries the checkpoints they name (copied by setup.py) as ferbot/_checkpoints/, laid out the same way.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from ferbot.emotions import NUM_CLASSES
 log = logging.getLogger(__name__)
 
 CHECKPOINTS_DIR = Path(__file__).resolve().parents[2] / "checkpoints"  # in a checkout of the repository
-MODELS = {"default": "DEFAULT", "lite": "LITE"}  # --model NAME -> the pointer file holding its folder's name
+# --model NAME -> the pointer file holding its folder's name
+MODELS = {"default": "DEFAULT", "lite": "LITE", "webcam": "WEBCAM"}
 PACKAGED_DIR = Path(__file__).resolve().parents[1] / "_checkpoints"  # in an installed wheel
 CARD_JSON = "model_card.json"
 _WEIGHTS = "weights"
@@ -35,7 +36,7 @@ class CheckpointError(RuntimeError):
 
 
 def shipped_checkpoint_dir(model: str = "default") -> Path:
-    """The checkpoint `--model` names ("default" or "lite"): the folder its pointer file names in a checkout's
+    """The checkpoint `--model` names (a key of MODELS): the folder its pointer file names in a checkout's
     checkpoints/, else in the installed wheel. $FERBOT_CHECKPOINT, when set, replaces the default one."""
     if model == "default" and os.environ.get("FERBOT_CHECKPOINT"):
         return Path(os.environ["FERBOT_CHECKPOINT"])
@@ -52,7 +53,7 @@ def shipped_checkpoint_dir(model: str = "default") -> Path:
 
 
 def shipped_models() -> dict[str, Path]:
-    """The shipped checkpoints found here, by `--model` name (the default always, the lite one once trained)."""
+    """The shipped checkpoints found here, by `--model` name (the default always, the others once trained)."""
     found = {}
     for model in MODELS:
         try:

@@ -43,7 +43,7 @@ class EmotionClassifier:
 
     @classmethod
     def load(cls, path: str | Path | None = None, model: str = "default") -> EmotionClassifier:
-        """Load a checkpoint folder; when `path` is None, the shipped `model` ("default" or "lite")."""
+        """Load a checkpoint folder; when `path` is None, the shipped `model` (a key of checkpoint.MODELS)."""
         directory = Path(path) if path is not None else shipped_checkpoint_dir(model)
         model, card = load_checkpoint(directory)
         log.info("emotion classifier: %s", directory)
