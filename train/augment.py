@@ -19,6 +19,7 @@ import jax
 import jax.numpy as jnp
 import jax.scipy.fft
 import jax.scipy.signal
+import numpy as np
 from jax.scipy.ndimage import map_coordinates
 
 from train.config import AugmentConfig
@@ -107,11 +108,12 @@ def _webcam(key, image, prob):
     return jnp.where(jax.random.bernoulli(k_apply, float(prob)), out, image)
 
 
-# JPEG's standard luminance quantisation table (quality 50).
-_JPEG_LUMA = jnp.array([
+# JPEG's standard luminance quantisation table (quality 50). A NumPy constant: a JAX array made at import would
+# start JAX's devices before `python -m train` chooses them (ferbot.classify.devices.use_cpu_cores).
+_JPEG_LUMA = np.array([
     [16, 11, 10, 16, 24, 40, 51, 61], [12, 12, 14, 19, 26, 58, 60, 55], [14, 13, 16, 24, 40, 57, 69, 56],
     [14, 17, 22, 29, 51, 87, 80, 62], [18, 22, 37, 56, 68, 109, 103, 77], [24, 35, 55, 64, 81, 104, 113, 92],
-    [49, 64, 78, 87, 103, 121, 120, 101], [72, 92, 95, 98, 112, 100, 103, 99]], jnp.float32)
+    [49, 64, 78, 87, 103, 121, 120, 101], [72, 92, 95, 98, 112, 100, 103, 99]], np.float32)
 
 
 def _jpeg_like(image, quality):

@@ -58,9 +58,11 @@ def test_two_device_step_equals_single_device():
 @pytest.mark.parametrize("batch_size", [128, None])
 def test_cpu_cores_become_devices(batch_size):
     """On a CPU, training and the bot run one single-threaded XLA device per core (for training: as many as
-    divide the batch)."""
+    divide the batch). Importing the trainer and the bot first (as `python -m train` and `ferbot` do) must not start
+    JAX's devices before they are chosen."""
     script = textwrap.dedent(f"""
         import os, jax
+        import ferbot.bot, train.__main__, train.export, train.loop  # noqa
         from ferbot.classify.devices import use_cpu_cores
         use_cpu_cores({batch_size})
         print(len(jax.devices()), os.environ.get("XLA_FLAGS", "-"))
