@@ -14,9 +14,9 @@ What ferbot uses of it is the yaw: it sees the whole face, so heads turned 35-45
 reliably than from BlazeFace's six keypoints, which saturate. Its pitch is no better than the keypoints' (heads
 bowed with the eyes cast down are hard for both, and it reads webcam nods less), so `FaceMesh.pose` keeps the
 keypoints' pitch, and runs the model only where the keypoints see some turn (benchmarks/attention.py measures
-each). The mesh reads large turns smaller than the keypoints
-do, hence its own sideways window. It costs a few milliseconds per face on a CPU core, against microseconds for
-the keypoints.
+each, and the larger or the mean of the two pitches for bowed heads, not adopted: no better held out). The mesh
+reads large turns smaller than the keypoints do, hence its own sideways window. It costs a few milliseconds per
+face on a CPU core, against microseconds for the keypoints.
 """
 
 from __future__ import annotations

@@ -8,7 +8,9 @@ student's **reference** is their usual head pose: the median yaw and pitch of th
 second at most). A face counts as facing when its pose lies within 15 degrees sideways and 20 up or down of the
 reference, and within absolute limits (26 degrees sideways, 45 up, 30 down) that no reference can move: the
 reference itself is held within 11 degrees sideways and 25 up to 10 down of straight ahead, so a student who
-spends the whole lesson turned away never counts as facing. The sideways limits are those the keypoints had
+spends the whole lesson turned away never counts as facing, as far as their pose reads it: a head bowed over a
+desk with the eyes cast down often reads only 15-30 degrees down, within them, like a student reading a screen
+below a camera above it (benchmarks/attention.py). The sideways limits are those the keypoints had
 (15, 20, 35) times 0.75: the mesh reads large turns smaller than the keypoints do (benchmarks/attention.py
 measures both over a lesson).
 
