@@ -60,3 +60,24 @@ def test_webcam_look_is_softer_and_dimmer(faces):
     detail = np.abs(np.diff(faces.astype(np.float32), axis=2)).mean()
     assert np.abs(np.diff(out, axis=2)).mean() < detail  # blurred and compressed more than noise adds
     np.testing.assert_array_equal(out, _augmented(faces, webcam=1.0))  # one key, one result
+
+
+def test_blur_and_jpeg_match_their_textbook_forms(faces):
+    """The webcam look's blur and JPEG-like quantisation, written as small matrix products, give what a 2-D
+    convolution with edge padding and SciPy's orthonormal block DCT give."""
+    import scipy.fft
+    import scipy.signal
+
+    from train.augment import _JPEG_LUMA, _gaussian_blur, _jpeg_like
+
+    face = faces[0].astype(np.float32)
+    taps = np.exp(-0.5 * (np.arange(-3.0, 4.0) / 0.9) ** 2)
+    taps /= taps.sum()
+    blurred = scipy.signal.convolve2d(np.pad(face, 3, mode="edge"), np.outer(taps, taps), mode="valid")
+    np.testing.assert_allclose(np.asarray(_gaussian_blur(face, 0.9)), blurred, atol=1e-3)
+
+    table = np.clip(np.floor(_JPEG_LUMA * (50.0 / 40.0) + 0.5), 1.0, 255.0)  # quality 40
+    blocks = (face - 128.0).reshape(6, 8, 6, 8).transpose(0, 2, 1, 3)
+    quantised = np.round(scipy.fft.dctn(blocks, axes=(2, 3), norm="ortho") / table) * table
+    expected = scipy.fft.idctn(quantised, axes=(2, 3), norm="ortho").transpose(0, 2, 1, 3).reshape(48, 48) + 128.0
+    np.testing.assert_allclose(np.asarray(_jpeg_like(face, 40.0)), expected, atol=1e-2)
