@@ -8,8 +8,10 @@ Measures, in one process and interleaved rounds:
                 `python -m train` uses: on a CPU, one single-threaded XLA device per core
                 (ferbot.classify.devices.use_cpu_cores; --stock-xla: XLA's default, one multi-threaded device)
   jax-noaug     the same step with augmentation switched off (same work as the PyTorch step)
+  jax-webcam    the same step with the `webcam` recipe's augmentation (train/configs/webcam.py): blur, dimming,
+                noise, JPEG-like compression, pitch and glasses on top of the project's
   torch         the identical architecture and optimiser in PyTorch, no augmentation, all cores
-and prints images/s and each JAX variant's ratio to PyTorch.
+and prints images/s, each JAX variant's ratio to PyTorch, and jax-webcam's to jax-project.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import numpy as np
 from ferbot.classify.devices import data_mesh, use_cpu_cores
 from ferbot.classify.model import ModelConfig
 from train.config import AugmentConfig, TrainConfig
+from train.configs import load_recipe
 from train.step import Trainer
 
 NO_AUGMENT = AugmentConfig(flip=False, rotate_deg=0.0, scale=0.0, shift=0.0, erase_prob=0.0, contrast=0.0)
@@ -98,7 +101,8 @@ def main() -> None:
     cfg = TrainConfig(model=ModelConfig(widths=tuple(int(w) for w in args.widths.split(","))),
                       batch_size=args.batch_size)
     plain = dataclasses.replace(cfg, augment=NO_AUGMENT)
-    variants = {"jax-project": jax_step(cfg), "jax-noaug": jax_step(plain)}
+    webcam = dataclasses.replace(cfg, augment=load_recipe("webcam").augment)
+    variants = {"jax-project": jax_step(cfg), "jax-noaug": jax_step(plain), "jax-webcam": jax_step(webcam)}
     try:
         variants["torch"] = torch_step(plain)
     except ImportError:
@@ -114,6 +118,8 @@ def main() -> None:
         ips = statistics.median(values)
         ratio = f"  {ips / torch_ips:.2f}x PyTorch" if torch_ips and name != "torch" else ""
         print(f"  {name:12s} {ips:7.1f} images/s{ratio}")
+    webcam_ratio = statistics.median(results["jax-webcam"]) / statistics.median(results["jax-project"])
+    print(f"  jax-webcam trains at {webcam_ratio:.2f}x jax-project's images/s")
 
 
 if __name__ == "__main__":
