@@ -13,6 +13,7 @@ from ferbot import CLASS_NAMES, EmotionClassifier
 from ferbot.classify import checkpoint
 from ferbot.classify.checkpoint import CARD_JSON, CheckpointError, shipped_checkpoint_dir, shipped_models
 from ferbot.classify.classifier import FACES_PER_DEVICE
+from ferbot.classify.model import flops_per_face
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +54,9 @@ def test_shipped_models_match_their_model_cards(model, fer2013):
     assert accuracy == pytest.approx(card["metrics"]["PrivateTest"]["none"]["accuracy"], abs=1e-3)
     assert accuracy > 0.5
     assert card["data"]["fingerprint"]["test"] == test.fingerprint()
+    network, _ = checkpoint.load_checkpoint(shipped_checkpoint_dir(model))
+    network.eval()
+    assert card["architecture"]["flops_per_face"] == pytest.approx(flops_per_face(network), rel=1e-3)
 
 
 def test_the_lite_model_keeps_its_promise():
