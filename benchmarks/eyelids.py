@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from ferbot.detect.blazeface import Detection
-from ferbot.detect.facemesh import crop_to_picture
+from ferbot.detect.facemesh import crop_to_picture, square_crop
 
 SIZE = 64  # the model's square input, in pixels
 EYE_SCALE = 2.3  # the crop's side in eye widths (corner to corner)
@@ -64,9 +64,5 @@ def eye_crop(first: np.ndarray, second: np.ndarray) -> np.ndarray:
     """The affine map (2x3) from the model's input crop to the picture: centred between the two corners,
     EYE_SCALE eye widths square, its x axis from `first` to `second`."""
     across = second - first
-    angle = math.atan2(across[1], across[0])
-    scale = EYE_SCALE * np.linalg.norm(across) / SIZE
-    cos, sin = math.cos(angle) * scale, math.sin(angle) * scale
-    cx, cy = (first + second) / 2
-    half = SIZE / 2
-    return np.array([[cos, -sin, cx - (cos - sin) * half], [sin, cos, cy - (sin + cos) * half]])
+    return square_crop((first + second) / 2, EYE_SCALE * np.linalg.norm(across), math.atan2(across[1], across[0]),
+                       SIZE)

@@ -86,10 +86,16 @@ def crop_to_picture(detection: Detection) -> np.ndarray:
     box = detection.box
     right_eye, left_eye = np.asarray(detection.keypoints[:2], np.float64)
     angle = math.atan2(left_eye[1] - right_eye[1], left_eye[0] - right_eye[0])
-    scale = CROP_SCALE * max(box.w, box.h) / INPUT
+    return square_crop(box.center, CROP_SCALE * max(box.w, box.h), angle, INPUT)
+
+
+def square_crop(centre: tuple[float, float], side: float, angle: float, size: int) -> np.ndarray:
+    """The affine map (2x3) from a `size` x `size` crop to the picture: a square of `side` picture pixels centred
+    on `centre`, its x axis at `angle` radians (for cv2.warpAffine with WARP_INVERSE_MAP)."""
+    scale = side / size
     cos, sin = math.cos(angle) * scale, math.sin(angle) * scale
-    cx, cy = box.center
-    half = INPUT / 2
+    cx, cy = centre
+    half = size / 2
     return np.array([[cos, -sin, cx - (cos - sin) * half], [sin, cos, cy - (sin + cos) * half]])
 
 
