@@ -1,7 +1,7 @@
 """Calm real faces through webcams: how often a face that is calm (neutral or smiling) reads as a difficult state
 (angry, fear, sad or surprise: the report's difficult states), for checkpoints side by side.
 
-    python -m benchmarks.calm_faces [--checkpoints checkpoints/A checkpoints/B] [--photos DIR] [--seeds 2]
+    python -m benchmarks.calm_faces [--checkpoints checkpoints/A checkpoints/B] [--seeds 2] [--per-face]
 
 The faces are the photograph faces of benchmarks/attention.py (PHOTO_FACES: the portraits and classroom faces of
 tests/data/faces, and with ../shared/faces the Pexels portraits, a dancer and three people at a meeting table;
@@ -94,11 +94,24 @@ def print_results(name: str, difficult: np.ndarray, labels: np.ndarray, owners: 
           + ", ".join(f"{state} {count}" for state, count in states.items() if count))
 
 
+def print_faces(difficult: np.ndarray, labels: np.ndarray, owners: np.ndarray) -> None:
+    """Per face (PHOTO_FACES order): its photograph, the expression labelled by eye, the share of its views read
+    as difficult, and how many views got each label."""
+    for index in np.unique(owners):
+        views = owners == index
+        counts = np.bincount(labels[views], minlength=len(CLASS_NAMES))
+        share = 100 * difficult[views].mean()
+        print(f"    {index:2d} {PHOTO_FACES[index][0]:34s} {EXPRESSIONS[index]:9s} {share:5.1f}% difficult  "
+              + " ".join(f"{CLASS_NAMES[k]} {n}" for k, n in enumerate(counts) if n))
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--checkpoints", nargs="*", type=Path, default=None,
-                   help="checkpoint folders (default: the shipped ones, default and lite)")
+                   help="checkpoint folders (default: the shipped ones)")
     p.add_argument("--seeds", type=int, default=2, help="random draws of each face's views (default: 2)")
+    p.add_argument("--per-face", action="store_true",
+                   help="also each face's share of views read as difficult and the labels its views got")
     args = p.parse_args()
     use_cpu_cores()
     paths = args.checkpoints or list(shipped_models().values())
@@ -113,6 +126,8 @@ def main() -> None:
         classifier = EmotionClassifier.load(path)
         for flip in (False, True):
             print_results(f"{path.name}{' + flip' if flip else ''}", *difficult_reads(classifier, crops, flip), owners)
+        if args.per_face:
+            print_faces(*difficult_reads(classifier, crops, flip=False), owners)
 
 
 if __name__ == "__main__":
