@@ -80,19 +80,32 @@ def test_the_webcam_model_keeps_its_promise():
 
 
 def test_the_webcam_model_reads_calm_webcam_faces_as_calm():
-    """Real photographs of calm faces (labelled by eye, benchmarks/calm_faces.py) in webcam views through the bot's
-    finder and crop: the webcam model reads far fewer of them as a difficult state than the default does, and
-    still reads the angry and surprised faces as difficult."""
+    """Real photographs of calm faces (labelled by eye, benchmarks/calm_faces.py; the repository's own, and
+    ../shared/faces' where present) in webcam views through the bot's finder and crop: the webcam model reads far
+    fewer of them as a difficult state than the default does."""
     from benchmarks.calm_faces import CALM, EXPRESSIONS, difficult_reads, face_crops_in_views
     from ferbot.detect import FaceFinder
 
     crops, owners, _ = face_crops_in_views(FaceFinder(), seeds=1)
-    crops, calm = np.stack(crops), np.array([EXPRESSIONS[i] == CALM for i in owners])
+    crops = np.stack(crops)[[EXPRESSIONS[i] == CALM for i in owners]]
     webcam, _ = difficult_reads(EmotionClassifier.load(model="webcam"), crops, flip=False)
     default, _ = difficult_reads(EmotionClassifier.load(), crops, flip=False)
-    assert calm.sum() >= 150 and (~calm).sum() >= 10
-    assert webcam[calm].mean() <= 0.15 and webcam[calm].mean() <= default[calm].mean() / 2
-    assert webcam[~calm].mean() >= 0.8
+    assert len(crops) >= 150
+    assert webcam.mean() <= 0.15 and webcam.mean() <= default.mean() / 2
+
+
+def test_the_webcam_model_still_reads_clear_difficult_faces(fer2013):
+    """FER2013 PrivateTest faces whose label and FER+ crowd majority agree on a difficult state (angry, fear, sad,
+    surprise) still read as difficult with the webcam model."""
+    from benchmarks.calm_faces import DIFFICULT_INDEX
+    from train.targets import ferplus_majority
+
+    test = fer2013.test
+    if test.ferplus is None:
+        pytest.skip("needs the FER+ votes: FER2013_PATH to the npz, which carries them")
+    clear = np.isin(test.labels, DIFFICULT_INDEX) & (ferplus_majority(test.ferplus) == test.labels)
+    predicted = EmotionClassifier.load(model="webcam").predict_proba(test.images[clear]).argmax(axis=1)
+    assert clear.sum() > 500 and np.isin(predicted, DIFFICULT_INDEX).mean() >= 0.9
 
 
 def test_a_model_that_is_not_shipped_is_a_clear_error(tmp_path, monkeypatch):
