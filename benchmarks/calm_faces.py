@@ -45,12 +45,14 @@ EXPRESSIONS: tuple[str, ...] = (CALM,) * 14 + (NOT_CALM, CALM, NOT_CALM) + (CALM
 DIFFICULT_INDEX = [i for i, name in enumerate(CLASS_NAMES) if name.lower() in DIFFICULT]
 
 
-def face_crops_in_views(finder: FaceFinder, seeds: int) -> tuple[list[np.ndarray], list[int], int]:
+def face_crops_in_views(finder: FaceFinder, seeds: int,
+                        shared: Path | None = SHARED_PHOTOS) -> tuple[list[np.ndarray], list[int], int]:
     """The bot's 48x48 crop of every webcam view in which the finder found the face, the PHOTO_FACES index of
-    each, and the number of views the finder missed."""
+    each, and the number of views the finder missed; `shared` (None: the repository's photographs only) adds the
+    faces of ../shared/faces."""
     crops, owners, missed = [], [], 0
     faces = {index: found for index, (name, box, _) in enumerate(PHOTO_FACES)
-             if (found := photo_face(name, box, SHARED_PHOTOS)) is not None}
+             if (found := photo_face(name, box, shared)) is not None}
     for seed in range(seeds):
         rng = np.random.default_rng(seed)
         for index, (photo, face) in faces.items():
@@ -124,10 +126,11 @@ def main() -> None:
           f"calm), {missed} views missed by the finder")
     for path in paths:
         classifier = EmotionClassifier.load(path)
-        for flip in (False, True):
-            print_results(f"{path.name}{' + flip' if flip else ''}", *difficult_reads(classifier, crops, flip), owners)
+        plain = difficult_reads(classifier, crops, flip=False)
+        print_results(path.name, *plain, owners)
+        print_results(f"{path.name} + flip", *difficult_reads(classifier, crops, flip=True), owners)
         if args.per_face:
-            print_faces(*difficult_reads(classifier, crops, flip=False), owners)
+            print_faces(*plain, owners)
 
 
 if __name__ == "__main__":

@@ -80,13 +80,13 @@ def test_the_webcam_model_keeps_its_promise():
 
 
 def test_the_webcam_model_reads_calm_webcam_faces_as_calm():
-    """Real photographs of calm faces (labelled by eye, benchmarks/calm_faces.py; the repository's own, and
-    ../shared/faces' where present) in webcam views through the bot's finder and crop: the webcam model reads far
-    fewer of them as a difficult state than the default does."""
+    """Real photographs of calm faces (the repository's own, labelled by eye in benchmarks/calm_faces.py) in webcam
+    views through the bot's finder and crop: the webcam model reads far fewer of them as a difficult state than the
+    default does."""
     from benchmarks.calm_faces import CALM, EXPRESSIONS, difficult_reads, face_crops_in_views
     from ferbot.detect import FaceFinder
 
-    crops, owners, _ = face_crops_in_views(FaceFinder(), seeds=1)
+    crops, owners, _ = face_crops_in_views(FaceFinder(), seeds=1, shared=None)
     crops = np.stack(crops)[[EXPRESSIONS[i] == CALM for i in owners]]
     webcam, _ = difficult_reads(EmotionClassifier.load(model="webcam"), crops, flip=False)
     default, _ = difficult_reads(EmotionClassifier.load(), crops, flip=False)
