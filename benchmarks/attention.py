@@ -369,14 +369,18 @@ BOWED_GATE, EYES_GATE, EYES_OPEN, EYES_GAIN = 15.0, 5.0, 0.12, 300.0
 
 def larger_pitch(sample: Sample) -> HeadPose:
     """The bot's pose, with the mesh's pitch where it reads a face the keypoints see bowed further down."""
-    pose = with_mesh(sample)
-    return HeadPose(pose.yaw, max(pose.pitch, sample.mesh.pitch)) if pose.pitch > BOWED_GATE else pose
+    return _bowed_pitch(sample, max)
 
 
 def mean_pitch(sample: Sample) -> HeadPose:
     """The bot's pose, with the mean of the keypoints' and the mesh's pitch where the keypoints see a bow."""
+    return _bowed_pitch(sample, lambda keypoints, mesh: (keypoints + mesh) / 2)
+
+
+def _bowed_pitch(sample: Sample, combine: Callable[[float, float], float]) -> HeadPose:
+    """The bot's pose, its pitch combined with the mesh's where it reads the face more than BOWED_GATE down."""
     pose = with_mesh(sample)
-    return HeadPose(pose.yaw, (pose.pitch + sample.mesh.pitch) / 2) if pose.pitch > BOWED_GATE else pose
+    return HeadPose(pose.yaw, combine(pose.pitch, sample.mesh.pitch)) if pose.pitch > BOWED_GATE else pose
 
 
 def eyes_down(sample: Sample) -> HeadPose:
