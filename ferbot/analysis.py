@@ -54,7 +54,8 @@ class Analysis:
 
 class FrameAnalyzer:
     """detect -> classify -> head pose -> track for one frame at a time; faces inside ferbot's own output are
-    ignored. The head pose is FaceMesh.pose: the face-landmark model's yaw where the keypoints see a turn.
+    ignored. The head pose is FaceMesh.pose: the face-landmark model's yaw where the keypoints see a turn, and
+    the eyes where they see a nod down.
 
     `excluded` regions (frame pixels) are blanked before anything looks at the frame, so no face in them is
     ever detected, classified, tracked or logged. With a `names` reader, each face's track follows the name on its

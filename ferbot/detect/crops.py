@@ -1,7 +1,9 @@
-"""From a detector box to a 48x48 grayscale crop framed like FER2013's faces."""
+"""Crops of detected faces for the models: the 48x48 grayscale crop framed like FER2013's faces for the
+classifier, and rotated square crops for the landmark models (ferbot.detect.facemesh, ferbot.detect.eyelids)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 import cv2
@@ -41,3 +43,13 @@ def face_crops(image: np.ndarray, boxes: Sequence[Rect],
         gray = cv2.copyMakeBorder(gray, y0 - y, y + side - y1, x0 - x, x + side - x1, cv2.BORDER_REPLICATE)
         crops[i] = cv2.resize(gray, (FACE_SIZE, FACE_SIZE), interpolation=cv2.INTER_AREA)
     return crops
+
+
+def square_crop(centre: tuple[float, float], side: float, angle: float, size: int) -> np.ndarray:
+    """The affine map (2x3) from a `size` x `size` crop to the picture: a square of `side` picture pixels centred
+    on `centre`, its x axis at `angle` radians (for cv2.warpAffine with WARP_INVERSE_MAP)."""
+    scale = side / size
+    cos, sin = math.cos(angle) * scale, math.sin(angle) * scale
+    cx, cy = centre
+    half = size / 2
+    return np.array([[cos, -sin, cx - (cos - sin) * half], [sin, cos, cy - (sin + cos) * half]])

@@ -1,4 +1,5 @@
-"""Head pose with MediaPipe's face-landmark model: 468 points in 3D, for how far a head is turned sideways.
+"""Head pose with MediaPipe's face-landmark model: 468 points in 3D, for how far a head is turned sideways, and
+where the eyes of a nodded head look.
 
 The model (ferbot/assets/models/face_landmark.tflite, 192x192 RGB input) runs on a square crop 1.5 face boxes wide
 around a detection, turned so that the eye line is level, as MediaPipe's own face-mesh graph crops it; OpenCV's
@@ -13,10 +14,14 @@ bridge (made square to the first), and the face points along their cross product
 What ferbot uses of it is the yaw: it sees the whole face, so heads turned 35-45 degrees read as turned far more
 reliably than from BlazeFace's six keypoints, which saturate. Its pitch is no better than the keypoints' (heads
 bowed with the eyes cast down are hard for both, and it reads webcam nods less), so `FaceMesh.pose` keeps the
-keypoints' pitch, and runs the model only where the keypoints see some turn (benchmarks/attention.py measures
-each, and the larger or the mean of the two pitches for bowed heads, not adopted: no better held out). The mesh
-reads large turns smaller than the keypoints do, hence its own sideways window. It costs a few milliseconds per
-face on a CPU core, against microseconds for the keypoints.
+keypoints' pitch (benchmarks/attention.py measures each, and the larger or the mean of the two pitches for bowed
+heads, not adopted: no better held out). Where the keypoints read a face nodded down, it reads the eyes instead
+(ferbot.detect.eyelids: eyelids low under brows that are not lowered mean eyes cast down at a desk), from the mesh's
+brows and eye corners and the iris model's eyelids. The model runs only where the keypoints read a face more than
+MESH_GATE_YAW sideways or CAST_DOWN_GATE down (about half the faces that look at their screen, the iris model on
+about a tenth, where the mesh's own lids and brows leave the eyes possibly cast down). The mesh reads large turns
+smaller than the keypoints do, hence its own sideways window. It costs a few milliseconds per face on a CPU core
+(the iris model about as much again, on one eye), against microseconds for the keypoints.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ import cv2
 import numpy as np
 
 from ferbot.detect.blazeface import Detection
+from ferbot.detect.crops import square_crop
+from ferbot.detect.eyelids import CAST_DOWN_GATE, CAST_DOWN_PITCH, EyeLids
 from ferbot.detect.headpose import FIRST_LOOK_DOWN, FIRST_LOOK_UP, HeadPose, head_pose
 
 MODEL_FILE = "face_landmark.tflite"
@@ -45,17 +52,18 @@ MESH_PITCH_OFFSET = 3.0  # degrees frontal faces read as looking down (module do
 # (chosen on the benchmark's tuning faces), and within HeadPose.facing's window up and down.
 MESH_FIRST_LOOK_YAW = 24.0
 # Faces the keypoints read within this many degrees sideways never read as turned by the mesh in the benchmark,
-# so the model runs only on the others (about a third of the faces that look at their screen).
+# so the model runs for the yaw only on the others (about a third of the faces that look at their screen).
 MESH_GATE_YAW = 10.0
 
 
 class FaceMesh:
-    """The face-landmark model, for the head pose of faces BlazeFace found."""
+    """The face-landmark model, for the head pose of faces BlazeFace found (and the iris model, for their eyes)."""
 
     def __init__(self):
         model = (resources.files("ferbot") / "assets" / "models" / MODEL_FILE).read_bytes()
         self._net = cv2.dnn.readNetFromTFLite(np.frombuffer(model, np.uint8))
         self._outputs = self._net.getUnconnectedOutLayersNames()
+        self.eyelids = EyeLids()
 
     def landmarks(self, image: np.ndarray, detection: Detection) -> np.ndarray:
         """The 468 landmarks (x, y, z) of the face in an RGB uint8 picture, in the crop's pixels (eye line
@@ -67,17 +75,32 @@ class FaceMesh:
         return points.reshape(468, 3)
 
     def pose(self, image: np.ndarray, detection: Detection) -> HeadPose:
-        """The head pose of the detected face: the keypoints' pose, with the yaw from the mesh where the
-        keypoints read it turned beyond MESH_GATE_YAW."""
+        """The head pose of the detected face (combined_pose): the keypoints', with the mesh's yaw where they read
+        the face turned, and bowed where they read it nodded down and its eyes are cast down."""
         keypoints = head_pose(detection.keypoints)
         if not needs_mesh(keypoints):
             return keypoints
-        return HeadPose(mesh_pose(self.landmarks(image, detection)).yaw, keypoints.pitch)
+        points = self.landmarks(image, detection)
+        cast_down = needs_eyes(keypoints) and self.eyelids.cast_down(image, crop_to_picture(detection), points)
+        return combined_pose(keypoints, mesh_pose(points), cast_down)
 
 
 def needs_mesh(keypoints: HeadPose) -> bool:
-    """Whether the mesh's yaw is needed for a face whose keypoints read `keypoints`."""
-    return abs(keypoints.yaw) > MESH_GATE_YAW
+    """Whether the mesh is needed for a face whose keypoints read `keypoints`: for its yaw or for its eyes."""
+    return abs(keypoints.yaw) > MESH_GATE_YAW or needs_eyes(keypoints)
+
+
+def needs_eyes(keypoints: HeadPose) -> bool:
+    """Whether the eyes are read (ferbot.detect.eyelids) for a face whose keypoints read `keypoints`."""
+    return keypoints.pitch > CAST_DOWN_GATE
+
+
+def combined_pose(keypoints: HeadPose, mesh: HeadPose, cast_down: bool) -> HeadPose:
+    """The bot's pose from the keypoints' pose and the mesh's, and whether the eyes are cast down (read only where
+    needs_eyes): the mesh's yaw where the keypoints read the face more than MESH_GATE_YAW sideways, and at least
+    CAST_DOWN_PITCH down where the eyes are cast down."""
+    yaw = mesh.yaw if abs(keypoints.yaw) > MESH_GATE_YAW else keypoints.yaw
+    return HeadPose(yaw, max(keypoints.pitch, CAST_DOWN_PITCH) if cast_down else keypoints.pitch)
 
 
 def crop_to_picture(detection: Detection) -> np.ndarray:
@@ -87,16 +110,6 @@ def crop_to_picture(detection: Detection) -> np.ndarray:
     right_eye, left_eye = np.asarray(detection.keypoints[:2], np.float64)
     angle = math.atan2(left_eye[1] - right_eye[1], left_eye[0] - right_eye[0])
     return square_crop(box.center, CROP_SCALE * max(box.w, box.h), angle, INPUT)
-
-
-def square_crop(centre: tuple[float, float], side: float, angle: float, size: int) -> np.ndarray:
-    """The affine map (2x3) from a `size` x `size` crop to the picture: a square of `side` picture pixels centred
-    on `centre`, its x axis at `angle` radians (for cv2.warpAffine with WARP_INVERSE_MAP)."""
-    scale = side / size
-    cos, sin = math.cos(angle) * scale, math.sin(angle) * scale
-    cx, cy = centre
-    half = size / 2
-    return np.array([[cos, -sin, cx - (cos - sin) * half], [sin, cos, cy - (sin + cos) * half]])
 
 
 def mesh_pose(points: np.ndarray) -> HeadPose:

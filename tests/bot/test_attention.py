@@ -1,6 +1,6 @@
 """Attention: head pose from BlazeFace keypoints on real faces; over time, the bot's pose (FaceMesh.pose: the
-face-landmark model's yaw where the keypoints see a turn) judged against each student's usual pose, smoothed per
-track, shown on the feed and logged.
+face-landmark model's yaw where the keypoints see a turn, and the eyes where they see a nod down) judged against
+each student's usual pose, smoothed per track, shown on the feed and logged.
 
 The FER2013 PrivateTest faces below were labelled by eye (looking at each picture), not by the estimator. The
 webcam views are real photographs nodded and moved off-centre as tests/helpers/webcam.py says.

@@ -70,6 +70,7 @@ def test_the_wheel_runs_from_a_fresh_environment(tmp_path):
         assert {f"{packaged}/model_card.json", f"{packaged}/weights/_METADATA"} <= names
     assert "ferbot/assets/models/face_detection_short_range.tflite" in names
     assert "ferbot/assets/models/face_landmark.tflite" in names  # the head pose (ferbot.detect.facemesh)
+    assert "ferbot/assets/models/iris_landmark.tflite" in names  # the eyelids (ferbot.detect.eyelids)
     assert any(n.startswith("ferbot/assets/demo_faces/") and n.endswith(".jpg") for n in names)
     assert not any(n.endswith(".png") or n.startswith("checkpoints/") for n in names)  # only what the bot reads
     assert wheel.stat().st_size < 30e6  # the three shipped classifiers (about 20 MB) and the models
