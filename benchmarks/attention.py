@@ -107,8 +107,6 @@ from ferbot.detect.blazeface import BlazeFace, Detection
 from ferbot.detect.eyelids import (
     CAST_DOWN_GATE,
     CAST_DOWN_PITCH,
-    LOW_LOWER_LID,
-    LOW_UPPER_LID,
     EyeReading,
     may_be_cast_down,
 )
@@ -418,8 +416,8 @@ def eyes_down(sample: Sample) -> HeadPose:
 def lids_down(sample: Sample) -> HeadPose:
     """The bot's pose without its check of the brows: bowed wherever the eyelids sit low (ferbot.detect.eyelids)
     past CAST_DOWN_GATE down."""
-    pose, eyes = mesh_yaw_pose(sample), sample.eyes
-    if pose.pitch > CAST_DOWN_GATE and eyes.upper > LOW_UPPER_LID and eyes.lower > LOW_LOWER_LID:
+    pose = mesh_yaw_pose(sample)
+    if pose.pitch > CAST_DOWN_GATE and sample.eyes.lids_low:
         return HeadPose(pose.yaw, max(pose.pitch, CAST_DOWN_PITCH))
     return pose
 
@@ -472,10 +470,9 @@ def print_conditions(samples: list[Sample]) -> None:
 
 def print_cost(finder: FaceFinder, mesh: FaceMesh, samples: list[Sample], repeats: int = 20) -> None:
     """Milliseconds per face for the pose from the keypoints, from the mesh (crop and model included), from the
-    mesh and the iris model on both eyes, from the bot's pose before it read the eyes and from FaceMesh.pose (the
-    models only where the keypoints need them),
-    on the faces of the repository's photographs, with OpenCV's default threads; and how often the benchmark's
-    faces looking at their screen need each model."""
+    mesh and the iris model on one eye, from the bot's pose before it read the eyes and from FaceMesh.pose (the
+    models only where the keypoints need them), on the faces of the repository's photographs, with OpenCV's
+    default threads; and how often the benchmark's faces looking at their screen need each model."""
     pictures = [cv2.cvtColor(cv2.imread(str(REPO_PHOTOS / name)), cv2.COLOR_BGR2RGB)
                 for name in sorted({f[0] for f in PHOTO_FACES}) if (REPO_PHOTOS / name).exists()]
     faces = [(picture, d) for picture in pictures for d in finder.find(picture)]
@@ -495,13 +492,14 @@ def print_cost(finder: FaceFinder, mesh: FaceMesh, samples: list[Sample], repeat
     screen = [s for s in samples if s.label == SCREEN]
     poses = [head_pose(s.detection.keypoints) for s in screen]
     iris = [needs_eyes(pose) and may_be_cast_down(s.eyes.brows, s.eyes.mesh_upper) for s, pose in zip(screen, poses)]
+    bowed = [abs(pose.yaw) > MESH_GATE_YAW or pose.pitch > BOWED_GATE for pose in poses]
     print(f"Cost per face ({len(faces)} faces of the repository's photographs, {repeats} times): " + ", ".join(cells))
     print(f"Of the faces looking at their screen (all sets), FaceMesh.pose runs the mesh on "
           f"{_share([needs_mesh(pose) for pose in poses]).strip()} (those the keypoints read more than "
           f"{MESH_GATE_YAW:.0f} degrees sideways or {CAST_DOWN_GATE:.0f} down) and the iris model on "
           f"{_share(iris).strip()} (the nodded ones whose eyes the mesh leaves possibly cast down; "
           f"{_share([needs_eyes(pose) for pose in poses]).strip()} without that check); the larger or mean pitch "
-          f"past {BOWED_GATE:.0f} down would need the mesh on {_share([p.pitch > BOWED_GATE for p in poses]).strip()}")
+          f"past {BOWED_GATE:.0f} down (with the mesh's yaw) would need the mesh on {_share(bowed).strip()}")
     print()
 
 

@@ -65,10 +65,14 @@ class EyeReading:
     mesh_upper: float
 
     @property
+    def lids_low(self) -> bool:
+        """Whether the iris model puts the upper lid low and the lower lid not raised."""
+        return self.upper > LOW_UPPER_LID and self.lower > LOW_LOWER_LID
+
+    @property
     def cast_down(self) -> bool:
         """Whether the eyes look down at a desk rather than at a screen (module docstring)."""
-        return (may_be_cast_down(self.brows, self.mesh_upper) and self.upper > LOW_UPPER_LID
-                and self.lower > LOW_LOWER_LID)
+        return may_be_cast_down(self.brows, self.mesh_upper) and self.lids_low
 
 
 def may_be_cast_down(brows: float, mesh_upper: float) -> bool:
@@ -88,22 +92,26 @@ class EyeLids:
         """Whether the eyes of a face look down at a desk (EyeReading.cast_down), running the iris model only where
         the mesh's brows and lids leave it possible. Arguments as for `read`."""
         points = np.asarray(points, np.float64)
-        if not may_be_cast_down(brow_height(points), mesh_upper_lid(points)):
+        brows, mesh_upper = brow_height(points), mesh_upper_lid(points)
+        if not may_be_cast_down(brows, mesh_upper):
             return False
-        return self.read(picture, crop_map, points).cast_down
+        return EyeReading(*self._lids(picture, crop_map, points), brows, mesh_upper).cast_down
 
     def read(self, picture: np.ndarray, crop_map: np.ndarray, points: np.ndarray) -> EyeReading:
         """The eyes of a face in an RGB uint8 `picture`, from its face-mesh `points` (468 x, y, z in the mesh
         crop's pixels) and `crop_map`, the mesh crop's affine map to the picture (facemesh.crop_to_picture); the
         eyelids of the eye the picture shows wider (the nearer one), the brows and the mesh's lids of both."""
         points = np.asarray(points, np.float64)
+        return EyeReading(*self._lids(picture, crop_map, points), brow_height(points), mesh_upper_lid(points))
+
+    def _lids(self, picture: np.ndarray, crop_map: np.ndarray, points: np.ndarray) -> tuple[float, float]:
+        """(upper, lower) as EyeReading has them, from the iris model on the eye the picture shows wider."""
         corners = points[:, :2] @ crop_map[:, :2].T + crop_map[:, 2]
         a, b, mirrored = max(EYES, key=lambda eye: np.linalg.norm(corners[eye[1]] - corners[eye[0]]))
         contour = self._contour(picture, eye_crop(corners[a], corners[b]), mirrored)
         width = np.linalg.norm(contour[8] - contour[0])
         middle = (contour[0, 1] + contour[8, 1]) / 2
-        upper, lower = (contour[9:16, 1].mean() - middle) / width, (contour[1:8, 1].mean() - middle) / width
-        return EyeReading(float(upper), float(lower), brow_height(points), mesh_upper_lid(points))
+        return float((contour[9:16, 1].mean() - middle) / width), float((contour[1:8, 1].mean() - middle) / width)
 
     def _contour(self, picture: np.ndarray, crop_map: np.ndarray, mirrored: bool) -> np.ndarray:
         """The 71 eye-contour points (x, y) in the crop's pixels (mirrored back)."""

@@ -9,7 +9,7 @@ import pytest
 
 from benchmarks.attention import BOWED, SCREEN, fer2013_rows
 from ferbot.detect import FaceFinder
-from ferbot.detect.blazeface import BlazeFace
+from ferbot.detect.blazeface import BlazeFace, Detection
 from ferbot.detect.eyelids import may_be_cast_down
 from ferbot.detect.facemesh import MESH_FIRST_LOOK_YAW, FaceMesh, combined_pose, crop_to_picture, mesh_facing, mesh_pose
 from ferbot.detect.headpose import HeadPose, head_pose
@@ -108,7 +108,6 @@ def test_webcam_views_read_as_facing_and_follow_the_nod(mesh):
     assert np.median(pitches[-20.0]) < np.median(pitches[0.0]) - 5 < np.median(pitches[20.0]) - 10, pitches
 
 
-
 def _labelled(fer2013, wanted: str) -> list[np.ndarray]:
     """The FER2013 faces (Training and PublicTest) labelled `wanted` by eye for the attention benchmark
     (benchmarks/data/fer2013_pose_labels.csv: labelled before any estimator ran on them)."""
@@ -117,16 +116,18 @@ def _labelled(fer2013, wanted: str) -> list[np.ndarray]:
             for row, label, _ in fer2013_rows() if label == wanted]
 
 
+def _found_once(detector: BlazeFace, faces: list[np.ndarray]) -> list[tuple[np.ndarray, Detection]]:
+    """(fer_picture(face), its detection) for each face BlazeFace finds exactly once."""
+    pictures = [fer_picture(face) for face in faces]
+    found = [(picture, detector.detect(picture)) for picture in pictures]
+    return [(picture, detections[0]) for picture, detections in found if len(detections) == 1]
+
+
 def _poses(detector: BlazeFace, mesh: FaceMesh, faces: list[np.ndarray]) -> list[tuple[HeadPose, HeadPose]]:
     """For each face BlazeFace finds once, (the pose from the keypoints and the mesh's yaw alone, FaceMesh.pose:
     with the eyes)."""
     poses = []
-    for face in faces:
-        picture = fer_picture(face)
-        detections = detector.detect(picture)
-        if len(detections) != 1:
-            continue
-        found = detections[0]
+    for picture, found in _found_once(detector, faces):
         yaw_only = combined_pose(head_pose(found.keypoints), mesh_pose(mesh.landmarks(picture, found)), False)
         poses.append((yaw_only, mesh.pose(picture, found)))
     return poses
@@ -160,12 +161,8 @@ def test_the_first_look_at_the_eyes_never_changes_the_decision(detector, mesh, f
     """EyeLids.cast_down, which skips the iris model where the mesh's brows and lids rule out eyes cast down,
     decides as the full reading does, on faces at their screen and bowed ones alike; and it does skip some."""
     skipped = 0
-    for face in _labelled(fer2013, BOWED)[:30] + _labelled(fer2013, SCREEN)[:30]:
-        picture = fer_picture(face)
-        detections = detector.detect(picture)
-        if len(detections) != 1:
-            continue
-        points, crop_map = mesh.landmarks(picture, detections[0]), crop_to_picture(detections[0])
+    for picture, found in _found_once(detector, _labelled(fer2013, BOWED)[:30] + _labelled(fer2013, SCREEN)[:30]):
+        points, crop_map = mesh.landmarks(picture, found), crop_to_picture(found)
         reading = mesh.eyelids.read(picture, crop_map, points)
         assert mesh.eyelids.cast_down(picture, crop_map, points) == reading.cast_down
         skipped += not may_be_cast_down(reading.brows, reading.mesh_upper)
