@@ -3,9 +3,11 @@
 A head bowed over notes with the eyes cast down reads only 15-30 degrees down from the keypoints and from the mesh
 alike, like a student reading a screen below a camera above it; what differs is the eyes. Looking down lowers the
 upper eyelid towards the line between the eye's corners (and the lower lid with it), while the brows stay where
-they are. So where the keypoints read a face more than CAST_DOWN_GATE degrees down, the face counts as looking
-down at its desk when both lids sit low and the brows are not lowered: lowered brows (a frown, an angry face) pull
-the upper lids down too, with the eyes on the screen (benchmarks/attention.py measures each part).
+they are. So where the keypoints read a face more than CAST_DOWN_GATE degrees down, or more than
+CAST_DOWN_GATE_YAW sideways (a head bowed and turned reads nearly level: its nod shows in neither the keypoints nor
+the mesh), the face counts as looking down at its desk when both lids sit low and the brows are not lowered:
+lowered brows (a frown, an angry face) pull the upper lids down too, with the eyes on the screen
+(benchmarks/attention.py measures each part).
 
 The eyelids come from MediaPipe's iris-landmark model (ferbot/assets/models/iris_landmark.tflite), which takes a
 64x64 RGB crop of one eye and returns 71 eye-contour points and 5 iris points; OpenCV's TFLite reader runs it. It
@@ -36,12 +38,13 @@ EYES = ((33, 133, False), (362, 263, True))  # mesh corners of each eye, and whe
 BROWS = ((46, 53, 52, 65, 55), (276, 283, 282, 295, 285))
 
 # Chosen on the benchmark's tuning half and the repository's photographs (benchmarks/attention.py): where the
-# keypoints read a face more than CAST_DOWN_GATE degrees down, its eyes are cast down when the iris model puts
-# the upper lid lower than LOW_UPPER_LID and the lower lid lower than LOW_LOWER_LID (not raised, as in a squint),
-# and the brows sit higher than LOWERED_BROWS (the tuning faces at their screen have lower brows in 5% of
-# pictures). The iris model runs only where the brows pass and the mesh's own upper lid sits lower than
-# MESH_OPEN_UPPER_LID: eyes clearly open by the mesh were never cast down by the iris model on the tuning half.
+# keypoints read a face more than CAST_DOWN_GATE degrees down or CAST_DOWN_GATE_YAW sideways, its eyes are cast down
+# when the iris model puts the upper lid lower than LOW_UPPER_LID and the lower lid lower than LOW_LOWER_LID (not
+# raised, as in a squint), and the brows sit higher than LOWERED_BROWS (the tuning faces at their screen have lower
+# brows in 5% of pictures). The iris model runs only where the brows pass and the mesh's own upper lid sits lower
+# than MESH_OPEN_UPPER_LID: eyes clearly open by the mesh were never cast down by the iris model on the tuning half.
 CAST_DOWN_GATE = 10.0
+CAST_DOWN_GATE_YAW = 15.0  # the smallest of 7.5-20 that read no more tuning faces at their screen as turned
 LOW_UPPER_LID, LOW_LOWER_LID = -0.08, 0.05
 LOWERED_BROWS = 0.40
 MESH_OPEN_UPPER_LID = -0.12

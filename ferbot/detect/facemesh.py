@@ -12,16 +12,17 @@ bridge (made square to the first), and the face points along their cross product
 3 degrees down (MESH_PITCH_OFFSET, the median over the benchmark's tuning faces), which is taken off.
 
 What ferbot uses of it is the yaw: it sees the whole face, so heads turned 35-45 degrees read as turned far more
-reliably than from BlazeFace's six keypoints, which saturate. Its pitch is no better than the keypoints' (heads
-bowed with the eyes cast down are hard for both, and it reads webcam nods less), so `FaceMesh.pose` keeps the
-keypoints' pitch (benchmarks/attention.py measures each, and the larger or the mean of the two pitches for bowed
-heads, not adopted: no better held out). Where the keypoints read a face nodded down, it reads the eyes instead
-(ferbot.detect.eyelids: eyelids low under brows that are not lowered mean eyes cast down at a desk), from the mesh's
-brows and eye corners and the iris model's eyelids. The model runs only where the keypoints read a face more than
-MESH_GATE_YAW sideways or CAST_DOWN_GATE down (about half the faces that look at their screen, the iris model on
-about a tenth, where the mesh's own lids and brows leave the eyes possibly cast down). The mesh reads large turns
-smaller than the keypoints do, hence its own sideways window. It costs a few milliseconds per face on a CPU core
-(the iris model about as much again, on one eye), against microseconds for the keypoints.
+reliably than from BlazeFace's six keypoints, which saturate. Its pitch is no better than the keypoints' (heads bowed
+with the eyes cast down are hard for both, and it reads webcam nods less), so `FaceMesh.pose` keeps the keypoints'
+pitch (benchmarks/attention.py measures each, and the larger or the mean of the two pitches for bowed heads, not
+adopted: no better held out). Where the keypoints read a face nodded down (or turned well aside: a head bowed and
+turned reads nearly level), it reads the eyes instead (ferbot.detect.eyelids: eyelids low under brows that are not
+lowered mean eyes cast down at a desk), from the mesh's brows and eye corners and the iris model's eyelids. The model
+runs only where the keypoints read a face more than MESH_GATE_YAW sideways or CAST_DOWN_GATE down (about half the
+faces that look at their screen, the iris model on about a fifth, where the mesh's own lids and brows leave the eyes
+possibly cast down). The mesh reads large turns smaller than the keypoints do, hence its own sideways window. It
+costs a few milliseconds per face on a CPU core (the iris model about as much again, on one eye), against
+microseconds for the keypoints.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ import numpy as np
 
 from ferbot.detect.blazeface import Detection
 from ferbot.detect.crops import square_crop
-from ferbot.detect.eyelids import CAST_DOWN_GATE, CAST_DOWN_PITCH, EyeLids
+from ferbot.detect.eyelids import CAST_DOWN_GATE, CAST_DOWN_GATE_YAW, CAST_DOWN_PITCH, EyeLids
 from ferbot.detect.headpose import FIRST_LOOK_DOWN, FIRST_LOOK_UP, HeadPose, head_pose
 
 MODEL_FILE = "face_landmark.tflite"
@@ -76,7 +77,7 @@ class FaceMesh:
 
     def pose(self, image: np.ndarray, detection: Detection) -> HeadPose:
         """The head pose of the detected face (combined_pose): the keypoints', with the mesh's yaw where they read
-        the face turned, and bowed where they read it nodded down and its eyes are cast down."""
+        the face turned, and bowed where they read it nodded down or turned and its eyes are cast down."""
         keypoints = head_pose(detection.keypoints)
         if not needs_mesh(keypoints):
             return keypoints
@@ -91,8 +92,9 @@ def needs_mesh(keypoints: HeadPose) -> bool:
 
 
 def needs_eyes(keypoints: HeadPose) -> bool:
-    """Whether the eyes are read (ferbot.detect.eyelids) for a face whose keypoints read `keypoints`."""
-    return keypoints.pitch > CAST_DOWN_GATE
+    """Whether the eyes are read (ferbot.detect.eyelids) for a face whose keypoints read `keypoints`: nodded down
+    past CAST_DOWN_GATE or turned past CAST_DOWN_GATE_YAW."""
+    return keypoints.pitch > CAST_DOWN_GATE or abs(keypoints.yaw) > CAST_DOWN_GATE_YAW
 
 
 def combined_pose(keypoints: HeadPose, mesh: HeadPose, cast_down: bool) -> HeadPose:

@@ -1,18 +1,19 @@
 """Whether a student faces their screen, judged against their own usual pose.
 
 The poses are the bot's (ferbot.detect.facemesh.FaceMesh.pose): the keypoints' pitch (45 degrees down at least where
-a nodded head's eyes are cast down, ferbot.detect.eyelids), and the face-landmark model's yaw wherever the keypoints
-see the head turned. Where a student's screen lies as seen from their webcam depends on the set-up: a camera above
-the screen sees a student who reads the lesson nodding down, one beside a second monitor sees them turned, and the
-angles are off by 10 degrees or more for some faces anyway. So each student's **reference** is their usual head
-pose: the median yaw and pitch of the last five minutes (one sample a second at most). A face counts as facing when
-its pose lies within 15 degrees sideways and 20 up or down of the reference, and within absolute limits (26 degrees
-sideways, 45 up, 30 down) that no reference can move: the reference itself is held within 11 degrees sideways and 25
-up to 10 down of straight ahead, so a student who spends the whole lesson turned away never counts as facing, as far
-as their pose reads it: a head bowed over a desk reads only 15-30 degrees down, within them, like a student reading
-a screen below a camera above it, and counts as turned only where its eyes read as cast down (about three bowed
-heads in four in benchmarks/attention.py). The sideways limits are those the keypoints had (15, 20, 35) times 0.75:
-the mesh reads large turns smaller than the keypoints do (benchmarks/attention.py measures both over a lesson).
+a nodded or turned head's eyes are cast down, ferbot.detect.eyelids), and the face-landmark model's yaw wherever the
+keypoints see the head turned. Where a student's screen lies as seen from their webcam depends on the set-up: a
+camera above the screen sees a student who reads the lesson nodding down, one beside a second monitor sees them
+turned, and the angles are off by 10 degrees or more for some faces anyway. So each student's **reference** is their
+usual head pose: the median yaw and pitch of the last five minutes (one sample a second at most). A face counts as
+facing when its pose lies within 15 degrees sideways and 20 up or down of the reference, and within absolute limits
+(26 degrees sideways, 45 up, 30 down) that no reference can move: the reference itself is held within 11 degrees
+sideways and 25 up to 10 down of straight ahead, so a student who spends the whole lesson turned away never counts as
+facing, as far as their pose reads it: a head bowed over a desk reads only 15-30 degrees down, within them, like a
+student reading a screen below a camera above it, and counts as turned only where its eyes read as cast down (about
+five bowed heads in six in benchmarks/attention.py). The sideways limits are those the keypoints had (15, 20, 35)
+times 0.75: the mesh reads large turns smaller than the keypoints do (benchmarks/attention.py measures both over a
+lesson).
 
 Before there is history the reference is a prior, the first-look window of facemesh.mesh_facing; the median
 takes over as samples come in (half-way after REFERENCE_PRIOR samples, about 20 s), and the window narrows from

@@ -134,13 +134,15 @@ def _poses(detector: BlazeFace, mesh: FaceMesh, faces: list[np.ndarray]) -> list
 
 
 def test_heads_bowed_over_a_desk_read_as_turned(detector, mesh, fer2013):
-    """Of the faces labelled bowed (heads bowed over a desk, the eyes cast down), FaceMesh.pose reads at least 70%
-    as turned away on a first look; reading the eyes catches at least 40% of those the head's pose alone reads as
-    facing, and never makes a face the head's pose reads as turned read as facing."""
+    """Of the faces labelled bowed (heads bowed over a desk, the eyes cast down), FaceMesh.pose reads at least 75%
+    as turned away on a first look (today 80%); reading the eyes, of heads nodded down or turned aside (a head
+    bowed and turned reads nearly level), catches at least half of those the head's pose alone reads as facing
+    (today 14 of 23; 10 with the eyes read only where the head reads nodded down), and never makes a face the
+    head's pose reads as turned read as facing."""
     poses = _poses(detector, mesh, _labelled(fer2013, BOWED))
     missed_by_head = [bot for head, bot in poses if mesh_facing(head)]
-    assert len(poses) >= 40 and np.mean([not mesh_facing(bot) for _, bot in poses]) >= 0.7
-    assert np.mean([not mesh_facing(bot) for bot in missed_by_head]) >= 0.4, missed_by_head
+    assert len(poses) >= 40 and np.mean([not mesh_facing(bot) for _, bot in poses]) >= 0.75
+    assert np.mean([not mesh_facing(bot) for bot in missed_by_head]) >= 0.5, missed_by_head
     assert not any(mesh_facing(bot) and not mesh_facing(head) for head, bot in poses)
 
 
