@@ -22,7 +22,10 @@ The faces:
   degraded like a video call (soft, dim, noisy, JPEG 30-70). A face turned aside gets nods of -10, 0 and 10, one
   bowed none, centred or looking at the lens, twice each: no view may undo their turn. The nods are made on a
   generic head shape: a real nod hides and shows parts of the face that no warp of a photograph can, so these
-  views are kinder to the keypoints than a real camera above or below would be.
+  views are kinder to the keypoints than a real camera above or below would be. The same views are made again
+  with a light-blue surgical mask drawn over the face box, and again with dark-rimmed glasses around the eyes
+  the detector finds in the clean view (flat drawings that do not follow the nod; wear_mask, wear_glasses): the
+  "with a mask" and "with glasses" sets.
 - FER2013 faces (from $FER2013_PATH or --fer2013), labelled by eye in benchmarks/data/fer2013_pose_labels.csv,
   each shown as it is and mirrored (a mirrored face turned left is turned right), at 144 px on a grey 256 px
   picture, as the tests show them. These are photographs of all kinds, not webcam pictures; most turned, bowed and
@@ -92,7 +95,8 @@ and the tracker is given its pose computed on its own picture: "old" the keypoin
 limits before the bot took the mesh's yaw (KEYPOINT_LIMITS), then the mesh's yaw with those limits and with
 ferbot.track.attention's (its sideways ones: the old ones times 0.75, chosen among a few on the tuning half; the
 held-out half is printed apart), the readings not adopted, and "new" FaceMesh.pose with ferbot.track.attention's
-limits.
+limits. Then the same lesson with the students wearing a mask or glasses (the "with a mask" and "with glasses"
+views), for "new" only.
 """
 
 from __future__ import annotations
@@ -135,7 +139,7 @@ from ferbot.emotions import NUM_CLASSES
 from ferbot.geometry import Rect
 from ferbot.track import FaceTracker, TrackedFace
 from ferbot.track import attention as attention_module
-from tests.helpers.webcam import HORIZONTAL_FOV, TILE, View, degrade, webcam_view
+from tests.helpers.webcam import HORIZONTAL_FOV, TILE, View, degrade, draw_glasses, draw_mask, webcam_view
 
 REPO = Path(__file__).resolve().parents[1]
 LABELS = REPO / "benchmarks" / "data" / "fer2013_pose_labels.csv"
@@ -214,9 +218,10 @@ def webcam_conditions(label: str) -> Iterator[tuple[str, View]]:
                            View(pitch=nod, yaw=side * lens, offset=(side * SIDE_OFFSET, 0)))
 
 
-def photo_samples(finder: FaceFinder, mesh: FaceMesh, shared: Path | None,
+def photo_samples(finder: FaceFinder, mesh: FaceMesh, shared: Path | None, wear: Wear | None = None,
                   seed: int = 17) -> tuple[list[Sample], int, int]:
-    """Every photograph face in every webcam view; and how many photographs and views were used."""
+    """Every photograph face in every webcam view, wearing `wear` (WEARS) if given, the views the same with or
+    without it; and how many photographs and views were used."""
     rng = np.random.default_rng(seed)
     samples, photos, views = [], 0, 0
     for index, (name, box, label) in enumerate(PHOTO_FACES):
@@ -230,13 +235,42 @@ def photo_samples(finder: FaceFinder, mesh: FaceMesh, shared: Path | None,
             view = View(view.pitch + _vertical_lens(view, vertical), view.yaw, (view.offset[0], vertical),
                         rng.uniform(0.15, 0.45))
             picture, box = webcam_view(photo, face, view)
-            picture = degrade(picture, rng)
+            worn = wear is None or wear(picture, box, _the_face(finder.find(picture), box))
+            picture = degrade(picture, rng)  # also where nothing could be worn: the views stay the same
+            if not worn:
+                continue
             views += 1
             found = _the_face(finder.find(picture), box)
             if found is not None:
                 samples.append(Sample("webcam photographs", condition, label, found, Rect(0, 0, *TILE),
                                       index, *mesh_reads(mesh, picture, found), view.pitch))
     return samples, photos, views
+
+
+# Something drawn on a webcam view (before its degradation) given the face's box and its detection in the clean
+# view; False where it could not be drawn (the face not found).
+Wear = Callable[[np.ndarray, Rect, Detection | None], bool]
+
+
+def wear_mask(picture: np.ndarray, face: Rect, detection: Detection | None) -> bool:
+    """A light-blue surgical mask over the face box (tests/helpers/webcam.py)."""
+    draw_mask(picture, face)
+    return True
+
+
+def wear_glasses(picture: np.ndarray, face: Rect, detection: Detection | None) -> bool:
+    """Glasses of common proportions around the eyes the detector finds: each lens 0.84 times as wide as the
+    distance between the eyes' centres and 0.56 times as tall (50 x 33 mm for 60 mm), centred a little below the
+    eye, with rims 4% of it thick."""
+    if detection is None:
+        return False
+    eyes = np.asarray(detection.keypoints[:2], np.float64)
+    span = float(np.linalg.norm(eyes[1] - eyes[0]))
+    draw_glasses(picture, eyes + [0.0, 0.04 * span], (0.42 * span, 0.28 * span), max(1, round(0.04 * span)))
+    return True
+
+
+WEARS: dict[str, Wear] = {"a mask": wear_mask, "glasses": wear_glasses}
 
 
 def mesh_reads(mesh: FaceMesh, picture: np.ndarray, detection: Detection) -> tuple[HeadPose, float, EyeReading]:
@@ -662,6 +696,18 @@ def print_lessons(photo: list[Sample], fer: list[Sample]) -> None:
     print()
 
 
+def print_worn_lessons(worn: dict[str, list[Sample]], fer: list[Sample]) -> None:
+    """The lesson's false 'turned' for students wearing each of WEARS, with the bot's poses and limits."""
+    wanted = ("false 'turned' per frame, first 20 s", "false 'turned' after the first minute, all",
+              "the minute away read as facing")
+    print("The same lesson, the students wearing a mask or glasses (new: bot):")
+    for name, samples in worn.items():
+        figures = minute_away(samples, fer, bot_pose)
+        cells = "; ".join(f"{key} {figures[key].strip()}" for key in wanted)
+        print(f"  with {name}: {figures['students']} students; {cells}")
+    print()
+
+
 # --- labelling --------------------------------------------------------------------------------------------------
 
 def sample_order(images: np.ndarray, usage: np.ndarray) -> np.ndarray:
@@ -715,6 +761,8 @@ def main() -> None:
     groups = {"webcam photographs, all": photo,
               "webcam, repository photographs": [s for s in photo if s.row < repository],
               "webcam, ../shared/faces (held out)": [s for s in photo if s.row >= repository]}
+    worn = {name: photo_samples(finder, mesh, shared, wear)[0] for name, wear in WEARS.items()}
+    groups |= {f"webcam, all, with {name}": samples for name, samples in worn.items()}
     fer: list[Sample] = []
     if args.fer2013 is not None and Path(args.fer2013).exists():
         fer, faces, pictures = fer2013_samples(finder.detector, mesh, Path(args.fer2013))
@@ -730,6 +778,7 @@ def main() -> None:
     print_cost(finder, mesh, photo + fer)
     if fer:
         print_lessons(photo, fer)
+        print_worn_lessons(worn, fer)
     finder.close()
 
 

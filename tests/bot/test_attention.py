@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 import pytest
 
+from benchmarks.attention import Wear
 from ferbot.detect import FaceFinder
 from ferbot.detect.blazeface import BlazeFace, Detection
 from ferbot.detect.facemesh import FaceMesh, mesh_facing
@@ -107,10 +108,10 @@ LOOKING_AT_CAMERA = ("skimage_astronaut.jpg", "mpl_grace_hopper.jpg", "codait_br
                      "singnet_model_face.jpg")
 
 
-def webcam_faces() -> Iterator[tuple[float, np.ndarray, Detection | None]]:
+def webcam_faces(wear: Wear | None = None) -> Iterator[tuple[float, np.ndarray, Detection | None]]:
     """The photographs of LOOKING_AT_CAMERA as webcam pictures: the camera 20 degrees below or above the eyes or
-    level, the face centred or off-centre, soft, dim, noisy and compressed. (nod, picture, the face found in it or
-    None) for each."""
+    level, the face centred or off-centre, wearing `wear` if given (benchmarks.attention.WEARS), soft, dim, noisy
+    and compressed. (nod, picture, the face found in it or None) for each."""
     rng = np.random.default_rng(17)
     finder = FaceFinder()
     try:
@@ -121,11 +122,19 @@ def webcam_faces() -> Iterator[tuple[float, np.ndarray, Detection | None]]:
                 for offset in ((0.0, 0.0), (-0.55, 0.2), (0.55, -0.2)):
                     view, box = webcam_view(picture, face, View(pitch=nod, offset=offset,
                                                                 height=rng.uniform(0.15, 0.45)))
+                    if wear is not None:
+                        wear(view, box, _found(finder, view, box))
                     view = degrade(view, rng)
-                    found = [d for d in finder.find(view) if box.contains_point(*d.box.center)]
-                    yield nod, view, found[0] if found else None
+                    found = _found(finder, view, box)
+                    yield nod, view, found
     finally:
         finder.close()
+
+
+def _found(finder: FaceFinder, picture: np.ndarray, box: Rect) -> Detection | None:
+    """The face the finder finds with its centre in `box`, if any."""
+    found = [d for d in finder.find(picture) if box.contains_point(*d.box.center)]
+    return found[0] if found else None
 
 
 def test_webcam_views_of_students_looking_at_their_screen_read_as_facing():

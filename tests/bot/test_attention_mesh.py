@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchmarks.attention import BOWED, SCREEN, fer2013_rows
+from benchmarks.attention import BOWED, SCREEN, WEARS, fer2013_rows
 from ferbot.detect import FaceFinder
 from ferbot.detect.blazeface import BlazeFace, Detection
 from ferbot.detect.eyelids import may_be_cast_down
@@ -106,6 +106,16 @@ def test_webcam_views_read_as_facing_and_follow_the_nod(mesh):
             pitches.setdefault(nod, []).append(mesh_pose(mesh.landmarks(view, found)).pitch)
     assert len(facing) >= 30 and np.mean(facing) >= 0.9, facing
     assert np.median(pitches[-20.0]) < np.median(pitches[0.0]) - 5 < np.median(pitches[20.0]) - 10, pitches
+
+
+@pytest.mark.parametrize(("wear", "least"), [("glasses", 0.9), ("a mask", 0.8)])
+def test_webcam_views_wearing_glasses_or_a_mask_read_as_facing(mesh, wear, least):
+    """The views of test_webcam_views_read_as_facing_and_follow_the_nod with glasses drawn around the eyes, or a
+    surgical mask over the lower face: at least 90% with glasses and 80% with a mask read as facing on a first look
+    (today 41 of 44 and 32 of 37, against all 43 without; a mask hides the mouth, and the keypoints then read the
+    head a few degrees further down)."""
+    facing = [mesh_facing(mesh.pose(view, found)) for _, view, found in webcam_faces(WEARS[wear]) if found is not None]
+    assert len(facing) >= 30 and np.mean(facing) >= least, facing
 
 
 def _labelled(fer2013, wanted: str) -> list[np.ndarray]:

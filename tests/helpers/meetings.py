@@ -20,6 +20,7 @@ import numpy as np
 
 from ferbot.geometry import Rect
 from tests.helpers.nametags import CHINESE, CUT, JAPANESE, LATIN, draw_tag
+from tests.helpers.webcam import MASK_COLOURS, draw_glasses, draw_mask
 
 MIN_FACE_PX = 24  # faces smaller than this on screen are neither required nor counted against a detector
 STYLES = ("zoom", "meet", "teams")
@@ -216,10 +217,11 @@ def _webcam_tile(screen: MeetingScreen, tile: Rect, person: Person, rng: np.rand
     masked = rng.random() < 0.1
     if masked:
         for face in faces:
-            _mask(view, face, rng)
+            draw_mask(view, face, tuple(int(c) for c in rng.choice(MASK_COLOURS)))
     if rng.random() < 0.2:
         for face in faces:
-            _glasses(view, face)
+            eyes = [(face.x + 0.3 * face.w, face.y + 0.36 * face.h), (face.x + 0.7 * face.w, face.y + 0.36 * face.h)]
+            draw_glasses(view, eyes, (0.15 * face.w, 0.08 * face.h), max(1, round(face.w / 40)))
     picture[fy:fy + fh, fx:fx + fw] = view
     screen.image[y:y + h, x:x + w] = _degrade(picture, rng)
     for face in faces:
@@ -286,26 +288,6 @@ def _blend(canvas: np.ndarray, picture: np.ndarray, alpha: np.ndarray, ox: int, 
     part = picture[y0 - oy:y1 - oy, x0 - ox:x1 - ox].astype(np.float32)
     a = alpha[y0 - oy:y1 - oy, x0 - ox:x1 - ox]
     canvas[y0:y1, x0:x1] = (a * part + (1 - a) * canvas[y0:y1, x0:x1]).astype(np.uint8)
-
-
-def _mask(view: np.ndarray, face: Rect, rng: np.random.Generator) -> None:
-    """A surgical or cloth mask from just under the eyes to the chin."""
-    colour = tuple(int(c) for c in (rng.choice([[170, 205, 235], [235, 235, 235], [40, 40, 50]])))
-    x, y, w, h = face
-    points = np.array([[x + 0.05 * w, y + 0.55 * h], [x + 0.5 * w, y + 0.47 * h], [x + 0.95 * w, y + 0.55 * h],
-                       [x + 0.85 * w, y + 0.92 * h], [x + 0.5 * w, y + 1.02 * h], [x + 0.15 * w, y + 0.92 * h]])
-    cv2.fillPoly(view, [points.astype(np.int32)], colour, cv2.LINE_AA)
-
-
-def _glasses(view: np.ndarray, face: Rect) -> None:
-    """Dark-rimmed glasses over the eyes."""
-    x, y, w, h = face
-    thickness = max(1, round(w / 40))
-    for cx in (x + 0.3 * w, x + 0.7 * w):
-        cv2.ellipse(view, (round(cx), round(y + 0.36 * h)), (round(0.15 * w), round(0.08 * h)), 0, 0, 360,
-                    (25, 25, 25), thickness, cv2.LINE_AA)
-    cv2.line(view, (round(x + 0.45 * w), round(y + 0.36 * h)), (round(x + 0.55 * w), round(y + 0.36 * h)),
-             (25, 25, 25), thickness, cv2.LINE_AA)
 
 
 def _degrade(picture: np.ndarray, rng: np.random.Generator) -> np.ndarray:

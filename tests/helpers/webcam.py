@@ -17,6 +17,8 @@ How each change is made, and what it cannot do:
   looks straight at the lens. Turning the head by the same angle as well (yaw = the lens angle) makes it face along
   the camera's axis instead, as a student does who looks straight ahead at a screen beside which the camera sits.
   The photograph's own lens is ignored.
+- Masks and glasses (`draw_mask`, `draw_glasses`): flat shapes drawn over the view, a mask over the face box from
+  just under the eyes to the chin, dark rims around given eye positions; they do not follow a nod or a turn.
 - Video (`degrade`): shrunk by 1.5-3x and enlarged back (a soft, low-resolution camera), darkened to 45-80% with a
   gamma (dim room), Gaussian noise of 2-6 grey levels, then JPEG at quality 30-70 (streaming compression).
 """
@@ -162,3 +164,27 @@ def degrade(picture: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     ok, encoded = cv2.imencode(".jpg", cv2.cvtColor(out, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
     assert ok
     return cv2.cvtColor(cv2.imdecode(encoded, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+
+
+MASK_COLOURS = ((170, 205, 235), (235, 235, 235), (40, 40, 50))  # RGB: light blue, white, black
+
+
+def draw_mask(view: np.ndarray, face: Rect, colour: tuple[int, int, int] = MASK_COLOURS[0]) -> None:
+    """A surgical or cloth mask from just under the eyes to the chin of the face at `face`, drawn in place."""
+    x, y, w, h = face
+    points = np.array([[x + 0.05 * w, y + 0.55 * h], [x + 0.5 * w, y + 0.47 * h], [x + 0.95 * w, y + 0.55 * h],
+                       [x + 0.85 * w, y + 0.92 * h], [x + 0.5 * w, y + 1.02 * h], [x + 0.15 * w, y + 0.92 * h]])
+    cv2.fillPoly(view, [points.astype(np.int32)], colour, cv2.LINE_AA)
+
+
+def draw_glasses(view: np.ndarray, eyes: np.ndarray, half_size: tuple[float, float], thickness: int) -> None:
+    """Dark-rimmed glasses drawn in place: a lens rim of `half_size` (half width, half height, pixels) centred on
+    each of `eyes` (2, 2: x, y), and a bridge between the rims' inner edges."""
+    (left_x, left_y), (right_x, right_y) = sorted(np.asarray(eyes, np.float64).tolist())
+    half_w, half_h = half_size
+    for x, y in ((left_x, left_y), (right_x, right_y)):
+        cv2.ellipse(view, (round(x), round(y)), (round(half_w), round(half_h)), 0, 0, 360, (25, 25, 25), thickness,
+                    cv2.LINE_AA)
+    bridge_y = round((left_y + right_y) / 2)
+    cv2.line(view, (round(left_x + half_w), bridge_y), (round(right_x - half_w), bridge_y), (25, 25, 25), thickness,
+             cv2.LINE_AA)
