@@ -122,11 +122,10 @@ def webcam_faces(wear: Wear | None = None) -> Iterator[tuple[float, np.ndarray, 
                 for offset in ((0.0, 0.0), (-0.55, 0.2), (0.55, -0.2)):
                     view, box = webcam_view(picture, face, View(pitch=nod, offset=offset,
                                                                 height=rng.uniform(0.15, 0.45)))
-                    if wear is not None:
-                        wear(view, box, _found(finder, view, box))
-                    view = degrade(view, rng)
-                    found = _found(finder, view, box)
-                    yield nod, view, found
+                    worn = wear is None or wear(view, box, _found(finder, view, box))
+                    view = degrade(view, rng)  # also where nothing could be worn: the other views stay the same
+                    if worn:
+                        yield nod, view, _found(finder, view, box)
     finally:
         finder.close()
 
