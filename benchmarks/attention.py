@@ -235,7 +235,7 @@ def photo_samples(finder: FaceFinder, mesh: FaceMesh, shared: Path | None, wear:
             view = View(view.pitch + _vertical_lens(view, vertical), view.yaw, (view.offset[0], vertical),
                         rng.uniform(0.15, 0.45))
             picture, box = webcam_view(photo, face, view)
-            worn = wear is None or wear(picture, box, _the_face(finder.find(picture), box))
+            worn = wear is None or wear(picture, box, finder)
             picture = degrade(picture, rng)  # also where nothing could be worn: the views stay the same
             if not worn:
                 continue
@@ -247,21 +247,22 @@ def photo_samples(finder: FaceFinder, mesh: FaceMesh, shared: Path | None, wear:
     return samples, photos, views
 
 
-# Something drawn on a webcam view (before its degradation) given the face's box and its detection in the clean
-# view; False where it could not be drawn (the face not found).
-Wear = Callable[[np.ndarray, Rect, Detection | None], bool]
+# Something drawn in place on a webcam view (before its degradation), given the face's box and the finder (for
+# what needs the face's features); False where it could not be drawn (the face not found).
+Wear = Callable[[np.ndarray, Rect, FaceFinder], bool]
 
 
-def wear_mask(picture: np.ndarray, face: Rect, detection: Detection | None) -> bool:
+def wear_mask(picture: np.ndarray, face: Rect, finder: FaceFinder) -> bool:
     """A light-blue surgical mask over the face box (tests/helpers/webcam.py)."""
     draw_mask(picture, face)
     return True
 
 
-def wear_glasses(picture: np.ndarray, face: Rect, detection: Detection | None) -> bool:
+def wear_glasses(picture: np.ndarray, face: Rect, finder: FaceFinder) -> bool:
     """Glasses of common proportions around the eyes the detector finds: each lens 0.84 times as wide as the
     distance between the eyes' centres and 0.56 times as tall (50 x 33 mm for 60 mm), centred a little below the
     eye, with rims 4% of it thick."""
+    detection = _the_face(finder.find(picture), face)
     if detection is None:
         return False
     eyes = np.asarray(detection.keypoints[:2], np.float64)

@@ -122,18 +122,13 @@ def webcam_faces(wear: Wear | None = None) -> Iterator[tuple[float, np.ndarray, 
                 for offset in ((0.0, 0.0), (-0.55, 0.2), (0.55, -0.2)):
                     view, box = webcam_view(picture, face, View(pitch=nod, offset=offset,
                                                                 height=rng.uniform(0.15, 0.45)))
-                    worn = wear is None or wear(view, box, _found(finder, view, box))
+                    worn = wear is None or wear(view, box, finder)
                     view = degrade(view, rng)  # also where nothing could be worn: the other views stay the same
                     if worn:
-                        yield nod, view, _found(finder, view, box)
+                        found = [d for d in finder.find(view) if box.contains_point(*d.box.center)]
+                        yield nod, view, found[0] if found else None
     finally:
         finder.close()
-
-
-def _found(finder: FaceFinder, picture: np.ndarray, box: Rect) -> Detection | None:
-    """The face the finder finds with its centre in `box`, if any."""
-    found = [d for d in finder.find(picture) if box.contains_point(*d.box.center)]
-    return found[0] if found else None
 
 
 def test_webcam_views_of_students_looking_at_their_screen_read_as_facing():
