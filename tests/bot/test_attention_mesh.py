@@ -108,7 +108,7 @@ def test_webcam_views_read_as_facing_and_follow_the_nod(mesh):
     assert np.median(pitches[-20.0]) < np.median(pitches[0.0]) - 5 < np.median(pitches[20.0]) - 10, pitches
 
 
-@pytest.mark.parametrize(("wear", "least"), [("glasses", 0.9), ("a mask", 0.8)])
+@pytest.mark.parametrize(("wear", "least"), [("glasses", 0.9), ("a light-blue mask", 0.8)])
 def test_webcam_views_wearing_glasses_or_a_mask_read_as_facing(mesh, wear, least):
     """The views of test_webcam_views_read_as_facing_and_follow_the_nod with glasses drawn around the eyes, or a
     surgical mask over the lower face: at least 90% with glasses and 80% with a mask read as facing on a first look
