@@ -46,8 +46,14 @@ class TrainConfig:
     epochs: int = 100
     batch_size: int = 128
     optimizer: typing.Literal["adamw", "sgd"] = "adamw"  # sgd: Nesterov momentum 0.9
-    lr: float = 1e-3  # peak learning rate of the warm-up + cosine schedule
+    lr: float = 1e-3  # peak learning rate, reached after the warm-up
     warmup_epochs: float = 1.0
+    # After the warm-up, "cosine" decays the learning rate to zero at the last step; "plateau" holds it and
+    # multiplies it by plateau_factor whenever PublicTest accuracy has not improved for plateau_patience epochs
+    # (optax.contrib.reduce_on_plateau).
+    schedule: typing.Literal["cosine", "plateau"] = "cosine"
+    plateau_patience: int = 5
+    plateau_factor: float = 0.1
     weight_decay: float = 0.05  # decoupled; kernels only, never batch-norm or biases
     label_smoothing: float = 0.1
     # Class weights proportional to (1 / class frequency) ** power, normalised to mean 1 over the

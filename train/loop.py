@@ -191,8 +191,9 @@ class _Session:
     def _end_epoch(self, epoch: int, totals: _EpochTotals) -> None:
         """Validate on PublicTest, append to the history, keep the best weights and save the resumable state."""
         val_acc = _accuracy(self.trainer, self.state, self.data.val, self.cfg.eval_batch_size)
+        self.state = self.trainer.validated(self.state, val_acc)
         record = {"epoch": epoch + 1, "step": self.step, "val_accuracy": val_acc, **totals.summary(),
-                  "lr": float(self.trainer.schedule(self.step))}
+                  "lr": self.trainer.learning_rate(self.state)}
         history = self.meta["history"]
         improved = val_acc > max((r["val_accuracy"] for r in history), default=-1)
         self.meta = {**self.meta, "history": history + [record]}

@@ -18,8 +18,9 @@ from ferbot.classify.model import EmotionCNN, build_model
 from train.augment import augment_batch
 from train.config import ConfigError, TrainConfig
 
-# {"step", "params", "batch_stats", "opt_state"} and, with cfg.ema_decay, "ema_params" (the moving average of the
-# weights, what is validated and exported); weights as pure dicts: a plain pytree for Orbax.
+# {"step", "params", "batch_stats", "opt_state"}; with cfg.ema_decay, "ema_params" (the moving average of the
+# weights, what is validated and exported); with the plateau schedule, "val_error" (the last PublicTest error, what
+# the schedule watches; 1 before the first). Weights as pure dicts: a plain pytree for Orbax.
 TrainState = dict[str, Any]
 
 
@@ -31,21 +32,31 @@ def class_weights(counts: np.ndarray, power: float) -> np.ndarray:
 
 
 def make_schedule(cfg: TrainConfig, steps_per_epoch: int) -> optax.Schedule:
-    """Linear warm-up to cfg.lr, then cosine decay to zero at the last step."""
+    """Linear warm-up to cfg.lr, then cosine decay to zero at the last step, or (plateau) constant: the plateau's
+    reductions are made by the optimiser (make_optimizer)."""
     total = max(1, cfg.epochs * steps_per_epoch)
-    return optax.warmup_cosine_decay_schedule(
-        0.0, cfg.lr, warmup_steps=min(total - 1, int(cfg.warmup_epochs * steps_per_epoch)), decay_steps=total)
+    warmup = min(total - 1, int(cfg.warmup_epochs * steps_per_epoch))
+    if cfg.schedule == "plateau":
+        return optax.warmup_constant_schedule(0.0, cfg.lr, warmup_steps=max(warmup, 1))
+    return optax.warmup_cosine_decay_schedule(0.0, cfg.lr, warmup_steps=warmup, decay_steps=total)
 
 
-def make_optimizer(cfg: TrainConfig, schedule: optax.Schedule) -> optax.GradientTransformation:
-    """AdamW or Nesterov SGD on the learning-rate schedule; weight decay on kernels only."""
+def make_optimizer(cfg: TrainConfig, schedule: optax.Schedule, steps_per_epoch: int) -> optax.GradientTransformation:
+    """AdamW or Nesterov SGD on the learning-rate schedule, weight decay on kernels only; with the plateau
+    schedule, its updates scaled down on PublicTest plateaus (the error fed once per step, judged once per
+    epoch)."""
     kernels_only = lambda params: jax.tree.map(lambda p: p.ndim > 1, params)  # noqa: E731
     if cfg.optimizer == "adamw":
-        return optax.adamw(schedule, weight_decay=cfg.weight_decay, mask=kernels_only)
-    if cfg.optimizer == "sgd":
-        return optax.chain(optax.add_decayed_weights(cfg.weight_decay, mask=kernels_only),
-                           optax.sgd(schedule, momentum=0.9, nesterov=True))
-    raise ConfigError(f"unknown optimizer {cfg.optimizer!r}: use adamw or sgd")
+        tx = optax.adamw(schedule, weight_decay=cfg.weight_decay, mask=kernels_only)
+    elif cfg.optimizer == "sgd":
+        tx = optax.chain(optax.add_decayed_weights(cfg.weight_decay, mask=kernels_only),
+                         optax.sgd(schedule, momentum=0.9, nesterov=True))
+    else:
+        raise ConfigError(f"unknown optimizer {cfg.optimizer!r}: use adamw or sgd")
+    if cfg.schedule == "plateau":
+        return optax.chain(tx, optax.contrib.reduce_on_plateau(
+            factor=cfg.plateau_factor, patience=cfg.plateau_patience, accumulation_size=steps_per_epoch))
+    return tx
 
 
 @dataclasses.dataclass
@@ -65,7 +76,7 @@ class Trainer:
         model.eval()
         self.eval_def = nnx.graphdef(model)
         self.schedule = make_schedule(self.cfg, self.steps_per_epoch)
-        self.tx = make_optimizer(self.cfg, self.schedule)
+        self.tx = make_optimizer(self.cfg, self.schedule, self.steps_per_epoch)
         self._initial = (params, stats)
         rep, data = replicated(self.mesh), batch_sharding(self.mesh)
         # No buffer donation: Orbax may still be reading the previous state in a background save.
@@ -80,7 +91,22 @@ class Trainer:
                  "opt_state": self.tx.init(params)}
         if self.cfg.ema_decay:
             state["ema_params"] = params
+        if self.cfg.schedule == "plateau":
+            state["val_error"] = jnp.ones((), jnp.float32)
         return jax.device_put(state, replicated(self.mesh))
+
+    def validated(self, state: TrainState, accuracy: float) -> TrainState:
+        """`state` after a PublicTest validation at `accuracy` (what the plateau schedule watches)."""
+        if "val_error" not in state:
+            return state
+        return {**state, "val_error": jax.device_put(jnp.float32(1.0 - accuracy), replicated(self.mesh))}
+
+    def learning_rate(self, state: TrainState) -> float:
+        """The learning rate at `state`'s step: the schedule's, times the plateau's reductions so far."""
+        rate = float(self.schedule(state["step"]))
+        if "val_error" in state:
+            rate *= float(state["opt_state"][-1].scale)  # chain(optimiser, reduce_on_plateau): the latter's state
+        return rate
 
     def model_from(self, state: TrainState) -> EmotionCNN:
         """An eval-mode NNX model holding `state`'s weights (their moving average, when the config keeps one)."""
@@ -101,9 +127,11 @@ class Trainer:
 
         (loss, (logits, stats)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
             state["params"], state["batch_stats"])
-        updates, opt_state = self.tx.update(grads, state["opt_state"], state["params"])
+        watched = {"value": state["val_error"]} if "val_error" in state else {}
+        updates, opt_state = self.tx.update(grads, state["opt_state"], state["params"], **watched)
         params = optax.apply_updates(state["params"], updates)
-        new_state = {"step": state["step"] + 1, "params": params, "batch_stats": stats, "opt_state": opt_state}
+        new_state = {**state, "step": state["step"] + 1, "params": params, "batch_stats": stats,
+                     "opt_state": opt_state}
         if "ema_params" in state:
             decay = self.cfg.ema_decay
             new_state["ema_params"] = jax.tree.map(lambda avg, p: decay * avg + (1 - decay) * p,

@@ -17,11 +17,13 @@ from flax import nnx
 
 from ferbot import EmotionClassifier
 from ferbot.classify.checkpoint import write_card
+from ferbot.classify.devices import batch_sharding, data_mesh
 from train.config import AugmentConfig
 from train.data import FER2013, Split
 from train.export import export_checkpoint, maybe_promote
 from train.loop import Interrupted, StopRequest, fit
 from train.run_folder import CONFIG_RECORD, DATA_RECORD, RunMismatch, check_run_folder
+from train.step import Trainer
 
 pytestmark = pytest.mark.slow  # every test here trains
 
@@ -88,13 +90,17 @@ def test_promotion_names_the_better_checkpoint_in_its_models_pointer(tmp_path):
     assert (tmp_path / "DEFAULT").read_text().strip() == "big"
 
 
-def test_interrupted_run_resumes_to_the_same_weights(small_fer, tiny_config, tmp_path):
+@pytest.mark.parametrize("schedule", ["cosine", "plateau"])
+def test_interrupted_run_resumes_to_the_same_weights(small_fer, tiny_config, tmp_path, schedule):
+    """Stopped mid-epoch and resumed, a run ends with the same state (weights, optimiser and, with the plateau
+    schedule, what it watches) as one that ran straight through."""
+    cfg = dataclasses.replace(tiny_config, schedule=schedule, plateau_patience=1)
     data = FER2013(small_fer.train.subset(640), small_fer.val.subset(128), small_fer.test, "", True)
-    straight = fit(tiny_config, data, tmp_path / "straight", progress=False)
+    straight = fit(cfg, data, tmp_path / "straight", progress=False)
     with pytest.raises(Interrupted) as stop:
-        fit(tiny_config, data, tmp_path / "resumed", stop_at_step=13, checkpoint_every=4, progress=False)
+        fit(cfg, data, tmp_path / "resumed", stop_at_step=13, checkpoint_every=4, progress=False)
     assert stop.value.step == 13
-    resumed = fit(tiny_config, data, tmp_path / "resumed", progress=False)
+    resumed = fit(cfg, data, tmp_path / "resumed", progress=False)
 
     assert [r["step"] for r in resumed.history] == [10, 20]
     for a, b in zip(jax.tree.leaves(straight.best_state), jax.tree.leaves(resumed.best_state)):
@@ -192,3 +198,30 @@ def test_a_moving_average_of_the_weights_is_what_is_validated_and_exported(small
     model = result.trainer.model_from(state)
     kernel = jax.tree.leaves(nnx.to_pure_dict(nnx.state(model, nnx.Param)))[0]
     assert np.allclose(kernel, jax.tree.leaves(state["ema_params"])[0])
+
+
+@pytest.mark.parametrize("optimizer", ["adamw", "sgd"])
+def test_the_plateau_schedule_lowers_the_learning_rate_only_when_publictest_stalls(small_fer, tiny_config,
+                                                                                  optimizer):
+    """With schedule="plateau" the learning rate stays at its peak while PublicTest accuracy improves, and drops
+    by plateau_factor once it has not improved for plateau_patience epochs (real train steps on FER2013 faces; the
+    schedule judges each epoch on the validation before it)."""
+    cfg = dataclasses.replace(tiny_config, optimizer=optimizer, schedule="plateau", plateau_patience=1,
+                              plateau_factor=0.1)
+    mesh = data_mesh()
+    trainer = Trainer(cfg, mesh, steps_per_epoch=2, weights=np.ones(7, np.float32))
+    images, labels = small_fer.train.images[:64], small_fer.train.labels[:64]
+    batch = [jax.device_put(a, batch_sharding(mesh))
+             for a in (images, labels, np.eye(7, dtype=np.float32)[labels])]
+
+    def rates(accuracies):
+        state, out = trainer.init_state(), []
+        for accuracy in accuracies:
+            for _ in range(trainer.steps_per_epoch):
+                state, _ = trainer.train_step(state, *batch, jax.random.key(0))
+            state = trainer.validated(state, accuracy)
+            out.append(trainer.learning_rate(state) / cfg.lr)
+        return np.round(out, 6).tolist()
+
+    assert rates([0.3, 0.4, 0.5, 0.6]) == [1.0, 1.0, 1.0, 1.0]
+    assert rates([0.3, 0.3, 0.3, 0.3]) == [1.0, 1.0, 0.1, 0.01]
