@@ -261,7 +261,7 @@ Wear = Callable[[np.ndarray, Rect, FaceFinder], bool]
 
 
 def wear_mask(colour: tuple[int, int, int]) -> Wear:
-    """A surgical or cloth mask of `colour` (RGB) over the face box (tests/helpers/webcam.py)."""
+    """A Wear that draws a surgical or cloth mask of `colour` (RGB) over the face box (tests/helpers/webcam.py)."""
     def wear(picture: np.ndarray, face: Rect, finder: FaceFinder) -> bool:
         draw_mask(picture, face, colour)
         return True
@@ -281,8 +281,7 @@ def wear_glasses(picture: np.ndarray, face: Rect, finder: FaceFinder) -> bool:
     return True
 
 
-WEARS: dict[str, Wear] = {f"a {name} mask": wear_mask(colour)
-                          for name, colour in zip(("light-blue", "white", "black"), MASK_COLOURS)}
+WEARS: dict[str, Wear] = {f"a {name} mask": wear_mask(colour) for name, colour in MASK_COLOURS.items()}
 WEARS["glasses"] = wear_glasses
 
 

@@ -19,8 +19,9 @@ from train.augment import augment_batch
 from train.config import ConfigError, TrainConfig
 
 # {"step", "params", "batch_stats", "opt_state"}; with cfg.ema_decay, "ema_params" (the moving average of the
-# weights, what is validated and exported); with the plateau schedule, "val_error" (the last PublicTest error, what
-# the schedule watches; 1 before the first). Weights as pure dicts: a plain pytree for Orbax.
+# weights, what is validated and exported); with the plateau schedule, "plateau" (optax's reduce_on_plateau state:
+# the scale every update is multiplied by, and the PublicTest error it watches). Weights as pure dicts: a plain
+# pytree for Orbax.
 TrainState = dict[str, Any]
 
 
@@ -33,30 +34,31 @@ def class_weights(counts: np.ndarray, power: float) -> np.ndarray:
 
 def make_schedule(cfg: TrainConfig, steps_per_epoch: int) -> optax.Schedule:
     """Linear warm-up to cfg.lr, then cosine decay to zero at the last step, or (plateau) constant: the plateau's
-    reductions are made by the optimiser (make_optimizer)."""
+    cuts scale the updates (make_plateau)."""
     total = max(1, cfg.epochs * steps_per_epoch)
     warmup = min(total - 1, int(cfg.warmup_epochs * steps_per_epoch))
-    if cfg.schedule == "plateau":
-        return optax.warmup_constant_schedule(0.0, cfg.lr, warmup_steps=max(warmup, 1))
-    return optax.warmup_cosine_decay_schedule(0.0, cfg.lr, warmup_steps=warmup, decay_steps=total)
+    if cfg.schedule == "cosine":
+        return optax.warmup_cosine_decay_schedule(0.0, cfg.lr, warmup_steps=warmup, decay_steps=total)
+    return optax.warmup_constant_schedule(0.0, cfg.lr, warmup) if warmup else optax.constant_schedule(cfg.lr)
 
 
-def make_optimizer(cfg: TrainConfig, schedule: optax.Schedule, steps_per_epoch: int) -> optax.GradientTransformation:
-    """AdamW or Nesterov SGD on the learning-rate schedule, weight decay on kernels only; with the plateau
-    schedule, its updates scaled down on PublicTest plateaus (the error fed once per step, judged once per
-    epoch)."""
+def make_optimizer(cfg: TrainConfig, schedule: optax.Schedule) -> optax.GradientTransformation:
+    """AdamW or Nesterov SGD on the learning-rate schedule; weight decay on kernels only."""
     kernels_only = lambda params: jax.tree.map(lambda p: p.ndim > 1, params)  # noqa: E731
     if cfg.optimizer == "adamw":
-        tx = optax.adamw(schedule, weight_decay=cfg.weight_decay, mask=kernels_only)
-    elif cfg.optimizer == "sgd":
-        tx = optax.chain(optax.add_decayed_weights(cfg.weight_decay, mask=kernels_only),
-                         optax.sgd(schedule, momentum=0.9, nesterov=True))
-    else:
-        raise ConfigError(f"unknown optimizer {cfg.optimizer!r}: use adamw or sgd")
-    if cfg.schedule == "plateau":
-        return optax.chain(tx, optax.contrib.reduce_on_plateau(
-            factor=cfg.plateau_factor, patience=cfg.plateau_patience, accumulation_size=steps_per_epoch))
-    return tx
+        return optax.adamw(schedule, weight_decay=cfg.weight_decay, mask=kernels_only)
+    if cfg.optimizer == "sgd":
+        return optax.chain(optax.add_decayed_weights(cfg.weight_decay, mask=kernels_only),
+                           optax.sgd(schedule, momentum=0.9, nesterov=True))
+    raise ConfigError(f"unknown optimizer {cfg.optimizer!r}: use adamw or sgd")
+
+
+def make_plateau(cfg: TrainConfig) -> optax.GradientTransformationExtraArgs:
+    """The plateau schedule's cuts: optax's reduce_on_plateau, told the PublicTest error after each epoch."""
+    if cfg.plateau_patience < 1 or not 0 < cfg.plateau_factor < 1:
+        raise ConfigError(f"the plateau schedule needs --plateau-patience >= 1 and 0 < --plateau-factor < 1, got "
+                          f"{cfg.plateau_patience} and {cfg.plateau_factor}")
+    return optax.contrib.reduce_on_plateau(factor=cfg.plateau_factor, patience=cfg.plateau_patience)
 
 
 @dataclasses.dataclass
@@ -76,7 +78,8 @@ class Trainer:
         model.eval()
         self.eval_def = nnx.graphdef(model)
         self.schedule = make_schedule(self.cfg, self.steps_per_epoch)
-        self.tx = make_optimizer(self.cfg, self.schedule, self.steps_per_epoch)
+        self.tx = make_optimizer(self.cfg, self.schedule)
+        self.plateau = make_plateau(self.cfg) if self.cfg.schedule == "plateau" else None
         self._initial = (params, stats)
         rep, data = replicated(self.mesh), batch_sharding(self.mesh)
         # No buffer donation: Orbax may still be reading the previous state in a background save.
@@ -91,22 +94,22 @@ class Trainer:
                  "opt_state": self.tx.init(params)}
         if self.cfg.ema_decay:
             state["ema_params"] = params
-        if self.cfg.schedule == "plateau":
-            state["val_error"] = jnp.ones((), jnp.float32)
+        if self.plateau is not None:
+            state["plateau"] = self.plateau.init(params)
         return jax.device_put(state, replicated(self.mesh))
 
     def validated(self, state: TrainState, accuracy: float) -> TrainState:
-        """`state` after a PublicTest validation at `accuracy` (what the plateau schedule watches)."""
-        if "val_error" not in state:
+        """`state` after a PublicTest validation at `accuracy`: with the plateau schedule, the learning rate cut
+        if accuracy has stalled for plateau_patience epochs."""
+        if self.plateau is None:
             return state
-        return {**state, "val_error": jax.device_put(jnp.float32(1.0 - accuracy), replicated(self.mesh))}
+        _, plateau = self.plateau.update({}, state["plateau"], value=np.float32(1.0 - accuracy))
+        return {**state, "plateau": jax.device_put(plateau, replicated(self.mesh))}
 
     def learning_rate(self, state: TrainState) -> float:
-        """The learning rate at `state`'s step: the schedule's, times the plateau's reductions so far."""
+        """The learning rate at `state`'s step: the schedule's, times the plateau's cuts so far."""
         rate = float(self.schedule(state["step"]))
-        if "val_error" in state:
-            rate *= float(state["opt_state"][-1].scale)  # chain(optimiser, reduce_on_plateau): the latter's state
-        return rate
+        return rate * float(state["plateau"].scale) if self.plateau is not None else rate
 
     def model_from(self, state: TrainState) -> EmotionCNN:
         """An eval-mode NNX model holding `state`'s weights (their moving average, when the config keeps one)."""
@@ -127,8 +130,9 @@ class Trainer:
 
         (loss, (logits, stats)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
             state["params"], state["batch_stats"])
-        watched = {"value": state["val_error"]} if "val_error" in state else {}
-        updates, opt_state = self.tx.update(grads, state["opt_state"], state["params"], **watched)
+        updates, opt_state = self.tx.update(grads, state["opt_state"], state["params"])
+        if self.plateau is not None:
+            updates = optax.tree_utils.tree_scale(state["plateau"].scale, updates)
         params = optax.apply_updates(state["params"], updates)
         new_state = {**state, "step": state["step"] + 1, "params": params, "batch_stats": stats,
                      "opt_state": opt_state}

@@ -217,7 +217,7 @@ def _webcam_tile(screen: MeetingScreen, tile: Rect, person: Person, rng: np.rand
     masked = rng.random() < 0.1
     if masked:
         for face in faces:
-            draw_mask(view, face, tuple(int(c) for c in rng.choice(MASK_COLOURS)))
+            draw_mask(view, face, tuple(int(c) for c in rng.choice(list(MASK_COLOURS.values()))))
     if rng.random() < 0.2:
         for face in faces:
             eyes = [(face.x + 0.3 * face.w, face.y + 0.36 * face.h), (face.x + 0.7 * face.w, face.y + 0.36 * face.h)]

@@ -166,10 +166,10 @@ def degrade(picture: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return cv2.cvtColor(cv2.imdecode(encoded, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
 
 
-MASK_COLOURS = ((170, 205, 235), (235, 235, 235), (40, 40, 50))  # RGB: light blue, white, black
+MASK_COLOURS = {"light-blue": (170, 205, 235), "white": (235, 235, 235), "black": (40, 40, 50)}  # RGB
 
 
-def draw_mask(view: np.ndarray, face: Rect, colour: tuple[int, int, int] = MASK_COLOURS[0]) -> None:
+def draw_mask(view: np.ndarray, face: Rect, colour: tuple[int, int, int] = MASK_COLOURS["light-blue"]) -> None:
     """A surgical or cloth mask from just under the eyes to the chin of the face at `face`, drawn in place."""
     x, y, w, h = face
     points = np.array([[x + 0.05 * w, y + 0.55 * h], [x + 0.5 * w, y + 0.47 * h], [x + 0.95 * w, y + 0.55 * h],

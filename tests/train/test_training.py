@@ -18,12 +18,12 @@ from flax import nnx
 from ferbot import EmotionClassifier
 from ferbot.classify.checkpoint import write_card
 from ferbot.classify.devices import batch_sharding, data_mesh
-from train.config import AugmentConfig
+from train.config import AugmentConfig, ConfigError
 from train.data import FER2013, Split
 from train.export import export_checkpoint, maybe_promote
 from train.loop import Interrupted, StopRequest, fit
 from train.run_folder import CONFIG_RECORD, DATA_RECORD, RunMismatch, check_run_folder
-from train.step import Trainer
+from train.step import Trainer, make_plateau
 
 pytestmark = pytest.mark.slow  # every test here trains
 
@@ -92,9 +92,11 @@ def test_promotion_names_the_better_checkpoint_in_its_models_pointer(tmp_path):
 
 @pytest.mark.parametrize("schedule", ["cosine", "plateau"])
 def test_interrupted_run_resumes_to_the_same_weights(small_fer, tiny_config, tmp_path, schedule):
-    """Stopped mid-epoch and resumed, a run ends with the same state (weights, optimiser and, with the plateau
-    schedule, what it watches) as one that ran straight through."""
-    cfg = dataclasses.replace(tiny_config, schedule=schedule, plateau_patience=1)
+    """Stopped mid-epoch and resumed, a run ends with the same weights and the same history (validation accuracy
+    and learning rate per epoch) as one that ran straight through; with the plateau schedule, over epochs in which
+    it cuts the rate, so its state too must survive the interruption."""
+    epochs = 2 if schedule == "cosine" else 4
+    cfg = dataclasses.replace(tiny_config, epochs=epochs, schedule=schedule, plateau_patience=1)
     data = FER2013(small_fer.train.subset(640), small_fer.val.subset(128), small_fer.test, "", True)
     straight = fit(cfg, data, tmp_path / "straight", progress=False)
     with pytest.raises(Interrupted) as stop:
@@ -102,7 +104,11 @@ def test_interrupted_run_resumes_to_the_same_weights(small_fer, tiny_config, tmp
     assert stop.value.step == 13
     resumed = fit(cfg, data, tmp_path / "resumed", progress=False)
 
-    assert [r["step"] for r in resumed.history] == [10, 20]
+    assert [r["step"] for r in resumed.history] == [10 * (e + 1) for e in range(epochs)]
+    for key in ("val_accuracy", "lr"):
+        np.testing.assert_allclose([r[key] for r in resumed.history], [r[key] for r in straight.history], rtol=1e-5)
+    if schedule == "plateau":
+        assert min(r["lr"] for r in straight.history) < cfg.lr, straight.history
     for a, b in zip(jax.tree.leaves(straight.best_state), jax.tree.leaves(resumed.best_state)):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-6)
 
@@ -201,11 +207,11 @@ def test_a_moving_average_of_the_weights_is_what_is_validated_and_exported(small
 
 
 @pytest.mark.parametrize("optimizer", ["adamw", "sgd"])
-def test_the_plateau_schedule_lowers_the_learning_rate_only_when_publictest_stalls(small_fer, tiny_config,
-                                                                                  optimizer):
-    """With schedule="plateau" the learning rate stays at its peak while PublicTest accuracy improves, and drops
-    by plateau_factor once it has not improved for plateau_patience epochs (real train steps on FER2013 faces; the
-    schedule judges each epoch on the validation before it)."""
+def test_the_plateau_schedule_cuts_the_learning_rate_only_when_publictest_stalls(small_fer, tiny_config,
+                                                                                optimizer):
+    """With schedule="plateau" the learning rate stays at its peak while PublicTest accuracy improves, and is cut by
+    plateau_factor after each validation that leaves it plateau_patience epochs without improving; the updates
+    shrink by the same factor (real train steps on FER2013 faces)."""
     cfg = dataclasses.replace(tiny_config, optimizer=optimizer, schedule="plateau", plateau_patience=1,
                               plateau_factor=0.1)
     mesh = data_mesh()
@@ -214,14 +220,28 @@ def test_the_plateau_schedule_lowers_the_learning_rate_only_when_publictest_stal
     batch = [jax.device_put(a, batch_sharding(mesh))
              for a in (images, labels, np.eye(7, dtype=np.float32)[labels])]
 
-    def rates(accuracies):
-        state, out = trainer.init_state(), []
+    def run(accuracies):
+        state, rates = trainer.init_state(), []
         for accuracy in accuracies:
             for _ in range(trainer.steps_per_epoch):
                 state, _ = trainer.train_step(state, *batch, jax.random.key(0))
             state = trainer.validated(state, accuracy)
-            out.append(trainer.learning_rate(state) / cfg.lr)
-        return np.round(out, 6).tolist()
+            rates.append(round(trainer.learning_rate(state) / cfg.lr, 6))
+        return state, rates
 
-    assert rates([0.3, 0.4, 0.5, 0.6]) == [1.0, 1.0, 1.0, 1.0]
-    assert rates([0.3, 0.3, 0.3, 0.3]) == [1.0, 1.0, 0.1, 0.01]
+    assert run([0.3, 0.4, 0.5, 0.6])[1] == [1.0, 1.0, 1.0, 1.0]
+    cut, rates = run([0.3, 0.3, 0.3, 0.3])
+    assert rates == [1.0, 0.1, 0.01, 0.001]
+
+    uncut = {**cut, "plateau": trainer.plateau.init(cut["params"])}
+    moved = [jax.tree.map(lambda a, b: np.abs(np.asarray(a) - np.asarray(b)).sum(),
+                          trainer.train_step(state, *batch, jax.random.key(1))[0]["params"], state["params"])
+             for state in (cut, uncut)]
+    np.testing.assert_allclose(sum(jax.tree.leaves(moved[0])) / sum(jax.tree.leaves(moved[1])), 0.001, rtol=1e-3)
+
+
+def test_plateau_options_that_cannot_work_are_refused(tiny_config):
+    for patience, factor in ((0, 0.1), (5, 1.0), (5, 0.0)):
+        cfg = dataclasses.replace(tiny_config, schedule="plateau", plateau_patience=patience, plateau_factor=factor)
+        with pytest.raises(ConfigError, match="--plateau-patience >= 1 and 0 < --plateau-factor < 1"):
+            make_plateau(cfg)
