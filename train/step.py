@@ -18,10 +18,10 @@ from ferbot.classify.model import EmotionCNN, build_model
 from train.augment import augment_batch
 from train.config import ConfigError, TrainConfig
 
-# {"step", "params", "batch_stats", "opt_state"}; with cfg.ema_decay, "ema_params" (the moving average of the
-# weights, what is validated and exported); with the plateau schedule, "plateau" (optax's reduce_on_plateau state:
-# the scale every update is multiplied by, and the PublicTest error it watches). Weights as pure dicts: a plain
-# pytree for Orbax.
+# {"step", "params", "batch_stats", "opt_state"}; with cfg.ema_decay, "ema" ({"params", "batch_stats"}: the moving
+# average of the weights and of the batch-norm statistics, what is validated and exported); with the plateau
+# schedule, "plateau" (optax's reduce_on_plateau state: the scale every update is multiplied by, and the PublicTest
+# error it watches). Weights as pure dicts: a plain pytree for Orbax.
 TrainState = dict[str, Any]
 
 
@@ -93,7 +93,7 @@ class Trainer:
         state = {"step": jnp.zeros((), jnp.int32), "params": params, "batch_stats": stats,
                  "opt_state": self.tx.init(params)}
         if self.cfg.ema_decay:
-            state["ema_params"] = params
+            state["ema"] = {"params": params, "batch_stats": stats}
         if self.plateau is not None:
             state["plateau"] = self.plateau.init(params)
         return jax.device_put(state, replicated(self.mesh))
@@ -112,8 +112,10 @@ class Trainer:
         return rate * float(state["plateau"].scale) if self.plateau is not None else rate
 
     def model_from(self, state: TrainState) -> EmotionCNN:
-        """An eval-mode NNX model holding `state`'s weights (their moving average, when the config keeps one)."""
-        return nnx.merge(self.eval_def, state.get("ema_params", state["params"]), state["batch_stats"])
+        """An eval-mode NNX model holding `state`'s weights and batch-norm statistics (their moving averages, when the
+        config keeps them)."""
+        weights = state.get("ema", state)
+        return nnx.merge(self.eval_def, weights["params"], weights["batch_stats"])
 
     def _train_step(self, state: TrainState, images, labels, targets, key):
         """One optimiser step towards `targets` (train/targets.py), each face weighted by its label's class weight."""
@@ -136,10 +138,9 @@ class Trainer:
         params = optax.apply_updates(state["params"], updates)
         new_state = {**state, "step": state["step"] + 1, "params": params, "batch_stats": stats,
                      "opt_state": opt_state}
-        if "ema_params" in state:
-            decay = self.cfg.ema_decay
-            new_state["ema_params"] = jax.tree.map(lambda avg, p: decay * avg + (1 - decay) * p,
-                                                   state["ema_params"], params)
+        if "ema" in state:
+            new_state["ema"] = optax.incremental_update({"params": params, "batch_stats": stats}, state["ema"],
+                                                        step_size=1 - self.cfg.ema_decay)
         metrics = {"loss": loss, "correct": (logits.argmax(-1) == labels).sum()}
         return new_state, metrics
 

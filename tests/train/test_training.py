@@ -191,19 +191,30 @@ def test_a_field_missing_from_a_saved_config_counts_as_its_default(small_fer, ti
 
 
 def test_a_moving_average_of_the_weights_is_what_is_validated_and_exported(small_fer, tiny_config, tmp_path):
-    """With ema_decay, the state carries the weights' moving average; the model validated, kept as the best and
-    exported is built from it, and it trails the trained weights."""
+    """With ema_decay, every step moves the state's averages of the weights and of the batch-norm statistics
+    ema_decay of the way less than the trained ones; the model validated, kept as the best and exported is built
+    from them."""
     cfg = dataclasses.replace(tiny_config, epochs=1, ema_decay=0.9)
+    mesh = data_mesh()
+    trainer = Trainer(cfg, mesh, steps_per_epoch=1, weights=np.ones(7, np.float32))
+    images, labels = small_fer.train.images[:64], small_fer.train.labels[:64]
+    batch = [jax.device_put(a, batch_sharding(mesh))
+             for a in (images, labels, np.eye(7, dtype=np.float32)[labels])]
+    before = trainer.init_state()
+    after, _ = trainer.train_step(before, *batch, jax.random.key(0))
+    for part in ("params", "batch_stats"):
+        for old, new, average in zip(*(jax.tree.leaves(s) for s in (before[part], after[part], after["ema"][part]))):
+            np.testing.assert_allclose(average, 0.9 * np.asarray(old) + 0.1 * np.asarray(new), rtol=1e-5, atol=1e-6)
+        assert any(not np.allclose(a, b) for a, b in zip(jax.tree.leaves(after["ema"][part]),
+                                                          jax.tree.leaves(after[part])))
+
     data = FER2013(small_fer.train.subset(640), small_fer.val.subset(128), small_fer.test, "", True)
     result = fit(cfg, data, tmp_path / "run", progress=False)
-    state = result.best_state
-    leaves = zip(jax.tree.leaves(state["ema_params"]), jax.tree.leaves(state["params"]))
-    assert all(a.shape == b.shape for a, b in leaves)
-    assert any(not np.allclose(a, b) for a, b in zip(jax.tree.leaves(state["ema_params"]),
-                                                      jax.tree.leaves(state["params"])))
-    model = result.trainer.model_from(state)
-    kernel = jax.tree.leaves(nnx.to_pure_dict(nnx.state(model, nnx.Param)))[0]
-    assert np.allclose(kernel, jax.tree.leaves(state["ema_params"])[0])
+    model = result.trainer.model_from(result.best_state)
+    for part, kind in (("params", nnx.Param), ("batch_stats", nnx.BatchStat)):
+        in_model = jax.tree.leaves(nnx.to_pure_dict(nnx.state(model, kind)))
+        for a, b in zip(in_model, jax.tree.leaves(result.best_state["ema"][part])):
+            np.testing.assert_allclose(a, b)
 
 
 @pytest.mark.parametrize("optimizer", ["adamw", "sgd"])
