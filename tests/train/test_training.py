@@ -190,16 +190,22 @@ def test_a_field_missing_from_a_saved_config_counts_as_its_default(small_fer, ti
         check_run_folder(tmp_path, changed, data)
 
 
+def _trainer_and_batch(cfg, fer, steps_per_epoch: int) -> tuple[Trainer, list[jax.Array]]:
+    """A Trainer for `cfg` on all devices (unit class weights), and one batch of 64 Training faces with one-hot
+    targets, placed for its train_step."""
+    mesh = data_mesh()
+    trainer = Trainer(cfg, mesh, steps_per_epoch=steps_per_epoch, weights=np.ones(7, np.float32))
+    images, labels = fer.train.images[:64], fer.train.labels[:64]
+    return trainer, [jax.device_put(a, batch_sharding(mesh))
+                     for a in (images, labels, np.eye(7, dtype=np.float32)[labels])]
+
+
 def test_a_moving_average_of_the_weights_is_what_is_validated_and_exported(small_fer, tiny_config, tmp_path):
     """With ema_decay, every step moves the state's averages of the weights and of the batch-norm statistics
     ema_decay of the way less than the trained ones; the model validated, kept as the best and exported is built
     from them."""
     cfg = dataclasses.replace(tiny_config, epochs=1, ema_decay=0.9)
-    mesh = data_mesh()
-    trainer = Trainer(cfg, mesh, steps_per_epoch=1, weights=np.ones(7, np.float32))
-    images, labels = small_fer.train.images[:64], small_fer.train.labels[:64]
-    batch = [jax.device_put(a, batch_sharding(mesh))
-             for a in (images, labels, np.eye(7, dtype=np.float32)[labels])]
+    trainer, batch = _trainer_and_batch(cfg, small_fer, steps_per_epoch=1)
     before = trainer.init_state()
     after, _ = trainer.train_step(before, *batch, jax.random.key(0))
     for part in ("params", "batch_stats"):
@@ -225,11 +231,7 @@ def test_the_plateau_schedule_cuts_the_learning_rate_only_when_publictest_stalls
     shrink by the same factor (real train steps on FER2013 faces)."""
     cfg = dataclasses.replace(tiny_config, optimizer=optimizer, schedule="plateau", plateau_patience=1,
                               plateau_factor=0.1)
-    mesh = data_mesh()
-    trainer = Trainer(cfg, mesh, steps_per_epoch=2, weights=np.ones(7, np.float32))
-    images, labels = small_fer.train.images[:64], small_fer.train.labels[:64]
-    batch = [jax.device_put(a, batch_sharding(mesh))
-             for a in (images, labels, np.eye(7, dtype=np.float32)[labels])]
+    trainer, batch = _trainer_and_batch(cfg, small_fer, steps_per_epoch=2)
 
     def run(accuracies):
         state, rates = trainer.init_state(), []
