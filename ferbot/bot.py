@@ -39,7 +39,7 @@ class BotOptions:
     size: tuple[int, int] = (1280, 720)  # output (width, height)
     log: str | None = None  # --log CSV path
     checkpoint: str | None = None  # a checkpoint folder; None: the shipped `model`
-    model: str = "default"  # a key of ferbot.classify.checkpoint.MODELS
+    model: str = "webcam"  # a key of ferbot.classify.checkpoint.MODELS: the one that reads calm students as calm
     smoothing: float = 1.0  # seconds
     analysis_rate: float | None = DEFAULT_ANALYSIS_RATE  # analyses per second at most; None: as fast as possible
     names: bool = False  # --names: read the tiles' name tags

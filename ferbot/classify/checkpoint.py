@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from pathlib import Path
 
 import jax
@@ -37,9 +36,7 @@ class CheckpointError(RuntimeError):
 
 def shipped_checkpoint_dir(model: str = "default") -> Path:
     """The checkpoint `--model` names (a key of MODELS): the folder its pointer file names in a checkout's
-    checkpoints/, else in the installed wheel. $FERBOT_CHECKPOINT, when set, replaces the default one."""
-    if model == "default" and os.environ.get("FERBOT_CHECKPOINT"):
-        return Path(os.environ["FERBOT_CHECKPOINT"])
+    checkpoints/, else in the installed wheel."""
     pointer = MODELS[model]
     for folder in (CHECKPOINTS_DIR, PACKAGED_DIR):
         try:

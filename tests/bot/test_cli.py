@@ -14,7 +14,7 @@ import pytest
 
 from ferbot.facelog import COLUMNS
 from tests.helpers.cli import env_with, ferbot, one_error_line
-from tests.helpers.data import read_video
+from tests.helpers.data import REPO, read_video
 
 
 def test_help_reads_well():
@@ -61,6 +61,21 @@ def test_no_virtual_camera_driver_names_the_other_sinks():
     assert result.returncode == 1
     line = one_error_line(result)
     assert "v4l2loopback" in line and "--sink window" in line and "--sink file:PATH" in line
+
+
+@pytest.mark.parametrize("args, environment, pointer", [
+    ((), None, "WEBCAM"),  # the classifier that reads calm students as calm, unless told otherwise
+    (("--model", "default"), None, "DEFAULT"),
+    ((), "LITE", "LITE"),  # $FERBOT_CHECKPOINT in place of the bot's own choice
+    (("--model", "default"), "LITE", "DEFAULT"),  # ... but not of one named on the command line
+])
+def test_the_classifier_the_bot_runs(args, environment, pointer):
+    checkpoints = REPO / "checkpoints"
+    variable = str(checkpoints / (checkpoints / environment).read_text().strip()) if environment else None
+    result = ferbot("--demo", "--sink", "none", "--duration", "1", *args, env=env_with(FERBOT_CHECKPOINT=variable))
+    assert result.returncode == 0, result.stderr
+    expected = checkpoints / (checkpoints / pointer).read_text().strip()
+    assert f"emotion classifier: {expected}" in result.stderr
 
 
 def test_log_in_a_missing_folder(tmp_path):

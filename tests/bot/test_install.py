@@ -89,7 +89,7 @@ def test_the_wheel_runs_from_a_fresh_environment(tmp_path):
     result = subprocess.run([str(ferbot), "--demo", "--sink", "none", "--duration", "3"], cwd=elsewhere, env=env,
                             capture_output=True, text=True, timeout=180)
     assert result.returncode == 0, result.stderr
-    default = (REPO / "checkpoints" / "DEFAULT").read_text().strip()
+    webcam = (REPO / "checkpoints" / "WEBCAM").read_text().strip()  # the bot's classifier unless told otherwise
     assert f"emotion classifier: {tmp_path / 'venv'}" in result.stderr
-    assert f"ferbot/_checkpoints/{default}" in result.stderr
+    assert f"ferbot/_checkpoints/{webcam}" in result.stderr
     assert "analysed" in result.stderr and "analysed 0 " not in result.stderr
