@@ -76,11 +76,11 @@ def main() -> None:
     parser.add_argument("--faces", choices=("demo", "fer2013"), default="demo")
     parser.add_argument("--frames", type=int, default=20, help="timed analyses per gallery")
     parser.add_argument("--seconds", type=float, default=10, help="pipeline run per gallery")
-    parser.add_argument("--checkpoint", default=None)
+    parser.add_argument("--checkpoint", default=None, help="a classifier checkpoint folder (default: the bot's)")
     args = parser.parse_args()
 
     use_cpu_cores()
-    classifier = EmotionClassifier.load(args.checkpoint)
+    classifier = EmotionClassifier.load(args.checkpoint, BotOptions.model)  # the bot's classifier
     classifier.warmup()
     print(f"ferbot analysis on a 1920x1080 screen, {args.faces} faces; {os.cpu_count()} CPU cores "
           f"({platform.processor() or platform.machine()}), load average {os.getloadavg()[0]:.1f} at start")

@@ -82,12 +82,12 @@ def main() -> None:
     parser.add_argument("--grids", type=int, nargs="+", default=[3, 5, 7])
     parser.add_argument("--rate", type=float, default=DEFAULT_ANALYSIS_RATE,
                         help=f"the capped rate to measure beside 'max' (default: ferbot's, {DEFAULT_ANALYSIS_RATE:g})")
-    parser.add_argument("--checkpoint", default=None)
+    parser.add_argument("--checkpoint", default=None, help="a classifier checkpoint folder (default: the bot's)")
     parser.add_argument("--names", action="store_true", help="read the name tags (ferbot --names)")
     args = parser.parse_args()
 
     use_cpu_cores()
-    classifier = EmotionClassifier.load(args.checkpoint)
+    classifier = EmotionClassifier.load(args.checkpoint, BotOptions.model)  # the bot's classifier
     classifier.warmup()
     print(f"ferbot's CPU use on a 1920x1080 meeting screen, output {OUTPUT[0]}x{OUTPUT[1]} at 30 fps, "
           f"{args.seconds:g} s per run{', --names' if args.names else ''}; {os.cpu_count()} CPU cores "
