@@ -10,16 +10,18 @@ from __future__ import annotations
 import logging
 from contextlib import ExitStack
 from dataclasses import dataclass
+from pathlib import Path
 
 from ferbot.analysis import FrameAnalyzer
 from ferbot.capture import Source, open_source, open_window
 from ferbot.classify import EmotionClassifier
-from ferbot.facelog import FaceLog
+from ferbot.console import already_there
+from ferbot.facelog import FaceLog, LogError
 from ferbot.geometry import Rect
 from ferbot.names import NameReader
 from ferbot.pipeline import DEFAULT_ANALYSIS_RATE, Pipeline, RunStats
 from ferbot.render import Renderer
-from ferbot.sink import Sink, open_sink
+from ferbot.sink import Sink, SinkError, open_sink, parse_sink
 from ferbot.track import FaceTracker
 
 log = logging.getLogger(__name__)
@@ -78,17 +80,13 @@ def build_bot(options: BotOptions, *, source: Source | None = None,
     loaded and warmed-up one (several bots in one process). Raises SourceError, SinkError, LogError,
     CheckpointError or OCRError, each with a message that says what to do.
     """
+    check_outputs_are_new(options)
     with ExitStack() as stack:
         names = NameReader() if options.names else None  # first: a missing OCR engine opens nothing
         if source is None:
             source = (open_window(options.window) if options.window
                       else open_source(options.source, monitor=options.monitor, region=options.region))
         stack.callback(source.close)
-        sink = open_sink(options.sink, options.size, options.fps)
-        stack.callback(sink.close)
-        facelog = FaceLog(options.log) if options.log else None
-        if facelog is not None:
-            stack.callback(facelog.close)
         if classifier is None:
             classifier = EmotionClassifier.load(options.checkpoint, options.model)
             warming = classifier.warmup(background=True)  # the feed starts while the batch sizes compile
@@ -98,4 +96,21 @@ def build_bot(options: BotOptions, *, source: Source | None = None,
                                  tracker=FaceTracker(smoothing_s=options.smoothing), excluded=options.exclude,
                                  names=names)
         stack.callback(analyzer.close)
+        sink = open_sink(options.sink, options.size, options.fps)  # the files last: a run that cannot start
+        stack.callback(sink.close)  # leaves no empty video or log behind to block the next try
+        facelog = FaceLog(options.log) if options.log else None
+        if facelog is not None:
+            stack.callback(facelog.close)
         return Bot(options, source, analyzer, renderer, sink, facelog, stack.pop_all())
+
+
+def check_outputs_are_new(options: BotOptions) -> None:
+    """Raise LogError or SinkError, before anything opens, if the log or the video file already exists (ferbot never
+    overwrites a file: it may be an earlier class's log, or the video being analysed) or both name one file."""
+    _, video = parse_sink(options.sink)
+    if options.log and Path(options.log).exists():
+        raise LogError(already_there(f"--log {options.log}"))
+    if video and Path(video).exists():
+        raise SinkError(already_there(f"--sink file:{video}"))
+    if options.log and video and Path(options.log).absolute() == Path(video).absolute():
+        raise LogError(f"--log {options.log} and --sink file:{video} name one file: give each its own")

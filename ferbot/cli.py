@@ -45,7 +45,8 @@ examples:
   ferbot --exclude 0,0,640,360             never analyse the top-left 640x360 pixels of the screen
   ferbot --names --log class.csv           name the students from their tiles' name tags (personal data)
 
-after-class report (report.html and students.csv; written next to the log after a run with --log):
+after-class report (class-report.html and class-students.csv for class.csv; written next to the log after a run
+with --log):
   ferbot report class.csv [--out DIR]      see ferbot report --help
 
 exit status: 0 when stopped by Ctrl-C, --duration, the end of the source or closing the window;
@@ -176,17 +177,19 @@ def _report_after_run(log_path: str) -> None:
 
 def _report_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="ferbot report", description=(
-        "The after-class report of a session: writes report.html (class mood over time, moments to revisit, "
-        "per-student summaries, coverage; self-contained, for any browser) and students.csv from the CSV that "
-        "`ferbot --log PATH` wrote."))
+        "The after-class report of a session: from LOG.csv, the CSV that `ferbot --log PATH` wrote, writes "
+        "LOG-report.html (class mood over time, moments to revisit, per-student summaries, coverage; "
+        "self-contained, for any browser) and LOG-students.csv."))
     parser.add_argument("log", metavar="LOG.csv", help="the session log written by ferbot --log")
-    parser.add_argument("--out", metavar="DIR", help="folder for report.html and students.csv (default: the log's)")
+    parser.add_argument("--out", metavar="DIR", help="folder for the two files (default: the log's)")
     return parser
 
 
 def _report_command(argv: list[str]) -> int:
     """`ferbot report LOG.csv [--out DIR]`: write the report and print its path."""
     args = _report_parser().parse_args(argv)
+    if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
+        return _fail(f"--out {args.out} is a file; give a folder (it is created if missing)")
     try:
         page = write_report(args.log, args.out)
     except LogError as err:

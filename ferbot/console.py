@@ -33,6 +33,13 @@ def fail(prog: str, message: str, status: int = EXIT_ERROR) -> int:
     return status
 
 
+def already_there(what: str) -> str:
+    """The one-line refusal for an output file that exists (`what`: the option and its path): ferbot never
+    overwrites a file."""
+    return (f"{what}: the file exists, and ferbot never overwrites a file (it may be an earlier class's); give a new "
+            "name or move it away")
+
+
 class OneLineParser(argparse.ArgumentParser):
     """An argument parser that reports a usage mistake in one line (exit status 2), not the whole usage text."""
 

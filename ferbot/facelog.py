@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ferbot.console import already_there
 from ferbot.emotions import CLASS_NAMES
 
 if TYPE_CHECKING:  # the report reads logs without loading the analysis stack
@@ -39,7 +40,9 @@ class FaceLog:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         try:
-            self._file = self.path.open("w", newline="", encoding="utf-8")
+            self._file = self.path.open("x", newline="", encoding="utf-8")  # never over an earlier log
+        except FileExistsError:
+            raise LogError(already_there(f"--log {path}")) from None
         except OSError as err:
             raise LogError(f"--log {path}: cannot write there ({err.strerror or err}); check that the folder "
                            "exists and is writable") from None
@@ -80,8 +83,12 @@ def read_log(path: str | Path) -> dict[str, np.ndarray]:
                 raise LogError(f"{path} is not a ferbot log (missing columns {', '.join(missing)}); pass the "
                                "CSV written by `ferbot --log PATH`")
             rows = list(reader)
-    except (OSError, UnicodeDecodeError) as err:
-        raise LogError(f"cannot read {path}: {err}") from None
+    except FileNotFoundError:
+        raise LogError(f"{path}: no such file; pass the CSV written by `ferbot --log PATH`") from None
+    except UnicodeDecodeError:
+        raise LogError(f"{path} is not a ferbot log (not text); pass the CSV written by `ferbot --log PATH`") from None
+    except OSError as err:
+        raise LogError(f"cannot read {path}: {err.strerror or err}") from None
     numeric = [c for c in (*REQUIRED_COLUMNS, "attention") if c in fields]
     off = [row.get("camera") == "off" for row in rows]
     try:

@@ -26,18 +26,23 @@ from ferbot.track.attention import ABSOLUTE_DOWN, ABSOLUTE_UP, ABSOLUTE_YAW, WIT
 _COLORS = [np.array(EMOTION_COLORS[name]) / 255 for name in CLASS_NAMES]
 
 
-def write_report(log_path: str | Path, out_dir: str | Path | None = None) -> Path:
-    """Summarise a session log into OUT/report.html and OUT/students.csv; returns the HTML path.
-
-    OUT defaults to the log's folder. Nothing is fetched from the network: the page is self-contained.
-    """
+def report_paths(log_path: str | Path, out_dir: str | Path | None = None) -> tuple[Path, Path]:
+    """Where the report of the log LOG.csv goes: OUT/LOG-report.html and OUT/LOG-students.csv, named after the log
+    so that no report replaces another session's, nor the log itself. OUT defaults to the log's folder."""
     log_path = Path(log_path)
     out_dir = Path(out_dir) if out_dir is not None else log_path.parent
-    out_dir.mkdir(parents=True, exist_ok=True)
+    return out_dir / f"{log_path.stem}-report.html", out_dir / f"{log_path.stem}-students.csv"
+
+
+def write_report(log_path: str | Path, out_dir: str | Path | None = None) -> Path:
+    """Summarise a session log into the two files of report_paths; returns the HTML path. Nothing is written
+    (not even the folder) unless the log can be read. The page is self-contained: nothing is fetched."""
     summary = summarize(read_log(log_path))
-    page = out_dir / "report.html"
-    page.write_text(_page(summary, log_path.name), encoding="utf-8")
-    _write_students_csv(summary, out_dir / "students.csv")
+    page, students = report_paths(log_path, out_dir)
+    page.parent.mkdir(parents=True, exist_ok=True)
+    html = _page(summary, Path(log_path).name)
+    _write_students_csv(summary, students)
+    page.write_text(html, encoding="utf-8")
     return page
 
 
@@ -62,7 +67,8 @@ def _mood_plot(s: SessionSummary) -> str:
     for m in s.moments:
         ax.axvline(m.time_s / 60, color="black", ls=":", lw=1)
         ax.annotate(_clock(m.time_s), (m.time_s / 60, 1.0), ha="center", va="bottom", fontsize=8)
-    ax.set(xlim=(minutes.min(), minutes.max()), ylim=(0, 1), xlabel="minutes into the session",
+    ax.set(xlim=(minutes.min(), max(minutes.max(), minutes.min() + 1 / 60)), ylim=(0, 1),
+           xlabel="minutes into the session",
            ylabel="share of the class")
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
     return _png(fig)

@@ -8,6 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ferbot.console import already_there
 from ferbot.sink.base import SinkError
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,8 @@ class VideoFileSink:
         if fourcc is None:
             raise SinkError(f"--sink file:{path}: unknown video type; end the name with one of "
                             f"{', '.join(FOURCC_BY_SUFFIX)}")
+        if self.path.exists():
+            raise SinkError(already_there(f"--sink file:{path}"))
         if not self.path.parent.is_dir():
             raise SinkError(f"--sink file:{path}: folder {self.path.parent} does not exist; create it first")
         self._writer = cv2.VideoWriter(str(self.path), cv2.VideoWriter_fourcc(*fourcc), fps, size)

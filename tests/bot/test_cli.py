@@ -78,6 +78,28 @@ def test_the_classifier_the_bot_runs(args, environment, pointer):
     assert f"emotion classifier: {expected}" in result.stderr
 
 
+@pytest.mark.parametrize("args, message", [
+    (["--demo", "--sink", "none", "--log", "old.csv"], "--log old.csv: the file exists"),  # last week's log
+    (["--demo", "--sink", "file:old.avi"], "--sink file:old.avi: the file exists"),
+    (["--source", "old.png", "--sink", "none", "--log", "old.png"], "--log old.png: the file exists"),  # the input
+    (["--source", "old.avi", "--sink", "file:old.avi"], "--sink file:old.avi: the file exists"),
+    (["--demo", "--sink", "file:new.avi", "--log", "new.avi"], "name one file"),
+    (["--demo", "--sink", "file:new.avi", "--log", "new.csv", "--checkpoint", "empty"], "not a ferbot checkpoint"),
+])
+def test_ferbot_never_overwrites_a_file_and_a_failed_start_leaves_none(tmp_path, args, message):
+    """Each refused in one line with nothing written: the files there keep their bytes, and no new file is left
+    behind (it would block the next try)."""
+    for name in ("old.csv", "old.avi", "old.png"):
+        (tmp_path / name).write_bytes(f"{name}: a teacher's file".encode())
+    (tmp_path / "empty").mkdir()
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    result = subprocess.run([sys.executable, "-m", "ferbot", *args], cwd=tmp_path, env=env_with(PYTHONPATH=str(REPO)),
+                            capture_output=True, text=True, timeout=180)
+    assert result.returncode == 1
+    assert message in one_error_line(result)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == before
+
+
 def test_log_in_a_missing_folder(tmp_path):
     result = ferbot("--demo", "--sink", "none", "--log", str(tmp_path / "no" / "faces.csv"))
     assert result.returncode == 1
@@ -123,7 +145,8 @@ def test_ctrl_c_stops_cleanly_keeps_the_outputs_and_stays_private(tmp_path):
     rest = bot.stderr.read()
     assert bot.wait(timeout=60) == 0, rest
     assert "Traceback" not in rest and "stopping (Ctrl-C)" in rest
-    assert sorted(p.name for p in workdir.rglob("*")) == ["faces.csv", "feed.avi", "report.html", "students.csv"]
+    assert sorted(p.name for p in workdir.rglob("*")) == ["faces-report.html", "faces-students.csv", "faces.csv",
+                                                          "feed.avi"]
     frames, _ = read_video(video)
     assert len(frames) >= 30  # the file was finalised: it decodes
     with log.open() as f:

@@ -64,7 +64,7 @@ def test_no_faces_runs_and_only_warns_that_there_is_no_report(tmp_path):
     assert "Traceback" not in result.stderr and "ferbot: error" not in result.stderr
     [warning] = [line for line in result.stderr.splitlines() if "WARNING" in line]
     assert "no report written" in warning and "no faces" in warning
-    assert not (tmp_path / "report.html").exists()
+    assert not (tmp_path / "faces-report.html").exists()
 
 
 @pytest.mark.slow
@@ -85,7 +85,7 @@ def test_seventy_faces_are_found_and_classified_beyond_the_largest_batch(tmp_pat
     found = sum(any(matches(box, truth) for box in boxes) for truth in gallery.placements)
     assert found >= 0.9 * count, f"found {found} of {count} faces"
     assert len(rows) > FACES_PER_DEVICE[-1] * devices
-    assert (tmp_path / "report.html").exists()
+    assert (tmp_path / "faces-report.html").exists()
 
 
 def _start_on_screen(display: str, *args: str) -> tuple[subprocess.Popen, float]:
@@ -233,7 +233,7 @@ def test_virtual_camera_disappearing_stops_cleanly_with_log_and_report(tmp_path)
     assert "virtual camera stopped taking frames" in one_error_line(result)
     assert result.stderr.rstrip().endswith(one_error_line(result))  # after the log and the report are done
     assert len(_rows(log)) >= 9  # the faces analysed before the camera went, in whole rows
-    assert (tmp_path / "report.html").exists() and (tmp_path / "students.csv").exists()
+    assert (tmp_path / "faces-report.html").exists() and (tmp_path / "faces-students.csv").exists()
 
 
 NO_INTERNET = '''\
@@ -277,6 +277,6 @@ def test_a_whole_run_opens_no_network_socket(tmp_path, names):
                     env=env_with(PYTHONPATH=str(harness), FERBOT_SOCKET_ATTEMPTS=str(attempts)))
     assert result.returncode == 0, result.stderr
     assert attempts.read_text() == "", attempts.read_text()
-    assert len(read_video(video)[0]) > 30 and _rows(log) and (tmp_path / "report.html").exists()
+    assert len(read_video(video)[0]) > 30 and _rows(log) and (tmp_path / "faces-report.html").exists()
     assert {row["name"] for row in _rows(log)} <= (set(DEMO_NAMES) if names else {""})
     assert (not names) or {row["name"] for row in _rows(log)} & set(DEMO_NAMES), "no name read"

@@ -137,7 +137,7 @@ def test_a_report_with_names_says_who_may_need_attention_and_who_attended(tmp_pa
     assert "<b>Ana García</b>: difficult states 0:02:00–0:04:00" in page
     assert "<b>王小明</b>: low attention 0:05:00–0:10:00; absent 0:01:00–0:04:00" in page
     assert "Ben Okafor" in page and "personal data" in page
-    with (tmp_path / "students.csv").open(encoding="utf-8") as f:
+    with (tmp_path / "log-students.csv").open(encoding="utf-8") as f:
         students = {s["name"]: s for s in csv.DictReader(f)}
     assert float(students["Ben Okafor"]["minutes_camera_off"]) == pytest.approx(10, abs=0.05)
     assert float(students["Ben Okafor"]["minutes_on_camera"]) == 0
@@ -205,7 +205,7 @@ def test_a_camera_off_tile_counts_as_present_with_the_camera_off(lesson):
     assert off and all(row["camera"] == "off" and row["emotion"] == "" for row in off)
     assert {row["frame"] for row in off} == {row["frame"] for row in rows}, "present in every analysed frame"
     write_report(folder / "log.csv")
-    with (folder / "students.csv").open(encoding="utf-8") as f:
+    with (folder / "log-students.csv").open(encoding="utf-8") as f:
         student = next(s for s in csv.DictReader(f) if s["name"] == CAMERA_OFF)
     assert float(student["minutes_on_camera"]) == 0 and float(student["minutes_camera_off"]) > 0.1
 

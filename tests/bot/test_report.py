@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from ferbot.facelog import COLUMNS
-from ferbot.report import write_report
+from ferbot.report import report_paths, write_report
 from tests.helpers.cli import ferbot, one_error_line
 
 
@@ -20,7 +20,7 @@ def session(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("session")
     result = ferbot("--demo", "--sink", "none", "--duration", "5", "--log", str(folder / "log.csv"))
     assert result.returncode == 0, result.stderr
-    assert f"report: {folder / 'report.html'}" in result.stderr
+    assert f"report: {folder / 'log-report.html'}" in result.stderr
     return folder
 
 
@@ -38,19 +38,20 @@ def _check_report(folder: Path, log: Path) -> None:
     rows = _rows(log)
     assert len(rows) > 9
     tracks = {row["track_id"] for row in rows}
-    page = (folder / "report.html").read_text(encoding="utf-8")
+    page_path, students_path = report_paths(log, folder)
+    page = page_path.read_text(encoding="utf-8")
     assert _coverage(page, "frames analysed") == len({row["frame"] for row in rows})
     assert _coverage(page, "faces seen (summed over frames)") == len(rows)
     assert _coverage(page, "students (tracks)") == len(tracks)
     assert page.count("src=\"data:image/png;base64,") + page.count("src='data:image/png;base64,") >= 2
     assert "http://" not in page and "https://" not in page
-    students = _rows(folder / "students.csv")
+    students = _rows(students_path)
     assert sorted(s["track_id"] for s in students) == sorted(tracks)
 
 
 @pytest.mark.slow
 def test_a_logged_run_writes_the_report_next_to_the_log(session):
-    assert sorted(p.name for p in session.iterdir()) == ["log.csv", "report.html", "students.csv"]
+    assert sorted(p.name for p in session.iterdir()) == ["log-report.html", "log-students.csv", "log.csv"]
     _check_report(session, session / "log.csv")
 
 
@@ -58,7 +59,7 @@ def test_a_logged_run_writes_the_report_next_to_the_log(session):
 def test_report_command(session, tmp_path):
     result = ferbot("report", str(session / "log.csv"), "--out", str(tmp_path / "out"))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == str(tmp_path / "out" / "report.html")
+    assert result.stdout.strip() == str(tmp_path / "out" / "log-report.html")
     _check_report(tmp_path / "out", session / "log.csv")
 
 
@@ -68,7 +69,7 @@ def test_a_session_of_a_few_seconds(session, tmp_path):
     header, *lines = (session / "log.csv").read_text().splitlines(keepends=True)
     short = tmp_path / "short.csv"
     short.write_text(header + "".join(line for line in lines if float(line.split(",")[0]) < 2.5))
-    assert write_report(short) == tmp_path / "report.html"
+    assert write_report(short) == tmp_path / "short-report.html"
     _check_report(tmp_path, short)
 
 
@@ -82,27 +83,55 @@ def test_no_report_option(tmp_path):
 @pytest.mark.parametrize("content, message", [
     ("name,grade\nAlex,3\n", "is not a ferbot log"),
     ("", "is not a ferbot log"),
-    (None, "cannot read"),
+    (None, "no such file"),
+    (b"\x89PNG\r\n\x1a\n\xf0\x9f\x92", "is not a ferbot log (not text)"),
     (",".join(COLUMNS) + "\n", "holds no faces"),
 ])
-def test_a_wrong_log_is_one_error_line(tmp_path, content, message):
+def test_a_wrong_log_is_one_error_line_and_writes_nothing(tmp_path, content, message):
     fake = tmp_path / "grades.csv"
-    if content is not None:
+    if isinstance(content, bytes):
+        fake.write_bytes(content)
+    elif content is not None:
         fake.write_text(content)
-    result = ferbot("report", str(fake))
+    result = ferbot("report", str(fake), "--out", str(tmp_path / "reports"))
     assert result.returncode == 1
     assert message in one_error_line(result)
     assert result.stderr.count("\n") == 1
-    assert list(tmp_path.iterdir()) == ([fake] if content is not None else [])
+    assert list(tmp_path.iterdir()) == ([fake] if content is not None else [])  # not even the --out folder
+
+
+@pytest.mark.slow
+def test_reports_are_named_after_their_logs(session, tmp_path):
+    """Two sessions' logs in one folder keep their own reports, and a log named like a report file survives its
+    report."""
+    log = (session / "log.csv").read_text()
+    for name in ("monday", "tuesday", "students"):
+        (tmp_path / f"{name}.csv").write_text(log)
+    monday = write_report(tmp_path / "monday.csv").read_bytes()
+    write_report(tmp_path / "tuesday.csv")
+    write_report(tmp_path / "students.csv")
+    assert (tmp_path / "monday-report.html").read_bytes() == monday
+    assert (tmp_path / "students.csv").read_text() == log
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        f"{name}{end}" for name in ("monday", "tuesday", "students")
+        for end in (".csv", "-report.html", "-students.csv"))
+
+
+def test_a_report_folder_that_is_a_file_is_one_error_line(tmp_path):
+    taken = tmp_path / "reports"
+    taken.write_text("not a folder")
+    result = ferbot("report", str(tmp_path / "log.csv"), "--out", str(taken))
+    assert result.returncode == 1
+    assert "is a file; give a folder" in one_error_line(result)
 
 
 @pytest.mark.slow
 def test_the_report_shows_attention(session):
     """The log's attention column reaches the report: a plot over time and a per-student share; the demo's
     students mostly face the camera."""
-    page = (session / "report.html").read_text(encoding="utf-8")
+    page = (session / "log-report.html").read_text(encoding="utf-8")
     assert "Attention (facing the screen)" in page and "<th>facing screen</th>" in page
-    attention = [float(s["attention"]) for s in _rows(session / "students.csv")]
+    attention = [float(s["attention"]) for s in _rows(session / "log-students.csv")]
     assert all(0.0 <= a <= 1.0 for a in attention)
     assert np.mean(attention) > 0.5
 
@@ -125,7 +154,7 @@ def test_the_report_renders_in_a_headless_browser(session, tmp_path):
     subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
                     f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1200,2400", f"--screenshot={shot}",
-                    (session / "report.html").as_uri()], capture_output=True, timeout=120, check=True)
+                    (session / "log-report.html").as_uri()], capture_output=True, timeout=120, check=True)
     page = cv2.cvtColor(cv2.imread(str(shot)), cv2.COLOR_BGR2RGB)
     assert page.shape[:2] == (2400, 1200)
     for name in ("Happy", "Neutral"):  # the demo's most common states, drawn by the embedded plots
