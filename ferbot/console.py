@@ -40,6 +40,19 @@ def already_there(what: str) -> str:
             "name or move it away")
 
 
+def whole_number(minimum: int):
+    """An argparse type: a whole number of at least `minimum`."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{text!r} must be a whole number of at least {minimum}")
+        return value
+    return parse
+
+
 class OneLineParser(argparse.ArgumentParser):
     """An argument parser that reports a usage mistake in one line (exit status 2), not the whole usage text."""
 

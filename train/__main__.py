@@ -13,7 +13,16 @@ import sys
 from pathlib import Path
 
 from ferbot.classify.checkpoint import CHECKPOINTS_DIR, MODELS, CheckpointError
-from ferbot.console import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, OneLineParser, fail, setup_logging
+from ferbot.console import (
+    EXIT_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    OneLineParser,
+    fail,
+    setup_logging,
+    whole_number,
+)
 from train.config import ConfigError, add_config_args, config_from_args
 from train.configs import DEFAULT_RECIPE, load_recipe, recipe_names
 from train.evaluate import TTA_MODES
@@ -76,11 +85,11 @@ def _train_parser() -> argparse.ArgumentParser:
     p.add_argument("--export-dir", type=Path, default=CHECKPOINTS_DIR,
                    help="where the inference checkpoint is written (default: the repo's checkpoints/)")
     p.add_argument("--fresh", action="store_true", help="discard this run's saved state and start over")
-    p.add_argument("--checkpoint-every", type=int, default=200, metavar="STEPS",
+    p.add_argument("--checkpoint-every", type=whole_number(1), default=200, metavar="STEPS",
                    help="save resumable state every STEPS steps, and after every epoch (default: %(default)s)")
-    p.add_argument("--stop-at-step", type=int, default=None, metavar="STEP",
+    p.add_argument("--stop-at-step", type=whole_number(0), default=None, metavar="STEP",
                    help="stop at STEP as Ctrl-C would (checkpointed, resumable)")
-    p.add_argument("--limit-train", type=int, default=None, metavar="N",
+    p.add_argument("--limit-train", type=whole_number(1), default=None, metavar="N",
                    help="train on the first N Training images only (smoke runs)")
     p.add_argument("--tta", default=",".join(TTA_MODES),
                    help="test-time augmentations reported in the final evaluation (default: %(default)s)")
@@ -133,13 +142,23 @@ def _run_train(args: argparse.Namespace, argv: list[str]) -> int:
         data = dataclasses.replace(data, train=data.train.subset(args.limit_train))
     run_dir = args.runs_dir / args.name
     if args.fresh and run_dir.exists():
-        shutil.rmtree(run_dir)
+        _discard_run(run_dir)
     result = fit(cfg, data, run_dir, checkpoint_every=args.checkpoint_every, stop_at_step=args.stop_at_step,
                  stop=stop, progress=not args.no_progress)
     export_checkpoint(result, cfg, args.config, data, args.name, _reproducing_command(argv, args.config),
                       out_root=args.export_dir, tta_modes=tta,
                       promote_to=None if args.no_promote else args.promote_to)
     return EXIT_OK
+
+
+def _discard_run(run_dir: Path) -> None:
+    """--fresh: delete a run folder's saved state; ConfigError for a folder that is not a run's (no config.json)."""
+    from train.run_folder import CONFIG_RECORD
+
+    if any(run_dir.iterdir()) and not (run_dir / CONFIG_RECORD).is_file():
+        raise ConfigError(f"--fresh would delete {run_dir}, which is not a training run's folder (no "
+                          f"{CONFIG_RECORD}); give another --name or --runs-dir")
+    shutil.rmtree(run_dir)
 
 
 def _load_data(args: argparse.Namespace):

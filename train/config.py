@@ -106,13 +106,46 @@ def add_config_args(parser: argparse.ArgumentParser, shown: TrainConfig) -> None
                 group.add_argument(flag, type=hint, default=None, help=f"({value})")
 
 
+# What each number of a config may be, as an interval: "[" and "]" include the bound, "(" and ")" leave it out.
+_RANGES = {
+    "epochs": "[1, inf)", "batch_size": "[1, inf)", "eval_batch_size": "[1, inf)", "lr": "(0, inf)",
+    "warmup_epochs": "[0, inf)", "plateau_patience": "[1, inf)", "plateau_factor": "(0, 1)",
+    "weight_decay": "[0, inf)", "label_smoothing": "[0, 1)", "class_weight_power": "[0, inf)",
+    "ferplus_weight": "[0, 1]", "teacher_weight": "[0, 1]", "ema_decay": "[0, 1)",
+    "convs_per_stage": "[1, inf)", "dense": "[1, inf)", "dropout": "[0, 1)", "num_classes": "[2, inf)",
+    "rotate_deg": "[0, 180]", "scale": "[0, 1)", "shift": "[0, 1)", "erase_prob": "[0, 1]", "contrast": "[0, 1)",
+    "pitch_deg": "[0, 60]", "glasses": "[0, 1]", "webcam": "[0, 1]",
+}
+
+
+def check_config(cfg: TrainConfig) -> None:
+    """Raise ConfigError, naming the flag, for a hyper-parameter outside what can train (_RANGES; the model's widths
+    at least 1 each)."""
+    values = {**dataclasses.asdict(cfg.model), **dataclasses.asdict(cfg.augment), **cfg.to_dict()}
+    for name, interval in _RANGES.items():
+        if not _within(values[name], interval):
+            raise ConfigError(f"--{name.replace('_', '-')} must lie in {interval}, got {values[name]}")
+    if not cfg.model.widths or min(cfg.model.widths) < 1:
+        raise ConfigError(f"--widths needs one or more widths of at least 1, got {cfg.model.widths}")
+
+
+def _within(value: float, interval: str) -> bool:
+    low, high = (float(bound) for bound in interval[1:-1].split(","))
+    above = value >= low if interval[0] == "[" else value > low
+    below = value <= high if interval[-1] == "]" else value < high
+    return bool(above and below)  # NaN is in no interval
+
+
 def config_from_args(args: argparse.Namespace, base: TrainConfig) -> TrainConfig:
-    """`base` (a recipe) with the fields that the user gave a flag for replaced by the flag's value."""
+    """`base` (a recipe) with the fields that the user gave a flag for replaced by the flag's value; ConfigError
+    for a value that cannot train (check_config)."""
     nested = {}
     for name, cls in _NESTED.items():
         changes = _given(args, cls)
         nested[name] = dataclasses.replace(getattr(base, name), **changes)
-    return dataclasses.replace(base, **_given(args, TrainConfig, skip=set(_NESTED)), **nested)
+    cfg = dataclasses.replace(base, **_given(args, TrainConfig, skip=set(_NESTED)), **nested)
+    check_config(cfg)
+    return cfg
 
 
 def _given(args, cls, skip=frozenset()) -> dict:

@@ -90,6 +90,14 @@ def load_fer2013(path: str | Path) -> FER2013:
 
 
 def _load_csv(path: Path) -> FER2013:
+    try:
+        return _read_csv(path)
+    except UnicodeDecodeError:
+        raise DataError(f"{path} is not Kaggle's fer2013.csv (not text): pass fer2013.csv, fer2013.npz or the "
+                        "image-folder release") from None
+
+
+def _read_csv(path: Path) -> FER2013:
     parts: dict[str, tuple[list, list]] = {s: ([], []) for s in SPLITS}
     with open(path, newline="") as f:
         reader = csv.DictReader(f)
@@ -115,7 +123,8 @@ def _load_npz(path: Path) -> FER2013:
             images, labels, usage = z["images"], z["labels"], z["usage"]
             votes = _valid_votes(z["ferplus"], z["ferplus_valid"]) if "ferplus" in z.files else None
     except (KeyError, ValueError, OSError) as err:
-        raise DataError(f"{path} is not a FER2013 npz ({err}): expected arrays images (N,48,48) uint8, "
+        why = str(err).split(".")[0] if isinstance(err, KeyError | OSError) else "not an npz archive"
+        raise DataError(f"{path} is not a FER2013 npz ({why}): expected arrays images (N,48,48) uint8, "
                         "labels and usage, as in shared/data/README.md") from None
     if images.shape[1:] != (FACE_SIZE, FACE_SIZE) or not (len(images) == len(labels) == len(usage)):
         raise DataError(f"{path}: images must be (N, 48, 48) with one label and usage per image")

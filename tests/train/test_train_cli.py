@@ -76,11 +76,33 @@ def test_ctrl_c_then_same_command_resumes_exports_and_evaluates(tmp_path):
     (["eval", "--checkpoint", "/nowhere"], EXIT_ERROR, "is not a ferbot checkpoint"),
     (["--config", "huge"], EXIT_USAGE, "--config huge: no such recipe; choose from default, lite, tiny"),
     (["--epochs", "many"], EXIT_USAGE, "argument --epochs: invalid int value: 'many'"),
+    (["--batch-size", "0"], EXIT_USAGE, "--batch-size must lie in [1, inf), got 0"),
+    (["--lr", "-1"], EXIT_USAGE, "--lr must lie in (0, inf), got -1.0"),
+    (["--limit-train", "-5"], EXIT_USAGE, "'-5' must be a whole number of at least 1"),
 ])
 def test_user_mistakes_get_one_line(tmp_path, args, status, expected):
     run = _run([sys.executable, "-m", "train", *args], env={**os.environ, "FER2013_PATH": str(fer2013_path())})
     assert run.returncode == status
     assert expected in _error_line(run)
+
+
+def test_data_that_is_not_text_is_one_line(tmp_path):
+    binary = tmp_path / "fer2013.csv"
+    binary.write_bytes(bytes(range(256)) * 8)
+    run = _run([sys.executable, "-m", "train", "--data", str(binary)])
+    assert run.returncode == EXIT_ERROR
+    assert "is not Kaggle's fer2013.csv (not text)" in _error_line(run)
+
+
+def test_fresh_deletes_only_a_run_folder(tmp_path):
+    """--fresh on a folder that holds something else than a run (a mistyped --runs-dir) deletes nothing."""
+    folder = tmp_path / "runs" / "cli"
+    folder.mkdir(parents=True)
+    (folder / "thesis.txt").write_text("months of work")
+    run = _run(_train_cmd(tmp_path, "--fresh", "--stop-at-step", "0"))
+    assert run.returncode == EXIT_USAGE
+    assert "is not a training run's folder" in _error_line(run)
+    assert (folder / "thesis.txt").read_text() == "months of work"
 
 
 def test_help_lists_hyper_parameters():

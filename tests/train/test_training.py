@@ -18,12 +18,13 @@ from flax import nnx
 from ferbot import EmotionClassifier
 from ferbot.classify.checkpoint import write_card
 from ferbot.classify.devices import batch_sharding, data_mesh
-from train.config import AugmentConfig, ConfigError
+from train.config import AugmentConfig, ConfigError, check_config
+from train.configs import load_recipe, recipe_names
 from train.data import FER2013, Split
 from train.export import export_checkpoint, maybe_promote
 from train.loop import Interrupted, StopRequest, fit
 from train.run_folder import CONFIG_RECORD, DATA_RECORD, RunMismatch, check_run_folder
-from train.step import Trainer, make_plateau
+from train.step import Trainer
 
 pytestmark = pytest.mark.slow  # every test here trains
 
@@ -253,8 +254,21 @@ def test_the_plateau_schedule_cuts_the_learning_rate_only_when_publictest_stalls
     np.testing.assert_allclose(sum(jax.tree.leaves(moved[0])) / sum(jax.tree.leaves(moved[1])), 0.001, rtol=1e-3)
 
 
-def test_plateau_options_that_cannot_work_are_refused(tiny_config):
-    for patience, factor in ((0, 0.1), (5, 1.0), (5, 0.0)):
-        cfg = dataclasses.replace(tiny_config, schedule="plateau", plateau_patience=patience, plateau_factor=factor)
-        with pytest.raises(ConfigError, match="--plateau-patience >= 1 and 0 < --plateau-factor < 1"):
-            make_plateau(cfg)
+@pytest.mark.parametrize("part, field, value", [
+    (None, "plateau_patience", 0), (None, "plateau_factor", 1.0), (None, "plateau_factor", 0.0), (None, "lr", -1.0),
+    (None, "lr", float("nan")), (None, "batch_size", 0), (None, "epochs", 0), (None, "ema_decay", 1.0),
+    (None, "ferplus_weight", 1.5), ("model", "dropout", 1.0), ("augment", "webcam", -0.1),
+])
+def test_hyper_parameters_that_cannot_train_are_refused_by_name(tiny_config, part, field, value):
+    if part is None:
+        cfg = dataclasses.replace(tiny_config, **{field: value})
+    else:
+        changed = dataclasses.replace(getattr(tiny_config, part), **{field: value})
+        cfg = dataclasses.replace(tiny_config, **{part: changed})
+    with pytest.raises(ConfigError, match=f"--{field.replace('_', '-')} must lie in "):
+        check_config(cfg)
+
+
+def test_every_recipe_passes_the_checks():
+    for name in recipe_names():
+        check_config(load_recipe(name))
