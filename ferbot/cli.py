@@ -129,13 +129,14 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--window needs part of a window's title, e.g. --window Zoom")
     if args.no_report and not args.log:
         parser.error("--no-report only applies with --log")
+    checkpoint = _checkpoint(args, parser)
     setup_logging(args.verbose)
     signal.signal(signal.SIGTERM, _interrupt)
     use_cpu_cores()
     use_compilation_cache()
     options = BotOptions(source=source, monitor=args.monitor, region=args.region, window=args.window,
                          exclude=tuple(args.exclude),
-                         sink=args.sink, fps=args.fps, size=args.size, log=args.log, checkpoint=_checkpoint(args),
+                         sink=args.sink, fps=args.fps, size=args.size, log=args.log, checkpoint=checkpoint,
                          model=args.model or BotOptions.model, names=args.names,
                          smoothing=args.smoothing, analysis_rate=args.analysis_rate)
     try:
@@ -149,11 +150,15 @@ def main(argv: list[str] | None = None) -> int:
         logging.shutdown()
 
 
-def _checkpoint(args: argparse.Namespace) -> str | None:
+def _checkpoint(args: argparse.Namespace, parser: argparse.ArgumentParser) -> str | None:
     """The checkpoint folder asked for: --checkpoint, else $FERBOT_CHECKPOINT unless --model names a shipped one."""
     if args.checkpoint or args.model:
         return args.checkpoint
-    return os.environ.get("FERBOT_CHECKPOINT") or None
+    variable = os.environ.get("FERBOT_CHECKPOINT") or None
+    if variable is not None and not Path(variable).is_dir():
+        parser.error(f"$FERBOT_CHECKPOINT={variable} is not a checkpoint folder: set it to one that `python -m "
+                     "train` exported, or unset it to use the shipped classifier")
+    return variable
 
 
 def _run(options: BotOptions, duration: float | None, report: bool) -> int:

@@ -79,6 +79,9 @@ def write_card(directory: Path, card: dict) -> None:
 def read_card(directory: Path) -> dict:
     """The model card of a checkpoint folder."""
     path = Path(directory) / CARD_JSON
+    if Path(directory).is_file():
+        raise CheckpointError(f"{directory} is a file; a checkpoint is the folder that `python -m train` exported, "
+                              "e.g. checkpoints/<name>")
     try:
         return json.loads(path.read_text())
     except FileNotFoundError:
@@ -101,6 +104,9 @@ def load_checkpoint(directory: Path) -> tuple[EmotionCNN, dict]:
     if config.num_classes != NUM_CLASSES:
         raise CheckpointError(f"{directory} tells {config.num_classes} classes apart; ferbot needs a model of "
                               f"the {NUM_CLASSES} FER2013 emotions: pick another with --checkpoint")
+    if not (directory / _WEIGHTS).is_dir():
+        raise CheckpointError(f"{directory} has a model card but no {_WEIGHTS}/ folder; re-export it or pick "
+                              "another with --checkpoint")
     target = nnx.to_pure_dict(nnx.state(model, (nnx.Param, nnx.BatchStat)))
     abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, target)
     try:

@@ -100,6 +100,12 @@ def test_ferbot_never_overwrites_a_file_and_a_failed_start_leaves_none(tmp_path,
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == before
 
 
+def test_a_wrong_ferbot_checkpoint_variable_is_named(tmp_path):
+    result = ferbot("--demo", "--sink", "none", env=env_with(FERBOT_CHECKPOINT=str(tmp_path / "gone")))
+    assert result.returncode == 2
+    assert f"$FERBOT_CHECKPOINT={tmp_path / 'gone'} is not a checkpoint folder" in one_error_line(result)
+
+
 def test_log_in_a_missing_folder(tmp_path):
     result = ferbot("--demo", "--sink", "none", "--log", str(tmp_path / "no" / "faces.csv"))
     assert result.returncode == 1

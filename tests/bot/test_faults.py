@@ -176,6 +176,13 @@ def test_corrupt_checkpoint(tmp_path):
     result = ferbot("--demo", "--sink", "none", "--checkpoint", str(tmp_path / "missing"))
     assert result.returncode == 1
     assert "not a ferbot checkpoint" in one_error_line(result)
+    shutil.rmtree(broken / "weights")
+    result = ferbot("--demo", "--sink", "none", "--checkpoint", str(broken))
+    assert result.returncode == 1
+    assert "has a model card but no weights/ folder" in one_error_line(result)
+    result = ferbot("--demo", "--sink", "none", "--checkpoint", str(broken / "model_card.json"))
+    assert result.returncode == 1
+    assert "is a file; a checkpoint is the folder" in one_error_line(result)
 
 
 @pytest.mark.slow
