@@ -170,19 +170,18 @@ def test_corrupt_checkpoint(tmp_path):
     for blob in (broken / "weights").rglob("*"):
         if blob.is_file() and blob.stat().st_size > 10_000:
             blob.write_bytes(blob.read_bytes()[:100])  # truncated weights
-    result = ferbot("--demo", "--sink", "none", "--checkpoint", str(broken))
-    assert result.returncode == 1
-    assert "checkpoint" in one_error_line(result)
-    result = ferbot("--demo", "--sink", "none", "--checkpoint", str(tmp_path / "missing"))
-    assert result.returncode == 1
-    assert "not a ferbot checkpoint" in one_error_line(result)
+    _refused(broken, "checkpoint")
+    _refused(tmp_path / "missing", "not a ferbot checkpoint")
     shutil.rmtree(broken / "weights")
-    result = ferbot("--demo", "--sink", "none", "--checkpoint", str(broken))
+    _refused(broken, "has a model card but no weights/ folder")
+    _refused(broken / "model_card.json", "is a file; a checkpoint is the folder")
+
+
+def _refused(checkpoint: Path, message: str) -> None:
+    """The bot refuses `--checkpoint checkpoint` in one line holding `message`, with exit status 1."""
+    result = ferbot("--demo", "--sink", "none", "--checkpoint", str(checkpoint))
     assert result.returncode == 1
-    assert "has a model card but no weights/ folder" in one_error_line(result)
-    result = ferbot("--demo", "--sink", "none", "--checkpoint", str(broken / "model_card.json"))
-    assert result.returncode == 1
-    assert "is a file; a checkpoint is the folder" in one_error_line(result)
+    assert message in one_error_line(result)
 
 
 @pytest.mark.slow
@@ -205,9 +204,7 @@ def test_checkpoint_of_another_task(tmp_path):
     config = ModelConfig(widths=(8, 16), dense=16, num_classes=5)
     save_checkpoint(tmp_path / "five", build_model(config),
                     {"name": "five", "architecture": {"config": dataclasses.asdict(config)}})
-    result = ferbot("--demo", "--sink", "none", "--checkpoint", str(tmp_path / "five"))
-    assert result.returncode == 1
-    assert "tells 5 classes apart" in one_error_line(result)
+    _refused(tmp_path / "five", "tells 5 classes apart")
 
 
 class VanishingCamera:
