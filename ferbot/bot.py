@@ -106,10 +106,13 @@ def build_bot(options: BotOptions, *, source: Source | None = None,
 
 def check_outputs_are_new(options: BotOptions) -> None:
     """Raise LogError or SinkError, before anything opens, if the log or the video file already exists (ferbot never
-    overwrites a file: it may be an earlier class's log, or the video being analysed) or both name one file."""
+    overwrites a file: it may be an earlier class's log, or the video being analysed), the log's folder does not, or
+    both name one file."""
     _, video = parse_sink(options.sink)
     if options.log and Path(options.log).exists():
         raise LogError(already_there(f"--log {options.log}"))
+    if options.log and not Path(options.log).absolute().parent.is_dir():
+        raise LogError(f"--log {options.log}: folder {Path(options.log).parent} does not exist; create it first")
     if video and Path(video).exists():
         raise SinkError(already_there(f"--sink file:{video}"))
     if options.log and video and Path(options.log).absolute() == Path(video).absolute():

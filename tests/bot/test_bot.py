@@ -8,7 +8,7 @@ import pytest
 
 from ferbot.bot import BotOptions, build_bot
 from ferbot.classify.checkpoint import CheckpointError
-from ferbot.facelog import COLUMNS
+from ferbot.facelog import COLUMNS, LogError
 from ferbot.selfview import find_own_feed
 from tests.helpers.data import read_video
 
@@ -36,12 +36,14 @@ def test_the_size_is_given_once_and_every_part_agrees(tmp_path):
     assert tuple(rows[0]) == COLUMNS and len(rows) - 1 >= len(last.visible_faces) >= 5
 
 
-def test_a_part_that_fails_closes_what_was_opened(tmp_path):
-    """A broken checkpoint is found after the sink and the log were opened: both are closed again, so the
-    log holds its header and nothing is left open."""
+def test_a_start_that_fails_leaves_no_file_behind(tmp_path):
+    """A broken checkpoint, or a log whose folder is missing, stops the start before the log and the video file are
+    created: no empty file is left to block the next try."""
     broken = tmp_path / "broken"
     broken.mkdir()
-    options = BotOptions(source="demo", sink="none", log=str(tmp_path / "faces.csv"), checkpoint=str(broken))
+    video = f"file:{tmp_path / 'feed.avi'}"
     with pytest.raises(CheckpointError):
-        build_bot(options)
-    assert (tmp_path / "faces.csv").read_text().startswith("time_s,frame,track_id")
+        build_bot(BotOptions(source="demo", sink=video, log=str(tmp_path / "faces.csv"), checkpoint=str(broken)))
+    with pytest.raises(LogError, match="does not exist; create it first"):
+        build_bot(BotOptions(source="demo", sink=video, log=str(tmp_path / "no" / "faces.csv")))
+    assert [p.name for p in tmp_path.iterdir()] == ["broken"]
