@@ -3,6 +3,7 @@ call -> head poses -> (with names: the tiles' name tags) -> tracked faces."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,6 +19,8 @@ from ferbot.geometry import Rect
 from ferbot.names import NameReader, NameTag
 from ferbot.selfview import MarkerLayout, find_own_feed
 from ferbot.track import FaceTracker, TrackedFace
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -71,10 +74,14 @@ class FrameAnalyzer:
         self.excluded = tuple(excluded)
         self.mesh = FaceMesh()
         self.names = names
+        self._exclusions_checked = False
 
     def analyze(self, frame: Frame) -> Analysis:
         """Analyse one frame; boxes are in the frame's pixels."""
         clock = _StepClock()
+        if not self._exclusions_checked:
+            warn_of_empty_exclusions(self.excluded, frame.image.shape[1], frame.image.shape[0])
+            self._exclusions_checked = True
         image = blank_regions(frame.image, self.excluded)
         own_feeds = find_own_feed(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), self.own_output)
         clock.lap("self_view")
@@ -116,6 +123,16 @@ def name_at(tags: Sequence[NameTag], box: Rect) -> str:
 def cameras_off(tags: Sequence[NameTag], students: Sequence[TrackedFace]) -> list[NameTag]:
     """The named tiles without a student's face in them."""
     return [tag for tag in tags if tag.name and not any(tag.tile.contains_point(*f.box.center) for f in students)]
+
+
+def warn_of_empty_exclusions(regions: Sequence[Rect], width: int, height: int) -> None:
+    """Log a warning for each excluded region that lies wholly outside a width x height frame: a mistyped --exclude
+    would otherwise leave a student who opted out analysed without a word."""
+    frame = Rect(0, 0, width, height)
+    for region in regions:
+        if region.intersection_area(frame) <= 0:
+            log.warning("--exclude %s lies outside the captured frame (%dx%d): it excludes nothing; give its "
+                        "position in the frame's pixels", ",".join(map(str, region.as_int())), width, height)
 
 
 def blank_regions(image: np.ndarray, regions: Sequence[Rect]) -> np.ndarray:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
+import logging
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
+from ferbot.analysis import warn_of_empty_exclusions
 from ferbot.capture.demo import DemoSource
 from ferbot.capture.gallery import gallery_tiles
 from ferbot.geometry import Rect
@@ -85,3 +87,14 @@ def test_an_outline_reaching_past_the_frame_is_drawn_at_its_edge(gallery):
     right, bottom = ox + w - 1, oy + h - 1
     assert changed[round(oy + 950 * scale):bottom - 5, right - 1:right + 1].any(axis=1).mean() > 0.9
     assert changed[bottom - 1:bottom + 1, round(ox + 1750 * scale):right - 5].any(axis=0).mean() > 0.9
+
+
+def test_a_region_outside_the_frame_is_warned_of(caplog):
+    """A mistyped --exclude would leave a student who opted out analysed: a region wholly outside the frame gets a
+    warning, one that reaches into it none."""
+    outside, inside = Rect(99_999, 99_999, 10, 10), Rect(1900, 1000, 100, 100)
+    with caplog.at_level(logging.WARNING):
+        warn_of_empty_exclusions([outside, inside], *SCREEN)
+    assert [r.getMessage() for r in caplog.records] == [
+        "--exclude 99999,99999,10,10 lies outside the captured frame (1920x1080): it excludes nothing; give its "
+        "position in the frame's pixels"]
