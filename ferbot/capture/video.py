@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import cv2
@@ -10,6 +11,9 @@ import cv2
 from ferbot.capture.base import Frame, SourceClock, SourceError
 
 log = logging.getLogger(__name__)
+# FFmpeg's own messages (e.g. "moov atom not found" for a broken .mp4) would come before ferbot's one-line error;
+# quiet unless the user set a level. Read when a capture opens.
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
 
 class VideoFileSource:

@@ -161,6 +161,7 @@ def test_unreadable_video(tmp_path):
     result = ferbot("--source", str(fake), "--sink", "none")
     assert result.returncode == 1
     assert "cannot read" in one_error_line(result)
+    assert result.stderr.count("\n") == 1  # FFmpeg's own complaint ("moov atom not found") is not shown
 
 
 @pytest.mark.slow
