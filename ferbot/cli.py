@@ -20,7 +20,7 @@ from ferbot.facelog import LogError
 from ferbot.geometry import Rect
 from ferbot.names import OCRError
 from ferbot.pipeline import DEFAULT_ANALYSIS_RATE
-from ferbot.report import write_report
+from ferbot.report import report_paths, write_report
 from ferbot.sink import SINK_CHOICES, SINKS, SinkError, parse_sink
 
 log = logging.getLogger("ferbot")
@@ -129,17 +129,15 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--window needs part of a window's title, e.g. --window Zoom")
     if args.no_report and not args.log:
         parser.error("--no-report only applies with --log")
-    checkpoint = _checkpoint(args, parser)
     setup_logging(args.verbose)
     signal.signal(signal.SIGTERM, _interrupt)
     use_cpu_cores()
     use_compilation_cache()
-    options = BotOptions(source=source, monitor=args.monitor, region=args.region, window=args.window,
-                         exclude=tuple(args.exclude),
-                         sink=args.sink, fps=args.fps, size=args.size, log=args.log, checkpoint=checkpoint,
-                         model=args.model or BotOptions.model, names=args.names,
-                         smoothing=args.smoothing, analysis_rate=args.analysis_rate)
     try:
+        options = BotOptions(source=source, monitor=args.monitor, region=args.region, window=args.window,
+                             exclude=tuple(args.exclude), sink=args.sink, fps=args.fps, size=args.size,
+                             log=args.log, checkpoint=_checkpoint(args), model=args.model or BotOptions.model,
+                             names=args.names, smoothing=args.smoothing, analysis_rate=args.analysis_rate)
         return _run(options, args.duration, report=bool(args.log) and not args.no_report)
     except (SourceError, SinkError, LogError, CheckpointError, OCRError) as err:
         return _fail(str(err))
@@ -150,18 +148,21 @@ def main(argv: list[str] | None = None) -> int:
         logging.shutdown()
 
 
-def _checkpoint(args: argparse.Namespace, parser: argparse.ArgumentParser) -> str | None:
-    """The checkpoint folder asked for: --checkpoint, else $FERBOT_CHECKPOINT unless --model names a shipped one."""
+def _checkpoint(args: argparse.Namespace) -> str | None:
+    """The checkpoint folder asked for: --checkpoint, else $FERBOT_CHECKPOINT unless --model names a shipped one;
+    CheckpointError for a variable that names no folder."""
     if args.checkpoint or args.model:
         return args.checkpoint
     variable = os.environ.get("FERBOT_CHECKPOINT") or None
     if variable is not None and not Path(variable).is_dir():
-        parser.error(f"$FERBOT_CHECKPOINT={variable} is not a checkpoint folder: set it to one that `python -m "
-                     "train` exported, or unset it to use the shipped classifier")
+        raise CheckpointError(f"$FERBOT_CHECKPOINT={variable} is not a checkpoint folder: set it to one that "
+                              "`python -m train` exported, or unset it to use the shipped classifier")
     return variable
 
 
 def _run(options: BotOptions, duration: float | None, report: bool) -> int:
+    if report:
+        _check_report_files_are_new(options.log)
     with build_bot(options) as bot:
         log.info("running%s; Ctrl-C to stop", f" for {duration:g} s" if duration else "")
         stats = bot.run(duration)
@@ -170,6 +171,14 @@ def _run(options: BotOptions, duration: float | None, report: bool) -> int:
     if report:
         _report_after_run(options.log)
     return _fail(stats.error) if stats.error else EXIT_OK
+
+
+def _check_report_files_are_new(log_path: str) -> None:
+    """LogError if the report a run would write next to its log is already there (from a log since moved away)."""
+    for path in report_paths(log_path):
+        if path.exists():
+            raise LogError(f"{path}, the report --log {log_path} would get, exists and a run does not overwrite it: "
+                           "give the log a new name, move the old report away, or add --no-report")
 
 
 def _report_after_run(log_path: str) -> None:

@@ -34,9 +34,9 @@ def fail(prog: str, message: str, status: int = EXIT_ERROR) -> int:
 
 
 def already_there(what: str) -> str:
-    """The one-line refusal for an output file that exists (`what`: the option and its path): ferbot never
+    """The one-line refusal for an output file that exists (`what`: the option and its path): a run of the bot never
     overwrites a file."""
-    return (f"{what}: the file exists, and ferbot never overwrites a file (it may be an earlier class's); give a new "
+    return (f"{what}: the file exists, and a run never overwrites a file (it may be an earlier class's); give a new "
             "name or move it away")
 
 

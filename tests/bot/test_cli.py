@@ -85,11 +85,13 @@ def test_the_classifier_the_bot_runs(args, environment, pointer):
     (["--source", "old.avi", "--sink", "file:old.avi"], "--sink file:old.avi: the file exists"),
     (["--demo", "--sink", "file:new.avi", "--log", "new.avi"], "name one file"),
     (["--demo", "--sink", "file:new.avi", "--log", "new.csv", "--checkpoint", "empty"], "not a ferbot checkpoint"),
+    (["--demo", "--sink", "none", "--log", "moved.csv"], "moved-report.html, the report --log moved.csv would get, "
+                                                        "exists"),  # its log moved away since
 ])
 def test_ferbot_never_overwrites_a_file_and_a_failed_start_leaves_none(tmp_path, args, message):
     """Each refused in one line with nothing written: the files there keep their bytes, and no new file is left
     behind (it would block the next try)."""
-    for name in ("old.csv", "old.avi", "old.png"):
+    for name in ("old.csv", "old.avi", "old.png", "moved-report.html"):
         (tmp_path / name).write_bytes(f"{name}: a teacher's file".encode())
     (tmp_path / "empty").mkdir()
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
@@ -102,7 +104,7 @@ def test_ferbot_never_overwrites_a_file_and_a_failed_start_leaves_none(tmp_path,
 
 def test_a_wrong_ferbot_checkpoint_variable_is_named(tmp_path):
     result = ferbot("--demo", "--sink", "none", env=env_with(FERBOT_CHECKPOINT=str(tmp_path / "gone")))
-    assert result.returncode == 2
+    assert result.returncode == 1
     assert f"$FERBOT_CHECKPOINT={tmp_path / 'gone'} is not a checkpoint folder" in one_error_line(result)
 
 
