@@ -20,11 +20,14 @@ import cv2
 import numpy as np
 import pytest
 
+from ferbot import EmotionClassifier
+from ferbot.bot import BotOptions
 from ferbot.capture.demo import DEMO_NAMES, demo_pictures
 from ferbot.classify.checkpoint import save_checkpoint, shipped_checkpoint_dir
 from ferbot.classify.classifier import FACES_PER_DEVICE
 from ferbot.classify.model import ModelConfig, build_model
-from ferbot.facelog import COLUMNS
+from ferbot.detect import face_crops
+from ferbot.facelog import COLUMNS, PROBABILITY_COLUMNS
 from ferbot.geometry import Rect
 from ferbot.render import OutputLayout
 from tests.helpers.cli import env_with, ferbot, one_error_line
@@ -70,7 +73,8 @@ def test_no_faces_runs_and_only_warns_that_there_is_no_report(tmp_path):
 @pytest.mark.slow
 def test_seventy_faces_are_found_and_classified_beyond_the_largest_batch(tmp_path):
     """A 4K screenshot of a 9x8 gallery of 70 FER2013 faces: more faces than the classifier's largest batch (on two
-    CPU devices, whatever this machine's core count)."""
+    CPU devices, whatever this machine's core count), all found in one analysis and each given the probabilities
+    the classifier gives its crop alone (none lost or shuffled between the chunks)."""
     count, devices = 70, 2
     assert count > FACES_PER_DEVICE[-1] * devices
     faces, _ = fer2013_private_test(count)
@@ -81,10 +85,14 @@ def test_seventy_faces_are_found_and_classified_beyond_the_largest_batch(tmp_pat
     assert result.returncode == 0, result.stderr
     rows = _rows(log)
     assert rows, result.stderr  # the one picture was analysed
+    rows = [r for r in rows if r["frame"] == rows[0]["frame"]]  # one analysis
     boxes = [Rect(float(r["x"]), float(r["y"]), float(r["w"]), float(r["h"])) for r in rows]
     found = sum(any(matches(box, truth) for box in boxes) for truth in gallery.placements)
     assert found >= 0.9 * count, f"found {found} of {count} faces"
     assert len(rows) > FACES_PER_DEVICE[-1] * devices
+    logged = np.array([[float(r[c]) for c in PROBABILITY_COLUMNS] for r in rows])
+    alone = EmotionClassifier.load(model=BotOptions.model).predict_proba(face_crops(gallery.image, boxes))
+    np.testing.assert_allclose(logged, alone, atol=2e-3)
     assert (tmp_path / "faces-report.html").exists()
 
 
@@ -171,7 +179,7 @@ def test_corrupt_checkpoint(tmp_path):
     for blob in (broken / "weights").rglob("*"):
         if blob.is_file() and blob.stat().st_size > 10_000:
             blob.write_bytes(blob.read_bytes()[:100])  # truncated weights
-    _refused(broken, "checkpoint")
+    _refused(broken, "re-export it")  # truncated blobs: their weights read as missing or corrupt
     _refused(tmp_path / "missing", "not a ferbot checkpoint")
     shutil.rmtree(broken / "weights")
     _refused(broken, "has a model card but no weights/ folder")

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from collections import defaultdict
 
+import cv2
 import numpy as np
 import pytest
 
@@ -76,7 +77,11 @@ def test_the_profile_picture_is_marked_a_picture(meeting, run):
     assert any(seen for t, seen in on_picture.items() if t < start + PICTURE_AFTER_S - 2)
     assert not any(seen for t, seen in on_picture.items() if t > start + PICTURE_AFTER_S + 1)
     scale, (ox, oy), _ = OutputLayout((1280, 720)).fit((1920, 1080))
-    picture = meeting.pictures[0].scaled(scale).shifted(ox, oy)
-    x, y, w, h = picture.as_int()
-    around = last_frame[max(0, y - 30):y + h + 10, max(0, x - 10):x + w + 10].reshape(-1, 3).astype(int)
-    assert (np.abs(around - PICTURE_GREY).sum(axis=1) < 40).sum() > 40  # the grey box and "picture" tag
+    shown = np.zeros_like(last_frame)  # the screen as the feed shows it, before anything is drawn on it
+    screen = cv2.resize(meeting.image, (round(1920 * scale), round(1080 * scale)), interpolation=cv2.INTER_AREA)
+    shown[oy:oy + screen.shape[0], ox:ox + screen.shape[1]] = screen
+    x, y, w, h = meeting.pictures[0].scaled(scale).shifted(ox, oy).as_int()
+    around = np.s_[max(0, y - 30):y + h + 10, max(0, x - 10):x + w + 10]
+    drawn = np.abs(last_frame[around].astype(int) - shown[around]).sum(axis=2) > 60
+    grey = np.abs(last_frame[around].astype(int) - PICTURE_GREY).sum(axis=2) < 40
+    assert (drawn & grey).sum() > 200  # the grey box and "picture" tag (about 750 px), not the photograph's greys

@@ -190,5 +190,6 @@ def test_the_tracker_judges_the_poses_it_is_given():
     assert face.pose == HeadPose(60.0, 0.0) and not face.facing
     (face,) = tracker.update(_faces((0, 0, 100, 100)), probabilities, 1.0, poses=[HeadPose(0.0, 5.0)])
     assert face.pose == HeadPose(0.0, 5.0) and face.facing and face.track_id == 1
-    (face,) = tracker.update(_faces((0, 0, 100, 100)), probabilities, 2.0)
-    assert face.pose == head_pose(np.zeros((6, 2), np.float32))
+    turned = np.array([[30, 40], [70, 40], [62, 60], [52, 76], [12, 46], [88, 46]], np.float32)  # nose to one side
+    (face,) = tracker.update([Detection(Rect(0, 0, 100, 100), 0.9, turned)], probabilities, 2.0)
+    assert face.pose == head_pose(turned) and abs(face.pose.yaw) > 10

@@ -15,9 +15,14 @@ PRIVATE_TEST_NOT_FACES = (1,)
 
 
 def fer2013_path() -> Path:
-    """FER2013's path from FER2013_PATH (default ../shared/data/fer2013.npz); skips the test when it is absent."""
-    path = Path(os.environ.get("FER2013_PATH", REPO.parent / "shared/data/fer2013.npz"))
+    """FER2013's path from FER2013_PATH (default ../shared/data/fer2013.npz). The test is skipped when the variable
+    is unset and the default is absent, and fails when the variable names a missing file (a typo in CI would
+    otherwise skip half the suite and pass)."""
+    named = os.environ.get("FER2013_PATH")
+    path = Path(named or REPO.parent / "shared/data/fer2013.npz")
     if not path.exists():
+        if named:
+            pytest.fail(f"FER2013_PATH={named}: no such file; point it at fer2013.npz or fer2013.csv")
         pytest.skip(f"FER2013 not found at {path}: set FER2013_PATH to fer2013.npz or fer2013.csv")
     return path
 

@@ -66,14 +66,19 @@ def test_ferplus_csv_is_read_for_a_csv_copy_of_fer2013(fer2013, tmp_path):
 
 
 def test_evaluation_reports_the_agreement_with_the_ferplus_majority(fer2013):
+    """Two "classifiers" that answer from a lookup: the crowd's majority agrees with itself on every face with one;
+    FER2013's own labels agree with it as often as the two references agree (about 63% of faces in the dataset's
+    README), counted here independently of the code under test."""
     test = fer2013.test.subset(300)
     majority = ferplus_majority(test.ferplus)
-    crowd_says = np.eye(7)[np.maximum(majority, 0)]  # a "classifier" that always answers the crowd's majority
-    lookup = {image.tobytes(): probs for image, probs in zip(test.images, crowd_says)}
-    metrics = evaluate_splits(lambda faces: np.stack([lookup[f.tobytes()] for f in faces]), {"PrivateTest": test},
-                              ["none"])
-    agreement = metrics["PrivateTest"]["none"]["ferplus_agreement"]
-    assert agreement["accuracy"] == 1.0 and agreement["n"] == (majority >= 0).sum() > 250
+    rows = majority >= 0
+    for answers, expected in ((np.maximum(majority, 0), 1.0), (test.labels, (test.labels == majority)[rows].mean())):
+        lookup = {image.tobytes(): probs for image, probs in zip(test.images, np.eye(7)[answers])}
+        metrics = evaluate_splits(lambda faces, table=lookup: np.stack([table[f.tobytes()] for f in faces]),
+                                  {"PrivateTest": test}, ["none"])
+        agreement = metrics["PrivateTest"]["none"]["ferplus_agreement"]
+        assert agreement["accuracy"] == pytest.approx(expected) and agreement["n"] == rows.sum() > 250
+    assert 0.4 < expected < 0.9
 
 
 def test_the_npz_carries_votes_for_every_split(fer2013):
