@@ -21,7 +21,7 @@ from ferbot.geometry import Rect
 from tests.helpers.cli import env_with, ferbot, one_error_line
 from tests.helpers.data import REPO
 from tests.helpers.faces import matches, side_by_side
-from tests.helpers.xserver import xvfb
+from tests.helpers.xserver import need_tkinter, xvfb
 
 VIEWER = Path(__file__).resolve().parents[1] / "helpers" / "titled_window.py"
 TITLE = "Zoom Meeting - Gallery"
@@ -47,7 +47,7 @@ def desktop(size=(1280, 720)) -> Iterator[str]:
 def titled_window(display: str, picture, folder: Path, *args: object) -> Iterator[subprocess.Popen]:
     """A Tk window titled TITLE showing `picture` (RGB), placed and moved as titled_window.py's `args` say; yields
     once the window manager lists it."""
-    pytest.importorskip("tkinter", reason="the test window needs tkinter (apt install python3-tk)")
+    need_tkinter("the test window")
     path = folder / "window.png"
     cv2.imwrite(str(path), cv2.cvtColor(picture, cv2.COLOR_RGB2BGR))
     env = {**os.environ, "DISPLAY": display}

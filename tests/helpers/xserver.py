@@ -53,10 +53,22 @@ def set_resolution(display: str, size: tuple[int, int]) -> None:
             subprocess.run(command, env=env, check=True, capture_output=True)
 
 
+def need_tkinter(what: str) -> None:
+    """Skip the test where Python has no tkinter; under CI ($CI set) fail instead, so that a runner without it
+    cannot skip the screen tests unnoticed."""
+    try:
+        import tkinter  # noqa: F401
+    except ImportError:
+        message = f"{what} needs tkinter (apt install python3-tk, or a Python built with it)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
 @contextmanager
 def shown_on_screen(display: str, image: np.ndarray, folder: Path) -> Iterator[None]:
     """Show an RGB image at the top-left of the X screen with a real X client (a Tk window), until exit."""
-    pytest.importorskip("tkinter", reason="the test screen's image viewer needs tkinter (apt install python3-tk)")
+    need_tkinter("the test screen's image viewer")
     path = folder / "shown.png"
     cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
     env = {**os.environ, "DISPLAY": display}
