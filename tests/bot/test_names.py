@@ -77,9 +77,9 @@ def test_a_stray_mark_read_beside_a_name_keeps_the_student_and_the_name():
     assert back.track_id == 1
 
 
-def test_two_students_of_one_name_stay_apart_by_their_faces():
-    rng = np.random.default_rng(0)
-    looks = rng.uniform(0, 255, (2, 48, 48)).astype(np.float32)
+def test_two_students_of_one_name_stay_apart_by_their_faces(fer2013):
+    """Two real faces (FER2013 PrivateTest #2 and #3) under one name swap tiles: each keeps its own id."""
+    looks = fer2013.test.images[2:4].astype(np.float32)
     tracker = FaceTracker()
     tracker.update(_faces((100, 100, 80, 80), (400, 100, 80, 80)), np.stack([HAPPY, HAPPY]), 0.0, looks,
                    names=["Chen Wei", "Chen Wei"])
