@@ -14,7 +14,7 @@ from ferbot.capture.demo import DemoSource
 from ferbot.detect import Detection, FaceFinder
 from ferbot.detect.facemesh import FaceMesh
 from ferbot.detect.headpose import HeadPose, head_pose
-from ferbot.emotions import CLASS_NAMES, NUM_CLASSES
+from ferbot.emotions import CLASS_NAMES, EMOTION_COLORS, NUM_CLASSES
 from ferbot.geometry import Rect
 from ferbot.selfview import MarkerLayout
 from ferbot.track import FaceTracker
@@ -152,6 +152,16 @@ def test_the_feed_and_the_mood_leave_pictures_out():
     renderer = Renderer()
     renderer.update_mood(0.0, [person, picture])
     assert renderer.timeline.resample(0.0, 1)[-1][CLASS_NAMES.index("Sad")] == 0
+    feed = renderer.render(np.full((1080, 1920, 3), 60, np.uint8), [person, picture]).astype(int)
+    scale, (ox, oy), _ = renderer.layout.fit((1920, 1080))
+
+    def painted(face, emotion: str) -> int:
+        """Pixels in the emotion's colour on and around the face's box on the feed."""
+        x, y, w, h = face.box.scaled(scale).shifted(ox, oy).as_int()
+        around = feed[max(0, y - 25):y + h + 5, max(0, x - 5):x + w + 5].reshape(-1, 3)
+        return int((np.abs(around - EMOTION_COLORS[emotion]).sum(axis=1) < 40).sum())
+
+    assert painted(person, "Happy") > 50 and painted(picture, "Sad") == 0  # a picture gets no emotion label
 
 
 class _SameForAll:
