@@ -22,6 +22,8 @@ class ModelConfig:
     dense: int = 256
     dropout: float = 0.4
     num_classes: int = NUM_CLASSES
+    # Squeeze-and-excitation after each stage, its bottleneck this many times narrower than the stage; 0: none.
+    squeeze_excite: int = 0
 
     @classmethod
     def from_dict(cls, d: dict) -> ModelConfig:
@@ -112,8 +114,23 @@ class ConvBlock(nnx.Module):
         return y + (norm.bias[...] - norm.mean[...] * gain)
 
 
+class SqueezeExcite(nnx.Module):
+    """Squeeze-and-excitation (Hu et al., 2018): each channel scaled by a gate in (0, 1) computed from every
+    channel's mean over the picture, through a bottleneck `reduction` times narrower (at least 4 units)."""
+
+    def __init__(self, channels: int, reduction: int, *, rngs: nnx.Rngs):
+        hidden = max(4, channels // reduction)
+        self.squeeze = nnx.Linear(channels, hidden, rngs=rngs)
+        self.excite = nnx.Linear(hidden, channels, rngs=rngs)
+
+    def __call__(self, x):
+        gate = nnx.sigmoid(self.excite(nnx.relu(self.squeeze(x.mean(axis=(1, 2))))))
+        return x * gate[:, None, None, :]
+
+
 class EmotionCNN(nnx.Module):
-    """VGG-style CNN: stages of 3x3 conv blocks with 2x2 max-pooling, then a dense head.
+    """VGG-style CNN: stages of 3x3 conv blocks with 2x2 max-pooling (each optionally followed by
+    squeeze-and-excitation), then a dense head.
 
     Takes faces as pixel values (N, 48, 48), uint8 or float in [0, 255], and returns logits
     (N, num_classes). Dropout needs `rngs` in training mode.
@@ -127,6 +144,8 @@ class EmotionCNN(nnx.Module):
             for i in range(config.convs_per_stage):
                 blocks.append(ConvBlock(cin, width, pool=i == config.convs_per_stage - 1, rngs=rngs))
                 cin = width
+            if config.squeeze_excite:
+                blocks.append(SqueezeExcite(width, config.squeeze_excite, rngs=rngs))
         self.blocks = nnx.List(blocks)
         side = FACE_SIZE // 2 ** len(config.widths)
         self.hidden = nnx.Linear(side * side * cin, config.dense, rngs=rngs)
