@@ -68,6 +68,9 @@ class TrainConfig:
     teacher_weight: float = 0.0
     # An exponential moving average of the weights (decay per step; 0: none) is what is validated and exported.
     ema_decay: float = 0.0
+    # Fine-tuning: start from this exported checkpoint's weights and batch-norm statistics (a folder path or a name
+    # in checkpoints/; its architecture must be `model`) instead of seed's initialisation; "": from scratch.
+    init: str = ""
     eval_batch_size: int = 500
 
     def to_dict(self) -> dict:

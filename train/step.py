@@ -13,6 +13,7 @@ import optax
 from flax import nnx
 from jax.sharding import Mesh
 
+from ferbot.classify.checkpoint import CheckpointError, checkpoint_folder, load_checkpoint
 from ferbot.classify.devices import batch_sharding, replicated
 from ferbot.classify.model import EmotionCNN, build_model
 from train.augment import augment_batch
@@ -58,6 +59,21 @@ def make_plateau(cfg: TrainConfig) -> optax.GradientTransformationExtraArgs:
     return optax.contrib.reduce_on_plateau(factor=cfg.plateau_factor, patience=cfg.plateau_patience)
 
 
+def initial_model(cfg: TrainConfig) -> EmotionCNN:
+    """The model training starts from: cfg.init's exported weights (fine-tuning), else a fresh one from cfg.seed."""
+    if not cfg.init:
+        return build_model(cfg.model, seed=cfg.seed)
+    folder = checkpoint_folder(cfg.init)
+    try:
+        model, card = load_checkpoint(folder)
+    except CheckpointError as err:
+        raise ConfigError(f"--init {cfg.init}: {err}") from None
+    if model.config != cfg.model:
+        raise ConfigError(f"--init {cfg.init} is a {model.config} network; the recipe trains a {cfg.model}: pass the "
+                          "recipe whose architecture it has, or its --widths, --dense and the other model flags")
+    return model
+
+
 @dataclasses.dataclass
 class Trainer:
     """Pure train/eval steps for one config, jitted with the batch sharded over `mesh`."""
@@ -68,7 +84,7 @@ class Trainer:
     weights: np.ndarray  # per-class loss weights
 
     def __post_init__(self):
-        model = build_model(self.cfg.model, seed=self.cfg.seed)
+        model = initial_model(self.cfg)
         model.train()
         self.train_def, params, stats = nnx.split(model, nnx.Param, nnx.BatchStat)
         params, stats = nnx.to_pure_dict(params), nnx.to_pure_dict(stats)

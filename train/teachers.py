@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ferbot.classify.checkpoint import CHECKPOINTS_DIR
+from ferbot.classify.checkpoint import checkpoint_folder
 from train.config import ConfigError
 from train.data import Split
 from train.evaluate import predict_with_tta
@@ -30,7 +30,7 @@ def teacher_predictions(teachers: tuple[str, ...], train: Split, run_dir: Path) 
     cache when it was made from the same teachers and images."""
     if not teachers:
         raise ConfigError("--teacher-weight needs --teachers: the exported checkpoints to distil from")
-    folders = [_folder(t) for t in teachers]
+    folders = [checkpoint_folder(t) for t in teachers]
     key = json.dumps({"teachers": [_fingerprint(f) for f in folders], "train": train.fingerprint()})
     cache = Path(run_dir) / CACHE
     if cache.exists():
@@ -47,12 +47,6 @@ def teacher_predictions(teachers: tuple[str, ...], train: Split, run_dir: Path) 
     cache.parent.mkdir(parents=True, exist_ok=True)
     np.savez(cache, probabilities=probabilities, key=np.array(key))
     return probabilities
-
-
-def _folder(teacher: str) -> Path:
-    """A teacher's checkpoint folder: the path as given, or a name in checkpoints/."""
-    path = Path(teacher).expanduser()
-    return path if path.exists() else CHECKPOINTS_DIR / teacher
 
 
 def _fingerprint(folder: Path) -> str:

@@ -49,6 +49,12 @@ def shipped_checkpoint_dir(model: str = "default") -> Path:
                           f"`python -m train --config {model} --promote-to {model}`")
 
 
+def checkpoint_folder(name_or_path: str) -> Path:
+    """An exported checkpoint's folder: the path as given, or a name in the checkout's checkpoints/."""
+    path = Path(name_or_path).expanduser()
+    return path if path.exists() else CHECKPOINTS_DIR / name_or_path
+
+
 def shipped_models() -> dict[str, Path]:
     """The shipped checkpoints found here, by `--model` name (the default always, the others once trained)."""
     found = {}

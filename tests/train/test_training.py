@@ -75,6 +75,26 @@ def test_export_then_load_predicts_identically(trained, small_fer, tmp_path):
     assert weights < 5_000_000
 
 
+def test_fine_tuning_starts_from_an_exported_checkpoint(trained, small_fer, tmp_path):
+    """--init CHECKPOINT: the first state holds the exported weights and statistics (it predicts as the checkpoint
+    does, not as the seed's initialisation); a checkpoint of another architecture, or none, is refused by name."""
+    cfg, result = trained
+    directory = export_checkpoint(result, cfg, "tiny", small_fer, "parent", "pytest", out_root=tmp_path,
+                                  tta_modes=("none",), promote_to=None)
+    tuned = dataclasses.replace(cfg, init=str(directory), seed=cfg.seed + 1)
+    trainer, _ = _trainer_and_batch(tuned, small_fer, steps_per_epoch=1)
+    start = trainer.model_from(trainer.init_state())
+    faces = small_fer.val.images[:100]
+    np.testing.assert_allclose(start(faces), result.trainer.model_from(result.best_state)(faces), atol=1e-5)
+    fresh = Trainer(dataclasses.replace(tuned, init=""), data_mesh(), 1, np.ones(7, np.float32))
+    assert not np.allclose(start(faces), fresh.model_from(fresh.init_state())(faces), atol=1e-3)
+    wider = dataclasses.replace(tuned, model=dataclasses.replace(cfg.model, dense=32))
+    with pytest.raises(ConfigError, match=r"--init .*parent is a .* network; the recipe trains"):
+        Trainer(wider, data_mesh(), 1, np.ones(7, np.float32))
+    with pytest.raises(ConfigError, match=r"--init nowhere: "):
+        Trainer(dataclasses.replace(tuned, init="nowhere"), data_mesh(), 1, np.ones(7, np.float32))
+
+
 def test_promotion_names_the_better_checkpoint_in_its_models_pointer(tmp_path):
     def exported(name, accuracy):
         directory = tmp_path / name
