@@ -65,7 +65,7 @@ def initial_model(cfg: TrainConfig) -> EmotionCNN:
         return build_model(cfg.model, seed=cfg.seed)
     folder = checkpoint_folder(cfg.init)
     try:
-        model, card = load_checkpoint(folder)
+        model, _ = load_checkpoint(folder)
     except CheckpointError as err:
         raise ConfigError(f"--init {cfg.init}: {err}") from None
     if model.config != cfg.model:
