@@ -32,9 +32,10 @@ from pathlib import Path
 from ferbot.bot import BotOptions, build_bot
 from ferbot.classify.devices import use_cpu_cores
 from ferbot.console import setup_logging
+from ferbot.facelog import LogError
 from ferbot.pipeline import Pipeline, RunStats
 from ferbot.report import write_report
-from ferbot.sink import SINK_CHOICES
+from ferbot.sink import SINK_CHOICES, SinkError
 from tests.helpers.live import Lesson, LiveMeeting
 
 log = logging.getLogger("soak")
@@ -230,7 +231,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     setup_logging()
     use_cpu_cores()
-    samples, stats = soak(args)
+    try:
+        samples, stats = soak(args)
+    except (LogError, SinkError) as err:  # e.g. --log onto an existing file: ferbot never overwrites one
+        log.error("%s", err)
+        return 1
     if not samples:
         log.error("no samples: the run ended before the first --interval")
         return 1
