@@ -124,8 +124,11 @@ class SqueezeExcite(nnx.Module):
         self.excite = nnx.Linear(hidden, channels, rngs=rngs)
 
     def __call__(self, x):
-        gate = nnx.sigmoid(self.excite(nnx.relu(self.squeeze(x.mean(axis=(1, 2))))))
-        return x * gate[:, None, None, :]
+        return x * self.gate(x)[:, None, None, :]
+
+    def gate(self, x):
+        """(N, C) gates in (0, 1) for feature maps x (N, H, W, C)."""
+        return nnx.sigmoid(self.excite(nnx.relu(self.squeeze(x.mean(axis=(1, 2))))))
 
 
 class EmotionCNN(nnx.Module):
