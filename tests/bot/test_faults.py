@@ -30,7 +30,7 @@ from ferbot.detect import face_crops
 from ferbot.facelog import COLUMNS, PROBABILITY_COLUMNS
 from ferbot.geometry import Rect
 from ferbot.render import OutputLayout
-from tests.helpers.cli import env_with, ferbot, one_error_line
+from tests.helpers.cli import env_with, ferbot, one_error_line, started_ferbot
 from tests.helpers.data import REPO, fer2013_private_test, read_video
 from tests.helpers.faces import matches
 from tests.helpers.screens import compose_gallery
@@ -96,16 +96,6 @@ def test_seventy_faces_are_found_and_classified_beyond_the_largest_batch(tmp_pat
     assert (tmp_path / "faces-report.html").exists()
 
 
-def _start_on_screen(display: str, *args: str) -> tuple[subprocess.Popen, float]:
-    """ferbot on the screen source, started and running; returns it and when its feed started."""
-    bot = subprocess.Popen([sys.executable, "-m", "ferbot", *args], cwd=REPO, env=env_with(DISPLAY=display),
-                           stderr=subprocess.PIPE, text=True)
-    for line in bot.stderr:
-        if "running" in line:
-            return bot, time.monotonic()
-    pytest.fail(f"ferbot did not start: exit status {bot.wait()}")
-
-
 @pytest.mark.slow
 @pytest.mark.display
 def test_screen_resolution_change_is_followed(tmp_path):
@@ -113,7 +103,9 @@ def test_screen_resolution_change_is_followed(tmp_path):
     log, video = tmp_path / "faces.csv", tmp_path / "feed.avi"
     gallery = compose_gallery(demo_pictures(), (1024, 576), names=[f"P{i}" for i in range(6)])
     with xvfb((1920, 1080)) as display, shown_on_screen(display, gallery.image, tmp_path):
-        bot, started = _start_on_screen(display, "--sink", f"file:{video}", "--log", str(log), "--duration", "10")
+        bot, _ = started_ferbot("--sink", f"file:{video}", "--log", str(log), "--duration", "10",
+                                env=env_with(DISPLAY=display))
+        started = time.monotonic()
         time.sleep(2)
         set_resolution(display, (1024, 768))
         changed = time.monotonic() - started
@@ -143,8 +135,8 @@ def test_region_that_no_longer_fits_stops_with_one_line(tmp_path):
     """A --region at the right of a 1920x1080 screen that shrinks to 1024x768: exit 1, one line, the log whole."""
     log = tmp_path / "faces.csv"
     with xvfb((1920, 1080)) as display:
-        bot, _ = _start_on_screen(display, "--region", "1200,100,640,360", "--sink", "none", "--log", str(log),
-                                  "--duration", "60")
+        bot, _ = started_ferbot("--region", "1200,100,640,360", "--sink", "none", "--log", str(log),
+                                "--duration", "60", env=env_with(DISPLAY=display))
         time.sleep(1)
         set_resolution(display, (1024, 768))
         rest = bot.stderr.read()

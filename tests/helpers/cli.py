@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.helpers.data import REPO
 
 
@@ -24,6 +26,24 @@ def ferbot(*args: str, env: dict | None = None, timeout: float = 180) -> subproc
     """Run `python -m ferbot ARGS` from the repository and wait for it."""
     return subprocess.run([sys.executable, "-m", "ferbot", *args], cwd=REPO, env=env or env_with(),
                           capture_output=True, text=True, timeout=timeout)
+
+
+def started_ferbot(*args: str, env: dict | None = None) -> tuple[subprocess.Popen, list[str]]:
+    """`python -m ferbot ARGS` started and running (its feed has begun); returns it, reading stderr as text, and
+    the lines it has logged so far."""
+    bot = subprocess.Popen([sys.executable, "-m", "ferbot", *args], cwd=REPO, env=env or env_with(),
+                           stderr=subprocess.PIPE, text=True)
+    return bot, lines_until(bot, "running for")
+
+
+def lines_until(bot: subprocess.Popen, text: str) -> list[str]:
+    """The lines `bot` logs up to the first that contains `text`; fails the test if it exits first."""
+    lines = []
+    for line in bot.stderr:
+        lines.append(line)
+        if text in line:
+            return lines
+    pytest.fail(f"ferbot exited (status {bot.wait()}) before logging {text!r}:\n{''.join(lines)}")
 
 
 def one_error_line(result: subprocess.CompletedProcess, prog: str = "ferbot") -> str:

@@ -1,21 +1,45 @@
-"""A real, titled X window for the --window tests: shows a PNG in a Tk window with a title, at a place, and can
-move itself (as a user drags the meeting window) and close itself later.
+"""A real, titled X window for the --window tests: a Tk window with a title, at a place, showing PNG frames in
+turn as a meeting shows video; it moves (as a user drags the meeting window) when a file `move` holding "X Y"
+appears in CONTROL, and closes when a file `close` does.
 
-    DISPLAY=:N python tests/helpers/titled_window.py picture.png TITLE X Y [MOVE_AFTER_S X2 Y2] [CLOSE_AFTER_S]
+    DISPLAY=:N python tests/helpers/titled_window.py TITLE X Y CONTROL FRAME.png [FRAME.png ...]
 """
 
+import itertools
 import sys
 import tkinter
+from pathlib import Path
 
-picture_path, title, x, y = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+FRAME_MS = 200  # one frame of the "video" every 0.2 s
+POLL_MS = 50
+
+title, x, y, control = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), Path(sys.argv[4])
 root = tkinter.Tk()
 root.title(title)
-picture = tkinter.PhotoImage(file=picture_path)
-root.geometry(f"{picture.width()}x{picture.height()}+{x}+{y}")
-tkinter.Label(root, image=picture, borderwidth=0, highlightthickness=0).pack()
-if len(sys.argv) > 7:
-    after, x2, y2 = float(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7])
-    root.after(int(1000 * after), lambda: root.geometry(f"+{x2}+{y2}"))
-if len(sys.argv) > 8:
-    root.after(int(1000 * float(sys.argv[8])), root.destroy)
+frames = [tkinter.PhotoImage(file=path) for path in sys.argv[5:]]
+root.geometry(f"{frames[0].width()}x{frames[0].height()}+{x}+{y}")
+label = tkinter.Label(root, image=frames[0], borderwidth=0, highlightthickness=0)
+label.pack()
+playing = itertools.cycle(frames)
+
+
+def play() -> None:
+    label.configure(image=next(playing))
+    root.after(FRAME_MS, play)
+
+
+def obey() -> None:
+    move = control / "move"
+    if move.exists():
+        x2, y2 = move.read_text().split()
+        move.unlink()
+        root.geometry(f"+{x2}+{y2}")
+    if (control / "close").exists():
+        root.destroy()
+        return
+    root.after(POLL_MS, obey)
+
+
+play()
+obey()
 root.mainloop()
