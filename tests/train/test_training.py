@@ -82,17 +82,17 @@ def test_fine_tuning_starts_from_an_exported_checkpoint(trained, small_fer, tmp_
     directory = export_checkpoint(result, cfg, "tiny", small_fer, "parent", "pytest", out_root=tmp_path,
                                   tta_modes=("none",), promote_to=None)
     tuned = dataclasses.replace(cfg, init=str(directory), seed=cfg.seed + 1)
-    trainer, _ = _trainer_and_batch(tuned, small_fer, steps_per_epoch=1)
+    trainer = _trainer(tuned)
     start = trainer.model_from(trainer.init_state())
     faces = small_fer.val.images[:100]
     np.testing.assert_allclose(start(faces), result.trainer.model_from(result.best_state)(faces), atol=1e-5)
-    fresh = Trainer(dataclasses.replace(tuned, init=""), data_mesh(), 1, np.ones(7, np.float32))
+    fresh = _trainer(dataclasses.replace(tuned, init=""))
     assert not np.allclose(start(faces), fresh.model_from(fresh.init_state())(faces), atol=1e-3)
     wider = dataclasses.replace(tuned, model=dataclasses.replace(cfg.model, dense=32))
     with pytest.raises(ConfigError, match=r"--init .*parent is a .* network; the recipe trains"):
-        Trainer(wider, data_mesh(), 1, np.ones(7, np.float32))
+        _trainer(wider)
     with pytest.raises(ConfigError, match=r"--init nowhere: "):
-        Trainer(dataclasses.replace(tuned, init="nowhere"), data_mesh(), 1, np.ones(7, np.float32))
+        _trainer(dataclasses.replace(tuned, init="nowhere"))
 
 
 def test_promotion_names_the_better_checkpoint_in_its_models_pointer(tmp_path):
@@ -212,13 +212,16 @@ def test_a_field_missing_from_a_saved_config_counts_as_its_default(small_fer, ti
         check_run_folder(tmp_path, changed, data)
 
 
+def _trainer(cfg, steps_per_epoch: int = 1) -> Trainer:
+    """A Trainer for `cfg` on all devices (unit class weights)."""
+    return Trainer(cfg, data_mesh(), steps_per_epoch=steps_per_epoch, weights=np.ones(7, np.float32))
+
+
 def _trainer_and_batch(cfg, fer, steps_per_epoch: int) -> tuple[Trainer, list[jax.Array]]:
-    """A Trainer for `cfg` on all devices (unit class weights), and one batch of 64 Training faces with one-hot
-    targets, placed for its train_step."""
-    mesh = data_mesh()
-    trainer = Trainer(cfg, mesh, steps_per_epoch=steps_per_epoch, weights=np.ones(7, np.float32))
+    """_trainer(cfg), and one batch of 64 Training faces with one-hot targets, placed for its train_step."""
+    trainer = _trainer(cfg, steps_per_epoch)
     images, labels = fer.train.images[:64], fer.train.labels[:64]
-    return trainer, [jax.device_put(a, batch_sharding(mesh))
+    return trainer, [jax.device_put(a, batch_sharding(trainer.mesh))
                      for a in (images, labels, np.eye(7, dtype=np.float32)[labels])]
 
 
