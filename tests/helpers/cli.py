@@ -33,7 +33,7 @@ def started_ferbot(*args: str, env: dict | None = None) -> tuple[subprocess.Pope
     the lines it has logged so far."""
     bot = subprocess.Popen([sys.executable, "-m", "ferbot", *args], cwd=REPO, env=env or env_with(),
                            stderr=subprocess.PIPE, text=True)
-    return bot, lines_until(bot, "running for")
+    return bot, lines_until(bot, "Ctrl-C to stop")
 
 
 def lines_until(bot: subprocess.Popen, text: str) -> list[str]:
