@@ -111,8 +111,8 @@ def test_the_window_is_followed_when_it_moves_and_its_closing_ends_the_run(pictu
         after = lines_until(bot, "moved to (")  # ferbot followed it
         time.sleep(STEADY_S)
         window.close()
-        result = subprocess.CompletedProcess(bot.args, bot.wait(timeout=60), "",
-                                             "".join(before + after) + bot.stderr.read())
+        _, rest = bot.communicate(timeout=60)
+        result = subprocess.CompletedProcess(bot.args, bot.returncode, "", "".join(before + after) + rest)
     # the window closed: the run ended as a lost screen does, the log flushed
     assert result.returncode == 1
     assert "has closed" in one_error_line(result)
