@@ -30,7 +30,7 @@ from ferbot.detect import face_crops
 from ferbot.facelog import COLUMNS, PROBABILITY_COLUMNS
 from ferbot.geometry import Rect
 from ferbot.render import OutputLayout
-from tests.helpers.cli import env_with, ferbot, one_error_line, started_ferbot
+from tests.helpers.cli import env_with, ferbot, finished, one_error_line, started_ferbot
 from tests.helpers.data import REPO, fer2013_private_test, read_video
 from tests.helpers.faces import matches
 from tests.helpers.screens import compose_gallery
@@ -103,15 +103,15 @@ def test_screen_resolution_change_is_followed(tmp_path):
     log, video = tmp_path / "faces.csv", tmp_path / "feed.avi"
     gallery = compose_gallery(demo_pictures(), (1024, 576), names=[f"P{i}" for i in range(6)])
     with xvfb((1920, 1080)) as display, shown_on_screen(display, gallery.image, tmp_path):
-        bot, _ = started_ferbot("--sink", f"file:{video}", "--log", str(log), "--duration", "10",
-                                env=env_with(DISPLAY=display))
+        bot, logged = started_ferbot("--sink", f"file:{video}", "--log", str(log), "--duration", "10",
+                                     env=env_with(DISPLAY=display))
         started = time.monotonic()
         time.sleep(2)
         set_resolution(display, (1024, 768))
         changed = time.monotonic() - started
-        rest = bot.stderr.read()
-        assert bot.wait(timeout=60) == 0, rest
-    assert "Traceback" not in rest and "screen is now 1024x768" in rest
+        result = finished(bot, logged)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr and "screen is now 1024x768" in result.stderr
     rows = _rows(log)
     last = [r for r in rows if r["frame"] == rows[-1]["frame"]]
     assert float(last[0]["time_s"]) > changed + 3  # analysed well after the change ...
@@ -135,12 +135,11 @@ def test_region_that_no_longer_fits_stops_with_one_line(tmp_path):
     """A --region at the right of a 1920x1080 screen that shrinks to 1024x768: exit 1, one line, the log whole."""
     log = tmp_path / "faces.csv"
     with xvfb((1920, 1080)) as display:
-        bot, _ = started_ferbot("--region", "1200,100,640,360", "--sink", "none", "--log", str(log),
-                                "--duration", "60", env=env_with(DISPLAY=display))
+        bot, logged = started_ferbot("--region", "1200,100,640,360", "--sink", "none", "--log", str(log),
+                                     "--duration", "60", env=env_with(DISPLAY=display))
         time.sleep(1)
         set_resolution(display, (1024, 768))
-        rest = bot.stderr.read()
-        result = subprocess.CompletedProcess(bot.args, bot.wait(timeout=60), "", rest)
+        result = finished(bot, logged)
     assert result.returncode == 1, result.stderr
     line = one_error_line(result)
     assert "screen is now 1024x768" in line and "--region 1200,100,640,360 no longer fits" in line

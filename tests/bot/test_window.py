@@ -18,7 +18,7 @@ import cv2
 import pytest
 
 from ferbot.geometry import Rect
-from tests.helpers.cli import env_with, ferbot, lines_until, one_error_line, started_ferbot
+from tests.helpers.cli import env_with, ferbot, finished, lines_until, one_error_line, started_ferbot
 from tests.helpers.faces import matches, side_by_side
 from tests.helpers.xserver import need_tkinter, xvfb
 
@@ -111,8 +111,7 @@ def test_the_window_is_followed_when_it_moves_and_its_closing_ends_the_run(pictu
         after = lines_until(bot, "moved to (")  # ferbot followed it
         time.sleep(STEADY_S)
         window.close()
-        _, rest = bot.communicate(timeout=60)
-        result = subprocess.CompletedProcess(bot.args, bot.returncode, "", "".join(before + after) + rest)
+        result = finished(bot, before + after)
     # the window closed: the run ended as a lost screen does, the log flushed
     assert result.returncode == 1
     assert "has closed" in one_error_line(result)

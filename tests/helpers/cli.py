@@ -46,6 +46,12 @@ def lines_until(bot: subprocess.Popen, text: str) -> list[str]:
     pytest.fail(f"ferbot exited (status {bot.wait()}) before logging {text!r}:\n{''.join(lines)}")
 
 
+def finished(bot: subprocess.Popen, logged: list[str]) -> subprocess.CompletedProcess:
+    """`bot` (from started_ferbot) waited for, with all it logged: `logged`, the lines already read, then the rest."""
+    _, rest = bot.communicate(timeout=60)
+    return subprocess.CompletedProcess(bot.args, bot.returncode, "", "".join(logged) + rest)
+
+
 def one_error_line(result: subprocess.CompletedProcess, prog: str = "ferbot") -> str:
     """The run failed with exactly one 'PROG: error:' line and no traceback; returns that line."""
     assert "Traceback" not in result.stderr, result.stderr
