@@ -115,8 +115,8 @@ def _eval_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint", type=Path, required=True, help="an exported checkpoint folder")
     p.add_argument("--data", default=DEFAULT_DATA, help="FER2013 (default: $FER2013_PATH or %(default)s)")
     p.add_argument("--ferplus", metavar="PATH",
-                   help="Microsoft's fer2013new.csv: the FER+ crowd votes, for --ferplus-weight and the FER+ agreement "
-                        "(the npz carries them already)")
+                   help="Microsoft's fer2013new.csv: the FER+ crowd votes, for the FER+ agreement (the npz carries "
+                        "them already)")
     p.add_argument("--tta", default="none,flip",
                    help=f"comma-separated test-time augmentations from {','.join(TTA_MODES)}, each reported "
                         "separately (default: %(default)s)")

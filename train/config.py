@@ -54,7 +54,7 @@ class TrainConfig:
     schedule: typing.Literal["cosine", "plateau"] = "cosine"
     plateau_patience: int = 5
     plateau_factor: float = 0.1
-    weight_decay: float = 0.05  # decoupled; kernels only, never batch-norm or biases
+    weight_decay: float = 0.05  # AdamW: decoupled; SGD: an L2 term added to the gradient. Kernels only
     label_smoothing: float = 0.1
     # Class weights proportional to (1 / class frequency) ** power, normalised to mean 1 over the
     # training set: 0 ignores the imbalance, 1 fully rebalances it (see README, "Class imbalance").
@@ -115,22 +115,30 @@ _RANGES = {
     "warmup_epochs": "[0, inf)", "plateau_patience": "[1, inf)", "plateau_factor": "(0, 1)",
     "weight_decay": "[0, inf)", "label_smoothing": "[0, 1)", "class_weight_power": "[0, inf)",
     "ferplus_weight": "[0, 1]", "teacher_weight": "[0, 1]", "ema_decay": "[0, 1)",
-    "convs_per_stage": "[1, inf)", "dense": "[1, inf)", "dropout": "[0, 1)", "num_classes": "[2, inf)",
+    "convs_per_stage": "[1, inf)", "dense": "[1, inf)", "dropout": "[0, 1)", "num_classes": "[7, 7]",
     "squeeze_excite": "[0, inf)",
     "rotate_deg": "[0, 180]", "scale": "[0, 1)", "shift": "[0, 1)", "erase_prob": "[0, 1]", "contrast": "[0, 1)",
     "pitch_deg": "[0, 60]", "glasses": "[0, 1]", "webcam": "[0, 1]",
 }
 
 
+_MAX_STAGES = 4  # 48 -> 24 -> 12 -> 6 -> 3: a fifth stage could not halve an odd side
+_MAX_SGD_L2 = 0.01  # SGD's usual L2 is 5e-4; the recipes' 0.05 is AdamW's decoupled decay
+
+
 def check_config(cfg: TrainConfig) -> None:
-    """Raise ConfigError, naming the flag, for a hyper-parameter outside what can train (_RANGES; the model's widths
-    at least 1 each)."""
+    """Raise ConfigError, naming the flag, for a hyper-parameter outside what can train (_RANGES; one to four
+    stages of widths at least 1; SGD with AdamW's weight decay)."""
     values = {**dataclasses.asdict(cfg.model), **dataclasses.asdict(cfg.augment), **cfg.to_dict()}
     for name, interval in _RANGES.items():
         if not _within(values[name], interval):
             raise ConfigError(f"--{name.replace('_', '-')} must lie in {interval}, got {values[name]}")
-    if not cfg.model.widths or min(cfg.model.widths) < 1:
-        raise ConfigError(f"--widths needs one or more widths of at least 1, got {cfg.model.widths}")
+    if not 1 <= len(cfg.model.widths) <= _MAX_STAGES or min(cfg.model.widths) < 1:
+        raise ConfigError(f"--widths needs one to {_MAX_STAGES} widths (one per stage, each stage halves the face) "
+                          f"of at least 1, got {cfg.model.widths}")
+    if cfg.optimizer == "sgd" and cfg.weight_decay > _MAX_SGD_L2:
+        raise ConfigError(f"--optimizer sgd adds --weight-decay to the gradient as L2, where {cfg.weight_decay} "
+                          "(AdamW's decoupled scale) would swamp it: pass --weight-decay too, e.g. 5e-4")
 
 
 def _within(value: float, interval: str) -> bool:

@@ -106,15 +106,23 @@ def _read_csv(path: Path) -> FER2013:
             raise DataError(f"{path} lacks the column(s) {sorted(missing)}: expected Kaggle's fer2013.csv "
                             "with columns emotion,pixels,Usage")
         for line, row in enumerate(reader, start=2):
-            split = _CSV_USAGE.get(row["Usage"])
-            pixels = np.array(row["pixels"].split(), dtype=np.int32)
-            if split is None or pixels.size != FACE_SIZE * FACE_SIZE or not row["emotion"].isdigit():
+            split, pixels = _CSV_USAGE.get(row["Usage"]), _csv_pixels(row["pixels"])
+            if split is None or pixels is None or not (row["emotion"] or "").isdigit():
                 raise DataError(f"{path}:{line}: expected emotion 0-6, {FACE_SIZE * FACE_SIZE} pixel values "
                                 f"and Usage in {sorted(_CSV_USAGE)}")
-            parts[split][0].append(pixels.reshape(FACE_SIZE, FACE_SIZE))
+            parts[split][0].append(pixels)
             parts[split][1].append(int(row["emotion"]))
     splits = {s: _make_split(images, labels, f"{path} ({s})") for s, (images, labels) in parts.items()}
     return FER2013(**splits, source=str(path), official_split=True)
+
+
+def _csv_pixels(text: str | None) -> np.ndarray | None:
+    """A csv row's pixels as a (48, 48) array, or None unless the cell holds exactly 48 x 48 whole numbers."""
+    try:
+        pixels = np.array(text.split(), dtype=np.int32)
+    except (AttributeError, ValueError):  # a short row (None) or a value that is not a whole number
+        return None
+    return pixels.reshape(FACE_SIZE, FACE_SIZE) if pixels.size == FACE_SIZE * FACE_SIZE else None
 
 
 def _load_npz(path: Path) -> FER2013:
@@ -144,6 +152,9 @@ def attach_ferplus(data: FER2013, path: str | Path) -> FER2013:
     """FER2013 with the FER+ crowd votes of Microsoft's fer2013new.csv (one row per fer2013.csv row, in its order:
     Usage, Image name, then the ten vote columns)."""
     path = Path(path).expanduser()
+    if data.source and Path(data.source).is_dir():
+        raise DataError(f"--ferplus {path} matches fer2013.csv's rows, not the image-folder release's files: pass "
+                        "--data fer2013.csv or fer2013.npz (which carries the votes already)")
     try:
         with open(path, newline="") as f:
             rows = list(csv.DictReader(f))

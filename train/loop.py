@@ -19,8 +19,8 @@ from train.config import ConfigError, TrainConfig
 from train.data import FER2013, Split
 from train.run_folder import check_run_folder
 from train.step import Trainer, TrainState, class_weights
-from train.targets import training_targets
-from train.teachers import teacher_predictions
+from train.targets import require_ferplus, training_targets
+from train.teachers import check_teachers, teacher_predictions
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +79,13 @@ def fit(cfg: TrainConfig, data: FER2013, run_dir: Path, *, mesh: Mesh | None = N
     mesh = mesh or data_mesh()
     steps_per_epoch = _steps_per_epoch(cfg, len(data.train), mesh)
     run_dir = Path(run_dir).resolve()
-    check_run_folder(run_dir, cfg, data)
+    # What the run starts from (--init) and trains towards, checked before the run folder records the run, so
+    # that a mistyped path can be corrected by running the command again.
     trainer = Trainer(cfg, mesh, steps_per_epoch, class_weights(data.train.class_counts(), cfg.class_weight_power))
+    require_ferplus(data.train, cfg.ferplus_weight)
+    if cfg.teacher_weight:
+        check_teachers(cfg.teachers)
+    check_run_folder(run_dir, cfg, data)
     session = _Session(trainer, data, run_dir, checkpoint_every=checkpoint_every, stop_at_step=stop_at_step,
                        stop=stop, progress=progress)
     try:
@@ -142,10 +147,11 @@ class _Session:
         self.best = ocp.CheckpointManager(run_dir / "best", options=ocp.CheckpointManagerOptions(
             max_to_keep=1, best_fn=lambda m: m["val_accuracy"], best_mode="max"))
         self.state, self.meta = _restore_or_init(trainer, self.latest)
-        teacher = teacher_predictions(self.cfg.teachers, data.train, run_dir) if self.cfg.teacher_weight else None
+        self.step = int(self.state["step"])
+        teacher = (teacher_predictions(self.cfg.teachers, data.train, run_dir, resuming=self.step > 0)
+                   if self.cfg.teacher_weight else None)
         self.targets = training_targets(data.train, self.cfg.label_smoothing, self.cfg.ferplus_weight, teacher,
                                         self.cfg.teacher_weight)
-        self.step = int(self.state["step"])
         self.key = jax.random.key(self.cfg.seed)
         self.started = time.monotonic()
 
@@ -201,9 +207,17 @@ class _Session:
                  epoch + 1, self.cfg.epochs, record["train_loss"], 100 * record["train_accuracy"],
                  record["images_per_s"], 100 * val_acc, "  (best so far)" if improved else "")
         if improved:
-            self.best.save(self.step, args=ocp.args.StandardSave(self.state), metrics={"val_accuracy": val_acc},
-                           force=True)
+            self._save_best(val_acc)
         self._save()
+
+    def _save_best(self, val_acc: float) -> None:
+        """Keep this epoch's state as the best, on disk before the resumable state that counts the epoch. A
+        session stopped between the two leaves this step in `best` already: the replayed epoch replaces it."""
+        if self.step in self.best.all_steps():
+            self.best.delete(self.step)
+        self.best.save(self.step, args=ocp.args.StandardSave(self.state), metrics={"val_accuracy": val_acc},
+                       force=True)
+        self.best.wait_until_finished()
 
     def _save(self) -> None:
         """Save the resumable state at the current step, with the wall time of every session so far."""
@@ -252,7 +266,7 @@ def _shard(mesh: Mesh, *arrays: np.ndarray) -> list[jax.Array]:
 
 def _accuracy(trainer: Trainer, state: TrainState, split: Split, batch_size: int) -> float:
     """Validation accuracy with the eval-mode model; the last batch is padded to shard evenly."""
-    batch_size -= batch_size % trainer.mesh.size
+    batch_size = max(trainer.mesh.size, batch_size - batch_size % trainer.mesh.size)
     correct = 0
     for start in range(0, len(split), batch_size):
         images = split.images[start:start + batch_size]

@@ -32,8 +32,9 @@ def make_card(model: EmotionCNN, result: FitResult, cfg: TrainConfig, recipe: st
     best = max(result.history, key=lambda r: r["val_accuracy"])
     return {
         "name": name,
-        "summary": "FER2013 7-class facial-emotion CNN for ferbot (FER Cam), trained from scratch with "
-                   "JAX/Flax NNX/Optax; selected on PublicTest, reported on PrivateTest.",
+        "summary": "FER2013 7-class facial-emotion CNN for ferbot (FER Cam), "
+                   f"{f'fine-tuned from {cfg.init}' if cfg.init else 'trained from scratch'} with JAX/Flax "
+                   "NNX/Optax; selected on PublicTest, reported on PrivateTest.",
         "class_names": list(CLASS_NAMES),
         "preprocessing": "48x48 grayscale face crop (uint8, FER2013 framing), standardised per image "
                          "inside the model",

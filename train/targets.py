@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ferbot.emotions import CLASS_NAMES
-from train.data import FERPLUS_COLUMNS, Split
+from train.data import FERPLUS_COLUMNS, DataError, Split
 
 # Where each FER2013 class (CLASS_NAMES order) is among the FER+ vote columns.
 FERPLUS_INDEX = [FERPLUS_COLUMNS.index(c) for c in ("anger", "disgust", "fear", "happiness", "sadness", "surprise",
@@ -47,6 +47,13 @@ def ferplus_agreement(probabilities: np.ndarray, votes: np.ndarray) -> dict:
     return {"accuracy": agree, "n": int(rows.sum())}
 
 
+def require_ferplus(split: Split, ferplus_weight: float) -> None:
+    """DataError when the target asks for FER+ votes (`ferplus_weight` > 0) that the split lacks."""
+    if ferplus_weight > 0 and split.ferplus is None:
+        raise DataError("--ferplus-weight needs the FER+ crowd votes, which this --data lacks: use fer2013.npz, or "
+                        "pass --ferplus fer2013new.csv")
+
+
 def training_targets(split: Split, label_smoothing: float, ferplus_weight: float = 0.0,
                      teacher: np.ndarray | None = None, teacher_weight: float = 0.0) -> np.ndarray:
     """(N, 7) float32 target distribution per training face: the label-smoothed FER2013 label, mixed with the FER+
@@ -56,8 +63,7 @@ def training_targets(split: Split, label_smoothing: float, ferplus_weight: float
     targets = np.full((len(split), classes), label_smoothing / classes, np.float32)
     targets[np.arange(len(split)), split.labels] += 1.0 - label_smoothing
     if ferplus_weight > 0:
-        if split.ferplus is None:
-            raise ValueError("ferplus_weight needs FER+ votes: use the npz, or pass --ferplus fer2013new.csv")
+        require_ferplus(split, ferplus_weight)
         crowd = ferplus_distribution(split.ferplus)
         known = ~np.isnan(crowd).any(axis=1)
         targets[known] = (1 - ferplus_weight) * targets[known] + ferplus_weight * crowd[known]

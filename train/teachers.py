@@ -2,8 +2,9 @@
 the training target (`teachers`, `teacher_weight` in TrainConfig).
 
 The predictions are computed once, at a run's start, and cached in the run folder with what they were computed
-from (the teachers' folders and weights fingerprints, the Training split's fingerprint), so a resumed run reuses
-them and a changed teacher or split recomputes them.
+from (the teachers' folders and model-card fingerprints, the Training split's fingerprint). A resumed run reuses
+them, and refuses to go on when a teacher has been re-exported since: one run trains towards one set of
+predictions.
 """
 
 from __future__ import annotations
@@ -15,28 +16,42 @@ from pathlib import Path
 
 import numpy as np
 
-from ferbot.classify.checkpoint import checkpoint_folder
+from ferbot.classify.checkpoint import checkpoint_folder, read_card
 from train.config import ConfigError
 from train.data import Split
 from train.evaluate import predict_with_tta
+from train.run_folder import RunMismatch
 
 log = logging.getLogger(__name__)
 
 CACHE = "teachers.npz"
 
 
-def teacher_predictions(teachers: tuple[str, ...], train: Split, run_dir: Path) -> np.ndarray:
-    """(N, 7) mean flip-TTA class probabilities of the teachers on the Training images, from the run folder's
-    cache when it was made from the same teachers and images."""
+def check_teachers(teachers: tuple[str, ...]) -> list[Path]:
+    """The teachers' checkpoint folders; ConfigError when there are none, CheckpointError for one that is not an
+    exported checkpoint."""
     if not teachers:
         raise ConfigError("--teacher-weight needs --teachers: the exported checkpoints to distil from")
     folders = [checkpoint_folder(t) for t in teachers]
+    for folder in folders:
+        read_card(folder)
+    return folders
+
+
+def teacher_predictions(teachers: tuple[str, ...], train: Split, run_dir: Path, resuming: bool) -> np.ndarray:
+    """(N, 7) mean flip-TTA class probabilities of the teachers on the Training images, from the run folder's
+    cache when it was made from the same teachers and images; RunMismatch when `resuming` a run whose cache was
+    made from other ones."""
+    folders = check_teachers(teachers)
     key = json.dumps({"teachers": [_fingerprint(f) for f in folders], "train": train.fingerprint()})
     cache = Path(run_dir) / CACHE
     if cache.exists():
         with np.load(cache, allow_pickle=False) as saved:
             if str(saved["key"]) == key:
                 return saved["probabilities"]
+        if resuming:
+            raise RunMismatch(f"{run_dir} was trained towards teachers that have been re-exported since ({CACHE} "
+                              "was made from other weights); pass --fresh to restart it or --name for a new run")
     from ferbot.classify.classifier import EmotionClassifier
 
     probabilities = np.zeros((len(train), 7), np.float32)
@@ -51,5 +66,5 @@ def teacher_predictions(teachers: tuple[str, ...], train: Split, run_dir: Path) 
 
 def _fingerprint(folder: Path) -> str:
     """The checkpoint's name and a hash of its model card (which changes with every export)."""
-    card = (folder / "model_card.json").read_bytes() if (folder / "model_card.json").exists() else b""
+    card = (folder / "model_card.json").read_bytes()
     return f"{folder.name}:{hashlib.sha256(card).hexdigest()[:12]}"

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from ferbot.emotions import CLASS_NAMES
-from train.data import DataError, load_fer2013
+from train.data import DataError, attach_ferplus, load_fer2013
 
 SPLIT_SIZES = {"train": 28709, "val": 3589, "test": 3589}
 
@@ -92,6 +92,9 @@ def test_folder_without_prefixes_carves_a_seeded_validation_split(fer2013, tmp_p
     (lambda d: (d / "bad.csv").write_text("label,image\n1,2\n") and d / "bad.csv", "lacks the column"),
     (lambda d: (d / "short.csv").write_text("emotion,pixels,Usage\n3,1 2 3,Training\n") and d / "short.csv",
      "2304 pixel values"),
+    (lambda d: (d / "cut.csv").write_text("emotion,pixels,Usage\n3\n") and d / "cut.csv", r"cut.csv:2: expected"),
+    (lambda d: (d / "text.csv").write_text("emotion,pixels,Usage\n3,a b,Training\n") and d / "text.csv",
+     "2304 pixel values"),
     (lambda d: (d / "nested").mkdir() or d / "nested", "without train/ and test/"),
     (lambda d: np.savez(d / "x.npz", a=np.zeros(3)) or d / "x.npz", "not a FER2013 npz"),
 ])
@@ -99,6 +102,16 @@ def test_wrong_input_gives_one_clear_error(tmp_path, make, expected):
     with pytest.raises(DataError, match=expected) as err:
         load_fer2013(make(tmp_path))
     assert "\n" not in str(err.value)
+
+
+def test_ferplus_votes_are_refused_for_the_image_folder_release(fer2013, tmp_path):
+    """fer2013new.csv's rows follow fer2013.csv, which the folder release's files do not: no silent mismatch."""
+    _write_folder(tmp_path, [("test", "PublicTest_0.png", fer2013.val.images[0], 0),
+                             ("test", "PrivateTest_0.png", fer2013.test.images[0], 0),
+                             ("train", "0.png", fer2013.train.images[0], 0)])
+    (tmp_path / "fer2013new.csv").write_text("Usage,Image name\n")
+    with pytest.raises(DataError, match="not the image-folder release"):
+        attach_ferplus(load_fer2013(tmp_path), tmp_path / "fer2013new.csv")
 
 
 def test_unknown_class_folder_is_named(fer2013, tmp_path):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
 import signal
 import threading
 import time
@@ -16,14 +17,15 @@ import pytest
 from flax import nnx
 
 from ferbot import EmotionClassifier
-from ferbot.classify.checkpoint import write_card
+from ferbot.classify.checkpoint import CheckpointError, write_card
 from ferbot.classify.devices import batch_sharding, data_mesh
-from ferbot.classify.model import EmotionCNN, standardize
+from ferbot.classify.model import EmotionCNN, ModelConfig, standardize
 from train.config import AugmentConfig, ConfigError, check_config
 from train.configs import load_recipe, recipe_names
-from train.data import FER2013, Split
+from train.data import FER2013, DataError, Split
 from train.export import export_checkpoint, maybe_promote
 from train.loop import Interrupted, StopRequest, fit
+from train.model_card import make_card
 from train.run_folder import CONFIG_RECORD, DATA_RECORD, RunMismatch, check_run_folder
 from train.step import Trainer
 
@@ -88,6 +90,7 @@ def test_fine_tuning_starts_from_an_exported_checkpoint(trained, small_fer, tmp_
     np.testing.assert_allclose(start(faces), result.trainer.model_from(result.best_state)(faces), atol=1e-5)
     fresh = _trainer(dataclasses.replace(tuned, init=""))
     assert not np.allclose(start(faces), fresh.model_from(fresh.init_state())(faces), atol=1e-3)
+    assert f"fine-tuned from {directory}" in make_card(start, result, tuned, "tiny", small_fer, "child", "")["summary"]
     wider = dataclasses.replace(tuned, model=dataclasses.replace(cfg.model, dense=32))
     with pytest.raises(ConfigError, match=r"--init .*parent is a .* network; the recipe trains"):
         _trainer(wider)
@@ -212,6 +215,33 @@ def test_a_field_missing_from_a_saved_config_counts_as_its_default(small_fer, ti
         check_run_folder(tmp_path, changed, data)
 
 
+def test_a_session_stopped_between_saving_the_best_and_the_latest_state_resumes(small_fer, tiny_config, tmp_path):
+    """The best epoch's weights are saved before the resumable state that counts the epoch; a session stopped
+    between the two leaves the epoch's step in best/ only, and the resumed run replays the epoch over it."""
+    data = FER2013(small_fer.train.subset(640), small_fer.val.subset(128), small_fer.test, "", True)
+    with pytest.raises(Interrupted):
+        fit(tiny_config, data, tmp_path, stop_at_step=10, checkpoint_every=4, progress=False)
+    assert (tmp_path / "best" / "10").is_dir()
+    shutil.rmtree(tmp_path / "latest" / "10")  # as if stopped before the latest state of step 10 was written
+    resumed = fit(tiny_config, data, tmp_path, progress=False)
+    assert [r["step"] for r in resumed.history] == [10, 20]
+
+
+@pytest.mark.parametrize("changes, error, message", [
+    (dict(init="no-such-checkpoint"), ConfigError, "--init no-such-checkpoint"),
+    (dict(teachers=("no-such-checkpoint",), teacher_weight=0.5), CheckpointError, "no-such-checkpoint"),
+    (dict(ferplus_weight=0.5), DataError, "--ferplus-weight needs the FER\\+ crowd votes"),
+])
+def test_a_wrong_start_or_target_is_refused_before_the_run_folder_records_the_run(small_fer, tiny_config, tmp_path,
+                                                                                  changes, error, message):
+    """So that running the command again with the mistake corrected starts the run (no --fresh needed)."""
+    data = FER2013(small_fer.train.subset(128), small_fer.val.subset(64), small_fer.test, "", True)
+    data = dataclasses.replace(data, train=dataclasses.replace(data.train, ferplus=None))
+    with pytest.raises(error, match=message):
+        fit(dataclasses.replace(tiny_config, **changes), data, tmp_path, progress=False)
+    assert not (tmp_path / CONFIG_RECORD).exists()
+
+
 def _trainer(cfg, steps_per_epoch: int = 1) -> Trainer:
     """A Trainer for `cfg` on all devices (unit class weights)."""
     return Trainer(cfg, data_mesh(), steps_per_epoch=steps_per_epoch, weights=np.ones(7, np.float32))
@@ -291,6 +321,17 @@ def test_hyper_parameters_that_cannot_train_are_refused_by_name(tiny_config, par
         cfg = dataclasses.replace(tiny_config, **{part: changed})
     with pytest.raises(ConfigError, match=f"--{field.replace('_', '-')} must lie in "):
         check_config(cfg)
+
+
+@pytest.mark.parametrize("changes, message", [
+    (dict(model=ModelConfig(num_classes=5)), "--num-classes must lie in "),
+    (dict(model=ModelConfig(widths=(8, 8, 8, 8, 8))), "--widths needs one to 4 widths"),
+    (dict(optimizer="sgd"), "--optimizer sgd adds --weight-decay to the gradient as L2"),
+])
+def test_models_and_optimisers_that_cannot_train_are_refused(tiny_config, changes, message):
+    with pytest.raises(ConfigError, match=message):
+        check_config(dataclasses.replace(tiny_config, **changes))
+    check_config(dataclasses.replace(tiny_config, optimizer="sgd", weight_decay=5e-4))
 
 
 def test_every_recipe_passes_the_checks():
