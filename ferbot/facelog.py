@@ -12,6 +12,7 @@ Logs of older versions, without name and camera, still read.
 from __future__ import annotations
 
 import csv
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,8 @@ from ferbot.emotions import CLASS_NAMES
 
 if TYPE_CHECKING:  # the report reads logs without loading the analysis stack
     from ferbot.analysis import Analysis
+
+log = logging.getLogger(__name__)
 
 PROBABILITY_COLUMNS: tuple[str, ...] = tuple(name.lower() for name in CLASS_NAMES)
 COLUMNS = ("time_s", "frame", "track_id", "x", "y", "w", "h", "emotion", "confidence", "attention",
@@ -48,26 +51,51 @@ class FaceLog:
                            "exists and is writable") from None
         self._writer = csv.writer(self._file)
         self._writer.writerow(COLUMNS)
+        self._failed = False
 
     def write(self, analysis: Analysis) -> None:
         """One row per student's face detected in this analysis (still pictures are no students), and one per
         named tile without a face."""
         when = [f"{analysis.timestamp:.3f}", analysis.frame_index]
-        for face in analysis.students:
-            self._writer.writerow([*when, face.track_id, *_box(face.box), face.emotion, f"{face.confidence:.4f}",
-                                   f"{face.attention:.3f}", *(f"{p:.4f}" for p in face.probabilities),
-                                   face.name, "on"])
-        for off in analysis.camera_off:
-            self._writer.writerow([*when, off.track_id, *_box(off.tile), "", "", "",
-                                   *([""] * len(PROBABILITY_COLUMNS)), off.name, "off"])
-        self._file.flush()
+        try:
+            for face in analysis.students:
+                self._writer.writerow([*when, face.track_id, *_box(face.box), face.emotion,
+                                       f"{face.confidence:.4f}", f"{face.attention:.3f}",
+                                       *(f"{p:.4f}" for p in face.probabilities), face.name, "on"])
+            for off in analysis.camera_off:
+                self._writer.writerow([*when, off.track_id, *_box(off.tile), "", "", "",
+                                       *([""] * len(PROBABILITY_COLUMNS)), off.name, "off"])
+            self._file.flush()
+        except OSError as err:  # a full disk, a removed drive
+            self._failed = True
+            raise LogError(self._cannot_write(err)) from None
 
     def close(self) -> None:
-        self._file.close()
+        """Close the file; LogError when what is left cannot be written, unless a write has said so already."""
+        try:
+            self._file.close()
+        except OSError as err:
+            if not self._failed:
+                raise LogError(self._cannot_write(err)) from None
+
+    def _cannot_write(self, err: OSError) -> str:
+        return (f"--log {self.path}: cannot write any more ({err.strerror or err}); what was written before is "
+                "kept: free some space or log to another drive")
 
 
 def _box(box) -> list[str]:
     return [f"{v:.1f}" for v in box]
+
+
+def _whole_rows(rows: list[dict], path: Path) -> list[dict]:
+    """The rows less a last row cut short (a run stopped while writing it); LogError for a short row elsewhere."""
+    short = [line for line, row in enumerate(rows, start=2) if None in row.values()]
+    if short and short[-1] == len(rows) + 1:
+        log.warning("%s: its last row is cut short (the run stopped while writing it); read without it", path)
+        rows, short = rows[:-1], short[:-1]
+    if short:
+        raise LogError(f"{path}:{short[0]} has too few columns; was it edited by hand?")
+    return rows
 
 
 def read_log(path: str | Path) -> dict[str, np.ndarray]:
@@ -75,14 +103,14 @@ def read_log(path: str | Path) -> dict[str, np.ndarray]:
     '' and False in older logs); raises LogError when the file is not one."""
     path = Path(path)
     try:
-        with open(path, newline="") as f:
+        with open(path, newline="", encoding="utf-8") as f:
             reader = csv.DictReader(f)
             fields = reader.fieldnames or ()
             missing = [c for c in REQUIRED_COLUMNS if c not in fields]
             if missing:
                 raise LogError(f"{path} is not a ferbot log (missing columns {', '.join(missing)}); pass the "
                                "CSV written by `ferbot --log PATH`")
-            rows = list(reader)
+            rows = _whole_rows(list(reader), path)
     except FileNotFoundError:
         raise LogError(f"{path}: no such file; pass the CSV written by `ferbot --log PATH`") from None
     except UnicodeDecodeError:

@@ -24,7 +24,7 @@ import numpy as np
 
 from ferbot.analysis import Analysis, FrameAnalyzer
 from ferbot.capture.base import Frame, Source, SourceError
-from ferbot.facelog import FaceLog
+from ferbot.facelog import FaceLog, LogError
 from ferbot.render import Renderer
 from ferbot.render.compose import halved_down_to
 from ferbot.sink import Sink, SinkError
@@ -219,8 +219,8 @@ class Pipeline:
                     next_tick = time.monotonic()
         except KeyboardInterrupt:
             log.info("stopping (Ctrl-C)")
-        except (SourceError, SinkError) as err:
-            log.info("stopping: the %s failed", "source" if isinstance(err, SourceError) else "output")
+        except (SourceError, SinkError, LogError) as err:  # the log so far stays, for the report
+            log.info("stopping: the %s failed", {SourceError: "source", SinkError: "output"}.get(type(err), "log"))
             stats.error = str(err)
         finally:
             self.worker.stop()

@@ -2,7 +2,7 @@
 
 No face and a crowded gallery of 70 faces; the screen's resolution changing while it runs (a real Xvfb,
 resized with xrandr); a monitor that does not exist; a corrupt or mismatched checkpoint; an unreadable video;
-the virtual camera disappearing mid-lesson; and no network socket ever opened.
+the virtual camera disappearing mid-lesson; a log that cannot grow; and no network socket ever opened.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
+import resource
 import shutil
 import subprocess
 import sys
@@ -27,7 +28,7 @@ from ferbot.classify.checkpoint import save_checkpoint, shipped_checkpoint_dir
 from ferbot.classify.classifier import FACES_PER_DEVICE
 from ferbot.classify.model import ModelConfig, build_model
 from ferbot.detect import face_crops
-from ferbot.facelog import COLUMNS, PROBABILITY_COLUMNS
+from ferbot.facelog import COLUMNS, PROBABILITY_COLUMNS, read_log
 from ferbot.geometry import Rect
 from ferbot.render import OutputLayout
 from tests.helpers.cli import env_with, ferbot, finished, one_error_line, started_ferbot
@@ -68,6 +69,26 @@ def test_no_faces_runs_and_only_warns_that_there_is_no_report(tmp_path):
     [warning] = [line for line in result.stderr.splitlines() if "WARNING" in line]
     assert "no report written" in warning and "no faces" in warning
     assert not (tmp_path / "faces-report.html").exists()
+
+
+@pytest.mark.slow
+def test_a_log_that_cannot_grow_ends_the_run_in_one_line_and_keeps_its_rows(tmp_path):
+    """A full disk, made real by a limit on file size (RLIMIT_FSIZE; Python turns the kernel's SIGXFSZ into an
+    OSError): the run stops with one error line naming the log, and the rows written before it read back."""
+    log, limit = tmp_path / "faces.csv", 16 * 1024
+
+    def limit_file_size() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    result = subprocess.run(
+        [sys.executable, "-m", "ferbot", "--demo", "--sink", "none", "--log", str(log), "--no-report",
+         "--duration", "60"], cwd=REPO, env=env_with(XDG_CACHE_HOME=str(tmp_path / "cache")),  # caches apart
+        capture_output=True, text=True, timeout=180, preexec_fn=limit_file_size)
+    assert result.returncode == 1, result.stderr
+    assert "cannot write any more" in one_error_line(result) and str(log) in one_error_line(result)
+    assert "stopping: the log failed" in result.stderr
+    assert log.stat().st_size == limit
+    assert len(read_log(log)["frame"]) > 9
 
 
 @pytest.mark.slow

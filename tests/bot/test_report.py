@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ferbot.facelog import COLUMNS
+from ferbot.emotions import CLASS_NAMES
+from ferbot.facelog import COLUMNS, LogError, read_log
 from ferbot.report import report_paths, write_report
-from tests.helpers.cli import ferbot, one_error_line
+from tests.helpers.cli import env_with, ferbot, one_error_line
 
 
 @pytest.fixture(scope="module")
@@ -98,6 +99,42 @@ def test_a_wrong_log_is_one_error_line_and_writes_nothing(tmp_path, content, mes
     assert message in one_error_line(result)
     assert result.stderr.count("\n") == 1
     assert list(tmp_path.iterdir()) == ([fake] if content is not None else [])  # not even the --out folder
+
+
+def _named_log(path: Path, names: list[str], frames: int = 10) -> list[list]:
+    """A log of `frames` analysed frames of one happy face per name, written as FaceLog writes it; its rows."""
+    happy = np.eye(len(CLASS_NAMES))[CLASS_NAMES.index("Happy")]
+    rows = [[f"{0.5 * frame:.3f}", frame, track, 100 * track, 0, 80, 80, "Happy", "1.0000", "1.000",
+             *(f"{p:.4f}" for p in happy), name, "on"]
+            for frame in range(frames) for track, name in enumerate(names, start=1)]
+    with path.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([COLUMNS, *rows])
+    return rows
+
+
+def test_a_log_with_names_reads_back_whatever_the_systems_encoding(tmp_path):
+    """FaceLog writes UTF-8; the report reads it so under any locale (ASCII here, cp1252 on many Windows PCs)."""
+    log = tmp_path / "log.csv"
+    _named_log(log, ["José Ñúñez", "李静怡"])
+    ascii_locale = env_with(LC_ALL="POSIX", LANG=None, PYTHONUTF8="0", PYTHONCOERCECLOCALE="0")
+    result = ferbot("report", str(log), "--out", str(tmp_path / "reports"), env=ascii_locale)
+    assert result.returncode == 0, result.stderr
+    students = report_paths(log, tmp_path / "reports")[1].read_text(encoding="utf-8")
+    assert "José Ñúñez" in students and "李静怡" in students
+
+
+def test_a_last_row_cut_short_is_left_out_and_a_short_row_elsewhere_refused(tmp_path):
+    """A run stopped while writing a row leaves it cut: the report reads the lesson without it. A short row
+    before the last is no ferbot log's."""
+    log = tmp_path / "log.csv"
+    _named_log(log, ["Alex"], frames=3)
+    with log.open("a", encoding="utf-8") as f:
+        f.write("1.500,3,1,100,0,80,Ha\n")
+    assert read_log(log)["frame"].tolist() == [0, 1, 2]
+    lines = log.read_text(encoding="utf-8").splitlines()
+    log.write_text("\n".join([lines[0], lines[-1], *lines[1:-1]]) + "\n", encoding="utf-8")
+    with pytest.raises(LogError, match=r"log.csv:2 has too few columns"):
+        read_log(log)
 
 
 @pytest.mark.slow
