@@ -35,6 +35,7 @@ class VirtualCameraSink:
 
     def __init__(self, size: tuple[int, int], fps: float):
         errors = []
+        system = platform.system()
         for options in camera_options():
             try:
                 self._camera = pyvirtualcam.Camera(size[0], size[1], fps, fmt=pyvirtualcam.PixelFormat.RGB,
@@ -44,10 +45,10 @@ class VirtualCameraSink:
                 errors.append(" ".join(str(err).split()))
         else:
             log.debug("virtual camera backends failed: %s", "; ".join(errors))
-            system = platform.system()
             hint = INSTALL_HINTS.get(system, "install OBS Studio and its Virtual Camera")
-            raise SinkError(f"no virtual camera driver found on this {system or 'computer'}: {hint}; {OTHER_SINKS}")
-        if CAMERA_NAME not in self._camera.device:
+            raise SinkError(f"no virtual camera could be opened on this {system or 'computer'} ({errors[-1]}): "
+                            f"{hint}; {OTHER_SINKS}")
+        if "device" not in options and system != "Darwin":  # macOS has no name to pick: OBS's camera it is
             log.warning("no virtual camera is named %r; publishing to %s instead (README, \"Virtual camera "
                         "set-up\", shows how to name it)", CAMERA_NAME, self._camera.device)
         log.info("virtual camera %s (%s backend), %dx%d at %.0f fps", self._camera.device, self._camera.backend,
@@ -69,7 +70,8 @@ class VirtualCameraSink:
 
 
 def camera_options() -> list[dict]:
-    """pyvirtualcam.Camera keyword sets to try in order, the "FER Cam"-named device first."""
+    """pyvirtualcam.Camera keyword sets to try in order, the "FER Cam"-named device first: the only set with a
+    "device"."""
     system = platform.system()
     if system == "Linux":
         device = named_v4l2_device()

@@ -172,8 +172,9 @@ def loopback_driver(monkeypatch, tmp_path):
     return _LoopbackDriver
 
 
-def test_virtual_camera_publishes_to_the_fer_cam_device(loopback_driver):
+def test_virtual_camera_publishes_to_the_fer_cam_device(loopback_driver, caplog):
     sink = open_sink("vcam", SIZE, 30)
+    assert "no virtual camera is named" not in caplog.text
     assert isinstance(sink, VirtualCameraSink)
     frames = _frames(3)
     assert all(sink.send(f) for f in frames)
@@ -197,4 +198,5 @@ def test_without_a_fer_cam_device_the_first_loopback_is_used(loopback_driver, tm
     sink = open_sink("vcam", SIZE, 30)
     sink.close()
     assert loopback_driver.opened[0]._device is None
+    assert "no virtual camera is named 'FER Cam'" in caplog.text
     assert "README" in caplog.text  # the warning points to the set-up section
