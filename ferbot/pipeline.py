@@ -32,8 +32,8 @@ from ferbot.sink import Sink, SinkError
 log = logging.getLogger(__name__)
 
 # Analyses per second by default (--analysis-rate): on the 2-core development machine, shared with other work
-# as a laptop is with the meeting app, a 7x7 gallery then costs the whole bot 0.86 core with labels updated 2.2
-# times a second at 29.5 fps; 3 Hz reached 0.99 core (benchmarks/cpu_budget.py, README "Performance").
+# as a laptop is with the meeting app, a 7x7 gallery then costs the whole bot about one core (1.05) with labels
+# updated 2.1 times a second at 29.8 fps, a 5x5 one 0.71 core (benchmarks/cpu_budget.py, README "Performance").
 DEFAULT_ANALYSIS_RATE = 2.5
 REFRESH_S = 1.0  # an unchanged screen is analysed again after this long
 # A screen is unchanged when no pixel of a small grey copy (LOOK_WIDTH to 2 x LOOK_WIDTH pixels wide, each

@@ -41,7 +41,8 @@ class Detection:
 
 
 class BlazeFace:
-    """Finds faces that fill a fair part of the picture (roughly a third of its longer side or more)."""
+    """Finds faces that fill a fair part of the picture (about a sixth of its side or more; ferbot.detect.tiling
+    shows it windows of the screen sized for that)."""
 
     def __init__(self, min_confidence: float = 0.6):
         model = (resources.files("ferbot") / "assets" / "models" / MODEL_FILE).read_bytes()

@@ -16,7 +16,8 @@ attention.py); they know nothing about where the eyes look. BlazeFace's points a
 full profile or bowed far down can read as only 20-30 degrees (ferbot.detect.facemesh reads such turns from a
 468-point mesh instead, at a few milliseconds a face).
 
-`HeadPose.facing` is the answer for a face seen for the first time. It allows for webcams: a camera above the
+`HeadPose.facing` is the keypoints' own answer for a face seen for the first time (the bot's, with the mesh's
+yaw, is ferbot.detect.facemesh.mesh_facing). It allows for webcams: a camera above the
 screen sees a student who reads the lesson nodding down, one below the screen (a phone, a tablet, a laptop on a
 low desk) sees them looking up, and BlazeFace reads an upward nod larger than a downward one, so the window is
 wider upwards. Over time, ferbot.track.attention judges each student against their own usual pose.
@@ -59,8 +60,8 @@ class HeadPose:
 
     @property
     def facing(self) -> bool:
-        """Whether a face seen for the first time counts as turned to its screen: within 32 degrees sideways,
-        40 up and 25 down (module docstring)."""
+        """Whether a face seen for the first time counts as turned to its screen by the keypoints alone: within 32
+        degrees sideways, 40 up and 25 down (module docstring)."""
         return abs(self.yaw) <= FIRST_LOOK_YAW and -FIRST_LOOK_UP <= self.pitch <= FIRST_LOOK_DOWN
 
 

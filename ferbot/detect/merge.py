@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ferbot.detect.blazeface import Detection
-from ferbot.geometry import Rect, intersection_matrix
+from ferbot.geometry import Rect, intersection_matrix, iou_matrix
 
 SAME_FACE_IOU = 0.3
 SAME_FACE_CONTAINMENT = 0.6  # share of the smaller box inside the larger one
@@ -27,11 +27,7 @@ def _same_face_matrix(boxes: list[Rect]) -> np.ndarray:
     inside the other."""
     if not boxes:
         return np.zeros((0, 0), bool)
-    inter = intersection_matrix(boxes, boxes)
-    r = np.asarray(boxes, np.float64)
-    area = r[:, 2] * r[:, 3]
+    area = np.asarray(boxes, np.float64)[:, 2:].prod(axis=1)
     smaller = np.minimum(area[:, None], area[None])
-    union = area[:, None] + area[None] - inter
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (inter / np.where(union > 0, union, 1) >= SAME_FACE_IOU) | \
-            ((smaller > 0) & (inter / np.where(smaller > 0, smaller, 1) >= SAME_FACE_CONTAINMENT))
+    inside = intersection_matrix(boxes, boxes) / np.where(smaller > 0, smaller, 1) >= SAME_FACE_CONTAINMENT
+    return (iou_matrix(boxes, boxes) >= SAME_FACE_IOU) | ((smaller > 0) & inside)

@@ -28,7 +28,6 @@ MIN_TAG_PX = 24  # the strip is never lower than this
 READ_HEIGHT = 48  # px: strips lower than this are enlarged to it before reading (small tiles, small letters)
 REREAD_S = 5.0  # an unchanged tag is read again after this long ...
 REFRESH_PER_S = 1.0  # ... one tile at a time, at most this many a second
-BRIGHT = 190  # grey level from which a pixel may be a tag's letters (white or light grey on every app)
 LOOK_MARGIN = 4  # px a tag may shift (a tile found a pixel or two off) and still hold the letters read
 SAME_LETTERS = 0.95  # correlation from which the letters of a tag are still the ones read
 TILE_LOOK = (16, 9)  # px: the tile's picture, shrunk, ...
