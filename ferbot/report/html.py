@@ -158,7 +158,7 @@ student on it. {PRIVACY_NAMED if s.named else PRIVACY_ANONYMOUS}</p>
 <h2>Coverage</h2>
 <table>
 <tr><th>session length</th><td>{_clock(s.duration_s)}</td></tr>
-<tr><th>frames analysed</th><td>{s.frames}</td></tr>
+<tr><th>analysed frames with faces</th><td>{s.frames}</td></tr>
 <tr><th>faces seen (summed over frames)</th><td>{s.face_rows}</td></tr>
 <tr><th>students (tracks)</th><td>{len(s.students)}</td></tr>
 <tr><th>log</th><td>{e(log_name)}</td></tr>

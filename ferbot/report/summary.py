@@ -26,7 +26,7 @@ class Student:
     track_id: int
     first_s: float
     last_s: float
-    presence: float  # share of analysed frames in which this face was seen
+    presence: float  # share of the logged frames (analysed frames with faces) in which this face was seen
     dominant: str  # '' for a student never seen on camera
     mean_probs: dict[str, float]
     difficulty: float  # mean share of difficult states
@@ -40,7 +40,7 @@ class Student:
 @dataclasses.dataclass(frozen=True)
 class SessionSummary:
     duration_s: float
-    frames: int  # analysed frames
+    frames: int  # logged frames: analysed frames with faces (the log has no row for a frame without)
     face_rows: int  # faces seen, summed over frames
     students: list[Student]
     bin_s: float

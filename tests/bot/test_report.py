@@ -41,7 +41,7 @@ def _check_report(folder: Path, log: Path) -> None:
     tracks = {row["track_id"] for row in rows}
     page_path, students_path = report_paths(log, folder)
     page = page_path.read_text(encoding="utf-8")
-    assert _coverage(page, "frames analysed") == len({row["frame"] for row in rows})
+    assert _coverage(page, "analysed frames with faces") == len({row["frame"] for row in rows})
     assert _coverage(page, "faces seen (summed over frames)") == len(rows)
     assert _coverage(page, "students (tracks)") == len(tracks)
     assert page.count("src=\"data:image/png;base64,") + page.count("src='data:image/png;base64,") >= 2
