@@ -2,7 +2,8 @@
 of a lesson that may need the teacher's attention (sustained difficult states, low attention, long absences).
 
 Every analysed frame in the log stands for the time until the next one (at most MAX_STEP_S: a longer gap is time
-the bot did not look, or found no face: the log has no row for a frame without one). A stretch is a run of analysed frames that all show the sign, with holes of at most GAP_S.
+the bot did not look, or found no face: the log has no row for a frame without one). A stretch is a run of
+analysed frames that all show the sign, with holes of at most GAP_S.
 """
 
 from __future__ import annotations
