@@ -220,7 +220,8 @@ class Pipeline:
         except KeyboardInterrupt:
             log.info("stopping (Ctrl-C)")
         except (SourceError, SinkError, LogError) as err:  # the log so far stays, for the report
-            log.info("stopping: the %s failed", {SourceError: "source", SinkError: "output"}.get(type(err), "log"))
+            part = "source" if isinstance(err, SourceError) else "output" if isinstance(err, SinkError) else "log"
+            log.info("stopping: the %s failed", part)
             stats.error = str(err)
         finally:
             self.worker.stop()
