@@ -23,6 +23,7 @@ from ferbot.geometry import Rect
 from ferbot.render import OutputLayout
 from ferbot.render.compose import DISCLOSURE_RED
 from ferbot.selfview import find_own_feed
+from tests.helpers.cli import analysed_frames
 from tests.helpers.data import REPO, fer2013_private_test, read_video
 from tests.helpers.faces import matches, photo, photo_faces
 from tests.helpers.screens import compose_gallery
@@ -77,6 +78,7 @@ def test_log_finds_the_faces(meeting, run):
     _, truth = meeting
     by_frame, _, stderr = run
     assert len(by_frame) >= 3, stderr  # several analysed frames in the run
+    assert len(by_frame) == analysed_frames(stderr)  # and every one of them found faces (else it has no row)
     for frame, rows in by_frame.items():
         boxes = [_box(r) for r in rows]
         recall = np.mean([any(matches(b, t) for b in boxes) for t in truth])

@@ -1,7 +1,7 @@
 """End to end on a realistic meeting: a Zoom-like gallery of real photographs framed as webcams (off-centre, a room
 behind, degraded like a call) with name tags, an active speaker's border, a toolbar and a camera-off tile showing a
-profile picture, on a real X screen (Xvfb), captured by `python -m ferbot` for longer than it takes to see that the
-profile picture never changes."""
+profile picture, shown as video on a real X screen (Xvfb: the webcams change, the picture does not), captured by
+`python -m ferbot` for longer than it takes to see that the profile picture never changes."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from ferbot.geometry import Rect
 from ferbot.render import OutputLayout
 from ferbot.render.overlay import PICTURE_GREY
 from ferbot.track.tracker import PICTURE_AFTER_S
+from tests.helpers.cli import analysed_frames
 from tests.helpers.data import REPO, read_video
 from tests.helpers.faces import matches, people
 from tests.helpers.meetings import meeting_screen
@@ -40,10 +41,11 @@ def meeting():
 
 @pytest.fixture(scope="module")
 def run(meeting, tmp_path_factory):
-    """ferbot on the X screen showing the meeting: (log rows by frame time, the last frame of the feed)."""
+    """ferbot on the X screen showing the meeting: (log rows by frame time, the last frame of the feed); every
+    analysed frame has rows (a frame in which nothing was found would have none)."""
     folder = tmp_path_factory.mktemp("meeting")
     video, log = folder / "feed.avi", folder / "faces.csv"
-    with xvfb((1920, 1080)) as display, shown_on_screen(display, meeting.image, folder):
+    with xvfb((1920, 1080)) as display, shown_on_screen(display, meeting.image, folder, _webcams_moving(meeting)):
         result = subprocess.run([sys.executable, "-m", "ferbot", "--sink", f"file:{video}", "--log", str(log),
                                  "--no-report", "--duration", str(DURATION_S), "--fps", "10"],
                                 cwd=REPO, env={**os.environ, "DISPLAY": display}, capture_output=True, text=True,
@@ -53,7 +55,17 @@ def run(meeting, tmp_path_factory):
     with log.open() as f:
         for row in csv.DictReader(f):
             by_time[float(row["time_s"])].append(Rect(*(float(row[k]) for k in ("x", "y", "w", "h"))))
+    assert len(by_time) == analysed_frames(result.stderr)
     return by_time, read_video(video)[0][-1]
+
+
+def _webcams_moving(meeting) -> np.ndarray:
+    """The screen with every webcam face 8 grey levels brighter and the profile picture as it is: shown in turn
+    with the screen, the students' webcams change as video does while the picture stays still."""
+    moved = meeting.image.astype(np.int16)
+    for x, y, w, h in (face.as_int() for face in meeting.faces):
+        moved[y:y + h, x:x + w] += 8
+    return np.clip(moved, 0, 255).astype(np.uint8)
 
 
 def test_nearly_every_student_is_found_and_nothing_else(meeting, run):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
@@ -50,6 +51,13 @@ def finished(bot: subprocess.Popen, logged: list[str]) -> subprocess.CompletedPr
     """`bot` (from started_ferbot) waited for, with all it logged: `logged`, the lines already read, then the rest."""
     _, rest = bot.communicate(timeout=60)
     return subprocess.CompletedProcess(bot.args, bot.returncode, "", "".join(logged) + rest)
+
+
+def analysed_frames(stderr: str) -> int:
+    """How many frames a run analysed, from its closing summary ("sent N frames (...), analysed M ...")."""
+    counts = re.findall(r"sent \d+ frames \(.*\), analysed (\d+) ", stderr)
+    assert len(counts) == 1, stderr
+    return int(counts[0])
 
 
 def one_error_line(result: subprocess.CompletedProcess, prog: str = "ferbot") -> str:

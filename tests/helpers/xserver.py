@@ -66,16 +66,18 @@ def need_tkinter(what: str) -> None:
 
 
 @contextmanager
-def shown_on_screen(display: str, image: np.ndarray, folder: Path) -> Iterator[None]:
-    """Show an RGB image at the top-left of the X screen with a real X client (a Tk window), until exit."""
+def shown_on_screen(display: str, image: np.ndarray, folder: Path, *others: np.ndarray) -> Iterator[None]:
+    """Show an RGB image at the top-left of the X screen with a real X client (a Tk window), until exit; with
+    `others` (images of the same size), it and them in turn every 0.2 s, as video."""
     need_tkinter("the test screen's image viewer")
-    path = folder / "shown.png"
-    cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    paths = [folder / f"shown{i}.png" for i in range(1 + len(others))]
+    for path, shown in zip(paths, (image, *others)):
+        cv2.imwrite(str(path), cv2.cvtColor(shown, cv2.COLOR_RGB2BGR))
     env = {**os.environ, "DISPLAY": display}
-    viewer = subprocess.Popen([sys.executable, str(Path(__file__).with_name("image_viewer.py")), str(path)],
+    viewer = subprocess.Popen([sys.executable, str(Path(__file__).with_name("image_viewer.py")), *map(str, paths)],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        _wait_until_shown(display, image, viewer)
+        _wait_until_shown(display, (image, *others), viewer)
         yield
     finally:
         viewer.terminate()
@@ -96,15 +98,17 @@ def grab_screen(display: str) -> np.ndarray:
         return cv2.cvtColor(np.asarray(screen.grab(screen.monitors[1])), cv2.COLOR_BGRA2RGB)
 
 
-def _wait_until_shown(display: str, image: np.ndarray, viewer: subprocess.Popen, timeout: float = 30) -> None:
+def _wait_until_shown(display: str, images: tuple[np.ndarray, ...], viewer: subprocess.Popen,
+                      timeout: float = 30) -> None:
+    """Wait until the screen's top-left shows one of `images`."""
     deadline = time.monotonic() + timeout
-    height, width = image.shape[:2]
+    height, width = images[0].shape[:2]
     difference = None
     while time.monotonic() < deadline:
         if viewer.poll() is not None:
             pytest.fail(f"the image viewer exited: {viewer.stderr.read().decode()[-500:]}")
-        screen = grab_screen(display)[:height, :width]
-        difference = np.abs(screen.astype(np.int16) - image).mean()
+        screen = grab_screen(display)[:height, :width].astype(np.int16)
+        difference = min(np.abs(screen - image).mean() for image in images)
         if difference < 2:
             return
         time.sleep(0.2)
