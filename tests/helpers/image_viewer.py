@@ -7,25 +7,13 @@ Tk rather than an OpenCV (Qt) window: on a bare Xvfb without a window manager, a
 never paints.
 """
 
-import itertools
 import sys
 import tkinter
 
-FRAME_MS = 200
+from tk_frames import show_frames  # beside this script
 
 root = tkinter.Tk()
-pictures = [tkinter.PhotoImage(file=path) for path in sys.argv[1:]]
 root.overrideredirect(True)  # no decorations: the picture's top-left is the screen's
-root.geometry(f"{pictures[0].width()}x{pictures[0].height()}+0+0")
-label = tkinter.Label(root, image=pictures[0], borderwidth=0, highlightthickness=0)
-label.pack()
-playing = itertools.cycle(pictures)
-
-
-def play() -> None:
-    label.configure(image=next(playing))
-    root.after(FRAME_MS, play)
-
-
-play()
+width, height = show_frames(root, sys.argv[1:])
+root.geometry(f"{width}x{height}+0+0")
 root.mainloop()

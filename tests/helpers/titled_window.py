@@ -5,27 +5,19 @@ appears in CONTROL, and closes when a file `close` does.
     DISPLAY=:N python tests/helpers/titled_window.py TITLE X Y CONTROL FRAME.png [FRAME.png ...]
 """
 
-import itertools
 import sys
 import tkinter
 from pathlib import Path
 
-FRAME_MS = 200  # one frame of the "video" every 0.2 s
+from tk_frames import show_frames  # beside this script
+
 POLL_MS = 50
 
 title, x, y, control = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), Path(sys.argv[4])
 root = tkinter.Tk()
 root.title(title)
-frames = [tkinter.PhotoImage(file=path) for path in sys.argv[5:]]
-root.geometry(f"{frames[0].width()}x{frames[0].height()}+{x}+{y}")
-label = tkinter.Label(root, image=frames[0], borderwidth=0, highlightthickness=0)
-label.pack()
-playing = itertools.cycle(frames)
-
-
-def play() -> None:
-    label.configure(image=next(playing))
-    root.after(FRAME_MS, play)
+width, height = show_frames(root, sys.argv[5:])
+root.geometry(f"{width}x{height}+{x}+{y}")
 
 
 def obey() -> None:
@@ -40,6 +32,5 @@ def obey() -> None:
     root.after(POLL_MS, obey)
 
 
-play()
 obey()
 root.mainloop()
