@@ -22,7 +22,7 @@ def test_help_reads_well():
     assert result.returncode == 0
     for option in ("--source", "--monitor", "--region", "--demo", "--sink", "--fps", "--size", "--checkpoint",
                    "--duration", "--log", "--exclude", "--no-report", "vcam|window|file:PATH|none", "FER Cam",
-                   "examples:", "ferbot report", "exit status"):
+                   "--analysis-rate HZ", "'max'", "examples:", "ferbot report", "exit status"):
         assert option in result.stdout
 
 
@@ -39,6 +39,8 @@ def test_help_reads_well():
     (["--demo", "--source", "lecture.mp4"], "exclude each other"),
     (["--source", "lecture.mp4", "--monitor", "2"], "only apply to the screen source"),
     (["--demo", "--no-report"], "only applies with --log"),
+    (["--analysis-rate", "0"], "greater than 0, or 'max'"),
+    (["--analysis-rate", "fast"], "neither a number nor 'max'"),
 ])
 def test_usage_mistakes_get_one_line_and_status_2(args, message):
     result = ferbot(*args)

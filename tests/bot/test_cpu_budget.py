@@ -19,7 +19,6 @@ from ferbot.pipeline import Pipeline, no_face_help
 from ferbot.render import Renderer
 from ferbot.render.compose import scale_picture
 from ferbot.sink import open_sink
-from tests.helpers.cli import ferbot, one_error_line
 from tests.helpers.faces import tracked_face
 
 
@@ -118,17 +117,6 @@ def test_the_picture_is_scaled_to_the_size_asked(source, size):
     image = np.full((*source, 3), 200, np.uint8)
     scaled = scale_picture(image, size)
     assert scaled.shape == (size[1], size[0], 3) and np.all(scaled == 200)
-
-
-@pytest.mark.parametrize("value, message", [("0", "greater than 0, or 'max'"), ("fast", "neither a number nor 'max'")])
-def test_a_bad_analysis_rate_gets_one_line(value, message):
-    result = ferbot("--analysis-rate", value)
-    assert result.returncode == 2 and message in one_error_line(result)
-
-
-def test_the_analysis_rate_is_in_the_help():
-    result = ferbot("--help")
-    assert "--analysis-rate HZ" in result.stdout and "'max'" in result.stdout
 
 
 class NoticeSink:

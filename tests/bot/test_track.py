@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 
+from ferbot import EmotionClassifier
 from ferbot.analysis import FrameAnalyzer
 from ferbot.capture.base import Frame
 from ferbot.capture.demo import DemoSource
@@ -164,19 +165,12 @@ def test_the_feed_and_the_mood_leave_pictures_out():
     assert painted(person, "Happy") > 50 and painted(picture, "Sad") == 0  # a picture gets no emotion label
 
 
-class _SameForAll:
-    """A stand-in emotion classifier: the same probabilities for every face (the head pose is what is tested)."""
-
-    def predict_proba(self, crops: np.ndarray) -> np.ndarray:
-        return np.full((len(crops), NUM_CLASSES), 1 / NUM_CLASSES, np.float32)
-
-
 def test_the_analysis_tracks_each_face_with_the_face_landmark_pose():
     """On a real classroom photograph, every tracked face's pose is FaceMesh.pose of its detection: the mesh's yaw
     for the faces the keypoints see turned (the student turned aside among them), the keypoints' pose for the
     others."""
     picture = photo("singnet_classroom_in_tanzania.jpg")
-    analyzer = FrameAnalyzer(_SameForAll(), MarkerLayout((1280, 720)))
+    analyzer = FrameAnalyzer(EmotionClassifier.load(), MarkerLayout((1280, 720)))
     try:
         faces = analyzer.analyze(Frame(picture, 0.0, 0)).faces
     finally:
