@@ -228,14 +228,16 @@ def test_checkpoint_of_another_task(tmp_path):
     _refused(tmp_path / "five", "tells 5 classes apart")
 
 
-class VanishingCamera:
-    """DRIVER MOCK: stands in for pyvirtualcam.Camera, the operating system's virtual-camera driver, whose
-    device goes away after FRAMES frames (a v4l2loopback module unloaded, OBS closed) mid-lesson."""
+class VanishingDevice:
+    """DRIVER MOCK: stands in for the v4l2loopback kernel device behind pyvirtualcam's backend interface (the real
+    pyvirtualcam.Camera runs over it), a device that goes away after FRAMES frames (the module unloaded, OBS
+    closed) mid-lesson. Closing it fails once, as ferbot closes it; pyvirtualcam closes it again when the camera is
+    collected, and then there is nothing left to release."""
 
     FRAMES = 90
 
-    def __init__(self, width, height, fps, fmt=None, **options):
-        self.device, self.backend, self.sent = "/dev/video7 (FER Cam)", "test", 0
+    def __init__(self, *, width, height, fps, fourcc, device, **kw):
+        self.sent, self.closing_failed = 0, False
 
     def send(self, frame):
         if self.sent == self.FRAMES:
@@ -243,15 +245,25 @@ class VanishingCamera:
         self.sent += 1
 
     def close(self):
-        raise RuntimeError("no such device")
+        if not self.closing_failed:
+            self.closing_failed = True
+            raise RuntimeError("no such device")
+
+    def device(self):
+        return "/dev/video7"
+
+    def native_fourcc(self):
+        return None
 
 
 @pytest.mark.slow
 def test_virtual_camera_disappearing_stops_cleanly_with_log_and_report(tmp_path):
-    """ferbot with the camera above in place of the driver: exit 1 with one line, the log whole, the report written."""
+    """ferbot with the device above in place of the driver: exit 1 with one line, the log whole, the report
+    written."""
     log = tmp_path / "faces.csv"
-    lose_camera = ("import sys, pyvirtualcam; from tests.bot.test_faults import VanishingCamera; "
-                   "pyvirtualcam.Camera = VanishingCamera; from ferbot.cli import main; sys.exit(main(sys.argv[1:]))")
+    lose_camera = ("import sys, pyvirtualcam.camera; from tests.bot.test_faults import VanishingDevice; "
+                   "pyvirtualcam.camera.BACKENDS = {'v4l2loopback': VanishingDevice}; from ferbot.cli import main; "
+                   "sys.exit(main(sys.argv[1:]))")
     result = subprocess.run([sys.executable, "-c", lose_camera, "--demo", "--log", str(log), "--duration", "120"],
                             cwd=REPO, env=env_with(), capture_output=True, text=True, timeout=180)
     assert result.returncode == 1, result.stderr
