@@ -24,8 +24,9 @@ EVENTS = {"classifier loaded": "emotion classifier:", "first output frame": "fir
           "first analysis": "ferbot.pipeline: frame "}
 
 
-def launch(cache_home: str, sink: str, extra: list[str]) -> dict[str, float]:
-    """One launch: seconds from starting the process to each of EVENTS, and to its exit."""
+def launch(cache_home: str, sink: str, extra: list[str], logged: list[str] | None = None) -> dict[str, float]:
+    """One launch: seconds from starting the process to each of EVENTS, and to its exit; what it logged is
+    appended to `logged` when given."""
     env = {**os.environ, "XDG_CACHE_HOME": cache_home}
     env.pop("JAX_COMPILATION_CACHE_DIR", None)
     start = time.monotonic()
@@ -33,6 +34,8 @@ def launch(cache_home: str, sink: str, extra: list[str]) -> dict[str, float]:
                                 *extra], env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
     seen: dict[str, float] = {}
     for line in process.stderr:
+        if logged is not None:
+            logged.append(line)
         for event, text in EVENTS.items():
             if event not in seen and text in line:
                 seen[event] = time.monotonic() - start

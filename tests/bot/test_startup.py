@@ -1,5 +1,5 @@
-"""Starts fast: the classifier's programs are kept in the user's cache, so the second launch reaches its first
-output frame within seconds."""
+"""Starts fast: the classifier's programs are kept in the user's cache, so the second launch loads them instead of
+compiling them again (how many seconds that saves: `python -m benchmarks.startup`)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from benchmarks.startup import launch
 from ferbot.classify.devices import cache_dir
 
-SECOND_LAUNCH_S = 5.0  # 2.1 s on the 2-core development machine under load (README); room for a busy CI runner
+HIT, MISS = "Persistent compilation cache hit", "PERSISTENT COMPILATION CACHE MISS"  # JAX's own log lines
 
 
 def test_the_cache_is_in_the_users_cache_folder(monkeypatch, tmp_path):
@@ -22,11 +22,15 @@ def test_the_cache_is_in_the_users_cache_folder(monkeypatch, tmp_path):
 
 
 @pytest.mark.slow
-def test_the_second_launch_loads_the_compiled_classifier(tmp_path):
-    first = launch(str(tmp_path), "none", [])
-    cached = list((tmp_path / "ferbot" / "jax").iterdir())
-    assert cached, "the first launch left nothing in the compilation cache"
-    second = launch(str(tmp_path), "none", [])
-    assert second["first output frame"] <= SECOND_LAUNCH_S, (first, second)
-    assert second["first analysis"] < first["first analysis"] + 1, (first, second)  # nothing left to compile
-    assert len(list((tmp_path / "ferbot" / "jax").iterdir())) == len(cached)  # and nothing new was written
+def test_the_second_launch_loads_the_compiled_classifier(monkeypatch, tmp_path):
+    """JAX logs every persistent-cache hit and miss (JAX_LOG_COMPILES, JAX_EXPLAIN_CACHE_MISSES): the first
+    launch compiles and stores the classifier's programs, the second loads every one of them."""
+    monkeypatch.setenv("JAX_LOG_COMPILES", "1")
+    monkeypatch.setenv("JAX_EXPLAIN_CACHE_MISSES", "1")
+    first, second = [], []
+    launch(str(tmp_path), "none", [], first)
+    assert sum(MISS in line for line in first) > 0 and not any(HIT in line for line in first)
+    assert list((tmp_path / "ferbot" / "jax").iterdir()), "the first launch left nothing in the compilation cache"
+    launch(str(tmp_path), "none", [], second)
+    assert sum(HIT in line for line in second) >= sum(MISS in line for line in first), "".join(second)
+    assert not any(MISS in line for line in second), "".join(second)
