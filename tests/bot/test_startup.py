@@ -24,7 +24,8 @@ def test_the_cache_is_in_the_users_cache_folder(monkeypatch, tmp_path):
 @pytest.mark.slow
 def test_the_second_launch_loads_the_compiled_classifier(monkeypatch, tmp_path):
     """JAX logs every persistent-cache hit and miss (JAX_LOG_COMPILES, JAX_EXPLAIN_CACHE_MISSES): the first
-    launch compiles and stores the classifier's programs, the second loads every one of them."""
+    launch compiles and stores the classifier's programs, the second loads every one it runs (how many batch sizes
+    a two-second run reaches varies) and compiles none."""
     monkeypatch.setenv("JAX_LOG_COMPILES", "1")
     monkeypatch.setenv("JAX_EXPLAIN_CACHE_MISSES", "1")
     first, second = [], []
@@ -32,5 +33,4 @@ def test_the_second_launch_loads_the_compiled_classifier(monkeypatch, tmp_path):
     assert sum(MISS in line for line in first) > 0 and not any(HIT in line for line in first)
     assert list((tmp_path / "ferbot" / "jax").iterdir()), "the first launch left nothing in the compilation cache"
     launch(str(tmp_path), "none", [], second)
-    assert sum(HIT in line for line in second) >= sum(MISS in line for line in first), "".join(second)
-    assert not any(MISS in line for line in second), "".join(second)
+    assert any(HIT in line for line in second) and not any(MISS in line for line in second), "".join(second)
