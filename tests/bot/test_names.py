@@ -25,6 +25,7 @@ from ferbot.track.names import same_name
 from tests.helpers.cli import ferbot
 from tests.helpers.faces import people
 from tests.helpers.live import CAMERA_OFF, Lesson, LiveMeeting
+from tests.helpers.logs import camera_off_row, face_row, write_log
 from tests.helpers.meetings import named_screens
 
 HAPPY = np.eye(7, dtype=np.float32)[CLASS_NAMES.index("Happy")]
@@ -105,32 +106,16 @@ def test_an_older_log_without_names_still_reads(tmp_path):
     assert list(log["name"]) == [""] and list(log["camera_off"]) == [False] and log["track_id"][0] == 1
 
 
-def _write_log(path: Path, rows: list[list]) -> None:
-    with path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(COLUMNS)
-        writer.writerows(rows)
-
-
-def _row(t, frame, track, name, difficult=False, attention=1.0):
-    probs = np.eye(7)[CLASS_NAMES.index("Sad" if difficult else "Happy")]
-    return [t, frame, track, 0, 0, 50, 50, "x", 1, attention, *probs, name, "on"]
-
-
-def _off(t, frame, track, name):
-    return [t, frame, track, 0, 0, 50, 50, "", "", "", *[""] * 7, name, "off"]
-
-
 def test_a_report_with_names_says_who_may_need_attention_and_who_attended(tmp_path):
     """Ana sad from minute 2 to 4, Ben with his camera off throughout, 王小明 away from minute 1 to 4 (a
     ten-minute lesson analysed every 2 s)."""
     rows = []
     for frame, t in enumerate(np.arange(0, 600, 2.0)):
-        rows.append(_row(t, frame, 1, "Ana García", difficult=120 <= t < 240))
-        rows.append(_off(t, frame, 2, "Ben Okafor"))
+        rows.append(face_row(t, frame, 1, "Ana García", "Sad" if 120 <= t < 240 else "Happy"))
+        rows.append(camera_off_row(t, frame, 2, "Ben Okafor"))
         if not 60 <= t < 240:
-            rows.append(_row(t, frame, 3, "王小明", attention=0.2 if t >= 300 else 1.0))
-    _write_log(tmp_path / "log.csv", rows)
+            rows.append(face_row(t, frame, 3, "王小明", attention=0.2 if t >= 300 else 1.0))
+    write_log(tmp_path / "log.csv", rows)
     page = write_report(tmp_path / "log.csv").read_text(encoding="utf-8")
     headings = [h.split("</h2>")[0] for h in page.split("<h2>")[1:]]
     assert headings[0] == "Students who may need attention" and "Attendance" in headings

@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ferbot.emotions import CLASS_NAMES
 from ferbot.facelog import COLUMNS, LogError, read_log
 from ferbot.report import report_paths, write_report
 from tests.helpers.cli import env_with, ferbot, one_error_line
+from tests.helpers.logs import face_row, write_log
 
 
 @pytest.fixture(scope="module")
@@ -101,15 +101,10 @@ def test_a_wrong_log_is_one_error_line_and_writes_nothing(tmp_path, content, mes
     assert list(tmp_path.iterdir()) == ([fake] if content is not None else [])  # not even the --out folder
 
 
-def _named_log(path: Path, names: list[str], frames: int = 10) -> list[list]:
-    """A log of `frames` analysed frames of one happy face per name, written as FaceLog writes it; its rows."""
-    happy = np.eye(len(CLASS_NAMES))[CLASS_NAMES.index("Happy")]
-    rows = [[f"{0.5 * frame:.3f}", frame, track, 100 * track, 0, 80, 80, "Happy", "1.0000", "1.000",
-             *(f"{p:.4f}" for p in happy), name, "on"]
-            for frame in range(frames) for track, name in enumerate(names, start=1)]
-    with path.open("w", newline="", encoding="utf-8") as f:
-        csv.writer(f).writerows([COLUMNS, *rows])
-    return rows
+def _named_log(path: Path, names: list[str], frames: int = 10) -> None:
+    """A log of `frames` analysed frames, 0.5 s apart, of one happy face per name."""
+    write_log(path, [face_row(0.5 * frame, frame, track, name, x=100 * track)
+                     for frame in range(frames) for track, name in enumerate(names, start=1)])
 
 
 def test_a_log_with_names_reads_back_whatever_the_systems_encoding(tmp_path):
