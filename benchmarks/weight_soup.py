@@ -25,8 +25,7 @@ from ferbot import EmotionClassifier
 from ferbot.classify.checkpoint import load_checkpoint
 from ferbot.classify.devices import use_cpu_cores
 from train.data import Split, load_fer2013
-from train.evaluate import predict_with_tta
-from train.targets import ferplus_agreement
+from train.evaluate import predict_with_tta, split_metrics
 
 
 class Soup:
@@ -46,11 +45,10 @@ class Soup:
                             *[self._weights[i] for i in members])
         nnx.update(self._model, mean)
         probabilities = predict_with_tta(EmotionClassifier(self._model, self._card).predict_proba, self.split.images)
-        accuracy = float((probabilities.argmax(1) == self.split.labels).mean())
-        ferplus = ("" if self.split.ferplus is None
-                   else f"  FER+ {ferplus_agreement(probabilities, self.split.ferplus)['accuracy']:6.2%}")
-        print(f"  {accuracy:7.2%}{ferplus}  {' + '.join(self.names[i] for i in members)}", flush=True)
-        return accuracy
+        metrics = split_metrics(probabilities, self.split)
+        ferplus = f"  FER+ {metrics['ferplus_agreement']['accuracy']:6.2%}" if "ferplus_agreement" in metrics else ""
+        print(f"  {metrics['accuracy']:7.2%}{ferplus}  {' + '.join(self.names[i] for i in members)}", flush=True)
+        return metrics["accuracy"]
 
 
 def greedy(soup: Soup, alone: list[float]) -> list[int]:

@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from ferbot.emotions import CLASS_NAMES, FACE_SIZE  # noqa: E402
+from train.data import Split  # noqa: E402
 from train.targets import ferplus_agreement  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,15 @@ def plot_confusion(cm: np.ndarray, path: Path, title: str) -> None:
     plt.close(fig)
 
 
+def split_metrics(probabilities: np.ndarray, split: Split) -> dict:
+    """classification_metrics of `probabilities` on `split`, with the agreement with the FER+ crowd's majority
+    ("ferplus_agreement") where the split has FER+ votes."""
+    metrics = classification_metrics(probabilities, split.labels)
+    if split.ferplus is not None:
+        metrics["ferplus_agreement"] = ferplus_agreement(probabilities, split.ferplus)
+    return metrics
+
+
 def evaluate_splits(predict_proba: Callable[[np.ndarray], np.ndarray], splits: dict, tta_modes,
                     out_dir: Path | None = None) -> dict:
     """Metrics per split and TTA mode ({split: {tta: metrics}}), with the agreement with the FER+ crowd's majority
@@ -100,10 +110,7 @@ def evaluate_splits(predict_proba: Callable[[np.ndarray], np.ndarray], splits: d
         results[name] = {}
         for mode in tta_modes:
             probabilities = predict_with_tta(predict_proba, split.images, mode)
-            m = classification_metrics(probabilities, split.labels)
-            if split.ferplus is not None:
-                m["ferplus_agreement"] = ferplus_agreement(probabilities, split.ferplus)
-            results[name][mode] = m
+            m = results[name][mode] = split_metrics(probabilities, split)
             recalls = " ".join(f"{c[:3]} {r:.0%}" for c, r in m["recall"].items())
             ferplus = (f"  FER+ agreement {m['ferplus_agreement']['accuracy']:.2%}"
                        if "ferplus_agreement" in m else "")
