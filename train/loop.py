@@ -83,10 +83,9 @@ def fit(cfg: TrainConfig, data: FER2013, run_dir: Path, *, mesh: Mesh | None = N
     # that a mistyped path can be corrected by running the command again.
     trainer = Trainer(cfg, mesh, steps_per_epoch, class_weights(data.train.class_counts(), cfg.class_weight_power))
     require_ferplus(data.train, cfg.ferplus_weight)
-    if cfg.teacher_weight:
-        check_teachers(cfg.teachers)
+    teachers = check_teachers(cfg.teachers) if cfg.teacher_weight else []
     check_run_folder(run_dir, cfg, data)
-    session = _Session(trainer, data, run_dir, checkpoint_every=checkpoint_every, stop_at_step=stop_at_step,
+    session = _Session(trainer, data, run_dir, teachers, checkpoint_every=checkpoint_every, stop_at_step=stop_at_step,
                        stop=stop, progress=progress)
     try:
         session.train()
@@ -138,7 +137,7 @@ class _Session:
     with the best PublicTest accuracy.
     """
 
-    def __init__(self, trainer: Trainer, data: FER2013, run_dir: Path, *, checkpoint_every: int,
+    def __init__(self, trainer: Trainer, data: FER2013, run_dir: Path, teachers: list[Path], *, checkpoint_every: int,
                  stop_at_step: int | None, stop: StopRequest | None, progress: bool):
         self.trainer, self.cfg, self.data = trainer, trainer.cfg, data
         self.checkpoint_every, self.stop_at_step, self.stop = checkpoint_every, stop_at_step, stop
@@ -148,8 +147,7 @@ class _Session:
             max_to_keep=1, best_fn=lambda m: m["val_accuracy"], best_mode="max"))
         self.state, self.meta = _restore_or_init(trainer, self.latest)
         self.step = int(self.state["step"])
-        teacher = (teacher_predictions(self.cfg.teachers, data.train, run_dir, resuming=self.step > 0)
-                   if self.cfg.teacher_weight else None)
+        teacher = teacher_predictions(teachers, data.train, run_dir, resuming=self.step > 0) if teachers else None
         self.targets = training_targets(data.train, self.cfg.label_smoothing, self.cfg.ferplus_weight, teacher,
                                         self.cfg.teacher_weight)
         self.key = jax.random.key(self.cfg.seed)

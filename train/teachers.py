@@ -38,11 +38,10 @@ def check_teachers(teachers: tuple[str, ...]) -> list[Path]:
     return folders
 
 
-def teacher_predictions(teachers: tuple[str, ...], train: Split, run_dir: Path, resuming: bool) -> np.ndarray:
-    """(N, 7) mean flip-TTA class probabilities of the teachers on the Training images, from the run folder's
-    cache when it was made from the same teachers and images; RunMismatch when `resuming` a run whose cache was
-    made from other ones."""
-    folders = check_teachers(teachers)
+def teacher_predictions(folders: list[Path], train: Split, run_dir: Path, resuming: bool) -> np.ndarray:
+    """(N, 7) mean flip-TTA class probabilities of the teachers (their folders, from check_teachers) on the
+    Training images, from the run folder's cache when it was made from the same teachers and images; RunMismatch
+    when `resuming` a run whose cache was made from other ones."""
     key = json.dumps({"teachers": [_fingerprint(f) for f in folders], "train": train.fingerprint()})
     cache = Path(run_dir) / CACHE
     if cache.exists():

@@ -104,9 +104,10 @@ def test_teachers_predictions_are_mixed_in_and_cached_in_the_run_folder(small_fe
     once and reused from the run folder; other teachers' are computed afresh at a run's start and refused when a
     run resumes (one run, one set of predictions)."""
     from train.run_folder import RunMismatch
-    from train.teachers import CACHE, teacher_predictions
+    from train.teachers import CACHE, check_teachers, teacher_predictions
 
-    train, teachers = small_fer.train.subset(300), ("fer-vgg-w320-e100", "fer-vgg-e40")
+    train = small_fer.train.subset(300)
+    teachers, default = check_teachers(("fer-vgg-w320-e100", "fer-vgg-e40")), check_teachers(("fer-vgg-w320-e100",))
     both = teacher_predictions(teachers, train, tmp_path, resuming=False)
     assert both.shape == (300, 7) and np.allclose(both.sum(axis=1), 1, atol=1e-4)
     agree = (both.argmax(axis=1) == train.labels).mean()
@@ -115,16 +116,16 @@ def test_teachers_predictions_are_mixed_in_and_cached_in_the_run_folder(small_fe
     np.testing.assert_array_equal(teacher_predictions(teachers, train, tmp_path, resuming=True), both)
     assert (tmp_path / CACHE).stat().st_mtime_ns == written  # reused, not recomputed
     with pytest.raises(RunMismatch, match="re-exported since"):
-        teacher_predictions(("fer-vgg-w320-e100",), train, tmp_path, resuming=True)
-    one = teacher_predictions(("fer-vgg-w320-e100",), train, tmp_path, resuming=False)
+        teacher_predictions(default, train, tmp_path, resuming=True)
+    one = teacher_predictions(default, train, tmp_path, resuming=False)
     assert not np.allclose(one, both)
     mixed = training_targets(train, 0.1, teacher=one, teacher_weight=0.7)
     np.testing.assert_allclose(mixed, 0.3 * training_targets(train, 0.1) + 0.7 * one, atol=1e-6)
 
 
-def test_a_teacher_weight_without_teachers_is_refused(small_fer, tmp_path):
+def test_a_teacher_weight_without_teachers_is_refused():
     from train.config import ConfigError
-    from train.teachers import teacher_predictions
+    from train.teachers import check_teachers
 
     with pytest.raises(ConfigError, match="--teachers"):
-        teacher_predictions((), small_fer.train, tmp_path, resuming=False)
+        check_teachers(())

@@ -278,6 +278,19 @@ def test_a_moving_average_of_the_weights_is_what_is_validated_and_exported(small
             np.testing.assert_allclose(a, b)
 
 
+def test_a_distillation_run_caches_its_teachers_predictions_in_its_run_folder(small_fer, tiny_config, tmp_path):
+    """--teachers with --teacher-weight: the run predicts its Training images with the teacher once, at its start,
+    and keeps the predictions beside its checkpoints."""
+    from train.teachers import CACHE
+
+    cfg = dataclasses.replace(tiny_config, epochs=1, teachers=("fer-vgg-w320-e100",), teacher_weight=0.5)
+    data = FER2013(small_fer.train.subset(640), small_fer.val.subset(128), small_fer.test, "", True)
+    fit(cfg, data, tmp_path / "run", progress=False)
+    with np.load(tmp_path / "run" / CACHE) as cached:
+        assert cached["probabilities"].shape == (640, 7)
+        assert (cached["probabilities"].argmax(axis=1) == data.train.labels).mean() > 0.6
+
+
 @pytest.mark.parametrize("optimizer", ["adamw", "sgd"])
 def test_the_plateau_schedule_cuts_the_learning_rate_only_when_publictest_stalls(small_fer, tiny_config,
                                                                                 optimizer):
