@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ferbot.analysis import FrameAnalyzer
-from ferbot.capture import Source, open_source, open_window
+from ferbot.capture import Source, SourceError, open_source, open_window
 from ferbot.classify import EmotionClassifier
+from ferbot.classify.checkpoint import CheckpointError
 from ferbot.console import already_there
 from ferbot.facelog import FaceLog, LogError
 from ferbot.geometry import Rect
-from ferbot.names import NameReader
+from ferbot.names import NameReader, OCRError
 from ferbot.pipeline import DEFAULT_ANALYSIS_RATE, Pipeline, RunStats
 from ferbot.render import Renderer
 from ferbot.sink import Sink, SinkError, open_sink, parse_sink
@@ -72,13 +73,17 @@ class Bot:
         self.close()
 
 
+# What build_bot and a bot's run raise for an input or output that cannot be used, each with a message that says
+# what to do: a command line reports them in one line.
+BOT_ERRORS = (SourceError, SinkError, LogError, CheckpointError, OCRError)
+
+
 def build_bot(options: BotOptions, *, source: Source | None = None,
               classifier: EmotionClassifier | None = None) -> Bot:
     """Open everything `options` names; on a failure, what was already opened is closed again.
 
     `source` replaces the one options.source names (a benchmark's synthetic screen); `classifier` an already
-    loaded and warmed-up one (several bots in one process). Raises SourceError, SinkError, LogError,
-    CheckpointError or OCRError, each with a message that says what to do.
+    loaded and warmed-up one (several bots in one process). Raises one of BOT_ERRORS.
     """
     check_outputs_are_new(options)
     with ExitStack() as stack:

@@ -11,17 +11,16 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from ferbot.bot import BotOptions, build_bot
-from ferbot.capture import SOURCE_CHOICES, SOURCES, SourceError, takes_screen_options
+from ferbot.bot import BOT_ERRORS, BotOptions, build_bot
+from ferbot.capture import SOURCE_CHOICES, SOURCES, takes_screen_options
 from ferbot.classify.checkpoint import MODELS, CheckpointError
 from ferbot.classify.devices import use_compilation_cache, use_cpu_cores
 from ferbot.console import EXIT_OK, OneLineParser, fail, setup_logging
 from ferbot.facelog import LogError
 from ferbot.geometry import Rect
-from ferbot.names import OCRError
 from ferbot.pipeline import DEFAULT_ANALYSIS_RATE
 from ferbot.report import report_paths, write_report
-from ferbot.sink import SINK_CHOICES, SINKS, SinkError, parse_sink
+from ferbot.sink import SINK_CHOICES, SINKS, parse_sink
 
 log = logging.getLogger("ferbot")
 
@@ -140,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
                              log=args.log, checkpoint=_checkpoint(args), model=args.model or BotOptions.model,
                              names=args.names, smoothing=args.smoothing, analysis_rate=args.analysis_rate)
         return _run(options, args.duration, report=bool(args.log) and not args.no_report)
-    except (SourceError, SinkError, LogError, CheckpointError, OCRError) as err:
+    except BOT_ERRORS as err:
         return _fail(str(err))
     except KeyboardInterrupt:
         log.info("stopped")
