@@ -124,7 +124,6 @@ glasses" views), for "new" only.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import csv
 import math
@@ -138,6 +137,7 @@ from unittest import mock
 import cv2
 import numpy as np
 
+from benchmarks.command import benchmark_parser, run_benchmark
 from ferbot.detect import FaceFinder
 from ferbot.detect.blazeface import BlazeFace, Detection
 from ferbot.detect.eyelids import (
@@ -162,7 +162,18 @@ from ferbot.emotions import NUM_CLASSES
 from ferbot.geometry import Rect
 from ferbot.track import FaceTracker, TrackedFace
 from ferbot.track import attention as attention_module
-from tests.helpers.webcam import HORIZONTAL_FOV, MASK_COLOURS, TILE, View, degrade, draw_glasses, draw_mask, webcam_view
+from tests.helpers.faces import the_face
+from tests.helpers.webcam import (
+    HORIZONTAL_FOV,
+    MASK_COLOURS,
+    TILE,
+    View,
+    degrade,
+    draw_glasses,
+    draw_mask,
+    framed_at_random,
+    webcam_view,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 LABELS = REPO / "benchmarks" / "data" / "fer2013_pose_labels.csv"
@@ -254,16 +265,14 @@ def photo_samples(finder: FaceFinder, mesh: FaceMesh, shared: Path | None, wear:
         photo, face = found
         photos += 1
         for condition, view in webcam_conditions(label):
-            vertical = rng.uniform(-0.3, 0.3)
-            view = View(view.pitch + _vertical_lens(view, vertical), view.yaw, (view.offset[0], vertical),
-                        rng.uniform(0.15, 0.45))
+            view = framed_at_random(view, rng)
             picture, box = webcam_view(photo, face, view)
             worn = wear is None or wear(picture, box, finder)
             picture = degrade(picture, rng)  # also where nothing could be worn: the views stay the same
             if not worn:
                 continue
             views += 1
-            found = _the_face(finder.find(picture), box)
+            found = the_face(finder.find(picture), box)
             if found is not None:
                 samples.append(Sample("webcam photographs", condition, label, found, Rect(0, 0, *TILE),
                                       index, *mesh_reads(mesh, picture, found), view.pitch))
@@ -287,7 +296,7 @@ def wear_glasses(picture: np.ndarray, face: Rect, finder: FaceFinder) -> bool:
     """Glasses of common proportions around the eyes the detector finds: each lens 0.84 times as wide as the
     distance between the eyes' centres and 0.56 times as tall (50 x 33 mm for 60 mm), centred a little below the
     eye, with rims 4% of it thick."""
-    detection = _the_face(finder.find(picture), face)
+    detection = the_face(finder.find(picture), face)
     if detection is None:
         return False
     eyes = np.asarray(detection.keypoints[:2], np.float64)
@@ -330,19 +339,6 @@ def photo_face(name: str, box: tuple[float, float, float, float],
     return photo, Rect(fx * width, fy * height, fw * width, fh * height)
 
 
-def _vertical_lens(view: View, vertical: float) -> float:
-    """The extra nod of a face that looks along the axis at height `vertical` (0 when it looks at the lens)."""
-    if view.yaw == 0:
-        return 0.0
-    return View(offset=(0.0, vertical)).lens_angles()[1]
-
-
-def _the_face(found: list[Detection], truth: Rect) -> Detection | None:
-    """The detection of the face at `truth` (its centre inside the box, the best overlap), if any."""
-    inside = [d for d in found if truth.contains_point(*d.box.center)]
-    return max(inside, key=lambda d: d.box.iou(truth)) if inside else None
-
-
 def fer2013_rows() -> list[tuple[int, str, int]]:
     """(row, label, position in the file) of every labelled FER2013 face that is not unsure; turned faces as
     TURNED with the side kept in the label ('turned left' / 'turned right')."""
@@ -355,9 +351,12 @@ def fer2013_rows() -> list[tuple[int, str, int]]:
 
 def fer2013_samples(detector: BlazeFace, mesh: FaceMesh, path: Path) -> tuple[list[Sample], int, int]:
     """Every labelled FER2013 face, as it is and mirrored; and how many faces and pictures were used."""
-    from train.data import load_fer2013
+    from train.data import DataError, load_fer2013
 
     data = load_fer2013(path)
+    if not data.in_csv_order:
+        raise DataError(f"--fer2013 {path}: {LABELS.name} names fer2013.csv's rows, which the image-folder release "
+                        "does not keep: pass fer2013.npz or fer2013.csv")
     training = len(data.train)
     samples, pictures = [], 0
     labelled = fer2013_rows()
@@ -767,7 +766,7 @@ def write_contact_sheets(npz: Path, out: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = benchmark_parser("\n\n".join(__doc__.split("\n\n")[:3]) + "\n\nThe module's docstring says more.")
     parser.add_argument("--fer2013", type=Path, default=os.environ.get("FER2013_PATH"),
                         help="FER2013 (fer2013.npz or Kaggle's fer2013.csv); default $FER2013_PATH")
     parser.add_argument("--photos", type=Path, default=SHARED_PHOTOS,
@@ -776,6 +775,8 @@ def main() -> None:
                         help="only write the labelling contact sheets to DIR (needs --fer2013 as fer2013.npz)")
     args = parser.parse_args()
     if args.contact_sheets:
+        if args.fer2013 is None or Path(args.fer2013).suffix != ".npz":
+            parser.error("--contact-sheets needs the project's fer2013.npz: pass --fer2013 or set FER2013_PATH")
         write_contact_sheets(args.fer2013, args.contact_sheets)
         return
     finder = FaceFinder()
@@ -810,4 +811,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_benchmark(main)

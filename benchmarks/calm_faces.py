@@ -20,21 +20,24 @@ face seen once (the bot's smoothing over time is left out). A view whose face th
 
 from __future__ import annotations
 
-import argparse
 import statistics
 from pathlib import Path
 
 import numpy as np
 
 from benchmarks.attention import NODS, PHOTO_FACES, SHARED_PHOTOS, SIDE_OFFSET, photo_face
+from benchmarks.command import benchmark_parser, run_benchmark
 from ferbot import EmotionClassifier
 from ferbot.classify.checkpoint import shipped_models
 from ferbot.classify.devices import use_cpu_cores
+from ferbot.console import whole_number
 from ferbot.detect import FaceFinder
 from ferbot.detect.crops import face_crops
 from ferbot.emotions import CLASS_NAMES
 from ferbot.report.summary import DIFFICULT
-from tests.helpers.webcam import View, degrade, webcam_view
+from tests.helpers.faces import the_face
+from tests.helpers.webcam import View, degrade, framed_at_random, webcam_view
+from train.evaluate import predict_with_tta
 
 CALM, NOT_CALM = "calm", "not calm"
 # By eye, PHOTO_FACES order: astronaut (smiling), Grace Hopper, Bryan (smiling), Luciano, the model (hand at
@@ -59,27 +62,25 @@ def face_crops_in_views(finder: FaceFinder, seeds: int,
             for view in _views(rng):
                 picture, truth = webcam_view(photo, face, view)
                 picture = degrade(picture, rng)
-                found = [d.box for d in finder.find(picture) if truth.contains_point(*d.box.center)]
-                if not found:
+                found = the_face(finder.find(picture), truth)
+                if found is None:
                     missed += 1
                     continue
-                crops.append(face_crops(picture, found[:1])[0])
+                crops.append(face_crops(picture, [found.box])[0])
                 owners.append(index)
     return crops, owners, missed
 
 
 def _views(rng: np.random.Generator) -> list[View]:
     """Five nods by three positions, each with a random face size and height."""
-    return [View(pitch=nod, offset=(side * SIDE_OFFSET, rng.uniform(-0.3, 0.3)), height=rng.uniform(0.15, 0.45))
+    return [framed_at_random(View(pitch=nod, offset=(side * SIDE_OFFSET, 0.0)), rng)
             for nod in NODS for side in (-1, 0, 1)]
 
 
 def difficult_reads(classifier: EmotionClassifier, crops: np.ndarray, flip: bool) -> tuple[np.ndarray, np.ndarray]:
     """Per crop: whether its most probable class is a difficult state, and the label, with or without averaging
     the mirrored crop in."""
-    probabilities = classifier.predict_proba(crops)
-    if flip:
-        probabilities = (probabilities + classifier.predict_proba(crops[:, :, ::-1])) / 2
+    probabilities = predict_with_tta(classifier.predict_proba, crops, "flip" if flip else "none")
     labels = probabilities.argmax(axis=1)
     return np.isin(labels, DIFFICULT_INDEX), labels
 
@@ -108,10 +109,10 @@ def print_faces(difficult: np.ndarray, labels: np.ndarray, owners: np.ndarray) -
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = benchmark_parser(__doc__)
     p.add_argument("--checkpoints", nargs="*", type=Path, default=None,
                    help="checkpoint folders (default: the shipped ones)")
-    p.add_argument("--seeds", type=int, default=2, help="random draws of each face's views (default: 2)")
+    p.add_argument("--seeds", type=whole_number(1), default=2, help="random draws of each face's views (default: 2)")
     p.add_argument("--per-face", action="store_true",
                    help="also each face's share of views read as difficult and the labels its views got")
     args = p.parse_args()
@@ -134,4 +135,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_benchmark(main)

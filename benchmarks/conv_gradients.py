@@ -11,14 +11,14 @@ on this machine.
 
 from __future__ import annotations
 
-import argparse
-
 import jax
 import jax.numpy as jnp
 from jax import lax
 
+from benchmarks.command import benchmark_parser, run_benchmark
 from benchmarks.timing import median_ms
 from ferbot.classify.model import ModelConfig
+from ferbot.console import whole_number
 from ferbot.emotions import FACE_SIZE
 
 _DN = ("NHWC", "HWIO", "NHWC")
@@ -51,8 +51,8 @@ def layers(cfg: ModelConfig):
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--batch", type=int, default=128)
+    p = benchmark_parser(__doc__)
+    p.add_argument("--batch", type=whole_number(1), default=128, help="images per call (default 128)")
     args = p.parse_args()
     forward = jax.jit(conv)
     input_grad = jax.jit(lambda x, w, g: jax.vjp(lambda x_: conv(x_, w), x)[1](g)[0])
@@ -84,4 +84,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_benchmark(main)

@@ -8,7 +8,7 @@ For 3x3, 5x5 and 7x7 galleries of the demo portraits on a synthetic 1920x1080 me
 before the default rate), and, at the default rate, on a paused screen (nothing moves: the worker's
 unchanged-screen check at work).
 With --names, every run reads the tiles' name tags as `ferbot --names` does.
-Reported per run: the process's CPU seconds per wall second (from the OS through psutil; 1.0 = one whole core,
+Reported per run: the process's CPU seconds per wall second (from the OS; 1.0 = one whole core,
 all of the process's threads together), analyses per second and output frames per second.
 
 The screen is live: every read is a new frame, with the gallery shifted by a few pixels as faces sway, converted
@@ -18,68 +18,38 @@ colour conversion (pyvirtualcam), so a real run costs a little more.
 
 from __future__ import annotations
 
-import argparse
-import os
-import platform
 import time
 
 import numpy as np
-import psutil
 
-from benchmarks.bot_latency import pictures
+from benchmarks.command import benchmark_parser, load_at_end, machine, run_benchmark
+from benchmarks.gallery import OUTPUT, MeetingScreen, gallery_screen, pictures
+from benchmarks.timing import cpu_seconds
 from ferbot import EmotionClassifier
 from ferbot.bot import BotOptions, build_bot
-from ferbot.capture.base import Frame, SourceClock
 from ferbot.classify.devices import use_cpu_cores
+from ferbot.console import whole_number
 from ferbot.pipeline import DEFAULT_ANALYSIS_RATE
-from tests.helpers.screens import compose_gallery
-
-OUTPUT = (1280, 720)
-# (dx, dy) px, frame after frame; seven, so an analysis rate that divides 30 fps never sees the same one twice
-SWAY = ((0, 0), (2, 1), (4, 3), (3, 4), (1, 2), (-1, 0), (-2, -1))
-
-
-class MeetingScreen:
-    """A live screen: a new, slightly different picture on each read (faces sway a few pixels), converted from
-    the BGRA a screen grab returns, like ScreenSource; `paused` shows the same picture every time."""
-
-    def __init__(self, image: np.ndarray, paused: bool = False):
-        import cv2
-
-        self._cv2 = cv2
-        shifts = SWAY[:1] if paused else SWAY
-        self._frames = [cv2.cvtColor(np.roll(image, (dy, dx), axis=(0, 1)), cv2.COLOR_RGB2BGRA) for dx, dy in shifts]
-        self._clock = SourceClock()
-        self._index = 0
-
-    def read(self) -> Frame:
-        self._index += 1
-        grab = self._frames[self._index % len(self._frames)]
-        return Frame(self._cv2.cvtColor(grab, self._cv2.COLOR_BGRA2RGB), self._clock.now(), self._index)
-
-    def close(self) -> None:
-        pass
 
 
 def measure(classifier: EmotionClassifier, screen: np.ndarray, rate: float | None, seconds: float,
             paused: bool = False, names: bool = False) -> dict:
     """One run: CPU cores used (the process's CPU time over wall time), analyses/s and output fps."""
-    process = psutil.Process()
     options = BotOptions(sink="none", size=OUTPUT, analysis_rate=rate, names=names)
     with build_bot(options, source=MeetingScreen(screen, paused), classifier=classifier) as bot:
         bot.run(min(2.0, seconds))  # warm up: the first analyses, the tracker, the caches
-        before, start = process.cpu_times(), time.monotonic()
+        before, start = cpu_seconds(), time.monotonic()
         stats = bot.run(seconds)
-        after, wall = process.cpu_times(), time.monotonic() - start
-    cpu = (after.user - before.user) + (after.system - before.system)
+        cpu, wall = cpu_seconds() - before, time.monotonic() - start
     return {"cores": cpu / wall, "analyses": stats.analysis_rate, "fps": stats.output_fps,
             "unchanged": stats.frames_unchanged}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=15, help="measured run per gallery and rate")
-    parser.add_argument("--grids", type=int, nargs="+", default=[3, 5, 7])
+    parser = benchmark_parser(__doc__)
+    parser.add_argument("--seconds", type=float, default=15, help="measured run per gallery and rate (default 15)")
+    parser.add_argument("--grids", type=whole_number(1), nargs="+", default=[3, 5, 7],
+                        help="galleries of N x N faces (default 3 5 7)")
     parser.add_argument("--rate", type=float, default=DEFAULT_ANALYSIS_RATE,
                         help=f"the capped rate to measure beside 'max' (default: ferbot's, {DEFAULT_ANALYSIS_RATE:g})")
     parser.add_argument("--checkpoint", default=None, help="a classifier checkpoint folder (default: the bot's)")
@@ -90,25 +60,21 @@ def main() -> None:
     classifier = EmotionClassifier.load(args.checkpoint, BotOptions.model)  # the bot's classifier
     classifier.warmup()
     print(f"ferbot's CPU use on a 1920x1080 meeting screen, output {OUTPUT[0]}x{OUTPUT[1]} at 30 fps, "
-          f"{args.seconds:g} s per run{', --names' if args.names else ''}; {os.cpu_count()} CPU cores "
-          f"({platform.processor() or platform.machine()}), "
-          f"load average {os.getloadavg()[0]:.1f} at start")
+          f"{args.seconds:g} s per run{', --names' if args.names else ''}; {machine()}")
     label = "default" if args.rate == DEFAULT_ANALYSIS_RATE else "capped"
     print(f"{'gallery':>8} | {label + ' (' + format(args.rate, 'g') + ' Hz): cores':>24} {'analyses/s':>10} "
           f"{'fps':>5} | {'max: cores':>10} {'analyses/s':>10} {'fps':>5} | {'paused screen: cores':>20} "
           f"{'analyses/s':>10}")
     for grid in args.grids:
-        count = grid * grid
-        screen = compose_gallery(pictures("demo", count), (1920, 1080),
-                                 names=[f"Student {i + 1}" for i in range(count)]).image
+        screen = gallery_screen(pictures("demo", grid * grid))
         default = measure(classifier, screen, args.rate, args.seconds, names=args.names)
         uncapped = measure(classifier, screen, None, args.seconds, names=args.names)
         paused = measure(classifier, screen, args.rate, args.seconds, paused=True, names=args.names)
         print(f"{grid}x{grid:<6} | {default['cores']:24.2f} {default['analyses']:10.1f} {default['fps']:5.1f} | "
               f"{uncapped['cores']:10.2f} {uncapped['analyses']:10.1f} {uncapped['fps']:5.1f} | "
               f"{paused['cores']:20.2f} {paused['analyses']:10.1f}", flush=True)
-    print(f"load average {os.getloadavg()[0]:.1f} at the end (other processes on this machine distort the numbers)")
+    print(load_at_end())
 
 
 if __name__ == "__main__":
-    main()
+    run_benchmark(main)

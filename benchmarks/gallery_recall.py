@@ -1,4 +1,5 @@
-"""Face recall on realistic meeting screens: today's finder and the new one side by side, in one run.
+"""Face recall on realistic meeting screens: ferbot's finder beside the one before #12 (benchmarks/baseline), in one
+run.
 
     python -m benchmarks.gallery_recall [--seeds 2] [--styles zoom,meet,teams] [--sizes 1280x720,1920x1080,2560x1440]
                                         [--counts 4,9,25,49] [--save-failures DIR]
@@ -21,7 +22,6 @@ Machines differ by 2x: compare the two finders' figures from the same run.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import time
 from collections import defaultdict
@@ -31,6 +31,8 @@ import cv2
 import numpy as np
 
 from benchmarks.baseline.finder import BaselineFaceFinder
+from benchmarks.command import benchmark_parser, comma_list, run_benchmark
+from ferbot.console import whole_number
 from ferbot.detect import BlazeFace, FaceFinder
 from ferbot.geometry import Rect
 from tests.helpers.data import REPO
@@ -92,7 +94,7 @@ def screens(args, crowd: list[Person]):
 def run(args) -> dict:
     crowd = all_people()
     print(f"{len(crowd)} people ({'with' if len(crowd) > len(people()) else 'without'} ../shared/faces)")
-    finders = {"today": BaselineFaceFinder(BlazeFace()), "new": FaceFinder()}
+    finders = {"before #12": BaselineFaceFinder(BlazeFace()), "ferbot": FaceFinder()}
     results: dict = defaultdict(lambda: defaultdict(list))
     for key, screen in screens(args, crowd):
         for name, finder in finders.items():
@@ -100,7 +102,7 @@ def run(args) -> dict:
             result = score(screen, boxes)
             result["ms"], result["calls"] = 1000 * seconds, finder.detector_calls
             results[key][name].append(result)
-            if args.save_failures and name == "new" and (result["missed"] or result["false"]):
+            if args.save_failures and name == "ferbot" and (result["missed"] or result["false"]):
                 save_failure(args.save_failures, key, screen, boxes, result)
     for finder in finders.values():
         finder.close()
@@ -131,25 +133,25 @@ def summary(rows: list[dict]) -> tuple[float, float, float, float, float]:
 def report(results: dict) -> None:
     columns = f"{'recall':>6} {'masked':>6} {'false':>5} {'ms':>6} {'calls':>5}"
     header = f"{'style':6} {'size':>9} {'tiles':>5} {'faces':>5} | {columns} | {columns} | {'time':>5}"
-    print(f"{'':28} | {'today':^33} | {'new':^33} |")
+    print(f"{'':28} | {'before #12':^33} | {'ferbot':^33} |")
     print(header)
     totals: dict = defaultdict(list)
     for (style, (w, h), count), by_finder in results.items():
-        old, new = summary(by_finder["today"]), summary(by_finder["new"])
-        faces = sum(r["faces"] for r in by_finder["new"])
+        old, new = summary(by_finder["before #12"]), summary(by_finder["ferbot"])
+        faces = sum(r["faces"] for r in by_finder["ferbot"])
         print(f"{style:6} {w:>4}x{h:<4} {count!s:>5} {faces:5d} | {_row(old)} | {_row(new)} | {new[3] / old[3]:4.2f}x")
-        for name in ("today", "new"):
+        for name in ("before #12", "ferbot"):
             totals[name] += by_finder[name]
             totals[(name, style)] += by_finder[name]
             totals[(name, (w, h))] += by_finder[name]
     print("\nby style and size (all tile counts):")
     for group in [*STYLES, *sorted({k[1] for k in results})]:
-        if (("today", group)) in totals:
+        if ("before #12", group) in totals:
             label = group if isinstance(group, str) else f"{group[0]}x{group[1]}"
-            print(f"{label:>16} {'':11} | {_row(summary(totals[('today', group)]))} | "
-                  f"{_row(summary(totals[('new', group)]))} |")
-    old, new = summary(totals["today"]), summary(totals["new"])
-    faces = sum(r["faces"] for r in totals["new"])
+            print(f"{label:>16} {'':11} | {_row(summary(totals[('before #12', group)]))} | "
+                  f"{_row(summary(totals[('ferbot', group)]))} |")
+    old, new = summary(totals["before #12"]), summary(totals["ferbot"])
+    faces = sum(r["faces"] for r in totals["ferbot"])
     print(f"{'all':>16} {faces:11d} | {_row(old)} | {_row(new)} |")
 
 
@@ -158,17 +160,31 @@ def _row(s: tuple[float, float, float, float, float]) -> str:
     return f"{recall:6.1%} {masked:6.0%} {false:5.2f} {ms:6.1f} {calls:5.1f}"
 
 
+def _style(text: str) -> str:
+    if text not in STYLES:
+        raise ValueError(text)
+    return text
+
+
+def _size(text: str) -> tuple[int, int]:
+    width, height = (int(v) for v in text.split("x"))
+    return width, height
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seeds", type=int, default=2, help="screens per configuration (default 2)")
-    parser.add_argument("--styles", type=lambda t: t.split(","), default=list(STYLES))
-    parser.add_argument("--sizes", type=lambda t: [tuple(int(v) for v in s.split("x")) for s in t.split(",")],
-                        default=[(1280, 720), (1920, 1080), (2560, 1440)])
-    parser.add_argument("--counts", type=lambda t: [int(v) for v in t.split(",")], default=[4, 9, 25, 49])
+    parser = benchmark_parser(__doc__)
+    parser.add_argument("--seeds", type=whole_number(1), default=2, help="screens per configuration (default 2)")
+    parser.add_argument("--styles", type=comma_list(_style, ", ".join(STYLES)), default=list(STYLES),
+                        help="meeting apps' looks (default " + ",".join(STYLES) + ")")
+    parser.add_argument("--sizes", type=comma_list(_size, "WIDTHxHEIGHT sizes"),
+                        default=[(1280, 720), (1920, 1080), (2560, 1440)], help="screen sizes (default 1280x720,"
+                        "1920x1080,2560x1440)")
+    parser.add_argument("--counts", type=comma_list(int, "whole numbers"), default=[4, 9, 25, 49],
+                        help="tiles per gallery (default 4,9,25,49)")
     parser.add_argument("--save-failures", type=Path, metavar="DIR",
                         help="write each screen where the new finder misses a face or adds a false box")
     report(run(parser.parse_args()))
 
 
 if __name__ == "__main__":
-    main()
+    run_benchmark(main)

@@ -16,6 +16,7 @@ from collections import defaultdict
 
 import numpy as np
 
+from benchmarks.command import benchmark_parser, run_benchmark
 from ferbot.names import NameReader
 from tests.helpers.faces import people
 from tests.helpers.meetings import named_screens
@@ -30,6 +31,7 @@ def script(name: str) -> str:
 
 
 def main() -> None:
+    benchmark_parser(__doc__).parse_args()
     reader = NameReader()
     reader.read(*_warm_screen(), 0.0)  # the engine loads on the first read
     exact: dict[tuple[str, str], list[bool]] = defaultdict(list)
@@ -62,4 +64,4 @@ def _warm_screen():
 
 
 if __name__ == "__main__":
-    main()
+    run_benchmark(main)

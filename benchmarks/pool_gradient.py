@@ -11,14 +11,14 @@ share of a training batch on a 2-core machine.
 
 from __future__ import annotations
 
-import argparse
-
 import jax
 import jax.numpy as jnp
 from flax import nnx
 
+from benchmarks.command import benchmark_parser, run_benchmark
 from benchmarks.timing import median_ms
 from ferbot.classify.model import ModelConfig, _pool_2x2, max_pool_2x2
+from ferbot.console import whole_number
 from ferbot.emotions import FACE_SIZE
 
 POOLS = {
@@ -29,8 +29,8 @@ POOLS = {
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--batch", type=int, default=64)
+    p = benchmark_parser(__doc__)
+    p.add_argument("--batch", type=whole_number(1), default=64, help="images per call (default 64)")
     args = p.parse_args()
     print(f"batch {args.batch}; median ms for pooling + ReLU, forward and backward")
     print(f"{'input':>14s} " + " ".join(f"{name:>26s}" for name in POOLS))
@@ -47,4 +47,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_benchmark(main)

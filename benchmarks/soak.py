@@ -29,13 +29,14 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from benchmarks.command import INPUT_ERRORS, benchmark_parser
+from benchmarks.timing import cpu_seconds
 from ferbot.bot import BotOptions, build_bot
 from ferbot.classify.devices import use_cpu_cores
-from ferbot.console import setup_logging
-from ferbot.facelog import LogError
+from ferbot.console import fail, setup_logging
 from ferbot.pipeline import Pipeline, RunStats
 from ferbot.report import write_report
-from ferbot.sink import SINK_CHOICES, SinkError
+from ferbot.sink import SINK_CHOICES
 from tests.helpers.live import Lesson, LiveMeeting
 
 log = logging.getLogger("soak")
@@ -68,12 +69,6 @@ def rss_mib() -> float:
         pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
     return peak / (1024 * 1024 if sys.platform == "darwin" else 1024)
-
-
-def cpu_seconds() -> float:
-    """User and system CPU time of this process so far, all threads."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 class Sampler(threading.Thread):
@@ -204,7 +199,7 @@ def plot(samples: list[Sample], path: Path) -> None:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = benchmark_parser(__doc__)
     parser.add_argument("--minutes", type=float, default=30.0, help="how long to run (default 30)")
     parser.add_argument("--interval", type=float, default=60.0, help="seconds between samples (default 60)")
     parser.add_argument("--sink", default="none", metavar=SINK_CHOICES,
@@ -233,9 +228,8 @@ def main(argv: list[str] | None = None) -> int:
     use_cpu_cores()
     try:
         samples, stats = soak(args)
-    except (LogError, SinkError) as err:  # e.g. --log onto an existing file: ferbot never overwrites one
-        log.error("%s", err)
-        return 1
+    except INPUT_ERRORS as err:  # e.g. --log onto an existing file: ferbot never overwrites one
+        return fail(Path(sys.argv[0]).name, str(err))
     if not samples:
         log.error("no samples: the run ended before the first --interval")
         return 1

@@ -13,12 +13,14 @@ takes longer.
 
 from __future__ import annotations
 
-import argparse
 import os
 import subprocess
 import sys
 import tempfile
 import time
+
+from benchmarks.command import benchmark_parser, load_at_end, machine, run_benchmark
+from ferbot.console import whole_number
 
 EVENTS = {"classifier loaded": "emotion classifier:", "first output frame": "first output frame sent",
           "first analysis": "ferbot.pipeline: frame "}
@@ -47,20 +49,20 @@ def launch(cache_home: str, sink: str, extra: list[str], logged: list[str] | Non
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=2)
-    parser.add_argument("--sink", default="none")
+    parser = benchmark_parser(__doc__)
+    parser.add_argument("--runs", type=whole_number(1), default=2, help="launches in a row (default 2)")
+    parser.add_argument("--sink", default="none", help="ferbot's --sink (default none)")
     parser.add_argument("extra", nargs="*", help="more ferbot options, after --")
     args = parser.parse_args()
-    print(f"ferbot --demo start-up, {os.cpu_count()} CPU cores, load average {os.getloadavg()[0]:.1f} at start")
+    print(f"ferbot --demo start-up; {machine()}")
     print(f"{'launch':>8} " + " ".join(f"{e:>19}" for e in (*EVENTS, "exit")))
     with tempfile.TemporaryDirectory() as cache_home:
         for run in range(1, args.runs + 1):
             times = launch(cache_home, args.sink, args.extra)
             print(f"{run:>8} " + " ".join(f"{times.get(e, float('nan')):17.2f} s" for e in (*EVENTS, "exit")),
                   flush=True)
-    print(f"load average {os.getloadavg()[0]:.1f} at the end (other processes on this machine distort the numbers)")
+    print(load_at_end())
 
 
 if __name__ == "__main__":
-    main()
+    run_benchmark(main)

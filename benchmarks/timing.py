@@ -1,7 +1,8 @@
-"""Timing helper shared by the micro-benchmarks."""
+"""Timing helpers shared by the benchmarks: wall time of a jitted call, CPU time of this process."""
 
 from __future__ import annotations
 
+import resource
 import statistics
 import time
 
@@ -17,3 +18,9 @@ def median_ms(fn, *args, calls: int = 8) -> float:
         jax.block_until_ready(fn(*args))
         times.append(time.perf_counter() - t)
     return 1000 * statistics.median(times)
+
+
+def cpu_seconds() -> float:
+    """User and system CPU time of this process so far, all threads."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime

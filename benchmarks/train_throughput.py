@@ -1,7 +1,8 @@
 """Training images/s of ferbot's JAX train step vs the same network in PyTorch (CPU), side by side.
 
     pip install torch==2.13.0        # CPU build; only this benchmark needs it
-    python -m benchmarks.train_throughput [--batch-size 128] [--seconds 20] [--stock-xla]
+    python -m benchmarks.train_throughput [--batch-size 128] [--seconds 15] [--rounds 2] [--widths 32,64,160,320]
+                                          [--stock-xla]
 
 Measures, in one process and interleaved rounds:
   jax-project   the project's jitted train step (with its on-device augmentation), on the devices
@@ -16,7 +17,6 @@ and prints images/s, each JAX variant's ratio to PyTorch, and jax-webcam's to ja
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import os
 import statistics
@@ -25,8 +25,10 @@ import time
 import jax
 import numpy as np
 
+from benchmarks.command import benchmark_parser, comma_list, run_benchmark
 from ferbot.classify.devices import data_mesh, use_cpu_cores
 from ferbot.classify.model import ModelConfig
+from ferbot.console import whole_number
 from train.config import AugmentConfig, TrainConfig
 from train.configs import load_recipe
 from train.step import Trainer
@@ -88,17 +90,20 @@ def images_per_s(step, batch: int, seconds: float) -> float:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--seconds", type=float, default=15.0, help="timed seconds per variant and round")
-    p.add_argument("--rounds", type=int, default=2, help="interleaved rounds (medians are reported)")
-    p.add_argument("--widths", default=",".join(map(str, ModelConfig().widths)))
+    p = benchmark_parser(__doc__)
+    p.add_argument("--batch-size", type=whole_number(1), default=128, help="images per step (default 128)")
+    p.add_argument("--seconds", type=float, default=15.0, help="timed seconds per variant and round (default 15)")
+    p.add_argument("--rounds", type=whole_number(1), default=2,
+                   help="interleaved rounds; medians are reported (default 2)")
+    widths = ",".join(map(str, ModelConfig().widths))
+    p.add_argument("--widths", type=comma_list(int, "whole numbers"), default=list(ModelConfig().widths),
+                   help=f"the network's stage widths (default: the default recipe's, {widths})")
     p.add_argument("--stock-xla", action="store_true",
                    help="XLA's default CPU set-up (one multi-threaded device) instead of the project's")
     args = p.parse_args()
     if not args.stock_xla:
         use_cpu_cores(args.batch_size)
-    cfg = TrainConfig(model=ModelConfig(widths=tuple(int(w) for w in args.widths.split(","))),
+    cfg = TrainConfig(model=ModelConfig(widths=tuple(args.widths)),
                       batch_size=args.batch_size)
     plain = dataclasses.replace(cfg, augment=NO_AUGMENT)
     webcam = dataclasses.replace(cfg, augment=load_recipe("webcam").augment)
@@ -123,4 +128,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_benchmark(main)

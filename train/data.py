@@ -69,6 +69,12 @@ class FER2013:
     def fingerprint(self) -> dict[str, str]:
         return {name: getattr(self, name).fingerprint() for name in SPLITS}
 
+    @property
+    def in_csv_order(self) -> bool:
+        """Whether train then val are fer2013.csv's rows in order (the csv and npz releases; the image-folder
+        release orders its files otherwise)."""
+        return not (self.source and Path(self.source).is_dir())
+
 
 def load_fer2013(path: str | Path) -> FER2013:
     """Load FER2013 from a csv file, an npz file or an image-folder tree; log split sizes and balance."""
@@ -152,7 +158,7 @@ def attach_ferplus(data: FER2013, path: str | Path) -> FER2013:
     """FER2013 with the FER+ crowd votes of Microsoft's fer2013new.csv (one row per fer2013.csv row, in its order:
     Usage, Image name, then the ten vote columns)."""
     path = Path(path).expanduser()
-    if data.source and Path(data.source).is_dir():
+    if not data.in_csv_order:
         raise DataError(f"--ferplus {path} matches fer2013.csv's rows, not the image-folder release's files: pass "
                         "--data fer2013.csv or fer2013.npz (which carries the votes already)")
     try:

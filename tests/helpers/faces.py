@@ -56,6 +56,12 @@ def matches(found: Rect, truth: Rect, min_iou: float = 0.25) -> bool:
     return truth.contains_point(*found.center) and found.iou(truth) >= min_iou
 
 
+def the_face(found: list, truth: Rect):
+    """Of the detections `found`, the one of the face at `truth` (its centre inside, the best overlap); None."""
+    inside = [d for d in found if truth.contains_point(*d.box.center)]
+    return max(inside, key=lambda d: d.box.iou(truth)) if inside else None
+
+
 def tracked_face(box: tuple[float, float, float, float], emotion: str = "Happy", track_id: int = 1, missed: int = 0,
                  confidence: float = 1.0, attention: float = 1.0):
     """A TrackedFace showing `emotion` with `confidence` at `box` (x, y, w, h), for drawing tests."""

@@ -55,6 +55,15 @@ class View:
                 math.degrees(math.atan(self.offset[1] * TILE[1] / 2 / focal)))
 
 
+def framed_at_random(view: View, rng: np.random.Generator) -> View:
+    """`view` with the face's centre up to 30% of the way to the top or bottom edge and the face 15-45% of the
+    picture's height, drawn from `rng`; a face that looks along the camera's axis (yaw) is nodded by the vertical
+    lens angle as well."""
+    vertical = rng.uniform(-0.3, 0.3)
+    nod = View(offset=(0.0, vertical)).lens_angles()[1] if view.yaw else 0.0
+    return View(view.pitch + nod, view.yaw, (view.offset[0], vertical), rng.uniform(0.15, 0.45))
+
+
 def head_crop(photo: np.ndarray, face: Rect, side_faces: float = 4.0, max_side: int = 480) -> tuple[np.ndarray, Rect]:
     """A square picture `side_faces` face boxes wide around the face (the photograph's edge pixels repeated where
     it ends), at most max_side pixels, and the face box in it."""

@@ -1,0 +1,62 @@
+"""What the benchmarks' command lines share: --help shows the whole docstring, a usage mistake or an input that
+cannot be used ends in one line, and the figures are printed beside the machine and its load."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+from collections.abc import Callable
+
+from ferbot.bot import BOT_ERRORS
+from ferbot.console import OneLineParser, fail
+from train.config import ConfigError
+from train.data import DataError
+
+# A checkpoint, data, source, sink, log or OCR engine that cannot be used; each error says what to do.
+INPUT_ERRORS = (*BOT_ERRORS, DataError, ConfigError)
+
+
+def benchmark_parser(doc: str | None) -> OneLineParser:
+    """An argument parser whose --help is the benchmark's docstring as written (usage line, what it measures, on
+    which data)."""
+    return OneLineParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+def run_benchmark(main: Callable[[], None]) -> None:
+    """Runs a benchmark's `main`; an input that cannot be used ends it in one line with exit status 1."""
+    try:
+        main()
+    except INPUT_ERRORS as err:
+        sys.exit(fail(os.path.basename(sys.argv[0]), str(err)))
+
+
+def fer2013_path(parser: argparse.ArgumentParser) -> str:
+    """$FER2013_PATH, or a usage error that says how to set it."""
+    path = os.environ.get("FER2013_PATH")
+    if not path:
+        parser.error("set FER2013_PATH to fer2013.npz or fer2013.csv (see the README's Data section)")
+    return path
+
+
+def machine() -> str:
+    """The CPU and its load now, for a benchmark's first line."""
+    return (f"{os.cpu_count()} CPU cores ({platform.processor() or platform.machine()}), load average "
+            f"{os.getloadavg()[0]:.1f} at start")
+
+
+def load_at_end() -> str:
+    """The load at the end, for a benchmark's last line."""
+    return f"load average {os.getloadavg()[0]:.1f} at the end (other processes on this machine distort the numbers)"
+
+
+def comma_list(parse_item: Callable[[str], object], what: str):
+    """An argparse type: a comma-separated list, each item read by `parse_item` (ValueError when it is not one
+    of `what`)."""
+    def parse(text: str) -> list:
+        try:
+            return [parse_item(item) for item in text.split(",")]
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of {what}") from None
+    return parse
