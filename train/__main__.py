@@ -30,6 +30,7 @@ from train.evaluate import TTA_MODES
 log = logging.getLogger("train")
 PROG = "python -m train"
 DEFAULT_DATA = os.environ.get("FER2013_PATH", "data/fer2013.csv")
+REPLACED_EXPORTS = "replaced-exports"  # in --runs-dir: earlier exports of a name that a run exported again
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         return fail(PROG, str(err), EXIT_USAGE)
     except (DataError, CheckpointError, RunMismatch) as err:
         return fail(PROG, str(err), EXIT_ERROR)
+    except OSError as err:  # a folder to write that cannot be: --runs-dir, --export-dir, --out
+        return fail(PROG, f"{err.filename}: {err.strerror}; check the path and its permissions", EXIT_ERROR)
 
 
 def _train_parser() -> argparse.ArgumentParser:
@@ -108,8 +111,8 @@ def _train_parser() -> argparse.ArgumentParser:
 def _eval_parser() -> argparse.ArgumentParser:
     p = OneLineParser(
         prog=f"{PROG} eval",
-        description="Print PublicTest and PrivateTest accuracy, macro-F1 and per-class recall of a checkpoint; "
-                    "write confusion-matrix PNGs and metrics.json.",
+        description="Print PublicTest and PrivateTest accuracy, macro-F1, per-class recall and the FER+ "
+                    "agreement of a checkpoint; with --out, also write confusion-matrix PNGs and metrics.json.",
         epilog="Exit status: 0 when done; 1 when the data or the checkpoint cannot be used; 2 for invalid options; "
                "130 when stopped with Ctrl-C.")
     p.add_argument("--checkpoint", type=Path, required=True, help="an exported checkpoint folder")
@@ -121,7 +124,8 @@ def _eval_parser() -> argparse.ArgumentParser:
                    help=f"comma-separated test-time augmentations from {','.join(TTA_MODES)}, each reported "
                         "separately (default: %(default)s)")
     p.add_argument("--out", type=Path, default=None,
-                   help="folder for the PNGs and metrics.json (default: the checkpoint folder)")
+                   help="also write metrics.json and the confusion matrices' PNGs into this folder (default: "
+                        "print only; the export wrote the checkpoint's own)")
     return p
 
 
@@ -133,6 +137,8 @@ def _run_train(args: argparse.Namespace, argv: list[str]) -> int:
 
     cfg = config_from_args(args, load_recipe(args.config))
     tta = _tta_modes(args.tta)
+    _check_output_folder("--runs-dir", args.runs_dir)
+    _check_output_folder("--export-dir", args.export_dir)
     use_cpu_cores(cfg.batch_size)
     stop = StopRequest()
     stop.install()
@@ -146,9 +152,18 @@ def _run_train(args: argparse.Namespace, argv: list[str]) -> int:
     result = fit(cfg, data, run_dir, checkpoint_every=args.checkpoint_every, stop_at_step=args.stop_at_step,
                  stop=stop, progress=not args.no_progress)
     export_checkpoint(result, cfg, args.config, data, args.name, _reproducing_command(argv, args.config),
-                      out_root=args.export_dir, tta_modes=tta,
+                      set_aside_in=args.runs_dir / REPLACED_EXPORTS, out_root=args.export_dir, tta_modes=tta,
                       promote_to=None if args.no_promote else args.promote_to)
     return EXIT_OK
+
+
+def _check_output_folder(flag: str, folder: Path) -> None:
+    """ConfigError, before any work, when `folder` is a file or cannot be written (nor created)."""
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(f"{flag} {folder} is a file: give a folder")
+    nearest = next(path for path in (folder, *folder.parents) if path.exists())
+    if not os.access(nearest, os.W_OK):
+        raise ConfigError(f"{flag} {folder}: cannot write in {nearest}; give a folder you can write to")
 
 
 def _discard_run(run_dir: Path) -> None:
@@ -176,12 +191,15 @@ def _run_eval(args: argparse.Namespace) -> int:
 
     use_cpu_cores()
     tta = _tta_modes(args.tta)
+    if args.out is not None:
+        _check_output_folder("--out", args.out)
     classifier = EmotionClassifier.load(args.checkpoint)
     data = _load_data(args)
-    out = args.out or args.checkpoint
-    out.mkdir(parents=True, exist_ok=True)
-    evaluate_splits(classifier.predict_proba, {"PublicTest": data.val, "PrivateTest": data.test}, tta, out)
-    log.info("wrote %s and confusion_*.png", out / "metrics.json")
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+    evaluate_splits(classifier.predict_proba, {"PublicTest": data.val, "PrivateTest": data.test}, tta, args.out)
+    if args.out is not None:
+        log.info("wrote %s and confusion_*.png", args.out / "metrics.json")
     return EXIT_OK
 
 

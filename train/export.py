@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import shutil
+import time
 from pathlib import Path
 
 from ferbot.classify.checkpoint import CHECKPOINTS_DIR, MODELS, CheckpointError, read_card, save_checkpoint
@@ -16,14 +18,17 @@ from train.model_card import make_card, write_model_card
 log = logging.getLogger(__name__)
 
 
-def export_checkpoint(result: FitResult, cfg: TrainConfig, recipe: str, data: FER2013, name: str, command: str,
-                      out_root: Path = CHECKPOINTS_DIR, tta_modes=TTA_MODES,
+def export_checkpoint(result: FitResult, cfg: TrainConfig, recipe: str, data: FER2013, name: str, command: str, *,
+                      set_aside_in: Path, out_root: Path = CHECKPOINTS_DIR, tta_modes=TTA_MODES,
                       promote_to: str | None = "default") -> Path:
-    """Write checkpoints/<name>/ (weights, model card, metrics, confusion matrices); make it the shipped
-    `promote_to` model (a key of MODELS) if it beats the current one."""
+    """Write checkpoints/<name>/ (weights, model card, metrics, confusion matrices), moving an earlier export of
+    that name into `set_aside_in` first; make it the shipped `promote_to` model (a key of MODELS) if it beats the
+    current one."""
     model = result.trainer.model_from(result.best_state)
     card = make_card(model, result, cfg, recipe, data, name, command)
     directory = Path(out_root) / name
+    if directory.exists():
+        set_aside(directory, Path(set_aside_in))
     save_checkpoint(directory, model, card)
     card["metrics"] = evaluate_checkpoint(directory, data, tta_modes)
     write_model_card(directory, card)
@@ -31,6 +36,15 @@ def export_checkpoint(result: FitResult, cfg: TrainConfig, recipe: str, data: FE
     if promote_to is not None:
         maybe_promote(directory, Path(out_root), promote_to)
     return directory
+
+
+def set_aside(directory: Path, folder: Path) -> Path:
+    """Move an earlier export out of the way into `folder`, named with the time it was moved; say where."""
+    folder.mkdir(parents=True, exist_ok=True)
+    kept = folder / f"{directory.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    shutil.move(directory, kept)
+    log.warning("%s existed (an earlier export of this name): moved to %s; move it back to undo", directory, kept)
+    return kept
 
 
 def evaluate_checkpoint(directory: Path, data: FER2013, tta_modes) -> dict:

@@ -69,11 +69,19 @@ def test_ctrl_c_then_same_command_resumes_exports_and_evaluates(tmp_path):
     assert metrics["PrivateTest"]["none"] == card["metrics"]["PrivateTest"]["none"]
     assert set(metrics["PrivateTest"]["none"]["recall"]) >= {"Disgust", "Neutral"}
 
+    exported = {f: f.stat().st_mtime_ns for f in (tmp_path / "ckpt" / "cli").rglob("*")}
+    printed = _run([sys.executable, "-m", "train", "eval", "--checkpoint", str(tmp_path / "ckpt" / "cli"),
+                    "--data", str(fer2013_path()), "--tta", "none"])
+    assert printed.returncode == EXIT_OK and re.search(r"PrivateTest +tta=none +accuracy", printed.stderr)
+    assert {f: f.stat().st_mtime_ns for f in (tmp_path / "ckpt" / "cli").rglob("*")} == exported  # print only
+
 
 @pytest.mark.parametrize("args, status, expected", [
     (["--data", "/nowhere/fer2013.csv"], EXIT_ERROR, "FER2013 not found at /nowhere/fer2013.csv"),
     (["--tta", "rotate"], EXIT_USAGE, "--tta takes a comma-separated list"),
     (["eval", "--checkpoint", "/nowhere"], EXIT_ERROR, "is not a ferbot checkpoint"),
+    (["eval", "--checkpoint", "checkpoints/fer-lite", "--out", __file__], EXIT_USAGE, "is a file: give a folder"),
+    (["--export-dir", __file__], EXIT_USAGE, "is a file: give a folder"),
     (["--config", "huge"], EXIT_USAGE, "--config huge: no such recipe; choose from default, lite, tiny"),
     (["--epochs", "many"], EXIT_USAGE, "argument --epochs: invalid int value: 'many'"),
     (["--batch-size", "0"], EXIT_USAGE, "--batch-size must lie in [1, inf), got 0"),

@@ -58,7 +58,7 @@ def test_loss_falls_and_accuracy_beats_the_majority_class(trained, small_fer):
 def test_export_then_load_predicts_identically(trained, small_fer, tmp_path):
     cfg, result = trained
     directory = export_checkpoint(result, cfg, "tiny", small_fer, "roundtrip", "pytest", out_root=tmp_path,
-                                  tta_modes=("none", "flip"))
+                                  set_aside_in=tmp_path / "replaced", tta_modes=("none", "flip"))
     classifier = EmotionClassifier.load(directory)
     faces = small_fer.test.images[:40]
     expected = np.asarray(jax.nn.softmax(result.trainer.model_from(result.best_state)(faces)))
@@ -77,12 +77,27 @@ def test_export_then_load_predicts_identically(trained, small_fer, tmp_path):
     assert weights < 5_000_000
 
 
+def test_exporting_a_name_again_sets_the_earlier_export_aside(trained, small_fer, tmp_path):
+    """Re-running a model card's command exports under the same name: the earlier weights, card and metrics are
+    moved into the runs folder, whole, not overwritten."""
+    cfg, result = trained
+    first = export_checkpoint(result, cfg, "tiny", small_fer, "again", "first", out_root=tmp_path / "ckpt",
+                              set_aside_in=tmp_path / "replaced", tta_modes=("none",), promote_to=None)
+    files = sorted(f.relative_to(first) for f in first.rglob("*"))
+    export_checkpoint(result, cfg, "tiny", small_fer, "again", "second", out_root=tmp_path / "ckpt",
+                      set_aside_in=tmp_path / "replaced", tta_modes=("none",), promote_to=None)
+    [kept] = (tmp_path / "replaced").iterdir()
+    assert kept.name.startswith("again-") and sorted(f.relative_to(kept) for f in kept.rglob("*")) == files
+    assert EmotionClassifier.load(kept).card["command"] == "first"
+    assert EmotionClassifier.load(first).card["command"] == "second"
+
+
 def test_fine_tuning_starts_from_an_exported_checkpoint(trained, small_fer, tmp_path):
     """--init CHECKPOINT: the first state holds the exported weights and statistics (it predicts as the checkpoint
     does, not as the seed's initialisation); a checkpoint of another architecture, or none, is refused by name."""
     cfg, result = trained
     directory = export_checkpoint(result, cfg, "tiny", small_fer, "parent", "pytest", out_root=tmp_path,
-                                  tta_modes=("none",), promote_to=None)
+                                  set_aside_in=tmp_path / "replaced", tta_modes=("none",), promote_to=None)
     tuned = dataclasses.replace(cfg, init=str(directory), seed=cfg.seed + 1)
     trainer = _trainer(tuned)
     start = trainer.model_from(trainer.init_state())
@@ -362,7 +377,8 @@ def test_squeeze_and_excitation_trains_exports_and_gates_each_face_differently(s
     cfg = dataclasses.replace(tiny_config, epochs=1, model=model)
     data = FER2013(small_fer.train.subset(640), small_fer.val.subset(128), small_fer.test, "", True)
     result = fit(cfg, data, tmp_path / "run", progress=False)
-    directory = export_checkpoint(result, cfg, "tiny", data, "se", "pytest", out_root=tmp_path, tta_modes=("none",))
+    directory = export_checkpoint(result, cfg, "tiny", data, "se", "pytest", out_root=tmp_path,
+                                  set_aside_in=tmp_path / "replaced", tta_modes=("none",))
     classifier = EmotionClassifier.load(directory)
     assert classifier.card["architecture"]["config"]["squeeze_excite"] == 4
     trained = result.trainer.model_from(result.best_state)
