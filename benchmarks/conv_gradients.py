@@ -71,7 +71,8 @@ def main() -> None:
         g = jax.random.normal(keys[2], (args.batch, side, side, cout))
         reference = kernel_grad(x, w, g)
         scale = float(jnp.abs(reference).max())
-        assert jnp.allclose(kernel_grad_as_gemm(x, g), reference, atol=1e-4 * scale), "patch GEMM is wrong"
+        if not jnp.allclose(kernel_grad_as_gemm(x, g), reference, atol=1e-4 * scale):
+            raise SystemExit("the patch GEMM's kernel gradient differs from XLA's: the candidate is wrong")
         ms = [median_ms(forward, x, w), median_ms(input_grad, x, w, g), median_ms(kernel_grad, x, w, g),
               median_ms(input_grad_as_conv, x, w, g), median_ms(kernel_grad_as_gemm, x, g),
               median_ms(gemm_alone, channel_major_patches(x), g)]

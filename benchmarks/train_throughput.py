@@ -29,11 +29,9 @@ from benchmarks.command import benchmark_parser, comma_list, run_benchmark
 from ferbot.classify.devices import data_mesh, use_cpu_cores
 from ferbot.classify.model import ModelConfig
 from ferbot.console import whole_number
-from train.config import AugmentConfig, TrainConfig
+from train.config import NO_AUGMENTATION, TrainConfig
 from train.configs import load_recipe
 from train.step import Trainer
-
-NO_AUGMENT = AugmentConfig(flip=False, rotate_deg=0.0, scale=0.0, shift=0.0, erase_prob=0.0, contrast=0.0)
 
 
 def jax_step(cfg: TrainConfig):
@@ -105,7 +103,7 @@ def main() -> None:
         use_cpu_cores(args.batch_size)
     cfg = TrainConfig(model=ModelConfig(widths=tuple(args.widths)),
                       batch_size=args.batch_size)
-    plain = dataclasses.replace(cfg, augment=NO_AUGMENT)
+    plain = dataclasses.replace(cfg, augment=NO_AUGMENTATION)
     webcam = dataclasses.replace(cfg, augment=load_recipe("webcam").augment)
     variants = {"jax-project": jax_step(cfg), "jax-noaug": jax_step(plain), "jax-webcam": jax_step(webcam)}
     try:

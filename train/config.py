@@ -32,6 +32,9 @@ class AugmentConfig:
     webcam: float = 0.0  # share of faces softened, dimmed, made noisy and JPEG-compressed like a video call
 
 
+NO_AUGMENTATION = AugmentConfig(flip=False, rotate_deg=0.0, scale=0.0, shift=0.0, erase_prob=0.0, contrast=0.0)
+
+
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
     """Everything that determines a training run's result (recorded in the run folder and the model card).

@@ -46,7 +46,8 @@ def standardize(images: jax.Array) -> jax.Array:
     return ((x - mean) / jnp.maximum(std, 4.0))[..., None]
 
 
-def _pool_2x2(x: jax.Array) -> jax.Array:
+def reshape_max_2x2(x: jax.Array) -> jax.Array:
+    """2x2 max-pooling's values as a max over a reshaped axis; max_pool_2x2 adds its cheap gradient."""
     n, h, w, c = x.shape
     return x.reshape(n, h // 2, 2, w // 2, 2, c).max(axis=(2, 4))
 
@@ -61,11 +62,11 @@ def max_pool_2x2(x: jax.Array) -> jax.Array:
     max (`benchmarks/pool_gradient.py`). Being a `jax.custom_vjp`, it supports reverse-mode differentiation
     only (no `jax.jvp`/`jax.jacfwd`).
     """
-    return _pool_2x2(x)
+    return reshape_max_2x2(x)
 
 
 def _max_pool_forward(x):
-    y = _pool_2x2(x)
+    y = reshape_max_2x2(x)
     return y, (x, y)
 
 

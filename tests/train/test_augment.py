@@ -10,9 +10,7 @@ import numpy as np
 import pytest
 
 from train.augment import augment_batch
-from train.config import AugmentConfig
-
-STILL = AugmentConfig(flip=False, rotate_deg=0.0, scale=0.0, shift=0.0, erase_prob=0.0, contrast=0.0)
+from train.config import NO_AUGMENTATION, AugmentConfig
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +19,7 @@ def faces(fer2013):
 
 
 def _augmented(faces, **changes) -> np.ndarray:
-    return np.asarray(augment_batch(jax.random.key(7), faces, dataclasses.replace(STILL, **changes)))
+    return np.asarray(augment_batch(jax.random.key(7), faces, dataclasses.replace(NO_AUGMENTATION, **changes)))
 
 
 def test_nothing_asked_changes_nothing(faces):

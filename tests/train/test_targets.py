@@ -9,7 +9,7 @@ import optax
 import pytest
 
 from ferbot.emotions import CLASS_NAMES
-from train.config import AugmentConfig
+from train.config import NO_AUGMENTATION
 from train.data import FER2013, FERPLUS_COLUMNS, attach_ferplus
 from train.evaluate import evaluate_splits
 from train.targets import ferplus_distribution, ferplus_majority, training_targets
@@ -90,8 +90,7 @@ def test_the_npz_carries_votes_for_every_split(fer2013):
 def test_training_towards_the_crowds_votes_learns(small_fer, tiny_config, tmp_path):
     from train.loop import fit
 
-    cfg = dataclasses.replace(tiny_config, epochs=3, ferplus_weight=0.5, augment=AugmentConfig(
-        flip=False, rotate_deg=0.0, scale=0.0, shift=0.0, erase_prob=0.0, contrast=0.0))
+    cfg = dataclasses.replace(tiny_config, epochs=3, ferplus_weight=0.5, augment=NO_AUGMENTATION)
     result = fit(cfg, small_fer, tmp_path / "run", progress=False)
     losses = [r["train_loss"] for r in result.history]
     assert losses[-1] < losses[0] - 0.05, losses
