@@ -162,7 +162,8 @@ from ferbot.emotions import NUM_CLASSES
 from ferbot.geometry import Rect
 from ferbot.track import FaceTracker, TrackedFace
 from ferbot.track import attention as attention_module
-from tests.helpers.faces import the_face
+from tests.helpers.data import REPO, SHARED_FACES
+from tests.helpers.faces import FACES_DIR, the_face
 from tests.helpers.webcam import (
     HORIZONTAL_FOV,
     MASK_COLOURS,
@@ -175,10 +176,7 @@ from tests.helpers.webcam import (
     webcam_view,
 )
 
-REPO = Path(__file__).resolve().parents[1]
 LABELS = REPO / "benchmarks" / "data" / "fer2013_pose_labels.csv"
-REPO_PHOTOS = REPO / "tests" / "data" / "faces"
-SHARED_PHOTOS = REPO.parent / "shared" / "faces"
 
 SCREEN, TURNED, BOWED, THROWN_BACK = "screen", "turned", "bowed", "thrown back"
 AWAY = (TURNED, BOWED, THROWN_BACK)
@@ -328,7 +326,7 @@ def photo_face(name: str, box: tuple[float, float, float, float],
                shared: Path | None) -> tuple[np.ndarray, Rect] | None:
     """A PHOTO_FACES photograph (RGB, from the repository's photos, else from `shared`) and its face's box in
     pixels; None when it is in neither folder."""
-    path = REPO_PHOTOS / name
+    path = FACES_DIR / name
     if not path.exists() and shared is not None:
         path = shared / name
     if not path.exists():
@@ -551,8 +549,8 @@ def print_cost(finder: FaceFinder, mesh: FaceMesh, samples: list[Sample], repeat
     mesh and the iris model on one eye, from the bot's pose before it read the eyes and from FaceMesh.pose (the
     models only where the keypoints need them), on the faces of the repository's photographs, with OpenCV's
     default threads; and how often the benchmark's faces looking at their screen need each model."""
-    pictures = [cv2.cvtColor(cv2.imread(str(REPO_PHOTOS / name)), cv2.COLOR_BGR2RGB)
-                for name in sorted({f[0] for f in PHOTO_FACES}) if (REPO_PHOTOS / name).exists()]
+    pictures = [cv2.cvtColor(cv2.imread(str(FACES_DIR / name)), cv2.COLOR_BGR2RGB)
+                for name in sorted({f[0] for f in PHOTO_FACES}) if (FACES_DIR / name).exists()]
     faces = [(picture, d) for picture in pictures for d in finder.find(picture)]
     ways = {"keypoints": lambda picture, d: head_pose(d.keypoints),
             "mesh on every face": lambda picture, d: mesh_pose(mesh.landmarks(picture, d)),
@@ -657,7 +655,7 @@ def minute_away(photo: list[Sample], fer: list[Sample], pose: Callable[[Sample],
     """Students at their screen for four minutes, turned away for one, back for two: the printed figures."""
     rng = np.random.default_rng(seed)
     setups, away = students(photo, fer)
-    away_pool, repository = list(away.values()), len([f for f in PHOTO_FACES if (REPO_PHOTOS / f[0]).exists()])
+    away_pool, repository = list(away.values()), len([f for f in PHOTO_FACES if (FACES_DIR / f[0]).exists()])
     plan = [(240.0, "screen"), (60.0, "away"), (120.0, "screen")]
     attention = {t: [] for t in LESSON_MARKS}
     first_look, away_read, drift, late = [], [], [], {}
@@ -769,7 +767,7 @@ def main() -> None:
     parser = benchmark_parser("\n\n".join(__doc__.split("\n\n")[:3]) + "\n\nThe module's docstring says more.")
     parser.add_argument("--fer2013", type=Path, default=os.environ.get("FER2013_PATH"),
                         help="FER2013 (fer2013.npz or Kaggle's fer2013.csv); default $FER2013_PATH")
-    parser.add_argument("--photos", type=Path, default=SHARED_PHOTOS,
+    parser.add_argument("--photos", type=Path, default=SHARED_FACES,
                         help="folder with the photographs that are not in the repository (default ../shared/faces)")
     parser.add_argument("--contact-sheets", type=Path, metavar="DIR",
                         help="only write the labelling contact sheets to DIR (needs --fer2013 as fer2013.npz)")
@@ -785,7 +783,7 @@ def main() -> None:
     photo, photos, views = photo_samples(finder, mesh, shared)
     print(f"Webcam photographs: {photos} faces ({'with' if shared else 'without'} {args.photos}), {views} webcam "
           f"views, the face found in {len(photo)}")
-    repository = len([f for f in PHOTO_FACES if (REPO_PHOTOS / f[0]).exists()])
+    repository = len([f for f in PHOTO_FACES if (FACES_DIR / f[0]).exists()])
     groups = {"webcam photographs, all": photo,
               "webcam, repository photographs": [s for s in photo if s.row < repository],
               "webcam, ../shared/faces (held out)": [s for s in photo if s.row >= repository]}

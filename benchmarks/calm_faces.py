@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.attention import NODS, PHOTO_FACES, SHARED_PHOTOS, SIDE_OFFSET, photo_face
+from benchmarks.attention import NODS, PHOTO_FACES, SIDE_OFFSET, photo_face
 from benchmarks.command import benchmark_parser, run_benchmark
 from ferbot import EmotionClassifier
 from ferbot.classify.checkpoint import shipped_models
@@ -35,6 +35,7 @@ from ferbot.detect import FaceFinder
 from ferbot.detect.crops import face_crops
 from ferbot.emotions import CLASS_NAMES
 from ferbot.report.summary import DIFFICULT
+from tests.helpers.data import SHARED_FACES
 from tests.helpers.faces import the_face
 from tests.helpers.webcam import View, degrade, framed_at_random, webcam_view
 from train.evaluate import predict_with_tta
@@ -49,7 +50,7 @@ DIFFICULT_INDEX = [i for i, name in enumerate(CLASS_NAMES) if name.lower() in DI
 
 
 def face_crops_in_views(finder: FaceFinder, seeds: int,
-                        shared: Path | None = SHARED_PHOTOS) -> tuple[list[np.ndarray], list[int], int]:
+                        shared: Path | None = SHARED_FACES) -> tuple[list[np.ndarray], list[int], int]:
     """The bot's 48x48 crop of every webcam view in which the finder found the face, the PHOTO_FACES index of
     each, and the number of views the finder missed; `shared` (None: the repository's photographs only) adds the
     faces of ../shared/faces."""

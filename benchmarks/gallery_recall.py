@@ -35,11 +35,10 @@ from benchmarks.command import benchmark_parser, comma_list, run_benchmark
 from ferbot.console import whole_number
 from ferbot.detect import BlazeFace, FaceFinder
 from ferbot.geometry import Rect
-from tests.helpers.data import REPO
+from tests.helpers.data import SHARED_FACES
 from tests.helpers.faces import matches, people
 from tests.helpers.meetings import STYLES, MeetingScreen, Person, meeting_screen
 
-SHARED_FACES = REPO.parent / "shared" / "faces"
 # Hand-drawn boxes (fractions of width and height) of the single-person photographs in ../shared/faces that are
 # not public domain or CC0, so are not in the repository.
 SHARED_PHOTO_FACES = {
