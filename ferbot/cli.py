@@ -123,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     source = "demo" if args.demo else args.source
     if (args.region or args.monitor is not None) and not takes_screen_options(source):
         parser.error("--region and --monitor only apply to the screen source")
+    if args.region and args.monitor is not None:
+        parser.error("--region is in the whole screen's pixels, across monitors: give --region or --monitor, not both")
     if args.window is not None and (source != "screen" or args.region or args.monitor is not None):
         parser.error("--window captures one window: leave out --source, --demo, --monitor and --region")
     if args.window is not None and not args.window.strip():

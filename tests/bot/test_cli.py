@@ -38,6 +38,7 @@ def test_help_reads_well():
     (["--duration", "soon"], "is not a number"),
     (["--demo", "--source", "lecture.mp4"], "exclude each other"),
     (["--source", "lecture.mp4", "--monitor", "2"], "only apply to the screen source"),
+    (["--monitor", "2", "--region", "0,0,640,360"], "give --region or --monitor, not both"),
     (["--demo", "--no-report"], "only applies with --log"),
     (["--analysis-rate", "0"], "greater than 0, or 'max'"),
     (["--analysis-rate", "fast"], "neither a number nor 'max'"),
