@@ -103,6 +103,7 @@ class AnalysisWorker(threading.Thread):
         self._last_analysed_at = -math.inf
         self._wake = threading.Condition()
         self._stopping = False
+        self.done = threading.Event()  # set when run() has returned: nothing more is written to the log
 
     def submit(self, frame: Frame) -> None:
         """Offer a frame; a frame with the index last analysed (a repeated picture) is not analysed again."""
@@ -141,6 +142,8 @@ class AnalysisWorker(threading.Thread):
                 self._analyse(frame)
         except BaseException as err:  # reported by the main loop, which then stops
             self.error = err
+        finally:
+            self.done.set()
 
     def _analyse(self, frame: Frame) -> None:
         analysis = self.analyzer.analyze(frame)
@@ -225,9 +228,21 @@ class Pipeline:
             stats.error = str(err)
         finally:
             self.worker.stop()
-            self.worker.join()
+            wait_through_interrupts(self.worker.done)
             stats.wall_s = time.monotonic() - start
             stats.frames_analysed = self.worker.analysed
             stats.frames_unchanged = self.worker.unchanged
             stats.analysis_s = self.worker.busy_s / max(self.worker.analysed, 1)
         return stats
+
+
+def wait_through_interrupts(done: threading.Event) -> None:
+    """Wait until `done` is set, even through a second Ctrl-C or SIGTERM: the log and the sink are closed after
+    the analysis thread ends, so the analysis it is finishing must not be cut short (its rows would be lost, and
+    the report with them). Thread.join will not do: interrupted, it may report a running thread as ended."""
+    while True:
+        try:
+            done.wait()
+            return
+        except KeyboardInterrupt:
+            log.info("finishing the current analysis before stopping")

@@ -2,7 +2,8 @@
 
 No face and a crowded gallery of 70 faces; the screen's resolution changing while it runs (a real Xvfb,
 resized with xrandr); a monitor that does not exist; a corrupt or mismatched checkpoint; an unreadable video;
-the virtual camera disappearing mid-lesson; a log that cannot grow; and no network socket ever opened.
+the virtual camera disappearing mid-lesson; a log that cannot grow; a second Ctrl-C while the analysis finishes;
+and no network socket ever opened.
 """
 
 from __future__ import annotations
@@ -313,3 +314,23 @@ def test_a_whole_run_opens_no_network_socket(tmp_path, names):
     assert len(read_video(video)[0]) > 30 and _rows(log) and (tmp_path / "faces-report.html").exists()
     assert {row["name"] for row in _rows(log)} <= (set(DEMO_NAMES) if names else {""})
     assert (not names) or {row["name"] for row in _rows(log)} & set(DEMO_NAMES), "no name read"
+
+
+def test_a_second_interrupt_while_the_analysis_finishes_waits_for_it():
+    """Ctrl-C twice (or a SIGTERM after Ctrl-C): the second arrives while the pipeline waits for the analysis
+    thread, which must still finish before the log and the sink close. A real SIGINT, sent to the main thread
+    while it waits for a real thread."""
+    import signal
+    import threading
+
+    from ferbot.pipeline import wait_through_interrupts
+
+    done = threading.Event()
+    threading.Timer(1.0, done.set).start()  # the analysis the worker finishes
+    threading.Timer(0.2, signal.pthread_kill, (threading.main_thread().ident, signal.SIGINT)).start()
+    started = time.monotonic()
+    try:
+        wait_through_interrupts(done)
+    except KeyboardInterrupt:
+        pytest.fail("the second interrupt cut the wait for the analysis short")
+    assert done.is_set() and time.monotonic() - started >= 0.7
