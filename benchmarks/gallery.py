@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ferbot.capture.base import Frame, SourceClock
+from ferbot.capture.base import Frame, LiveFrames
 from ferbot.capture.demo import demo_pictures
 from tests.helpers.screens import compose_gallery
 
@@ -42,13 +42,13 @@ class MeetingScreen:
     def __init__(self, image: np.ndarray, paused: bool = False):
         shifts = SWAY[:1] if paused else SWAY
         self._frames = [cv2.cvtColor(np.roll(image, (dy, dx), axis=(0, 1)), cv2.COLOR_RGB2BGRA) for dx, dy in shifts]
-        self._clock = SourceClock()
-        self._index = 0
+        self._live = LiveFrames()
+        self._read = 0
 
     def read(self) -> Frame:
-        self._index += 1
-        grab = self._frames[self._index % len(self._frames)]
-        return Frame(cv2.cvtColor(grab, cv2.COLOR_BGRA2RGB), self._clock.now(), self._index)
+        self._read += 1
+        grab = self._frames[self._read % len(self._frames)]
+        return self._live.next(cv2.cvtColor(grab, cv2.COLOR_BGRA2RGB))
 
     def close(self) -> None:
         pass

@@ -45,3 +45,17 @@ class SourceClock:
         if self._start is None:
             self._start = time.monotonic()
         return time.monotonic() - self._start
+
+
+class LiveFrames:
+    """Frames of a live picture (a screen, a window): numbered from 0, timed from the first."""
+
+    def __init__(self):
+        self._clock = SourceClock()
+        self._index = 0
+
+    def next(self, image: np.ndarray) -> Frame:
+        """`image` as the next frame."""
+        frame = Frame(image, self._clock.now(), self._index)
+        self._index += 1
+        return frame

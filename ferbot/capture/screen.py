@@ -11,7 +11,7 @@ import cv2
 import mss
 import numpy as np
 
-from ferbot.capture.base import Frame, SourceClock, SourceError
+from ferbot.capture.base import Frame, LiveFrames, SourceError
 from ferbot.geometry import Rect
 
 log = logging.getLogger(__name__)
@@ -28,14 +28,12 @@ class ScreenSource:
     """
 
     def __init__(self, monitor: int | None = None, region: Rect | None = None):
-        _check_display()
-        if wayland_session():
-            log.warning(WAYLAND_WARNING)
+        check_display()
         try:
             self._mss = mss.MSS()
         except Exception as err:  # mss raises ScreenShotError and, without X, plain OSErrors
             raise SourceError(f"cannot open display {os.environ.get('DISPLAY', '')!r} for capture "
-                              f"({_first_line(err)}); check DISPLAY and that your desktop session is running, "
+                              f"({first_line(err)}); check DISPLAY and that your desktop session is running, "
                               "or use --demo or --source FILE") from None
         monitors = self._mss.monitors
         if monitor is None:
@@ -51,8 +49,7 @@ class ScreenSource:
         self._monitor, self._region = monitor, region
         self.area = self._area(monitors)
         self._checked = time.monotonic()
-        self._clock = SourceClock()
-        self._index = 0
+        self._frames = LiveFrames()
         log.info("capturing the screen: %dx%d at (%d, %d)", self.area["width"], self.area["height"],
                  self.area["left"], self.area["top"])
 
@@ -67,11 +64,8 @@ class ScreenSource:
             try:
                 shot = self._mss.grab(self.area)
             except Exception as err:  # the X server went away, the monitor was unplugged, ...
-                raise SourceError(f"lost the screen ({_first_line(err)}); start ferbot again") from None
-        image = cv2.cvtColor(np.asarray(shot), cv2.COLOR_BGRA2RGB)
-        frame = Frame(image, self._clock.now(), self._index)
-        self._index += 1
-        return frame
+                raise SourceError(f"lost the screen ({first_line(err)}); start ferbot again") from None
+        return self._frames.next(cv2.cvtColor(np.asarray(shot), cv2.COLOR_BGRA2RGB))
 
     def close(self) -> None:
         self._mss.close()
@@ -84,7 +78,7 @@ class ScreenSource:
             self._mss = mss.MSS()
             monitors = self._mss.monitors
         except Exception as err:
-            raise SourceError(f"lost the screen ({_first_line(err)}); start ferbot again") from None
+            raise SourceError(f"lost the screen ({first_line(err)}); start ferbot again") from None
         area = self._area(monitors)
         if area != self.area:
             self.area = area
@@ -117,10 +111,13 @@ def wayland_session() -> bool:
                                                  or bool(os.environ.get("WAYLAND_DISPLAY")))
 
 
-def _check_display() -> None:
+def check_display() -> None:
+    """Before a screen or window capture: SourceError where there is no display at all, a warning on Wayland."""
     if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         raise SourceError("no display to capture: DISPLAY is not set; run ferbot inside your desktop session "
                           "(or set DISPLAY), or use --demo or --source FILE")
+    if wayland_session():
+        log.warning(WAYLAND_WARNING)
 
 
 def _inside(region: Rect, screen: dict) -> bool:
@@ -136,5 +133,6 @@ def _size(area: dict) -> str:
     return f"{area['width']}x{area['height']}"
 
 
-def _first_line(err: BaseException) -> str:
+def first_line(err: BaseException) -> str:
+    """The first line of an error's message (the libraries' messages can run over many), or its type's name."""
     return (str(err).strip().splitlines() or [type(err).__name__])[0]

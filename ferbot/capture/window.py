@@ -14,8 +14,8 @@ import cv2
 import mss
 import numpy as np
 
-from ferbot.capture.base import Frame, SourceClock, SourceError
-from ferbot.capture.screen import WAYLAND_WARNING, _check_display, _first_line, wayland_session
+from ferbot.capture.base import Frame, LiveFrames, SourceError
+from ferbot.capture.screen import check_display, first_line
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +28,7 @@ class WindowSource:
     """The window whose title contains `title` (case-insensitive): the largest such one, if several."""
 
     def __init__(self, title: str):
-        _check_display()
-        if wayland_session():
-            log.warning(WAYLAND_WARNING)
+        check_display()
         self._pywinctl = _import_pywinctl()
         self.title = title
         self._window = self._find(title)
@@ -38,15 +36,14 @@ class WindowSource:
         try:
             self._mss = mss.MSS()
         except Exception as err:
-            raise SourceError(f"cannot open the display for capture ({_first_line(err)}); check DISPLAY") from None
+            raise SourceError(f"cannot open the display for capture ({first_line(err)}); check DISPLAY") from None
         self._screen = self._mss.monitors[0]
         self.area = self._area()
         if self.area is None:
             self._mss.close()
             raise SourceError(f"the window {self.name!r} is minimised or off the screen; show it, then start ferbot")
         self._checked = time.monotonic()
-        self._clock = SourceClock()
-        self._index = 0
+        self._frames = LiveFrames()
         self._last: Frame | None = None
         log.info("capturing the window %r: %dx%d at (%d, %d)", self.name, self.area["width"], self.area["height"],
                  self.area["left"], self.area["top"])
@@ -63,17 +60,15 @@ class WindowSource:
         try:
             shot = self._mss.grab(self.area)
         except Exception as err:
-            raise SourceError(f"lost the window {self.name!r} ({_first_line(err)}); start ferbot again") from None
+            raise SourceError(f"lost the window {self.name!r} ({first_line(err)}); start ferbot again") from None
         image = cv2.cvtColor(np.asarray(shot), cv2.COLOR_BGRA2RGB)
         if self._inside is not None:  # partly off the screen: keep the window's own pixel coordinates
             x, y, width, height = self._inside
             whole = np.zeros((height, width, 3), np.uint8)
             whole[y:y + image.shape[0], x:x + image.shape[1]] = image
             image = whole
-        frame = Frame(image, self._clock.now(), self._index)
-        self._index += 1
-        self._last = frame
-        return frame
+        self._last = self._frames.next(image)
+        return self._last
 
     def close(self) -> None:
         self._mss.close()
@@ -126,7 +121,7 @@ class WindowSource:
         try:
             windows = [w for w in self._pywinctl.getAllWindows() if w.title and not w.title.startswith(OWN_WINDOWS)]
         except Exception as err:
-            raise SourceError(f"cannot list the windows ({_first_line(err)}); use --monitor or --region") from None
+            raise SourceError(f"cannot list the windows ({first_line(err)}); use --monitor or --region") from None
         matches = [w for w in windows if title.lower() in w.title.lower()]
         if not matches:
             titles = sorted({w.title for w in windows})
@@ -147,5 +142,5 @@ def _import_pywinctl():
     except ImportError:
         raise SourceError("--window needs pywinctl: pip install pywinctl") from None
     except Exception as err:  # no X display, no accessibility permission, ...
-        raise SourceError(f"cannot look at the windows ({_first_line(err)}); use --monitor or --region") from None
+        raise SourceError(f"cannot look at the windows ({first_line(err)}); use --monitor or --region") from None
     return pywinctl
