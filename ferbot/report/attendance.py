@@ -59,7 +59,7 @@ class Clock:
 def attendance(log: dict[str, np.ndarray], rows: np.ndarray, clock: Clock) -> Attendance:
     """The time one student's rows (a boolean mask over the log) show them on camera, with the camera off, and
     the rest of the session: absent."""
-    off = log["camera_off"] if "camera_off" in log else np.zeros(len(rows), bool)
+    off = log["camera_off"]
     on_camera = clock.share(log["time_s"][rows & ~off])
     camera_off = clock.share(log["time_s"][rows & off]) & ~on_camera
     total = float(clock.steps.sum())
@@ -69,7 +69,7 @@ def attendance(log: dict[str, np.ndarray], rows: np.ndarray, clock: Clock) -> At
 
 def concerns(log: dict[str, np.ndarray], rows: np.ndarray, difficulty: np.ndarray, clock: Clock) -> list[Concern]:
     """One student's stretches worth a look; `difficulty` is their summed difficult share per log row."""
-    off = log["camera_off"] if "camera_off" in log else np.zeros(len(rows), bool)
+    off = log["camera_off"]
     faces = rows & ~off
     signs = [("difficult states", faces & (difficulty >= DIFFICULT_SHARE), SUSTAINED_S)]
     if "attention" in log:

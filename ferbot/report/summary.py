@@ -65,7 +65,7 @@ def summarize(log: dict[str, np.ndarray], bin_s: float | None = None, threshold:
     cameras that are off count for the students' attendance only.
     """
     everyone = log
-    log = {name: column[~log["camera_off"]] for name, column in log.items()} if "camera_off" in log else log
+    log = {name: column[~log["camera_off"]] for name, column in log.items()}
     t = log["time_s"]
     if len(t) == 0:
         raise LogError("the log holds no faces: nothing to report (was anyone on screen?)")
@@ -135,7 +135,7 @@ def _students(log: dict[str, np.ndarray]) -> list[Student]:
     """One per track id in the log (cameras off included): emotions from the rows with a face, attendance and
     concerns from all."""
     probs = np.stack([log[c] for c in PROBABILITY_COLUMNS], axis=1)
-    off = log["camera_off"] if "camera_off" in log else np.zeros(len(log["time_s"]), bool)
+    off = log["camera_off"]
     difficult = probs[:, [PROBABILITY_COLUMNS.index(c) for c in DIFFICULT]].sum(1)
     frames_total = len(np.unique(log["frame"][~off]))
     clock = Clock.of(log)
@@ -152,7 +152,7 @@ def _student(log, track, rows, off, probs, difficult, frames_total, clock) -> St
     attention = log.get("attention")
     att = float(np.nanmean(attention[faces])) if attention is not None and np.isfinite(attention[faces]).any() \
         else None
-    names = [n for n in log["name"][rows] if n] if "name" in log else []
+    names = [n for n in log["name"][rows] if n]
     return Student(
         track_id=int(track), first_s=float(log["time_s"][rows].min()), last_s=float(log["time_s"][rows].max()),
         presence=len(np.unique(log["frame"][faces])) / max(frames_total, 1),
