@@ -192,3 +192,27 @@ def test_the_report_renders_in_a_headless_browser(session, tmp_path):
     for name in ("Happy", "Neutral"):  # the demo's most common states, drawn by the embedded plots
         drawn = (np.abs(page.astype(int) - EMOTION_COLORS[name]).sum(axis=2) < 40).mean()
         assert drawn > 0.01, name  # about 0.04 with the plots, under 0.002 without them
+
+
+def test_the_moments_to_revisit_are_the_class_s_difficult_peaks(tmp_path):
+    """A ten-minute lesson of four students analysed every 2 s, calm but for two stretches: three of them sad from
+    3:00 to 3:40, two of them angry from 7:00 to 7:40. The report's moments are those two, with the share of the
+    class and the state that dominated, and nothing else."""
+    from ferbot.report import summarize
+
+    def emotion(student: int, t: float) -> str:
+        if 180 <= t < 220 and student < 3:
+            return "Sad"
+        if 420 <= t < 460 and student < 2:
+            return "Angry"
+        return "Happy"
+
+    log = tmp_path / "lesson.csv"
+    write_log(log, [face_row(t, frame, student + 1, emotion=emotion(student, t), x=100 * student)
+                    for frame, t in enumerate(np.arange(0, 600, 2.0)) for student in range(4)])
+    moments = summarize(read_log(log)).moments
+    assert [m.main_state for m in moments] == ["sad", "angry"], moments
+    assert 180 <= moments[0].time_s <= 220 and moments[0].difficulty == pytest.approx(0.75, abs=0.05)
+    assert 420 <= moments[1].time_s <= 460 and moments[1].difficulty == pytest.approx(0.5, abs=0.05)
+    page = write_report(log).read_text(encoding="utf-8")
+    assert f"<td>{moments[0].difficulty:.0%}</td><td>sad</td>" in page
