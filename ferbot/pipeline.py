@@ -56,8 +56,9 @@ def no_face_help(seconds: float) -> tuple[str, tuple[str, ...]]:
 
 @dataclass
 class RunStats:
-    """What a run did: output frames sent, frames analysed, wall time, mean analysis latency (s), frames left
-    unanalysed because the screen had not changed, and the source or sink failure that ended it, if one did."""
+    """What a run did: output frames sent, frames analysed, wall time, the mean compute time of one analysis (s;
+    `analysis_s`), frames left unanalysed because the screen had not changed, and the source or sink failure that
+    ended it, if one did."""
 
     frames_sent: int = 0
     frames_analysed: int = 0

@@ -30,7 +30,6 @@ class WindowSource:
     def __init__(self, title: str):
         check_display()
         self._pywinctl = _import_pywinctl()
-        self.title = title
         self._window = self._find(title)
         self.name = self._window.title
         try:

@@ -12,6 +12,7 @@ from ferbot.report.attendance import Attendance, Clock, Concern, attendance, con
 
 # States that suggest a student is struggling or lost; their summed share is the "difficulty" signal.
 DIFFICULT = ("angry", "fear", "sad", "surprise")
+DIFFICULT_COLUMNS = [PROBABILITY_COLUMNS.index(c) for c in DIFFICULT]  # their columns among the probabilities
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,8 +79,7 @@ def summarize(log: dict[str, np.ndarray], bin_s: float | None = None, threshold:
     counts = np.bincount(idx, minlength=nbins).astype(float)
     sums = np.stack([np.bincount(idx, weights=probs[:, k], minlength=nbins) for k in range(probs.shape[1])], 1)
     timeline = _smooth(np.where(counts[:, None] > 0, sums / np.maximum(counts[:, None], 1), np.nan), smooth_bins)
-    difficult_idx = [PROBABILITY_COLUMNS.index(c) for c in DIFFICULT]
-    difficulty = timeline[:, difficult_idx].sum(1)
+    difficulty = timeline[:, DIFFICULT_COLUMNS].sum(1)
     centres = edges + bin_s / 2
     attention = None
     if "attention" in log and np.isfinite(log["attention"]).any():
@@ -91,7 +91,7 @@ def summarize(log: dict[str, np.ndarray], bin_s: float | None = None, threshold:
     return SessionSummary(
         duration_s=duration, frames=len(np.unique(log["frame"])), face_rows=len(t),
         students=_students(everyone), bin_s=bin_s, timeline_t=centres, timeline=timeline,
-        difficulty=difficulty, moments=_moments(centres, difficulty, timeline, difficult_idx, threshold, rise),
+        difficulty=difficulty, moments=_moments(centres, difficulty, timeline, threshold, rise),
         attention=attention)
 
 
@@ -117,7 +117,7 @@ def _moving_sum(column: np.ndarray, width: int) -> np.ndarray:
     return np.convolve(column, np.ones(width))[start:start + len(column)]
 
 
-def _moments(t, difficulty, timeline, difficult_idx, threshold, rise, min_gap_s: float = 60.0,
+def _moments(t, difficulty, timeline, threshold, rise, min_gap_s: float = 60.0,
              most: int = 10) -> list[Moment]:
     d = np.nan_to_num(difficulty, nan=0.0)
     floor = max(threshold, float(np.nanmedian(difficulty)) + rise)
@@ -127,7 +127,7 @@ def _moments(t, difficulty, timeline, difficult_idx, threshold, rise, min_gap_s:
     for i in sorted(peaks, key=lambda i: -d[i]):
         if len(chosen) < most and all(abs(t[i] - t[j]) >= min_gap_s for j in chosen):
             chosen.append(i)
-    return [Moment(float(t[i]), float(d[i]), DIFFICULT[int(np.argmax(timeline[i, difficult_idx]))])
+    return [Moment(float(t[i]), float(d[i]), DIFFICULT[int(np.argmax(timeline[i, DIFFICULT_COLUMNS]))])
             for i in sorted(chosen)]
 
 
@@ -136,7 +136,7 @@ def _students(log: dict[str, np.ndarray]) -> list[Student]:
     concerns from all."""
     probs = np.stack([log[c] for c in PROBABILITY_COLUMNS], axis=1)
     off = log["camera_off"]
-    difficult = probs[:, [PROBABILITY_COLUMNS.index(c) for c in DIFFICULT]].sum(1)
+    difficult = probs[:, DIFFICULT_COLUMNS].sum(1)
     frames_total = len(np.unique(log["frame"][~off]))
     clock = Clock.of(log)
     students = [_student(log, track, log["track_id"] == track, off, probs, difficult, frames_total, clock)
