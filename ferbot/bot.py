@@ -100,11 +100,18 @@ def build_bot(options: BotOptions, *, source: Source | None = None,
                                  tracker=FaceTracker(smoothing_s=options.smoothing), excluded=options.exclude,
                                  names=names)
         stack.callback(analyzer.close)
-        sink = open_sink(options.sink, options.size, options.fps)  # the files last: a run that cannot start
-        stack.callback(sink.close)  # leaves no empty video or log behind to block the next try
+        # The files last, so that a run that cannot start leaves no empty video or log behind to block the next
+        # try: the log first (it can be discarded while it holds only its header), then the sink.
         facelog = FaceLog(options.log) if options.log else None
         if facelog is not None:
             stack.callback(facelog.close)
+        try:
+            sink = open_sink(options.sink, options.size, options.fps)
+        except BaseException:
+            if facelog is not None:
+                facelog.discard()
+            raise
+        stack.callback(sink.close)
         return Bot(options, source, analyzer, renderer, sink, facelog, stack.pop_all())
 
 

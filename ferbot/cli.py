@@ -143,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
         return _run(options, args.duration, report=bool(args.log) and not args.no_report)
     except BOT_ERRORS as err:
         return _fail(str(err))
+    except OSError as err:  # a path the system refuses (a name too long, a folder that cannot be read)
+        return _fail(f"{err.filename}: {err.strerror or err}; check the paths given" if err.filename else str(err))
     except KeyboardInterrupt:
         log.info("stopped")
         return EXIT_OK

@@ -70,6 +70,11 @@ class FaceLog:
             self._failed = True
             raise LogError(self._cannot_write(err)) from None
 
+    def discard(self) -> None:
+        """Close and delete the new log (a run that could not start: it holds only its header)."""
+        self._file.close()
+        self.path.unlink(missing_ok=True)
+
     def close(self) -> None:
         """Close the file; LogError when what is left cannot be written, unless a write has said so already."""
         try:

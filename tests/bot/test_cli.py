@@ -90,6 +90,8 @@ def test_the_classifier_the_bot_runs(args, environment, pointer):
     (["--demo", "--sink", "file:new.avi", "--log", "new.csv", "--checkpoint", "empty"], "not a ferbot checkpoint"),
     (["--demo", "--sink", "none", "--log", "moved.csv"], "moved-report.html, the report --log moved.csv would get, "
                                                         "exists"),  # its log moved away since
+    (["--demo", "--sink", "file:new.avi", "--log", "/proc/ferbot.csv"], "--log /proc/ferbot.csv: cannot write there"),
+    (["--demo", "--sink", "none", "--log", "a" * 300 + ".csv"], "File name too long"),
 ])
 def test_ferbot_never_overwrites_a_file_and_a_failed_start_leaves_none(tmp_path, args, message):
     """Each refused in one line with nothing written: the files there keep their bytes, and no new file is left
