@@ -121,7 +121,8 @@ class Renderer:
         canvas = np.empty((area_h, area_w, 3), np.uint8)
         canvas[:] = _UNDRAWN
         offset = (origin[0] - area_x, origin[1] - area_y)
-        draw_excluded(canvas, [r.clipped(width, height) for r in self.excluded], scale, offset)
+        inside = [clipped for r in self.excluded if (clipped := r.clipped(width, height)).area > 0]
+        draw_excluded(canvas, inside, scale, offset)  # one wholly outside the frame excludes nothing
         draw_faces(canvas, faces, scale, offset)
         _draw_notice(canvas, self.notice)
         drawn = np.any(canvas != _UNDRAWN, axis=2)

@@ -66,6 +66,12 @@ def test_the_feed_outlines_the_excluded_region(gallery):
     assert not changed[y + 5:y + h - 5, x + 5:x + w - 5].any()  # the picture itself is shown as it is
 
 
+def test_a_region_wholly_outside_the_frame_is_not_shown_as_excluded(gallery):
+    """A typo that puts the region off the frame excludes nothing (and is warned of), so the feed claims nothing."""
+    outside = Rect(SCREEN[0] + 100, 100, 300, 200)
+    assert np.array_equal(Renderer(excluded=[outside]).render(gallery, []), Renderer().render(gallery, []))
+
+
 @pytest.mark.parametrize("region, message", [
     ("10,10,100", "is not X,Y,W,H"),
     ("10,10,-5,100", "must be positive"),
