@@ -58,8 +58,14 @@ class WindowSource:
             return self._last
         try:
             shot = self._mss.grab(self.area)
-        except Exception as err:
-            raise SourceError(f"lost the window {self.name!r} ({first_line(err)}); start ferbot again") from None
+        except Exception:  # the screen may have shrunk under the window: look at the screen again, then grab again
+            self._follow_screen()
+            if self.area is None:
+                return self.read()
+            try:
+                shot = self._mss.grab(self.area)
+            except Exception as err:
+                raise SourceError(f"lost the window {self.name!r} ({first_line(err)}); start ferbot again") from None
         image = cv2.cvtColor(np.asarray(shot), cv2.COLOR_BGRA2RGB)
         if self._inside is not None:  # partly off the screen: keep the window's own pixel coordinates
             x, y, width, height = self._inside
@@ -71,6 +77,18 @@ class WindowSource:
 
     def close(self) -> None:
         self._mss.close()
+
+    def _follow_screen(self) -> None:
+        """Reconnect to the display (mss reads the screen's size once per connection) and clip the window to the
+        screen as it is now."""
+        self._mss.close()
+        try:
+            self._mss = mss.MSS()
+            self._screen = self._mss.monitors[0]
+        except Exception as err:
+            raise SourceError(f"lost the screen ({first_line(err)}); start ferbot again") from None
+        log.info("the screen is now %dx%d", self._screen["width"], self._screen["height"])
+        self.area = self._area()
 
     def _follow(self) -> None:
         self._checked = time.monotonic()

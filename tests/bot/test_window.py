@@ -20,7 +20,7 @@ import pytest
 from ferbot.geometry import Rect
 from tests.helpers.cli import analysed_frames, env_with, ferbot, finished, lines_until, one_error_line, started_ferbot
 from tests.helpers.faces import matches, side_by_side
-from tests.helpers.xserver import need_tkinter, xvfb
+from tests.helpers.xserver import need_tkinter, set_resolution, xvfb
 
 VIEWER = Path(__file__).resolve().parents[1] / "helpers" / "titled_window.py"
 TITLE = "Zoom Meeting - Gallery"
@@ -134,6 +134,28 @@ def test_the_window_is_followed_when_it_moves_and_its_closing_ends_the_run(pictu
     found = {frame: sum(any(matches(b, t) for b in boxes) for t in truth) for frame, boxes in by_frame.items()}
     summary = ", ".join(f"{times[f]:.1f} s: {n}" for f, n in found.items())
     assert all(found[f] == len(truth) for f in sorted(found)[:-1]), f"faces found per frame: {summary}\n{result.stderr}"
+
+
+@pytest.mark.slow
+@pytest.mark.display
+def test_a_screen_that_shrinks_under_the_window_is_followed(picture, tmp_path):
+    """The screen goes from 1920x1080 to 1024x768 with the window reaching past the new right edge: the bot looks
+    at the screen again and goes on with the window's part still on it."""
+    image, _ = picture
+    log = tmp_path / "faces.csv"
+    with desktop((1920, 1080)) as display, titled_window(display, image, tmp_path, 400, 30):
+        bot, logged = started_ferbot("--window", "zoom meeting", "--sink", "none", "--log", str(log), "--no-report",
+                                     "--duration", "12", env=env_with(DISPLAY=display))
+        started = time.monotonic()
+        time.sleep(3)
+        set_resolution(display, (1024, 768))
+        changed = time.monotonic() - started
+        result = finished(bot, logged)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr and "the screen is now 1024x768" in result.stderr
+    with log.open() as f:
+        times = [float(row["time_s"]) for row in csv.DictReader(f)]
+    assert max(times) > changed + 3, result.stderr  # analysed well after the change
 
 
 @pytest.mark.display
