@@ -35,7 +35,7 @@ from tests.helpers.cli import env_with, ferbot, finished, one_error_line, starte
 from tests.helpers.data import REPO, fer2013_private_test, read_video
 from tests.helpers.faces import matches
 from tests.helpers.screens import compose_gallery
-from tests.helpers.xserver import set_resolution, shown_on_screen, xvfb
+from tests.helpers.xserver import resized_while_running, set_resolution, shown_on_screen, xvfb
 
 
 def _rows(log: Path) -> list[dict]:
@@ -121,13 +121,8 @@ def test_screen_resolution_change_is_followed(tmp_path):
     log, video = tmp_path / "faces.csv", tmp_path / "feed.avi"
     gallery = compose_gallery(demo_pictures(), (1024, 576), names=[f"P{i}" for i in range(6)])
     with xvfb((1920, 1080)) as display, shown_on_screen(display, gallery.image, tmp_path):
-        bot, logged = started_ferbot("--sink", f"file:{video}", "--log", str(log), "--duration", "10",
-                                     env=env_with(DISPLAY=display))
-        started = time.monotonic()
-        time.sleep(2)
-        set_resolution(display, (1024, 768))
-        changed = time.monotonic() - started
-        result = finished(bot, logged)
+        result, changed = resized_while_running(display, (1024, 768), "--sink", f"file:{video}", "--log", str(log),
+                                                "--duration", "10", after_s=2)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr and "screen is now 1024x768" in result.stderr
     rows = _rows(log)

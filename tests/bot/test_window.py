@@ -20,7 +20,7 @@ import pytest
 from ferbot.geometry import Rect
 from tests.helpers.cli import analysed_frames, env_with, ferbot, finished, lines_until, one_error_line, started_ferbot
 from tests.helpers.faces import matches, side_by_side
-from tests.helpers.xserver import need_tkinter, set_resolution, xvfb
+from tests.helpers.xserver import need_tkinter, resized_while_running, xvfb
 
 VIEWER = Path(__file__).resolve().parents[1] / "helpers" / "titled_window.py"
 TITLE = "Zoom Meeting - Gallery"
@@ -144,13 +144,8 @@ def test_a_screen_that_shrinks_under_the_window_is_followed(picture, tmp_path):
     image, _ = picture
     log = tmp_path / "faces.csv"
     with desktop((1920, 1080)) as display, titled_window(display, image, tmp_path, 400, 30):
-        bot, logged = started_ferbot("--window", "zoom meeting", "--sink", "none", "--log", str(log), "--no-report",
-                                     "--duration", "12", env=env_with(DISPLAY=display))
-        started = time.monotonic()
-        time.sleep(3)
-        set_resolution(display, (1024, 768))
-        changed = time.monotonic() - started
-        result = finished(bot, logged)
+        result, changed = resized_while_running(display, (1024, 768), "--window", "zoom meeting", "--sink", "none",
+                                                "--log", str(log), "--no-report", "--duration", "12", after_s=3)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr and "the screen is now 1024x768" in result.stderr
     with log.open() as f:
