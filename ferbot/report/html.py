@@ -36,13 +36,19 @@ def report_paths(log_path: str | Path, out_dir: str | Path | None = None) -> tup
 
 def write_report(log_path: str | Path, out_dir: str | Path | None = None) -> Path:
     """Summarise a session log into the two files of report_paths; returns the HTML path. Nothing is written
-    (not even the folder) unless the log can be read. The page is self-contained: nothing is fetched."""
+    (not even the folder) unless the log can be read, and neither file stays if both cannot be written. The page is
+    self-contained: nothing is fetched."""
     summary = summarize(read_log(log_path))
     page, students = report_paths(log_path, out_dir)
     page.parent.mkdir(parents=True, exist_ok=True)
     html = _page(summary, Path(log_path).name)
-    _write_students_csv(summary, students)
-    page.write_text(html, encoding="utf-8")
+    try:
+        _write_students_csv(summary, students)
+        page.write_text(html, encoding="utf-8")
+    except OSError:  # a full disk: no half report, whose files would block the next try
+        page.unlink(missing_ok=True)
+        students.unlink(missing_ok=True)
+        raise
     return page
 
 

@@ -34,6 +34,7 @@ from ferbot.render import OutputLayout
 from tests.helpers.cli import env_with, ferbot, finished, one_error_line, started_ferbot
 from tests.helpers.data import REPO, fer2013_private_test, read_video
 from tests.helpers.faces import matches
+from tests.helpers.logs import face_row, write_log
 from tests.helpers.screens import compose_gallery
 from tests.helpers.xserver import resized_while_running, set_resolution, shown_on_screen, xvfb
 
@@ -69,6 +70,18 @@ def test_no_faces_runs_and_only_warns_that_there_is_no_report(tmp_path):
     [warning] = [line for line in result.stderr.splitlines() if "WARNING" in line]
     assert "no report written" in warning and "no faces" in warning
     assert not (tmp_path / "faces-report.html").exists()
+
+
+def test_a_report_that_cannot_be_written_whole_leaves_no_part(tmp_path):
+    """A disk that fills up while the report is written (a 16 KiB limit on file size: the students' table fits,
+    the page with its plots does not): one line, and neither file left to block the next try."""
+    log = tmp_path / "log.csv"
+    write_log(log, [face_row(0.5 * frame, frame, 1, "Alex") for frame in range(40)])
+    result = subprocess.run(["sh", "-c", 'ulimit -f 16 && exec "$0" "$@"', sys.executable, "-m", "ferbot", "report",
+                             str(log), "--out", str(tmp_path / "report")],
+                            cwd=REPO, env=env_with(), capture_output=True, text=True, timeout=180)
+    assert result.returncode == 1 and "cannot write the report" in one_error_line(result)
+    assert list((tmp_path / "report").iterdir()) == []
 
 
 @pytest.mark.slow
