@@ -2,8 +2,8 @@
 
 No face and a crowded gallery of 70 faces; the screen's resolution changing while it runs (a real Xvfb,
 resized with xrandr); a monitor that does not exist; a corrupt or mismatched checkpoint; an unreadable video;
-the virtual camera disappearing mid-lesson; a log that cannot grow; a second Ctrl-C while the analysis finishes;
-and no network socket ever opened.
+the virtual camera disappearing mid-lesson; a log or a report that cannot grow; a second Ctrl-C while the analysis
+finishes; and no network socket ever opened.
 """
 
 from __future__ import annotations
