@@ -238,12 +238,15 @@ class Pipeline:
 
 
 def wait_through_interrupts(done: threading.Event) -> None:
-    """Wait until `done` is set, even through a second Ctrl-C or SIGTERM: the log and the sink are closed after
-    the analysis thread ends, so the analysis it is finishing must not be cut short (its rows would be lost, and
-    the report with them). Thread.join will not do: interrupted, it may report a running thread as ended."""
-    while True:
+    """Wait until `done` is set, through one more Ctrl-C or SIGTERM: the log and the sink are closed after the
+    analysis thread ends, so the analysis it is finishing is not cut short (its rows would be lost, and the report
+    with them); a further one stops at once (an analysis that hangs). Thread.join will not do: interrupted, it may
+    report a running thread as ended."""
+    for interrupts in range(2):
         try:
             done.wait()
             return
         except KeyboardInterrupt:
-            log.info("finishing the current analysis before stopping")
+            if interrupts:
+                raise
+            log.warning("finishing the current analysis before stopping; Ctrl-C again to stop at once")

@@ -73,13 +73,15 @@ def test_no_faces_runs_and_only_warns_that_there_is_no_report(tmp_path):
 
 
 def test_a_report_that_cannot_be_written_whole_leaves_no_part(tmp_path):
-    """A disk that fills up while the report is written (a 16 KiB limit on file size: the students' table fits,
-    the page with its plots does not): one line, and neither file left to block the next try."""
+    """A disk that fills up while the report is written (`ulimit -f 16`: 16 blocks, 8 KiB under dash, 16 KiB under
+    bash; the students' table fits, the page with its plots does not): one line, and neither file left to block
+    the next try."""
     log = tmp_path / "log.csv"
     write_log(log, [face_row(0.5 * frame, frame, 1, "Alex") for frame in range(40)])
     result = subprocess.run(["sh", "-c", 'ulimit -f 16 && exec "$0" "$@"', sys.executable, "-m", "ferbot", "report",
                              str(log), "--out", str(tmp_path / "report")],
-                            cwd=REPO, env=env_with(), capture_output=True, text=True, timeout=180)
+                            cwd=REPO, env=env_with(XDG_CACHE_HOME=str(tmp_path / "cache")),  # caches cannot grow
+                            capture_output=True, text=True, timeout=180)
     assert result.returncode == 1 and "cannot write the report" in one_error_line(result)
     assert list((tmp_path / "report").iterdir()) == []
 
@@ -325,20 +327,32 @@ def test_a_whole_run_opens_no_network_socket(tmp_path, names):
 
 
 def test_a_second_interrupt_while_the_analysis_finishes_waits_for_it():
-    """Ctrl-C twice (or a SIGTERM after Ctrl-C): the second arrives while the pipeline waits for the analysis
-    thread, which must still finish before the log and the sink close. A real SIGINT, sent to the main thread
-    while it waits for a real thread."""
+    """Ctrl-C twice (or a SIGTERM after Ctrl-C): the second arrives while the pipeline waits for the analysis to
+    end, which must still finish before the log and the sink close; a third stops at once (an analysis that
+    hangs). Real SIGINTs, sent to the main thread while it waits for the worker's `done`."""
     import signal
     import threading
 
     from ferbot.pipeline import wait_through_interrupts
 
+    def interrupt_then_finish(done: threading.Event, interrupts: int) -> None:
+        for _ in range(interrupts):
+            time.sleep(0.2)
+            signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+        time.sleep(0.3)
+        done.set()
+
     done = threading.Event()
-    threading.Timer(1.0, done.set).start()  # the analysis the worker finishes
-    threading.Timer(0.2, signal.pthread_kill, (threading.main_thread().ident, signal.SIGINT)).start()
-    started = time.monotonic()
+    threading.Thread(target=interrupt_then_finish, args=(done, 1)).start()
     try:
         wait_through_interrupts(done)
     except KeyboardInterrupt:
-        pytest.fail("the second interrupt cut the wait for the analysis short")
-    assert done.is_set() and time.monotonic() - started >= 0.7
+        pytest.fail("one interrupt cut the wait for the analysis short")
+    assert done.is_set()
+    done = threading.Event()
+    worker = threading.Thread(target=interrupt_then_finish, args=(done, 2))
+    worker.start()
+    with pytest.raises(KeyboardInterrupt):
+        wait_through_interrupts(done)
+    assert not done.is_set()
+    worker.join()
