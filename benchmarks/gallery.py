@@ -17,7 +17,8 @@ SWAY = ((0, 0), (2, 1), (4, 3), (3, 4), (1, 2), (-1, 0), (-2, -1))
 
 def pictures(kind: str, count: int, fer2013_path: str | None = None) -> list[np.ndarray]:
     """`count` face pictures: the demo portraits and their mirror images ("demo"), or FER2013 Training faces
-    ("fer2013", from `fer2013_path`; those the FER+ crowd calls a face, where the data has its votes)."""
+    ("fer2013", from `fer2013_path`; where the data has the FER+ votes, those whose majority is one of the seven
+    classes, so no picture the crowd calls no face)."""
     if kind == "fer2013":
         from train.data import load_fer2013
         from train.targets import ferplus_majority

@@ -181,7 +181,7 @@ def main() -> None:
     parser.add_argument("--counts", type=comma_list(int, "whole numbers"), default=[4, 9, 25, 49],
                         help="tiles per gallery (default 4,9,25,49)")
     parser.add_argument("--save-failures", type=Path, metavar="DIR",
-                        help="write each screen where the new finder misses a face or adds a false box")
+                        help="write each screen where ferbot's finder misses a face or adds a false box")
     report(run(parser.parse_args()))
 
 

@@ -8,8 +8,7 @@ networks trained apart do not average. Every figure is on PublicTest, the split 
 PrivateTest is never read. Printed: each checkpoint alone; the greedy soup (from the best alone, each next-best
 checkpoint joins the uniform mean when PublicTest does not fall); and the uniform mean of all of them. Weights and
 batch-norm statistics are averaged alike. The greedy soup is chosen on the split it is read on, so its figure
-flatters it: a soup that beats its best ingredient here needs confirming on PrivateTest, by `python -m train eval`
-of its export, before it counts.
+flatters it: a soup that beat its best ingredient here would need confirming on data not used to choose it.
 """
 
 from __future__ import annotations

@@ -58,8 +58,9 @@ def main(argv: list[str] | None = None) -> int:
         return fail(PROG, str(err), EXIT_USAGE)
     except (DataError, CheckpointError, RunMismatch) as err:
         return fail(PROG, str(err), EXIT_ERROR)
-    except OSError as err:  # a folder to write that cannot be: --runs-dir, --export-dir, --out
-        return fail(PROG, f"{err.filename}: {err.strerror}; check the path and its permissions", EXIT_ERROR)
+    except OSError as err:  # a file or folder that cannot be written (a full disk, --runs-dir, --export-dir, --out)
+        where = f"{err.filename}: " if err.filename else ""
+        return fail(PROG, f"{where}{err.strerror or err}; check the paths given and the free space", EXIT_ERROR)
 
 
 def _train_parser() -> argparse.ArgumentParser:

@@ -42,12 +42,15 @@ def write_report(log_path: str | Path, out_dir: str | Path | None = None) -> Pat
     page, students = report_paths(log_path, out_dir)
     page.parent.mkdir(parents=True, exist_ok=True)
     html = _page(summary, Path(log_path).name)
+    started: list[Path] = []
     try:
+        started.append(students)
         _write_students_csv(summary, students)
+        started.append(page)
         page.write_text(html, encoding="utf-8")
     except OSError:  # a full disk: no half report, whose files would block the next try
-        page.unlink(missing_ok=True)
-        students.unlink(missing_ok=True)
+        for path in started:
+            path.unlink(missing_ok=True)
         raise
     return page
 
