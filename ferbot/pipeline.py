@@ -103,7 +103,7 @@ class AnalysisWorker(threading.Thread):
         self._last_look: np.ndarray | None = None
         self._last_analysed_at = -math.inf
         self._wake = threading.Condition()
-        self._stopping = False
+        self._stopping = self._finish = False
         self.done = threading.Event()  # set when run() has returned: nothing more is written to the log
 
     def submit(self, frame: Frame) -> None:
@@ -112,9 +112,11 @@ class AnalysisWorker(threading.Thread):
             self._pending = frame
             self._wake.notify()
 
-    def stop(self) -> None:
+    def stop(self, finish: bool = False) -> None:
+        """Stop after the analysis under way; with `finish` (the source has ended), after analysing the last frame
+        submitted too, so that a recording's end is in the log."""
         with self._wake:
-            self._stopping = True
+            self._stopping, self._finish = True, self._finish or finish
             self._wake.notify()
 
     def run(self) -> None:
@@ -124,9 +126,9 @@ class AnalysisWorker(threading.Thread):
                 with self._wake:
                     while not self._stopping and (wait := next_due - time.monotonic()) > 0:
                         self._wake.wait(wait)
-                    while not self._stopping and (self._pending is None or self._pending.index == self._last_index):
+                    while not self._stopping and not self._fresh_pending():
                         self._wake.wait()
-                    if self._stopping:
+                    if self._stopping and not (self._finish and self._fresh_pending()):
                         return
                     frame, self._pending = self._pending, None
                 self._last_index = frame.index
@@ -145,6 +147,10 @@ class AnalysisWorker(threading.Thread):
             self.error = err
         finally:
             self.done.set()
+
+    def _fresh_pending(self) -> bool:
+        """Whether a frame waits that is not the one last analysed (a repeated picture)."""
+        return self._pending is not None and self._pending.index != self._last_index
 
     def _analyse(self, frame: Frame) -> None:
         analysis = self.analyzer.analyze(frame)
@@ -193,6 +199,7 @@ class Pipeline:
                 frame = self.source.read()
                 if frame is None:
                     log.info("the source has ended")
+                    self.worker.stop(finish=True)
                     break
                 self.worker.submit(frame)
                 if self.worker.error is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import time
 
 import pytest
 
@@ -47,3 +48,26 @@ def test_a_start_that_fails_leaves_no_file_behind(tmp_path):
     with pytest.raises(LogError, match="does not exist; create it first"):
         build_bot(BotOptions(source="demo", sink=video, log=str(tmp_path / "no" / "faces.csv")))
     assert [p.name for p in tmp_path.iterdir()] == ["broken"]
+
+
+@pytest.mark.slow
+def test_the_end_of_a_recording_is_analysed(tmp_path):
+    """A 3-second recording of the demo gallery analysed once every 10 s: the first frame, and the last one when
+    the recording ends, which was left waiting before (the log ended 3 s early)."""
+    import cv2
+
+    from ferbot.capture.demo import DemoSource
+    from ferbot.facelog import read_log
+
+    demo, video = DemoSource((640, 360)), tmp_path / "lesson.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10, (640, 360))
+    for _ in range(30):
+        writer.write(cv2.cvtColor(demo.read().image, cv2.COLOR_RGB2BGR))
+        time.sleep(0.1)  # the faces drift with time: every frame differs
+    writer.release()
+    options = BotOptions(source=str(video), sink="none", analysis_rate=0.1, log=str(tmp_path / "faces.csv"))
+    with build_bot(options) as bot:
+        stats = bot.run()
+    assert stats.error is None and stats.frames_analysed == 2
+    times = sorted(set(read_log(tmp_path / "faces.csv")["time_s"]))
+    assert times[0] < 0.5 and times[-1] >= 2.7, times
