@@ -15,7 +15,7 @@ import mss
 import numpy as np
 
 from ferbot.capture.base import Frame, LiveFrames, SourceError
-from ferbot.capture.screen import RECHECK_S, check_display, first_line
+from ferbot.capture.screen import check_display, first_line
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,6 @@ class WindowSource:
         except Exception as err:
             raise SourceError(f"cannot open the display for capture ({first_line(err)}); check DISPLAY") from None
         self._screen = self._mss.monitors[0]
-        self._screen_checked = time.monotonic()
         self.area = self._area()
         if self.area is None:
             self._mss.close()
@@ -51,8 +50,6 @@ class WindowSource:
     def read(self) -> Frame:
         """The window as it is now (a part off the screen is black); while it is minimised or wholly off the
         screen, the last picture again."""
-        if time.monotonic() - self._screen_checked > RECHECK_S:
-            self._follow_screen()
         if time.monotonic() - self._checked > FOLLOW_S:
             self._follow()
         if self.area is None:
@@ -83,18 +80,15 @@ class WindowSource:
 
     def _follow_screen(self) -> None:
         """Reconnect to the display (mss reads the screen's size once per connection) and clip the window to the
-        screen as it is now; every RECHECK_S seconds and when a grab fails."""
-        self._screen_checked = time.monotonic()
+        screen as it is now."""
         self._mss.close()
         try:
             self._mss = mss.MSS()
-            screen = self._mss.monitors[0]
+            self._screen = self._mss.monitors[0]
         except Exception as err:
             raise SourceError(f"lost the screen ({first_line(err)}); start ferbot again") from None
-        if screen != self._screen:
-            log.info("the screen is now %dx%d", screen["width"], screen["height"])
-            self._screen = screen
-            self.area = self._area()
+        log.info("the screen is now %dx%d", self._screen["width"], self._screen["height"])
+        self.area = self._area()
 
     def _follow(self) -> None:
         self._checked = time.monotonic()
