@@ -73,12 +73,7 @@ class ScreenSource:
     def _follow_screen(self) -> None:
         """Re-read the monitors (mss reads them once per connection) and follow a change of the captured area."""
         self._checked = time.monotonic()
-        self._mss.close()
-        try:
-            self._mss = mss.MSS()
-            monitors = self._mss.monitors
-        except Exception as err:
-            raise SourceError(f"lost the screen ({first_line(err)}); start ferbot again") from None
+        self._mss, monitors = reconnect(self._mss)
         area = self._area(monitors)
         if area != self.area:
             self.area = area
@@ -131,6 +126,17 @@ def _text(region: Rect) -> str:
 
 def _size(area: dict) -> str:
     return f"{area['width']}x{area['height']}"
+
+
+def reconnect(connection: mss.MSS) -> tuple[mss.MSS, list[dict]]:
+    """A new connection to the display in place of `connection`, and the monitors as they are now (mss reads them
+    once per connection); SourceError when the display is gone."""
+    connection.close()
+    try:
+        fresh = mss.MSS()
+        return fresh, fresh.monitors
+    except Exception as err:
+        raise SourceError(f"lost the screen ({first_line(err)}); start ferbot again") from None
 
 
 def first_line(err: BaseException) -> str:

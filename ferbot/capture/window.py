@@ -15,7 +15,7 @@ import mss
 import numpy as np
 
 from ferbot.capture.base import Frame, LiveFrames, SourceError
-from ferbot.capture.screen import check_display, first_line
+from ferbot.capture.screen import check_display, first_line, reconnect
 
 log = logging.getLogger(__name__)
 
@@ -81,12 +81,8 @@ class WindowSource:
     def _follow_screen(self) -> None:
         """Reconnect to the display (mss reads the screen's size once per connection) and clip the window to the
         screen as it is now."""
-        self._mss.close()
-        try:
-            self._mss = mss.MSS()
-            self._screen = self._mss.monitors[0]
-        except Exception as err:
-            raise SourceError(f"lost the screen ({first_line(err)}); start ferbot again") from None
+        self._mss, monitors = reconnect(self._mss)
+        self._screen = monitors[0]
         log.info("the screen is now %dx%d", self._screen["width"], self._screen["height"])
         self.area = self._area()
 
