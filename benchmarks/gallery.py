@@ -5,12 +5,13 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from ferbot.bot import BotOptions
 from ferbot.capture.base import Frame, LiveFrames
 from ferbot.capture.demo import demo_pictures
 from tests.helpers.screens import compose_gallery
 
 SCREEN = (1920, 1080)
-OUTPUT = (1280, 720)  # the feed, as ferbot sends it by default
+OUTPUT = BotOptions.size  # the feed, as ferbot sends it by default
 # (dx, dy) px, frame after frame; seven, so an analysis rate that divides 30 fps never sees the same one twice
 SWAY = ((0, 0), (2, 1), (4, 3), (3, 4), (1, 2), (-1, 0), (-2, -1))
 
