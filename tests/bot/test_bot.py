@@ -11,7 +11,7 @@ from ferbot.bot import BotOptions, build_bot
 from ferbot.classify.checkpoint import CheckpointError
 from ferbot.facelog import COLUMNS, LogError
 from ferbot.selfview import find_own_feed
-from tests.helpers.data import read_video
+from tests.helpers.data import read_video, write_video
 
 
 @pytest.mark.slow
@@ -54,17 +54,17 @@ def test_a_start_that_fails_leaves_no_file_behind(tmp_path):
 def test_the_end_of_a_recording_is_analysed(tmp_path):
     """A 3-second recording of the demo gallery analysed once every 10 s: the first frame, and the last one when
     the recording ends, which was left waiting before (the log ended 3 s early)."""
-    import cv2
-
     from ferbot.capture.demo import DemoSource
     from ferbot.facelog import read_log
 
     demo, video = DemoSource((640, 360)), tmp_path / "lesson.avi"
-    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10, (640, 360))
-    for _ in range(30):
-        writer.write(cv2.cvtColor(demo.read().image, cv2.COLOR_RGB2BGR))
-        time.sleep(0.1)  # the faces drift with time: every frame differs
-    writer.release()
+
+    def drifting_frames():
+        for _ in range(30):
+            yield demo.read().image
+            time.sleep(0.1)  # the faces drift with time: every frame differs
+
+    write_video(video, drifting_frames(), fps=10)
     options = BotOptions(source=str(video), sink="none", analysis_rate=0.1, log=str(tmp_path / "faces.csv"))
     with build_bot(options) as bot:
         stats = bot.run()

@@ -14,6 +14,7 @@ from ferbot.capture.screen import ScreenSource
 from ferbot.capture.video import StillImageSource, VideoFileSource
 from ferbot.detect.tiling import find_tiles
 from ferbot.geometry import Rect
+from tests.helpers.data import save_rgb, write_video
 from tests.helpers.faces import photo
 from tests.helpers.xserver import shown_on_screen, xvfb
 
@@ -87,10 +88,8 @@ def test_no_display_says_so(monkeypatch):
 
 def test_video_file_plays_in_real_time_and_ends(tmp_path):
     path = tmp_path / "clip.avi"
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 20, (160, 120))
-    for i in range(10):  # frame i is a flat colour: blue channel 20 * i (BGR), red channel 200
-        writer.write(np.full((120, 160, 3), (20 * i, 0, 200), np.uint8))
-    writer.release()
+    # frame i is a flat colour: red channel 200, blue channel 20 * i
+    write_video(path, (np.full((120, 160, 3), (200, 0, 20 * i), np.uint8) for i in range(10)), fps=20)
     source = open_source(str(path))
     assert isinstance(source, VideoFileSource) and source.fps == pytest.approx(20)
     first = source.read()
@@ -114,8 +113,7 @@ def test_unreadable_video_says_so(tmp_path):
 
 
 def test_still_image_repeats_one_frame(tmp_path):
-    path = tmp_path / "class.jpg"
-    cv2.imwrite(str(path), cv2.cvtColor(photo("singnet_woman_portrait.jpg"), cv2.COLOR_RGB2BGR))
+    path = save_rgb(tmp_path / "class.jpg", photo("singnet_woman_portrait.jpg"))
     source = open_source(str(path))
     assert isinstance(source, StillImageSource)
     a, b = source.read(), source.read()

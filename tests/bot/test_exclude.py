@@ -6,7 +6,6 @@ import csv
 import logging
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 
@@ -16,6 +15,7 @@ from ferbot.capture.gallery import gallery_tiles
 from ferbot.geometry import Rect
 from ferbot.render import Renderer
 from tests.helpers.cli import ferbot, one_error_line
+from tests.helpers.data import save_rgb
 
 SCREEN = (1920, 1080)
 TILES = gallery_tiles(9, SCREEN)  # the demo's 3x3 gallery
@@ -31,7 +31,7 @@ def gallery() -> np.ndarray:
 def _logged_boxes(image: np.ndarray, folder: Path, *exclude: str) -> list[Rect]:
     """The face boxes a real run of `ferbot --source image.png` logs."""
     folder.mkdir()
-    cv2.imwrite(str(folder / "gallery.png"), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    save_rgb(folder / "gallery.png", image)
     args = [arg for region in exclude for arg in ("--exclude", region)]
     result = ferbot("--source", str(folder / "gallery.png"), "--sink", "none", "--duration", "3", "--no-report",
                     "--log", str(folder / "log.csv"), *args)

@@ -32,7 +32,7 @@ from ferbot.facelog import COLUMNS, PROBABILITY_COLUMNS, read_log
 from ferbot.geometry import Rect
 from ferbot.render import OutputLayout
 from tests.helpers.cli import env_with, ferbot, finished, one_error_line, started_ferbot
-from tests.helpers.data import REPO, fer2013_private_test, read_video
+from tests.helpers.data import REPO, fer2013_private_test, read_video, save_rgb
 from tests.helpers.faces import matches
 from tests.helpers.logs import face_row, write_log
 from tests.helpers.screens import compose_gallery
@@ -48,11 +48,6 @@ def _rows(log: Path) -> list[dict]:
     return [dict(zip(COLUMNS, line)) for line in lines[1:]]
 
 
-def _save_rgb(path: Path, image: np.ndarray) -> Path:
-    cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
-    return path
-
-
 @pytest.mark.slow
 def test_no_faces_runs_and_only_warns_that_there_is_no_report(tmp_path):
     """A landscape with nobody in it: exit 0, a log with its header only, one warning instead of a report."""
@@ -62,7 +57,7 @@ def test_no_faces_runs_and_only_warns_that_there_is_no_report(tmp_path):
     landscape = np.repeat(np.concatenate([sky, ground])[:, None], width, axis=1)
     cv2.circle(landscape, (1000, 120), 50, (250, 230, 120), cv2.FILLED)
     log = tmp_path / "faces.csv"
-    result = ferbot("--source", str(_save_rgb(tmp_path / "landscape.png", landscape)), "--sink", "none",
+    result = ferbot("--source", str(save_rgb(tmp_path / "landscape.png", landscape)), "--sink", "none",
                     "--log", str(log), "--duration", "4")
     assert result.returncode == 0, result.stderr
     assert _rows(log) == []
@@ -78,10 +73,8 @@ def test_a_report_that_cannot_be_written_whole_leaves_no_part(tmp_path):
     the next try."""
     log = tmp_path / "log.csv"
     write_log(log, [face_row(0.5 * frame, frame, 1, "Alex") for frame in range(40)])
-    result = subprocess.run(["sh", "-c", 'ulimit -f 16 && exec "$0" "$@"', sys.executable, "-m", "ferbot", "report",
-                             str(log), "--out", str(tmp_path / "report")],
-                            cwd=REPO, env=env_with(XDG_CACHE_HOME=str(tmp_path / "cache")),  # caches cannot grow
-                            capture_output=True, text=True, timeout=180)
+    result = ferbot("report", str(log), "--out", str(tmp_path / "report"), file_blocks=16,
+                    env=env_with(XDG_CACHE_HOME=str(tmp_path / "cache")))  # caches apart: they cannot grow either
     assert result.returncode == 1 and "cannot write the report" in one_error_line(result)
     assert list((tmp_path / "report").iterdir()) == []
 
@@ -92,11 +85,8 @@ def test_a_log_that_cannot_grow_ends_the_run_in_one_line_and_keeps_its_rows(tmp_
     kernel's SIGXFSZ into an OSError): the run stops with one error line naming the log, and the rows written
     before it read back."""
     log = tmp_path / "faces.csv"
-    result = subprocess.run(
-        ["sh", "-c", 'ulimit -f 16 && exec "$0" "$@"', sys.executable, "-m", "ferbot", "--demo", "--sink",
-         "none", "--log", str(log), "--no-report", "--duration", "60"],
-        cwd=REPO, env=env_with(XDG_CACHE_HOME=str(tmp_path / "cache")),  # caches apart: they cannot grow either
-        capture_output=True, text=True, timeout=180)
+    result = ferbot("--demo", "--sink", "none", "--log", str(log), "--no-report", "--duration", "60", file_blocks=16,
+                    env=env_with(XDG_CACHE_HOME=str(tmp_path / "cache")))  # caches apart: they cannot grow either
     assert result.returncode == 1, result.stderr
     assert "cannot write any more" in one_error_line(result) and str(log) in one_error_line(result)
     assert "stopping: the log failed" in result.stderr
@@ -113,7 +103,7 @@ def test_seventy_faces_are_found_and_classified_beyond_the_largest_batch(tmp_pat
     faces, _ = fer2013_private_test(count)
     gallery = compose_gallery(list(faces), (3840, 2160), names=[f"Student {i + 1}" for i in range(count)])
     log = tmp_path / "faces.csv"
-    result = ferbot("--source", str(_save_rgb(tmp_path / "gallery.png", gallery.image)), "--sink", "none",
+    result = ferbot("--source", str(save_rgb(tmp_path / "gallery.png", gallery.image)), "--sink", "none",
                     "--log", str(log), "--duration", "15", env=env_with(JAX_NUM_CPU_DEVICES=str(devices)))
     assert result.returncode == 0, result.stderr
     rows = _rows(log)

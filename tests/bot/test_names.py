@@ -23,6 +23,7 @@ from ferbot.report import write_report
 from ferbot.track import FaceTracker
 from ferbot.track.names import same_name
 from tests.helpers.cli import ferbot
+from tests.helpers.data import save_rgb
 from tests.helpers.faces import people
 from tests.helpers.live import CAMERA_OFF, Lesson, LiveMeeting
 from tests.helpers.logs import camera_off_row, face_row, write_log
@@ -198,10 +199,8 @@ def test_a_camera_off_tile_counts_as_present_with_the_camera_off(lesson):
 @pytest.mark.slow
 def test_a_still_image_is_logged_with_names_from_its_first_analysis(tmp_path):
     """`ferbot --source screen.png --names --log`: the first analysed frame's rows already carry every name."""
-    import cv2
-
     meeting = LiveMeeting()
-    cv2.imwrite(str(tmp_path / "screen.png"), cv2.cvtColor(meeting.frame_at(0.0), cv2.COLOR_RGB2BGR))
+    save_rgb(tmp_path / "screen.png", meeting.frame_at(0.0))
     result = ferbot("--source", str(tmp_path / "screen.png"), "--sink", "none", "--duration", "4", "--names",
                     "--log", str(tmp_path / "log.csv"), "--no-report")
     assert result.returncode == 0, result.stderr

@@ -19,6 +19,7 @@ import pytest
 
 from ferbot.geometry import Rect
 from tests.helpers.cli import analysed_frames, env_with, ferbot, finished, lines_until, one_error_line, started_ferbot
+from tests.helpers.data import save_rgb
 from tests.helpers.faces import matches, side_by_side
 from tests.helpers.xserver import need_tkinter, resized_while_running, xvfb
 
@@ -70,8 +71,7 @@ def titled_window(display: str, picture, folder: Path, x: int, y: int) -> Iterat
     need_tkinter("the test window")
     frames = []
     for index, frame in enumerate((picture, cv2.add(picture, 8))):
-        frames.append(folder / f"window-{index}.png")
-        cv2.imwrite(str(frames[-1]), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+        frames.append(save_rgb(folder / f"window-{index}.png", frame))
     env = {**os.environ, "DISPLAY": display}
     viewer = subprocess.Popen([sys.executable, str(VIEWER), TITLE, str(x), str(y), str(folder), *map(str, frames)],
                               env=env)

@@ -23,10 +23,14 @@ def env_with(**changes: str | None) -> dict:
     return env
 
 
-def ferbot(*args: str, env: dict | None = None, timeout: float = 180) -> subprocess.CompletedProcess:
-    """Run `python -m ferbot ARGS` from the repository and wait for it."""
-    return subprocess.run([sys.executable, "-m", "ferbot", *args], cwd=REPO, env=env or env_with(),
-                          capture_output=True, text=True, timeout=timeout)
+def ferbot(*args: str, env: dict | None = None, timeout: float = 180,
+           file_blocks: int | None = None) -> subprocess.CompletedProcess:
+    """Run `python -m ferbot ARGS` from the repository and wait for it; `file_blocks` limits the size of every file
+    it writes (the shell's `ulimit -f`: a disk that fills up, made real)."""
+    command = [sys.executable, "-m", "ferbot", *args]
+    if file_blocks is not None:
+        command = ["sh", "-c", f'ulimit -f {file_blocks} && exec "$0" "$@"', *command]
+    return subprocess.run(command, cwd=REPO, env=env or env_with(), capture_output=True, text=True, timeout=timeout)
 
 
 def started_ferbot(*args: str, env: dict | None = None) -> tuple[subprocess.Popen, list[str]]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import cv2
@@ -50,6 +52,18 @@ def read_video(path: Path) -> tuple[list[np.ndarray], float]:
     fps = capture.get(cv2.CAP_PROP_FPS)
     capture.release()
     return frames, fps
+
+
+def write_video(path: Path, frames: Iterable[np.ndarray], fps: float) -> Path:
+    """Write RGB frames (at least one, all of the first one's size) to an MJPG video at `fps`; returns the path."""
+    frames = iter(frames)
+    first = next(frames)
+    height, width = first.shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (width, height))
+    for frame in itertools.chain([first], frames):
+        writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    writer.release()
+    return path
 
 
 def save_rgb(path: Path, image: np.ndarray) -> Path:

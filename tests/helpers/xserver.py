@@ -15,6 +15,8 @@ import cv2
 import numpy as np
 import pytest
 
+from tests.helpers.data import save_rgb
+
 SCREEN_SIZE = (1920, 1080)
 
 
@@ -72,7 +74,7 @@ def shown_on_screen(display: str, image: np.ndarray, folder: Path, *others: np.n
     need_tkinter("the test screen's image viewer")
     paths = [folder / f"shown{i}.png" for i in range(1 + len(others))]
     for path, shown in zip(paths, (image, *others)):
-        cv2.imwrite(str(path), cv2.cvtColor(shown, cv2.COLOR_RGB2BGR))
+        save_rgb(path, shown)
     env = {**os.environ, "DISPLAY": display}
     viewer = subprocess.Popen([sys.executable, str(Path(__file__).with_name("image_viewer.py")), *map(str, paths)],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
