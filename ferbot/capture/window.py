@@ -15,7 +15,7 @@ import mss
 import numpy as np
 
 from ferbot.capture.base import Frame, LiveFrames, SourceError
-from ferbot.capture.screen import check_display, first_line, reconnect
+from ferbot.capture.screen import RECHECK_S, check_display, first_line, reconnect
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ class WindowSource:
         if self.area is None:
             self._mss.close()
             raise SourceError(f"the window {self.name!r} is minimised or off the screen; show it, then start ferbot")
-        self._checked = time.monotonic()
+        self._checked = self._probed = time.monotonic()
         self._frames = LiveFrames()
         self._last: Frame | None = None
         log.info("capturing the window %r: %dx%d at (%d, %d)", self.name, self.area["width"], self.area["height"],
@@ -81,10 +81,34 @@ class WindowSource:
     def _follow_screen(self) -> None:
         """Reconnect to the display (mss reads the screen's size once per connection) and clip the window to the
         screen as it is now."""
+        before = self._screen
         self._mss, monitors = reconnect(self._mss)
         self._screen = monitors[0]
-        log.info("the screen is now %dx%d", self._screen["width"], self._screen["height"])
+        if self._screen != before:
+            log.info("the screen is now %dx%d", self._screen["width"], self._screen["height"])
         self.area = self._area()
+
+    def _screen_grew(self) -> bool:
+        """Whether the screen now reaches past the right or bottom edge that cuts the window: a one-pixel grab just
+        past that edge, which X refuses outside the screen. (Looking only while the window is cut, so a window on
+        the screen costs nothing.)"""
+        if self._whole is None:
+            return False
+        x, y, width, height = self._whole
+        left, top = self._screen["left"], self._screen["top"]
+        right, bottom = left + self._screen["width"], top + self._screen["height"]
+        past = []
+        if x + width > right:
+            past.append((right, min(max(y, top), bottom - 1)))
+        if y + height > bottom:
+            past.append((min(max(x, left), right - 1), bottom))
+        for px, py in past:
+            try:
+                self._mss.grab({"left": px, "top": py, "width": 1, "height": 1})
+                return True
+            except Exception:
+                continue
+        return False
 
     def _follow(self) -> None:
         self._checked = time.monotonic()
@@ -96,6 +120,10 @@ class WindowSource:
             raise SourceError(f"the window {self.name!r} has closed; start ferbot again when the meeting is open "
                               "(--window TITLE)")
         before = self._whole
+        if time.monotonic() - self._probed > RECHECK_S:
+            self._probed = time.monotonic()
+            if self._screen_grew():
+                self._follow_screen()
         area = self._area()
         if area != self.area:
             if area is None:

@@ -126,8 +126,8 @@ def test_screen_resolution_change_is_followed(tmp_path):
     log, video = tmp_path / "faces.csv", tmp_path / "feed.avi"
     gallery = compose_gallery(demo_pictures(), (1024, 576), names=[f"P{i}" for i in range(6)])
     with xvfb((1920, 1080)) as display, shown_on_screen(display, gallery.image, tmp_path):
-        result, changed = resized_while_running(display, (1024, 768), "--sink", f"file:{video}", "--log", str(log),
-                                                "--duration", "10", after_s=2)
+        result, [changed] = resized_while_running(display, [(1024, 768)], "--sink", f"file:{video}", "--log",
+                                                  str(log), "--duration", "10", every_s=2)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr and "screen is now 1024x768" in result.stderr
     rows = _rows(log)

@@ -17,6 +17,7 @@ from pathlib import Path
 import cv2
 import pytest
 
+from ferbot.capture.screen import RECHECK_S
 from ferbot.geometry import Rect
 from tests.helpers.cli import analysed_frames, env_with, ferbot, finished, lines_until, one_error_line, started_ferbot
 from tests.helpers.data import save_rgb
@@ -138,19 +139,25 @@ def test_the_window_is_followed_when_it_moves_and_its_closing_ends_the_run(pictu
 
 @pytest.mark.slow
 @pytest.mark.display
-def test_a_screen_that_shrinks_under_the_window_is_followed(picture, tmp_path):
-    """The screen goes from 1920x1080 to 1024x768 with the window reaching past the new right edge: the bot looks
-    at the screen again and goes on with the window's part still on it."""
-    image, _ = picture
+def test_a_screen_that_changes_size_under_the_window_is_followed(picture, tmp_path):
+    """The screen goes from 1920x1080 to 1024x768, cutting the window (at x=500, 756 wide) after its second face,
+    then back: the bot goes on with the window's part left on the screen, and sees its third face again once the
+    screen has grown."""
+    image, truth = picture
     log = tmp_path / "faces.csv"
-    with desktop((1920, 1080)) as display, titled_window(display, image, tmp_path, 400, 30):
-        result, changed = resized_while_running(display, (1024, 768), "--window", "zoom meeting", "--sink", "none",
-                                                "--log", str(log), "--no-report", "--duration", "12", after_s=3)
+    with desktop((1920, 1080)) as display, titled_window(display, image, tmp_path, 500, 30):
+        result, (shrunk, grown) = resized_while_running(
+            display, [(1024, 768), (1920, 1080)], "--window", "zoom meeting", "--sink", "none", "--log", str(log),
+            "--no-report", "--analysis-rate", "2", "--duration", "18", every_s=5)
     assert result.returncode == 0, result.stderr
-    assert "Traceback" not in result.stderr and "the screen is now 1024x768" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "the screen is now 1024x768" in result.stderr and "the screen is now 1920x1080" in result.stderr
     with log.open() as f:
-        times = [float(row["time_s"]) for row in csv.DictReader(f)]
-    assert max(times) > changed + 3, result.stderr  # analysed well after the change
+        rows = [(float(row["time_s"]), Rect(*(float(row[k]) for k in "xywh"))) for row in csv.DictReader(f)]
+    while_shrunk = [box for time_s, box in rows if shrunk + 1 < time_s < grown]
+    assert while_shrunk and not any(matches(box, truth[2]) for box in while_shrunk), result.stderr
+    after_growing = [box for time_s, box in rows if time_s > grown + RECHECK_S + 1]
+    assert any(matches(box, truth[2]) for box in after_growing), result.stderr
 
 
 @pytest.mark.display

@@ -117,15 +117,16 @@ def _wait_until_shown(display: str, images: tuple[np.ndarray, ...], viewer: subp
     pytest.fail(f"the image did not appear on the X screen (mean difference {difference})")
 
 
-def resized_while_running(display: str, size: tuple[int, int], *args: str,
-                          after_s: float) -> tuple[subprocess.CompletedProcess, float]:
-    """`python -m ferbot ARGS` on `display`, its screen changed to `size` `after_s` seconds after the feed began;
-    the run's result and when the change came, in seconds after the feed began."""
+def resized_while_running(display: str, sizes: list[tuple[int, int]], *args: str,
+                          every_s: float) -> tuple[subprocess.CompletedProcess, list[float]]:
+    """`python -m ferbot ARGS` on `display`, its screen changed to each of `sizes` in turn, `every_s` seconds apart
+    from the feed's start; the run's result and when each change came, in seconds after the feed began."""
     from tests.helpers.cli import env_with, finished, started_ferbot
 
     bot, logged = started_ferbot(*args, env=env_with(DISPLAY=display))
-    started = time.monotonic()
-    time.sleep(after_s)
-    set_resolution(display, size)
-    changed = time.monotonic() - started
+    started, changed = time.monotonic(), []
+    for size in sizes:
+        time.sleep(every_s)
+        set_resolution(display, size)
+        changed.append(time.monotonic() - started)
     return finished(bot, logged), changed
