@@ -9,13 +9,14 @@ import re
 import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
 
 from ferbot.console import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from tests.helpers.cli import one_error_line
 from tests.helpers.data import REPO, fer2013_path
+from tests.helpers.runs import saved_a_step
 from train.__main__ import _reproducing_command
 from train.configs import load_recipe, recipe_names
 from train.data import FER2013, Split
@@ -38,10 +39,7 @@ def _run(cmd, **kw):
 def test_ctrl_c_then_same_command_resumes_exports_and_evaluates(tmp_path):
     cmd = _train_cmd(tmp_path, "--tta", "none,flip", "--checkpoint-every", "5")
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    latest = tmp_path / "runs" / "cli" / "latest"
-    deadline = time.monotonic() + 240
-    while not any(p.name.isdigit() for p in latest.glob("*")) and time.monotonic() < deadline:
-        time.sleep(0.5)
+    assert saved_a_step(tmp_path / "runs" / "cli" / "latest", timeout=240) and proc.poll() is None
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=120)
     assert proc.returncode == EXIT_INTERRUPTED, out[-2000:]
@@ -89,6 +87,8 @@ def test_ctrl_c_then_same_command_resumes_exports_and_evaluates(tmp_path):
     (["--limit-train", "-5"], EXIT_USAGE, "'-5' must be a whole number of at least 1"),
 ])
 def test_user_mistakes_get_one_line(tmp_path, args, status, expected):
+    if args[0] != "eval":  # a mistake let through would train and export: into tmp_path, not the repository
+        args = ["--runs-dir", str(tmp_path / "runs"), "--export-dir", str(tmp_path / "ckpt"), *args]
     run = _run([sys.executable, "-m", "train", *args], env={**os.environ, "FER2013_PATH": str(fer2013_path())})
     assert run.returncode == status
     assert expected in _error_line(run)
@@ -97,7 +97,8 @@ def test_user_mistakes_get_one_line(tmp_path, args, status, expected):
 def test_data_that_is_not_text_is_one_line(tmp_path):
     binary = tmp_path / "fer2013.csv"
     binary.write_bytes(bytes(range(256)) * 8)
-    run = _run([sys.executable, "-m", "train", "--data", str(binary)])
+    run = _run([sys.executable, "-m", "train", "--data", str(binary), "--runs-dir", str(tmp_path / "runs"),
+                "--export-dir", str(tmp_path / "ckpt")])
     assert run.returncode == EXIT_ERROR
     assert "is not Kaggle's fer2013.csv (not text)" in _error_line(run)
 
@@ -170,10 +171,7 @@ def test_the_default_recipe_is_the_shipped_classifiers():
 
 
 def _error_line(run: subprocess.CompletedProcess) -> str:
-    """The one error line of a failed command (asserting that it has exactly one, and no traceback)."""
-    errors = [line for line in run.stderr.splitlines() if line.startswith("python -m train: error: ")]
-    assert len(errors) == 1 and "Traceback" not in run.stderr, run.stderr[-2000:]
-    return errors[0]
+    return one_error_line(run, prog="python -m train")
 
 
 def _stop_at_once(tmp_path, data, *extra):

@@ -20,6 +20,7 @@ from ferbot import EmotionClassifier
 from ferbot.classify.checkpoint import CheckpointError, write_card
 from ferbot.classify.devices import batch_sharding, data_mesh
 from ferbot.classify.model import EmotionCNN, ModelConfig, standardize
+from tests.helpers.runs import saved_a_step
 from train.config import NO_AUGMENTATION, ConfigError, check_config
 from train.configs import load_recipe, recipe_names
 from train.data import FER2013, DataError, Split
@@ -174,12 +175,8 @@ def test_ctrl_c_stops_between_steps_and_a_second_one_stops_at_once(small_fer, ti
 
 def _ctrl_c_after_first_save(latest, timeout: float = 120.0) -> None:
     """A real Ctrl-C to this process once the run has saved its first step, i.e. mid-run."""
-    deadline = time.monotonic() + timeout
-    while not any(p.name.isdigit() for p in latest.glob("*")):
-        if time.monotonic() > deadline:
-            return
-        time.sleep(0.05)
-    os.kill(os.getpid(), signal.SIGINT)
+    if saved_a_step(latest, timeout):
+        os.kill(os.getpid(), signal.SIGINT)
 
 
 def test_a_stop_on_an_epochs_last_step_keeps_that_epochs_evaluation(small_fer, tiny_config, tmp_path):
