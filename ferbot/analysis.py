@@ -22,6 +22,8 @@ from ferbot.track import FaceTracker, TrackedFace
 
 log = logging.getLogger(__name__)
 
+HIDDEN_SHARE = 0.5  # of the smaller of a tile and a hidden region: an overlap beyond which the tile is hidden
+
 
 @dataclass(frozen=True)
 class CameraOff:
@@ -62,7 +64,7 @@ class FrameAnalyzer:
 
     `excluded` regions (frame pixels) are blanked before anything looks at the frame, so no face in them is
     ever detected, classified, tracked or logged. With a `names` reader, each face's track follows the name on its
-    tile, and named tiles without a face are reported as cameras off.
+    tile, and named tiles without a face are reported as cameras off (never its own feed's tile nor an excluded one).
     """
 
     def __init__(self, classifier: EmotionClassifier, own_output: MarkerLayout, finder: FaceFinder | None = None,
@@ -94,7 +96,8 @@ class FrameAnalyzer:
         clock.lap("classify")
         poses = [self.mesh.pose(image, d) for d in detections]
         clock.lap("pose")
-        tags = self._name_tags(image, frame.timestamp, clock)
+        tags = self._name_tags(image, student_tiles(self.finder.tiles, [*own_feeds, *self.excluded]), frame.timestamp,
+                               clock)
         faces = self.tracker.update(detections, probabilities, frame.timestamp, crops, poses,
                                     None if self.names is None else [name_at(tags, d.box) for d in detections])
         off = cameras_off(tags, [f for f in faces if f.missed == 0 and not f.picture])
@@ -103,16 +106,25 @@ class FrameAnalyzer:
         clock.lap("track")
         return Analysis(frame.index, frame.timestamp, tuple(faces), tuple(own_feeds), clock.timings(), camera_off)
 
-    def _name_tags(self, image: np.ndarray, timestamp: float, clock: _StepClock) -> list[NameTag]:
+    def _name_tags(self, image: np.ndarray, tiles: Sequence[Rect], timestamp: float,
+                   clock: _StepClock) -> list[NameTag]:
         """The tiles' names, with a names reader ([] without one)."""
         if self.names is None:
             return []
-        tags = self.names.read(image, self.finder.tiles, timestamp)
+        tags = self.names.read(image, tiles, timestamp)
         clock.lap("names")
         return tags
 
     def close(self) -> None:
         self.finder.close()
+
+
+def student_tiles(tiles: Sequence[Rect], hidden: Sequence[Rect]) -> list[Rect]:
+    """The tiles that may show a student: not those mostly covered by a `hidden` region (ferbot's own feed, an
+    --exclude region), nor those holding one mostly inside them. Their name tags are never read, so the teacher or
+    a student who opted out is never reported with the camera off."""
+    return [tile for tile in tiles if not any(
+        tile.intersection_area(region) > HIDDEN_SHARE * min(tile.area, region.area) for region in hidden)]
 
 
 def name_at(tags: Sequence[NameTag], box: Rect) -> str:

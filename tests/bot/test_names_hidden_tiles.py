@@ -1,0 +1,56 @@
+"""With --names, tiles the bot must not analyse (ferbot's own output, --exclude regions) are not students: their name
+tags are not read and never make a camera-off row."""
+
+from __future__ import annotations
+
+import cv2
+import pytest
+
+from ferbot.analysis import FrameAnalyzer
+from ferbot.capture.base import Frame
+from ferbot.capture.demo import DemoSource
+from ferbot.geometry import Rect
+from ferbot.names import NameReader
+from ferbot.render import Renderer
+from tests.helpers.live import LiveMeeting
+from tests.helpers.nametags import draw_tag
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    from ferbot import EmotionClassifier
+
+    return EmotionClassifier.load(None)
+
+
+def _analysed(classifier, image, excluded=()):
+    """One analysis of `image` with names."""
+    analyzer = FrameAnalyzer(classifier, Renderer((1280, 720)).layout.markers, excluded=excluded, names=NameReader())
+    try:
+        return analyzer.analyze(Frame(image, 0.0, 0))
+    finally:
+        analyzer.close()
+
+
+def test_the_teachers_own_tile_is_no_student_with_the_camera_off(classifier):
+    """The teacher shares ferbot's output (mirrored, as Zoom shows a self-view) in a tile tagged with their name."""
+    meeting = LiveMeeting()
+    screen = meeting.frame_at(0.0)
+    tile = meeting.tiles(0.0)[0]
+    own_output = Renderer((1280, 720)).render(DemoSource().read().image, [])[:, ::-1]
+    x, y, w, h = tile.as_int()
+    screen[y:y + h, x:x + w] = cv2.resize(own_output, (w, h), interpolation=cv2.INTER_AREA)
+    draw_tag(screen, tile, "Ms Teacher", "zoom")
+    analysis = _analysed(classifier, screen)
+    assert len(analysis.own_feeds) == 1
+    assert [off.name for off in analysis.camera_off] == ["Jiří Dvořák"]
+
+
+def test_an_excluded_students_name_tag_is_no_camera_off(classifier):
+    """Ana García opted out: her picture is excluded (not her name tag); she is never reported with the camera off."""
+    meeting = LiveMeeting()
+    tile = meeting.tiles(0.0)[0]
+    assert meeting.name(0) == "Ana García"
+    picture = Rect(tile.x, tile.y, tile.w, 0.7 * tile.h)
+    analysis = _analysed(classifier, meeting.frame_at(0.0), [picture])
+    assert [off.name for off in analysis.camera_off] == ["Jiří Dvořák"]
