@@ -69,11 +69,13 @@ class NameBook:
 
 def name_pairs(track_names: Sequence[str], names: Sequence[str],
                cost: Callable[[int, int], float]) -> list[tuple[int, int]]:
-    """(track, detection) pairs of the same non-empty name, cheapest `cost` first within each name."""
-    pairs = []
+    """(track, detection) pairs of the same non-empty name, cheapest `cost` first within each name; each track and
+    each detection in one pair at most (same_name is not transitive: "Ana 8" and "Ana 9" are both "Ana")."""
+    pairs: list[tuple[int, int]] = []
     for name in _distinct(names):
-        tracks = [t for t, n in enumerate(track_names) if n and same_name(n, name)]
-        detections = [d for d, n in enumerate(names) if n and same_name(n, name)]
+        paired_tracks, paired_detections = {t for t, _ in pairs}, {d for _, d in pairs}
+        tracks = [t for t, n in enumerate(track_names) if t not in paired_tracks and n and same_name(n, name)]
+        detections = [d for d, n in enumerate(names) if d not in paired_detections and n and same_name(n, name)]
         if not tracks or not detections:
             continue
         costs = np.array([[cost(t, d) for d in detections] for t in tracks])

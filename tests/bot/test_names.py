@@ -21,7 +21,7 @@ from ferbot.names.ocr import bundled_models, tag_line
 from ferbot.render import Renderer
 from ferbot.report import write_report
 from ferbot.track import FaceTracker
-from ferbot.track.names import same_name
+from ferbot.track.names import name_pairs, same_name
 from tests.helpers.cli import ferbot
 from tests.helpers.data import save_rgb
 from tests.helpers.faces import people
@@ -77,6 +77,18 @@ def test_a_stray_mark_read_beside_a_name_keeps_the_student_and_the_name():
         tracker.update([], np.zeros((0, 7), np.float32), 0.8 + 0.4 * k, names=[])
     [back] = tracker.update(_faces((400, 300, 80, 80)), HAPPY[None], 4.0, names=["李静怡 8"])
     assert back.track_id == 1
+
+
+def test_a_track_takes_one_face_even_where_two_readings_match_its_name():
+    """"Ana 8" and "Ana 9" are each the name "Ana" with a stray mark, but not each other: Ana's track takes one of
+    them, and the other face is a student of its own."""
+    assert name_pairs(["ana"], ["ana 8", "ana 9"], lambda t, d: 0.0) == [(0, 0)]
+    assert name_pairs(["ana 8", "ana 9"], ["ana"], lambda t, d: 0.0) == [(0, 0)]
+    tracker = FaceTracker()
+    tracker.update(_faces((100, 100, 80, 80)), HAPPY[None], 0.0, names=["Ana"])
+    faces = tracker.update(_faces((100, 100, 80, 80), (400, 100, 80, 80)), np.stack([HAPPY, HAPPY]), 0.4,
+                           names=["Ana 8", "Ana 9"])
+    assert sorted(f.track_id for f in faces) == [1, 2]
 
 
 def test_two_students_of_one_name_stay_apart_by_their_faces(fer2013):
