@@ -100,7 +100,7 @@ class FrameAnalyzer:
                                clock)
         faces = self.tracker.update(detections, probabilities, frame.timestamp, crops, poses,
                                     None if self.names is None else [name_at(tags, d.box) for d in detections])
-        off = cameras_off(tags, [f for f in faces if f.missed == 0 and not f.picture])
+        off = cameras_off(tags, [f for f in faces if not f.picture])
         camera_off = tuple(CameraOff(track_id, tag.name, tag.tile)
                            for track_id, tag in zip(self.tracker.camera_off_ids([t.name for t in off]), off))
         clock.lap("track")
@@ -133,7 +133,8 @@ def name_at(tags: Sequence[NameTag], box: Rect) -> str:
 
 
 def cameras_off(tags: Sequence[NameTag], students: Sequence[TrackedFace]) -> list[NameTag]:
-    """The named tiles without a student's face in them."""
+    """The named tiles without a student's face in them (`students`: the tracked faces of people, those the
+    detector missed lately included)."""
     return [tag for tag in tags if tag.name and not any(tag.tile.contains_point(*f.box.center) for f in students)]
 
 

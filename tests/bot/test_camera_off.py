@@ -1,5 +1,5 @@
-"""With --names, tiles the bot must not analyse (ferbot's own output, --exclude regions) are not students: their name
-tags are not read and never make a camera-off row."""
+"""With --names, a named tile without a student's face is a camera off: never a tile the bot must not analyse
+(ferbot's own output, --exclude regions), nor one whose face the detector missed for a frame or two."""
 
 from __future__ import annotations
 
@@ -54,3 +54,21 @@ def test_an_excluded_students_name_tag_is_no_camera_off(classifier):
     picture = Rect(tile.x, tile.y, tile.w, 0.7 * tile.h)
     analysis = _analysed(classifier, meeting.frame_at(0.0), [picture])
     assert [off.name for off in analysis.camera_off] == ["Jiří Dvořák"]
+
+
+def test_a_face_missed_for_a_frame_leaves_its_tile_on_camera(classifier):
+    """Ana García's face goes undetected for one frame (her picture covered): her tile still holds her tracked face,
+    so it is not reported with the camera off."""
+    meeting = LiveMeeting()
+    analyzer = FrameAnalyzer(classifier, Renderer((1280, 720)).layout.markers, names=NameReader())
+    try:
+        first = analyzer.analyze(Frame(meeting.frame_at(0.0), 0.0, 0))
+        screen = meeting.frame_at(0.4)
+        tile = meeting.tiles(0.4)[0]
+        Rect(tile.x, tile.y, tile.w, 0.7 * tile.h).pixels(screen)[:] = 90
+        covered = analyzer.analyze(Frame(screen, 0.4, 1))
+    finally:
+        analyzer.close()
+    [ana] = [f for f in first.faces if f.name == "Ana García"]
+    assert [f.missed for f in covered.faces if f.track_id == ana.track_id] == [1]
+    assert [off.name for off in covered.camera_off] == ["Jiří Dvořák"]
