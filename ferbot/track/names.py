@@ -4,7 +4,8 @@ A name's ids are remembered for the whole run, so a student who leaves (or whose
 comes back gets their id again. Two participants showing the same name stay two students: each time, their faces
 are paired with that name's tracks by how alike the faces look (their small thumbnails), which does not depend on
 where the meeting app put their tiles; without thumbnails, by the nearest box. A reading with a stray mark beside
-the name ("Ana 8": something bright in the video next to the tag, read with it) counts as the same name.
+the name ("Ana 8": something bright in the video next to the tag, read with it) counts as the same name, and so
+does a name the meeting app cut short ("Ana Maria Go...").
 """
 
 from __future__ import annotations
@@ -14,17 +15,18 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from ferbot.geometry import Rect
+from ferbot.names.ocr import ELLIPSIS
 from ferbot.track.matching import greedy_pairs
 
 STRAY = 2  # characters: a token this short and without letters beside a name is a stray mark read with it
 
 
 def same_name(a: str, b: str) -> bool:
-    """Whether two tags show the same name: equal but for case and surrounding spaces, or one is the other with a
-    stray mark beside it (a token of up to STRAY digits or signs: something bright in the video next to the tag,
-    read with it)."""
+    """Whether two tags show the same name: equal but for case and surrounding spaces, one is the other cut short
+    by the meeting app (its start, then an ellipsis), or one is the other with a stray mark beside it (a token of up
+    to STRAY digits or signs: something bright in the video next to the tag, read with it)."""
     a, b = a.strip().casefold(), b.strip().casefold()
-    if a == b:
+    if a == b or _cut_short_of(a, b) or _cut_short_of(b, a):
         return True
     short, long = sorted((a, b), key=len)
     if not short or not (long.startswith(short + " ") or long.endswith(" " + short)):
@@ -33,9 +35,17 @@ def same_name(a: str, b: str) -> bool:
     return len(stray.strip()) <= STRAY and not any(c.isalpha() for c in stray)
 
 
+def _cut_short_of(cut: str, full: str) -> bool:
+    """Whether `cut` is `full` as the meeting app cuts a long name short: a start of it, then an ellipsis ('...',
+    '…'); `full` may itself be cut short further on."""
+    start = ELLIPSIS.sub("", cut)
+    return start != cut and bool(start) and ELLIPSIS.sub("", full).startswith(start)
+
+
 def plainer(a: str, b: str) -> str:
-    """Of two readings of the same name, the one without a stray mark (the shorter); an empty one never wins."""
-    return min((a, b), key=len) if a and b else a or b
+    """Of two readings of the same name, the one not cut short and without a stray mark (the shorter); an empty one
+    never wins."""
+    return min((a, b), key=lambda name: (ELLIPSIS.search(name) is not None, len(name))) if a and b else a or b
 
 
 def compatible(track_name: str, detection_name: str) -> bool:

@@ -79,6 +79,16 @@ def test_a_stray_mark_read_beside_a_name_keeps_the_student_and_the_name():
     assert back.track_id == 1
 
 
+def test_a_name_cut_short_by_the_app_is_the_full_name():
+    assert same_name("Ana Maria Go...", "Ana Maria Gonzalez") and same_name("ana maria gonzalez", "Ana Maria Go…")
+    assert same_name("Ana Maria Go...", "Ana Ma…") and same_name("Ana Maria Go …", "Ana Maria Gonzalez 8")
+    assert not same_name("Ana Maria Go...", "Ana Lopez") and not same_name("...", "Ana")
+    tracker = FaceTracker()
+    tracker.update(_faces((100, 100, 80, 80)), HAPPY[None], 0.0, names=["Ana Maria Gonzalez"])
+    [face] = tracker.update(_faces((400, 100, 60, 60)), HAPPY[None], 0.4, names=["Ana Maria Go..."])
+    assert (face.track_id, face.name) == (1, "Ana Maria Gonzalez")
+
+
 def test_a_track_takes_one_face_even_where_two_readings_match_its_name():
     """"Ana 8" and "Ana 9" are each the name "Ana" with a stray mark, but not each other: Ana's track takes one of
     them, and the other face is a student of its own."""
