@@ -4,7 +4,8 @@ The detection and recognition models are named by path, so RapidOCR never looks 
 recognition model carries its own character list (Chinese, Japanese kana and kanji, and Latin script with accents).
 Korean Hangul is not in it. RapidOCR is imported with a stand-in for `requests`, its only way to the network (to
 fetch models and images by URL), which fails on use: so no download can start, and importing it opens no socket
-(urllib3 probes for IPv6 with one on import). The engine loads on first use, and runs on one thread to leave the bot
+(urllib3 probes for IPv6 with one on import). RapidOCR and onnxruntime are imported when a TagOCR is made (so a
+missing one is an OCRError at start-up); the engine loads on first use, and runs on one thread to leave the bot
 its cores.
 """
 
@@ -34,13 +35,18 @@ class OCRError(RuntimeError):
     """The OCR engine cannot be used; the message says what to install."""
 
 
+def engine_missing(err: ImportError) -> OCRError:
+    """The error for an OCR engine (rapidocr, or the onnxruntime it runs on) that does not import."""
+    return OCRError(f"--names needs the OCR engine ({err}); install it with: pip install 'ferbot[names]' "
+                    "(in a checkout: pip install -e '.[names]')")
+
+
 def bundled_models() -> tuple[Path, Path]:
     """The detection and recognition models shipped inside the installed rapidocr package."""
     try:
         import rapidocr
     except ImportError as err:
-        raise OCRError(f"--names needs the OCR engine ({err}); install it with: pip install 'ferbot[names]' "
-                       "(in a checkout: pip install -e '.[names]')") from None
+        raise engine_missing(err) from None
     folder = Path(rapidocr.__file__).parent / "models"
     models = folder / DETECTOR, folder / RECOGNISER
     missing = [str(m) for m in models if not m.is_file()]
@@ -70,6 +76,16 @@ def offline_rapidocr() -> type:
     return RapidOCR
 
 
+def engine_class() -> type:
+    """The RapidOCR class, checked to import with its runtime: rapidocr imports onnxruntime only when the engine is
+    built, so a missing one would otherwise surface at the first tag read, in the analysis thread."""
+    try:
+        import onnxruntime  # noqa: F401
+        return offline_rapidocr()
+    except ImportError as err:
+        raise engine_missing(err) from None
+
+
 def _no_network(*args, **kwargs):
     raise OCRError("ferbot's OCR never uses the network (a model or file was asked for by URL)")
 
@@ -85,13 +101,14 @@ class TagOCR:
 
     def __init__(self):
         self._detector, self._recogniser = bundled_models()
+        self._engine_class = engine_class()
         self._engine = None
         self._lock = threading.Lock()
 
     def _load(self):
         with self._lock:
             if self._engine is None:
-                self._engine = offline_rapidocr()(params=engine_params(self._detector, self._recogniser))
+                self._engine = self._engine_class(params=engine_params(self._detector, self._recogniser))
                 log.info("OCR engine loaded (%s, %s)", self._detector.name, self._recogniser.name)
         return self._engine
 

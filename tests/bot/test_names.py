@@ -22,7 +22,7 @@ from ferbot.render import Renderer
 from ferbot.report import write_report
 from ferbot.track import FaceTracker
 from ferbot.track.names import name_pairs, same_name
-from tests.helpers.cli import ferbot
+from tests.helpers.cli import env_with, ferbot, one_error_line
 from tests.helpers.data import save_rgb
 from tests.helpers.faces import people
 from tests.helpers.live import CAMERA_OFF, Lesson, LiveMeeting
@@ -49,6 +49,16 @@ def test_the_tag_is_the_lowest_line_left_to_right_and_keeps_its_ellipsis():
 def test_the_ocr_models_are_files_in_the_installed_package():
     for model in bundled_models():
         assert model.is_file() and "site-packages" in str(model) and model.stat().st_size > 100_000
+
+
+def test_without_onnxruntime_names_fail_at_start_in_one_line(tmp_path):
+    """rapidocr imports onnxruntime only when its engine is built: a Python where onnxruntime does not import stops
+    `ferbot --names` before the feed starts, with the install hint, and not with a traceback at the first tag."""
+    (tmp_path / "sitecustomize.py").write_text("import sys\nsys.modules['onnxruntime'] = None  # not installed\n")
+    result = ferbot("--demo", "--sink", "none", "--names", "--duration", "3", env=env_with(PYTHONPATH=str(tmp_path)))
+    assert result.returncode != 0
+    line = one_error_line(result)
+    assert "onnxruntime" in line and "pip install 'ferbot[names]'" in line
 
 
 def test_ids_follow_the_names_when_tiles_swap_and_a_returning_name_gets_its_id_back():
