@@ -114,8 +114,9 @@ def test_seventy_faces_are_found_and_classified_beyond_the_largest_batch(tmp_pat
     assert found >= 0.9 * count, f"found {found} of {count} faces"
     assert len(rows) > FACES_PER_DEVICE[-1] * devices
     logged = np.array([[float(r[c]) for c in PROBABILITY_COLUMNS] for r in rows])
-    alone = EmotionClassifier.load(model=BotOptions.model).predict_proba(face_crops(gallery.image, boxes))
-    np.testing.assert_allclose(logged, alone, atol=2e-3)
+    classifier = EmotionClassifier.load(model=BotOptions.model)
+    alone = np.concatenate([classifier.predict_proba(crop[None]) for crop in face_crops(gallery.image, boxes)])
+    np.testing.assert_allclose(logged, alone, atol=1e-4)  # the log's 4 decimals; float32 batches differ by ~1e-6
     assert (tmp_path / "faces-report.html").exists()
 
 
