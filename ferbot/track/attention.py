@@ -52,8 +52,10 @@ class PoseReference:
     samples: tuple[tuple[float, float, float], ...] = ()
 
     def observed(self, timestamp: float, pose: HeadPose) -> PoseReference:
-        """The reference after seeing `pose` at `timestamp` (kept as a sample if the last is a second old)."""
-        if self.samples and timestamp - self.samples[-1][0] < REFERENCE_SAMPLE_S:
+        """The reference after seeing `pose` at `timestamp` (kept as a sample if the last is a second old and the
+        pose is finite: a collapsed mesh reads NaN, which would poison the median for REFERENCE_WINDOW_S)."""
+        if (self.samples and timestamp - self.samples[-1][0] < REFERENCE_SAMPLE_S
+                or not np.isfinite([pose.yaw, pose.pitch]).all()):
             return self
         start = timestamp - REFERENCE_WINDOW_S
         kept = tuple(s for s in self.samples if s[0] > start)

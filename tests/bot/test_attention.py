@@ -295,3 +295,14 @@ def test_a_steady_nod_becomes_the_students_reference(detector, mesh, private_tes
             read.append(reference.facing(HeadPose(0.0, pitch)))
             reference = reference.observed(float(t), HeadPose(0.0, pitch))
         assert not read[0] and read[-1] == facing_after and (sum(read) > 30) == facing_after, read
+
+
+def test_a_pose_that_is_not_a_number_leaves_the_reference_as_it_was():
+    """A collapsed face mesh reads NaN: it is no sample, so the usual pose (a median over five minutes) stays a number
+    and a face turned to its screen still counts as facing."""
+    reference = PoseReference()
+    for t in range(30):
+        reference = reference.observed(float(t), HeadPose(4.0, 6.0))
+    after = reference.observed(30.0, HeadPose(float("nan"), float("nan"))).observed(31.0, HeadPose(float("inf"), 6.0))
+    assert after == reference
+    assert np.isfinite([after.usual.yaw, after.usual.pitch]).all() and after.facing(HeadPose(4.0, 6.0))
