@@ -78,12 +78,21 @@ def _grey(strip: np.ndarray, box: Rect, margin: int = 0) -> np.ndarray:
     return cv2.cvtColor(part, cv2.COLOR_RGB2GRAY) if part.size else np.zeros((0, 0))
 
 
+def look_margin(box: Rect) -> int:
+    """How far in from the sides of the box where a name was read its letters are kept: LOOK_MARGIN pixels, or a
+    quarter of the box's height or width where that is less, so that low letters still leave a template."""
+    return min(LOOK_MARGIN, int(min(box.w, box.h) // 4))
+
+
 def letters_moved_away(letters: np.ndarray, strip: np.ndarray, box: Rect) -> bool:
-    """Whether the letters read at `box` are no longer there: nowhere within LOOK_MARGIN pixels of where they were
+    """Whether the letters read at `box` are no longer there: nowhere within look_margin pixels of where they were
     does the strip match them (normalised correlation under SAME_LETTERS). `letters` are the middle of the box,
-    LOOK_MARGIN pixels in from its sides, so that a shifted tag is still wholly inside the box."""
+    look_margin pixels in from its sides, so that a shifted tag is still wholly inside the box. Without letters to
+    compare (a box too small), they have not moved."""
+    if letters.size == 0:
+        return False
     around = _grey(strip, box)
-    if letters.size == 0 or around.shape[0] < letters.shape[0] or around.shape[1] < letters.shape[1]:
+    if around.shape[0] < letters.shape[0] or around.shape[1] < letters.shape[1]:
         return True
     return float(cv2.matchTemplate(around, letters, cv2.TM_CCOEFF_NORMED).max()) < SAME_LETTERS
 
@@ -101,7 +110,10 @@ class NameReader:
         self._last_refresh = -np.inf
 
     def read(self, image: np.ndarray, tiles: Sequence[Rect], timestamp: float) -> list[NameTag]:
-        """The name on each tile, in the order of `tiles`; tiles no longer on screen are forgotten."""
+        """The name on each tile, in the order of `tiles`; tiles no longer on screen are forgotten, but not in a
+        screen without tiles (one the tiles were not found in), after which the reads are kept for the next one."""
+        if not tiles:
+            return []
         strips = [strip_pixels(image, tile) for tile in tiles]
         looks = [tile_look(image, tile) for tile in tiles]
         seen = []
@@ -142,5 +154,5 @@ class NameReader:
         self.reads += 1
         self.read_s += seconds
         log.debug("name tag read: %r in %.0f ms", name, 1000 * seconds)
-        return _Read(name, box, _grey(strip, box, -LOOK_MARGIN) if box is not None else np.zeros((0, 0)), look,
+        return _Read(name, box, _grey(strip, box, -look_margin(box)) if box is not None else np.zeros((0, 0)), look,
                      timestamp)

@@ -7,6 +7,7 @@ import csv
 from collections import defaultdict
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -17,7 +18,7 @@ from ferbot.emotions import CLASS_NAMES
 from ferbot.facelog import COLUMNS, PROBABILITY_COLUMNS, FaceLog, read_log
 from ferbot.geometry import Rect
 from ferbot.names import NameReader
-from ferbot.names.ocr import bundled_models, tag_line
+from ferbot.names.ocr import TagOCR, bundled_models, tag_line
 from ferbot.render import Renderer
 from ferbot.report import write_report
 from ferbot.track import FaceTracker
@@ -59,6 +60,49 @@ def test_without_onnxruntime_names_fail_at_start_in_one_line(tmp_path):
     assert result.returncode != 0
     line = one_error_line(result)
     assert "onnxruntime" in line and "pip install 'ferbot[names]'" in line
+
+
+class CountedOCR(TagOCR):
+    """The real OCR, counting the tags it reads."""
+
+    def __init__(self):
+        super().__init__()
+        self.count = 0
+
+    def read(self, strip: np.ndarray):
+        self.count += 1
+        return super().read(strip)
+
+
+@pytest.fixture(scope="module")
+def counted_ocr() -> CountedOCR:
+    return CountedOCR()
+
+
+def _small_tag_screen() -> tuple[np.ndarray, Rect]:
+    """A 320x180 tile whose name tag has letters 5 px high (read within a box under 8 px high)."""
+    screen = np.full((200, 340, 3), 70, np.uint8)
+    cv2.putText(screen, "ANA GARCIA", (16, 183), cv2.FONT_HERSHEY_SIMPLEX, 0.2, (255, 255, 255), 1, cv2.LINE_AA)
+    return screen, Rect(10, 10, 320, 180)
+
+
+def test_a_tag_with_small_letters_is_read_once_while_unchanged(counted_ocr):
+    screen, tile = _small_tag_screen()
+    reader = NameReader(counted_ocr)
+    start = counted_ocr.count
+    names = [reader.read(screen, [tile], t)[0].name for t in (0.0, 0.4, 0.8, 1.2)]
+    assert names[0] and len(set(names)) == 1
+    assert counted_ocr.count - start == 1
+
+
+def test_a_screen_without_tiles_keeps_the_names_read(counted_ocr):
+    """One analysed frame where no tile was found (the gallery redrawn) does not make every tag be read again."""
+    screen, tile = _small_tag_screen()
+    reader = NameReader(counted_ocr)
+    start = counted_ocr.count
+    [first] = reader.read(screen, [tile], 0.0)
+    assert reader.read(screen, [], 0.4) == []
+    assert reader.read(screen, [tile], 0.8) == [first] and counted_ocr.count - start == 1
 
 
 def test_ids_follow_the_names_when_tiles_swap_and_a_returning_name_gets_its_id_back():
