@@ -16,12 +16,12 @@ from mediapipe.tasks.python.vision import FaceDetector, FaceDetectorOptions
 from ferbot.geometry import Rect
 
 MODEL_FILE = "face_detection_short_range.tflite"
-KEYPOINT_NAMES = ("right_eye", "left_eye", "nose_tip", "mouth", "right_ear", "left_ear")
 
 
 @dataclass(frozen=True)
 class Detection:
-    """One face: its box and keypoints (KEYPOINT_NAMES order, shape (6, 2)) in pixels, and the detector score."""
+    """One face: its box and keypoints (right eye, left eye, nose tip, mouth, right ear, left ear: shape (6, 2)) in
+    pixels, and the detector score."""
 
     box: Rect
     score: float

@@ -103,8 +103,6 @@ class NameReader:
     def __init__(self, ocr: TagOCR | None = None, reread_s: float = REREAD_S, refresh_per_s: float = REFRESH_PER_S):
         self.ocr = ocr or TagOCR()
         self.reread_s, self.refresh_per_s = reread_s, refresh_per_s
-        self.reads = 0  # tags read so far, and the seconds they took (benchmarks)
-        self.read_s = 0.0
         self._tiles: list[Rect] = []  # the tiles of the last screen, and what was read on each
         self._seen: list[_Read] = []
         self._last_refresh = -np.inf
@@ -150,9 +148,6 @@ class NameReader:
         big = cv2.resize(strip, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC) if scale > 1 else strip
         name, box = self.ocr.read(big) if strip.size else ("", None)
         box = box.scaled(1 / scale) if box is not None else None
-        seconds = time.perf_counter() - start
-        self.reads += 1
-        self.read_s += seconds
-        log.debug("name tag read: %r in %.0f ms", name, 1000 * seconds)
+        log.debug("name tag read: %r in %.0f ms", name, 1000 * (time.perf_counter() - start))
         return _Read(name, box, _grey(strip, box, -look_margin(box)) if box is not None else np.zeros((0, 0)), look,
                      timestamp)

@@ -46,7 +46,6 @@ class TrackedFace:
     pose: HeadPose
     attention: float
     missed: int = 0
-    detections: int = 1
     facing: bool = True
     reference: PoseReference = PoseReference()
     still_since: float = 0.0
@@ -173,7 +172,7 @@ class FaceTracker:
         attention = float(ema(face.attention, float(facing), dt, self.attention_s))
         return dataclasses.replace(face, box=detection.box, keypoints=detection.keypoints, score=detection.score,
                                    probabilities=smoothed.astype(np.float32), last_seen=timestamp, pose=pose,
-                                   attention=attention, missed=0, detections=face.detections + 1, facing=facing,
+                                   attention=attention, missed=0, facing=facing,
                                    reference=face.reference.observed(timestamp, pose),
                                    name=plainer(face.name, name))
 

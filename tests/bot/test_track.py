@@ -66,7 +66,7 @@ def test_an_id_survives_a_few_missed_frames_then_ends():
         [face] = tracker.update([], np.zeros((0, 7), np.float32), 0.2 * missed)
         assert face.track_id == 1 and face.missed == missed
     [face] = tracker.update(_faces((104, 100, 80, 80)), HAPPY[None], 0.8)
-    assert face.track_id == 1 and face.missed == 0 and face.detections == 2
+    assert face.track_id == 1 and face.missed == 0 and face.box.x == 104
     for t in (1.0, 1.2, 1.4, 1.6):
         faces = tracker.update([], np.zeros((0, 7), np.float32), t)
     assert faces == []
