@@ -51,9 +51,9 @@ class FaceFinder:
     def _search_tile(self, image: np.ndarray, tile: Rect) -> list[Detection]:
         """The faces of one tile: its centred square first; when that finds no whole face, windows covering the
         tile at the scale of the smallest face a webcam shows, then the mirror images of the centred square and of
-        the cover windows as high as the tile (BlazeFace is not symmetric: a masked or dim face it misses may show
-        in the mirror; the smaller cover windows, many in a large tile, are left out). A camera-off tile only gets
-        the first look (its profile picture sits in the middle)."""
+        the cover windows as large as the tile's shorter side (BlazeFace is not symmetric: a masked or dim face it
+        misses may show in the mirror; the smaller cover windows, many in a large tile, are left out). A camera-off
+        tile only gets the first look (its profile picture sits in the middle)."""
         first, cover = tile_windows(tile)
         found = self._run(image, [first])
         if found or camera_off(image, tile):

@@ -147,8 +147,8 @@ def _multiple(length: float, unit: float) -> int | None:
 
 def tile_windows(tile: Rect) -> tuple[Window, list[Window]]:
     """How to search a tile: a first window (its centred square, where most webcam faces sit), and the windows
-    that cover the whole tile for when the first finds no face: squares of the tile's height (faces up to half
-    of it) and, in a large tile, squares six times its smallest expected face (faces down to that)."""
+    that cover the whole tile for when the first finds no face: squares of the tile's shorter side (faces up to
+    half of it) and, in a large tile, squares six times its smallest expected face (faces down to that)."""
     first = Window(centre_window(tile), tile)
     smallest_face = max(MIN_FACE_PX, SMALLEST_FACE_SHARE * tile.h)
     short = min(tile.w, tile.h)

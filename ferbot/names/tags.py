@@ -2,9 +2,9 @@
 
 A tile's tag is read in the analysis that first sees the tile, again as soon as the tile changes (the meeting app
 moved another participant into it: its picture, shrunk to a few pixels, or the letters where its name was read
-look different), and otherwise every REREAD_S
-seconds, at most REFRESH_PER_S such refreshes a second over the whole screen, so a large gallery costs no more
-than a small one. A tile where no name was read is only looked at again by those refreshes.
+look different), and otherwise every REREAD_S seconds, at most REFRESH_PER_S such refreshes a second over the whole
+screen, so a large gallery costs no more than a small one. A tile where no name was read is read again when its
+picture changes, and otherwise only by those refreshes. A screen where no tile was found changes nothing.
 """
 
 from __future__ import annotations
@@ -133,7 +133,8 @@ class NameReader:
         return [self._seen[b] if overlap[t, b] >= SAME_TILE else None for t, b in enumerate(best)]
 
     def _refresh_oldest(self, strips: list[np.ndarray], looks: list[np.ndarray], timestamp: float) -> None:
-        """Read the tag read longest ago again, when that was over reread_s ago and no refresh is due yet."""
+        """Read the tag read longest ago again, when that was over reread_s ago and the last refresh was at least
+        1 / refresh_per_s ago."""
         if not self._seen or timestamp - self._last_refresh < 1.0 / self.refresh_per_s:
             return
         oldest = min(range(len(self._seen)), key=lambda i: self._seen[i].at)
