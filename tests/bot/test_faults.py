@@ -12,9 +12,12 @@ import csv
 import dataclasses
 import json
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -317,33 +320,61 @@ def test_a_whole_run_opens_no_network_socket(tmp_path, names):
     assert (not names) or {row["name"] for row in _rows(log)} & set(DEMO_NAMES), "no name read"
 
 
-def test_a_second_interrupt_while_the_analysis_finishes_waits_for_it():
-    """Ctrl-C twice (or a SIGTERM after Ctrl-C): the second arrives while the pipeline waits for the analysis to
-    end, which must still finish before the log and the sink close; a third stops at once (an analysis that
-    hangs). Real SIGINTs, sent to the main thread while it waits for the worker's `done`."""
-    import signal
-    import threading
-
+def _interrupt_once_waiting(warnings: Callable[[], int], warned: int, interrupt: bool = True) -> bool:
+    """Send the main thread a real SIGINT (if `interrupt`) once it is blocked in wait_through_interrupts' wait for
+    the analysis, after `warned` "finishing the current analysis" warnings, i.e. after that many interrupts were
+    taken (so the signal lands inside the wait, never before it or between two waits); False, sending nothing, if
+    it is not there within 30 s."""
     from ferbot.pipeline import wait_through_interrupts
 
-    def interrupt_then_finish(done: threading.Event, interrupts: int) -> None:
-        for _ in range(interrupts):
-            time.sleep(0.2)
-            signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
-        time.sleep(0.3)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        frame, callee = sys._current_frames().get(threading.main_thread().ident), None
+        while frame is not None and frame.f_code is not wait_through_interrupts.__code__:
+            frame, callee = frame.f_back, frame
+        if frame is not None and callee.f_code is threading.Event.wait.__code__ and warnings() == warned:
+            if interrupt:
+                signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+            return True
+        time.sleep(0.005)
+    return False
+
+
+def test_a_second_interrupt_while_the_analysis_finishes_waits_for_it(caplog):
+    """Ctrl-C twice (or a SIGTERM after Ctrl-C): the second arrives while the pipeline waits for the analysis to
+    end, which must still finish before the log and the sink close; a third stops at once (an analysis that
+    hangs). Real SIGINTs, sent to the main thread by a helper thread once it is blocked in the wait for `done`."""
+    from ferbot.pipeline import wait_through_interrupts
+
+    def warnings() -> int:
+        return sum("finishing the current analysis" in record.getMessage() for record in caplog.records)
+
+    def one_interrupt_then_finish() -> None:
+        _interrupt_once_waiting(warnings, 0)
+        _interrupt_once_waiting(warnings, 1, interrupt=False)  # back in the wait: the interrupt did not end it
         done.set()
 
-    done = threading.Event()
-    threading.Thread(target=interrupt_then_finish, args=(done, 1)).start()
+    def two_interrupts_and_a_hang() -> None:
+        _interrupt_once_waiting(warnings, 0) and _interrupt_once_waiting(warnings, 1)
+        released.wait(30)  # the analysis ends only when the test is over (or the wait ignored both interrupts)
+        done.set()
+
+    done, released = threading.Event(), threading.Event()
+    helper = threading.Thread(target=one_interrupt_then_finish, daemon=True)
+    helper.start()
     try:
         wait_through_interrupts(done)
     except KeyboardInterrupt:
         pytest.fail("one interrupt cut the wait for the analysis short")
-    assert done.is_set()
+    helper.join()
+    assert warnings() == 1
+
+    caplog.clear()
     done = threading.Event()
-    worker = threading.Thread(target=interrupt_then_finish, args=(done, 2))
-    worker.start()
+    helper = threading.Thread(target=two_interrupts_and_a_hang, daemon=True)
+    helper.start()
     with pytest.raises(KeyboardInterrupt):
         wait_through_interrupts(done)
-    assert not done.is_set()
-    worker.join()
+    assert not done.is_set()  # stopped at once, not once the analysis ended
+    released.set()
+    helper.join()
