@@ -87,19 +87,31 @@ def test_no_display_says_so(monkeypatch):
 
 
 def test_video_file_plays_in_real_time_and_ends(tmp_path):
-    path = tmp_path / "clip.avi"
+    """Each read gives the frame due by the time since the first read, and the end (None) comes once the last frame
+    is past. The source's clock starts inside the first read and is read inside each later one, so the times taken
+    around those reads bound the index it must give exactly, however slow this machine is."""
+    path, count, fps = tmp_path / "clip.avi", 12, 10
     # frame i is a flat colour: red channel 200, blue channel 20 * i
-    write_video(path, (np.full((120, 160, 3), (200, 0, 20 * i), np.uint8) for i in range(10)), fps=20)
+    write_video(path, (np.full((120, 160, 3), (200, 0, 20 * i), np.uint8) for i in range(count)), fps=fps)
     source = open_source(str(path))
-    assert isinstance(source, VideoFileSource) and source.fps == pytest.approx(20)
+    assert isinstance(source, VideoFileSource) and source.fps == pytest.approx(fps)
+    started = time.monotonic()
     first = source.read()
+    first_read = time.monotonic()
     assert first.index == 0 and first.image[..., 0].mean() > 190  # RGB: red first
-    time.sleep(0.26)  # about five frames later
+    time.sleep(0.45)  # about four frames later
+    before = time.monotonic()
     later = source.read()
-    assert 4 <= later.index <= 7 and later.timestamp == pytest.approx(later.index / 20)
+    after = time.monotonic()
+    assert later is not None, f"ended {after - started:.2f} s in, before its {count / fps:.1f} s"
+    assert int((before - first_read) * fps) <= later.index <= int((after - started) * fps)
+    assert later.timestamp == pytest.approx(later.index / fps)
     assert later.image[..., 2].mean() == pytest.approx(20 * later.index, abs=8)
-    time.sleep(0.4)
-    assert source.read() is None
+    deadline = started + count / fps + 10
+    while source.read() is not None:
+        assert time.monotonic() < deadline, "the video never ends"
+        time.sleep(0.02)
+    assert time.monotonic() - started >= count / fps  # not before its last frame was due
     source.close()
 
 
