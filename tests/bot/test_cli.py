@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from ferbot.facelog import COLUMNS
-from tests.helpers.cli import env_with, ferbot, one_error_line
+from tests.helpers.cli import env_with, ferbot, finished, one_error_line, started_ferbot
 from tests.helpers.data import REPO, read_video
 
 
@@ -144,20 +144,14 @@ def test_ctrl_c_stops_cleanly_keeps_the_outputs_and_stays_private(tmp_path):
     workdir = tmp_path / "run"
     workdir.mkdir()
     video, log = workdir / "feed.avi", workdir / "faces.csv"
-    bot = subprocess.Popen([sys.executable, "-m", "ferbot", "--demo", "--sink", f"file:{video}", "--log", str(log)],
-                           cwd=workdir, env=env_with(), stderr=subprocess.PIPE, text=True)
-    started = time.monotonic()
-    for line in bot.stderr:  # wait until the feed runs, then let it run a little
-        if "running" in line:
-            break
-        assert time.monotonic() - started < 120, "ferbot did not start"
-    time.sleep(3)
+    bot, logged = started_ferbot("--demo", "--sink", f"file:{video}", "--log", str(log), cwd=workdir)
+    time.sleep(3)  # let the feed run a little
     if Path("/proc/net/tcp").exists():
         assert _network_sockets(bot.pid) == set()
     bot.send_signal(signal.SIGINT)
-    rest = bot.stderr.read()
-    assert bot.wait(timeout=60) == 0, rest
-    assert "Traceback" not in rest and "stopping (Ctrl-C)" in rest
+    result = finished(bot, logged)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr and "stopping (Ctrl-C)" in result.stderr
     assert sorted(p.name for p in workdir.rglob("*")) == ["faces-report.html", "faces-students.csv", "faces.csv",
                                                           "feed.avi"]
     frames, _ = read_video(video)

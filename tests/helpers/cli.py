@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -33,10 +34,10 @@ def ferbot(*args: str, env: dict | None = None, timeout: float = 180,
     return subprocess.run(command, cwd=REPO, env=env or env_with(), capture_output=True, text=True, timeout=timeout)
 
 
-def started_ferbot(*args: str, env: dict | None = None) -> tuple[subprocess.Popen, list[str]]:
-    """`python -m ferbot ARGS` started and running (its feed has begun); returns it, reading stderr as text, and
-    the lines it has logged so far."""
-    bot = subprocess.Popen([sys.executable, "-m", "ferbot", *args], cwd=REPO, env=env or env_with(),
+def started_ferbot(*args: str, env: dict | None = None, cwd: Path = REPO) -> tuple[subprocess.Popen, list[str]]:
+    """`python -m ferbot ARGS` started in `cwd` and running (its feed has begun); returns it, reading stderr as
+    text, and the lines it has logged so far."""
+    bot = subprocess.Popen([sys.executable, "-m", "ferbot", *args], cwd=cwd, env=env or env_with(),
                            stderr=subprocess.PIPE, text=True)
     return bot, lines_until(bot, "Ctrl-C to stop")
 
