@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import os
 import signal
 import subprocess
@@ -12,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from ferbot.facelog import COLUMNS
 from tests.helpers.cli import env_with, ferbot, finished, one_error_line, started_ferbot
 from tests.helpers.data import REPO, read_video
+from tests.helpers.logs import log_rows
 
 
 def test_help_reads_well():
@@ -156,7 +155,4 @@ def test_ctrl_c_stops_cleanly_keeps_the_outputs_and_stays_private(tmp_path):
                                                           "feed.avi"]
     frames, _ = read_video(video)
     assert len(frames) >= 30  # the file was finalised: it decodes
-    with log.open() as f:
-        rows = list(csv.reader(f))
-    assert tuple(rows[0]) == COLUMNS and len(rows) > 9
-    assert all(len(row) == len(COLUMNS) for row in rows)  # flushed whole rows
+    assert len(log_rows(log)) >= 9  # flushed, in whole rows

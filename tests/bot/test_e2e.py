@@ -7,7 +7,6 @@ ferbot runs on the screen source with a file sink and --log for a few seconds; t
 
 from __future__ import annotations
 
-import csv
 import os
 import subprocess
 import sys
@@ -18,7 +17,7 @@ import numpy as np
 import pytest
 
 from ferbot.emotions import EMOTION_COLORS
-from ferbot.facelog import COLUMNS, PROBABILITY_COLUMNS
+from ferbot.facelog import PROBABILITY_COLUMNS
 from ferbot.geometry import Rect
 from ferbot.render import OutputLayout
 from ferbot.render.compose import DISCLOSURE_RED
@@ -26,6 +25,7 @@ from ferbot.selfview import find_own_feed
 from tests.helpers.cli import analysed_frames
 from tests.helpers.data import REPO, fer2013_private_test, read_video
 from tests.helpers.faces import matches, photo, photo_faces
+from tests.helpers.logs import log_rows, row_box
 from tests.helpers.screens import compose_gallery
 from tests.helpers.xserver import shown_on_screen, xvfb
 
@@ -61,17 +61,10 @@ def run(meeting, tmp_path_factory):
                                  "--duration", str(DURATION_S), "--fps", str(FPS)],
                                 cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
-    with log.open() as f:
-        reader = csv.DictReader(f)
-        assert tuple(reader.fieldnames) == COLUMNS
-        by_frame = defaultdict(list)
-        for row in reader:
-            by_frame[int(row["frame"])].append(row)
+    by_frame = defaultdict(list)
+    for row in log_rows(log):
+        by_frame[int(row["frame"])].append(row)
     return by_frame, read_video(video)[0], result.stderr
-
-
-def _box(row) -> Rect:
-    return Rect(float(row["x"]), float(row["y"]), float(row["w"]), float(row["h"]))
 
 
 def test_log_finds_the_faces(meeting, run):
@@ -80,7 +73,7 @@ def test_log_finds_the_faces(meeting, run):
     assert len(by_frame) >= 3, stderr  # several analysed frames in the run
     assert len(by_frame) == analysed_frames(stderr)  # and every one of them found faces (else it has no row)
     for frame, rows in by_frame.items():
-        boxes = [_box(r) for r in rows]
+        boxes = [row_box(r) for r in rows]
         recall = np.mean([any(matches(b, t) for b in boxes) for t in truth])
         assert recall >= 0.9, f"frame {frame}: found {recall:.0%} of the faces"
         assert all(any(matches(b, t) for t in truth) for b in boxes), f"frame {frame}: a box on no face"
@@ -109,7 +102,7 @@ def test_video_decodes_with_the_overlay(meeting, run):
     rows = by_frame[max(by_frame)]
     coloured = 0
     for row in rows:  # each face's box edge is drawn in its emotion's colour (up to compression)
-        box = _box(row)
+        box = row_box(row)
         x, y = round(box.x * scale + ox), round((box.y + box.h / 2) * scale + oy)
         patch = last[y - 2:y + 3, x - 2:x + 3].reshape(-1, 3).astype(int)
         coloured += np.abs(patch - EMOTION_COLORS[row["emotion"]]).sum(axis=1).min() < 90

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import logging
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from ferbot.geometry import Rect
 from ferbot.render import Renderer
 from tests.helpers.cli import ferbot, one_error_line
 from tests.helpers.data import save_rgb
+from tests.helpers.logs import log_rows, row_box
 
 SCREEN = (1920, 1080)
 TILES = gallery_tiles(9, SCREEN)  # the demo's 3x3 gallery
@@ -36,8 +36,7 @@ def _logged_boxes(image: np.ndarray, folder: Path, *exclude: str) -> list[Rect]:
     result = ferbot("--source", str(folder / "gallery.png"), "--sink", "none", "--duration", "3", "--no-report",
                     "--log", str(folder / "log.csv"), *args)
     assert result.returncode == 0, result.stderr
-    with (folder / "log.csv").open(newline="") as f:
-        return [Rect(*(float(row[k]) for k in "xywh")) for row in csv.DictReader(f)]
+    return [row_box(row) for row in log_rows(folder / "log.csv")]
 
 
 def _tiles_with_a_face(boxes: list[Rect]) -> set[int]:

@@ -8,7 +8,6 @@ finishes; and no network socket ever opened.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import json
 import shutil
@@ -31,24 +30,14 @@ from ferbot.classify.checkpoint import save_checkpoint, shipped_checkpoint_dir
 from ferbot.classify.classifier import FACES_PER_DEVICE
 from ferbot.classify.model import ModelConfig, build_model
 from ferbot.detect import face_crops
-from ferbot.facelog import COLUMNS, PROBABILITY_COLUMNS, read_log
-from ferbot.geometry import Rect
+from ferbot.facelog import PROBABILITY_COLUMNS, read_log
 from ferbot.render import OutputLayout
 from tests.helpers.cli import env_with, ferbot, finished, one_error_line, started_ferbot
 from tests.helpers.data import REPO, fer2013_private_test, read_video, save_rgb
 from tests.helpers.faces import matches
-from tests.helpers.logs import face_row, write_log
+from tests.helpers.logs import face_row, log_rows, row_box, write_log
 from tests.helpers.screens import compose_gallery
 from tests.helpers.xserver import resized_while_running, set_resolution, shown_on_screen, xvfb
-
-
-def _rows(log: Path) -> list[dict]:
-    """The log's rows; every line must be a whole row (the log was flushed)."""
-    with log.open() as f:
-        lines = list(csv.reader(f))
-    assert tuple(lines[0]) == COLUMNS
-    assert all(len(line) == len(COLUMNS) for line in lines), "a half-written row"
-    return [dict(zip(COLUMNS, line)) for line in lines[1:]]
 
 
 @pytest.mark.slow
@@ -63,7 +52,7 @@ def test_no_faces_runs_and_only_warns_that_there_is_no_report(tmp_path):
     result = ferbot("--source", str(save_rgb(tmp_path / "landscape.png", landscape)), "--sink", "none",
                     "--log", str(log), "--duration", "4")
     assert result.returncode == 0, result.stderr
-    assert _rows(log) == []
+    assert log_rows(log) == []
     assert "Traceback" not in result.stderr and "ferbot: error" not in result.stderr
     [warning] = [line for line in result.stderr.splitlines() if "WARNING" in line]
     assert "no report written" in warning and "no faces" in warning
@@ -109,10 +98,10 @@ def test_seventy_faces_are_found_and_classified_beyond_the_largest_batch(tmp_pat
     result = ferbot("--source", str(save_rgb(tmp_path / "gallery.png", gallery.image)), "--sink", "none",
                     "--log", str(log), "--duration", "15", env=env_with(JAX_NUM_CPU_DEVICES=str(devices)))
     assert result.returncode == 0, result.stderr
-    rows = _rows(log)
+    rows = log_rows(log)
     assert rows, result.stderr  # the one picture was analysed
     rows = [r for r in rows if r["frame"] == rows[0]["frame"]]  # one analysis
-    boxes = [Rect(float(r["x"]), float(r["y"]), float(r["w"]), float(r["h"])) for r in rows]
+    boxes = [row_box(r) for r in rows]
     found = sum(any(matches(box, truth) for box in boxes) for truth in gallery.placements)
     assert found >= 0.9 * count, f"found {found} of {count} faces"
     assert len(rows) > FACES_PER_DEVICE[-1] * devices
@@ -134,7 +123,7 @@ def test_screen_resolution_change_is_followed(tmp_path):
                                                   str(log), "--duration", "10", every_s=2)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr and "screen is now 1024x768" in result.stderr
-    rows = _rows(log)
+    rows = log_rows(log)
     last = [r for r in rows if r["frame"] == rows[-1]["frame"]]
     assert float(last[0]["time_s"]) > changed + 3  # analysed well after the change ...
     assert len(last) >= 5 and all(float(r["x"]) + float(r["w"]) <= 1024 for r in last)  # ... on the new screen
@@ -165,7 +154,7 @@ def test_region_that_no_longer_fits_stops_with_one_line(tmp_path):
     assert result.returncode == 1, result.stderr
     line = one_error_line(result)
     assert "screen is now 1024x768" in line and "--region 1200,100,640,360 no longer fits" in line
-    _rows(log)
+    log_rows(log)
 
 
 @pytest.mark.display
@@ -270,7 +259,7 @@ def test_virtual_camera_disappearing_stops_cleanly_with_log_and_report(tmp_path)
     assert result.returncode == 1, result.stderr
     assert "virtual camera stopped taking frames" in one_error_line(result)
     assert result.stderr.rstrip().endswith(one_error_line(result))  # after the log and the report are done
-    assert len(_rows(log)) >= 9  # the faces analysed before the camera went, in whole rows
+    assert len(log_rows(log)) >= 9  # the faces analysed before the camera went, in whole rows
     assert (tmp_path / "faces-report.html").exists() and (tmp_path / "faces-students.csv").exists()
 
 
@@ -315,9 +304,9 @@ def test_a_whole_run_opens_no_network_socket(tmp_path, names):
                     env=env_with(PYTHONPATH=str(harness), FERBOT_SOCKET_ATTEMPTS=str(attempts)))
     assert result.returncode == 0, result.stderr
     assert attempts.read_text() == "", attempts.read_text()
-    assert len(read_video(video)[0]) > 30 and _rows(log) and (tmp_path / "faces-report.html").exists()
-    assert {row["name"] for row in _rows(log)} <= (set(DEMO_NAMES) if names else {""})
-    assert (not names) or {row["name"] for row in _rows(log)} & set(DEMO_NAMES), "no name read"
+    assert len(read_video(video)[0]) > 30 and log_rows(log) and (tmp_path / "faces-report.html").exists()
+    assert {row["name"] for row in log_rows(log)} <= (set(DEMO_NAMES) if names else {""})
+    assert (not names) or {row["name"] for row in log_rows(log)} & set(DEMO_NAMES), "no name read"
 
 
 def _interrupt_once_waiting(warnings: Callable[[], int], warned: int, interrupt: bool = True) -> bool:

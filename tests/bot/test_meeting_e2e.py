@@ -5,7 +5,6 @@ profile picture, shown as video on a real X screen (Xvfb: the webcams change, th
 
 from __future__ import annotations
 
-import csv
 import os
 import subprocess
 import sys
@@ -15,13 +14,13 @@ import cv2
 import numpy as np
 import pytest
 
-from ferbot.geometry import Rect
 from ferbot.render import OutputLayout
 from ferbot.render.overlay import PICTURE_GREY
 from ferbot.track.tracker import PICTURE_AFTER_S
 from tests.helpers.cli import analysed_frames
 from tests.helpers.data import REPO, read_video
 from tests.helpers.faces import matches, people
+from tests.helpers.logs import log_rows, row_box
 from tests.helpers.meetings import meeting_screen
 from tests.helpers.xserver import shown_on_screen, xvfb
 
@@ -52,9 +51,8 @@ def run(meeting, tmp_path_factory):
                                 timeout=300)
     assert result.returncode == 0, result.stderr
     by_time = defaultdict(list)
-    with log.open() as f:
-        for row in csv.DictReader(f):
-            by_time[float(row["time_s"])].append(Rect(*(float(row[k]) for k in ("x", "y", "w", "h"))))
+    for row in log_rows(log):
+        by_time[float(row["time_s"])].append(row_box(row))
     assert len(by_time) == analysed_frames(result.stderr)
     return by_time, read_video(video)[0][-1]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import re
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import pytest
 from ferbot.facelog import COLUMNS, LogError, read_log
 from ferbot.report import report_paths, write_report
 from tests.helpers.cli import env_with, ferbot, one_error_line
-from tests.helpers.logs import face_row, write_log
+from tests.helpers.logs import csv_rows, face_row, log_rows, write_log
 
 
 @pytest.fixture(scope="module")
@@ -25,18 +24,13 @@ def session(tmp_path_factory) -> Path:
     return folder
 
 
-def _rows(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="") as f:
-        return list(csv.DictReader(f))
-
-
 def _coverage(page: str, name: str) -> int:
     return int(re.search(rf"<th>{re.escape(name)}</th><td>(\d+)</td>", page).group(1))
 
 
 def _check_report(folder: Path, log: Path) -> None:
     """The report in `folder` matches the log: coverage numbers, one student per track, self-contained."""
-    rows = _rows(log)
+    rows = log_rows(log)
     assert len(rows) > 9
     tracks = {row["track_id"] for row in rows}
     page_path, students_path = report_paths(log, folder)
@@ -46,7 +40,7 @@ def _check_report(folder: Path, log: Path) -> None:
     assert _coverage(page, "students (tracks)") == len(tracks)
     assert page.count("src=\"data:image/png;base64,") + page.count("src='data:image/png;base64,") >= 2
     assert "http://" not in page and "https://" not in page
-    students = _rows(students_path)
+    students = csv_rows(students_path)
     assert sorted(s["track_id"] for s in students) == sorted(tracks)
 
 
@@ -163,7 +157,7 @@ def test_the_report_shows_attention(session):
     students mostly face the camera."""
     page = (session / "log-report.html").read_text(encoding="utf-8")
     assert "Attention (facing the screen)" in page and "<th>facing screen</th>" in page
-    attention = [float(s["attention"]) for s in _rows(session / "log-students.csv")]
+    attention = [float(s["attention"]) for s in csv_rows(session / "log-students.csv")]
     assert all(0.0 <= a <= 1.0 for a in attention)
     assert np.mean(attention) > 0.5
 

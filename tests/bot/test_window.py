@@ -4,7 +4,6 @@ window that closes ends the run like a lost screen."""
 
 from __future__ import annotations
 
-import csv
 import os
 import shutil
 import subprocess
@@ -22,6 +21,7 @@ from ferbot.geometry import Rect
 from tests.helpers.cli import analysed_frames, env_with, ferbot, finished, lines_until, one_error_line, started_ferbot
 from tests.helpers.data import save_rgb
 from tests.helpers.faces import matches, side_by_side
+from tests.helpers.logs import log_rows, row_box
 from tests.helpers.xserver import need_tkinter, resized_while_running, xvfb
 
 VIEWER = Path(__file__).resolve().parents[1] / "helpers" / "titled_window.py"
@@ -117,13 +117,10 @@ def test_the_window_is_followed_when_it_moves_and_its_closing_ends_the_run(pictu
     assert result.returncode == 1
     assert "has closed" in one_error_line(result)
     assert f"capturing the window {TITLE!r}" in result.stderr
-    with log.open() as f:
-        rows = list(csv.DictReader(f))
     by_frame: dict[int, list[Rect]] = {}
     times: dict[int, float] = {}
-    for row in rows:
-        by_frame.setdefault(int(row["frame"]), []).append(
-            Rect(float(row["x"]), float(row["y"]), float(row["w"]), float(row["h"])))
+    for row in log_rows(log):
+        by_frame.setdefault(int(row["frame"]), []).append(row_box(row))
         times[int(row["frame"])] = float(row["time_s"])
     # analysed throughout, on both sides of the move; every analysed frame but the last (it may catch the window
     # as it closes) found faces, else it would have no rows
@@ -152,8 +149,7 @@ def test_a_screen_that_changes_size_under_the_window_is_followed(picture, tmp_pa
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     assert "the screen is now 1024x768" in result.stderr and "the screen is now 1920x1080" in result.stderr
-    with log.open() as f:
-        rows = [(float(row["time_s"]), Rect(*(float(row[k]) for k in "xywh"))) for row in csv.DictReader(f)]
+    rows = [(float(row["time_s"]), row_box(row)) for row in log_rows(log)]
     while_shrunk = [box for time_s, box in rows if shrunk + 1 < time_s < grown]
     assert while_shrunk and not any(matches(box, truth[2]) for box in while_shrunk), result.stderr
     after_growing = [box for time_s, box in rows if time_s > grown + RECHECK_S + 1]

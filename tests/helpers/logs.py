@@ -1,4 +1,5 @@
-"""Session logs written row by row as FaceLog writes them, for report tests that need a lesson of a given shape."""
+"""Session logs written row by row as FaceLog writes them, for report tests that need a lesson of a given shape,
+and the CSV files a run wrote read back."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import numpy as np
 
 from ferbot.emotions import CLASS_NAMES
 from ferbot.facelog import COLUMNS, PROBABILITY_COLUMNS
+from ferbot.geometry import Rect
 
 
 def face_row(t: float, frame: int, track: int, name: str = "", emotion: str = "Happy",
@@ -28,3 +30,24 @@ def write_log(path: Path, rows: list[list]) -> None:
     """Writes `rows` under the log's header, in UTF-8 as FaceLog does."""
     with path.open("w", newline="", encoding="utf-8") as f:
         csv.writer(f).writerows([COLUMNS, *rows])
+
+
+def csv_rows(path: Path, columns: tuple[str, ...] | None = None) -> list[dict[str, str]]:
+    """The rows of a CSV file a run wrote, as dicts by its header's columns (`columns`, if given); every row must
+    be whole: none cut short (the file was flushed) and none longer than the header."""
+    with path.open(newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        rows = list(reader)
+    assert columns is None or tuple(reader.fieldnames or ()) == columns, f"{path}: header {reader.fieldnames}"
+    assert all(None not in row and None not in row.values() for row in rows), f"{path}: a half-written row"
+    return rows
+
+
+def log_rows(path: Path) -> list[dict[str, str]]:
+    """The rows of a log a run wrote (`--log`), under the log's own header, each whole."""
+    return csv_rows(path, COLUMNS)
+
+
+def row_box(row: dict[str, str]) -> Rect:
+    """A log row's box, in the captured picture's pixels."""
+    return Rect(*(float(row[k]) for k in ("x", "y", "w", "h")))
