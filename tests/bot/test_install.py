@@ -18,7 +18,8 @@ SOURCES = ("pyproject.toml", "setup.py", "README.md", "ferbot", "train")
 
 
 def _pointers() -> list[Path]:
-    """The pointer files that name the shipped checkpoints (checkpoints/DEFAULT, checkpoints/LITE)."""
+    """The pointer files that name the shipped checkpoints: every upper-case file in checkpoints/ (DEFAULT, LITE and
+    WEBCAM today)."""
     return [p for p in (REPO / "checkpoints").iterdir() if p.is_file() and p.name.isupper()]
 
 

@@ -1,4 +1,5 @@
-"""Webcam-like views of a real photograph, for tests/bot/test_attention.py and benchmarks/attention.py: the head
+"""Webcam-like views of a real photograph, for the tests and benchmarks that need a face as a webcam shows it (the
+attention test and benchmark, the meeting screens of tests/helpers/meetings.py, benchmarks/calm_faces.py): the head
 nodded or turned a little (the camera above, below or beside the screen), the face off the centre of a wide-angle
 16:9 picture, degraded like video.
 
