@@ -138,6 +138,7 @@ def _run_train(args: argparse.Namespace, argv: list[str]) -> int:
 
     cfg = config_from_args(args, load_recipe(args.config))
     tta = _tta_modes(args.tta)
+    _check_name(args.name)
     _check_output_folder("--runs-dir", args.runs_dir)
     _check_output_folder("--export-dir", args.export_dir)
     use_cpu_cores(cfg.batch_size)
@@ -152,10 +153,19 @@ def _run_train(args: argparse.Namespace, argv: list[str]) -> int:
         _discard_run(run_dir)
     result = fit(cfg, data, run_dir, checkpoint_every=args.checkpoint_every, stop_at_step=args.stop_at_step,
                  stop=stop, progress=not args.no_progress)
+    stop.uninstall()  # the export has no step to finish: Ctrl-C stops it at once, leaving checkpoints/ as it was
     export_checkpoint(result, cfg, args.config, data, args.name, _reproducing_command(argv, args.config),
                       set_aside_in=args.runs_dir / REPLACED_EXPORTS, out_root=args.export_dir, tta_modes=tta,
                       promote_to=None if args.no_promote else args.promote_to)
     return EXIT_OK
+
+
+def _check_name(name: str) -> None:
+    """ConfigError for a --name that is not one plain folder name, or that is a name checkpoints/ or runs/
+    already use for something else (a pointer file, the set-aside exports)."""
+    reserved = {*MODELS.values(), REPLACED_EXPORTS}
+    if name in ("", ".", "..") or "/" in name or "\\" in name or name in reserved:
+        raise ConfigError(f"--name {name!r}: give a plain folder name (no slashes; not {', '.join(sorted(reserved))})")
 
 
 def _check_output_folder(flag: str, folder: Path) -> None:

@@ -119,7 +119,7 @@ _RANGES = {
     "weight_decay": "[0, inf)", "label_smoothing": "[0, 1)", "class_weight_power": "[0, inf)",
     "ferplus_weight": "[0, 1]", "teacher_weight": "[0, 1]", "ema_decay": "[0, 1)",
     "convs_per_stage": "[1, inf)", "dense": "[1, inf)", "dropout": "[0, 1)", "num_classes": "[7, 7]",
-    "squeeze_excite": "[0, inf)",
+    "squeeze_excite": "[0, inf)", "seed": "[0, 4294967295]",  # JAX keys take 32 bits: larger seeds wrap
     "rotate_deg": "[0, 180]", "scale": "[0, 1)", "shift": "[0, 1)", "erase_prob": "[0, 1]", "contrast": "[0, 1)",
     "pitch_deg": "[0, 60]", "glasses": "[0, 1]", "webcam": "[0, 1]",
 }

@@ -22,51 +22,101 @@ def export_checkpoint(result: FitResult, cfg: TrainConfig, recipe: str, data: FE
                       set_aside_in: Path, out_root: Path = CHECKPOINTS_DIR, tta_modes=TTA_MODES,
                       promote_to: str | None = "default") -> Path:
     """Write checkpoints/<name>/ (weights, model card, metrics, confusion matrices), moving an earlier export of
-    that name into `set_aside_in` first; make it the shipped `promote_to` model (a key of MODELS) if it beats the
-    current one."""
+    that name into `set_aside_in`; make it the shipped `promote_to` model (a key of MODELS) if it beats the
+    current one. Returns where the export lies.
+
+    The export is written and evaluated in `set_aside_in` and moved into place whole, so a stop on the way leaves
+    checkpoints/ as it was. An earlier export that a pointer names (a shipped model) stays in place unless this
+    one takes its place as `promote_to` by beating it on PublicTest; otherwise this export stays in `set_aside_in`.
+    """
     model = result.trainer.model_from(result.best_state)
     card = make_card(model, result, cfg, recipe, data, name, command)
-    directory = Path(out_root) / name
+    out_root, set_aside_in = Path(out_root), Path(set_aside_in)
+    staging = set_aside_in / f".{name}-exporting"
+    if staging.exists():
+        shutil.rmtree(staging)  # an export stopped before it ended
+    save_checkpoint(staging, model, card)
+    card["metrics"] = evaluate_checkpoint(staging, data, tta_modes)
+    write_model_card(staging, card)
+    directory = out_root / name
+    shipped_as = {key for key, pointer in MODELS.items() if _names(out_root / pointer, directory)}
+    if directory.exists() and shipped_as and not (shipped_as == {promote_to} and _beats(staging, directory)):
+        log.warning("kept %s as the shipped %s model: this export does not beat it on PublicTest or is not "
+                    "promoted to it", directory.name, " and ".join(sorted(shipped_as)))
+        return set_aside(staging, set_aside_in, name, "this run's export")
     if directory.exists():
-        set_aside(directory, Path(set_aside_in))
-    save_checkpoint(directory, model, card)
-    card["metrics"] = evaluate_checkpoint(directory, data, tta_modes)
-    write_model_card(directory, card)
+        set_aside(directory, set_aside_in, name, "an earlier export of this name")
+    shutil.move(staging, directory)
     log.info("exported %s (%d parameters)", directory, card["architecture"]["parameters"])
     if promote_to is not None:
-        maybe_promote(directory, Path(out_root), promote_to)
+        maybe_promote(directory, out_root, promote_to)
     return directory
 
 
-def set_aside(directory: Path, folder: Path) -> Path:
-    """Move an earlier export out of the way into `folder`, named with the time it was moved; say where."""
+def set_aside(directory: Path, folder: Path, name: str, what: str) -> Path:
+    """Move an export (`what`, for the log) into `folder` as NAME-<time>; say where."""
     folder.mkdir(parents=True, exist_ok=True)
-    kept = folder / f"{directory.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    kept = folder / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    if kept.exists():
+        kept = kept.with_name(kept.name + "-new")
     shutil.move(directory, kept)
-    log.warning("%s existed (an earlier export of this name): moved to %s; move it back to undo", directory, kept)
+    log.warning("%s (%s): moved to %s", directory, what, kept)
     return kept
 
 
+def _names(pointer: Path, directory: Path) -> bool:
+    """Whether a pointer file (checkpoints/DEFAULT, ...) names `directory`."""
+    try:
+        return (pointer.parent / pointer.read_text().strip()).resolve() == directory.resolve()
+    except OSError:
+        return False
+
+
 def evaluate_checkpoint(directory: Path, data: FER2013, tta_modes) -> dict:
-    """PublicTest and PrivateTest metrics of an exported checkpoint; plots and metrics.json go beside it."""
+    """PublicTest and PrivateTest metrics of an exported checkpoint, plain (which promotion compares) and with
+    `tta_modes`; plots and metrics.json go beside it."""
     classifier = EmotionClassifier.load(directory)
+    modes = ("none", *(mode for mode in tta_modes if mode != "none"))
     return evaluate_splits(classifier.predict_proba, {"PublicTest": data.val, "PrivateTest": data.test},
-                           tta_modes, out_dir=directory)
+                           modes, out_dir=directory)
+
+
+def _public_card(directory: Path) -> dict | None:
+    """A checkpoint's card where it has a plain PublicTest accuracy; None otherwise."""
+    try:
+        card = read_card(directory)
+        card["metrics"]["PublicTest"]["none"]["accuracy"]
+    except (CheckpointError, KeyError, TypeError):
+        return None
+    return card
+
+
+def _beats(directory: Path, other: Path) -> bool:
+    """Whether `directory` is better than `other` on PublicTest; only on the same, official PublicTest (an
+    image-folder release without it carves its validation out of Training), and always over a checkpoint that
+    has no PublicTest accuracy."""
+    new, old = _public_card(directory), _public_card(other)
+    if old is None:
+        return True
+    if new is None or not all(card.get("data", {}).get("official_split") for card in (new, old)) \
+            or new["data"].get("fingerprint", {}).get("val") != old["data"].get("fingerprint", {}).get("val"):
+        log.info("%s and %s were not validated on the same official PublicTest: not compared", directory.name,
+                 other.name)
+        return False
+    return new["metrics"]["PublicTest"]["none"]["accuracy"] > old["metrics"]["PublicTest"]["none"]["accuracy"]
 
 
 def maybe_promote(directory: Path, out_root: Path, model: str = "default") -> None:
     """Point `model`'s pointer file (checkpoints/DEFAULT or LITE) at `directory` if it beats the checkpoint it
-    names on PublicTest."""
+    names on PublicTest (_beats)."""
     pointer = out_root / MODELS[model]
-    new_acc = read_card(directory)["metrics"]["PublicTest"]["none"]["accuracy"]
     try:
         current = out_root / pointer.read_text().strip()
-        old_acc = read_card(current)["metrics"]["PublicTest"]["none"]["accuracy"]
-    except (OSError, CheckpointError, KeyError):
-        current, old_acc = None, -1.0
-    if current is not None and current.resolve() != directory.resolve() and new_acc <= old_acc:
-        log.info("kept %s %s: its PublicTest accuracy %.2f%% >= %.2f%%", model, current.name, 100 * old_acc,
-                 100 * new_acc)
+    except OSError:
+        current = None
+    accuracy = 100 * read_card(directory)["metrics"]["PublicTest"]["none"]["accuracy"]
+    if current is not None and current.resolve() != directory.resolve() and not _beats(directory, current):
+        log.info("kept %s %s: %s (PublicTest %.2f%%) does not beat it", model, current.name, directory.name, accuracy)
         return
     pointer.write_text(directory.name + "\n")
-    log.info("%s is now the %s checkpoint (PublicTest %.2f%%)", directory.name, model, 100 * new_acc)
+    log.info("%s is now the %s checkpoint (PublicTest %.2f%%)", directory.name, model, accuracy)

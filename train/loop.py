@@ -47,11 +47,18 @@ class StopRequest:
 
     def __init__(self):
         self.requested = False
+        self._previous: dict = {}
 
     def install(self) -> None:
         """Handle SIGINT and SIGTERM (also where a background start ignores SIGINT)."""
         for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, self._handle)
+            self._previous[sig] = signal.signal(sig, self._handle)
+
+    def uninstall(self) -> None:
+        """Give the signals back to the handlers they had before `install` (after training: stop at once)."""
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+        self._previous = {}
 
     def _handle(self, signum, frame) -> None:
         if self.requested:
@@ -68,15 +75,14 @@ class FitResult:
     wall_time_s: float  # summed over every session of this run
 
 
-def fit(cfg: TrainConfig, data: FER2013, run_dir: Path, *, mesh: Mesh | None = None,
-        checkpoint_every: int = 200, stop_at_step: int | None = None, stop: StopRequest | None = None,
-        progress: bool = True) -> FitResult:
+def fit(cfg: TrainConfig, data: FER2013, run_dir: Path, *, checkpoint_every: int = 200,
+        stop_at_step: int | None = None, stop: StopRequest | None = None, progress: bool = True) -> FitResult:
     """Train on data.train, validate on data.val each epoch; resume from run_dir when it holds a run.
 
     data.test is never touched here. Raises RunMismatch when run_dir holds a run with another config or other data,
     and Interrupted, after checkpointing, at stop_at_step or when `stop` is requested.
     """
-    mesh = mesh or data_mesh()
+    mesh = data_mesh()
     steps_per_epoch = _steps_per_epoch(cfg, len(data.train), mesh)
     run_dir = Path(run_dir).resolve()
     # What the run starts from (--init) and trains towards, checked before the run folder records the run, so

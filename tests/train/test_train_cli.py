@@ -85,6 +85,10 @@ def test_ctrl_c_then_same_command_resumes_exports_and_evaluates(tmp_path):
     (["--batch-size", "0"], EXIT_USAGE, "--batch-size must lie in [1, inf), got 0"),
     (["--lr", "-1"], EXIT_USAGE, "--lr must lie in (0, inf), got -1.0"),
     (["--limit-train", "-5"], EXIT_USAGE, "'-5' must be a whole number of at least 1"),
+    (["--seed", "-1"], EXIT_USAGE, "--seed must lie in [0, 4294967295], got -1"),
+    (["--name", "exp/v1"], EXIT_USAGE, "--name 'exp/v1': give a plain folder name"),
+    (["--name", "DEFAULT"], EXIT_USAGE, "--name 'DEFAULT': give a plain folder name"),
+    (["--name", "replaced-exports"], EXIT_USAGE, "give a plain folder name (no slashes; not DEFAULT, LITE"),
 ])
 def test_user_mistakes_get_one_line(tmp_path, args, status, expected):
     if args[0] != "eval":  # a mistake let through would train and export: into tmp_path, not the repository

@@ -10,6 +10,7 @@ import shutil
 import signal
 import threading
 import time
+from pathlib import Path
 
 import jax
 import numpy as np
@@ -92,6 +93,58 @@ def test_exporting_a_name_again_sets_the_earlier_export_aside(trained, small_fer
     assert EmotionClassifier.load(first).card["command"] == "second"
 
 
+def test_exporting_a_shipped_name_again_keeps_the_shipped_weights_unless_promoted_and_better(trained, small_fer,
+                                                                                          tmp_path):
+    """A model card's command run again exports under the shipped model's name: what the pointer serves stays
+    the shipped export unless the new one is promoted to it and beats it on PublicTest (the same weights do not),
+    and the new export goes to the set-aside folder. An export asked for flip TTA only still has the plain
+    figures that promotion compares."""
+    cfg, result = trained
+    ckpt = tmp_path / "ckpt"
+    shipped = export_checkpoint(result, cfg, "tiny", small_fer, "again", "shipped", out_root=ckpt,
+                                set_aside_in=tmp_path / "replaced", tta_modes=("none",))
+    assert (ckpt / "DEFAULT").read_text().strip() == "again"
+    for promote_to in (None, "default"):
+        kept = export_checkpoint(result, cfg, "tiny", small_fer, "again", f"rerun {promote_to}", out_root=ckpt,
+                                 set_aside_in=tmp_path / "replaced", tta_modes=("flip",), promote_to=promote_to)
+        assert kept.parent == tmp_path / "replaced"
+        assert EmotionClassifier.load(kept).card["command"] == f"rerun {promote_to}"
+        assert set(EmotionClassifier.load(kept).card["metrics"]["PublicTest"]) == {"none", "flip"}
+        assert EmotionClassifier.load(shipped).card["command"] == "shipped"
+    assert (ckpt / "DEFAULT").read_text().strip() == "again" and len(list((tmp_path / "replaced").iterdir())) == 2
+
+
+def test_a_stop_while_exporting_leaves_the_checkpoints_as_they_were(trained, small_fer, tmp_path):
+    """A real Ctrl-C once the new export's weights are written, while it is evaluated: the shipped export of that
+    name, its pointer and its files are as they were."""
+    cfg, result = trained
+    ckpt = tmp_path / "ckpt"
+    export_checkpoint(result, cfg, "tiny", small_fer, "again", "shipped", out_root=ckpt,
+                      set_aside_in=tmp_path / "replaced", tta_modes=("none",))
+    before = {f.relative_to(ckpt): f.read_bytes() for f in ckpt.rglob("*") if f.is_file()}
+    ctrl_c = threading.Thread(target=_ctrl_c_once_a_card_without_metrics_appears, args=(tmp_path,))
+    ctrl_c.start()
+    with pytest.raises(KeyboardInterrupt):
+        export_checkpoint(result, cfg, "tiny", small_fer, "again", "stopped", out_root=ckpt,
+                          set_aside_in=tmp_path / "replaced", tta_modes=("none", "flip", "tencrop"))
+    ctrl_c.join()
+    assert {f.relative_to(ckpt): f.read_bytes() for f in ckpt.rglob("*") if f.is_file()} == before
+
+
+def _ctrl_c_once_a_card_without_metrics_appears(folder: Path, timeout: float = 120.0) -> None:
+    """A real Ctrl-C to this process once an export under `folder` has written its card but not its metrics."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for card in folder.rglob("model_card.json"):
+            try:
+                if "metrics" not in json.loads(card.read_text()):
+                    os.kill(os.getpid(), signal.SIGINT)
+                    return
+            except (OSError, ValueError):  # being written
+                pass
+        time.sleep(0.01)
+
+
 def test_fine_tuning_starts_from_an_exported_checkpoint(trained, small_fer, tmp_path):
     """--init CHECKPOINT: the first state holds the exported weights and statistics (it predicts as the checkpoint
     does, not as the seed's initialisation); a checkpoint of another architecture, or none, is refused by name."""
@@ -114,16 +167,20 @@ def test_fine_tuning_starts_from_an_exported_checkpoint(trained, small_fer, tmp_
 
 
 def test_promotion_names_the_better_checkpoint_in_its_models_pointer(tmp_path):
-    def exported(name, accuracy):
+    def exported(name, accuracy, official=True, val="f38e69e36c7d4e42"):
         directory = tmp_path / name
         directory.mkdir()
-        write_card(directory, {"metrics": {"PublicTest": {"none": {"accuracy": accuracy}}}})
+        write_card(directory, {"metrics": {"PublicTest": {"none": {"accuracy": accuracy}}},
+                               "data": {"official_split": official, "fingerprint": {"val": val}}})
         return directory
 
     (tmp_path / "DEFAULT").write_text("big\n")
     exported("big", 0.70)
     maybe_promote(exported("small", 0.65), tmp_path, "lite")
     maybe_promote(exported("smaller", 0.60), tmp_path, "lite")
+    assert (tmp_path / "LITE").read_text().strip() == "small"
+    maybe_promote(exported("carved", 0.90, official=False), tmp_path, "lite")  # validated on part of Training
+    maybe_promote(exported("other", 0.90, val="0123456789abcdef"), tmp_path, "lite")  # on another PublicTest
     assert (tmp_path / "LITE").read_text().strip() == "small"
     maybe_promote(exported("better", 0.66), tmp_path, "lite")
     assert (tmp_path / "LITE").read_text().strip() == "better"
