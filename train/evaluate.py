@@ -20,6 +20,7 @@ from train.targets import ferplus_agreement  # noqa: E402
 
 log = logging.getLogger(__name__)
 
+TTA_BATCH = 512  # faces whose views are made and classified together (ten crops: 5,120 views)
 TTA_MODES = ("none", "flip", "tencrop")  # the one list: --tta choices of both commands, the export's default
 _CROP = 44  # ten-crop: 44x44 corners + centre, resized back to 48x48, and their mirror images
 
@@ -44,11 +45,11 @@ def tta_views(faces: np.ndarray, mode: str) -> list[np.ndarray]:
 
 
 def predict_with_tta(predict_proba: Callable[[np.ndarray], np.ndarray], faces: np.ndarray,
-                     mode: str = "none", batch_size: int = 512) -> np.ndarray:
-    """Average class probabilities over the TTA views, in batches."""
+                     mode: str = "none") -> np.ndarray:
+    """Average class probabilities over the TTA views, TTA_BATCH faces at a time."""
     parts = []
-    for start in range(0, len(faces), batch_size):
-        views = tta_views(faces[start:start + batch_size], mode)
+    for start in range(0, len(faces), TTA_BATCH):
+        views = tta_views(faces[start:start + TTA_BATCH], mode)
         parts.append(np.mean([predict_proba(np.ascontiguousarray(v)) for v in views], axis=0))
     return np.concatenate(parts) if parts else np.zeros((0, len(CLASS_NAMES)), np.float32)
 
@@ -104,11 +105,12 @@ def split_metrics(probabilities: np.ndarray, split: Split) -> dict:
 def evaluate_splits(predict_proba: Callable[[np.ndarray], np.ndarray], splits: dict, tta_modes,
                     out_dir: Path | None = None) -> dict:
     """Metrics per split and TTA mode ({split: {tta: metrics}}), with the agreement with the FER+ crowd's majority
-    where the split has FER+ votes; optionally plots and a JSON in out_dir."""
+    where the split has FER+ votes; optionally, in out_dir, a JSON and each split's confusion matrix with the first
+    TTA mode."""
     results: dict[str, dict] = {}
     for name, split in splits.items():
         results[name] = {}
-        for mode in tta_modes:
+        for index, mode in enumerate(tta_modes):
             probabilities = predict_with_tta(predict_proba, split.images, mode)
             m = results[name][mode] = split_metrics(probabilities, split)
             recalls = " ".join(f"{c[:3]} {r:.0%}" for c, r in m["recall"].items())
@@ -116,9 +118,10 @@ def evaluate_splits(predict_proba: Callable[[np.ndarray], np.ndarray], splits: d
                        if "ferplus_agreement" in m else "")
             log.info("%-11s tta=%-7s accuracy %.2f%%  macro-F1 %.3f%s  recall: %s",
                      name, mode, 100 * m["accuracy"], m["macro_f1"], ferplus, recalls)
-            if out_dir is not None and mode == "none":
+            if out_dir is not None and index == 0:
+                with_tta = "" if mode == "none" else f" (TTA {mode})"
                 plot_confusion(np.array(m["confusion"]), Path(out_dir) / f"confusion_{name}.png",
-                               f"FER2013 {name}: accuracy {m['accuracy']:.1%}")
+                               f"FER2013 {name}: accuracy {m['accuracy']:.1%}{with_tta}")
     if out_dir is not None:
         (Path(out_dir) / "metrics.json").write_text(json.dumps(results, indent=2) + "\n")
     return results

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import numpy as np
 import optax
 import pytest
 
 from ferbot.emotions import CLASS_NAMES
+from tests.helpers.data import REPO
 from train.config import NO_AUGMENTATION
 from train.data import FER2013, FERPLUS_COLUMNS, attach_ferplus
 from train.evaluate import evaluate_splits
@@ -79,6 +81,17 @@ def test_evaluation_reports_the_agreement_with_the_ferplus_majority(fer2013):
         agreement = metrics["PrivateTest"]["none"]["ferplus_agreement"]
         assert agreement["accuracy"] == pytest.approx(expected) and agreement["n"] == rows.sum() > 250
     assert 0.4 < expected < 0.9
+
+
+def test_evaluation_plots_each_splits_confusion_with_the_first_mode_asked(fer2013, tmp_path):
+    """`python -m train eval --tta flip --out DIR` writes the confusion matrices it announces (they were drawn for
+    the plain mode only)."""
+    from ferbot import EmotionClassifier
+
+    classifier = EmotionClassifier.load(REPO / "checkpoints" / "fer-lite")
+    evaluate_splits(classifier.predict_proba, {"PublicTest": fer2013.val.subset(64)}, ["flip"], out_dir=tmp_path)
+    assert (tmp_path / "confusion_PublicTest.png").stat().st_size > 10_000
+    assert "flip" in json.loads((tmp_path / "metrics.json").read_text())["PublicTest"]
 
 
 def test_the_npz_carries_votes_for_every_split(fer2013):
