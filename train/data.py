@@ -51,10 +51,8 @@ class Split:
         digest.update(self.labels.astype(np.int8).tobytes())
         return digest.hexdigest()[:16]
 
-    def subset(self, n: int | None) -> Split:
-        """The first `n` rows (all when n is None): for quick runs and tests."""
-        if n is None:
-            return self
+    def subset(self, n: int) -> Split:
+        """The first `n` rows: for quick runs and tests."""
         return Split(self.images[:n], self.labels[:n], None if self.ferplus is None else self.ferplus[:n])
 
 
@@ -201,6 +199,8 @@ def _load_folder(root: Path) -> FER2013:
 
 
 def _list_class_files(folder: Path) -> list[tuple[Path, int]]:
+    """The images of folder/<class>/ with their labels, in file-name order across the classes (so that the
+    first N, --limit-train, are not N faces of the first class)."""
     by_name = {name.lower(): i for i, name in enumerate(CLASS_NAMES)}
     files = []
     for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
@@ -208,8 +208,8 @@ def _list_class_files(folder: Path) -> list[tuple[Path, int]]:
         if label is None:
             raise DataError(f"{sub}: unknown class folder; expected one of "
                             f"{', '.join(n.lower() for n in CLASS_NAMES)}")
-        files += [(f, label) for f in sorted(sub.iterdir()) if f.suffix.lower() in _IMAGE_SUFFIXES]
-    return files
+        files += [(f, label) for f in sub.iterdir() if f.suffix.lower() in _IMAGE_SUFFIXES]
+    return sorted(files, key=lambda item: (item[0].name, item[1]))
 
 
 def _read_images(files: list[tuple[Path, int]], where: Path) -> Split:
@@ -233,9 +233,9 @@ def _make_split(images, labels, where: str, ferplus: np.ndarray | None = None) -
     return Split(np.asarray(images, dtype=np.uint8).reshape(-1, FACE_SIZE, FACE_SIZE), labels, ferplus)
 
 
-def _carve_validation(train: Split, seed: int = 0) -> tuple[Split, Split]:
-    """Stratified, seeded hold-out of a fraction of each class."""
-    rng = np.random.default_rng(seed)
+def _carve_validation(train: Split) -> tuple[Split, Split]:
+    """Stratified, seeded hold-out of a fraction of each class (the same on every load)."""
+    rng = np.random.default_rng(0)
     val_idx = []
     for label in range(len(CLASS_NAMES)):
         idx = np.flatnonzero(train.labels == label)

@@ -69,6 +69,19 @@ def test_folder_loader_recovers_official_split_from_file_names(fer2013, tmp_path
     np.testing.assert_array_equal(data.val.images[order], rows["PublicTest"][0][expected])
 
 
+def test_the_folder_releases_first_images_mix_the_classes(fer2013, tmp_path):
+    """Files are taken in name order across the class folders, so `--limit-train N` (the first N) is not N faces
+    of one class."""
+    images, labels = fer2013.train.images[:60], fer2013.train.labels[:60]
+    items = [("train", f"Training_{i:03d}.png", im, lb) for i, (im, lb) in enumerate(zip(images, labels))]
+    items += [("test", f"{usage}_{i}.png", im, lb) for usage in ("PublicTest", "PrivateTest")
+              for i, (im, lb) in enumerate(zip(images[:7], labels[:7]))]
+    _write_folder(tmp_path, items)
+    data = load_fer2013(tmp_path)
+    np.testing.assert_array_equal(data.train.labels, labels)
+    assert len(set(data.train.subset(20).labels.tolist())) >= 4
+
+
 def test_folder_without_prefixes_carves_a_seeded_validation_split(fer2013, tmp_path, caplog):
     images, labels = fer2013.train.images[:200], fer2013.train.labels[:200]
     items = [("train", f"im{i}.png", im, lb) for i, (im, lb) in enumerate(zip(images, labels))]
