@@ -10,6 +10,8 @@ from flax import nnx
 
 from ferbot.emotions import FACE_SIZE, NUM_CLASSES
 
+FLOPS_BATCH = 50  # faces per compiled forward pass that flops_per_face divides the cost by
+
 
 @dataclasses.dataclass(frozen=True)
 class ModelConfig:
@@ -175,17 +177,17 @@ def count_params(model: nnx.Module) -> int:
     return sum(x.size for x in jax.tree.leaves(nnx.state(model, nnx.Param)))
 
 
-def flops_per_face(model: nnx.Module, batch: int = 50) -> float:
+def flops_per_face(model: nnx.Module) -> float:
     """Floating-point operations to classify one face, from XLA's cost analysis of the compiled forward pass on a
-    batch of `batch` faces (in the model's current mode; evaluation mode folds batch norm into the convolutions).
+    batch of FLOPS_BATCH faces (in the model's current mode; evaluation mode folds batch norm into the convolutions).
     Always compiled for the CPU, whatever device trained the model: on a GPU the convolutions become library calls
     whose operations XLA does not count."""
     cpu = jax.devices("cpu")[0]
     graphdef, state = nnx.split(model)
     state = jax.device_put(state, cpu)
     forward = jax.jit(lambda state, faces: nnx.merge(graphdef, state)(faces))
-    faces = jax.ShapeDtypeStruct((batch, FACE_SIZE, FACE_SIZE), jnp.uint8,
+    faces = jax.ShapeDtypeStruct((FLOPS_BATCH, FACE_SIZE, FACE_SIZE), jnp.uint8,
                                  sharding=jax.sharding.SingleDeviceSharding(cpu))
     cost = forward.lower(state, faces).compile().cost_analysis()
     cost = cost[0] if isinstance(cost, list) else cost
-    return float(cost["flops"]) / batch
+    return float(cost["flops"]) / FLOPS_BATCH
