@@ -97,7 +97,8 @@ def _webcam(key, image, prob):
     soft = _gaussian_blur(image, sigma)
     gain, gamma = jax.random.uniform(k_dim, (2,), minval=jnp.array([0.45, 1.0]), maxval=jnp.array([1.0, 1.6]))
     dim = 255.0 * gain * (soft / 255.0) ** gamma
-    noisy = dim + jax.random.uniform(k_noise, minval=2.0, maxval=6.0) * jax.random.normal(k_noise, image.shape)
+    k_amplitude, k_field = jax.random.split(k_noise)
+    noisy = dim + jax.random.uniform(k_amplitude, minval=2.0, maxval=6.0) * jax.random.normal(k_field, image.shape)
     quality = jax.random.uniform(k_quality, minval=30.0, maxval=70.0)
     out = jnp.clip(_jpeg_like(jnp.clip(noisy, 0.0, 255.0), quality), 0.0, 255.0)
     return jnp.where(jax.random.bernoulli(k_apply, float(prob)), out, image)
