@@ -91,15 +91,15 @@ def build_bot(options: BotOptions, *, source: Source | None = None,
             source = (open_window(options.window) if options.window
                       else open_source(options.source, monitor=options.monitor, region=options.region))
         stack.callback(source.close)
-        if classifier is None:
-            classifier = EmotionClassifier.load(options.checkpoint, options.model)
-            warming = classifier.warmup(background=True)  # the feed starts while the batch sizes compile
-            stack.callback(warming.join)
+        warm = classifier is not None
+        classifier = classifier or EmotionClassifier.load(options.checkpoint, options.model)
         renderer = Renderer(options.size, excluded=options.exclude)
         analyzer = FrameAnalyzer(classifier, renderer.layout.markers,
                                  tracker=FaceTracker(smoothing_s=options.smoothing), excluded=options.exclude,
                                  names=names)
         stack.callback(analyzer.close)
+        if not warm:  # after the detector is made: MediaPipe silences the process's stderr while it starts
+            stack.callback(classifier.warmup(background=True).join)  # the feed starts while batch sizes compile
         # The files last, so that a run that cannot start leaves no empty video or log behind to block the next
         # try: the log first (it can be discarded while it holds only its header), then the sink.
         facelog = FaceLog(options.log) if options.log else None
