@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from ferbot import EmotionClassifier
-from ferbot.detect import BlazeFace, Detection, FaceFinder, face_crops, fer_framing
+from ferbot.detect import BlazeFace, FaceFinder, face_crops, fer_framing
 from ferbot.detect.merge import merge_duplicates
 from ferbot.detect.tiling import (
     MIN_FACE_PX,
@@ -20,7 +20,7 @@ from ferbot.detect.tiling import (
 )
 from ferbot.geometry import Rect
 from tests.helpers.data import fer2013_private_test
-from tests.helpers.faces import CLASSROOM, PHOTO_FACES, matches, people, photo, photo_faces, side_by_side
+from tests.helpers.faces import CLASSROOM, PHOTO_FACES, detection, matches, people, photo, photo_faces, side_by_side
 from tests.helpers.meetings import STYLES, meeting_screen
 from tests.helpers.screens import compose_gallery
 
@@ -35,10 +35,6 @@ def finder():
 @pytest.fixture(scope="module")
 def fer_faces():
     return fer2013_private_test(100)
-
-
-def _detection(x, y, side, score=0.9) -> Detection:
-    return Detection(Rect(x, y, side, side), score, np.zeros((6, 2), np.float32))
 
 
 @pytest.mark.parametrize("count", [2, 7, 9, 25, 49])
@@ -91,11 +87,12 @@ def test_tiles_are_searched_in_their_centre_first_then_at_the_smallest_face_scal
 
 
 def test_merge_keeps_the_best_box_of_each_face():
-    a, a_again, a_part = _detection(100, 100, 80, 0.9), _detection(104, 98, 82, 0.7), _detection(100, 100, 40, 0.95)
-    b = _detection(300, 100, 80, 0.8)
+    a, a_again = detection((100, 100, 80, 80), 0.9), detection((104, 98, 82, 82), 0.7)
+    a_part = detection((100, 100, 40, 40), 0.95)
+    b = detection((300, 100, 80, 80), 0.8)
     assert merge_duplicates([a, a_again, b]) == [a, b]  # the same face twice: the better score stays
     assert merge_duplicates([a, a_again, b, a_part]) == [a_part, b]  # a box mostly inside another is that face
-    c = _detection(300, 300, 80, 0.6)
+    c = detection((300, 300, 80, 80), 0.6)
     assert merge_duplicates([c, b]) == [b, c]  # separate faces all stay, best first
 
 

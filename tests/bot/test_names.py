@@ -13,8 +13,6 @@ import pytest
 
 from ferbot.analysis import FrameAnalyzer
 from ferbot.capture.base import Frame
-from ferbot.detect import Detection
-from ferbot.emotions import CLASS_NAMES
 from ferbot.facelog import COLUMNS, PROBABILITY_COLUMNS, FaceLog, read_log
 from ferbot.geometry import Rect
 from ferbot.names import NameReader
@@ -25,16 +23,12 @@ from ferbot.track import FaceTracker
 from ferbot.track.names import name_pairs, same_name
 from tests.helpers.cli import env_with, ferbot, one_error_line
 from tests.helpers.data import save_rgb
-from tests.helpers.faces import people
+from tests.helpers.faces import detections, one_hot, people
 from tests.helpers.live import CAMERA_OFF, Lesson, LiveMeeting
 from tests.helpers.logs import camera_off_row, face_row, write_log
 from tests.helpers.meetings import named_screens
 
-HAPPY = np.eye(7, dtype=np.float32)[CLASS_NAMES.index("Happy")]
-
-
-def _faces(*boxes):
-    return [Detection(Rect(*box), 0.9, np.zeros((6, 2), np.float32)) for box in boxes]
+HAPPY = one_hot("Happy")
 
 
 def _line(x, y, text, w=60, h=20):
@@ -107,15 +101,15 @@ def test_a_screen_without_tiles_keeps_the_names_read(counted_ocr):
 
 def test_ids_follow_the_names_when_tiles_swap_and_a_returning_name_gets_its_id_back():
     tracker = FaceTracker()
-    first = tracker.update(_faces((100, 100, 80, 80), (400, 100, 80, 80)), np.stack([HAPPY, HAPPY]), 0.0,
+    first = tracker.update(detections((100, 100, 80, 80), (400, 100, 80, 80)), np.stack([HAPPY, HAPPY]), 0.0,
                            names=["Ana", "Ben"])
-    swapped = tracker.update(_faces((100, 100, 80, 80), (400, 100, 80, 80)), np.stack([HAPPY, HAPPY]), 0.4,
+    swapped = tracker.update(detections((100, 100, 80, 80), (400, 100, 80, 80)), np.stack([HAPPY, HAPPY]), 0.4,
                              names=["Ben", "Ana"])
     assert {f.name: f.track_id for f in first} == {f.name: f.track_id for f in swapped} == {"Ana": 1, "Ben": 2}
     for k in range(7):  # Ana leaves for longer than a track survives ...
-        tracker.update(_faces((400, 100, 80, 80)), HAPPY[None], 0.8 + 0.4 * k, names=["Ben"])
+        tracker.update(detections((400, 100, 80, 80)), HAPPY[None], 0.8 + 0.4 * k, names=["Ben"])
     assert tracker.camera_off_ids(["Ana", "Cleo"]) == [1, 3]  # named tiles without a face: Ana's id; Cleo's new
-    back = tracker.update(_faces((700, 300, 80, 80), (400, 100, 80, 80)), np.stack([HAPPY, HAPPY]), 4.0,
+    back = tracker.update(detections((700, 300, 80, 80), (400, 100, 80, 80)), np.stack([HAPPY, HAPPY]), 4.0,
                           names=["Ana", "Ben"])
     assert {f.name: f.track_id for f in back} == {"Ana": 1, "Ben": 2}  # ... and comes back elsewhere
 
@@ -124,12 +118,12 @@ def test_a_stray_mark_read_beside_a_name_keeps_the_student_and_the_name():
     assert same_name("李静怡 8", "李静怡") and same_name("Ana García", "- Ana García") and same_name("ana ", "Ana")
     assert not same_name("Jo K", "Jo") and not same_name("Student 1", "Student 12") and not same_name("Ana", "")
     tracker = FaceTracker()
-    tracker.update(_faces((100, 100, 80, 80)), HAPPY[None], 0.0, names=["李静怡"])
-    [face] = tracker.update(_faces((100, 100, 80, 80)), HAPPY[None], 0.4, names=["李静怡 8"])
+    tracker.update(detections((100, 100, 80, 80)), HAPPY[None], 0.0, names=["李静怡"])
+    [face] = tracker.update(detections((100, 100, 80, 80)), HAPPY[None], 0.4, names=["李静怡 8"])
     assert (face.track_id, face.name) == (1, "李静怡")
     for k in range(7):  # she leaves, and comes back on a tile read with a stray mark
         tracker.update([], np.zeros((0, 7), np.float32), 0.8 + 0.4 * k, names=[])
-    [back] = tracker.update(_faces((400, 300, 80, 80)), HAPPY[None], 4.0, names=["李静怡 8"])
+    [back] = tracker.update(detections((400, 300, 80, 80)), HAPPY[None], 4.0, names=["李静怡 8"])
     assert back.track_id == 1
 
 
@@ -138,8 +132,8 @@ def test_a_name_cut_short_by_the_app_is_the_full_name():
     assert same_name("Ana Maria Go...", "Ana Ma…") and same_name("Ana Maria Go …", "Ana Maria Gonzalez 8")
     assert not same_name("Ana Maria Go...", "Ana Lopez") and not same_name("...", "Ana")
     tracker = FaceTracker()
-    tracker.update(_faces((100, 100, 80, 80)), HAPPY[None], 0.0, names=["Ana Maria Gonzalez"])
-    [face] = tracker.update(_faces((400, 100, 60, 60)), HAPPY[None], 0.4, names=["Ana Maria Go..."])
+    tracker.update(detections((100, 100, 80, 80)), HAPPY[None], 0.0, names=["Ana Maria Gonzalez"])
+    [face] = tracker.update(detections((400, 100, 60, 60)), HAPPY[None], 0.4, names=["Ana Maria Go..."])
     assert (face.track_id, face.name) == (1, "Ana Maria Gonzalez")
 
 
@@ -149,27 +143,27 @@ def test_a_track_takes_one_face_even_where_two_readings_match_its_name():
     assert name_pairs(["ana"], ["ana 8", "ana 9"], lambda t, d: 0.0) == [(0, 0)]
     assert name_pairs(["ana 8", "ana 9"], ["ana"], lambda t, d: 0.0) == [(0, 0)]
     tracker = FaceTracker()
-    tracker.update(_faces((100, 100, 80, 80)), HAPPY[None], 0.0, names=["Ana"])
-    faces = tracker.update(_faces((100, 100, 80, 80), (400, 100, 80, 80)), np.stack([HAPPY, HAPPY]), 0.4,
+    tracker.update(detections((100, 100, 80, 80)), HAPPY[None], 0.0, names=["Ana"])
+    faces = tracker.update(detections((100, 100, 80, 80), (400, 100, 80, 80)), np.stack([HAPPY, HAPPY]), 0.4,
                            names=["Ana 8", "Ana 9"])
     assert sorted(f.track_id for f in faces) == [1, 2]
 
 
-def test_two_students_of_one_name_stay_apart_by_their_faces(fer2013):
+def test_two_students_of_one_name_stay_apart_by_theirdetections(fer2013):
     """Two real faces (FER2013 PrivateTest #2 and #3) under one name swap tiles: each keeps its own id."""
     looks = fer2013.test.images[2:4].astype(np.float32)
     tracker = FaceTracker()
-    tracker.update(_faces((100, 100, 80, 80), (400, 100, 80, 80)), np.stack([HAPPY, HAPPY]), 0.0, looks,
+    tracker.update(detections((100, 100, 80, 80), (400, 100, 80, 80)), np.stack([HAPPY, HAPPY]), 0.0, looks,
                    names=["Chen Wei", "Chen Wei"])
-    swapped = tracker.update(_faces((100, 100, 80, 80), (400, 100, 80, 80)), np.stack([HAPPY, HAPPY]), 0.4,
+    swapped = tracker.update(detections((100, 100, 80, 80), (400, 100, 80, 80)), np.stack([HAPPY, HAPPY]), 0.4,
                              looks[::-1], names=["Chen Wei", "Chen Wei"])
     assert [f.track_id for f in sorted(swapped, key=lambda f: f.box.x)] == [2, 1]
 
 
 def test_without_names_a_swap_is_followed_by_position_as_before():
     tracker = FaceTracker()
-    tracker.update(_faces((100, 100, 80, 80), (400, 100, 80, 80)), np.stack([HAPPY, HAPPY]), 0.0)
-    again = tracker.update(_faces((100, 100, 80, 80), (400, 100, 80, 80)), np.stack([HAPPY, HAPPY]), 0.4)
+    tracker.update(detections((100, 100, 80, 80), (400, 100, 80, 80)), np.stack([HAPPY, HAPPY]), 0.0)
+    again = tracker.update(detections((100, 100, 80, 80), (400, 100, 80, 80)), np.stack([HAPPY, HAPPY]), 0.4)
     assert [f.track_id for f in sorted(again, key=lambda f: f.box.x)] == [1, 2]
     assert all(f.name == "" for f in again)
 

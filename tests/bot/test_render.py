@@ -22,10 +22,8 @@ from ferbot.render.panel import draw_panel
 from ferbot.selfview import find_own_feed
 from ferbot.track import FaceTracker
 from tests.helpers.data import fer2013_private_test
-from tests.helpers.faces import CLASSROOM, PHOTO_FACES, photo, tracked_face
+from tests.helpers.faces import CLASSROOM, PHOTO_FACES, one_hot, photo, tracked_face
 from tests.helpers.screens import compose_gallery
-
-ONE_HOT = {name: np.eye(7, dtype=np.float32)[i] for i, name in enumerate(CLASS_NAMES)}
 
 
 def _gray(image):
@@ -64,24 +62,24 @@ def test_class_shares_and_timeline():
     assert shares[CLASS_NAMES.index("Happy")] == pytest.approx(2 / 3) and shares.sum() == pytest.approx(1)
     assert class_shares([]).sum() == 0
     timeline = MoodTimeline(window_s=60)
-    timeline.add(0.0, ONE_HOT["Happy"])
-    timeline.add(30.0, ONE_HOT["Sad"])
+    timeline.add(0.0, one_hot("Happy"))
+    timeline.add(30.0, one_hot("Sad"))
     history = timeline.resample(now=40.0, columns=60)  # column k shows the class at k - 19 s
     assert history[:19].sum() == 0  # before the first sample
     assert (history[19:49].argmax(1) == CLASS_NAMES.index("Happy")).all()
     assert (history[49:].argmax(1) == CLASS_NAMES.index("Sad")).all()
-    timeline.add(100.0, ONE_HOT["Fear"])  # samples older than the window are dropped
+    timeline.add(100.0, one_hot("Fear"))  # samples older than the window are dropped
     assert timeline.resample(100.0, 60)[:, CLASS_NAMES.index("Happy")].sum() == 0
 
 
 def test_panel_bars_are_as_long_as_the_shares():
-    shares = ONE_HOT["Happy"] * 0.75 + ONE_HOT["Angry"] * 0.25
+    shares = one_hot("Happy") * 0.75 + one_hot("Angry") * 0.25
     panel = draw_panel((282, 624), 4, shares, np.zeros((282, 7), np.float32), 300)
     happy = (panel == EMOTION_COLORS["Happy"]).all(axis=2).sum()
     angry = (panel == EMOTION_COLORS["Angry"]).all(axis=2).sum()
     assert happy == pytest.approx(3 * angry, rel=0.05)
     assert (panel == EMOTION_COLORS["Fear"]).all(axis=2).sum() == 0
-    history = np.tile(ONE_HOT["Fear"], (282, 1))
+    history = np.tile(one_hot("Fear"), (282, 1))
     with_history = draw_panel((282, 624), 4, shares, history, 300)
     assert (with_history == EMOTION_COLORS["Fear"]).all(axis=2).sum() > 100 * 200  # the timeline is filled
 

@@ -20,20 +20,15 @@ from ferbot.geometry import Rect
 from ferbot.selfview import MarkerLayout
 from ferbot.track import FaceTracker
 from ferbot.track.smoothing import ema, ema_weight
-from tests.helpers.faces import photo
+from tests.helpers.faces import detections, one_hot, photo
 
-HAPPY = np.eye(7, dtype=np.float32)[CLASS_NAMES.index("Happy")]
-SAD = np.eye(7, dtype=np.float32)[CLASS_NAMES.index("Sad")]
-
-
-def _faces(*boxes):
-    return [Detection(Rect(*box), 0.9, np.zeros((6, 2), np.float32)) for box in boxes]
+HAPPY, SAD = one_hot("Happy"), one_hot("Sad")
 
 
 def test_ids_follow_moving_faces_and_new_faces_get_new_ids():
     tracker = FaceTracker(smoothing_s=0)
-    first = tracker.update(_faces((100, 100, 80, 80), (400, 100, 80, 80)), np.stack([HAPPY, SAD]), 0.0)
-    second = tracker.update(_faces((410, 105, 80, 80), (108, 96, 80, 80), (700, 300, 60, 60)),
+    first = tracker.update(detections((100, 100, 80, 80), (400, 100, 80, 80)), np.stack([HAPPY, SAD]), 0.0)
+    second = tracker.update(detections((410, 105, 80, 80), (108, 96, 80, 80), (700, 300, 60, 60)),
                             np.stack([SAD, HAPPY, HAPPY]), 0.2)
     by_id = {f.track_id: f for f in second}
     assert [f.track_id for f in first] == [1, 2]
@@ -43,34 +38,34 @@ def test_ids_follow_moving_faces_and_new_faces_get_new_ids():
 
 def test_a_fast_move_without_overlap_is_matched_by_centre():
     tracker = FaceTracker()
-    tracker.update(_faces((100, 100, 80, 80)), HAPPY[None], 0.0)
-    [face] = tracker.update(_faces((135, 100, 80, 80)), HAPPY[None], 0.2)  # IoU 0.39: matched by overlap
+    tracker.update(detections((100, 100, 80, 80)), HAPPY[None], 0.0)
+    [face] = tracker.update(detections((135, 100, 80, 80)), HAPPY[None], 0.2)  # IoU 0.39: matched by overlap
     assert face.track_id == 1
-    [face] = tracker.update(_faces((180, 115, 50, 50)), HAPPY[None], 0.4)  # IoU 0.24, centre 0.375 sides away
+    [face] = tracker.update(detections((180, 115, 50, 50)), HAPPY[None], 0.4)  # IoU 0.24, centre 0.375 sides away
     assert face.track_id == 1
-    [_, new] = tracker.update(_faces((180, 115, 50, 50), (260, 115, 50, 50)), np.stack([HAPPY, HAPPY]), 0.6)
+    [_, new] = tracker.update(detections((180, 115, 50, 50), (260, 115, 50, 50)), np.stack([HAPPY, HAPPY]), 0.6)
     assert new.track_id == 2  # 1.6 sides away: someone else
 
 
 def test_neighbours_do_not_swap_ids():
     tracker = FaceTracker()
-    tracker.update(_faces((100, 100, 80, 80), (190, 100, 80, 80)), np.stack([HAPPY, SAD]), 0.0)
-    faces = tracker.update(_faces((195, 100, 80, 80), (105, 100, 80, 80)), np.stack([SAD, HAPPY]), 0.2)
+    tracker.update(detections((100, 100, 80, 80), (190, 100, 80, 80)), np.stack([HAPPY, SAD]), 0.0)
+    faces = tracker.update(detections((195, 100, 80, 80), (105, 100, 80, 80)), np.stack([SAD, HAPPY]), 0.2)
     assert {f.track_id: f.box.x for f in faces} == {1: 105, 2: 195}
 
 
 def test_an_id_survives_a_few_missed_frames_then_ends():
     tracker = FaceTracker(max_missed=3)
-    tracker.update(_faces((100, 100, 80, 80)), HAPPY[None], 0.0)
+    tracker.update(detections((100, 100, 80, 80)), HAPPY[None], 0.0)
     for missed in (1, 2, 3):
         [face] = tracker.update([], np.zeros((0, 7), np.float32), 0.2 * missed)
         assert face.track_id == 1 and face.missed == missed
-    [face] = tracker.update(_faces((104, 100, 80, 80)), HAPPY[None], 0.8)
+    [face] = tracker.update(detections((104, 100, 80, 80)), HAPPY[None], 0.8)
     assert face.track_id == 1 and face.missed == 0 and face.box.x == 104
     for t in (1.0, 1.2, 1.4, 1.6):
         faces = tracker.update([], np.zeros((0, 7), np.float32), t)
     assert faces == []
-    [face] = tracker.update(_faces((104, 100, 80, 80)), HAPPY[None], 1.8)
+    [face] = tracker.update(detections((104, 100, 80, 80)), HAPPY[None], 1.8)
     assert face.track_id == 2
 
 
@@ -85,14 +80,14 @@ def test_ema_weight_follows_the_time_constant():
 def test_labels_do_not_flicker_but_follow_a_lasting_change():
     tracker = FaceTracker(smoothing_s=1.0)
     box = (100, 100, 80, 80)
-    tracker.update(_faces(box), HAPPY[None], 0.0)
-    [face] = tracker.update(_faces(box), SAD[None], 0.2)  # one odd frame
+    tracker.update(detections(box), HAPPY[None], 0.0)
+    [face] = tracker.update(detections(box), SAD[None], 0.2)  # one odd frame
     assert face.emotion == "Happy"
     assert face.probabilities.sum() == pytest.approx(1.0)
     t = 0.2
     while face.emotion == "Happy":
         t += 0.2
-        [face] = tracker.update(_faces(box), SAD[None], t)
+        [face] = tracker.update(detections(box), SAD[None], t)
     assert 0.6 <= t <= 1.2  # the smoothed label switches after about ln 2 of the time constant
     assert face.emotion == "Sad" and face.confidence < 0.7
 
@@ -126,7 +121,7 @@ def test_a_still_picture_is_told_apart_from_a_person_after_ten_seconds(fer2013):
         dy, dx = rng.integers(-1, 2, 2)
         moved = np.roll(person, (dy, dx), axis=(0, 1))
         crops = np.stack([picture, np.clip(moved + rng.normal(0, 2, moved.shape), 0, 255).astype(np.uint8)])
-        faces = {f.track_id: f for f in tracker.update(_faces((100, 100, 80, 80), (400, 100, 80, 80)),
+        faces = {f.track_id: f for f in tracker.update(detections((100, 100, 80, 80), (400, 100, 80, 80)),
                                                         np.stack([HAPPY, SAD]), t, crops)}
         assert faces[1].picture == (t >= PICTURE_AFTER_S), t
         assert not faces[2].picture, t
@@ -136,9 +131,9 @@ def test_a_picture_that_changes_is_a_person_again():
     tracker = FaceTracker()
     face = np.full((48, 48), 120, np.uint8)
     for t in range(12):
-        [tracked] = tracker.update(_faces((100, 100, 80, 80)), HAPPY[None], float(t), face[None])
+        [tracked] = tracker.update(detections((100, 100, 80, 80)), HAPPY[None], float(t), face[None])
     assert tracked.picture
-    [tracked] = tracker.update(_faces((100, 100, 80, 80)), HAPPY[None], 12.0, (face // 2)[None])
+    [tracked] = tracker.update(detections((100, 100, 80, 80)), HAPPY[None], 12.0, (face // 2)[None])
     assert not tracked.picture
 
 
@@ -190,9 +185,9 @@ def test_the_tracker_judges_the_poses_it_is_given():
     """Poses given with the detections are used, both for a new face and for a known one; without them the
     tracker reads them from the keypoints."""
     tracker, probabilities = FaceTracker(), np.full((1, NUM_CLASSES), 1 / NUM_CLASSES)
-    (face,) = tracker.update(_faces((0, 0, 100, 100)), probabilities, 0.0, poses=[HeadPose(60.0, 0.0)])
+    (face,) = tracker.update(detections((0, 0, 100, 100)), probabilities, 0.0, poses=[HeadPose(60.0, 0.0)])
     assert face.pose == HeadPose(60.0, 0.0) and not face.facing
-    (face,) = tracker.update(_faces((0, 0, 100, 100)), probabilities, 1.0, poses=[HeadPose(0.0, 5.0)])
+    (face,) = tracker.update(detections((0, 0, 100, 100)), probabilities, 1.0, poses=[HeadPose(0.0, 5.0)])
     assert face.pose == HeadPose(0.0, 5.0) and face.facing and face.track_id == 1
     turned = np.array([[30, 40], [70, 40], [62, 60], [52, 76], [12, 46], [88, 46]], np.float32)  # nose to one side
     (face,) = tracker.update([Detection(Rect(0, 0, 100, 100), 0.9, turned)], probabilities, 2.0)

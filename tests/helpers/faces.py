@@ -62,6 +62,25 @@ def the_face(found: list, truth: Rect):
     return max(inside, key=lambda d: d.box.iou(truth)) if inside else None
 
 
+def one_hot(emotion: str) -> np.ndarray:
+    """The class probabilities (float32) of a face certain to show `emotion`."""
+    from ferbot.emotions import CLASS_NAMES
+
+    return np.eye(len(CLASS_NAMES), dtype=np.float32)[CLASS_NAMES.index(emotion)]
+
+
+def detection(box: tuple[float, float, float, float], score: float = 0.9):
+    """A Detection at `box` (x, y, w, h) with `score` and all six keypoints at (0, 0), for tracking tests."""
+    from ferbot.detect import Detection
+
+    return Detection(Rect(*box), score, np.zeros((6, 2), np.float32))
+
+
+def detections(*boxes: tuple[float, float, float, float]) -> list:
+    """A detection (score 0.9) at each of `boxes`."""
+    return [detection(box) for box in boxes]
+
+
 def tracked_face(box: tuple[float, float, float, float], emotion: str = "Happy", track_id: int = 1, missed: int = 0,
                  confidence: float = 1.0, attention: float = 1.0):
     """A TrackedFace showing `emotion` with `confidence` at `box` (x, y, w, h), for drawing tests."""
@@ -69,7 +88,7 @@ def tracked_face(box: tuple[float, float, float, float], emotion: str = "Happy",
     from ferbot.emotions import CLASS_NAMES
     from ferbot.track import TrackedFace
 
-    probabilities = np.eye(len(CLASS_NAMES), dtype=np.float32)[CLASS_NAMES.index(emotion)] * confidence
+    probabilities = one_hot(emotion) * confidence
     probabilities += (1 - confidence) / len(CLASS_NAMES)
     return TrackedFace(track_id, Rect(*box), np.zeros((6, 2), np.float32), 0.9, probabilities, 0.0,
                        HeadPose(0.0, 0.0), attention, missed)
