@@ -82,3 +82,13 @@ def test_blur_and_jpeg_match_their_textbook_forms(faces):
     quantised = np.round(scipy.fft.dctn(blocks, axes=(2, 3), norm="ortho") / table) * table
     expected = scipy.fft.idctn(quantised, axes=(2, 3), norm="ortho").transpose(0, 2, 1, 3).reshape(48, 48) + 128.0
     np.testing.assert_allclose(np.asarray(_jpeg_like(face, 40.0)), expected, atol=1e-2)
+
+
+def test_webcam_noise_does_not_follow_its_strength():
+    """The noise's strength and its pixels are separate draws: on a flat grey face, whether a pixel comes out
+    lighter or darker says nothing about how noisy the face is (one key drew both: correlation 0.47)."""
+    flat = np.full((400, 48, 48), 128, np.uint8)
+    out = np.asarray(augment_batch(jax.random.key(0), flat, dataclasses.replace(NO_AUGMENTATION, webcam=1.0)))
+    corner = out[:, 0, 0] - np.median(out.reshape(400, -1), axis=1)
+    strength = out.reshape(400, -1).std(axis=1)
+    assert abs(np.corrcoef(corner, strength)[0, 1]) < 0.2
