@@ -70,3 +70,14 @@ def save_rgb(path: Path, image: np.ndarray) -> Path:
     """Write an RGB image to `path` (format from its suffix); returns the path."""
     cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
     return path
+
+
+def save_kaggle_csv(path: Path, splits: dict[str, tuple[np.ndarray, np.ndarray]], line_end: str = "\n") -> Path:
+    """Write FER2013 rows as Kaggle's fer2013.csv (emotion,pixels,Usage): `splits` maps each Usage (Training,
+    PublicTest, PrivateTest) to its images and labels, written in that order. `line_end` "\\r\\n" is how Python's
+    csv.writer ends rows. Returns the path."""
+    lines = ["emotion,pixels,Usage"]
+    for usage, (images, labels) in splits.items():
+        lines += [f"{label},{' '.join(map(str, image.ravel()))},{usage}" for image, label in zip(images, labels)]
+    Path(path).write_text(line_end.join(lines) + line_end, newline="")
+    return path

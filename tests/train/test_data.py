@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from ferbot.emotions import CLASS_NAMES
+from tests.helpers.data import save_kaggle_csv
 from train.data import DataError, attach_ferplus, load_fer2013
 
 SPLIT_SIZES = {"train": 28709, "val": 3589, "test": 3589}
@@ -29,12 +30,8 @@ def _rows(fer2013, per_split=12):
 
 
 def test_csv_loader_reads_kaggle_csv(fer2013, tmp_path):
-    path = tmp_path / "fer2013.csv"
     rows = _rows(fer2013)
-    lines = ["emotion,pixels,Usage"]
-    for usage, (images, labels) in rows.items():
-        lines += [f"{label},{' '.join(map(str, image.ravel()))},{usage}" for image, label in zip(images, labels)]
-    path.write_text("\n".join(lines) + "\n")
+    path = save_kaggle_csv(tmp_path / "fer2013.csv", rows)
 
     data = load_fer2013(path)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import re
@@ -15,7 +14,7 @@ import pytest
 
 from ferbot.console import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from tests.helpers.cli import one_error_line
-from tests.helpers.data import REPO, fer2013_path
+from tests.helpers.data import REPO, fer2013_path, save_kaggle_csv
 from tests.helpers.runs import saved_a_step
 from train.__main__ import _reproducing_command
 from train.configs import load_recipe, recipe_names
@@ -143,7 +142,8 @@ def test_a_flag_overrides_one_field_of_the_recipe(fer2013, tmp_path):
 def test_resuming_on_other_data_or_another_limit_is_refused_in_one_line(fer2013, tmp_path):
     rows = _rows(fer2013, 0)
     _save_npz(tmp_path / "fer-small.npz", rows)
-    _save_csv(tmp_path / "fer-small.csv", rows)
+    splits = zip(("Training", "PublicTest", "PrivateTest"), (rows.train, rows.val, rows.test))
+    save_kaggle_csv(tmp_path / "fer-small.csv", {usage: (s.images, s.labels) for usage, s in splits}, line_end="\r\n")
     _save_npz(tmp_path / "fer-other.npz", _rows(fer2013, 320))
     started = _run(_stop_at_once(tmp_path, tmp_path / "fer-small.npz"))
     assert started.returncode == EXIT_INTERRUPTED, started.stderr[-2000:]
@@ -196,13 +196,3 @@ def _save_npz(path, data: FER2013) -> None:
     np.savez(path, images=np.concatenate([s.images for s in splits]),
              labels=np.concatenate([s.labels for s in splits]),
              usage=np.repeat([0, 1, 2], [len(s) for s in splits]))
-
-
-def _save_csv(path, data: FER2013) -> None:
-    """FER2013 rows as Kaggle's fer2013.csv."""
-    with open(path, "w", newline="") as f:
-        out = csv.writer(f)
-        out.writerow(["emotion", "pixels", "Usage"])
-        for usage, split in zip(("Training", "PublicTest", "PrivateTest"), (data.train, data.val, data.test)):
-            for image, label in zip(split.images, split.labels):
-                out.writerow([label, " ".join(map(str, image.ravel())), usage])
