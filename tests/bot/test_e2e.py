@@ -25,6 +25,7 @@ from ferbot.selfview import find_own_feed
 from tests.helpers.cli import analysed_frames
 from tests.helpers.data import REPO, fer2013_private_test, read_video
 from tests.helpers.faces import matches, photo, photo_faces
+from tests.helpers.feed import screen_difference
 from tests.helpers.logs import log_rows, row_box
 from tests.helpers.screens import compose_gallery
 from tests.helpers.xserver import shown_on_screen, xvfb
@@ -107,6 +108,4 @@ def test_video_decodes_with_the_overlay(meeting, run):
         patch = last[y - 2:y + 3, x - 2:x + 3].reshape(-1, 3).astype(int)
         coloured += np.abs(patch - EMOTION_COLORS[row["emotion"]]).sum(axis=1).min() < 90
     assert coloured >= 0.8 * len(rows)
-    shown = cv2.resize(image, (round(1920 * scale), round(1080 * scale)), interpolation=cv2.INTER_AREA)
-    middle = last[oy:oy + shown.shape[0], ox:ox + shown.shape[1]]
-    assert np.abs(middle.astype(int) - shown).mean() < 20  # the captured screen is what is shown
+    assert screen_difference(last, image, layout) < 20  # the captured screen is what is shown

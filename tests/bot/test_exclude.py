@@ -15,6 +15,7 @@ from ferbot.geometry import Rect
 from ferbot.render import Renderer
 from tests.helpers.cli import ferbot, one_error_line
 from tests.helpers.data import save_rgb
+from tests.helpers.feed import on_feed
 from tests.helpers.logs import log_rows, row_box
 
 SCREEN = (1920, 1080)
@@ -57,8 +58,7 @@ def test_the_feed_outlines_the_excluded_region(gallery):
     plain = Renderer().render(gallery, [])
     outlined = Renderer(excluded=[EXCLUDED]).render(gallery, [])
     changed = np.any(plain != outlined, axis=2)
-    scale, (ox, oy), _ = Renderer().layout.fit(SCREEN)
-    x, y, w, h = EXCLUDED.scaled(scale).shifted(ox, oy).as_int()
+    x, y, w, h = on_feed(EXCLUDED, Renderer().layout, SCREEN).as_int()
     left_edge = changed[y + 2:y + h - 2, x - 1:x + 2].any(axis=1)
     assert left_edge.mean() > 0.9
     assert outlined[y + h // 2, x - 1:x + 2].max(axis=0).min() >= 100  # grey, lighter than the tile around it

@@ -35,6 +35,7 @@ from ferbot.render import OutputLayout
 from tests.helpers.cli import env_with, ferbot, finished, one_error_line, started_ferbot
 from tests.helpers.data import REPO, fer2013_private_test, read_video, save_rgb
 from tests.helpers.faces import matches
+from tests.helpers.feed import screen_difference
 from tests.helpers.logs import face_row, log_rows, row_box, write_log
 from tests.helpers.screens import compose_gallery
 from tests.helpers.xserver import resized_while_running, set_resolution, shown_on_screen, xvfb
@@ -135,9 +136,7 @@ def _shows(feed: np.ndarray, picture: np.ndarray, screen_size: tuple[int, int]) 
     """The feed frame shows a screen of this size with the picture at its top-left (the rest black)."""
     screen = np.zeros((screen_size[1], screen_size[0], 3), np.uint8)
     screen[:picture.shape[0], :picture.shape[1]] = picture
-    _, (x, y), (w, h) = OutputLayout((1280, 720)).fit(screen_size)
-    shown = cv2.resize(screen, (w, h), interpolation=cv2.INTER_AREA)
-    return np.abs(feed[y:y + h, x:x + w].astype(int) - shown).mean() < 20
+    return screen_difference(feed, screen, OutputLayout((1280, 720))) < 20
 
 
 @pytest.mark.slow

@@ -10,7 +10,6 @@ import subprocess
 import sys
 from collections import defaultdict
 
-import cv2
 import numpy as np
 import pytest
 
@@ -20,6 +19,7 @@ from ferbot.track.tracker import PICTURE_AFTER_S
 from tests.helpers.cli import analysed_frames
 from tests.helpers.data import REPO, read_video
 from tests.helpers.faces import matches, people
+from tests.helpers.feed import feed_of, on_feed
 from tests.helpers.logs import log_rows, row_box
 from tests.helpers.meetings import meeting_screen
 from tests.helpers.xserver import shown_on_screen, xvfb
@@ -86,11 +86,9 @@ def test_the_profile_picture_is_marked_a_picture(meeting, run):
                   for t, boxes in by_time.items()}
     assert any(seen for t, seen in on_picture.items() if t < start + PICTURE_AFTER_S - 2)
     assert not any(seen for t, seen in on_picture.items() if t > start + PICTURE_AFTER_S + 1)
-    scale, (ox, oy), _ = OutputLayout((1280, 720)).fit((1920, 1080))
-    shown = np.zeros_like(last_frame)  # the screen as the feed shows it, before anything is drawn on it
-    screen = cv2.resize(meeting.image, (round(1920 * scale), round(1080 * scale)), interpolation=cv2.INTER_AREA)
-    shown[oy:oy + screen.shape[0], ox:ox + screen.shape[1]] = screen
-    x, y, w, h = meeting.pictures[0].scaled(scale).shifted(ox, oy).as_int()
+    layout = OutputLayout((1280, 720))
+    shown = feed_of(meeting.image, layout)  # the screen as the feed shows it, before anything is drawn on it
+    x, y, w, h = on_feed(meeting.pictures[0], layout, (1920, 1080)).as_int()
     around = np.s_[max(0, y - 30):y + h + 10, max(0, x - 10):x + w + 10]
     drawn = np.abs(last_frame[around].astype(int) - shown[around]).sum(axis=2) > 60
     grey = np.abs(last_frame[around].astype(int) - PICTURE_GREY).sum(axis=2) < 40

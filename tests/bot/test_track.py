@@ -21,6 +21,7 @@ from ferbot.selfview import MarkerLayout
 from ferbot.track import FaceTracker
 from ferbot.track.smoothing import ema, ema_weight
 from tests.helpers.faces import detections, one_hot, photo
+from tests.helpers.feed import on_feed
 
 HAPPY, SAD = one_hot("Happy"), one_hot("Sad")
 
@@ -149,11 +150,10 @@ def test_the_feed_and_the_mood_leave_pictures_out():
     renderer.update_mood(0.0, [person, picture])
     assert renderer.timeline.resample(0.0, 1)[-1][CLASS_NAMES.index("Sad")] == 0
     feed = renderer.render(np.full((1080, 1920, 3), 60, np.uint8), [person, picture]).astype(int)
-    scale, (ox, oy), _ = renderer.layout.fit((1920, 1080))
 
     def painted(face, emotion: str) -> int:
         """Pixels in the emotion's colour on and around the face's box on the feed."""
-        x, y, w, h = face.box.scaled(scale).shifted(ox, oy).as_int()
+        x, y, w, h = on_feed(face.box, renderer.layout, (1920, 1080)).as_int()
         around = feed[max(0, y - 25):y + h + 5, max(0, x - 5):x + w + 5].reshape(-1, 3)
         return int((np.abs(around - EMOTION_COLORS[emotion]).sum(axis=1) < 40).sum())
 
