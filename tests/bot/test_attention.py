@@ -2,19 +2,15 @@
 face-landmark model's yaw where the keypoints see a turn, and the eyes where they see a nod down) judged against
 each student's usual pose, smoothed per track, shown on the feed and logged.
 
-The FER2013 PrivateTest faces below were labelled by eye (looking at each picture), not by the estimator. The
-webcam views are real photographs nodded and moved off-centre as tests/helpers/webcam.py says.
+The FER2013 PrivateTest faces (tests/helpers/poses.py) were labelled by eye (looking at each picture), not by the
+estimator. The webcam views are real photographs nodded and moved off-centre as tests/helpers/webcam.py says.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import cv2
 import numpy as np
 import pytest
 
-from benchmarks.attention import Wear
 from ferbot.detect import FaceFinder
 from ferbot.detect.blazeface import BlazeFace, Detection
 from ferbot.detect.facemesh import FaceMesh, mesh_facing
@@ -24,49 +20,15 @@ from ferbot.geometry import Rect
 from ferbot.render.overlay import AWAY_COLORS, FACING_COLORS
 from ferbot.track import FaceTracker
 from ferbot.track.attention import ABSOLUTE_UP, REFERENCE_YAW, PoseReference
+from tests.helpers import poses as pose_data
 from tests.helpers.faces import photo, photo_faces, tracked_face
+from tests.helpers.poses import FACING, LOOKING_UP, PROFILES, TURNED_TO_VIEWERS_LEFT, TURNED_TO_VIEWERS_RIGHT
 from tests.helpers.webcam import View, degrade, webcam_view
-
-# PrivateTest indices (rows of the official split, in file order).
-FACING = (2000, 2001, 2004, 2007, 2008, 2010, 2012, 2013, 2015, 2017, 2018, 2019, 2023, 2026, 2027, 2028, 2031,
-          2032, 2033, 2035, 2037, 2038, 207, 168, 979, 988, 744, 388)
-TURNED_TO_VIEWERS_RIGHT = (886, 1152, 2025, 795, 72)  # both eyes still visible: the sign must be right
-TURNED_TO_VIEWERS_LEFT = (1361, 557, 1052, 19)
-PROFILES = (962, 213, 446, 1177)  # turned so far that the far eye is hidden: only "not facing" is asked
-LOOKING_UP = (1312, 37, 351)
-
-
-@pytest.fixture(scope="module")
-def private_test(fer2013) -> np.ndarray:
-    return fer2013.test.images
-
-
-@pytest.fixture(scope="module")
-def detector():
-    with BlazeFace() as blazeface:
-        yield blazeface
-
-
-@pytest.fixture(scope="module")
-def mesh():
-    return FaceMesh()
-
-
-def fer_picture(face: np.ndarray, roll: float = 0.0, mirror: bool = False) -> np.ndarray:
-    """A FER2013 face shown at 144 px on a grey 256 px RGB picture, optionally mirrored or rotated in the picture
-    plane by `roll` degrees."""
-    canvas = np.full((256, 256), 128, np.uint8)
-    canvas[56:200, 56:200] = cv2.resize(face, (144, 144), interpolation=cv2.INTER_CUBIC)
-    if mirror:
-        canvas = np.ascontiguousarray(canvas[:, ::-1])
-    if roll:
-        canvas = cv2.warpAffine(canvas, cv2.getRotationMatrix2D((128, 128), roll, 1.0), (256, 256), borderValue=128)
-    return cv2.cvtColor(canvas, cv2.COLOR_GRAY2RGB)
 
 
 def _detect(detector: BlazeFace, face: np.ndarray, **how) -> Detection:
-    """The one detection in fer_picture(face, **how)."""
-    found = detector.detect(fer_picture(face, **how))
+    """The one detection in pose_data.fer_picture(face, **how)."""
+    found = detector.detect(pose_data.fer_picture(face, **how))
     assert len(found) == 1
     return found[0]
 
@@ -103,40 +65,12 @@ def test_heads_thrown_back_read_as_looking_up(detector, mesh, private_test):
     assert all(usual.facing(p) for p in frontal)
 
 
-# The repository's photographs of one person looking at the camera (its hand-drawn face boxes).
-LOOKING_AT_CAMERA = ("skimage_astronaut.jpg", "mpl_grace_hopper.jpg", "codait_bryan.png", "codait_luciano.jpg",
-                     "singnet_model_face.jpg")
-
-
-def webcam_faces(wear: Wear | None = None) -> Iterator[tuple[float, np.ndarray, Detection | None]]:
-    """The photographs of LOOKING_AT_CAMERA as webcam pictures: the camera 20 degrees below or above the eyes or
-    level, the face centred or off-centre, wearing `wear` if given (benchmarks.attention.WEARS), soft, dim, noisy
-    and compressed. (nod, picture, the face found in it or None) for each."""
-    rng = np.random.default_rng(17)
-    finder = FaceFinder()
-    try:
-        for name in LOOKING_AT_CAMERA:
-            picture = photo(name)
-            (face,) = photo_faces(name, picture)
-            for nod in (-20.0, 0.0, 20.0):
-                for offset in ((0.0, 0.0), (-0.55, 0.2), (0.55, -0.2)):
-                    view, box = webcam_view(picture, face, View(pitch=nod, offset=offset,
-                                                                height=rng.uniform(0.15, 0.45)))
-                    worn = wear is None or wear(view, box, finder)
-                    view = degrade(view, rng)  # also where nothing could be worn: the other views stay the same
-                    if worn:
-                        found = [d for d in finder.find(view) if box.contains_point(*d.box.center)]
-                        yield nod, view, found[0] if found else None
-    finally:
-        finder.close()
-
-
 def test_webcam_views_of_students_looking_at_their_screen_read_as_facing():
     """Of the faces found in webcam_faces(), seen once, at least 90% read as facing, and so do 85% of the views
     from a camera below, which read as looking up (the estimator before issue #17 took a quarter of those for
     turned away)."""
     facing, below, pitches, views = [], [], {}, 0
-    for nod, _, found in webcam_faces():
+    for nod, _, found in pose_data.webcam_faces():
         views += 1
         if found is None:  # the detector's recall is not what this test measures
             continue
@@ -223,9 +157,8 @@ def _in_box(detection: Detection, box: Rect = STUDENT_BOX) -> Detection:
 def _seen(detector: BlazeFace, mesh: FaceMesh, face: np.ndarray, **how) -> tuple[Detection, HeadPose]:
     """A FER2013 face as the bot sees it in fer_picture(face, **how): its detection moved into STUDENT_BOX, and
     FaceMesh.pose of it."""
-    picture = fer_picture(face, **how)
-    (found,) = detector.detect(picture)
-    return _in_box(found), mesh.pose(picture, found)
+    found, pose = pose_data.fer_seen(detector, mesh, face, **how)
+    return _in_box(found), pose
 
 
 @pytest.fixture(scope="module")

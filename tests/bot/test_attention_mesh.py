@@ -1,5 +1,5 @@
 """Head pose from the face-landmark model (ferbot.detect.facemesh) and the eyes (ferbot.detect.eyelids) on real
-faces: the FER2013 PrivateTest faces labelled by eye in test_attention.py, the Training and PublicTest faces
+faces: the FER2013 PrivateTest faces labelled by eye in tests/helpers/poses.py, the Training and PublicTest faces
 labelled by eye for benchmarks/attention.py, and real photographs made into webcam pictures."""
 
 from __future__ import annotations
@@ -14,41 +14,19 @@ from ferbot.detect.eyelids import may_be_cast_down
 from ferbot.detect.facemesh import MESH_FIRST_LOOK_YAW, FaceMesh, combined_pose, crop_to_picture, mesh_facing, mesh_pose
 from ferbot.detect.headpose import HeadPose, head_pose
 from ferbot.emotions import CLASS_NAMES
-from tests.bot.test_attention import (
+from tests.helpers.faces import photo
+from tests.helpers.poses import (
     FACING,
     LOOKING_AT_CAMERA,
     PROFILES,
     TURNED_TO_VIEWERS_LEFT,
     TURNED_TO_VIEWERS_RIGHT,
     fer_picture,
+    fer_seen,
     webcam_faces,
 )
-from tests.helpers.faces import photo
 
 ANGRY = CLASS_NAMES.index("Angry")
-
-
-@pytest.fixture(scope="module")
-def private_test(fer2013) -> np.ndarray:
-    return fer2013.test.images
-
-
-@pytest.fixture(scope="module")
-def mesh():
-    return FaceMesh()
-
-
-@pytest.fixture(scope="module")
-def detector():
-    with BlazeFace() as blazeface:
-        yield blazeface
-
-
-def _pose(detector: BlazeFace, mesh: FaceMesh, face: np.ndarray, **how) -> HeadPose:
-    """FaceMesh.pose of a FER2013 face shown as fer_picture(face, **how) shows it."""
-    picture = fer_picture(face, **how)
-    (found,) = detector.detect(picture)
-    return mesh.pose(picture, found)
 
 
 def test_the_mesh_lies_on_the_face(mesh):
@@ -68,36 +46,37 @@ def test_the_mesh_lies_on_the_face(mesh):
 
 
 def test_frontal_faces_read_as_facing(detector, mesh, private_test):
-    facing = [mesh_facing(_pose(detector, mesh, private_test[i])) for i in FACING]
+    facing = [mesh_facing(fer_seen(detector, mesh, private_test[i])[1]) for i in FACING]
     assert np.mean(facing) >= 0.95
 
 
 def test_turned_heads_read_as_turned_with_the_right_side(detector, mesh, private_test):
-    right = [_pose(detector, mesh, private_test[i]) for i in TURNED_TO_VIEWERS_RIGHT]
-    left = [_pose(detector, mesh, private_test[i]) for i in TURNED_TO_VIEWERS_LEFT]
+    right = [fer_seen(detector, mesh, private_test[i])[1] for i in TURNED_TO_VIEWERS_RIGHT]
+    left = [fer_seen(detector, mesh, private_test[i])[1] for i in TURNED_TO_VIEWERS_LEFT]
     assert all(p.yaw > MESH_FIRST_LOOK_YAW and not mesh_facing(p) for p in right), right
     assert all(p.yaw < -MESH_FIRST_LOOK_YAW and not mesh_facing(p) for p in left), left
-    assert not any(mesh_facing(_pose(detector, mesh, private_test[i])) for i in PROFILES)
+    assert not any(mesh_facing(fer_seen(detector, mesh, private_test[i])[1]) for i in PROFILES)
 
 
 def test_a_mirrored_face_turns_the_other_way_and_a_tilt_is_no_turn(detector, mesh, private_test):
     """The yaw (the pitch is the keypoints', tested in test_attention.py) changes sign in a mirror, by about the
     same amount up to 30 degrees, and stays put when the head tilts to a shoulder."""
     for i in TURNED_TO_VIEWERS_RIGHT + TURNED_TO_VIEWERS_LEFT + FACING[:8]:
-        pose, mirrored = _pose(detector, mesh, private_test[i]), _pose(detector, mesh, private_test[i], mirror=True)
+        pose = fer_seen(detector, mesh, private_test[i])[1]
+        mirrored = fer_seen(detector, mesh, private_test[i], mirror=True)[1]
         if abs(pose.yaw) > 30:
             assert np.sign(mirrored.yaw) == -np.sign(pose.yaw) and not mesh_facing(mirrored), (i, pose, mirrored)
         else:
             assert abs(mirrored.yaw + pose.yaw) < 8, (i, pose, mirrored)
     for i in FACING[:8]:
-        pose = _pose(detector, mesh, private_test[i])
+        pose = fer_seen(detector, mesh, private_test[i])[1]
         for roll in (-20, 20):
-            tilted = _pose(detector, mesh, private_test[i], roll=roll)
+            tilted = fer_seen(detector, mesh, private_test[i], roll=roll)[1]
             assert abs(tilted.yaw - pose.yaw) < 8, (i, roll, pose, tilted)
 
 
 def test_webcam_views_read_as_facing_and_follow_the_nod(mesh):
-    """Of the faces found in test_attention.webcam_faces() (nodded 20 degrees up or down or level, centred or
+    """Of the faces found in tests.helpers.poses.webcam_faces() (nodded 20 degrees up or down or level, centred or
     off-centre, degraded like video), at least 90% read as facing, and the mesh's own pitch follows the nod."""
     facing, pitches = [], {}
     for nod, view, found in webcam_faces():
