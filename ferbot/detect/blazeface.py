@@ -6,13 +6,13 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from importlib import resources
 
 import mediapipe as mp
 import numpy as np
 from mediapipe.tasks.python.core.base_options import BaseOptions
 from mediapipe.tasks.python.vision import FaceDetector, FaceDetectorOptions
 
+from ferbot.detect.models import model_bytes
 from ferbot.geometry import Rect
 
 MODEL_FILE = "face_detection_short_range.tflite"
@@ -45,7 +45,7 @@ class BlazeFace:
     shows it windows of the screen sized for that)."""
 
     def __init__(self, min_confidence: float = 0.6):
-        model = (resources.files("ferbot") / "assets" / "models" / MODEL_FILE).read_bytes()
+        model = model_bytes(MODEL_FILE)
         options = FaceDetectorOptions(base_options=BaseOptions(model_asset_buffer=model),
                                       min_detection_confidence=min_confidence)
         with quiet_native_stderr():

@@ -23,12 +23,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from importlib import resources
 
 import cv2
 import numpy as np
 
 from ferbot.detect.crops import square_crop
+from ferbot.detect.models import model_bytes
 
 MODEL_FILE = "iris_landmark.tflite"
 SIZE = 64  # the model's square input, in pixels
@@ -87,7 +87,7 @@ class EyeLids:
     """The iris-landmark model, for how low the eyelids sit in each eye."""
 
     def __init__(self):
-        model = (resources.files("ferbot") / "assets" / "models" / MODEL_FILE).read_bytes()
+        model = model_bytes(MODEL_FILE)
         self._net = cv2.dnn.readNetFromTFLite(np.frombuffer(model, np.uint8))
         self._outputs = self._net.getUnconnectedOutLayersNames()
 

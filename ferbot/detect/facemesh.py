@@ -28,7 +28,6 @@ microseconds for the keypoints.
 from __future__ import annotations
 
 import math
-from importlib import resources
 
 import cv2
 import numpy as np
@@ -37,6 +36,7 @@ from ferbot.detect.blazeface import Detection
 from ferbot.detect.crops import square_crop
 from ferbot.detect.eyelids import CAST_DOWN_GATE, CAST_DOWN_GATE_YAW, CAST_DOWN_PITCH, EyeLids
 from ferbot.detect.headpose import FIRST_LOOK_DOWN, FIRST_LOOK_UP, HeadPose, head_pose
+from ferbot.detect.models import model_bytes
 
 MODEL_FILE = "face_landmark.tflite"
 INPUT = 192  # the model's square input, in pixels
@@ -61,7 +61,7 @@ class FaceMesh:
     """The face-landmark model, for the head pose of faces BlazeFace found (and the iris model, for their eyes)."""
 
     def __init__(self):
-        model = (resources.files("ferbot") / "assets" / "models" / MODEL_FILE).read_bytes()
+        model = model_bytes(MODEL_FILE)
         self._net = cv2.dnn.readNetFromTFLite(np.frombuffer(model, np.uint8))
         self._outputs = self._net.getUnconnectedOutLayersNames()
         self.eyelids = EyeLids()
