@@ -22,7 +22,7 @@ from ferbot.geometry import Rect
 from ferbot.render import OutputLayout
 from ferbot.render.compose import DISCLOSURE_RED
 from ferbot.selfview import find_own_feed
-from tests.helpers.cli import analysed_frames
+from tests.helpers.cli import analysed_frames, sent_and_analysed_frames
 from tests.helpers.data import REPO, fer2013_private_test, read_video
 from tests.helpers.faces import matches, photo, photo_faces
 from tests.helpers.feed import screen_difference
@@ -90,8 +90,10 @@ def test_log_finds_the_faces(meeting, run):
 
 def test_video_decodes_with_the_overlay(meeting, run):
     image, _ = meeting
-    by_frame, frames, _ = run
-    assert len(frames) >= DURATION_S * FPS // 2
+    by_frame, frames, stderr = run
+    sent, _ = sent_and_analysed_frames(stderr)
+    assert len(frames) == sent >= DURATION_S * 5  # every frame sent decodes; the feed ran all along (its rate, in
+    # frames per second, depends on the machine's load: benchmarks/cpu_budget.py measures it)
     layout = OutputLayout((1280, 720))
     last = frames[-1]
     assert last.shape == (720, 1280, 3)

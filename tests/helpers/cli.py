@@ -58,11 +58,17 @@ def finished(bot: subprocess.Popen, logged: list[str]) -> subprocess.CompletedPr
     return subprocess.CompletedProcess(bot.args, bot.returncode, "", "".join(logged) + rest)
 
 
-def analysed_frames(stderr: str) -> int:
-    """How many frames a run analysed, from its closing summary ("sent N frames (...), analysed M ...")."""
-    counts = re.findall(r"sent \d+ frames \(.*\), analysed (\d+) ", stderr)
+def sent_and_analysed_frames(stderr: str) -> tuple[int, int]:
+    """How many frames a run sent to its sink and analysed, from its closing summary ("sent N frames (...),
+    analysed M ...")."""
+    counts = re.findall(r"sent (\d+) frames \(.*\), analysed (\d+) ", stderr)
     assert len(counts) == 1, stderr
-    return int(counts[0])
+    return int(counts[0][0]), int(counts[0][1])
+
+
+def analysed_frames(stderr: str) -> int:
+    """How many frames a run analysed, from its closing summary."""
+    return sent_and_analysed_frames(stderr)[1]
 
 
 def one_error_line(result: subprocess.CompletedProcess, prog: str = "ferbot") -> str:
