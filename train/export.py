@@ -7,7 +7,7 @@ import shutil
 import time
 from pathlib import Path
 
-from ferbot.classify.checkpoint import CHECKPOINTS_DIR, MODELS, CheckpointError, read_card, save_checkpoint
+from ferbot.classify.checkpoint import CHECKPOINTS_DIR, MODELS, CheckpointError, pointed_at, read_card, save_checkpoint
 from ferbot.classify.classifier import EmotionClassifier
 from train.config import TrainConfig
 from train.data import FER2013
@@ -66,10 +66,8 @@ def set_aside(directory: Path, folder: Path, name: str, what: str) -> Path:
 
 def _names(pointer: Path, directory: Path) -> bool:
     """Whether a pointer file (checkpoints/DEFAULT, ...) names `directory`."""
-    try:
-        return (pointer.parent / pointer.read_text().strip()).resolve() == directory.resolve()
-    except OSError:
-        return False
+    named = pointed_at(pointer)
+    return named is not None and named.resolve() == directory.resolve()
 
 
 def evaluate_checkpoint(directory: Path, data: FER2013, tta_modes) -> dict:
@@ -85,10 +83,15 @@ def _public_card(directory: Path) -> dict | None:
     """A checkpoint's card where it has a plain PublicTest accuracy; None otherwise."""
     try:
         card = read_card(directory)
-        card["metrics"]["PublicTest"]["none"]["accuracy"]
+        _public_accuracy(card)
     except (CheckpointError, KeyError, TypeError):
         return None
     return card
+
+
+def _public_accuracy(card: dict) -> float:
+    """The plain PublicTest accuracy a checkpoint's card records (promotion's yardstick)."""
+    return card["metrics"]["PublicTest"]["none"]["accuracy"]
 
 
 def _beats(directory: Path, other: Path) -> bool:
@@ -103,18 +106,15 @@ def _beats(directory: Path, other: Path) -> bool:
         log.info("%s and %s were not validated on the same official PublicTest: not compared", directory.name,
                  other.name)
         return False
-    return new["metrics"]["PublicTest"]["none"]["accuracy"] > old["metrics"]["PublicTest"]["none"]["accuracy"]
+    return _public_accuracy(new) > _public_accuracy(old)
 
 
 def maybe_promote(directory: Path, out_root: Path, model: str = "default") -> None:
     """Point `model`'s pointer file (checkpoints/DEFAULT or LITE) at `directory` if it beats the checkpoint it
     names on PublicTest (_beats)."""
     pointer = out_root / MODELS[model]
-    try:
-        current = out_root / pointer.read_text().strip()
-    except OSError:
-        current = None
-    accuracy = 100 * read_card(directory)["metrics"]["PublicTest"]["none"]["accuracy"]
+    current = pointed_at(pointer)
+    accuracy = 100 * _public_accuracy(read_card(directory))
     if current is not None and current.resolve() != directory.resolve() and not _beats(directory, current):
         log.info("kept %s %s: %s (PublicTest %.2f%%) does not beat it", model, current.name, directory.name, accuracy)
         return

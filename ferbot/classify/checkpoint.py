@@ -39,14 +39,20 @@ def shipped_checkpoint_dir(model: str = "default") -> Path:
     checkpoints/, else in the installed wheel."""
     pointer = MODELS[model]
     for folder in (CHECKPOINTS_DIR, PACKAGED_DIR):
-        try:
-            return folder / (folder / pointer).read_text().strip()
-        except OSError:
-            continue
+        if (directory := pointed_at(folder / pointer)) is not None:
+            return directory
     raise CheckpointError(f"no {model} checkpoint: neither {CHECKPOINTS_DIR / pointer} (a checkout) nor "
                           f"{PACKAGED_DIR / pointer} (an installed wheel) exists; pass "
                           "--checkpoint PATH, reinstall ferbot, or train one with "
                           f"`python -m train --config {model} --promote-to {model}`")
+
+
+def pointed_at(pointer: Path) -> Path | None:
+    """The checkpoint folder a pointer file (checkpoints/DEFAULT, ...) names, beside it; None without the file."""
+    try:
+        return pointer.parent / pointer.read_text().strip()
+    except OSError:
+        return None
 
 
 def checkpoint_folder(name_or_path: str) -> Path:

@@ -1,16 +1,54 @@
-"""Watching a training run's folder from a test."""
+"""Watching a training run's folder from a test, and stopping the run the way a user would."""
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+
+
+def came_true(condition: Callable[[], bool], timeout: float, every_s: float = 0.01) -> bool:
+    """Wait until `condition()` holds; False if it did not within `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(every_s)
+    return True
+
+
+def has_saved_step(latest: Path) -> bool:
+    """Whether a run's `latest` checkpoint folder holds a saved step."""
+    return any(p.name.isdigit() for p in latest.glob("*"))
 
 
 def saved_a_step(latest: Path, timeout: float) -> bool:
     """Wait until the run's `latest` checkpoint folder holds a saved step; False if none came within `timeout` s."""
-    deadline = time.monotonic() + timeout
-    while not any(p.name.isdigit() for p in latest.glob("*")):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
+    return came_true(lambda: has_saved_step(latest), timeout)
+
+
+def has_card_without_metrics(folder: Path) -> bool:
+    """Whether an export under `folder` has written its model card but not yet its metrics."""
+    for card in folder.rglob("model_card.json"):
+        try:
+            if "metrics" not in json.loads(card.read_text()):
+                return True
+        except (OSError, ValueError):  # being written
+            pass
+    return False
+
+
+def ctrl_c_when(condition: Callable[[], bool], timeout: float = 120.0) -> threading.Thread:
+    """A started thread that sends this process a real Ctrl-C (SIGINT) once `condition()` holds, if it does within
+    `timeout` s."""
+    def watch() -> None:
+        if came_true(condition, timeout):
+            os.kill(os.getpid(), signal.SIGINT)
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    return thread

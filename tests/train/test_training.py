@@ -8,9 +8,7 @@ import json
 import os
 import shutil
 import signal
-import threading
 import time
-from pathlib import Path
 
 import jax
 import numpy as np
@@ -21,7 +19,7 @@ from ferbot import EmotionClassifier
 from ferbot.classify.checkpoint import CheckpointError, write_card
 from ferbot.classify.devices import batch_sharding, data_mesh
 from ferbot.classify.model import EmotionCNN, ModelConfig, standardize
-from tests.helpers.runs import saved_a_step
+from tests.helpers.runs import ctrl_c_when, has_card_without_metrics, has_saved_step
 from train.config import NO_AUGMENTATION, ConfigError, check_config
 from train.configs import load_recipe, recipe_names
 from train.data import FER2013, DataError, Split
@@ -122,27 +120,12 @@ def test_a_stop_while_exporting_leaves_the_checkpoints_as_they_were(trained, sma
     export_checkpoint(result, cfg, "tiny", small_fer, "again", "shipped", out_root=ckpt,
                       set_aside_in=tmp_path / "replaced", tta_modes=("none",))
     before = {f.relative_to(ckpt): f.read_bytes() for f in ckpt.rglob("*") if f.is_file()}
-    ctrl_c = threading.Thread(target=_ctrl_c_once_a_card_without_metrics_appears, args=(tmp_path,))
-    ctrl_c.start()
+    ctrl_c = ctrl_c_when(lambda: has_card_without_metrics(tmp_path))
     with pytest.raises(KeyboardInterrupt):
         export_checkpoint(result, cfg, "tiny", small_fer, "again", "stopped", out_root=ckpt,
                           set_aside_in=tmp_path / "replaced", tta_modes=("none", "flip", "tencrop"))
     ctrl_c.join()
     assert {f.relative_to(ckpt): f.read_bytes() for f in ckpt.rglob("*") if f.is_file()} == before
-
-
-def _ctrl_c_once_a_card_without_metrics_appears(folder: Path, timeout: float = 120.0) -> None:
-    """A real Ctrl-C to this process once an export under `folder` has written its card but not its metrics."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for card in folder.rglob("model_card.json"):
-            try:
-                if "metrics" not in json.loads(card.read_text()):
-                    os.kill(os.getpid(), signal.SIGINT)
-                    return
-            except (OSError, ValueError):  # being written
-                pass
-        time.sleep(0.01)
 
 
 def test_fine_tuning_starts_from_an_exported_checkpoint(trained, small_fer, tmp_path):
@@ -216,7 +199,7 @@ def test_ctrl_c_stops_between_steps_and_a_second_one_stops_at_once(small_fer, ti
     stop = StopRequest()
     try:
         stop.install()
-        threading.Thread(target=_ctrl_c_after_first_save, args=(tmp_path / "latest",), daemon=True).start()
+        ctrl_c_when(lambda: has_saved_step(tmp_path / "latest"))
         with pytest.raises(Interrupted) as stopped:
             fit(tiny_config, data, tmp_path, stop=stop, checkpoint_every=4, progress=False)
         with pytest.raises(KeyboardInterrupt):
@@ -228,12 +211,6 @@ def test_ctrl_c_stops_between_steps_and_a_second_one_stops_at_once(small_fer, ti
     assert 4 <= stopped.value.step < 20
     resumed = fit(tiny_config, data, tmp_path, progress=False)
     assert [r["step"] for r in resumed.history] == [10, 20]
-
-
-def _ctrl_c_after_first_save(latest, timeout: float = 120.0) -> None:
-    """A real Ctrl-C to this process once the run has saved its first step, i.e. mid-run."""
-    if saved_a_step(latest, timeout):
-        os.kill(os.getpid(), signal.SIGINT)
 
 
 def test_a_stop_on_an_epochs_last_step_keeps_that_epochs_evaluation(small_fer, tiny_config, tmp_path):
