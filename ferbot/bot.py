@@ -53,7 +53,7 @@ class Bot:
 
     def __init__(self, options: BotOptions, source: Source, analyzer: FrameAnalyzer, renderer: Renderer,
                  sink: Sink, facelog: FaceLog | None, closing: ExitStack):
-        self.source, self.analyzer, self.renderer, self.sink, self.facelog = source, analyzer, renderer, sink, facelog
+        self.analyzer, self.renderer = analyzer, renderer
         self.pipeline = Pipeline(source, analyzer, renderer, sink, options.fps, facelog, options.analysis_rate)
         self._closing = closing
 

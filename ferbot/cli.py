@@ -24,6 +24,10 @@ from ferbot.sink import SINK_CHOICES, SINKS, parse_sink
 
 log = logging.getLogger("ferbot")
 
+RECTANGLE_OPTIONS = ("--region", "--exclude")  # X,Y,W,H values, X or Y may be negative
+# Stop as Ctrl-C does on these too: a closed terminal (SIGHUP), a closed console window on Windows (SIGBREAK), kill
+STOP_SIGNALS = ("SIGTERM", "SIGHUP", "SIGBREAK")
+
 DESCRIPTION = """\
 FER Cam: reads the room in a video meeting. ferbot captures your meeting screen, finds every face, recognises
 each face's emotion (FER2013's seven classes) and publishes an annotated feed, with a class-mood panel, as the
@@ -64,7 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_argument("--monitor", type=int, metavar="N",
                       help="monitor to capture: 1, 2, ... (default: the primary one); 0 = all monitors together")
     what.add_argument("--region", type=_region, metavar="X,Y,W,H",
-                      help="capture only this rectangle of the screen, in screen pixels")
+                      help="capture only this rectangle of the screen, in screen pixels (X or Y is negative on a "
+                           "monitor left of or above the primary one)")
     what.add_argument("--window", metavar="TITLE",
                       help="capture the window whose title contains TITLE (e.g. Zoom), following it when it moves "
                            "or resizes; boxes are in its pixels")
@@ -104,9 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="time constant for smoothing each face's probabilities (default 1.0; 0 = none)")
     run.add_argument("--analysis-rate", type=_rate, default=DEFAULT_ANALYSIS_RATE, metavar="HZ",
                      help=f"analyse the screen at most this many times a second (default {DEFAULT_ANALYSIS_RATE:g}: "
-                          "labels update often enough while ferbot takes about one CPU core at most beside the meeting "
-                          "app; "
-                          "an unchanged screen is analysed once a second); 'max' = as often as the CPU allows")
+                          "labels update about twice a second while a 7x7 gallery costs ferbot about one CPU core "
+                          "beside the meeting app; an unchanged screen is analysed once a second); "
+                          "'max' = as often as the CPU allows")
     run.add_argument("-v", "--verbose", action="store_true", help="log every analysed frame's timings")
     return parser
 
@@ -117,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["report"]:
         return _report_command(argv[1:])
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_joined_negative_rectangles(argv))
     if args.demo and args.source != "screen":
         parser.error("--demo and --source exclude each other: pick one")
     source = "demo" if args.demo else args.source
@@ -132,7 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.no_report and not args.log:
         parser.error("--no-report only applies with --log")
     setup_logging(args.verbose)
-    signal.signal(signal.SIGTERM, _interrupt)
+    for name in STOP_SIGNALS:  # each stops as Ctrl-C does: the video is finalised and the report written
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), _interrupt)
     use_cpu_cores()
     use_compilation_cache()
     try:
@@ -150,6 +157,21 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     finally:
         logging.shutdown()
+
+
+def _joined_negative_rectangles(argv: list[str]) -> list[str]:
+    """`--region -1920,0,1920,1080` as `--region=-1920,0,1920,1080`: argparse takes a value that starts with '-' and
+    is not a plain number for an option of its own."""
+    joined, index = [], 0
+    while index < len(argv):
+        option, value = argv[index], argv[index + 1] if index + 1 < len(argv) else ""
+        if option in RECTANGLE_OPTIONS and value[:1] == "-" and value[1:2].isdigit():
+            joined.append(f"{option}={value}")
+            index += 2
+        else:
+            joined.append(option)
+            index += 1
+    return joined
 
 
 def _checkpoint(args: argparse.Namespace) -> str | None:

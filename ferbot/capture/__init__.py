@@ -38,7 +38,7 @@ class SourceKind:
 
 
 SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
-    SourceKind("screen", "the screen: the primary monitor, or --monitor/--region", _screen, on_screen=True),
+    SourceKind("screen", "the primary monitor, or --monitor/--region", _screen, on_screen=True),
     SourceKind("demo", "a built-in meeting gallery of sample faces (no display needed)", _demo),
 )}
 SOURCE_CHOICES = "|".join(SOURCES) + "|FILE"

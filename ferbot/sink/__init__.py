@@ -48,7 +48,7 @@ class SinkKind:
 
 SINKS: dict[str, SinkKind] = {kind.name: kind for kind in (
     SinkKind("vcam", 'the "FER Cam" virtual camera', _virtual_camera),
-    SinkKind("window", "a preview window", _preview_window),
+    SinkKind("window", "a preview window (closing it, q or Esc stops ferbot)", _preview_window),
     SinkKind("file", "a video file (.mp4, .avi, ...)", _video_file, takes_path=True),
     SinkKind("none", "no output (e.g. with --log)", _nowhere),
 )}

@@ -41,6 +41,9 @@ def test_help_reads_well():
     (["--demo", "--no-report"], "only applies with --log"),
     (["--analysis-rate", "0"], "greater than 0, or 'max'"),
     (["--analysis-rate", "fast"], "neither a number nor 'max'"),
+    # a monitor left of the primary one has negative X (Windows, macOS): the value is read, not taken for an option
+    (["--region", "-1920,0,1920,1080", "--monitor", "1"], "give --region or --monitor, not both"),
+    (["--exclude", "-20,-10,320,180", "--demo", "--no-report"], "only applies with --log"),
 ])
 def test_usage_mistakes_get_one_line_and_status_2(args, message):
     result = ferbot(*args)
@@ -156,3 +159,17 @@ def test_ctrl_c_stops_cleanly_keeps_the_outputs_and_stays_private(tmp_path):
     frames, _ = read_video(video)
     assert len(frames) >= 30  # the file was finalised: it decodes
     assert len(log_rows(log)) >= 9  # flushed, in whole rows
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stop", [signal.SIGHUP, signal.SIGTERM], ids=["terminal closed", "kill"])
+def test_closing_the_terminal_or_kill_stops_as_ctrl_c_does(tmp_path, stop):
+    """SIGHUP (the terminal ferbot runs in is closed) and SIGTERM: the video is finalised and the report written."""
+    video, log = tmp_path / "feed.avi", tmp_path / "faces.csv"
+    bot, logged = started_ferbot("--demo", "--sink", f"file:{video}", "--log", str(log))
+    time.sleep(3)  # let the feed run a little
+    bot.send_signal(stop)
+    result = finished(bot, logged)
+    assert result.returncode == 0, result.stderr
+    assert len(read_video(video)[0]) >= 10  # the file was finalised: it decodes
+    assert (tmp_path / "faces-report.html").is_file()
