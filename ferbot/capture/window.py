@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 
 FOLLOW_S = 0.2  # seconds between looks at the window's place and size (a few X round trips)
 OWN_WINDOWS = ("FER Cam",)  # ferbot's own preview window is never the meeting
+# nor the terminal ferbot runs in, where its title shows the command ("Command Prompt - ferbot --window Zoom")
+OWN_COMMAND = "--window"
 MAX_LISTED = 12
 
 
@@ -160,7 +162,8 @@ class WindowSource:
 
     def _find(self, title: str):
         try:
-            windows = [w for w in self._pywinctl.getAllWindows() if w.title and not w.title.startswith(OWN_WINDOWS)]
+            windows = [w for w in self._pywinctl.getAllWindows()
+                       if w.title and not w.title.startswith(OWN_WINDOWS) and OWN_COMMAND not in w.title]
         except Exception as err:
             raise SourceError(f"cannot list the windows ({first_line(err)}); use --monitor or --region") from None
         matches = [w for w in windows if title.lower() in w.title.lower()]

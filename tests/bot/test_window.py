@@ -65,8 +65,8 @@ class TitledWindow:
 
 
 @contextmanager
-def titled_window(display: str, picture, folder: Path, x: int, y: int) -> Iterator[TitledWindow]:
-    """A Tk window titled TITLE at (x, y) showing `picture` (RGB) as video: it and a slightly brighter copy in
+def titled_window(display: str, picture, folder: Path, x: int, y: int, title: str = TITLE) -> Iterator[TitledWindow]:
+    """A Tk window titled `title` at (x, y) showing `picture` (RGB) as video: it and a slightly brighter copy in
     turn, as a webcam's picture flickers, so its faces are people rather than still pictures; yields once the
     window manager lists it."""
     need_tkinter("the test window")
@@ -74,11 +74,11 @@ def titled_window(display: str, picture, folder: Path, x: int, y: int) -> Iterat
     for index, frame in enumerate((picture, cv2.add(picture, 8))):
         frames.append(save_rgb(folder / f"window-{index}.png", frame))
     env = {**os.environ, "DISPLAY": display}
-    viewer = subprocess.Popen([sys.executable, str(VIEWER), TITLE, str(x), str(y), str(folder), *map(str, frames)],
+    viewer = subprocess.Popen([sys.executable, str(VIEWER), title, str(x), str(y), str(folder), *map(str, frames)],
                               env=env)
     try:
         deadline = time.monotonic() + 30
-        while TITLE not in _titles(display):
+        while title not in _titles(display):
             if time.monotonic() > deadline or viewer.poll() is not None:
                 pytest.fail("the test window did not appear in the window manager's list")
             time.sleep(0.3)
@@ -164,6 +164,21 @@ def test_no_matching_window_lists_the_windows_it_sees(picture, tmp_path):
     assert result.returncode == 1
     line = one_error_line(result)
     assert "no window's title contains 'Teams'" in line and repr(TITLE) in line
+
+
+@pytest.mark.display
+def test_the_terminal_that_shows_ferbots_own_command_is_not_the_meeting(picture, tmp_path):
+    """A terminal whose title shows the running command ("... ferbot --window zoom meeting"), larger than the
+    meeting's window, also contains TITLE: the meeting's window is the one captured."""
+    image, _ = picture
+    terminal = f"Command Prompt - ferbot --window {TITLE.split(' - ')[0].lower()}"
+    (tmp_path / "meeting").mkdir()
+    (tmp_path / "terminal").mkdir()
+    with desktop() as display, titled_window(display, image, tmp_path / "meeting", 40, 30), \
+            titled_window(display, cv2.resize(image, None, fx=1.4, fy=1.4), tmp_path / "terminal", 0, 0, terminal):
+        result = ferbot("--window", "zoom meeting", "--sink", "none", "--duration", "2", env=env_with(DISPLAY=display))
+    assert result.returncode == 0, result.stderr
+    assert f"capturing the window {TITLE!r}" in result.stderr
 
 
 @pytest.mark.parametrize("args", [["--window", "Zoom", "--demo"], ["--window", "Zoom", "--monitor", "2"],
