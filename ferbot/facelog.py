@@ -21,7 +21,7 @@ import numpy as np
 from ferbot.console import already_there
 from ferbot.emotions import CLASS_NAMES
 
-if TYPE_CHECKING:  # the report reads logs without loading the analysis stack
+if TYPE_CHECKING:  # the report reads logs without importing the analysis (and JAX with it)
     from ferbot.analysis import Analysis
 
 log = logging.getLogger(__name__)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -210,3 +212,11 @@ def test_the_moments_to_revisit_are_the_class_s_difficult_peaks(tmp_path):
     assert 420 <= moments[1].time_s <= 460 and moments[1].difficulty == pytest.approx(0.5, abs=0.05)
     page = write_report(log).read_text(encoding="utf-8")
     assert f"<td>{moments[0].difficulty:.0%}</td><td>sad</td>" in page
+
+
+def test_the_report_does_not_load_jax():
+    """The report does not import the classifier's JAX and Flax (over a second of `ferbot report`'s start)."""
+    probe = "import sys, ferbot.report; print(sorted(m for m in ('jax', 'flax') if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env_with())
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
