@@ -4,15 +4,17 @@ One row per detected face per analysed frame; numbers only, never images. Column
 the source clock), frame (its index), track_id, the box x, y, w, h in source-frame pixels, the shown emotion and
 its confidence, attention (the smoothed share of recent time the face was turned to the screen, 0-1), one
 column per class probability (smoothed over time, as shown), named after the class in lower case, then name (the
-name on the face's tile with --names, else empty) and camera ("on"). With --names, a tile that shows a name but
-no face adds a row with camera "off": its track_id, the tile's box and the name, the other columns empty.
-Logs of older versions, without name and camera, still read.
+name on the face's tile with --names, else empty), camera ("on") and clock (this computer's local time when the
+row was written, ISO 8601 with its UTC offset: to find the session's moments in a recording of the meeting). With
+--names, a tile that shows a name but no face adds a row with camera "off": its track_id, the tile's box and the
+name, the other columns empty. Logs of older versions, without name, camera or clock, still read.
 """
 
 from __future__ import annotations
 
 import csv
 import logging
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,7 +30,7 @@ log = logging.getLogger(__name__)
 
 PROBABILITY_COLUMNS: tuple[str, ...] = tuple(name.lower() for name in CLASS_NAMES)
 COLUMNS = ("time_s", "frame", "track_id", "x", "y", "w", "h", "emotion", "confidence", "attention",
-           *PROBABILITY_COLUMNS, "name", "camera")
+           *PROBABILITY_COLUMNS, "name", "camera", "clock")
 # What the report needs; logs without attention (older ferbot versions) still read.
 REQUIRED_COLUMNS = ("time_s", "frame", "track_id", *PROBABILITY_COLUMNS)
 
@@ -57,14 +59,15 @@ class FaceLog:
         """One row per student's face detected in this analysis (still pictures are no students), and one per
         named tile without a face."""
         when = [f"{analysis.timestamp:.3f}", analysis.frame_index]
+        clock = datetime.now().astimezone().isoformat(timespec="seconds")
         try:
             for face in analysis.students:
                 self._writer.writerow([*when, face.track_id, *_box(face.box), face.emotion,
                                        f"{face.confidence:.4f}", f"{face.attention:.3f}",
-                                       *(f"{p:.4f}" for p in face.probabilities), face.name, "on"])
+                                       *(f"{p:.4f}" for p in face.probabilities), face.name, "on", clock])
             for off in analysis.camera_off:
                 self._writer.writerow([*when, off.track_id, *_box(off.tile), "", "", "",
-                                       *([""] * len(PROBABILITY_COLUMNS)), off.name, "off"])
+                                       *([""] * len(PROBABILITY_COLUMNS)), off.name, "off", clock])
             self._file.flush()
         except OSError as err:  # a full disk, a removed drive
             self._failed = True
@@ -104,8 +107,8 @@ def _whole_rows(rows: list[dict], path: Path) -> list[dict]:
 
 
 def read_log(path: str | Path) -> dict[str, np.ndarray]:
-    """The numeric columns of a ferbot log as float arrays, 'name' as strings and 'camera_off' as booleans (all
-    '' and False in older logs); raises LogError when the file is not one."""
+    """The numeric columns of a ferbot log as float arrays, 'name' and 'clock' as strings and 'camera_off' as
+    booleans ('' and False in older logs); raises LogError when the file is not one."""
     path = Path(path)
     try:
         with open(path, newline="", encoding="utf-8") as f:
@@ -131,6 +134,7 @@ def read_log(path: str | Path) -> dict[str, np.ndarray]:
                                      for row, camera_off in zip(rows, off)], dtype=float) for name in numeric}
     except ValueError as err:
         raise LogError(f"{path} has a non-numeric value ({err}); was it edited by hand?") from None
-    columns["name"] = np.asarray([row.get("name") or "" for row in rows], dtype=object)
+    for text in ("name", "clock"):
+        columns[text] = np.asarray([row.get(text) or "" for row in rows], dtype=object)
     columns["camera_off"] = np.asarray(off, dtype=bool)
     return columns

@@ -55,6 +55,11 @@ def write_report(log_path: str | Path, out_dir: str | Path | None = None) -> Pat
     return page
 
 
+def _when(s: SessionSummary, seconds: float) -> str:
+    """A session time from its start, and the local time it was in brackets where the log says."""
+    return _clock(seconds) + (f" ({s.on_the_clock(seconds)})" if s.started else "")
+
+
 def _clock(seconds: float) -> str:
     seconds = int(round(seconds))
     return f"{seconds // 3600:d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
@@ -147,7 +152,7 @@ PRIVACY_NAMED = ("This report and its log name the students: they hold personal 
 def _page(s: SessionSummary, log_name: str) -> str:
     e = html.escape
     moments = "".join(
-        f"<tr><td>{_clock(m.time_s)}</td><td>{m.difficulty:.0%}</td><td>{e(m.main_state)}</td></tr>"
+        f"<tr><td>{_when(s, m.time_s)}</td><td>{m.difficulty:.0%}</td><td>{e(m.main_state)}</td></tr>"
         for m in s.moments) or "<tr><td colspan=3>No moment passed the threshold.</td></tr>"
     has_attention = s.attention is not None
     return f"""<!doctype html>
@@ -166,6 +171,7 @@ student on it. {PRIVACY_NAMED if s.named else PRIVACY_ANONYMOUS}</p>
 {_needs_attention(s) if s.named else ""}
 <h2>Coverage</h2>
 <table>
+{f"<tr><th>started</th><td>{s.started.isoformat(sep=' ')}</td></tr>" if s.started else ""}
 <tr><th>session length</th><td>{_clock(s.duration_s)}</td></tr>
 <tr><th>analysed frames with faces</th><td>{s.frames}</td></tr>
 <tr><th>faces seen (summed over frames)</th><td>{s.face_rows}</td></tr>
@@ -180,7 +186,7 @@ The black line is the share of angry, fearful, sad and surprised expressions.</p
 {_attention_section(s) if has_attention else ""}
 <h2>Moments to revisit</h2>
 <p>Peaks where angry, fearful, sad or surprised expressions were most common (times from the start of the
-session, to find in a recording).</p>
+session{", with the time of day in brackets" if s.started else ""}, to find in a recording).</p>
 <table><tr><th>time</th><th>share</th><th>main state</th></tr>{moments}</table>
 <h2>Students</h2>
 <img alt="per-student emotion shares" src="{_students_plot(s)}">
@@ -217,14 +223,15 @@ def _needs_attention(s: SessionSummary) -> str:
     """The students with stretches worth a look, each with the time ranges to find in a recording."""
     items = "".join(
         f"<li><b>{html.escape(st.title)}</b>: " + "; ".join(
-            f"{concern.kind} " + ", ".join(f"{_clock(a)}–{_clock(b)}" for a, b in concern.ranges)
+            f"{concern.kind} " + ", ".join(f"{_when(s, a)}–{_when(s, b)}" for a, b in concern.ranges)
             for concern in st.concerns) + "</li>"
         for st in s.students if st.concerns) or "<li>No student showed a sustained sign.</li>"
     return (f"<h2>Students who may need attention</h2><p>Stretches of at least {SUSTAINED_S / 60:.0f} minute with "
             f"difficult states (angry, fearful, sad or surprised expressions together at {DIFFICULT_SHARE:.0%} or "
             f"more) or low attention (facing the screen under {LOW_ATTENTION:.0%} of the time), and absences of "
             f"{ABSENT_S / 60:g} minutes or more (neither face nor name on screen); times from the start of the "
-            f"session, to look up in a recording. A sign to check on, never a verdict.</p><ul>{items}</ul>")
+            f"session{', with the time of day in brackets' if s.started else ''}, to look up in a recording. A sign "
+            f"to check on, never a verdict.</p><ul>{items}</ul>")
 
 
 def _attendance(s: SessionSummary) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime, timedelta
 
 import numpy as np
 
@@ -50,6 +51,11 @@ class SessionSummary:
     difficulty: np.ndarray  # (bins,) summed difficult share per bin
     moments: list[Moment]
     attention: np.ndarray | None  # (bins,) mean attention per bin
+    started: datetime | None = None  # the local time at the session's time 0 (from the log's clock column)
+
+    def on_the_clock(self, time_s: float) -> str:
+        """A session time as the local time it was (HH:MM:SS); '' for a log without clock times."""
+        return f"{self.started + timedelta(seconds=round(time_s)):%H:%M:%S}" if self.started else ""
 
     @property
     def named(self) -> bool:
@@ -92,7 +98,17 @@ def summarize(log: dict[str, np.ndarray], bin_s: float | None = None, threshold:
         duration_s=duration, frames=len(np.unique(log["frame"])), face_rows=len(t),
         students=_students(everyone), bin_s=bin_s, timeline_t=centres, timeline=timeline,
         difficulty=difficulty, moments=_moments(centres, difficulty, timeline, threshold, rise),
-        attention=attention)
+        attention=attention, started=_started(everyone))
+
+
+def _started(log: dict[str, np.ndarray]) -> datetime | None:
+    """The local time at the session's time 0, to the second: the first row's clock, less its time_s; None without
+    clock times (a log of an older ferbot, or one edited so that its clock cannot be read)."""
+    rows = [row for row, clock in enumerate(log.get("clock", ())) if clock]
+    try:
+        return datetime.fromisoformat(log["clock"][rows[0]]) - timedelta(seconds=round(log["time_s"][rows[0]]))
+    except (IndexError, ValueError):
+        return None
 
 
 def _default_bin(duration: float) -> float:

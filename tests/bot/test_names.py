@@ -169,7 +169,7 @@ def test_without_names_a_swap_is_followed_by_position_as_before():
 
 
 def test_an_older_log_without_names_still_reads(tmp_path):
-    old = [c for c in COLUMNS if c not in ("name", "camera")]
+    old = [c for c in COLUMNS if c not in ("name", "camera", "clock")]
     path = tmp_path / "old.csv"
     path.write_text(",".join(old) + "\n" + ",".join(["1.0", "3", "1", "0", "0", "9", "9", "Happy", "1", "1"]
                                                     + ["0.5"] * len(PROBABILITY_COLUMNS)) + "\n")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -212,6 +213,36 @@ def test_the_moments_to_revisit_are_the_class_s_difficult_peaks(tmp_path):
     assert 420 <= moments[1].time_s <= 460 and moments[1].difficulty == pytest.approx(0.5, abs=0.05)
     page = write_report(log).read_text(encoding="utf-8")
     assert f"<td>{moments[0].difficulty:.0%}</td><td>sad</td>" in page
+    assert "<th>started</th>" not in page and "time of day" not in page  # the log has no clock times
+
+
+def test_the_moments_are_also_given_as_the_time_of_day_the_log_records(tmp_path):
+    """The lesson of the test above, begun at 10:00 (UTC+1) by its log's clock column: the report says when it
+    started, and gives each moment's time of day, to find it in a recording of the meeting."""
+    from ferbot.report import summarize
+
+    began = datetime.fromisoformat("2026-12-02T10:00:00+01:00")
+    log = tmp_path / "lesson.csv"
+    write_log(log, [face_row(t, frame, student + 1, emotion="Sad" if 180 <= t < 220 else "Happy", x=100 * student,
+                             clock=(began + timedelta(seconds=t)).isoformat())
+                    for frame, t in enumerate(np.arange(4, 600, 2.0)) for student in range(4)])
+    (moment,) = summarize(read_log(log)).moments
+    page = write_report(log).read_text(encoding="utf-8")
+    assert "<tr><th>started</th><td>2026-12-02 10:00:00+01:00</td></tr>" in page
+    seconds = round(moment.time_s)
+    assert f"<td>0:{seconds // 60:02d}:{seconds % 60:02d} ({began + timedelta(seconds=seconds):%H:%M:%S})</td>" in page
+
+
+@pytest.mark.slow
+def test_a_logged_run_records_the_time_of_day(session):
+    """Each row of a real run's log holds this computer's local time, with its UTC offset, in order."""
+    rows = log_rows(session / "log.csv")
+    clocks = [datetime.fromisoformat(row["clock"]) for row in rows]
+    assert all(clock.utcoffset() is not None for clock in clocks)
+    assert clocks == sorted(clocks) and datetime.now().astimezone() - clocks[0] < timedelta(hours=1)
+    started = clocks[0] - timedelta(seconds=round(float(rows[0]["time_s"])))
+    page = (session / "log-report.html").read_text(encoding="utf-8")
+    assert f"<th>started</th><td>{started.isoformat(sep=' ')}</td>" in page
 
 
 def test_the_report_does_not_load_jax():

@@ -14,16 +14,16 @@ from ferbot.geometry import Rect
 
 
 def face_row(t: float, frame: int, track: int, name: str = "", emotion: str = "Happy",
-             attention: float = 1.0, x: int = 0) -> list:
-    """One analysed face: certain of `emotion`, a 50 px box at (x, 0), its camera on."""
+             attention: float = 1.0, x: int = 0, clock: str = "") -> list:
+    """One analysed face: certain of `emotion`, a 50 px box at (x, 0), its camera on, written at `clock`."""
     probabilities = np.eye(len(CLASS_NAMES))[CLASS_NAMES.index(emotion)]
     return [f"{t:.3f}", frame, track, x, 0, 50, 50, emotion, "1.0000", f"{attention:.3f}",
-            *(f"{p:.4f}" for p in probabilities), name, "on"]
+            *(f"{p:.4f}" for p in probabilities), name, "on", clock]
 
 
 def camera_off_row(t: float, frame: int, track: int, name: str) -> list:
     """A named tile with its camera off: no box, emotion or attention."""
-    return [f"{t:.3f}", frame, track, 0, 0, 50, 50, "", "", "", *[""] * len(PROBABILITY_COLUMNS), name, "off"]
+    return [f"{t:.3f}", frame, track, 0, 0, 50, 50, "", "", "", *[""] * len(PROBABILITY_COLUMNS), name, "off", ""]
 
 
 def write_log(path: Path, rows: list[list]) -> None:
