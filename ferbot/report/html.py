@@ -36,22 +36,23 @@ def report_paths(log_path: str | Path, out_dir: str | Path | None = None) -> tup
 
 def write_report(log_path: str | Path, out_dir: str | Path | None = None) -> Path:
     """Summarise a session log into the two files of report_paths; returns the HTML path. Nothing is written
-    (not even the folder) unless the log can be read, and neither file stays if both cannot be written. The page is
-    self-contained: nothing is fetched."""
+    (not even the folder) unless the log can be read, and the two files are replaced only once both are written
+    whole (a full disk leaves an earlier report as it was, and no part of a new one). The page is self-contained:
+    nothing is fetched."""
     summary = summarize(read_log(log_path))
     page, students = report_paths(log_path, out_dir)
     page.parent.mkdir(parents=True, exist_ok=True)
     html = _page(summary, Path(log_path).name)
-    started: list[Path] = []
+    drafts = {path: path.with_name(f".{path.name}.draft") for path in (students, page)}
     try:
-        started.append(students)
-        _write_students_csv(summary, students)
-        started.append(page)
-        page.write_text(html, encoding="utf-8")
-    except OSError:  # a full disk: no half report, whose files would block the next try
-        for path in started:
-            path.unlink(missing_ok=True)
+        _write_students_csv(summary, drafts[students])
+        drafts[page].write_text(html, encoding="utf-8")
+    except OSError:
+        for draft in drafts.values():
+            draft.unlink(missing_ok=True)
         raise
+    for path, draft in drafts.items():
+        draft.replace(path)
     return page
 
 

@@ -72,6 +72,18 @@ def test_a_report_that_cannot_be_written_whole_leaves_no_part(tmp_path):
     assert list((tmp_path / "report").iterdir()) == []
 
 
+def test_a_report_rewritten_on_a_full_disk_leaves_the_earlier_one_as_it_was(tmp_path):
+    """`ferbot report` asked again for a log (it rewrites its own two files) when the disk fills up: the earlier
+    report stays, byte for byte."""
+    log = tmp_path / "log.csv"
+    write_log(log, [face_row(0.5 * frame, frame, 1, "Alex") for frame in range(40)])
+    assert ferbot("report", str(log)).returncode == 0
+    before = {path.name: path.read_bytes() for path in tmp_path.iterdir()}
+    result = ferbot("report", str(log), file_blocks=16, env=env_with(XDG_CACHE_HOME=str(tmp_path / "cache")))
+    assert result.returncode == 1 and "cannot write the report" in one_error_line(result)
+    assert {path.name: path.read_bytes() for path in tmp_path.iterdir() if path.name != "cache"} == before
+
+
 @pytest.mark.slow
 def test_a_log_that_cannot_grow_ends_the_run_in_one_line_and_keeps_its_rows(tmp_path):
     """A full disk, made real by a limit on file size (the shell's `ulimit -f`, RLIMIT_FSIZE; Python turns the
