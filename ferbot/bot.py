@@ -120,6 +120,12 @@ def check_outputs_are_new(options: BotOptions) -> None:
     overwrites a file: it may be an earlier class's log, or the video being analysed), the log's folder does not, or
     both name one file."""
     _, video = parse_sink(options.sink)
+    if options.log and Path(options.log).is_dir():
+        raise LogError(f"--log {options.log} is a folder; name a new file in it, e.g. "
+                       f"{Path(options.log) / 'class.csv'}")
+    if video and Path(video).is_dir():
+        raise SinkError(f"--sink file:{video} is a folder; name a new video file in it, e.g. "
+                        f"file:{Path(video) / 'class.mp4'}")
     if options.log and Path(options.log).exists():
         raise LogError(already_there(f"--log {options.log}"))
     if options.log and not Path(options.log).absolute().parent.is_dir():

@@ -121,8 +121,9 @@ def read_log(path: str | Path) -> dict[str, np.ndarray]:
             rows = _whole_rows(list(reader), path)
     except FileNotFoundError:
         raise LogError(f"{path}: no such file; pass the CSV written by `ferbot --log PATH`") from None
-    except UnicodeDecodeError:
-        raise LogError(f"{path} is not a ferbot log (not text); pass the CSV written by `ferbot --log PATH`") from None
+    except (UnicodeDecodeError, csv.Error) as err:
+        what = "not text" if isinstance(err, UnicodeDecodeError) else err
+        raise LogError(f"{path} is not a ferbot log ({what}); pass the CSV written by `ferbot --log PATH`") from None
     except OSError as err:
         raise LogError(f"cannot read {path}: {err.strerror or err}") from None
     numeric = [c for c in (*REQUIRED_COLUMNS, "attention") if c in fields]

@@ -89,6 +89,8 @@ def test_the_classifier_the_bot_runs(args, environment, pointer):
     (["--source", "old.png", "--sink", "none", "--log", "old.png"], "--log old.png: the file exists"),  # the input
     (["--source", "old.avi", "--sink", "file:old.avi"], "--sink file:old.avi: the file exists"),
     (["--demo", "--sink", "file:new.avi", "--log", "new.avi"], "name one file"),
+    (["--demo", "--sink", "none", "--log", "empty"], "--log empty is a folder; name a new file in it"),
+    (["--demo", "--sink", "file:empty"], "--sink file:empty is a folder; name a new video file in it"),
     (["--demo", "--sink", "file:new.avi", "--log", "new.csv", "--checkpoint", "empty"], "not a ferbot checkpoint"),
     (["--demo", "--sink", "none", "--log", "moved.csv"], "moved-report.html, the report --log moved.csv would get, "
                                                         "exists"),  # its log moved away since
