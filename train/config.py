@@ -71,6 +71,9 @@ class TrainConfig:
     teacher_weight: float = 0.0
     # An exponential moving average of the weights (decay per step; 0: none) is what is validated and exported.
     ema_decay: float = 0.0
+    # Warm the average up: at step t its decay is min(ema_decay, (1 + t) / (10 + t)), so the initial weights do not
+    # linger in it (at 0.999 they still weigh 80% after 224 steps without); off in runs from before it existed.
+    ema_warmup: bool = False
     # Fine-tuning: start from this exported checkpoint's weights and batch-norm statistics (a folder path or a name
     # in checkpoints/; its architecture must be `model`) instead of seed's initialisation; "": from scratch.
     init: str = ""

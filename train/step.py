@@ -153,9 +153,15 @@ class Trainer:
                      "opt_state": opt_state}
         if "ema" in state:
             new_state["ema"] = optax.incremental_update({"params": params, "batch_stats": stats}, state["ema"],
-                                                        step_size=1 - self.cfg.ema_decay)
+                                                        step_size=1 - self._ema_decay(state["step"]))
         metrics = {"loss": loss, "correct": (logits.argmax(-1) == labels).sum()}
         return new_state, metrics
+
+    def _ema_decay(self, step: jax.Array) -> jax.Array | float:
+        """The moving average's decay at `step` (the steps taken before this one)."""
+        if not self.cfg.ema_warmup:
+            return self.cfg.ema_decay
+        return jnp.minimum(self.cfg.ema_decay, (1 + step) / (10 + step))
 
     def _predict(self, state: TrainState, images):
         return jax.nn.softmax(self.model_from(state)(images))

@@ -11,6 +11,7 @@ import signal
 import time
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 from flax import nnx
@@ -321,6 +322,20 @@ def test_a_moving_average_of_the_weights_is_what_is_validated_and_exported(small
         in_model = jax.tree.leaves(nnx.to_pure_dict(nnx.state(model, kind)))
         for a, b in zip(in_model, jax.tree.leaves(result.best_state["ema"][part])):
             np.testing.assert_allclose(a, b)
+
+
+def test_a_warmed_up_moving_average_forgets_the_initial_weights_at_first(small_fer, tiny_config):
+    """With ema_warmup, step t decays the average by min(ema_decay, (1 + t) / (10 + t)): 0.1 at the first step
+    (the average is then mostly the trained weights), 11/20 at the eleventh, ema_decay once that is smaller."""
+    cfg = dataclasses.replace(tiny_config, epochs=1, ema_decay=0.9, ema_warmup=True)
+    trainer, batch = _trainer_and_batch(cfg, small_fer, steps_per_epoch=1)
+    for step, decay in ((0, 0.1), (10, 0.55), (200, 0.9)):
+        before = {**trainer.init_state(), "step": jnp.asarray(step, jnp.int32)}
+        after, _ = trainer.train_step(before, *batch, jax.random.key(0))
+        for old, new, average in zip(*(jax.tree.leaves(s) for s in (before["params"], after["params"],
+                                                                     after["ema"]["params"]))):
+            np.testing.assert_allclose(average, decay * np.asarray(old) + (1 - decay) * np.asarray(new), rtol=1e-5,
+                                       atol=1e-6)
 
 
 def test_a_distillation_run_caches_its_teachers_predictions_in_its_run_folder(small_fer, tiny_config, tmp_path):
