@@ -47,7 +47,7 @@ def write_report(log_path: str | Path, out_dir: str | Path | None = None) -> Pat
     try:
         _write_students_csv(summary, drafts[students])
         drafts[page].write_text(html, encoding="utf-8")
-    except OSError:
+    except BaseException:  # a full disk, or Ctrl-C while writing: no draft stays behind
         for draft in drafts.values():
             draft.unlink(missing_ok=True)
         raise
