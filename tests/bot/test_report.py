@@ -252,3 +252,23 @@ def test_the_report_does_not_load_jax():
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env_with())
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_a_stop_while_the_report_is_rewritten_leaves_the_earlier_one_and_no_draft(tmp_path, monkeypatch):
+    """Ctrl-C arriving while the page is written (the interrupt raised from the page's write itself): the earlier
+    report stays as it was and no draft is left beside it."""
+    log = tmp_path / "log.csv"
+    write_log(log, [face_row(0.5 * frame, frame, 1) for frame in range(40)])
+    write_report(log)
+    before = {path.name: path.read_bytes() for path in tmp_path.iterdir()}
+    write_text = Path.write_text
+
+    def interrupted(path: Path, *args, **kwargs):
+        if path.name.endswith("-report.html.draft"):
+            raise KeyboardInterrupt
+        return write_text(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_report(log)
+    assert {path.name: path.read_bytes() for path in tmp_path.iterdir()} == before
