@@ -52,6 +52,36 @@ def test_file_sink_writes_a_decodable_video(tmp_path, suffix):
         assert np.abs(sent.astype(int) - got).mean() < 6  # lossy, but the same pictures in the same order
 
 
+@pytest.mark.parametrize("suffix", [".mp4", ".avi"])
+def test_a_file_fed_slower_than_its_fps_lasts_as_long_as_the_feed(tmp_path, suffix, caplog):
+    """A feed that falls behind (a loaded machine): frames sent at a third of the file's 30 fps for about a second.
+    The file still plays for as long as the sends took, each frame from the time it was sent (the one before it
+    repeated meanwhile), so the video's times are the log's. The bounds come from the times taken around each send:
+    exact, however slow the machine."""
+    fps, path = 30, tmp_path / f"feed{suffix}"
+    sink = open_sink(f"file:{path}", SIZE, fps)
+    frames, around = _frames(10), []
+    for frame in frames:
+        before = time.monotonic()
+        assert sink.send(frame)
+        around.append((before, time.monotonic()))
+        time.sleep(3 / fps)
+    with caplog.at_level("INFO", logger="ferbot.sink.file"):
+        sink.close()
+    decoded, _ = read_video(path)
+    shown = [int(np.argmin([np.abs(f.astype(int) - got).mean() for f in frames])) for got in decoded]
+    assert shown == sorted(shown) and set(shown) == set(range(len(frames)))  # each frame, in order
+    (first_before, first_after), (last_before, last_after) = around[0], around[-1]
+    for index, (before, after) in enumerate(around):  # each frame where its send's time puts it
+        assert int((before - first_after) * fps) <= shown.index(index) <= int((after - first_before) * fps)
+    assert shown[-1] == len(frames) - 1 and shown.count(shown[-1]) == 1  # the file ends with the last send
+    # so it plays for as long as the sends took (~1 s, where one frame per send would last 10 / 30 s)
+    assert last_before - first_after <= len(decoded) / fps <= last_after - first_before + 1 / fps
+    assert last_before - first_after > 0.8
+    repeats = len(decoded) - len(frames)
+    assert f"wrote {len(decoded)} frames ({repeats} of them repeats" in caplog.text
+
+
 @pytest.mark.parametrize("spec, message", [
     ("file:{tmp}/nowhere/feed.mp4", "does not exist"),
     ("file:{tmp}/feed.gif", "unknown video type"),
