@@ -4,10 +4,11 @@ Capture -> render -> sink runs on the calling thread at `fps`, drawing the lates
 analysis worker takes whatever frame is newest when it is due, at most `analysis_rate` times a second (None:
 whenever it is free, as fast as the CPU allows), so it never holds up the feed and, rate-limited, leaves the
 meeting app its share of the CPU. Ctrl-C, the end of the source, a closed preview window or `duration` end the
-run; the worker is joined and the caller closes the sink and the log. A source or sink that fails mid-run
-(the screen lost, the virtual camera gone) also ends it: the stats say why, so the caller can still flush
-the log and write the report before reporting the failure. When no face has been found for NO_FACE_S seconds,
-one console line and a notice on the feed say what to check, until faces are found again.
+run; the worker is joined and the caller closes the sink and the log. A source, sink or log that fails mid-run
+(the screen lost, the virtual camera gone, a full disk), the log even in the last analysis once the run is
+stopping, also ends it: the stats say why, so the caller can still flush the log and write the report before
+reporting the failure. When no face has been found for NO_FACE_S seconds, one console line and a notice on the
+feed say what to check, until faces are found again.
 """
 
 from __future__ import annotations
@@ -203,7 +204,7 @@ class Pipeline:
                     break
                 self.worker.submit(frame)
                 if self.worker.error is not None:
-                    raise self.worker.error
+                    break  # reported below, as an error of the last analysis is
                 latest = self.worker.latest
                 if latest is not None and latest is not shown:
                     self.renderer.update_mood(latest.timestamp, latest.faces)
@@ -230,10 +231,8 @@ class Pipeline:
                     next_tick = time.monotonic()
         except KeyboardInterrupt:
             log.info("stopping (Ctrl-C)")
-        except (SourceError, SinkError, LogError) as err:  # the log so far stays, for the report
-            part = "source" if isinstance(err, SourceError) else "output" if isinstance(err, SinkError) else "log"
-            log.info("stopping: the %s failed", part)
-            stats.error = str(err)
+        except (SourceError, SinkError) as err:  # the log so far stays, for the report
+            stats.error = _failure(err)
         finally:
             self.worker.stop()
             wait_through_interrupts(self.worker.done)
@@ -241,7 +240,29 @@ class Pipeline:
             stats.frames_analysed = self.worker.analysed
             stats.frames_unchanged = self.worker.unchanged
             stats.analysis_s = self.worker.busy_s / max(self.worker.analysed, 1)
+        self._report_analysis_error(stats)
         return stats
+
+    def _report_analysis_error(self, stats: RunStats) -> None:
+        """An analysis that failed, while the loop ran or in the last analysis after it (the source's last frame,
+        or the one under way at Ctrl-C or --duration's end): a log that cannot be written ends the run as a failed
+        source or sink does; another exception is raised, a bug."""
+        err = self.worker.error
+        if err is None:
+            return
+        if not isinstance(err, (SourceError, SinkError, LogError)):
+            raise err
+        if stats.error is None:
+            stats.error = _failure(err)
+        else:
+            log.warning("the analysis failed too: %s", err)
+
+
+def _failure(err: SourceError | SinkError | LogError) -> str:
+    """Say which part failed (stopping the run); its message, for RunStats.error."""
+    part = "source" if isinstance(err, SourceError) else "output" if isinstance(err, SinkError) else "log"
+    log.info("stopping: the %s failed", part)
+    return str(err)
 
 
 def wait_through_interrupts(done: threading.Event) -> None:

@@ -1,5 +1,5 @@
 """A light guest on the teacher's laptop: the analysis rate, the unchanged-screen check, the cached render layer,
-and the notice when no face is found.
+and the notice when no face is found; and a bug in the last analysis, raised.
 
 The pipeline runs here with a stand-in analyzer (no classifier, no detector), so these tests are quick and count
 exactly what the worker analysed; benchmarks/cpu_budget.py measures the real bot's CPU use.
@@ -94,6 +94,40 @@ def test_a_pipeline_runs_again_with_a_fresh_worker():
                         analysis_rate=5.0)
     first, second = pipeline.run(0.5), pipeline.run(0.5)
     assert first.frames_analysed >= 1 and second.frames_analysed >= 1 and pipeline.worker.rate == 5.0
+
+
+class EndingScreen(Screen):
+    """A moving screen that ends (a recording) after `frames` frames."""
+
+    def __init__(self, frames: int):
+        super().__init__(moving=True)
+        self.frames = frames
+
+    def read(self) -> Frame | None:
+        return super().read() if self.index < self.frames else None
+
+
+class BuggyAnalyzer(CountingAnalyzer):
+    """Fails on frame `index` with an exception no part of ferbot expects: a bug."""
+
+    def __init__(self, index: int):
+        super().__init__()
+        self.index = index
+
+    def analyze(self, frame: Frame) -> Analysis:
+        if frame.index == self.index:
+            raise ZeroDivisionError("a bug in the analysis")
+        return super().analyze(frame)
+
+
+def test_a_bug_in_the_last_analysis_is_raised():
+    """The last frame of a source that ends is analysed once the loop has stopped (the analysis waits 10 s, the
+    source lasts 3 frames): an unexpected exception there is raised from run(), as it is while the loop runs, not
+    dropped."""
+    pipeline = Pipeline(EndingScreen(3), BuggyAnalyzer(3), Renderer((640, 360)), open_sink("none", (640, 360), 30),
+                        30, analysis_rate=0.1)
+    with pytest.raises(ZeroDivisionError, match="a bug in the analysis"):
+        pipeline.run(10)
 
 
 def test_the_cached_layer_draws_what_a_full_redraw_draws():

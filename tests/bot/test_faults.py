@@ -25,15 +25,15 @@ import pytest
 
 from ferbot import EmotionClassifier
 from ferbot.bot import BotOptions
-from ferbot.capture.demo import DEMO_NAMES, demo_pictures
+from ferbot.capture.demo import DEMO_NAMES, DemoSource, demo_pictures
 from ferbot.classify.checkpoint import save_checkpoint, shipped_checkpoint_dir
 from ferbot.classify.classifier import FACES_PER_DEVICE
 from ferbot.classify.model import ModelConfig, build_model
 from ferbot.detect import face_crops
 from ferbot.facelog import PROBABILITY_COLUMNS, read_log
 from ferbot.render import OutputLayout
-from tests.helpers.cli import env_with, ferbot, finished, one_error_line, started_ferbot
-from tests.helpers.data import REPO, fer2013_private_test, read_video, save_rgb
+from tests.helpers.cli import analysed_frames, env_with, ferbot, finished, one_error_line, started_ferbot
+from tests.helpers.data import REPO, fer2013_private_test, read_video, save_rgb, write_video
 from tests.helpers.faces import matches
 from tests.helpers.feed import screen_difference
 from tests.helpers.logs import face_row, log_rows, row_box, write_log
@@ -96,6 +96,24 @@ def test_a_log_that_cannot_grow_ends_the_run_in_one_line_and_keeps_its_rows(tmp_
     assert "cannot write any more" in one_error_line(result) and str(log) in one_error_line(result)
     assert "stopping: the log failed" in result.stderr
     assert len(read_log(log)["frame"]) > 9
+
+
+@pytest.mark.slow
+def test_a_log_that_cannot_take_the_last_analysis_fails_the_run(tmp_path):
+    """A 3 s recording analysed once every 10 s: its first frame, an empty screen, logs nothing; its last, the demo
+    gallery's nine faces, is analysed when the recording has ended, and its rows do not fit in the log (`ulimit -f
+    1`: 512 bytes under dash, 1 KiB under bash, beyond the header). The run fails in one line naming the log, as when
+    the log fills up mid-run, instead of ending well with the last analysis missing from its log."""
+    demo, video, log = DemoSource(), tmp_path / "lesson.avi", tmp_path / "faces.csv"
+    empty = np.zeros_like(demo.read().image)
+    write_video(video, [empty] * 10 + [demo.read().image for _ in range(20)], fps=10)
+    result = ferbot("--source", str(video), "--sink", "none", "--log", str(log), "--no-report",
+                    "--analysis-rate", "0.1", file_blocks=1,
+                    env=env_with(XDG_CACHE_HOME=str(tmp_path / "cache")))  # caches apart: they cannot grow either
+    assert "the source has ended" in result.stderr and analysed_frames(result.stderr) == 1  # the empty screen
+    assert result.returncode == 1, result.stderr
+    assert "cannot write any more" in one_error_line(result) and str(log) in one_error_line(result)
+    assert "stopping: the log failed" in result.stderr
 
 
 @pytest.mark.slow
