@@ -9,7 +9,6 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 # Real photographs beside the checkout (../shared/faces), read at run time, never copied in unless public domain/CC0.
@@ -21,7 +20,10 @@ PRIVATE_TEST_NOT_FACES = (1,)
 def fer2013_path() -> Path:
     """FER2013's path from FER2013_PATH (default ../shared/data/fer2013.npz). The test is skipped when the variable
     is unset and the default is absent, and fails when the variable names a missing file (a typo in CI would
-    otherwise skip half the suite and pass)."""
+    otherwise skip half the suite and pass). pytest is imported here, not at the top: the benchmarks import this
+    module after a plain `pip install -e .`, which has no pytest."""
+    import pytest
+
     named = os.environ.get("FER2013_PATH")
     path = Path(named or REPO.parent / "shared/data/fer2013.npz")
     if not path.exists():
