@@ -12,7 +12,8 @@ memory (VmRSS), its CPU (cores: CPU seconds per wall second, all threads), the o
 rate over that interval, and the faces found per analysed frame. At the end: a table, the memory growth from
 the sample at minute 5 (the first, in a shorter run) to the last, the output fps's min/median/max, the mean CPU
 and, with --log, whether the log is complete (every analysed frame with faces in it, whole rows, each name on
-one identity). Ctrl-C ends it early with the samples so far.
+one identity). Ctrl-C ends it early with the samples so far; a source, sink or log that fails while it runs ends
+it in one line (exit status 1), the samples so far still written, without a verdict.
 """
 
 from __future__ import annotations
@@ -230,10 +231,14 @@ def main(argv: list[str] | None = None) -> int:
         samples, stats = soak(args)
     except INPUT_ERRORS as err:  # e.g. --log onto an existing file: ferbot never overwrites one
         return fail(Path(sys.argv[0]).name, str(err))
+    if samples:
+        write_csv(samples, args.out)
+    if stats.error:  # a source, sink or log failed: a run cut short gets no verdict
+        kept = f"; its {len(samples)} samples are in {args.out}" if samples else ""
+        return fail(Path(sys.argv[0]).name, f"the soak stopped after {stats.wall_s / 60:.1f} min: {stats.error}{kept}")
     if not samples:
         log.error("no samples: the run ended before the first --interval")
         return 1
-    write_csv(samples, args.out)
     if args.plot:
         plot(samples, args.plot)
     print(f"\nferbot soak, {'a changing lesson' if args.lesson else '--demo'}{', --names' if args.names else ''}"
