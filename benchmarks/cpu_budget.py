@@ -22,7 +22,7 @@ import time
 
 import numpy as np
 
-from benchmarks.command import benchmark_parser, load_at_end, machine, run_benchmark
+from benchmarks.command import benchmark_parser, load_at_end, machine, positive_number, run_benchmark
 from benchmarks.gallery import OUTPUT, MeetingScreen, gallery_screen, pictures
 from benchmarks.timing import cpu_seconds
 from ferbot import EmotionClassifier
@@ -47,10 +47,11 @@ def measure(classifier: EmotionClassifier, screen: np.ndarray, rate: float | Non
 
 def main() -> None:
     parser = benchmark_parser(__doc__)
-    parser.add_argument("--seconds", type=float, default=15, help="measured run per gallery and rate (default 15)")
+    parser.add_argument("--seconds", type=positive_number, default=15,
+                        help="measured run per gallery and rate (default 15)")
     parser.add_argument("--grids", type=whole_number(1), nargs="+", default=[3, 5, 7],
                         help="galleries of N x N faces (default 3 5 7)")
-    parser.add_argument("--rate", type=float, default=DEFAULT_ANALYSIS_RATE,
+    parser.add_argument("--rate", type=positive_number, default=DEFAULT_ANALYSIS_RATE,
                         help=f"the capped rate to measure beside 'max' (default: ferbot's, {DEFAULT_ANALYSIS_RATE:g})")
     parser.add_argument("--checkpoint", default=None, help="a classifier checkpoint folder (default: the bot's)")
     parser.add_argument("--names", action="store_true", help="read the name tags (ferbot --names)")

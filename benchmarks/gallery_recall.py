@@ -31,7 +31,7 @@ import cv2
 import numpy as np
 
 from benchmarks.baseline.finder import BaselineFaceFinder
-from benchmarks.command import benchmark_parser, comma_list, run_benchmark
+from benchmarks.command import benchmark_parser, comma_list, frame_size, run_benchmark
 from ferbot.console import whole_number
 from ferbot.detect import BlazeFace, FaceFinder
 from ferbot.geometry import Rect
@@ -165,20 +165,15 @@ def _style(text: str) -> str:
     return text
 
 
-def _size(text: str) -> tuple[int, int]:
-    width, height = (int(v) for v in text.split("x"))
-    return width, height
-
-
 def main() -> None:
     parser = benchmark_parser(__doc__)
     parser.add_argument("--seeds", type=whole_number(1), default=2, help="screens per configuration (default 2)")
     parser.add_argument("--styles", type=comma_list(_style, ", ".join(STYLES)), default=list(STYLES),
                         help="meeting apps' looks (default " + ",".join(STYLES) + ")")
-    parser.add_argument("--sizes", type=comma_list(_size, "WIDTHxHEIGHT sizes"),
+    parser.add_argument("--sizes", type=comma_list(frame_size, "WIDTHxHEIGHT sizes"),
                         default=[(1280, 720), (1920, 1080), (2560, 1440)], help="screen sizes (default 1280x720,"
                         "1920x1080,2560x1440)")
-    parser.add_argument("--counts", type=comma_list(int, "whole numbers"), default=[4, 9, 25, 49],
+    parser.add_argument("--counts", type=comma_list(whole_number(1), "whole numbers"), default=[4, 9, 25, 49],
                         help="tiles per gallery (default 4,9,25,49)")
     parser.add_argument("--save-failures", type=Path, metavar="DIR",
                         help="write each screen where ferbot's finder misses a face or adds a false box")

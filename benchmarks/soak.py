@@ -30,7 +30,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from benchmarks.command import INPUT_ERRORS, benchmark_parser
+from benchmarks.command import INPUT_ERRORS, benchmark_parser, frame_size, positive_number
 from benchmarks.timing import cpu_seconds
 from ferbot.bot import BotOptions, build_bot
 from ferbot.classify.devices import use_cpu_cores
@@ -201,25 +201,29 @@ def plot(samples: list[Sample], path: Path) -> None:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = benchmark_parser(__doc__)
-    parser.add_argument("--minutes", type=float, default=30.0, help="how long to run (default 30)")
-    parser.add_argument("--interval", type=float, default=60.0, help="seconds between samples (default 60)")
+    parser.add_argument("--minutes", type=positive_number, default=30.0, help="how long to run (default 30)")
+    parser.add_argument("--interval", type=positive_number, default=60.0, help="seconds between samples (default 60)")
     parser.add_argument("--sink", default="none", metavar=SINK_CHOICES,
                         help="where the feed goes, as ferbot's --sink (default none; e.g. file:soak.avi)")
-    parser.add_argument("--fps", type=float, default=30.0, help="output frames per second (default 30)")
-    parser.add_argument("--size", type=lambda t: tuple(int(v) for v in t.split("x")), default=(1280, 720),
-                        metavar="WxH", help="output frame size (default 1280x720)")
+    parser.add_argument("--fps", type=positive_number, default=30.0, help="output frames per second (default 30)")
+    parser.add_argument("--size", type=frame_size, default=(1280, 720), metavar="WxH",
+                        help="output frame size, as ferbot's --size (default 1280x720)")
     parser.add_argument("--checkpoint", metavar="PATH", help="classifier checkpoint (default: the shipped one)")
     parser.add_argument("--out", type=Path, default=Path("soak.csv"), help="CSV of the samples (default soak.csv)")
     parser.add_argument("--plot", type=Path, metavar="PNG", help="also plot memory and fps against minutes")
     parser.add_argument("--lesson", action="store_true", help="a live meeting that changes, instead of the demo")
-    parser.add_argument("--reorder-s", type=float, default=60.0, help="with --lesson: seconds between reorders")
+    parser.add_argument("--reorder-s", type=positive_number, default=60.0,
+                        help="with --lesson: seconds between reorders")
     parser.add_argument("--away-s", type=float, default=120.0,
                         help="with --lesson: seconds a student is away at the end of every 10 minutes")
     parser.add_argument("--names", action="store_true", help="ferbot's --names")
     parser.add_argument("--log", type=Path, metavar="PATH", help="ferbot's --log (checked for completeness at the end)")
     args = parser.parse_args(argv)
-    if args.minutes <= 0 or not 0 < args.interval <= args.minutes * 60:
-        parser.error("--minutes must be positive and --interval between 0 and the run's length in seconds")
+    if args.interval > args.minutes * 60:
+        parser.error("--interval must be at most the run's length in seconds (--minutes times 60)")
+    width, height = args.size
+    if not (320 <= width <= 3840 and 180 <= height <= 2160):  # ferbot's --size range: smaller breaks the panel
+        parser.error(f"--size {width}x{height}: choose a size between 320x180 and 3840x2160, as for ferbot's --size")
     return args
 
 

@@ -25,7 +25,7 @@ import time
 import jax
 import numpy as np
 
-from benchmarks.command import benchmark_parser, comma_list, run_benchmark
+from benchmarks.command import benchmark_parser, comma_list, positive_number, run_benchmark
 from ferbot.classify.devices import data_mesh, use_cpu_cores
 from ferbot.classify.model import ModelConfig
 from ferbot.console import whole_number
@@ -80,7 +80,7 @@ def images_per_s(step, batch: int, seconds: float) -> float:
     step()  # compile / warm up
     step()
     times, deadline = [], time.perf_counter() + seconds
-    while time.perf_counter() < deadline:
+    while not times or time.perf_counter() < deadline:  # one step at least, however short --seconds
         t = time.perf_counter()
         step()
         times.append(time.perf_counter() - t)
@@ -90,11 +90,12 @@ def images_per_s(step, batch: int, seconds: float) -> float:
 def main() -> None:
     p = benchmark_parser(__doc__)
     p.add_argument("--batch-size", type=whole_number(1), default=128, help="images per step (default 128)")
-    p.add_argument("--seconds", type=float, default=15.0, help="timed seconds per variant and round (default 15)")
+    p.add_argument("--seconds", type=positive_number, default=15.0,
+                   help="timed seconds per variant and round (default 15)")
     p.add_argument("--rounds", type=whole_number(1), default=2,
                    help="interleaved rounds; medians are reported (default 2)")
     widths = ",".join(map(str, ModelConfig().widths))
-    p.add_argument("--widths", type=comma_list(int, "whole numbers"), default=list(ModelConfig().widths),
+    p.add_argument("--widths", type=comma_list(whole_number(1), "whole numbers"), default=list(ModelConfig().widths),
                    help=f"the network's stage widths (default: the default recipe's, {widths})")
     p.add_argument("--stock-xla", action="store_true",
                    help="XLA's default CPU set-up (one multi-threaded device) instead of the project's")
