@@ -18,7 +18,7 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from benchmarks.command import benchmark_parser, machine, run_benchmark
+from benchmarks.command import benchmark_parser, load_at_end, machine, run_benchmark
 from ferbot import EmotionClassifier
 from ferbot.classify.checkpoint import shipped_models
 from ferbot.classify.devices import use_cpu_cores
@@ -46,6 +46,7 @@ def main() -> None:
     p.add_argument("--stock-xla", action="store_true",
                    help="XLA's default CPU set-up (one multi-threaded device) instead of the bot's")
     args = p.parse_args()
+    at_start = machine()  # before the classifiers load and compile, and before the timed rounds
     if not args.stock_xla:
         use_cpu_cores()
     paths = args.checkpoints or list(shipped_models().values())
@@ -60,7 +61,7 @@ def main() -> None:
                 t = time.perf_counter()
                 clf.predict_proba(batch)
                 times[name].append(time.perf_counter() - t)
-    print(f"predict_proba on {args.batch} {what}; {machine()}, {len(jax.devices())} JAX device(s), "
+    print(f"predict_proba on {args.batch} {what}; {at_start}, {len(jax.devices())} JAX device(s), "
           f"{args.rounds} rounds x {args.calls} calls")
     first = statistics.median(times[next(iter(times))])
     for name, values in times.items():
@@ -68,6 +69,7 @@ def main() -> None:
         params = classifiers[name].card["architecture"]["parameters"]
         print(f"  {name:24s} median {1000 * med:6.1f} ms  p90 {1000 * np.percentile(values, 90):6.1f} ms  "
               f"{args.batch / med:7.0f} faces/s  ({params:,} params, {med / first:.2f}x the first)")
+    print(load_at_end())
 
 
 if __name__ == "__main__":
