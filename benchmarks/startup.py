@@ -40,15 +40,18 @@ def launch(cache_home: str, sink: str, extra: list[str], logged: list[str] | Non
     process = subprocess.Popen([sys.executable, "-m", "ferbot", "--demo", "--sink", sink, "--duration", "2", "-v",
                                 *extra], env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
     seen: dict[str, float] = {}
+    error = ""
     for line in process.stderr:
         if logged is not None:
             logged.append(line)
+        if line.startswith("ferbot: error: "):  # its one-line refusal, e.g. a --sink file: that now exists
+            error = line.strip()
         for event, text in EVENTS.items():
             if event not in seen and text in line:
                 seen[event] = time.monotonic() - start
     process.wait()
     if process.returncode:
-        raise SystemExit(f"ferbot exited with status {process.returncode}")
+        raise SystemExit(f"ferbot exited with status {process.returncode}" + (f" ({error})" if error else ""))
     seen["exit"] = time.monotonic() - start
     return seen
 
@@ -56,7 +59,9 @@ def launch(cache_home: str, sink: str, extra: list[str], logged: list[str] | Non
 def main() -> None:
     parser = benchmark_parser(__doc__)
     parser.add_argument("--runs", type=whole_number(1), default=2, help="launches in a row (default 2)")
-    parser.add_argument("--sink", default="none", help="ferbot's --sink (default none)")
+    parser.add_argument("--sink", default="none",
+                        help="ferbot's --sink (default none; a file: sink only with --runs 1: ferbot never overwrites "
+                             "a file)")
     parser.add_argument("extra", nargs="*", help="more ferbot options, after --")
     args = parser.parse_args()
     print(f"ferbot --demo start-up; {machine()}")
