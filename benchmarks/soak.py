@@ -3,16 +3,16 @@
     python -m benchmarks.soak [--minutes 30] [--interval 60] [--sink none|file:PATH] [--out soak.csv] [--plot soak.png]
                               [--lesson] [--names] [--log PATH]
 
-Runs what `ferbot --demo` runs (demo gallery -> analysis worker with the default classifier, MediaPipe
-detector and tracker -> renderer at --size and --fps -> sink), in this process. With --lesson the screen is a
-live meeting that changes like a lesson (tests.helpers.live: 13 tiles, one camera off, two students of the same
-name, the tiles reordered every --reorder-s seconds, a student away for the last --away-s seconds of every 10
-minutes); --names and --log PATH are ferbot's options. Every --interval seconds it records the process's resident
-memory (VmRSS), its CPU (cores: CPU seconds per wall second, all threads), the output frame rate and the analysis
-rate over that interval, and the faces found per analysed frame. At the end: a table, the memory growth from
-the sample at minute 5 (the first, in a shorter run) to the last, the output fps's min/median/max, the mean CPU
-and, with --log, whether the log is complete (every analysed frame with faces in it, whole rows, each name on
-one identity). Ctrl-C ends it early with the samples so far; a source, sink or log that fails while it runs ends
+Runs what `ferbot --demo` runs (demo gallery -> analysis worker with the bot's classifier, `webcam` unless
+--checkpoint, MediaPipe detector and tracker -> renderer at --size and --fps -> sink), in this process. With
+--lesson the screen is a live meeting that changes like a lesson (tests.helpers.live: 13 tiles, one camera off, two
+students of the same name, the tiles reordered every --reorder-s seconds, a student away for the last --away-s
+seconds of every 10 minutes); --names and --log PATH are ferbot's options. Every --interval seconds it records the
+process's resident memory (VmRSS), its CPU (cores: CPU seconds per wall second, all threads), the output frame rate
+and the analysis rate over that interval, and the faces found per analysed frame. At the end: a table, the memory
+growth from the sample at minute 5 (the first, in a shorter run) to the last, the output fps's min/median/max, the
+mean CPU and, with --log, whether the log is complete (every analysed frame with faces in it, whole rows, each name
+on one identity). Ctrl-C ends it early with the samples so far; a source, sink or log that fails while it runs ends
 it in one line (exit status 1), the samples so far still written, without a verdict.
 """
 
