@@ -18,12 +18,18 @@ import statistics
 
 import numpy as np
 
-from benchmarks.command import benchmark_parser, fer2013_path, load_at_end, machine, run_benchmark
+from benchmarks.command import (
+    add_checkpoint_option,
+    benchmark_parser,
+    bot_classifier,
+    fer2013_path,
+    load_at_end,
+    machine,
+    run_benchmark,
+)
 from benchmarks.gallery import MeetingScreen, gallery_screen, pictures
-from ferbot import EmotionClassifier
 from ferbot.analysis import FrameAnalyzer
 from ferbot.bot import BotOptions, build_bot
-from ferbot.classify.devices import use_cpu_cores
 from ferbot.console import whole_number
 
 GRIDS = (3, 5, 7)
@@ -47,14 +53,12 @@ def main() -> None:
     parser.add_argument("--faces", choices=("demo", "fer2013"), default="demo",
                         help="the gallery's faces: the demo portraits (default) or FER2013 Training faces")
     parser.add_argument("--frames", type=whole_number(1), default=20, help="timed analyses per gallery (default 20)")
-    parser.add_argument("--checkpoint", default=None, help="a classifier checkpoint folder (default: the bot's)")
+    add_checkpoint_option(parser)
     args = parser.parse_args()
     path = fer2013_path(parser) if args.faces == "fer2013" else None
-
-    use_cpu_cores()
-    classifier = EmotionClassifier.load(args.checkpoint, BotOptions.model)  # the bot's classifier
-    classifier.warmup()
-    print(f"ferbot analysis on a 1920x1080 screen, {args.faces} faces; {machine()}")
+    at_start = machine()  # before the classifier's warm-up compiles
+    classifier = bot_classifier(args.checkpoint)
+    print(f"ferbot analysis on a 1920x1080 screen, {args.faces} faces; {at_start}")
     print(f"{'gallery':>8} {'faces':>5} {'calls':>5} {'median ms':>9} {'p90 ms':>7} {'ms/face':>7} "
           + " ".join(f"{p:>9}" for p in PARTS) + f" {'analyses/s':>10}")
     for grid in GRIDS:

@@ -10,7 +10,9 @@ import platform
 import sys
 from collections.abc import Callable
 
-from ferbot.bot import BOT_ERRORS
+from ferbot import EmotionClassifier
+from ferbot.bot import BOT_ERRORS, BotOptions
+from ferbot.classify.devices import use_cpu_cores
 from ferbot.console import OneLineParser, fail
 from train.config import ConfigError
 from train.data import DataError
@@ -25,12 +27,28 @@ def benchmark_parser(doc: str | None) -> OneLineParser:
     return OneLineParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
 
 
-def run_benchmark(main: Callable[[], None]) -> None:
-    """Runs a benchmark's `main`; an input that cannot be used ends it in one line with exit status 1."""
+def run_benchmark(main: Callable[[], int | None]) -> None:
+    """Runs a benchmark's `main` and exits with the status it returns (None: 0); an input that cannot be used ends
+    it in one line with exit status 1."""
     try:
-        main()
+        status = main()
     except INPUT_ERRORS as err:
         sys.exit(fail(os.path.basename(sys.argv[0]), str(err)))
+    sys.exit(status)
+
+
+def add_checkpoint_option(parser: argparse.ArgumentParser) -> None:
+    """--checkpoint PATH: the classifier of a benchmark that runs the bot (default: the bot's)."""
+    parser.add_argument("--checkpoint", metavar="PATH", help="a classifier checkpoint folder (default: the bot's)")
+
+
+def bot_classifier(checkpoint: str | None) -> EmotionClassifier:
+    """JAX set up as the bot sets it up, and the bot's classifier (BotOptions.model), or `checkpoint`, loaded and
+    warmed up (every batch size compiled) before anything is timed."""
+    use_cpu_cores()
+    classifier = EmotionClassifier.load(checkpoint, BotOptions.model)
+    classifier.warmup()
+    return classifier
 
 
 def fer2013_path(parser: argparse.ArgumentParser) -> str:

@@ -22,12 +22,19 @@ import time
 
 import numpy as np
 
-from benchmarks.command import benchmark_parser, load_at_end, machine, positive_number, run_benchmark
+from benchmarks.command import (
+    add_checkpoint_option,
+    benchmark_parser,
+    bot_classifier,
+    load_at_end,
+    machine,
+    positive_number,
+    run_benchmark,
+)
 from benchmarks.gallery import OUTPUT, MeetingScreen, gallery_screen, pictures
 from benchmarks.timing import cpu_seconds
 from ferbot import EmotionClassifier
 from ferbot.bot import BotOptions, build_bot
-from ferbot.classify.devices import use_cpu_cores
 from ferbot.console import whole_number
 from ferbot.pipeline import DEFAULT_ANALYSIS_RATE
 
@@ -41,8 +48,7 @@ def measure(classifier: EmotionClassifier, screen: np.ndarray, rate: float | Non
         before, start = cpu_seconds(), time.monotonic()
         stats = bot.run(seconds)
         cpu, wall = cpu_seconds() - before, time.monotonic() - start
-    return {"cores": cpu / wall, "analyses": stats.analysis_rate, "fps": stats.output_fps,
-            "unchanged": stats.frames_unchanged}
+    return {"cores": cpu / wall, "analyses": stats.analysis_rate, "fps": stats.output_fps}
 
 
 def main() -> None:
@@ -53,15 +59,13 @@ def main() -> None:
                         help="galleries of N x N faces (default 3 5 7)")
     parser.add_argument("--rate", type=positive_number, default=DEFAULT_ANALYSIS_RATE,
                         help=f"the capped rate to measure beside 'max' (default: ferbot's, {DEFAULT_ANALYSIS_RATE:g})")
-    parser.add_argument("--checkpoint", default=None, help="a classifier checkpoint folder (default: the bot's)")
+    add_checkpoint_option(parser)
     parser.add_argument("--names", action="store_true", help="read the name tags (ferbot --names)")
     args = parser.parse_args()
-
-    use_cpu_cores()
-    classifier = EmotionClassifier.load(args.checkpoint, BotOptions.model)  # the bot's classifier
-    classifier.warmup()
+    at_start = machine()  # before the classifier's warm-up compiles
+    classifier = bot_classifier(args.checkpoint)
     print(f"ferbot's CPU use on a 1920x1080 meeting screen, output {OUTPUT[0]}x{OUTPUT[1]} at 30 fps, "
-          f"{args.seconds:g} s per run{', --names' if args.names else ''}; {machine()}")
+          f"{args.seconds:g} s per run{', --names' if args.names else ''}; {at_start}")
     label = "default" if args.rate == DEFAULT_ANALYSIS_RATE else "capped"
     print(f"{'gallery':>8} | {label + ' (' + format(args.rate, 'g') + ' Hz): cores':>24} {'analyses/s':>10} "
           f"{'fps':>5} | {'max: cores':>10} {'analyses/s':>10} {'fps':>5} | {'paused screen: cores':>20} "

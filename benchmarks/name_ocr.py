@@ -10,13 +10,12 @@ exactly; and per gallery size: milliseconds per tile (the OCR of one tag strip, 
 
 from __future__ import annotations
 
-import os
 import time
 from collections import defaultdict
 
 import numpy as np
 
-from benchmarks.command import benchmark_parser, run_benchmark
+from benchmarks.command import benchmark_parser, machine, run_benchmark
 from ferbot.names import NameReader
 from tests.helpers.faces import people
 from tests.helpers.meetings import named_screens
@@ -32,6 +31,7 @@ def script(name: str) -> str:
 
 def main() -> None:
     benchmark_parser(__doc__).parse_args()
+    at_start = machine()
     reader = NameReader()
     reader.read(*_warm_screen(), 0.0)  # the engine loads on the first read
     exact: dict[tuple[str, str], list[bool]] = defaultdict(list)
@@ -46,7 +46,7 @@ def main() -> None:
                 exact[style, script(truth)].append(tag.name == truth)
                 if tag.name != truth:
                     print(f"  {style}: {truth!r} read as {tag.name!r}")
-    print(f"name tags read exactly ({os.cpu_count()} CPU cores, load average {os.getloadavg()[0]:.1f})")
+    print(f"name tags read exactly; {at_start}")
     scripts = sorted({s for _, s in exact})
     print(f"{'style':>6} | " + " | ".join(f"{s:>10}" for s in scripts) + " |  all")
     for style in STYLES:

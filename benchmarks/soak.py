@@ -30,7 +30,14 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from benchmarks.command import INPUT_ERRORS, benchmark_parser, frame_size, positive_number
+from benchmarks.command import (
+    add_checkpoint_option,
+    benchmark_parser,
+    frame_size,
+    machine,
+    positive_number,
+    run_benchmark,
+)
 from benchmarks.timing import cpu_seconds
 from ferbot.bot import BotOptions, build_bot
 from ferbot.classify.devices import use_cpu_cores
@@ -208,7 +215,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--fps", type=positive_number, default=30.0, help="output frames per second (default 30)")
     parser.add_argument("--size", type=frame_size, default=(1280, 720), metavar="WxH",
                         help="output frame size, as ferbot's --size (default 1280x720)")
-    parser.add_argument("--checkpoint", metavar="PATH", help="classifier checkpoint (default: the shipped one)")
+    add_checkpoint_option(parser)
     parser.add_argument("--out", type=Path, default=Path("soak.csv"), help="CSV of the samples (default soak.csv)")
     parser.add_argument("--plot", type=Path, metavar="PNG", help="also plot memory and fps against minutes")
     parser.add_argument("--lesson", action="store_true", help="a live meeting that changes, instead of the demo")
@@ -230,11 +237,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     setup_logging()
+    at_start = machine()
     use_cpu_cores()
-    try:
-        samples, stats = soak(args)
-    except INPUT_ERRORS as err:  # e.g. --log onto an existing file: ferbot never overwrites one
-        return fail(Path(sys.argv[0]).name, str(err))
+    samples, stats = soak(args)  # an input it cannot use (--log onto an existing file) ends in run_benchmark
     if samples:
         write_csv(samples, args.out)
     if stats.error:  # a source, sink or log failed: a run cut short gets no verdict
@@ -247,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
         plot(samples, args.plot)
     print(f"\nferbot soak, {'a changing lesson' if args.lesson else '--demo'}{', --names' if args.names else ''}"
           f"{', --log' if args.log else ''}, {args.size[0]}x{args.size[1]} at {args.fps:g} fps, sink {args.sink}; "
-          f"{os.cpu_count()} CPU cores")
+          f"{at_start}")
     print(table(samples))
     print("\n".join(verdict(samples)))
     if args.log:
@@ -258,4 +263,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_benchmark(main)
