@@ -4,7 +4,6 @@ cannot be used ends in one line, and the figures are printed beside the machine 
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import platform
 import sys
@@ -79,25 +78,3 @@ def comma_list(parse_item: Callable[[str], object], what: str):
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of {what}") from None
     return parse
-
-
-def positive_number(text: str) -> float:
-    """An argparse type: a finite number greater than 0 (seconds, frames per second, a rate)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be a number greater than 0")
-    return value
-
-
-def frame_size(text: str) -> tuple[int, int]:
-    """An argparse type: WxH, a width and a height in whole pixels, each at least 1 (e.g. 1280x720)."""
-    try:
-        width, height = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not WxH (e.g. 1280x720)") from None
-    if width < 1 or height < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: width and height must be at least 1")
-    return width, height

@@ -28,14 +28,13 @@ from benchmarks.command import (
     bot_classifier,
     load_at_end,
     machine,
-    positive_number,
     run_benchmark,
 )
 from benchmarks.gallery import OUTPUT, MeetingScreen, gallery_screen, pictures
 from benchmarks.timing import cpu_seconds
 from ferbot import EmotionClassifier
 from ferbot.bot import BotOptions, build_bot
-from ferbot.console import whole_number
+from ferbot.console import number, whole_number
 from ferbot.pipeline import DEFAULT_ANALYSIS_RATE
 
 
@@ -53,11 +52,11 @@ def measure(classifier: EmotionClassifier, screen: np.ndarray, rate: float | Non
 
 def main() -> None:
     parser = benchmark_parser(__doc__)
-    parser.add_argument("--seconds", type=positive_number, default=15,
+    parser.add_argument("--seconds", type=number(0, strict=True), default=15,
                         help="measured run per gallery and rate (default 15)")
     parser.add_argument("--grids", type=whole_number(1), nargs="+", default=[3, 5, 7],
                         help="galleries of N x N faces (default 3 5 7)")
-    parser.add_argument("--rate", type=positive_number, default=DEFAULT_ANALYSIS_RATE,
+    parser.add_argument("--rate", type=number(0, strict=True), default=DEFAULT_ANALYSIS_RATE,
                         help=f"the capped rate to measure beside 'max' (default: ferbot's, {DEFAULT_ANALYSIS_RATE:g})")
     add_checkpoint_option(parser)
     parser.add_argument("--names", action="store_true", help="read the name tags (ferbot --names)")

@@ -31,8 +31,8 @@ import cv2
 import numpy as np
 
 from benchmarks.baseline.finder import BaselineFaceFinder
-from benchmarks.command import benchmark_parser, comma_list, frame_size, run_benchmark
-from ferbot.console import whole_number
+from benchmarks.command import benchmark_parser, comma_list, run_benchmark
+from ferbot.console import frame_size, whole_number
 from ferbot.detect import BlazeFace, FaceFinder
 from ferbot.geometry import Rect
 from tests.helpers.data import SHARED_FACES
@@ -170,7 +170,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=whole_number(1), default=2, help="screens per configuration (default 2)")
     parser.add_argument("--styles", type=comma_list(_style, ", ".join(STYLES)), default=list(STYLES),
                         help="meeting apps' looks (default " + ",".join(STYLES) + ")")
-    parser.add_argument("--sizes", type=comma_list(frame_size, "WIDTHxHEIGHT sizes"),
+    parser.add_argument("--sizes", type=comma_list(frame_size(), "WIDTHxHEIGHT sizes"),
                         default=[(1280, 720), (1920, 1080), (2560, 1440)], help="screen sizes (default 1280x720,"
                         "1920x1080,2560x1440)")
     parser.add_argument("--counts", type=comma_list(whole_number(1), "whole numbers"), default=[4, 9, 25, 49],

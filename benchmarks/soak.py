@@ -33,15 +33,13 @@ from pathlib import Path
 from benchmarks.command import (
     add_checkpoint_option,
     benchmark_parser,
-    frame_size,
     machine,
-    positive_number,
     run_benchmark,
 )
 from benchmarks.timing import cpu_seconds
 from ferbot.bot import BotOptions, build_bot
 from ferbot.classify.devices import use_cpu_cores
-from ferbot.console import fail, setup_logging
+from ferbot.console import OUTPUT_SIZES, fail, frame_size, number, setup_logging
 from ferbot.pipeline import Pipeline, RunStats
 from ferbot.report import write_report
 from ferbot.sink import SINK_CHOICES
@@ -208,18 +206,20 @@ def plot(samples: list[Sample], path: Path) -> None:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = benchmark_parser(__doc__)
-    parser.add_argument("--minutes", type=positive_number, default=30.0, help="how long to run (default 30)")
-    parser.add_argument("--interval", type=positive_number, default=60.0, help="seconds between samples (default 60)")
+    parser.add_argument("--minutes", type=number(0, strict=True), default=30.0, help="how long to run (default 30)")
+    parser.add_argument("--interval", type=number(0, strict=True), default=60.0,
+                        help="seconds between samples (default 60)")
     parser.add_argument("--sink", default="none", metavar=SINK_CHOICES,
                         help="where the feed goes, as ferbot's --sink (default none; e.g. file:soak.avi)")
-    parser.add_argument("--fps", type=positive_number, default=30.0, help="output frames per second (default 30)")
-    parser.add_argument("--size", type=frame_size, default=(1280, 720), metavar="WxH",
+    parser.add_argument("--fps", type=number(0, strict=True), default=30.0,
+                        help="output frames per second (default 30)")
+    parser.add_argument("--size", type=frame_size(*OUTPUT_SIZES), default=(1280, 720), metavar="WxH",
                         help="output frame size, as ferbot's --size (default 1280x720)")
     add_checkpoint_option(parser)
     parser.add_argument("--out", type=Path, default=Path("soak.csv"), help="CSV of the samples (default soak.csv)")
     parser.add_argument("--plot", type=Path, metavar="PNG", help="also plot memory and fps against minutes")
     parser.add_argument("--lesson", action="store_true", help="a live meeting that changes, instead of the demo")
-    parser.add_argument("--reorder-s", type=positive_number, default=60.0,
+    parser.add_argument("--reorder-s", type=number(0, strict=True), default=60.0,
                         help="with --lesson: seconds between reorders")
     parser.add_argument("--away-s", type=float, default=120.0,
                         help="with --lesson: seconds a student is away at the end of every 10 minutes")
@@ -228,9 +228,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.interval > args.minutes * 60:
         parser.error("--interval must be at most the run's length in seconds (--minutes times 60)")
-    width, height = args.size
-    if not (320 <= width <= 3840 and 180 <= height <= 2160):  # ferbot's --size range: smaller breaks the panel
-        parser.error(f"--size {width}x{height}: choose a size between 320x180 and 3840x2160, as for ferbot's --size")
     return args
 
 

@@ -25,10 +25,10 @@ import time
 import jax
 import numpy as np
 
-from benchmarks.command import benchmark_parser, comma_list, positive_number, run_benchmark
+from benchmarks.command import benchmark_parser, comma_list, run_benchmark
 from ferbot.classify.devices import data_mesh, use_cpu_cores
 from ferbot.classify.model import ModelConfig
-from ferbot.console import whole_number
+from ferbot.console import number, whole_number
 from train.config import NO_AUGMENTATION, TrainConfig
 from train.configs import load_recipe
 from train.step import Trainer
@@ -90,7 +90,7 @@ def images_per_s(step, batch: int, seconds: float) -> float:
 def main() -> None:
     p = benchmark_parser(__doc__)
     p.add_argument("--batch-size", type=whole_number(1), default=128, help="images per step (default 128)")
-    p.add_argument("--seconds", type=positive_number, default=15.0,
+    p.add_argument("--seconds", type=number(0, strict=True), default=15.0,
                    help="timed seconds per variant and round (default 15)")
     p.add_argument("--rounds", type=whole_number(1), default=2,
                    help="interleaved rounds; medians are reported (default 2)")

@@ -8,14 +8,13 @@ import math
 import os
 import signal
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 from ferbot.bot import BOT_ERRORS, BotOptions, build_bot
 from ferbot.capture import SOURCE_CHOICES, SOURCES, takes_screen_options
 from ferbot.classify.checkpoint import MODELS, CheckpointError
 from ferbot.classify.devices import use_compilation_cache, use_cpu_cores
-from ferbot.console import EXIT_OK, OneLineParser, fail, setup_logging
+from ferbot.console import EXIT_OK, OUTPUT_SIZES, OneLineParser, fail, frame_size, number, setup_logging
 from ferbot.facelog import LogError
 from ferbot.geometry import Rect
 from ferbot.pipeline import DEFAULT_ANALYSIS_RATE
@@ -82,8 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--sink", default="vcam", type=_sink, metavar=SINK_CHOICES,
                      help="; ".join(f"{kind.spec}: {kind.description}" for kind in SINKS.values())
                      + " (default: vcam)")
-    out.add_argument("--fps", type=_number(0, strict=True), default=30.0, help="output frames per second (default 30)")
-    out.add_argument("--size", type=_size, default=(1280, 720), metavar="WxH",
+    out.add_argument("--fps", type=number(0, strict=True), default=30.0, help="output frames per second (default 30)")
+    out.add_argument("--size", type=frame_size(*OUTPUT_SIZES), default=(1280, 720), metavar="WxH",
                      help="output frame size (default 1280x720)")
     out.add_argument("--log", metavar="PATH",
                      help="write a CSV: one row per face per analysed frame (ids, boxes, probabilities; no images), "
@@ -103,9 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     classifier.add_argument("--checkpoint", metavar="PATH",
                             help="an emotion classifier checkpoint folder instead (e.g. one you trained with "
                                  "python -m train); $FERBOT_CHECKPOINT sets it when neither this nor --model is given")
-    run.add_argument("--duration", type=_number(0, strict=True), metavar="SECONDS",
+    run.add_argument("--duration", type=number(0, strict=True), metavar="SECONDS",
                      help="stop after this many seconds (default: run until Ctrl-C)")
-    run.add_argument("--smoothing", type=_number(0, strict=False), default=1.0, metavar="SECONDS",
+    run.add_argument("--smoothing", type=number(0, strict=False), default=1.0, metavar="SECONDS",
                      help="time constant for smoothing each face's probabilities (default 1.0; 0 = none)")
     run.add_argument("--analysis-rate", type=_rate, default=DEFAULT_ANALYSIS_RATE, metavar="HZ",
                      help=f"analyse the screen at most this many times a second (default {DEFAULT_ANALYSIS_RATE:g}: "
@@ -259,16 +258,6 @@ def _region(text: str) -> Rect:
     return Rect(x, y, w, h)
 
 
-def _size(text: str) -> tuple[int, int]:
-    try:
-        w, h = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not WxH (e.g. 1280x720)") from None
-    if not (320 <= w <= 3840 and 180 <= h <= 2160):
-        raise argparse.ArgumentTypeError(f"{text!r}: choose a size between 320x180 and 3840x2160")
-    return w, h
-
-
 def _rate(text: str) -> float | None:
     """--analysis-rate: a number of analyses per second above 0, or 'max' (None: no limit)."""
     if text.strip().lower() == "max":
@@ -288,17 +277,3 @@ def _sink(text: str) -> str:
     except ValueError as err:
         raise argparse.ArgumentTypeError(str(err).removeprefix(f"--sink {text!r}: ")) from None
     return text
-
-
-def _number(minimum: float, *, strict: bool) -> Callable[[str], float]:
-    """An argparse type: a finite number above `minimum` (strict) or at least `minimum`."""
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-        if not math.isfinite(value) or value < minimum or (strict and value == minimum):
-            bound = "greater than" if strict else "at least"
-            raise argparse.ArgumentTypeError(f"{text!r} must be a number {bound} {minimum:g}")
-        return value
-    return parse

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import sys
+from collections.abc import Callable
 
 EXIT_OK = 0  # done, or stopped on purpose (Ctrl-C, --duration, the end of the source)
 EXIT_ERROR = 1  # an input or output cannot be used (data, checkpoint, source, sink, log), or was lost mid-run
 EXIT_USAGE = 2  # invalid options
 EXIT_INTERRUPTED = 130  # a job stopped before it finished, its state saved (a training run: same command resumes)
+OUTPUT_SIZES = ((320, 180), (3840, 2160))  # the feed's --size, smallest and largest: the mood panel needs 320x180
 
 # Libraries whose INFO messages are not for users.
 _QUIET_LOGGERS = ("absl", "jax", "jax._src", "orbax")
@@ -50,6 +53,36 @@ def whole_number(minimum: int):
         if value < minimum:
             raise argparse.ArgumentTypeError(f"{text!r} must be a whole number of at least {minimum}")
         return value
+    return parse
+
+
+def number(minimum: float, *, strict: bool) -> Callable[[str], float]:
+    """An argparse type: a finite number above `minimum` (strict) or at least `minimum`."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not math.isfinite(value) or value < minimum or (strict and value == minimum):
+            bound = "greater than" if strict else "at least"
+            raise argparse.ArgumentTypeError(f"{text!r} must be a number {bound} {minimum:g}")
+        return value
+    return parse
+
+
+def frame_size(smallest: tuple[int, int] = (1, 1),
+               largest: tuple[int, int] | None = None) -> Callable[[str], tuple[int, int]]:
+    """An argparse type: WxH in whole pixels (e.g. 1280x720), from `smallest` up to `largest` (None: no limit)."""
+    def parse(text: str) -> tuple[int, int]:
+        try:
+            width, height = (int(v) for v in text.lower().split("x"))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not WxH (e.g. 1280x720)") from None
+        if width < smallest[0] or height < smallest[1] or (largest and (width > largest[0] or height > largest[1])):
+            bound = (f"between {smallest[0]}x{smallest[1]} and {largest[0]}x{largest[1]}" if largest
+                     else f"of at least {smallest[0]}x{smallest[1]}")
+            raise argparse.ArgumentTypeError(f"{text!r}: choose a size {bound}")
+        return width, height
     return parse
 
 
