@@ -136,9 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.no_report and not args.log:
         parser.error("--no-report only applies with --log")
     setup_logging(args.verbose)
-    for name in STOP_SIGNALS:  # each stops as Ctrl-C does: the video is finalised and the report written
-        if hasattr(signal, name):
-            signal.signal(getattr(signal, name), _interrupt)
+    _stop_on(STOP_SIGNALS)
     use_cpu_cores()
     use_compilation_cache()
     try:
@@ -242,6 +240,15 @@ def _report_command(argv: list[str]) -> int:
 
 def _fail(message: str) -> int:
     return fail("ferbot", message)
+
+
+def _stop_on(names: tuple[str, ...]) -> None:
+    """Make each of these signals stop the run as Ctrl-C does (the video finalised, the report written), where the
+    system has it and it is not ignored: `nohup ferbot` keeps running when its terminal closes."""
+    for name in names:
+        number = getattr(signal, name, None)
+        if number is not None and signal.getsignal(number) is not signal.SIG_IGN:
+            signal.signal(number, _interrupt)
 
 
 def _interrupt(signum, frame) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.cli import env_with, ferbot, finished, one_error_line, started_ferbot
+from tests.helpers.cli import env_with, ferbot, finished, lines_until, one_error_line, started_ferbot
 from tests.helpers.data import REPO, read_video
 from tests.helpers.logs import log_rows
 
@@ -175,3 +175,17 @@ def test_closing_the_terminal_or_kill_stops_as_ctrl_c_does(tmp_path, stop):
     assert result.returncode == 0, result.stderr
     assert len(read_video(video)[0]) >= 10  # the file was finalised: it decodes
     assert (tmp_path / "faces-report.html").is_file()
+
+
+@pytest.mark.slow
+def test_under_nohup_a_closed_terminal_does_not_stop_the_run():
+    """`nohup ferbot` (SIGHUP ignored when ferbot starts) goes on when its terminal closes; Ctrl-C still stops it."""
+    command = ["sh", "-c", 'trap "" HUP && exec "$0" "$@"', sys.executable, "-m", "ferbot", "--demo", "--sink", "none"]
+    bot = subprocess.Popen(command, cwd=REPO, env=env_with(), stderr=subprocess.PIPE, text=True)
+    logged = lines_until(bot, "Ctrl-C to stop")
+    bot.send_signal(signal.SIGHUP)
+    time.sleep(2)
+    assert bot.poll() is None, "SIGHUP stopped a run started under nohup"
+    bot.send_signal(signal.SIGINT)
+    result = finished(bot, logged)
+    assert result.returncode == 0 and "stopping (Ctrl-C)" in result.stderr, result.stderr
