@@ -27,6 +27,9 @@ from tests.helpers.xserver import need_tkinter, resized_while_running, xvfb
 VIEWER = Path(__file__).resolve().parents[1] / "helpers" / "titled_window.py"
 TITLE = "Zoom Meeting - Gallery"
 STEADY_S = 6  # seconds the window stays in each place while ferbot runs
+# Seconds a new Tk window may take to be listed by the window manager: 30 were once not enough on the 2-core CI
+# machine beside a training run (each look starts a Python process that imports pywinctl)
+LISTED_WITHIN_S = 90
 PHOTOS = ("codait_luciano.jpg", "mpl_grace_hopper.jpg", "singnet_model_face.jpg")  # all found at this size
 
 
@@ -77,10 +80,12 @@ def titled_window(display: str, picture, folder: Path, x: int, y: int, title: st
     viewer = subprocess.Popen([sys.executable, str(VIEWER), title, str(x), str(y), str(folder), *map(str, frames)],
                               env=env)
     try:
-        deadline = time.monotonic() + 30
-        while title not in _titles(display):
-            if time.monotonic() > deadline or viewer.poll() is not None:
-                pytest.fail("the test window did not appear in the window manager's list")
+        deadline = time.monotonic() + LISTED_WITHIN_S
+        while title not in (listed := _titles(display)):
+            if viewer.poll() is not None:
+                pytest.fail(f"the test window exited (status {viewer.returncode}) before it was listed")
+            if time.monotonic() > deadline:
+                pytest.fail(f"the test window was not listed within {LISTED_WITHIN_S} s; listed: {listed!r}")
             time.sleep(0.3)
         yield TitledWindow(viewer, folder)
     finally:
