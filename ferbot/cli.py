@@ -246,9 +246,9 @@ def _stop_on(names: tuple[str, ...]) -> None:
     """Make each of these signals stop the run as Ctrl-C does (the video finalised, the report written), where the
     system has it and it is not ignored: `nohup ferbot` keeps running when its terminal closes."""
     for name in names:
-        number = getattr(signal, name, None)
-        if number is not None and signal.getsignal(number) is not signal.SIG_IGN:
-            signal.signal(number, _interrupt)
+        signum = getattr(signal, name, None)
+        if signum is not None and signal.getsignal(signum) is not signal.SIG_IGN:
+            signal.signal(signum, _interrupt)
 
 
 def _interrupt(signum, frame) -> None:
