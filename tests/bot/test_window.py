@@ -127,16 +127,19 @@ def test_the_window_is_followed_when_it_moves_and_its_closing_ends_the_run(pictu
     for row in log_rows(log):
         by_frame.setdefault(int(row["frame"]), []).append(row_box(row))
         times[int(row["frame"])] = float(row["time_s"])
-    # analysed throughout, on both sides of the move; every analysed frame but the last (it may catch the window
-    # as it closes) found faces, else it would have no rows
-    assert len(by_frame) >= analysed_frames(result.stderr) - 1
-    assert len(by_frame) >= STEADY_S and max(times.values()) - min(times.values()) >= 1.5 * STEADY_S, result.stderr
     # boxes are in the window's pixels before and after the move alike: they match the picture's own faces
-    # (moved to x = -90, the window's left edge is off the screen: that part is black, the boxes stay in place;
-    # the last analysed frame may catch the window as it closes)
+    # (moved to x = -90, the window's left edge is off the screen: that part is black, the boxes stay in place), in
+    # frames throughout the run, on both sides of the move (at STEADY_S of 2 * STEADY_S). A few analysed frames may
+    # miss faces (a frame without any has no rows): the last, which may catch the window as it closes, one at the
+    # move, grabbed at the old place before ferbot looks at the window again (every FOLLOW_S), and now and then one
+    # caught as the test window repaints beside a busy machine. Had ferbot not followed the window, every frame
+    # after the move would miss them.
     found = {frame: sum(any(matches(b, t) for b in boxes) for t in truth) for frame, boxes in by_frame.items()}
-    summary = ", ".join(f"{times[f]:.1f} s: {n}" for f, n in found.items())
-    assert all(found[f] == len(truth) for f in sorted(found)[:-1]), f"faces found per frame: {summary}\n{result.stderr}"
+    summary = ", ".join(f"{times[f]:.1f} s: {n}" for f, n in found.items()) + f"\n{result.stderr}"
+    analysed = analysed_frames(result.stderr)
+    whole = [times[frame] for frame, n in found.items() if n == len(truth)]
+    assert analysed - len(whole) <= 2 + analysed // 20, f"faces found per frame: {summary}"
+    assert max(whole) - min(whole) >= 1.5 * STEADY_S, f"faces found per frame: {summary}"
 
 
 @pytest.mark.slow
