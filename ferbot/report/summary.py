@@ -104,10 +104,12 @@ def summarize(log: dict[str, np.ndarray], bin_s: float | None = None, threshold:
 def _started(log: dict[str, np.ndarray]) -> datetime | None:
     """The local time at the session's time 0, to the second: the first row's clock, less its time_s; None without
     clock times (a log of an older ferbot, or one edited so that its clock cannot be read)."""
-    rows = [row for row, clock in enumerate(log.get("clock", ())) if clock]
+    first = next((row for row, clock in enumerate(log.get("clock", ())) if clock), None)
+    if first is None:
+        return None
     try:
-        return datetime.fromisoformat(log["clock"][rows[0]]) - timedelta(seconds=round(log["time_s"][rows[0]]))
-    except (IndexError, ValueError):
+        return datetime.fromisoformat(log["clock"][first]) - timedelta(seconds=round(log["time_s"][first]))
+    except ValueError:
         return None
 
 
