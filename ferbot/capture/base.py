@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
+
+from ferbot.clock import Stopwatch
 
 
 class SourceError(RuntimeError):
@@ -35,23 +36,11 @@ class Source(Protocol):
     def close(self) -> None: ...
 
 
-class SourceClock:
-    """Seconds since the first frame was read, on the monotonic clock."""
-
-    def __init__(self):
-        self._start: float | None = None
-
-    def now(self) -> float:
-        if self._start is None:
-            self._start = time.monotonic()
-        return time.monotonic() - self._start
-
-
 class LiveFrames:
     """Frames of a live picture (a screen, a window): numbered from 0, timed from the first."""
 
     def __init__(self):
-        self._clock = SourceClock()
+        self._clock = Stopwatch()
         self._index = 0
 
     def next(self, image: np.ndarray) -> Frame:

@@ -8,8 +8,9 @@ from importlib import resources
 import cv2
 import numpy as np
 
-from ferbot.capture.base import Frame, SourceClock, SourceError
+from ferbot.capture.base import Frame, SourceError
 from ferbot.capture.gallery import draw_name_tags, empty_gallery, fit_picture, gallery_tiles, paste_picture
+from ferbot.clock import Stopwatch
 
 DEMO_NAMES = ("Alex", "Sam", "Robin", "Kim", "Jo", "Max", "Charlie", "Noa", "Eli")
 DRIFT_PX = 10  # how far a participant sways, like a person sitting in front of a webcam
@@ -37,7 +38,7 @@ class DemoSource:
         self._tiles = gallery_tiles(len(portraits), size)
         self._background = empty_gallery(self._tiles, size)
         self._pictures = [fit_picture(p, tile) for p, tile in zip(portraits, self._tiles)]
-        self._clock = SourceClock()
+        self._clock = Stopwatch()
         self._index = 0
 
     def read(self) -> Frame:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import cv2
 
-from ferbot.capture.base import Frame, SourceClock, SourceError
+from ferbot.capture.base import Frame, SourceError
+from ferbot.clock import Stopwatch
 
 log = logging.getLogger(__name__)
 # FFmpeg's own messages (e.g. "moov atom not found" for a broken .mp4) would come before ferbot's one-line error;
@@ -32,7 +33,7 @@ class VideoFileSource:
         fps = self._capture.get(cv2.CAP_PROP_FPS)
         self.fps = fps if 1 <= fps <= 240 else 30.0
         self._current = Frame(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), 0.0, 0)
-        self._clock = SourceClock()
+        self._clock = Stopwatch()
         log.info("playing %s at %.1f fps", self.path, self.fps)
 
     def read(self) -> Frame | None:
@@ -61,7 +62,7 @@ class StillImageSource:
         if image is None:
             raise SourceError(f"cannot read {path} as an image; check the path given to --source")
         self._image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-        self._clock = SourceClock()
+        self._clock = Stopwatch()
 
     def read(self) -> Frame:
         return Frame(self._image, self._clock.now(), 0)

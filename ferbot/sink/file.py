@@ -6,12 +6,12 @@ import logging
 import math
 import queue
 import threading
-import time
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from ferbot.clock import Stopwatch
 from ferbot.console import already_there
 from ferbot.sink.base import SinkError
 
@@ -51,7 +51,7 @@ class VideoFileSink:
             raise SinkError(f"--sink file:{path}: cannot write a video there (permissions? disk full?)")
         self.fps = fps
         self.frames = self.repeated = 0  # written so far, and how many of them repeat the one before
-        self._start: float | None = None  # when the first frame was sent
+        self._clock = Stopwatch()  # from the first frame sent
         self._queue: queue.Queue[tuple[np.ndarray, int] | None] = queue.Queue(FRAMES_QUEUED)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._write_frames, name="ferbot-video-file", daemon=True)
@@ -59,11 +59,10 @@ class VideoFileSink:
         log.info("writing the feed to %s", self.path)
 
     def send(self, frame: np.ndarray) -> bool:
-        now = time.monotonic()
+        sent_at = self._clock.now()
         if self._error is not None:
             raise self._error
-        self._start = now if self._start is None else self._start
-        self._queue.put((cv2.cvtColor(frame, cv2.COLOR_RGB2BGR), math.floor((now - self._start) * self.fps)))
+        self._queue.put((cv2.cvtColor(frame, cv2.COLOR_RGB2BGR), math.floor(sent_at * self.fps)))
         return True
 
     def _write_frames(self) -> None:

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ferbot.capture.base import Frame, SourceClock
+from ferbot.capture.base import Frame
 from ferbot.capture.demo import demo_pictures
 from ferbot.capture.gallery import empty_gallery, fit_picture, gallery_tiles, paste_picture
+from ferbot.clock import Stopwatch
 from ferbot.geometry import Rect
 from tests.helpers.faces import PHOTO_FACES, photo
 from tests.helpers.nametags import camera_off, draw_tag
@@ -51,7 +52,7 @@ class LiveMeeting:
         pictures = demo_pictures() + [photo(name) for name in PHOTO_FACES]
         self.people = list(zip(NAMES, pictures[:len(NAMES)]))
         self._layouts: dict[tuple, tuple[np.ndarray, list[tuple[np.ndarray, Rect]], list[Rect]]] = {}
-        self._clock = SourceClock()
+        self._clock = Stopwatch()
         self._index = 0
 
     def order(self, t: float) -> list[int]:
