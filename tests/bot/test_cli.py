@@ -40,7 +40,7 @@ def test_help_reads_well():
     (["--monitor", "2", "--region", "0,0,640,360"], "give --region or --monitor, not both"),
     (["--demo", "--no-report"], "only applies with --log"),
     (["--analysis-rate", "0"], "greater than 0, or 'max'"),
-    (["--analysis-rate", "fast"], "neither a number nor 'max'"),
+    (["--analysis-rate", "fast"], "'fast' is not a number, or 'max'"),
     # a monitor left of the primary one has negative X (Windows, macOS): the value is read, not taken for an option
     (["--region", "-1920,0,1920,1080", "--monitor", "1"], "give --region or --monitor, not both"),
     (["--exclude", "-20,-10,320,180", "--demo", "--no-report"], "only applies with --log"),
