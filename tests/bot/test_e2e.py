@@ -33,7 +33,7 @@ from tests.helpers.xserver import shown_on_screen, xvfb
 pytestmark = [pytest.mark.slow, pytest.mark.display]
 PHOTOS = ("codait_luciano.jpg", "mpl_grace_hopper.jpg", "singnet_model_face.jpg", "skimage_astronaut.jpg",
           "singnet_woman_portrait.jpg")
-DURATION_S = 6
+DURATION_S = 10  # long enough for 3 analyses of the 25 faces on a busy 2-core machine (2 s each here)
 FPS = 30
 
 
@@ -98,7 +98,7 @@ def test_video_decodes_with_the_overlay(meeting, run):
     # machine's load: benchmarks/cpu_budget.py measures it) and, however many frames it missed, the video lasts as
     # long as the run, its times the log's (from the first frame to the last, sent within a frame or two of the
     # start and the end)
-    assert len(frames) / FPS == pytest.approx(DURATION_S, abs=0.5)
+    assert len(frames) / FPS == pytest.approx(DURATION_S, abs=1.0)
     layout = OutputLayout((1280, 720))
     last = frames[-1]
     assert last.shape == (720, 1280, 3)

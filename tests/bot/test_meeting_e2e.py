@@ -25,7 +25,7 @@ from tests.helpers.meetings import meeting_screen
 from tests.helpers.xserver import shown_on_screen, xvfb
 
 pytestmark = [pytest.mark.slow, pytest.mark.display]
-DURATION_S = PICTURE_AFTER_S + 8
+DURATION_S = PICTURE_AFTER_S + 14  # room for 5 analyses and one after PICTURE_AFTER_S on a busy machine
 
 
 @pytest.fixture(scope="module")

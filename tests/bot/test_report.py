@@ -31,10 +31,11 @@ def _coverage(page: str, name: str) -> int:
     return int(re.search(rf"<th>{re.escape(name)}</th><td>(\d+)</td>", page).group(1))
 
 
-def _check_report(folder: Path, log: Path) -> None:
-    """The report in `folder` matches the log: coverage numbers, one student per track, self-contained."""
+def _check_report(folder: Path, log: Path, min_rows: int = 10) -> None:
+    """The report in `folder` matches the log (of at least `min_rows` rows): coverage numbers, one student per
+    track, self-contained."""
     rows = log_rows(log)
-    assert len(rows) > 9
+    assert len(rows) >= min_rows
     tracks = {row["track_id"] for row in rows}
     page_path, students_path = report_paths(log, folder)
     page = page_path.read_text(encoding="utf-8")
@@ -63,12 +64,13 @@ def test_report_command(session, tmp_path):
 
 @pytest.mark.slow
 def test_a_session_of_a_few_seconds(session, tmp_path):
-    """The first two seconds of the real log (fewer time steps than the timeline's smoothing width)."""
+    """The first two and a half seconds of the real log (fewer time steps than the timeline's smoothing width): one
+    analysed frame or more, as many as the machine had time for."""
     header, *lines = (session / "log.csv").read_text().splitlines(keepends=True)
     short = tmp_path / "short.csv"
     short.write_text(header + "".join(line for line in lines if float(line.split(",")[0]) < 2.5))
     assert write_report(short) == tmp_path / "short-report.html"
-    _check_report(tmp_path, short)
+    _check_report(tmp_path, short, min_rows=1)
 
 
 @pytest.mark.slow

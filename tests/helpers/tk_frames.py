@@ -3,7 +3,9 @@
 import itertools
 import tkinter
 
-FRAME_MS = 200  # one frame of the "video" every 0.2 s
+# One frame of the "video" every 0.23 s: not a whole fraction of the bot's analysis interval (0.5 s, 0.25 s), so
+# successive analyses do not all catch the same frame and see still pictures
+FRAME_MS = 230
 
 
 def show_frames(root: tkinter.Tk, paths: list[str]) -> tuple[int, int]:

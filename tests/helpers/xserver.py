@@ -101,7 +101,7 @@ def grab_screen(display: str) -> np.ndarray:
 
 
 def _wait_until_shown(display: str, images: tuple[np.ndarray, ...], viewer: subprocess.Popen,
-                      timeout: float = 30) -> None:
+                      timeout: float = 90) -> None:
     """Wait until the screen's top-left shows one of `images`."""
     deadline = time.monotonic() + timeout
     height, width = images[0].shape[:2]
