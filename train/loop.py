@@ -153,6 +153,7 @@ class _Session:
             max_to_keep=1, best_fn=lambda m: m["val_accuracy"], best_mode="max"))
         self.state, self.meta = _restore_or_init(trainer, self.latest)
         self.step = int(self.state["step"])
+        self._forget_unsaved_bests()
         teacher = teacher_predictions(teachers, data.train, run_dir, resuming=self.step > 0) if teachers else None
         self.targets = training_targets(data.train, self.cfg.label_smoothing, self.cfg.ferplus_weight, teacher,
                                         self.cfg.teacher_weight)
@@ -215,13 +216,22 @@ class _Session:
         self._save()
 
     def _save_best(self, val_acc: float) -> None:
-        """Keep this epoch's state as the best, on disk before the resumable state that counts the epoch. A
-        session stopped between the two leaves this step in `best` already: the replayed epoch replaces it."""
-        if self.step in self.best.all_steps():
-            self.best.delete(self.step)
+        """Keep this epoch's state as the best, on disk before the resumable state that counts the epoch (a
+        session stopped between the two: _forget_unsaved_bests)."""
         self.best.save(self.step, args=ocp.args.StandardSave(self.state), metrics={"val_accuracy": val_acc},
                        force=True)
         self.best.wait_until_finished()
+
+    def _forget_unsaved_bests(self) -> None:
+        """Delete `best` states of steps past the restored one: a session stopped between _save_best and _save
+        left them, for an epoch the history does not hold. The replayed epoch saves its own best again if it
+        improves; were the stale one kept, it could outrank (and so delete) later real bests, and the export
+        would not be any epoch of the history."""
+        for step in self.best.all_steps():
+            if step > self.step:
+                log.info("deleting the best state of step %d, saved by a session stopped before it recorded "
+                         "that epoch (the epoch is replayed)", step)
+                self.best.delete(step)
 
     def _save(self) -> None:
         """Save the resumable state at the current step, with the wall time of every session so far."""

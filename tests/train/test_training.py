@@ -13,6 +13,7 @@ import time
 import jax
 import jax.numpy as jnp
 import numpy as np
+import orbax.checkpoint as ocp
 import pytest
 from flax import nnx
 
@@ -271,6 +272,25 @@ def test_a_session_stopped_between_saving_the_best_and_the_latest_state_resumes(
     shutil.rmtree(tmp_path / "latest" / "10")  # as if stopped before the latest state of step 10 was written
     resumed = fit(tiny_config, data, tmp_path, progress=False)
     assert [r["step"] for r in resumed.history] == [10, 20]
+
+
+def test_a_best_state_past_the_resumed_step_is_forgotten(small_fer, tiny_config, tmp_path):
+    """A session stopped between saving an epoch's best weights and its resumable state leaves a best state the
+    history does not hold. Where the replayed epoch does not improve as it did (another machine's arithmetic),
+    that stale state must not stay the best: it would outrank and delete the real ones, and be exported."""
+    data = FER2013(small_fer.train.subset(640), small_fer.val.subset(128), small_fer.test, "", True)
+    with pytest.raises(Interrupted):
+        fit(tiny_config, data, tmp_path, stop_at_step=14, checkpoint_every=4, progress=False)  # 10 steps an epoch
+    best = ocp.CheckpointManager(tmp_path / "best")
+    state = best.restore(10)
+    best.save(17, args=ocp.args.StandardSave(state), metrics={"val_accuracy": 0.99}, force=True)  # stale, unbeatable
+    best.wait_until_finished()
+    best.close()
+    resumed = fit(tiny_config, data, tmp_path, progress=False)
+    steps = {r["step"] for r in resumed.history}
+    assert steps == {10, 20}
+    assert {int(p.name) for p in (tmp_path / "best").iterdir() if p.name.isdigit()} <= steps
+    assert int(resumed.best_state["step"]) in steps
 
 
 @pytest.mark.parametrize("changes, error, message", [
