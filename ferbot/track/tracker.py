@@ -114,9 +114,10 @@ class FaceTracker:
         return list(self._faces)
 
     def camera_off_ids(self, names: Sequence[str]) -> list[int]:
-        """Ids for named tiles without a face (a camera off): the id the name had, unless a face seen now holds
-        it; a name never seen before gets a new one."""
-        taken = {f.track_id for f in self._faces if f.missed == 0 and not f.picture}
+        """Ids for named tiles without a face (a camera off): the id the name had, unless a person's face holds it
+        (one the detector missed lately too: its tile does not count as camera off); a name never seen before gets a
+        new one."""
+        taken = {f.track_id for f in self._faces if not f.picture}
         ids = []
         for name in names:
             ids.append(self._name_id(name, taken))

@@ -11,11 +11,11 @@ import cv2
 import numpy as np
 import pytest
 
-from ferbot.analysis import FrameAnalyzer
+from ferbot.analysis import FrameAnalyzer, cameras_off
 from ferbot.capture.base import Frame
 from ferbot.facelog import COLUMNS, PROBABILITY_COLUMNS, FaceLog, read_log
 from ferbot.geometry import Rect
-from ferbot.names import NameReader
+from ferbot.names import NameReader, NameTag
 from ferbot.names.ocr import TagOCR, bundled_models, tag_line
 from ferbot.render import Renderer
 from ferbot.report import write_report
@@ -112,6 +112,19 @@ def test_ids_follow_the_names_when_tiles_swap_and_a_returning_name_gets_its_id_b
     back = tracker.update(detections((700, 300, 80, 80), (400, 100, 80, 80)), np.stack([HAPPY, HAPPY]), 4.0,
                           names=["Ana", "Ben"])
     assert {f.name: f.track_id for f in back} == {"Ana": 1, "Ben": 2}  # ... and comes back elsewhere
+
+
+def test_a_student_on_camera_missed_for_a_frame_keeps_their_id_off_the_camera_off_row():
+    """Two students named Chen Wei, one on camera (id 1) and one with the camera off (id 2): while the detector
+    misses the first for an analysis, the camera-off row still gets id 2, not the missed student's id."""
+    tracker = FaceTracker()
+    tags = [NameTag(Rect(0, 0, 300, 200), "Chen Wei"), NameTag(Rect(310, 0, 300, 200), "Chen Wei")]
+    ids = []
+    for k, seen in enumerate([True, True, False, True]):
+        faces = tracker.update(detections((100, 60, 80, 80))[:seen], HAPPY[None][:seen], 0.4 * k,
+                               names=["Chen Wei"][:seen])
+        ids.append(tracker.camera_off_ids([tag.name for tag in cameras_off(tags, faces)]))
+    assert ids == [[2]] * 4, ids
 
 
 def test_a_stray_mark_read_beside_a_name_keeps_the_student_and_the_name():
