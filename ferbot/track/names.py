@@ -65,6 +65,10 @@ class NameBook:
             if track_id not in ids:
                 ids.append(track_id)
 
+    def holds(self, name: str, track_id: int) -> bool:
+        """Whether the name has had this id."""
+        return track_id in self._ids.get(self._key(name), ())
+
     def claim(self, name: str, taken: set[int]) -> int | None:
         """The first id this name has had that is not `taken` (in use by another face now), or None."""
         for track_id in self._ids.get(self._key(name), ()):

@@ -108,6 +108,7 @@ class FaceTracker:
                 faces.append(self._new_face(detection, poses[d], probabilities[d], timestamp, thumbnails[d], names[d],
                                             taken))
                 taken.add(faces[-1].track_id)
+        faces = [self._under_name_id(face, taken) for face in faces]
         for face in faces:  # a face whose name was read only now
             self._book.add(face.name, face.track_id)
         self._faces = sorted(faces, key=lambda f: f.track_id)
@@ -131,6 +132,17 @@ class FaceTracker:
             track_id, self._next_id = self._next_id, self._next_id + 1
             self._book.add(name, track_id)
         return track_id
+
+    def _under_name_id(self, face: TrackedFace, taken: set[int]) -> TrackedFace:
+        """The face under its name's earlier id where its name was read only now (its tag unread at first) and no
+        face holds that id: a returning student whose tag is read late is not split in two."""
+        if not face.name or self._book.holds(face.name, face.track_id):
+            return face
+        track_id = self._book.claim(face.name, taken)
+        if track_id is None:
+            return face
+        taken.add(track_id)
+        return dataclasses.replace(face, track_id=track_id)
 
     def _new_face(self, detection: Detection, pose: HeadPose, probabilities: np.ndarray, timestamp: float,
                   thumbnail: np.ndarray | None, name: str, taken: set[int]) -> TrackedFace:

@@ -127,6 +127,24 @@ def test_a_student_on_camera_missed_for_a_frame_keeps_their_id_off_the_camera_of
     assert ids == [[2]] * 4, ids
 
 
+def test_a_returning_student_whose_tag_is_read_only_later_gets_their_id_back():
+    """Ana leaves and comes back on a tile whose tag is not read in her first analysis: once it is, she is Ana
+    with her id again, not a second Ana; a face whose name's id another face holds keeps its own."""
+    tracker = FaceTracker()
+    tracker.update(detections((100, 100, 80, 80)), HAPPY[None], 0.0, names=["Ana"])
+    for k in range(7):  # she leaves for longer than a track survives
+        tracker.update([], np.zeros((0, 7), np.float32), 0.4 + 0.4 * k, names=[])
+    [unread] = tracker.update(detections((400, 300, 80, 80)), HAPPY[None], 3.2, names=[""])
+    [back] = tracker.update(detections((400, 300, 80, 80)), HAPPY[None], 3.6, names=["Ana"])
+    [still] = tracker.update(detections((400, 300, 80, 80)), HAPPY[None], 4.0, names=["Ana"])
+    assert (unread.track_id, back.track_id, still.track_id, back.name) == (2, 1, 1, "Ana")
+    tracker.update(detections((400, 300, 80, 80), (700, 300, 80, 80)), np.stack([HAPPY, HAPPY]), 4.4,
+                   names=["Ana", ""])
+    faces = tracker.update(detections((400, 300, 80, 80), (700, 300, 80, 80)), np.stack([HAPPY, HAPPY]), 4.8,
+                           names=["Ana", "Ana"])
+    assert [f.track_id for f in sorted(faces, key=lambda f: f.box.x)] == [1, 3]
+
+
 def test_a_stray_mark_read_beside_a_name_keeps_the_student_and_the_name():
     assert same_name("李静怡 8", "李静怡") and same_name("Ana García", "- Ana García") and same_name("ana ", "Ana")
     assert not same_name("Jo K", "Jo") and not same_name("Student 1", "Student 12") and not same_name("Ana", "")
