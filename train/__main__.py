@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import functools
 import logging
@@ -44,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         run = functools.partial(_run_eval, _eval_parser().parse_args(argv[1:]))
     from train.data import DataError
     from train.loop import Interrupted
-    from train.run_folder import RunMismatch
+    from train.run_folder import RunInUse, RunMismatch
 
     try:
         return run()
@@ -56,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except ConfigError as err:
         return fail(PROG, str(err), EXIT_USAGE)
-    except (DataError, CheckpointError, RunMismatch) as err:
+    except (DataError, CheckpointError, RunMismatch, RunInUse) as err:
         return fail(PROG, str(err), EXIT_ERROR)
     except OSError as err:  # a file or folder that cannot be written (a full disk, --runs-dir, --export-dir, --out)
         where = f"{err.filename}: " if err.filename else ""
@@ -145,19 +146,30 @@ def _run_train(args: argparse.Namespace, argv: list[str]) -> int:
     stop = StopRequest()
     stop.install()
     maybe_initialize_distributed()
-    data = _load_data(args)
-    if args.limit_train is not None:
-        data = dataclasses.replace(data, train=data.train.subset(args.limit_train))
-    run_dir = args.runs_dir / args.name
-    if args.fresh and run_dir.exists():
-        _discard_run(run_dir)
-    result = fit(cfg, data, run_dir, checkpoint_every=args.checkpoint_every, stop_at_step=args.stop_at_step,
-                 stop=stop, progress=not args.no_progress)
-    stop.uninstall()  # the export has no step to finish: Ctrl-C stops it at once, leaving checkpoints/ as it was
-    export_checkpoint(result, cfg, args.config, data, args.name, _reproducing_command(argv, args.config),
-                      set_aside_in=args.runs_dir / REPLACED_EXPORTS, out_root=args.export_dir, tta_modes=tta,
-                      promote_to=None if args.no_promote else args.promote_to)
+    with _held_run(args.runs_dir, args.name):
+        data = _load_data(args)
+        if args.limit_train is not None:
+            data = dataclasses.replace(data, train=data.train.subset(args.limit_train))
+        run_dir = args.runs_dir / args.name
+        if args.fresh and run_dir.exists():
+            _discard_run(run_dir)
+        result = fit(cfg, data, run_dir, checkpoint_every=args.checkpoint_every, stop_at_step=args.stop_at_step,
+                     stop=stop, progress=not args.no_progress)
+        stop.uninstall()  # the export has no step to finish: Ctrl-C stops it at once, leaving checkpoints/ as it was
+        export_checkpoint(result, cfg, args.config, data, args.name, _reproducing_command(argv, args.config),
+                          set_aside_in=args.runs_dir / REPLACED_EXPORTS, out_root=args.export_dir, tta_modes=tta,
+                          promote_to=None if args.no_promote else args.promote_to)
     return EXIT_OK
+
+
+def _held_run(runs_dir: Path, name: str) -> contextlib.AbstractContextManager:
+    """The run's hold against a second training of it (train.run_folder.run_held), taken by the first process of
+    a multi-host cluster only: the others train the same run with it."""
+    import jax
+
+    from train.run_folder import run_held
+
+    return run_held(runs_dir, name) if jax.process_index() == 0 else contextlib.nullcontext()
 
 
 def _check_name(name: str) -> None:

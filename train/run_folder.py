@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from train.config import TrainConfig
@@ -23,6 +26,55 @@ _REMEDY = "pass --fresh to restart it or --name for a new run"
 
 class RunMismatch(RuntimeError):
     """The run folder holds a run with another config or other data; resuming would mix two experiments."""
+
+
+class RunInUse(RuntimeError):
+    """Another process is training the run; a second one would write into the same checkpoints."""
+
+
+@contextmanager
+def run_held(runs_dir: Path, name: str) -> Iterator[None]:
+    """Hold the run `name` for this process while it trains and exports: a second `python -m train --name NAME`
+    started meanwhile (the same command again, or with --fresh) raises RunInUse instead of writing into (or
+    deleting) the same run folder. The hold is the operating system's lock on runs_dir/.NAME.lock, which ends
+    with the process however it ends; the file names the holder's process id."""
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    with (runs_dir / f".{name}.lock").open("a+") as handle:
+        handle.seek(0)
+        if not _locked(handle):
+            holder = _holder(handle)
+            raise RunInUse(f"{runs_dir / name} is being trained by another process{holder}; wait for it to end, "
+                           "or stop it with Ctrl-C (it saves its state), then run this command again")
+        handle.truncate(0)
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        yield
+
+
+def _locked(handle) -> bool:
+    """Take the OS's exclusive lock on the open file's first byte without waiting; False if another process
+    holds it. The lock goes with the file's closing."""
+    try:
+        if os.name == "nt":
+            import msvcrt
+
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
+
+
+def _holder(handle) -> str:
+    """' (pid N)' from a held lock file, or '' where it cannot be read (Windows locks the byte for reading)."""
+    try:
+        pid = handle.read().strip()
+    except OSError:
+        return ""
+    return f" (pid {pid})" if pid.isdigit() else ""
 
 
 def check_run_folder(run_dir: Path, cfg: TrainConfig, data: FER2013) -> None:
