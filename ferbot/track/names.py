@@ -76,9 +76,18 @@ class NameBook:
                 return track_id
         return None
 
+    def other_name_had(self, name: str, track_id: int) -> bool:
+        """Whether another name (not the same name) has had this id."""
+        return any(track_id in ids and not same_name(key, name) for key, ids in self._ids.items())
+
     def _key(self, name: str) -> str:
-        """The name as first recorded, when it is the same name (same_name), else itself."""
-        return next((key for key in self._ids if same_name(key, name)), name.strip().casefold())
+        """The name as first recorded, when it is the same name (same_name), else itself; a name cut short is another
+        recorded name only when that is the one name that fits it ("Maria G..." may be Garcia or Gonzalez)."""
+        name = name.strip().casefold()
+        fits = [key for key in self._ids if same_name(key, name)]
+        if name in self._ids or not fits or (ELLIPSIS.search(name) and len(fits) > 1):
+            return name
+        return fits[0]
 
 
 def name_pairs(track_names: Sequence[str], names: Sequence[str],

@@ -129,16 +129,23 @@ class FaceTracker:
         """The name's first id not `taken`, else a new id (recorded for the name)."""
         track_id = self._book.claim(name, taken) if name else None
         if track_id is None:
-            track_id, self._next_id = self._next_id, self._next_id + 1
+            track_id = self._new_id()
             self._book.add(name, track_id)
         return track_id
 
+    def _new_id(self) -> int:
+        self._next_id += 1
+        return self._next_id - 1
+
     def _under_name_id(self, face: TrackedFace, taken: set[int]) -> TrackedFace:
-        """The face under its name's earlier id where its name was read only now (its tag unread at first) and no
-        face holds that id: a returning student whose tag is read late is not split in two."""
+        """The face under its name's id where its name was read only now (its tag unread or cut short at first): the
+        name's earlier id that no face holds (a returning student whose tag is read late is not split in two), else
+        a new id where the face had another name's (a cut tag's only fitting name was another student's)."""
         if not face.name or self._book.holds(face.name, face.track_id):
             return face
         track_id = self._book.claim(face.name, taken)
+        if track_id is None and self._book.other_name_had(face.name, face.track_id):
+            track_id = self._new_id()
         if track_id is None:
             return face
         taken.add(track_id)

@@ -168,6 +168,29 @@ def test_a_name_cut_short_by_the_app_is_the_full_name():
     assert (face.track_id, face.name) == (1, "Ana Maria Gonzalez")
 
 
+def test_a_name_cut_short_takes_no_other_students_id():
+    """"Maria G..." fits Maria Garcia and Maria Gonzalez: it claims neither's id; and a student whose cut tag took
+    the only fitting name's id takes her own when her full name is read."""
+    tracker, away = FaceTracker(), np.zeros((0, 7), np.float32)
+    tracker.update(detections((100, 100, 80, 80), (400, 100, 80, 80)), np.stack([HAPPY, HAPPY]), 0.0,
+                   names=["Maria Garcia", "Maria Gonzalez"])
+    for k in range(7):  # both leave
+        tracker.update([], away, 0.4 + 0.4 * k, names=[])
+    assert tracker.camera_off_ids(["Maria G..."]) == [3]
+    [cut] = tracker.update(detections((700, 100, 60, 60)), HAPPY[None], 3.2, names=["Maria G..."])
+    [full] = tracker.update(detections((700, 100, 60, 60)), HAPPY[None], 3.6, names=["Maria Gonzalez"])
+    assert (cut.track_id, full.track_id, full.name) == (3, 2, "Maria Gonzalez")
+
+    tracker = FaceTracker()
+    tracker.update(detections((100, 100, 80, 80)), HAPPY[None], 0.0, names=["Maria Garcia"])
+    for k in range(7):  # Maria Garcia leaves, and Maria Gonzalez joins under a cut tag: only Garcia fits it
+        tracker.update([], away, 0.4 + 0.4 * k, names=[])
+    [cut] = tracker.update(detections((700, 100, 60, 60)), HAPPY[None], 3.2, names=["Maria G..."])
+    [full] = tracker.update(detections((700, 100, 60, 60)), HAPPY[None], 3.6, names=["Maria Gonzalez"])
+    assert (cut.track_id, full.track_id) == (1, 2)
+    assert tracker.camera_off_ids(["Maria Ga..."]) == [1]
+
+
 def test_a_track_takes_one_face_even_where_two_readings_match_its_name():
     """"Ana 8" and "Ana 9" are each the name "Ana" with a stray mark, but not each other: Ana's track takes one of
     them, and the other face is a student of its own."""
