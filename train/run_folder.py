@@ -87,7 +87,7 @@ def check_run_folder(run_dir: Path, cfg: TrainConfig, data: FER2013) -> None:
                DATA_RECORD: (data_record(data), _data_problem)}
     for name, (record, problem_with) in records.items():
         path = run_dir / name
-        problem = path.exists() and problem_with(json.loads(path.read_text()), record)
+        problem = path.exists() and problem_with(_read_record(path), record)
         if problem:
             raise RunMismatch(f"{run_dir} holds a run {problem}; {_REMEDY}")
     resuming = any((run_dir / name).exists() for name in records)
@@ -95,9 +95,19 @@ def check_run_folder(run_dir: Path, cfg: TrainConfig, data: FER2013) -> None:
     for name, (record, _) in records.items():
         path = run_dir / name
         if not path.exists():
-            path.write_text(json.dumps(record, indent=2) + "\n")
+            draft = path.with_name(path.name + ".draft")  # whole or not there, even if the machine stops
+            draft.write_text(json.dumps(record, indent=2) + "\n")
+            draft.replace(path)
             if resuming:
                 log.info("%s: recorded %s (the run started before runs recorded it)", run_dir, name)
+
+
+def _read_record(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as err:
+        raise RunMismatch(f"{path} cannot be read ({err}), so the run cannot be checked before resuming; "
+                          f"{_REMEDY}") from None
 
 
 def data_record(data: FER2013) -> dict:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -44,10 +45,10 @@ def teacher_predictions(folders: list[Path], train: Split, run_dir: Path, resumi
     when `resuming` a run whose cache was made from other ones."""
     key = json.dumps({"teachers": [_fingerprint(f) for f in folders], "train": train.fingerprint()})
     cache = Path(run_dir) / CACHE
-    if cache.exists():
-        with np.load(cache, allow_pickle=False) as saved:
-            if str(saved["key"]) == key:
-                return saved["probabilities"]
+    cached = _cached(cache)
+    if cached is not None:
+        if cached[0] == key:
+            return cached[1]
         if resuming:
             raise RunMismatch(f"{run_dir} was trained towards teachers that have been re-exported since ({CACHE} "
                               "was made from other weights); pass --fresh to restart it or --name for a new run")
@@ -59,8 +60,22 @@ def teacher_predictions(folders: list[Path], train: Split, run_dir: Path, resumi
         probabilities += predict_with_tta(EmotionClassifier.load(folder).predict_proba, train.images, "flip")
     probabilities /= len(folders)
     cache.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(cache, probabilities=probabilities, key=np.array(key))
+    draft = cache.with_name(cache.name + ".draft.npz")  # whole or not there, even if the machine stops
+    np.savez(draft, probabilities=probabilities, key=np.array(key))
+    draft.replace(cache)
     return probabilities
+
+
+def _cached(cache: Path) -> tuple[str, np.ndarray] | None:
+    """The cache's key and probabilities; None when there is none, or one that cannot be read (made again)."""
+    if not cache.exists():
+        return None
+    try:
+        with np.load(cache, allow_pickle=False) as saved:
+            return str(saved["key"]), saved["probabilities"]
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
+        log.warning("%s cannot be read (%s): predicting again", cache, err)
+        return None
 
 
 def _fingerprint(folder: Path) -> str:

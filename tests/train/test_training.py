@@ -371,6 +371,28 @@ def test_a_distillation_run_caches_its_teachers_predictions_in_its_run_folder(sm
         assert (cached["probabilities"].argmax(axis=1) == data.train.labels).mean() > 0.6
 
 
+def test_damaged_run_records_are_one_line_or_made_again(small_fer, tiny_config, tmp_path):
+    """A run folder's config.json cut short (a machine stopped while writing it) is refused in one line, not a
+    traceback; a teachers' cache cut short is predicted again (it is only a cache)."""
+    from ferbot.classify.checkpoint import checkpoint_folder
+    from train.teachers import CACHE, teacher_predictions
+
+    data = FER2013(small_fer.train.subset(64), small_fer.val.subset(64), small_fer.test, "", True)
+    check_run_folder(tmp_path, tiny_config, data)
+    record = tmp_path / CONFIG_RECORD
+    record.write_text(record.read_text()[:40])
+    with pytest.raises(RunMismatch, match="config.json cannot be read .*; pass --fresh"):
+        check_run_folder(tmp_path, tiny_config, data)
+    teachers = [checkpoint_folder("fer-vgg-w320-e100")]
+    made = teacher_predictions(teachers, data.train, tmp_path, resuming=False)
+    cache = tmp_path / CACHE
+    cache.write_bytes(cache.read_bytes()[:300])
+    again = teacher_predictions(teachers, data.train, tmp_path, resuming=True)
+    np.testing.assert_allclose(again, made, atol=1e-6)
+    with np.load(cache) as cached:  # and written whole again
+        np.testing.assert_allclose(cached["probabilities"], made, atol=1e-6)
+
+
 @pytest.mark.parametrize("optimizer", ["adamw", "sgd"])
 def test_the_plateau_schedule_cuts_the_learning_rate_only_when_publictest_stalls(small_fer, tiny_config,
                                                                                 optimizer):
