@@ -10,6 +10,7 @@ does a name the meeting app cut short ("Ana Maria Go...").
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -21,6 +22,7 @@ from ferbot.track.matching import greedy_pairs
 STRAY = 2  # characters: a token this short and without letters beside a name is a stray mark read with it
 
 
+@functools.lru_cache(maxsize=1 << 16)  # asked thousands of times an analysis of the same few dozen names
 def same_name(a: str, b: str) -> bool:
     """Whether two tags show the same name: equal but for case and surrounding spaces, one is the other cut short
     by the meeting app (its start, then an ellipsis), or one is the other with a stray mark beside it (a token of up
