@@ -133,8 +133,10 @@ _MAX_SGD_L2 = 0.01  # SGD's usual L2 is 5e-4; the recipes' 0.05 is AdamW's decou
 
 
 def check_config(cfg: TrainConfig) -> None:
-    """Raise ConfigError, naming the flag, for a hyper-parameter outside what can train (_RANGES; one to four
-    stages of widths at least 1; SGD with AdamW's weight decay)."""
+    """Raise ConfigError, naming the flag, for a hyper-parameter outside what can train (one of its choices;
+    _RANGES; one to four stages of widths at least 1; teachers without a weight; SGD with AdamW's weight
+    decay)."""
+    _check_choices(cfg)
     values = {**dataclasses.asdict(cfg.model), **dataclasses.asdict(cfg.augment), **cfg.to_dict()}
     for name, interval in _RANGES.items():
         if not _within(values[name], interval):
@@ -142,9 +144,23 @@ def check_config(cfg: TrainConfig) -> None:
     if not 1 <= len(cfg.model.widths) <= _MAX_STAGES or min(cfg.model.widths) < 1:
         raise ConfigError(f"--widths needs one to {_MAX_STAGES} widths (one per stage, each stage halves the face) "
                           f"of at least 1, got {cfg.model.widths}")
+    if cfg.teachers and not cfg.teacher_weight:
+        raise ConfigError("--teachers are distilled from only with --teacher-weight above 0 (the share of each "
+                          "target they give): pass it too, e.g. --teacher-weight 0.5")
     if cfg.optimizer == "sgd" and cfg.weight_decay > _MAX_SGD_L2:
         raise ConfigError(f"--optimizer sgd adds --weight-decay to the gradient as L2, where {cfg.weight_decay} "
                           "(AdamW's decoupled scale) would swamp it: pass --weight-decay too, e.g. 5e-4")
+
+
+def _check_choices(cfg: TrainConfig) -> None:
+    """ConfigError for a field with a fixed set of choices (a Literal) set to another value, as a recipe file
+    could (the flags offer only the choices)."""
+    for cls, values in ((TrainConfig, cfg), *((c, getattr(cfg, name)) for name, c in _NESTED.items())):
+        for name, hint in typing.get_type_hints(cls).items():
+            choices = typing.get_args(hint) if typing.get_origin(hint) is typing.Literal else None
+            if choices and getattr(values, name) not in choices:
+                raise ConfigError(f"--{name.replace('_', '-')} must be one of {', '.join(choices)}, got "
+                                  f"{getattr(values, name)!r}")
 
 
 def _within(value: float, interval: str) -> bool:

@@ -48,10 +48,8 @@ def make_optimizer(cfg: TrainConfig, schedule: optax.Schedule) -> optax.Gradient
     kernels_only = lambda params: jax.tree.map(lambda p: p.ndim > 1, params)  # noqa: E731
     if cfg.optimizer == "adamw":
         return optax.adamw(schedule, weight_decay=cfg.weight_decay, mask=kernels_only)
-    if cfg.optimizer == "sgd":
-        return optax.chain(optax.add_decayed_weights(cfg.weight_decay, mask=kernels_only),
-                           optax.sgd(schedule, momentum=0.9, nesterov=True))
-    raise ConfigError(f"unknown optimizer {cfg.optimizer!r}: use adamw or sgd")
+    return optax.chain(optax.add_decayed_weights(cfg.weight_decay, mask=kernels_only),  # sgd (check_config)
+                       optax.sgd(schedule, momentum=0.9, nesterov=True))
 
 
 def make_plateau(cfg: TrainConfig) -> optax.GradientTransformationExtraArgs:

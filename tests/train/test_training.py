@@ -442,6 +442,9 @@ def test_hyper_parameters_that_cannot_train_are_refused_by_name(tiny_config, par
     (dict(model=ModelConfig(num_classes=5)), "--num-classes must lie in "),
     (dict(model=ModelConfig(widths=(8, 8, 8, 8, 8))), "--widths needs one to 4 widths"),
     (dict(optimizer="sgd"), "--optimizer sgd adds --weight-decay to the gradient as L2"),
+    (dict(schedule="cosin"), "--schedule must be one of cosine, plateau, got 'cosin'"),  # a recipe's typo
+    (dict(optimizer="adam"), "--optimizer must be one of adamw, sgd, got 'adam'"),
+    (dict(teachers=("fer-vgg-w320-e100",)), "--teachers are distilled from only with --teacher-weight above 0"),
 ])
 def test_models_and_optimisers_that_cannot_train_are_refused(tiny_config, changes, message):
     with pytest.raises(ConfigError, match=message):
