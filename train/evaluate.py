@@ -55,7 +55,8 @@ def predict_with_tta(predict_proba: Callable[[np.ndarray], np.ndarray], faces: n
 
 
 def classification_metrics(probs: np.ndarray, labels: np.ndarray) -> dict:
-    """Accuracy, macro-F1, per-class recall/precision and the confusion matrix (rows = truth)."""
+    """Accuracy, macro-F1 (over the classes in the truth or the predictions), per-class recall/precision and the
+    confusion matrix (rows = truth)."""
     k = len(CLASS_NAMES)
     cm = np.zeros((k, k), np.int64)
     np.add.at(cm, (labels, probs.argmax(1)), 1)
@@ -63,10 +64,11 @@ def classification_metrics(probs: np.ndarray, labels: np.ndarray) -> dict:
     recall = tp / np.maximum(cm.sum(1), 1)
     precision = tp / np.maximum(cm.sum(0), 1)
     f1 = np.where(recall + precision > 0, 2 * recall * precision / np.maximum(recall + precision, 1e-12), 0)
+    present = cm.sum(0) + cm.sum(1) > 0  # a class neither in the truth nor predicted is no class of these faces
     return {
         "n": int(len(labels)),
         "accuracy": float(tp.sum() / max(len(labels), 1)),
-        "macro_f1": float(f1.mean()),
+        "macro_f1": float(f1[present].mean()) if present.any() else 0.0,
         "recall": dict(zip(CLASS_NAMES, recall.round(4).tolist())),
         "precision": dict(zip(CLASS_NAMES, precision.round(4).tolist())),
         "confusion": cm.tolist(),
