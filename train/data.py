@@ -230,7 +230,10 @@ def _make_split(images, labels, where: str, ferplus: np.ndarray | None = None) -
     labels = np.asarray(labels, dtype=np.int32)
     if labels.min() < 0 or labels.max() >= len(CLASS_NAMES):
         raise DataError(f"{where}: labels must be 0-6 ({', '.join(CLASS_NAMES)})")
-    return Split(np.asarray(images, dtype=np.uint8).reshape(-1, FACE_SIZE, FACE_SIZE), labels, ferplus)
+    images = np.asarray(images)
+    if images.dtype != np.uint8 and (images.min() < 0 or images.max() > 255):  # would wrap around in uint8
+        raise DataError(f"{where}: pixel values must be 0-255 (grey levels), found {images.min()}-{images.max()}")
+    return Split(images.astype(np.uint8).reshape(-1, FACE_SIZE, FACE_SIZE), labels, ferplus)
 
 
 def _carve_validation(train: Split) -> tuple[Split, Split]:

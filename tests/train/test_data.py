@@ -105,6 +105,8 @@ def test_folder_without_prefixes_carves_a_seeded_validation_split(fer2013, tmp_p
     (lambda d: (d / "cut.csv").write_text("emotion,pixels,Usage\n3\n") and d / "cut.csv", r"cut.csv:2: expected"),
     (lambda d: (d / "text.csv").write_text("emotion,pixels,Usage\n3,a b,Training\n") and d / "text.csv",
      "2304 pixel values"),
+    (lambda d: _csv_with_pixel(d, 300), r"pixel values must be 0-255 \(grey levels\), found 0-300"),  # not 44
+    (lambda d: _csv_with_pixel(d, -1), r"pixel values must be 0-255 \(grey levels\), found -1-"),  # not 255
     (lambda d: (d / "nested").mkdir() or d / "nested", "without train/ and test/"),
     (lambda d: np.savez(d / "x.npz", a=np.zeros(3)) or d / "x.npz", "not a FER2013 npz"),
 ])
@@ -112,6 +114,15 @@ def test_wrong_input_gives_one_clear_error(tmp_path, make, expected):
     with pytest.raises(DataError, match=expected) as err:
         load_fer2013(make(tmp_path))
     assert "\n" not in str(err.value)
+
+
+def _csv_with_pixel(folder, value: int):
+    """A csv of the three splits, one black face each, with one pixel of the Training face set to `value`."""
+    face = np.zeros((48, 48), np.int32)
+    odd = face.copy()
+    odd[0, 0] = value
+    return save_kaggle_csv(folder / "odd.csv", {"Training": ([odd], [3]), "PublicTest": ([face], [3]),
+                                                "PrivateTest": ([face], [3])})
 
 
 def test_ferplus_votes_are_refused_for_the_image_folder_release(fer2013, tmp_path):
