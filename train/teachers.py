@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ferbot.classify.checkpoint import checkpoint_folder, read_card
+from ferbot.emotions import CLASS_NAMES
 from train.config import ConfigError
 from train.data import Split
 from train.evaluate import predict_with_tta
@@ -54,7 +55,7 @@ def teacher_predictions(folders: list[Path], train: Split, run_dir: Path, resumi
                               "was made from other weights); pass --fresh to restart it or --name for a new run")
     from ferbot.classify.classifier import EmotionClassifier
 
-    probabilities = np.zeros((len(train), 7), np.float32)
+    probabilities = np.zeros((len(train), len(CLASS_NAMES)), np.float32)
     for folder in folders:
         log.info("teacher %s: predicting the %d Training images (flip TTA)", folder.name, len(train))
         probabilities += predict_with_tta(EmotionClassifier.load(folder).predict_proba, train.images, "flip")
