@@ -22,6 +22,9 @@ from ferbot.track.smoothing import ema
 PICTURE_AFTER_S = 10.0  # a face whose crop has not changed for this long is a still picture
 STILL_DIFFERENCE = 1.5  # mean grey-level change of a face's thumbnail below which it has not changed
 THUMBNAIL = 16  # px: the side of the thumbnail compared, small enough to average away sensor noise
+# A face keeps its id this long after its last detection, whatever the analysis rate: five analyses at the default
+# rate (ferbot.pipeline.DEFAULT_ANALYSIS_RATE).
+KEEP_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -68,15 +71,15 @@ class TrackedFace:
 class FaceTracker:
     """Matches each frame's detections to known faces by box overlap, then by nearby centre.
 
-    A face keeps its id through up to `max_missed` analysed frames without a detection. Probabilities are
-    averaged with time constant `smoothing_s` seconds so labels do not flicker; whether the face is turned to
-    its screen (against its own usual pose, ferbot.track.attention), with time constant `attention_s` seconds,
-    so a glance aside does not count as drifting away.
+    A face keeps its id for `keep_s` seconds after its last detection. Probabilities are averaged with time
+    constant `smoothing_s` seconds so labels do not flicker; whether the face is turned to its screen (against its
+    own usual pose, ferbot.track.attention), with time constant `attention_s` seconds, so a glance aside does not
+    count as drifting away.
     """
 
-    def __init__(self, max_missed: int = 5, min_iou: float = 0.3, max_centre_shift: float = 0.5,
+    def __init__(self, keep_s: float = KEEP_S, min_iou: float = 0.3, max_centre_shift: float = 0.5,
                  smoothing_s: float = 1.0, attention_s: float = 3.0):
-        self.max_missed = max_missed
+        self.keep_s = keep_s
         self.min_iou = min_iou
         self.max_centre_shift = max_centre_shift  # in box sides
         self.smoothing_s = smoothing_s
@@ -101,7 +104,7 @@ class FaceTracker:
                                       names[d]),
                         thumbnails[d]) for f, d in pairs]
         faces += [dataclasses.replace(face, missed=face.missed + 1) for i, face in enumerate(self._faces)
-                  if i not in matched_faces and face.missed < self.max_missed]
+                  if i not in matched_faces and timestamp - face.last_seen <= self.keep_s]
         taken = {face.track_id for face in faces}
         for d, detection in enumerate(detections):
             if d not in matched_detections:

@@ -56,7 +56,7 @@ def test_neighbours_do_not_swap_ids():
 
 
 def test_an_id_survives_a_few_missed_frames_then_ends():
-    tracker = FaceTracker(max_missed=3)
+    tracker = FaceTracker(keep_s=0.7)
     tracker.update(detections((100, 100, 80, 80)), HAPPY[None], 0.0)
     for missed in (1, 2, 3):
         [face] = tracker.update([], np.zeros((0, 7), np.float32), 0.2 * missed)
@@ -68,6 +68,18 @@ def test_an_id_survives_a_few_missed_frames_then_ends():
     assert faces == []
     [face] = tracker.update(detections((104, 100, 80, 80)), HAPPY[None], 1.8)
     assert face.track_id == 2
+
+
+def test_an_id_survives_as_long_whatever_the_analysis_rate():
+    """A face lost for a second keeps its id at the fastest analysis rate (about ten a second); one lost for three
+    seconds does not on a screen analysed once a second (a still screen)."""
+    for step, gone_s, kept in ((0.1, 1.0, True), (1.0, 3.0, False)):
+        tracker = FaceTracker()
+        tracker.update(detections((100, 100, 80, 80)), HAPPY[None], 0.0)
+        for k in range(1, round(gone_s / step) + 1):
+            tracker.update([], np.zeros((0, 7), np.float32), k * step)
+        [face] = tracker.update(detections((100, 100, 80, 80)), HAPPY[None], gone_s + step)
+        assert (face.track_id == 1) == kept, (step, gone_s)
 
 
 def test_ema_weight_follows_the_time_constant():
