@@ -19,6 +19,7 @@ from ferbot.geometry import Rect
 from ferbot.names import NameReader, NameTag
 from ferbot.selfview import MarkerLayout, find_own_feed
 from ferbot.track import FaceTracker, TrackedFace
+from ferbot.track.names import compatible
 
 log = logging.getLogger(__name__)
 
@@ -134,8 +135,10 @@ def name_at(tags: Sequence[NameTag], box: Rect) -> str:
 
 def cameras_off(tags: Sequence[NameTag], students: Sequence[TrackedFace]) -> list[NameTag]:
     """The named tiles without a student's face in them (`students`: the tracked faces of people, those the
-    detector missed lately included)."""
-    return [tag for tag in tags if tag.name and not any(tag.tile.contains_point(*f.box.center) for f in students)]
+    detector missed lately included, which hold only a tile of their own name: the app may have moved another
+    participant to where they were last seen)."""
+    return [tag for tag in tags if tag.name and not any(
+        tag.tile.contains_point(*f.box.center) and (f.missed == 0 or compatible(f.name, tag.name)) for f in students)]
 
 
 def warn_of_empty_exclusions(regions: Sequence[Rect], width: int, height: int) -> None:

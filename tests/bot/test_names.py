@@ -127,6 +127,18 @@ def test_a_student_on_camera_missed_for_a_frame_keeps_their_id_off_the_camera_of
     assert ids == [[2]] * 4, ids
 
 
+def test_a_camera_off_student_moved_to_where_a_missed_face_was_is_reported_at_once():
+    """Ana's face is missed as the app swaps her tile with Ben's (camera off): Ben's tile, where Ana's face was last
+    seen, is reported camera off in that very analysis, not only once her track ends."""
+    tracker, left, right = FaceTracker(), Rect(0, 0, 300, 200), Rect(310, 0, 300, 200)
+    faces = tracker.update(detections((100, 60, 80, 80)), HAPPY[None], 0.0, names=["Ana"])
+    assert [tag.name for tag in cameras_off([NameTag(left, "Ana"), NameTag(right, "Ben")], faces)] == ["Ben"]
+    faces = tracker.update([], np.zeros((0, 7), np.float32), 0.4, names=[])
+    swapped = [NameTag(left, "Ben"), NameTag(right, "Ana")]
+    assert [f.missed for f in faces] == [1]
+    assert [tag.name for tag in cameras_off(swapped, faces)] == ["Ben", "Ana"]
+
+
 def test_a_returning_student_whose_tag_is_read_only_later_gets_their_id_back():
     """Ana leaves and comes back on a tile whose tag is not read in her first analysis: once it is, she is Ana
     with her id again, not a second Ana; a face whose name's id another face holds keeps its own."""
