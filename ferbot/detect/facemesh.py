@@ -35,7 +35,7 @@ import numpy as np
 from ferbot.detect.blazeface import Detection
 from ferbot.detect.crops import square_crop
 from ferbot.detect.eyelids import CAST_DOWN_GATE, CAST_DOWN_GATE_YAW, CAST_DOWN_PITCH, EyeLids
-from ferbot.detect.headpose import FIRST_LOOK_DOWN, FIRST_LOOK_UP, HeadPose, head_pose
+from ferbot.detect.headpose import HeadPose, first_look_facing, head_pose
 from ferbot.detect.models import model_bytes
 
 MODEL_FILE = "face_landmark.tflite"
@@ -50,7 +50,7 @@ NOSE_BRIDGE, LOWER_LIP = 168, 17
 MESH_PITCH_OFFSET = 3.0  # degrees frontal faces read as looking down (module docstring)
 
 # A face seen for the first time counts as facing its screen within this many degrees of mesh yaw either side
-# (chosen on the benchmark's tuning faces), and within HeadPose.facing's window up and down.
+# (chosen on the benchmark's tuning faces), and within the keypoints' first-look window up and down.
 MESH_FIRST_LOOK_YAW = 24.0
 # Faces the keypoints read within this many degrees sideways never read as turned by the mesh in the benchmark,
 # so the model runs for the yaw only on the others (about a third of the faces that look at their screen).
@@ -130,4 +130,4 @@ def mesh_pose(points: np.ndarray) -> HeadPose:
 
 def mesh_facing(pose: HeadPose) -> bool:
     """Whether a face seen for the first time counts as turned to its screen, by FaceMesh.pose."""
-    return abs(pose.yaw) <= MESH_FIRST_LOOK_YAW and -FIRST_LOOK_UP <= pose.pitch <= FIRST_LOOK_DOWN
+    return first_look_facing(pose, MESH_FIRST_LOOK_YAW)

@@ -62,7 +62,13 @@ class HeadPose:
     def facing(self) -> bool:
         """Whether a face seen for the first time counts as turned to its screen by the keypoints alone: within 32
         degrees sideways, 40 up and 25 down (module docstring)."""
-        return abs(self.yaw) <= FIRST_LOOK_YAW and -FIRST_LOOK_UP <= self.pitch <= FIRST_LOOK_DOWN
+        return first_look_facing(self, FIRST_LOOK_YAW)
+
+
+def first_look_facing(pose: HeadPose, yaw: float) -> bool:
+    """Whether `pose` lies in the first-look window: within `yaw` degrees sideways (the keypoints' FIRST_LOOK_YAW,
+    or the mesh's), FIRST_LOOK_UP up and FIRST_LOOK_DOWN down."""
+    return abs(pose.yaw) <= yaw and -FIRST_LOOK_UP <= pose.pitch <= FIRST_LOOK_DOWN
 
 
 def head_pose(keypoints: np.ndarray) -> HeadPose:

@@ -40,7 +40,7 @@ WITHIN_PITCH = 20.0
 ABSOLUTE_YAW = REFERENCE_YAW + WITHIN_YAW  # 26: never facing beyond these
 ABSOLUTE_UP, ABSOLUTE_DOWN = REFERENCE_UP + WITHIN_PITCH, REFERENCE_DOWN + WITHIN_PITCH  # 45 up, 30 down
 
-# The first-look window as a centre and half widths (yaw, pitch): what a reference starts from.
+# The first-look window (facemesh.mesh_facing's) as a centre and half widths (yaw, pitch): what a reference starts from.
 _PRIOR_CENTRE = (0.0, (FIRST_LOOK_DOWN - FIRST_LOOK_UP) / 2)
 _PRIOR_HALF = (MESH_FIRST_LOOK_YAW, (FIRST_LOOK_DOWN + FIRST_LOOK_UP) / 2)
 

@@ -214,6 +214,13 @@ def test_a_student_turned_away_all_lesson_never_reads_as_facing(detector, mesh, 
         assert abs(lesson[-1].reference.usual.yaw) <= REFERENCE_YAW  # held within the reference limits
 
 
+def test_a_reference_without_history_is_the_first_look_window():
+    """The bot's first look (a new PoseReference) is mesh_facing, the window the benchmark measures."""
+    poses = [HeadPose(float(yaw), float(pitch)) for yaw in np.arange(-40, 40.5, 0.5)
+             for pitch in np.arange(-50, 35.5, 0.5)]
+    assert [PoseReference().facing(p) for p in poses] == [mesh_facing(p) for p in poses]
+
+
 def test_a_steady_nod_becomes_the_students_reference(detector, mesh, private_test):
     """A student seen looking up all the time (a camera below their screen) keeps reading as facing, and the
     reference follows their nod; a steady nod just beyond the first-look window reads as facing after a short
