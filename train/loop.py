@@ -112,22 +112,29 @@ def _steps_per_epoch(cfg: TrainConfig, n_train: int, mesh: Mesh) -> int:
 
 @dataclasses.dataclass
 class _EpochTotals:
-    """Running sums over the training steps of one epoch (of this session)."""
+    """Running sums over the training steps of one epoch, kept in the resumable state so that a resumed epoch's
+    record covers all its steps; its speed is this session's."""
 
     loss_sum: float = 0.0
     correct: int = 0
     seen: int = 0
+    timed: int = 0  # images seen in this session
     started: float = dataclasses.field(default_factory=time.monotonic)
 
     def add(self, metrics: dict, n: int) -> None:
         self.loss_sum += float(metrics["loss"]) * n
         self.correct += int(metrics["correct"])
         self.seen += n
+        self.timed += n
+
+    def saved(self) -> dict:
+        """The sums, for the resumable state's metadata (a session resuming mid-epoch starts from them)."""
+        return {"loss_sum": self.loss_sum, "correct": self.correct, "seen": self.seen}
 
     def summary(self) -> dict:
         """Mean loss and accuracy, and speed, for the epoch's record."""
         return {"train_loss": self.loss_sum / max(self.seen, 1), "train_accuracy": self.correct / max(self.seen, 1),
-                "images_per_s": self.seen / (time.monotonic() - self.started)}
+                "images_per_s": self.timed / (time.monotonic() - self.started)}
 
     def postfix(self) -> dict:
         """The same for the progress bar."""
@@ -154,6 +161,9 @@ class _Session:
         self.state, self.meta = _restore_or_init(trainer, self.latest)
         self.step = int(self.state["step"])
         self._forget_unsaved_bests()
+        # the epoch's sums so far where resuming mid-epoch (a state saved before they were kept has none)
+        so_far = self.meta.get("epoch_totals") if self.step % trainer.steps_per_epoch else None
+        self.totals = _EpochTotals(**so_far) if so_far else _EpochTotals()
         teacher = teacher_predictions(teachers, data.train, run_dir, resuming=self.step > 0) if teachers else None
         self.targets = training_targets(data.train, self.cfg.label_smoothing, self.cfg.ferplus_weight, teacher,
                                         self.cfg.teacher_weight)
@@ -165,8 +175,8 @@ class _Session:
         try:
             while self.step < self.cfg.epochs * self.trainer.steps_per_epoch:
                 epoch = self.step // self.trainer.steps_per_epoch
-                totals = self._train_epoch(epoch)
-                self._end_epoch(epoch, totals)
+                self._train_epoch(epoch)
+                self._end_epoch(epoch)
         except _Stop:
             if self.latest.latest_step() != self.step:  # not saved already at the end of an epoch
                 self._save()
@@ -175,12 +185,14 @@ class _Session:
             self.latest.wait_until_finished()
             self.best.wait_until_finished()
 
-    def _train_epoch(self, epoch: int) -> _EpochTotals:
-        """The rest of epoch `epoch` (all of it unless resuming mid-epoch), in the epoch's seeded order."""
+    def _train_epoch(self, epoch: int) -> None:
+        """The rest of epoch `epoch` (all of it unless resuming mid-epoch), in the epoch's seeded order, summed
+        into self.totals."""
         steps_per_epoch, batch = self.trainer.steps_per_epoch, self.cfg.batch_size
         train = self.data.train
         order = np.random.default_rng([self.cfg.seed, epoch]).permutation(len(train))
-        totals = _EpochTotals()
+        totals = self.totals
+        totals.started = time.monotonic()  # the speed is this session's
         with tqdm(range(self.step % steps_per_epoch, steps_per_epoch), desc=f"epoch {epoch + 1}/{self.cfg.epochs}",
                   unit="batch", disable=not self.progress, dynamic_ncols=True, mininterval=1.0) as bar:
             for i in bar:
@@ -197,14 +209,14 @@ class _Session:
                 bar.set_postfix(totals.postfix(), refresh=False)
                 if self.step % self.checkpoint_every == 0 and self.step % steps_per_epoch:
                     self._save()
-        return totals
 
-    def _end_epoch(self, epoch: int, totals: _EpochTotals) -> None:
+    def _end_epoch(self, epoch: int) -> None:
         """Validate on PublicTest, append to the history, keep the best weights and save the resumable state."""
         val_acc = _accuracy(self.trainer, self.state, self.data.val, self.cfg.eval_batch_size)
         self.state = self.trainer.validated(self.state, val_acc)
-        record = {"epoch": epoch + 1, "step": self.step, "val_accuracy": val_acc, **totals.summary(),
+        record = {"epoch": epoch + 1, "step": self.step, "val_accuracy": val_acc, **self.totals.summary(),
                   "lr": self.trainer.learning_rate(self.state)}
+        self.totals = _EpochTotals()
         history = self.meta["history"]
         improved = val_acc > max((r["val_accuracy"] for r in history), default=-1)
         self.meta = {**self.meta, "history": history + [record]}
@@ -235,7 +247,7 @@ class _Session:
 
     def _save(self) -> None:
         """Save the resumable state at the current step, with the wall time of every session so far."""
-        meta = {**self.meta, "wall_time_s": self._wall_time()}
+        meta = {**self.meta, "wall_time_s": self._wall_time(), "epoch_totals": self.totals.saved()}
         self.latest.save(self.step, args=ocp.args.Composite(state=ocp.args.StandardSave(self.state),
                                                             meta=ocp.args.JsonSave(meta)), force=True)
 

@@ -174,9 +174,9 @@ def test_promotion_names_the_better_checkpoint_in_its_models_pointer(tmp_path):
 
 @pytest.mark.parametrize("schedule", ["cosine", "plateau"])
 def test_interrupted_run_resumes_to_the_same_weights(small_fer, tiny_config, tmp_path, schedule):
-    """Stopped mid-epoch and resumed, a run ends with the same weights and the same history (validation accuracy
-    and learning rate per epoch) as one that ran straight through; with the plateau schedule, over epochs in which
-    it cuts the rate, so its state too must survive the interruption."""
+    """Stopped mid-epoch and resumed, a run ends with the same weights and the same history (validation accuracy,
+    learning rate, training loss and accuracy per epoch) as one that ran straight through; with the plateau
+    schedule, over epochs in which it cuts the rate, so its state too must survive the interruption."""
     epochs = 2 if schedule == "cosine" else 4
     cfg = dataclasses.replace(tiny_config, epochs=epochs, schedule=schedule, plateau_patience=1)
     data = FER2013(small_fer.train.subset(640), small_fer.val.subset(128), small_fer.test, "", True)
@@ -187,7 +187,7 @@ def test_interrupted_run_resumes_to_the_same_weights(small_fer, tiny_config, tmp
     resumed = fit(cfg, data, tmp_path / "resumed", progress=False)
 
     assert [r["step"] for r in resumed.history] == [10 * (e + 1) for e in range(epochs)]
-    for key in ("val_accuracy", "lr"):
+    for key in ("val_accuracy", "lr", "train_loss", "train_accuracy"):
         np.testing.assert_allclose([r[key] for r in resumed.history], [r[key] for r in straight.history], rtol=1e-5)
     if schedule == "plateau":
         assert min(r["lr"] for r in straight.history) < cfg.lr, straight.history
