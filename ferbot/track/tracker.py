@@ -23,8 +23,10 @@ PICTURE_AFTER_S = 10.0  # a face whose crop has not changed for this long is a s
 STILL_DIFFERENCE = 1.5  # mean grey-level change of a face's thumbnail below which it has not changed
 THUMBNAIL = 16  # px: the side of the thumbnail compared, small enough to average away sensor noise
 # A face keeps its id this long after its last detection, whatever the analysis rate: five analyses at the default
-# rate (ferbot.pipeline.DEFAULT_ANALYSIS_RATE).
+# rate (ferbot.pipeline.DEFAULT_ANALYSIS_RATE); and through KEEP_MISSES missed analyses however far apart they come
+# (a machine that analyses a large gallery only every few seconds).
 KEEP_S = 2.0
+KEEP_MISSES = 2
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,8 @@ class TrackedFace:
 class FaceTracker:
     """Matches each frame's detections to known faces by box overlap, then by nearby centre.
 
-    A face keeps its id for `keep_s` seconds after its last detection. Probabilities are averaged with time
+    A face keeps its id for `keep_s` seconds after its last detection, and through KEEP_MISSES missed analyses
+    however slow. Probabilities are averaged with time
     constant `smoothing_s` seconds so labels do not flicker; whether the face is turned to its screen (against its
     own usual pose, ferbot.track.attention), with time constant `attention_s` seconds, so a glance aside does not
     count as drifting away.
@@ -104,7 +107,7 @@ class FaceTracker:
                                       names[d]),
                         thumbnails[d]) for f, d in pairs]
         faces += [dataclasses.replace(face, missed=face.missed + 1) for i, face in enumerate(self._faces)
-                  if i not in matched_faces and timestamp - face.last_seen <= self.keep_s]
+                  if i not in matched_faces and self._kept(face, timestamp)]
         taken = {face.track_id for face in faces}
         for d, detection in enumerate(detections):
             if d not in matched_detections:
@@ -116,6 +119,10 @@ class FaceTracker:
             self._book.add(face.name, face.track_id)
         self._faces = sorted(faces, key=lambda f: f.track_id)
         return list(self._faces)
+
+    def _kept(self, face: TrackedFace, timestamp: float) -> bool:
+        """Whether a face not detected at `timestamp` keeps its track (class docstring)."""
+        return face.missed < KEEP_MISSES or timestamp - face.last_seen <= self.keep_s
 
     def camera_off_ids(self, names: Sequence[str]) -> list[int]:
         """Ids for named tiles without a face (a camera off): the id the name had, unless a person's face holds it

@@ -72,8 +72,9 @@ def test_an_id_survives_a_few_missed_frames_then_ends():
 
 def test_an_id_survives_as_long_whatever_the_analysis_rate():
     """A face lost for a second keeps its id at the fastest analysis rate (about ten a second); one lost for three
-    seconds does not on a screen analysed once a second (a still screen)."""
-    for step, gone_s, kept in ((0.1, 1.0, True), (1.0, 3.0, False)):
+    seconds does not on a screen analysed once a second (a still screen); one missed by a single analysis keeps it
+    on a machine that analyses only every three seconds (a large gallery on a busy laptop)."""
+    for step, gone_s, kept in ((0.1, 1.0, True), (1.0, 3.0, False), (3.0, 3.0, True)):
         tracker = FaceTracker()
         tracker.update(detections((100, 100, 80, 80)), HAPPY[None], 0.0)
         for k in range(1, round(gone_s / step) + 1):
