@@ -74,10 +74,9 @@ class FaceTracker:
     """Matches each frame's detections to known faces by box overlap, then by nearby centre.
 
     A face keeps its id for `keep_s` seconds after its last detection, and through KEEP_MISSES missed analyses
-    however slow. Probabilities are averaged with time
-    constant `smoothing_s` seconds so labels do not flicker; whether the face is turned to its screen (against its
-    own usual pose, ferbot.track.attention), with time constant `attention_s` seconds, so a glance aside does not
-    count as drifting away.
+    however slow. Probabilities are averaged with time constant `smoothing_s` seconds so labels do not flicker;
+    whether the face is turned to its screen (against its own usual pose, ferbot.track.attention), with time
+    constant `attention_s` seconds, so a glance aside does not count as drifting away.
     """
 
     def __init__(self, keep_s: float = KEEP_S, min_iou: float = 0.3, max_centre_shift: float = 0.5,
