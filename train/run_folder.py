@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from ferbot.files import written_whole
 from train.config import TrainConfig
 from train.data import FER2013, SPLITS
 
@@ -95,9 +96,8 @@ def check_run_folder(run_dir: Path, cfg: TrainConfig, data: FER2013) -> None:
     for name, (record, _) in records.items():
         path = run_dir / name
         if not path.exists():
-            draft = path.with_name(path.name + ".draft")  # whole or not there, even if the machine stops
-            draft.write_text(json.dumps(record, indent=2) + "\n")
-            draft.replace(path)
+            with written_whole(path) as draft:
+                draft.write_text(json.dumps(record, indent=2) + "\n")
             if resuming:
                 log.info("%s: recorded %s (the run started before runs recorded it)", run_dir, name)
 

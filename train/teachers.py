@@ -19,6 +19,7 @@ import numpy as np
 
 from ferbot.classify.checkpoint import checkpoint_folder, read_card
 from ferbot.emotions import CLASS_NAMES
+from ferbot.files import written_whole
 from train.config import ConfigError
 from train.data import Split
 from train.evaluate import predict_with_tta
@@ -61,9 +62,8 @@ def teacher_predictions(folders: list[Path], train: Split, run_dir: Path, resumi
         probabilities += predict_with_tta(EmotionClassifier.load(folder).predict_proba, train.images, "flip")
     probabilities /= len(folders)
     cache.parent.mkdir(parents=True, exist_ok=True)
-    draft = cache.with_name(cache.name + ".draft.npz")  # whole or not there, even if the machine stops
-    np.savez(draft, probabilities=probabilities, key=np.array(key))
-    draft.replace(cache)
+    with written_whole(cache) as draft, draft.open("wb") as file:  # a file: np.savez adds no .npz to its name
+        np.savez(file, probabilities=probabilities, key=np.array(key))
     return probabilities
 
 

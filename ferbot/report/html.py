@@ -19,6 +19,7 @@ from matplotlib.ft2font import FT2Font  # noqa: E402
 
 from ferbot.emotions import CLASS_NAMES, EMOTION_COLORS  # noqa: E402
 from ferbot.facelog import PROBABILITY_COLUMNS, read_log  # noqa: E402
+from ferbot.files import written_whole  # noqa: E402
 from ferbot.report.attendance import ABSENT_S, DIFFICULT_SHARE, LOW_ATTENTION, SUSTAINED_S  # noqa: E402
 from ferbot.report.summary import SessionSummary, summarize  # noqa: E402
 from ferbot.track.attention import ABSOLUTE_DOWN, ABSOLUTE_UP, ABSOLUTE_YAW, WITHIN_PITCH, WITHIN_YAW
@@ -43,16 +44,9 @@ def write_report(log_path: str | Path, out_dir: str | Path | None = None) -> Pat
     page, students = report_paths(log_path, out_dir)
     page.parent.mkdir(parents=True, exist_ok=True)
     html = _page(summary, Path(log_path).name)
-    drafts = {path: path.with_name(f".{path.name}.draft") for path in (students, page)}
-    try:
-        _write_students_csv(summary, drafts[students])
-        drafts[page].write_text(html, encoding="utf-8")
-    except BaseException:  # a full disk, or Ctrl-C while writing: no draft stays behind
-        for draft in drafts.values():
-            draft.unlink(missing_ok=True)
-        raise
-    for path, draft in drafts.items():
-        draft.replace(path)
+    with written_whole(page) as page_draft, written_whole(students) as students_draft:
+        _write_students_csv(summary, students_draft)
+        page_draft.write_text(html, encoding="utf-8")
     return page
 
 
