@@ -137,7 +137,7 @@ from unittest import mock
 import cv2
 import numpy as np
 
-from benchmarks.command import benchmark_parser, run_benchmark
+from benchmarks.command import SHARED_FACES, benchmark_parser, run_benchmark
 from ferbot.detect import FaceFinder
 from ferbot.detect.blazeface import BlazeFace, Detection
 from ferbot.detect.eyelids import (
@@ -162,7 +162,7 @@ from ferbot.emotions import NUM_CLASSES
 from ferbot.geometry import Rect
 from ferbot.track import FaceTracker, TrackedFace
 from ferbot.track import attention as attention_module
-from tests.helpers.data import REPO, SHARED_FACES
+from tests.helpers.data import REPO
 from tests.helpers.faces import FACES_DIR, the_face
 from tests.helpers.webcam import (
     HORIZONTAL_FOV,

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.attention import NODS, PHOTO_FACES, SIDE_OFFSET, photo_face
-from benchmarks.command import benchmark_parser, run_benchmark
+from benchmarks.command import SHARED_FACES, benchmark_parser, run_benchmark
 from ferbot import EmotionClassifier
 from ferbot.classify.checkpoint import shipped_models
 from ferbot.classify.devices import use_cpu_cores
@@ -36,7 +36,6 @@ from ferbot.detect import FaceFinder
 from ferbot.detect.crops import face_crops
 from ferbot.emotions import CLASS_NAMES
 from ferbot.report.summary import DIFFICULT
-from tests.helpers.data import SHARED_FACES
 from tests.helpers.faces import the_face
 from tests.helpers.webcam import View, degrade, framed_at_random, webcam_view
 from train.evaluate import predict_with_tta

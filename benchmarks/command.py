@@ -8,6 +8,7 @@ import os
 import platform
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from ferbot import EmotionClassifier
 from ferbot.bot import BOT_ERRORS, BotOptions
@@ -15,6 +16,10 @@ from ferbot.classify.devices import use_cpu_cores
 from ferbot.console import OneLineParser, fail
 from train.config import ConfigError
 from train.data import DataError
+
+# Real photographs beside the checkout, which the benchmarks of faces read when it is there; only their public-
+# domain and CC0 ones are copied into the repository (tests/data/faces).
+SHARED_FACES = Path(__file__).resolve().parents[2] / "shared" / "faces"
 
 # A checkpoint, data, source, sink, log or OCR engine that cannot be used; each error says what to do.
 INPUT_ERRORS = (*BOT_ERRORS, DataError, ConfigError)

@@ -31,11 +31,10 @@ import cv2
 import numpy as np
 
 from benchmarks.baseline.finder import BaselineFaceFinder
-from benchmarks.command import benchmark_parser, comma_list, run_benchmark
+from benchmarks.command import SHARED_FACES, benchmark_parser, comma_list, run_benchmark
 from ferbot.console import frame_size, whole_number
 from ferbot.detect import BlazeFace, FaceFinder
 from ferbot.geometry import Rect
-from tests.helpers.data import SHARED_FACES
 from tests.helpers.faces import matches, people
 from tests.helpers.meetings import STYLES, MeetingScreen, Person, meeting_screen
 

@@ -11,8 +11,6 @@ import cv2
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]
-# Real photographs beside the checkout (../shared/faces), read at run time, never copied in unless public domain/CC0.
-SHARED_FACES = REPO.parent / "shared" / "faces"
 # FER2013 holds a few pictures that are not faces; PrivateTest #1 is a page of text.
 PRIVATE_TEST_NOT_FACES = (1,)
 
