@@ -5,9 +5,11 @@ the nose tip sits midway between the eyes and a little over half way from the ey
 sit level with the nose bridge to either side. The nose tip stands in front of the eyes and the mouth and the ears
 far behind them, so turning the head moves the nose tip sideways against the eyes and against the ears, and
 nodding moves it towards the mouth or the eyes while the ears move the other way; a generic adult face turns these
-shifts into angles. Each angle is the mean of the two cues (nose against the eyes, nose or eyes against the ears).
-BlazeFace's ear points move less than real ears would, so their depths below are the ones that make both cues
-agree on the same heads (measured on FER2013 faces and on nodded webcam views), not anatomy. The keypoints are
+shifts into angles. Each angle combines the two cues (nose against the eyes, nose or eyes against the ears): the
+yaw is their mean, the pitch weighs the nose cue NOSE_PITCH_WEIGHT, because a mask over the mouth moves BlazeFace's
+ear points down more than its nose and mouth (benchmarks/attention.py). BlazeFace's ear points move less than real
+ears would, so their depths below are the ones that make both cues agree on the same heads (measured on FER2013
+faces and on nodded webcam views), not anatomy. The keypoints are
 first expressed along the eye line and across it, so tilting the head to a shoulder (roll) does not read as a turn.
 
 These are estimates for a coarse question — is this face roughly turned to its screen? — that spread by about 10
@@ -43,6 +45,8 @@ EAR_HALF_SPAN = 65.0
 EAR_DEPTH = 90.0
 EAR_DROP = 15.0
 EAR_NOD_DEPTH = 44.0
+# The nose cue's share of the pitch, the ears' the rest (benchmarks/attention.py says how it was chosen).
+NOSE_PITCH_WEIGHT = 0.6
 
 # The window within which a face seen for the first time counts as facing its screen, in degrees.
 FIRST_LOOK_YAW = 32.0  # either side
@@ -71,8 +75,9 @@ def first_look_facing(pose: HeadPose, yaw: float) -> bool:
     return abs(pose.yaw) <= yaw and -FIRST_LOOK_UP <= pose.pitch <= FIRST_LOOK_DOWN
 
 
-def head_pose(keypoints: np.ndarray) -> HeadPose:
-    """The head pose from BlazeFace keypoints (6, 2) in pixels: right eye, left eye, nose tip, mouth, ears."""
+def head_pose(keypoints: np.ndarray, nose_pitch_weight: float = NOSE_PITCH_WEIGHT) -> HeadPose:
+    """The head pose from BlazeFace keypoints (6, 2) in pixels: right eye, left eye, nose tip, mouth, ears;
+    `nose_pitch_weight`: the nose cue's share of the pitch (the benchmark measures others)."""
     right_eye, left_eye, nose, mouth, right_ear, left_ear = np.asarray(keypoints[:6], np.float64)
     across = left_eye - right_eye  # the subject's right eye is on the viewer's left
     span = float(np.linalg.norm(across))
@@ -98,4 +103,5 @@ def head_pose(keypoints: np.ndarray) -> HeadPose:
     ear_drop = float(((left_ear + right_ear) / 2 - eyes) @ down) * mm
     reach = math.hypot(EAR_DROP, EAR_NOD_DEPTH)  # ear_drop = reach * cos(pitch + atan(depth / drop))
     pitch_ears = math.acos(max(-1.0, min(1.0, ear_drop / reach))) - math.atan2(EAR_NOD_DEPTH, EAR_DROP)
-    return HeadPose(math.degrees((yaw_eyes + yaw_ears) / 2), math.degrees((pitch_nose + pitch_ears) / 2))
+    pitch = nose_pitch_weight * pitch_nose + (1 - nose_pitch_weight) * pitch_ears
+    return HeadPose(math.degrees((yaw_eyes + yaw_ears) / 2), math.degrees(pitch))
