@@ -95,8 +95,10 @@ class EyeLids:
         """Whether the eyes of a face look down at a desk (EyeReading.cast_down), running the iris model only where
         the mesh's brows and lids leave it possible. Arguments as for `read`."""
         points = np.asarray(points, np.float64)
-        return (may_be_cast_down(brow_height(points), mesh_upper_lid(points))
-                and self.read(picture, crop_map, points).cast_down)
+        brows, mesh_upper = brow_height(points), mesh_upper_lid(points)
+        if not may_be_cast_down(brows, mesh_upper):
+            return False
+        return EyeReading(*self._lids(picture, crop_map, points), brows, mesh_upper).cast_down
 
     def read(self, picture: np.ndarray, crop_map: np.ndarray, points: np.ndarray) -> EyeReading:
         """The eyes of a face in an RGB uint8 `picture`, from its face-mesh `points` (468 x, y, z in the mesh
