@@ -1,16 +1,16 @@
 """Rough head pose from BlazeFace's keypoints: how far a face is turned sideways (yaw) and up or down (pitch).
 
-BlazeFace gives the centres of the eyes, the nose tip, the mouth and the ears (tragions). Seen from the front,
-the nose tip sits midway between the eyes and a little over half way from the eye line to the mouth, and the ears
-sit level with the nose bridge to either side. The nose tip stands in front of the eyes and the mouth and the ears
-far behind them, so turning the head moves the nose tip sideways against the eyes and against the ears, and
-nodding moves it towards the mouth or the eyes while the ears move the other way; a generic adult face turns these
-shifts into angles. Each angle combines the two cues (nose against the eyes, nose or eyes against the ears): the
-yaw is their mean, the pitch weighs the nose cue NOSE_PITCH_WEIGHT, because a mask over the mouth moves BlazeFace's
-ear points down more than its nose and mouth (benchmarks/attention.py). BlazeFace's ear points move less than real
-ears would, so their depths below are the ones that make both cues agree on the same heads (measured on FER2013
-faces and on nodded webcam views), not anatomy. The keypoints are
-first expressed along the eye line and across it, so tilting the head to a shoulder (roll) does not read as a turn.
+BlazeFace gives the centres of the eyes, the nose tip, the mouth and the ears (tragions). Seen from the front, the
+nose tip sits midway between the eyes and a little over half way from the eye line to the mouth, and the ears sit
+level with the nose bridge to either side. The nose tip stands in front of the eyes and the mouth and the ears far
+behind them, so turning the head moves the nose tip sideways against the eyes and against the ears, and nodding
+moves it towards the mouth or the eyes while the ears move the other way; a generic adult face turns these shifts
+into angles. Each angle combines the two cues (nose against the eyes, nose or eyes against the ears): the yaw is
+their mean, the pitch weighs the nose cue NOSE_PITCH_WEIGHT, because a mask over the mouth moves BlazeFace's ear
+points down further than its nose (benchmarks/attention.py). BlazeFace's ear points move less than real ears would,
+so their depths below are the ones that make both cues agree on the same heads (measured on FER2013 faces and on
+nodded webcam views), not anatomy. The keypoints are first expressed along the eye line and across it, so tilting
+the head to a shoulder (roll) does not read as a turn.
 
 These are estimates for a coarse question — is this face roughly turned to its screen? — that spread by about 10
 degrees around the truth from picture to picture and by as much again from person to person (benchmarks/
