@@ -42,11 +42,17 @@ def has_card_without_metrics(folder: Path) -> bool:
     return False
 
 
-def ctrl_c_when(condition: Callable[[], bool], timeout: float = 120.0) -> threading.Thread:
+def ctrl_c_when(condition: Callable[[], bool], timeout: float = 120.0, until: threading.Event | None = None,
+                every_s: float = 0.25) -> threading.Thread:
     """A started thread that sends this process a real Ctrl-C (SIGINT) once `condition()` holds, if it does within
-    `timeout` s."""
+    `timeout` s. With `until`, again every `every_s` s until it is set (by the code under test's `finally`): Python
+    drops a KeyboardInterrupt that a signal raises inside a garbage-collection callback (JAX has one) as
+    "unraisable", so one Ctrl-C can be lost, as a user's can, who then presses it again."""
     def watch() -> None:
-        if came_true(condition, timeout):
+        if not came_true(condition, timeout):
+            return
+        os.kill(os.getpid(), signal.SIGINT)
+        while until is not None and not until.wait(every_s):
             os.kill(os.getpid(), signal.SIGINT)
 
     thread = threading.Thread(target=watch, daemon=True)

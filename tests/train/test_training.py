@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import signal
+import threading
 import time
 
 import jax
@@ -122,10 +123,14 @@ def test_a_stop_while_exporting_leaves_the_checkpoints_as_they_were(trained, sma
     export_checkpoint(result, cfg, "tiny", small_fer, "again", "shipped", out_root=ckpt,
                       set_aside_in=tmp_path / "replaced", tta_modes=("none",))
     before = {f.relative_to(ckpt): f.read_bytes() for f in ckpt.rglob("*") if f.is_file()}
-    ctrl_c = ctrl_c_when(lambda: has_card_without_metrics(tmp_path))
+    ended = threading.Event()
+    ctrl_c = ctrl_c_when(lambda: has_card_without_metrics(tmp_path), until=ended)
     with pytest.raises(KeyboardInterrupt):
-        export_checkpoint(result, cfg, "tiny", small_fer, "again", "stopped", out_root=ckpt,
-                          set_aside_in=tmp_path / "replaced", tta_modes=("none", "flip", "tencrop"))
+        try:
+            export_checkpoint(result, cfg, "tiny", small_fer, "again", "stopped", out_root=ckpt,
+                              set_aside_in=tmp_path / "replaced", tta_modes=("none", "flip", "tencrop"))
+        finally:
+            ended.set()
     ctrl_c.join()
     assert {f.relative_to(ckpt): f.read_bytes() for f in ckpt.rglob("*") if f.is_file()} == before
 
