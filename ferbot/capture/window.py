@@ -10,12 +10,11 @@ from __future__ import annotations
 import logging
 import time
 
-import cv2
-import mss
 import numpy as np
 
 from ferbot.capture.base import Frame, LiveFrames, SourceError
-from ferbot.capture.screen import RECHECK_S, check_display, first_line, reconnect
+from ferbot.capture.display import Display, check_display, first_line
+from ferbot.capture.screen import RECHECK_S
 
 log = logging.getLogger(__name__)
 
@@ -34,14 +33,11 @@ class WindowSource:
         self._pywinctl = _import_pywinctl()
         self._window = self._find(title)
         self.name = self._window.title
-        try:
-            self._mss = mss.MSS()
-        except Exception as err:
-            raise SourceError(f"cannot open the display for capture ({first_line(err)}); check DISPLAY") from None
-        self._screen = self._mss.monitors[0]
+        self._display = Display()
+        self._screen = self._display.monitors[0]
         self.area = self._area()
         if self.area is None:
-            self._mss.close()
+            self._display.close()
             raise SourceError(f"the window {self.name!r} is minimised or off the screen; show it, then start ferbot")
         self._checked = self._probed = time.monotonic()
         self._frames = LiveFrames()
@@ -58,17 +54,9 @@ class WindowSource:
             if self._last is None:
                 raise SourceError(f"the window {self.name!r} is not on the screen")
             return self._last
-        try:
-            shot = self._mss.grab(self.area)
-        except Exception:  # the screen may have shrunk under the window: look at the screen again, then grab again
-            self._follow_screen()
-            if self.area is None:
-                return self.read()
-            try:
-                shot = self._mss.grab(self.area)
-            except Exception as err:
-                raise SourceError(f"lost the window {self.name!r} ({first_line(err)}); start ferbot again") from None
-        image = cv2.cvtColor(np.asarray(shot), cv2.COLOR_BGRA2RGB)
+        image = self._display.grab_again_after(self.area, self._follow_screen, f"the window {self.name!r}")
+        if image is None:  # the screen shrank from under the whole window
+            return self.read()
         if self._inside is not None:  # partly off the screen: keep the window's own pixel coordinates
             x, y, width, height = self._inside
             whole = np.zeros((height, width, 3), np.uint8)
@@ -78,17 +66,16 @@ class WindowSource:
         return self._last
 
     def close(self) -> None:
-        self._mss.close()
+        self._display.close()
 
-    def _follow_screen(self) -> None:
-        """Reconnect to the display (mss reads the screen's size once per connection) and clip the window to the
-        screen as it is now."""
+    def _follow_screen(self) -> dict | None:
+        """Read the screen's size again and clip the window to the screen as it is now; the area to grab now."""
         before = self._screen
-        self._mss, monitors = reconnect(self._mss)
-        self._screen = monitors[0]
+        self._screen = self._display.reopen()[0]
         if self._screen != before:
             log.info("the screen is now %dx%d", self._screen["width"], self._screen["height"])
         self.area = self._area()
+        return self.area
 
     def _screen_grew(self) -> bool:
         """Whether the screen now reaches past the right or bottom edge that cuts the window: a one-pixel grab just
@@ -106,7 +93,7 @@ class WindowSource:
             past.append((min(max(x, left), right - 1), bottom))
         for px, py in past:
             try:
-                self._mss.grab({"left": px, "top": py, "width": 1, "height": 1})
+                self._display.grab({"left": px, "top": py, "width": 1, "height": 1})
                 return True
             except Exception:
                 continue

@@ -1,0 +1,90 @@
+"""The display as mss sees it, shared by the screen and the window sources: one connection, opened again to read the
+screen's layout (mss reads it once per connection), and grabs that try once more before they give up."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Callable
+
+import cv2
+import mss
+import numpy as np
+
+from ferbot.capture.base import SourceError
+
+log = logging.getLogger(__name__)
+
+WAYLAND_WARNING = ("this is a Wayland session: screen capture sees only X11 (XWayland) windows, so a meeting app "
+                   "running natively on Wayland stays black or missing; log in with an 'on Xorg' session, or run the "
+                   "meeting app under XWayland (Zoom: QT_QPA_PLATFORM=xcb; Chrome: --ozone-platform=x11)")
+
+
+class Display:
+    """A connection to the display for grabbing its pixels; SourceError, saying what to do, where there is none."""
+
+    def __init__(self):
+        check_display()
+        try:
+            self._mss = mss.MSS()
+        except Exception as err:  # mss raises ScreenShotError and, without X, plain OSErrors
+            raise SourceError(f"cannot open display {os.environ.get('DISPLAY', '')!r} for capture "
+                              f"({first_line(err)}); check DISPLAY and that your desktop session is running, "
+                              "or use --demo or --source FILE") from None
+
+    @property
+    def monitors(self) -> list[dict]:
+        """mss's monitors as this connection read them: 0 is the whole virtual screen, 1, 2, ... each monitor."""
+        return self._mss.monitors
+
+    def reopen(self) -> list[dict]:
+        """Connect again and return the monitors as they are now; SourceError when the display is gone."""
+        self._mss.close()
+        try:
+            self._mss = mss.MSS()
+        except Exception as err:
+            raise SourceError(f"lost the screen ({first_line(err)}); start ferbot again") from None
+        return self._mss.monitors
+
+    def grab(self, area: dict) -> np.ndarray:
+        """The RGB pixels of `area` (mss's left, top, width, height); mss's error where it is not on the screen."""
+        return cv2.cvtColor(np.asarray(self._mss.grab(area)), cv2.COLOR_BGRA2RGB)
+
+    def grab_again_after(self, area: dict, follow: Callable[[], dict | None], lost: str) -> np.ndarray | None:
+        """grab(area); where that fails (the screen may have shrunk under it), `follow()` reads the screen again and
+        returns the area to grab now (None: nothing on the screen to grab, returned as is), and a second failure
+        is a SourceError that `lost` (what was being captured) is lost."""
+        try:
+            return self.grab(area)
+        except Exception:
+            area = follow()
+        if area is None:
+            return None
+        try:
+            return self.grab(area)
+        except Exception as err:  # the X server went away, the monitor was unplugged, ...
+            raise SourceError(f"lost {lost} ({first_line(err)}); start ferbot again") from None
+
+    def close(self) -> None:
+        self._mss.close()
+
+
+def wayland_session() -> bool:
+    """Whether this is a Linux Wayland desktop session (where mss reaches only XWayland's windows)."""
+    return sys.platform.startswith("linux") and (os.environ.get("XDG_SESSION_TYPE", "").lower() == "wayland"
+                                                 or bool(os.environ.get("WAYLAND_DISPLAY")))
+
+
+def check_display() -> None:
+    """Before a screen or window capture: SourceError where there is no display at all, a warning on Wayland."""
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        raise SourceError("no display to capture: DISPLAY is not set; run ferbot inside your desktop session "
+                          "(or set DISPLAY), or use --demo or --source FILE")
+    if wayland_session():
+        log.warning(WAYLAND_WARNING)
+
+
+def first_line(err: BaseException) -> str:
+    """The first line of an error's message (the libraries' messages can run over many), or its type's name."""
+    return (str(err).strip().splitlines() or [type(err).__name__])[0]
