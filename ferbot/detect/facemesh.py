@@ -12,22 +12,25 @@ bridge (made square to the first), and the face points along their cross product
 3 degrees down (MESH_PITCH_OFFSET, the median over the benchmark's tuning faces), which is taken off.
 
 What ferbot uses of it is the yaw: it sees the whole face, so heads turned 35-45 degrees read as turned far more
-reliably than from BlazeFace's six keypoints, which saturate. Its pitch is no better than the keypoints' (heads bowed
-with the eyes cast down are hard for both, and it reads webcam nods less), so `FaceMesh.pose` keeps the keypoints'
-pitch (benchmarks/attention.py measures each, and the larger or the mean of the two pitches for bowed heads, not
-adopted: no better held out). Where the keypoints read a face nodded down (or turned well aside: a head bowed and
-turned reads nearly level), it reads the eyes instead (ferbot.detect.eyelids: eyelids low under brows that are not
-lowered mean eyes cast down at a desk), from the mesh's brows and eye corners and the iris model's eyelids. The model
-runs only where the keypoints read a face more than MESH_GATE_YAW sideways or CAST_DOWN_GATE down (about half the
-faces that look at their screen, the iris model on about a fifth, where the mesh's own lids and brows leave the eyes
-possibly cast down). The mesh reads large turns smaller than the keypoints do, hence its own sideways window. It
-costs a few milliseconds per face on a CPU core (the iris model about as much again, on one eye), against
+reliably than from BlazeFace's six keypoints, which saturate. Its pitch is no better than the keypoints' (heads
+bowed with the eyes cast down are hard for both, and it reads webcam nods less), so `FaceMesh.pose` keeps the
+keypoints' pitch (benchmarks/attention.py measures each, and the larger or the mean of the two pitches for bowed
+heads, not adopted: no better held out). Where the keypoints read a face nodded down (or turned well aside: a head
+bowed and turned reads nearly level), it reads the eyes instead (ferbot.detect.eyelids: eyelids low under brows that
+are not lowered mean eyes cast down at a desk), from the mesh's brows and eye corners and the iris model's eyelids,
+but only where the model trusts its mesh: it also scores how sure it is that its crop shows a face, and below
+MediaPipe's own threshold (0.5) the mesh's eyes may lie elsewhere (a dark mask pulls them onto its top edge). The
+model runs only where the keypoints read a face more than MESH_GATE_YAW sideways or CAST_DOWN_GATE down (about half
+the faces that look at their screen, the iris model on about a sixth, where the mesh's own lids and brows leave the
+eyes possibly cast down). The mesh reads large turns smaller than the keypoints do, hence its own sideways window.
+It costs a few milliseconds per face on a CPU core (the iris model about as much again, on one eye), against
 microseconds for the keypoints.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -55,6 +58,23 @@ MESH_FIRST_LOOK_YAW = 24.0
 # Faces the keypoints read within this many degrees sideways never read as turned by the mesh in the benchmark,
 # so the model runs for the yaw only on the others (about a third of the faces that look at their screen).
 MESH_GATE_YAW = 10.0
+# The model's face-presence logit above which the mesh is trusted to lie on a face's features: MediaPipe's own
+# threshold (a probability of 0.5). Below it (a dark mask, for one) the eyes are not read.
+PRESENCE_LOGIT = 0.0
+
+
+@dataclass(frozen=True)
+class MeshReading:
+    """One run of the model: the 468 landmarks (x, y, z) in the crop's pixels (eye line level), and its
+    face-presence logit (how sure it is that the crop shows a face whose features it found)."""
+
+    points: np.ndarray
+    presence: float
+
+    @property
+    def trusted(self) -> bool:
+        """Whether the model itself counts its landmarks as lying on a face (presence above PRESENCE_LOGIT)."""
+        return self.presence > PRESENCE_LOGIT
 
 
 class FaceMesh:
@@ -66,24 +86,31 @@ class FaceMesh:
         self._outputs = self._net.getUnconnectedOutLayersNames()
         self.eyelids = EyeLids()
 
-    def landmarks(self, image: np.ndarray, detection: Detection) -> np.ndarray:
-        """The 468 landmarks (x, y, z) of the face in an RGB uint8 picture, in the crop's pixels (eye line
-        level)."""
+    def read(self, image: np.ndarray, detection: Detection) -> MeshReading:
+        """The model's landmarks of the detected face in an RGB uint8 picture, and its face-presence logit."""
         crop = cv2.warpAffine(image, crop_to_picture(detection), (INPUT, INPUT),
                               flags=cv2.WARP_INVERSE_MAP | cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         self._net.setInput(cv2.dnn.blobFromImage(crop, 1 / 255.0))
-        points = next(o for o in self._net.forward(self._outputs) if o.size == 468 * 3)
-        return points.reshape(468, 3)
+        outputs = self._net.forward(self._outputs)
+        points = next(o for o in outputs if o.size == 468 * 3).reshape(468, 3)
+        return MeshReading(points, float(next(o for o in outputs if o.size == 1).ravel()[0]))
+
+    def landmarks(self, image: np.ndarray, detection: Detection) -> np.ndarray:
+        """The 468 landmarks (x, y, z) of the face in an RGB uint8 picture, in the crop's pixels (eye line
+        level)."""
+        return self.read(image, detection).points
 
     def pose(self, image: np.ndarray, detection: Detection) -> HeadPose:
         """The head pose of the detected face (combined_pose): the keypoints', with the mesh's yaw where they read
-        the face turned, and bowed where they read it nodded down or turned and its eyes are cast down."""
+        the face turned, and bowed where they read it nodded down or turned and its eyes, where the model trusts
+        its mesh, are cast down."""
         keypoints = head_pose(detection.keypoints)
         if not needs_mesh(keypoints):
             return keypoints
-        points = self.landmarks(image, detection)
-        cast_down = needs_eyes(keypoints) and self.eyelids.cast_down(image, crop_to_picture(detection), points)
-        return combined_pose(keypoints, mesh_pose(points), cast_down)
+        mesh = self.read(image, detection)
+        cast_down = (needs_eyes(keypoints) and mesh.trusted
+                     and self.eyelids.cast_down(image, crop_to_picture(detection), mesh.points))
+        return combined_pose(keypoints, mesh_pose(mesh.points), cast_down)
 
 
 def needs_mesh(keypoints: HeadPose) -> bool:
