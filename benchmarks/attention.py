@@ -137,14 +137,14 @@ read 30-80 degrees down): the smaller of the keypoints' pitch and the mesh's tak
 blue), 2.3% (white) and 1.2% (black) false "turned", but the light-blue masked heads turned away missed rise from 7%
 to 31% and the tuning half's turned or bowed faces from 15.6% to 19.8%; the mesh's pitch alone trades the same way.
 
-FER2013 faces at their screen that read as turned away (held-out half, 16 pictures of 8 faces): four are
-three-quarter views, the head turned 25-40 degrees by both the keypoints and the mesh with the eyes on the camera,
+FER2013 faces at their screen that read as turned away (held-out half, 16 pictures of 8 faces): four are three-
+quarter views, the head turned 25-40 degrees by both the keypoints and the mesh with the eyes on the camera,
 labelled frontal for their gaze; one is half hidden by a hand, one cut by the picture's edge, one nodded about 25
-degrees down looking up at the camera, and one looks down from a level head (row 23243, its eyes read as cast
-down). Measured and not adopted: the iris's sideways place within the eye (the iris
-model on each eye of the faces the bot reads more than 18 degrees sideways) sits within 0.1 eye widths of the
-middle on most of those and on most heads labelled turned alike: at FER2013's resolution it does not tell a
-three-quarter view that looks at the camera from a turned head.
+degrees down looking up at the camera, and one looks down from a level head (row 23243, its eyes read as cast down).
+Measured and not adopted: the iris's sideways place within the eye (the iris model on each eye of the faces the bot
+reads more than 18 degrees sideways) sits within 0.1 eye widths of the middle on most of those and on most heads
+labelled turned alike: at FER2013's resolution it does not tell a three-quarter view that looks at the camera from a
+turned head.
 
 Over a lesson: students made of one webcam photograph face in one camera position (its webcam views in random
 order, two analysed frames a second) go through the real FaceTracker: four minutes at the screen, a minute away
