@@ -48,6 +48,12 @@ class FaceFinder:
     def close(self) -> None:
         self.detector.close()
 
+    def __enter__(self) -> FaceFinder:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     def _search_tile(self, image: np.ndarray, tile: Rect) -> list[Detection]:
         """The faces of one tile: its centred square first; when that finds no whole face, windows covering the
         tile at the scale of the smallest face a webcam shows, then the mirror images of the centred square and of

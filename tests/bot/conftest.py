@@ -1,11 +1,12 @@
-"""Fixtures shared by the bot's tests: FER2013 PrivateTest pictures, and the face detector and face-landmark model
-(one of each per module)."""
+"""Fixtures shared by the bot's tests: FER2013 PrivateTest pictures, and the face detector, the bot's face finder
+and the face-landmark model (one of each per module, closed after it)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from ferbot.detect import FaceFinder
 from ferbot.detect.blazeface import BlazeFace
 from ferbot.detect.facemesh import FaceMesh
 
@@ -19,6 +20,12 @@ def private_test(fer2013) -> np.ndarray:
 def detector():
     with BlazeFace() as blazeface:
         yield blazeface
+
+
+@pytest.fixture(scope="module")
+def finder():
+    with FaceFinder() as face_finder:
+        yield face_finder
 
 
 @pytest.fixture(scope="module")

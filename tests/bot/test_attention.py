@@ -11,7 +11,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ferbot.detect import FaceFinder
 from ferbot.detect.blazeface import BlazeFace, Detection
 from ferbot.detect.facemesh import FaceMesh, mesh_facing
 from ferbot.detect.headpose import FIRST_LOOK_UP, FIRST_LOOK_YAW, HeadPose, head_pose
@@ -162,18 +161,17 @@ def _seen(detector: BlazeFace, mesh: FaceMesh, face: np.ndarray, **how) -> tuple
 
 
 @pytest.fixture(scope="module")
-def student(mesh) -> list[tuple[Detection, HeadPose]]:
+def student(finder, mesh) -> list[tuple[Detection, HeadPose]]:
     """One student at their screen: a photograph in eight webcam pictures from one camera position above the
     eyes (soft, dim, noisy and compressed each its own way), as (detection, FaceMesh.pose) pairs."""
     rng = np.random.default_rng(3)
     picture = photo("codait_luciano.jpg")
     (face,) = photo_faces("codait_luciano.jpg", picture)
-    finder, found = FaceFinder(), []
+    found = []
     for _ in range(8):
         view, box = webcam_view(picture, face, View(pitch=10.0, offset=(0.3, 0.1), height=0.3))
         view = degrade(view, rng)
         found += [(_in_box(d), mesh.pose(view, d)) for d in finder.find(view) if box.contains_point(*d.box.center)]
-    finder.close()
     assert len(found) >= 6
     return found
 

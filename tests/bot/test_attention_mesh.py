@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from benchmarks.attention import BOWED, SCREEN, WEARS, fer2013_rows
-from ferbot.detect import FaceFinder
 from ferbot.detect.blazeface import BlazeFace, Detection
 from ferbot.detect.eyelids import may_be_cast_down
 from ferbot.detect.facemesh import MESH_FIRST_LOOK_YAW, FaceMesh, combined_pose, crop_to_picture, mesh_facing, mesh_pose
@@ -29,9 +28,8 @@ from tests.helpers.poses import (
 ANGRY = CLASS_NAMES.index("Angry")
 
 
-def test_the_mesh_lies_on_the_face(mesh):
+def test_the_mesh_lies_on_the_face(finder, mesh):
     """The mesh's nose tip and eye centres, mapped back to the picture, land on BlazeFace's keypoints."""
-    finder = FaceFinder()
     for name in LOOKING_AT_CAMERA:
         picture = photo(name)
         (found,) = finder.find(picture)
@@ -42,13 +40,11 @@ def test_the_mesh_lies_on_the_face(mesh):
         span = np.linalg.norm(found.keypoints[1] - found.keypoints[0])
         for mesh_point, keypoint in zip([*eyes, at[1]], found.keypoints[:3]):
             assert np.linalg.norm(mesh_point - keypoint) < 0.25 * span, (name, mesh_point, keypoint)
-    finder.close()
 
 
-def test_the_model_trusts_its_mesh_on_faces_only(mesh):
+def test_the_model_trusts_its_mesh_on_faces_only(finder, mesh):
     """The model's face-presence score trusts its mesh on each photograph's face, and not where the same box
     lies on a plain wall of the photograph's mean colour."""
-    finder = FaceFinder()
     for name in LOOKING_AT_CAMERA:
         picture = photo(name)
         (found,) = finder.find(picture)
@@ -56,7 +52,6 @@ def test_the_model_trusts_its_mesh_on_faces_only(mesh):
         wall[:] = picture.reshape(-1, 3).mean(axis=0).astype(np.uint8)
         assert mesh.read(picture, found).trusted, name
         assert not mesh.read(wall, found).trusted, name
-    finder.close()
 
 
 def test_frontal_faces_read_as_facing(detector, mesh, private_test):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from ferbot import EmotionClassifier
-from ferbot.detect import BlazeFace, FaceFinder, face_crops, fer_framing
+from ferbot.detect import BlazeFace, face_crops, fer_framing
 from ferbot.detect.merge import merge_duplicates
 from ferbot.detect.tiling import (
     MIN_FACE_PX,
@@ -23,13 +23,6 @@ from tests.helpers.data import fer2013_private_test
 from tests.helpers.faces import CLASSROOM, PHOTO_FACES, detection, matches, people, photo, photo_faces, side_by_side
 from tests.helpers.meetings import STYLES, meeting_screen
 from tests.helpers.screens import compose_gallery
-
-
-@pytest.fixture(scope="module")
-def finder():
-    finder = FaceFinder()
-    yield finder
-    finder.close()
 
 
 @pytest.fixture(scope="module")
