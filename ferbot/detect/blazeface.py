@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -50,6 +51,9 @@ class BlazeFace:
                                       min_detection_confidence=min_confidence)
         with quiet_native_stderr():
             self._detector = FaceDetector.create_from_options(options)
+            # Closed by close() or, for a detector left open (a crash, a failing test), at the latest when Python
+            # exits, while MediaPipe is still whole: its own clean-up during the interpreter's teardown can hang.
+            self._closer = weakref.finalize(self, _close_quietly, self._detector)
             # The runtime prints a one-time note the first time it realigns an input, which depends on where
             # the picture lands in memory; pictures of a few sizes make that happen here, out of sight.
             for height, width in ((8, 8), (31, 57), (127, 129), (150, 270), (349, 401)):
@@ -68,14 +72,18 @@ class BlazeFace:
         return found
 
     def close(self) -> None:
-        with quiet_native_stderr():
-            self._detector.close()
+        self._closer()
 
     def __enter__(self) -> BlazeFace:
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _close_quietly(detector: FaceDetector) -> None:
+    with quiet_native_stderr():
+        detector.close()
 
 
 @contextmanager

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import cv2
 import numpy as np
 import pytest
@@ -19,7 +22,7 @@ from ferbot.detect.tiling import (
     tile_windows,
 )
 from ferbot.geometry import Rect
-from tests.helpers.data import fer2013_private_test
+from tests.helpers.data import REPO, fer2013_private_test
 from tests.helpers.faces import CLASSROOM, PHOTO_FACES, detection, matches, people, photo, photo_faces, side_by_side
 from tests.helpers.meetings import STYLES, meeting_screen
 from tests.helpers.screens import compose_gallery
@@ -180,6 +183,34 @@ def test_crops_outside_the_picture_repeat_its_edge():
     picture[:, :50] = 200
     [crop] = face_crops(picture, [Rect(-30, 20, 60, 60)])
     assert crop.shape == (48, 48) and crop[:, :10].min() > 150  # the left margin repeats the bright edge
+
+
+LEFT_OPEN = """
+from ferbot.detect import FaceFinder
+from tests.helpers.faces import photo
+
+
+def test_fails_with_its_finder_open():
+    finder = FaceFinder()
+    finder.find(photo("codait_luciano.jpg"))
+    raise AssertionError("fails on purpose")
+
+
+def test_finds_faces_after_it():
+    with FaceFinder() as finder:
+        for _ in range(5):
+            assert finder.find(photo("codait_luciano.jpg"))
+"""
+
+
+def test_a_detector_left_open_does_not_hang_python_at_exit(tmp_path):
+    """A test that fails with its face finder open, then one that finds faces, in a pytest run of their own: the
+    run ends with their results. (MediaPipe's detector, left to be torn down with the interpreter, hung it there:
+    the summary printed, the process never ended.)"""
+    (tmp_path / "test_left_open.py").write_text(LEFT_OPEN)
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+                         cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1 and "1 failed, 1 passed" in run.stdout, run.stdout[-2000:]
 
 
 def test_detector_reports_boxes_and_keypoints_in_pixels():
