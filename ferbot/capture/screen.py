@@ -87,4 +87,3 @@ def _text(region: Rect) -> str:
 
 def _size(area: dict) -> str:
     return f"{area['width']}x{area['height']}"
-
