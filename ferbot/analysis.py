@@ -66,12 +66,14 @@ class FrameAnalyzer:
     `excluded` regions (frame pixels) are blanked before anything looks at the frame, so no face in them is
     ever detected, classified, tracked or logged. With a `names` reader, each face's track follows the name on its
     tile, and named tiles without a face are reported as cameras off (never its own feed's tile nor an excluded one).
+    Closing it (or leaving its `with` block) closes the face finder it made, not one it was given.
     """
 
     def __init__(self, classifier: EmotionClassifier, own_output: MarkerLayout, finder: FaceFinder | None = None,
                  tracker: FaceTracker | None = None, excluded: Sequence[Rect] = (), names: NameReader | None = None):
         self.classifier = classifier
         self.own_output = own_output
+        self._owns_finder = finder is None
         self.finder = finder or FaceFinder()
         self.tracker = tracker or FaceTracker()
         self.excluded = tuple(excluded)
@@ -117,7 +119,14 @@ class FrameAnalyzer:
         return tags
 
     def close(self) -> None:
-        self.finder.close()
+        if self._owns_finder:
+            self.finder.close()
+
+    def __enter__(self) -> FrameAnalyzer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def student_tiles(tiles: Sequence[Rect], hidden: Sequence[Rect]) -> list[Rect]:

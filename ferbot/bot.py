@@ -94,10 +94,9 @@ def build_bot(options: BotOptions, *, source: Source | None = None,
         warm = classifier is not None
         classifier = classifier or EmotionClassifier.load(options.checkpoint, options.model)
         renderer = Renderer(options.size, excluded=options.exclude)
-        analyzer = FrameAnalyzer(classifier, renderer.layout.markers,
-                                 tracker=FaceTracker(smoothing_s=options.smoothing), excluded=options.exclude,
-                                 names=names)
-        stack.callback(analyzer.close)
+        analyzer = stack.enter_context(FrameAnalyzer(classifier, renderer.layout.markers,
+                                                     tracker=FaceTracker(smoothing_s=options.smoothing),
+                                                     excluded=options.exclude, names=names))
         if not warm:  # after the detector is made: MediaPipe silences the process's stderr while it starts
             stack.callback(classifier.warmup(background=True).join)  # the feed starts while batch sizes compile
         # The files last, so that a run that cannot start leaves no empty video or log behind to block the next

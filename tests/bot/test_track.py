@@ -12,7 +12,7 @@ from ferbot import EmotionClassifier
 from ferbot.analysis import FrameAnalyzer
 from ferbot.capture.base import Frame
 from ferbot.capture.demo import DemoSource
-from ferbot.detect import Detection, FaceFinder
+from ferbot.detect import Detection
 from ferbot.detect.facemesh import FaceMesh
 from ferbot.detect.headpose import HeadPose, head_pose
 from ferbot.emotions import CLASS_NAMES, EMOTION_COLORS, NUM_CLASSES
@@ -106,18 +106,15 @@ def test_labels_do_not_flicker_but_follow_a_lasting_change():
     assert face.emotion == "Sad" and face.confidence < 0.7
 
 
-def test_demo_participants_keep_their_ids():
+def test_demo_participants_keep_their_ids(finder):
     """Real detections on the moving demo gallery: nine faces, the same nine ids throughout."""
-    source, finder, tracker = DemoSource(), FaceFinder(), FaceTracker()
+    source, tracker = DemoSource(), FaceTracker()
     ids = set()
-    try:
-        for _ in range(8):
-            frame = source.read()
-            found = finder.find(frame.image)
-            faces = tracker.update(found, np.tile(HAPPY, (len(found), 1)), frame.timestamp)
-            ids |= {f.track_id for f in faces}
-    finally:
-        finder.close()
+    for _ in range(8):
+        frame = source.read()
+        found = finder.find(frame.image)
+        faces = tracker.update(found, np.tile(HAPPY, (len(found), 1)), frame.timestamp)
+        ids |= {f.track_id for f in faces}
     assert len([f for f in faces if f.missed == 0]) >= 8
     assert len(ids) <= 9
 
@@ -178,11 +175,8 @@ def test_the_analysis_tracks_each_face_with_the_face_landmark_pose():
     for the faces the keypoints see turned (the student turned aside among them), the keypoints' pose for the
     others."""
     picture = photo("singnet_classroom_in_tanzania.jpg")
-    analyzer = FrameAnalyzer(EmotionClassifier.load(), MarkerLayout((1280, 720)))
-    try:
+    with FrameAnalyzer(EmotionClassifier.load(), MarkerLayout((1280, 720))) as analyzer:
         faces = analyzer.analyze(Frame(picture, 0.0, 0)).faces
-    finally:
-        analyzer.close()
     mesh = FaceMesh()
     assert len(faces) >= 8
     for face in faces:
@@ -192,6 +186,18 @@ def test_the_analysis_tracks_each_face_with_the_face_landmark_pose():
     (aside,) = [f for f in faces if turned.contains_point(*f.box.center)]
     assert not aside.facing and aside.pose.yaw != head_pose(aside.keypoints).yaw
     assert sum(f.facing for f in faces) >= len(faces) - 2
+
+
+def test_an_analysis_closes_the_face_finder_it_made_and_not_one_it_was_given(finder):
+    """Leaving an analysis closes its own detector (a closed MediaPipe detector finds no face), while a finder shared
+    with it, as the tests share one, still finds the face."""
+    picture, classifier, markers = photo("mpl_grace_hopper.jpg"), EmotionClassifier.load(), MarkerLayout((1280, 720))
+    with FrameAnalyzer(classifier, markers, finder) as analyzer:
+        assert len(analyzer.analyze(Frame(picture, 0.0, 0)).faces) == 1
+    assert len(finder.find(picture)) == 1
+    with FrameAnalyzer(classifier, markers) as analyzer:
+        assert len(analyzer.finder.find(picture)) == 1
+    assert analyzer.finder.find(picture) == []
 
 
 def test_the_tracker_judges_the_poses_it_is_given():
