@@ -25,11 +25,9 @@ def classifier():
 
 def _analysed(classifier, image, excluded=()):
     """One analysis of `image` with names."""
-    analyzer = FrameAnalyzer(classifier, Renderer((1280, 720)).layout.markers, excluded=excluded, names=NameReader())
-    try:
+    with FrameAnalyzer(classifier, Renderer((1280, 720)).layout.markers, excluded=excluded,
+                       names=NameReader()) as analyzer:
         return analyzer.analyze(Frame(image, 0.0, 0))
-    finally:
-        analyzer.close()
 
 
 def test_the_teachers_own_tile_is_no_student_with_the_camera_off(classifier):
@@ -60,15 +58,12 @@ def test_a_face_missed_for_a_frame_leaves_its_tile_on_camera(classifier):
     """Ana García's face goes undetected for one frame (her picture covered): her tile still holds her tracked face,
     so it is not reported with the camera off."""
     meeting = LiveMeeting()
-    analyzer = FrameAnalyzer(classifier, Renderer((1280, 720)).layout.markers, names=NameReader())
-    try:
+    with FrameAnalyzer(classifier, Renderer((1280, 720)).layout.markers, names=NameReader()) as analyzer:
         first = analyzer.analyze(Frame(meeting.frame_at(0.0), 0.0, 0))
         screen = meeting.frame_at(0.4)
         tile = meeting.tiles(0.4)[0]
         Rect(tile.x, tile.y, tile.w, 0.7 * tile.h).pixels(screen)[:] = 90
         covered = analyzer.analyze(Frame(screen, 0.4, 1))
-    finally:
-        analyzer.close()
     [ana] = [f for f in first.faces if f.name == "Ana García"]
     assert [f.missed for f in covered.faces if f.track_id == ana.track_id] == [1]
     assert [off.name for off in covered.camera_off] == ["Jiří Dvořák"]

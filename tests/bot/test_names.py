@@ -285,12 +285,11 @@ def _lesson_log(tmp_path: Path, classifier) -> tuple[LiveMeeting, list[dict]]:
     """A 10-second lesson analysed every 0.4 s with names: tiles shuffled every 2 s, Zoë Müller away from 4 to
     6 s, Jiří Dvořák's camera off; the log's rows."""
     meeting = LiveMeeting(Lesson(reorder_s=2.0, away_cycle_s=6.0, away_s=2.0))
-    analyzer = FrameAnalyzer(classifier, Renderer((1280, 720)).layout.markers, names=NameReader())
     log = FaceLog(tmp_path / "log.csv")
-    for index, t in enumerate(np.arange(0.0, 10.0, 0.4)):
-        log.write(analyzer.analyze(Frame(meeting.frame_at(t), float(t), index)))
+    with FrameAnalyzer(classifier, Renderer((1280, 720)).layout.markers, names=NameReader()) as analyzer:
+        for index, t in enumerate(np.arange(0.0, 10.0, 0.4)):
+            log.write(analyzer.analyze(Frame(meeting.frame_at(t), float(t), index)))
     log.close()
-    analyzer.close()
     with (tmp_path / "log.csv").open(newline="", encoding="utf-8") as f:
         return meeting, list(csv.DictReader(f))
 

@@ -11,7 +11,6 @@ from ferbot import EmotionClassifier
 from ferbot.analysis import FrameAnalyzer
 from ferbot.capture.base import Frame
 from ferbot.capture.demo import DemoSource
-from ferbot.detect import FaceFinder
 from ferbot.emotions import CLASS_NAMES, EMOTION_COLORS
 from ferbot.geometry import Rect
 from ferbot.render import DISCLOSURE, OutputLayout, Renderer
@@ -127,31 +126,27 @@ def test_no_marker_in_ordinary_screens():
     assert all(find_own_feed(_gray(screen), layout) == [] for screen in screens)
 
 
-def test_faces_inside_the_own_feed_are_not_analysed(classifier):
+def test_faces_inside_the_own_feed_are_not_analysed(classifier, finder):
     """The teacher shares FER Cam: ferbot's output shows up as a (mirrored) gallery tile next to students."""
     demo = DemoSource().read()
     renderer = Renderer()
-    finder = FaceFinder()
-    try:
-        own_output = renderer.render(demo.image, FrameAnalyzer(classifier, renderer.layout.markers, finder)
-                                     .analyze(demo).faces)
-        unmarked = own_output.copy()
-        unmarked[:renderer.layout.bar_height] = 18  # the same output without its markers
-        students = [photo(name) for name in ("codait_luciano.jpg", "mpl_grace_hopper.jpg", "codait_bryan.png")]
-        for feed, marked in ((own_output, True), (unmarked, False)):
-            screen = compose_gallery([feed[:, ::-1]] + students, fill=1.0)
-            analyzer = FrameAnalyzer(classifier, renderer.layout.markers, finder, FaceTracker())
-            result = analyzer.analyze(Frame(screen.image, 0.0, 0))
-            tile = screen.tiles[0]
-            inside = [f for f in result.faces if tile.contains_point(*f.box.center)]
-            outside = [f for f in result.faces if not tile.contains_point(*f.box.center)]
-            assert len(outside) == 3  # the students are analysed either way
-            if marked:
-                assert inside == [] and len(result.own_feeds) == 1
-            else:  # the control: without the marker it would analyse its own feed
-                assert len(inside) >= 5 and result.own_feeds == ()
-    finally:
-        finder.close()
+    own_output = renderer.render(demo.image, FrameAnalyzer(classifier, renderer.layout.markers, finder)
+                                 .analyze(demo).faces)
+    unmarked = own_output.copy()
+    unmarked[:renderer.layout.bar_height] = 18  # the same output without its markers
+    students = [photo(name) for name in ("codait_luciano.jpg", "mpl_grace_hopper.jpg", "codait_bryan.png")]
+    for feed, marked in ((own_output, True), (unmarked, False)):
+        screen = compose_gallery([feed[:, ::-1]] + students, fill=1.0)
+        result = FrameAnalyzer(classifier, renderer.layout.markers, finder, FaceTracker()).analyze(
+            Frame(screen.image, 0.0, 0))
+        tile = screen.tiles[0]
+        inside = [f for f in result.faces if tile.contains_point(*f.box.center)]
+        outside = [f for f in result.faces if not tile.contains_point(*f.box.center)]
+        assert len(outside) == 3  # the students are analysed either way
+        if marked:
+            assert inside == [] and len(result.own_feeds) == 1
+        else:  # the control: without the marker it would analyse its own feed
+            assert len(inside) >= 5 and result.own_feeds == ()
 
 
 def test_labels_never_cover_the_markers_or_the_panel():

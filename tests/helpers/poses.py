@@ -58,8 +58,7 @@ def webcam_faces(wear: Wear | None = None) -> Iterator[tuple[float, np.ndarray, 
     level, the face centred or off-centre, wearing `wear` if given (benchmarks.attention.WEARS), soft, dim, noisy
     and compressed. (nod, picture, the face found in it or None) for each."""
     rng = np.random.default_rng(17)
-    finder = FaceFinder()
-    try:
+    with FaceFinder() as finder:
         for name in LOOKING_AT_CAMERA:
             picture = photo(name)
             (face,) = photo_faces(name, picture)
@@ -72,5 +71,3 @@ def webcam_faces(wear: Wear | None = None) -> Iterator[tuple[float, np.ndarray, 
                     if worn:
                         found = [d for d in finder.find(view) if box.contains_point(*d.box.center)]
                         yield nod, view, found[0] if found else None
-    finally:
-        finder.close()
