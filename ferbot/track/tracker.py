@@ -125,21 +125,29 @@ class FaceTracker:
 
     def camera_off_ids(self, names: Sequence[str]) -> list[int]:
         """Ids for named tiles without a face (a camera off): the id the name had, unless a person's face holds it
-        (one the detector missed lately too: its tile does not count as camera off); a name never seen before gets a
-        new one."""
-        taken = {f.track_id for f in self._faces if not f.picture}
-        ids = []
+        (one the detector missed lately too: its tile does not count as camera off); failing that, an id of the name
+        held only by a face the detector missed lately (the app moved the tile as the camera went off: the id goes
+        to the camera-off tile and that track ends); a name never seen before gets a new one."""
+        people = [f for f in self._faces if not f.picture]
+        held, detected = {f.track_id for f in people}, {f.track_id for f in people if f.missed == 0}
+        ids: list[int] = []
         for name in names:
-            ids.append(self._name_id(name, taken))
-            taken.add(ids[-1])
+            track_id = self._book.claim(name, held | set(ids)) if name else None
+            if track_id is None and name:
+                track_id = self._book.claim(name, detected | set(ids))
+            ids.append(self._named_new_id(name) if track_id is None else track_id)
+        self._faces = [f for f in self._faces if f.missed == 0 or f.track_id not in ids]
         return ids
 
     def _name_id(self, name: str, taken: set[int]) -> int:
         """The name's first id not `taken`, else a new id (recorded for the name)."""
         track_id = self._book.claim(name, taken) if name else None
-        if track_id is None:
-            track_id = self._new_id()
-            self._book.add(name, track_id)
+        return self._named_new_id(name) if track_id is None else track_id
+
+    def _named_new_id(self, name: str) -> int:
+        """A new id, recorded for the name."""
+        track_id = self._new_id()
+        self._book.add(name, track_id)
         return track_id
 
     def _new_id(self) -> int:

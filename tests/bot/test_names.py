@@ -139,6 +139,21 @@ def test_a_camera_off_student_moved_to_where_a_missed_face_was_is_reported_at_on
     assert [tag.name for tag in cameras_off(swapped, faces)] == ["Ben", "Ana"]
 
 
+def test_a_student_whose_camera_goes_off_as_their_tile_moves_keeps_their_id():
+    """Ana turns her camera off and the app moves her tile at once (Zoom can put the cameras that are on first): her
+    camera-off tile takes her id in that very analysis, not a new one while her missed face's track lasts, and that
+    track ends, so her face gets the same id when her camera comes back on."""
+    tracker, moved_to = FaceTracker(), NameTag(Rect(310, 0, 300, 200), "Ana")
+    tracker.update(detections((100, 60, 80, 80)), HAPPY[None], 0.0, names=["Ana"])
+    ids, live = [], []
+    for k in range(1, 8):
+        faces = tracker.update([], np.zeros((0, 7), np.float32), 0.4 * k, names=[])
+        ids.append(tracker.camera_off_ids([tag.name for tag in cameras_off([moved_to], faces)]))
+        live.append(len(faces))
+    [back] = tracker.update(detections((400, 60, 80, 80)), HAPPY[None], 3.2, names=["Ana"])
+    assert (ids, live, back.track_id) == ([[1]] * 7, [1] + [0] * 6, 1)
+
+
 def test_a_returning_student_whose_tag_is_read_only_later_gets_their_id_back():
     """Ana leaves and comes back on a tile whose tag is not read in her first analysis: once it is, she is Ana
     with her id again, not a second Ana; a face whose name's id another face holds keeps its own."""
