@@ -146,6 +146,20 @@ reads more than 18 degrees sideways) sits within 0.1 eye widths of the middle on
 labelled turned alike: at FER2013's resolution it does not tell a three-quarter view that looks at the camera from a
 turned head.
 
+Masked heads turned away are partly caught for the wrong reason: the mask moves the keypoints' pitch past the
+first-look window, and their yaw shrinks (the nose point is covered) below MESH_GATE_YAW, so the mesh's yaw is not
+taken. Measured and not adopted (a scratch script on these samples, every set printed): where the model does not
+trust its mesh, the mesh's yaw and, as pitch, the mean of the keypoints' and one from the upper face alone (the
+mesh's forehead point 10 against the face contour at the ears, 234 and 454, square to the eye line; its offset the
+median of the tuning half's frontal faces) take the masked views at their screen to 5.6% (light blue), 3.0%
+(white) and 0.6% (black) false "turned" and the bare ones to 0.8%, but the masked heads turned away read as facing
+rise from 7.1% to 11.9% (light blue) and from 21.4% to 28.6% (white), the tuning half's from 15.6% to 17.7%; the
+upper-face pitch alone, or the smaller of it and the keypoints', trade further (light blue 4.6%, 36-41% missed),
+and the result moves with the offset (light blue, for offsets of 45, 47.5 and 50 degrees against the tuning
+half's 46.5: 6.2%, 4.9% and 4.6% false "turned", 11.9%, 11.9% and 14.3% missed). The mesh's yaw alone there (the
+pitch unchanged) changes no false "turned" and catches 3 more masked turned views (white 21.4% -> 16.7% missed,
+black 20.0% -> 17.5%): too few to tell from chance.
+
 Over a lesson: students made of one webcam photograph face in one camera position (its webcam views in random
 order, two analysed frames a second) go through the real FaceTracker: four minutes at the screen, a minute away
 (one FER2013 face labelled turned or bowed, as it is or mirrored), two minutes back; and FER2013 turned or bowed
