@@ -119,9 +119,8 @@ def main() -> None:
     args = p.parse_args()
     use_cpu_cores()
     paths = args.checkpoints or list(shipped_models().values())
-    finder = FaceFinder()
-    crops, owners, missed = face_crops_in_views(finder, args.seeds)
-    finder.close()
+    with FaceFinder() as finder:
+        crops, owners, missed = face_crops_in_views(finder, args.seeds)
     crops, owners = np.stack(crops), np.array(owners)
     calm = sum(EXPRESSIONS[i] == CALM for i in owners)
     print(f"{len(np.unique(owners))} faces, {len(crops)} webcam views found ({calm} calm, {len(crops) - calm} not "

@@ -95,7 +95,8 @@ def test_the_webcam_model_reads_calm_webcam_faces_as_calm():
     from benchmarks.calm_faces import CALM, EXPRESSIONS, difficult_reads, face_crops_in_views
     from ferbot.detect import FaceFinder
 
-    crops, owners, _ = face_crops_in_views(FaceFinder(), seeds=1, shared=None)
+    with FaceFinder() as finder:
+        crops, owners, _ = face_crops_in_views(finder, seeds=1, shared=None)
     crops = np.stack(crops)[[EXPRESSIONS[i] == CALM for i in owners]]
     webcam, _ = difficult_reads(EmotionClassifier.load(model="webcam"), crops, flip=False)
     default, _ = difficult_reads(EmotionClassifier.load(), crops, flip=False)
