@@ -862,35 +862,34 @@ def main() -> None:
             parser.error("--contact-sheets needs the project's fer2013.npz: pass --fer2013 or set FER2013_PATH")
         write_contact_sheets(args.fer2013, args.contact_sheets)
         return
-    finder = FaceFinder()
-    shared = args.photos if args.photos.is_dir() else None
-    mesh = FaceMesh()
-    photo, photos, views = photo_samples(finder, mesh, shared)
-    print(f"Webcam photographs: {photos} faces ({'with' if shared else 'without'} {args.photos}), {views} webcam "
-          f"views, the face found in {len(photo)}")
-    repository = len([f for f in PHOTO_FACES if (FACES_DIR / f[0]).exists()])
-    groups = {"webcam photographs, all": photo,
-              "webcam, repository photographs": [s for s in photo if s.row < repository],
-              "webcam, ../shared/faces (held out)": [s for s in photo if s.row >= repository]}
-    worn = {name: photo_samples(finder, mesh, shared, wear)[0] for name, wear in WEARS.items()}
-    groups |= {f"webcam, all, with {name}": samples for name, samples in worn.items()}
-    fer: list[Sample] = []
-    if args.fer2013 is not None and Path(args.fer2013).exists():
-        fer, faces, pictures = fer2013_samples(finder.detector, mesh, Path(args.fer2013))
-        print(f"FER2013: {faces} labelled faces, {pictures} pictures with the mirrored ones, one face found in "
-              f"{len(fer)}")
-        for half in ("tuning half", "held-out half"):
-            groups[f"FER2013, {half}"] = [s for s in fer if s.group.endswith(half)]
-    else:
-        print("FER2013: not found (set FER2013_PATH or pass --fer2013); its rows are left out")
-    print()
-    print_table(groups)
-    print_conditions(photo)
-    print_cost(finder, mesh, photo + fer)
-    if fer:
-        print_lessons(photo, fer)
-        print_worn_lessons(worn, fer)
-    finder.close()
+    with FaceFinder() as finder:
+        shared = args.photos if args.photos.is_dir() else None
+        mesh = FaceMesh()
+        photo, photos, views = photo_samples(finder, mesh, shared)
+        print(f"Webcam photographs: {photos} faces ({'with' if shared else 'without'} {args.photos}), {views} webcam "
+              f"views, the face found in {len(photo)}")
+        repository = len([f for f in PHOTO_FACES if (FACES_DIR / f[0]).exists()])
+        groups = {"webcam photographs, all": photo,
+                  "webcam, repository photographs": [s for s in photo if s.row < repository],
+                  "webcam, ../shared/faces (held out)": [s for s in photo if s.row >= repository]}
+        worn = {name: photo_samples(finder, mesh, shared, wear)[0] for name, wear in WEARS.items()}
+        groups |= {f"webcam, all, with {name}": samples for name, samples in worn.items()}
+        fer: list[Sample] = []
+        if args.fer2013 is not None and Path(args.fer2013).exists():
+            fer, faces, pictures = fer2013_samples(finder.detector, mesh, Path(args.fer2013))
+            print(f"FER2013: {faces} labelled faces, {pictures} pictures with the mirrored ones, one face found in "
+                  f"{len(fer)}")
+            for half in ("tuning half", "held-out half"):
+                groups[f"FER2013, {half}"] = [s for s in fer if s.group.endswith(half)]
+        else:
+            print("FER2013: not found (set FER2013_PATH or pass --fer2013); its rows are left out")
+        print()
+        print_table(groups)
+        print_conditions(photo)
+        print_cost(finder, mesh, photo + fer)
+        if fer:
+            print_lessons(photo, fer)
+            print_worn_lessons(worn, fer)
 
 
 if __name__ == "__main__":
