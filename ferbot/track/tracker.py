@@ -133,21 +133,16 @@ class FaceTracker:
         ids: list[int] = []
         for name in names:
             track_id = self._book.claim(name, held | set(ids)) if name else None
-            if track_id is None and name:
-                track_id = self._book.claim(name, detected | set(ids))
-            ids.append(self._named_new_id(name) if track_id is None else track_id)
+            ids.append(self._name_id(name, detected | set(ids)) if track_id is None else track_id)
         self._faces = [f for f in self._faces if f.missed == 0 or f.track_id not in ids]
         return ids
 
     def _name_id(self, name: str, taken: set[int]) -> int:
         """The name's first id not `taken`, else a new id (recorded for the name)."""
         track_id = self._book.claim(name, taken) if name else None
-        return self._named_new_id(name) if track_id is None else track_id
-
-    def _named_new_id(self, name: str) -> int:
-        """A new id, recorded for the name."""
-        track_id = self._new_id()
-        self._book.add(name, track_id)
+        if track_id is None:
+            track_id = self._new_id()
+            self._book.add(name, track_id)
         return track_id
 
     def _new_id(self) -> int:
