@@ -159,6 +159,13 @@ and the result moves with the offset (light blue, for offsets of 45, 47.5 and 50
 half's 46.5: 6.2%, 4.9% and 4.6% false "turned", 11.9%, 11.9% and 14.3% missed). The mesh's yaw alone there (the
 pitch unchanged) changes no false "turned" and catches 3 more masked turned views (white 21.4% -> 16.7% missed,
 black 20.0% -> 17.5%): too few to tell from chance.
+Nor does taking 3-8 degrees off the keypoints' pitch wherever the model does not trust its mesh (a mask's shift,
+without a mask detector), with the mesh's yaw there: the light-blue masked views at their screen go from 8.5% to
+7.2-5.9% false "turned" (white 3.7-2.7%, black 3.8-2.0%), while their heads turned away read as facing rise from 7.1%
+to 7.1-14.3% (white 19.0-23.8%; without the mesh's yaw 9.5-19.0% and 23.8-31.0%), the tuning half's from 15.6% to
+16.7% from 6 degrees, the bare turned views' from 1.8% to 3.5% at 8. The light-blue views stay above 5% however far
+the pitch is taken down: the rest read 25-31 degrees down with a mesh the model trusts, or 35-80 degrees down or
+far to a side with one it does not (scratch script on these samples).
 
 Over a lesson: students made of one webcam photograph face in one camera position (its webcam views in random
 order, two analysed frames a second) go through the real FaceTracker: four minutes at the screen, a minute away
