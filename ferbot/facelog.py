@@ -111,7 +111,7 @@ def read_log(path: str | Path) -> dict[str, np.ndarray]:
     booleans ('' and False in older logs); raises LogError when the file is not one."""
     path = Path(path)
     try:
-        with open(path, newline="", encoding="utf-8") as f:
+        with open(path, newline="", encoding="utf-8-sig") as f:  # -sig: a log saved again by a spreadsheet
             reader = csv.DictReader(f)
             fields = reader.fieldnames or ()
             missing = [c for c in REQUIRED_COLUMNS if c not in fields]
@@ -135,7 +135,20 @@ def read_log(path: str | Path) -> dict[str, np.ndarray]:
                                      for row, camera_off in zip(rows, off)], dtype=float) for name in numeric}
     except ValueError as err:
         raise LogError(f"{path} has a non-numeric value ({err}); was it edited by hand?") from None
+    _check_counts(columns, path)
     for text in ("name", "clock"):
         columns[text] = np.asarray([row.get(text) or "" for row in rows], dtype=object)
     columns["camera_off"] = np.asarray(off, dtype=bool)
     return columns
+
+
+def _check_counts(columns: dict[str, np.ndarray], path: Path) -> None:
+    """LogError unless every time is a finite number and every frame and track id a whole one."""
+    for name, kind in (("time_s", "a finite number"), ("frame", "a whole number"), ("track_id", "a whole number")):
+        values = columns[name]
+        bad = ~np.isfinite(values)
+        if name != "time_s":
+            bad |= values != np.round(values)
+        if bad.any():
+            row = int(np.argmax(bad)) + 2  # the file's line: the header is line 1
+            raise LogError(f"{path}:{row} has {name} {values[row - 2]:g}, not {kind}; was it edited by hand?")

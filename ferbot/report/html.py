@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import hashlib
 import html
 import io
 from functools import cache
@@ -18,18 +19,23 @@ from matplotlib import font_manager  # noqa: E402
 from matplotlib.ft2font import FT2Font  # noqa: E402
 
 from ferbot.emotions import CLASS_NAMES, EMOTION_COLORS  # noqa: E402
-from ferbot.facelog import PROBABILITY_COLUMNS, read_log  # noqa: E402
+from ferbot.facelog import PROBABILITY_COLUMNS, LogError, read_log  # noqa: E402
 from ferbot.files import written_whole  # noqa: E402
 from ferbot.report.attendance import ABSENT_S, DIFFICULT_SHARE, LOW_ATTENTION, SUSTAINED_S  # noqa: E402
 from ferbot.report.summary import SessionSummary, summarize  # noqa: E402
 from ferbot.track.attention import ABSOLUTE_DOWN, ABSOLUTE_UP, ABSOLUTE_YAW, WITHIN_PITCH, WITHIN_YAW
 
 _COLORS = [np.array(EMOTION_COLORS[name]) / 255 for name in CLASS_NAMES]
+STUDENT_COLUMNS = ("track_id", "first_s", "last_s", "presence", "dominant", "difficulty", "attention",
+                   *PROBABILITY_COLUMNS, "name", "minutes_on_camera", "minutes_camera_off", "minutes_absent")
+# the page's mark of the log it reports on (a digest of the log's bytes: no path, no name)
+_LOG_MARK = '<meta name="ferbot-log" content="{}">'
 
 
 def report_paths(log_path: str | Path, out_dir: str | Path | None = None) -> tuple[Path, Path]:
     """Where the report of the log LOG.csv goes: OUT/LOG-report.html and OUT/LOG-students.csv, named after the log
-    so that no report replaces another session's, nor the log itself. OUT defaults to the log's folder."""
+    so that no report replaces the log itself, nor one of another log of its folder. OUT defaults to the log's
+    folder."""
     log_path = Path(log_path)
     out_dir = Path(out_dir) if out_dir is not None else log_path.parent
     return out_dir / f"{log_path.stem}-report.html", out_dir / f"{log_path.stem}-students.csv"
@@ -38,16 +44,32 @@ def report_paths(log_path: str | Path, out_dir: str | Path | None = None) -> tup
 def write_report(log_path: str | Path, out_dir: str | Path | None = None) -> Path:
     """Summarise a session log into the two files of report_paths; returns the HTML path. Nothing is written
     (not even the folder) unless the log can be read, and the two files are replaced only once both are written
-    whole (a full disk leaves an earlier report as it was, and no part of a new one). The page is self-contained:
-    nothing is fetched."""
+    whole (a full disk leaves an earlier report as it was, and no part of a new one); files there that are not
+    this log's report (another session's of a log of the same name, a file of the teacher's) are never replaced:
+    LogError. The page is self-contained: nothing is fetched."""
     summary = summarize(read_log(log_path))
     page, students = report_paths(log_path, out_dir)
+    mark = _LOG_MARK.format(hashlib.sha256(Path(log_path).read_bytes()).hexdigest()[:16])
+    _refuse_others(log_path, {page: mark, students: ",".join(STUDENT_COLUMNS)})
     page.parent.mkdir(parents=True, exist_ok=True)
-    html = _page(summary, Path(log_path).name)
+    html = _page(summary, Path(log_path).name, mark)
     with written_whole(page) as page_draft, written_whole(students) as students_draft:
         _write_students_csv(summary, students_draft)
         page_draft.write_text(html, encoding="utf-8")
     return page
+
+
+def _refuse_others(log_path: str | Path, marks: dict[Path, str]) -> None:
+    """LogError if a path exists and is not a file that begins with its mark (the report of this very log)."""
+    for path, mark in marks.items():
+        if path.exists() and not (path.is_file() and _begins_with(path, mark)):
+            raise LogError(f"{path} is there and is not the report of {log_path}: move it away, or give "
+                           "--out another folder")
+
+
+def _begins_with(path: Path, mark: str) -> bool:
+    with open(path, encoding="utf-8", errors="replace") as f:
+        return mark in f.read(4096)
 
 
 def _when(s: SessionSummary, seconds: float) -> str:
@@ -144,14 +166,14 @@ PRIVACY_NAMED = ("This report and its log name the students: they hold personal 
                  "when you no longer need them.")
 
 
-def _page(s: SessionSummary, log_name: str) -> str:
+def _page(s: SessionSummary, log_name: str, mark: str) -> str:
     e = html.escape
     moments = "".join(
         f"<tr><td>{_when(s, m.time_s)}</td><td>{m.difficulty:.0%}</td><td>{e(m.main_state)}</td></tr>"
         for m in s.moments) or "<tr><td colspan=3>No moment passed the threshold.</td></tr>"
     has_attention = s.attention is not None
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>ferbot session report</title>
+<html lang="en"><head><meta charset="utf-8">{mark}<title>ferbot session report</title>
 <style>
 body {{ font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; color: #222; }}
 table {{ border-collapse: collapse; margin: .5em 0 1.5em; }}
@@ -243,13 +265,18 @@ def _attendance(s: SessionSummary) -> str:
 def _write_students_csv(s: SessionSummary, path: Path) -> None:
     with open(path, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
-        writer.writerow(["track_id", "first_s", "last_s", "presence", "dominant", "difficulty", "attention",
-                         *PROBABILITY_COLUMNS, "name", "minutes_on_camera", "minutes_camera_off", "minutes_absent"])
+        writer.writerow(STUDENT_COLUMNS)
         for st in s.students:
             writer.writerow([st.track_id, round(st.first_s, 2), round(st.last_s, 2), round(st.presence, 4),
                              st.dominant, round(st.difficulty, 4),
                              "" if st.attention is None else round(st.attention, 4),
-                             *[st.mean_probs[name] for name in CLASS_NAMES], st.name,
+                             *[st.mean_probs[name] for name in CLASS_NAMES], _as_text(st.name),
                              *(round(seconds / 60, 2) for seconds in (st.attendance.on_camera_s,
                                                                       st.attendance.camera_off_s,
                                                                       st.attendance.absent_s))])
+
+
+def _as_text(name: str) -> str:
+    """A name as a spreadsheet shows it: one that begins like a formula (=, +, -, @; names are chosen by the
+    students) gets a leading apostrophe, so that opening the file runs nothing."""
+    return f"'{name}" if name[:1] in ("=", "+", "-", "@", "\t", "\r") else name

@@ -132,6 +132,63 @@ def test_a_last_row_cut_short_is_left_out_and_a_short_row_elsewhere_refused(tmp_
         read_log(log)
 
 
+@pytest.mark.parametrize("cell, value, message", [
+    ("time_s", "inf", "log.csv:3 has time_s inf, not a finite number"),
+    ("time_s", "nan", "log.csv:3 has time_s nan, not a finite number"),
+    ("track_id", "1.5", "log.csv:3 has track_id 1.5, not a whole number"),
+    ("frame", "-inf", "log.csv:3 has frame -inf, not a whole number"),
+])
+def test_an_impossible_time_frame_or_track_is_one_error_line(tmp_path, cell, value, message):
+    log = tmp_path / "log.csv"
+    rows = [face_row(0.5 * frame, frame, 1) for frame in range(3)]
+    rows[1][COLUMNS.index(cell)] = value
+    write_log(log, rows)
+    result = ferbot("report", str(log))
+    assert result.returncode == 1
+    assert message in one_error_line(result)
+    assert list(tmp_path.iterdir()) == [log]
+
+
+def test_a_log_saved_again_by_a_spreadsheet_reads(tmp_path):
+    """Spreadsheets save "CSV UTF-8" with a byte-order mark before the header."""
+    log = tmp_path / "log.csv"
+    _named_log(log, ["Alex"], frames=3)
+    log.write_bytes(b"\xef\xbb\xbf" + log.read_bytes())
+    assert read_log(log)["frame"].tolist() == [0, 1, 2]
+
+
+def test_a_name_that_looks_like_a_formula_stays_text_in_the_students_file(tmp_path):
+    log = tmp_path / "log.csv"
+    _named_log(log, ['=HYPERLINK("http://example.com")', "-Ana", "Ana-Maria"])
+    write_report(log)
+    names = [row["name"] for row in csv_rows(report_paths(log)[1])]
+    assert sorted(names) == ["'-Ana", "'=HYPERLINK(\"http://example.com\")", "Ana-Maria"]
+
+
+def test_the_report_never_replaces_files_that_are_not_this_log_s_report(tmp_path):
+    """Monday's and Tuesday's class.csv reported into one folder, and a roster named like the students file: each
+    refused in one line with nothing changed; the same log reported again replaces its own report."""
+    for day, frames in (("monday", 4), ("tuesday", 6)):
+        (tmp_path / day).mkdir()
+        _named_log(tmp_path / day / "class.csv", ["Alex"], frames=frames)
+    reports = tmp_path / "reports"
+    assert ferbot("report", str(tmp_path / "monday" / "class.csv"), "--out", str(reports)).returncode == 0
+    monday = {path.name: path.read_bytes() for path in reports.iterdir()}
+    tuesday = ferbot("report", str(tmp_path / "tuesday" / "class.csv"), "--out", str(reports))
+    assert tuesday.returncode == 1
+    assert "class-report.html is there and is not the report of" in one_error_line(tuesday)
+    assert {path.name: path.read_bytes() for path in reports.iterdir()} == monday
+    assert ferbot("report", str(tmp_path / "monday" / "class.csv"), "--out", str(reports)).returncode == 0
+
+    roster = tmp_path / "monday" / "class-students.csv"
+    roster.write_text("name,email\nAna,ana@school.example\n")
+    result = ferbot("report", str(tmp_path / "monday" / "class.csv"))
+    assert result.returncode == 1
+    assert "class-students.csv is there and is not the report of" in one_error_line(result)
+    assert roster.read_text() == "name,email\nAna,ana@school.example\n"
+    assert not (tmp_path / "monday" / "class-report.html").exists()
+
+
 @pytest.mark.slow
 def test_reports_are_named_after_their_logs(session, tmp_path):
     """Two sessions' logs in one folder keep their own reports, and a log named like a report file survives its
