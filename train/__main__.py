@@ -78,16 +78,16 @@ def _train_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", default=DEFAULT_RECIPE, metavar="RECIPE",
                    help=f"training recipe from train/configs/: {', '.join(recipe_names())} (when not given: "
                         "%(default)s, the shipped classifier's)")
-    p.add_argument("--data", default=DEFAULT_DATA,
+    p.add_argument("--data", default=DEFAULT_DATA, metavar="PATH",
                    help="fer2013.csv, fer2013.npz or the image-folder release (default: $FER2013_PATH or "
                         "%(default)s)")
     p.add_argument("--ferplus", metavar="PATH",
                    help="Microsoft's fer2013new.csv: the FER+ crowd votes, for --ferplus-weight and the FER+ agreement "
                         "(the npz carries them already)")
     p.add_argument("--name", default="fer-vgg", help="run and checkpoint name (default: %(default)s)")
-    p.add_argument("--runs-dir", type=Path, default=Path("runs"),
+    p.add_argument("--runs-dir", type=Path, default=Path("runs"), metavar="DIR",
                    help="where resumable training state lives (default: %(default)s)")
-    p.add_argument("--export-dir", type=Path, default=CHECKPOINTS_DIR,
+    p.add_argument("--export-dir", type=Path, default=CHECKPOINTS_DIR, metavar="DIR",
                    help="where the inference checkpoint is written (default: the repo's checkpoints/)")
     p.add_argument("--fresh", action="store_true", help="discard this run's saved state and start over")
     p.add_argument("--checkpoint-every", type=whole_number(1), default=200, metavar="STEPS",
@@ -96,8 +96,9 @@ def _train_parser() -> argparse.ArgumentParser:
                    help="stop at STEP as Ctrl-C would (checkpointed, resumable)")
     p.add_argument("--limit-train", type=whole_number(1), default=None, metavar="N",
                    help="train on the first N Training images only (smoke runs)")
-    p.add_argument("--tta", default=",".join(TTA_MODES),
-                   help="test-time augmentations reported in the final evaluation (default: %(default)s)")
+    p.add_argument("--tta", default=",".join(TTA_MODES), metavar="MODES",
+                   help=f"test-time augmentations reported in the final evaluation, comma-separated from "
+                        f"{','.join(TTA_MODES)} (default: %(default)s)")
     promote = p.add_mutually_exclusive_group()
     promote.add_argument("--promote-to", choices=tuple(MODELS), default="default",
                          help="the shipped model this checkpoint replaces when it beats it on PublicTest: the "
@@ -117,15 +118,16 @@ def _eval_parser() -> argparse.ArgumentParser:
                     "agreement of a checkpoint; with --out, also write confusion-matrix PNGs and metrics.json.",
         epilog="Exit status: 0 when done; 1 when the data or the checkpoint cannot be used; 2 for invalid options; "
                "130 when stopped with Ctrl-C.")
-    p.add_argument("--checkpoint", type=Path, required=True, help="an exported checkpoint folder")
-    p.add_argument("--data", default=DEFAULT_DATA, help="FER2013 (default: $FER2013_PATH or %(default)s)")
+    p.add_argument("--checkpoint", type=Path, required=True, metavar="CKPT", help="an exported checkpoint folder")
+    p.add_argument("--data", default=DEFAULT_DATA, metavar="PATH",
+                   help="FER2013 (default: $FER2013_PATH or %(default)s)")
     p.add_argument("--ferplus", metavar="PATH",
                    help="Microsoft's fer2013new.csv: the FER+ crowd votes, for the FER+ agreement (the npz carries "
                         "them already)")
-    p.add_argument("--tta", default="none,flip",
+    p.add_argument("--tta", default="none,flip", metavar="MODES",
                    help=f"comma-separated test-time augmentations from {','.join(TTA_MODES)}, each reported "
                         "separately (default: %(default)s)")
-    p.add_argument("--out", type=Path, default=None,
+    p.add_argument("--out", type=Path, default=None, metavar="DIR",
                    help="also write metrics.json and the confusion matrices' PNGs into this folder (default: "
                         "print only; the export wrote the checkpoint's own)")
     return p

@@ -86,8 +86,58 @@ class TrainConfig:
 _NESTED = {"model": ModelConfig, "augment": AugmentConfig}
 
 
+# Each config field's flag (nested fields flattened): its metavar (None for on/off and choice flags, whose values
+# argparse shows) and its help (argparse's: %% for a percent sign). add_config_args reads the help from here alone;
+# a test checks that every field has one.
+FLAG_HELP: dict[str, tuple[str | None, str]] = {
+    "seed": ("N", "random seed of the initial weights, the order of the Training images and the augmentation"),
+    "epochs": ("N", "passes over the Training images"),
+    "batch_size": ("N", "Training images per step (split over the devices)"),
+    "optimizer": (None, "adamw, or sgd with Nesterov momentum 0.9 (which needs an L2 --weight-decay such as 5e-4)"),
+    "lr": ("RATE", "peak learning rate, reached at the end of the warm-up"),
+    "warmup_epochs": ("EPOCHS", "epochs over which the learning rate rises linearly from 0 to --lr"),
+    "schedule": (None, "after the warm-up: cosine decays the learning rate to 0 by the last step; plateau holds it "
+                       "and cuts it by --plateau-factor whenever PublicTest accuracy stalls"),
+    "plateau_patience": ("EPOCHS", "--schedule plateau: epochs without a better PublicTest accuracy before a cut"),
+    "plateau_factor": ("F", "--schedule plateau: what each cut multiplies the learning rate by"),
+    "weight_decay": ("W", "weight decay of the kernels: decoupled with adamw, an L2 term of the gradient with sgd"),
+    "label_smoothing": ("S", "share of each FER2013 label spread evenly over the seven classes"),
+    "class_weight_power": ("P", "loss weight of each class (1 / its frequency) ** P, mean 1: 0 ignores the class "
+                                "imbalance, 1 fully rebalances it"),
+    "ferplus_weight": ("W", "share of each training target taken from the FER+ crowd's votes (the npz or "
+                            "--ferplus has them); 0: FER2013's labels alone"),
+    "teachers": ("CKPT,...", "exported checkpoints (folders or names in checkpoints/) to distil from: their "
+                             "averaged flip-TTA predictions on Training"),
+    "teacher_weight": ("W", "share of each training target taken from the --teachers' predictions"),
+    "ema_decay": ("D", "validate and export an exponential moving average of the weights with this decay per "
+                       "step; 0: none"),
+    "ema_warmup": (None, "warm the moving average up: decay min(D, (1 + t) / (10 + t)) at step t"),
+    "init": ("CKPT", "fine-tune: start from this exported checkpoint (a folder or a name in checkpoints/, of the "
+                     "recipe's architecture) instead of fresh weights"),
+    "eval_batch_size": ("N", "PublicTest images per batch when validating after each epoch"),
+    "widths": ("C,...", "channels of each stage, one to four stages (each halves the face's side)"),
+    "convs_per_stage": ("N", "3x3 convolutions (each with batch norm and ReLU) per stage"),
+    "dense": ("UNITS", "units of the dense layer before the output"),
+    "dropout": ("P", "dropout rate after the dense layer, in training"),
+    "num_classes": ("N", "output classes: FER2013's seven emotions (no other value trains)"),
+    "squeeze_excite": ("R", "squeeze-and-excitation after each stage, its bottleneck R times narrower; 0: none"),
+    "flip": (None, "mirror half the faces, at random"),
+    "rotate_deg": ("DEG", "turn each face by a random angle of up to DEG degrees either way"),
+    "scale": ("S", "zoom each face by a random factor between 1 - S and 1 + S"),
+    "shift": ("S", "move each face by up to this share of its side, each way"),
+    "erase_prob": ("P", "share of faces with one random rectangle (2-20%% of the face) replaced by noise"),
+    "contrast": ("A", "lighting jitter: contrast scaled by a random factor between 1 - A and 1 + A, brightness "
+                      "shifted by up to A x 128 grey levels"),
+    "pitch_deg": ("DEG", "tilt faces about their horizontal axis by up to DEG degrees, as a camera above or below "
+                         "the screen does"),
+    "glasses": ("P", "share of faces given the frames of a pair of glasses"),
+    "webcam": ("P", "share of faces blurred, dimmed, made noisy and JPEG-compressed, as in a video call"),
+}
+
+
 def add_config_args(parser: argparse.ArgumentParser, shown: TrainConfig) -> None:
-    """Add one --flag per config field (nested fields flattened); a flag not given (None) keeps the recipe's value.
+    """Add one --flag per config field (nested fields flattened), its help from FLAG_HELP; a flag not given (None)
+    keeps the recipe's value.
 
     The help shows `shown`'s values: those of the default recipe.
     """
@@ -102,17 +152,25 @@ def add_config_args(parser: argparse.ArgumentParser, shown: TrainConfig) -> None
             if field.name in _NESTED:
                 continue
             hint, value = hints[field.name], getattr(values, field.name)
-            flag = "--" + field.name.replace("_", "-")
+            metavar, text = FLAG_HELP.get(field.name, (None, ""))
+            flag, help_ = "--" + field.name.replace("_", "-"), f"{text} ({_shown(value)})".lstrip()
             if hint is bool:
-                group.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=f"({value})")
+                group.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=help_)
             elif typing.get_origin(hint) is tuple:
                 of_ints = typing.get_args(hint)[0] is int
                 group.add_argument(flag, type=_int_tuple if of_ints else _str_tuple, default=None,
-                                   metavar="A,B,...", help=f"({','.join(map(str, value))})")
+                                   metavar=metavar, help=help_)
             elif typing.get_origin(hint) is typing.Literal:
-                group.add_argument(flag, choices=typing.get_args(hint), default=None, help=f"({value})")
+                group.add_argument(flag, choices=typing.get_args(hint), default=None, help=help_)
             else:
-                group.add_argument(flag, type=hint, default=None, help=f"({value})")
+                group.add_argument(flag, type=hint, default=None, metavar=metavar, help=help_)
+
+
+def _shown(value) -> str:
+    """A recipe's value as the help shows it: tuples comma-separated, nothing as "none"."""
+    if isinstance(value, tuple):
+        value = ",".join(map(str, value))
+    return "none" if value == "" else str(value)
 
 
 # What each number of a config may be, as an interval: "[" and "]" include the bound, "(" and ")" leave it out.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -129,6 +130,27 @@ def test_help_lists_hyper_parameters():
                  "--fresh"):
         assert flag in run.stdout
     assert ", ".join(recipe_names()) in " ".join(run.stdout.split())  # argparse wraps the help
+
+
+def test_every_hyper_parameter_flag_says_what_it_does():
+    """Each config field's flag has a help line of its own (not only the default recipe's value in brackets) and a
+    short metavar, and FLAG_HELP describes no field that is gone."""
+    from ferbot.classify.model import ModelConfig
+    from train.__main__ import _train_parser
+    from train.config import AugmentConfig, TrainConfig
+
+    fields = [f.name for cls in (TrainConfig, ModelConfig, AugmentConfig) for f in dataclasses.fields(cls)
+              if f.name not in ("model", "augment")]
+    actions = {action.dest: action for action in _train_parser()._actions}
+    for name in fields:
+        action = actions[name]
+        assert re.sub(r"\([^()]*\)$", "", action.help).strip(), f"--{name.replace('_', '-')} has no help"
+        assert action.metavar is None or len(action.metavar) <= 8, action.metavar
+    shown = " ".join(_run([sys.executable, "-m", "train", "--help"]).stdout.split())
+    assert "--webcam P share of faces blurred" in shown and "--squeeze-excite R squeeze-and-excitation" in shown
+    from train.config import FLAG_HELP
+
+    assert set(FLAG_HELP) == set(fields)
 
 
 @pytest.mark.slow
