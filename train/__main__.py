@@ -222,7 +222,8 @@ def _run_eval(args: argparse.Namespace) -> int:
     data = _load_data(args)
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
-    evaluate_splits(classifier.predict_proba, {"PublicTest": data.val, "PrivateTest": data.test}, tta, args.out)
+    evaluate_splits(classifier.predict_proba, {"PublicTest": data.val, "PrivateTest": data.test}, tta, args.out,
+                    show=functools.partial(print, flush=True))  # the results on stdout, the log on stderr
     if args.out is not None:
         log.info("wrote %s and confusion_*.png", args.out / "metrics.json")
     return EXIT_OK

@@ -104,22 +104,30 @@ def split_metrics(probabilities: np.ndarray, split: Split) -> dict:
     return metrics
 
 
+def result_line(split_name: str, mode: str, m: dict) -> str:
+    """One split's metrics with one TTA mode, as one line: accuracy, macro-F1, FER+ agreement, per-class recall."""
+    recalls = " ".join(f"{c[:3]} {r:.0%}" for c, r in m["recall"].items())
+    ferplus = f"  FER+ agreement {m['ferplus_agreement']['accuracy']:.2%}" if "ferplus_agreement" in m else ""
+    return (f"{split_name:<11} tta={mode:<7} accuracy {100 * m['accuracy']:.2f}%  macro-F1 {m['macro_f1']:.3f}"
+            f"{ferplus}  recall: {recalls}")
+
+
+def _log_line(line: str) -> None:
+    log.info("%s", line)
+
+
 def evaluate_splits(predict_proba: Callable[[np.ndarray], np.ndarray], splits: dict, tta_modes,
-                    out_dir: Path | None = None) -> dict:
+                    out_dir: Path | None = None, show: Callable[[str], None] = _log_line) -> dict:
     """Metrics per split and TTA mode ({split: {tta: metrics}}), with the agreement with the FER+ crowd's majority
-    where the split has FER+ votes; optionally, in out_dir, a JSON and each split's confusion matrix with the first
-    TTA mode."""
+    where the split has FER+ votes, each passed to `show` as its result_line once computed (logged unless told
+    otherwise); optionally, in out_dir, a JSON and each split's confusion matrix with the first TTA mode."""
     results: dict[str, dict] = {}
     for name, split in splits.items():
         results[name] = {}
         for index, mode in enumerate(tta_modes):
             probabilities = predict_with_tta(predict_proba, split.images, mode)
             m = results[name][mode] = split_metrics(probabilities, split)
-            recalls = " ".join(f"{c[:3]} {r:.0%}" for c, r in m["recall"].items())
-            ferplus = (f"  FER+ agreement {m['ferplus_agreement']['accuracy']:.2%}"
-                       if "ferplus_agreement" in m else "")
-            log.info("%-11s tta=%-7s accuracy %.2f%%  macro-F1 %.3f%s  recall: %s",
-                     name, mode, 100 * m["accuracy"], m["macro_f1"], ferplus, recalls)
+            show(result_line(name, mode, m))
             if out_dir is not None and index == 0:
                 with_tta = "" if mode == "none" else f" (TTA {mode})"
                 plot_confusion(np.array(m["confusion"]), Path(out_dir) / f"confusion_{name}.png",

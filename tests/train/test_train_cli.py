@@ -66,7 +66,7 @@ def test_one_training_of_a_run_at_a_time_then_ctrl_c_resume_export_and_evaluate(
     assert evaluated.returncode == EXIT_OK, evaluated.stderr[-2000:]
     for split in ("PublicTest", "PrivateTest"):
         for tta in ("none", "flip"):
-            assert re.search(rf"{split} +tta={tta} +accuracy \d+\.\d\d% +macro-F1", evaluated.stderr)
+            assert re.search(rf"{split} +tta={tta} +accuracy \d+\.\d\d% +macro-F1", evaluated.stdout)
         assert (tmp_path / "eval" / f"confusion_{split}.png").exists()
     metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
     assert metrics["PrivateTest"]["none"] == card["metrics"]["PrivateTest"]["none"]
@@ -75,8 +75,31 @@ def test_one_training_of_a_run_at_a_time_then_ctrl_c_resume_export_and_evaluate(
     exported = {f: f.stat().st_mtime_ns for f in (tmp_path / "ckpt" / "cli").rglob("*")}
     printed = _run([sys.executable, "-m", "train", "eval", "--checkpoint", str(tmp_path / "ckpt" / "cli"),
                     "--data", str(fer2013_path()), "--tta", "none"])
-    assert printed.returncode == EXIT_OK and re.search(r"PrivateTest +tta=none +accuracy", printed.stderr)
+    assert printed.returncode == EXIT_OK and re.search(r"PrivateTest +tta=none +accuracy", printed.stdout)
     assert {f: f.stat().st_mtime_ns for f in (tmp_path / "ckpt" / "cli").rglob("*")} == exported  # print only
+
+
+@pytest.fixture(scope="module")
+def small_npz(fer2013, tmp_path_factory):
+    """FER2013 in the npz layout with 64 PublicTest and 64 PrivateTest faces: an evaluation in seconds."""
+    path = tmp_path_factory.mktemp("data") / "fer-small.npz"
+    _save_npz(path, _rows(fer2013, 0))
+    return path
+
+
+def _eval(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return _run([sys.executable, "-m", "train", "eval", *args], env=env)
+
+
+def test_eval_prints_its_results_on_stdout_and_logs_on_stderr(small_npz):
+    """`python -m train eval ... > results.txt` keeps the results: one line per split and TTA mode on stdout."""
+    run = _eval("--checkpoint", "checkpoints/fer-lite", "--data", str(small_npz), "--tta", "none,flip")
+    assert run.returncode == EXIT_OK, run.stderr[-2000:]
+    lines = run.stdout.splitlines()
+    assert [line.split()[:2] for line in lines] == [["PublicTest", "tta=none"], ["PublicTest", "tta=flip"],
+                                                   ["PrivateTest", "tta=none"], ["PrivateTest", "tta=flip"]]
+    assert all(re.search(r"accuracy \d+\.\d\d% +macro-F1 \d\.\d{3} +recall: Ang \d+%", line) for line in lines)
+    assert "accuracy" not in run.stderr and "FER2013 from" in run.stderr
 
 
 @pytest.mark.parametrize("args, status, expected", [
