@@ -244,7 +244,8 @@ def _reproducing_command(argv: list[str], recipe: str) -> str:
 
 
 def _tta_modes(text: str) -> tuple[str, ...]:
-    modes = tuple(m.strip() for m in text.split(",") if m.strip())
+    """--tta's modes in the order given, each once; ConfigError for one that is not in TTA_MODES, or none."""
+    modes = tuple(dict.fromkeys(m.strip() for m in text.split(",") if m.strip()))
     bad = [m for m in modes if m not in TTA_MODES]
     if bad or not modes:
         raise ConfigError(f"--tta takes a comma-separated list from {', '.join(TTA_MODES)}, got {text!r}")

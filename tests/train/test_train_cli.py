@@ -102,6 +102,13 @@ def test_eval_prints_its_results_on_stdout_and_logs_on_stderr(small_npz):
     assert "accuracy" not in run.stderr and "FER2013 from" in run.stderr
 
 
+def test_eval_evaluates_each_tta_mode_once(small_npz):
+    run = _eval("--checkpoint", "checkpoints/fer-lite", "--data", str(small_npz), "--tta", "flip,none,flip")
+    assert run.returncode == EXIT_OK, run.stderr[-2000:]
+    assert [line.split()[:2] for line in run.stdout.splitlines()] == [[split, f"tta={mode}"] for split in (
+        "PublicTest", "PrivateTest") for mode in ("flip", "none")]
+
+
 @pytest.mark.parametrize("args, status, expected", [
     (["--data", "/nowhere/fer2013.csv"], EXIT_ERROR, "FER2013 not found at /nowhere/fer2013.csv"),
     (["--tta", "rotate"], EXIT_USAGE, "--tta takes a comma-separated list"),
