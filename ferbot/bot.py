@@ -131,5 +131,5 @@ def check_outputs_are_new(options: BotOptions) -> None:
         raise LogError(f"--log {options.log}: folder {Path(options.log).parent} does not exist; create it first")
     if video and Path(video).exists():
         raise SinkError(already_there(f"--sink file:{video}"))
-    if options.log and video and Path(options.log).absolute() == Path(video).absolute():
+    if options.log and video and Path(options.log).resolve() == Path(video).resolve():
         raise LogError(f"--log {options.log} and --sink file:{video} name one file: give each its own")

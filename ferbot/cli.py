@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ferbot.bot import BOT_ERRORS, BotOptions, build_bot
 from ferbot.capture import SOURCE_CHOICES, SOURCES, takes_screen_options
-from ferbot.classify.checkpoint import MODELS, CheckpointError
+from ferbot.classify.checkpoint import MODELS, CheckpointError, read_card
 from ferbot.classify.devices import use_compilation_cache, use_cpu_cores
 from ferbot.console import EXIT_OK, OUTPUT_SIZES, OneLineParser, fail, frame_size, number, setup_logging
 from ferbot.facelog import LogError
@@ -176,9 +176,12 @@ def _checkpoint(args: argparse.Namespace) -> str | None:
     if args.checkpoint or args.model:
         return args.checkpoint
     variable = os.environ.get("FERBOT_CHECKPOINT") or None
-    if variable is not None and not Path(variable).is_dir():
-        raise CheckpointError(f"$FERBOT_CHECKPOINT={variable} is not a checkpoint folder: set it to one that "
-                              "`python -m train` exported, or unset it to use the shipped classifier")
+    if variable is not None:
+        try:
+            read_card(Path(variable))
+        except CheckpointError:
+            raise CheckpointError(f"$FERBOT_CHECKPOINT={variable} is not a checkpoint folder: set it to one that "
+                                  "`python -m train` exported, or unset it to use the shipped classifier") from None
     return variable
 
 

@@ -65,7 +65,7 @@ def number(minimum: float, *, strict: bool) -> Callable[[str], float]:
             raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
         if not math.isfinite(value) or value < minimum or (strict and value == minimum):
             bound = "greater than" if strict else "at least"
-            raise argparse.ArgumentTypeError(f"{text!r} must be a number {bound} {minimum:g}")
+            raise argparse.ArgumentTypeError(f"{text!r} must be a finite number {bound} {minimum:g}")
         return value
     return parse
 

@@ -97,7 +97,8 @@ def read_card(directory: Path) -> dict:
     try:
         return json.loads(path.read_text())
     except FileNotFoundError:
-        raise CheckpointError(f"{directory} is not a ferbot checkpoint (no {CARD_JSON}); pass the folder "
+        what = f"no {CARD_JSON}" if Path(directory).is_dir() else "no such folder"
+        raise CheckpointError(f"{directory} is not a ferbot checkpoint ({what}); pass the folder "
                               "that `python -m train` exported, e.g. checkpoints/<name>") from None
     except (OSError, json.JSONDecodeError) as err:
         raise CheckpointError(f"{path} is unreadable ({err}); re-export or re-download the checkpoint") from None

@@ -31,9 +31,9 @@ def test_help_reads_well():
     (["--region", "1,2,3"], "is not X,Y,W,H"),
     (["--region", "0,0,0,10"], "must be positive"),
     (["--sink", "webcam"], "expected vcam|window|file:PATH|none"),
-    (["--fps", "0"], "must be a number greater than 0"),
-    (["--smoothing", "-1"], "must be a number at least 0"),
-    (["--duration", "inf"], "must be a number greater than 0"),
+    (["--fps", "0"], "must be a finite number greater than 0"),
+    (["--smoothing", "-1"], "must be a finite number at least 0"),
+    (["--duration", "inf"], "must be a finite number greater than 0"),
     (["--duration", "soon"], "is not a number"),
     (["--demo", "--source", "lecture.mp4"], "exclude each other"),
     (["--source", "lecture.mp4", "--monitor", "2"], "only apply to the screen source"),
@@ -91,7 +91,11 @@ def test_the_classifier_the_bot_runs(args, environment, pointer):
     (["--demo", "--sink", "file:new.avi", "--log", "new.avi"], "name one file"),
     (["--demo", "--sink", "none", "--log", "empty"], "--log empty is a folder; name a new file in it"),
     (["--demo", "--sink", "file:empty"], "--sink file:empty is a folder; name a new video file in it"),
-    (["--demo", "--sink", "file:new.avi", "--log", "new.csv", "--checkpoint", "empty"], "not a ferbot checkpoint"),
+    (["--demo", "--sink", "file:new.avi", "--log", "empty/../new.avi"], "name one file"),
+    (["--demo", "--sink", "file:new.avi", "--log", "new.csv", "--checkpoint", "empty"],
+     "not a ferbot checkpoint (no model_card.json)"),
+    (["--demo", "--sink", "file:new.avi", "--log", "new.csv", "--checkpoint", "gone"],
+     "not a ferbot checkpoint (no such folder)"),
     (["--demo", "--sink", "none", "--log", "moved.csv"], "moved-report.html, the report --log moved.csv would get, "
                                                         "exists"),  # its log moved away since
     (["--demo", "--sink", "file:new.avi", "--log", "/proc/ferbot.csv"], "--log /proc/ferbot.csv: cannot write there"),
@@ -111,10 +115,12 @@ def test_ferbot_never_overwrites_a_file_and_a_failed_start_leaves_none(tmp_path,
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == before
 
 
-def test_a_wrong_ferbot_checkpoint_variable_is_named(tmp_path):
-    result = ferbot("--demo", "--sink", "none", env=env_with(FERBOT_CHECKPOINT=str(tmp_path / "gone")))
+@pytest.mark.parametrize("folder", ["gone", "empty"])
+def test_a_wrong_ferbot_checkpoint_variable_is_named(tmp_path, folder):
+    (tmp_path / "empty").mkdir()
+    result = ferbot("--demo", "--sink", "none", env=env_with(FERBOT_CHECKPOINT=str(tmp_path / folder)))
     assert result.returncode == 1
-    assert f"$FERBOT_CHECKPOINT={tmp_path / 'gone'} is not a checkpoint folder" in one_error_line(result)
+    assert f"$FERBOT_CHECKPOINT={tmp_path / folder} is not a checkpoint folder" in one_error_line(result)
 
 
 def test_log_in_a_missing_folder(tmp_path):
