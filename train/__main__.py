@@ -144,6 +144,7 @@ def _run_train(args: argparse.Namespace, argv: list[str]) -> int:
     _check_name(args.name)
     _check_output_folder("--runs-dir", args.runs_dir)
     _check_output_folder("--export-dir", args.export_dir)
+    _check_ferplus(args.ferplus)
     use_cpu_cores(cfg.batch_size)
     stop = StopRequest()
     stop.install()
@@ -201,6 +202,16 @@ def _discard_run(run_dir: Path) -> None:
     shutil.rmtree(run_dir)
 
 
+def _check_ferplus(path: str | None) -> None:
+    """DataError, before any work, for a --ferplus that names no file."""
+    from train.data import DataError
+
+    if path and not Path(path).expanduser().is_file():
+        what = "a folder" if Path(path).expanduser().is_dir() else "no such file"
+        raise DataError(f"--ferplus {path}: {what}; pass Microsoft's fer2013new.csv (or --data fer2013.npz, which "
+                        "carries the FER+ votes)")
+
+
 def _load_data(args: argparse.Namespace):
     """FER2013 from --data, with the FER+ votes of --ferplus when given."""
     from train.data import attach_ferplus, load_fer2013
@@ -216,6 +227,7 @@ def _run_eval(args: argparse.Namespace) -> int:
 
     use_cpu_cores()
     tta = _tta_modes(args.tta)
+    _check_ferplus(args.ferplus)
     if args.out is not None:
         _check_output_folder("--out", args.out)
     classifier = EmotionClassifier.load(args.checkpoint)

@@ -112,6 +112,9 @@ def test_eval_evaluates_each_tta_mode_once(small_npz):
 @pytest.mark.parametrize("args, status, expected", [
     (["--data", "/nowhere/fer2013.csv"], EXIT_ERROR, "FER2013 not found at /nowhere/fer2013.csv"),
     (["--tta", "rotate"], EXIT_USAGE, "--tta takes a comma-separated list"),
+    (["--ferplus", "/nowhere/fer2013new.csv"], EXIT_ERROR, "--ferplus /nowhere/fer2013new.csv: no such file; pass"),
+    (["eval", "--checkpoint", "checkpoints/fer-lite", "--ferplus", "/nowhere/fer2013new.csv"], EXIT_ERROR,
+     "--ferplus /nowhere/fer2013new.csv: no such file; pass Microsoft's fer2013new.csv"),
     (["eval", "--checkpoint", "/nowhere"], EXIT_ERROR, "is not a ferbot checkpoint"),
     (["eval", "--checkpoint", "checkpoints/fer-lite", "--out", __file__], EXIT_USAGE, "is a file: give a folder"),
     (["--export-dir", __file__], EXIT_USAGE, "is a file: give a folder"),
