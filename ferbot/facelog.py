@@ -124,6 +124,8 @@ def read_log(path: str | Path) -> dict[str, np.ndarray]:
     except (UnicodeDecodeError, csv.Error) as err:
         what = "not text" if isinstance(err, UnicodeDecodeError) else err
         raise LogError(f"{path} is not a ferbot log ({what}); pass the CSV written by `ferbot --log PATH`") from None
+    except IsADirectoryError:
+        raise LogError(f"{path} is a folder; pass the CSV written by `ferbot --log PATH`") from None
     except OSError as err:
         raise LogError(f"cannot read {path}: {err.strerror or err}") from None
     numeric = [c for c in (*REQUIRED_COLUMNS, "attention") if c in fields]

@@ -54,8 +54,10 @@ def open_source(spec: str = "screen", *, monitor: int | None = None, region: Rec
     path = Path(spec)
     if path.is_dir():
         raise SourceError(f"--source {spec}: a folder, not a file; give a video file or an image in it")
-    if not path.is_file():
+    if not path.exists():
         raise SourceError(f"--source {spec}: no such file; give {', '.join(SOURCES)}, a video file or an image")
+    if not path.is_file():
+        raise SourceError(f"--source {spec}: not a regular file (a device or a pipe); give a video file or an image")
     if cv2.haveImageReader(str(path)):
         return StillImageSource(path)
     return VideoFileSource(path)

@@ -47,7 +47,11 @@ def write_report(log_path: str | Path, out_dir: str | Path | None = None) -> Pat
     whole (a full disk leaves an earlier report as it was, and no part of a new one); files there that are not
     this log's report (another session's of a log of the same name, a file of the teacher's) are never replaced:
     LogError. The page is self-contained: nothing is fetched."""
-    summary = summarize(read_log(log_path))
+    log = read_log(log_path)
+    try:
+        summary = summarize(log)
+    except LogError as err:  # a log with no face in it
+        raise LogError(f"{log_path}: {err}") from None
     page, students = report_paths(log_path, out_dir)
     mark = _LOG_MARK.format(hashlib.sha256(Path(log_path).read_bytes()).hexdigest()[:16])
     _refuse_others(log_path, {page: mark, students: ",".join(STUDENT_COLUMNS)})

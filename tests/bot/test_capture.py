@@ -122,6 +122,8 @@ def test_unreadable_video_says_so(tmp_path):
         open_source(str(fake))
     with pytest.raises(SourceError, match="no such file"):
         open_source(str(tmp_path / "missing.mp4"))
+    with pytest.raises(SourceError, match="not a regular file"):
+        open_source("/dev/null")
 
 
 def test_still_image_repeats_one_frame(tmp_path):

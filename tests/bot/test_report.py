@@ -85,12 +85,15 @@ def test_no_report_option(tmp_path):
     ("", "is not a ferbot log"),
     (None, "no such file"),
     (b"\x89PNG\r\n\x1a\n\xf0\x9f\x92", "is not a ferbot log (not text)"),
-    (",".join(COLUMNS) + "\n", "holds no faces"),
+    (",".join(COLUMNS) + "\n", "grades.csv: the log holds no faces"),
+    ("folder", "grades.csv is a folder; pass the CSV"),
     ('"' + "x" * 200_000 + '"\n', "is not a ferbot log (field larger than field limit"),  # csv's 128 KiB limit
 ])
 def test_a_wrong_log_is_one_error_line_and_writes_nothing(tmp_path, content, message):
     fake = tmp_path / "grades.csv"
-    if isinstance(content, bytes):
+    if content == "folder":
+        fake.mkdir()
+    elif isinstance(content, bytes):
         fake.write_bytes(content)
     elif content is not None:
         fake.write_text(content)
