@@ -30,7 +30,7 @@ from train.evaluate import TTA_MODES
 
 log = logging.getLogger("train")
 PROG = "python -m train"
-DEFAULT_DATA = os.environ.get("FER2013_PATH", "data/fer2013.csv")
+FALLBACK_DATA = "data/fer2013.csv"  # the data when neither --data nor $FER2013_PATH names it
 REPLACED_EXPORTS = "replaced-exports"  # in --runs-dir: earlier exports of a name that a run exported again
 
 
@@ -78,9 +78,9 @@ def _train_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", default=DEFAULT_RECIPE, metavar="RECIPE",
                    help=f"training recipe from train/configs/: {', '.join(recipe_names())} (when not given: "
                         "%(default)s, the shipped classifier's)")
-    p.add_argument("--data", default=DEFAULT_DATA, metavar="PATH",
-                   help="fer2013.csv, fer2013.npz or the image-folder release (default: $FER2013_PATH or "
-                        "%(default)s)")
+    p.add_argument("--data", metavar="PATH",
+                   help="fer2013.csv, fer2013.npz or the image-folder release (default: $FER2013_PATH, else "
+                        f"{FALLBACK_DATA})")
     p.add_argument("--ferplus", metavar="PATH",
                    help="Microsoft's fer2013new.csv: the FER+ crowd votes, for --ferplus-weight and the FER+ agreement "
                         "(the npz carries them already)")
@@ -119,8 +119,8 @@ def _eval_parser() -> argparse.ArgumentParser:
         epilog="Exit status: 0 when done; 1 when the data or the checkpoint cannot be used; 2 for invalid options; "
                "130 when stopped with Ctrl-C.")
     p.add_argument("--checkpoint", type=Path, required=True, metavar="CKPT", help="an exported checkpoint folder")
-    p.add_argument("--data", default=DEFAULT_DATA, metavar="PATH",
-                   help="FER2013 (default: $FER2013_PATH or %(default)s)")
+    p.add_argument("--data", metavar="PATH",
+                   help=f"FER2013 (default: $FER2013_PATH, else {FALLBACK_DATA})")
     p.add_argument("--ferplus", metavar="PATH",
                    help="Microsoft's fer2013new.csv: the FER+ crowd votes, for the FER+ agreement (the npz carries "
                         "them already)")
@@ -144,6 +144,7 @@ def _run_train(args: argparse.Namespace, argv: list[str]) -> int:
     _check_name(args.name)
     _check_output_folder("--runs-dir", args.runs_dir)
     _check_output_folder("--export-dir", args.export_dir)
+    args.data = _data_path(args.data)
     _check_ferplus(args.ferplus)
     use_cpu_cores(cfg.batch_size)
     stop = StopRequest()
@@ -202,6 +203,18 @@ def _discard_run(run_dir: Path) -> None:
     shutil.rmtree(run_dir)
 
 
+def _data_path(given: str | None) -> str:
+    """The FER2013 to read: --data, else $FER2013_PATH, else FALLBACK_DATA; DataError, before any work, when it
+    comes from a $FER2013_PATH that names nothing (load_fer2013 tells the user of --data what to pass)."""
+    from train.data import DataError
+
+    named = os.environ.get("FER2013_PATH")
+    if given is None and named and not Path(named).expanduser().exists():
+        raise DataError(f"FER2013 not found at {named}, the path in $FER2013_PATH: point FER2013_PATH at "
+                        "fer2013.csv, fer2013.npz or the image-folder release, or pass --data")
+    return given or named or FALLBACK_DATA
+
+
 def _check_ferplus(path: str | None) -> None:
     """DataError, before any work, for a --ferplus that names no file."""
     from train.data import DataError
@@ -227,6 +240,7 @@ def _run_eval(args: argparse.Namespace) -> int:
 
     use_cpu_cores()
     tta = _tta_modes(args.tta)
+    args.data = _data_path(args.data)
     _check_ferplus(args.ferplus)
     if args.out is not None:
         _check_output_folder("--out", args.out)

@@ -136,6 +136,14 @@ def test_user_mistakes_get_one_line(tmp_path, args, status, expected):
     assert expected in _error_line(run)
 
 
+@pytest.mark.parametrize("command", [[], ["eval", "--checkpoint", "checkpoints/fer-lite"]])
+def test_a_missing_fer2013_path_from_the_environment_says_so(tmp_path, command):
+    args = [] if command else ["--runs-dir", str(tmp_path / "runs"), "--export-dir", str(tmp_path / "ckpt")]
+    run = _run([sys.executable, "-m", "train", *command, *args], env={**os.environ, "FER2013_PATH": "/nowhere.npz"})
+    assert run.returncode == EXIT_ERROR
+    assert "FER2013 not found at /nowhere.npz, the path in $FER2013_PATH: point FER2013_PATH at" in _error_line(run)
+
+
 def test_data_that_is_not_text_is_one_line(tmp_path):
     binary = tmp_path / "fer2013.csv"
     binary.write_bytes(bytes(range(256)) * 8)
