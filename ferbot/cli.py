@@ -228,6 +228,7 @@ def _report_parser() -> argparse.ArgumentParser:
 def _report_command(argv: list[str]) -> int:
     """`ferbot report LOG.csv [--out DIR]`: write the report and print its path."""
     args = _report_parser().parse_args(argv)
+    setup_logging()
     if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
         return _fail(f"--out {args.out} is a file; give a folder (it is created if missing)")
     try:

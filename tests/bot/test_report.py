@@ -135,6 +135,17 @@ def test_a_last_row_cut_short_is_left_out_and_a_short_row_elsewhere_refused(tmp_
         read_log(log)
 
 
+def test_ferbot_report_warns_of_a_row_cut_short_in_the_bot_s_own_log_format(tmp_path):
+    log = tmp_path / "log.csv"
+    _named_log(log, ["Alex"], frames=3)
+    with log.open("a", encoding="utf-8") as f:
+        f.write("1.500,3,1,100,0,80,Ha\n")
+    result = ferbot("report", str(log))
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"^\d\d:\d\d:\d\d WARNING ferbot.facelog: .*log.csv: its last row is cut short", result.stderr,
+                     re.MULTILINE), result.stderr
+
+
 @pytest.mark.parametrize("cell, value, message", [
     ("time_s", "inf", "log.csv:3 has time_s inf, not a finite number"),
     ("time_s", "nan", "log.csv:3 has time_s nan, not a finite number"),
