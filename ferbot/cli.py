@@ -107,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="time constant for smoothing each face's probabilities (default 1.0; 0 = none)")
     run.add_argument("--analysis-rate", type=_rate, default=DEFAULT_ANALYSIS_RATE, metavar="HZ",
                      help=f"analyse the screen at most this many times a second (default {DEFAULT_ANALYSIS_RATE:g}: "
-                          "labels update about twice a second while a 7x7 gallery costs ferbot about one CPU core "
+                          "labels update more than twice a second while a 7x7 gallery costs ferbot about one CPU core "
                           "beside the meeting app; an unchanged screen is analysed once a second); "
                           "'max' = as often as the CPU allows")
     run.add_argument("-v", "--verbose", action="store_true", help="log every analysed frame's timings")
