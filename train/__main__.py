@@ -13,7 +13,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from ferbot.classify.checkpoint import CHECKPOINTS_DIR, MODELS, CheckpointError
+from ferbot.classify.checkpoint import CHECKPOINTS_DIR, MODELS, CheckpointError, checkpoint_folder
 from ferbot.console import (
     EXIT_ERROR,
     EXIT_INTERRUPTED,
@@ -118,7 +118,8 @@ def _eval_parser() -> argparse.ArgumentParser:
                     "agreement of a checkpoint; with --out, also write confusion-matrix PNGs and metrics.json.",
         epilog="Exit status: 0 when done; 1 when the data or the checkpoint cannot be used; 2 for invalid options; "
                "130 when stopped with Ctrl-C.")
-    p.add_argument("--checkpoint", type=Path, required=True, metavar="CKPT", help="an exported checkpoint folder")
+    p.add_argument("--checkpoint", required=True, metavar="CKPT",
+                   help="an exported checkpoint: its folder, or its name in checkpoints/ (e.g. fer-vgg-w320-e100)")
     p.add_argument("--data", metavar="PATH",
                    help=f"FER2013 (default: $FER2013_PATH, else {FALLBACK_DATA})")
     p.add_argument("--ferplus", metavar="PATH",
@@ -240,11 +241,12 @@ def _run_eval(args: argparse.Namespace) -> int:
 
     use_cpu_cores()
     tta = _tta_modes(args.tta)
+    folder = _checkpoint(args.checkpoint)
     args.data = _data_path(args.data)
     _check_ferplus(args.ferplus)
     if args.out is not None:
         _check_output_folder("--out", args.out)
-    classifier = EmotionClassifier.load(args.checkpoint)
+    classifier = EmotionClassifier.load(folder)
     data = _load_data(args)
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
@@ -253,6 +255,16 @@ def _run_eval(args: argparse.Namespace) -> int:
     if args.out is not None:
         log.info("wrote %s and confusion_*.png", args.out / "metrics.json")
     return EXIT_OK
+
+
+def _checkpoint(given: str) -> Path:
+    """--checkpoint's folder: a path, or a name in checkpoints/ (as --init and --teachers take them);
+    CheckpointError, before any work, when it is neither."""
+    folder = checkpoint_folder(given)
+    if not folder.exists():
+        raise CheckpointError(f"--checkpoint {given}: no such folder (nor a checkpoint of that name in "
+                              f"{CHECKPOINTS_DIR}); give the folder that `python -m train` exported, or its name")
+    return folder
 
 
 def _reproducing_command(argv: list[str], recipe: str) -> str:

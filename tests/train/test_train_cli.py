@@ -102,6 +102,16 @@ def test_eval_prints_its_results_on_stdout_and_logs_on_stderr(small_npz):
     assert "accuracy" not in run.stderr and "FER2013 from" in run.stderr
 
 
+def test_eval_takes_a_checkpoints_name_as_init_and_teachers_do(small_npz, tmp_path):
+    """`--checkpoint fer-lite` is checkpoints/fer-lite, from any working folder."""
+    run = subprocess.run([sys.executable, "-m", "train", "eval", "--checkpoint", "fer-lite", "--data", str(small_npz),
+                          "--tta", "none"], cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(REPO)},
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == EXIT_OK, run.stderr[-2000:]
+    assert [line.split()[:2] for line in run.stdout.splitlines()] == [["PublicTest", "tta=none"],
+                                                                      ["PrivateTest", "tta=none"]]
+
+
 def test_eval_evaluates_each_tta_mode_once(small_npz):
     run = _eval("--checkpoint", "checkpoints/fer-lite", "--data", str(small_npz), "--tta", "flip,none,flip")
     assert run.returncode == EXIT_OK, run.stderr[-2000:]
@@ -115,7 +125,9 @@ def test_eval_evaluates_each_tta_mode_once(small_npz):
     (["--ferplus", "/nowhere/fer2013new.csv"], EXIT_ERROR, "--ferplus /nowhere/fer2013new.csv: no such file; pass"),
     (["eval", "--checkpoint", "checkpoints/fer-lite", "--ferplus", "/nowhere/fer2013new.csv"], EXIT_ERROR,
      "--ferplus /nowhere/fer2013new.csv: no such file; pass Microsoft's fer2013new.csv"),
-    (["eval", "--checkpoint", "/nowhere"], EXIT_ERROR, "is not a ferbot checkpoint"),
+    (["eval", "--checkpoint", "/nowhere"], EXIT_ERROR, "--checkpoint /nowhere: no such folder (nor a checkpoint"),
+    (["eval", "--checkpoint", "fer-nowhere"], EXIT_ERROR, "--checkpoint fer-nowhere: no such folder (nor a"),
+    (["eval", "--checkpoint", "tests"], EXIT_ERROR, "is not a ferbot checkpoint (no model_card.json)"),
     (["eval", "--checkpoint", "checkpoints/fer-lite", "--out", __file__], EXIT_USAGE, "is a file: give a folder"),
     (["--export-dir", __file__], EXIT_USAGE, "is a file: give a folder"),
     (["--config", "huge"], EXIT_USAGE, "--config huge: no such recipe; choose from default, lite, tiny"),
