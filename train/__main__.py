@@ -26,11 +26,12 @@ from ferbot.console import (
 )
 from train.config import ConfigError, add_config_args, config_from_args
 from train.configs import DEFAULT_RECIPE, load_recipe, recipe_names
-from train.evaluate import TTA_MODES
+from train.evaluate import TTA_MODES, written_files
 
 log = logging.getLogger("train")
 PROG = "python -m train"
 FALLBACK_DATA = "data/fer2013.csv"  # the data when neither --data nor $FER2013_PATH names it
+EVAL_SPLITS = ("PublicTest", "PrivateTest")  # what `python -m train eval` evaluates, in order
 REPLACED_EXPORTS = "replaced-exports"  # in --runs-dir: earlier exports of a name that a run exported again
 
 
@@ -129,8 +130,9 @@ def _eval_parser() -> argparse.ArgumentParser:
                    help=f"comma-separated test-time augmentations from {','.join(TTA_MODES)}, each reported "
                         "separately (default: %(default)s)")
     p.add_argument("--out", type=Path, default=None, metavar="DIR",
-                   help="also write metrics.json and the confusion matrices' PNGs into this folder (default: "
-                        "print only; the export wrote the checkpoint's own)")
+                   help="also write metrics.json and the confusion matrices' PNGs into this folder, a new one or "
+                        "one without them: nothing is overwritten (default: print only; the export wrote the "
+                        "checkpoint's own)")
     return p
 
 
@@ -194,6 +196,16 @@ def _check_output_folder(flag: str, folder: Path) -> None:
         raise ConfigError(f"{flag} {folder}: cannot write in {nearest}; give a folder you can write to")
 
 
+def _check_nothing_overwritten(out: Path) -> None:
+    """ConfigError, before any work, for an --out that cannot be written or already holds a file that eval writes
+    (a checkpoint's own metrics.json and plots, an earlier evaluation's)."""
+    _check_output_folder("--out", out)
+    there = [name for name in written_files(EVAL_SPLITS) if (out / name).exists() or (out / name).is_symlink()]
+    if there:
+        raise ConfigError(f"--out {out} already holds {', '.join(there)}, which eval would overwrite: give a new or "
+                          "empty folder")
+
+
 def _discard_run(run_dir: Path) -> None:
     """--fresh: delete a run folder's saved state; ConfigError for a folder that is not a run's (no config.json)."""
     from train.run_folder import CONFIG_RECORD
@@ -245,15 +257,15 @@ def _run_eval(args: argparse.Namespace) -> int:
     args.data = _data_path(args.data)
     _check_ferplus(args.ferplus)
     if args.out is not None:
-        _check_output_folder("--out", args.out)
+        _check_nothing_overwritten(args.out)
     classifier = EmotionClassifier.load(folder)
     data = _load_data(args)
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
-    evaluate_splits(classifier.predict_proba, {"PublicTest": data.val, "PrivateTest": data.test}, tta, args.out,
+    evaluate_splits(classifier.predict_proba, dict(zip(EVAL_SPLITS, (data.val, data.test))), tta, args.out,
                     show=functools.partial(print, flush=True))  # the results on stdout, the log on stderr
     if args.out is not None:
-        log.info("wrote %s and confusion_*.png", args.out / "metrics.json")
+        log.info("wrote %s into %s", ", ".join(written_files(EVAL_SPLITS)), args.out)
     return EXIT_OK
 
 

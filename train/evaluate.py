@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 TTA_BATCH = 512  # faces whose views are made and classified together (ten crops: 5,120 views)
 TTA_MODES = ("none", "flip", "tencrop")  # the one list: --tta choices of both commands, the export's default
 _CROP = 44  # ten-crop: 44x44 corners + centre, resized back to 48x48, and their mirror images
+METRICS_JSON = "metrics.json"
 
 
 def tta_views(faces: np.ndarray, mode: str) -> list[np.ndarray]:
@@ -116,6 +117,16 @@ def _log_line(line: str) -> None:
     log.info("%s", line)
 
 
+def confusion_png(split_name: str) -> str:
+    """The name of a split's confusion-matrix plot in evaluate_splits' out_dir."""
+    return f"confusion_{split_name}.png"
+
+
+def written_files(split_names) -> list[str]:
+    """The names of the files evaluate_splits writes into its out_dir when evaluating these splits."""
+    return [*map(confusion_png, split_names), METRICS_JSON]
+
+
 def evaluate_splits(predict_proba: Callable[[np.ndarray], np.ndarray], splits: dict, tta_modes,
                     out_dir: Path | None = None, show: Callable[[str], None] = _log_line) -> dict:
     """Metrics per split and TTA mode ({split: {tta: metrics}}), with the agreement with the FER+ crowd's majority
@@ -130,8 +141,8 @@ def evaluate_splits(predict_proba: Callable[[np.ndarray], np.ndarray], splits: d
             show(result_line(name, mode, m))
             if out_dir is not None and index == 0:
                 with_tta = "" if mode == "none" else f" (TTA {mode})"
-                plot_confusion(np.array(m["confusion"]), Path(out_dir) / f"confusion_{name}.png",
+                plot_confusion(np.array(m["confusion"]), Path(out_dir) / confusion_png(name),
                                f"FER2013 {name}: accuracy {m['accuracy']:.1%}{with_tta}")
     if out_dir is not None:
-        (Path(out_dir) / "metrics.json").write_text(json.dumps(results, indent=2) + "\n")
+        (Path(out_dir) / METRICS_JSON).write_text(json.dumps(results, indent=2) + "\n")
     return results

@@ -6,6 +6,7 @@ import dataclasses
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -100,6 +101,33 @@ def test_eval_prints_its_results_on_stdout_and_logs_on_stderr(small_npz):
                                                    ["PrivateTest", "tta=none"], ["PrivateTest", "tta=flip"]]
     assert all(re.search(r"accuracy \d+\.\d\d% +macro-F1 \d\.\d{3} +recall: Ang \d+%", line) for line in lines)
     assert "accuracy" not in run.stderr and "FER2013 from" in run.stderr
+
+
+def test_eval_overwrites_nothing_in_out(small_npz, tmp_path):
+    """--out naming a folder that holds what eval writes (here a checkpoint's own metrics.json and plots) is refused
+    in one line, and nothing is written; a folder of other files is written into."""
+    checkpoint = tmp_path / "fer-lite"
+    shutil.copytree(REPO / "checkpoints" / "fer-lite", checkpoint)
+    kept = {f: f.read_bytes() for f in checkpoint.rglob("*") if f.is_file()}
+    evaluate = ("--checkpoint", str(checkpoint), "--data", str(small_npz), "--tta", "none", "--out")
+    refused = _eval(*evaluate, str(checkpoint))
+    assert refused.returncode == EXIT_USAGE
+    assert (f"--out {checkpoint} already holds confusion_PublicTest.png, confusion_PrivateTest.png, metrics.json, "
+            "which eval would overwrite: give a new or empty folder") in _error_line(refused)
+    assert {f: f.read_bytes() for f in checkpoint.rglob("*") if f.is_file()} == kept and refused.stdout == ""
+
+    out = tmp_path / "eval"
+    out.mkdir()
+    (out / "metrics.json").write_text("an earlier evaluation")
+    (out / "notes.txt").write_text("mine")
+    refused = _eval(*evaluate, str(out))
+    assert refused.returncode == EXIT_USAGE and "already holds metrics.json, which" in _error_line(refused)
+    assert sorted(f.name for f in out.iterdir()) == ["metrics.json", "notes.txt"]
+    (out / "metrics.json").unlink()
+    written = _eval(*evaluate, str(out))
+    assert written.returncode == EXIT_OK, written.stderr[-2000:]
+    assert sorted(f.name for f in out.iterdir()) == ["confusion_PrivateTest.png", "confusion_PublicTest.png",
+                                                     "metrics.json", "notes.txt"]
 
 
 def test_eval_takes_a_checkpoints_name_as_init_and_teachers_do(small_npz, tmp_path):
