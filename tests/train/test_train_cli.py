@@ -274,6 +274,22 @@ def test_the_model_cards_command_names_the_recipe_and_leaves_out_run_control():
     assert _reproducing_command(["--data", "x.npz"], "default") == "python -m train --config default --data x.npz"
 
 
+def test_the_readmes_eval_examples_name_checkpoints_that_ship():
+    assert _missing_checkpoints((REPO / "README.md").read_text()) == []
+
+
+def _missing_checkpoints(readme: str) -> list[str]:
+    """The checkpoints that the `python -m train eval --checkpoint X` examples of `readme` name and this checkout
+    lacks (X, run from the repository, is a folder or a name in checkpoints/ with a model card); fails when there is
+    no such example."""
+    from ferbot.classify.checkpoint import CARD_JSON
+
+    named = re.findall(r"python -m train eval --checkpoint (\S+)", readme)
+    assert named, "no `python -m train eval --checkpoint` example found"
+    return [name for name in named
+            if not any((folder / name / CARD_JSON).is_file() for folder in (REPO, REPO / "checkpoints"))]
+
+
 def test_the_default_recipe_is_the_shipped_classifiers():
     """Fields added to TrainConfig after the shipped run are missing from its card and hold what the run did: their
     defaults (train/run_folder.py)."""
