@@ -13,7 +13,7 @@ from pathlib import Path
 from ferbot import EmotionClassifier
 from ferbot.bot import BOT_ERRORS, BotOptions
 from ferbot.classify.devices import use_cpu_cores
-from ferbot.console import OneLineParser, fail
+from ferbot.console import OneLineParser, RawDescriptionHelpFormatter, fail
 from train.config import ConfigError
 from train.data import DataError
 
@@ -28,7 +28,7 @@ INPUT_ERRORS = (*BOT_ERRORS, DataError, ConfigError)
 def benchmark_parser(doc: str | None) -> OneLineParser:
     """An argument parser whose --help is the benchmark's docstring as written (usage line, what it measures, on
     which data)."""
-    return OneLineParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    return OneLineParser(description=doc, formatter_class=RawDescriptionHelpFormatter)
 
 
 def run_benchmark(main: Callable[[], int | None]) -> None:

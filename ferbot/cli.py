@@ -13,7 +13,16 @@ from ferbot.bot import BOT_ERRORS, BotOptions, build_bot
 from ferbot.capture import SOURCE_CHOICES, SOURCES, takes_screen_options
 from ferbot.classify.checkpoint import MODELS, CheckpointError, read_card
 from ferbot.classify.devices import use_compilation_cache, use_cpu_cores
-from ferbot.console import EXIT_OK, OUTPUT_SIZES, OneLineParser, fail, frame_size, number, setup_logging
+from ferbot.console import (
+    EXIT_OK,
+    OUTPUT_SIZES,
+    OneLineParser,
+    RawDescriptionHelpFormatter,
+    fail,
+    frame_size,
+    number,
+    setup_logging,
+)
 from ferbot.facelog import LogError
 from ferbot.geometry import Rect
 from ferbot.pipeline import DEFAULT_ANALYSIS_RATE
@@ -58,7 +67,7 @@ exit status: 0 when stopped by Ctrl-C, --duration, the end of the source or clos
 
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="ferbot", description=DESCRIPTION, epilog=EPILOG,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+                           formatter_class=RawDescriptionHelpFormatter)
     what = parser.add_argument_group("what to analyse (default: the primary monitor)")
     what.add_argument("--source", default="screen", metavar=SOURCE_CHOICES,
                       help="; ".join(f"{kind.name}: {kind.description}" for kind in SOURCES.values())
@@ -214,6 +223,9 @@ def _report_after_run(log_path: str) -> None:
         log.warning("no report written: %s", err)
 
 
+_REPORT_SUFFIXES = (".html", ".htm", ".csv")  # an --out that names one of the report's files, not its folder
+
+
 def _report_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="ferbot report", description=(
         "The after-class report of a session: from LOG.csv, the CSV that `ferbot --log PATH` wrote, writes "
@@ -231,6 +243,9 @@ def _report_command(argv: list[str]) -> int:
     setup_logging()
     if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
         return _fail(f"--out {args.out} is a file; give a folder (it is created if missing)")
+    if args.out and not Path(args.out).exists() and Path(args.out).suffix.lower() in _REPORT_SUFFIXES:
+        return _fail(f"--out takes the folder the two files go in, and {args.out} reads as a file name; give a "
+                     "folder, e.g. --out reports")
     try:
         page = write_report(args.log, args.out)
     except LogError as err:

@@ -10,6 +10,7 @@ import argparse
 import logging
 import math
 import sys
+import textwrap
 from collections.abc import Callable
 
 EXIT_OK = 0  # done, or stopped on purpose (Ctrl-C, --duration, the end of the source)
@@ -86,8 +87,28 @@ def frame_size(smallest: tuple[int, int] = (1, 1),
     return parse
 
 
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's help layout, wrapped at spaces only: names such as LOG-students.csv or fer-vgg-w320-e100 are
+    never cut at a hyphen across two lines."""
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False)
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        return textwrap.fill(" ".join(text.split()), width, initial_indent=indent, subsequent_indent=indent,
+                             break_on_hyphens=False)
+
+
+class RawDescriptionHelpFormatter(argparse.RawDescriptionHelpFormatter, HelpFormatter):
+    """The description and epilog as written (examples keep their lines); options' help as HelpFormatter's."""
+
+
 class OneLineParser(argparse.ArgumentParser):
-    """An argument parser that reports a usage mistake in one line (exit status 2), not the whole usage text."""
+    """An argument parser that reports a usage mistake in one line (exit status 2), not the whole usage text, and
+    lays out its help with HelpFormatter unless given another."""
+
+    def __init__(self, *args, formatter_class: type[argparse.HelpFormatter] = HelpFormatter, **kwargs):
+        super().__init__(*args, formatter_class=formatter_class, **kwargs)
 
     def error(self, message: str):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")

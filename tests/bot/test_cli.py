@@ -25,6 +25,18 @@ def test_help_reads_well():
         assert option in result.stdout
 
 
+@pytest.mark.parametrize("width", [80, 120])
+@pytest.mark.parametrize("command", [["ferbot", "report"], ["train"], ["train", "eval"]])
+def test_help_never_cuts_a_name_at_its_hyphen(command, width):
+    """Help text wraps at spaces, so LOG-students.csv or fer-vgg-w320-e100 read whole on one line."""
+    result = subprocess.run([sys.executable, "-m", *command, "--help"], cwd=REPO, env=env_with(COLUMNS=str(width)),
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0
+    cut = [line for line in result.stdout.splitlines() if line[-2:-1].isalnum() and line.endswith("-")]
+    assert cut == []
+    assert max(map(len, result.stdout.splitlines())) <= width
+
+
 @pytest.mark.parametrize("args, message", [
     (["--size", "12"], "is not WxH"),
     (["--size", "100000x5"], "choose a size between"),

@@ -228,6 +228,15 @@ def test_a_report_folder_that_is_a_file_is_one_error_line(tmp_path):
     assert "is a file; give a folder" in one_error_line(result)
 
 
+def test_a_report_folder_named_like_a_report_file_is_one_error_line(session, tmp_path):
+    """`--out myreport.html` would make a folder of that name; the teacher meant a file and is told to give a
+    folder, and nothing is written."""
+    result = ferbot("report", str(session / "log.csv"), "--out", str(tmp_path / "myreport.html"))
+    assert result.returncode == 1
+    assert "reads as a file name; give a folder" in one_error_line(result)
+    assert not any(tmp_path.iterdir())
+
+
 @pytest.mark.slow
 def test_the_report_shows_attention(session):
     """The log's attention column reaches the report: a plot over time and a per-student share; the demo's
