@@ -7,7 +7,9 @@ column per class probability (smoothed over time, as shown), named after the cla
 name on the face's tile with --names, else empty), camera ("on") and clock (this computer's local time when the
 row was written, ISO 8601 with its UTC offset: to find the session's moments in a recording of the meeting). With
 --names, a tile that shows a name but no face adds a row with camera "off": its track_id, the tile's box and the
-name, the other columns empty. Logs of older versions, without name, camera or clock, still read.
+name, the other columns empty. A name that begins like a spreadsheet formula (students choose their names) is
+written after an apostrophe, so that opening the log runs nothing, and read back without it. Logs of older
+versions, without name, camera or clock, still read.
 """
 
 from __future__ import annotations
@@ -33,6 +35,19 @@ COLUMNS = ("time_s", "frame", "track_id", "x", "y", "w", "h", "emotion", "confid
            *PROBABILITY_COLUMNS, "name", "camera", "clock")
 # What the report needs; logs without attention (older ferbot versions) still read.
 REQUIRED_COLUMNS = ("time_s", "frame", "track_id", *PROBABILITY_COLUMNS)
+
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet takes for the start of a formula
+
+
+def as_spreadsheet_text(name: str) -> str:
+    """A name as a spreadsheet shows it: one that begins like a formula gets a leading apostrophe."""
+    return f"'{name}" if name[:1] in _FORMULA_STARTS else name
+
+
+def _from_spreadsheet_text(cell: str) -> str:
+    """The name as_spreadsheet_text wrote into the log."""
+    return cell[1:] if cell[:1] == "'" and cell[1:2] in _FORMULA_STARTS else cell
 
 
 class LogError(ValueError):
@@ -64,10 +79,11 @@ class FaceLog:
             for face in analysis.students:
                 self._writer.writerow([*when, face.track_id, *_box(face.box), face.emotion,
                                        f"{face.confidence:.4f}", f"{face.attention:.3f}",
-                                       *(f"{p:.4f}" for p in face.probabilities), face.name, "on", clock])
+                                       *(f"{p:.4f}" for p in face.probabilities), as_spreadsheet_text(face.name), "on",
+                                       clock])
             for off in analysis.camera_off:
                 self._writer.writerow([*when, off.track_id, *_box(off.tile), "", "", "",
-                                       *([""] * len(PROBABILITY_COLUMNS)), off.name, "off", clock])
+                                       *([""] * len(PROBABILITY_COLUMNS)), as_spreadsheet_text(off.name), "off", clock])
             self._file.flush()
         except OSError as err:  # a full disk, a removed drive
             self._failed = True
@@ -138,8 +154,8 @@ def read_log(path: str | Path) -> dict[str, np.ndarray]:
     except ValueError as err:
         raise LogError(f"{path} has a non-numeric value ({err}); was it edited by hand?") from None
     _check_counts(columns, path)
-    for text in ("name", "clock"):
-        columns[text] = np.asarray([row.get(text) or "" for row in rows], dtype=object)
+    columns["name"] = np.asarray([_from_spreadsheet_text(row.get("name") or "") for row in rows], dtype=object)
+    columns["clock"] = np.asarray([row.get("clock") or "" for row in rows], dtype=object)
     columns["camera_off"] = np.asarray(off, dtype=bool)
     return columns
 

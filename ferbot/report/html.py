@@ -19,7 +19,7 @@ from matplotlib import font_manager  # noqa: E402
 from matplotlib.ft2font import FT2Font  # noqa: E402
 
 from ferbot.emotions import CLASS_NAMES, EMOTION_COLORS  # noqa: E402
-from ferbot.facelog import PROBABILITY_COLUMNS, LogError, read_log  # noqa: E402
+from ferbot.facelog import PROBABILITY_COLUMNS, LogError, as_spreadsheet_text, read_log  # noqa: E402
 from ferbot.files import written_whole  # noqa: E402
 from ferbot.report.attendance import ABSENT_S, DIFFICULT_SHARE, LOW_ATTENTION, SUSTAINED_S  # noqa: E402
 from ferbot.report.summary import SessionSummary, summarize  # noqa: E402
@@ -274,13 +274,7 @@ def _write_students_csv(s: SessionSummary, path: Path) -> None:
             writer.writerow([st.track_id, round(st.first_s, 2), round(st.last_s, 2), round(st.presence, 4),
                              st.dominant, round(st.difficulty, 4),
                              "" if st.attention is None else round(st.attention, 4),
-                             *[st.mean_probs[name] for name in CLASS_NAMES], _as_text(st.name),
+                             *[st.mean_probs[name] for name in CLASS_NAMES], as_spreadsheet_text(st.name),
                              *(round(seconds / 60, 2) for seconds in (st.attendance.on_camera_s,
                                                                       st.attendance.camera_off_s,
                                                                       st.attendance.absent_s))])
-
-
-def _as_text(name: str) -> str:
-    """A name as a spreadsheet shows it: one that begins like a formula (=, +, -, @; names are chosen by the
-    students) gets a leading apostrophe, so that opening the file runs nothing."""
-    return f"'{name}" if name[:1] in ("=", "+", "-", "@", "\t", "\r") else name

@@ -11,8 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ferbot.facelog import COLUMNS, LogError, read_log
+from ferbot.analysis import Analysis, CameraOff
+from ferbot.detect.headpose import HeadPose
+from ferbot.emotions import CLASS_NAMES
+from ferbot.facelog import COLUMNS, FaceLog, LogError, read_log
+from ferbot.geometry import Rect
 from ferbot.report import report_paths, write_report
+from ferbot.track.tracker import TrackedFace
 from tests.helpers.cli import env_with, ferbot, one_error_line
 from tests.helpers.logs import csv_rows, face_row, log_rows, write_log
 
@@ -177,6 +182,23 @@ def test_a_name_that_looks_like_a_formula_stays_text_in_the_students_file(tmp_pa
     write_report(log)
     names = [row["name"] for row in csv_rows(report_paths(log)[1])]
     assert sorted(names) == ["'-Ana", "'=HYPERLINK(\"http://example.com\")", "Ana-Maria"]
+
+
+def test_a_name_that_looks_like_a_formula_stays_text_in_the_log_and_reads_back_as_given(tmp_path):
+    """Students choose their names: the bot's own log keeps one like a formula as text, and the report reads
+    the name as the student wrote it (one apostrophe in the students file, not two)."""
+    formula, tag = '=HYPERLINK("http://example.com")', "@everyone"
+    face = TrackedFace(track_id=1, box=Rect(0, 0, 50, 50), keypoints=np.zeros((6, 2)), score=0.9,
+                       probabilities=np.eye(len(CLASS_NAMES))[CLASS_NAMES.index("Happy")], last_seen=0.0,
+                       pose=HeadPose(0.0, 0.0), attention=1.0, name=formula)
+    log = FaceLog(tmp_path / "log.csv")
+    for frame in range(3):
+        log.write(Analysis(frame, 0.5 * frame, (face,), camera_off=(CameraOff(2, tag, Rect(60, 0, 50, 50)),)))
+    log.close()
+    assert {row["name"] for row in log_rows(tmp_path / "log.csv")} == {f"'{formula}", f"'{tag}"}
+    assert set(read_log(tmp_path / "log.csv")["name"]) == {formula, tag}
+    write_report(tmp_path / "log.csv")
+    assert {row["name"] for row in csv_rows(report_paths(tmp_path / "log.csv")[1])} == {f"'{formula}", f"'{tag}"}
 
 
 def test_the_report_never_replaces_files_that_are_not_this_log_s_report(tmp_path):
