@@ -39,7 +39,7 @@ from benchmarks.command import (
 from benchmarks.timing import cpu_seconds
 from ferbot.bot import BotOptions, build_bot
 from ferbot.classify.devices import use_cpu_cores
-from ferbot.console import OUTPUT_SIZES, fail, frame_size, number, setup_logging
+from ferbot.console import fail, number, output_size, setup_logging
 from ferbot.pipeline import Pipeline, RunStats
 from ferbot.report import write_report
 from ferbot.sink import SINK_CHOICES
@@ -213,7 +213,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="where the feed goes, as ferbot's --sink (default none; e.g. file:soak.avi)")
     parser.add_argument("--fps", type=number(0, strict=True), default=30.0,
                         help="output frames per second (default 30)")
-    parser.add_argument("--size", type=frame_size(*OUTPUT_SIZES), default=(1280, 720), metavar="WxH",
+    parser.add_argument("--size", type=output_size, default=(1280, 720), metavar="WxH",
                         help="output frame size, as ferbot's --size (default 1280x720)")
     add_checkpoint_option(parser)
     parser.add_argument("--out", type=Path, default=Path("soak.csv"), help="CSV of the samples (default soak.csv)")

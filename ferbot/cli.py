@@ -15,12 +15,11 @@ from ferbot.classify.checkpoint import MODELS, CheckpointError, read_card
 from ferbot.classify.devices import use_compilation_cache, use_cpu_cores
 from ferbot.console import (
     EXIT_OK,
-    OUTPUT_SIZES,
     OneLineParser,
     RawDescriptionHelpFormatter,
     fail,
-    frame_size,
     number,
+    output_size,
     setup_logging,
 )
 from ferbot.facelog import LogError
@@ -90,8 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="; ".join(f"{kind.spec}: {kind.description}" for kind in SINKS.values())
                      + " (default: vcam)")
     out.add_argument("--fps", type=number(0, strict=True), default=30.0, help="output frames per second (default 30)")
-    out.add_argument("--size", type=frame_size(*OUTPUT_SIZES), default=(1280, 720), metavar="WxH",
-                     help="output frame size (default 1280x720)")
+    out.add_argument("--size", type=output_size, default=(1280, 720), metavar="WxH",
+                     help="output frame size, from square to 21:9 wide, even numbers (default 1280x720)")
     out.add_argument("--log", metavar="PATH",
                      help="write a CSV: one row per face per analysed frame (ids, boxes, probabilities; no images), "
                           "and at the end the after-class report next to it")

@@ -18,6 +18,9 @@ EXIT_ERROR = 1  # an input or output cannot be used (data, checkpoint, source, s
 EXIT_USAGE = 2  # invalid options
 EXIT_INTERRUPTED = 130  # a job stopped before it finished, its state saved (a training run: same command resumes)
 OUTPUT_SIZES = ((320, 180), (3840, 2160))  # the feed's --size, smallest and largest: the mood panel needs 320x180
+# The feed's width over its height, narrowest and widest: a webcam picture, from square to 21:9 (a taller one puts
+# the right marker over the disclosure).
+OUTPUT_ASPECTS = (1.0, 2.4)
 
 # Libraries whose INFO messages are not for users.
 _QUIET_LOGGERS = ("absl", "jax", "jax._src", "orbax")
@@ -85,6 +88,18 @@ def frame_size(smallest: tuple[int, int] = (1, 1),
             raise argparse.ArgumentTypeError(f"{text!r}: choose a size {bound}")
         return width, height
     return parse
+
+
+def output_size(text: str) -> tuple[int, int]:
+    """An argparse type: the feed's WxH, within OUTPUT_SIZES and OUTPUT_ASPECTS, and even (pyvirtualcam's
+    drivers and video encoders store colour at half the width and height)."""
+    width, height = frame_size(*OUTPUT_SIZES)(text)
+    if not OUTPUT_ASPECTS[0] <= width / height <= OUTPUT_ASPECTS[1]:
+        raise argparse.ArgumentTypeError(f"{text!r}: the feed is a webcam picture, from square to 21:9 wide; give "
+                                         "a width 1 to 2.4 times the height (e.g. 1280x720)")
+    if width % 2 or height % 2:
+        raise argparse.ArgumentTypeError(f"{text!r}: give an even width and height (e.g. 1280x720)")
+    return width, height
 
 
 class HelpFormatter(argparse.HelpFormatter):

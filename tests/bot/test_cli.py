@@ -40,6 +40,8 @@ def test_help_never_cuts_a_name_at_its_hyphen(command, width):
 @pytest.mark.parametrize("args, message", [
     (["--size", "12"], "is not WxH"),
     (["--size", "100000x5"], "choose a size between"),
+    (["--size", "720x1280"], "from square to 21:9 wide"),  # the right marker would cover the disclosure
+    (["--size", "1281x721"], "give an even width and height"),  # pyvirtualcam's drivers need even sizes
     (["--region", "1,2,3"], "is not X,Y,W,H"),
     (["--region", "0,0,0,10"], "must be positive"),
     (["--sink", "webcam"], "expected vcam|window|file:PATH|none"),

@@ -90,10 +90,10 @@ def ocr():
     return TagOCR()
 
 
-@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080), (640, 360)])
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080), (640, 360), (320, 320), (432, 180), (2160, 2160)])
 def test_output_carries_disclosure_and_markers(size, ocr):
-    """The top bar says, legibly at every output size, that emotion analysis is on (read back by OCR), beside a
-    red "on air" dot; the corner markers let ferbot find its own feed on a screen."""
+    """The top bar says, legibly at every output size (square to 21:9: --size), that emotion analysis is on (read
+    back by OCR), beside a red "on air" dot; the corner markers let ferbot find its own feed on a screen."""
     renderer = Renderer(size)
     out = renderer.render(DemoSource().read().image, [tracked_face((300, 200, 120, 120))])
     assert out.shape == (size[1], size[0], 3) and out.dtype == np.uint8
