@@ -13,7 +13,9 @@ import numpy as np
 from ferbot.sink.base import SinkError
 
 WINDOW_TITLE = "FER Cam preview"
-STOP_KEYS = {ord("q"), ord("Q"), 27}
+# Full key codes (cv2.waitKeyEx): Esc is 27, or X11's keysym 0xff1b with OpenCV's Qt backend on Linux. The low
+# byte alone would take the arrows' keysyms for letters (Left, 0xff51, for "Q").
+STOP_KEYS = {ord("q"), ord("Q"), 27, 0xFF1B}
 
 
 class PreviewWindow:
@@ -30,7 +32,7 @@ class PreviewWindow:
 
     def send(self, frame: np.ndarray) -> bool:
         cv2.imshow(WINDOW_TITLE, cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
-        key = cv2.waitKey(1) & 0xFF
+        key = cv2.waitKeyEx(1)
         return key not in STOP_KEYS and cv2.getWindowProperty(WINDOW_TITLE, cv2.WND_PROP_VISIBLE) >= 1
 
     def close(self) -> None:

@@ -7,8 +7,10 @@ backend registry plus the sysfs entry the driver would create. Everything above 
 
 from __future__ import annotations
 
+import functools
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -21,6 +23,7 @@ from pyvirtualcam import camera as pyvirtualcam_camera
 from ferbot.sink import SinkError, open_sink, parse_sink
 from ferbot.sink.base import NullSink
 from ferbot.sink.vcam import CAMERA_NAME, VirtualCameraSink
+from ferbot.sink.window import WINDOW_TITLE
 from tests.helpers.data import REPO, read_video
 from tests.helpers.xserver import grab_screen, qt_on, xvfb
 
@@ -140,6 +143,41 @@ def test_preview_window_shows_frames_on_a_real_x_screen(tmp_path):
             if green_seen == 1600:
                 break
     assert green_seen == 1600  # the 40x40 green square, unscaled
+
+
+KEYS_CHILD = """
+import time
+import numpy as np
+from ferbot.sink import open_sink
+window = open_sink("window", (320, 180), 30)
+deadline = time.monotonic() + 60
+while time.monotonic() < deadline and window.send(np.zeros((180, 320, 3), np.uint8)):
+    time.sleep(0.03)
+print("stopped by a key" if time.monotonic() < deadline else "still running", flush=True)
+window.close()
+"""
+
+
+@pytest.mark.display
+def test_preview_window_stops_on_q_and_not_on_an_arrow_key(tmp_path):
+    """Keys typed into the real window on a real X screen (xdotool): q stops the run, Left does not (its X11
+    keysym 0xff51 ends in the byte of "Q")."""
+    if shutil.which("xdotool") is None:
+        pytest.skip("xdotool is not installed (apt install xdotool); .ci/run installs it")
+    with xvfb((800, 600)) as display:
+        child = subprocess.Popen([sys.executable, "-c", KEYS_CHILD], cwd=REPO, env={**os.environ, **qt_on(display)},
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        xdotool = functools.partial(subprocess.run, env={**os.environ, "DISPLAY": display}, check=True, timeout=60,
+                                    capture_output=True, text=True)
+        [window] = xdotool(["xdotool", "search", "--sync", "--name", WINDOW_TITLE]).stdout.split()
+        xdotool(["xdotool", "windowfocus", "--sync", window])
+        xdotool(["xdotool", "key", "Left"])
+        time.sleep(1.0)
+        assert child.poll() is None, child.communicate()
+        xdotool(["xdotool", "key", "q"])
+        out, errors = child.communicate(timeout=30)
+    assert child.returncode == 0, errors
+    assert out.strip() == "stopped by a key"
 
 
 def test_preview_window_without_display_says_so(monkeypatch):
