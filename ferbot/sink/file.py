@@ -23,6 +23,9 @@ FRAMES_QUEUED = 4
 # An MJPG video's pictures are compressed here, at the size and quality FFmpeg's encoder gives them under OpenCV
 # (118 KiB and 33.9 dB PSNR for a 720p feed frame), in 3.4 ms of CPU instead of 8.7.
 JPEG_QUALITY = 75
+# How far the encoder may fall behind the feed, in seconds of video, before a warning says so (MPEG-4 encodes every
+# repeat anew: 4K at 30 fps is more than a 2-core laptop encodes in real time).
+BEHIND_WARNING_S = 5.0
 
 
 class VideoFileSink:
@@ -33,7 +36,9 @@ class VideoFileSink:
     run and its times are the log's; every frame sent is written. A thread encodes them, so the repeats cost the
     feed no time (written on the feed's own thread, each repeat made the next send later still, and a feed already
     behind fell further behind: 21 frames a second became 4 on the 2-core development machine), and an MJPG
-    picture is compressed once, however often it is written.
+    picture is compressed once, however often it is written. An encoder slower than `fps` (a large MPEG-4 video)
+    falls behind, with a warning; the file is whole at the end, once close() has written what was sent, or shorter
+    but playable when a Ctrl-C cuts that short.
     """
 
     def __init__(self, path: str | Path, size: tuple[int, int], fps: float):
@@ -54,6 +59,9 @@ class VideoFileSink:
         self._clock = Stopwatch()  # from the first frame sent
         self._queue: queue.Queue[tuple[np.ndarray, int] | None] = queue.Queue(FRAMES_QUEUED)
         self._error: BaseException | None = None
+        self._hurry = threading.Event()  # close() was interrupted: write what was sent, without the repeats
+        self._written = threading.Event()  # the thread has ended (Thread.join, interrupted, may say so too early)
+        self._warned_behind = False
         self._thread = threading.Thread(target=self._write_frames, name="ferbot-video-file", daemon=True)
         self._thread.start()
         log.info("writing the feed to %s", self.path)
@@ -71,7 +79,8 @@ class VideoFileSink:
         try:
             while (item := self._queue.get()) is not None:
                 image, due = item
-                for _ in range(due - self.frames):  # the ticks the last frame stayed on
+                self._warn_if_behind(due)
+                while self.frames < due and not self._hurry.is_set():  # the ticks the last frame stayed on
                     self._writer.write(last)
                     self.frames += 1
                     self.repeated += 1
@@ -82,6 +91,15 @@ class VideoFileSink:
             self._error = err
             while self._queue.get() is not None:
                 pass
+        finally:
+            self._written.set()
+
+    def _warn_if_behind(self, due: int) -> None:
+        if not self._warned_behind and due - self.frames > BEHIND_WARNING_S * self.fps:
+            self._warned_behind = True
+            log.warning("%s: this computer encodes the video more slowly than %g frames a second, and it is falling "
+                        "behind the feed (the video is whole, but finishing it delays the end of the run); a .avi "
+                        "file, or a smaller --size or --fps, keeps up", self.path, self.fps)
 
     def _picture(self, image: np.ndarray) -> np.ndarray:
         """What the writer takes for a BGR frame: the frame, or its JPEG file as one row of bytes."""
@@ -90,9 +108,23 @@ class VideoFileSink:
         return cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])[1].reshape(1, -1)
 
     def close(self) -> None:
-        self._queue.put(None)
-        self._thread.join()
-        self._writer.release()
+        """Write what was sent and finish the file; interrupted (Ctrl-C), without the repeats still to write; a
+        further Ctrl-C leaves the file unfinished rather than wait."""
+        ended = False
+        try:
+            self._queue.put(None)
+            ended = True
+            self._written.wait()
+        except KeyboardInterrupt:
+            log.warning("finishing %s without the repeated frames still to write (stopped)", self.path)
+            self._hurry.set()
+            if not ended:
+                self._queue.put(None)
+            self._written.wait()
+            raise
+        finally:
+            if self._written.is_set():  # never under the thread's feet
+                self._writer.release()
         repeats = f" ({self.repeated} of them repeats: the feed fell behind {self.fps:g} fps)" if self.repeated else ""
         log.info("wrote %d frames%s to %s", self.frames, repeats, self.path)
 

@@ -11,16 +11,20 @@ import functools
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
 
+import cv2
 import numpy as np
 import pytest
 import pyvirtualcam
 from pyvirtualcam import camera as pyvirtualcam_camera
 
 from ferbot.sink import SinkError, open_sink, parse_sink
+from ferbot.sink import file as file_sink
 from ferbot.sink.base import NullSink
 from ferbot.sink.vcam import CAMERA_NAME, VirtualCameraSink
 from ferbot.sink.window import WINDOW_TITLE
@@ -83,6 +87,37 @@ def test_a_file_fed_slower_than_its_fps_lasts_as_long_as_the_feed(tmp_path, suff
     assert last_before - first_after > 0.8
     repeats = len(decoded) - len(frames)
     assert f"wrote {len(decoded)} frames ({repeats} of them repeats" in caplog.text
+
+
+def test_an_encoder_slower_than_the_fps_warns_and_a_ctrl_c_while_finishing_leaves_a_playable_file(
+        tmp_path, caplog, monkeypatch):
+    """MPEG-4 at 20,000 fps: no computer encodes that in real time, so within a second of feed the encoder is far
+    behind (a 4K video at 30 fps on a slow laptop, sped up; the warning's threshold too, to half a second). A
+    warning says so, with what keeps up. Closing would write the ~20,000 frames due; a real SIGINT (Ctrl-C) to the
+    main thread while it does ends it at once with the frames sent, and the file plays."""
+    monkeypatch.setattr(file_sink, "BEHIND_WARNING_S", 0.5)
+    fps, path = 20_000, tmp_path / "feed.mp4"
+    sink = open_sink(f"file:{path}", SIZE, fps)
+    frames = _frames(8)
+    with caplog.at_level("INFO", logger="ferbot.sink.file"):
+        for frame in frames:
+            assert sink.send(frame)
+            time.sleep(0.15)
+        interrupt = threading.Timer(0.5, signal.pthread_kill, (threading.main_thread().ident, signal.SIGINT))
+        interrupt.start()
+        started = time.monotonic()
+        with pytest.raises(KeyboardInterrupt):
+            sink.close()
+        interrupt.join()
+    assert time.monotonic() - started < 5
+    assert "encodes the video more slowly than 20000 frames a second" in caplog.text
+    assert "without the repeated frames still to write" in caplog.text
+    video, written, last = cv2.VideoCapture(str(path)), 0, None
+    while (picture := video.read()[1]) is not None:  # read through, keeping only the last picture
+        written, last = written + 1, picture
+    video.release()
+    assert len(frames) <= written < fps * 0.15 * len(frames)
+    assert np.abs(cv2.cvtColor(last, cv2.COLOR_BGR2RGB).astype(int) - frames[-1]).mean() < 6
 
 
 @pytest.mark.parametrize("spec, message", [
