@@ -249,9 +249,11 @@ def test_checkpoint_of_another_task(tmp_path):
 
 class VanishingDevice:
     """DRIVER MOCK: stands in for the v4l2loopback kernel device behind pyvirtualcam's backend interface (the real
-    pyvirtualcam.Camera runs over it), a device that goes away after FRAMES frames (the module unloaded, OBS
-    closed) mid-lesson. Closing it fails once, as ferbot closes it; pyvirtualcam closes it again when the camera is
-    collected, and then there is nothing left to release."""
+    pyvirtualcam.Camera runs over it), a device that goes away after FRAMES frames (OBS closed) mid-lesson and
+    whose backend raises, as pyvirtualcam's backends may (its Linux v4l2loopback backend prints a failed write and
+    raises nothing, so this models the other platforms' drivers, not Linux's). Closing it fails once, as ferbot
+    closes it; pyvirtualcam closes it again when the camera is collected, and then there is nothing left to
+    release."""
 
     FRAMES = 90
 
