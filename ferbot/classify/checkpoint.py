@@ -100,7 +100,7 @@ def read_card(directory: Path) -> dict:
         what = f"no {CARD_JSON}" if Path(directory).is_dir() else "no such folder"
         raise CheckpointError(f"{directory} is not a ferbot checkpoint ({what}); pass the folder "
                               "that `python -m train` exported, e.g. checkpoints/<name>") from None
-    except (OSError, json.JSONDecodeError) as err:
+    except (OSError, ValueError) as err:  # ValueError: not JSON, or not UTF-8 text
         raise CheckpointError(f"{path} is unreadable ({err}); re-export or re-download the checkpoint") from None
 
 
@@ -112,7 +112,7 @@ def load_checkpoint(directory: Path) -> tuple[EmotionCNN, dict]:
         config = ModelConfig.from_dict(card["architecture"]["config"])
         # shapes only: initialising real weights that are overwritten at once took 8 s of XLA compiling per launch
         model = nnx.eval_shape(lambda: build_model(config))
-    except (KeyError, TypeError, ValueError) as err:
+    except (AttributeError, KeyError, TypeError, ValueError) as err:  # a part missing, or not of its kind
         raise CheckpointError(f"{directory / CARD_JSON} has no usable architecture ({err}); re-export it") from None
     if config.num_classes != NUM_CLASSES:
         raise CheckpointError(f"{directory} tells {config.num_classes} classes apart; ferbot needs a model of "

@@ -217,6 +217,17 @@ def test_corrupt_checkpoint(tmp_path):
     _refused(broken / "model_card.json", "is a file; a checkpoint is the folder")
 
 
+@pytest.mark.parametrize("card, message", [
+    (b"\xff\xfe{}", "model_card.json is unreadable"),  # not UTF-8: saved in another encoding, or corrupt
+    (b'{"architecture": {"config": null}}', "has no usable architecture"),
+    (b'{"architecture": {"config": [32, 64]}}', "has no usable architecture"),
+    (b'["fer-vgg"]', "has no usable architecture"),
+], ids=["not-utf8", "config-null", "config-a-list", "card-a-list"])
+def test_a_model_card_that_is_not_one_is_refused_in_one_line(tmp_path, card, message):
+    (tmp_path / "model_card.json").write_bytes(card)
+    _refused(tmp_path, message)
+
+
 def _refused(checkpoint: Path, message: str) -> None:
     """The bot refuses `--checkpoint checkpoint` in one line holding `message`, with exit status 1."""
     result = ferbot("--demo", "--sink", "none", "--checkpoint", str(checkpoint))
