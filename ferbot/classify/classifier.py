@@ -54,6 +54,9 @@ class EmotionClassifier:
         faces = np.asarray(faces)
         if faces.ndim != 3 or faces.shape[1:] != (FACE_SIZE, FACE_SIZE):
             raise ValueError(f"expected faces shaped (N, {FACE_SIZE}, {FACE_SIZE}), got {faces.shape}")
+        if faces.dtype != np.uint8:  # copied into uint8 batches: floats would be cut, and crops in [0, 1] go black
+            raise ValueError(f"expected uint8 faces (pixel values 0-255), got {faces.dtype}; convert crops in "
+                             "[0, 1] with (faces * 255).round().astype(np.uint8)")
         out = np.empty((len(faces), len(CLASS_NAMES)), np.float32)
         chunk = self._buckets[-1]
         for start in range(0, len(faces), chunk):

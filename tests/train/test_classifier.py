@@ -45,6 +45,12 @@ def test_rejects_wrongly_shaped_faces(default_classifier):
         default_classifier.predict_proba(np.zeros((2, 64, 64), np.uint8))
 
 
+def test_rejects_faces_that_are_not_uint8(default_classifier, fer2013):
+    """Crops scaled to [0, 1], as many FER loaders give them, were cut to black and read with confidence."""
+    with pytest.raises(ValueError, match="expected uint8 faces.*astype"):
+        default_classifier.predict_proba(fer2013.test.images[:4] / 255.0)
+
+
 @pytest.mark.parametrize("model", sorted(shipped_models()))
 def test_shipped_models_match_their_model_cards(model, fer2013):
     """Each shipped checkpoint, run now on PrivateTest, gives the accuracy and the FER+ agreement its card reports
