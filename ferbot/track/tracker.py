@@ -102,9 +102,8 @@ class FaceTracker:
         names = [""] * len(detections) if names is None else list(names)
         pairs = self._match(detections, names, thumbnails)
         matched_faces, matched_detections = {f for f, _ in pairs}, {d for _, d in pairs}
-        faces = [_still(self._updated(self._faces[f], detections[d], poses[d], probabilities[d], timestamp,
-                                      names[d]),
-                        thumbnails[d]) for f, d in pairs]
+        faces = [self._followed(self._faces[f], detections[d], poses[d], probabilities[d], timestamp, names[d],
+                                thumbnails[d]) for f, d in pairs]
         faces += [dataclasses.replace(face, missed=face.missed + 1) for i, face in enumerate(self._faces)
                   if i not in matched_faces and self._kept(face, timestamp)]
         taken = {face.track_id for face in faces}
@@ -165,11 +164,17 @@ class FaceTracker:
 
     def _new_face(self, detection: Detection, pose: HeadPose, probabilities: np.ndarray, timestamp: float,
                   thumbnail: np.ndarray | None, name: str, taken: set[int]) -> TrackedFace:
-        facing = PoseReference().facing(pose)  # the first-look window: facemesh.mesh_facing
-        return TrackedFace(self._name_id(name, taken), detection.box, detection.keypoints, detection.score,
-                           np.asarray(probabilities, np.float32), timestamp, pose, float(facing), facing=facing,
-                           reference=PoseReference().observed(timestamp, pose), still_since=timestamp,
-                           thumbnail=thumbnail, name=name)
+        return _first_sight(self._name_id(name, taken), detection, pose, probabilities, timestamp, thumbnail, name)
+
+    def _followed(self, face: TrackedFace, detection: Detection, pose: HeadPose, probabilities: np.ndarray,
+                  timestamp: float, name: str, thumbnail: np.ndarray | None) -> TrackedFace:
+        """The face's track after this detection. A still picture that comes alive (a camera turned on where the
+        profile picture was) starts afresh, under its id and name: the picture's pose is not the student's usual
+        one, nor its history their attention."""
+        if face.picture and _changed(face, thumbnail):
+            return _first_sight(face.track_id, detection, pose, probabilities, timestamp, thumbnail,
+                                plainer(face.name, name))
+        return _still(self._updated(face, detection, pose, probabilities, timestamp, name), thumbnail)
 
     def _match(self, detections: Sequence[Detection], names: Sequence[str],
                thumbnails: Sequence[np.ndarray | None]) -> list[tuple[int, int]]:
@@ -213,11 +218,25 @@ def _thumbnail(crop: np.ndarray) -> np.ndarray:
     return cv2.resize(crop, (THUMBNAIL, THUMBNAIL), interpolation=cv2.INTER_AREA).astype(np.float32)
 
 
+def _first_sight(track_id: int, detection: Detection, pose: HeadPose, probabilities: np.ndarray, timestamp: float,
+                 thumbnail: np.ndarray | None, name: str) -> TrackedFace:
+    """A track with no history: judged facing by the first-look window (facemesh.mesh_facing)."""
+    facing = PoseReference().facing(pose)
+    return TrackedFace(track_id, detection.box, detection.keypoints, detection.score,
+                       np.asarray(probabilities, np.float32), timestamp, pose, float(facing), facing=facing,
+                       reference=PoseReference().observed(timestamp, pose), still_since=timestamp,
+                       thumbnail=thumbnail, name=name)
+
+
+def _changed(face: TrackedFace, thumbnail: np.ndarray | None) -> bool:
+    """Whether the face's crop is no longer the one its stillness is timed from (or cannot be compared)."""
+    return (thumbnail is None or face.thumbnail is None
+            or float(np.abs(thumbnail - face.thumbnail).mean()) > STILL_DIFFERENCE)
+
+
 def _still(face: TrackedFace, thumbnail: np.ndarray | None) -> TrackedFace:
     """The face with its stillness brought up to date: the clock restarts whenever its thumbnail changes."""
-    if thumbnail is None:
-        return dataclasses.replace(face, thumbnail=None, still_since=face.last_seen)
-    if face.thumbnail is None or np.abs(thumbnail - face.thumbnail).mean() > STILL_DIFFERENCE:
+    if _changed(face, thumbnail):
         return dataclasses.replace(face, thumbnail=thumbnail, still_since=face.last_seen)
     return face
 

@@ -148,6 +148,28 @@ def test_a_picture_that_changes_is_a_person_again():
     assert not tracked.picture
 
 
+def test_a_profile_picture_whose_camera_turns_on_starts_afresh_as_the_student(fer2013):
+    """A camera-off tile's profile picture (a real FER2013 face, still, looking straight out) for a minute, then the
+    student turns the camera on in the same tile: another real face, moving a little, looking 22 degrees down at
+    a laptop under a webcam above the screen, as they will all lesson. They keep the track's id, but not the
+    picture's history: their first reading is their own, and the picture's pose is not taken for their usual one
+    (it read them as turned away from their screen)."""
+    picture, student = fer2013.test.images[2], fer2013.test.images[3]
+    rng = np.random.default_rng(1)
+    tracker, box = FaceTracker(), (100, 100, 80, 80)
+    for t in range(60):
+        [face] = tracker.update(detections(box), SAD[None], float(t), picture[None], [HeadPose(0.0, 0.0)])
+    assert face.picture
+    seen = []
+    for t in np.arange(60.0, 120.0, 0.5):
+        moved = np.roll(student, tuple(rng.integers(-1, 2, 2)), axis=(0, 1))
+        [face] = tracker.update(detections(box), HAPPY[None], float(t), moved[None], [HeadPose(0.0, 22.0)])
+        seen.append(face)
+    assert {f.track_id for f in seen} == {face.track_id} and not any(f.picture for f in seen)
+    assert seen[0].emotion == "Happy" and seen[0].probabilities[CLASS_NAMES.index("Sad")] == 0
+    assert all(f.facing for f in seen)
+
+
 def test_the_feed_and_the_mood_leave_pictures_out():
     from ferbot.render import Renderer
     from tests.helpers.faces import tracked_face
