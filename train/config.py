@@ -25,7 +25,7 @@ class AugmentConfig:
     scale: float = 0.15  # zoom factor uniform in [1 - scale, 1 + scale]
     shift: float = 0.1  # translation as a fraction of the image side
     erase_prob: float = 0.5  # random erasing of one rectangle (2-20% of the image)
-    contrast: float = 0.2  # brightness/contrast jitter amplitude
+    contrast: float = 0.2  # brightness/contrast jitter amplitude (the model's standardisation undoes it but clipping)
     # Webcam-like changes (train/augment.py), off in the shipped recipes until measured to help:
     pitch_deg: float = 0.0  # the face tilted about its horizontal axis by up to this (a camera above or below)
     glasses: float = 0.0  # share of faces given the frames of a pair of glasses
@@ -127,7 +127,8 @@ FLAG_HELP: dict[str, tuple[str | None, str]] = {
     "shift": ("S", "move each face by up to this share of its side, each way"),
     "erase_prob": ("P", "share of faces with one random rectangle (2-20%% of the face) replaced by noise"),
     "contrast": ("A", "lighting jitter: contrast scaled by a random factor between 1 - A and 1 + A, brightness "
-                      "shifted by up to A x 128 grey levels"),
+                      "shifted by up to A x 128 grey levels (the model standardises each face, which undoes this "
+                      "but where it clips at 0 or 255)"),
     "pitch_deg": ("DEG", "tilt faces about their horizontal axis by up to DEG degrees, as a camera above or below "
                          "the screen does"),
     "glasses": ("P", "share of faces given the frames of a pair of glasses"),
