@@ -51,6 +51,12 @@ class Split:
         digest.update(self.labels.astype(np.int8).tobytes())
         return digest.hexdigest()[:16]
 
+    def votes_fingerprint(self) -> str | None:
+        """A digest of the FER+ votes (None without them): what a run with FER+ targets also trains towards."""
+        if self.ferplus is None:
+            return None
+        return hashlib.sha256(self.ferplus.astype(np.int16).tobytes()).hexdigest()[:16]
+
     def subset(self, n: int) -> Split:
         """The first `n` rows: for quick runs and tests."""
         return Split(self.images[:n], self.labels[:n], None if self.ferplus is None else self.ferplus[:n])

@@ -85,7 +85,7 @@ def check_run_folder(run_dir: Path, cfg: TrainConfig, data: FER2013) -> None:
     data.json, say): such a run resumes, and gets the record written now.
     """
     records = {CONFIG_RECORD: (_json(cfg.to_dict()), _config_problem),
-               DATA_RECORD: (data_record(data), _data_problem)}
+               DATA_RECORD: (data_record(data, cfg), _data_problem)}
     for name, (record, problem_with) in records.items():
         path = run_dir / name
         problem = path.exists() and problem_with(_read_record(path), record)
@@ -110,10 +110,14 @@ def _read_record(path: Path) -> dict:
                           f"{_REMEDY}") from None
 
 
-def data_record(data: FER2013) -> dict:
-    """What identifies the data a run trains on: each split's fingerprint and size, and (for people) its source."""
-    return {"source": data.source, "fingerprint": data.fingerprint(),
-            "sizes": {name: len(getattr(data, name)) for name in SPLITS}}
+def data_record(data: FER2013, cfg: TrainConfig) -> dict:
+    """What identifies the data a run trains on: each split's fingerprint and size, (for people) its source, and
+    for a run with FER+ targets the Training votes' fingerprint."""
+    record = {"source": data.source, "fingerprint": data.fingerprint(),
+              "sizes": {name: len(getattr(data, name)) for name in SPLITS}}
+    if cfg.ferplus_weight > 0:
+        record["votes"] = data.train.votes_fingerprint()
+    return record
 
 
 def _config_problem(saved: dict, current: dict) -> str | None:
@@ -130,6 +134,9 @@ def _data_problem(saved: dict, current: dict) -> str | None:
     fingerprints = saved["fingerprint"], current["fingerprint"]
     differing = [name for name in SPLITS if fingerprints[0][name] != fingerprints[1][name]]
     if not differing:
+        # a run recorded before the votes were (or without FER+ targets) is not checked for them
+        if "votes" in saved and saved["votes"] != current.get("votes"):
+            return "trained towards other FER+ votes (another --ferplus file, or the npz's own instead of one)"
         return None
     if differing == ["train"] and saved["sizes"]["train"] != current["sizes"]["train"]:
         return (f"on {saved['sizes']['train']} Training images, this command gives {current['sizes']['train']} "

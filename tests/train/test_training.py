@@ -242,6 +242,24 @@ def test_resuming_with_another_config_or_other_data_is_refused(small_fer, tiny_c
         fit(tiny_config, dataclasses.replace(data, train=other_rows), tmp_path, progress=False)
 
 
+def test_a_run_with_fer_plus_targets_is_refused_other_votes(small_fer, tiny_config, tmp_path):
+    """The same images and labels with another --ferplus file's votes would train towards other targets; a run
+    without FER+ targets does not care which votes the data carries."""
+    train = small_fer.train.subset(128)
+    assert train.ferplus is not None
+    votes = np.zeros_like(train.ferplus)
+    votes[:, 0] = 10  # all neutral
+    data = FER2013(train, small_fer.val.subset(64), small_fer.test, "", True)
+    other_votes = dataclasses.replace(data, train=dataclasses.replace(train, ferplus=votes))
+    with_votes = dataclasses.replace(tiny_config, ferplus_weight=0.5)
+    check_run_folder(tmp_path / "fer+", with_votes, data)
+    check_run_folder(tmp_path / "fer+", with_votes, data)  # the same votes: resumes
+    with pytest.raises(RunMismatch, match="trained towards other FER\\+ votes"):
+        check_run_folder(tmp_path / "fer+", with_votes, other_votes)
+    check_run_folder(tmp_path / "plain", tiny_config, data)
+    check_run_folder(tmp_path / "plain", tiny_config, other_votes)
+
+
 def test_a_run_started_before_data_records_resumes_and_gets_one(small_fer, tiny_config, tmp_path):
     data = FER2013(small_fer.train.subset(128), small_fer.val.subset(64), small_fer.test, "", True)
     with pytest.raises(Interrupted):
