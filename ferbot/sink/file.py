@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import queue
+import shutil
 import threading
 from pathlib import Path
 
@@ -26,6 +27,10 @@ JPEG_QUALITY = 75
 # How far the encoder may fall behind the feed, in seconds of video, before a warning says so (MPEG-4 encodes every
 # repeat anew: 4K at 30 fps is more than a 2-core laptop encodes in real time).
 BEHIND_WARNING_S = 5.0
+# The video stops, finished and playable, when less than this is left free on its disk: OpenCV reports no failed
+# write, and an MPEG-4 file cut off by a full disk lacks the index written at its end and plays not at all. A 720p
+# MJPG feed takes about 12 GB an hour; the reserve leaves room for the file's end and for the rest of the computer.
+FREE_SPACE_RESERVE = 256 * 2**20
 
 
 class VideoFileSink:
@@ -38,7 +43,8 @@ class VideoFileSink:
     behind fell further behind: 21 frames a second became 4 on the 2-core development machine), and an MJPG
     picture is compressed once, however often it is written. An encoder slower than `fps` (a large MPEG-4 video)
     falls behind, with a warning; the file is whole at the end, once close() has written what was sent, or shorter
-    but playable when a Ctrl-C cuts that short.
+    but playable when a Ctrl-C cuts that short. A disk that fills up stops the video, playable, while
+    FREE_SPACE_RESERVE is still free: the next send raises SinkError.
     """
 
     def __init__(self, path: str | Path, size: tuple[int, int], fps: float):
@@ -51,11 +57,12 @@ class VideoFileSink:
             raise SinkError(already_there(f"--sink file:{path}"))
         if not self.path.parent.is_dir():
             raise SinkError(f"--sink file:{path}: folder {self.path.parent} does not exist; create it first")
+        self.fps = fps
+        self.frames = self.repeated = 0  # written so far, and how many of them repeat the one before
+        self._check_free_space()
         self._writer, self._jpeg = _video_writer(self.path, fourcc, fps, size)
         if not self._writer.isOpened():
             raise SinkError(f"--sink file:{path}: cannot write a video there (permissions? disk full?)")
-        self.fps = fps
-        self.frames = self.repeated = 0  # written so far, and how many of them repeat the one before
         self._clock = Stopwatch()  # from the first frame sent
         self._queue: queue.Queue[tuple[np.ndarray, int] | None] = queue.Queue(FRAMES_QUEUED)
         self._error: BaseException | None = None
@@ -81,18 +88,33 @@ class VideoFileSink:
                 image, due = item
                 self._warn_if_behind(due)
                 while self.frames < due and not self._hurry.is_set():  # the ticks the last frame stayed on
-                    self._writer.write(last)
-                    self.frames += 1
-                    self.repeated += 1
+                    self._write(last, repeat=True)
                 last = self._picture(image)
-                self._writer.write(last)
-                self.frames += 1
+                self._write(last, repeat=False)
         except BaseException as err:  # raised by the next send; the frames still queued are dropped
             self._error = err
             while self._queue.get() is not None:
                 pass
         finally:
             self._written.set()
+
+    def _write(self, picture: np.ndarray, repeat: bool) -> None:
+        """Write one frame; at each second of video, check that the disk still has room (SinkError if not)."""
+        self._writer.write(picture)
+        self.frames += 1
+        self.repeated += repeat
+        if self.frames % math.ceil(self.fps) == 0:
+            self._check_free_space()
+
+    def _check_free_space(self) -> None:
+        free = shutil.disk_usage(self.path.parent).free
+        if free >= FREE_SPACE_RESERVE:
+            return
+        where = (f"stopped the video at {self.frames / self.fps:.0f} s, playable up to there" if self.frames
+                 else "cannot start a video")
+        raise SinkError(f"--sink file:{self.path}: {where}: its disk has only {free / 2**20:.1f} MiB free, under the "
+                        f"{FREE_SPACE_RESERVE / 2**20:g} MiB ferbot leaves free; free some space, or write the video "
+                        "to another disk")
 
     def _warn_if_behind(self, due: int) -> None:
         if not self._warned_behind and due - self.frames > BEHIND_WARNING_S * self.fps:

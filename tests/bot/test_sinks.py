@@ -120,6 +120,69 @@ def test_an_encoder_slower_than_the_fps_warns_and_a_ctrl_c_while_finishing_leave
     assert np.abs(cv2.cvtColor(last, cv2.COLOR_BGR2RGB).astype(int) - frames[-1]).mean() < 6
 
 
+def _fill_until_refused(sink, fps):
+    """Send frames of noise (hard to compress: 14-35 KiB each) until the sink refuses one; the frames sent."""
+    rng, sent = np.random.default_rng(0), []
+    with pytest.raises(SinkError) as refused:
+        for _ in range(120 * fps):
+            frame = rng.integers(0, 256, (SIZE[1], SIZE[0], 3), np.uint8)
+            sink.send(frame)
+            sent.append(frame)
+    return sent, str(refused.value)
+
+
+def _assert_plays_up_to_the_stop(path, sent):
+    decoded, _ = read_video(path)
+    assert 5 <= len(decoded) <= len(sent)
+    for i in (0, len(decoded) - 1):  # noise: a frame is only close to itself
+        assert np.abs(decoded[i].astype(int) - sent[i]).mean() < np.abs(decoded[i].astype(int) - sent[i + 1]).mean()
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real 4 MiB file system (tmpfs), mounted for the test; skipped where this user may not mount one."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(disk)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here ({mounted.stderr.decode().strip()}); the next test stands in")
+    yield disk
+    subprocess.run(["umount", "--lazy", str(disk)], check=True)
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".avi"])
+def test_a_video_on_a_disk_that_fills_up_stops_and_plays(small_disk, suffix, monkeypatch):
+    """A real disk filling up: OpenCV's writer fails silently there, and an .mp4 cut off lacks its index and plays
+    not at all. The sink stops while the reserve is free (1 MiB here, so that 4 MiB hold some seconds), says so,
+    and the file plays up to there."""
+    monkeypatch.setattr(file_sink, "FREE_SPACE_RESERVE", 2**20)
+    fps, path = 5, small_disk / f"lesson{suffix}"
+    sink = open_sink(f"file:{path}", SIZE, fps)
+    sent, message = _fill_until_refused(sink, fps)
+    sink.close()
+    assert "stopped the video at" in message and "MiB free, under the 1 MiB ferbot leaves free" in message
+    assert "write the video to another disk" in message and "\n" not in message
+    _assert_plays_up_to_the_stop(path, sent)
+
+
+def test_a_video_stops_when_free_space_falls_below_the_reserve(tmp_path, monkeypatch):
+    """The same where no small disk can be mounted: the reserve raised above the free space, once the video has
+    begun (the disk check and the file are real). And a disk already that full is refused at the start."""
+    fps, path = 5, tmp_path / "lesson.mp4"
+    sink = open_sink(f"file:{path}", SIZE, fps)
+    rng = np.random.default_rng(1)
+    sent = [rng.integers(0, 256, (SIZE[1], SIZE[0], 3), np.uint8) for _ in range(3 * fps)]
+    for frame in sent:
+        sink.send(frame)
+    monkeypatch.setattr(file_sink, "FREE_SPACE_RESERVE", 2**62)
+    more, message = _fill_until_refused(sink, fps)
+    sink.close()
+    assert "stopped the video at" in message
+    _assert_plays_up_to_the_stop(path, sent + more)
+    with pytest.raises(SinkError, match="cannot start a video: its disk has only .* MiB free"):
+        open_sink(f"file:{tmp_path / 'next.mp4'}", SIZE, fps)
+
+
 @pytest.mark.parametrize("spec, message", [
     ("file:{tmp}/nowhere/feed.mp4", "does not exist"),
     ("file:{tmp}/feed.gif", "unknown video type"),
