@@ -20,6 +20,7 @@ from ferbot.report import report_paths, write_report
 from ferbot.track.tracker import TrackedFace
 from tests.helpers.cli import env_with, ferbot, one_error_line
 from tests.helpers.logs import csv_rows, face_row, log_rows, write_log
+from tests.helpers.requires import need_program
 
 
 @pytest.fixture(scope="module")
@@ -274,16 +275,13 @@ def test_the_report_shows_attention(session):
 def test_the_report_renders_in_a_headless_browser(session, tmp_path):
     """The page as a browser draws it (Debian's chromium, offline): the class-mood plot's colours show, so the
     embedded images load without any network. Skipped where chromium is not installed."""
-    import shutil
     import subprocess
 
     import cv2
 
     from ferbot.emotions import EMOTION_COLORS
 
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    if browser is None:
-        pytest.skip("chromium is not installed (apt install chromium)")
+    browser = need_program("chromium", "chromium-browser", package="chromium")
     shot = tmp_path / "report.png"
     subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                     "--disable-background-networking", "--disable-component-update", "--disable-sync",

@@ -5,7 +5,6 @@ window that closes ends the run like a lost screen."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -22,7 +21,8 @@ from tests.helpers.cli import analysed_frames, env_with, ferbot, finished, lines
 from tests.helpers.data import save_rgb
 from tests.helpers.faces import matches, side_by_side
 from tests.helpers.logs import log_rows, row_box
-from tests.helpers.xserver import need_tkinter, resized_while_running, xvfb
+from tests.helpers.requires import need_program, need_tkinter
+from tests.helpers.xserver import resized_while_running, xvfb
 
 VIEWER = Path(__file__).resolve().parents[1] / "helpers" / "titled_window.py"
 TITLE = "Zoom Meeting - Gallery"
@@ -36,8 +36,7 @@ PHOTOS = ("codait_luciano.jpg", "mpl_grace_hopper.jpg", "singnet_model_face.jpg"
 @contextmanager
 def desktop(size=(1280, 720)) -> Iterator[str]:
     """Xvfb with a window manager (openbox): windows are listed (EWMH's _NET_CLIENT_LIST) as on a desktop."""
-    if shutil.which("openbox") is None:
-        pytest.skip("openbox is not installed (apt install openbox); .ci/run installs it")
+    need_program("openbox", package="openbox")
     with xvfb(size) as display:
         manager = subprocess.Popen(["openbox", "--sm-disable"], env={**os.environ, "DISPLAY": display},
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

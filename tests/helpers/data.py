@@ -10,6 +10,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from tests.helpers.requires import unavailable
+
 REPO = Path(__file__).resolve().parents[2]
 # FER2013 holds a few pictures that are not faces; PrivateTest #1 is a page of text.
 PRIVATE_TEST_NOT_FACES = (1,)
@@ -17,9 +19,9 @@ PRIVATE_TEST_NOT_FACES = (1,)
 
 def fer2013_path() -> Path:
     """FER2013's path from FER2013_PATH (default ../shared/data/fer2013.npz). The test is skipped when the variable
-    is unset and the default is absent, and fails when the variable names a missing file (a typo in CI would
-    otherwise skip half the suite and pass). pytest is imported here, not at the top: the benchmarks import this
-    module after a plain `pip install -e .`, which has no pytest."""
+    is unset and the default is absent (it fails under CI: tests.helpers.requires), and fails when the variable
+    names a missing file (a typo would otherwise skip half the suite and pass). pytest is imported here, not at the
+    top: the benchmarks import this module after a plain `pip install -e .`, which has no pytest."""
     import pytest
 
     named = os.environ.get("FER2013_PATH")
@@ -27,7 +29,7 @@ def fer2013_path() -> Path:
     if not path.exists():
         if named:
             pytest.fail(f"FER2013_PATH={named}: no such file; point it at fer2013.npz or fer2013.csv")
-        pytest.skip(f"FER2013 not found at {path}: set FER2013_PATH to fer2013.npz or fer2013.csv")
+        unavailable(f"FER2013 not found at {path}: set FER2013_PATH to fer2013.npz or fer2013.csv")
     return path
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ import numpy as np
 import pytest
 
 from tests.helpers.data import save_rgb
+from tests.helpers.requires import need_program, need_tkinter
 
 SCREEN_SIZE = (1920, 1080)
 
@@ -23,8 +23,7 @@ SCREEN_SIZE = (1920, 1080)
 @contextmanager
 def xvfb(size: tuple[int, int] = SCREEN_SIZE) -> Iterator[str]:
     """A real X server (Xvfb) on a free display; yields the DISPLAY value, e.g. ':42'."""
-    if shutil.which("Xvfb") is None:
-        pytest.skip("Xvfb is not installed (apt install xvfb); .ci/run installs it")
+    need_program("Xvfb", package="xvfb")
     read_fd, write_fd = os.pipe()
     server = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-screen", "0", f"{size[0]}x{size[1]}x24",
                                "-nolisten", "tcp", "-noreset"], pass_fds=(write_fd,),
@@ -44,8 +43,7 @@ def xvfb(size: tuple[int, int] = SCREEN_SIZE) -> Iterator[str]:
 def set_resolution(display: str, size: tuple[int, int]) -> None:
     """Change a running Xvfb's screen to size=(width, height), no larger than it started with, as a user
     changing resolution would (RandR, through xrandr)."""
-    if shutil.which("xrandr") is None:
-        pytest.skip("xrandr is not installed (apt install x11-xserver-utils); .ci/run installs it")
+    need_program("xrandr", package="x11-xserver-utils")
     mode = f"{size[0]}x{size[1]}"
     env = {**os.environ, "DISPLAY": display}
     xrandr = ["xrandr", "--output", "screen", "--mode", mode]
@@ -53,18 +51,6 @@ def set_resolution(display: str, size: tuple[int, int]) -> None:
         timings = [str(v) for v in (0, size[0], size[0], size[0], size[0], size[1], size[1], size[1], size[1])]
         for command in (["xrandr", "--newmode", mode, *timings], ["xrandr", "--addmode", "screen", mode], xrandr):
             subprocess.run(command, env=env, check=True, capture_output=True)
-
-
-def need_tkinter(what: str) -> None:
-    """Skip the test where Python has no tkinter; under CI ($CI set) fail instead, so that a runner without it
-    cannot skip the screen tests unnoticed."""
-    try:
-        import tkinter  # noqa: F401
-    except ImportError:
-        message = f"{what} needs tkinter (apt install python3-tk, or a Python built with it)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
 
 
 @contextmanager

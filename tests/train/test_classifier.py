@@ -14,6 +14,7 @@ from ferbot.classify import checkpoint
 from ferbot.classify.checkpoint import CARD_JSON, CheckpointError, shipped_checkpoint_dir, shipped_models
 from ferbot.classify.classifier import FACES_PER_DEVICE
 from ferbot.classify.model import flops_per_face
+from tests.helpers.requires import unavailable
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +119,7 @@ def test_the_webcam_model_still_reads_clear_difficult_faces(fer2013):
 
     test = fer2013.test
     if test.ferplus is None:
-        pytest.skip("needs the FER+ votes: FER2013_PATH to the npz, which carries them")
+        unavailable("needs the FER+ votes: FER2013_PATH to the npz, which carries them")
     clear = np.isin(test.labels, DIFFICULT_INDEX) & (ferplus_majority(test.ferplus) == test.labels)
     predicted = EmotionClassifier.load(model="webcam").predict_proba(test.images[clear]).argmax(axis=1)
     assert clear.sum() > 500 and np.isin(predicted, DIFFICULT_INDEX).mean() >= 0.9
