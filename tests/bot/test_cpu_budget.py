@@ -1,8 +1,9 @@
 """A light guest on the teacher's laptop: the analysis rate, the unchanged-screen check, the cached render layer,
 and the notice when no face is found; and a bug in the last analysis, raised.
 
-The pipeline runs here with a stand-in analyzer (no classifier, no detector), so these tests are quick and count
-exactly what the worker analysed; benchmarks/cpu_budget.py measures the real bot's CPU use.
+The scheduling tests run the pipeline with a stand-in analyzer of a known cost (no detector, no classifier), so
+that they count exactly what the worker analysed on any machine; the notice test runs the real analyzer on the
+demo gallery. benchmarks/cpu_budget.py measures the real bot's CPU use.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ import time
 import numpy as np
 import pytest
 
-from ferbot.analysis import Analysis
+from ferbot.analysis import Analysis, FrameAnalyzer
 from ferbot.capture.base import Frame
-from ferbot.capture.demo import DemoSource
+from ferbot.capture.demo import DEMO_NAMES, DemoSource
+from ferbot.capture.gallery import draw_name_tags, empty_gallery, gallery_tiles
+from ferbot.classify import EmotionClassifier
 from ferbot.pipeline import Pipeline, no_face_help
 from ferbot.render import Renderer
 from ferbot.render.compose import scale_picture
@@ -167,12 +170,33 @@ class NoticeSink:
         pass
 
 
+class CamerasOn:
+    """The demo gallery with every camera off but from `on_s[0]` to `on_s[1]` seconds, when its faces show."""
+
+    def __init__(self, on_s: tuple[float, float], size: tuple[int, int] = (1280, 720)):
+        self.demo, self.on_s = DemoSource(size), on_s
+        self.off = empty_gallery(gallery_tiles(len(DEMO_NAMES), size), size)
+        draw_name_tags(self.off, DEMO_NAMES, gallery_tiles(len(DEMO_NAMES), size))
+
+    def read(self) -> Frame:
+        frame = self.demo.read()
+        on = self.on_s[0] <= frame.timestamp < self.on_s[1]
+        return frame if on else Frame(self.off.copy(), frame.timestamp, frame.index)
+
+    def close(self) -> None:
+        pass
+
+
 def test_no_face_for_a_while_says_what_to_check_once_until_faces_come_back(caplog):
-    face = tracked_face((100, 100, 80, 80))
-    analyzer = CountingAnalyzer(faces=lambda t: [face] if 1.6 <= t < 2.2 else [])
-    sink = NoticeSink()
-    pipeline = Pipeline(Screen(True), analyzer, Renderer((640, 360)), sink, 30, analysis_rate=10, no_face_s=0.7)
-    pipeline.run(4.0)
+    """The real analyzer (detector, classifier, tracker) on a gallery whose cameras are on from 1.5 to 3.5 s."""
+    classifier = EmotionClassifier.load()
+    classifier.warmup()  # compiled before the clock runs, so the first faces are seen while they show
+    sink, layout = NoticeSink(), Renderer((640, 360)).layout
+    with FrameAnalyzer(classifier, layout.markers) as analyzer:
+        pipeline = Pipeline(CamerasOn((1.5, 3.5)), analyzer, Renderer((640, 360)), sink, 30, analysis_rate=10,
+                            no_face_s=0.7)
+        pipeline.worker.refresh_s = 0.25  # the still gallery of cameras off is analysed 4 times a second
+        pipeline.run(6.0)
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     line, notice = no_face_help(0.7)
     assert warnings == [line, line]  # at ~0.7 s, and again ~0.7 s after the face left at 2.2 s
