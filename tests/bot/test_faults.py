@@ -36,7 +36,8 @@ from tests.helpers.cli import analysed_frames, env_with, ferbot, finished, one_e
 from tests.helpers.data import REPO, fer2013_private_test, read_video, save_rgb, write_video
 from tests.helpers.faces import matches
 from tests.helpers.feed import screen_difference
-from tests.helpers.logs import face_row, log_rows, row_box, write_log
+from tests.helpers.logs import face_row, log_rows, row_box, rows_written, write_log
+from tests.helpers.runs import came_true
 from tests.helpers.screens import compose_gallery
 from tests.helpers.xserver import resized_while_running, set_resolution, shown_on_screen, xvfb
 
@@ -172,18 +173,21 @@ def _shows(feed: np.ndarray, picture: np.ndarray, screen_size: tuple[int, int]) 
 @pytest.mark.slow
 @pytest.mark.display
 def test_region_that_no_longer_fits_stops_with_one_line(tmp_path):
-    """A --region at the right of a 1920x1080 screen that shrinks to 1024x768: exit 1, one line, the log whole."""
-    log = tmp_path / "faces.csv"
-    with xvfb((1920, 1080)) as display:
+    """A --region at the right of a 1920x1080 screen, showing a gallery, that shrinks to 1024x768 once faces are
+    logged: exit 1, one line, the log whole, with the faces analysed before."""
+    log, screen = tmp_path / "faces.csv", np.zeros((1080, 1920, 3), np.uint8)
+    screen[100:460, 1200:1840] = compose_gallery(demo_pictures()[:4], (640, 360)).image
+    with xvfb((1920, 1080)) as display, shown_on_screen(display, screen, tmp_path):
         bot, logged = started_ferbot("--region", "1200,100,640,360", "--sink", "none", "--log", str(log),
                                      "--duration", "60", env=env_with(DISPLAY=display))
-        time.sleep(1)
+        assert came_true(lambda: rows_written(log) >= 4, timeout=60), "no faces logged within a minute"
         set_resolution(display, (1024, 768))
         result = finished(bot, logged)
     assert result.returncode == 1, result.stderr
     line = one_error_line(result)
     assert "screen is now 1024x768" in line and "--region 1200,100,640,360 no longer fits" in line
-    log_rows(log)
+    rows = log_rows(log)
+    assert len(rows) >= 4 and all(float(r["x"]) + float(r["w"]) <= 640 for r in rows)  # whole rows, in the region
 
 
 @pytest.mark.display

@@ -48,6 +48,11 @@ def log_rows(path: Path) -> list[dict[str, str]]:
     return csv_rows(path, COLUMNS)
 
 
+def rows_written(path: Path) -> int:
+    """How many rows a running bot has written to its log so far (lines after the header; 0 before it exists)."""
+    return max(path.read_text().count("\n") - 1, 0) if path.exists() else 0
+
+
 def row_box(row: dict[str, str]) -> Rect:
     """A log row's box, in the captured picture's pixels."""
     return Rect(*(float(row[k]) for k in ("x", "y", "w", "h")))
