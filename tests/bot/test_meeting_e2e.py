@@ -25,7 +25,7 @@ from tests.helpers.meetings import meeting_screen
 from tests.helpers.xserver import shown_on_screen, xvfb
 
 pytestmark = [pytest.mark.slow, pytest.mark.display]
-DURATION_S = PICTURE_AFTER_S + 14  # room for 5 analyses and one after PICTURE_AFTER_S on a busy machine
+DURATION_S = PICTURE_AFTER_S + 14  # room for 5 analyses, and two after PICTURE_AFTER_S, on a busy machine
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +85,8 @@ def test_the_profile_picture_is_marked_a_picture(meeting, run):
     on_picture = {t: any(p.contains_point(*b.center) for b in boxes for p in meeting.pictures)
                   for t, boxes in by_time.items()}
     assert any(seen for t, seen in on_picture.items() if t < start + PICTURE_AFTER_S - 2)
-    assert not any(seen for t, seen in on_picture.items() if t > start + PICTURE_AFTER_S + 1)
+    later = [seen for t, seen in on_picture.items() if t > start + PICTURE_AFTER_S + 1]
+    assert len(later) >= 2 and not any(later)  # analysed after it was found out, and left out each time
     layout = OutputLayout((1280, 720))
     shown = feed_of(meeting.image, layout)  # the screen as the feed shows it, before anything is drawn on it
     x, y, w, h = on_feed(meeting.pictures[0], layout, (1920, 1080)).as_int()
