@@ -27,7 +27,7 @@ def use_cpu_cores(batch_size: int | None = None) -> None:
     XLA's multi-threaded CPU convolutions keep two cores far less busy than two devices that each take half the
     batch on one core: above all the kernel gradients in training (`benchmarks/train_throughput.py --stock-xla`),
     and a batch of faces in the live bot (`benchmarks/classifier_latency.py --stock-xla`). The device count is
-    the number of cores, or with `batch_size` the largest divisor of it up to that. It leaves XLA alone when
+    cpu_device_count's for this process's cores. It leaves XLA alone when
     XLA_FLAGS or JAX_NUM_CPU_DEVICES already choose, and (with a warning) when JAX is already using its devices.
     GPUs and TPUs, when present, are used as before: this only shapes the CPU backend.
     """
@@ -35,7 +35,7 @@ def use_cpu_cores(batch_size: int | None = None) -> None:
     if "JAX_NUM_CPU_DEVICES" in os.environ or "host_platform_device_count" in flags or "multi_thread_eigen" in flags:
         return
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    devices = max(d for d in range(1, cores + 1) if batch_size is None or batch_size % d == 0)
+    devices = cpu_device_count(cores, batch_size)
     if devices > 1:
         try:
             jax.config.update("jax_num_cpu_devices", devices)
@@ -44,6 +44,11 @@ def use_cpu_cores(batch_size: int | None = None) -> None:
                         jax.device_count())
             return
         os.environ["XLA_FLAGS"] = f"{flags} --xla_cpu_multi_thread_eigen=false".strip()
+
+
+def cpu_device_count(cores: int, batch_size: int | None = None) -> int:
+    """One device per core; with `batch_size`, the most devices up to `cores` that split the batch evenly."""
+    return max(d for d in range(1, cores + 1) if batch_size is None or batch_size % d == 0)
 
 
 def cache_dir() -> Path:

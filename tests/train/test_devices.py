@@ -10,6 +10,7 @@ import textwrap
 import numpy as np
 import pytest
 
+from ferbot.classify.devices import cpu_device_count
 from tests.helpers.data import REPO, fer2013_path
 
 _SCRIPT = textwrap.dedent("""
@@ -55,12 +56,18 @@ def test_two_device_step_equals_single_device():
     assert "EQUAL" in run.stdout
 
 
-@pytest.mark.parametrize("cores, batch_size, expected", [(1, None, 1), (2, None, 2), (2, 128, 2), (2, 127, 1),
-                                                         (3, 128, 2), (3, None, 3)])
+@pytest.mark.parametrize("cores, batch_size, expected", [(1, None, 1), (3, None, 3), (3, 128, 2), (4, 96, 4),
+                                                         (6, 128, 4), (8, 100, 5), (8, 127, 1), (16, 128, 16)])
+def test_cpu_device_count(cores, batch_size, expected):
+    assert cpu_device_count(cores, batch_size) == expected
+
+
+@pytest.mark.parametrize("cores, batch_size, expected", [(1, None, 1), (2, None, 2), (2, 128, 2), (2, 127, 1)])
 def test_cpu_cores_become_devices(cores, batch_size, expected):
     """On a CPU, training and the bot run one single-threaded XLA device per core (for training: as many as
-    divide the batch), on a process held to `cores` cores. Importing the trainer and the bot first (as
-    `python -m train` and `ferbot` do) must not start JAX's devices before they are chosen."""
+    divide the batch: cpu_device_count), on a process held to `cores` of this machine's cores (CI has 2).
+    Importing the trainer and the bot first (as `python -m train` and `ferbot` do) must not start JAX's devices
+    before they are chosen."""
     available = sorted(os.sched_getaffinity(0))
     if len(available) < cores:
         pytest.skip(f"needs {cores} CPU cores, this machine has {len(available)}")
