@@ -34,6 +34,12 @@ from train.step import Trainer
 
 pytestmark = pytest.mark.slow  # every test here trains
 
+
+def first_rows(data: FER2013, train: int, val: int) -> FER2013:
+    """The first `train` Training rows and `val` PublicTest rows of `data`, with all its PrivateTest rows."""
+    return FER2013(data.train.subset(train), data.val.subset(val), data.test, "", True)
+
+
 @pytest.fixture(scope="module")
 def trained(small_fer, tiny_config, tmp_path_factory):
     """One short run shared by the tests below: 4 epochs on 3,000 Training images.
@@ -184,7 +190,7 @@ def test_interrupted_run_resumes_to_the_same_weights(small_fer, tiny_config, tmp
     schedule, over epochs in which it cuts the rate, so its state too must survive the interruption."""
     epochs = 2 if schedule == "cosine" else 4
     cfg = dataclasses.replace(tiny_config, epochs=epochs, schedule=schedule, plateau_patience=1)
-    data = FER2013(small_fer.train.subset(640), small_fer.val.subset(128), small_fer.test, "", True)
+    data = first_rows(small_fer, 640, 128)
     straight = fit(cfg, data, tmp_path / "straight", progress=False)
     with pytest.raises(Interrupted) as stop:
         fit(cfg, data, tmp_path / "resumed", stop_at_step=13, checkpoint_every=4, progress=False)
@@ -201,7 +207,7 @@ def test_interrupted_run_resumes_to_the_same_weights(small_fer, tiny_config, tmp
 
 
 def test_ctrl_c_stops_between_steps_and_a_second_one_stops_at_once(small_fer, tiny_config, tmp_path):
-    data = FER2013(small_fer.train.subset(640), small_fer.val.subset(128), small_fer.test, "", True)
+    data = first_rows(small_fer, 640, 128)
     handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     stop = StopRequest()
     try:
@@ -221,7 +227,7 @@ def test_ctrl_c_stops_between_steps_and_a_second_one_stops_at_once(small_fer, ti
 
 
 def test_a_stop_on_an_epochs_last_step_keeps_that_epochs_evaluation(small_fer, tiny_config, tmp_path):
-    data = FER2013(small_fer.train.subset(640), small_fer.val.subset(128), small_fer.test, "", True)
+    data = first_rows(small_fer, 640, 128)
     with pytest.raises(Interrupted) as stopped:
         fit(tiny_config, data, tmp_path, stop_at_step=10, progress=False)  # 10 steps per epoch
     assert stopped.value.step == 10
@@ -230,7 +236,7 @@ def test_a_stop_on_an_epochs_last_step_keeps_that_epochs_evaluation(small_fer, t
 
 
 def test_resuming_with_another_config_or_other_data_is_refused(small_fer, tiny_config, tmp_path):
-    data = FER2013(small_fer.train.subset(128), small_fer.val.subset(64), small_fer.test, "", True)
+    data = first_rows(small_fer, 128, 64)
     with pytest.raises(Interrupted):
         fit(tiny_config, data, tmp_path, stop_at_step=1, progress=False)
     with pytest.raises(RunMismatch, match="differs in: lr"):
@@ -261,7 +267,7 @@ def test_a_run_with_fer_plus_targets_is_refused_other_votes(small_fer, tiny_conf
 
 
 def test_a_run_started_before_data_records_resumes_and_gets_one(small_fer, tiny_config, tmp_path):
-    data = FER2013(small_fer.train.subset(128), small_fer.val.subset(64), small_fer.test, "", True)
+    data = first_rows(small_fer, 128, 64)
     with pytest.raises(Interrupted):
         fit(tiny_config, data, tmp_path, stop_at_step=1, progress=False)
     (tmp_path / DATA_RECORD).unlink()  # as in a run folder written before data.json existed
@@ -272,7 +278,7 @@ def test_a_run_started_before_data_records_resumes_and_gets_one(small_fer, tiny_
 
 def test_a_field_missing_from_a_saved_config_counts_as_its_default(small_fer, tiny_config, tmp_path):
     """A config.json saved before a field existed still matches while the field holds its default."""
-    data = FER2013(small_fer.train.subset(128), small_fer.val.subset(64), small_fer.test, "", True)
+    data = first_rows(small_fer, 128, 64)
     check_run_folder(tmp_path, tiny_config, data)
     saved = json.loads((tmp_path / CONFIG_RECORD).read_text())
     del saved["eval_batch_size"], saved["augment"]["contrast"]
@@ -288,7 +294,7 @@ def test_a_field_missing_from_a_saved_config_counts_as_its_default(small_fer, ti
 def test_a_session_stopped_between_saving_the_best_and_the_latest_state_resumes(small_fer, tiny_config, tmp_path):
     """The best epoch's weights are saved before the resumable state that counts the epoch; a session stopped
     between the two leaves the epoch's step in best/ only, and the resumed run replays the epoch over it."""
-    data = FER2013(small_fer.train.subset(640), small_fer.val.subset(128), small_fer.test, "", True)
+    data = first_rows(small_fer, 640, 128)
     with pytest.raises(Interrupted):
         fit(tiny_config, data, tmp_path, stop_at_step=10, checkpoint_every=4, progress=False)
     assert (tmp_path / "best" / "10").is_dir()
@@ -301,7 +307,7 @@ def test_a_best_state_past_the_resumed_step_is_forgotten(small_fer, tiny_config,
     """A session stopped between saving an epoch's best weights and its resumable state leaves a best state the
     history does not hold. Where the replayed epoch does not improve as it did (another machine's arithmetic),
     that stale state must not stay the best: it would outrank and delete the real ones, and be exported."""
-    data = FER2013(small_fer.train.subset(640), small_fer.val.subset(128), small_fer.test, "", True)
+    data = first_rows(small_fer, 640, 128)
     with pytest.raises(Interrupted):
         fit(tiny_config, data, tmp_path, stop_at_step=14, checkpoint_every=4, progress=False)  # 10 steps an epoch
     best = ocp.CheckpointManager(tmp_path / "best")
@@ -324,7 +330,7 @@ def test_a_best_state_past_the_resumed_step_is_forgotten(small_fer, tiny_config,
 def test_a_wrong_start_or_target_is_refused_before_the_run_folder_records_the_run(small_fer, tiny_config, tmp_path,
                                                                                   changes, error, message):
     """So that running the command again with the mistake corrected starts the run (no --fresh needed)."""
-    data = FER2013(small_fer.train.subset(128), small_fer.val.subset(64), small_fer.test, "", True)
+    data = first_rows(small_fer, 128, 64)
     data = dataclasses.replace(data, train=dataclasses.replace(data.train, ferplus=None))
     with pytest.raises(error, match=message):
         fit(dataclasses.replace(tiny_config, **changes), data, tmp_path, progress=False)
@@ -358,7 +364,7 @@ def test_a_moving_average_of_the_weights_is_what_is_validated_and_exported(small
         assert any(not np.allclose(a, b) for a, b in zip(jax.tree.leaves(after["ema"][part]),
                                                           jax.tree.leaves(after[part])))
 
-    data = FER2013(small_fer.train.subset(640), small_fer.val.subset(128), small_fer.test, "", True)
+    data = first_rows(small_fer, 640, 128)
     result = fit(cfg, data, tmp_path / "run", progress=False)
     model = result.trainer.model_from(result.best_state)
     for part, kind in (("params", nnx.Param), ("batch_stats", nnx.BatchStat)):
@@ -387,7 +393,7 @@ def test_a_distillation_run_caches_its_teachers_predictions_in_its_run_folder(sm
     from train.teachers import CACHE
 
     cfg = dataclasses.replace(tiny_config, epochs=1, teachers=("fer-vgg-w320-e100",), teacher_weight=0.5)
-    data = FER2013(small_fer.train.subset(640), small_fer.val.subset(128), small_fer.test, "", True)
+    data = first_rows(small_fer, 640, 128)
     fit(cfg, data, tmp_path / "run", progress=False)
     with np.load(tmp_path / "run" / CACHE) as cached:
         assert cached["probabilities"].shape == (640, 7)
@@ -400,7 +406,7 @@ def test_damaged_run_records_are_one_line_or_made_again(small_fer, tiny_config, 
     from ferbot.classify.checkpoint import checkpoint_folder
     from train.teachers import CACHE, teacher_predictions
 
-    data = FER2013(small_fer.train.subset(64), small_fer.val.subset(64), small_fer.test, "", True)
+    data = first_rows(small_fer, 64, 64)
     check_run_folder(tmp_path, tiny_config, data)
     record = tmp_path / CONFIG_RECORD
     record.write_text(record.read_text()[:40])
@@ -488,7 +494,7 @@ def test_squeeze_and_excitation_trains_exports_and_gates_each_face_differently(s
 
     model = dataclasses.replace(tiny_config.model, squeeze_excite=4)
     cfg = dataclasses.replace(tiny_config, epochs=1, model=model)
-    data = FER2013(small_fer.train.subset(640), small_fer.val.subset(128), small_fer.test, "", True)
+    data = first_rows(small_fer, 640, 128)
     result = fit(cfg, data, tmp_path / "run", progress=False)
     directory = export_checkpoint(result, cfg, "tiny", data, "se", "pytest", out_root=tmp_path,
                                   set_aside_in=tmp_path / "replaced", tta_modes=("none",))
