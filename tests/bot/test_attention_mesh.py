@@ -10,18 +10,13 @@ import pytest
 from benchmarks.attention import BOWED, SCREEN, WEARS, fer2013_rows
 from ferbot.detect.blazeface import BlazeFace, Detection
 from ferbot.detect.eyelids import may_be_cast_down
-from ferbot.detect.facemesh import MESH_FIRST_LOOK_YAW, FaceMesh, combined_pose, crop_to_picture, mesh_facing, mesh_pose
+from ferbot.detect.facemesh import FaceMesh, combined_pose, crop_to_picture, mesh_facing, mesh_pose
 from ferbot.detect.headpose import HeadPose, head_pose
 from ferbot.emotions import CLASS_NAMES
 from tests.helpers.faces import photo
 from tests.helpers.poses import (
-    FACING,
     LOOKING_AT_CAMERA,
-    PROFILES,
-    TURNED_TO_VIEWERS_LEFT,
-    TURNED_TO_VIEWERS_RIGHT,
     fer_picture,
-    fer_seen,
     webcam_faces,
 )
 
@@ -52,36 +47,6 @@ def test_the_model_trusts_its_mesh_on_faces_only(finder, mesh):
         wall[:] = picture.reshape(-1, 3).mean(axis=0).astype(np.uint8)
         assert mesh.read(picture, found).trusted, name
         assert not mesh.read(wall, found).trusted, name
-
-
-def test_frontal_faces_read_as_facing(detector, mesh, private_test):
-    facing = [mesh_facing(fer_seen(detector, mesh, private_test[i])[1]) for i in FACING]
-    assert np.mean(facing) >= 0.95
-
-
-def test_turned_heads_read_as_turned_with_the_right_side(detector, mesh, private_test):
-    right = [fer_seen(detector, mesh, private_test[i])[1] for i in TURNED_TO_VIEWERS_RIGHT]
-    left = [fer_seen(detector, mesh, private_test[i])[1] for i in TURNED_TO_VIEWERS_LEFT]
-    assert all(p.yaw > MESH_FIRST_LOOK_YAW and not mesh_facing(p) for p in right), right
-    assert all(p.yaw < -MESH_FIRST_LOOK_YAW and not mesh_facing(p) for p in left), left
-    assert not any(mesh_facing(fer_seen(detector, mesh, private_test[i])[1]) for i in PROFILES)
-
-
-def test_a_mirrored_face_turns_the_other_way_and_a_tilt_is_no_turn(detector, mesh, private_test):
-    """The yaw (the pitch is the keypoints', tested in test_attention.py) changes sign in a mirror, by about the
-    same amount up to 30 degrees, and stays put when the head tilts to a shoulder."""
-    for i in TURNED_TO_VIEWERS_RIGHT + TURNED_TO_VIEWERS_LEFT + FACING[:8]:
-        pose = fer_seen(detector, mesh, private_test[i])[1]
-        mirrored = fer_seen(detector, mesh, private_test[i], mirror=True)[1]
-        if abs(pose.yaw) > 30:
-            assert np.sign(mirrored.yaw) == -np.sign(pose.yaw) and not mesh_facing(mirrored), (i, pose, mirrored)
-        else:
-            assert abs(mirrored.yaw + pose.yaw) < 8, (i, pose, mirrored)
-    for i in FACING[:8]:
-        pose = fer_seen(detector, mesh, private_test[i])[1]
-        for roll in (-20, 20):
-            tilted = fer_seen(detector, mesh, private_test[i], roll=roll)[1]
-            assert abs(tilted.yaw - pose.yaw) < 8, (i, roll, pose, tilted)
 
 
 def test_webcam_views_read_as_facing_and_follow_the_nod(mesh):
