@@ -864,6 +864,9 @@ def main() -> None:
     parser.add_argument("--contact-sheets", type=Path, metavar="DIR",
                         help="only write the labelling contact sheets to DIR (needs --fer2013 as fer2013.npz)")
     args = parser.parse_args()
+    if args.fer2013 is not None and not Path(args.fer2013).is_file():
+        parser.error(f"FER2013 {args.fer2013}: no such file (from --fer2013 or $FER2013_PATH); point it at "
+                     "fer2013.npz or fer2013.csv")
     if args.contact_sheets:
         if args.fer2013 is None or Path(args.fer2013).suffix != ".npz":
             parser.error("--contact-sheets needs the project's fer2013.npz: pass --fer2013 or set FER2013_PATH")
@@ -882,14 +885,14 @@ def main() -> None:
         worn = {name: photo_samples(finder, mesh, shared, wear)[0] for name, wear in WEARS.items()}
         groups |= {f"webcam, all, with {name}": samples for name, samples in worn.items()}
         fer: list[Sample] = []
-        if args.fer2013 is not None and Path(args.fer2013).exists():
+        if args.fer2013 is not None:
             fer, faces, pictures = fer2013_samples(finder.detector, mesh, Path(args.fer2013))
             print(f"FER2013: {faces} labelled faces, {pictures} pictures with the mirrored ones, one face found in "
                   f"{len(fer)}")
             for half in ("tuning half", "held-out half"):
                 groups[f"FER2013, {half}"] = [s for s in fer if s.group.endswith(half)]
         else:
-            print("FER2013: not found (set FER2013_PATH or pass --fer2013); its rows are left out")
+            print("FER2013: not given (set FER2013_PATH or pass --fer2013); its rows are left out")
         print()
         print_table(groups)
         print_conditions(photo)

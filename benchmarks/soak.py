@@ -228,6 +228,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.interval > args.minutes * 60:
         parser.error("--interval must be at most the run's length in seconds (--minutes times 60)")
+    for option, path in (("--out", args.out), ("--plot", args.plot)):  # checked now, not after the whole run
+        if path is not None and not path.parent.is_dir():
+            parser.error(f"{option} {path}: folder {path.parent} does not exist; create it first")
     return args
 
 
@@ -245,8 +248,6 @@ def main(argv: list[str] | None = None) -> int:
     if not samples:
         log.error("no samples: the run ended before the first --interval")
         return 1
-    if args.plot:
-        plot(samples, args.plot)
     print(f"\nferbot soak, {'a changing lesson' if args.lesson else '--demo'}{', --names' if args.names else ''}"
           f"{', --log' if args.log else ''}, {args.size[0]}x{args.size[1]} at {args.fps:g} fps, sink {args.sink}; "
           f"{at_start}")
@@ -255,6 +256,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.log:
         print("\n".join(log_check(args.log, stats.frames_analysed)))
         print(f"report: {write_report(args.log)}")
+    if args.plot:
+        plot(samples, args.plot)
     print(f"samples: {args.out}" + (f", plot: {args.plot}" if args.plot else ""))
     return 0
 
