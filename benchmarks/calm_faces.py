@@ -27,9 +27,14 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.attention import NODS, PHOTO_FACES, SIDE_OFFSET, photo_face
-from benchmarks.command import SHARED_FACES, benchmark_parser, run_benchmark
+from benchmarks.command import (
+    SHARED_FACES,
+    add_checkpoints_option,
+    benchmark_parser,
+    checkpoints_compared,
+    run_benchmark,
+)
 from ferbot import EmotionClassifier
-from ferbot.classify.checkpoint import shipped_models
 from ferbot.classify.devices import use_cpu_cores
 from ferbot.console import whole_number
 from ferbot.detect import FaceFinder
@@ -111,14 +116,13 @@ def print_faces(difficult: np.ndarray, labels: np.ndarray, owners: np.ndarray) -
 
 def main() -> None:
     p = benchmark_parser(__doc__)
-    p.add_argument("--checkpoints", nargs="*", type=Path, default=None,
-                   help="checkpoint folders (default: the shipped ones)")
+    add_checkpoints_option(p)
     p.add_argument("--seeds", type=whole_number(1), default=2, help="random draws of each face's views (default: 2)")
     p.add_argument("--per-face", action="store_true",
                    help="also each face's share of views read as difficult and the labels its views got")
     args = p.parse_args()
     use_cpu_cores()
-    paths = args.checkpoints or list(shipped_models().values())
+    paths = checkpoints_compared(args)
     with FaceFinder() as finder:
         crops, owners, missed = face_crops_in_views(finder, args.seeds)
     crops, owners = np.stack(crops), np.array(owners)

@@ -1,11 +1,12 @@
-"""Median latency of EmotionClassifier.predict_proba on one batch of faces, for checkpoints side by side.
+"""Classifier speed: EmotionClassifier.predict_proba on one batch of faces, for checkpoints side by side.
 
     python -m benchmarks.classifier_latency [--batch 50] [--checkpoints checkpoints/A checkpoints/B] [--stock-xla]
 
 Times real FER2013 Training faces when FER2013_PATH is set (random pixels otherwise; the first line says which),
-interleaving the checkpoints round by round so machine noise hits them alike. JAX is set up as the bot sets it up (one
+interleaving the checkpoints round by round so machine noise hits them alike, and prints each one's median latency
+and faces/s, and its faces/s as a multiple of the first checkpoint's. JAX is set up as the bot sets it up (one
 single-threaded device per core, each taking part of the batch); --stock-xla keeps XLA's default instead (one
-multi-threaded device), to compare the two in separate runs.
+multi-threaded device): `python -m benchmarks.xla_setups classifier_latency` runs the two side by side.
 """
 
 from __future__ import annotations
@@ -18,10 +19,18 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from benchmarks.command import benchmark_parser, load_at_end, machine, run_benchmark
+from benchmarks.command import (
+    add_checkpoints_option,
+    add_xla_option,
+    benchmark_parser,
+    checkpoints_compared,
+    load_at_end,
+    machine,
+    print_json,
+    run_benchmark,
+    set_up_xla,
+)
 from ferbot import EmotionClassifier
-from ferbot.classify.checkpoint import shipped_models
-from ferbot.classify.devices import use_cpu_cores
 from ferbot.console import whole_number
 
 
@@ -35,40 +44,52 @@ def faces(n: int) -> tuple[np.ndarray, str]:
     return np.random.default_rng(0).integers(0, 256, (n, 48, 48), dtype=np.uint8), "random pixels (no $FER2013_PATH)"
 
 
+def _label(path: Path) -> str:
+    """A checkpoint's folder as the table names it: from the working folder, where it lies under it."""
+    path = Path(path).resolve()
+    return str(path.relative_to(Path.cwd())) if path.is_relative_to(Path.cwd()) else str(path)
+
+
+def call_times(classifiers: dict[str, EmotionClassifier], batch: np.ndarray, rounds: int, calls: int
+               ) -> dict[str, list[float]]:
+    """Seconds per predict_proba call of each classifier, `calls` at a time, the classifiers in turn each round."""
+    times = {name: [] for name in classifiers}
+    for _ in range(rounds):
+        for name, classifier in classifiers.items():
+            for _ in range(calls):
+                started = time.perf_counter()
+                classifier.predict_proba(batch)
+                times[name].append(time.perf_counter() - started)
+    return times
+
+
 def main() -> None:
     p = benchmark_parser(__doc__)
     p.add_argument("--batch", type=whole_number(1), default=50, help="faces per call (default 50)")
     p.add_argument("--rounds", type=whole_number(1), default=5, help="interleaved rounds (default 5)")
     p.add_argument("--calls", type=whole_number(1), default=20,
                    help="timed calls per checkpoint and round (default 20)")
-    p.add_argument("--checkpoints", nargs="*", type=Path, default=None,
-                   help="checkpoint folders (default: the shipped ones)")
-    p.add_argument("--stock-xla", action="store_true",
-                   help="XLA's default CPU set-up (one multi-threaded device) instead of the bot's")
+    add_checkpoints_option(p)
+    add_xla_option(p)
     args = p.parse_args()
     at_start = machine()  # before the classifiers load and compile, and before the timed rounds
-    if not args.stock_xla:
-        use_cpu_cores()
-    paths = args.checkpoints or list(shipped_models().values())
+    set_up_xla(args)
     batch, what = faces(args.batch)
-    classifiers = {path.name: EmotionClassifier.load(path) for path in paths}
-    for clf in classifiers.values():
-        clf.warmup()
-    times = {name: [] for name in classifiers}
-    for _ in range(args.rounds):
-        for name, clf in classifiers.items():
-            for _ in range(args.calls):
-                t = time.perf_counter()
-                clf.predict_proba(batch)
-                times[name].append(time.perf_counter() - t)
+    classifiers = {_label(path): EmotionClassifier.load(path) for path in checkpoints_compared(args)}
+    for classifier in classifiers.values():
+        classifier.warmup()
+    medians = {name: statistics.median(values)
+               for name, values in call_times(classifiers, batch, args.rounds, args.calls).items()}
+    if args.json:
+        print_json("faces/s", {name: args.batch / median for name, median in medians.items()})
+        return
     print(f"predict_proba on {args.batch} {what}; {at_start}, {len(jax.devices())} JAX device(s), "
           f"{args.rounds} rounds x {args.calls} calls")
-    first = statistics.median(times[next(iter(times))])
-    for name, values in times.items():
-        med = statistics.median(values)
+    first = next(iter(medians.values()))
+    for name, median in medians.items():
         params = classifiers[name].card["architecture"]["parameters"]
-        print(f"  {name:24s} median {1000 * med:6.1f} ms  p90 {1000 * np.percentile(values, 90):6.1f} ms  "
-              f"{args.batch / med:7.0f} faces/s  ({params:,} params, {med / first:.2f}x the first)")
+        print(f"  {name:32s} median {1000 * median:6.1f} ms  {args.batch / median:7.0f} faces/s  "
+              f"({params:,} params; {first / median:.2f}x the first's faces/s)")
     print(load_at_end())
 
 

@@ -4,6 +4,7 @@ cannot be used ends in one line, and the figures are printed beside the machine 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import sys
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from ferbot import EmotionClassifier
 from ferbot.bot import BOT_ERRORS, BotOptions
+from ferbot.classify.checkpoint import shipped_models
 from ferbot.classify.devices import use_cpu_cores
 from ferbot.console import OneLineParser, RawDescriptionHelpFormatter, fail
 from train.config import ConfigError
@@ -44,6 +46,38 @@ def run_benchmark(main: Callable[[], int | None]) -> None:
 def add_checkpoint_option(parser: argparse.ArgumentParser) -> None:
     """--checkpoint PATH: the classifier of a benchmark that runs the bot (default: the bot's)."""
     parser.add_argument("--checkpoint", metavar="PATH", help="a classifier checkpoint folder (default: the bot's)")
+
+
+def add_checkpoints_option(parser: argparse.ArgumentParser) -> None:
+    """--checkpoints PATH...: the classifiers a benchmark compares side by side (checkpoints_compared)."""
+    parser.add_argument("--checkpoints", nargs="+", type=Path, default=None, metavar="PATH",
+                        help="checkpoint folders, side by side (default: the shipped ones)")
+
+
+def checkpoints_compared(args: argparse.Namespace) -> list[Path]:
+    """The --checkpoints given, or the shipped ones."""
+    return args.checkpoints or list(shipped_models().values())
+
+
+def add_xla_option(parser: argparse.ArgumentParser) -> None:
+    """--stock-xla: XLA's default CPU set-up instead of ferbot's; `python -m benchmarks.xla_setups` runs a
+    benchmark both ways side by side, and `--json` is what it reads from each run."""
+    parser.add_argument("--stock-xla", action="store_true",
+                        help="XLA's default CPU set-up (one multi-threaded device) instead of ferbot's (one "
+                             "single-threaded device per core); benchmarks.xla_setups compares the two")
+    parser.add_argument("--json", action="store_true",
+                        help="print only one JSON line of the figures (for benchmarks.xla_setups)")
+
+
+def set_up_xla(args: argparse.Namespace, batch_size: int | None = None) -> None:
+    """JAX's CPU devices as ferbot sets them up (use_cpu_cores), unless --stock-xla."""
+    if not args.stock_xla:
+        use_cpu_cores(batch_size)
+
+
+def print_json(unit: str, results: dict[str, float]) -> None:
+    """The figures (higher is better) as the one JSON line benchmarks.xla_setups reads."""
+    print(json.dumps({"unit": unit, "results": results}))
 
 
 def bot_classifier(checkpoint: str | None) -> EmotionClassifier:

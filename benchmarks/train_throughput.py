@@ -7,7 +7,8 @@
 Measures, in one process and interleaved rounds:
   jax-project   the project's jitted train step (with its on-device augmentation), on the devices
                 `python -m train` uses: on a CPU, one single-threaded XLA device per core
-                (ferbot.classify.devices.use_cpu_cores; --stock-xla: XLA's default, one multi-threaded device)
+                (ferbot.classify.devices.use_cpu_cores; --stock-xla: XLA's default, one multi-threaded device;
+                `python -m benchmarks.xla_setups train_throughput` runs the two side by side)
   jax-noaug     the same step with augmentation switched off (same work as the PyTorch step)
   jax-webcam    the same step with the `webcam` recipe's augmentation (train/configs/webcam.py): blur, dimming,
                 noise, JPEG-like compression, pitch and glasses on top of the project's
@@ -25,8 +26,8 @@ import time
 import jax
 import numpy as np
 
-from benchmarks.command import benchmark_parser, comma_list, run_benchmark
-from ferbot.classify.devices import data_mesh, use_cpu_cores
+from benchmarks.command import add_xla_option, benchmark_parser, comma_list, print_json, run_benchmark, set_up_xla
+from ferbot.classify.devices import data_mesh
 from ferbot.classify.model import ModelConfig
 from ferbot.console import number, whole_number
 from train.config import NO_AUGMENTATION, TrainConfig
@@ -97,11 +98,9 @@ def main() -> None:
     widths = ",".join(map(str, ModelConfig().widths))
     p.add_argument("--widths", type=comma_list(whole_number(1), "whole numbers"), default=list(ModelConfig().widths),
                    help=f"the network's stage widths (default: the default recipe's, {widths})")
-    p.add_argument("--stock-xla", action="store_true",
-                   help="XLA's default CPU set-up (one multi-threaded device) instead of the project's")
+    add_xla_option(p)
     args = p.parse_args()
-    if not args.stock_xla:
-        use_cpu_cores(args.batch_size)
+    set_up_xla(args, args.batch_size)
     cfg = TrainConfig(model=ModelConfig(widths=tuple(args.widths)),
                       batch_size=args.batch_size)
     plain = dataclasses.replace(cfg, augment=NO_AUGMENTATION)
@@ -115,6 +114,9 @@ def main() -> None:
     for _ in range(args.rounds):
         for name, step in variants.items():
             results[name].append(images_per_s(step, args.batch_size, args.seconds))
+    if args.json:
+        print_json("images/s", {name: statistics.median(values) for name, values in results.items()})
+        return
     print(f"widths {cfg.model.widths}, batch {args.batch_size}, {jax.devices()[0].device_kind} "
           f"x{len(jax.devices())}, {args.rounds} rounds x {args.seconds:.0f} s")
     torch_ips = statistics.median(results["torch"]) if "torch" in results else None
