@@ -146,7 +146,8 @@ def _plot_label(student) -> str:
 
 def _students_plot(s: SessionSummary) -> str:
     students = s.students
-    with plt.rc_context({"font.family": list(_fonts())}):  # the fonts are looked up as the figure is drawn
+    # the fonts are looked up as the figure is drawn; names are text, never math ("$$ Mike $$" is a name)
+    with plt.rc_context({"font.family": list(_fonts()), "text.parse_math": False}):
         return _png(_students_figure(students))
 
 

@@ -185,6 +185,15 @@ def test_a_name_that_looks_like_a_formula_stays_text_in_the_students_file(tmp_pa
     assert sorted(names) == ["'-Ana", "'=HYPERLINK(\"http://example.com\")", "Ana-Maria"]
 
 
+def test_names_with_dollar_signs_are_drawn_as_written(tmp_path):
+    """Matplotlib reads text between dollar signs as math: "$$ Mike $$" failed to draw (a traceback, no report),
+    "Ke$ha $1" came out in italics."""
+    log = tmp_path / "log.csv"
+    _named_log(log, ["$$ Mike $$", "Ke$ha $1", r"$\frac{1}{0}$"])
+    page = write_report(log).read_text()
+    assert all(name in page for name in ("$$ Mike $$", "Ke$ha $1"))
+
+
 def test_a_name_that_looks_like_a_formula_stays_text_in_the_log_and_reads_back_as_given(tmp_path):
     """Students choose their names: the bot's own log keeps one like a formula as text, and the report reads
     the name as the student wrote it (one apostrophe in the students file, not two)."""
