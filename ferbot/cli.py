@@ -9,7 +9,7 @@ import signal
 import sys
 from pathlib import Path
 
-from ferbot.bot import BOT_ERRORS, BotOptions, build_bot
+from ferbot.bot import BOT_ERRORS, BotOptions, build_bot, check_outputs_are_new
 from ferbot.capture import SOURCE_CHOICES, SOURCES, takes_screen_options
 from ferbot.classify.checkpoint import MODELS, CheckpointError, read_card
 from ferbot.classify.devices import use_compilation_cache, use_cpu_cores
@@ -194,6 +194,7 @@ def _checkpoint(args: argparse.Namespace) -> str | None:
 
 
 def _run(options: BotOptions, duration: float | None, report: bool) -> int:
+    check_outputs_are_new(options)  # first: an old log in the way says so, before its old report does
     if report:
         _check_report_files_are_new(options.log)
     with build_bot(options) as bot:

@@ -79,6 +79,17 @@ def test_a_session_of_a_few_seconds(session, tmp_path):
     _check_report(tmp_path, short, min_rows=1)
 
 
+def test_a_run_whose_report_is_there_already_is_refused_naming_what_is_in_the_way(tmp_path):
+    """Yesterday's report beside a log moved away: the run is refused before it starts. With yesterday's log there
+    too, the log is named first (moving only the report would not do)."""
+    (tmp_path / "class-report.html").write_text("yesterday")
+    run = ("--demo", "--sink", "none", "--duration", "2", "--log", str(tmp_path / "class.csv"))
+    assert "class-report.html, the report --log" in one_error_line(ferbot(*run))
+    (tmp_path / "class.csv").write_text("yesterday")
+    assert f"--log {tmp_path / 'class.csv'}: the file exists" in one_error_line(ferbot(*run))
+    assert sorted(p.read_text() for p in tmp_path.iterdir()) == ["yesterday", "yesterday"]
+
+
 @pytest.mark.slow
 def test_no_report_option(tmp_path):
     result = ferbot("--demo", "--sink", "none", "--duration", "2", "--log", str(tmp_path / "log.csv"), "--no-report")
