@@ -83,10 +83,11 @@ class NameBook:
         return any(track_id in ids and not same_name(key, name) for key, ids in self._ids.items())
 
     def _key(self, name: str) -> str:
-        """The name as first recorded, when it is the same name (same_name), else itself; a name cut short is another
-        recorded name only when that is the one name that fits it ("Maria G..." may be Garcia or Gonzalez)."""
+        """The name as first recorded, when it is the same name (same_name) read whole, else itself. Nothing is filed
+        under a name cut short: "Maria G..." may be Garcia or Gonzalez, and filed there both would share its ids. A
+        name cut short is a whole name recorded only when that is the one whole name that fits it."""
         name = name.strip().casefold()
-        fits = [key for key in self._ids if same_name(key, name)]
+        fits = [key for key in self._ids if not ELLIPSIS.search(key) and same_name(key, name)]
         if name in self._ids or not fits or (ELLIPSIS.search(name) and len(fits) > 1):
             return name
         return fits[0]

@@ -218,6 +218,20 @@ def test_a_name_cut_short_takes_no_other_students_id():
     assert tracker.camera_off_ids(["Maria Ga..."]) == [1]
 
 
+def test_whole_names_read_after_a_cut_one_keep_apart():
+    """Two students' tags first read cut short ("Maria G..." twice: a 7x7 gallery, cameras off), then whole: each
+    whole name keeps one id however the tiles are ordered (both had been filed under the cut name and swapped ids
+    when the tiles swapped); a lone whole name takes no id of the cut one, which may have been the other student."""
+    tracker = FaceTracker()
+    assert tracker.camera_off_ids(["Maria G...", "Maria G..."]) == [1, 2]
+    gonzalez, garcia = tracker.camera_off_ids(["Maria Gonzalez", "Maria Garcia"])
+    assert gonzalez != garcia
+    assert tracker.camera_off_ids(["Maria Garcia", "Maria Gonzalez"]) == [garcia, gonzalez]
+    tracker = FaceTracker()
+    [cut] = tracker.camera_off_ids(["Maria G..."])
+    assert tracker.camera_off_ids(["Maria Gonzalez"]) != [cut]
+
+
 def test_a_track_takes_one_face_even_where_two_readings_match_its_name():
     """"Ana 8" and "Ana 9" are each the name "Ana" with a stray mark, but not each other: Ana's track takes one of
     them, and the other face is a student of its own."""
