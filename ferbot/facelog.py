@@ -24,6 +24,7 @@ import numpy as np
 
 from ferbot.console import already_there
 from ferbot.emotions import CLASS_NAMES
+from ferbot.files import create_private
 
 if TYPE_CHECKING:  # the report reads logs without importing the analysis (and JAX with it)
     from ferbot.analysis import Analysis
@@ -60,7 +61,8 @@ class FaceLog:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         try:
-            self._file = self.path.open("x", newline="", encoding="utf-8")  # never over an earlier log
+            # never over an earlier log; readable by this user only: it holds how each student felt
+            self._file = open(create_private(self.path), "w", newline="", encoding="utf-8")
         except FileExistsError:
             raise LogError(already_there(f"--log {path}")) from None
         except OSError as err:

@@ -57,7 +57,7 @@ def write_report(log_path: str | Path, out_dir: str | Path | None = None) -> Pat
     _refuse_others(log_path, {page: mark, students: ",".join(STUDENT_COLUMNS)})
     page.parent.mkdir(parents=True, exist_ok=True)
     html = _page(summary, Path(log_path).name, mark)
-    with written_whole(page) as page_draft, written_whole(students) as students_draft:
+    with written_whole(page, private=True) as page_draft, written_whole(students, private=True) as students_draft:
         _write_students_csv(summary, students_draft)
         page_draft.write_text(html, encoding="utf-8")
     return page

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import queue
 import shutil
 import threading
@@ -14,6 +15,7 @@ import numpy as np
 
 from ferbot.clock import Stopwatch
 from ferbot.console import already_there
+from ferbot.files import create_private
 from ferbot.sink.base import SinkError
 
 log = logging.getLogger(__name__)
@@ -62,6 +64,7 @@ class VideoFileSink:
         self._check_free_space()
         self._writer, self._jpeg = _video_writer(self.path, fourcc, fps, size)
         if not self._writer.isOpened():
+            self.path.unlink(missing_ok=True)
             raise SinkError(f"--sink file:{path}: cannot write a video there (permissions? disk full?)")
         self._clock = Stopwatch()  # from the first frame sent
         self._queue: queue.Queue[tuple[np.ndarray, int] | None] = queue.Queue(FRAMES_QUEUED)
@@ -153,7 +156,13 @@ class VideoFileSink:
 
 def _video_writer(path: Path, fourcc: str, fps: float, size: tuple[int, int]) -> tuple[cv2.VideoWriter, bool]:
     """OpenCV's writer for the video, and whether it takes JPEG files as they are: MJPG where OpenCV's FFmpeg
-    back-end can (its raw-video mode); otherwise, and for MPEG-4, it compresses each frame written itself."""
+    back-end can (its raw-video mode); otherwise, and for MPEG-4, it compresses each frame written itself. The
+    file is created first, readable by this user only (students' faces); the writer writes into it."""
+    try:
+        os.close(create_private(path))
+    except OSError as err:
+        raise SinkError(f"--sink file:{path}: cannot write there ({err.strerror or err}); check that the folder "
+                        "is writable") from None
     raw = getattr(cv2, "VIDEOWRITER_PROP_RAW_VIDEO", None)
     if fourcc == "MJPG" and raw is not None:
         writer = cv2.VideoWriter(str(path), cv2.CAP_FFMPEG, cv2.VideoWriter_fourcc(*fourcc), fps, size, [raw, 1])

@@ -15,6 +15,7 @@ from ferbot.analysis import Analysis, CameraOff
 from ferbot.detect.headpose import HeadPose
 from ferbot.emotions import CLASS_NAMES
 from ferbot.facelog import COLUMNS, FaceLog, LogError, read_log
+from ferbot.files import written_whole
 from ferbot.geometry import Rect
 from ferbot.report import report_paths, write_report
 from ferbot.track.tracker import TrackedFace
@@ -394,3 +395,31 @@ def test_a_stop_while_the_report_is_rewritten_leaves_the_earlier_one_and_no_draf
     with pytest.raises(KeyboardInterrupt):
         write_report(log)
     assert {path.name: path.read_bytes() for path in tmp_path.iterdir()} == before
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="file modes are POSIX's")
+def test_the_log_and_the_report_are_readable_by_their_owner_only(tmp_path):
+    """How each student felt, under their name: the log, the report page and the students file are created for
+    the user who runs ferbot only (mode 0600), whatever the umask, and a report written again stays so."""
+    face = TrackedFace(track_id=1, box=Rect(0, 0, 50, 50), keypoints=np.zeros((6, 2)), score=0.9,
+                       probabilities=np.eye(len(CLASS_NAMES))[CLASS_NAMES.index("Sad")], last_seen=0.0,
+                       pose=HeadPose(0.0, 0.0), attention=1.0, name="Ana")
+    log = FaceLog(tmp_path / "log.csv")
+    for frame in range(3):
+        log.write(Analysis(frame, 0.5 * frame, (face,)))
+    log.close()
+    page, students = report_paths(write_report(tmp_path / "log.csv").parent / "log.csv")
+    page.chmod(0o644)  # made readable by all since: the report written again is private again
+    write_report(tmp_path / "log.csv")
+    assert {path.name: path.stat().st_mode & 0o777 for path in tmp_path.iterdir()} == {
+        "log.csv": 0o600, page.name: 0o600, students.name: 0o600}
+
+
+def test_a_report_file_that_cannot_be_replaced_leaves_no_draft(tmp_path):
+    """The file in the way once the draft is written (a folder here; on Windows, a students file open in a
+    spreadsheet): the replacing fails, and the draft with the students' names does not stay behind."""
+    target = tmp_path / "class-students.csv"
+    with pytest.raises(OSError), written_whole(target, private=True) as draft:
+        draft.write_text("name\nAna\n")
+        target.mkdir()
+    assert [path.name for path in tmp_path.iterdir()] == [target.name]

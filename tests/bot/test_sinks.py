@@ -59,6 +59,17 @@ def test_file_sink_writes_a_decodable_video(tmp_path, suffix):
         assert np.abs(sent.astype(int) - got).mean() < 6  # lossy, but the same pictures in the same order
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="file modes are POSIX's")
+@pytest.mark.parametrize("suffix", [".mp4", ".avi"])
+def test_the_video_of_the_students_is_readable_by_its_owner_only(tmp_path, suffix):
+    path = tmp_path / f"feed{suffix}"
+    sink = open_sink(f"file:{path}", SIZE, 10)
+    assert (path.stat().st_mode & 0o777) == 0o600  # from the start, before a frame of a face is in it
+    sink.send(_frames(1)[0])
+    sink.close()
+    assert (path.stat().st_mode & 0o777) == 0o600 and read_video(path)[0]
+
+
 @pytest.mark.parametrize("suffix", [".mp4", ".avi"])
 def test_a_file_fed_slower_than_its_fps_lasts_as_long_as_the_feed(tmp_path, suffix, caplog):
     """A feed that falls behind (a loaded machine): frames sent at a third of the file's 30 fps for about a second.
