@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -10,6 +11,7 @@ import numpy as np
 from ferbot.emotions import CLASS_NAMES
 from ferbot.facelog import PROBABILITY_COLUMNS, LogError
 from ferbot.report.attendance import Attendance, Clock, Concern, attendance, concerns
+from ferbot.track.names import plainer, same_name
 
 # States that suggest a student is struggling or lost; their summed share is the "difficulty" signal.
 DIFFICULT = ("angry", "fear", "sad", "surprise")
@@ -164,6 +166,16 @@ def _students(log: dict[str, np.ndarray]) -> list[Student]:
                                 if st.name else f"#{st.track_id}") for st in students]
 
 
+def usual_name(names: list[str]) -> str:
+    """A student's name from the names read on their rows: the most read (the first read of those read as often),
+    as its plainest reading (not cut short, no stray mark: a student read "Ana Maria Go..." in a 7x7 gallery for
+    most of a lesson is Ana Maria Gonzalez); "" without any."""
+    if not names:
+        return ""
+    most = max(dict.fromkeys(names), key=names.count)
+    return functools.reduce(plainer, (name for name in names if same_name(name, most)))
+
+
 def _student(log, track, rows, off, probs, difficult, frames_total, clock) -> Student:
     faces = rows & ~off
     mean = probs[faces].mean(0) if faces.any() else np.zeros(len(CLASS_NAMES))
@@ -177,5 +189,5 @@ def _student(log, track, rows, off, probs, difficult, frames_total, clock) -> St
         dominant=CLASS_NAMES[int(mean.argmax())] if faces.any() else "",
         mean_probs=dict(zip(CLASS_NAMES, mean.round(4).tolist())),
         difficulty=float(difficult[faces].mean()) if faces.any() else 0.0, attention=att,
-        name=max(set(names), key=names.count) if names else "", attendance=attendance(log, rows, clock),
+        name=usual_name(names), attendance=attendance(log, rows, clock),
         concerns=tuple(concerns(log, rows, difficult, clock)))
