@@ -10,12 +10,13 @@ import numpy as np
 
 from ferbot.emotions import CLASS_NAMES
 from ferbot.facelog import PROBABILITY_COLUMNS, LogError
-from ferbot.report.attendance import Attendance, Clock, Concern, attendance, concerns
+from ferbot.report.attendance import GAP_S, Attendance, Clock, Concern, attendance, concerns
 from ferbot.track.names import plainer, same_name
 
 # States that suggest a student is struggling or lost; their summed share is the "difficulty" signal.
 DIFFICULT = ("angry", "fear", "sad", "surprise")
 DIFFICULT_COLUMNS = [PROBABILITY_COLUMNS.index(c) for c in DIFFICULT]  # their columns among the probabilities
+STUB_S = GAP_S  # a track seen this long at most, just before a named student reappears, may be them (with_stubs_folded)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,7 +74,7 @@ def summarize(log: dict[str, np.ndarray], bin_s: float | None = None, threshold:
     the session's median; of peaks closer than a minute only the highest is kept, and at most 10 are. Rows of
     cameras that are off count for the students' attendance only.
     """
-    everyone = log
+    everyone = log = with_stubs_folded(log)
     log = {name: column[~log["camera_off"]] for name, column in log.items()}
     t = log["time_s"]
     if len(t) == 0:
@@ -101,6 +102,37 @@ def summarize(log: dict[str, np.ndarray], bin_s: float | None = None, threshold:
         students=_students(everyone), bin_s=bin_s, timeline_t=centres, timeline=timeline,
         difficulty=difficulty, moments=_moments(centres, difficulty, timeline, threshold, rise),
         attention=attention, started=_started(everyone))
+
+
+def with_stubs_folded(log: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The log with each stub's rows under the student they belong to. With --names, a returning student whose tag
+    is read only after their face is found is logged under a passing id for those analyses, then under their name's
+    id (FaceTracker._under_name_id): a stub, which would be a student of its own, absent all lesson but a moment.
+    A track is a stub of another when it lasts at most STUB_S, and the other is named, was seen before it, not
+    during it, and again within GAP_S after it, and the stub's names (where any was read) are the other's; a stub
+    that fits two tracks stays as it is."""
+    names, tracks, times = log["name"], log["track_id"], log["time_s"]
+    if not any(names):
+        return log
+    seen = {track: times[tracks == track] for track in np.unique(tracks)}
+    named = {track: usual_name([n for n in names[tracks == track] if n]) for track in seen}
+    folded = tracks.copy()
+    for stub, at in seen.items():
+        if at.max() - at.min() > STUB_S:
+            continue
+        read = {n for n in names[tracks == stub] if n}
+        fits = [track for track, when in seen.items() if track != stub and named[track]
+                and _resumes_after(when, at.min(), at.max()) and all(same_name(n, named[track]) for n in read)]
+        if len(fits) == 1:
+            folded[tracks == stub] = fits[0]
+    return {**log, "track_id": folded}
+
+
+def _resumes_after(times: np.ndarray, first: float, last: float) -> bool:
+    """Whether a track seen at `times` was seen before `first`, not from `first` to `last`, and again within GAP_S
+    after `last`."""
+    during = (times >= first) & (times <= last)
+    return times.min() < first and not during.any() and bool(((times > last) & (times <= last + GAP_S)).any())
 
 
 def _started(log: dict[str, np.ndarray]) -> datetime | None:

@@ -210,6 +210,29 @@ def test_a_student_is_named_by_the_plainest_reading_of_the_name_most_read(tmp_pa
         assert [row["name"] for row in csv_rows(report_paths(log)[1])] == ["Ana Maria Gonzalez", "Bo"]
 
 
+def test_a_returning_student_read_late_is_one_student(tmp_path):
+    """Maria leaves for a minute; back, her face is found 2 s before her tag is read, under a passing id (3), then
+    under her name's (1). The report has one Maria, on camera those 2 s too, not a third student absent all lesson
+    but 2 s. A student of 30 s without a name, or one read as another name, is no stub of hers."""
+    def lesson(passing_rows):
+        rows = [face_row(t, t, 2, "Ben", x=200) for t in range(0, 200)]
+        rows += [face_row(t, t, 1, "Maria") for t in [*range(0, 60), *range(122, 200)]]
+        return rows + passing_rows
+
+    cases = {"stub": ([face_row(t, t, 3, "") for t in (120, 121)], {"Maria", "Ben"}),
+             "long": ([face_row(t, t, 3, "") for t in range(91, 122)], {"Maria", "Ben", ""}),
+             "other name": ([face_row(t, t, 3, "Mario") for t in (120, 121)], {"Maria", "Ben", "Mario"})}
+    maria_on_camera = {}
+    for case, (passing, names) in cases.items():
+        log = tmp_path / f"{case.replace(' ', '-')}.csv"
+        write_log(log, lesson(passing))
+        write_report(log)
+        students = {row["name"]: row for row in csv_rows(report_paths(log)[1])}
+        assert set(students) == names, case
+        maria_on_camera[case] = 60 * float(students["Maria"]["minutes_on_camera"])
+    assert maria_on_camera["stub"] == pytest.approx(maria_on_camera["other name"] + 2, abs=0.7)  # minutes to 0.01
+
+
 def test_names_with_dollar_signs_are_drawn_as_written(tmp_path):
     """Matplotlib reads text between dollar signs as math: "$$ Mike $$" failed to draw (a traceback, no report),
     "Ke$ha $1" came out in italics."""
