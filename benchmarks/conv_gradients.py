@@ -16,7 +16,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from benchmarks.command import benchmark_parser, run_benchmark
-from benchmarks.timing import median_ms
+from benchmarks.timing import interleaved_medians_ms
 from ferbot.classify.model import ModelConfig
 from ferbot.console import whole_number
 from ferbot.emotions import FACE_SIZE
@@ -60,9 +60,9 @@ def main() -> None:
     input_grad_as_conv = jax.jit(lambda x, w, g: conv(g, jnp.flip(w, (0, 1)).transpose(0, 1, 3, 2)))
     kernel_grad_as_gemm = jax.jit(lambda x, g: kernel_grad_from_patches(channel_major_patches(x), g))
     gemm_alone = jax.jit(kernel_grad_from_patches)
-    print(f"batch {args.batch}; median ms per call")
+    print(f"batch {args.batch}; median ms per call, the calls of a layer interleaved")
     print(f"{'layer':>18s} {'GFLOP':>6s} {'fwd':>7s} {'d_input':>8s} {'d_kernel':>9s} {'d_input as conv':>16s} "
-          f"{'d_kernel as GEMM':>17s} {'GEMM alone':>11s}")
+          f"{'d_kernel as GEMM':>17s} {'GEMM alone':>11s} {'d_kernel / fwd':>15s}")
     totals = [0.0] * 6
     for side, cin, cout in layers(ModelConfig()):
         keys = jax.random.split(jax.random.key(0), 3)
@@ -73,15 +73,15 @@ def main() -> None:
         scale = float(jnp.abs(reference).max())
         if not jnp.allclose(kernel_grad_as_gemm(x, g), reference, atol=1e-4 * scale):
             raise SystemExit("the patch GEMM's kernel gradient differs from XLA's: the candidate is wrong")
-        ms = [median_ms(forward, x, w), median_ms(input_grad, x, w, g), median_ms(kernel_grad, x, w, g),
-              median_ms(input_grad_as_conv, x, w, g), median_ms(kernel_grad_as_gemm, x, g),
-              median_ms(gemm_alone, channel_major_patches(x), g)]
+        ms = interleaved_medians_ms([(forward, (x, w)), (input_grad, (x, w, g)), (kernel_grad, (x, w, g)),
+                                     (input_grad_as_conv, (x, w, g)), (kernel_grad_as_gemm, (x, g)),
+                                     (gemm_alone, (channel_major_patches(x), g))])
         totals = [a + b for a, b in zip(totals, ms)]
         gflop = 2 * args.batch * side * side * cin * cout * 9 / 1e9
         print(f"{side:3d}x{side:<3d} {cin:4d}->{cout:<4d} {gflop:6.2f} {ms[0]:7.1f} {ms[1]:8.1f} {ms[2]:9.1f} "
-              f"{ms[3]:16.1f} {ms[4]:17.1f} {ms[5]:11.1f}")
+              f"{ms[3]:16.1f} {ms[4]:17.1f} {ms[5]:11.1f} {ms[2] / ms[0]:15.2f}")
     print(f"{'total':>18s} {'':6s} {totals[0]:7.1f} {totals[1]:8.1f} {totals[2]:9.1f} {totals[3]:16.1f} "
-          f"{totals[4]:17.1f} {totals[5]:11.1f}")
+          f"{totals[4]:17.1f} {totals[5]:11.1f} {totals[2] / totals[0]:15.2f}")
 
 
 if __name__ == "__main__":

@@ -1,22 +1,26 @@
-"""Timing helpers shared by the benchmarks: wall time of a jitted call, CPU time of this process."""
+"""Timing helpers shared by the benchmarks: wall time of jitted calls side by side, CPU time of this process."""
 
 from __future__ import annotations
 
 import statistics
 import time
+from collections.abc import Callable
 
 import jax
 
 
-def median_ms(fn, *args, calls: int = 8) -> float:
-    """Median wall time of `fn(*args)` in ms over `calls` calls, after one call to compile and warm up."""
-    jax.block_until_ready(fn(*args))
-    times = []
-    for _ in range(calls):
-        t = time.perf_counter()
+def interleaved_medians_ms(calls: list[tuple[Callable, tuple]], rounds: int = 8) -> list[float]:
+    """Median wall time in ms of each `fn(*args)` in `calls`, after one call each to compile and warm up; timed
+    round by round, one call of each per round, so that machine noise hits them alike."""
+    for fn, args in calls:
         jax.block_until_ready(fn(*args))
-        times.append(time.perf_counter() - t)
-    return 1000 * statistics.median(times)
+    times: list[list[float]] = [[] for _ in calls]
+    for _ in range(rounds):
+        for (fn, args), taken in zip(calls, times):
+            started = time.perf_counter()
+            jax.block_until_ready(fn(*args))
+            taken.append(time.perf_counter() - started)
+    return [1000 * statistics.median(taken) for taken in times]
 
 
 def cpu_seconds() -> float:
