@@ -185,6 +185,7 @@ import contextlib
 import csv
 import math
 import os
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -193,6 +194,7 @@ from unittest import mock
 
 import cv2
 import numpy as np
+from tqdm.auto import tqdm
 
 from benchmarks.command import SHARED_FACES, benchmark_parser, run_benchmark
 from ferbot.detect import FaceFinder
@@ -294,7 +296,6 @@ class Sample:
     gap: float  # how far the eyes show open, from the same mesh (eye_gap)
     eyes: EyeReading  # where the eyelids (iris model) and brows (mesh) sit (ferbot.detect.eyelids)
     mesh_trusted: bool  # whether the face-landmark model trusts its mesh (ferbot.detect.facemesh.MeshReading)
-    nod: float = 0.0  # degrees the webcam view nodded the head (photographs)
 
 
 def webcam_conditions(label: str) -> Iterator[tuple[str, View]]:
@@ -321,7 +322,9 @@ def photo_samples(finder: FaceFinder, mesh: FaceMesh, shared: Path | None, wear:
     without it; and how many photographs and views were used."""
     rng = np.random.default_rng(seed)
     samples, photos, views = [], 0, 0
-    for index, (name, box, label) in enumerate(PHOTO_FACES):
+    faces = tqdm(PHOTO_FACES, desc=f"webcam views{'' if wear is None else ', worn'}", unit="face", file=sys.stderr,
+                 leave=False)
+    for index, (name, box, label) in enumerate(faces):
         found = photo_face(name, box, shared)
         if found is None:
             continue
@@ -338,7 +341,7 @@ def photo_samples(finder: FaceFinder, mesh: FaceMesh, shared: Path | None, wear:
             found = the_face(finder.find(picture), box)
             if found is not None:
                 samples.append(Sample("webcam photographs", condition, label, found, Rect(0, 0, *TILE),
-                                      index, *mesh_reads(mesh, picture, found), view.pitch))
+                                      index, *mesh_reads(mesh, picture, found)))
     return samples, photos, views
 
 
@@ -415,6 +418,14 @@ def fer2013_rows() -> list[tuple[int, str, int]]:
     return [(int(r["row"]), names[r["label"]], i) for i, r in enumerate(rows) if r["label"] != "unsure"]
 
 
+def repository_faces() -> int:
+    """How many of PHOTO_FACES are the repository's photographs (they come first; ../shared/faces' after)."""
+    return len([face for face in PHOTO_FACES if (FACES_DIR / face[0]).exists()])
+
+
+HALVES = ("tuning half", "held-out half")  # of the FER2013 labels: the limits were chosen on the first
+
+
 def fer2013_samples(detector: BlazeFace, mesh: FaceMesh, path: Path) -> tuple[list[Sample], int, int]:
     """Every labelled FER2013 face, as it is and mirrored; and how many faces and pictures were used."""
     from train.data import DataError, load_fer2013
@@ -426,9 +437,9 @@ def fer2013_samples(detector: BlazeFace, mesh: FaceMesh, path: Path) -> tuple[li
     training = len(data.train)
     samples, pictures = [], 0
     labelled = fer2013_rows()
-    for row, label, position in labelled:
+    for row, label, position in tqdm(labelled, desc="FER2013 faces", unit="face", file=sys.stderr, leave=False):
         face = data.train.images[row] if row < training else data.val.images[row - training]
-        half = "tuning half" if position % 2 else "held-out half"
+        half = HALVES[0] if position % 2 else HALVES[1]
         for mirrored in (False, True):
             canvas = np.full((256, 256), 128, np.uint8)
             canvas[56:200, 56:200] = cv2.resize(face, (144, 144), interpolation=cv2.INTER_CUBIC)
@@ -735,6 +746,11 @@ def students(photo: list[Sample], fer: list[Sample]) -> tuple[dict[tuple[int, st
     return {k: v for k, v in sorted(setups.items()) if len(v) >= 3}, away
 
 
+def _half(sample: Sample) -> str:
+    """Which half of the FER2013 labels a FER2013 sample is in."""
+    return next(half for half in HALVES if sample.group.endswith(half))
+
+
 LESSON_MARKS = (10.0, 60.0, 239.5, 242.0, 245.0, 250.0, 299.5, 302.0, 305.0, 310.0, 419.5)
 
 
@@ -743,12 +759,13 @@ def minute_away(photo: list[Sample], fer: list[Sample], pose: Callable[[Sample],
     """Students at their screen for four minutes, turned away for one, back for two: the printed figures."""
     rng = np.random.default_rng(seed)
     setups, away = students(photo, fer)
-    away_pool, repository = list(away.values()), len([f for f in PHOTO_FACES if (FACES_DIR / f[0]).exists()])
+    away_pool, repository = list(away.values()), repository_faces()
     plan = [(240.0, "screen"), (60.0, "away"), (120.0, "screen")]
     attention = {t: [] for t in LESSON_MARKS}
-    first_look, away_read, drift, late = [], [], [], {}
+    first_look, away_read, drift, late = [], {half: [] for half in HALVES}, [], {}
     for (row, camera), views in setups.items():
-        frames = lesson(views, away_pool[rng.integers(len(away_pool))], plan, rng, pose)
+        turned = away_pool[rng.integers(len(away_pool))]
+        frames = lesson(views, turned, plan, rng, pose)
         by_time = {round(t, 1): face for t, _, face in frames}
         for t in LESSON_MARKS:
             attention[t].append(by_time[t].attention)
@@ -756,12 +773,12 @@ def minute_away(photo: list[Sample], fer: list[Sample], pose: Callable[[Sample],
         settled = [not f.facing for t, on, f in frames if on and (60 <= t < 240 or t >= 330)]
         for key in ["all", camera] + (["../shared/faces (held out)"] if row >= repository else []):
             late.setdefault(key, []).extend(settled)
-        away_read += [f.facing for t, on, f in frames if not on]
+        away_read[_half(turned[0])] += [f.facing for t, on, f in frames if not on]
         before, after = by_time[239.5].reference.usual, by_time[299.5].reference.usual
         drift.append(max(abs(after.yaw - before.yaw), abs(after.pitch - before.pitch)))
     figures = {"students": f"{len(drift)}", "false 'turned' per frame, first 20 s": _share(first_look)}
     figures |= {f"false 'turned' after the first minute, {k}": _share(v) for k, v in late.items()}
-    figures["the minute away read as facing"] = _share(away_read)
+    figures |= {f"the minute away read as facing, FER2013 {half}": _share(v) for half, v in away_read.items()}
     figures["the reference moved in the minute away, median / max"] = f"{np.median(drift):.1f} / {max(drift):.1f}"
     figures |= {f"attention at {t:5.1f} s{' (away)' if 240 <= t < 300 else ''}, median (10th-90th)":
                 f"{np.median(v):4.0%} ({np.percentile(v, 10):.0%}-{np.percentile(v, 90):.0%})"
@@ -775,7 +792,7 @@ def whole_lesson_away(fer: list[Sample], pose: Callable[[Sample], HeadPose], see
     rng = np.random.default_rng(seed)
     _, away = students([], fer)
     figures = {}
-    for half in ("tuning half", "held-out half"):
+    for half in HALVES:
         peaks, mostly = [], []
         for views in (v for v in away.values() if v[0].group.endswith(half)):
             frames = [f for t, _, f in lesson([], views, [(600.0, "away")], rng, pose) if t >= 30]
@@ -815,7 +832,7 @@ def print_worn_lessons(worn: dict[str, list[Sample]], fer: list[Sample]) -> None
     """The lesson's false 'turned' for students wearing each of WEARS, with the bot's poses and limits, before
     it read the eyes only on meshes the model trusts and now."""
     wanted = ("false 'turned' per frame, first 20 s", "false 'turned' after the first minute, all",
-              "the minute away read as facing")
+              "the minute away read as facing, FER2013 held-out half")
     print("The same lesson, the students wearing a mask or glasses (the bot, any mesh's eyes -> new):")
     for name, samples in worn.items():
         before, figures = (minute_away(samples, fer, pose) for pose in (any_mesh_pose, bot_pose))
@@ -878,7 +895,7 @@ def main() -> None:
         photo, photos, views = photo_samples(finder, mesh, shared)
         print(f"Webcam photographs: {photos} faces ({'with' if shared else 'without'} {args.photos}), {views} webcam "
               f"views, the face found in {len(photo)}")
-        repository = len([f for f in PHOTO_FACES if (FACES_DIR / f[0]).exists()])
+        repository = repository_faces()
         groups = {"webcam photographs, all": photo,
                   "webcam, repository photographs": [s for s in photo if s.row < repository],
                   "webcam, ../shared/faces (held out)": [s for s in photo if s.row >= repository]}
@@ -889,7 +906,7 @@ def main() -> None:
             fer, faces, pictures = fer2013_samples(finder.detector, mesh, Path(args.fer2013))
             print(f"FER2013: {faces} labelled faces, {pictures} pictures with the mirrored ones, one face found in "
                   f"{len(fer)}")
-            for half in ("tuning half", "held-out half"):
+            for half in HALVES:
                 groups[f"FER2013, {half}"] = [s for s in fer if s.group.endswith(half)]
         else:
             print("FER2013: not given (set FER2013_PATH or pass --fer2013); its rows are left out")

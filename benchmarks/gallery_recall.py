@@ -23,12 +23,14 @@ Machines differ by 2x: compare the two finders' figures from the same run.
 from __future__ import annotations
 
 import statistics
+import sys
 import time
 from collections import defaultdict
 from pathlib import Path
 
 import cv2
 import numpy as np
+from tqdm.auto import tqdm
 
 from benchmarks.baseline.finder import BaselineFaceFinder
 from benchmarks.command import SHARED_FACES, benchmark_parser, comma_list, run_benchmark
@@ -89,12 +91,18 @@ def screens(args, crowd: list[Person]):
                 yield (style, size, "share"), meeting_screen(crowd, style, size, 6, seed=seed, share=True)
 
 
+def screen_count(args) -> int:
+    """How many screens `screens` composes."""
+    return len(args.styles) * len(args.sizes) * (len(args.counts) + 1) * args.seeds
+
+
 def run(args) -> dict:
     crowd = all_people()
     print(f"{len(crowd)} people ({'with' if len(crowd) > len(people()) else 'without'} ../shared/faces)")
     finders = {"before #12": BaselineFaceFinder(BlazeFace()), "ferbot": FaceFinder()}
     results: dict = defaultdict(lambda: defaultdict(list))
-    for key, screen in screens(args, crowd):
+    for key, screen in tqdm(screens(args, crowd), desc="screens", unit="screen", total=screen_count(args),
+                            file=sys.stderr, leave=False):
         for name, finder in finders.items():
             boxes, seconds = timed_find(finder, screen.image)
             result = score(screen, boxes)

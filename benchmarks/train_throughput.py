@@ -21,10 +21,12 @@ from __future__ import annotations
 import dataclasses
 import os
 import statistics
+import sys
 import time
 
 import jax
 import numpy as np
+from tqdm.auto import tqdm
 
 from benchmarks.command import add_xla_option, benchmark_parser, comma_list, print_json, run_benchmark, set_up_xla
 from ferbot.classify.devices import data_mesh
@@ -111,9 +113,12 @@ def main() -> None:
     except ImportError:
         print("PyTorch not installed (pip install torch==2.13.0): JAX variants only")
     results = {name: [] for name in variants}
+    timed = tqdm(total=args.rounds * len(variants), desc="timing", unit="variant", file=sys.stderr, leave=False)
     for _ in range(args.rounds):
         for name, step in variants.items():
             results[name].append(images_per_s(step, args.batch_size, args.seconds))
+            timed.update()
+    timed.close()
     if args.json:
         print_json("images/s", {name: statistics.median(values) for name, values in results.items()})
         return
