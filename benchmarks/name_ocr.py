@@ -18,10 +18,8 @@ import numpy as np
 from benchmarks.command import benchmark_parser, machine, run_benchmark
 from ferbot.names import NameReader
 from tests.helpers.faces import people
-from tests.helpers.meetings import named_screens
+from tests.helpers.meetings import STYLES, named_screens
 from tests.helpers.nametags import CHINESE, CUT, JAPANESE
-
-STYLES = ("zoom", "meet", "teams")
 
 
 def script(name: str) -> str:
