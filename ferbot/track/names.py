@@ -83,14 +83,19 @@ class NameBook:
         return any(track_id in ids and not same_name(key, name) for key, ids in self._ids.items())
 
     def _key(self, name: str) -> str:
-        """The name as first recorded, when it is the same name (same_name) read whole, else itself. Nothing is filed
-        under a name cut short: "Maria G..." may be Garcia or Gonzalez, and filed there both would share its ids. A
-        name cut short is a whole name recorded only when that is the one whole name that fits it."""
+        """Where a name's ids are filed: under the same name (same_name) as first recorded whole, else itself. A
+        whole name is never filed under a cut one ("Maria G..." may be Garcia or Gonzalez: filed there, both would
+        share its ids). A name cut short goes under the one whole name that fits it, or, with none, the one name cut
+        short that fits it (the same tag cut at another length: "Ana Maria G..." and "Ana Maria Go...")."""
         name = name.strip().casefold()
-        fits = [key for key in self._ids if not ELLIPSIS.search(key) and same_name(key, name)]
-        if name in self._ids or not fits or (ELLIPSIS.search(name) and len(fits) > 1):
+        if name in self._ids:
             return name
-        return fits[0]
+        fits = [key for key in self._ids if same_name(key, name)]
+        whole = [key for key in fits if not ELLIPSIS.search(key)]
+        if not ELLIPSIS.search(name):
+            return whole[0] if whole else name
+        chosen = whole or fits
+        return chosen[0] if len(chosen) == 1 else name
 
 
 def name_pairs(track_names: Sequence[str], names: Sequence[str],
