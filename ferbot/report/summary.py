@@ -10,6 +10,7 @@ import numpy as np
 
 from ferbot.emotions import CLASS_NAMES
 from ferbot.facelog import PROBABILITY_COLUMNS, LogError
+from ferbot.names.ocr import ELLIPSIS
 from ferbot.report.attendance import GAP_S, Attendance, Clock, Concern, attendance, concerns
 from ferbot.track.names import plainer, same_name
 
@@ -199,13 +200,20 @@ def _students(log: dict[str, np.ndarray]) -> list[Student]:
 
 
 def usual_name(names: list[str]) -> str:
-    """A student's name from the names read on their rows: the most read (the first read of those read as often),
-    as its plainest reading (not cut short, no stray mark: a student read "Ana Maria Go..." in a 7x7 gallery for
-    most of a lesson is Ana Maria Gonzalez); "" without any."""
+    """A student's name from the names read on their rows: the name most read (the first read of those read as
+    often), given whole where it was read whole (a student read "Ana Maria Go..." in a 7x7 gallery for most of a
+    lesson, and "Ana Maria Gonzalez" in a larger tile, is Ana Maria Gonzalez; of two whole names that fit, the one
+    read more), without a stray mark; "" without any."""
     if not names:
         return ""
-    most = max(dict.fromkeys(names), key=names.count)
-    return functools.reduce(plainer, (name for name in names if same_name(name, most)))
+    readings = [name for name in names if same_name(name, _most_read(names))]
+    whole = [name for name in readings if not ELLIPSIS.search(name)] or readings
+    return functools.reduce(plainer, (name for name in whole if same_name(name, _most_read(whole))))
+
+
+def _most_read(names: list[str]) -> str:
+    """The name read most often; of those read as often, the first read."""
+    return max(dict.fromkeys(names), key=names.count)
 
 
 def _student(log, track, rows, off, probs, difficult, frames_total, clock) -> Student:
