@@ -32,7 +32,8 @@ if TYPE_CHECKING:  # the report reads logs without importing the analysis (and J
 log = logging.getLogger(__name__)
 
 PROBABILITY_COLUMNS: tuple[str, ...] = tuple(name.lower() for name in CLASS_NAMES)
-COLUMNS = ("time_s", "frame", "track_id", "x", "y", "w", "h", "emotion", "confidence", "attention",
+BOX_COLUMNS = ("x", "y", "w", "h")  # a face's box, or a camera-off tile's, in the captured picture's pixels
+COLUMNS = ("time_s", "frame", "track_id", *BOX_COLUMNS, "emotion", "confidence", "attention",
            *PROBABILITY_COLUMNS, "name", "camera", "clock")
 # What the report needs; logs without attention (older ferbot versions) still read.
 REQUIRED_COLUMNS = ("time_s", "frame", "track_id", *PROBABILITY_COLUMNS)
@@ -146,7 +147,7 @@ def read_log(path: str | Path) -> dict[str, np.ndarray]:
         raise LogError(f"{path} is a folder; pass the CSV written by `ferbot --log PATH`") from None
     except OSError as err:
         raise LogError(f"cannot read {path}: {err.strerror or err}") from None
-    numeric = [c for c in (*REQUIRED_COLUMNS, "attention") if c in fields]
+    numeric = [c for c in (*REQUIRED_COLUMNS, "attention", *BOX_COLUMNS) if c in fields]
     off = [row.get("camera") == "off" for row in rows]
     try:
         # attention is empty for a face whose head pose was never read, and all but time, frame and track for a

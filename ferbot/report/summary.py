@@ -9,10 +9,11 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from ferbot.emotions import CLASS_NAMES
-from ferbot.facelog import PROBABILITY_COLUMNS, LogError
+from ferbot.facelog import BOX_COLUMNS, PROBABILITY_COLUMNS, LogError
 from ferbot.names.ocr import ELLIPSIS
 from ferbot.report.attendance import GAP_S, Attendance, Clock, Concern, attendance, concerns
 from ferbot.track.names import plainer, same_name
+from ferbot.track.tracker import KEEP_S
 
 # States that suggest a student is struggling or lost; their summed share is the "difficulty" signal.
 DIFFICULT = ("angry", "fear", "sad", "surprise")
@@ -109,31 +110,45 @@ def with_stubs_folded(log: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """The log with each stub's rows under the student they belong to. With --names, a returning student whose tag
     is read only after their face is found is logged under a passing id for those analyses, then under their name's
     id (FaceTracker._under_name_id): a stub, which would be a student of its own, absent all lesson but a moment.
-    A track is a stub of another when it lasts at most STUB_S, and the other is named, was seen before it, not
-    during it, and again within GAP_S after it, and the stub's names (where any was read) are the other's; a stub
-    that fits two tracks stays as it is."""
+    A track is a stub of another when it lasts at most STUB_S, its names (where any was read) are the other's, and
+    the other comes back as it (_comes_back_as); a stub that fits two tracks stays as it is."""
     names, tracks, times = log["name"], log["track_id"], log["time_s"]
     if not any(names):
         return log
-    seen = {track: times[tracks == track] for track in np.unique(tracks)}
-    named = {track: usual_name([n for n in names[tracks == track] if n]) for track in seen}
+    rows_of = {track: np.flatnonzero(tracks == track) for track in np.unique(tracks)}
+    named = {track: usual_name([n for n in names[rows] if n]) for track, rows in rows_of.items()}
     folded = tracks.copy()
-    for stub, at in seen.items():
-        if at.max() - at.min() > STUB_S:
+    for stub, rows in rows_of.items():
+        if times[rows].max() - times[rows].min() > STUB_S:
             continue
-        read = {n for n in names[tracks == stub] if n}
-        fits = [track for track, when in seen.items() if track != stub and named[track]
-                and _resumes_after(when, at.min(), at.max()) and all(same_name(n, named[track]) for n in read)]
+        read = {n for n in names[rows] if n}
+        fits = [track for track, own in rows_of.items() if track != stub and named[track]
+                and all(same_name(n, named[track]) for n in read) and _comes_back_as(log, own, rows)]
         if len(fits) == 1:
-            folded[tracks == stub] = fits[0]
+            folded[rows] = fits[0]
     return {**log, "track_id": folded}
 
 
-def _resumes_after(times: np.ndarray, first: float, last: float) -> bool:
-    """Whether a track seen at `times` was seen before `first`, not from `first` to `last`, and again within GAP_S
-    after `last`."""
-    during = (times >= first) & (times <= last)
-    return times.min() < first and not during.any() and bool(((times > last) & (times <= last + GAP_S)).any())
+def _comes_back_as(log: dict[str, np.ndarray], own: np.ndarray, stub: np.ndarray) -> bool:
+    """Whether a track (its rows `own`) is who a stub (rows `stub`) was: seen before the stub, then not for longer
+    than the tracker keeps a missed face's id (KEEP_S: it had let them go) and not during the stub, and back within
+    GAP_S after it, where the stub's face was last."""
+    times = log["time_s"]
+    first, last = times[stub].min(), times[stub].max()
+    before, after = own[times[own] < first], own[times[own] > last]
+    if not len(before) or not len(after) or len(before) + len(after) < len(own):
+        return False
+    back = after[np.argmin(times[after])]
+    return (first - times[before].max() > KEEP_S and times[back] - last <= GAP_S
+            and _boxes_meet(log, stub[np.argmax(times[stub])], back))
+
+
+def _boxes_meet(log: dict[str, np.ndarray], a: int, b: int) -> bool:
+    """Whether the boxes of rows a and b overlap (never, in a log without boxes)."""
+    if not all(k in log for k in BOX_COLUMNS):
+        return False
+    x, y, w, h = (log[k] for k in BOX_COLUMNS)
+    return bool(x[a] < x[b] + w[b] and x[b] < x[a] + w[a] and y[a] < y[b] + h[b] and y[b] < y[a] + h[a])
 
 
 def _started(log: dict[str, np.ndarray]) -> datetime | None:
