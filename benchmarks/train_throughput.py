@@ -120,7 +120,8 @@ def main() -> None:
             timed.update()
     timed.close()
     if args.json:
-        print_json("images/s", {name: statistics.median(values) for name, values in results.items()})
+        print_json("images/s", {name: statistics.median(values) for name, values in results.items()
+                                if name.startswith("jax")})  # PyTorch's step runs whatever XLA's set-up
         return
     print(f"widths {cfg.model.widths}, batch {args.batch_size}, {jax.devices()[0].device_kind} "
           f"x{len(jax.devices())}, {args.rounds} rounds x {args.seconds:.0f} s")

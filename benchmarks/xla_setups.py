@@ -30,7 +30,10 @@ def one_run(benchmark: str, options: list[str], setup: list[str]) -> dict:
     run = subprocess.run(command, capture_output=True, text=True)
     if run.returncode != 0:
         raise SystemExit(f"{' '.join(command[2:])} failed:\n{run.stderr.strip()}")
-    return json.loads(run.stdout.strip().splitlines()[-1])
+    try:
+        return json.loads(run.stdout.strip().splitlines()[-1])
+    except (IndexError, json.JSONDecodeError):
+        raise SystemExit(f"{' '.join(command[2:])} printed no figures:\n{run.stdout.strip()}") from None
 
 
 def main() -> None:
@@ -40,6 +43,11 @@ def main() -> None:
     parser.add_argument("benchmark", choices=BENCHMARKS, help="the benchmark to run under both set-ups")
     parser.add_argument("options", nargs=argparse.REMAINDER, help="the benchmark's own options")
     args = parser.parse_args()
+    chosen_here = {"--stock-xla", "--json", "-h", "--help"} & set(args.options)
+    if chosen_here:
+        parser.error(f"{', '.join(sorted(chosen_here))}: not among the benchmark's options here (this script sets "
+                     f"the XLA set-up and the output itself; `python -m benchmarks.{args.benchmark} --help` for its "
+                     "options)")
     at_start = machine()
     figures: dict[str, dict[str, list[float]]] = {name: {} for name in SETUPS}
     unit = ""

@@ -26,8 +26,8 @@ def use_cpu_cores(batch_size: int | None = None) -> None:
 
     XLA's multi-threaded CPU convolutions keep two cores far less busy than two devices that each take half the
     batch on one core: above all the kernel gradients in training (`benchmarks/train_throughput.py --stock-xla`),
-    and a batch of faces in the live bot (`benchmarks/classifier_latency.py --stock-xla`). The device count is
-    cpu_device_count's for this process's cores. It leaves XLA alone when
+    and a batch of faces in the live bot (`benchmarks/classifier_latency.py --stock-xla`). How many devices:
+    cpu_device_count, for the cores this process may use. It leaves XLA alone when
     XLA_FLAGS or JAX_NUM_CPU_DEVICES already choose, and (with a warning) when JAX is already using its devices.
     GPUs and TPUs, when present, are used as before: this only shapes the CPU backend.
     """

@@ -179,7 +179,7 @@ def test_region_that_no_longer_fits_stops_with_one_line(tmp_path):
     screen[100:460, 1200:1840] = compose_gallery(demo_pictures()[:4], (640, 360)).image
     with xvfb((1920, 1080)) as display, shown_on_screen(display, screen, tmp_path):
         bot, logged = started_ferbot("--region", "1200,100,640,360", "--sink", "none", "--log", str(log),
-                                     "--duration", "60", env=env_with(DISPLAY=display))
+                                     "--duration", "300", env=env_with(DISPLAY=display))  # the change ends it
         assert came_true(lambda: rows_written(log) >= 4, timeout=60), "no faces logged within a minute"
         set_resolution(display, (1024, 768))
         result = finished(bot, logged)
