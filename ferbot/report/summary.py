@@ -221,9 +221,11 @@ def usual_name(names: list[str]) -> str:
     read more), without a stray mark; "" without any."""
     if not names:
         return ""
-    readings = [name for name in names if same_name(name, _most_read(names))]
+    most = _most_read(names)
+    readings = [name for name in names if same_name(name, most)]
     whole = [name for name in readings if not ELLIPSIS.search(name)] or readings
-    return functools.reduce(plainer, (name for name in whole if same_name(name, _most_read(whole))))
+    best = _most_read(whole)
+    return functools.reduce(plainer, (name for name in whole if same_name(name, best)))
 
 
 def _most_read(names: list[str]) -> str:
