@@ -131,12 +131,17 @@ def test_an_encoder_slower_than_the_fps_warns_and_a_ctrl_c_while_finishing_leave
     assert np.abs(cv2.cvtColor(last, cv2.COLOR_BGR2RGB).astype(int) - frames[-1]).mean() < 6
 
 
+def _noise(rng):
+    """A frame of noise: hard to compress (14-35 KiB at SIZE), and close to no other frame."""
+    return rng.integers(0, 256, (SIZE[1], SIZE[0], 3), np.uint8)
+
+
 def _fill_until_refused(sink, fps):
-    """Send frames of noise (hard to compress: 14-35 KiB each) until the sink refuses one; the frames sent."""
+    """Send frames of noise until the sink refuses one; the frames sent, and the refusal."""
     rng, sent = np.random.default_rng(0), []
     with pytest.raises(SinkError) as refused:
         for _ in range(120 * fps):
-            frame = rng.integers(0, 256, (SIZE[1], SIZE[0], 3), np.uint8)
+            frame = _noise(rng)
             sink.send(frame)
             sent.append(frame)
     return sent, str(refused.value)
@@ -182,7 +187,7 @@ def test_a_video_stops_when_free_space_falls_below_the_reserve(tmp_path, monkeyp
     fps, path = 5, tmp_path / "lesson.mp4"
     sink = open_sink(f"file:{path}", SIZE, fps)
     rng = np.random.default_rng(1)
-    sent = [rng.integers(0, 256, (SIZE[1], SIZE[0], 3), np.uint8) for _ in range(3 * fps)]
+    sent = [_noise(rng) for _ in range(3 * fps)]
     for frame in sent:
         sink.send(frame)
     monkeypatch.setattr(file_sink, "FREE_SPACE_RESERVE", 2**62)

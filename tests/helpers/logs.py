@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ferbot.emotions import CLASS_NAMES
-from ferbot.facelog import COLUMNS, PROBABILITY_COLUMNS
+from ferbot.facelog import BOX_COLUMNS, COLUMNS, PROBABILITY_COLUMNS
 from ferbot.geometry import Rect
 
 
@@ -55,4 +55,4 @@ def rows_written(path: Path) -> int:
 
 def row_box(row: dict[str, str]) -> Rect:
     """A log row's box, in the captured picture's pixels."""
-    return Rect(*(float(row[k]) for k in ("x", "y", "w", "h")))
+    return Rect(*(float(row[k]) for k in BOX_COLUMNS))
