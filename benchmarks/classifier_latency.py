@@ -12,8 +12,6 @@ multi-threaded device): `python -m benchmarks.xla_setups classifier_latency` run
 from __future__ import annotations
 
 import os
-import statistics
-import time
 from pathlib import Path
 
 import jax
@@ -30,6 +28,7 @@ from benchmarks.command import (
     run_benchmark,
     set_up_xla,
 )
+from benchmarks.timing import interleaved_medians_ms
 from ferbot import EmotionClassifier
 from ferbot.console import whole_number
 
@@ -50,19 +49,6 @@ def _label(path: Path) -> str:
     return str(path.relative_to(Path.cwd())) if path.is_relative_to(Path.cwd()) else str(path)
 
 
-def call_times(classifiers: dict[str, EmotionClassifier], batch: np.ndarray, rounds: int, calls: int
-               ) -> dict[str, list[float]]:
-    """Seconds per predict_proba call of each classifier, `calls` at a time, the classifiers in turn each round."""
-    times = {name: [] for name in classifiers}
-    for _ in range(rounds):
-        for name, classifier in classifiers.items():
-            for _ in range(calls):
-                started = time.perf_counter()
-                classifier.predict_proba(batch)
-                times[name].append(time.perf_counter() - started)
-    return times
-
-
 def main() -> None:
     p = benchmark_parser(__doc__)
     p.add_argument("--batch", type=whole_number(1), default=50, help="faces per call (default 50)")
@@ -76,10 +62,8 @@ def main() -> None:
     set_up_xla(args)
     batch, what = faces(args.batch)
     classifiers = {_label(path): EmotionClassifier.load(path) for path in checkpoints_compared(args)}
-    for classifier in classifiers.values():
-        classifier.warmup()
-    medians = {name: statistics.median(values)
-               for name, values in call_times(classifiers, batch, args.rounds, args.calls).items()}
+    calls = [(classifier.predict_proba, (batch,)) for classifier in classifiers.values()]
+    medians = dict(zip(classifiers, (ms / 1000 for ms in interleaved_medians_ms(calls, args.rounds, args.calls))))
     if args.json:
         print_json("faces/s", {name: args.batch / median for name, median in medians.items()})
         return

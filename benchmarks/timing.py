@@ -9,17 +9,18 @@ from collections.abc import Callable
 import jax
 
 
-def interleaved_medians_ms(calls: list[tuple[Callable, tuple]], rounds: int = 8) -> list[float]:
+def interleaved_medians_ms(calls: list[tuple[Callable, tuple]], rounds: int = 8, repeats: int = 1) -> list[float]:
     """Median wall time in ms of each `fn(*args)` in `calls`, after one call each to compile and warm up; timed
-    round by round, one call of each per round, so that machine noise hits them alike."""
+    round by round, `repeats` calls of each in turn per round, so that machine noise hits them alike."""
     for fn, args in calls:
         jax.block_until_ready(fn(*args))
     times: list[list[float]] = [[] for _ in calls]
     for _ in range(rounds):
         for (fn, args), taken in zip(calls, times):
-            started = time.perf_counter()
-            jax.block_until_ready(fn(*args))
-            taken.append(time.perf_counter() - started)
+            for _ in range(repeats):
+                started = time.perf_counter()
+                jax.block_until_ready(fn(*args))
+                taken.append(time.perf_counter() - started)
     return [1000 * statistics.median(taken) for taken in times]
 
 
