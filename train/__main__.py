@@ -181,9 +181,10 @@ def _held_run(runs_dir: Path, name: str) -> contextlib.AbstractContextManager:
 
 def _check_name(name: str) -> None:
     """ConfigError for a --name that is not one plain folder name, or that is a name checkpoints/ or runs/
-    already use for something else (a pointer file, the set-aside exports)."""
+    already use for something else (a pointer file, the set-aside exports), in any case."""
     reserved = {*MODELS.values(), REPLACED_EXPORTS}
-    if name in ("", ".", "..") or "/" in name or "\\" in name or name in reserved:
+    taken = name.casefold() in {r.casefold() for r in reserved}  # one file on macOS's and Windows' file systems
+    if name in ("", ".", "..") or "/" in name or "\\" in name or taken:
         raise ConfigError(f"--name {name!r}: give a plain folder name (no slashes; not {', '.join(sorted(reserved))})")
 
 

@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import logging
 import re
+import zipfile
 from pathlib import Path
 
 import cv2
@@ -102,9 +103,9 @@ def load_fer2013(path: str | Path) -> FER2013:
 def _load_csv(path: Path) -> FER2013:
     try:
         return _read_csv(path)
-    except UnicodeDecodeError:
-        raise DataError(f"{path} is not Kaggle's fer2013.csv (not text): pass fer2013.csv, fer2013.npz or the "
-                        "image-folder release") from None
+    except (UnicodeDecodeError, csv.Error):
+        raise DataError(f"{path} is not Kaggle's fer2013.csv (not text, or not comma-separated): pass "
+                        "fer2013.csv, fer2013.npz or the image-folder release") from None
 
 
 def _read_csv(path: Path) -> FER2013:
@@ -140,8 +141,8 @@ def _load_npz(path: Path) -> FER2013:
         with np.load(path, allow_pickle=False) as z:
             images, labels, usage = z["images"], z["labels"], z["usage"]
             votes = _valid_votes(z["ferplus"], z["ferplus_valid"]) if "ferplus" in z.files else None
-    except (KeyError, ValueError, OSError) as err:
-        why = str(err).split(".")[0] if isinstance(err, KeyError | OSError) else "not an npz archive"
+    except (KeyError, ValueError, OSError, zipfile.BadZipFile) as err:
+        why = str(err).split(".")[0] if isinstance(err, KeyError | OSError) else "not an npz archive, or cut short"
         raise DataError(f"{path} is not a FER2013 npz ({why}): expected arrays images (N,48,48) uint8, "
                         "labels and usage, as in shared/data/README.md") from None
     if images.shape[1:] != (FACE_SIZE, FACE_SIZE) or not (len(images) == len(labels) == len(usage)):
@@ -170,7 +171,7 @@ def attach_ferplus(data: FER2013, path: str | Path) -> FER2013:
             rows = list(csv.DictReader(f))
         usage = [_CSV_USAGE.get(r["Usage"]) for r in rows]
         votes = np.array([[int(r[c] or 0) for c in FERPLUS_COLUMNS] for r in rows], np.int16)
-    except (OSError, KeyError, ValueError) as err:
+    except (OSError, KeyError, ValueError, csv.Error) as err:
         raise DataError(f"--ferplus {path}: not Microsoft's fer2013new.csv ({err}); expected columns Usage, "
                         f"Image name, {', '.join(FERPLUS_COLUMNS)}") from None
     usage = np.array(usage)

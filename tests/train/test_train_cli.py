@@ -166,6 +166,7 @@ def test_eval_evaluates_each_tta_mode_once(small_npz):
     (["--seed", "-1"], EXIT_USAGE, "--seed must lie in [0, 4294967295], got -1"),
     (["--name", "exp/v1"], EXIT_USAGE, "--name 'exp/v1': give a plain folder name"),
     (["--name", "DEFAULT"], EXIT_USAGE, "--name 'DEFAULT': give a plain folder name"),
+    (["--name", "lite"], EXIT_USAGE, "--name 'lite': give a plain folder name"),  # LITE on macOS and Windows
     (["--name", "replaced-exports"], EXIT_USAGE, "give a plain folder name (no slashes; not DEFAULT, LITE"),
 ])
 def test_user_mistakes_get_one_line(tmp_path, args, status, expected):
@@ -184,13 +185,26 @@ def test_a_missing_fer2013_path_from_the_environment_says_so(tmp_path, command):
     assert "FER2013 not found at /nowhere.npz, the path in $FER2013_PATH: point FER2013_PATH at" in _error_line(run)
 
 
-def test_data_that_is_not_text_is_one_line(tmp_path):
-    binary = tmp_path / "fer2013.csv"
-    binary.write_bytes(bytes(range(256)) * 8)
-    run = _run([sys.executable, "-m", "train", "--data", str(binary), "--runs-dir", str(tmp_path / "runs"),
+def _half_an_npz(path):
+    """A FER2013 npz cut off halfway, as a download stopped short leaves it."""
+    np.savez(path, images=np.zeros((64, 48, 48), np.uint8), labels=np.zeros(64, np.int64), usage=np.zeros(64, np.int8))
+    whole = path.read_bytes()
+    path.write_bytes(whole[: len(whole) // 2])
+
+
+@pytest.mark.parametrize("name, write, expected", [
+    ("fer2013.csv", lambda p: p.write_bytes(bytes(range(256)) * 8), "is not Kaggle's fer2013.csv (not text"),
+    ("fer2013.csv", lambda p: p.write_text('emotion,pixels,Usage\n0,"' + "1 " * 100_000 + '",Training\n'),
+     "is not Kaggle's fer2013.csv (not text, or not comma-separated)"),  # a field past the csv module's limit
+    ("fer2013.npz", _half_an_npz, "is not a FER2013 npz (not an npz archive, or cut short)"),
+])
+def test_data_that_cannot_be_read_is_one_line(tmp_path, name, write, expected):
+    data = tmp_path / name
+    write(data)
+    run = _run([sys.executable, "-m", "train", "--data", str(data), "--runs-dir", str(tmp_path / "runs"),
                 "--export-dir", str(tmp_path / "ckpt")])
     assert run.returncode == EXIT_ERROR
-    assert "is not Kaggle's fer2013.csv (not text)" in _error_line(run)
+    assert expected in _error_line(run)
 
 
 def test_fresh_deletes_only_a_run_folder(tmp_path):
