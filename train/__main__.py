@@ -41,9 +41,10 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging()
     training = argv[:1] != ["eval"]
     if training:
-        run = functools.partial(_run_train, _train_parser().parse_args(argv), argv)
+        args = _train_parser().parse_args(argv)
+        run, resume = functools.partial(_run_train, args, argv), _resume_hint(argv, args.config)
     else:
-        run = functools.partial(_run_eval, _eval_parser().parse_args(argv[1:]))
+        run, resume = functools.partial(_run_eval, _eval_parser().parse_args(argv[1:])), ""
     from train.data import DataError
     from train.loop import Interrupted
     from train.run_folder import RunInUse, RunMismatch
@@ -51,10 +52,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return run()
     except Interrupted as stop:
-        log.warning("interrupted at step %d, checkpoint saved; run the same command to resume", stop.step)
+        log.warning("interrupted at step %d, checkpoint saved; %s", stop.step, resume)
         return EXIT_INTERRUPTED
     except KeyboardInterrupt:
-        log.warning("stopped at once%s", "; the same command resumes from its last checkpoint" if training else "")
+        log.warning("stopped at once%s", f"; the last checkpoint saved is kept: {resume}" if training else "")
         return EXIT_INTERRUPTED
     except ConfigError as err:
         return fail(PROG, str(err), EXIT_USAGE)
@@ -292,6 +293,14 @@ def _reproducing_command(argv: list[str], recipe: str) -> str:
         elif arg not in ("--fresh", "--no-progress") and not arg.startswith(("--config=", "--stop-at-step=")):
             args.append(arg)
     return f"{PROG} {shlex.join(args)}"
+
+
+def _resume_hint(argv: list[str], recipe: str) -> str:
+    """How to resume an interrupted run: the same command, unless it holds --fresh (which would delete the run) or
+    --stop-at-step (which would stop it again at once); then the command without them."""
+    if any(arg in ("--fresh", "--stop-at-step") or arg.startswith("--stop-at-step=") for arg in argv):
+        return f"resume with: {_reproducing_command(argv, recipe)}"
+    return "run the same command to resume"
 
 
 def _tta_modes(text: str) -> tuple[str, ...]:

@@ -18,7 +18,7 @@ from ferbot.console import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from tests.helpers.cli import one_error_line
 from tests.helpers.data import REPO, fer2013_path, save_kaggle_csv
 from tests.helpers.runs import saved_a_step
-from train.__main__ import _reproducing_command
+from train.__main__ import _reproducing_command, _resume_hint
 from train.configs import load_recipe, recipe_names
 from train.data import FER2013, Split
 from train.run_folder import with_defaults
@@ -280,12 +280,22 @@ def test_resuming_on_other_data_or_another_limit_is_refused_in_one_line(fer2013,
     same = _run(_stop_at_once(tmp_path, tmp_path / "fer-small.csv"))
     assert same.returncode == EXIT_INTERRUPTED, same.stderr[-2000:]
     assert "resuming from step 0" in same.stderr
+    assert "resume with: python -m train --config tiny --data" in same.stderr  # not the same, --stop-at-step 0
 
 
 def test_the_model_cards_command_names_the_recipe_and_leaves_out_run_control():
     argv = ["--data", "x.npz", "--fresh", "--stop-at-step", "5", "--config=tiny", "--no-progress", "--epochs", "3"]
     assert _reproducing_command(argv, "tiny") == "python -m train --config tiny --data x.npz --epochs 3"
     assert _reproducing_command(["--data", "x.npz"], "default") == "python -m train --config default --data x.npz"
+
+
+@pytest.mark.parametrize("argv, hint", [
+    (["--data", "x.npz"], "run the same command to resume"),
+    (["--data", "x.npz", "--fresh"], "resume with: python -m train --config default --data x.npz"),  # not deleted
+    (["--stop-at-step=5", "--data", "x.npz"], "resume with: python -m train --config default --data x.npz"),
+])
+def test_an_interrupted_run_says_how_to_resume_it(argv, hint):
+    assert _resume_hint(argv, "default") == hint
 
 
 def test_the_readmes_eval_examples_name_checkpoints_that_ship():
