@@ -95,6 +95,8 @@ def fit(cfg: TrainConfig, data: FER2013, run_dir: Path, *, checkpoint_every: int
                        stop=stop, progress=progress)
     try:
         session.train()
+        if stop is not None and stop.requested:  # asked during the last validation: saved, and not exported
+            raise Interrupted(session.step)
         return session.result()
     finally:
         session.close()
@@ -156,8 +158,10 @@ class _Session:
         self.checkpoint_every, self.stop_at_step, self.stop = checkpoint_every, stop_at_step, stop
         self.progress = progress
         self.latest = ocp.CheckpointManager(run_dir / "latest", options=ocp.CheckpointManagerOptions(max_to_keep=2))
+        # Two kept: a session stopped between _save_best and _save loses the newer (_forget_unsaved_bests), and
+        # the one before it must still be there.
         self.best = ocp.CheckpointManager(run_dir / "best", options=ocp.CheckpointManagerOptions(
-            max_to_keep=1, best_fn=lambda m: m["val_accuracy"], best_mode="max"))
+            max_to_keep=2, best_fn=lambda m: m["val_accuracy"], best_mode="max"))
         self.state, self.meta = _restore_or_init(trainer, self.latest)
         self.step = int(self.state["step"])
         self._forget_unsaved_bests()
@@ -276,7 +280,7 @@ def _restore_or_init(trainer: Trainer, latest: ocp.CheckpointManager) -> tuple[T
 
 
 def _abstract(state: TrainState):
-    return jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=x.sharding), state)
+    return jax.tree.map(ocp.utils.to_shape_dtype_struct, state)
 
 
 def _shard(mesh: Mesh, *arrays: np.ndarray) -> list[jax.Array]:

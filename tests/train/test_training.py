@@ -322,6 +322,51 @@ def test_a_best_state_past_the_resumed_step_is_forgotten(small_fer, tiny_config,
     assert int(resumed.best_state["step"]) in steps
 
 
+def test_the_best_before_an_unsaved_one_survives_for_the_replay(small_fer, tiny_config, tmp_path, monkeypatch):
+    """A session killed after saving an epoch's best weights and before its resumable state: the resumed run
+    forgets that best, and where the replayed epoch does not improve again, the best before it is still there to
+    export (PublicTest accuracies are set here: 0.5 for epoch 1, 0.6 for epoch 2, 0.4 for its replay)."""
+    import train.loop
+
+    config, data = dataclasses.replace(tiny_config, epochs=2), first_rows(small_fer, 640, 128)
+    accuracies = iter([0.5, 0.6, 0.4])
+    monkeypatch.setattr(train.loop, "_accuracy", lambda *args: next(accuracies))
+    save = train.loop._Session._save
+
+    def killed_after_the_best_of_epoch_2(session):
+        if session.step == 20:
+            raise KeyboardInterrupt
+        save(session)
+
+    monkeypatch.setattr(train.loop._Session, "_save", killed_after_the_best_of_epoch_2)
+    with pytest.raises(KeyboardInterrupt):
+        fit(config, data, tmp_path, checkpoint_every=4, progress=False)
+    monkeypatch.setattr(train.loop._Session, "_save", save)
+    resumed = fit(config, data, tmp_path, progress=False)
+    assert [r["val_accuracy"] for r in resumed.history] == [0.5, 0.4]
+    assert int(resumed.best_state["step"]) == 10
+
+
+def test_a_stop_asked_during_the_last_validation_stops_before_the_export(small_fer, tiny_config, tmp_path,
+                                                                         monkeypatch):
+    """Ctrl-C while the last epoch validates: the run is saved and stops (no export follows); run again, it has
+    nothing left to train and returns its result for the export."""
+    import train.loop
+
+    config, data, stop = dataclasses.replace(tiny_config, epochs=1), first_rows(small_fer, 640, 128), StopRequest()
+    validate = train.loop._accuracy
+
+    def ctrl_c_while_validating(*args):
+        stop.requested = True
+        return validate(*args)
+
+    monkeypatch.setattr(train.loop, "_accuracy", ctrl_c_while_validating)
+    with pytest.raises(Interrupted):
+        fit(config, data, tmp_path, stop=stop, progress=False)
+    monkeypatch.setattr(train.loop, "_accuracy", validate)
+    assert [r["step"] for r in fit(config, data, tmp_path, progress=False).history] == [10]
+
+
 @pytest.mark.parametrize("changes, error, message", [
     (dict(init="no-such-checkpoint"), ConfigError, "--init no-such-checkpoint"),
     (dict(teachers=("no-such-checkpoint",), teacher_weight=0.5), CheckpointError, "no-such-checkpoint"),
