@@ -24,6 +24,8 @@ from train.teachers import check_teachers, teacher_predictions
 
 log = logging.getLogger(__name__)
 
+TEACHERS_KEY = "teachers"  # in the saved state's metadata: what the teachers' predictions were computed from
+
 
 class _Stop(Exception):
     """Raised inside the loop to leave it through the save-and-stop path."""
@@ -168,11 +170,19 @@ class _Session:
         # the epoch's sums so far where resuming mid-epoch (a state saved before they were kept has none)
         so_far = self.meta.get("epoch_totals") if self.step % trainer.steps_per_epoch else None
         self.totals = _EpochTotals(**so_far) if so_far else _EpochTotals()
-        teacher = teacher_predictions(teachers, data.train, run_dir, resuming=self.step > 0) if teachers else None
-        self.targets = training_targets(data.train, self.cfg.label_smoothing, self.cfg.ferplus_weight, teacher,
-                                        self.cfg.teacher_weight)
+        finished = self.step >= self.cfg.epochs * trainer.steps_per_epoch  # run again for its export only
+        self.targets = None if finished else self._training_targets(teachers, run_dir)
         self.key = jax.random.key(self.cfg.seed)
         self.started = time.monotonic()
+
+    def _training_targets(self, teachers: list[Path], run_dir: Path) -> np.ndarray:
+        """Each Training image's target; with teachers, the key of their predictions goes into the saved state."""
+        teacher = None
+        if teachers:
+            teacher, key = teacher_predictions(teachers, self.data.train, run_dir, self.meta.get(TEACHERS_KEY))
+            self.meta = {**self.meta, TEACHERS_KEY: key}
+        return training_targets(self.data.train, self.cfg.label_smoothing, self.cfg.ferplus_weight, teacher,
+                                self.cfg.teacher_weight)
 
     def train(self) -> None:
         """Train to the last epoch, or save and raise Interrupted when a stop is due."""

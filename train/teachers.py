@@ -2,9 +2,9 @@
 the training target (`teachers`, `teacher_weight` in TrainConfig).
 
 The predictions are computed once, at a run's start, and cached in the run folder with what they were computed
-from (the teachers' folders and model-card fingerprints, the Training split's fingerprint). A resumed run reuses
-them, and refuses to go on when a teacher has been re-exported since: one run trains towards one set of
-predictions.
+from (the teachers' folders and model-card fingerprints, the Training split's fingerprint); the run's saved state
+records that key. A resumed run reuses them, and refuses to go on when a teacher has been re-exported since: one
+run trains towards one set of predictions.
 """
 
 from __future__ import annotations
@@ -41,19 +41,21 @@ def check_teachers(teachers: tuple[str, ...]) -> list[Path]:
     return folders
 
 
-def teacher_predictions(folders: list[Path], train: Split, run_dir: Path, resuming: bool) -> np.ndarray:
+def teacher_predictions(folders: list[Path], train: Split, run_dir: Path, trained_towards: str | None = None
+                        ) -> tuple[np.ndarray, str]:
     """(N, 7) mean flip-TTA class probabilities of the teachers (their folders, from check_teachers) on the
-    Training images, from the run folder's cache when it was made from the same teachers and images; RunMismatch
-    when `resuming` a run whose cache was made from other ones."""
+    Training images, from the run folder's cache when it was made from the same teachers and images, and the key
+    of what they were computed from. `trained_towards`: the key a resumed run recorded (None for a new run);
+    RunMismatch when the teachers or images have changed since, whether the cache is still there or not."""
     key = json.dumps({"teachers": [_fingerprint(f) for f in folders], "train": train.fingerprint()})
+    if trained_towards is not None and trained_towards != key:
+        raise RunMismatch(f"{run_dir} was trained towards teachers that have been re-exported since (their "
+                          "predictions were made from other weights); pass --fresh to restart it or --name for a "
+                          "new run")
     cache = Path(run_dir) / CACHE
     cached = _cached(cache)
-    if cached is not None:
-        if cached[0] == key:
-            return cached[1]
-        if resuming:
-            raise RunMismatch(f"{run_dir} was trained towards teachers that have been re-exported since ({CACHE} "
-                              "was made from other weights); pass --fresh to restart it or --name for a new run")
+    if cached is not None and cached[0] == key:
+        return cached[1], key
     from ferbot.classify.classifier import EmotionClassifier
 
     probabilities = np.zeros((len(train), len(CLASS_NAMES)), np.float32)
@@ -64,7 +66,7 @@ def teacher_predictions(folders: list[Path], train: Split, run_dir: Path, resumi
     cache.parent.mkdir(parents=True, exist_ok=True)
     with written_whole(cache) as draft, draft.open("wb") as file:  # a file: np.savez adds no .npz to its name
         np.savez(file, probabilities=probabilities, key=np.array(key))
-    return probabilities
+    return probabilities, key
 
 
 def _cached(cache: Path) -> tuple[str, np.ndarray] | None:

@@ -22,6 +22,7 @@ from ferbot import EmotionClassifier
 from ferbot.classify.checkpoint import CheckpointError, write_card
 from ferbot.classify.devices import batch_sharding, data_mesh
 from ferbot.classify.model import EmotionCNN, ModelConfig, standardize
+from tests.helpers.data import REPO
 from tests.helpers.runs import ctrl_c_when, has_card_without_metrics, has_saved_step
 from train.config import NO_AUGMENTATION, ConfigError, check_config
 from train.configs import load_recipe, recipe_names
@@ -445,6 +446,30 @@ def test_a_distillation_run_caches_its_teachers_predictions_in_its_run_folder(sm
         assert (cached["probabilities"].argmax(axis=1) == data.train.labels).mean() > 0.6
 
 
+def test_a_run_resumed_after_its_teacher_was_re_exported_is_refused_unless_it_is_finished(small_fer, tiny_config,
+                                                                                         tmp_path):
+    """The key of the teachers' predictions is in the run's saved state: a resumed run whose teacher changed since
+    is refused even when its cache is gone; a finished run, run again for its export, needs no teacher."""
+    from train.teachers import CACHE
+
+    teacher = tmp_path / "teacher"
+    shutil.copytree(REPO / "checkpoints" / "fer-lite", teacher)
+    card = teacher / "model_card.json"
+    cfg = dataclasses.replace(tiny_config, epochs=1, teachers=(str(teacher),), teacher_weight=0.5)
+    data, run = first_rows(small_fer, 640, 128), tmp_path / "run"
+    with pytest.raises(Interrupted):
+        fit(cfg, data, run, stop_at_step=4, checkpoint_every=4, progress=False)
+    exported = card.read_text()
+    card.write_text(exported + "\n")  # re-exported: another model card
+    (run / CACHE).unlink()
+    with pytest.raises(RunMismatch, match="re-exported since"):
+        fit(cfg, data, run, progress=False)
+    card.write_text(exported)
+    fit(cfg, data, run, progress=False)
+    card.write_text(exported + "\n")
+    assert [r["step"] for r in fit(cfg, data, run, progress=False).history] == [10]
+
+
 def test_damaged_run_records_are_one_line_or_made_again(small_fer, tiny_config, tmp_path):
     """A run folder's config.json cut short (a machine stopped while writing it) is refused in one line, not a
     traceback; a teachers' cache cut short is predicted again (it is only a cache)."""
@@ -458,10 +483,10 @@ def test_damaged_run_records_are_one_line_or_made_again(small_fer, tiny_config, 
     with pytest.raises(RunMismatch, match="config.json cannot be read .*; pass --fresh"):
         check_run_folder(tmp_path, tiny_config, data)
     teachers = [checkpoint_folder("fer-vgg-w320-e100")]
-    made = teacher_predictions(teachers, data.train, tmp_path, resuming=False)
+    made, key = teacher_predictions(teachers, data.train, tmp_path)
     cache = tmp_path / CACHE
     cache.write_bytes(cache.read_bytes()[:300])
-    again = teacher_predictions(teachers, data.train, tmp_path, resuming=True)
+    again, _ = teacher_predictions(teachers, data.train, tmp_path, trained_towards=key)
     np.testing.assert_allclose(again, made, atol=1e-6)
     with np.load(cache) as cached:  # and written whole again
         np.testing.assert_allclose(cached["probabilities"], made, atol=1e-6)
