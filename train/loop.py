@@ -24,6 +24,7 @@ from train.teachers import check_teachers, teacher_predictions
 
 log = logging.getLogger(__name__)
 
+LATEST = "latest"  # the run folder's resumable states
 TEACHERS_KEY = "teachers"  # in the saved state's metadata: what the teachers' predictions were computed from
 
 
@@ -89,7 +90,9 @@ def fit(cfg: TrainConfig, data: FER2013, run_dir: Path, *, checkpoint_every: int
     run_dir = Path(run_dir).resolve()
     # What the run starts from (--init) and trains towards, checked before the run folder records the run, so
     # that a mistyped path can be corrected by running the command again.
-    trainer = Trainer(cfg, mesh, steps_per_epoch, class_weights(data.train.class_counts(), cfg.class_weight_power))
+    saved = run_dir / LATEST
+    trainer = Trainer(cfg, mesh, steps_per_epoch, class_weights(data.train.class_counts(), cfg.class_weight_power),
+                      restoring=saved.is_dir() and bool(ocp.utils.checkpoint_steps(saved)))
     require_ferplus(data.train, cfg.ferplus_weight)
     teachers = check_teachers(cfg.teachers) if cfg.teacher_weight else []
     check_run_folder(run_dir, cfg, data)
@@ -159,7 +162,7 @@ class _Session:
         self.trainer, self.cfg, self.data = trainer, trainer.cfg, data
         self.checkpoint_every, self.stop_at_step, self.stop = checkpoint_every, stop_at_step, stop
         self.progress = progress
-        self.latest = ocp.CheckpointManager(run_dir / "latest", options=ocp.CheckpointManagerOptions(max_to_keep=2))
+        self.latest = ocp.CheckpointManager(run_dir / LATEST, options=ocp.CheckpointManagerOptions(max_to_keep=2))
         # Two kept: a session stopped between _save_best and _save loses the newer (_forget_unsaved_bests), and
         # the one before it must still be there.
         self.best = ocp.CheckpointManager(run_dir / "best", options=ocp.CheckpointManagerOptions(

@@ -80,9 +80,10 @@ class Trainer:
     mesh: Mesh
     steps_per_epoch: int
     weights: np.ndarray  # per-class loss weights
+    restoring: bool = False  # a saved state replaces the initial weights: --init's checkpoint is not read
 
     def __post_init__(self):
-        model = initial_model(self.cfg)
+        model = build_model(self.cfg.model, seed=self.cfg.seed) if self.restoring else initial_model(self.cfg)
         model.train()
         self.train_def, params, stats = nnx.split(model, nnx.Param, nnx.BatchStat)
         params, stats = nnx.to_pure_dict(params), nnx.to_pure_dict(stats)

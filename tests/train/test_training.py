@@ -163,6 +163,18 @@ def test_fine_tuning_starts_from_an_exported_checkpoint(trained, small_fer, tmp_
         _trainer(dataclasses.replace(tuned, init="nowhere"))
 
 
+def test_a_fine_tune_resumes_after_its_parent_checkpoint_has_moved(trained, small_fer, tmp_path):
+    """The resumed state holds the weights: --init's checkpoint is read only to start a run."""
+    cfg, result = trained
+    parent = export_checkpoint(result, cfg, "tiny", small_fer, "parent", "pytest", out_root=tmp_path,
+                               set_aside_in=tmp_path / "replaced", tta_modes=("none",), promote_to=None)
+    tuned, data = dataclasses.replace(cfg, init=str(parent), epochs=1), first_rows(small_fer, 640, 128)
+    with pytest.raises(Interrupted):
+        fit(tuned, data, tmp_path / "run", stop_at_step=4, checkpoint_every=4, progress=False)
+    parent.rename(tmp_path / "moved")
+    assert [r["step"] for r in fit(tuned, data, tmp_path / "run", progress=False).history] == [10]
+
+
 def test_promotion_names_the_better_checkpoint_in_its_models_pointer(tmp_path):
     def exported(name, accuracy, official=True, val="f38e69e36c7d4e42"):
         directory = tmp_path / name
