@@ -95,7 +95,9 @@ class VideoFileSink:
                 last = self._picture(image)
                 self._write(last, repeat=False)
         except BaseException as err:  # raised by the next send; the frames still queued are dropped
-            self._error = err
+            self._error = err if isinstance(err, SinkError) else SinkError(
+                f"--sink file:{self.path}: stopped the video at {self.frames / self.fps:.0f} s: {err}; check the "
+                "disk (unplugged? full?), or write the video to another one")
             while self._queue.get() is not None:
                 pass
         finally:

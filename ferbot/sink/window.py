@@ -36,7 +36,10 @@ class PreviewWindow:
         return key not in STOP_KEYS and cv2.getWindowProperty(WINDOW_TITLE, cv2.WND_PROP_VISIBLE) >= 1
 
     def close(self) -> None:
-        cv2.destroyWindow(WINDOW_TITLE)
+        try:
+            cv2.destroyWindow(WINDOW_TITLE)
+        except cv2.error:  # closed by its title bar's X: Windows' OpenCV raises "NULL window" for it
+            pass
         cv2.waitKey(1)
 
 

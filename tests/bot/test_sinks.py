@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import os
 import platform
+import shutil
 import signal
 import subprocess
 import sys
@@ -199,6 +200,22 @@ def test_a_video_stops_when_free_space_falls_below_the_reserve(tmp_path, monkeyp
         open_sink(f"file:{tmp_path / 'next.mp4'}", SIZE, fps)
 
 
+def test_a_video_whose_folder_goes_away_stops_in_one_line(tmp_path):
+    """A USB stick pulled out mid-lesson, as its folder deleted: the next frame sent fails with a SinkError (which
+    the bot turns into a clean stop and its report), not with the OSError met in the writing thread."""
+    stick = tmp_path / "stick"
+    stick.mkdir()
+    fps, path = 5, stick / "lesson.mp4"
+    sink = open_sink(f"file:{path}", SIZE, fps)
+    for frame in _frames(3):
+        sink.send(frame)
+    shutil.rmtree(stick)
+    _, message = _fill_until_refused(sink, fps)
+    sink.close()
+    assert "stopped the video at" in message and "No such file or directory" in message
+    assert "check the disk (unplugged? full?)" in message and "\n" not in message
+
+
 @pytest.mark.parametrize("spec, message", [
     ("file:{tmp}/nowhere/feed.mp4", "does not exist"),
     ("file:{tmp}/feed.gif", "unknown video type"),
@@ -291,6 +308,33 @@ def test_preview_window_stops_on_q_and_not_on_an_arrow_key(tmp_path):
         out, errors = child.communicate(timeout=30)
     assert child.returncode == 0, errors
     assert out.strip() == "stopped by a key"
+
+
+CLOSED_CHILD = """
+import cv2
+import numpy as np
+from ferbot.sink import open_sink
+window = open_sink("window", (320, 180), 30)
+window.send(np.zeros((180, 320, 3), np.uint8))
+
+def gone(title):  # as Windows' OpenCV answers for a window closed by its title bar's X (opencv issue 20417)
+    raise cv2.error("NULL window: " + repr(title))
+
+cv2.destroyWindow = gone
+window.close()
+print("closed", flush=True)
+"""
+
+
+@pytest.mark.display
+def test_preview_window_closed_by_its_title_bar_closes_quietly():
+    """Stand-in at OpenCV's boundary only: the Windows backend raises when asked to destroy a window the user has
+    closed, which the Linux build here ignores; the window itself is real, on a real X screen."""
+    with xvfb((800, 600)) as display:
+        child = subprocess.run([sys.executable, "-c", CLOSED_CHILD], cwd=REPO, env={**os.environ, **qt_on(display)},
+                               capture_output=True, text=True, timeout=120)
+    assert child.returncode == 0, child.stderr[-2000:]
+    assert child.stdout.strip() == "closed"
 
 
 def test_preview_window_without_display_says_so(monkeypatch):
