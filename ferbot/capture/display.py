@@ -76,11 +76,16 @@ def wayland_session() -> bool:
                                                  or bool(os.environ.get("WAYLAND_DISPLAY")))
 
 
-def check_display() -> None:
-    """Before a screen or window capture: SourceError where there is no display at all, a warning on Wayland."""
+def require_display() -> None:
+    """SourceError where there is no display at all to capture (Linux without DISPLAY or WAYLAND_DISPLAY)."""
     if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         raise SourceError("no display to capture: DISPLAY is not set; run ferbot inside your desktop session "
                           "(or set DISPLAY), or use --demo or --source FILE")
+
+
+def check_display() -> None:
+    """Before a screen or window capture: require_display, and a warning on Wayland."""
+    require_display()
     if wayland_session():
         log.warning(WAYLAND_WARNING)
 

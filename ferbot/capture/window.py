@@ -13,7 +13,7 @@ import time
 import numpy as np
 
 from ferbot.capture.base import Frame, LiveFrames, SourceError
-from ferbot.capture.display import Display, check_display, first_line
+from ferbot.capture.display import Display, first_line, require_display
 from ferbot.capture.screen import RECHECK_S
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ class WindowSource:
     """The window whose title contains `title` (case-insensitive): the largest such one, if several."""
 
     def __init__(self, title: str):
-        check_display()
+        require_display()  # before pywinctl, which needs one; Display() below warns on Wayland
         self._pywinctl = _import_pywinctl()
         self._window = self._find(title)
         self.name = self._window.title
