@@ -49,8 +49,8 @@ class VirtualCameraSink:
             raise SinkError(f"no virtual camera could be opened on this {system or 'computer'} ({errors[-1]}): "
                             f"{hint}; {OTHER_SINKS}")
         if "device" not in options and system != "Darwin":  # macOS has no name to pick: OBS's camera it is
-            log.warning("no virtual camera is named %r; publishing to %s instead (README, \"Virtual camera "
-                        "set-up\", shows how to name it)", CAMERA_NAME, self._camera.device)
+            log.warning("no virtual camera is named %r; publishing to %s instead (README, \"Virtual camera\" "
+                        "under Set-up, shows how to name it)", CAMERA_NAME, self._camera.device)
         log.info("virtual camera %s (%s backend), %dx%d at %.0f fps", self._camera.device, self._camera.backend,
                  size[0], size[1], fps)
 

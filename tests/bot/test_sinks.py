@@ -417,4 +417,6 @@ def test_without_a_fer_cam_device_the_first_loopback_is_used(loopback_driver, tm
     sink.close()
     assert loopback_driver.opened[0]._device is None
     assert "no virtual camera is named 'FER Cam'" in caplog.text
-    assert "README" in caplog.text  # the warning points to the set-up section
+    assert 'README, "Virtual camera" under Set-up' in caplog.text  # the warning points to the section, which is there
+    readme = (REPO / "README.md").read_text()
+    assert readme.index("\n### Virtual camera\n") > readme.index("\n## Set-up\n")
