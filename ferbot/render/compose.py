@@ -24,6 +24,7 @@ DISCLOSURE = "Emotion analysis is ON"
 BAR_BACKGROUND = (18, 18, 22)
 DISCLOSURE_RED = (235, 40, 40)
 PANEL_SHARE = 0.22  # of the output width
+TIMELINE_S = 300.0  # the class-mood timeline's span
 # The annotation layer's background: a colour the annotations never use (their anti-aliased edges blend into it,
 # as into a dark screen), so "drawn" is simply "not this colour".
 _UNDRAWN = np.array((1, 2, 3), np.uint8)
@@ -64,14 +65,13 @@ class OutputLayout:
 
 
 class Renderer:
-    """Draws output frames; keeps the class-mood timeline of the last `timeline_s` seconds. `excluded` regions
+    """Draws output frames; keeps the class-mood timeline of the last TIMELINE_S seconds. `excluded` regions
     (source pixels) are outlined so the viewer sees that they are left out of the analysis."""
 
-    def __init__(self, size: tuple[int, int] = (1280, 720), timeline_s: float = 300.0,
-                 excluded: Sequence[Rect] = ()):
+    def __init__(self, size: tuple[int, int] = (1280, 720), excluded: Sequence[Rect] = ()):
         self.layout = OutputLayout(size)
         self.excluded = tuple(excluded)
-        self.timeline = MoodTimeline(timeline_s)
+        self.timeline = MoodTimeline(TIMELINE_S)
         self._chrome = self._draw_chrome()
         self._panel = self._draw_panel([], 0.0)
         self._panel_version = 0

@@ -27,6 +27,9 @@ THUMBNAIL = 16  # px: the side of the thumbnail compared, small enough to averag
 # (a machine that analyses a large gallery only every few seconds).
 KEEP_S = 2.0
 KEEP_MISSES = 2
+MIN_IOU = 0.3  # a detection overlapping a face's last box this much is that face
+MAX_CENTRE_SHIFT = 0.5  # else, one whose centre moved at most this many box sides is
+ATTENTION_S = 3.0  # time constant of a face's attention: a glance aside barely moves it
 
 
 @dataclass(frozen=True)
@@ -76,16 +79,12 @@ class FaceTracker:
     A face keeps its id for `keep_s` seconds after its last detection, and through KEEP_MISSES missed analyses
     however slow. Probabilities are averaged with time constant `smoothing_s` seconds so labels do not flicker;
     whether the face is turned to its screen (against its own usual pose, ferbot.track.attention), with time
-    constant `attention_s` seconds, so a glance aside does not count as drifting away.
+    constant ATTENTION_S seconds, so a glance aside does not count as drifting away.
     """
 
-    def __init__(self, keep_s: float = KEEP_S, min_iou: float = 0.3, max_centre_shift: float = 0.5,
-                 smoothing_s: float = 1.0, attention_s: float = 3.0):
+    def __init__(self, keep_s: float = KEEP_S, smoothing_s: float = 1.0):
         self.keep_s = keep_s
-        self.min_iou = min_iou
-        self.max_centre_shift = max_centre_shift  # in box sides
         self.smoothing_s = smoothing_s
-        self.attention_s = attention_s
         self._faces: list[TrackedFace] = []
         self._next_id = 1
         self._book = NameBook()  # with names: every id each name has had
@@ -191,14 +190,14 @@ class FaceTracker:
             allowed[:] = [[compatible(face.name, name) for name in names] for face in self._faces]
         overlap = np.where(allowed[np.ix_(free_f, free_d)],
                            iou_matrix([known[f] for f in free_f], [boxes[d] for d in free_d]), 0.0)
-        by_overlap = [(free_f[f], free_d[d]) for f, d in greedy_pairs(-overlap, -self.min_iou)]
+        by_overlap = [(free_f[f], free_d[d]) for f, d in greedy_pairs(-overlap, -MIN_IOU)]
         pairs += by_overlap
         free_f = [f for f in free_f if f not in {p[0] for p in by_overlap}]
         free_d = [d for d in free_d if d not in {p[1] for p in by_overlap}]
         if free_f and free_d:
             shift = np.array([[_centre_shift(known[f], boxes[d]) if allowed[f, d] else np.inf for d in free_d]
                               for f in free_f])
-            pairs += [(free_f[f], free_d[d]) for f, d in greedy_pairs(shift, self.max_centre_shift)]
+            pairs += [(free_f[f], free_d[d]) for f, d in greedy_pairs(shift, MAX_CENTRE_SHIFT)]
         return pairs
 
     def _updated(self, face: TrackedFace, detection: Detection, pose: HeadPose, probabilities: np.ndarray,
@@ -206,7 +205,7 @@ class FaceTracker:
         dt = timestamp - face.last_seen
         smoothed = ema(face.probabilities, np.asarray(probabilities, np.float32), dt, self.smoothing_s)
         facing = face.reference.facing(pose)  # judged before this pose joins the reference
-        attention = float(ema(face.attention, float(facing), dt, self.attention_s))
+        attention = float(ema(face.attention, float(facing), dt, ATTENTION_S))
         return dataclasses.replace(face, box=detection.box, keypoints=detection.keypoints, score=detection.score,
                                    probabilities=smoothed.astype(np.float32), last_seen=timestamp, pose=pose,
                                    attention=attention, missed=0, facing=facing,

@@ -144,7 +144,7 @@ def test_attention_is_smoothed_per_track(detector, mesh, private_test):
     """A student who looks at the screen for 10 s, glances away for 1 s, looks back for 10 s, then turns away
     for 4 s: the glance does not make them 'away', turning away for longer does."""
     towards, away = (_seen(detector, mesh, private_test[i]) for i in (2000, 886))
-    tracker, probabilities = FaceTracker(attention_s=3.0), np.full((1, NUM_CLASSES), 1 / NUM_CLASSES)
+    tracker, probabilities = FaceTracker(), np.full((1, NUM_CLASSES), 1 / NUM_CLASSES)
     attention = []
     for step, (detection, pose) in enumerate([towards] * 50 + [away] * 5 + [towards] * 50 + [away] * 20):
         (face,) = tracker.update([detection], probabilities, step * 0.2, poses=[pose])
@@ -217,7 +217,7 @@ def student(finder, mesh) -> list[tuple[Detection, HeadPose]]:
 
 
 def test_a_one_frame_glance_barely_moves_attention(detector, mesh, private_test, student):
-    tracker = FaceTracker(attention_s=3.0)
+    tracker = FaceTracker()
     towards = student
     before = _student(tracker, towards, 60.0, 0.0)[-1]
     glance = _student(tracker, [_seen(detector, mesh, private_test[886])], 0.5, 60.0)[-1]
@@ -229,7 +229,7 @@ def test_a_student_turned_away_for_a_minute_reads_as_facing_again_when_back(dete
                                                                             student):
     """Three minutes at the screen, a minute turned away, two minutes back: attention falls within seconds of
     turning away and comes back within seconds of turning back; the minute away hardly moves the reference."""
-    tracker = FaceTracker(attention_s=3.0)
+    tracker = FaceTracker()
     towards = student
     away = [_seen(detector, mesh, private_test[i]) for i in TURNED_TO_VIEWERS_RIGHT]
     first = _student(tracker, towards, 180.0, 0.0)
@@ -247,7 +247,7 @@ def test_a_student_turned_away_for_a_minute_reads_as_facing_again_when_back(dete
 def test_a_student_turned_away_all_lesson_never_reads_as_facing(detector, mesh, private_test):
     for faces in (TURNED_TO_VIEWERS_RIGHT, TURNED_TO_VIEWERS_LEFT):
         away = [_seen(detector, mesh, private_test[i]) for i in faces]
-        lesson = _student(FaceTracker(attention_s=3.0), away, 600.0, 0.0)
+        lesson = _student(FaceTracker(), away, 600.0, 0.0)
         assert max(f.attention for f in lesson) < 0.05 and not any(f.facing for f in lesson)
         assert abs(lesson[-1].reference.usual.yaw) <= REFERENCE_YAW  # held within the reference limits
 
@@ -264,7 +264,7 @@ def test_a_steady_nod_becomes_the_students_reference(detector, mesh, private_tes
     reference follows their nod; a steady nod just beyond the first-look window reads as facing after a short
     while, one beyond the absolute limits never does."""
     up = [_seen(detector, mesh, private_test[i]) for i in LOOKING_UP]
-    lesson = _student(FaceTracker(attention_s=3.0), up, 120.0, 0.0)
+    lesson = _student(FaceTracker(), up, 120.0, 0.0)
     assert min(f.attention for f in lesson) > 0.9
     assert lesson[-1].reference.usual.pitch < -20
     for pitch, facing_after in ((-FIRST_LOOK_UP - 3, True), (-ABSOLUTE_UP - 3, False)):
