@@ -24,11 +24,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from ferbot.detect.crops import square_crop
-from ferbot.detect.models import model_bytes
+from ferbot.detect.models import LandmarkModel, affine_crop
 
 MODEL_FILE = "iris_landmark.tflite"
 SIZE = 64  # the model's square input, in pixels
@@ -87,9 +86,7 @@ class EyeLids:
     """The iris-landmark model, for how low the eyelids sit in each eye."""
 
     def __init__(self):
-        model = model_bytes(MODEL_FILE)
-        self._net = cv2.dnn.readNetFromTFLite(np.frombuffer(model, np.uint8))
-        self._outputs = self._net.getUnconnectedOutLayersNames()
+        self._model = LandmarkModel(MODEL_FILE)
 
     def cast_down(self, picture: np.ndarray, crop_map: np.ndarray, points: np.ndarray) -> bool:
         """Whether the eyes of a face look down at a desk (EyeReading.cast_down), running the iris model only where
@@ -118,12 +115,11 @@ class EyeLids:
 
     def _contour(self, picture: np.ndarray, crop_map: np.ndarray, mirrored: bool) -> np.ndarray:
         """The 71 eye-contour points (x, y) in the crop's pixels (mirrored back)."""
-        crop = cv2.warpAffine(picture, crop_map, (SIZE, SIZE), flags=cv2.WARP_INVERSE_MAP | cv2.INTER_LINEAR,
-                              borderMode=cv2.BORDER_REPLICATE)
+        crop = affine_crop(picture, crop_map, SIZE)
         if mirrored:
             crop = np.ascontiguousarray(crop[:, ::-1])
-        self._net.setInput(cv2.dnn.blobFromImage(crop, 1 / 255.0))
-        contour = next(o for o in self._net.forward(self._outputs) if o.size == 71 * 3).reshape(71, 3)[:, :2]
+        [contour] = self._model.run(crop, 71 * 3)
+        contour = contour.reshape(71, 3)[:, :2]
         if mirrored:
             contour = np.column_stack([SIZE - contour[:, 0], contour[:, 1]])
         return contour

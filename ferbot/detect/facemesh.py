@@ -32,14 +32,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from ferbot.detect.blazeface import Detection
 from ferbot.detect.crops import square_crop
 from ferbot.detect.eyelids import CAST_DOWN_GATE, CAST_DOWN_GATE_YAW, CAST_DOWN_PITCH, EyeLids
 from ferbot.detect.headpose import HeadPose, first_look_facing, head_pose
-from ferbot.detect.models import model_bytes
+from ferbot.detect.models import LandmarkModel, affine_crop
 
 MODEL_FILE = "face_landmark.tflite"
 INPUT = 192  # the model's square input, in pixels
@@ -81,19 +80,13 @@ class FaceMesh:
     """The face-landmark model, for the head pose of faces BlazeFace found (and the iris model, for their eyes)."""
 
     def __init__(self):
-        model = model_bytes(MODEL_FILE)
-        self._net = cv2.dnn.readNetFromTFLite(np.frombuffer(model, np.uint8))
-        self._outputs = self._net.getUnconnectedOutLayersNames()
+        self._model = LandmarkModel(MODEL_FILE)
         self.eyelids = EyeLids()
 
     def read(self, image: np.ndarray, detection: Detection) -> MeshReading:
         """The model's landmarks of the detected face in an RGB uint8 picture, and its face-presence logit."""
-        crop = cv2.warpAffine(image, crop_to_picture(detection), (INPUT, INPUT),
-                              flags=cv2.WARP_INVERSE_MAP | cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        self._net.setInput(cv2.dnn.blobFromImage(crop, 1 / 255.0))
-        outputs = self._net.forward(self._outputs)
-        points = next(o for o in outputs if o.size == 468 * 3).reshape(468, 3)
-        return MeshReading(points, float(next(o for o in outputs if o.size == 1).ravel()[0]))
+        points, presence = self._model.run(affine_crop(image, crop_to_picture(detection), INPUT), 468 * 3, 1)
+        return MeshReading(points.reshape(468, 3), float(presence.ravel()[0]))
 
     def landmarks(self, image: np.ndarray, detection: Detection) -> np.ndarray:
         """The 468 landmarks (x, y, z) of the face in an RGB uint8 picture, in the crop's pixels (eye line
