@@ -97,8 +97,6 @@ def build_bot(options: BotOptions, *, source: Source | None = None,
         analyzer = stack.enter_context(FrameAnalyzer(classifier, renderer.layout.markers,
                                                      tracker=FaceTracker(smoothing_s=options.smoothing),
                                                      excluded=options.exclude, names=names))
-        if not warm:  # after the detector is made: MediaPipe silences the process's stderr while it starts
-            stack.callback(classifier.warmup(background=True).join)  # the feed starts while batch sizes compile
         # The files last, so that a run that cannot start leaves no empty video or log behind to block the next
         # try: the log first (it can be discarded while it holds only its header), then the sink.
         facelog = FaceLog(options.log) if options.log else None
@@ -111,6 +109,11 @@ def build_bot(options: BotOptions, *, source: Source | None = None,
                 facelog.discard()
             raise
         stack.callback(sink.close)
+        # Batch sizes compile while the feed starts; only once everything is open (a start that fails, such as a
+        # missing virtual camera, says so at once instead of waiting for the compiling), and after the detector
+        # is made (MediaPipe silences the process's stderr while it starts).
+        if not warm:
+            stack.callback(classifier.warmup(background=True).join)
         return Bot(options, source, analyzer, renderer, sink, facelog, stack.pop_all())
 
 
