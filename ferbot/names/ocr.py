@@ -52,7 +52,7 @@ def bundled_models() -> tuple[Path, Path]:
     missing = [str(m) for m in models if not m.is_file()]
     if missing:
         raise OCRError(f"--names: the OCR models {', '.join(missing)} are not in the installed rapidocr; "
-                       "install rapidocr 3.x (pip install 'rapidocr>=3,<4')")
+                       "install rapidocr 3.9 or later 3.x, which ships them (pip install --upgrade 'rapidocr>=3.9,<4')")
     return models
 
 

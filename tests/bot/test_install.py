@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tarfile
 import zipfile
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 
 from tests.helpers.data import REPO
 
-SOURCES = ("pyproject.toml", "setup.py", "README.md", "ferbot", "train")
+SOURCES = ("pyproject.toml", "setup.py", "README.md", "LICENSE", "ferbot", "train")
 
 
 def _pointers() -> list[Path]:
@@ -24,9 +25,9 @@ def _pointers() -> list[Path]:
 
 
 def _build_wheel(tmp_path: Path) -> Path:
-    """`pip wheel` on a copy of the repository's sources (a build leaves build/ and *.egg-info behind), with the
-    installed setuptools, so nothing is downloaded."""
-    pytest.importorskip("setuptools.command.bdist_wheel", reason="building a wheel needs setuptools>=70.1 "
+    """The source archive of a copy of the repository's sources (a build leaves build/ and *.egg-info behind), then
+    `pip wheel` on it, with the installed setuptools, so nothing is downloaded."""
+    pytest.importorskip("setuptools.command.bdist_wheel", reason="building a wheel needs setuptools>=77 "
                         "(the test extra: pip install -e '.[test]')")
     source = tmp_path / "src"
     source.mkdir()
@@ -43,8 +44,15 @@ def _build_wheel(tmp_path: Path) -> Path:
         shutil.copy2(pointer, source / "checkpoints" / pointer.name)
         if not (source / "checkpoints" / name).exists():
             shutil.copytree(REPO / "checkpoints" / name, source / "checkpoints" / name)
+    # through a source archive, as `python -m build` and an upload to PyPI go
+    build_sdist = f"from setuptools import build_meta; build_meta.build_sdist({str(tmp_path)!r})"
+    subprocess.run([sys.executable, "-c", build_sdist], cwd=source, check=True, capture_output=True, text=True)
+    (archive,) = tmp_path.glob("ferbot-*.tar.gz")
+    with tarfile.open(archive) as tar:
+        tar.extractall(tmp_path / "sdist", filter="data")
+    (unpacked,) = (tmp_path / "sdist").iterdir()
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q",
-                    "-w", str(tmp_path / "dist"), str(source)], check=True, capture_output=True, text=True)
+                    "-w", str(tmp_path / "dist"), str(unpacked)], check=True, capture_output=True, text=True)
     (wheel,) = (tmp_path / "dist").glob("ferbot-*.whl")
     return wheel
 
@@ -73,7 +81,7 @@ def test_the_wheel_runs_from_a_fresh_environment(tmp_path):
     assert "ferbot/assets/models/face_landmark.tflite" in names  # the head pose (ferbot.detect.facemesh)
     assert "ferbot/assets/models/iris_landmark.tflite" in names  # the eyelids (ferbot.detect.eyelids)
     assert any(n.startswith("ferbot/assets/demo_faces/") and n.endswith(".jpg") for n in names)
-    assert not any(n.endswith(".png") or n.startswith("checkpoints/") for n in names)  # only what the bot reads
+    assert not any(n.endswith(".png") or n.startswith(("checkpoints/", "train/")) for n in names)  # the bot's only
     assert wheel.stat().st_size < 30e6  # the three shipped classifiers (about 20 MB) and the models
 
     python = _fresh_venv(tmp_path / "venv")
