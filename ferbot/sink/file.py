@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -21,7 +22,8 @@ from ferbot.sink.base import SinkError
 log = logging.getLogger(__name__)
 
 FOURCC_BY_SUFFIX = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".avi": "MJPG", ".mkv": "MJPG"}
-# Frames sent but not yet encoded, at most: the feed waits for the encoder beyond that (each is 2.6 MiB at 720p).
+# Frames sent but not yet encoded, at most (each is 2.6 MiB at 720p): beyond that the feed waits up to a frame's
+# time (1 / fps) for the encoder, then the oldest frame waiting gives way.
 FRAMES_QUEUED = 4
 # An MJPG video's pictures are compressed here, at the size and quality FFmpeg's encoder gives them under OpenCV
 # (118 KiB and 33.9 dB PSNR for a 720p feed frame), in 3.4 ms of CPU instead of 8.7.
@@ -40,13 +42,15 @@ class VideoFileSink:
 
     A frame sent t seconds after the first is frame int(t * fps) of the file: when the feed falls behind `fps` (a
     loaded machine), the frame before it is repeated for the ticks it stayed on, so the video lasts as long as the
-    run and its times are the log's; every frame sent is written. A thread encodes them, so the repeats cost the
-    feed no time (written on the feed's own thread, each repeat made the next send later still, and a feed already
-    behind fell further behind: 21 frames a second became 4 on the 2-core development machine), and an MJPG
-    picture is compressed once, however often it is written. An encoder slower than `fps` (a large MPEG-4 video)
-    falls behind, with a warning; the file is whole at the end, once close() has written what was sent, or shorter
-    but playable when a Ctrl-C cuts that short. A disk that fills up stops the video, playable, while
-    FREE_SPACE_RESERVE is still free: the next send raises SinkError.
+    run and its times are the log's. A thread encodes them, so the repeats cost the feed no time (written on the
+    feed's own thread, each repeat made the next send later still, and a feed already behind fell further behind:
+    21 frames a second became 4 on the 2-core development machine), and an MJPG picture is compressed once, however
+    often it is written. While the encoder keeps up, every frame sent is written. One slower than `fps` (a large
+    MPEG-4 video) falls behind, with a warning, and never holds the feed (and the analysis) up by more than a
+    frame's time a send: FRAMES_QUEUED frames wait for it, the newest, and an older one left out shows as the frame
+    before it repeated. The file is whole at the end, once close() has written what waits, or shorter but playable
+    when a Ctrl-C cuts that short. A disk that fills up stops the video, playable, while FREE_SPACE_RESERVE is
+    still free: the next send raises SinkError.
     """
 
     def __init__(self, path: str | Path, size: tuple[int, int], fps: float):
@@ -61,6 +65,7 @@ class VideoFileSink:
             raise SinkError(f"--sink file:{path}: folder {self.path.parent} does not exist; create it first")
         self.fps = fps
         self.frames = self.repeated = 0  # written so far, and how many of them repeat the one before
+        self.left_out = 0  # frames sent that gave way to newer ones while the encoder was behind
         self._check_free_space()
         self._writer, self._jpeg = _video_writer(self.path, fourcc, fps, size)
         if not self._writer.isOpened():
@@ -80,7 +85,14 @@ class VideoFileSink:
         sent_at = self._clock.now()
         if self._error is not None:
             raise self._error
-        self._queue.put((cv2.cvtColor(frame, cv2.COLOR_RGB2BGR), math.floor(sent_at * self.fps)))
+        item = (cv2.cvtColor(frame, cv2.COLOR_RGB2BGR), math.floor(sent_at * self.fps))
+        try:
+            self._queue.put(item, timeout=1 / self.fps)
+        except queue.Full:  # the encoder is behind: the oldest frame waiting gives way (only this thread puts)
+            with contextlib.suppress(queue.Empty):
+                self._queue.get_nowait()
+                self.left_out += 1
+            self._queue.put_nowait(item)
         return True
 
     def _write_frames(self) -> None:
@@ -125,8 +137,9 @@ class VideoFileSink:
         if not self._warned_behind and due - self.frames > BEHIND_WARNING_S * self.fps:
             self._warned_behind = True
             log.warning("%s: this computer encodes the video more slowly than %g frames a second, and it is falling "
-                        "behind the feed (the video is whole, but finishing it delays the end of the run); a .avi "
-                        "file, or a smaller --size or --fps, keeps up", self.path, self.fps)
+                        "behind the feed (the video lasts as long as the run, but leaves out frames, and finishing "
+                        "it delays the end of the run); a .avi file, or a smaller --size or --fps, keeps up",
+                        self.path, self.fps)
 
     def _picture(self, image: np.ndarray) -> np.ndarray:
         """What the writer takes for a BGR frame: the frame, or its JPEG file as one row of bytes."""
@@ -153,7 +166,8 @@ class VideoFileSink:
             if self._written.is_set():  # never under the thread's feet
                 self._writer.release()
         repeats = f" ({self.repeated} of them repeats: the feed fell behind {self.fps:g} fps)" if self.repeated else ""
-        log.info("wrote %d frames%s to %s", self.frames, repeats, self.path)
+        left_out = f"; {self.left_out} frames sent were left out, the encoder behind" if self.left_out else ""
+        log.info("wrote %d frames%s to %s%s", self.frames, repeats, self.path, left_out)
 
 
 def _video_writer(path: Path, fourcc: str, fps: float, size: tuple[int, int]) -> tuple[cv2.VideoWriter, bool]:
