@@ -19,7 +19,7 @@ from ferbot.geometry import Rect
 MODEL_FILE = "face_detection_short_range.tflite"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared by identity: its keypoints are an array
 class Detection:
     """One face: its box and keypoints (right eye, left eye, nose tip, mouth, right ear, left ear: shape (6, 2)) in
     pixels, and the detector score."""
@@ -61,6 +61,7 @@ class BlazeFace:
 
     def detect(self, image: np.ndarray) -> list[Detection]:
         """Faces in an RGB uint8 picture, in its pixel coordinates."""
+        check_rgb(image)
         height, width = image.shape[:2]
         picture = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(image))
         found = []
@@ -79,6 +80,15 @@ class BlazeFace:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def check_rgb(image: np.ndarray) -> None:
+    """ValueError unless `image` is an RGB uint8 picture (H, W, 3): MediaPipe finds no face in an RGBA one, and
+    says nothing."""
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise ValueError(f"expected an RGB uint8 picture of shape (height, width, 3), got {image.dtype} "
+                         f"{image.shape}; convert it first (cv2.cvtColor with COLOR_BGR2RGB, COLOR_GRAY2RGB or "
+                         "COLOR_RGBA2RGB)")
 
 
 def _close_quietly(detector: FaceDetector) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ferbot.detect.blazeface import BlazeFace, Detection
+from ferbot.detect.blazeface import BlazeFace, Detection, check_rgb
 from ferbot.detect.merge import merge_duplicates
 from ferbot.detect.tiling import Window, find_tiles, region_windows, tile_windows
 from ferbot.geometry import Rect
@@ -28,13 +28,14 @@ NOSE_OUTSIDE_EYES = 1.5  # of the eye span: how far beyond either eye the nose t
 class FaceFinder:
     """Finds faces on a whole screen with a detector that only sees faces filling a fair part of its input."""
 
-    def __init__(self, detector: BlazeFace | None = None):
-        self.detector = detector or BlazeFace(min_confidence=UNSURE_SCORE)
+    def __init__(self):
+        self.detector = BlazeFace(min_confidence=UNSURE_SCORE)
         self.detector_calls = 0  # in the last find(), for benchmarks
         self.tiles: list[Rect] = []  # the meeting's tiles in the last find() ([]: no gallery)
 
     def find(self, image: np.ndarray) -> list[Detection]:
-        """Every face in an RGB screen, in its pixel coordinates, one detection per face."""
+        """Every face in an RGB uint8 screen, in its pixel coordinates, one detection per face."""
+        check_rgb(image)
         self.detector_calls = 0
         height, width = image.shape[:2]
         tiles = self.tiles = find_tiles(image)

@@ -32,7 +32,7 @@ MAX_CENTRE_SHIFT = 0.5  # else, one whose centre moved at most this many box sid
 ATTENTION_S = 3.0  # time constant of a face's attention: a glance aside barely moves it
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared by identity: it holds arrays
 class TrackedFace:
     """One face followed over time; what the renderer draws and the log writes.
 

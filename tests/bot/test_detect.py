@@ -122,6 +122,18 @@ def test_finds_a_big_face_without_gutters(finder, name):
     assert any(matches(d.box, truth) for d in found)
 
 
+@pytest.mark.parametrize(("convert", "back"), [(cv2.COLOR_RGB2RGBA, cv2.COLOR_RGBA2RGB),
+                                               (cv2.COLOR_RGB2GRAY, cv2.COLOR_GRAY2RGB)])
+def test_a_picture_that_is_not_rgb_is_refused_in_one_line(finder, convert, back):
+    """A PNG read with an alpha channel (MediaPipe then finds no face, and says nothing) or a grey picture: refused
+    with what to do, by the finder and by the detector alike."""
+    picture = cv2.cvtColor(photo("mpl_grace_hopper.jpg"), convert)
+    for find in (finder.find, finder.detector.detect):
+        with pytest.raises(ValueError, match=r"expected an RGB uint8 picture .* convert it first"):
+            find(picture)
+    assert finder.find(cv2.cvtColor(picture, back))  # converted as the message says
+
+
 def test_finds_both_faces_of_a_pair(finder):
     """Two people in one picture, with no gutter between them."""
     picture, truths = side_by_side(("mpl_grace_hopper.jpg", "singnet_woman_portrait.jpg"))
