@@ -182,10 +182,13 @@ def halved_down_to(image: np.ndarray, width: int, height: int = 0) -> np.ndarray
 
 
 def _draw_notice(canvas: np.ndarray, lines: Sequence[str]) -> None:
-    """A dark box with `lines` of white text at the top of the screen area (the first line in amber)."""
+    """A dark box with `lines` of white text at the top of the screen area (the first line in amber), the text made
+    smaller where the area is too narrow for it."""
     if not lines:
         return
     font_scale = float(np.clip(canvas.shape[1] / 1400, 0.45, 0.9))
+    widest = max(cv2.getTextSize(line, cv2.FONT_HERSHEY_SIMPLEX, font_scale, 1)[0][0] for line in lines)
+    font_scale *= min(1.0, (canvas.shape[1] - 8 - 24) / widest)  # the box's margins and padding
     sizes = [cv2.getTextSize(line, cv2.FONT_HERSHEY_SIMPLEX, font_scale, 1) for line in lines]
     line_h = max(h + base for (_, h), base in sizes) + 6
     width = min(canvas.shape[1] - 8, max(w for (w, _), _ in sizes) + 24)

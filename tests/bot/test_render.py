@@ -7,14 +7,15 @@ import cv2
 import numpy as np
 import pytest
 
-from ferbot import EmotionClassifier
+from ferbot import EmotionClassifier, pipeline
 from ferbot.analysis import FrameAnalyzer
 from ferbot.capture.base import Frame
 from ferbot.capture.demo import DemoSource
 from ferbot.emotions import CLASS_NAMES, EMOTION_COLORS
 from ferbot.geometry import Rect
+from ferbot.pipeline import no_face_help
 from ferbot.render import DISCLOSURE, OutputLayout, Renderer
-from ferbot.render.compose import DISCLOSURE_RED
+from ferbot.render.compose import DISCLOSURE_RED, NOTICE_BACKGROUND
 from ferbot.render.mood import MoodTimeline, class_shares
 from ferbot.render.overlay import draw_faces, label_text
 from ferbot.render.panel import draw_panel
@@ -102,6 +103,23 @@ def test_output_carries_disclosure_and_markers(size, ocr):
     assert DISCLOSURE in ocr.read(bar)[0]
     [feed] = find_own_feed(_gray(out), OutputLayout(size).markers)
     assert feed.iou(Rect(0, 0, *size)) > 0.97
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (640, 360), (320, 180)])
+def test_the_no_face_notice_fits_its_box_at_every_output_size(size, monkeypatch):
+    """The notice that says what to check when no face is found, with its longest lines (macOS's), on a black
+    screen: its text ends inside its box, short of the box's right edge, at every --size down to the smallest."""
+    monkeypatch.setattr(pipeline.sys, "platform", "darwin")
+    renderer = Renderer(size)
+    renderer.notice = no_face_help(20)[1]
+    out = renderer.render(np.zeros((1080, 1920, 3), np.uint8), [])
+    box = (out == NOTICE_BACKGROUND).all(axis=2)
+    rows, columns = np.nonzero(box)
+    top, bottom, left, right = rows.min(), rows.max(), columns.min(), columns.max()
+    text = (out[top:bottom + 1, left:right + 1] != NOTICE_BACKGROUND).any(axis=2)
+    lit = np.nonzero(text.any(axis=0))[0]
+    assert len(lit) and lit.max() < right - left - 4  # a cut line would run to the box's edge
+    assert right < renderer.layout.screen_area.x2
 
 
 @pytest.mark.parametrize("scale", [1.0, 0.5, 0.3, 0.2])
