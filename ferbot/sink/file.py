@@ -148,8 +148,8 @@ class VideoFileSink:
         return cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])[1].reshape(1, -1)
 
     def close(self) -> None:
-        """Write what was sent and finish the file; interrupted (Ctrl-C), without the repeats still to write; a
-        further Ctrl-C leaves the file unfinished rather than wait."""
+        """Write what was sent and finish the file (none when nothing was sent); interrupted (Ctrl-C), without the
+        repeats still to write; a further Ctrl-C leaves the file unfinished rather than wait."""
         ended = False
         try:
             self._queue.put(None)
@@ -165,6 +165,10 @@ class VideoFileSink:
         finally:
             if self._written.is_set():  # never under the thread's feet
                 self._writer.release()
+        if not self.frames:  # a run stopped before its first frame: an empty file would block the next try
+            self.path.unlink(missing_ok=True)
+            log.info("no frame was sent: %s not kept", self.path)
+            return
         repeats = f" ({self.repeated} of them repeats: the feed fell behind {self.fps:g} fps)" if self.repeated else ""
         left_out = f"; {self.left_out} frames sent were left out, the encoder behind" if self.left_out else ""
         log.info("wrote %d frames%s to %s%s", self.frames, repeats, self.path, left_out)

@@ -60,6 +60,15 @@ def test_file_sink_writes_a_decodable_video(tmp_path, suffix):
         assert np.abs(sent.astype(int) - got).mean() < 6  # lossy, but the same pictures in the same order
 
 
+def test_a_run_that_stops_before_its_first_frame_leaves_no_video(tmp_path):
+    """The screen grab failing at once (or a Ctrl-C): the empty video is not kept, so the same command can be run
+    again (an existing file is refused)."""
+    path = tmp_path / "lesson.mp4"
+    open_sink(f"file:{path}", SIZE, 10).close()
+    assert not path.exists()
+    open_sink(f"file:{path}", SIZE, 10).close()
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="file modes are POSIX's")
 @pytest.mark.parametrize("suffix", [".mp4", ".avi"])
 def test_the_video_of_the_students_is_readable_by_its_owner_only(tmp_path, suffix):
