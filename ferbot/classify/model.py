@@ -36,8 +36,13 @@ class ModelConfig:
         return cls(**d)
 
 
+# The smallest spread of grey levels standardize divides by.
+MIN_STD = 4.0
+
+
 def standardize(images: jax.Array) -> jax.Array:
-    """uint8/float (N, 48, 48) faces -> float32 (N, 48, 48, 1), zero mean and unit variance per image.
+    """uint8/float (N, 48, 48) faces -> float32 (N, 48, 48, 1), zero mean and unit variance per image (a nearly
+    flat crop, under MIN_STD grey levels of spread, is divided by MIN_STD instead: its noise stays noise).
 
     Per-image standardisation makes the classifier indifferent to the exposure and contrast of a
     student's webcam; it is part of the model, so training and inference cannot disagree on it.
@@ -45,7 +50,7 @@ def standardize(images: jax.Array) -> jax.Array:
     x = images.astype(jnp.float32)
     mean = x.mean(axis=(1, 2), keepdims=True)
     std = x.std(axis=(1, 2), keepdims=True)
-    return ((x - mean) / jnp.maximum(std, 4.0))[..., None]
+    return ((x - mean) / jnp.maximum(std, MIN_STD))[..., None]
 
 
 def reshape_max_2x2(x: jax.Array) -> jax.Array:
