@@ -166,6 +166,12 @@ to 7.1-14.3% (white 19.0-23.8%; without the mesh's yaw 9.5-19.0% and 23.8-31.0%)
 16.7% from 6 degrees, the bare turned views' from 1.8% to 3.5% at 8. The light-blue views stay above 5% however far
 the pitch is taken down: the rest read 25-31 degrees down with a mesh the model trusts, or 35-80 degrees down or
 far to a side with one it does not (scratch script on these samples).
+Two more, measured and not adopted (scratch scripts on these samples): BlazeFace's keypoints averaged with a second
+look in the face's mirror image (a window 3.5 face boxes wide, as the finder confirms unsure faces) take the
+repository's light-blue masked views from 7.8% to 5.5% false "turned" (white 4.7 -> 2.4%, black 3.5 -> 2.3%) but
+the held-out ones from 10.3% to 14.9%; and calling a face's pose unreadable, neither facing nor turned, where the
+model does not trust its mesh and its pose and the keypoints' differ by more than 15-30 degrees, leaves 4.6-8.0%
+of the light-blue masked views "turned" while 27-87% of the repository's heads turned away go unread.
 
 Over a lesson: students made of one webcam photograph face in one camera position (its webcam views in random
 order, two analysed frames a second) go through the real FaceTracker: four minutes at the screen, a minute away
