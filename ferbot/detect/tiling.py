@@ -161,7 +161,9 @@ def tile_windows(tile: Rect) -> tuple[Window, list[Window]]:
 
 def _mostly_inside(inner: Rect, outer: Rect, margin: float = 0.15) -> bool:
     """Whether `inner` lies inside `outer` but for a margin of its side: the faces it would find, the first
-    window found already."""
+    window found already (a first window is a tile's height or more, and BlazeFace finds faces down to about a
+    twelfth of its window's side, below the SMALLEST_FACE_SHARE of a tile that the cover windows are sized for
+    with WINDOW_PER_FACE's margin)."""
     slack = margin * max(inner.w, inner.h)
     return (inner.x >= outer.x - slack and inner.y >= outer.y - slack and inner.x2 <= outer.x2 + slack
             and inner.y2 <= outer.y2 + slack)
