@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from ferbot.detect.blazeface import BlazeFace, Detection, check_rgb
@@ -74,7 +75,7 @@ class FaceFinder:
         complete = []
         for window in windows:
             x, y, w, h = window.rect.as_int()
-            if w <= 0 or h <= 0 or image[y:y + h:4, x:x + w:4].std() < FLAT_WINDOW_STD:
+            if w <= 0 or h <= 0 or _grey_sample(image[y:y + h, x:x + w]).std() < FLAT_WINDOW_STD:
                 continue
             for detection in self._detect(image, (x, y, w, h), mirrored):
                 if (min(detection.box.w, detection.box.h) >= MIN_BOX_PX and plausible(detection)
@@ -128,7 +129,7 @@ def plausible(detection: Detection) -> bool:
 
 def _stretched_if_dim(pixels: np.ndarray) -> np.ndarray:
     """A dim or washed-out window with its grey levels stretched to the full range; others unchanged."""
-    sample = pixels[::4, ::4]
+    sample = _grey_sample(pixels)
     if sample.mean() >= DIM_LEVEL and sample.std() >= LOW_CONTRAST:
         return pixels
     low, high = np.percentile(sample, (1, 99))
@@ -136,6 +137,12 @@ def _stretched_if_dim(pixels: np.ndarray) -> np.ndarray:
         return pixels
     scale = 255.0 / (high - low)
     return np.clip((pixels.astype(np.float32) - low) * scale, 0, 255).astype(np.uint8)
+
+
+def _grey_sample(pixels: np.ndarray) -> np.ndarray:
+    """Every fourth pixel of every fourth row of an RGB window, in grey levels (a tinted picture's colour channels
+    differ from each other by more than its grey levels vary)."""
+    return cv2.cvtColor(np.ascontiguousarray(pixels[::4, ::4]), cv2.COLOR_RGB2GRAY)
 
 
 def camera_off(image: np.ndarray, tile: Rect) -> bool:

@@ -134,6 +134,13 @@ def test_a_picture_that_is_not_rgb_is_refused_in_one_line(finder, convert, back)
     assert finder.find(cv2.cvtColor(picture, back))  # converted as the message says
 
 
+def test_a_screen_of_one_flat_colour_costs_no_detector_call(finder):
+    """Teams' purple waiting screen, with a webcam's noise: nothing to search (flatness is judged in grey levels; the
+    colour channels' spread between them once made every window look busy)."""
+    screen = np.clip(np.random.default_rng(0).normal((98, 100, 167), 1.5, (720, 1280, 3)), 0, 255).astype(np.uint8)
+    assert finder.find(screen) == [] and finder.detector_calls == 0
+
+
 def test_finds_both_faces_of_a_pair(finder):
     """Two people in one picture, with no gutter between them."""
     picture, truths = side_by_side(("mpl_grace_hopper.jpg", "singnet_woman_portrait.jpg"))
