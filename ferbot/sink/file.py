@@ -148,8 +148,8 @@ class VideoFileSink:
         return cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])[1].reshape(1, -1)
 
     def close(self) -> None:
-        """Write what was sent and finish the file (none when nothing was sent); interrupted (Ctrl-C), without the
-        repeats still to write; a further Ctrl-C leaves the file unfinished rather than wait."""
+        """Write what was sent and finish the file (removed when it holds no frame); interrupted (Ctrl-C), without
+        the repeats still to write; a further Ctrl-C leaves the file unfinished rather than wait."""
         ended = False
         try:
             self._queue.put(None)
@@ -167,7 +167,7 @@ class VideoFileSink:
                 self._writer.release()
         if not self.frames:  # a run stopped before its first frame: an empty file would block the next try
             self.path.unlink(missing_ok=True)
-            log.info("no frame was sent: %s not kept", self.path)
+            log.info("no frame was written: %s not kept", self.path)
             return
         repeats = f" ({self.repeated} of them repeats: the feed fell behind {self.fps:g} fps)" if self.repeated else ""
         left_out = f"; {self.left_out} frames sent were left out, the encoder behind" if self.left_out else ""
