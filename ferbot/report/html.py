@@ -93,26 +93,32 @@ def _png(fig) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
-def _mood_plot(s: SessionSummary) -> str:
+def _time_axis(ax, s: SessionSummary) -> np.ndarray:
+    """Put the session's minutes on `ax`'s x-axis, the same span on every plot so that they line up; returns the
+    time bins' centres in minutes."""
     minutes = s.timeline_t / 60
+    ax.set(xlim=(minutes.min(), max(minutes.max(), minutes.min() + 1 / 60)), xlabel="minutes into the session")
+    return minutes
+
+
+def _mood_plot(s: SessionSummary) -> str:
     fig, ax = plt.subplots(figsize=(10, 3.6))
+    minutes = _time_axis(ax, s)
     shares = np.nan_to_num(s.timeline, nan=0.0).T
     ax.stackplot(minutes, shares, labels=CLASS_NAMES, colors=_COLORS, alpha=0.9)
     ax.plot(minutes, np.nan_to_num(s.difficulty), color="black", lw=1.5, label="angry+fear+sad+surprise")
     for m in s.moments:
         ax.axvline(m.time_s / 60, color="black", ls=":", lw=1)
         ax.annotate(_clock(m.time_s), (m.time_s / 60, 1.0), ha="center", va="bottom", fontsize=8)
-    ax.set(xlim=(minutes.min(), max(minutes.max(), minutes.min() + 1 / 60)), ylim=(0, 1),
-           xlabel="minutes into the session",
-           ylabel="share of the class")
+    ax.set(ylim=(0, 1), ylabel="share of the class")
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
     return _png(fig)
 
 
 def _attention_plot(s: SessionSummary) -> str:
     fig, ax = plt.subplots(figsize=(10, 1.8))
-    ax.plot(s.timeline_t / 60, s.attention, color="#2a6f97")
-    ax.set(ylim=(0, 1), xlabel="minutes into the session", ylabel="facing screen")
+    ax.plot(_time_axis(ax, s), s.attention, color="#2a6f97")
+    ax.set(ylim=(0, 1), ylabel="facing screen")
     return _png(fig)
 
 

@@ -463,3 +463,16 @@ def test_a_report_file_that_cannot_be_replaced_leaves_no_draft(tmp_path):
         draft.write_text("name\nAna\n")
         target.mkdir()
     assert [path.name for path in tmp_path.iterdir()] == [target.name]
+
+
+def test_the_attention_plot_spans_the_same_minutes_as_the_mood_plot(tmp_path, monkeypatch):
+    """The attention plot under the mood plot covers the same minutes, so that a dip lines up with the mood above
+    it (matplotlib's own margins shifted it)."""
+    from ferbot.report import html
+    from ferbot.report.summary import summarize
+
+    log = tmp_path / "faces.csv"
+    write_log(log, [face_row(t, t, 1, attention=0.5 + 0.4 * (t % 60 < 30)) for t in range(0, 600, 2)])
+    monkeypatch.setattr(html, "_png", lambda fig: fig.axes[0].get_xlim())
+    summary = summarize(read_log(log))
+    assert html._attention_plot(summary) == html._mood_plot(summary)
