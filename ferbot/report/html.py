@@ -54,7 +54,7 @@ def write_report(log_path: str | Path, out_dir: str | Path | None = None) -> Pat
         raise LogError(f"{log_path}: {err}") from None
     page, students = report_paths(log_path, out_dir)
     mark = _LOG_MARK.format(hashlib.sha256(Path(log_path).read_bytes()).hexdigest()[:16])
-    _refuse_others(log_path, {page: mark, students: ",".join(STUDENT_COLUMNS)})
+    _refuse_others(log_path, page, mark, students)
     page.parent.mkdir(parents=True, exist_ok=True)
     html = _page(summary, Path(log_path).name, mark)
     with written_whole(page, private=True) as page_draft, written_whole(students, private=True) as students_draft:
@@ -63,10 +63,14 @@ def write_report(log_path: str | Path, out_dir: str | Path | None = None) -> Pat
     return page
 
 
-def _refuse_others(log_path: str | Path, marks: dict[Path, str]) -> None:
-    """LogError if a path exists and is not a file that begins with its mark (the report of this very log)."""
-    for path, mark in marks.items():
-        if path.exists() and not (path.is_file() and _begins_with(path, mark)):
+def _refuse_others(log_path: str | Path, page: Path, mark: str, students: Path) -> None:
+    """LogError if either report file exists and is not this very log's: the page must begin with the log's mark;
+    the students file, which carries no mark of its own, must have ferbot's header and lie beside that page."""
+    page_ours = page.is_file() and _begins_with(page, mark)
+    ours = {page: page_ours,
+            students: page_ours and students.is_file() and _begins_with(students, ",".join(STUDENT_COLUMNS))}
+    for path, is_ours in ours.items():
+        if path.exists() and not is_ours:
             raise LogError(f"{path} is there and is not the report of {log_path}: move it away, or give "
                            "--out another folder")
 

@@ -264,8 +264,9 @@ def test_a_name_that_looks_like_a_formula_stays_text_in_the_log_and_reads_back_a
 
 
 def test_the_report_never_replaces_files_that_are_not_this_log_s_report(tmp_path):
-    """Monday's and Tuesday's class.csv reported into one folder, and a roster named like the students file: each
-    refused in one line with nothing changed; the same log reported again replaces its own report."""
+    """Monday's and Tuesday's class.csv reported into one folder, a roster named like the students file, and a
+    students file left without its page: each refused in one line with nothing changed; the same log reported
+    again replaces its own report."""
     for day, frames in (("monday", 4), ("tuesday", 6)):
         (tmp_path / day).mkdir()
         _named_log(tmp_path / day / "class.csv", ["Alex"], frames=frames)
@@ -285,6 +286,12 @@ def test_the_report_never_replaces_files_that_are_not_this_log_s_report(tmp_path
     assert "class-students.csv is there and is not the report of" in one_error_line(result)
     assert roster.read_text() == "name,email\nAna,ana@school.example\n"
     assert not (tmp_path / "monday" / "class-report.html").exists()
+
+    # Monday's students file without its page (deleted, or not copied): it may be another log's; it stays
+    (reports / "class-report.html").unlink()
+    tuesday = ferbot("report", str(tmp_path / "tuesday" / "class.csv"), "--out", str(reports))
+    assert "class-students.csv is there and is not the report of" in one_error_line(tuesday)
+    assert (reports / "class-students.csv").read_bytes() == monday["class-students.csv"]
 
 
 @pytest.mark.slow
