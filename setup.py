@@ -1,8 +1,8 @@
-"""Build hook: a wheel carries the default emotion classifier.
+"""Build hook: a wheel carries the shipped emotion classifiers.
 
 pyproject.toml holds the project's metadata; this file only adds the shipped checkpoints to the built package
 (and to the source archive, whose wheel is built from it):
-each one a pointer file in checkpoints/ names (DEFAULT, and LITE when there is one; upper-case files holding a
+each one a pointer file in checkpoints/ names (DEFAULT, WEBCAM and LITE: the upper-case files holding a
 folder's name, as `python -m train` promoted them), as ferbot/_checkpoints/<name>/ beside a copy of its pointer,
 where ferbot.classify.checkpoint looks when it is not running from a checkout. The confusion-matrix
 pictures stay behind: the bot does not read them. An editable install (`pip install -e .`) copies nothing: it

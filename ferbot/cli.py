@@ -74,8 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_argument("--monitor", type=int, metavar="N",
                       help="monitor to capture: 1, 2, ... (default: the primary one); 0 = all monitors together")
     what.add_argument("--region", type=_region, metavar="X,Y,W,H",
-                      help="capture only this rectangle of the screen, in screen pixels (X or Y is negative on a "
-                           "monitor left of or above the primary one)")
+                      help="capture only this rectangle of the screen, in screen pixels (on Windows and macOS, X or "
+                           "Y is negative on a monitor left of or above the primary one)")
     what.add_argument("--window", metavar="TITLE",
                       help="capture the window whose title contains TITLE (e.g. Zoom), following it when it moves "
                            "or resizes; boxes are in its pixels")
@@ -90,7 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
                      + " (default: vcam)")
     out.add_argument("--fps", type=number(0, strict=True), default=30.0, help="output frames per second (default 30)")
     out.add_argument("--size", type=output_size, default=(1280, 720), metavar="WxH",
-                     help="output frame size, from square to 21:9 wide, even numbers (default 1280x720)")
+                     help="output frame size, 320x180 to 3840x2160, from square to 21:9 wide, even numbers "
+                          "(default 1280x720)")
     out.add_argument("--log", metavar="PATH",
                      help="write a CSV: one row per face per analysed frame (ids, boxes, probabilities; no images), "
                           "and at the end the after-class report next to it")
@@ -113,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="stop after this many seconds (default: run until Ctrl-C)")
     run.add_argument("--smoothing", type=number(0, strict=False), default=1.0, metavar="SECONDS",
                      help="time constant for smoothing each face's probabilities (default 1.0; 0 = none)")
-    run.add_argument("--analysis-rate", type=_rate, default=DEFAULT_ANALYSIS_RATE, metavar="HZ",
+    run.add_argument("--analysis-rate", type=_rate, default=DEFAULT_ANALYSIS_RATE, metavar="HZ|max",
                      help=f"analyse the screen at most this many times a second (default {DEFAULT_ANALYSIS_RATE:g}: "
                           "labels update more than twice a second while a 7x7 gallery costs ferbot about one CPU core "
                           "beside the meeting app; an unchanged screen is analysed once a second); "
