@@ -33,7 +33,7 @@ from tests.helpers.xserver import shown_on_screen, xvfb
 pytestmark = [pytest.mark.slow, pytest.mark.display]
 PHOTOS = ("codait_luciano.jpg", "mpl_grace_hopper.jpg", "singnet_model_face.jpg", "skimage_astronaut.jpg",
           "singnet_woman_portrait.jpg")
-DURATION_S = 10  # long enough for 3 analyses of the 25 faces on a busy 2-core machine (2 s each here)
+DURATION_S = 10  # 3-4 analyses of the 25 faces on a busy 2-core machine (2 s each here), 2 at half its speed
 FPS = 30
 
 
@@ -71,7 +71,7 @@ def run(meeting, tmp_path_factory):
 def test_log_finds_the_faces(meeting, run):
     _, truth = meeting
     by_frame, _, stderr = run
-    assert len(by_frame) >= 3, stderr  # several analysed frames in the run
+    assert len(by_frame) >= 2, stderr  # several analysed frames in the run, the faces tracked from one to the next
     assert len(by_frame) == analysed_frames(stderr)  # and every one of them found faces (else it has no row)
     for frame, rows in by_frame.items():
         boxes = [row_box(r) for r in rows]
@@ -92,8 +92,11 @@ def test_video_decodes_with_the_overlay(meeting, run):
     image, _ = meeting
     by_frame, frames, stderr = run
     sent, _ = sent_and_analysed_frames(stderr)
-    written, repeats = written_frames(stderr)
-    assert len(frames) == written == sent + repeats  # every frame sent decodes, and the repeats filling the ticks
+    written, repeats, left_out = written_frames(stderr)
+    # every frame sent decodes, and the repeats filling the ticks; a frame or two may give way to the next one
+    # while the encoder's thread waits for a busy machine's cores (an MJPG file keeps up: never more)
+    assert len(frames) == written == sent - left_out + repeats
+    assert left_out <= sent // 50
     assert sent >= DURATION_S * 5  # the feed ran all along (its rate, in frames per second, depends on the
     # machine's load: benchmarks/cpu_budget.py measures it) and, however many frames it missed, the video lasts as
     # long as the run, its times the log's (from the first frame to the last, sent within a frame or two of the

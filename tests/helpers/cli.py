@@ -66,12 +66,14 @@ def sent_and_analysed_frames(stderr: str) -> tuple[int, int]:
     return int(counts[0][0]), int(counts[0][1])
 
 
-def written_frames(stderr: str) -> tuple[int, int]:
-    """How many frames a run's file sink wrote, and how many of them repeat the frame before (the feed fell behind
-    its fps), from its closing line ("wrote N frames (R of them repeats: ...) to PATH")."""
-    counts = re.findall(r"wrote (\d+) frames(?: \((\d+) of them repeats)?", stderr)
+def written_frames(stderr: str) -> tuple[int, int, int]:
+    """How many frames a run's file sink wrote, how many of them repeat the frame before (the feed fell behind its
+    fps), and how many frames sent it left out (the encoder fell behind), from its closing line ("wrote N frames
+    (R of them repeats: ...) to PATH; L frames sent were left out, ...")."""
+    counts = re.findall(r"wrote (\d+) frames(?: \((\d+) of them repeats)?(?:[^\n]*?; (\d+) frames sent were left out)?",
+                        stderr)
     assert len(counts) == 1, stderr
-    return int(counts[0][0]), int(counts[0][1] or 0)
+    return tuple(int(count or 0) for count in counts[0])
 
 
 def analysed_frames(stderr: str) -> int:
