@@ -84,8 +84,10 @@ def test_the_profile_picture_is_marked_a_picture(meeting, run):
     start = min(by_time)
     on_picture = {t: any(p.contains_point(*b.center) for b in boxes for p in meeting.pictures)
                   for t, boxes in by_time.items()}
-    assert any(seen for t, seen in on_picture.items() if t < start + PICTURE_AFTER_S - 2)
-    later = [seen for t, seen in on_picture.items() if t > start + PICTURE_AFTER_S + 1]
+    first_seen = min((t for t, seen in on_picture.items() if seen), default=None)
+    assert first_seen is not None and first_seen < start + PICTURE_AFTER_S - 2
+    # its stillness is timed from when it was first seen (an analysis may miss it)
+    later = [seen for t, seen in on_picture.items() if t > first_seen + PICTURE_AFTER_S + 1]
     assert len(later) >= 2 and not any(later)  # analysed after it was found out, and left out each time
     layout = OutputLayout((1280, 720))
     shown = feed_of(meeting.image, layout)  # the screen as the feed shows it, before anything is drawn on it
