@@ -10,9 +10,17 @@ import dataclasses
 import pytest
 
 from ferbot.classify.model import ModelConfig
+from tests.helpers.cli import stop_leftover_bots
 from tests.helpers.data import fer2013_path
 from train.config import TrainConfig
 from train.configs import load_recipe
+
+
+@pytest.fixture(autouse=True)
+def no_bot_left_running():
+    """Each test's bots (tests.helpers.cli.started_ferbot) end with it, even when it fails."""
+    yield
+    stop_leftover_bots()
 
 
 @pytest.fixture(scope="session")

@@ -34,12 +34,26 @@ def ferbot(*args: str, env: dict | None = None, timeout: float = 180,
     return subprocess.run(command, cwd=REPO, env=env or env_with(), capture_output=True, text=True, timeout=timeout)
 
 
+STARTED: list[subprocess.Popen] = []  # every bot started_ferbot started, for stop_leftover_bots
+
+
 def started_ferbot(*args: str, env: dict | None = None, cwd: Path = REPO) -> tuple[subprocess.Popen, list[str]]:
     """`python -m ferbot ARGS` started in `cwd` and running (its feed has begun); returns it, reading stderr as
     text, and the lines it has logged so far."""
     bot = subprocess.Popen([sys.executable, "-m", "ferbot", *args], cwd=cwd, env=env or env_with(),
                            stderr=subprocess.PIPE, text=True)
+    STARTED.append(bot)
     return bot, lines_until(bot, "Ctrl-C to stop")
+
+
+def stop_leftover_bots() -> None:
+    """Kill the bots a failed test left running (a demo without --duration runs for ever), so that they do not
+    take the cores of the tests after it."""
+    while STARTED:
+        bot = STARTED.pop()
+        if bot.poll() is None:
+            bot.kill()
+            bot.wait()
 
 
 def lines_until(bot: subprocess.Popen, text: str) -> list[str]:
@@ -54,7 +68,11 @@ def lines_until(bot: subprocess.Popen, text: str) -> list[str]:
 
 def finished(bot: subprocess.Popen, logged: list[str]) -> subprocess.CompletedProcess:
     """`bot` (from started_ferbot) waited for, with all it logged: `logged`, the lines already read, then the rest."""
-    _, rest = bot.communicate(timeout=60)
+    try:
+        _, rest = bot.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        bot.kill()
+        pytest.fail(f"ferbot did not end within 60 s:\n{''.join(logged)}{bot.communicate()[1]}")
     return subprocess.CompletedProcess(bot.args, bot.returncode, "", "".join(logged) + rest)
 
 
