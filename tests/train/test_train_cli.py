@@ -41,10 +41,14 @@ def test_one_training_of_a_run_at_a_time_then_ctrl_c_resume_export_and_evaluate(
     cmd = _train_cmd(tmp_path, "--tta", "none,flip", "--checkpoint-every", "5")
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert saved_a_step(tmp_path / "runs" / "cli" / "latest", timeout=240) and proc.poll() is None
-    for again in (cmd, [*cmd, "--fresh"]):  # while it trains, the same command (or one to restart it) is refused
-        second = _run(again)
-        assert second.returncode == EXIT_ERROR, second.stderr[-2000:]
-        assert f"is being trained by another process (pid {proc.pid})" in one_error_line(second, "python -m train")
+    proc.send_signal(signal.SIGSTOP)  # held mid-run (its lock held), however long the two commands take to start
+    try:
+        for again in (cmd, [*cmd, "--fresh"]):  # while it trains, the same command (or one to restart it) is refused
+            second = _run(again)
+            assert second.returncode == EXIT_ERROR, second.stderr[-2000:]
+            assert f"is being trained by another process (pid {proc.pid})" in one_error_line(second, "python -m train")
+    finally:
+        proc.send_signal(signal.SIGCONT)
     assert proc.poll() is None and (tmp_path / "runs" / "cli" / "latest").is_dir()
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=120)
