@@ -313,7 +313,7 @@ def test_preview_window_shows_frames_on_a_real_x_screen(tmp_path):
             stop = tmp_path / f"stop{attempt}"
             child = subprocess.Popen([sys.executable, "-c", WINDOW_CHILD, str(stop)], cwd=REPO,
                                      env={**os.environ, **qt_on(display)}, stderr=subprocess.PIPE, text=True)
-            deadline = time.monotonic() + 8
+            deadline = time.monotonic() + 20  # from the child's start: Python, OpenCV and Qt start up first
             while time.monotonic() < deadline and green_seen < 1600 and child.poll() is None:
                 time.sleep(0.2)
                 screen = grab_screen(display)
@@ -349,7 +349,7 @@ def test_preview_window_stops_on_q_and_not_on_an_arrow_key(tmp_path):
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         xdotool = functools.partial(subprocess.run, env={**os.environ, "DISPLAY": display}, check=True, timeout=60,
                                     capture_output=True, text=True)
-        [window] = xdotool(["xdotool", "search", "--sync", "--name", WINDOW_TITLE]).stdout.split()
+        [window] = xdotool(["xdotool", "search", "--sync", "--onlyvisible", "--name", WINDOW_TITLE]).stdout.split()
         xdotool(["xdotool", "windowfocus", "--sync", window])
         xdotool(["xdotool", "key", "Left"])
         time.sleep(1.0)
