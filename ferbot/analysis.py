@@ -24,6 +24,9 @@ from ferbot.track.names import compatible
 log = logging.getLogger(__name__)
 
 HIDDEN_SHARE = 0.5  # of the smaller of a tile and a hidden region: an overlap beyond which the tile is hidden
+# A block this many times the smallest tile's area is a shared screen (or a speaker's stage), not a participant's
+# tile: a slide's white page would pass for a camera-off tile, and the text at its bottom left for a name
+STAGE_AREA = 4.0
 
 
 @dataclass(frozen=True)
@@ -131,9 +134,11 @@ class FrameAnalyzer:
 
 def student_tiles(tiles: Sequence[Rect], hidden: Sequence[Rect]) -> list[Rect]:
     """The tiles that may show a student: not those mostly covered by a `hidden` region (ferbot's own feed, an
-    --exclude region), nor those holding one mostly inside them. Their name tags are never read, so the teacher or
-    a student who opted out is never reported with the camera off."""
-    return [tile for tile in tiles if not any(
+    --exclude region), nor those holding one mostly inside them, nor a shared screen beside them (STAGE_AREA). Their
+    name tags are never read, so the teacher, a student who opted out or a slide is never reported with the camera
+    off."""
+    smallest = min((tile.area for tile in tiles), default=0.0)
+    return [tile for tile in tiles if tile.area <= STAGE_AREA * smallest and not any(
         tile.intersection_area(region) > HIDDEN_SHARE * min(tile.area, region.area) for region in hidden)]
 
 

@@ -1,5 +1,6 @@
 """With --names, a named tile without a student's face is a camera off: never a tile the bot must not analyse
-(ferbot's own output, --exclude regions), nor one whose face the detector missed for a frame or two."""
+(ferbot's own output, --exclude regions), nor a shared screen, nor one whose face the detector missed for a frame
+or two."""
 
 from __future__ import annotations
 
@@ -9,11 +10,16 @@ import pytest
 from ferbot.analysis import FrameAnalyzer
 from ferbot.capture.base import Frame
 from ferbot.capture.demo import DemoSource
+from ferbot.detect.finder import camera_off
 from ferbot.geometry import Rect
 from ferbot.names import NameReader
 from ferbot.render import Renderer
+from tests.helpers.faces import people
 from tests.helpers.live import LiveMeeting
+from tests.helpers.meetings import meeting_screen
 from tests.helpers.nametags import draw_tag
+
+NAMES = ["Ana García", "Ben Okafor", "Cleo Park", "Dan Wu", "Eva Novak"]
 
 
 @pytest.fixture(scope="module")
@@ -67,3 +73,17 @@ def test_a_face_missed_for_a_frame_leaves_its_tile_on_camera(classifier):
     [ana] = [f for f in first.faces if f.name == "Ana García"]
     assert [f.missed for f in covered.faces if f.track_id == ana.track_id] == [1]
     assert [off.name for off in covered.camera_off] == ["Jiří Dvořák"]
+
+
+def test_a_shared_slide_is_no_student_with_the_camera_off(classifier):
+    """A student shares a slide (a white page, its footer at the bottom left where a name tag would be) beside the
+    strip of tiles: the slide is no camera-off student, and the strip's camera-off students still are."""
+    for seed in (2, 23, 24):  # a slide read as a camera-off tile before; two and two camera-off students beside it
+        screen = meeting_screen(people(), "zoom", (1920, 1080), 5, seed=seed, share=True, names=NAMES)
+        slide = Rect(0, 0, screen.tiles[0].x, 1080)
+        draw_tag(screen.image, Rect(60, 120, 1400, 800), "Biology 7B: photosynthesis", "zoom")  # the slide's footer
+        analysis = _analysed(classifier, screen.image)
+        assert all(slide.intersection_area(off.tile) == 0 for off in analysis.camera_off), seed
+        named_off = [NAMES[i] for i, tile in enumerate(screen.tiles) if camera_off(screen.image, tile)
+                     and not any(tile.contains_point(*face.center) for face in [*screen.faces, *screen.pictures])]
+        assert sorted(off.name for off in analysis.camera_off) == sorted(named_off) and len(named_off) == 2 * (seed > 2)
