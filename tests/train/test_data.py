@@ -107,6 +107,7 @@ def test_folder_without_prefixes_carves_a_seeded_validation_split(fer2013, tmp_p
      "2304 pixel values"),
     (lambda d: _csv_with_pixel(d, 300), r"pixel values must be 0-255 \(grey levels\), found 0-300"),  # not 44
     (lambda d: _csv_with_pixel(d, -1), r"pixel values must be 0-255 \(grey levels\), found -1-"),  # not 255
+    (lambda d: _npz_scaled_to_one(d), r"found fractions \(images scaled to 0-1\?"),  # not black faces
     (lambda d: (d / "nested").mkdir() or d / "nested", "without train/ and test/"),
     (lambda d: np.savez(d / "x.npz", a=np.zeros(3)) or d / "x.npz", "not a FER2013 npz"),
 ])
@@ -140,3 +141,10 @@ def test_unknown_class_folder_is_named(fer2013, tmp_path):
     (tmp_path / "train" / "bored").mkdir(parents=True)
     with pytest.raises(DataError, match="bored: unknown class folder"):
         load_fer2013(tmp_path)
+
+
+def _npz_scaled_to_one(folder):
+    """An npz of the three splits whose float images were scaled to 0-1, a common export."""
+    images = np.random.default_rng(0).random((3, 48, 48), dtype=np.float32)
+    np.savez(folder / "scaled.npz", images=images, labels=np.array([3, 3, 3]), usage=np.array([0, 1, 2]))
+    return folder / "scaled.npz"
