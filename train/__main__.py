@@ -95,7 +95,7 @@ def _train_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint-every", type=whole_number(1), default=200, metavar="STEPS",
                    help="save resumable state every STEPS steps, and after every epoch (default: %(default)s)")
     p.add_argument("--stop-at-step", type=whole_number(0), default=None, metavar="STEP",
-                   help="stop at STEP as Ctrl-C would (checkpointed, resumable)")
+                   help="stop at STEP as Ctrl-C would (checkpointed, resumable); at once if the run is past it")
     p.add_argument("--limit-train", type=whole_number(1), default=None, metavar="N",
                    help="train on the first N Training images only (smoke runs)")
     p.add_argument("--tta", default=",".join(TTA_MODES), metavar="MODES",

@@ -215,7 +215,8 @@ class _Session:
             for i in bar:
                 # Checked before a step rather than after one, so that an epoch's last step is always followed
                 # by its evaluation and save.
-                if self.step == self.stop_at_step or (self.stop is not None and self.stop.requested):
+                if (self.stop_at_step is not None and self.step >= self.stop_at_step
+                        or self.stop is not None and self.stop.requested):
                     raise _Stop
                 idx = order[i * batch:(i + 1) * batch]
                 images, labels, targets = _shard(self.trainer.mesh, train.images[idx], train.labels[idx],

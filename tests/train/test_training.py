@@ -244,6 +244,9 @@ def test_a_stop_on_an_epochs_last_step_keeps_that_epochs_evaluation(small_fer, t
     with pytest.raises(Interrupted) as stopped:
         fit(tiny_config, data, tmp_path, stop_at_step=10, progress=False)  # 10 steps per epoch
     assert stopped.value.step == 10
+    with pytest.raises(Interrupted) as stopped:  # a step already passed stops the run where it is
+        fit(tiny_config, data, tmp_path, stop_at_step=5, progress=False)
+    assert stopped.value.step == 10
     resumed = fit(tiny_config, data, tmp_path, progress=False)
     assert [r["step"] for r in resumed.history] == [10, 20]
 
