@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ferbot.classify.checkpoint import CHECKPOINTS_DIR, MODELS, CheckpointError, pointed_at, read_card, save_checkpoint
 from ferbot.classify.classifier import EmotionClassifier
+from ferbot.files import written_whole
 from train.config import TrainConfig
 from train.data import FER2013
 from train.evaluate import TTA_MODES, evaluate_splits
@@ -25,8 +26,8 @@ def export_checkpoint(result: FitResult, cfg: TrainConfig, recipe: str, data: FE
     that name into `set_aside_in`; make it the shipped `promote_to` model (a key of MODELS) if it beats the
     current one. Returns where the export lies.
 
-    The export is written and evaluated in `set_aside_in` and moved into place whole, so a stop on the way leaves
-    checkpoints/ as it was. An earlier export that a pointer names (a shipped model) stays in place unless this
+    The export is written and evaluated in `set_aside_in` and put in place whole (_swap_in), so a stop on the way
+    leaves checkpoints/ as it was. An earlier export that a pointer names (a shipped model) stays in place unless this
     one takes its place as `promote_to` by beating it on PublicTest; otherwise this export stays in `set_aside_in`.
     """
     model = result.trainer.model_from(result.best_state)
@@ -44,13 +45,30 @@ def export_checkpoint(result: FitResult, cfg: TrainConfig, recipe: str, data: FE
         log.warning("kept %s as the shipped %s model: this export does not beat it on PublicTest or is not "
                     "promoted to it", directory.name, " and ".join(sorted(shipped_as)))
         return set_aside(staging, set_aside_in, name, "this run's export")
-    if directory.exists():
-        set_aside(directory, set_aside_in, name, "an earlier export of this name")
-    shutil.move(staging, directory)
+    _swap_in(staging, directory, set_aside_in)
     log.info("exported %s (%d parameters)", directory, card["architecture"]["parameters"])
     if promote_to is not None:
         maybe_promote(directory, out_root, promote_to)
     return directory
+
+
+def _swap_in(staging: Path, directory: Path, set_aside_in: Path) -> None:
+    """Put `staging` in `directory`'s place, an earlier export there into `set_aside_in`. The new export is first
+    moved beside `directory` (a copy, when the runs folder is on another disk), then takes its place by two renames
+    on one disk, so a stop or a full disk never leaves a checkpoint half copied, nor its name missing for longer
+    than between the renames; an earlier export that a stop left renamed is set aside, not lost."""
+    incoming = directory.with_name(f".{directory.name}-incoming")
+    outgoing = directory.with_name(f".{directory.name}-outgoing")
+    if incoming.exists():
+        shutil.rmtree(incoming)  # a copy a stop cut short (the export is made again each time)
+    if outgoing.exists():
+        set_aside(outgoing, set_aside_in, directory.name, "an earlier export of this name, left by a stop")
+    shutil.move(staging, incoming)
+    if directory.exists():
+        directory.rename(outgoing)
+    incoming.rename(directory)
+    if outgoing.exists():
+        set_aside(outgoing, set_aside_in, directory.name, "an earlier export of this name")
 
 
 def set_aside(directory: Path, folder: Path, name: str, what: str) -> Path:
@@ -118,5 +136,6 @@ def maybe_promote(directory: Path, out_root: Path, model: str = "default") -> No
     if current is not None and current.resolve() != directory.resolve() and not _beats(directory, current):
         log.info("kept %s %s: %s (PublicTest %.2f%%) does not beat it", model, current.name, directory.name, accuracy)
         return
-    pointer.write_text(directory.name + "\n")
+    with written_whole(pointer) as draft:  # never an empty pointer, whatever stops the write
+        draft.write_text(directory.name + "\n")
     log.info("%s is now the %s checkpoint (PublicTest %.2f%%)", directory.name, model, accuracy)

@@ -99,6 +99,22 @@ def test_exporting_a_name_again_sets_the_earlier_export_aside(trained, small_fer
     assert kept.name.startswith("again-") and sorted(f.relative_to(kept) for f in kept.rglob("*")) == files
     assert EmotionClassifier.load(kept).card["command"] == "first"
     assert EmotionClassifier.load(first).card["command"] == "second"
+    assert sorted(p.name for p in (tmp_path / "ckpt").iterdir()) == ["again"]  # nothing left beside it
+
+
+def test_an_export_a_stop_left_renamed_is_set_aside_not_lost(trained, small_fer, tmp_path):
+    """A stop between the two renames that put an export in place leaves the earlier one renamed beside its
+    name: the next export puts it in the set-aside folder, whole."""
+    cfg, result = trained
+    ckpt = tmp_path / "ckpt"
+    first = export_checkpoint(result, cfg, "tiny", small_fer, "again", "first", out_root=ckpt,
+                              set_aside_in=tmp_path / "replaced", tta_modes=("none",), promote_to=None)
+    first.rename(ckpt / ".again-outgoing")
+    export_checkpoint(result, cfg, "tiny", small_fer, "again", "second", out_root=ckpt,
+                      set_aside_in=tmp_path / "replaced", tta_modes=("none",), promote_to=None)
+    [kept] = (tmp_path / "replaced").iterdir()
+    assert EmotionClassifier.load(kept).card["command"] == "first"
+    assert sorted(p.name for p in ckpt.iterdir()) == ["again"]
 
 
 def test_exporting_a_shipped_name_again_keeps_the_shipped_weights_unless_promoted_and_better(trained, small_fer,
