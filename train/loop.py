@@ -91,10 +91,12 @@ def fit(cfg: TrainConfig, data: FER2013, run_dir: Path, *, checkpoint_every: int
     # What the run starts from (--init) and trains towards, checked before the run folder records the run, so
     # that a mistyped path can be corrected by running the command again.
     saved = run_dir / LATEST
+    saved_steps = ocp.utils.checkpoint_steps(saved) if saved.is_dir() else []
     trainer = Trainer(cfg, mesh, steps_per_epoch, class_weights(data.train.class_counts(), cfg.class_weight_power),
-                      restoring=saved.is_dir() and bool(ocp.utils.checkpoint_steps(saved)))
+                      restoring=bool(saved_steps))
     require_ferplus(data.train, cfg.ferplus_weight)
-    teachers = check_teachers(cfg.teachers) if cfg.teacher_weight else []
+    finished = max(saved_steps, default=0) >= cfg.epochs * steps_per_epoch  # run again for its export only
+    teachers = check_teachers(cfg.teachers) if cfg.teacher_weight and not finished else []
     check_run_folder(run_dir, cfg, data)
     session = _Session(trainer, data, run_dir, teachers, checkpoint_every=checkpoint_every, stop_at_step=stop_at_step,
                        stop=stop, progress=progress)

@@ -480,7 +480,8 @@ def test_a_distillation_run_caches_its_teachers_predictions_in_its_run_folder(sm
 def test_a_run_resumed_after_its_teacher_was_re_exported_is_refused_unless_it_is_finished(small_fer, tiny_config,
                                                                                          tmp_path):
     """The key of the teachers' predictions is in the run's saved state: a resumed run whose teacher changed since
-    is refused even when its cache is gone; a finished run, run again for its export, needs no teacher."""
+    is refused even when its cache is gone; a finished run, run again for its export, needs no teacher, not even
+    one that is gone."""
     from train.teachers import CACHE
 
     teacher = tmp_path / "teacher"
@@ -498,6 +499,8 @@ def test_a_run_resumed_after_its_teacher_was_re_exported_is_refused_unless_it_is
     card.write_text(exported)
     fit(cfg, data, run, progress=False)
     card.write_text(exported + "\n")
+    assert [r["step"] for r in fit(cfg, data, run, progress=False).history] == [10]
+    shutil.rmtree(teacher)
     assert [r["step"] for r in fit(cfg, data, run, progress=False).history] == [10]
 
 
