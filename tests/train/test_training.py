@@ -102,6 +102,18 @@ def test_exporting_a_name_again_sets_the_earlier_export_aside(trained, small_fer
     assert sorted(p.name for p in (tmp_path / "ckpt").iterdir()) == ["again"]  # nothing left beside it
 
 
+def test_the_card_of_a_run_without_the_official_split_says_what_its_splits_hold(trained, small_fer, tmp_path):
+    """The image-folder release without PublicTest_/PrivateTest_ names: validation carved out of Training, the test
+    folder both halves; the card says so rather than "selected on PublicTest, reported on PrivateTest"."""
+    cfg, result = trained
+    carved = dataclasses.replace(small_fer, official_split=False)
+    directory = export_checkpoint(result, cfg, "tiny", carved, "carved", "pytest", out_root=tmp_path,
+                                  set_aside_in=tmp_path / "replaced", tta_modes=("none",), promote_to=None)
+    summary = EmotionClassifier.load(directory).card["summary"]
+    assert "carved out of Training" in summary and "reported on PrivateTest" not in summary
+    assert "carved out of Training" in (directory / "MODEL_CARD.md").read_text()
+
+
 def test_an_export_a_stop_left_renamed_is_set_aside_not_lost(trained, small_fer, tmp_path):
     """A stop between the two renames that put an export in place leaves the earlier one renamed beside its
     name: the next export puts it in the set-aside folder, whole."""
