@@ -11,6 +11,7 @@ does a name the meeting app cut short ("Ana Maria Go...").
 from __future__ import annotations
 
 import functools
+import unicodedata
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -20,14 +21,16 @@ from ferbot.names.ocr import ELLIPSIS
 from ferbot.track.matching import greedy_pairs
 
 STRAY = 2  # characters: a token this short and without letters beside a name is a stray mark read with it
+LATIN_END = 0x250  # code points below this are Latin letters (Basic Latin to Latin Extended-B), signs and digits
 
 
 @functools.lru_cache(maxsize=1 << 16)  # asked thousands of times an analysis of the same few dozen names
 def same_name(a: str, b: str) -> bool:
-    """Whether two tags show the same name: equal but for case and surrounding spaces, one is the other cut short
-    by the meeting app (its start, then an ellipsis), or one is the other with a stray mark beside it (a token of up
-    to STRAY digits or signs: something bright in the video next to the tag, read with it)."""
-    a, b = a.strip().casefold(), b.strip().casefold()
+    """Whether two tags show the same name: equal but for case, surrounding spaces and the accents of Latin letters
+    (OCR drops one now and then: "Garcia" for "García"), one is the other cut short by the meeting app (its start,
+    then an ellipsis), or one is the other with a stray mark beside it (a token of up to STRAY digits or signs:
+    something bright in the video next to the tag, read with it)."""
+    a, b = _plain_letters(a), _plain_letters(b)
     if a == b or _cut_short_of(a, b) or _cut_short_of(b, a):
         return True
     short, long = sorted((a, b), key=len)
@@ -35,6 +38,16 @@ def same_name(a: str, b: str) -> bool:
         return False
     stray = long.removeprefix(short) if long.startswith(short + " ") else long.removesuffix(short)
     return len(stray.strip()) <= STRAY and not any(c.isalpha() for c in stray)
+
+
+def _plain_letters(name: str) -> str:
+    """The name without surrounding spaces, in one case, its Latin letters without accents ("Jiří" -> "jiri"); the
+    marks of other scripts stay (Japanese "が" is not "か")."""
+    kept = []
+    for char in unicodedata.normalize("NFD", name.strip().casefold()):
+        if not (unicodedata.combining(char) and kept and ord(kept[-1]) < LATIN_END):
+            kept.append(char)
+    return unicodedata.normalize("NFC", "".join(kept))
 
 
 def _cut_short_of(cut: str, full: str) -> bool:
