@@ -4,7 +4,9 @@ A tile's tag is read in the analysis that first sees the tile, again as soon as 
 moved another participant into it: its picture, shrunk to a few pixels, or the letters where its name was read
 look different), and otherwise every REREAD_S seconds, at most REFRESH_PER_S such refreshes a second over the whole
 screen, so a large gallery costs no more than a small one. A tile where no name was read is read again when its
-picture changes, and otherwise only by those refreshes. A screen where no tile was found changes nothing.
+picture changes, and otherwise only by those refreshes; a refresh that reads nothing on a named tile keeps its
+name (its letters are still there, or the tile would have been read already). A screen where no tile was found
+changes nothing.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -138,8 +140,11 @@ class NameReader:
         if not self._seen or timestamp - self._last_refresh < 1.0 / self.refresh_per_s:
             return
         oldest = min(range(len(self._seen)), key=lambda i: self._seen[i].at)
-        if timestamp - self._seen[oldest].at >= self.reread_s:
-            self._seen[oldest] = self._read(strips[oldest], looks[oldest], timestamp)
+        before = self._seen[oldest]
+        if timestamp - before.at >= self.reread_s:
+            fresh = self._read(strips[oldest], looks[oldest], timestamp)
+            # the tile and its letters are unchanged (else read already): nothing read now is a misreading
+            self._seen[oldest] = fresh if fresh.name or not before.name else replace(before, at=timestamp)
             self._last_refresh = timestamp
 
     def _read(self, strip: np.ndarray, look: np.ndarray, timestamp: float) -> _Read:

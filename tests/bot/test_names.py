@@ -89,6 +89,27 @@ def test_a_tag_with_small_letters_is_read_once_while_unchanged(counted_ocr):
     assert counted_ocr.count - start == 1
 
 
+class OnceBlindOCR(TagOCR):
+    """The real OCR, except that its second read returns nothing (a reading that fails on an unchanged tag)."""
+
+    def __init__(self):
+        super().__init__()
+        self.count = 0
+
+    def read(self, strip: np.ndarray):
+        self.count += 1
+        return ("", None) if self.count == 2 else super().read(strip)
+
+
+def test_a_refresh_that_reads_nothing_keeps_the_name():
+    """A camera-off student's tag, unchanged, read again every REREAD_S: one failed reading does not take the name
+    away (the student would drop out of the camera-off rows until the next one)."""
+    screen, tile = _small_tag_screen()
+    reader = NameReader(OnceBlindOCR(), reread_s=1.0)
+    names = [reader.read(screen, [tile], t)[0].name for t in (0.0, 1.2, 2.4, 3.6)]
+    assert reader.ocr.count == 4 and names[0] and names == [names[0]] * 4
+
+
 def test_a_screen_without_tiles_keeps_the_names_read(counted_ocr):
     """One analysed frame where no tile was found (the gallery redrawn) does not make every tag be read again."""
     screen, tile = _small_tag_screen()
