@@ -57,15 +57,16 @@ def test_without_onnxruntime_names_fail_at_start_in_one_line(tmp_path):
 
 
 class CountedOCR(TagOCR):
-    """The real OCR, counting the tags it reads."""
+    """The real OCR, counting the tags it reads; its read number `blind_at`, if given, returns nothing (a reading
+    that fails)."""
 
-    def __init__(self):
+    def __init__(self, blind_at: int | None = None):
         super().__init__()
-        self.count = 0
+        self.count, self.blind_at = 0, blind_at
 
     def read(self, strip: np.ndarray):
         self.count += 1
-        return super().read(strip)
+        return ("", None) if self.count == self.blind_at else super().read(strip)
 
 
 @pytest.fixture(scope="module")
@@ -89,23 +90,11 @@ def test_a_tag_with_small_letters_is_read_once_while_unchanged(counted_ocr):
     assert counted_ocr.count - start == 1
 
 
-class OnceBlindOCR(TagOCR):
-    """The real OCR, except that its second read returns nothing (a reading that fails on an unchanged tag)."""
-
-    def __init__(self):
-        super().__init__()
-        self.count = 0
-
-    def read(self, strip: np.ndarray):
-        self.count += 1
-        return ("", None) if self.count == 2 else super().read(strip)
-
-
 def test_a_refresh_that_reads_nothing_keeps_the_name():
     """A camera-off student's tag, unchanged, read again every REREAD_S: one failed reading does not take the name
     away (the student would drop out of the camera-off rows until the next one)."""
     screen, tile = _small_tag_screen()
-    reader = NameReader(OnceBlindOCR(), reread_s=1.0)
+    reader = NameReader(CountedOCR(blind_at=2), reread_s=1.0)
     names = [reader.read(screen, [tile], t)[0].name for t in (0.0, 1.2, 2.4, 3.6)]
     assert reader.ocr.count == 4 and names[0] and names == [names[0]] * 4
 
