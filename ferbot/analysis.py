@@ -24,8 +24,8 @@ from ferbot.track.names import compatible
 log = logging.getLogger(__name__)
 
 HIDDEN_SHARE = 0.5  # of the smaller of a tile and a hidden region: an overlap beyond which the tile is hidden
-# A block this many times the smallest tile's area is a shared screen (or a speaker's stage), not a participant's
-# tile: a slide's white page would pass for a camera-off tile, and the text at its bottom left for a name
+# A block this many times the usual tile's area (the lower median) is a shared screen (or a speaker's stage), not a
+# participant's tile: a slide's white page would pass for a camera-off tile, and the text at its bottom left for a name
 STAGE_AREA = 4.0
 
 
@@ -137,8 +137,9 @@ def student_tiles(tiles: Sequence[Rect], hidden: Sequence[Rect]) -> list[Rect]:
     --exclude region), nor those holding one mostly inside them, nor a shared screen beside them (STAGE_AREA). Their
     name tags are never read, so the teacher, a student who opted out or a slide is never reported with the camera
     off."""
-    smallest = min((tile.area for tile in tiles), default=0.0)
-    return [tile for tile in tiles if tile.area <= STAGE_AREA * smallest and not any(
+    areas = sorted(tile.area for tile in tiles)
+    usual = areas[(len(areas) - 1) // 2] if areas else 0.0  # the lower median: a small stray block cannot set it
+    return [tile for tile in tiles if tile.area <= STAGE_AREA * usual and not any(
         tile.intersection_area(region) > HIDDEN_SHARE * min(tile.area, region.area) for region in hidden)]
 
 

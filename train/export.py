@@ -78,7 +78,7 @@ def set_aside(directory: Path, folder: Path, name: str, what: str) -> Path:
     if kept.exists():
         kept = kept.with_name(kept.name + "-new")
     shutil.move(directory, kept)
-    log.warning("%s (%s): moved to %s", directory, what, kept)
+    log.warning("%s (%s): moved to %s", name, what, kept)
     return kept
 
 

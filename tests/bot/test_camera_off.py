@@ -7,7 +7,7 @@ from __future__ import annotations
 import cv2
 import pytest
 
-from ferbot.analysis import FrameAnalyzer
+from ferbot.analysis import FrameAnalyzer, student_tiles
 from ferbot.capture.base import Frame
 from ferbot.capture.demo import DemoSource
 from ferbot.detect.finder import camera_off
@@ -87,3 +87,12 @@ def test_a_shared_slide_is_no_student_with_the_camera_off(classifier):
         named_off = [NAMES[i] for i, tile in enumerate(screen.tiles) if camera_off(screen.image, tile)
                      and not any(tile.contains_point(*face.center) for face in [*screen.faces, *screen.pictures])]
         assert sorted(off.name for off in analysis.camera_off) == sorted(named_off) and len(named_off) == 2 * (seed > 2)
+
+
+def test_a_small_stray_block_does_not_make_the_gallery_a_stage():
+    """The tiles' usual size is their lower median: a small block found beside a 3x3 gallery (a reaction, a
+    thumbnail) leaves every tile read for its name, and one thumbnail beside a shared screen still marks it."""
+    gallery = [Rect(20 + 620 * (i % 3), 20 + 350 * (i // 3), 600, 338) for i in range(9)]
+    assert student_tiles([*gallery, Rect(1700, 1000, 64, 48)], []) == [*gallery, Rect(1700, 1000, 64, 48)]
+    share, thumbnail = Rect(0, 100, 1500, 844), Rect(1550, 100, 330, 186)
+    assert student_tiles([share, thumbnail], []) == [thumbnail]
