@@ -31,7 +31,9 @@ READ_HEIGHT = 48  # px: strips lower than this are enlarged to it before reading
 REREAD_S = 5.0  # an unchanged tag is read again after this long ...
 REFRESH_PER_S = 1.0  # ... one tile at a time, at most this many a second
 LOOK_MARGIN = 4  # px a tag may shift (a tile found a pixel or two off) and still hold the letters read
-SAME_LETTERS = 0.95  # correlation from which the letters of a tag are still the ones read
+SAME_LETTERS = 0.95  # correlation from which the letters of a tag are still the ones read ...
+STROKE_RMS = 25.0  # ... or grey levels (root mean square) within which their strokes alone still are
+STROKE_SPREAD = 20  # grey levels below a name's lightest pixel that are still its strokes
 TILE_LOOK = (16, 9)  # px: the tile's picture, shrunk, ...
 TILE_CHANGED = 30.0  # ... changed by this many grey levels on average: another participant
 SAME_TILE = 0.8  # overlap (IoU) from which a tile is the one at the same place on the last screen
@@ -88,7 +90,8 @@ def look_margin(box: Rect) -> int:
 
 def letters_moved_away(letters: np.ndarray, strip: np.ndarray, box: Rect) -> bool:
     """Whether the letters read at `box` are no longer there: nowhere within look_margin pixels of where they were
-    does the strip match them (normalised correlation under SAME_LETTERS). `letters` are the middle of the box,
+    does the strip match them (normalised correlation under SAME_LETTERS), nor their strokes alone
+    (_strokes_still_there). `letters` are the middle of the box,
     look_margin pixels in from its sides, so that a shifted tag is still wholly inside the box. Without letters to
     compare (a box too small), they have not moved."""
     if letters.size == 0:
@@ -96,7 +99,19 @@ def letters_moved_away(letters: np.ndarray, strip: np.ndarray, box: Rect) -> boo
     around = _grey(strip, box)
     if around.shape[0] < letters.shape[0] or around.shape[1] < letters.shape[1]:
         return True
-    return float(cv2.matchTemplate(around, letters, cv2.TM_CCOEFF_NORMED).max()) < SAME_LETTERS
+    if float(cv2.matchTemplate(around, letters, cv2.TM_CCOEFF_NORMED).max()) >= SAME_LETTERS:
+        return False
+    return not _strokes_still_there(letters, around)
+
+
+def _strokes_still_there(letters: np.ndarray, around: np.ndarray) -> bool:
+    """Whether the letters' strokes (their template's pixels within STROKE_SPREAD of its lightest: a name is drawn
+    in one light colour) are still somewhere within `around`, within STROKE_RMS grey levels, whatever the picture
+    between them does: Meet draws the name over the video with no box, so a student who moves changes the
+    template's other pixels."""
+    strokes = np.where(letters >= int(letters.max()) - STROKE_SPREAD, 255, 0).astype(np.uint8)  # never empty
+    squared = float(cv2.matchTemplate(around, letters, cv2.TM_SQDIFF, mask=strokes).min())
+    return (squared / cv2.countNonZero(strokes)) ** 0.5 <= STROKE_RMS
 
 
 class NameReader:

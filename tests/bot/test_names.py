@@ -23,10 +23,11 @@ from ferbot.track import FaceTracker
 from ferbot.track.names import name_pairs, same_name
 from tests.helpers.cli import env_with, ferbot, one_error_line
 from tests.helpers.data import save_rgb
-from tests.helpers.faces import detections, one_hot, people
+from tests.helpers.faces import detections, one_hot, people, photo
 from tests.helpers.live import CAMERA_OFF, Lesson, LiveMeeting
 from tests.helpers.logs import camera_off_row, face_row, write_log
 from tests.helpers.meetings import named_screens
+from tests.helpers.nametags import draw_tag
 
 HAPPY = one_hot("Happy")
 
@@ -54,6 +55,9 @@ def test_without_onnxruntime_names_fail_at_start_in_one_line(tmp_path):
     assert result.returncode != 0
     line = one_error_line(result)
     assert "onnxruntime" in line and "pip install 'ferbot[names]'" in line
+
+
+SWAYING = ("skimage_astronaut.jpg", "singnet_woman_portrait.jpg", "codait_luciano.jpg")  # behind the tags
 
 
 class CountedOCR(TagOCR):
@@ -88,6 +92,31 @@ def test_a_tag_with_small_letters_is_read_once_while_unchanged(counted_ocr):
     names = [reader.read(screen, [tile], t)[0].name for t in (0.0, 0.4, 0.8, 1.2)]
     assert names[0] and len(set(names)) == 1
     assert counted_ocr.count - start == 1
+
+
+@pytest.mark.parametrize("style", ["zoom", "meet", "teams"])
+def test_a_student_who_moves_behind_their_tag_is_not_read_again(counted_ocr, style):
+    """Meet draws the name over the video with no box: as the student sways, the picture between the letters
+    changes, and the tags were read again at every analysis (2-3 of 9 tiles each time, here). The letters' strokes
+    are still where they were: read once. Another name on that tile is still read at once."""
+    tiles = [Rect(10 + 490 * i, 10, 480, 270) for i in range(3)]
+    names = ["Ana García", "Gia Rossi", "Ben Okafor"]
+
+    def screen(sway: int, last_name: str = names[2]) -> np.ndarray:
+        picture = np.zeros((290, 1480, 3), np.uint8)
+        for tile, name, photo_name in zip(tiles, [*names[:2], last_name], SWAYING):
+            x, y, w, h = tile.as_int()
+            picture[y:y + h, x:x + w] = cv2.resize(photo(photo_name), (w + 24, h))[:, 12 + sway:12 + sway + w]
+            draw_tag(picture, tile, name, style)
+        return picture
+
+    reader = NameReader(counted_ocr)
+    start = counted_ocr.count
+    for step, sway in enumerate((0, 6, 12, 6, 0, -6, -12, -6)):
+        tags = reader.read(screen(sway), tiles, 0.4 * step)
+    assert [tag.name for tag in tags] == names and counted_ocr.count - start == 3
+    tags = reader.read(screen(0, "Cleo Park"), tiles, 3.6)
+    assert tags[2].name == "Cleo Park" and counted_ocr.count - start == 4
 
 
 def test_a_refresh_that_reads_nothing_keeps_the_name():
