@@ -110,8 +110,9 @@ def _strokes_still_there(letters: np.ndarray, around: np.ndarray) -> bool:
     between them does: Meet draws the name over the video with no box, so a student who moves changes the
     template's other pixels."""
     strokes = np.where(letters >= int(letters.max()) - STROKE_SPREAD, 255, 0).astype(np.uint8)  # never empty
+    # compared squared: OpenCV's float sums can put a perfect match a little below 0
     squared = float(cv2.matchTemplate(around, letters, cv2.TM_SQDIFF, mask=strokes).min())
-    return (squared / cv2.countNonZero(strokes)) ** 0.5 <= STROKE_RMS
+    return squared <= STROKE_RMS ** 2 * cv2.countNonZero(strokes)
 
 
 class NameReader:
