@@ -40,6 +40,7 @@ def export_checkpoint(result: FitResult, cfg: TrainConfig, recipe: str, data: FE
     card["metrics"] = evaluate_checkpoint(staging, data, tta_modes)
     write_model_card(staging, card)
     directory = out_root / name
+    _undo_a_stopped_swap(directory)
     shipped_as = {key for key, pointer in MODELS.items() if _names(out_root / pointer, directory)}
     if directory.exists() and shipped_as and not (shipped_as == {promote_to} and _beats(staging, directory)):
         log.warning("kept %s as the shipped %s model: this export does not beat it on PublicTest or is not "
@@ -52,16 +53,31 @@ def export_checkpoint(result: FitResult, cfg: TrainConfig, recipe: str, data: FE
     return directory
 
 
+def _incoming(directory: Path) -> Path:
+    return directory.with_name(f".{directory.name}-incoming")
+
+
+def _outgoing(directory: Path) -> Path:
+    return directory.with_name(f".{directory.name}-outgoing")
+
+
+def _undo_a_stopped_swap(directory: Path) -> None:
+    """Put back an export that a stop left renamed between _swap_in's two renames (its name missing), so that it
+    is judged as the export of that name again (a shipped one is kept unless beaten)."""
+    if not directory.exists() and _outgoing(directory).exists():
+        _outgoing(directory).rename(directory)
+        log.warning("%s: put back, after an export stopped while replacing it", directory)
+
+
 def _swap_in(staging: Path, directory: Path, set_aside_in: Path) -> None:
     """Put `staging` in `directory`'s place, an earlier export there into `set_aside_in`. The new export is first
     moved beside `directory` (a copy, when the runs folder is on another disk), then takes its place by two renames
-    on one disk, so a stop or a full disk never leaves a checkpoint half copied, nor its name missing for longer
-    than between the renames; an earlier export that a stop left renamed is set aside, not lost."""
-    incoming = directory.with_name(f".{directory.name}-incoming")
-    outgoing = directory.with_name(f".{directory.name}-outgoing")
+    on one disk, so a stop or a full disk never leaves a checkpoint half copied, and its name is missing only
+    between the renames (_undo_a_stopped_swap puts it back)."""
+    incoming, outgoing = _incoming(directory), _outgoing(directory)
     if incoming.exists():
         shutil.rmtree(incoming)  # a copy a stop cut short (the export is made again each time)
-    if outgoing.exists():
+    if outgoing.exists():  # an earlier export whose replacement ended after the first rename: never lost
         set_aside(outgoing, set_aside_in, directory.name, "an earlier export of this name, left by a stop")
     shutil.move(staging, incoming)
     if directory.exists():

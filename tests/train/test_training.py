@@ -114,19 +114,20 @@ def test_the_card_of_a_run_without_the_official_split_says_what_its_splits_hold(
     assert "carved out of Training" in (directory / "MODEL_CARD.md").read_text()
 
 
-def test_an_export_a_stop_left_renamed_is_set_aside_not_lost(trained, small_fer, tmp_path):
-    """A stop between the two renames that put an export in place leaves the earlier one renamed beside its
-    name: the next export puts it in the set-aside folder, whole."""
+def test_a_shipped_export_a_stop_left_renamed_is_put_back_and_kept(trained, small_fer, tmp_path):
+    """A stop between the two renames that put an export in place leaves the shipped one renamed beside its name:
+    the next export puts it back first, so an export not promoted to it still does not replace it."""
     cfg, result = trained
     ckpt = tmp_path / "ckpt"
-    first = export_checkpoint(result, cfg, "tiny", small_fer, "again", "first", out_root=ckpt,
-                              set_aside_in=tmp_path / "replaced", tta_modes=("none",), promote_to=None)
-    first.rename(ckpt / ".again-outgoing")
-    export_checkpoint(result, cfg, "tiny", small_fer, "again", "second", out_root=ckpt,
-                      set_aside_in=tmp_path / "replaced", tta_modes=("none",), promote_to=None)
-    [kept] = (tmp_path / "replaced").iterdir()
-    assert EmotionClassifier.load(kept).card["command"] == "first"
-    assert sorted(p.name for p in ckpt.iterdir()) == ["again"]
+    shipped = export_checkpoint(result, cfg, "tiny", small_fer, "again", "shipped", out_root=ckpt,
+                                set_aside_in=tmp_path / "replaced", tta_modes=("none",))
+    assert (ckpt / "DEFAULT").read_text().strip() == "again"
+    shipped.rename(ckpt / ".again-outgoing")
+    kept = export_checkpoint(result, cfg, "tiny", small_fer, "again", "rerun", out_root=ckpt,
+                             set_aside_in=tmp_path / "replaced", tta_modes=("none",), promote_to=None)
+    assert kept.parent == tmp_path / "replaced" and EmotionClassifier.load(kept).card["command"] == "rerun"
+    assert EmotionClassifier.load(shipped).card["command"] == "shipped"
+    assert sorted(p.name for p in ckpt.iterdir()) == ["DEFAULT", "again"]
 
 
 def test_exporting_a_shipped_name_again_keeps_the_shipped_weights_unless_promoted_and_better(trained, small_fer,
