@@ -240,9 +240,9 @@ def _make_split(images, labels, where: str, ferplus: np.ndarray | None = None) -
     images = np.asarray(images)
     if images.dtype != np.uint8 and (images.min() < 0 or images.max() > 255):  # would wrap around in uint8
         raise DataError(f"{where}: pixel values must be 0-255 (grey levels), found {images.min()}-{images.max()}")
-    if not np.issubdtype(images.dtype, np.integer) and not np.array_equal(images, np.round(images)):
-        raise DataError(f"{where}: pixel values must be whole grey levels 0-255, found fractions (images scaled to "
-                        "0-1? multiply them by 255 and round to uint8)")  # would be cut to 0 in uint8
+    if not np.issubdtype(images.dtype, np.integer) and images.max() <= 1 and images.max() > images.min():
+        raise DataError(f"{where}: pixel values must be grey levels 0-255, found {images.min()}-{images.max()} "
+                        "(images scaled to 0-1? multiply them by 255 and round to uint8)")  # would be cut to 0
     return Split(images.astype(np.uint8).reshape(-1, FACE_SIZE, FACE_SIZE), labels, ferplus)
 
 
