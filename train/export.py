@@ -53,10 +53,6 @@ def export_checkpoint(result: FitResult, cfg: TrainConfig, recipe: str, data: FE
     return directory
 
 
-def _incoming(directory: Path) -> Path:
-    return directory.with_name(f".{directory.name}-incoming")
-
-
 def _outgoing(directory: Path) -> Path:
     return directory.with_name(f".{directory.name}-outgoing")
 
@@ -74,7 +70,7 @@ def _swap_in(staging: Path, directory: Path, set_aside_in: Path) -> None:
     moved beside `directory` (a copy, when the runs folder is on another disk), then takes its place by two renames
     on one disk, so a stop or a full disk never leaves a checkpoint half copied, and its name is missing only
     between the renames (_undo_a_stopped_swap puts it back)."""
-    incoming, outgoing = _incoming(directory), _outgoing(directory)
+    incoming, outgoing = directory.with_name(f".{directory.name}-incoming"), _outgoing(directory)
     if incoming.exists():
         shutil.rmtree(incoming)  # a copy a stop cut short (the export is made again each time)
     if outgoing.exists():  # an earlier export whose replacement ended after the first rename: never lost

@@ -98,8 +98,8 @@ def fit(cfg: TrainConfig, data: FER2013, run_dir: Path, *, checkpoint_every: int
     finished = max(saved_steps, default=0) >= cfg.epochs * steps_per_epoch  # run again for its export only
     teachers = check_teachers(cfg.teachers) if cfg.teacher_weight and not finished else []
     check_run_folder(run_dir, cfg, data)
-    session = _Session(trainer, data, run_dir, teachers, checkpoint_every=checkpoint_every, stop_at_step=stop_at_step,
-                       stop=stop, progress=progress)
+    session = _Session(trainer, data, run_dir, None if finished else teachers, checkpoint_every=checkpoint_every,
+                       stop_at_step=stop_at_step, stop=stop, progress=progress)
     try:
         session.train()
         if stop is not None and stop.requested:  # asked during the last validation: saved, and not exported
@@ -159,8 +159,8 @@ class _Session:
     with the best PublicTest accuracy.
     """
 
-    def __init__(self, trainer: Trainer, data: FER2013, run_dir: Path, teachers: list[Path], *, checkpoint_every: int,
-                 stop_at_step: int | None, stop: StopRequest | None, progress: bool):
+    def __init__(self, trainer: Trainer, data: FER2013, run_dir: Path, teachers: list[Path] | None, *,
+                 checkpoint_every: int, stop_at_step: int | None, stop: StopRequest | None, progress: bool):
         self.trainer, self.cfg, self.data = trainer, trainer.cfg, data
         self.checkpoint_every, self.stop_at_step, self.stop = checkpoint_every, stop_at_step, stop
         self.progress = progress
@@ -175,8 +175,8 @@ class _Session:
         # the epoch's sums so far where resuming mid-epoch (a state saved before they were kept has none)
         so_far = self.meta.get("epoch_totals") if self.step % trainer.steps_per_epoch else None
         self.totals = _EpochTotals(**so_far) if so_far else _EpochTotals()
-        finished = self.step >= self.cfg.epochs * trainer.steps_per_epoch  # run again for its export only
-        self.targets = None if finished else self._training_targets(teachers, run_dir)
+        # teachers is None for a finished run, run again for its export only: it trains on nothing
+        self.targets = None if teachers is None else self._training_targets(teachers, run_dir)
         self.key = jax.random.key(self.cfg.seed)
         self.started = time.monotonic()
 
