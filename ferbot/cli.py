@@ -231,7 +231,8 @@ def _report_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="ferbot report", description=(
         "The after-class report of a session: from LOG.csv, the CSV that `ferbot --log PATH` wrote, writes "
         "LOG-report.html (class mood over time, moments to revisit, per-student summaries, coverage; "
-        "self-contained, for any browser) and LOG-students.csv. Asked again for the same log, it replaces them; "
+        "self-contained, for any browser) and LOG-students.csv. Asked again for the same log (also once it has "
+        "grown: a report made during the lesson), it replaces them; "
         "it never replaces files that are not that log's report."))
     parser.add_argument("log", metavar="LOG.csv", help="the session log written by ferbot --log")
     parser.add_argument("--out", metavar="DIR", help="folder for the two files (default: the log's)")

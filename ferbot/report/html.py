@@ -7,6 +7,7 @@ import csv
 import hashlib
 import html
 import io
+import re
 from functools import cache
 from pathlib import Path
 
@@ -28,8 +29,10 @@ from ferbot.track.attention import ABSOLUTE_DOWN, ABSOLUTE_UP, ABSOLUTE_YAW, WIT
 _COLORS = [np.array(EMOTION_COLORS[name]) / 255 for name in CLASS_NAMES]
 STUDENT_COLUMNS = ("track_id", "first_s", "last_s", "presence", "dominant", "difficulty", "attention",
                    *PROBABILITY_COLUMNS, "name", "minutes_on_camera", "minutes_camera_off", "minutes_absent")
-# the page's mark of the log it reports on (a digest of the log's bytes: no path, no name)
-_LOG_MARK = '<meta name="ferbot-log" content="{}">'
+# the page's mark of the log it reports on: how many bytes of the log it read and their digest (no path, no name)
+_LOG_MARK = '<meta name="ferbot-log" content="{}:{}">'
+# reads a page's mark, or an older page's: the digest alone, of the whole log
+_MARK_READ = re.compile(r'<meta name="ferbot-log" content="(?:(\d+):)?([0-9a-f]{16})">')
 
 
 def report_paths(log_path: str | Path, out_dir: str | Path | None = None) -> tuple[Path, Path]:
@@ -53,8 +56,9 @@ def write_report(log_path: str | Path, out_dir: str | Path | None = None) -> Pat
     except LogError as err:  # a log with no face in it
         raise LogError(f"{log_path}: {err}") from None
     page, students = report_paths(log_path, out_dir)
-    mark = _LOG_MARK.format(hashlib.sha256(Path(log_path).read_bytes()).hexdigest()[:16])
-    _refuse_others(log_path, page, mark, students)
+    log_bytes = Path(log_path).read_bytes()
+    mark = _LOG_MARK.format(len(log_bytes), _digest(log_bytes))
+    _refuse_others(log_path, page, log_bytes, students)
     page.parent.mkdir(parents=True, exist_ok=True)
     html = _page(summary, Path(log_path).name, mark)
     with written_whole(page, private=True) as page_draft, written_whole(students, private=True) as students_draft:
@@ -63,21 +67,36 @@ def write_report(log_path: str | Path, out_dir: str | Path | None = None) -> Pat
     return page
 
 
-def _refuse_others(log_path: str | Path, page: Path, mark: str, students: Path) -> None:
-    """LogError if either report file exists and is not this very log's: the page must begin with the log's mark;
-    the students file, which carries no mark of its own, must have ferbot's header and lie beside that page."""
-    page_ours = page.is_file() and _begins_with(page, mark)
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def _refuse_others(log_path: str | Path, page: Path, log_bytes: bytes, students: Path) -> None:
+    """LogError if either report file exists and is not this very log's: the page's mark must be of the log's
+    first bytes (a report written during the lesson is of the same log, which has grown since: every row carries
+    the time of day, so another lesson's log never begins alike); the students file, which carries no mark of its
+    own, must have ferbot's header and lie beside that page."""
+    page_ours = page.is_file() and _reports_on(page, log_bytes)
     ours = {page: page_ours,
-            students: page_ours and students.is_file() and _begins_with(students, ",".join(STUDENT_COLUMNS))}
+            students: page_ours and students.is_file() and ",".join(STUDENT_COLUMNS) in _start(students)}
     for path, is_ours in ours.items():
         if path.exists() and not is_ours:
             raise LogError(f"{path} is there and is not the report of {log_path}: move it away, or give "
                            "--out another folder")
 
 
-def _begins_with(path: Path, mark: str) -> bool:
+def _reports_on(page: Path, log_bytes: bytes) -> bool:
+    """Whether the page's mark is of the log's first bytes (an older page's, of all of them)."""
+    mark = _MARK_READ.search(_start(page))
+    if mark is None:
+        return False
+    length = int(mark[1]) if mark[1] else len(log_bytes)
+    return length <= len(log_bytes) and _digest(log_bytes[:length]) == mark[2]
+
+
+def _start(path: Path) -> str:
     with open(path, encoding="utf-8", errors="replace") as f:
-        return mark in f.read(4096)
+        return f.read(4096)
 
 
 def _when(s: SessionSummary, seconds: float) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import hashlib
 import re
 import subprocess
 import sys
@@ -122,9 +124,9 @@ def test_a_wrong_log_is_one_error_line_and_writes_nothing(tmp_path, content, mes
     assert list(tmp_path.iterdir()) == ([fake] if content is not None else [])  # not even the --out folder
 
 
-def _named_log(path: Path, names: list[str], frames: int = 10) -> None:
-    """A log of `frames` analysed frames, 0.5 s apart, of one happy face per name."""
-    write_log(path, [face_row(0.5 * frame, frame, track, name, x=100 * track)
+def _named_log(path: Path, names: list[str], frames: int = 10, clock: str = "") -> None:
+    """A log of `frames` analysed frames, 0.5 s apart, of one happy face per name, written at `clock`."""
+    write_log(path, [face_row(0.5 * frame, frame, track, name, x=100 * track, clock=clock)
                      for frame in range(frames) for track, name in enumerate(names, start=1)])
 
 
@@ -267,9 +269,9 @@ def test_the_report_never_replaces_files_that_are_not_this_log_s_report(tmp_path
     """Monday's and Tuesday's class.csv reported into one folder, a roster named like the students file, and a
     students file left without its page: each refused in one line with nothing changed; the same log reported
     again replaces its own report."""
-    for day, frames in (("monday", 4), ("tuesday", 6)):
+    for day, frames, clock in (("monday", 4, "2026-11-30T09:00:00+01:00"), ("tuesday", 6, "2026-12-01T09:00:00+01:00")):
         (tmp_path / day).mkdir()
-        _named_log(tmp_path / day / "class.csv", ["Alex"], frames=frames)
+        _named_log(tmp_path / day / "class.csv", ["Alex"], frames=frames, clock=clock)
     reports = tmp_path / "reports"
     assert ferbot("report", str(tmp_path / "monday" / "class.csv"), "--out", str(reports)).returncode == 0
     monday = {path.name: path.read_bytes() for path in reports.iterdir()}
@@ -292,6 +294,28 @@ def test_the_report_never_replaces_files_that_are_not_this_log_s_report(tmp_path
     tuesday = ferbot("report", str(tmp_path / "tuesday" / "class.csv"), "--out", str(reports))
     assert "class-students.csv is there and is not the report of" in one_error_line(tuesday)
     assert (reports / "class-students.csv").read_bytes() == monday["class-students.csv"]
+
+
+def test_a_report_asked_for_during_the_lesson_is_replaced_by_the_one_of_the_whole_lesson(tmp_path):
+    """The teacher reports on the log while the run still writes it; the report of the grown log replaces it (the
+    run's own at its end, or the command again), and a report from before this mark's format is still known."""
+    log = tmp_path / "class.csv"
+    _named_log(log, ["Alex"], frames=4, clock="2026-12-01T09:00:00+01:00")
+    page, students = report_paths(log)
+    write_report(log)
+    with log.open("a", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([face_row(0.5 * frame, frame, 1, "Alex", clock="2026-12-01T09:00:01+01:00")
+                                 for frame in range(4, 10)])
+    assert ferbot("report", str(log)).returncode == 0
+    assert _coverage(page.read_text(encoding="utf-8"), "analysed frames with faces") == 10
+    assert len(csv_rows(students)) == 1
+
+    old_mark = f'<meta name="ferbot-log" content="{hashlib.sha256(log.read_bytes()).hexdigest()[:16]}">'
+    page.write_text(re.sub(r'<meta name="ferbot-log"[^>]*>', old_mark, page.read_text(encoding="utf-8")))
+    write_report(log)
+    _named_log(log, ["Alex"], frames=10, clock="2026-12-02T09:00:00+01:00")  # the next lesson's, of that name
+    with pytest.raises(LogError, match="is not the report of"):
+        write_report(log)
 
 
 @pytest.mark.slow
