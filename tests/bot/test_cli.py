@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.cli import env_with, ferbot, finished, lines_until, one_error_line, started_ferbot
+from tests.helpers.cli import STARTED, env_with, ferbot, finished, lines_until, one_error_line, started_ferbot
 from tests.helpers.data import REPO, read_video
 from tests.helpers.logs import log_rows
 
@@ -181,6 +181,21 @@ def test_ctrl_c_stops_cleanly_keeps_the_outputs_and_stays_private(tmp_path):
     frames, _ = read_video(video)
     assert len(frames) >= 30  # the file was finalised: it decodes
     assert len(log_rows(log)) >= 9  # flushed, in whole rows
+
+
+@pytest.mark.parametrize("after_s", [0.5, 1.5, 3.0])
+def test_ctrl_c_while_ferbot_loads_its_libraries_ends_it_at_once_and_quietly(after_s):
+    """Ctrl-C in the seconds the libraries load (about 3.5 s on a 2-core machine), or just after: exit 0 without a
+    traceback; raised inside their imports it printed one, or was swallowed by one of their callbacks and the
+    run went on."""
+    bot = subprocess.Popen([sys.executable, "-m", "ferbot", "--demo", "--sink", "none"], cwd=REPO, env=env_with(),
+                           stderr=subprocess.PIPE, text=True)
+    STARTED.append(bot)
+    time.sleep(after_s)
+    bot.send_signal(signal.SIGINT)
+    _, stderr = bot.communicate(timeout=60)
+    assert bot.returncode == 0, stderr
+    assert "Traceback" not in stderr and "Exception ignored" not in stderr, stderr
 
 
 @pytest.mark.slow
