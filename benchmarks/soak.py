@@ -211,7 +211,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="seconds between samples (default 60)")
     parser.add_argument("--sink", default="none", metavar=SINK_CHOICES,
                         help="where the feed goes, as ferbot's --sink (default none; e.g. file:soak.avi)")
-    parser.add_argument("--fps", type=number(0, strict=True), default=30.0,
+    parser.add_argument("--fps", type=number(1, strict=False, maximum=60), default=30.0,
                         help="output frames per second (default 30)")
     parser.add_argument("--size", type=output_size, default=(1280, 720), metavar="WxH",
                         help="output frame size, as ferbot's --size (default 1280x720)")

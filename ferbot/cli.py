@@ -18,6 +18,7 @@ from ferbot.console import (
     OneLineParser,
     RawDescriptionHelpFormatter,
     fail,
+    given_path,
     number,
     output_size,
     setup_logging,
@@ -88,11 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--sink", default="vcam", type=_sink, metavar=SINK_CHOICES,
                      help="; ".join(f"{kind.spec}: {kind.description}" for kind in SINKS.values())
                      + " (default: vcam)")
-    out.add_argument("--fps", type=number(0, strict=True), default=30.0, help="output frames per second (default 30)")
+    out.add_argument("--fps", type=number(1, strict=False, maximum=60), default=30.0,
+                     help="output frames per second, 1 to 60 (default 30)")
     out.add_argument("--size", type=output_size, default=(1280, 720), metavar="WxH",
                      help="output frame size, 320x180 to 3840x2160, from square to 21:9 wide, even numbers "
                           "(default 1280x720)")
-    out.add_argument("--log", metavar="PATH",
+    out.add_argument("--log", type=given_path, metavar="PATH",
                      help="write a CSV: one row per face per analysed frame (ids, boxes, probabilities; no images), "
                           "and at the end the after-class report next to it")
     out.add_argument("--no-report", action="store_true", help="with --log: do not write the report at the end")
@@ -107,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
                                  "reads calm students as in a difficult state a fifth as often as default does; "
                                  "default, the most accurate on FER2013's own labels; lite, about 4x fewer "
                                  "operations per face, for slow laptops or large galleries")
-    classifier.add_argument("--checkpoint", metavar="PATH",
+    classifier.add_argument("--checkpoint", type=given_path, metavar="PATH",
                             help="an emotion classifier checkpoint folder instead (e.g. one you trained with "
                                  "python -m train); $FERBOT_CHECKPOINT sets it when neither this nor --model is given")
     run.add_argument("--duration", type=number(0, strict=True), metavar="SECONDS",
@@ -234,8 +236,8 @@ def _report_parser() -> argparse.ArgumentParser:
         "self-contained, for any browser) and LOG-students.csv. Asked again for the same log (also once it has "
         "grown: a report made during the lesson), it replaces them; "
         "it never replaces files that are not that log's report."))
-    parser.add_argument("log", metavar="LOG.csv", help="the session log written by ferbot --log")
-    parser.add_argument("--out", metavar="DIR", help="folder for the two files (default: the log's)")
+    parser.add_argument("log", type=given_path, metavar="LOG.csv", help="the session log written by ferbot --log")
+    parser.add_argument("--out", type=given_path, metavar="DIR", help="folder for the two files (default: the log's)")
     return parser
 
 

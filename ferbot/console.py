@@ -60,18 +60,26 @@ def whole_number(minimum: int):
     return parse
 
 
-def number(minimum: float, *, strict: bool) -> Callable[[str], float]:
-    """An argparse type: a finite number above `minimum` (strict) or at least `minimum`."""
+def number(minimum: float, *, strict: bool, maximum: float = math.inf) -> Callable[[str], float]:
+    """An argparse type: a finite number above `minimum` (strict) or at least `minimum`, and at most `maximum`."""
     def parse(text: str) -> float:
         try:
             value = float(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-        if not math.isfinite(value) or value < minimum or (strict and value == minimum):
+        if not math.isfinite(value) or value < minimum or (strict and value == minimum) or value > maximum:
             bound = "greater than" if strict else "at least"
-            raise argparse.ArgumentTypeError(f"{text!r} must be a finite number {bound} {minimum:g}")
+            most = f" and at most {maximum:g}" if maximum < math.inf else ""
+            raise argparse.ArgumentTypeError(f"{text!r} must be a finite number {bound} {minimum:g}{most}")
         return value
     return parse
+
+
+def given_path(text: str) -> str:
+    """An argparse type: a path that is not empty (an empty one is often a variable left unset)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("the path is empty (a variable left unset?)")
+    return text
 
 
 def frame_size(smallest: tuple[int, int] = (1, 1),
