@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from contextlib import contextmanager
 from pathlib import Path
 
 import jax
@@ -123,7 +124,7 @@ def load_checkpoint(directory: Path) -> tuple[EmotionCNN, dict]:
     target = nnx.to_pure_dict(nnx.state(model, (nnx.Param, nnx.BatchStat)))
     abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, target)
     try:
-        with ocp.StandardCheckpointer() as ckptr:
+        with _orbax_quiet(), ocp.StandardCheckpointer() as ckptr:
             _check_shapes(ckptr.metadata(directory / _WEIGHTS), abstract, directory)
             variables = ckptr.restore(directory / _WEIGHTS, abstract)
     except CheckpointError:
@@ -135,6 +136,19 @@ def load_checkpoint(directory: Path) -> tuple[EmotionCNN, dict]:
     nnx.update(model, variables)
     model.eval()
     return model, card
+
+
+@contextmanager
+def _orbax_quiet():
+    """Orbax's own log lines (absl's logger) left out while a checkpoint loads: a damaged one printed its parse
+    errors before the one line of CheckpointError that says what to do."""
+    absl = logging.getLogger("absl")
+    level = absl.level
+    absl.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        absl.setLevel(level)
 
 
 def _check_shapes(metadata, abstract: dict, directory: Path) -> None:

@@ -254,6 +254,21 @@ def test_checkpoint_whose_card_does_not_match_its_weights(tmp_path):
 
 
 @pytest.mark.slow
+def test_a_checkpoint_copied_short_is_refused_in_one_line(tmp_path):
+    """Every file of the weights cut to 10 bytes (a copy or download stopped early): only ferbot's own line, none
+    of Orbax's parse errors before it."""
+    cut = tmp_path / "cut"
+    shutil.copytree(shipped_checkpoint_dir(), cut)
+    for path in (cut / "weights").rglob("*"):
+        if path.is_file():
+            path.write_bytes(path.read_bytes()[:10])
+    result = ferbot("--demo", "--sink", "none", "--checkpoint", str(cut))
+    assert result.returncode == 1
+    assert "re-export it or pick another with --checkpoint" in one_error_line(result)
+    assert result.stderr.count("\n") == 1, result.stderr
+
+
+@pytest.mark.slow
 def test_checkpoint_of_another_task(tmp_path):
     """A valid, consistent checkpoint of a 5-class model: not one the bot can use."""
     config = ModelConfig(widths=(8, 16), dense=16, num_classes=5)
