@@ -66,11 +66,15 @@ class VideoFileSink:
         self.fps = fps
         self.frames = self.repeated = 0  # written so far, and how many of them repeat the one before
         self.left_out = 0  # frames sent that gave way to newer ones while the encoder was behind
-        self._check_free_space()
-        self._writer, self._jpeg = _video_writer(self.path, fourcc, fps, size)
-        if not self._writer.isOpened():
+        self._writer, self._jpeg = _video_writer(self.path, fourcc, fps, size)  # first: a folder not writable says so
+        try:
+            if not self._writer.isOpened():
+                raise SinkError(f"--sink file:{path}: cannot write a video there (permissions? disk full?)")
+            self._check_free_space()
+        except SinkError:
+            self._writer.release()
             self.path.unlink(missing_ok=True)
-            raise SinkError(f"--sink file:{path}: cannot write a video there (permissions? disk full?)")
+            raise
         self._clock = Stopwatch()  # from the first frame sent
         self._queue: queue.Queue[tuple[np.ndarray, int] | None] = queue.Queue(FRAMES_QUEUED)
         self._error: BaseException | None = None

@@ -116,6 +116,7 @@ def test_the_classifier_the_bot_runs(args, environment, pointer):
     (["--demo", "--sink", "none", "--log", "moved.csv"], "moved-report.html, the report --log moved.csv would get, "
                                                         "exists"),  # its log moved away since
     (["--demo", "--sink", "file:new.avi", "--log", "/proc/ferbot.csv"], "--log /proc/ferbot.csv: cannot write there"),
+    (["--demo", "--sink", "file:/proc/ferbot.avi"], "--sink file:/proc/ferbot.avi: cannot write there"),  # not "full"
     (["--demo", "--sink", "none", "--log", "a" * 300 + ".csv"], "File name too long"),
 ])
 def test_ferbot_never_overwrites_a_file_and_a_failed_start_leaves_none(tmp_path, args, message):

@@ -248,6 +248,7 @@ def test_a_video_stops_when_free_space_falls_below_the_reserve(tmp_path, monkeyp
     _assert_plays_up_to_the_stop(path, sent + more)
     with pytest.raises(SinkError, match="cannot start a video: its disk has only .* MiB free"):
         open_sink(f"file:{tmp_path / 'next.mp4'}", SIZE, fps)
+    assert not (tmp_path / "next.mp4").exists()
 
 
 def test_a_video_whose_folder_goes_away_stops_in_one_line(tmp_path):
