@@ -37,6 +37,7 @@ COLUMNS = ("time_s", "frame", "track_id", *BOX_COLUMNS, "emotion", "confidence",
            *PROBABILITY_COLUMNS, "name", "camera", "clock")
 # What the report needs; logs without attention (older ferbot versions) still read.
 REQUIRED_COLUMNS = ("time_s", "frame", "track_id", *PROBABILITY_COLUMNS)
+MAX_TIME_S = 1e7  # about 16 weeks: a later time is no lesson's (and overflowed the report's time bins)
 
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet takes for the start of a formula
@@ -156,20 +157,27 @@ def read_log(path: str | Path) -> dict[str, np.ndarray]:
                                      for row, camera_off in zip(rows, off)], dtype=float) for name in numeric}
     except ValueError as err:
         raise LogError(f"{path} has a non-numeric value ({err}); was it edited by hand?") from None
-    _check_counts(columns, path)
+    _check_values(columns, off, path)
     columns["name"] = np.asarray([_from_spreadsheet_text(row.get("name") or "") for row in rows], dtype=object)
     columns["clock"] = np.asarray([row.get("clock") or "" for row in rows], dtype=object)
     columns["camera_off"] = np.asarray(off, dtype=bool)
     return columns
 
 
-def _check_counts(columns: dict[str, np.ndarray], path: Path) -> None:
-    """LogError unless every time is a finite number and every frame and track id a whole one."""
-    for name, kind in (("time_s", "a finite number"), ("frame", "a whole number"), ("track_id", "a whole number")):
+def _check_values(columns: dict[str, np.ndarray], camera_off: list[bool], path: Path) -> None:
+    """LogError unless every time is a number of seconds from 0 to MAX_TIME_S, every frame and track id a whole
+    number, and every probability of a face seen from 0 to 1."""
+    def whole(values: np.ndarray) -> np.ndarray:
+        return np.isfinite(values) & (values == np.round(values))
+
+    off = np.asarray(camera_off, dtype=bool)  # their probabilities are empty
+    checks = [("time_s", f"seconds from 0 to {MAX_TIME_S:g}", lambda v: (v >= 0) & (v <= MAX_TIME_S)),
+              ("frame", "a whole number", whole), ("track_id", "a whole number", whole)]
+    checks += [(name, "a probability from 0 to 1", lambda v: off | ((v >= 0) & (v <= 1)))
+               for name in PROBABILITY_COLUMNS]
+    for name, kind, fine in checks:
         values = columns[name]
-        bad = ~np.isfinite(values)
-        if name != "time_s":
-            bad |= values != np.round(values)
+        bad = ~fine(values)
         if bad.any():
             row = int(np.argmax(bad)) + 2  # the file's line: the header is line 1
             raise LogError(f"{path}:{row} has {name} {values[row - 2]:g}, not {kind}; was it edited by hand?")

@@ -167,12 +167,15 @@ def test_ferbot_report_warns_of_a_row_cut_short_in_the_bot_s_own_log_format(tmp_
 
 
 @pytest.mark.parametrize("cell, value, message", [
-    ("time_s", "inf", "log.csv:3 has time_s inf, not a finite number"),
-    ("time_s", "nan", "log.csv:3 has time_s nan, not a finite number"),
+    ("time_s", "inf", "log.csv:3 has time_s inf, not seconds from 0 to 1e+07"),
+    ("time_s", "nan", "log.csv:3 has time_s nan, not seconds from 0 to 1e+07"),
+    ("time_s", "1e300", "log.csv:3 has time_s 1e+300, not seconds from 0 to 1e+07"),  # overflowed the time bins
     ("track_id", "1.5", "log.csv:3 has track_id 1.5, not a whole number"),
     ("frame", "-inf", "log.csv:3 has frame -inf, not a whole number"),
+    ("happy", "inf", "log.csv:3 has happy inf, not a probability from 0 to 1"),
+    ("sad", "-0.5", "log.csv:3 has sad -0.5, not a probability from 0 to 1"),
 ])
-def test_an_impossible_time_frame_or_track_is_one_error_line(tmp_path, cell, value, message):
+def test_an_impossible_time_frame_track_or_probability_is_one_error_line(tmp_path, cell, value, message):
     log = tmp_path / "log.csv"
     rows = [face_row(0.5 * frame, frame, 1) for frame in range(3)]
     rows[1][COLUMNS.index(cell)] = value
