@@ -131,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["report"]:
         return _report_command(argv[1:])
     parser = build_parser()
+    if argv[:1] and argv[0].lower().endswith(".csv"):  # `ferbot class.csv`: the report meant
+        parser.error(f"to write the report of a log, run: ferbot report {argv[0]}")
     args = parser.parse_args(_joined_negative_rectangles(argv))
     if args.demo and args.source != "screen":
         parser.error("--demo and --source exclude each other: pick one")
@@ -256,7 +258,8 @@ def _report_command(argv: list[str]) -> int:
         return _fail(str(err))
     except OSError as err:
         folder = args.out or Path(args.log).parent
-        return _fail(f"cannot write the report in {folder} ({err.strerror or err}); check that it is writable")
+        other = "" if args.out else ", or give --out another folder"
+        return _fail(f"cannot write the report in {folder} ({err.strerror or err}); check that it is writable{other}")
     print(page)
     return EXIT_OK
 

@@ -321,6 +321,16 @@ def test_a_report_asked_for_during_the_lesson_is_replaced_by_the_one_of_the_whol
         write_report(log)
 
 
+def test_a_report_that_cannot_be_written_beside_its_log_points_to_out(tmp_path):
+    """The report's folder refuses the file (here a folder in the way of its draft: a read-only folder does not
+    refuse root): one line naming --out; `ferbot class.csv` without `report` says what to run."""
+    log = tmp_path / "class.csv"
+    _named_log(log, ["Alex"], frames=3)
+    (tmp_path / ".class-report.html.draft").mkdir()
+    assert "check that it is writable, or give --out another folder" in one_error_line(ferbot("report", str(log)))
+    assert f"to write the report of a log, run: ferbot report {log}" in one_error_line(ferbot(str(log)))
+
+
 @pytest.mark.slow
 def test_reports_are_named_after_their_logs(session, tmp_path):
     """Two sessions' logs in one folder keep their own reports, and a log named like a report file survives its
