@@ -209,7 +209,15 @@ def _run(options: BotOptions, duration: float | None, report: bool) -> int:
                  stats.output_fps, stats.frames_analysed, stats.analysis_rate, 1000 * stats.analysis_s)
     if report:
         _report_after_run(options.log)
-    return _fail(stats.error) if stats.error else EXIT_OK
+    return _fail(stats.error + _kept(options)) if stats.error else EXIT_OK
+
+
+def _kept(options: BotOptions) -> str:
+    """For a run stopped by a lost screen or camera: the files it wrote are kept, and the next run needs new names
+    (ferbot never overwrites a file)."""
+    _, video = parse_sink(options.sink)
+    written = [f"--log {options.log}"] * bool(options.log) + [f"--sink file:{video}"] * bool(video)
+    return f" (this run's files are kept, {', '.join(written)}: give the next run new names)" if written else ""
 
 
 def _check_report_files_are_new(log_path: str) -> None:

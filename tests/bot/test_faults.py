@@ -319,6 +319,7 @@ def test_virtual_camera_disappearing_stops_cleanly_with_log_and_report(tmp_path)
                             cwd=REPO, env=env_with(), capture_output=True, text=True, timeout=180)
     assert result.returncode == 1, result.stderr
     assert "virtual camera stopped taking frames" in one_error_line(result)
+    assert f"(this run's files are kept, --log {log}: give the next run new names)" in one_error_line(result)
     assert result.stderr.rstrip().endswith(one_error_line(result))  # after the log and the report are done
     assert len(log_rows(log)) >= 9  # the faces analysed before the camera went, in whole rows
     assert (tmp_path / "faces-report.html").exists() and (tmp_path / "faces-students.csv").exists()
