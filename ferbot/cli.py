@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="ferbot", description=DESCRIPTION, epilog=EPILOG,
                            formatter_class=RawDescriptionHelpFormatter)
     what = parser.add_argument_group("what to analyse (default: the primary monitor)")
-    what.add_argument("--source", default="screen", metavar=SOURCE_CHOICES,
+    what.add_argument("--source", metavar=SOURCE_CHOICES,
                       help="; ".join(f"{kind.name}: {kind.description}" for kind in SOURCES.values())
                       + "; or a video file (played in real time) or an image (default: screen)")
     what.add_argument("--monitor", type=int, metavar="N",
@@ -134,9 +134,9 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] and argv[0].lower().endswith(".csv"):  # `ferbot class.csv`: the report meant
         parser.error(f"to write the report of a log, run: ferbot report {argv[0]}")
     args = parser.parse_args(_joined_negative_rectangles(argv))
-    if args.demo and args.source != "screen":
+    if args.demo and args.source is not None:
         parser.error("--demo and --source exclude each other: pick one")
-    source = "demo" if args.demo else args.source
+    source = "demo" if args.demo else args.source or "screen"
     if (args.region or args.monitor is not None) and not takes_screen_options(source):
         parser.error("--region and --monitor only apply to the screen source")
     if args.region and args.monitor is not None:

@@ -53,6 +53,7 @@ def test_help_never_cuts_a_name_at_its_hyphen(command, width):
     (["--duration", "inf"], "must be a finite number greater than 0"),
     (["--duration", "soon"], "is not a number"),
     (["--demo", "--source", "lecture.mp4"], "exclude each other"),
+    (["--demo", "--source", "screen"], "exclude each other"),
     (["--source", "lecture.mp4", "--monitor", "2"], "only apply to the screen source"),
     (["--monitor", "2", "--region", "0,0,640,360"], "give --region or --monitor, not both"),
     (["--demo", "--no-report"], "only applies with --log"),
