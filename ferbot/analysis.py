@@ -83,6 +83,7 @@ class FrameAnalyzer:
         self.mesh = FaceMesh()
         self.names = names
         self._exclusions_checked = False
+        self._own_feed_told = False  # said once that ferbot's own feed is on screen
 
     def analyze(self, frame: Frame) -> Analysis:
         """Analyse one frame; boxes are in the frame's pixels."""
@@ -93,6 +94,12 @@ class FrameAnalyzer:
         image = blank_regions(frame.image, self.excluded)
         own_feeds = find_own_feed(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), self.own_output)
         clock.lap("self_view")
+        if own_feeds and not self._own_feed_told:
+            self._own_feed_told = True
+            feed = own_feeds[0]
+            log.info("ferbot's own feed (its corner markers) is on screen at %d,%d (%dx%d): the faces in it are not "
+                     "analysed (FER Cam shared in the meeting, or a video ferbot recorded)", feed.x, feed.y, feed.w,
+                     feed.h)
         detections = [d for d in self.finder.find(image)
                       if not any(feed.contains_point(*d.box.center) for feed in own_feeds)]
         clock.lap("detect")

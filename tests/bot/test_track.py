@@ -3,8 +3,10 @@ the analysis gives each face."""
 
 from __future__ import annotations
 
+import logging
 import math
 
+import cv2
 import numpy as np
 import pytest
 
@@ -17,7 +19,7 @@ from ferbot.detect.facemesh import FaceMesh
 from ferbot.detect.headpose import HeadPose, head_pose
 from ferbot.emotions import CLASS_NAMES, EMOTION_COLORS, NUM_CLASSES
 from ferbot.geometry import Rect
-from ferbot.selfview import MarkerLayout
+from ferbot.selfview import MarkerLayout, paint_markers
 from ferbot.track import FaceTracker
 from ferbot.track.smoothing import ema, ema_weight
 from tests.helpers.faces import detections, one_hot, photo
@@ -208,6 +210,20 @@ def test_the_analysis_tracks_each_face_with_the_face_landmark_pose():
     (aside,) = [f for f in faces if turned.contains_point(*f.box.center)]
     assert not aside.facing and aside.pose.yaw != head_pose(aside.keypoints).yaw
     assert sum(f.facing for f in faces) >= len(faces) - 2
+
+
+def test_faces_in_ferbot_s_own_feed_are_left_out_and_it_says_so_once(finder, caplog):
+    """A frame of ferbot's own output (its markers painted on a photograph), as a video it recorded replayed, or
+    FER Cam shared in the meeting: no face analysed, and one line on why."""
+    layout = MarkerLayout((1280, 720))
+    own = cv2.resize(photo("mpl_grace_hopper.jpg"), layout.size)
+    with FrameAnalyzer(EmotionClassifier.load(), MarkerLayout((1280, 720)), finder) as analyzer:
+        assert len(analyzer.analyze(Frame(own, 0.0, 0)).visible_faces) == 1
+        paint_markers(own, layout)
+        with caplog.at_level(logging.INFO, logger="ferbot.analysis"):
+            assert [analyzer.analyze(Frame(own, t, t)).visible_faces for t in (1, 2)] == [[], []]
+    told = [r.message for r in caplog.records if "ferbot's own feed (its corner markers) is on screen" in r.message]
+    assert len(told) == 1 and "the faces in it are not analysed" in told[0]
 
 
 def test_an_analysis_closes_the_face_finder_it_made_and_not_one_it_was_given(finder):
