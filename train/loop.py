@@ -96,10 +96,10 @@ def fit(cfg: TrainConfig, data: FER2013, run_dir: Path, *, checkpoint_every: int
                       restoring=bool(saved_steps))
     require_ferplus(data.train, cfg.ferplus_weight)
     finished = max(saved_steps, default=0) >= cfg.epochs * steps_per_epoch  # run again for its export only
-    teachers = check_teachers(cfg.teachers) if cfg.teacher_weight and not finished else []
+    teachers = None if finished else check_teachers(cfg.teachers) if cfg.teacher_weight else []
     check_run_folder(run_dir, cfg, data)
-    session = _Session(trainer, data, run_dir, None if finished else teachers, checkpoint_every=checkpoint_every,
-                       stop_at_step=stop_at_step, stop=stop, progress=progress)
+    session = _Session(trainer, data, run_dir, teachers, checkpoint_every=checkpoint_every, stop_at_step=stop_at_step,
+                       stop=stop, progress=progress)
     try:
         session.train()
         if stop is not None and stop.requested:  # asked during the last validation: saved, and not exported
