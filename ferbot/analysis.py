@@ -150,9 +150,9 @@ def student_tiles(tiles: Sequence[Rect], hidden: Sequence[Rect]) -> list[Rect]:
         tile.intersection_area(region) > HIDDEN_SHARE * min(tile.area, region.area) for region in hidden)]
 
 
-def name_at(tags: Sequence[NameTag], box: Rect) -> str:
-    """The name on the tile holding the box's centre ('' when none does)."""
-    return next((tag.name for tag in tags if tag.tile.contains_point(*box.center)), "")
+def name_at(tags: Sequence[NameTag], box: Rect) -> str | None:
+    """The name on the tile holding the box's centre ('' where its tag is unread, None when no tile holds it)."""
+    return next((tag.name for tag in tags if tag.tile.contains_point(*box.center)), None)
 
 
 def cameras_off(tags: Sequence[NameTag], students: Sequence[TrackedFace]) -> list[NameTag]:

@@ -91,15 +91,19 @@ class FaceTracker:
 
     def update(self, detections: Sequence[Detection], probabilities: np.ndarray, timestamp: float,
                crops: np.ndarray | None = None, poses: Sequence[HeadPose] | None = None,
-               names: Sequence[str] | None = None) -> list[TrackedFace]:
+               names: Sequence[str | None] | None = None) -> list[TrackedFace]:
         """Fold in one analysed frame (probabilities: (N, 7), one row per detection; crops: the (N, 48, 48) face
         crops, which tell still pictures from people; poses: each detection's head pose, by default from its
-        keypoints; names: the name on each detection's tile, '' where unread, which ferbot.track.names follows);
-        the live faces by id."""
+        keypoints; names: the name on each detection's tile, which ferbot.track.names follows: '' where its tag is
+        unread, and None where no tile holds it); the live faces by id. A face on a tile whose tag is unread takes no
+        track that has a name: the meeting app may have just put another participant there (tiles reorder), whose
+        tag could not be read yet, and the name of the one before would go with their face."""
         thumbnails = [None] * len(detections) if crops is None else [_thumbnail(c) for c in crops]
         poses = [head_pose(d.keypoints) for d in detections] if poses is None else poses
-        names = [""] * len(detections) if names is None else list(names)
-        pairs = self._match(detections, names, thumbnails)
+        names = [None] * len(detections) if names is None else list(names)
+        unknown = [name == "" for name in names]  # on a tile, its tag unread: anyone may be there
+        names = [name or "" for name in names]
+        pairs = self._match(detections, names, unknown, thumbnails)
         matched_faces, matched_detections = {f for f, _ in pairs}, {d for _, d in pairs}
         faces = [self._followed(self._faces[f], detections[d], poses[d], probabilities[d], timestamp, names[d],
                                 thumbnails[d]) for f, d in pairs]
@@ -175,10 +179,11 @@ class FaceTracker:
                                 plainer(face.name, name))
         return _still(self._updated(face, detection, pose, probabilities, timestamp, name), thumbnail)
 
-    def _match(self, detections: Sequence[Detection], names: Sequence[str],
+    def _match(self, detections: Sequence[Detection], names: Sequence[str], unknown: Sequence[bool],
                thumbnails: Sequence[np.ndarray | None]) -> list[tuple[int, int]]:
         """(face index, detection index) pairs: faces and detections of the same name first
-        (ferbot.track.names), then greedy by overlap, then greedy by centre distance, never across two names."""
+        (ferbot.track.names), then greedy by overlap, then greedy by centre distance, never across two names nor
+        from a named face to an `unknown` detection (on a tile whose tag is unread)."""
         known = [f.box for f in self._faces]
         boxes = [d.box for d in detections]
         pairs = name_pairs([f.name for f in self._faces], names, lambda f, d: unlikeness(
@@ -188,6 +193,7 @@ class FaceTracker:
         allowed = np.ones((len(known), len(boxes)), bool)  # without names every pair may match, as always
         if any(names) and self._faces:
             allowed[:] = [[compatible(face.name, name) for name in names] for face in self._faces]
+        allowed[np.ix_([bool(face.name) for face in self._faces], list(unknown))] = False
         overlap = np.where(allowed[np.ix_(free_f, free_d)],
                            iou_matrix([known[f] for f in free_f], [boxes[d] for d in free_d]), 0.0)
         by_overlap = [(free_f[f], free_d[d]) for f, d in greedy_pairs(-overlap, -MIN_IOU)]

@@ -211,6 +211,16 @@ def test_a_returning_student_whose_tag_is_read_only_later_gets_their_id_back():
     assert [f.track_id for f in sorted(faces, key=lambda f: f.box.x)] == [1, 3]
 
 
+def test_a_face_on_a_tile_whose_tag_is_unread_is_nobody_yet_not_the_one_before():
+    """Ben takes the tile Ana had (she left, or went to another page) and his tag is not read in that analysis: his
+    face is not taken for Ana, her name and id going with it, but is nobody yet, then Ben once his tag is read. In
+    an analysis where no tile was found, faces are followed by position as without names."""
+    tracker, box = FaceTracker(), detections((100, 100, 80, 80))
+    seen = [[(f.track_id, f.name) for f in tracker.update(box, HAPPY[None], 0.4 * k, names=[name]) if not f.missed]
+            for k, name in enumerate(["Ana", None, "", "Ben"])]
+    assert seen == [[(1, "Ana")], [(1, "Ana")], [(2, "")], [(2, "Ben")]]
+
+
 def test_an_accent_the_reading_dropped_is_the_same_name_in_latin_letters_only():
     assert same_name("Ana García", "Ana Garcia") and same_name("Jiří Dvořák", "jiri dvorak")
     assert same_name("Zoë Müller-Łukasz", "Zoe Muller-Łukasz") and same_name("Renée Dubo...", "Renee Dubois")
