@@ -286,7 +286,7 @@ def _stop_on(names: tuple[str, ...]) -> None:
 
 
 def _interrupt(signum, frame) -> None:
-    raise KeyboardInterrupt
+    raise KeyboardInterrupt(signal.Signals(signum).name)  # named in the log's "stopping (...)" line
 
 
 def _region(text: str) -> Rect:

@@ -229,8 +229,8 @@ class Pipeline:
                     time.sleep(delay)
                 elif delay < -period:  # fell behind: do not try to catch up with a burst
                     next_tick = time.monotonic()
-        except KeyboardInterrupt:
-            log.info("stopping (Ctrl-C)")
+        except KeyboardInterrupt as stop:  # Ctrl-C, or a signal ferbot.cli stops on, by its name
+            log.info("stopping (%s)", stop.args[0] if stop.args else "Ctrl-C")
         except (SourceError, SinkError) as err:  # the log so far stays, for the report
             stats.error = _failure(err)
         finally:

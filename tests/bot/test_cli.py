@@ -212,7 +212,7 @@ def test_closing_the_terminal_or_kill_stops_as_ctrl_c_does(tmp_path, stop):
     time.sleep(3)  # let the feed run a little
     bot.send_signal(stop)
     result = finished(bot, logged)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 0 and f"stopping ({stop.name})" in result.stderr, result.stderr
     assert len(read_video(video)[0]) >= 10  # the file was finalised: it decodes
     assert (tmp_path / "faces-report.html").is_file()
 
