@@ -6,6 +6,7 @@ Helpers shared by the tests and the benchmarks live in tests/helpers/.
 from __future__ import annotations
 
 import dataclasses
+import os
 
 import pytest
 
@@ -14,6 +15,10 @@ from tests.helpers.cli import stop_leftover_bots
 from tests.helpers.data import fer2013_path
 from train.config import TrainConfig
 from train.configs import load_recipe
+
+# A command a test starts that dies of a native crash (a segfault, glibc's abort on a double free) prints every
+# thread's Python stack in its output, which the failing assertion shows: where it died, not only that it did.
+os.environ.setdefault("PYTHONFAULTHANDLER", "1")
 
 
 @pytest.fixture(autouse=True)
