@@ -15,6 +15,7 @@ versions, without name, camera or clock, still read.
 from __future__ import annotations
 
 import csv
+import io
 import logging
 from datetime import datetime
 from pathlib import Path
@@ -129,25 +130,36 @@ def _whole_rows(rows: list[dict], path: Path) -> list[dict]:
 def read_log(path: str | Path) -> dict[str, np.ndarray]:
     """The numeric columns of a ferbot log as float arrays, 'name' and 'clock' as strings and 'camera_off' as
     booleans ('' and False in older logs); raises LogError when the file is not one."""
-    path = Path(path)
+    return parse_log(read_log_bytes(path), path)
+
+
+def read_log_bytes(path: str | Path) -> bytes:
+    """The log file's bytes, as they are now (a running lesson's log grows); LogError when it cannot be read."""
     try:
-        with open(path, newline="", encoding="utf-8-sig") as f:  # -sig: a log saved again by a spreadsheet
-            reader = csv.DictReader(f)
-            fields = reader.fieldnames or ()
-            missing = [c for c in REQUIRED_COLUMNS if c not in fields]
-            if missing:
-                raise LogError(f"{path} is not a ferbot log (missing columns {', '.join(missing)}); pass the "
-                               "CSV written by `ferbot --log PATH`")
-            rows = _whole_rows(list(reader), path)
+        return Path(path).read_bytes()
     except FileNotFoundError:
         raise LogError(f"{path}: no such file; pass the CSV written by `ferbot --log PATH`") from None
-    except (UnicodeDecodeError, csv.Error) as err:
-        what = "not text" if isinstance(err, UnicodeDecodeError) else err
-        raise LogError(f"{path} is not a ferbot log ({what}); pass the CSV written by `ferbot --log PATH`") from None
     except IsADirectoryError:
         raise LogError(f"{path} is a folder; pass the CSV written by `ferbot --log PATH`") from None
     except OSError as err:
         raise LogError(f"cannot read {path}: {err.strerror or err}") from None
+
+
+def parse_log(data: bytes, path: str | Path) -> dict[str, np.ndarray]:
+    """read_log's columns from a log's bytes (read_log_bytes; `path` names the log in errors)."""
+    path = Path(path)
+    try:
+        # -sig: a log saved again by a spreadsheet
+        reader = csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline=""))
+        fields = reader.fieldnames or ()
+        missing = [c for c in REQUIRED_COLUMNS if c not in fields]
+        if missing:
+            raise LogError(f"{path} is not a ferbot log (missing columns {', '.join(missing)}); pass the "
+                           "CSV written by `ferbot --log PATH`")
+        rows = _whole_rows(list(reader), path)
+    except (UnicodeDecodeError, csv.Error) as err:
+        what = "not text" if isinstance(err, UnicodeDecodeError) else err
+        raise LogError(f"{path} is not a ferbot log ({what}); pass the CSV written by `ferbot --log PATH`") from None
     numeric = [c for c in (*REQUIRED_COLUMNS, "attention", *BOX_COLUMNS) if c in fields]
     off = [row.get("camera") == "off" for row in rows]
     try:

@@ -20,7 +20,7 @@ from matplotlib import font_manager  # noqa: E402
 from matplotlib.ft2font import FT2Font  # noqa: E402
 
 from ferbot.emotions import CLASS_NAMES, EMOTION_COLORS  # noqa: E402
-from ferbot.facelog import PROBABILITY_COLUMNS, LogError, as_spreadsheet_text, read_log  # noqa: E402
+from ferbot.facelog import PROBABILITY_COLUMNS, LogError, as_spreadsheet_text, parse_log, read_log_bytes  # noqa: E402
 from ferbot.files import written_whole  # noqa: E402
 from ferbot.report.attendance import ABSENT_S, DIFFICULT_SHARE, LOW_ATTENTION, SUSTAINED_S  # noqa: E402
 from ferbot.report.summary import SessionSummary, summarize  # noqa: E402
@@ -50,13 +50,13 @@ def write_report(log_path: str | Path, out_dir: str | Path | None = None) -> Pat
     whole (a full disk leaves an earlier report as it was, and no part of a new one); files there that are not
     this log's report (another session's of a log of the same name, a file of the teacher's) are never replaced:
     LogError. The page is self-contained: nothing is fetched."""
-    log = read_log(log_path)
+    log_bytes = read_log_bytes(log_path)  # read once: the page's mark is of the very rows summarised
+    log = parse_log(log_bytes, log_path)
     try:
         summary = summarize(log)
     except LogError as err:  # a log with no face in it
         raise LogError(f"{log_path}: {err}") from None
     page, students = report_paths(log_path, out_dir)
-    log_bytes = Path(log_path).read_bytes()
     mark = _LOG_MARK.format(len(log_bytes), _digest(log_bytes))
     _refuse_others(log_path, page, log_bytes, students)
     page.parent.mkdir(parents=True, exist_ok=True)
