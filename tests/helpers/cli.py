@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -71,8 +72,13 @@ def finished(bot: subprocess.Popen, logged: list[str]) -> subprocess.CompletedPr
     try:
         _, rest = bot.communicate(timeout=60)
     except subprocess.TimeoutExpired:
-        bot.kill()
-        pytest.fail(f"ferbot did not end within 60 s:\n{''.join(logged)}{bot.communicate()[1]}")
+        bot.send_signal(signal.SIGABRT)  # PYTHONFAULTHANDLER (tests/conftest.py): its threads' stacks say where it hung
+        try:
+            rest = bot.communicate(timeout=30)[1]
+        except subprocess.TimeoutExpired:
+            bot.kill()
+            rest = bot.communicate()[1]
+        pytest.fail(f"ferbot did not end within 60 s:\n{''.join(logged)}{rest}")
     return subprocess.CompletedProcess(bot.args, bot.returncode, "", "".join(logged) + rest)
 
 
