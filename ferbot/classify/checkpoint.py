@@ -37,7 +37,9 @@ class CheckpointError(RuntimeError):
 
 def shipped_checkpoint_dir(model: str = "default") -> Path:
     """The checkpoint `--model` names (a key of MODELS): the folder its pointer file names in a checkout's
-    checkpoints/, else in the installed wheel."""
+    checkpoints/, else in the installed wheel; ValueError for a name that is not one."""
+    if model not in MODELS:
+        raise ValueError(f"no shipped model {model!r}: the shipped ones are {', '.join(MODELS)}")
     pointer = MODELS[model]
     for folder in (CHECKPOINTS_DIR, PACKAGED_DIR):
         if (directory := pointed_at(folder / pointer)) is not None:
@@ -56,10 +58,18 @@ def pointed_at(pointer: Path) -> Path | None:
         return None
 
 
-def checkpoint_folder(name_or_path: str) -> Path:
-    """An exported checkpoint's folder: the path as given, or a name in the checkout's checkpoints/."""
+def checkpoint_folder(name_or_path: str | Path) -> Path:
+    """An exported checkpoint's folder: the path as given (a leading ~ is the home folder) where it exists, else a
+    name in the checkout's checkpoints/, also written checkpoints/NAME (from any working folder), else the path as
+    given (whose loading then says it is missing)."""
     path = Path(name_or_path).expanduser()
-    return path if path.exists() else CHECKPOINTS_DIR / name_or_path
+    if path.exists():
+        return path
+    name = Path(name_or_path)
+    if name.parts[:1] == (CHECKPOINTS_DIR.name,) and len(name.parts) > 1:
+        name = name.relative_to(CHECKPOINTS_DIR.name)
+    inside = CHECKPOINTS_DIR / name
+    return inside if not name.is_absolute() and inside.exists() else path
 
 
 def shipped_models() -> dict[str, Path]:

@@ -10,7 +10,7 @@ import jax
 import numpy as np
 from flax import nnx
 
-from ferbot.classify.checkpoint import load_checkpoint, shipped_checkpoint_dir
+from ferbot.classify.checkpoint import checkpoint_folder, load_checkpoint, shipped_checkpoint_dir
 from ferbot.classify.devices import batch_sharding, data_mesh, replicated
 from ferbot.emotions import CLASS_NAMES, FACE_SIZE
 
@@ -43,8 +43,9 @@ class EmotionClassifier:
 
     @classmethod
     def load(cls, path: str | Path | None = None, model: str = "default") -> EmotionClassifier:
-        """Load a checkpoint folder; when `path` is None, the shipped `model` (a key of checkpoint.MODELS)."""
-        directory = Path(path) if path is not None else shipped_checkpoint_dir(model)
+        """Load a checkpoint folder (a path, or the name of one in checkpoints/: checkpoint.checkpoint_folder); when
+        `path` is None, the shipped `model` (a key of checkpoint.MODELS: default, lite, webcam)."""
+        directory = checkpoint_folder(path) if path is not None else shipped_checkpoint_dir(model)
         model, card = load_checkpoint(directory)
         log.info("emotion classifier: %s", directory)
         return cls(model, card)
@@ -55,8 +56,7 @@ class EmotionClassifier:
         if faces.ndim != 3 or faces.shape[1:] != (FACE_SIZE, FACE_SIZE):
             raise ValueError(f"expected faces shaped (N, {FACE_SIZE}, {FACE_SIZE}), got {faces.shape}")
         if faces.dtype != np.uint8:  # copied into uint8 batches: floats would be cut, and crops in [0, 1] go black
-            raise ValueError(f"expected uint8 faces (pixel values 0-255), got {faces.dtype}; convert crops in "
-                             "[0, 1] with (faces * 255).round().astype(np.uint8)")
+            raise ValueError(f"expected uint8 faces (pixel values 0-255), got {faces.dtype}; {_conversion(faces)}")
         out = np.empty((len(faces), len(CLASS_NAMES)), np.float32)
         chunk = self._buckets[-1]
         for start in range(0, len(faces), chunk):
@@ -84,3 +84,10 @@ class EmotionClassifier:
     def _compile_buckets(self) -> None:
         for size in self._buckets:
             self.predict_proba(np.zeros((size, FACE_SIZE, FACE_SIZE), np.uint8))
+
+
+def _conversion(faces: np.ndarray) -> str:
+    """How to turn faces of another type into uint8 ones, by the range their values lie in."""
+    if faces.size and np.issubdtype(faces.dtype, np.floating) and 0 <= np.min(faces) and np.max(faces) <= 1:
+        return "convert crops in [0, 1] with (faces * 255).round().astype(np.uint8)"
+    return "convert crops in [0, 255] with np.clip(faces, 0, 255).round().astype(np.uint8)"
