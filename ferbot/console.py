@@ -9,9 +9,11 @@ from __future__ import annotations
 import argparse
 import logging
 import math
+import os
 import sys
 import textwrap
 from collections.abc import Callable
+from pathlib import Path
 
 EXIT_OK = 0  # done, or stopped on purpose (Ctrl-C, --duration, the end of the source)
 EXIT_ERROR = 1  # an input or output cannot be used (data, checkpoint, source, sink, log), or was lost mid-run
@@ -76,10 +78,16 @@ def number(minimum: float, *, strict: bool, maximum: float = math.inf) -> Callab
 
 
 def given_path(text: str) -> str:
-    """An argparse type: a path that is not empty (an empty one is often a variable left unset)."""
+    """An argparse type: a path that is not empty (an empty one is often a variable left unset), a leading ~ read
+    as the home folder (the shell leaves it as it is in --out=~/x, and a folder named ~ would be made)."""
     if not text.strip():
         raise argparse.ArgumentTypeError("the path is empty (a variable left unset?)")
-    return text
+    return os.path.expanduser(text)
+
+
+def given_folder(text: str) -> Path:
+    """An argparse type: given_path, as a Path."""
+    return Path(given_path(text))
 
 
 def frame_size(smallest: tuple[int, int] = (1, 1),

@@ -21,6 +21,8 @@ from ferbot.console import (
     EXIT_USAGE,
     OneLineParser,
     fail,
+    given_folder,
+    given_path,
     setup_logging,
     whole_number,
 )
@@ -40,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     setup_logging()
     training = argv[:1] != ["eval"]
+    prog = PROG if training else f"{PROG} eval"  # as argparse names the command in its own errors
     if training:
         args = _train_parser().parse_args(argv)
         run, resume = functools.partial(_run_train, args, argv), _resume_hint(argv, args.config)
@@ -58,12 +61,12 @@ def main(argv: list[str] | None = None) -> int:
         log.warning("stopped at once%s", f"; the last checkpoint saved is kept: {resume}" if training else "")
         return EXIT_INTERRUPTED
     except ConfigError as err:
-        return fail(PROG, str(err), EXIT_USAGE)
+        return fail(prog, str(err), EXIT_USAGE)
     except (DataError, CheckpointError, RunMismatch, RunInUse) as err:
-        return fail(PROG, str(err), EXIT_ERROR)
+        return fail(prog, str(err), EXIT_ERROR)
     except OSError as err:  # a file or folder that cannot be written (a full disk, --runs-dir, --export-dir, --out)
         where = f"{err.filename}: " if err.filename else ""
-        return fail(PROG, f"{where}{err.strerror or err}; check the paths given and the free space", EXIT_ERROR)
+        return fail(prog, f"{where}{err.strerror or err}; check the paths given and the free space", EXIT_ERROR)
 
 
 def _train_parser() -> argparse.ArgumentParser:
@@ -80,16 +83,16 @@ def _train_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", default=DEFAULT_RECIPE, metavar="RECIPE",
                    help=f"training recipe from train/configs/: {', '.join(recipe_names())} (when not given: "
                         "%(default)s, the shipped classifier's)")
-    p.add_argument("--data", metavar="PATH",
+    p.add_argument("--data", type=given_path, metavar="PATH",
                    help="fer2013.csv, fer2013.npz or the image-folder release (default: $FER2013_PATH, else "
                         f"{FALLBACK_DATA})")
-    p.add_argument("--ferplus", metavar="PATH",
+    p.add_argument("--ferplus", type=given_path, metavar="PATH",
                    help="Microsoft's fer2013new.csv: the FER+ crowd votes, for --ferplus-weight and the FER+ agreement "
                         "(the npz carries them already)")
     p.add_argument("--name", default="fer-vgg", help="run and checkpoint name (default: %(default)s)")
-    p.add_argument("--runs-dir", type=Path, default=Path("runs"), metavar="DIR",
+    p.add_argument("--runs-dir", type=given_folder, default=Path("runs"), metavar="DIR",
                    help="where resumable training state lives (default: %(default)s)")
-    p.add_argument("--export-dir", type=Path, default=CHECKPOINTS_DIR, metavar="DIR",
+    p.add_argument("--export-dir", type=given_folder, default=CHECKPOINTS_DIR, metavar="DIR",
                    help="where the inference checkpoint is written (default: the repo's checkpoints/)")
     p.add_argument("--fresh", action="store_true", help="discard this run's saved state and start over")
     p.add_argument("--checkpoint-every", type=whole_number(1), default=200, metavar="STEPS",
@@ -120,17 +123,17 @@ def _eval_parser() -> argparse.ArgumentParser:
                     "agreement of a checkpoint; with --out, also write confusion-matrix PNGs and metrics.json.",
         epilog="Exit status: 0 when done; 1 when the data or the checkpoint cannot be used; 2 for invalid options; "
                "130 when stopped with Ctrl-C.")
-    p.add_argument("--checkpoint", required=True, metavar="CKPT",
+    p.add_argument("--checkpoint", required=True, type=given_path, metavar="CKPT",
                    help="an exported checkpoint: its folder, or its name in checkpoints/ (e.g. fer-vgg-w320-e100)")
-    p.add_argument("--data", metavar="PATH",
+    p.add_argument("--data", type=given_path, metavar="PATH",
                    help=f"FER2013 (default: $FER2013_PATH, else {FALLBACK_DATA})")
-    p.add_argument("--ferplus", metavar="PATH",
+    p.add_argument("--ferplus", type=given_path, metavar="PATH",
                    help="Microsoft's fer2013new.csv: the FER+ crowd votes, for the FER+ agreement (the npz carries "
                         "them already)")
     p.add_argument("--tta", default="none,flip", metavar="MODES",
                    help=f"comma-separated test-time augmentations from {','.join(TTA_MODES)}, each reported "
                         "separately (default: %(default)s)")
-    p.add_argument("--out", type=Path, default=None, metavar="DIR",
+    p.add_argument("--out", type=given_folder, default=None, metavar="DIR",
                    help="also write metrics.json and the confusion matrices' PNGs into this folder, a new one or "
                         "one without them: nothing is overwritten (default: print only; the export wrote the "
                         "checkpoint's own)")

@@ -27,6 +27,8 @@ FERPLUS_COLUMNS = ("neutral", "happiness", "surprise", "sadness", "anger", "disg
                    "NF")
 _CSV_USAGE = {"Training": "train", "PublicTest": "val", "PrivateTest": "test"}
 _NPZ_USAGE = {0: "train", 1: "val", 2: "test"}
+NPZ_LAYOUT = ("arrays images (N, 48, 48) uint8, labels (N,) emotion 0-6 and usage (N,) split 0 Training, "
+              "1 PublicTest, 2 PrivateTest (README.md, Data)")
 _IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp"}
 _CARVED_VAL_FRACTION = 0.1
 
@@ -110,7 +112,7 @@ def _load_csv(path: Path) -> FER2013:
 
 def _read_csv(path: Path) -> FER2013:
     parts: dict[str, tuple[list, list]] = {s: ([], []) for s in SPLITS}
-    with open(path, newline="") as f:
+    with open(path, newline="", encoding="utf-8-sig") as f:  # -sig: a csv saved again by a spreadsheet
         reader = csv.DictReader(f)
         missing = {"emotion", "pixels", "Usage"} - set(reader.fieldnames or ())
         if missing:
@@ -141,12 +143,12 @@ def _load_npz(path: Path) -> FER2013:
         with np.load(path, allow_pickle=False) as z:
             images, labels, usage = z["images"], z["labels"], z["usage"]
             votes = _valid_votes(z["ferplus"], z["ferplus_valid"]) if "ferplus" in z.files else None
-    except (KeyError, ValueError, OSError, zipfile.BadZipFile) as err:
+    except (KeyError, ValueError, OSError, EOFError, zipfile.BadZipFile) as err:  # EOFError: an empty file
         why = str(err).split(".")[0] if isinstance(err, KeyError | OSError) else "not an npz archive, or cut short"
-        raise DataError(f"{path} is not a FER2013 npz ({why}): expected arrays images (N,48,48) uint8, "
-                        "labels and usage, as in shared/data/README.md") from None
-    if images.shape[1:] != (FACE_SIZE, FACE_SIZE) or not (len(images) == len(labels) == len(usage)):
-        raise DataError(f"{path}: images must be (N, 48, 48) with one label and usage per image")
+        raise DataError(f"{path} is not a FER2013 npz ({why}): expected {NPZ_LAYOUT}") from None
+    if (images.shape[1:] != (FACE_SIZE, FACE_SIZE) or labels.ndim != 1 or usage.ndim != 1
+            or not (len(images) == len(labels) == len(usage)) or not np.isin(usage, list(_NPZ_USAGE)).all()):
+        raise DataError(f"{path}: expected {NPZ_LAYOUT}")
     splits = {name: _make_split(images[usage == code], labels[usage == code], f"{path} ({name})",
                                 None if votes is None else votes[usage == code])
               for code, name in _NPZ_USAGE.items()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -61,7 +62,7 @@ def parse_sink(spec: str) -> tuple[SinkKind, str | None]:
     kind = SINKS.get(name)
     if kind is None or kind.takes_path != bool(path):
         raise ValueError(f"--sink {spec!r}: expected {SINK_CHOICES}")
-    return kind, path or None
+    return kind, os.path.expanduser(path) if path else None  # file:~/x: the shell leaves ~ as it is
 
 
 def open_sink(spec: str, size: tuple[int, int], fps: float) -> Sink:

@@ -41,6 +41,14 @@ def test_csv_loader_reads_kaggle_csv(fer2013, tmp_path):
         np.testing.assert_array_equal(getattr(data, name).labels, rows[usage][1])
 
 
+def test_a_csv_saved_again_by_a_spreadsheet_reads_the_same(fer2013, tmp_path):
+    """Excel saves "CSV UTF-8" with a byte-order mark before the header, which hid the first column's name."""
+    rows = _rows(fer2013)
+    path = save_kaggle_csv(tmp_path / "fer2013.csv", rows)
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    np.testing.assert_array_equal(load_fer2013(path).train.labels, rows["Training"][1])
+
+
 def _write_folder(root, items):
     """Kaggle image-folder layout: root/<split>/<class>/<file>.png."""
     for split, name, image, label in items:

@@ -134,6 +134,15 @@ def test_eval_overwrites_nothing_in_out(small_npz, tmp_path):
                                                      "metrics.json", "notes.txt"]
 
 
+def test_a_home_folder_written_after_an_equals_sign_is_the_home_folder(small_npz, tmp_path):
+    """The shell leaves ~ as it is in --out=~/eval: eval made a folder named ~ in the working folder."""
+    shutil.copytree(REPO / "checkpoints" / "fer-lite", tmp_path / "ck")
+    run = _run([sys.executable, "-m", "train", "eval", "--checkpoint=~/ck", f"--data={small_npz}", "--tta", "none",
+                "--out=~/eval"], env={**os.environ, "HOME": str(tmp_path)})
+    assert run.returncode == EXIT_OK, run.stderr[-2000:]
+    assert (tmp_path / "eval" / "metrics.json").is_file() and not (REPO / "~").exists()
+
+
 def test_eval_takes_a_checkpoints_name_as_init_and_teachers_do(small_npz, tmp_path):
     """`--checkpoint fer-lite` is checkpoints/fer-lite, from any working folder."""
     run = subprocess.run([sys.executable, "-m", "train", "eval", "--checkpoint", "fer-lite", "--data", str(small_npz),
@@ -161,6 +170,9 @@ def test_eval_evaluates_each_tta_mode_once(small_npz):
     (["eval", "--checkpoint", "fer-nowhere"], EXIT_ERROR, "--checkpoint fer-nowhere: no such folder (nor a"),
     (["eval", "--checkpoint", "tests"], EXIT_ERROR, "is not a ferbot checkpoint (no model_card.json)"),
     (["eval", "--checkpoint", "checkpoints/fer-lite", "--out", __file__], EXIT_USAGE, "is a file: give a folder"),
+    (["eval", "--checkpoint", "checkpoints/fer-lite", "--out", ""], EXIT_USAGE, "the path is empty"),  # an unset $DIR
+    (["eval", "--checkpoint", ""], EXIT_USAGE, "the path is empty"),
+    (["--data", ""], EXIT_USAGE, "the path is empty"),
     (["--export-dir", __file__], EXIT_USAGE, "is a file: give a folder"),
     (["--config", "huge"], EXIT_USAGE, "--config huge: no such recipe; choose from default, lite, tiny"),
     (["--epochs", "many"], EXIT_USAGE, "argument --epochs: invalid int value: 'many'"),
@@ -196,8 +208,18 @@ def _half_an_npz(path):
     path.write_bytes(whole[: len(whole) // 2])
 
 
+def _npz(**arrays):
+    """A writer of an npz holding these arrays, beside 64 blank images."""
+    return lambda path: np.savez(path, images=np.zeros((64, 48, 48), np.uint8), **arrays)
+
+
 @pytest.mark.parametrize("name, write, expected", [
     ("fer2013.csv", lambda p: p.write_bytes(bytes(range(256)) * 8), "is not Kaggle's fer2013.csv (not text"),
+    ("fer2013.npz", lambda p: p.write_bytes(b""), "is not a FER2013 npz (not an npz archive, or cut short)"),
+    ("fer2013.npz", _npz(labels=np.eye(7)[np.arange(64) % 7], usage=np.arange(64) % 3),  # one-hot labels
+     "expected arrays images (N, 48, 48) uint8, labels (N,) emotion 0-6 and usage (N,) split 0 Training"),
+    ("fer2013.npz", _npz(labels=np.arange(64) % 7, usage=np.array(["Training", "PublicTest", "PrivateTest", "x"] * 16)),
+     "usage (N,) split 0 Training, 1 PublicTest, 2 PrivateTest"),
     ("fer2013.csv", lambda p: p.write_text('emotion,pixels,Usage\n0,"' + "1 " * 100_000 + '",Training\n'),
      "is not Kaggle's fer2013.csv (not text, or not comma-separated)"),  # a field past the csv module's limit
     ("fer2013.npz", _half_an_npz, "is not a FER2013 npz (not an npz archive, or cut short)"),
@@ -327,7 +349,8 @@ def test_the_default_recipe_is_the_shipped_classifiers():
 
 
 def _error_line(run: subprocess.CompletedProcess) -> str:
-    return one_error_line(run, prog="python -m train")
+    """The one error line of `python -m train` or, run as `python -m train eval ...`, of `python -m train eval`."""
+    return one_error_line(run, prog="python -m train eval" if run.args[3:4] == ["eval"] else "python -m train")
 
 
 def _stop_at_once(tmp_path, data, *extra):
