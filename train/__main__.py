@@ -197,6 +197,8 @@ def _check_output_folder(flag: str, folder: Path) -> None:
     if folder.exists() and not folder.is_dir():
         raise ConfigError(f"{flag} {folder} is a file: give a folder")
     nearest = next(path for path in (folder, *folder.parents) if path.exists())
+    if not nearest.is_dir():
+        raise ConfigError(f"{flag} {folder}: {nearest} is a file: give a folder")
     if not os.access(nearest, os.W_OK):
         raise ConfigError(f"{flag} {folder}: cannot write in {nearest}; give a folder you can write to")
 

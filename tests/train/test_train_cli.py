@@ -170,6 +170,8 @@ def test_eval_evaluates_each_tta_mode_once(small_npz):
     (["eval", "--checkpoint", "fer-nowhere"], EXIT_ERROR, "--checkpoint fer-nowhere: no such folder (nor a"),
     (["eval", "--checkpoint", "tests"], EXIT_ERROR, "is not a ferbot checkpoint (no model_card.json)"),
     (["eval", "--checkpoint", "checkpoints/fer-lite", "--out", __file__], EXIT_USAGE, "is a file: give a folder"),
+    (["eval", "--checkpoint", "checkpoints/fer-lite", "--out", f"{__file__}/sub"], EXIT_USAGE,
+     f"{__file__} is a file: give a folder"),  # refused before the model and the data are loaded
     (["eval", "--checkpoint", "checkpoints/fer-lite", "--out", ""], EXIT_USAGE, "the path is empty"),  # an unset $DIR
     (["eval", "--checkpoint", ""], EXIT_USAGE, "the path is empty"),
     (["--data", ""], EXIT_USAGE, "the path is empty"),
