@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ferbot.bot import BOT_ERRORS, BotOptions, build_bot, check_outputs_are_new
 from ferbot.capture import SOURCE_CHOICES, SOURCES, takes_screen_options
-from ferbot.classify.checkpoint import MODELS, CheckpointError, read_card
+from ferbot.classify.checkpoint import MODELS, CheckpointError, checkpoint_folder, read_card
 from ferbot.classify.devices import use_compilation_cache, use_cpu_cores
 from ferbot.console import (
     EXIT_OK,
@@ -191,7 +191,7 @@ def _checkpoint(args: argparse.Namespace) -> str | None:
     variable = os.environ.get("FERBOT_CHECKPOINT") or None
     if variable is not None:
         try:
-            read_card(Path(variable))
+            read_card(checkpoint_folder(variable))  # resolved as --checkpoint and EmotionClassifier.load do
         except CheckpointError:
             raise CheckpointError(f"$FERBOT_CHECKPOINT={variable} is not a checkpoint folder: set it to one that "
                                   "`python -m train` exported, or unset it to use the shipped classifier") from None

@@ -86,6 +86,13 @@ def test_no_virtual_camera_driver_names_the_other_sinks():
     assert "v4l2loopback" in line and "--sink window" in line and "--sink file:PATH" in line
 
 
+def test_ferbot_checkpoint_names_a_checkpoint_as_the_checkpoint_option_does():
+    """$FERBOT_CHECKPOINT=fer-lite was refused as "not a checkpoint folder" while --checkpoint fer-lite ran it."""
+    result = ferbot("--demo", "--sink", "none", "--duration", "1", env=env_with(FERBOT_CHECKPOINT="fer-lite"))
+    assert result.returncode == 0, result.stderr
+    assert f"emotion classifier: {REPO / 'checkpoints' / 'fer-lite'}" in result.stderr
+
+
 @pytest.mark.parametrize("args, environment, pointer", [
     ((), None, "WEBCAM"),  # the classifier that reads calm students as calm, unless told otherwise
     (("--model", "default"), None, "DEFAULT"),
