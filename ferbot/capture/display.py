@@ -39,12 +39,15 @@ class Display:
         return self._mss.monitors
 
     def reopen(self) -> list[dict]:
-        """Connect again and return the monitors as they are now; SourceError when the display is gone."""
-        self._mss.close()
+        """Connect again and return the monitors as they are now; SourceError when the display is gone. The new
+        connection opens before the old one closes: an X server whose last client leaves resets itself (Xvfb does,
+        unless told not to), and a connection made during the reset fails."""
         try:
-            self._mss = mss.MSS()
+            fresh = mss.MSS()
         except Exception as err:
             raise SourceError(f"lost the screen ({first_line(err)}); start ferbot again") from None
+        self._mss.close()
+        self._mss = fresh
         return self._mss.monitors
 
     def grab(self, area: dict) -> np.ndarray:

@@ -10,6 +10,7 @@ import pytest
 
 from ferbot.capture import SourceError, open_source
 from ferbot.capture.demo import DemoSource
+from ferbot.capture.display import Display
 from ferbot.capture.screen import ScreenSource
 from ferbot.capture.video import StillImageSource, VideoFileSource
 from ferbot.detect.tiling import find_tiles
@@ -38,6 +39,21 @@ def test_screen_source_captures_what_an_x_client_shows(display, monkeypatch, tmp
     assert np.abs(first.image.astype(int) - picture).mean() < 2
     assert tuple(first.image[50, 50]) == (255, 0, 0)
     assert second.index == first.index + 1 and second.timestamp >= first.timestamp
+
+
+@pytest.mark.display
+def test_the_capture_outlives_its_looks_at_the_screen_on_an_x_server_that_resets(monkeypatch):
+    """ScreenSource reconnects every RECHECK_S to read the screen's layout. On an X server with no other client
+    (Xvfb as xvfb-run starts it), closing the only connection resets the server and a connection made meanwhile
+    fails: "lost the screen" two seconds into a run, in 5 of 7 of a reviewer's runs. The new connection must open
+    before the old one closes."""
+    with xvfb((640, 360), resets=True) as name:
+        monkeypatch.setenv("DISPLAY", name)
+        display = Display()
+        for _ in range(30):
+            assert display.reopen()[0]["width"] == 640
+            assert display.grab(display.monitors[0]).shape == (360, 640, 3)
+        display.close()
 
 
 @pytest.mark.display

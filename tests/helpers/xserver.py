@@ -21,12 +21,13 @@ SCREEN_SIZE = (1920, 1080)
 
 
 @contextmanager
-def xvfb(size: tuple[int, int] = SCREEN_SIZE) -> Iterator[str]:
-    """A real X server (Xvfb) on a free display; yields the DISPLAY value, e.g. ':42'."""
+def xvfb(size: tuple[int, int] = SCREEN_SIZE, resets: bool = False) -> Iterator[str]:
+    """A real X server (Xvfb) on a free display; yields the DISPLAY value, e.g. ':42'. With `resets`, it resets
+    whenever its last client leaves, as Xvfb does unless told not to (xvfb-run starts it so)."""
     need_program("Xvfb", package="xvfb")
     read_fd, write_fd = os.pipe()
     server = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-screen", "0", f"{size[0]}x{size[1]}x24",
-                               "-nolisten", "tcp", "-noreset"], pass_fds=(write_fd,),
+                               "-nolisten", "tcp", *([] if resets else ["-noreset"])], pass_fds=(write_fd,),
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     os.close(write_fd)
     try:
