@@ -12,6 +12,7 @@ its cores.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
 import threading
@@ -78,7 +79,9 @@ def offline_rapidocr() -> type:
 
 def engine_class() -> type:
     """The RapidOCR class, checked to import with its runtime: rapidocr imports onnxruntime only when the engine is
-    built, so a missing one would otherwise surface at the first tag read, in the analysis thread."""
+    built, so a missing one would otherwise surface at the first tag read, in the analysis thread. onnxruntime's
+    usage telemetry (events queued on disk under ~/.cache/Microsoft for upload, and a device id) is switched off."""
+    os.environ["ORT_DISABLE_TELEMETRY"] = "1"  # read when onnxruntime starts: no usage events, no device id on disk
     try:
         import onnxruntime  # noqa: F401
         return offline_rapidocr()

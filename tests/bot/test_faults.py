@@ -371,6 +371,26 @@ def test_a_whole_run_opens_no_network_socket(tmp_path, names):
     assert (not names) or {row["name"] for row in log_rows(log)} & set(DEMO_NAMES), "no name read"
 
 
+ORT_CI_VARIABLES = ("CI", "GITHUB_ACTIONS", "GITLAB_CI", "TF_BUILD", "JENKINS_URL", "TRAVIS", "CIRCLECI", "BUILDKITE",
+                    "TEAMCITY_VERSION", "CODEBUILD_BUILD_ID", "BITBUCKET_BUILD_NUMBER")
+
+
+@pytest.mark.slow
+def test_names_leave_no_telemetry_of_onnxruntime_on_disk(tmp_path):
+    """onnxruntime (under the OCR) keeps a device id and queues usage events for Microsoft under the cache folder
+    unless told not to, or unless it runs on a CI service (it looks for their variables, so they are removed
+    here): a --names run writes none of it."""
+    home = tmp_path / "home"
+    home.mkdir()
+    not_ci = {variable: None for variable in ORT_CI_VARIABLES}
+    result = ferbot("--demo", "--sink", "none", "--names", "--duration", "6",
+                    env=env_with(HOME=str(home), XDG_CACHE_HOME=None, **not_ci))
+    assert result.returncode == 0, result.stderr
+    assert (home / ".cache").is_dir()  # the cache folder is where onnxruntime would write
+    assert not [p for p in home.rglob("*") if "Microsoft" in p.parts or "onnxruntime" in p.name], \
+        sorted(str(p.relative_to(home)) for p in home.rglob("*"))
+
+
 def _interrupt_once_waiting(warnings: Callable[[], int], warned: int, interrupt: bool = True) -> bool:
     """Send the main thread a real SIGINT (if `interrupt`) once it is blocked in wait_through_interrupts' wait for
     the analysis, after `warned` "finishing the current analysis" warnings, i.e. after that many interrupts were
