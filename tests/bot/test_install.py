@@ -102,3 +102,17 @@ def test_the_wheel_runs_from_a_fresh_environment(tmp_path):
     assert f"emotion classifier: {tmp_path / 'venv'}" in result.stderr
     assert f"ferbot/_checkpoints/{webcam}" in result.stderr
     assert "analysed" in result.stderr and "analysed 0 " not in result.stderr
+
+
+def test_the_installed_mediapipe_sends_no_usage_logs():
+    """mediapipe's native library carries Google's usage-log uploader (Clearcut, to play.googleapis.com) from 1.0
+    on (0.10.35 on macOS and Windows), with no switch to turn it off; pyproject.toml keeps mediapipe below that, and
+    this checks that the one installed has no uploader in it."""
+    import mediapipe
+
+    libraries = [p for p in Path(mediapipe.__file__).parent.rglob("*")
+                 if p.suffix in (".so", ".dylib", ".dll", ".pyd") and p.is_file()]
+    assert libraries, "mediapipe's native library not found"
+    marks = (b"clearcut", b"googleapis.com/log")
+    carrying = [str(p) for p in libraries if any(mark in p.read_bytes() for mark in marks)]
+    assert not carrying, f"mediapipe {mediapipe.__version__} sends usage logs to Google: {carrying}"
