@@ -202,13 +202,20 @@ def _run(options: BotOptions, duration: float | None, report: bool) -> int:
     check_outputs_are_new(options)  # first: an old log in the way says so, before its old report does
     if report:
         _check_report_files_are_new(options.log)
-    with build_bot(options) as bot:
-        log.info("running%s; Ctrl-C to stop", f" for {duration:g} s" if duration else "")
-        stats = bot.run(duration)
-        log.info("sent %d frames (%.1f fps), analysed %d (%.1f per s, %.0f ms each)", stats.frames_sent,
-                 stats.output_fps, stats.frames_analysed, stats.analysis_rate, 1000 * stats.analysis_s)
-    if report:
-        _report_after_run(options.log)
+    ran = False
+    try:
+        with build_bot(options) as bot:
+            log.info("running%s; Ctrl-C to stop", f" for {duration:g} s" if duration else "")
+            ran = True
+            stats = bot.run(duration)
+            log.info("sent %d frames (%.1f fps), analysed %d (%.1f per s, %.0f ms each)", stats.frames_sent,
+                     stats.output_fps, stats.frames_analysed, stats.analysis_rate, 1000 * stats.analysis_s)
+        if report:
+            _report_after_run(options.log)
+    except KeyboardInterrupt:  # one more Ctrl-C while stopping: the log is kept, its report is one command away
+        if report and ran:
+            log.warning("stopped before the report was written; write it with: ferbot report %s", options.log)
+        raise
     return _fail(stats.error + _kept(options)) if stats.error else EXIT_OK
 
 
@@ -262,6 +269,8 @@ def _report_command(argv: list[str]) -> int:
                      "folder, e.g. --out reports")
     try:
         page = write_report(args.log, args.out)
+    except KeyboardInterrupt:
+        return report_stopped()
     except LogError as err:
         return _fail(str(err))
     except OSError as err:
@@ -270,6 +279,11 @@ def _report_command(argv: list[str]) -> int:
         return _fail(f"cannot write the report in {folder} ({err.strerror or err}); check that it is writable{other}")
     print(page)
     return EXIT_OK
+
+
+def report_stopped() -> int:
+    """`ferbot report` stopped by Ctrl-C: nothing written (its files are replaced only once both are whole)."""
+    return fail("ferbot report", "stopped before the report was written; nothing was changed")
 
 
 def _fail(message: str) -> int:

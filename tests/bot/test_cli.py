@@ -13,7 +13,7 @@ import pytest
 
 from tests.helpers.cli import STARTED, env_with, ferbot, finished, lines_until, one_error_line, started_ferbot
 from tests.helpers.data import REPO, read_video
-from tests.helpers.logs import log_rows
+from tests.helpers.logs import face_row, log_rows, write_log
 
 
 def test_help_reads_well():
@@ -208,6 +208,64 @@ def test_ctrl_c_while_ferbot_loads_its_libraries_ends_it_at_once_and_quietly(aft
     _, stderr = bot.communicate(timeout=60)
     assert bot.returncode == 0, stderr
     assert "Traceback" not in stderr and "Exception ignored" not in stderr, stderr
+
+
+CTRL_C_IN_THE_REPORT = """\
+import os, signal, sys, time
+import ferbot.cli
+
+def report_interrupted(*args, **kwargs):  # the teacher presses Ctrl-C again as the report is being written
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(10)
+
+ferbot.cli.write_report = report_interrupted
+sys.exit(ferbot.cli.main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.slow
+def test_a_ctrl_c_that_stops_the_report_of_a_run_says_how_to_write_it(tmp_path):
+    """A second Ctrl-C that lands while the stopping run writes its report (a real SIGINT, sent from where the report
+    is written): the log is kept and one warning says how to write the report (it ended silently, status 0, no
+    report)."""
+    script, log = tmp_path / "interrupted.py", tmp_path / "faces.csv"
+    script.write_text(CTRL_C_IN_THE_REPORT)
+    result = subprocess.run([sys.executable, str(script), "--demo", "--sink", "none", "--log", str(log),
+                             "--duration", "4"], cwd=REPO, env=env_with(PYTHONPATH=str(REPO)), capture_output=True,
+                            text=True, timeout=180)
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert f"stopped before the report was written; write it with: ferbot report {log}" in result.stderr
+    assert log_rows(log) and not (tmp_path / "faces-report.html").exists()
+
+
+@pytest.fixture(scope="module")
+def long_lesson_log(tmp_path_factory) -> Path:
+    """A log of 300,000 face rows (30 students, 10,000 analyses): its report takes seconds to write."""
+    path = tmp_path_factory.mktemp("long") / "lesson.csv"
+    write_log(path, [face_row(f / 2, f, t, emotion=("Happy", "Sad", "Neutral")[(f + t) % 3], x=60 * t)
+                     for f in range(10_000) for t in range(1, 31)])
+    return path
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("after_s", [0.5, 3.5])  # while loading (about 2.5 s here); while writing (9 s)
+def test_ctrl_c_during_the_report_command_says_nothing_was_written(long_lesson_log, tmp_path, after_s):
+    """Ctrl-C while `ferbot report` loads its libraries, or while it reads the log and draws: one line saying no
+    report was written, exit status 1, no file in the output folder (it printed a traceback, or ended with status 0
+    and nothing written, which a script would take for success)."""
+    out = tmp_path / "reports"
+    command = subprocess.Popen([sys.executable, "-m", "ferbot", "report", str(long_lesson_log), "--out", str(out)],
+                               cwd=REPO, env=env_with(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    STARTED.append(command)
+    time.sleep(after_s)
+    command.send_signal(signal.SIGINT)
+    stdout, stderr = command.communicate(timeout=60)
+    result = subprocess.CompletedProcess(command.args, command.returncode, stdout, stderr)
+    assert command.returncode == 1, stderr
+    assert one_error_line(result, "ferbot report").endswith("stopped before the report was written; nothing was "
+                                                            "changed"), stderr
+    assert "Traceback" not in stderr and stdout == ""
+    assert not out.exists() or not any(out.iterdir())
 
 
 @pytest.mark.slow
