@@ -23,6 +23,7 @@ from ferbot.names import NameReader, OCRError
 from ferbot.pipeline import DEFAULT_ANALYSIS_RATE, Pipeline, RunStats
 from ferbot.render import Renderer
 from ferbot.sink import Sink, SinkError, open_sink, parse_sink
+from ferbot.sink.file import new_video_type
 from ferbot.track import FaceTracker
 
 log = logging.getLogger(__name__)
@@ -119,8 +120,8 @@ def build_bot(options: BotOptions, *, source: Source | None = None,
 
 def check_outputs_are_new(options: BotOptions) -> None:
     """Raise LogError or SinkError, before anything opens, if the log or the video file already exists (ferbot never
-    overwrites a file: it may be an earlier class's log, or the video being analysed), the log's folder does not, or
-    both name one file."""
+    overwrites a file: it may be an earlier class's log, or the video being analysed), a folder for either does not,
+    the video's name is of no known type, or both name one file."""
     _, video = parse_sink(options.sink)
     if options.log and Path(options.log).is_dir():
         raise LogError(f"--log {options.log} is a folder; name a new file in it, e.g. "
@@ -132,7 +133,7 @@ def check_outputs_are_new(options: BotOptions) -> None:
         raise LogError(already_there(f"--log {options.log}"))
     if options.log and not Path(options.log).absolute().parent.is_dir():
         raise LogError(f"--log {options.log}: folder {Path(options.log).parent} does not exist; create it first")
-    if video and Path(video).exists():
-        raise SinkError(already_there(f"--sink file:{video}"))
+    if video:
+        new_video_type(video)  # a known type, new, in a folder that exists
     if options.log and video and Path(options.log).resolve() == Path(video).resolve():
         raise LogError(f"--log {options.log} and --sink file:{video} name one file: give each its own")

@@ -55,14 +55,7 @@ class VideoFileSink:
 
     def __init__(self, path: str | Path, size: tuple[int, int], fps: float):
         self.path = Path(path)
-        fourcc = FOURCC_BY_SUFFIX.get(self.path.suffix.lower())
-        if fourcc is None:
-            raise SinkError(f"--sink file:{path}: unknown video type; end the name with one of "
-                            f"{', '.join(FOURCC_BY_SUFFIX)}")
-        if self.path.exists():
-            raise SinkError(already_there(f"--sink file:{path}"))
-        if not self.path.parent.is_dir():
-            raise SinkError(f"--sink file:{path}: folder {self.path.parent} does not exist; create it first")
+        fourcc = new_video_type(path)
         self.fps = fps
         self.frames = self.repeated = 0  # written so far, and how many of them repeat the one before
         self.left_out = 0  # frames sent that gave way to newer ones while the encoder was behind
@@ -176,6 +169,21 @@ class VideoFileSink:
         repeats = f" ({self.repeated} of them repeats: the feed fell behind {self.fps:g} fps)" if self.repeated else ""
         left_out = f"; {self.left_out} frames sent were left out, the encoder behind" if self.left_out else ""
         log.info("wrote %d frames%s to %s%s", self.frames, repeats, self.path, left_out)
+
+
+def new_video_type(path: str | Path) -> str:
+    """The FOURCC a new video file at `path` is written with; SinkError, saying what to do, for a name of no known
+    video type, a file that exists, or a folder that does not."""
+    path = Path(path)
+    fourcc = FOURCC_BY_SUFFIX.get(path.suffix.lower())
+    if fourcc is None:
+        raise SinkError(f"--sink file:{path}: unknown video type; end the name with one of "
+                        f"{', '.join(FOURCC_BY_SUFFIX)}")
+    if path.exists():
+        raise SinkError(already_there(f"--sink file:{path}"))
+    if not path.parent.is_dir():
+        raise SinkError(f"--sink file:{path}: folder {path.parent} does not exist; create it first")
+    return fourcc
 
 
 def _video_writer(path: Path, fourcc: str, fps: float, size: tuple[int, int]) -> tuple[cv2.VideoWriter, bool]:

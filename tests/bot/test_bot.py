@@ -6,10 +6,11 @@ import time
 
 import pytest
 
-from ferbot.bot import BotOptions, build_bot
+from ferbot.bot import BotOptions, build_bot, check_outputs_are_new
 from ferbot.classify.checkpoint import CheckpointError
 from ferbot.facelog import LogError
 from ferbot.selfview import find_own_feed
+from ferbot.sink import SinkError
 from tests.helpers.data import read_video, write_video
 from tests.helpers.logs import log_rows
 
@@ -47,6 +48,16 @@ def test_a_start_that_fails_leaves_no_file_behind(tmp_path):
     with pytest.raises(LogError, match="does not exist; create it first"):
         build_bot(BotOptions(source="demo", sink=video, log=str(tmp_path / "no" / "faces.csv")))
     assert [p.name for p in tmp_path.iterdir()] == ["broken"]
+
+
+@pytest.mark.parametrize("name, message", [("feed.gif", "unknown video type"), ("feed", "unknown video type"),
+                                           ("nowhere/feed.mp4", "does not exist; create it first")])
+def test_a_video_file_that_cannot_be_written_is_refused_before_anything_loads(tmp_path, name, message):
+    """Checked with the log, first thing: it was refused only when the sink opened, after the classifier loaded
+    (seconds)."""
+    with pytest.raises(SinkError, match=message):
+        check_outputs_are_new(BotOptions(source="demo", sink=f"file:{tmp_path / name}", log=str(tmp_path / "a.csv")))
+    assert not list(tmp_path.iterdir())
 
 
 @pytest.mark.slow
