@@ -148,6 +148,8 @@ def read_log_bytes(path: str | Path) -> bytes:
 def parse_log(data: bytes, path: str | Path) -> dict[str, np.ndarray]:
     """read_log's columns from a log's bytes (read_log_bytes; `path` names the log in errors)."""
     path = Path(path)
+    if not data.strip():
+        raise LogError(f"{path} is empty; pass the CSV written by `ferbot --log PATH`")
     try:
         # -sig: a log saved again by a spreadsheet
         reader = csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline=""))

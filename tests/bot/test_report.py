@@ -102,7 +102,7 @@ def test_no_report_option(tmp_path):
 
 @pytest.mark.parametrize("content, message", [
     ("name,grade\nAlex,3\n", "is not a ferbot log"),
-    ("", "is not a ferbot log"),
+    ("", "is empty; pass the CSV written by `ferbot --log PATH`"),
     (None, "no such file"),
     (b"\x89PNG\r\n\x1a\n\xf0\x9f\x92", "is not a ferbot log (not text)"),
     (",".join(COLUMNS) + "\n", "grades.csv: the log holds no faces"),
