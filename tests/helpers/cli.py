@@ -35,6 +35,14 @@ def ferbot(*args: str, env: dict | None = None, timeout: float = 180,
     return subprocess.run(command, cwd=REPO, env=env or env_with(), capture_output=True, text=True, timeout=timeout)
 
 
+def output_excerpt(out: str, size: int = 2000) -> str:
+    """What a failed command printed, for an assertion's message: its last `size` characters, or, where a native
+    crash made Python dump its threads (a wall of stack frames), the `size` characters before that dump, which hold
+    the library's own message."""
+    dump = out.find("Fatal Python error")
+    return out[-size:] if dump < 0 else out[max(0, dump - size):dump + 200]
+
+
 STARTED: list[subprocess.Popen] = []  # every bot started_ferbot started, for stop_leftover_bots
 
 

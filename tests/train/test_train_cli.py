@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from ferbot.console import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
-from tests.helpers.cli import one_error_line
+from tests.helpers.cli import one_error_line, output_excerpt
 from tests.helpers.data import REPO, fer2013_path, save_kaggle_csv
 from tests.helpers.runs import saved_a_step
 from train.__main__ import _reproducing_command, _resume_hint
@@ -52,11 +52,11 @@ def test_one_training_of_a_run_at_a_time_then_ctrl_c_resume_export_and_evaluate(
     assert proc.poll() is None and (tmp_path / "runs" / "cli" / "latest").is_dir()
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=120)
-    assert proc.returncode == EXIT_INTERRUPTED, out[-2000:]
+    assert proc.returncode == EXIT_INTERRUPTED, output_excerpt(out)
     assert "run the same command to resume" in out
 
     resumed = _run(cmd)
-    assert resumed.returncode == EXIT_OK, resumed.stderr[-2000:]
+    assert resumed.returncode == EXIT_OK, output_excerpt(resumed.stderr)
     assert "resuming from step" in resumed.stderr
     card = json.loads((tmp_path / "ckpt" / "cli" / "model_card.json").read_text())
     assert [r["epoch"] for r in card["training"]["history"]] == [1, 2]
