@@ -121,8 +121,9 @@ def _eval_parser() -> argparse.ArgumentParser:
         prog=f"{PROG} eval",
         description="Print PublicTest and PrivateTest accuracy, macro-F1, per-class recall and the FER+ "
                     "agreement of a checkpoint; with --out, also write confusion-matrix PNGs and metrics.json.",
-        epilog="Exit status: 0 when done; 1 when the data or the checkpoint cannot be used; 2 for invalid options; "
-               "130 when stopped with Ctrl-C.")
+        epilog="Exit status: 0 when done; 1 when the data or the checkpoint cannot be used; 2 for invalid options "
+               "(also an --out that already holds what eval writes: nothing is overwritten); 130 when stopped with "
+               "Ctrl-C.")
     p.add_argument("--checkpoint", required=True, type=given_path, metavar="CKPT",
                    help="an exported checkpoint: its folder, or its name in checkpoints/ (e.g. fer-vgg-w320-e100)")
     p.add_argument("--data", type=given_path, metavar="PATH",
