@@ -59,7 +59,13 @@ class LogError(ValueError):
 
 
 class FaceLog:
-    """Appends each analysis to a new CSV file; flushed after every analysed frame."""
+    """Appends each analysis to a new CSV file; flushed after every analysed frame.
+
+    A face's rows are held back while it has not been seen to move (TrackedFace.alive): a profile picture is only
+    found out after PICTURE_AFTER_S, and its rows, dropped then, never reach the file. They are written as soon as
+    the face moves (a webcam's, at its next analysis), its track ends, or the log closes: a face seen too briefly
+    to tell is taken for a student, as the tracker takes it.
+    """
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
@@ -74,21 +80,41 @@ class FaceLog:
         self._writer = csv.writer(self._file)
         self._writer.writerow(COLUMNS)
         self._failed = False
+        self._held: dict[int, list[list]] = {}  # rows of faces not yet seen to move, by track id
 
     def write(self, analysis: Analysis) -> None:
-        """One row per student's face detected in this analysis (still pictures are no students), and one per
-        named tile without a face."""
+        """One row per student's face detected in this analysis (still pictures are no students; the rows of a face
+        not yet seen to move are held, class docstring), and one per named tile without a face."""
         when = [f"{analysis.timestamp:.3f}", analysis.frame_index]
         clock = datetime.now().astimezone().isoformat(timespec="seconds")
+        rows = self._released(analysis)
+        for face in analysis.students:
+            row = [*when, face.track_id, *_box(face.box), face.emotion, f"{face.confidence:.4f}",
+                   f"{face.attention:.3f}", *(f"{p:.4f}" for p in face.probabilities), as_spreadsheet_text(face.name),
+                   "on", clock]
+            held = [*self._held.pop(face.track_id, []), row]
+            if face.alive:
+                rows += held
+            else:
+                self._held[face.track_id] = held
+        rows += [[*when, off.track_id, *_box(off.tile), "", "", "", *([""] * len(PROBABILITY_COLUMNS)),
+                  as_spreadsheet_text(off.name), "off", clock] for off in analysis.camera_off]
+        self._write(rows)
+
+    def _released(self, analysis: Analysis) -> list[list]:
+        """The held rows of faces whose track has ended, taken for a student's; those of faces found out to be
+        still pictures are dropped; the rest stay held."""
+        tracked = {face.track_id: face for face in analysis.faces}
+        released = []
+        for track_id in [t for t in self._held if t not in tracked or tracked[t].picture]:
+            rows = self._held.pop(track_id)
+            if track_id not in tracked:
+                released += rows
+        return released
+
+    def _write(self, rows: list[list]) -> None:
         try:
-            for face in analysis.students:
-                self._writer.writerow([*when, face.track_id, *_box(face.box), face.emotion,
-                                       f"{face.confidence:.4f}", f"{face.attention:.3f}",
-                                       *(f"{p:.4f}" for p in face.probabilities), as_spreadsheet_text(face.name), "on",
-                                       clock])
-            for off in analysis.camera_off:
-                self._writer.writerow([*when, off.track_id, *_box(off.tile), "", "", "",
-                                       *([""] * len(PROBABILITY_COLUMNS)), as_spreadsheet_text(off.name), "off", clock])
+            self._writer.writerows(rows)
             self._file.flush()
         except OSError as err:  # a full disk, a removed drive
             self._failed = True
@@ -100,9 +126,14 @@ class FaceLog:
         self.path.unlink(missing_ok=True)
 
     def close(self) -> None:
-        """Close the file; LogError when what is left cannot be written, unless a write has said so already."""
+        """Write the rows still held (faces too briefly seen to tell from a picture: taken for students) and close the
+        file; LogError when what is left cannot be written, unless a write has said so already."""
         try:
-            self._file.close()
+            try:
+                if not self._failed:
+                    self._writer.writerows(row for rows in self._held.values() for row in rows)
+            finally:
+                self._file.close()
         except OSError as err:
             if not self._failed:
                 raise LogError(self._cannot_write(err)) from None

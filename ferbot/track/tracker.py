@@ -41,8 +41,9 @@ class TrackedFace:
     `reference`, the face's usual pose (ferbot.track.attention); attention is the smoothed share of recent
     detections that faced it (0-1); missed counts the analysed frames since the face was last detected;
     still_since is when its crop last changed, and picture says it has not changed for PICTURE_AFTER_S (a
-    profile picture, not a person: left out of the class mood, the attention figure and the log); name is the
-    name on its tile, with --names.
+    profile picture, not a person: left out of the class mood, the attention figure and the log); moved says its
+    crop has changed since the track began, which only a live video does (alive); name is the name on its tile,
+    with --names.
     """
 
     track_id: int
@@ -59,10 +60,17 @@ class TrackedFace:
     still_since: float = 0.0
     thumbnail: np.ndarray | None = None  # the face crop, small, as it was at still_since
     name: str = ""  # the name on the face's tile (--names), '' when not read
+    moved: bool = False  # whether its crop has changed since the track began
 
     @property
     def picture(self) -> bool:
         return self.thumbnail is not None and self.last_seen - self.still_since >= PICTURE_AFTER_S
+
+    @property
+    def alive(self) -> bool:
+        """Whether the face is known to be a person's live video, not a still picture: its crop has changed since
+        the track began (or cannot be compared: no crops)."""
+        return self.thumbnail is None or self.moved
 
     @property
     def emotion(self) -> str:
@@ -242,7 +250,7 @@ def _changed(face: TrackedFace, thumbnail: np.ndarray | None) -> bool:
 def _still(face: TrackedFace, thumbnail: np.ndarray | None) -> TrackedFace:
     """The face with its stillness brought up to date: the clock restarts whenever its thumbnail changes."""
     if _changed(face, thumbnail):
-        return dataclasses.replace(face, thumbnail=thumbnail, still_since=face.last_seen)
+        return dataclasses.replace(face, thumbnail=thumbnail, still_since=face.last_seen, moved=True)
     return face
 
 

@@ -78,17 +78,11 @@ def test_nearly_every_student_is_found_and_nothing_else(meeting, run):
 
 
 def test_the_profile_picture_is_marked_a_picture(meeting, run):
-    """Logged while it might still be a person, left out of the log once it has not changed for 10 s, and drawn
-    in grey as a picture on the feed."""
+    """Never logged as a student, not even in the 10 s before it is known to be a picture (its rows are held while
+    it has not been seen to move, and dropped when it is found out); drawn in grey as a picture on the feed."""
     by_time, last_frame = run
-    start = min(by_time)
-    on_picture = {t: any(p.contains_point(*b.center) for b in boxes for p in meeting.pictures)
-                  for t, boxes in by_time.items()}
-    first_seen = min((t for t, seen in on_picture.items() if seen), default=None)
-    assert first_seen is not None and first_seen < start + PICTURE_AFTER_S - 2
-    # its stillness is timed from when it was first seen (an analysis may miss it)
-    later = [seen for t, seen in on_picture.items() if t > first_seen + PICTURE_AFTER_S + 1]
-    assert len(later) >= 2 and not any(later)  # analysed after it was found out, and left out each time
+    assert max(by_time) - min(by_time) > PICTURE_AFTER_S + 1  # analysed after it was found out too
+    assert not any(p.contains_point(*b.center) for boxes in by_time.values() for b in boxes for p in meeting.pictures)
     layout = OutputLayout((1280, 720))
     shown = feed_of(meeting.image, layout)  # the screen as the feed shows it, before anything is drawn on it
     x, y, w, h = on_feed(meeting.pictures[0], layout, (1920, 1080)).as_int()

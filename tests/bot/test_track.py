@@ -140,6 +140,34 @@ def test_a_still_picture_is_told_apart_from_a_person_after_ten_seconds(fer2013):
         assert not faces[2].picture, t
 
 
+def test_a_profile_picture_never_reaches_the_log_while_people_do_from_their_first_analysis(fer2013, tmp_path):
+    """The tracker and the log of a lesson, 15 s at 2 analyses a second, into a real file: a profile picture (a
+    real FER2013 face, the same crop every time) is never logged, also not in the 10 s before it is found out; a
+    person (another face, moving a little like a head in front of a webcam) is, at every analysis from the first;
+    a face seen in the last analysis only, which nothing tells from a picture, is logged when the log closes."""
+    from ferbot.analysis import Analysis
+    from ferbot.facelog import FaceLog
+    from tests.helpers.logs import log_rows
+
+    picture, person, latecomer = fer2013.test.images[2:5]
+    rng = np.random.default_rng(0)
+    tracker, log = FaceTracker(), FaceLog(tmp_path / "lesson.csv")
+    times = [step * 0.5 for step in range(31)]
+    for frame, t in enumerate(times):
+        moved = np.roll(person, tuple(rng.integers(-1, 2, 2)), axis=(0, 1))
+        crops = [picture, np.clip(moved + rng.normal(0, 2, moved.shape), 0, 255).astype(np.uint8)]
+        boxes = [(100, 100, 80, 80), (400, 100, 80, 80)] + [(700, 100, 80, 80)] * (frame == len(times) - 1)
+        crops += [latecomer] * (len(boxes) - 2)
+        faces = tracker.update(detections(*boxes), np.stack([HAPPY, SAD, HAPPY][:len(boxes)]), t, np.stack(crops))
+        log.write(Analysis(frame, t, tuple(faces)))
+        if frame == 0:
+            assert not any(f.picture for f in faces)  # nothing tells the picture from a person yet
+    log.close()
+    rows = log_rows(tmp_path / "lesson.csv")
+    by_id = {track_id: [float(r["time_s"]) for r in rows if int(r["track_id"]) == track_id] for track_id in (1, 2, 3)}
+    assert by_id[1] == [] and by_id[2] == times and by_id[3] == [times[-1]]
+
+
 def test_a_picture_that_changes_is_a_person_again():
     tracker = FaceTracker()
     face = np.full((48, 48), 120, np.uint8)
