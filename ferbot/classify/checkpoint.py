@@ -60,16 +60,19 @@ def pointed_at(pointer: Path) -> Path | None:
 
 def checkpoint_folder(name_or_path: str | Path) -> Path:
     """An exported checkpoint's folder: the path as given (a leading ~ is the home folder) where it exists, else a
-    name in the checkout's checkpoints/, also written checkpoints/NAME (from any working folder), else the path as
-    given (whose loading then says it is missing)."""
+    name in the checkout's checkpoints/ or among the installed wheel's shipped checkpoints, also written
+    checkpoints/NAME (from any working folder), else the path as given (whose loading then says it is missing)."""
     path = Path(name_or_path).expanduser()
     if path.exists():
         return path
     name = Path(name_or_path)
     if name.parts[:1] == (CHECKPOINTS_DIR.name,) and len(name.parts) > 1:
         name = name.relative_to(CHECKPOINTS_DIR.name)
-    inside = CHECKPOINTS_DIR / name
-    return inside if not name.is_absolute() and inside.exists() else path
+    if not name.is_absolute():
+        for folder in (CHECKPOINTS_DIR, PACKAGED_DIR):
+            if (folder / name).exists():
+                return folder / name
+    return path
 
 
 def shipped_models() -> dict[str, Path]:

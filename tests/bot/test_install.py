@@ -103,6 +103,12 @@ def test_the_wheel_runs_from_a_fresh_environment(tmp_path):
     assert f"ferbot/_checkpoints/{webcam}" in result.stderr
     assert "analysed" in result.stderr and "analysed 0 " not in result.stderr
 
+    lite = (REPO / "checkpoints" / "LITE").read_text().strip()  # a shipped checkpoint by its name, as the README has it
+    named = subprocess.run([str(ferbot), "--demo", "--sink", "none", "--duration", "2", "--checkpoint", lite],
+                           cwd=elsewhere, env=env, capture_output=True, text=True, timeout=180)
+    assert named.returncode == 0, named.stderr
+    assert f"ferbot/_checkpoints/{lite}" in named.stderr
+
 
 def test_the_installed_mediapipe_sends_no_usage_logs():
     """mediapipe's native library carries Google's usage-log uploader (Clearcut, to play.googleapis.com) from 1.0
