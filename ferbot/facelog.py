@@ -61,10 +61,11 @@ class LogError(ValueError):
 class FaceLog:
     """Appends each analysis to a new CSV file; flushed after every analysed frame.
 
-    A face's rows are held back while it has not been seen to move (TrackedFace.alive): a profile picture is only
+    A face's rows are held back from the analysis its crop last changed at until it changes again
+    (TrackedFace.alive): a profile picture, also one that a camera turned off puts on a student's track, is only
     found out after PICTURE_AFTER_S, and its rows, dropped then, never reach the file. They are written as soon as
-    the face moves (a webcam's, at its next analysis), its track ends, or the log closes: a face seen too briefly
-    to tell is taken for a student, as the tracker takes it.
+    the crop changes (a webcam's, at its next analysis), the track ends, or the log closes: a face seen too
+    briefly to tell is taken for a student, as the tracker takes it.
     """
 
     def __init__(self, path: str | Path):
@@ -80,11 +81,11 @@ class FaceLog:
         self._writer = csv.writer(self._file)
         self._writer.writerow(COLUMNS)
         self._failed = False
-        self._held: dict[int, list[list]] = {}  # rows of faces not yet seen to move, by track id
+        self._held: dict[int, list[list]] = {}  # rows of faces whose crop has not changed since, by track id
 
     def write(self, analysis: Analysis) -> None:
         """One row per student's face detected in this analysis (still pictures are no students; the rows of a face
-        not yet seen to move are held, class docstring), and one per named tile without a face."""
+        whose crop has not changed since are held, class docstring), and one per named tile without a face."""
         when = [f"{analysis.timestamp:.3f}", analysis.frame_index]
         clock = datetime.now().astimezone().isoformat(timespec="seconds")
         rows = self._released(analysis)

@@ -42,8 +42,8 @@ class TrackedFace:
     detections that faced it (0-1); missed counts the analysed frames since the face was last detected;
     still_since is when its crop last changed, and picture says it has not changed for PICTURE_AFTER_S (a
     profile picture, not a person: left out of the class mood, the attention figure and the log); moved says its
-    crop has changed since the track began, which only a live video does (alive); name is the name on its tile,
-    with --names.
+    crop changed at this analysis, not its track's first, which only a live video does (alive); name is the name
+    on its tile, with --names.
     """
 
     track_id: int
@@ -60,7 +60,7 @@ class TrackedFace:
     still_since: float = 0.0
     thumbnail: np.ndarray | None = None  # the face crop, small, as it was at still_since
     name: str = ""  # the name on the face's tile (--names), '' when not read
-    moved: bool = False  # whether its crop has changed since the track began
+    moved: bool = False  # whether its crop changed at this analysis (never at the track's first)
 
     @property
     def picture(self) -> bool:
@@ -68,8 +68,9 @@ class TrackedFace:
 
     @property
     def alive(self) -> bool:
-        """Whether the face is known to be a person's live video, not a still picture: its crop has changed since
-        the track began (or cannot be compared: no crops)."""
+        """Whether the face is known to be a person's live video at this analysis, not a still picture: its crop
+        has just changed (or cannot be compared: no crops). A camera turned off on a tracked face puts a picture
+        on its track, so having moved before says nothing now."""
         return self.thumbnail is None or self.moved
 
     @property
@@ -251,7 +252,7 @@ def _still(face: TrackedFace, thumbnail: np.ndarray | None) -> TrackedFace:
     """The face with its stillness brought up to date: the clock restarts whenever its thumbnail changes."""
     if _changed(face, thumbnail):
         return dataclasses.replace(face, thumbnail=thumbnail, still_since=face.last_seen, moved=True)
-    return face
+    return dataclasses.replace(face, moved=False)
 
 
 def _centre_shift(a: Rect, b: Rect) -> float:

@@ -168,6 +168,30 @@ def test_a_profile_picture_never_reaches_the_log_while_people_do_from_their_firs
     assert by_id[1] == [] and by_id[2] == times and by_id[3] == [times[-1]]
 
 
+def test_a_camera_turned_off_leaves_its_profile_picture_out_of_the_log(fer2013, tmp_path):
+    """A student's webcam (a real FER2013 face, moving a little) for 5 s, then the camera goes off and the app shows
+    their profile picture (another FER2013 face, still) where the video was, for 15 s: the picture continues the
+    student's track; of its analyses, only the one at which the video became the picture is logged (it changed
+    then), none of the 10 s before it is found out. It logged all of them (20 rows) when a face that had once
+    changed counted as alive for good."""
+    from ferbot.analysis import Analysis
+    from ferbot.facelog import FaceLog
+    from tests.helpers.logs import log_rows
+
+    student, picture = fer2013.test.images[3], fer2013.test.images[2]
+    rng = np.random.default_rng(0)
+    tracker, log = FaceTracker(), FaceLog(tmp_path / "lesson.csv")
+    times = [step * 0.5 for step in range(41)]
+    for frame, t in enumerate(times):
+        moved = np.roll(student, tuple(rng.integers(-1, 2, 2)), axis=(0, 1))
+        crop = np.clip(moved + rng.normal(0, 2, moved.shape), 0, 255).astype(np.uint8) if t < 5 else picture
+        [face] = tracker.update(detections((100, 100, 80, 80)), SAD[None], t, crop[None])
+        log.write(Analysis(frame, t, (face,)))
+    log.close()
+    assert face.track_id == 1 and face.picture
+    assert [float(r["time_s"]) for r in log_rows(tmp_path / "lesson.csv")] == [t for t in times if t <= 5]
+
+
 def test_a_picture_that_changes_is_a_person_again():
     tracker = FaceTracker()
     face = np.full((48, 48), 120, np.uint8)
