@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="ferbot", description=DESCRIPTION, epilog=EPILOG,
                            formatter_class=RawDescriptionHelpFormatter)
     what = parser.add_argument_group("what to analyse (default: the primary monitor)")
-    what.add_argument("--source", metavar=SOURCE_CHOICES,
+    what.add_argument("--source", type=given_path, metavar=SOURCE_CHOICES,
                       help="; ".join(f"{kind.name}: {kind.description}" for kind in SOURCES.values())
                       + "; or a video file (played in real time) or an image (default: screen)")
     what.add_argument("--monitor", type=int, metavar="N",

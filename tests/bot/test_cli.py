@@ -49,6 +49,7 @@ def test_help_never_cuts_a_name_at_its_hyphen(command, width):
     (["--fps", "100000"], "must be a finite number at least 1 and at most 60"),
     (["--demo", "--log", ""], "--log: the path is empty (a variable left unset?)"),
     (["--demo", "--checkpoint", " "], "--checkpoint: the path is empty"),
+    (["--source", ""], "--source: the path is empty"),  # it captured the screen, as with no --source
     (["--smoothing", "-1"], "must be a finite number at least 0"),
     (["--duration", "inf"], "must be a finite number greater than 0"),
     (["--duration", "soon"], "is not a number"),
