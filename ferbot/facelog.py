@@ -39,6 +39,7 @@ COLUMNS = ("time_s", "frame", "track_id", *BOX_COLUMNS, "emotion", "confidence",
 # What the report needs; logs without attention (older ferbot versions) still read.
 REQUIRED_COLUMNS = ("time_s", "frame", "track_id", *PROBABILITY_COLUMNS)
 MAX_TIME_S = 1e7  # about 16 weeks: a later time is no lesson's (and overflowed the report's time bins)
+MAX_WHOLE = 2**31 - 1  # the largest frame index or track id (a larger one overflowed the report's integers)
 
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet takes for the start of a formula
@@ -212,13 +213,14 @@ def parse_log(data: bytes, path: str | Path) -> dict[str, np.ndarray]:
 
 def _check_values(columns: dict[str, np.ndarray], camera_off: list[bool], path: Path) -> None:
     """LogError unless every time is a number of seconds from 0 to MAX_TIME_S, every frame and track id a whole
-    number, and every probability of a face seen from 0 to 1."""
+    number from 0 to MAX_WHOLE, and every probability of a face seen from 0 to 1."""
     def whole(values: np.ndarray) -> np.ndarray:
-        return np.isfinite(values) & (values == np.round(values))
+        return (values >= 0) & (values <= MAX_WHOLE) & (values == np.round(values))
 
     off = np.asarray(camera_off, dtype=bool)  # their probabilities are empty
     checks = [("time_s", f"seconds from 0 to {MAX_TIME_S:g}", lambda v: (v >= 0) & (v <= MAX_TIME_S)),
-              ("frame", "a whole number", whole), ("track_id", "a whole number", whole)]
+              ("frame", f"a whole number from 0 to {MAX_WHOLE}", whole),
+              ("track_id", f"a whole number from 0 to {MAX_WHOLE}", whole)]
     checks += [(name, "a probability from 0 to 1", lambda v: off | ((v >= 0) & (v <= 1)))
                for name in PROBABILITY_COLUMNS]
     for name, kind, fine in checks:

@@ -159,7 +159,7 @@ def _started(log: dict[str, np.ndarray]) -> datetime | None:
         return None
     try:
         return datetime.fromisoformat(log["clock"][first]) - timedelta(seconds=round(log["time_s"][first]))
-    except ValueError:
+    except (ValueError, OverflowError):  # not a time, or one too near the year 1 to go back from
         return None
 
 

@@ -172,6 +172,7 @@ def test_ferbot_report_warns_of_a_row_cut_short_in_the_bot_s_own_log_format(tmp_
     ("time_s", "1e300", "log.csv:3 has time_s 1e+300, not seconds from 0 to 1e+07"),  # overflowed the time bins
     ("track_id", "1.5", "log.csv:3 has track_id 1.5, not a whole number"),
     ("frame", "-inf", "log.csv:3 has frame -inf, not a whole number"),
+    ("track_id", "1e20", "log.csv:3 has track_id 1e+20, not a whole number from 0 to 2147483647"),  # a traceback
     ("happy", "inf", "log.csv:3 has happy inf, not a probability from 0 to 1"),
     ("sad", "-0.5", "log.csv:3 has sad -0.5, not a probability from 0 to 1"),
 ])
@@ -184,6 +185,14 @@ def test_an_impossible_time_frame_track_or_probability_is_one_error_line(tmp_pat
     assert result.returncode == 1
     assert message in one_error_line(result)
     assert list(tmp_path.iterdir()) == [log]
+
+
+def test_a_clock_too_early_to_go_back_from_leaves_the_time_of_day_out(tmp_path):
+    """The first row at 5 s on a clock of 0001-01-01 00:00:01: the lesson's start cannot be dated (a traceback)."""
+    log = tmp_path / "log.csv"
+    write_log(log, [face_row(5.0 + frame, frame, 1, clock=f"0001-01-01T00:00:0{frame + 1}") for frame in range(3)])
+    page = write_report(log).read_text(encoding="utf-8")
+    assert "<th>started</th>" not in page and "time of day" not in page
 
 
 def test_a_log_saved_again_by_a_spreadsheet_reads(tmp_path):
