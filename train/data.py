@@ -169,7 +169,7 @@ def attach_ferplus(data: FER2013, path: str | Path) -> FER2013:
         raise DataError(f"--ferplus {path} matches fer2013.csv's rows, not the image-folder release's files: pass "
                         "--data fer2013.csv or fer2013.npz (which carries the votes already)")
     try:
-        with open(path, newline="") as f:
+        with open(path, newline="", encoding="utf-8-sig") as f:  # as _read_csv
             rows = list(csv.DictReader(f))
         usage = [_CSV_USAGE.get(r["Usage"]) for r in rows]
         votes = np.array([[int(r[c] or 0) for c in FERPLUS_COLUMNS] for r in rows], np.int16)

@@ -53,14 +53,15 @@ def test_a_ferplus_weight_mixes_in_the_crowds_votes(fer2013):
         training_targets(dataclasses.replace(split, ferplus=None), 0.1, ferplus_weight=0.5)
 
 
-def test_ferplus_csv_is_read_for_a_csv_copy_of_fer2013(fer2013, tmp_path):
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig"])  # -sig: saved again by a spreadsheet (was refused)
+def test_ferplus_csv_is_read_for_a_csv_copy_of_fer2013(fer2013, tmp_path, encoding):
     """Microsoft's fer2013new.csv layout (Usage, Image name, the ten vote columns), written from the npz's votes."""
     rows = [(usage, split.subset(8)) for usage, split in [("Training", fer2013.train), ("PublicTest", fer2013.val),
                                                           ("PrivateTest", fer2013.test)]]
     lines = ["Usage,Image name," + ",".join(FERPLUS_COLUMNS)]
     lines += [f"{usage},fer{k:07d}.png," + ",".join(str(max(v, 0)) for v in votes)
               for usage, split in rows for k, votes in enumerate(split.ferplus)]
-    (tmp_path / "fer2013new.csv").write_text("\n".join(lines) + "\n")
+    (tmp_path / "fer2013new.csv").write_text("\n".join(lines) + "\n", encoding=encoding)
     data = FER2013(*(dataclasses.replace(split, ferplus=None) for _, split in rows), "", True)
     with_votes = attach_ferplus(data, tmp_path / "fer2013new.csv")
     for (_, split), name in zip(rows, ("train", "val", "test")):
