@@ -211,12 +211,7 @@ class Pipeline:
                     shown = latest
                     if latest.visible_faces:
                         last_face = time.monotonic()
-                        if self.renderer.notice:
-                            log.info("faces found again")
-                            self.renderer.notice = ()
-                    elif not self.renderer.notice and time.monotonic() - last_face >= self.no_face_s:
-                        line, self.renderer.notice = no_face_help(self.no_face_s)
-                        log.warning(line)
+                self._update_notice(shown, last_face)
                 if not self.sink.send(self.renderer.render(frame.image, shown.faces if shown else ())):
                     log.info("the preview window was closed")
                     break
@@ -242,6 +237,20 @@ class Pipeline:
             stats.analysis_s = self.worker.busy_s / max(self.worker.analysed, 1)
         self._report_analysis_error(stats)
         return stats
+
+    def _update_notice(self, shown: Analysis | None, last_face: float) -> None:
+        """The "no face found" notice, by the analysis on the feed: up once the analyses have found no face for
+        no_face_s since `last_face` (also where one analysis stays on the feed: a still image is analysed once),
+        down as soon as one finds a face."""
+        if shown is None:
+            return
+        if shown.visible_faces:
+            if self.renderer.notice:
+                log.info("faces found again")
+                self.renderer.notice = ()
+        elif not self.renderer.notice and time.monotonic() - last_face >= self.no_face_s:
+            line, self.renderer.notice = no_face_help(self.no_face_s)
+            log.warning(line)
 
     def _report_analysis_error(self, stats: RunStats) -> None:
         """An analysis that failed, while the loop ran or in the last analysis after it (the source's last frame,

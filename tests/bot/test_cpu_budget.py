@@ -18,6 +18,7 @@ from ferbot.analysis import Analysis, FrameAnalyzer
 from ferbot.capture.base import Frame
 from ferbot.capture.demo import DEMO_NAMES, DemoSource
 from ferbot.capture.gallery import draw_name_tags, empty_gallery, gallery_tiles
+from ferbot.capture.video import StillImageSource
 from ferbot.classify import EmotionClassifier
 from ferbot.pipeline import Pipeline, no_face_help
 from ferbot.render import Renderer
@@ -213,6 +214,23 @@ def test_no_face_for_a_while_says_what_to_check_once_until_faces_come_back(caplo
     top = slice(area[1] + 8, area[1] + 40)
     dark = [np.mean(np.all(f[top] == (30, 30, 36), axis=2)) for f in (sink.frames[0], sink.frames[-1])]
     assert dark[0] < 0.01 < 0.1 < dark[1]
+
+
+def test_a_still_image_without_faces_gets_the_notice_too(tmp_path, caplog):
+    """`--source` of a picture (a slide, a real PNG file) is analysed once, and the notice was only ever checked when
+    a new analysis came: it never showed."""
+    slide = np.full((720, 1280, 3), 255, np.uint8)
+    cv2.putText(slide, "Photosynthesis", (100, 200), cv2.FONT_HERSHEY_SIMPLEX, 3, (40, 40, 40), 6)
+    cv2.imwrite(str(tmp_path / "slide.png"), slide)
+    classifier = EmotionClassifier.load()
+    classifier.warmup()  # compiled before the clock runs
+    sink, renderer = NoticeSink(), Renderer((640, 360))
+    with FrameAnalyzer(classifier, renderer.layout.markers) as analyzer:
+        pipeline = Pipeline(StillImageSource(tmp_path / "slide.png"), analyzer, renderer, sink, 30, no_face_s=1)
+        stats = pipeline.run(4.0)
+    assert stats.frames_analysed == 1
+    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == [no_face_help(1)[0]]
+    assert pipeline.renderer.notice == no_face_help(1)[1]
 
 
 def test_the_notice_names_the_macos_permission_only_on_macos(monkeypatch):
