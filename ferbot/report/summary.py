@@ -152,11 +152,12 @@ def _boxes_meet(log: dict[str, np.ndarray], a: int, b: int) -> bool:
 
 
 def _started(log: dict[str, np.ndarray]) -> datetime | None:
-    """The local time at the session's time 0, to the second: the first row's clock, less its time_s; None without
-    clock times (a log of an older ferbot, or one edited so that its clock cannot be read)."""
-    first = next((row for row, clock in enumerate(log.get("clock", ())) if clock), None)
-    if first is None:
+    """The local time at the session's time 0, to the second: the earliest analysis's clock, less its time_s; None
+    without clock times (a log of an older ferbot, or one edited so that its clock cannot be read)."""
+    dated = np.flatnonzero([bool(clock) for clock in log.get("clock", ())])
+    if len(dated) == 0:
         return None
+    first = dated[np.argmin(log["time_s"][dated])]
     try:
         return datetime.fromisoformat(log["clock"][first]) - timedelta(seconds=round(log["time_s"][first]))
     except (ValueError, OverflowError):  # not a time, or one too near the year 1 to go back from
