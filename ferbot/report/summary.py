@@ -10,6 +10,7 @@ import numpy as np
 
 from ferbot.emotions import CLASS_NAMES
 from ferbot.facelog import BOX_COLUMNS, PROBABILITY_COLUMNS, LogError
+from ferbot.geometry import Rect
 from ferbot.names.ocr import ELLIPSIS
 from ferbot.report.attendance import GAP_S, Attendance, Clock, Concern, attendance, concerns
 from ferbot.track.names import plainer, same_name
@@ -18,6 +19,13 @@ from ferbot.track.tracker import KEEP_S
 # States that suggest a student is struggling or lost; their summed share is the "difficulty" signal.
 DIFFICULT = ("angry", "fear", "sad", "surprise")
 DIFFICULT_COLUMNS = [PROBABILITY_COLUMNS.index(c) for c in DIFFICULT]  # their columns among the probabilities
+# Difficult moments: peaks of the difficult share, smoothed over SMOOTH_BINS time bins, of at least MOMENT_LEVEL and
+# MOMENT_RISE above the session's median; of peaks closer than MOMENT_GAP_S only the highest, at most MOST_MOMENTS.
+MOMENT_LEVEL = 0.35
+MOMENT_RISE = 0.1
+SMOOTH_BINS = 3
+MOMENT_GAP_S = 60.0
+MOST_MOMENTS = 10
 STUB_S = GAP_S  # a track seen this long at most, just before a named student reappears, may be them (with_stubs_folded)
 
 
@@ -68,11 +76,10 @@ class SessionSummary:
         return any(student.name for student in self.students)
 
 
-def summarize(log: dict[str, np.ndarray], bin_s: float | None = None, threshold: float = 0.35,
-              rise: float = 0.1, smooth_bins: int = 3) -> SessionSummary:
+def summarize(log: dict[str, np.ndarray]) -> SessionSummary:
     """Aggregate a log: per-bin class mood (mean probabilities), difficult moments, per-student summaries.
 
-    A moment is a peak of the smoothed difficult share that is above `threshold` and at least `rise` above
+    A moment is a peak of the smoothed difficult share that is above MOMENT_LEVEL and at least MOMENT_RISE above
     the session's median; of peaks closer than a minute only the highest is kept, and at most 10 are. Rows of
     cameras that are off count for the students' attendance only.
     """
@@ -83,13 +90,13 @@ def summarize(log: dict[str, np.ndarray], bin_s: float | None = None, threshold:
         raise LogError("the log holds no faces: nothing to report (was anyone on screen?)")
     probs = np.stack([log[c] for c in PROBABILITY_COLUMNS], axis=1)
     duration = float(t.max() - t.min())
-    bin_s = bin_s or _default_bin(duration)
+    bin_s = _default_bin(duration)
     nbins = int(duration // bin_s) + 1
     edges = t.min() + bin_s * np.arange(nbins)
     idx = np.minimum(((t - t.min()) // bin_s).astype(int), nbins - 1)
     counts = np.bincount(idx, minlength=nbins).astype(float)
     sums = np.stack([np.bincount(idx, weights=probs[:, k], minlength=nbins) for k in range(probs.shape[1])], 1)
-    timeline = _smooth(np.where(counts[:, None] > 0, sums / np.maximum(counts[:, None], 1), np.nan), smooth_bins)
+    timeline = _smooth(np.where(counts[:, None] > 0, sums / np.maximum(counts[:, None], 1), np.nan), SMOOTH_BINS)
     difficulty = timeline[:, DIFFICULT_COLUMNS].sum(1)
     centres = edges + bin_s / 2
     attention = None
@@ -98,11 +105,11 @@ def summarize(log: dict[str, np.ndarray], bin_s: float | None = None, threshold:
         valid = np.isfinite(log["attention"]).astype(float)
         a_sum = np.bincount(idx, weights=att, minlength=nbins)
         a_cnt = np.bincount(idx, weights=valid, minlength=nbins)
-        attention = _smooth(np.where(a_cnt > 0, a_sum / np.maximum(a_cnt, 1), np.nan)[:, None], smooth_bins)[:, 0]
+        attention = _smooth(np.where(a_cnt > 0, a_sum / np.maximum(a_cnt, 1), np.nan)[:, None], SMOOTH_BINS)[:, 0]
     return SessionSummary(
         duration_s=duration, frames=len(np.unique(log["frame"])), face_rows=len(t),
         students=_students(everyone), bin_s=bin_s, timeline_t=centres, timeline=timeline,
-        difficulty=difficulty, moments=_moments(centres, difficulty, timeline, threshold, rise),
+        difficulty=difficulty, moments=_moments(centres, difficulty, timeline),
         attention=attention, started=_started(everyone))
 
 
@@ -147,8 +154,8 @@ def _boxes_meet(log: dict[str, np.ndarray], a: int, b: int) -> bool:
     """Whether the boxes of rows a and b overlap (never, in a log without boxes)."""
     if not all(k in log for k in BOX_COLUMNS):
         return False
-    x, y, w, h = (log[k] for k in BOX_COLUMNS)
-    return bool(x[a] < x[b] + w[b] and x[b] < x[a] + w[a] and y[a] < y[b] + h[b] and y[b] < y[a] + h[a])
+    box_a, box_b = (Rect(*(float(log[k][row]) for k in BOX_COLUMNS)) for row in (a, b))
+    return box_a.intersection_area(box_b) > 0
 
 
 def _started(log: dict[str, np.ndarray]) -> datetime | None:
@@ -186,15 +193,15 @@ def _moving_sum(column: np.ndarray, width: int) -> np.ndarray:
     return np.convolve(column, np.ones(width))[start:start + len(column)]
 
 
-def _moments(t, difficulty, timeline, threshold, rise, min_gap_s: float = 60.0,
-             most: int = 10) -> list[Moment]:
+def _moments(t, difficulty, timeline) -> list[Moment]:
+    """The difficult moments (MOMENT_LEVEL) of a timeline at times `t`, its difficult share `difficulty`."""
     d = np.nan_to_num(difficulty, nan=0.0)
-    floor = max(threshold, float(np.nanmedian(difficulty)) + rise)
+    floor = max(MOMENT_LEVEL, float(np.nanmedian(difficulty)) + MOMENT_RISE)
     peaks = [i for i in range(len(d)) if d[i] >= floor
              and d[i] >= d[max(i - 1, 0)] and d[i] >= d[min(i + 1, len(d) - 1)]]
     chosen: list[int] = []
     for i in sorted(peaks, key=lambda i: -d[i]):
-        if len(chosen) < most and all(abs(t[i] - t[j]) >= min_gap_s for j in chosen):
+        if len(chosen) < MOST_MOMENTS and all(abs(t[i] - t[j]) >= MOMENT_GAP_S for j in chosen):
             chosen.append(i)
     return [Moment(float(t[i]), float(d[i]), DIFFICULT[int(np.argmax(timeline[i, DIFFICULT_COLUMNS]))])
             for i in sorted(chosen)]
