@@ -23,16 +23,23 @@ def grid_shape(count: int) -> tuple[int, int]:
 
 
 def gallery_tiles(count: int, size: tuple[int, int], gutter: int = 8) -> list[Rect]:
-    """Tile rectangles for `count` participants on a size=(width, height) screen; the last row is centred."""
+    """Tile rectangles for `count` participants on a size=(width, height) screen, `gutter` pixels apart and from
+    its edges; the last row is centred."""
     width, height = size
+    return grid_tiles(Rect(gutter, gutter, width - 2 * gutter, height - 2 * gutter), count, gutter)
+
+
+def grid_tiles(area: Rect, count: int, gutter: int) -> list[Rect]:
+    """16:9 tiles in the most square grid holding `count` (grid_shape), `gutter` pixels apart, as large as fit and
+    centred in `area` (integer pixels); the last row is centred too."""
     rows, cols = grid_shape(count)
-    tile_w = min((width - (cols + 1) * gutter) / cols, (height - (rows + 1) * gutter) / rows * TILE_ASPECT)
+    tile_w = min((area.w - (cols - 1) * gutter) / cols, (area.h - (rows - 1) * gutter) / rows * TILE_ASPECT)
     tile_w, tile_h = int(tile_w), int(tile_w / TILE_ASPECT)
-    top = (height - rows * tile_h - (rows - 1) * gutter) // 2
+    top = int(area.y) + (int(area.h) - rows * tile_h - (rows - 1) * gutter) // 2
     tiles = []
     for row in range(rows):
         in_row = min(cols, count - row * cols)
-        left = (width - in_row * tile_w - (in_row - 1) * gutter) // 2
+        left = int(area.x) + (int(area.w) - in_row * tile_w - (in_row - 1) * gutter) // 2
         tiles += [Rect(left + c * (tile_w + gutter), top + row * (tile_h + gutter), tile_w, tile_h)
                   for c in range(in_row)]
     return tiles

@@ -11,13 +11,13 @@ may land in without counting as a false box (profile pictures, faces under 24 px
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 
+from ferbot.capture.gallery import grid_tiles
 from ferbot.geometry import Rect
 from tests.helpers.nametags import CHINESE, CUT, JAPANESE, LATIN, draw_tag
 from tests.helpers.webcam import MASK_COLOURS, draw_glasses, draw_mask
@@ -82,7 +82,7 @@ def meeting_screen(people: Sequence[Person], style: str, size: tuple[int, int], 
     unit = height / 1080
     screen = MeetingScreen(np.full((height, width, 3), look.background, np.uint8), style)
     area = _chrome(screen.image, look, unit, rng)
-    tiles = _strip_tiles(area, count, unit) if share else _gallery_tiles(area, count, round(look.gutter * unit))
+    tiles = _strip_tiles(area, count, unit) if share else grid_tiles(area, count, round(look.gutter * unit))
     if share:
         _shared_slide(screen.image, Rect(area.x, area.y, tiles[0].x - area.x - 12 * unit, area.h), rng)
     screen.tiles = tiles
@@ -152,22 +152,6 @@ def _chrome(image: np.ndarray, look: Look, unit: float, rng: np.random.Generator
             cv2.polylines(image, [points], False, (200, 200, 200), max(1, round(3 * unit)), cv2.LINE_AA)
         _text(image, "1/2", (margin // 2 - round(10 * unit), top + round(20 * unit)), 0.4 * unit, (200, 200, 200))
     return Rect(margin, top + round(6 * unit), width - 2 * margin, bottom - top - round(12 * unit))
-
-
-def _gallery_tiles(area: Rect, count: int, gutter: int) -> list[Rect]:
-    """16:9 tiles in the most square grid holding `count`, centred in `area`; the last row centred too."""
-    cols = math.ceil(math.sqrt(count))
-    rows = math.ceil(count / cols)
-    tile_w = min((area.w - (cols - 1) * gutter) / cols, ((area.h - (rows - 1) * gutter) / rows) * 16 / 9)
-    tile_w, tile_h = int(tile_w), int(tile_w * 9 / 16)
-    top = area.y + (area.h - rows * tile_h - (rows - 1) * gutter) // 2
-    tiles = []
-    for row in range(rows):
-        in_row = min(cols, count - row * cols)
-        left = area.x + (area.w - in_row * tile_w - (in_row - 1) * gutter) // 2
-        tiles += [Rect(int(left + c * (tile_w + gutter)), int(top + row * (tile_h + gutter)), tile_w, tile_h)
-                  for c in range(in_row)]
-    return tiles
 
 
 def _strip_tiles(area: Rect, count: int, unit: float) -> list[Rect]:
