@@ -63,14 +63,14 @@ def cache_dir() -> Path:
     return base / "ferbot"
 
 
-def use_compilation_cache(folder: Path | None = None) -> Path | None:
-    """Keep XLA's compiled programs on disk (default: cache_dir()/jax), so a second launch loads the classifier's
+def use_compilation_cache() -> Path | None:
+    """Keep XLA's compiled programs on disk (in cache_dir()/jax), so a second launch loads the classifier's
     programs instead of compiling them (seconds on a laptop's CPU). Call it before anything is compiled. Leaves
     JAX alone when JAX_COMPILATION_CACHE_DIR already chooses; a folder it cannot create only costs the speed-up.
     Returns the folder in use, or None."""
     if os.environ.get("JAX_COMPILATION_CACHE_DIR"):
         return Path(os.environ["JAX_COMPILATION_CACHE_DIR"])
-    folder = Path(folder) if folder is not None else cache_dir() / "jax"
+    folder = cache_dir() / "jax"
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as err:

@@ -26,12 +26,14 @@ MIN_GALLERY_COVER = 0.3  # of the screen: tiles cover at least this much of a me
 CLEAR_GALLERY_COVER = 0.75  # tiles covering this much leave no doubt about the background colour
 TILE_ASPECTS = (0.4, 3.2)  # width / height of a tile: a phone's portrait video up to a wide webcam
 FLAT_STD = 2.5  # grey-level spread up to which a neighbourhood is flat (app background)
+BACKGROUND_CANDIDATES = 4  # grey levels tried as the app's background, most common first
 BACKGROUND_TOLERANCE = 6.0  # grey levels between a pixel and the app's background colour
 VIVID_SATURATION = 90  # of 255: an active speaker's frame is a vivid colour ...
 FRAME_MIN_RUN = 80  # ... in straight lines at least this long (px)
 LARGE_REGION = 640  # regions longer than this (px) are searched through a pyramid of overlapping windows
 SMALLEST_WINDOW = 300  # the pyramid stops here
 PYRAMID_STEP = 1.5
+INSIDE_MARGIN = 0.15  # of a window's side by which a cover window may stick out of the first window (_mostly_inside)
 CENTRE_WINDOW_ASPECT = 1.3  # wider tiles are first searched in a centred square, where webcam faces sit most
 
 
@@ -69,8 +71,9 @@ def find_tiles(image: np.ndarray) -> list[Rect]:
     return sorted((t.scaled(2) for t in best), key=lambda t: -t.area)
 
 
-def _background_candidates(gray: np.ndarray, count: int = 4) -> list[float]:
-    """The most common grey levels of flat neighbourhoods: candidates for the app's background."""
+def _background_candidates(gray: np.ndarray) -> list[float]:
+    """The BACKGROUND_CANDIDATES most common grey levels of flat neighbourhoods: candidates for the app's
+    background."""
     mean = cv2.blur(gray.astype(np.float32), (5, 5))
     spread = np.sqrt(np.maximum(cv2.blur(gray.astype(np.float32) ** 2, (5, 5)) - mean ** 2, 0))
     flat = gray[spread <= FLAT_STD]
@@ -78,7 +81,7 @@ def _background_candidates(gray: np.ndarray, count: int = 4) -> list[float]:
         return []
     histogram = np.bincount(flat, minlength=256).astype(np.float64)
     candidates = []
-    for _ in range(count):
+    for _ in range(BACKGROUND_CANDIDATES):
         level = int(histogram.argmax())
         if histogram[level] < 0.01 * gray.size:
             break
@@ -159,12 +162,12 @@ def tile_windows(tile: Rect) -> tuple[Window, list[Window]]:
     return first, [w for w in cover if not _mostly_inside(w.rect, first.rect)]
 
 
-def _mostly_inside(inner: Rect, outer: Rect, margin: float = 0.15) -> bool:
-    """Whether `inner` lies inside `outer` but for a margin of its side: the faces it would find, the first
+def _mostly_inside(inner: Rect, outer: Rect) -> bool:
+    """Whether `inner` lies inside `outer` but for INSIDE_MARGIN of its side: the faces it would find, the first
     window found already (a first window is a tile's height or more, and BlazeFace finds faces down to about a
     twelfth of its window's side, below the SMALLEST_FACE_SHARE of a tile that the cover windows are sized for
     with WINDOW_PER_FACE's margin)."""
-    slack = margin * max(inner.w, inner.h)
+    slack = INSIDE_MARGIN * max(inner.w, inner.h)
     return (inner.x >= outer.x - slack and inner.y >= outer.y - slack and inner.x2 <= outer.x2 + slack
             and inner.y2 <= outer.y2 + slack)
 
