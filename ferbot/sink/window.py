@@ -31,9 +31,13 @@ class PreviewWindow:
                             "opencv-contrib-python, or use --sink file:PATH or --sink none") from None
 
     def send(self, frame: np.ndarray) -> bool:
-        cv2.imshow(WINDOW_TITLE, cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
-        key = cv2.waitKeyEx(1)
-        return key not in STOP_KEYS and cv2.getWindowProperty(WINDOW_TITLE, cv2.WND_PROP_VISIBLE) >= 1
+        """Show the frame; False once the window is closed, or q or Esc is pressed in it."""
+        try:
+            cv2.imshow(WINDOW_TITLE, cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+            key = cv2.waitKeyEx(1)
+            return key not in STOP_KEYS and cv2.getWindowProperty(WINDOW_TITLE, cv2.WND_PROP_VISIBLE) >= 1
+        except cv2.error:  # closed by its title bar's X, and OpenCV's Qt backend has let go of it ("NULL guiReceiver")
+            return False
 
     def close(self) -> None:
         try:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,8 +21,8 @@ from tests.helpers.cli import analysed_frames, env_with, ferbot, finished, lines
 from tests.helpers.data import save_rgb
 from tests.helpers.faces import matches, side_by_side
 from tests.helpers.logs import log_rows, row_box
-from tests.helpers.requires import need_program, need_tkinter
-from tests.helpers.xserver import resized_while_running, xvfb
+from tests.helpers.requires import need_tkinter
+from tests.helpers.xserver import desktop, resized_while_running, window_manager_running
 
 VIEWER = Path(__file__).resolve().parents[1] / "helpers" / "titled_window.py"
 TITLE = "Zoom Meeting - Gallery"
@@ -33,44 +32,7 @@ STEADY_S = 6  # seconds the window stays in each place while ferbot runs
 # went unlisted for 30 s, and once for 90 s, beside windows that were listed in seconds.
 LISTED_WITHIN_S = 45
 WINDOW_ATTEMPTS = 3
-MANAGER_READY_WITHIN_S = 60
 PHOTOS = ("codait_luciano.jpg", "mpl_grace_hopper.jpg", "singnet_model_face.jpg")  # all found at this size
-
-
-@contextmanager
-def desktop(size=(1280, 720)) -> Iterator[str]:
-    """Xvfb with a window manager (openbox): windows are listed (EWMH's _NET_CLIENT_LIST) as on a desktop. Yields
-    once openbox has taken the screen (it announces itself on the root window)."""
-    need_program("openbox", package="openbox")
-    with xvfb(size) as display, tempfile.TemporaryFile() as complaints:
-        manager = subprocess.Popen(["openbox", "--sm-disable"], env={**os.environ, "DISPLAY": display},
-                                   stdout=subprocess.DEVNULL, stderr=complaints)
-        try:
-            deadline = time.monotonic() + MANAGER_READY_WITHIN_S
-            while not _window_manager_running(display):
-                if manager.poll() is not None or time.monotonic() > deadline:
-                    complaints.seek(0)
-                    pytest.fail(f"openbox did not take the screen within {MANAGER_READY_WITHIN_S} s (status "
-                                f"{manager.poll()}): {complaints.read().decode()[-500:]}")
-                time.sleep(0.2)
-            yield display
-        finally:
-            manager.terminate()
-            manager.wait(timeout=10)
-
-
-def _window_manager_running(display: str) -> bool:
-    """Whether an EWMH window manager has announced itself on the display's root window."""
-    from Xlib import X
-    from Xlib import display as xlib
-
-    connection = xlib.Display(display)
-    try:
-        root = connection.screen().root
-        announced = root.get_full_property(connection.intern_atom("_NET_SUPPORTING_WM_CHECK"), X.AnyPropertyType)
-        return announced is not None
-    finally:
-        connection.close()
 
 
 class TitledWindow:
@@ -124,7 +86,7 @@ def _listed_in_time(display: str, title: str, viewer: subprocess.Popen, last_att
         if time.monotonic() > deadline:
             if last_attempt:
                 pytest.fail(f"the test window was not listed within {LISTED_WITHIN_S} s, {WINDOW_ATTEMPTS} times; "
-                            f"listed: {listed!r}; window manager running: {_window_manager_running(display)}")
+                            f"listed: {listed!r}; window manager running: {window_manager_running(display)}")
             return False
         time.sleep(0.3)
     return True

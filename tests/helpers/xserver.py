@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from tests.helpers.data import save_rgb
 from tests.helpers.requires import need_program, need_tkinter
 
 SCREEN_SIZE = (1920, 1080)
+MANAGER_READY_WITHIN_S = 60  # seconds openbox may take to take the screen
 
 
 @contextmanager
@@ -39,6 +41,42 @@ def xvfb(size: tuple[int, int] = SCREEN_SIZE, resets: bool = False) -> Iterator[
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+@contextmanager
+def desktop(size=(1280, 720)) -> Iterator[str]:
+    """Xvfb with a window manager (openbox): windows are listed (EWMH's _NET_CLIENT_LIST) as on a desktop. Yields
+    once openbox has taken the screen (it announces itself on the root window)."""
+    need_program("openbox", package="openbox")
+    with xvfb(size) as display, tempfile.TemporaryFile() as complaints:
+        manager = subprocess.Popen(["openbox", "--sm-disable"], env={**os.environ, "DISPLAY": display},
+                                   stdout=subprocess.DEVNULL, stderr=complaints)
+        try:
+            deadline = time.monotonic() + MANAGER_READY_WITHIN_S
+            while not window_manager_running(display):
+                if manager.poll() is not None or time.monotonic() > deadline:
+                    complaints.seek(0)
+                    pytest.fail(f"openbox did not take the screen within {MANAGER_READY_WITHIN_S} s (status "
+                                f"{manager.poll()}): {complaints.read().decode()[-500:]}")
+                time.sleep(0.2)
+            yield display
+        finally:
+            manager.terminate()
+            manager.wait(timeout=10)
+
+
+def window_manager_running(display: str) -> bool:
+    """Whether an EWMH window manager has announced itself on the display's root window."""
+    from Xlib import X
+    from Xlib import display as xlib
+
+    connection = xlib.Display(display)
+    try:
+        root = connection.screen().root
+        announced = root.get_full_property(connection.intern_atom("_NET_SUPPORTING_WM_CHECK"), X.AnyPropertyType)
+        return announced is not None
+    finally:
+        connection.close()
 
 
 def set_resolution(display: str, size: tuple[int, int]) -> None:
