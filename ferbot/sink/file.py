@@ -25,6 +25,7 @@ FOURCC_BY_SUFFIX = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".avi": "MJP
 # Frames sent but not yet encoded, at most (each is 2.6 MiB at 720p): beyond that the feed waits up to a frame's
 # time (1 / fps) for the encoder, then the oldest frame waiting gives way.
 FRAMES_QUEUED = 4
+WAKE_UP_S = 0.25  # the writer looks for a frame sent at least this often (VideoFileSink._next_sent)
 # An MJPG video's pictures are compressed here, at the size and quality FFmpeg's encoder gives them under OpenCV
 # (118 KiB and 33.9 dB PSNR for a 720p feed frame), in 3.4 ms of CPU instead of 8.7.
 JPEG_QUALITY = 75
@@ -96,7 +97,7 @@ class VideoFileSink:
         """Write each frame sent at its place (its `due` frame index), the one before repeated up to there."""
         last = None
         try:
-            while (item := self._queue.get()) is not None:
+            while (item := self._next_sent()) is not None:
                 image, due = item
                 self._warn_if_behind(due)
                 while self.frames < due and not self._hurry.is_set():  # the ticks the last frame stayed on
@@ -107,10 +108,17 @@ class VideoFileSink:
             self._error = err if isinstance(err, SinkError) else SinkError(
                 f"--sink file:{self.path}: stopped the video at {self.frames / self.fps:.0f} s: {err}; check the "
                 "disk (unplugged? full?), or write the video to another one")
-            while self._queue.get() is not None:
+            while self._next_sent() is not None:
                 pass
         finally:
             self._written.set()
+
+    def _next_sent(self) -> tuple[np.ndarray, int] | None:
+        """The next frame sent, or None once the sink closes. Polled: a Ctrl-C landing inside send()'s put can lose
+        the wake-up of a plain get, and close() then waited for this thread for ever."""
+        while True:
+            with contextlib.suppress(queue.Empty):
+                return self._queue.get(timeout=WAKE_UP_S)
 
     def _write(self, picture: np.ndarray, repeat: bool) -> None:
         """Write one frame; at each second of video, check that the disk still has room (SinkError if not)."""
