@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 # updated 2.1 times a second at 29.8 fps, a 5x5 one 0.71 core (benchmarks/cpu_budget.py, README "Performance").
 DEFAULT_ANALYSIS_RATE = 2.5
 REFRESH_S = 1.0  # an unchanged screen is analysed again after this long
+WAKE_UP_S = 0.25  # the analysis thread looks for a new frame or a stop at least this often
 # A screen is unchanged when no pixel of a small grey copy (LOOK_WIDTH to 2 x LOOK_WIDTH pixels wide, each
 # averaging a block of the screen) moved by more than UNCHANGED_LEVEL grey levels: one student's changed face in a
 # 7x7 gallery still moves several of its pixels well beyond that, while sensor noise averages away.
@@ -128,7 +129,7 @@ class AnalysisWorker(threading.Thread):
                     while not self._stopping and (wait := next_due - time.monotonic()) > 0:
                         self._wake.wait(wait)
                     while not self._stopping and not self._fresh_pending():
-                        self._wake.wait()
+                        self._wake.wait(WAKE_UP_S)  # polled: a Ctrl-C inside submit's notify can lose the wake-up
                     if self._stopping and not (self._finish and self._fresh_pending()):
                         return
                     frame, self._pending = self._pending, None

@@ -20,7 +20,7 @@ from ferbot.capture.demo import DEMO_NAMES, DemoSource
 from ferbot.capture.gallery import draw_name_tags, empty_gallery, gallery_tiles
 from ferbot.capture.video import StillImageSource
 from ferbot.classify import EmotionClassifier
-from ferbot.pipeline import Pipeline, no_face_help
+from ferbot.pipeline import AnalysisWorker, Pipeline, no_face_help
 from ferbot.render import Renderer
 from ferbot.render.compose import scale_picture
 from ferbot.sink import open_sink
@@ -91,6 +91,26 @@ def test_an_unchanged_screen_is_looked_at_but_analysed_once_a_refresh():
 def test_the_max_rate_does_not_skip_unchanged_screens():
     stats, _ = run(rate=None, moving=False, seconds=1.0)
     assert stats.frames_unchanged == 0 and stats.frames_analysed > 10  # more than a rate of 10 would allow
+
+
+def test_a_lost_wake_up_does_not_stop_the_analysis():
+    """A Ctrl-C landing inside submit()'s notify (Condition.notify has taken the analysis thread's waiter off its
+    list and not yet released it) left the thread asleep through every later frame and the stop: the labels froze,
+    and stopping waited for it. That state is made here as the interrupt leaves it, on the real worker: the next
+    frame is still analysed, and the stop still ends the thread."""
+    analyzer, screen = CountingAnalyzer(), Screen(True)
+    worker = AnalysisWorker(analyzer, None, None)
+    worker.start()
+    worker.submit(screen.read())
+    deadline = time.monotonic() + 10
+    while not (analyzer.frames and worker._wake._waiters) and time.monotonic() < deadline:
+        time.sleep(0.01)  # until it has analysed the first frame and waits for the next
+    worker._wake._waiters.clear()  # the interrupted notify
+    worker.submit(screen.read())
+    while len(analyzer.frames) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    worker.stop()
+    assert worker.done.wait(timeout=5) and analyzer.frames == [1, 2]
 
 
 def test_a_pipeline_runs_again_with_a_fresh_worker():
