@@ -49,6 +49,9 @@ class BlazeFace:
         model = model_bytes(MODEL_FILE)
         options = FaceDetectorOptions(base_options=BaseOptions(model_asset_buffer=model),
                                       min_detection_confidence=min_confidence)
+        # On a desktop MediaPipe opens an OpenGL context (unused: the model runs on the CPU), and Mesa's drivers
+        # would keep a shader cache in the user's cache folder: nothing is written that README does not list.
+        os.environ.setdefault("MESA_SHADER_CACHE_DISABLE", "true")
         with quiet_native_stderr():
             self._detector = FaceDetector.create_from_options(options)
             # Closed by close() or, for a detector left open (a crash, a failing test), at the latest when Python

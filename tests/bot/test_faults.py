@@ -393,6 +393,17 @@ def test_names_leave_no_telemetry_of_onnxruntime_on_disk(tmp_path):
         sorted(str(p.relative_to(home)) for p in home.rglob("*"))
 
 
+@pytest.mark.display
+def test_a_run_caches_only_what_the_readme_lists(tmp_path):
+    """On a desktop (a real X screen), MediaPipe's detector opens an OpenGL context, and Mesa kept a shader cache of
+    1.3 MB beside ferbot's: README lists only the classifier's compiled code and matplotlib's font list."""
+    with xvfb((1280, 720)) as display:
+        result = ferbot("--demo", "--sink", "none", "--duration", "4",
+                        env=env_with(DISPLAY=display, XDG_CACHE_HOME=str(tmp_path / "cache")))
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == ["ferbot", "matplotlib"]
+
+
 def _interrupt_once_waiting(warnings: Callable[[], int], warned: int, interrupt: bool = True) -> bool:
     """Send the main thread a real SIGINT (if `interrupt`) once it is blocked in wait_through_interrupts' wait for
     the analysis, after `warned` "finishing the current analysis" warnings, i.e. after that many interrupts were
