@@ -87,7 +87,9 @@ def summarize(log: dict[str, np.ndarray]) -> SessionSummary:
     log = {name: column[~log["camera_off"]] for name, column in log.items()}
     t = log["time_s"]
     if len(t) == 0:
-        raise LogError("the log holds no faces: nothing to report (was anyone on screen?)")
+        raise LogError("the log holds no faces: nothing to report (was anyone on screen? a face whose picture does "
+                       "not change for 10 s, as on a screenshot or a frozen screen, is taken for a profile picture "
+                       "and not logged)")
     probs = np.stack([log[c] for c in PROBABILITY_COLUMNS], axis=1)
     duration = float(t.max() - t.min())
     bin_s = _default_bin(duration)

@@ -58,6 +58,7 @@ def test_no_faces_runs_and_only_warns_that_there_is_no_report(tmp_path):
     assert "Traceback" not in result.stderr and "ferbot: error" not in result.stderr
     [warning] = [line for line in result.stderr.splitlines() if "WARNING" in line]
     assert "no report written" in warning and "no faces" in warning
+    assert "taken for a profile picture and not logged" in warning  # a frozen screen's faces are, too
     assert not (tmp_path / "faces-report.html").exists()
 
 
