@@ -79,8 +79,10 @@ class Renderer:
         self.notice: tuple[str, ...] = ()  # lines shown over the top of the screen area (what to check), if any
 
     def update_mood(self, timestamp: float, faces: Sequence[TrackedFace]) -> None:
-        """Record a new analysis in the timeline and redraw the panel (once per analysis, not per frame)."""
-        students = [f for f in faces if f.missed == 0 and not f.picture]
+        """Record a new analysis in the timeline and redraw the panel (once per analysis, not per frame), over the
+        faces the feed labels: those detected in it and those missed for a moment (they keep their label), not
+        still pictures."""
+        students = [f for f in faces if not f.picture]
         self.timeline.add(timestamp, class_shares(students))
         self._panel = self._draw_panel(students, timestamp)
         self._panel_version += 1

@@ -56,6 +56,16 @@ def test_a_face_missed_for_a_moment_keeps_a_thinner_box():
     assert (thin[150] == happy).all(axis=1).sum() < (thick[150] == happy).all(axis=1).sum()
 
 
+def test_the_panel_counts_the_faces_the_feed_labels():
+    """A face missed in the last analysis keeps its label on the feed (above), so the panel counts it too: the
+    panel said "Sad 0%" beside a face labelled Sad."""
+    renderer = Renderer((1280, 720))
+    renderer.update_mood(0.0, [tracked_face((100, 100, 80, 80), "Happy"),
+                               tracked_face((300, 100, 80, 80), "Sad", missed=1)])
+    shares = renderer.timeline.resample(now=0.0, columns=1)[-1]
+    assert shares[CLASS_NAMES.index("Sad")] == pytest.approx(0.5) == shares[CLASS_NAMES.index("Happy")]
+
+
 def test_class_shares_and_timeline():
     faces = [tracked_face((0, 0, 10, 10), emotion) for emotion in ("Happy", "Happy", "Sad")]
     shares = class_shares(faces)
