@@ -3,7 +3,7 @@ of a lesson that may need the teacher's attention (sustained difficult states, l
 
 Every analysed frame in the log stands for the time until the next one (at most MAX_STEP_S: a longer gap is time
 the bot did not look, or found no face: the log has no row for a frame without one). A stretch is a run of
-analysed frames that all show the sign, with holes of at most GAP_S.
+analysed frames in which the sign holds most of the time (stretches).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ DIFFICULT_SHARE = 0.5  # a student's summed share of difficult states from which
 LOW_ATTENTION = 0.4  # attention (share of recent time facing the screen) under which a frame counts as low
 SUSTAINED_S = 60.0  # a difficult or inattentive stretch this long is worth a look
 ABSENT_S = 90.0  # an absence this long is worth a look (a two-minute one measures a little under 120 s)
-GAP_S = 10.0  # holes up to this long do not break a stretch
+GAP_S = 10.0  # a stretch's frames hold the sign for most of the GAP_S around each; frames further apart end one
 MAX_STEP_S = 5.0
 
 
@@ -82,13 +82,22 @@ def concerns(log: dict[str, np.ndarray], rows: np.ndarray, difficulty: np.ndarra
 
 
 def stretches(clock: Clock, flags: np.ndarray, least_s: float) -> list[tuple[float, float]]:
-    """(start, end) of the runs of flagged frames lasting `least_s` or more; holes of up to GAP_S are bridged."""
+    """(start, end) of the stretches lasting `least_s` or more in which the sign holds most of the time: a frame is
+    in one when flagged frames fill more than half of the GAP_S around it, so a few seconds without the sign do not
+    break a stretch, and a sign in scattered frames (a face missed now and then) makes none; analysed frames more
+    than GAP_S apart end one."""
+    times, steps = clock.times, clock.steps
+    flagged = np.concatenate([[0.0], np.cumsum(np.where(flags, steps, 0.0))])
+    looked = np.concatenate([[0.0], np.cumsum(steps)])
+    first = np.searchsorted(times, times - GAP_S / 2, side="left")
+    last = np.searchsorted(times, times + GAP_S / 2, side="right")
+    mostly = flagged[last] - flagged[first] > 0.5 * (looked[last] - looked[first])
     runs: list[list[float]] = []
-    for time, step, flag in zip(clock.times, clock.steps, flags):
-        if not flag:
-            continue
-        if runs and time - runs[-1][1] <= GAP_S:
+    was_inside, previous_end = False, -np.inf
+    for time, step, inside in zip(times, steps, mostly):
+        if inside and was_inside and time - previous_end <= GAP_S:
             runs[-1][1] = float(time + step)
-        else:
+        elif inside:
             runs.append([float(time), float(time + step)])
+        was_inside, previous_end = inside, time + step
     return [(start, end) for start, end in runs if end - start >= least_s]

@@ -353,6 +353,24 @@ def test_a_report_with_names_says_who_may_need_attention_and_who_attended(tmp_pa
     assert float(students["Ana García"]["minutes_on_camera"]) == pytest.approx(10, abs=0.05)
 
 
+def test_a_face_missed_now_and_then_or_sad_now_and_then_needs_no_attention(tmp_path):
+    """A four-minute lesson analysed every 2 s: Gus's face is missed in every fourth analysis and looks sad in every
+    third, Hana is away from minute 1 to 3 but for a detection every 20 s, Ivy is there throughout. Holes of up to
+    10 s were bridged between flagged frames however few, so Gus was "absent" and in "difficult states" all lesson
+    while on camera three quarters of it; Hana's absence must still be found."""
+    rows = []
+    for frame, t in enumerate(np.arange(0, 240, 2.0)):
+        if frame % 4 != 1:
+            rows.append(face_row(t, frame, 1, "Gus Lee", "Sad" if frame % 3 == 0 else "Happy"))
+        if not 60 <= t < 180 or frame % 10 == 5:
+            rows.append(face_row(t, frame, 2, "Hana Sato", x=100))
+        rows.append(face_row(t, frame, 3, "Ivy Chen", x=200))
+    write_log(tmp_path / "log.csv", rows)
+    page = write_report(tmp_path / "log.csv").read_text(encoding="utf-8")
+    assert "<b>Gus Lee</b>" not in page and "<b>Ivy Chen</b>" not in page
+    assert "<b>Hana Sato</b>: absent 0:01:00–0:03:00" in page
+
+
 @pytest.mark.slow
 def test_name_tags_are_read_exactly_in_each_style_and_script():
     """Latin with accents, Chinese and Japanese on Zoom, Meet and Teams tags over real webcam tiles: 95% or more
