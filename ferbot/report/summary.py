@@ -14,7 +14,7 @@ from ferbot.geometry import Rect
 from ferbot.names.ocr import ELLIPSIS
 from ferbot.report.attendance import GAP_S, Attendance, Clock, Concern, attendance, concerns
 from ferbot.track.names import plainer, same_name
-from ferbot.track.tracker import KEEP_S
+from ferbot.track.tracker import KEEP_S, PICTURE_AFTER_S
 
 # States that suggest a student is struggling or lost; their summed share is the "difficulty" signal.
 DIFFICULT = ("angry", "fear", "sad", "surprise")
@@ -88,8 +88,8 @@ def summarize(log: dict[str, np.ndarray]) -> SessionSummary:
     t = log["time_s"]
     if len(t) == 0:
         raise LogError("the log holds no faces: nothing to report (was anyone on screen? a face whose picture does "
-                       "not change for 10 s, as on a screenshot or a frozen screen, is taken for a profile picture "
-                       "and not logged)")
+                       f"not change for {PICTURE_AFTER_S:g} s, as on a screenshot or a frozen screen, is taken for a "
+                       "profile picture and not logged)")
     probs = np.stack([log[c] for c in PROBABILITY_COLUMNS], axis=1)
     duration = float(t.max() - t.min())
     bin_s = _default_bin(duration)
