@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ferbot.track.tracker import KEEP_MISSES
+
 DIFFICULT_SHARE = 0.5  # a student's summed share of difficult states from which a frame counts as difficult
 LOW_ATTENTION = 0.4  # attention (share of recent time facing the screen) under which a frame counts as low
 SUSTAINED_S = 60.0  # a difficult or inattentive stretch this long is worth a look
@@ -57,14 +59,26 @@ class Clock:
 
 
 def attendance(log: dict[str, np.ndarray], rows: np.ndarray, clock: Clock) -> Attendance:
-    """The time one student's rows (a boolean mask over the log) show them on camera, with the camera off, and
-    the rest of the session: absent."""
+    """The time one student's rows (a boolean mask over the log) show them on camera (with_brief_misses), with the
+    camera off, and the rest of the session: absent."""
     off = log["camera_off"]
-    on_camera = clock.share(log["time_s"][rows & ~off])
+    on_camera = with_brief_misses(clock.share(log["time_s"][rows & ~off]))
     camera_off = clock.share(log["time_s"][rows & off]) & ~on_camera
     total = float(clock.steps.sum())
     on_s, off_s = float(clock.steps[on_camera].sum()), float(clock.steps[camera_off].sum())
     return Attendance(on_s, off_s, max(0.0, total - on_s - off_s))
+
+
+def with_brief_misses(seen: np.ndarray) -> np.ndarray:
+    """Per analysed frame, whether a face was on camera: `seen` (its rows), with holes of up to KEEP_MISSES frames
+    between two seen frames filled (the detector missed it for a moment; the tracker kept it, and the feed its
+    label)."""
+    filled = seen.copy()
+    frames = np.flatnonzero(seen)
+    for before, after in zip(frames[:-1], frames[1:]):
+        if after - before - 1 <= KEEP_MISSES:
+            filled[before:after] = True
+    return filled
 
 
 def concerns(log: dict[str, np.ndarray], rows: np.ndarray, difficulty: np.ndarray, clock: Clock) -> list[Concern]:
