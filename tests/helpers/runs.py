@@ -33,7 +33,11 @@ def saved_a_step(latest: Path, timeout: float) -> bool:
 
 def has_card_without_metrics(folder: Path) -> bool:
     """Whether an export under `folder` has written its model card but not yet its metrics."""
-    for card in folder.rglob("model_card.json"):
+    try:
+        cards = list(folder.rglob("model_card.json"))
+    except OSError:  # a folder renamed while it was walked (Orbax's temporary one, as it finishes its save)
+        return False
+    for card in cards:
         try:
             if "metrics" not in json.loads(card.read_text()):
                 return True
