@@ -41,7 +41,7 @@ class Student:
     track_id: int
     first_s: float
     last_s: float
-    presence: float  # share of the logged frames (analysed frames with faces) in which this face was seen
+    presence: float  # share of the analysed lesson this student was on camera (attendance.on_camera_s of the whole)
     dominant: str  # '' for a student never seen on camera
     mean_probs: dict[str, float]
     difficulty: float  # mean share of difficult states
@@ -215,9 +215,8 @@ def _students(log: dict[str, np.ndarray]) -> list[Student]:
     probs = np.stack([log[c] for c in PROBABILITY_COLUMNS], axis=1)
     off = log["camera_off"]
     difficult = probs[:, DIFFICULT_COLUMNS].sum(1)
-    frames_total = len(np.unique(log["frame"][~off]))
     clock = Clock.of(log)
-    students = [_student(log, track, log["track_id"] == track, off, probs, difficult, frames_total, clock)
+    students = [_student(log, track, log["track_id"] == track, off, probs, difficult, clock)
                 for track in np.unique(log["track_id"]).astype(int)]
     names = [st.name for st in students]
     return [dataclasses.replace(st, title=(st.name if names.count(st.name) == 1 else f"{st.name} (#{st.track_id})")
@@ -243,18 +242,19 @@ def _most_read(names: list[str]) -> str:
     return max(dict.fromkeys(names), key=names.count)
 
 
-def _student(log, track, rows, off, probs, difficult, frames_total, clock) -> Student:
+def _student(log, track, rows, off, probs, difficult, clock) -> Student:
     faces = rows & ~off
     mean = probs[faces].mean(0) if faces.any() else np.zeros(len(CLASS_NAMES))
     attention = log.get("attention")
     att = float(np.nanmean(attention[faces])) if attention is not None and np.isfinite(attention[faces]).any() \
         else None
     names = [n for n in log["name"][rows] if n]
+    present = attendance(log, rows, clock)
     return Student(
         track_id=int(track), first_s=float(log["time_s"][rows].min()), last_s=float(log["time_s"][rows].max()),
-        presence=len(np.unique(log["frame"][faces])) / max(frames_total, 1),
+        presence=present.on_camera_s / max(float(clock.steps.sum()), 1e-9),
         dominant=CLASS_NAMES[int(mean.argmax())] if faces.any() else "",
         mean_probs=dict(zip(CLASS_NAMES, mean.round(4).tolist())),
         difficulty=float(difficult[faces].mean()) if faces.any() else 0.0, attention=att,
-        name=usual_name(names), attendance=attendance(log, rows, clock),
+        name=usual_name(names), attendance=present,
         concerns=tuple(concerns(log, rows, difficult, clock)))

@@ -371,9 +371,13 @@ def test_a_face_missed_now_and_then_or_sad_now_and_then_needs_no_attention(tmp_p
     assert "<b>Gus Lee</b>" not in page and "<b>Ivy Chen</b>" not in page
     assert "<b>Hana Sato</b>: absent 0:01:00–0:03:00" in page
     with (tmp_path / "log-students.csv").open(encoding="utf-8") as f:
-        absent = {s["name"]: float(s["minutes_absent"]) for s in csv.DictReader(f)}
+        students = list(csv.DictReader(f))
+    absent = {s["name"]: float(s["minutes_absent"]) for s in students}
     # a face missed for a moment is on camera, as the tracker keeps it and the feed its label (Gus was 1 min absent)
     assert absent == {"Gus Lee": 0, "Hana Sato": pytest.approx(1.8, abs=0.05), "Ivy Chen": 0}
+    # and the presence column says the same as the minutes (Gus's read 75%, the share of analyses that found him)
+    presence = {s["name"]: float(s["presence"]) for s in students}
+    assert presence == {"Gus Lee": 1.0, "Hana Sato": pytest.approx(1 - 1.8 / 4, abs=0.01), "Ivy Chen": 1.0}
 
 
 @pytest.mark.slow
