@@ -114,7 +114,7 @@ def build_bot(options: BotOptions, *, source: Source | None = None,
         # missing virtual camera, says so at once instead of waiting for the compiling), and after the detector
         # is made (MediaPipe silences the process's stderr while it starts).
         if not warm:
-            stack.callback(classifier.warmup(background=True).join)
+            stack.callback(classifier.warmup_in_background().close)
         return Bot(options, source, analyzer, renderer, sink, facelog, stack.pop_all())
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import jax
@@ -67,23 +68,49 @@ class EmotionClassifier:
             out[start:start + len(part)] = np.asarray(self._forward(self._variables, padded))[: len(part)]
         return out
 
-    def warmup(self, background: bool = False) -> threading.Thread | None:
-        """Compile every batch bucket now rather than on the first live frames.
+    def warmup(self) -> None:
+        """Compile every batch bucket now rather than on the first live frames. With the persistent compilation
+        cache (devices.use_compilation_cache) a later launch loads them from disk."""
+        self._compile_buckets(threading.Event())
 
-        `background`: in a thread instead (returned; join it before the process exits), smallest bucket first, so
-        the bot's feed starts at once; an analysis that needs a bucket not compiled yet compiles it itself. With
-        the persistent compilation cache (devices.use_compilation_cache) a later launch loads them from disk.
-        """
-        if not background:
-            self._compile_buckets()
-            return None
-        thread = threading.Thread(target=self._compile_buckets, name="ferbot-warmup", daemon=True)
-        thread.start()
-        return thread
+    def warmup_in_background(self) -> BackgroundWarmup:
+        """warmup in a thread, smallest bucket first, so that the bot's feed starts at once (an analysis that needs a
+        bucket not compiled yet compiles it itself); close the returned handle before the process exits."""
+        return BackgroundWarmup(self._compile_buckets)
 
-    def _compile_buckets(self) -> None:
+    def _compile_buckets(self, stop: threading.Event) -> None:
         for size in self._buckets:
+            if stop.is_set():
+                return
             self.predict_proba(np.zeros((size, FACE_SIZE, FACE_SIZE), np.uint8))
+
+
+class BackgroundWarmup:
+    """A classifier's buckets compiling in a thread of their own, until done or closed."""
+
+    def __init__(self, compile_buckets: Callable[[threading.Event], None]):
+        self._stop, self._done = threading.Event(), threading.Event()
+
+        def run() -> None:
+            try:
+                compile_buckets(self._stop)
+            finally:
+                self._done.set()
+
+        threading.Thread(target=run, name="ferbot-warmup", daemon=True).start()
+
+    def close(self) -> None:
+        """Stop after the bucket compiling now and wait for it, through Ctrl-Cs (re-raised after: it takes a second
+        or two): a thread still inside XLA when Python exits aborts the process ("terminate called ...")."""
+        self._stop.set()
+        interrupted: KeyboardInterrupt | None = None
+        while not self._done.is_set():
+            try:
+                self._done.wait()
+            except KeyboardInterrupt as err:
+                interrupted = err
+        if interrupted is not None:
+            raise interrupted
 
 
 def _conversion(faces: np.ndarray) -> str:
