@@ -106,9 +106,10 @@ def _train_parser() -> argparse.ArgumentParser:
                         f"{','.join(TTA_MODES)} (default: %(default)s)")
     promote = p.add_mutually_exclusive_group()
     promote.add_argument("--promote-to", choices=tuple(MODELS), default="default",
-                         help="the shipped model this checkpoint replaces when it beats it on PublicTest: the "
-                              "default, or the lite or webcam one that `ferbot --model NAME` uses "
-                              "(default: %(default)s)")
+                         help="the shipped model this checkpoint replaces when it beats it on PublicTest (in "
+                              "accuracy; webcam: in agreement with the FER+ crowd; lite: only at a quarter of the "
+                              "default's FLOPs or less): the default, or the lite or webcam one that "
+                              "`ferbot --model NAME` uses (default: %(default)s)")
     promote.add_argument("--no-promote", action="store_true",
                          help="never make this checkpoint a shipped one, even if it beats it on PublicTest")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (e.g. in CI logs)")

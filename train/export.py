@@ -42,7 +42,7 @@ def export_checkpoint(result: FitResult, cfg: TrainConfig, recipe: str, data: FE
     directory = out_root / name
     _undo_a_stopped_swap(directory)
     shipped_as = {key for key, pointer in MODELS.items() if _names(out_root / pointer, directory)}
-    if directory.exists() and shipped_as and not (shipped_as == {promote_to} and _beats(staging, directory)):
+    if directory.exists() and shipped_as and not (shipped_as == {promote_to} and _beats(staging, directory, promote_to)):
         log.warning("kept %s as the shipped %s model: this export does not beat it on PublicTest or is not "
                     "promoted to it", directory.name, " and ".join(sorted(shipped_as)))
         return set_aside(staging, set_aside_in, name, "this run's export")
@@ -109,26 +109,33 @@ def evaluate_checkpoint(directory: Path, data: FER2013, tta_modes) -> dict:
                            modes, out_dir=directory)
 
 
-def _public_card(directory: Path) -> dict | None:
-    """A checkpoint's card where it has a plain PublicTest accuracy; None otherwise."""
+# What each shipped model is picked by on PublicTest (plain): FER2013's labels, except for `webcam`, which is there
+# for calm webcam faces: it trades FER2013 accuracy for agreement with the FER+ crowd, the better of the two references.
+YARDSTICKS = {"default": "accuracy", "lite": "accuracy", "webcam": "FER+ agreement"}
+LITE_MAX_COST = 0.25  # a lite checkpoint costs at most this share of the default's FLOPs per face
+
+
+def _public_card(directory: Path, model: str) -> dict | None:
+    """A checkpoint's card where it has `model`'s yardstick on PublicTest; None otherwise."""
     try:
         card = read_card(directory)
-        _public_accuracy(card)
+        _yardstick(card, model)
     except (CheckpointError, KeyError, TypeError):
         return None
     return card
 
 
-def _public_accuracy(card: dict) -> float:
-    """The plain PublicTest accuracy a checkpoint's card records (promotion's yardstick)."""
-    return card["metrics"]["PublicTest"]["none"]["accuracy"]
+def _yardstick(card: dict, model: str) -> float:
+    """The plain PublicTest figure a checkpoint's card records that `model`'s promotion compares (YARDSTICKS)."""
+    plain = card["metrics"]["PublicTest"]["none"]
+    return plain["ferplus_agreement"]["accuracy"] if YARDSTICKS[model] == "FER+ agreement" else plain["accuracy"]
 
 
-def _beats(directory: Path, other: Path) -> bool:
-    """Whether `directory` is better than `other` on PublicTest; only on the same, official PublicTest (an
-    image-folder release without it carves its validation out of Training), and always over a checkpoint that
-    has no PublicTest accuracy."""
-    new, old = _public_card(directory), _public_card(other)
+def _beats(directory: Path, other: Path, model: str) -> bool:
+    """Whether `directory` is better than `other` as `model` on PublicTest (YARDSTICKS); only on the same, official
+    PublicTest (an image-folder release without it carves its validation out of Training), and always over a
+    checkpoint that has no such figure."""
+    new, old = _public_card(directory, model), _public_card(other, model)
     if old is None:
         return True
     if new is None or not all(card.get("data", {}).get("official_split") for card in (new, old)) \
@@ -136,18 +143,38 @@ def _beats(directory: Path, other: Path) -> bool:
         log.info("%s and %s were not validated on the same official PublicTest: not compared", directory.name,
                  other.name)
         return False
-    return _public_accuracy(new) > _public_accuracy(old)
+    return _yardstick(new, model) > _yardstick(old, model)
 
 
 def maybe_promote(directory: Path, out_root: Path, model: str = "default") -> None:
-    """Point `model`'s pointer file (checkpoints/DEFAULT or LITE) at `directory` if it beats the checkpoint it
-    names on PublicTest (_beats)."""
+    """Point `model`'s pointer file (checkpoints/DEFAULT, LITE or WEBCAM) at `directory` if it beats the checkpoint it
+    names on PublicTest (_beats); a lite one only at most LITE_MAX_COST of the default's FLOPs per face."""
     pointer = out_root / MODELS[model]
     current = pointed_at(pointer)
-    accuracy = 100 * _public_accuracy(read_card(directory))
-    if current is not None and current.resolve() != directory.resolve() and not _beats(directory, current):
-        log.info("kept %s %s: %s (PublicTest %.2f%%) does not beat it", model, current.name, directory.name, accuracy)
+    card = read_card(directory)
+    if _public_card(directory, model) is None:
+        log.warning("not made the %s checkpoint: %s has no PublicTest %s", model, directory.name, YARDSTICKS[model])
+        return
+    figure = f"PublicTest {YARDSTICKS[model]} {100 * _yardstick(card, model):.2f}%"
+    if model == "lite" and not _light_enough(card, out_root):
+        return
+    if current is not None and current.resolve() != directory.resolve() and not _beats(directory, current, model):
+        log.info("kept %s %s: %s (%s) does not beat it", model, current.name, directory.name, figure)
         return
     with written_whole(pointer) as draft:  # never an empty pointer, whatever stops the write
         draft.write_text(directory.name + "\n")
-    log.info("%s is now the %s checkpoint (PublicTest %.2f%%)", directory.name, model, accuracy)
+    log.info("%s is now the %s checkpoint (%s)", directory.name, model, figure)
+
+
+def _light_enough(card: dict, out_root: Path) -> bool:
+    """Whether a checkpoint costs at most LITE_MAX_COST of the default's FLOPs per face; a warning where not."""
+    default = pointed_at(out_root / MODELS["default"])
+    try:
+        share = card["architecture"]["flops_per_face"] / read_card(default)["architecture"]["flops_per_face"]
+    except (CheckpointError, KeyError, TypeError):  # no default, or a card without costs: nothing to compare
+        return True
+    if share <= LITE_MAX_COST:
+        return True
+    log.warning("not made the lite checkpoint: %s costs %.2f of the default's FLOPs per face (at most %.2f)",
+                card.get("name", "this export"), share, LITE_MAX_COST)
+    return False

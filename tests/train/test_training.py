@@ -225,6 +225,33 @@ def test_promotion_names_the_better_checkpoint_in_its_models_pointer(tmp_path):
     assert (tmp_path / "DEFAULT").read_text().strip() == "big"
 
 
+def test_the_webcam_model_is_promoted_by_the_crowd_and_the_lite_one_only_when_light(tmp_path):
+    """`--promote-to webcam` compares the FER+ crowd's agreement on PublicTest, not FER2013 accuracy: a default-recipe
+    run (70% accurate, 67% with the crowd) replaced the webcam model (65%, 82%), which reads five times as many calm
+    webcam faces as difficult; `--promote-to lite` takes only a network at a quarter of the default's cost or less."""
+    def exported(name, accuracy, crowd, flops):
+        directory = tmp_path / name
+        directory.mkdir()
+        write_card(directory, {"name": name, "architecture": {"flops_per_face": flops},
+                               "metrics": {"PublicTest": {"none": {"accuracy": accuracy,
+                                                                   "ferplus_agreement": {"accuracy": crowd}}}},
+                               "data": {"official_split": True, "fingerprint": {"val": "f38e69e36c7d4e42"}}})
+        return directory
+
+    (tmp_path / "DEFAULT").write_text("default\n")
+    (tmp_path / "WEBCAM").write_text("webcam\n")
+    exported("default", 0.70, 0.67, 266e6)
+    exported("webcam", 0.65, 0.82, 266e6)
+    maybe_promote(exported("fer2013-labels", 0.71, 0.68, 266e6), tmp_path, "webcam")
+    assert (tmp_path / "WEBCAM").read_text().strip() == "webcam"
+    maybe_promote(exported("calmer", 0.64, 0.83, 266e6), tmp_path, "webcam")
+    assert (tmp_path / "WEBCAM").read_text().strip() == "calmer"
+    maybe_promote(exported("heavy", 0.69, 0.70, 200e6), tmp_path, "lite")
+    assert not (tmp_path / "LITE").exists()
+    maybe_promote(exported("light", 0.67, 0.70, 60e6), tmp_path, "lite")
+    assert (tmp_path / "LITE").read_text().strip() == "light"
+
+
 @pytest.mark.parametrize("schedule", ["cosine", "plateau"])
 def test_interrupted_run_resumes_to_the_same_weights(small_fer, tiny_config, tmp_path, schedule):
     """Stopped mid-epoch and resumed, a run ends with the same weights and the same history (validation accuracy,
