@@ -42,7 +42,8 @@ def export_checkpoint(result: FitResult, cfg: TrainConfig, recipe: str, data: FE
     directory = out_root / name
     _undo_a_stopped_swap(directory)
     shipped_as = {key for key, pointer in MODELS.items() if _names(out_root / pointer, directory)}
-    if directory.exists() and shipped_as and not (shipped_as == {promote_to} and _beats(staging, directory, promote_to)):
+    replaces = shipped_as == {promote_to} and _beats(staging, directory, promote_to)
+    if directory.exists() and shipped_as and not replaces:
         log.warning("kept %s as the shipped %s model: this export does not beat it on PublicTest or is not "
                     "promoted to it", directory.name, " and ".join(sorted(shipped_as)))
         return set_aside(staging, set_aside_in, name, "this run's export")
