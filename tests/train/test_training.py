@@ -18,7 +18,7 @@ import orbax.checkpoint as ocp
 import pytest
 from flax import nnx
 
-from ferbot import EmotionClassifier
+from ferbot import CLASS_NAMES, EmotionClassifier
 from ferbot.classify.checkpoint import CheckpointError, write_card
 from ferbot.classify.devices import batch_sharding, data_mesh
 from ferbot.classify.model import EmotionCNN, ModelConfig, standardize
@@ -31,7 +31,7 @@ from train.export import export_checkpoint, maybe_promote
 from train.loop import Interrupted, StopRequest, fit
 from train.model_card import make_card
 from train.run_folder import CONFIG_RECORD, DATA_RECORD, RunMismatch, check_run_folder
-from train.step import Trainer
+from train.step import Trainer, class_weights
 
 pytestmark = pytest.mark.slow  # every test here trains
 
@@ -504,17 +504,64 @@ def test_a_warmed_up_moving_average_forgets_the_initial_weights_at_first(small_f
                                        atol=1e-6)
 
 
-def test_a_distillation_run_caches_its_teachers_predictions_in_its_run_folder(small_fer, tiny_config, tmp_path):
-    """--teachers with --teacher-weight: the run predicts its Training images with the teacher once, at its start,
-    and keeps the predictions beside its checkpoints."""
+def test_a_run_trains_towards_its_mix_of_label_crowd_and_teacher_and_caches_the_teachers_predictions(
+        small_fer, tiny_config, tmp_path, monkeypatch):
+    """--ferplus-weight, and --teachers with --teacher-weight: each step trains towards its faces' rows of
+    training_targets (the smoothed label, the FER+ votes and the teacher's predictions, mixed as the config says),
+    taken in the epoch's seeded order; the run predicts its Training images with the teacher once, at its start,
+    and keeps the predictions beside its checkpoints. (A run that ignored the votes and the teacher passed the
+    checks of a loss that falls and of the cache.)"""
+    import train.loop
+    from train.targets import training_targets
     from train.teachers import CACHE
 
-    cfg = dataclasses.replace(tiny_config, epochs=1, teachers=("fer-vgg-w320-e100",), teacher_weight=0.5)
+    sent, shard = [], train.loop._shard
+    monkeypatch.setattr(train.loop, "_shard", lambda mesh, *batch: sent.append(batch[-1].copy()) or shard(mesh, *batch))
+    cfg = dataclasses.replace(tiny_config, epochs=1, ferplus_weight=0.5, teachers=("fer-vgg-w320-e100",),
+                              teacher_weight=0.3)
     data = first_rows(small_fer, 640, 128)
-    fit(cfg, data, tmp_path / "run", progress=False)
+    with pytest.raises(Interrupted):
+        fit(cfg, data, tmp_path / "run", stop_at_step=2, progress=False)
     with np.load(tmp_path / "run" / CACHE) as cached:
-        assert cached["probabilities"].shape == (640, 7)
-        assert (cached["probabilities"].argmax(axis=1) == data.train.labels).mean() > 0.6
+        teacher = cached["probabilities"]
+    assert teacher.shape == (640, 7) and (teacher.argmax(axis=1) == data.train.labels).mean() > 0.6
+    mixed = training_targets(data.train, cfg.label_smoothing, 0.5, teacher, 0.3)
+    assert not np.allclose(mixed, training_targets(data.train, cfg.label_smoothing), atol=0.05)
+    order = np.random.default_rng([cfg.seed, 0]).permutation(640)
+    assert len(sent) == 2
+    for step, targets in enumerate(sent):
+        np.testing.assert_allclose(targets, mixed[order[step * 64:(step + 1) * 64]], atol=1e-6)
+
+
+def test_class_weights_favour_rare_classes_by_the_power_of_their_rarity(fer2013):
+    """On FER2013's Training counts: (1 / frequency) ** power, a face's mean weight 1; power 0 weighs all alike."""
+    counts = fer2013.train.class_counts()
+    weights = class_weights(counts, 0.5)
+    assert (weights[fer2013.train.labels].mean()) == pytest.approx(1.0, abs=1e-5)
+    disgust, happy = CLASS_NAMES.index("Disgust"), CLASS_NAMES.index("Happy")
+    assert weights[disgust] / weights[happy] == pytest.approx((counts[happy] / counts[disgust]) ** 0.5, rel=1e-5)
+    assert weights.argmax() == disgust and weights.argmin() == happy
+    np.testing.assert_allclose(class_weights(counts, 0.0), 1.0, rtol=1e-6)
+
+
+def test_each_face_s_loss_is_weighted_by_its_label_s_class_weight(small_fer, tiny_config):
+    """A step's loss is linear in the class weights, each face counting with its label's: the loss with weights w
+    is the sum over classes of w[c] times the loss with weight 1 on class c alone (same faces, same random key)."""
+    cfg = dataclasses.replace(tiny_config, epochs=1)
+    mesh = data_mesh()
+    faces = np.flatnonzero(np.isin(small_fer.train.labels, (3, 6)))[:2 * mesh.size]  # Happy and Neutral faces
+    images, labels = small_fer.train.images[faces], small_fer.train.labels[faces]
+    assert set(labels) == {3, 6}
+    batch = [jax.device_put(a, batch_sharding(mesh)) for a in (images, labels, np.eye(7, dtype=np.float32)[labels])]
+
+    def loss(weights: np.ndarray) -> float:
+        trainer = Trainer(cfg, mesh, steps_per_epoch=1, weights=weights.astype(np.float32))
+        return float(trainer.train_step(trainer.init_state(), *batch, jax.random.key(0))[1]["loss"])
+
+    weights = np.array([0.5, 3.0, 1.0, 0.8, 1.2, 1.5, 2.0])
+    alone = [loss(np.eye(7)[c]) for c in (3, 6)]
+    assert min(alone) > 0
+    assert loss(weights) == pytest.approx(weights[3] * alone[0] + weights[6] * alone[1], rel=1e-4)
 
 
 def test_a_run_resumed_after_its_teacher_was_re_exported_is_refused_unless_it_is_finished(small_fer, tiny_config,
