@@ -28,7 +28,8 @@ FERPLUS_COLUMNS = ("neutral", "happiness", "surprise", "sadness", "anger", "disg
 _CSV_USAGE = {"Training": "train", "PublicTest": "val", "PrivateTest": "test"}
 _NPZ_USAGE = {0: "train", 1: "val", 2: "test"}
 NPZ_LAYOUT = ("arrays images (N, 48, 48) uint8, labels (N,) emotion 0-6 and usage (N,) split 0 Training, "
-              "1 PublicTest, 2 PrivateTest (README.md, Data)")
+              "1 PublicTest, 2 PrivateTest, and optionally ferplus (N, 10) votes with ferplus_valid (N,) bool "
+              "(README.md, Data)")
 _IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp"}
 _CARVED_VAL_FRACTION = 0.1
 
@@ -142,22 +143,30 @@ def _load_npz(path: Path) -> FER2013:
     try:
         with np.load(path, allow_pickle=False) as z:
             images, labels, usage = z["images"], z["labels"], z["usage"]
-            votes = _valid_votes(z["ferplus"], z["ferplus_valid"]) if "ferplus" in z.files else None
+            ferplus = (z["ferplus"], z["ferplus_valid"]) if "ferplus" in z.files else None
     except (KeyError, ValueError, OSError, EOFError, zipfile.BadZipFile) as err:  # EOFError: an empty file
         why = str(err).split(".")[0] if isinstance(err, KeyError | OSError) else "not an npz archive, or cut short"
         raise DataError(f"{path} is not a FER2013 npz ({why}): expected {NPZ_LAYOUT}") from None
     if (images.shape[1:] != (FACE_SIZE, FACE_SIZE) or labels.ndim != 1 or usage.ndim != 1
-            or not (len(images) == len(labels) == len(usage)) or not np.isin(usage, list(_NPZ_USAGE)).all()):
+            or not (len(images) == len(labels) == len(usage)) or not np.isin(usage, list(_NPZ_USAGE)).all()
+            or ferplus is not None and not _votes_fit(*ferplus, len(images))):
         raise DataError(f"{path}: expected {NPZ_LAYOUT}")
+    votes = None if ferplus is None else _valid_votes(*ferplus)
     splits = {name: _make_split(images[usage == code], labels[usage == code], f"{path} ({name})",
                                 None if votes is None else votes[usage == code])
               for code, name in _NPZ_USAGE.items()}
     return FER2013(**splits, source=str(path), official_split=True)
 
 
+def _votes_fit(votes: np.ndarray, valid: np.ndarray, rows: int) -> bool:
+    """Whether an npz's FER+ votes are whole numbers, ten per image, and their validity one bool (or 0/1) each."""
+    return (votes.shape == (rows, len(FERPLUS_COLUMNS)) and np.issubdtype(votes.dtype, np.integer)
+            and valid.shape == (rows,) and np.isin(valid, (0, 1)).all())
+
+
 def _valid_votes(votes: np.ndarray, valid: np.ndarray) -> np.ndarray:
     votes = votes.astype(np.int16)
-    votes[~valid] = -1
+    votes[~valid.astype(bool)] = -1
     return votes
 
 

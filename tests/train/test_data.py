@@ -125,6 +125,30 @@ def test_wrong_input_gives_one_clear_error(tmp_path, make, expected):
     assert "\n" not in str(err.value)
 
 
+def _npz_with_votes(folder, fer2013, votes_rows: int = 300, valid_type=bool):
+    """An npz of 300 real Training faces (100 per split) with their FER+ votes, `votes_rows` rows of them, the
+    validity of row 3's votes off, given as `valid_type`."""
+    valid = np.ones(300, valid_type)
+    valid[3] = 0
+    np.savez(folder / "votes.npz", images=fer2013.train.images[:300], labels=fer2013.train.labels[:300],
+             usage=np.repeat([0, 1, 2], 100), ferplus=np.abs(fer2013.train.ferplus[:votes_rows]), ferplus_valid=valid)
+    return folder / "votes.npz"
+
+
+def test_ferplus_votes_that_do_not_fit_the_images_are_refused_in_one_line(fer2013, tmp_path):
+    """Were a traceback (IndexError)."""
+    with pytest.raises(DataError, match=r"votes.npz: expected arrays .* ferplus \(N, 10\)") as err:
+        load_fer2013(_npz_with_votes(tmp_path, fer2013, votes_rows=299))
+    assert "\n" not in str(err.value)
+
+
+def test_a_validity_given_as_0_and_1_marks_the_rows_it_says(fer2013, tmp_path):
+    """A uint8 0/1 validity was taken for indices (~1 is 254): row 3 kept its votes, rows 254 and 255 lost theirs."""
+    data = load_fer2013(_npz_with_votes(tmp_path, fer2013, valid_type=np.uint8))
+    assert (data.train.ferplus[3] == -1).all()
+    assert (np.delete(data.train.ferplus, 3, axis=0) >= 0).all() and (data.test.ferplus >= 0).all()
+
+
 def _csv_with_pixel(folder, value: int):
     """A csv of the three splits, one black face each, with one pixel of the Training face set to `value`."""
     face = np.zeros((48, 48), np.int32)
