@@ -4,8 +4,9 @@ A name's ids are remembered for the whole run, so a student who leaves (or whose
 comes back gets their id again. Two participants showing the same name stay two students: each time, their faces
 are paired with that name's tracks by how alike the faces look (their small thumbnails), which does not depend on
 where the meeting app put their tiles; without thumbnails, by the nearest box. A reading with a stray mark beside
-the name ("Ana 8": something bright in the video next to the tag, read with it) counts as the same name, and so
-does a name the meeting app cut short ("Ana Maria Go...").
+the name ("Ana 8": something bright in the video next to the tag, read with it; "女 Ana": the tag's muted-microphone
+icon read as a letter of another script) counts as the same name, and so does a name the meeting app cut short
+("Ana Maria Go...").
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from ferbot.geometry import Rect
 from ferbot.names.ocr import ELLIPSIS
 from ferbot.track.matching import greedy_pairs
 
-STRAY = 2  # characters: a token this short and without letters beside a name is a stray mark read with it
+STRAY = 2  # characters: a token this short and without letters beside a name is a stray mark read with it (_stray_mark)
 LATIN_END = 0x250  # code points below this are Latin letters (Basic Latin to Latin Extended-B), signs and digits
 
 
@@ -28,8 +29,8 @@ LATIN_END = 0x250  # code points below this are Latin letters (Basic Latin to La
 def same_name(a: str, b: str) -> bool:
     """Whether two tags show the same name: equal but for case, surrounding spaces and the accents of Latin letters
     (OCR drops one now and then: "Garcia" for "García"), one is the other cut short by the meeting app (its start,
-    then an ellipsis), or one is the other with a stray mark beside it (a token of up to STRAY digits or signs:
-    something bright in the video next to the tag, read with it)."""
+    then an ellipsis), or one is the other with a stray mark beside it (_stray_mark: something bright in the video
+    next to the tag, or an icon in it, read with it)."""
     a, b = _plain_letters(a), _plain_letters(b)
     if a == b or _cut_short_of(a, b) or _cut_short_of(b, a):
         return True
@@ -37,7 +38,21 @@ def same_name(a: str, b: str) -> bool:
     if not short or not (long.startswith(short + " ") or long.endswith(" " + short)):
         return False
     stray = long.removeprefix(short) if long.startswith(short + " ") else long.removesuffix(short)
-    return len(stray.strip()) <= STRAY and not any(c.isalpha() for c in stray)
+    return _stray_mark(stray.strip(), short)
+
+
+def _stray_mark(token: str, name: str) -> bool:
+    """Whether a token read beside a name is a mark rather than part of it: up to STRAY digits or signs, or one
+    letter of a script the name is not written in (an icon beside the tag read as a letter: Zoom's muted microphone
+    as "女" before "Ana Garcia")."""
+    if not any(c.isalpha() for c in token):
+        return len(token) <= STRAY
+    return len(token) == 1 and _script(token) not in {_script(c) for c in name if c.isalpha()}
+
+
+def _script(letter: str) -> str:
+    """The script a letter is written in, as the first word of its Unicode name (LATIN, CJK, HIRAGANA, ...)."""
+    return unicodedata.name(letter, "?").split()[0]
 
 
 def _plain_letters(name: str) -> str:
