@@ -1,9 +1,10 @@
 """Per student: minutes on camera, with the camera off (a named tile without a face) and absent, and the stretches
 of a lesson that may need the teacher's attention (sustained difficult states, low attention, long absences).
 
-Every analysed frame in the log stands for the time until the next one (at most MAX_STEP_S: a longer gap is time
-the bot did not look, or found no face: the log has no row for a frame without one). A stretch is a run of
-analysed frames in which the sign holds most of the time (stretches).
+Every analysed frame in the log stands for the time until the next one, at most MAX_STEP_S. A longer gap is time in
+which the bot found no face: it looks all along while it runs, and the log has no row for a frame without a face
+(or with only still pictures). The clock fills that time with blank frames, one every MAX_STEP_S, in which every
+student is absent. A stretch is a run of frames in which the sign holds most of the time (stretches).
 """
 
 from __future__ import annotations
@@ -41,17 +42,25 @@ class Concern:
 
 @dataclass(frozen=True)
 class Clock:
-    """The analysed frames' times, in order, and how long each stands for."""
+    """The analysed frames' times, in order, how long each stands for, and which are blank: frames every MAX_STEP_S
+    through a longer gap in the log (no face on screen), each standing for its part of the gap."""
 
     times: np.ndarray
     steps: np.ndarray
+    blank: np.ndarray
 
     @classmethod
     def of(cls, log: dict[str, np.ndarray]) -> Clock:
-        times = np.unique(log["time_s"])
-        gaps = np.diff(times)
+        logged = np.unique(log["time_s"])
+        gaps = np.diff(logged)
+        blanks = np.concatenate([np.arange(start + MAX_STEP_S, start + gap, MAX_STEP_S)
+                                 for start, gap in zip(logged[:-1], gaps) if gap > MAX_STEP_S] or [np.zeros(0)])
+        times = np.concatenate([logged, blanks])
+        order = np.argsort(times, kind="stable")
+        times, blank = times[order], (np.arange(len(times)) >= len(logged))[order]
+        steps = np.diff(times)
         last = float(np.median(gaps)) if len(gaps) else 0.0
-        return cls(times, np.minimum(np.append(gaps, last), MAX_STEP_S))
+        return cls(times, np.minimum(np.append(steps, last), MAX_STEP_S), blank)
 
     def share(self, when: np.ndarray) -> np.ndarray:
         """Per analysed frame: whether its time is among `when`."""
@@ -62,7 +71,7 @@ def attendance(log: dict[str, np.ndarray], rows: np.ndarray, clock: Clock) -> At
     """The time one student's rows (a boolean mask over the log) show them on camera (with_brief_misses), with the
     camera off, and the rest of the session: absent."""
     off = log["camera_off"]
-    on_camera = with_brief_misses(clock.share(log["time_s"][rows & ~off]))
+    on_camera = with_brief_misses(clock.share(log["time_s"][rows & ~off])) & ~clock.blank
     camera_off = clock.share(log["time_s"][rows & off]) & ~on_camera
     total = float(clock.steps.sum())
     on_s, off_s = float(clock.steps[on_camera].sum()), float(clock.steps[camera_off].sum())
