@@ -127,9 +127,9 @@ def _time_axis(ax, s: SessionSummary) -> np.ndarray:
 def _mood_plot(s: SessionSummary) -> str:
     fig, ax = plt.subplots(figsize=(10, 3.6))
     minutes = _time_axis(ax, s)
-    shares = np.nan_to_num(s.timeline, nan=0.0).T
-    ax.stackplot(minutes, shares, labels=CLASS_NAMES, colors=_COLORS, alpha=0.9)
-    ax.plot(minutes, np.nan_to_num(s.difficulty), color="black", lw=1.5, label="angry+fear+sad+surprise")
+    # time bins without a face (NaN) stay blank: no mood was seen there, not a calm one
+    ax.stackplot(minutes, s.timeline.T, labels=CLASS_NAMES, colors=_COLORS, alpha=0.9)
+    ax.plot(minutes, s.difficulty, color="black", lw=1.5, label="angry+fear+sad+surprise")
     for m in s.moments:
         ax.axvline(m.time_s / 60, color="black", ls=":", lw=1)
         ax.annotate(_clock(m.time_s), (m.time_s / 60, 1.0), ha="center", va="bottom", fontsize=8)
@@ -141,7 +141,7 @@ def _mood_plot(s: SessionSummary) -> str:
 def _attention_plot(s: SessionSummary) -> str:
     fig, ax = plt.subplots(figsize=(10, 1.8))
     ax.plot(_time_axis(ax, s), s.attention, color="#2a6f97")
-    ax.set(ylim=(0, 1), ylabel="facing screen")
+    ax.set(ylim=(0, 1.05), yticks=(0, 0.5, 1), ylabel="facing screen")  # a class facing throughout clears the frame
     return _png(fig)
 
 
@@ -253,7 +253,7 @@ def _student_rows(s: SessionSummary, has_attention: bool) -> str:
     return "".join(
         f"<tr><td>{e(st.title)}{'' if _plot_label(st) == st.title else f' ({_plot_label(st)})'}</td>"
         f"<td>{_clock(st.first_s)}–{_clock(st.last_s)}</td><td>{st.presence:.0%}</td>"
-        f"<td>{e(st.dominant)}</td><td>{st.difficulty:.0%}</td>"
+        f"<td>{e(st.dominant)}</td><td>{f'{st.difficulty:.0%}' if st.dominant else ''}</td>"
         + (f"<td>{'' if st.attention is None else f'{st.attention:.0%}'}</td>" if has_attention else "")
         + "</tr>" for st in s.students)
 
@@ -301,10 +301,13 @@ def _write_students_csv(s: SessionSummary, path: Path) -> None:
         writer = csv.writer(f)
         writer.writerow(STUDENT_COLUMNS)
         for st in s.students:
+            # a student never on camera has no expression: blank cells, never zeros that a spreadsheet averages in
+            seen = bool(st.dominant)
             writer.writerow([st.track_id, round(st.first_s, 2), round(st.last_s, 2), round(st.presence, 4),
-                             st.dominant, round(st.difficulty, 4),
+                             st.dominant, round(st.difficulty, 4) if seen else "",
                              "" if st.attention is None else round(st.attention, 4),
-                             *[st.mean_probs[name] for name in CLASS_NAMES], as_spreadsheet_text(st.name),
+                             *[st.mean_probs[name] if seen else "" for name in CLASS_NAMES],
+                             as_spreadsheet_text(st.name),
                              *(round(seconds / 60, 2) for seconds in (st.attendance.on_camera_s,
                                                                       st.attendance.camera_off_s,
                                                                       st.attendance.absent_s))])

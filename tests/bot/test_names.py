@@ -357,6 +357,9 @@ def test_a_report_with_names_says_who_may_need_attention_and_who_attended(tmp_pa
         students = {s["name"]: s for s in csv.DictReader(f)}
     assert float(students["Ben Okafor"]["minutes_camera_off"]) == pytest.approx(10, abs=0.05)
     assert float(students["Ben Okafor"]["minutes_on_camera"]) == 0
+    # never on camera: no expression, blank rather than zeros a spreadsheet would average in (were 0.0)
+    assert all(students["Ben Okafor"][column] == "" for column in ("dominant", "difficulty", "sad", "happy"))
+    assert "<td>Ben Okafor</td><td>0:00:00–0:09:58</td><td>0%</td><td></td><td></td>" in page
     assert float(students["王小明"]["minutes_absent"]) == pytest.approx(3, abs=0.05)
     assert float(students["Ana García"]["minutes_on_camera"]) == pytest.approx(10, abs=0.05)
 

@@ -530,3 +530,21 @@ def test_the_attention_plot_spans_the_same_minutes_as_the_mood_plot(tmp_path, mo
     monkeypatch.setattr(html, "_png", lambda fig: fig.axes[0].get_xlim())
     summary = summarize(read_log(log))
     assert html._attention_plot(summary) == html._mood_plot(summary)
+
+
+def test_a_class_facing_throughout_shows_its_line_and_a_time_without_faces_shows_no_mood(tmp_path, monkeypatch):
+    """Attention at 100% all lesson drew its line on the plot's top edge, where the frame hid it (the plot looked
+    empty); the minutes between 3 and 7, when no face was on screen, were drawn as a calm class (no difficult
+    states) rather than left blank."""
+    from ferbot.report import html
+    from ferbot.report.summary import summarize
+
+    log = tmp_path / "faces.csv"
+    write_log(log, [face_row(t, t, 1, emotion="Sad") for t in range(0, 600, 2) if not 180 <= t < 420])
+    monkeypatch.setattr(html, "_png", lambda fig: fig.axes[0])
+    summary = summarize(read_log(log))
+    attention = html._attention_plot(summary)
+    assert np.nanmax(attention.lines[0].get_ydata()) == 1.0 < attention.get_ylim()[1]
+    minutes, difficult = html._mood_plot(summary).lines[0].get_data()
+    assert np.isnan(difficult[(minutes > 3.5) & (minutes < 6.5)]).all()
+    assert difficult[minutes < 2.5].min() == pytest.approx(1.0)
