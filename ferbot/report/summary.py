@@ -161,16 +161,22 @@ def _boxes_meet(log: dict[str, np.ndarray], a: int, b: int) -> bool:
 
 
 def _started(log: dict[str, np.ndarray]) -> datetime | None:
-    """The local time at the session's time 0, to the second: the earliest analysis's clock, less its time_s; None
-    without clock times (a log of an older ferbot, or one edited so that its clock cannot be read)."""
-    dated = np.flatnonzero([bool(clock) for clock in log.get("clock", ())])
-    if len(dated) == 0:
+    """The local time at the session's time 0, to the second: the smallest of the rows' clocks less their time_s (a
+    row is written once its analysis is done, and held rows later still: the first analysis, slow to start, was
+    written seconds late); None without clock times (a log of an older ferbot, or one edited so that its clock
+    cannot be read)."""
+    clocks, times = np.asarray(log.get("clock", ()), dtype=str), log["time_s"]
+    dated = clocks != ""
+    if not dated.any():
         return None
-    first = dated[np.argmin(log["time_s"][dated])]
+    written, row_clock = np.unique(clocks[dated], return_inverse=True)
+    latest = np.full(len(written), -np.inf)  # each clock's latest time_s: its row written soonest after its frame
+    np.maximum.at(latest, row_clock, times[dated])
     try:
-        return datetime.fromisoformat(log["clock"][first]) - timedelta(seconds=round(log["time_s"][first]))
-    except (ValueError, OverflowError):  # not a time, or one too near the year 1 to go back from
-        return None
+        return min(datetime.fromisoformat(clock) - timedelta(seconds=round(float(time_s)))
+                   for clock, time_s in zip(written, latest)).replace(microsecond=0)
+    except (ValueError, OverflowError, TypeError):  # not a time, one too near the year 1 to go back from, or a
+        return None  # mix of times with and without a UTC offset
 
 
 def _default_bin(duration: float) -> float:
