@@ -5,7 +5,8 @@ the source clock), frame (its index), track_id, the box x, y, w, h in source-fra
 its confidence, attention (the smoothed share of recent time the face was turned to the screen, 0-1), one
 column per class probability (smoothed over time, as shown), named after the class in lower case, then name (the
 name on the face's tile with --names, else empty), camera ("on") and clock (this computer's local time when the
-row was written, ISO 8601 with its UTC offset: to find the session's moments in a recording of the meeting). With
+row was written, ISO 8601 with its UTC offset: to find the session's moments in a recording of the meeting; empty
+when the source is itself a recording, whose time_s already says where each moment is in it). With
 --names, a tile that shows a name but no face adds a row with camera "off": its track_id, the tile's box and the
 name, the other columns empty. A name that begins like a spreadsheet formula (students choose their names) is
 written after an apostrophe, so that opening the log runs nothing, and read back without it. Logs of older
@@ -69,8 +70,10 @@ class FaceLog:
     briefly to tell is taken for a student, as the tracker takes it.
     """
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, dated: bool = True):
+        """`dated`: write the clock column (not for a recorded source: the time of its analysis dates nothing)."""
         self.path = Path(path)
+        self.dated = dated
         try:
             # never over an earlier log; readable by this user only: it holds how each student felt
             self._file = open(create_private(self.path), "w", newline="", encoding="utf-8")
@@ -88,7 +91,7 @@ class FaceLog:
         """One row per student's face detected in this analysis (still pictures are no students; the rows of a face
         whose crop has not changed since are held, class docstring), and one per named tile without a face."""
         when = [f"{analysis.timestamp:.3f}", analysis.frame_index]
-        clock = datetime.now().astimezone().isoformat(timespec="seconds")
+        clock = datetime.now().astimezone().isoformat(timespec="seconds") if self.dated else ""
         rows = self._released(analysis)
         for face in analysis.students:
             row = [*when, face.track_id, *_box(face.box), face.emotion, f"{face.confidence:.4f}",

@@ -466,6 +466,25 @@ def test_a_logged_run_records_the_time_of_day(session):
     assert f"<th>started</th><td>{min(implied).isoformat(sep=' ')}</td>" in page
 
 
+@pytest.mark.slow
+def test_a_recording_s_log_is_not_dated_by_the_time_of_its_analysis(tmp_path):
+    """--source VIDEO: the lesson happened when it was recorded, not when ferbot analyses it, so the log's clock
+    column stays empty and the report gives times into the recording only (it gave the analysis's time of day, to
+    look up in the recording)."""
+    from ferbot.capture.demo import DemoSource
+    from tests.helpers.data import write_video
+
+    demo, video, log = DemoSource(), tmp_path / "lesson.avi", tmp_path / "faces.csv"
+    write_video(video, [demo.read().image for _ in range(30)], fps=10)
+    result = ferbot("--source", str(video), "--sink", "none", "--log", str(log),
+                    env=env_with(XDG_CACHE_HOME=str(tmp_path / "cache")))
+    assert result.returncode == 0, result.stderr
+    rows = log_rows(log)
+    assert rows and all(row["clock"] == "" for row in rows)
+    page = (tmp_path / "faces-report.html").read_text(encoding="utf-8")
+    assert "<th>started</th>" not in page and "time of day" not in page
+
+
 def test_the_report_does_not_load_jax():
     """The report does not import the classifier's JAX and Flax (over a second of `ferbot report`'s start)."""
     probe = "import sys, ferbot.report; print(sorted(m for m in ('jax', 'flax') if m in sys.modules))"
