@@ -25,6 +25,7 @@ def benchmark(name: str, *args: str, timeout: float = 120) -> subprocess.Complet
     ("soak", ["--plot", "no-such-folder/soak.png"], "--plot no-such-folder/soak.png: folder no-such-folder does"),
     ("attention", ["--fer2013", "typo.npz"], "FER2013 typo.npz: no such file"),
     ("xla_setups", ["classifier_latency", "--stock-xla"], "--stock-xla: not among the benchmark's options here"),
+    ("class_bias", ["--drops", "half"], "--drops: 'half': give points of accuracy"),
 ])
 def test_a_usage_mistake_is_one_line_before_any_work(name, args, message):
     result = benchmark(name, *args)
