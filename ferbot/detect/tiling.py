@@ -22,7 +22,10 @@ WINDOW_PER_FACE = 6.0  # BlazeFace finds faces down to about a sixth of its wind
 MIN_TILE = (64, 48)  # smaller blocks cannot hold a face worth classifying
 MAX_TILES = 64  # more blocks than this is a document or a desktop, not a meeting gallery
 MAX_TILE_SHARE = 0.8  # of the screen: a block this large is the screen itself, no tile
-MIN_GALLERY_COVER = 0.3  # of the screen: tiles cover at least this much of a meeting app's screen
+MIN_GALLERY_COVER = 0.3  # of the screen: tiles cover at least this much of a meeting app's screen ...
+LATTICE_COVER = 0.08  # ... or this much when LATTICE_TILES or more share one size (a meeting window on a desktop)
+LATTICE_TILES = 4
+SAME_SIZE = 0.03  # of a side: tiles whose sides differ less are of one size
 CLEAR_GALLERY_COVER = 0.75  # tiles covering this much leave no doubt about the background colour
 TILE_ASPECTS = (0.4, 3.2)  # width / height of a tile: a phone's portrait video up to a wide webcam
 FLAT_STD = 2.5  # grey-level spread up to which a neighbourhood is flat (app background)
@@ -49,20 +52,21 @@ def find_tiles(image: np.ndarray) -> list[Rect]:
     """The blocks a meeting app draws on its background (tiles, a shared screen), largest first; [] when the
     screen does not look like a meeting app's.
 
-    The background is the flat colour whose removal leaves tile-shaped blocks covering the most of the screen.
-    Where an active speaker's frame drawn over the gutters joins tiles, the joined block is cut back into tiles
-    of the gallery's common size. Blocks of another shape (a toolbar, a title bar, text) are dropped.
+    The background is the flat colour whose removal leaves tile-shaped blocks covering the most of the screen
+    (MIN_GALLERY_COVER of it, or LATTICE_COVER for a gallery of equal tiles: a meeting window that does not fill
+    the screen). Where an active speaker's frame drawn over the gutters joins tiles, the joined block is cut back
+    into tiles of the gallery's common size. Blocks of another shape (a toolbar, a title bar, text) are dropped.
     """
     small = image[::2, ::2]
     gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
     frames = _coloured_lines(small)
     screen_area = gray.shape[0] * gray.shape[1]
-    best, best_cover = [], MIN_GALLERY_COVER * screen_area
+    best, best_cover = [], LATTICE_COVER * screen_area
     for level in _background_candidates(gray):
         blocks = [b for b in _blocks(gray, level, frames) if b.area < MAX_TILE_SHARE * screen_area]
         tiles = [t for t in _split_joined(blocks) if _tile_shaped(t)]
         cover = sum(t.area for t in tiles)
-        if len(tiles) >= 2 and cover > best_cover:
+        if len(tiles) >= 2 and cover > best_cover and (cover >= MIN_GALLERY_COVER * screen_area or _lattice(tiles)):
             best, best_cover = tiles, cover
         if best_cover >= CLEAR_GALLERY_COVER * screen_area:  # the usual case: the first candidate is the background
             break
@@ -113,6 +117,14 @@ def _blocks(gray: np.ndarray, level: float, frames: np.ndarray) -> list[Rect]:
         if 2 * w >= MIN_TILE[0] and 2 * h >= MIN_TILE[1] and area >= 0.4 * w * h:
             tiles.append(Rect(int(x), int(y), int(w), int(h)))
     return tiles
+
+
+def _lattice(tiles: list[Rect]) -> bool:
+    """Whether LATTICE_TILES or more of the tiles, and most of them, share one size (a meeting app's gallery; the
+    blocks of a desktop seldom do)."""
+    width, height = float(np.median([t.w for t in tiles])), float(np.median([t.h for t in tiles]))
+    alike = sum(abs(t.w - width) <= SAME_SIZE * width and abs(t.h - height) <= SAME_SIZE * height for t in tiles)
+    return alike >= LATTICE_TILES and alike > len(tiles) / 2
 
 
 def _tile_shaped(block: Rect) -> bool:
