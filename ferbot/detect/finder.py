@@ -7,7 +7,7 @@ import numpy as np
 
 from ferbot.detect.blazeface import BlazeFace, Detection, check_rgb
 from ferbot.detect.merge import merge_duplicates
-from ferbot.detect.tiling import Window, find_tiles, region_windows, tile_windows
+from ferbot.detect.tiling import Window, find_tiles, region_windows, side_windows, tile_windows
 from ferbot.geometry import Rect
 
 # BlazeFace boxes run from the brows to the mouth, about 0.85 of a face drawn brows to chin: a box of 18 px is
@@ -24,6 +24,9 @@ CONFIRM_WINDOW = 3.5
 CONFIRM_SCORE = 0.5
 MIN_EYE_SPAN = 0.1  # of the box width: keypoints closer together are no pair of eyes (text, edges)
 NOSE_OUTSIDE_EYES = 1.5  # of the eye span: how far beyond either eye the nose tip may lie (a turned head)
+ASIDE_PER_FIND = 1  # tiles whose sides are also searched in each find, in turn (a second person beside the first)
+SAME_TILE_IOU = 0.8  # a tile of the last find this like one now is the same tile
+SAME_WEBCAM_SCALE = 2.0  # a second person beside the first at one webcam is at most this much larger or smaller
 
 
 class FaceFinder:
@@ -33,6 +36,8 @@ class FaceFinder:
         self.detector = BlazeFace(min_confidence=UNSURE_SCORE)
         self.detector_calls = 0  # in the last find(), for benchmarks
         self.tiles: list[Rect] = []  # the meeting's tiles in the last find() ([]: no gallery)
+        self._aside_turn = 0  # where the turns of looking beside a tile's first face go on
+        self._two_people: list[Rect] = []  # tiles in which the last find saw someone beside the first face
 
     def find(self, image: np.ndarray) -> list[Detection]:
         """Every face in an RGB uint8 screen, in its pixel coordinates, one detection per face."""
@@ -42,10 +47,29 @@ class FaceFinder:
         tiles = self.tiles = find_tiles(image)
         if not tiles:
             return merge_duplicates(self._run(image, region_windows(Rect(0, 0, width, height))))
-        found = []
-        for tile in tiles:
-            found += self._search_tile(image, tile)
+        aside = self._aside_now(tiles)
+        found, self._two_people = [], []
+        for index, tile in enumerate(tiles):
+            faces = self._search_tile(image, tile)
+            if faces and index in aside:
+                beside = [face for face in self._run(image, side_windows(tile)) if _beside(face, faces)]
+                if beside:
+                    self._two_people.append(tile)
+                faces += beside
+            found += faces
         return merge_duplicates(found)
+
+    def _aside_now(self, tiles: list[Rect]) -> set[int]:
+        """The tiles whose sides this find searches beyond the first face found (a second person at one webcam,
+        off the tile's centre): ASIDE_PER_FIND tiles in turn, so that a gallery's every tile is looked at now and
+        then for little cost, and every tile in which the last find saw two people, so that both stay found."""
+        if not tiles:
+            return set()
+        start = self._aside_turn % len(tiles)
+        self._aside_turn = start + ASIDE_PER_FIND
+        turn = {(start + k) % len(tiles) for k in range(min(ASIDE_PER_FIND, len(tiles)))}
+        return turn | {i for i, tile in enumerate(tiles)
+                       if any(tile.iou(seen) > SAME_TILE_IOU for seen in self._two_people)}
 
     def close(self) -> None:
         self.detector.close()
@@ -66,8 +90,7 @@ class FaceFinder:
         found = self._run(image, [first])
         if found or camera_off(image, tile):
             return found
-        widest = [window for window in cover if window.rect.h >= min(tile.w, tile.h) - 1]
-        return self._run(image, cover) or self._run(image, [first, *widest], mirrored=True)
+        return self._run(image, cover) or self._run(image, [first, *side_windows(tile)], mirrored=True)
 
     def _run(self, image: np.ndarray, windows: list[Window], mirrored: bool = False) -> list[Detection]:
         """Plausible faces in screen coordinates that no inner window edge cuts; with `mirrored`, looked for in
@@ -114,6 +137,13 @@ class FaceFinder:
         self.detector_calls += 1
         found = self.detector.detect(_stretched_if_dim(view))
         return [(d.mirrored(pixels.shape[1]) if mirrored else d).moved(x, y) for d in found]
+
+
+def _beside(face: Detection, firsts: list[Detection]) -> bool:
+    """Whether a face found beside a tile's first faces is another person at the same webcam: none of them, and
+    about as large as one of them (within SAME_WEBCAM_SCALE: people at one webcam sit about as far from it)."""
+    return (not any(face.box.iou(first.box) > 0.3 for first in firsts)
+            and any(1 / SAME_WEBCAM_SCALE <= face.box.w / first.box.w <= SAME_WEBCAM_SCALE for first in firsts))
 
 
 def plausible(detection: Detection) -> bool:

@@ -174,6 +174,13 @@ def tile_windows(tile: Rect) -> tuple[Window, list[Window]]:
     return first, [w for w in cover if not _mostly_inside(w.rect, first.rect)]
 
 
+def side_windows(tile: Rect) -> list[Window]:
+    """The windows as large as the tile's shorter side beside its first window (a wide tile's left and right ends),
+    where a second person at the same webcam sits."""
+    _, cover = tile_windows(tile)
+    return [window for window in cover if window.rect.h >= min(tile.w, tile.h) - 1]
+
+
 def _mostly_inside(inner: Rect, outer: Rect) -> bool:
     """Whether `inner` lies inside `outer` but for INSIDE_MARGIN of its side: the faces it would find, the first
     window found already (a first window is a tile's height or more, and BlazeFace finds faces down to about a

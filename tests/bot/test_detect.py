@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from ferbot import EmotionClassifier
-from ferbot.detect import BlazeFace, face_crops, fer_framing
+from ferbot.detect import BlazeFace, FaceFinder, face_crops, fer_framing
 from ferbot.detect.merge import merge_duplicates
 from ferbot.detect.tiling import (
     MIN_FACE_PX,
@@ -26,6 +26,7 @@ from tests.helpers.data import REPO, fer2013_private_test
 from tests.helpers.faces import CLASSROOM, PHOTO_FACES, detection, matches, people, photo, photo_faces, side_by_side
 from tests.helpers.meetings import STYLES, meeting_screen
 from tests.helpers.screens import compose_gallery
+from tests.helpers.webcam import head_crop
 
 
 @pytest.fixture(scope="module")
@@ -147,6 +148,39 @@ def test_finds_both_faces_of_a_pair(finder):
     found = finder.find(picture)
     for truth in truths:
         assert any(matches(d.box, truth) for d in found)
+
+
+def test_a_second_person_beside_the_first_in_one_tile_is_found_and_stays_found():
+    """Two people at one webcam in the first tile of a 3x3 gallery, the second at the tile's right end: the search
+    stopped at the first face its centred window found, so the second was never looked for. Now each find also
+    looks beside the first face in two tiles, in turn, and keeps looking where it saw two people."""
+    tile_picture, pair = _two_at_one_webcam()
+    gallery = compose_gallery([tile_picture] + [photo(name) for name in list(PHOTO_FACES)[:8]], fill=1.0)
+    truths = [gallery.map_box(0, box, (640, 360)) for box in pair]
+    with FaceFinder() as finder:
+        seen = [[any(matches(d.box, truth) for d in finder.find(gallery.image)) for truth in truths]
+                for _ in range(8)]
+        calls = finder.detector_calls
+        finder.find(gallery.image)
+    assert all(first for first, _ in seen)
+    second = [beside for _, beside in seen]
+    assert any(second[:5]) and all(second[second.index(True):])  # found within a turn of the tiles, then kept
+    assert finder.detector_calls == calls  # the same search each time once found
+
+
+def _two_at_one_webcam() -> tuple[np.ndarray, list[Rect]]:
+    """A 640x360 webcam picture of two people (their photographs' heads), one left of the middle, one at the right
+    end, and their face boxes."""
+    room = np.full((360, 640, 3), (96, 110, 120), np.uint8)
+    boxes = []
+    for name, centre in (("mpl_grace_hopper.jpg", 0.38), ("skimage_astronaut.jpg", 0.84)):
+        picture = photo(name)
+        head, face = head_crop(picture, photo_faces(name, picture)[0], side_faces=3.0)
+        scale = 200 / head.shape[0]
+        x, y = round(centre * 640 - 100), 100
+        room[y:y + 200, x:x + 200] = cv2.resize(head, (200, 200), interpolation=cv2.INTER_AREA)
+        boxes.append(Rect(x + face.x * scale, y + face.y * scale, face.w * scale, face.h * scale))
+    return room, boxes
 
 
 def test_photos_in_small_tiles(finder):
