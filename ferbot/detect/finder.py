@@ -63,8 +63,6 @@ class FaceFinder:
         """The tiles whose sides this find searches beyond the first face found (a second person at one webcam,
         off the tile's centre): ASIDE_PER_FIND tiles in turn, so that a gallery's every tile is looked at now and
         then for little cost, and every tile in which the last find saw two people, so that both stay found."""
-        if not tiles:
-            return set()
         start = self._aside_turn % len(tiles)
         self._aside_turn = start + ASIDE_PER_FIND
         turn = {(start + k) % len(tiles) for k in range(min(ASIDE_PER_FIND, len(tiles)))}
