@@ -100,14 +100,16 @@ class BackgroundWarmup:
         threading.Thread(target=run, name="ferbot-warmup", daemon=True).start()
 
     def close(self) -> None:
-        """Stop after the bucket compiling now and wait for it, through Ctrl-Cs (re-raised after: it takes a second
-        or two): a thread still inside XLA when Python exits aborts the process ("terminate called ...")."""
-        self._stop.set()
+        """Wait for every bucket to compile (the compilation cache then holds them all for the next launch); a
+        Ctrl-C meanwhile stops it after the bucket under way, which is still waited for (a second or two), through
+        further Ctrl-Cs, and is raised after: a thread still inside XLA when Python exits aborts the process
+        ("terminate called ...")."""
         interrupted: KeyboardInterrupt | None = None
         while not self._done.is_set():
             try:
                 self._done.wait()
             except KeyboardInterrupt as err:
+                self._stop.set()
                 interrupted = err
         if interrupted is not None:
             raise interrupted

@@ -47,8 +47,8 @@ def test_new_batch_sizes_do_not_recompile(default_classifier, fer2013):
 def test_closing_the_background_warmup_waits_for_its_compiling_through_a_ctrl_c():
     """A thread left inside XLA's compiler when Python exits aborts the process ("terminate called ... FATAL:
     exception not rethrown"), as a second Ctrl-C in ferbot's first seconds did in 3 of 6 runs of `ferbot --demo
-    --sink file:...` (the warmup thread was joined, and the join gave up at the Ctrl-C): closing stops the warmup
-    after the bucket under way and waits for it, through the Ctrl-C, which it raises after."""
+    --sink file:...` (the warmup thread was joined, and the join gave up at the Ctrl-C): a Ctrl-C while closing
+    stops the warmup after the bucket under way, which is waited for, and is raised after."""
     classifier = EmotionClassifier.load(model="lite")  # a jit of its own: nothing of it is compiled yet
     warmup = classifier.warmup_in_background()
     ctrl_c = threading.Timer(0.02, signal.pthread_kill, (threading.main_thread().ident, signal.SIGINT))
