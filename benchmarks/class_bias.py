@@ -34,7 +34,7 @@ class Readings:
     """A checkpoint's log-probabilities on one split, and what a bias does to its accuracy and FER+ agreement."""
 
     def __init__(self, classifier: EmotionClassifier, split: Split):
-        self.log_probabilities = np.log(classifier.predict_proba(split.images) + 1e-9)
+        self.log_probabilities = log_probabilities(classifier, split.images)
         self.labels = split.labels
         self.crowd = ferplus_majority(split.ferplus)
         self.voted = self.crowd >= 0
@@ -44,6 +44,11 @@ class Readings:
         predicted = (self.log_probabilities + bias).argmax(axis=1)
         return (float((predicted == self.labels).mean()),
                 float((predicted[self.voted] == self.crowd[self.voted]).mean()))
+
+
+def log_probabilities(classifier: EmotionClassifier, faces: np.ndarray) -> np.ndarray:
+    """The classifier's log-probabilities of 48x48 faces (what a bias is added to)."""
+    return np.log(classifier.predict_proba(faces) + 1e-9)
 
 
 def fitted_bias(public: Readings, least_accuracy: float) -> np.ndarray:
@@ -86,7 +91,6 @@ def main() -> None:
     p.add_argument("--seeds", type=whole_number(1), default=2,
                    help="random draws of each calm face's views (default: 2)")
     args = p.parse_args()
-    drops = args.drops
     use_cpu_cores()
     data = load_fer2013(fer2013_path(p))
     classifier = EmotionClassifier.load(args.checkpoint)
@@ -94,12 +98,12 @@ def main() -> None:
     with FaceFinder() as finder:
         crops, owners, _ = face_crops_in_views(finder, args.seeds)
     calm = np.array([EXPRESSIONS[i] == CALM for i in owners])
-    webcam = np.log(classifier.predict_proba(np.stack(crops)) + 1e-9)
+    webcam = log_probabilities(classifier, np.stack(crops))
     print(f"{classifier.card.get('name', args.checkpoint)}: {len(crops)} webcam views ({calm.sum()} calm)")
     print(f"{'PublicTest drop allowed':>24s}  {'bias (' + ', '.join(CLASS_NAMES) + ')':60s}  PublicTest acc / FER+  "
           "PrivateTest acc / FER+  calm / not calm read as difficult")
     unbiased = public.scores(np.zeros(len(CLASS_NAMES)))[0]
-    for drop in [0.0, *drops]:
+    for drop in [0.0, *args.drops]:
         bias = np.zeros(len(CLASS_NAMES)) if drop == 0 else fitted_bias(
             public, -1.0 if drop is None else unbiased - drop / 100)
         print(f"{'none' if drop is None else f'{drop:g} points':>24s}  {np.array2string(bias, precision=2):60s}  "

@@ -120,10 +120,18 @@ def _public_card(directory: Path, model: str) -> dict | None:
     """A checkpoint's card where it has `model`'s yardstick on PublicTest; None otherwise."""
     try:
         card = read_card(directory)
-        _yardstick(card, model)
-    except (CheckpointError, KeyError, TypeError):
+    except CheckpointError:
         return None
-    return card
+    return card if _has_yardstick(card, model) else None
+
+
+def _has_yardstick(card: dict, model: str) -> bool:
+    """Whether a card records `model`'s yardstick on PublicTest."""
+    try:
+        _yardstick(card, model)
+    except (KeyError, TypeError):
+        return False
+    return True
 
 
 def _yardstick(card: dict, model: str) -> float:
@@ -153,7 +161,7 @@ def maybe_promote(directory: Path, out_root: Path, model: str = "default") -> No
     pointer = out_root / MODELS[model]
     current = pointed_at(pointer)
     card = read_card(directory)
-    if _public_card(directory, model) is None:
+    if not _has_yardstick(card, model):
         log.warning("not made the %s checkpoint: %s has no PublicTest %s", model, directory.name, YARDSTICKS[model])
         return
     figure = f"PublicTest {YARDSTICKS[model]} {100 * _yardstick(card, model):.2f}%"
