@@ -9,6 +9,7 @@ import os
 import queue
 import shutil
 import threading
+import time
 from pathlib import Path
 
 import cv2
@@ -75,6 +76,7 @@ class VideoFileSink:
         self._hurry = threading.Event()  # close() was interrupted: write what was sent, without the repeats
         self._written = threading.Event()  # the thread has ended (Thread.join, interrupted, may say so too early)
         self._warned_behind = False
+        self._caught_up_at = time.monotonic()  # when a frame sent last found every one before it written
         self._thread = threading.Thread(target=self._write_frames, name="ferbot-video-file", daemon=True)
         self._thread.start()
         log.info("writing the feed to %s", self.path)
@@ -99,7 +101,6 @@ class VideoFileSink:
         try:
             while (item := self._next_sent()) is not None:
                 image, due = item
-                self._warn_if_behind(due)
                 while self.frames < due and not self._hurry.is_set():  # the ticks the last frame stayed on
                     self._write(last, repeat=True)
                 last = self._picture(image)
@@ -116,12 +117,17 @@ class VideoFileSink:
     def _next_sent(self) -> tuple[np.ndarray, int] | None:
         """The next frame sent, or None once the sink closes. Polled: a Ctrl-C landing inside send()'s put can lose
         the wake-up of a plain get, and close() then waited for this thread for ever."""
+        waited = self._queue.empty()
         while True:
             with contextlib.suppress(queue.Empty):
-                return self._queue.get(timeout=WAKE_UP_S)
+                item = self._queue.get(timeout=WAKE_UP_S)
+                if waited:
+                    self._caught_up_at = time.monotonic()
+                return item
 
     def _write(self, picture: np.ndarray, repeat: bool) -> None:
         """Write one frame; at each second of video, check that the disk still has room (SinkError if not)."""
+        self._warn_if_behind()
         self._writer.write(picture)
         self.frames += 1
         self.repeated += repeat
@@ -138,8 +144,12 @@ class VideoFileSink:
                         f"{FREE_SPACE_RESERVE / 2**20:g} MiB ferbot leaves free; free some space, or write the video "
                         "to another disk")
 
-    def _warn_if_behind(self, due: int) -> None:
-        if not self._warned_behind and due - self.frames > BEHIND_WARNING_S * self.fps:
+    def _warn_if_behind(self) -> None:
+        """Warn once when the frame being written was due more than BEHIND_WARNING_S ago, by the wall clock, and
+        the writer has been busy all that time. Busy: after a pause of the feed, the repeats that stand for it are
+        written at the encoder's speed, and are no sign of a slow one."""
+        late_s = min(self._clock.now() - self.frames / self.fps, time.monotonic() - self._caught_up_at)
+        if not self._warned_behind and late_s > BEHIND_WARNING_S:
             self._warned_behind = True
             log.warning("%s: this computer encodes the video more slowly than %g frames a second, and it is falling "
                         "behind the feed (the video lasts as long as the run, but leaves out frames, and finishing "
