@@ -268,7 +268,7 @@ def _report_command(argv: list[str]) -> int:
         return _fail(f"--out takes the folder the two files go in, and {args.out} reads as a file name; give a "
                      "folder, e.g. --out reports")
     try:
-        page = write_report(args.log, args.out)
+        page = write_report(args.log, args.out, before_replacing=_ignore_ctrl_c)
     except KeyboardInterrupt:
         return report_stopped()
     except LogError as err:
@@ -279,6 +279,13 @@ def _report_command(argv: list[str]) -> int:
         return _fail(f"cannot write the report in {folder} ({err.strerror or err}); check that it is writable{other}")
     print(page)
     return EXIT_OK
+
+
+def _ignore_ctrl_c() -> None:
+    """From the moment the report's two files are whole and about to replace the old ones, a Ctrl-C changes nothing:
+    raised while they replace them, it could leave the new students file beside the old page; later, in Python's
+    teardown, it printed a traceback or ended the command by the signal (status -2), as if the report had failed."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def report_stopped() -> int:

@@ -8,6 +8,7 @@ import hashlib
 import html
 import io
 import re
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -44,12 +45,14 @@ def report_paths(log_path: str | Path, out_dir: str | Path | None = None) -> tup
     return out_dir / f"{log_path.stem}-report.html", out_dir / f"{log_path.stem}-students.csv"
 
 
-def write_report(log_path: str | Path, out_dir: str | Path | None = None) -> Path:
+def write_report(log_path: str | Path, out_dir: str | Path | None = None,
+                 before_replacing: Callable[[], object] = lambda: None) -> Path:
     """Summarise a session log into the two files of report_paths; returns the HTML path. Nothing is written
     (not even the folder) unless the log can be read, and the two files are replaced only once both are written
-    whole (a full disk leaves an earlier report as it was, and no part of a new one); files there that are not
-    this log's report (another session's of a log of the same name, a file of the teacher's) are never replaced:
-    LogError. The page is self-contained: nothing is fetched."""
+    whole (a full disk leaves an earlier report as it was, and no part of a new one), right after
+    `before_replacing` is called (where `ferbot report` stops taking Ctrl-C); files there that are not this log's
+    report (another session's of a log of the same name, a file of the teacher's) are never replaced: LogError.
+    The page is self-contained: nothing is fetched."""
     log_bytes = read_log_bytes(log_path)  # read once: the page's mark is of the very rows summarised
     log = parse_log(log_bytes, log_path)
     try:
@@ -64,6 +67,7 @@ def write_report(log_path: str | Path, out_dir: str | Path | None = None) -> Pat
     with written_whole(page, private=True) as page_draft, written_whole(students, private=True) as students_draft:
         _write_students_csv(summary, students_draft)
         page_draft.write_text(html, encoding="utf-8")
+        before_replacing()
     return page
 
 

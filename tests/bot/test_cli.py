@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from ferbot.report.html import report_paths
 from tests.helpers.cli import STARTED, env_with, ferbot, finished, lines_until, one_error_line, started_ferbot
 from tests.helpers.data import REPO, read_video
 from tests.helpers.logs import face_row, log_rows, write_log
@@ -273,6 +274,32 @@ def test_ctrl_c_during_the_report_command_says_nothing_was_written(long_lesson_l
                                                             "changed"), stderr
     assert "Traceback" not in stderr and stdout == ""
     assert not out.exists() or not any(out.iterdir())
+
+
+@pytest.mark.slow
+def test_a_ctrl_c_once_the_report_is_written_changes_nothing(long_lesson_log, tmp_path):
+    """Ctrl-C the moment the report's page appears (polled every millisecond), while `ferbot report` prints its
+    path and exits: it ends as written, status 0 with the path, no traceback (it printed "Exception ignored ...
+    KeyboardInterrupt" from Python's teardown, or was ended by the signal, status -2). A Ctrl-C that comes before
+    the files replace the old ones, as the drafts are finished, may still stop it, with the one line."""
+    log, _ = long_lesson_log
+    out = tmp_path / "reports"
+    command = subprocess.Popen([sys.executable, "-m", "ferbot", "report", str(log), "--out", str(out)],
+                               cwd=REPO, env=env_with(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    STARTED.append(command)
+    page, _ = report_paths(log, out)
+    deadline = time.monotonic() + 120
+    while not page.exists() and command.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.001)
+    command.send_signal(signal.SIGINT)
+    stdout, stderr = command.communicate(timeout=60)
+    assert "Traceback" not in stderr and "Exception ignored" not in stderr, stderr
+    if command.returncode == 1:  # the signal came before the files replaced the old ones
+        result = subprocess.CompletedProcess(command.args, 1, stdout, stderr)
+        assert one_error_line(result, "ferbot report").endswith("stopped before the report was written; nothing "
+                                                                "was changed"), stderr
+    else:
+        assert (command.returncode, stdout.strip()) == (0, str(page)), (command.returncode, stderr)
 
 
 @pytest.mark.slow
