@@ -212,6 +212,7 @@ def _run(options: BotOptions, duration: float | None, report: bool) -> int:
                      stats.output_fps, stats.frames_analysed, stats.analysis_rate, 1000 * stats.analysis_s)
         if report:
             _report_after_run(options.log)
+        _ignore_ctrl_c()  # everything is written
     except KeyboardInterrupt:  # one more Ctrl-C while stopping: the log is kept, its report is one command away
         if report and ran:
             log.warning("stopped before the report was written; write it with: ferbot report %s", options.log)
@@ -238,7 +239,7 @@ def _check_report_files_are_new(log_path: str) -> None:
 def _report_after_run(log_path: str) -> None:
     """The after-class report next to the run's log; a log it cannot summarise (no faces) only warns."""
     try:
-        log.info("report: %s", write_report(log_path))
+        log.info("report: %s", write_report(log_path, before_replacing=_ignore_ctrl_c))
     except (LogError, OSError) as err:
         log.warning("no report written: %s", err)
 
@@ -282,10 +283,15 @@ def _report_command(argv: list[str]) -> int:
 
 
 def _ignore_ctrl_c() -> None:
-    """From the moment the report's two files are whole and about to replace the old ones, a Ctrl-C changes nothing:
-    raised while they replace them, it could leave the new students file beside the old page; later, in Python's
-    teardown, it printed a traceback or ended the command by the signal (status -2), as if the report had failed."""
+    """Once a run's files are written, or the report's two files are whole and about to replace the old ones, a
+    Ctrl-C (or a stop signal ferbot took, _stop_on) changes nothing: raised while they replace them, it could leave
+    the new students file beside the old page; later, in Python's teardown, it printed a traceback or ended the
+    command by the signal (status -2), as if the run or the report had failed."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for name in STOP_SIGNALS:
+        signum = getattr(signal, name, None)
+        if signum is not None and signal.getsignal(signum) is _interrupt:
+            signal.signal(signum, signal.SIG_IGN)
 
 
 def report_stopped() -> int:

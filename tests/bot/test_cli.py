@@ -197,6 +197,20 @@ def test_ctrl_c_stops_cleanly_keeps_the_outputs_and_stays_private(tmp_path):
     assert len(log_rows(log)) >= 9  # flushed, in whole rows
 
 
+def test_a_ctrl_c_once_the_run_and_its_report_are_written_changes_nothing(tmp_path):
+    """A run ends (--duration) and logs its report's path; a Ctrl-C right then: exit 0, no traceback, and nothing
+    that says the report is missing (it printed "Exception ignored in ... KeyboardInterrupt" from Python's teardown,
+    or, landing before the run's end, "stopped before the report was written" under the report's path)."""
+    log = tmp_path / "faces.csv"
+    bot, logged = started_ferbot("--demo", "--sink", "none", "--duration", "2", "--log", str(log))
+    logged += lines_until(bot, "report:")
+    bot.send_signal(signal.SIGINT)
+    result = finished(bot, logged)
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert "stopped before the report was written" not in result.stderr
+    assert (tmp_path / "faces-report.html").is_file() and (tmp_path / "faces-students.csv").is_file()
+
+
 @pytest.mark.parametrize("after_s", [0.5, 1.5, 3.0])
 def test_ctrl_c_while_ferbot_loads_its_libraries_ends_it_at_once_and_quietly(after_s):
     """Ctrl-C in the seconds the libraries load (about 3.5 s on a 2-core machine), or just after: exit 0 without a
