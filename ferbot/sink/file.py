@@ -148,8 +148,9 @@ class VideoFileSink:
         """Warn once when the frame being written was due more than BEHIND_WARNING_S ago, by the wall clock, and
         the writer has been busy all that time. Busy: after a pause of the feed, the repeats that stand for it are
         written at the encoder's speed, and are no sign of a slow one."""
-        late_s = min(self._clock.now() - self.frames / self.fps, time.monotonic() - self._caught_up_at)
-        if not self._warned_behind and late_s > BEHIND_WARNING_S:
+        if self._warned_behind:
+            return
+        if min(self._clock.now() - self.frames / self.fps, time.monotonic() - self._caught_up_at) > BEHIND_WARNING_S:
             self._warned_behind = True
             log.warning("%s: this computer encodes the video more slowly than %g frames a second, and it is falling "
                         "behind the feed (the video lasts as long as the run, but leaves out frames, and finishing "
