@@ -9,7 +9,6 @@ import os
 import queue
 import shutil
 import threading
-import time
 from pathlib import Path
 
 import cv2
@@ -76,7 +75,7 @@ class VideoFileSink:
         self._hurry = threading.Event()  # close() was interrupted: write what was sent, without the repeats
         self._written = threading.Event()  # the thread has ended (Thread.join, interrupted, may say so too early)
         self._warned_behind = False
-        self._caught_up_at = time.monotonic()  # when a frame sent last found every one before it written
+        self._lag_at_catch_up = 0.0  # _lag_s() when a frame sent last found every one before it written
         self._thread = threading.Thread(target=self._write_frames, name="ferbot-video-file", daemon=True)
         self._thread.start()
         log.info("writing the feed to %s", self.path)
@@ -121,8 +120,8 @@ class VideoFileSink:
         while True:
             with contextlib.suppress(queue.Empty):
                 item = self._queue.get(timeout=WAKE_UP_S)
-                if waited:
-                    self._caught_up_at = time.monotonic()
+                if waited and item is not None:
+                    self._lag_at_catch_up = self._lag_s()
                 return item
 
     def _write(self, picture: np.ndarray, repeat: bool) -> None:
@@ -144,13 +143,17 @@ class VideoFileSink:
                         f"{FREE_SPACE_RESERVE / 2**20:g} MiB ferbot leaves free; free some space, or write the video "
                         "to another disk")
 
+    def _lag_s(self) -> float:
+        """How far the video written so far is behind the wall clock, in seconds."""
+        return self._clock.now() - self.frames / self.fps
+
     def _warn_if_behind(self) -> None:
-        """Warn once when the frame being written was due more than BEHIND_WARNING_S ago, by the wall clock, and
-        the writer has been busy all that time. Busy: after a pause of the feed, the repeats that stand for it are
-        written at the encoder's speed, and are no sign of a slow one."""
+        """Warn once when the video has fallen more than BEHIND_WARNING_S further behind the wall clock since the
+        writer last had written every frame sent. Not the lag itself: after a pause of the feed, the video is behind
+        by the pause until the repeats that stand for it are written, and an encoder faster than `fps` catches up."""
         if self._warned_behind:
             return
-        if min(self._clock.now() - self.frames / self.fps, time.monotonic() - self._caught_up_at) > BEHIND_WARNING_S:
+        if self._lag_s() - self._lag_at_catch_up > BEHIND_WARNING_S:
             self._warned_behind = True
             log.warning("%s: this computer encodes the video more slowly than %g frames a second, and it is falling "
                         "behind the feed (the video lasts as long as the run, but leaves out frames, and finishing "

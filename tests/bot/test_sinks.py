@@ -143,19 +143,40 @@ def test_an_encoder_slower_than_the_fps_warns_and_a_ctrl_c_while_finishing_leave
 
 
 def test_a_feed_that_pauses_is_not_taken_for_a_slow_encoder(tmp_path, caplog, monkeypatch):
-    """The feed stops for a second (the bot busy elsewhere), then goes on: the second's repeats are written at once,
-    at this small size, and the encoder never was behind, so no warning says it is (the threshold is brought down
-    to half a second, as above). The pause is in the video, as long as it was."""
+    """The feed stops for two seconds (the bot busy elsewhere, or suspended), then goes on, with an encoder that
+    writes 60 frames a second, twice the video's 30 (OpenCV's writer slowed to that, as on a slower computer): the
+    pause's repeats take a second to write, the video catches up, and no warning says the encoder is slow (the
+    threshold brought down to half a second, as above). The pause is in the video, as long as it was."""
     monkeypatch.setattr(file_sink, "BEHIND_WARNING_S", 0.5)
+    monkeypatch.setattr(file_sink, "_video_writer", _slowed(file_sink._video_writer, frames_per_s=60))
     fps, path = 30, tmp_path / "feed.avi"
     sink = open_sink(f"file:{path}", SIZE, fps)
     with caplog.at_level("INFO", logger="ferbot.sink.file"):
-        for frame, pause_s in zip(_frames(3), (1.0, 0.2, 0)):
+        for frame, pause_s in zip(_frames(4), (0.2, 2.0, 0.2, 0)):
             assert sink.send(frame)
             time.sleep(pause_s)
         sink.close()
     assert "more slowly" not in caplog.text
-    assert sink.frames >= 1.2 * fps
+    assert sink.frames >= 2.3 * fps
+
+
+def _slowed(video_writer, frames_per_s):
+    """sink.file's _video_writer, its writer slowed to write at most `frames_per_s` frames a second."""
+    class Slowed:
+        def __init__(self, writer):
+            self._writer = writer
+
+        def write(self, picture):
+            time.sleep(1 / frames_per_s)
+            self._writer.write(picture)
+
+        def __getattr__(self, name):
+            return getattr(self._writer, name)
+
+    def open_slowed(*args):
+        writer, raw = video_writer(*args)
+        return Slowed(writer), raw
+    return open_slowed
 
 
 def test_a_ctrl_c_that_loses_the_writers_wake_up_does_not_hang_the_video(tmp_path):
