@@ -126,7 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the bot, or `report` a log; returns the exit status."""
+    """Run the bot, or `report` a log; returns the exit status. The process's entry point: once the work is
+    written, Ctrl-C stays ignored for the rest of the process (_ignore_ctrl_c)."""
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["report"]:
         return _report_command(argv[1:])

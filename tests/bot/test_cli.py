@@ -207,7 +207,7 @@ def test_a_ctrl_c_once_the_run_and_its_report_are_written_changes_nothing(tmp_pa
     bot.send_signal(signal.SIGINT)
     result = finished(bot, logged)
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
-    assert "stopped before the report was written" not in result.stderr
+    assert "Exception ignored" not in result.stderr and "stopped before the report was written" not in result.stderr
     assert (tmp_path / "faces-report.html").is_file() and (tmp_path / "faces-students.csv").is_file()
 
 
@@ -257,14 +257,16 @@ def test_a_ctrl_c_that_stops_the_report_of_a_run_says_how_to_write_it(tmp_path):
 @pytest.fixture(scope="module")
 def long_lesson_log(tmp_path_factory) -> tuple[Path, float]:
     """A log of 300,000 face rows (30 students, 10,000 analyses), and how many seconds `ferbot report` takes over it
-    on this machine, run whole once (about 7 s on the 2-core development machine, the first 2.5 s loading its
-    libraries): a Ctrl-C timed in seconds would land after the end on a faster machine."""
+    on this machine (about 7 s on the 2-core development machine, the first 2.5 s loading its libraries): a Ctrl-C
+    timed in seconds would land after the end on a faster machine. Timed on a second whole run: the first may
+    build caches (matplotlib's fonts, Python's bytecode) that make it slower than the runs it times."""
     path = tmp_path_factory.mktemp("long") / "lesson.csv"
     write_log(path, [face_row(f / 2, f, t, emotion=("Happy", "Sad", "Neutral")[(f + t) % 3], x=60 * t)
                      for f in range(10_000) for t in range(1, 31)])
-    started = time.monotonic()
-    whole = ferbot("report", str(path), "--out", str(path.parent / "whole"))
-    assert whole.returncode == 0, whole.stderr
+    for run in ("first", "timed"):
+        started = time.monotonic()
+        whole = ferbot("report", str(path), "--out", str(path.parent / run))
+        assert whole.returncode == 0, whole.stderr
     return path, time.monotonic() - started
 
 
@@ -294,8 +296,7 @@ def test_ctrl_c_during_the_report_command_says_nothing_was_written(long_lesson_l
 def test_a_ctrl_c_once_the_report_is_written_changes_nothing(long_lesson_log, tmp_path):
     """Ctrl-C the moment the report's page appears (polled every millisecond), while `ferbot report` prints its
     path and exits: it ends as written, status 0 with the path, no traceback (it printed "Exception ignored ...
-    KeyboardInterrupt" from Python's teardown, or was ended by the signal, status -2). A Ctrl-C that comes before
-    the files replace the old ones, as the drafts are finished, may still stop it, with the one line."""
+    KeyboardInterrupt" from Python's teardown, or was ended by the signal, status -2)."""
     log, _ = long_lesson_log
     out = tmp_path / "reports"
     command = subprocess.Popen([sys.executable, "-m", "ferbot", "report", str(log), "--out", str(out)],
@@ -308,12 +309,7 @@ def test_a_ctrl_c_once_the_report_is_written_changes_nothing(long_lesson_log, tm
     command.send_signal(signal.SIGINT)
     stdout, stderr = command.communicate(timeout=60)
     assert "Traceback" not in stderr and "Exception ignored" not in stderr, stderr
-    if command.returncode == 1:  # the signal came before the files replaced the old ones
-        result = subprocess.CompletedProcess(command.args, 1, stdout, stderr)
-        assert one_error_line(result, "ferbot report").endswith("stopped before the report was written; nothing "
-                                                                "was changed"), stderr
-    else:
-        assert (command.returncode, stdout.strip()) == (0, str(page)), (command.returncode, stderr)
+    assert (command.returncode, stdout.strip()) == (0, str(page)), (command.returncode, stderr)
 
 
 @pytest.mark.slow

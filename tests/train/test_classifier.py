@@ -51,7 +51,7 @@ def test_closing_the_background_warmup_waits_for_its_compiling_through_a_ctrl_c(
     stops the warmup after the bucket under way, which is waited for, and is raised after."""
     classifier = EmotionClassifier.load(model="lite")  # a jit of its own: nothing of it is compiled yet
     warmup = classifier.warmup_in_background()
-    ctrl_c = threading.Timer(0.02, signal.pthread_kill, (threading.main_thread().ident, signal.SIGINT))
+    ctrl_c = threading.Timer(0.1, signal.pthread_kill, (threading.main_thread().ident, signal.SIGINT))
     with pytest.raises(KeyboardInterrupt):  # entered before the signal can come
         ctrl_c.start()  # a real signal, which wakes a waiting thread as Ctrl-C does; tracing alone takes longer
         warmup.close()
