@@ -270,6 +270,14 @@ def long_lesson_log(tmp_path_factory) -> tuple[Path, float]:
     return path, time.monotonic() - started
 
 
+def _started_report(log: Path, out: Path) -> subprocess.Popen:
+    """`ferbot report LOG --out OUT` started, its output read as text."""
+    command = subprocess.Popen([sys.executable, "-m", "ferbot", "report", str(log), "--out", str(out)],
+                               cwd=REPO, env=env_with(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    STARTED.append(command)
+    return command
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("share", [0.07, 0.6])  # of the whole run: while loading; while reading the log and drawing
 def test_ctrl_c_during_the_report_command_says_nothing_was_written(long_lesson_log, tmp_path, share):
@@ -278,9 +286,7 @@ def test_ctrl_c_during_the_report_command_says_nothing_was_written(long_lesson_l
     and nothing written, which a script would take for success)."""
     log, whole_s = long_lesson_log
     out = tmp_path / "reports"
-    command = subprocess.Popen([sys.executable, "-m", "ferbot", "report", str(log), "--out", str(out)],
-                               cwd=REPO, env=env_with(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    STARTED.append(command)
+    command = _started_report(log, out)
     time.sleep(share * whole_s)
     command.send_signal(signal.SIGINT)
     stdout, stderr = command.communicate(timeout=60)
@@ -299,9 +305,7 @@ def test_a_ctrl_c_once_the_report_is_written_changes_nothing(long_lesson_log, tm
     KeyboardInterrupt" from Python's teardown, or was ended by the signal, status -2)."""
     log, _ = long_lesson_log
     out = tmp_path / "reports"
-    command = subprocess.Popen([sys.executable, "-m", "ferbot", "report", str(log), "--out", str(out)],
-                               cwd=REPO, env=env_with(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    STARTED.append(command)
+    command = _started_report(log, out)
     page, _ = report_paths(log, out)
     deadline = time.monotonic() + 120
     while not page.exists() and command.poll() is None and time.monotonic() < deadline:
