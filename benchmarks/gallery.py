@@ -41,6 +41,8 @@ class MeetingScreen:
     """A live screen: a new, slightly different picture on each read (faces sway a few pixels), converted from
     the BGRA a screen grab returns, like ScreenSource; `paused` shows the same picture every time."""
 
+    recorded = False
+
     def __init__(self, image: np.ndarray, paused: bool = False):
         shifts = SWAY[:1] if paused else SWAY
         self._frames = [cv2.cvtColor(np.roll(image, (dy, dx), axis=(0, 1)), cv2.COLOR_RGB2BGRA) for dx, dy in shifts]

@@ -14,7 +14,6 @@ from pathlib import Path
 
 from ferbot.analysis import FrameAnalyzer
 from ferbot.capture import Source, SourceError, open_source, open_window
-from ferbot.capture.video import StillImageSource, VideoFileSource
 from ferbot.classify import EmotionClassifier
 from ferbot.classify.checkpoint import CheckpointError
 from ferbot.console import already_there
@@ -102,8 +101,7 @@ def build_bot(options: BotOptions, *, source: Source | None = None,
         # The files last, so that a run that cannot start leaves no empty video or log behind to block the next
         # try: the log first (it can be discarded while it holds only its header), then the sink.
         # a recording's rows are not dated: its analysis happens after the lesson, and time_s places them in it
-        recorded = isinstance(source, VideoFileSource | StillImageSource)
-        facelog = FaceLog(options.log, dated=not recorded) if options.log else None
+        facelog = FaceLog(options.log, dated=not source.recorded) if options.log else None
         if facelog is not None:
             stack.callback(facelog.close)
         try:

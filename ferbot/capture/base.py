@@ -29,7 +29,10 @@ class Frame:
 
 
 class Source(Protocol):
-    """A frame source. `read()` returns the current picture, or None once the source has ended."""
+    """A frame source. `read()` returns the current picture, or None once the source has ended. `recorded`: a
+    recording (a video file, a screenshot), analysed after the lesson, so the wall clock dates none of its frames."""
+
+    recorded: bool
 
     def read(self) -> Frame | None: ...
 

@@ -32,6 +32,8 @@ def demo_pictures() -> list[np.ndarray]:
 class DemoSource:
     """A 3x3 gallery (the six portraits, three of them mirrored) whose participants sway gently."""
 
+    recorded = False
+
     def __init__(self, size: tuple[int, int] = (1920, 1080)):
         portraits = demo_pictures()
         portraits += [p[:, ::-1] for p in portraits][: len(DEMO_NAMES) - len(portraits)]

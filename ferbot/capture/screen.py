@@ -22,6 +22,8 @@ class ScreenSource:
     a change of resolution; a --region that no longer fits, or a monitor that is gone, ends the run.
     """
 
+    recorded = False
+
     def __init__(self, monitor: int | None = None, region: Rect | None = None):
         self._display = Display()
         monitors = self._display.monitors

@@ -20,6 +20,8 @@ os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 class VideoFileSource:
     """Frames of a video file at the file's own pace; `read()` returns None after the last one."""
 
+    recorded = True
+
     def __init__(self, path: str | Path):
         self.path = Path(path)
         if not self.path.is_file():
@@ -55,6 +57,8 @@ class VideoFileSource:
 
 class StillImageSource:
     """One picture, returned on every read with the same index so it is analysed once."""
+
+    recorded = True
 
     def __init__(self, path: str | Path):
         path = Path(path)

@@ -28,6 +28,8 @@ MAX_LISTED = 12
 class WindowSource:
     """The window whose title contains `title` (case-insensitive): the largest such one, if several."""
 
+    recorded = False
+
     def __init__(self, title: str):
         require_display()  # before pywinctl, which needs one; Display() below warns on Wayland
         self._pywinctl = _import_pywinctl()

@@ -47,6 +47,8 @@ class Lesson:
 class LiveMeeting:
     """A Source of a changing gallery (see the module's notes)."""
 
+    recorded = False
+
     def __init__(self, lesson: Lesson = Lesson()):
         self.lesson = lesson
         pictures = demo_pictures() + [photo(name) for name in PHOTO_FACES]
