@@ -9,6 +9,7 @@ student is absent. A stretch is a run of frames in which the sign holds most of 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,20 +52,28 @@ class Clock:
 
     @classmethod
     def of(cls, log: dict[str, np.ndarray]) -> Clock:
+        """The clock of a log's rows; the last frame stands for the median step (a lone frame, a still image's
+        one analysis, for MAX_STEP_S)."""
         logged = np.unique(log["time_s"])
         gaps = np.diff(logged)
-        blanks = np.concatenate([np.arange(start + MAX_STEP_S, start + gap, MAX_STEP_S)
-                                 for start, gap in zip(logged[:-1], gaps) if gap > MAX_STEP_S] or [np.zeros(0)])
+        blanks = np.concatenate([start + MAX_STEP_S * np.arange(1, _blank_frames(gap) + 1)
+                                 for start, gap in zip(logged[:-1], gaps)] or [np.zeros(0)])
         times = np.concatenate([logged, blanks])
         order = np.argsort(times, kind="stable")
         times, blank = times[order], (np.arange(len(times)) >= len(logged))[order]
         steps = np.diff(times)
-        last = float(np.median(gaps)) if len(gaps) else 0.0
+        last = float(np.median(gaps)) if len(gaps) else MAX_STEP_S
         return cls(times, np.minimum(np.append(steps, last), MAX_STEP_S), blank)
 
     def share(self, when: np.ndarray) -> np.ndarray:
         """Per analysed frame: whether its time is among `when`."""
         return np.isin(self.times, when)
+
+
+def _blank_frames(gap: float) -> int:
+    """How many blank frames fill a gap between two logged ones: one every MAX_STEP_S, none closer than a
+    millisecond to the next logged frame (counted in whole steps: a float range could add one at its end)."""
+    return max(0, math.ceil((gap - 1e-3) / MAX_STEP_S) - 1)
 
 
 def attendance(log: dict[str, np.ndarray], rows: np.ndarray, clock: Clock) -> Attendance:

@@ -81,7 +81,7 @@ def summarize(log: dict[str, np.ndarray]) -> SessionSummary:
 
     A moment is a peak of the smoothed difficult share that is above MOMENT_LEVEL and at least MOMENT_RISE above
     the session's median; of peaks closer than a minute only the highest is kept, and at most 10 are. Rows of
-    cameras that are off count for the students' attendance only.
+    cameras that are off count for the session's span and the students' attendance only.
     """
     everyone = log = with_stubs_folded(log)
     log = {name: column[~log["camera_off"]] for name, column in log.items()}
@@ -91,11 +91,12 @@ def summarize(log: dict[str, np.ndarray]) -> SessionSummary:
                        f"not change for {PICTURE_AFTER_S:g} s, as on a screenshot or a frozen screen, is taken for a "
                        "profile picture and not logged)")
     probs = np.stack([log[c] for c in PROBABILITY_COLUMNS], axis=1)
-    duration = float(t.max() - t.min())
+    # the session: from the first row to the last, cameras off included, as the students' attendance counts it
+    start, duration = float(everyone["time_s"].min()), float(np.ptp(everyone["time_s"]))
     bin_s = _default_bin(duration)
     nbins = int(duration // bin_s) + 1
-    edges = t.min() + bin_s * np.arange(nbins)
-    idx = np.minimum(((t - t.min()) // bin_s).astype(int), nbins - 1)
+    edges = start + bin_s * np.arange(nbins)
+    idx = np.minimum(((t - start) // bin_s).astype(int), nbins - 1)
     counts = np.bincount(idx, minlength=nbins).astype(float)
     sums = np.stack([np.bincount(idx, weights=probs[:, k], minlength=nbins) for k in range(probs.shape[1])], 1)
     timeline = _smooth(np.where(counts[:, None] > 0, sums / np.maximum(counts[:, None], 1), np.nan), SMOOTH_BINS)
@@ -163,8 +164,8 @@ def _boxes_meet(log: dict[str, np.ndarray], a: int, b: int) -> bool:
 def _started(log: dict[str, np.ndarray]) -> datetime | None:
     """The local time at the session's time 0, to the second: the smallest of the rows' clocks less their time_s (a
     row is written once its analysis is done, and held rows later still: the first analysis, slow to start, was
-    written seconds late); None without clock times (a log of an older ferbot, or one edited so that its clock
-    cannot be read)."""
+    written seconds late), passing over clocks that cannot be read (edited); None without any that can (a log of an
+    older ferbot, or of a recording)."""
     clocks, times = np.asarray(log.get("clock", ()), dtype=str), log["time_s"]
     dated = clocks != ""
     if not dated.any():
@@ -172,11 +173,15 @@ def _started(log: dict[str, np.ndarray]) -> datetime | None:
     written, row_clock = np.unique(clocks[dated], return_inverse=True)
     latest = np.full(len(written), -np.inf)  # each clock's latest time_s: its row written soonest after its frame
     np.maximum.at(latest, row_clock, times[dated])
-    try:
-        return min(datetime.fromisoformat(clock) - timedelta(seconds=round(float(time_s)))
-                   for clock, time_s in zip(written, latest)).replace(microsecond=0)
-    except (ValueError, OverflowError, TypeError):  # not a time, one too near the year 1 to go back from, or a
-        return None  # mix of times with and without a UTC offset
+    starts = []
+    for clock, time_s in zip(written, latest):
+        try:
+            starts.append(datetime.fromisoformat(clock) - timedelta(seconds=round(float(time_s))))
+        except (ValueError, OverflowError):  # not a time (edited), or one too near the year 1 to go back from
+            continue
+    # ferbot writes each clock with its UTC offset; one without (edited) cannot be compared with those
+    starts = [start for start in starts if start.tzinfo is not None] or starts
+    return min(starts).replace(microsecond=0) if starts else None
 
 
 def _default_bin(duration: float) -> float:

@@ -473,6 +473,42 @@ def test_a_camera_off_tile_counts_as_present_with_the_camera_off(lesson):
     assert float(student["minutes_on_camera"]) == 0 and float(student["minutes_camera_off"]) > 0.1
 
 
+def test_a_lesson_begun_with_the_cameras_off_is_one_span_for_its_length_and_its_attendance(tmp_path):
+    """Ana and Ben join with their cameras off and turn them on after five minutes, for one more (analysed every
+    2 s). The session length came from the rows with a face only (1 minute) while the attendance counted all six."""
+    rows = [face_row(t, frame, track, name, x=100 * track) if t >= 300 else camera_off_row(t, frame, track, name)
+            for frame, t in enumerate(np.arange(0, 360, 2.0)) for track, name in ((1, "Ana Lima"), (2, "Ben Okafor"))]
+    write_log(tmp_path / "log.csv", rows)
+    page = write_report(tmp_path / "log.csv").read_text(encoding="utf-8")
+    assert "<tr><th>session length</th><td>0:05:58</td></tr>" in page
+    with (tmp_path / "log-students.csv").open(encoding="utf-8") as f:
+        for student in csv.DictReader(f):
+            assert float(student["minutes_camera_off"]) == pytest.approx(5, abs=0.05)
+            assert float(student["minutes_on_camera"]) == pytest.approx(1, abs=0.05)
+            assert float(student["presence"]) == pytest.approx(1 / 6, abs=0.01)
+
+
+def test_a_still_image_s_one_analysis_shows_its_students_present(tmp_path):
+    """`--source screen.png --log`: one analysed frame. Its one frame stood for no time, so every student read 0%
+    present and 0 minutes on camera."""
+    write_log(tmp_path / "log.csv", [face_row(0.0, 0, track, name, x=100 * track)
+                                     for track, name in ((1, "Ana Lima"), (2, "Ben Okafor"))])
+    write_report(tmp_path / "log.csv")
+    with (tmp_path / "log-students.csv").open(encoding="utf-8") as f:
+        assert [float(student["presence"]) for student in csv.DictReader(f)] == [1.0, 1.0]
+
+
+def test_a_gap_of_whole_steps_adds_no_frame_beside_the_next_logged_one(tmp_path):
+    """Seen at 0.1 s and 20.1 s: the gap is filled by blank frames at 5.1, 10.1 and 15.1 s. A float range added one
+    more at 20.1, after which the second sighting stood for no time: its 5 s were taken from the student."""
+    write_log(tmp_path / "log.csv", [face_row(t, frame, 1, "Ana Lima") for frame, t in enumerate((0.1, 20.1))])
+    write_report(tmp_path / "log.csv")
+    with (tmp_path / "log-students.csv").open(encoding="utf-8") as f:
+        (student,) = csv.DictReader(f)
+    assert float(student["minutes_on_camera"]) == pytest.approx(10 / 60, abs=0.006)
+    assert float(student["minutes_absent"]) == pytest.approx(15 / 60, abs=0.006)
+
+
 @pytest.mark.slow
 def test_a_still_image_is_logged_with_names_from_its_first_analysis(tmp_path):
     """`ferbot --source screen.png --names --log`: the first analysed frame's rows already carry every name."""
