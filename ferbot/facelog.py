@@ -152,12 +152,13 @@ def _box(box) -> list[str]:
     return [f"{v:.1f}" for v in box]
 
 
-def _whole_rows(rows: list[dict], path: Path) -> list[dict]:
-    """The rows less a last row cut short (a run stopped while writing it); LogError for a short row elsewhere."""
-    short = [line for line, row in enumerate(rows, start=2) if None in row.values()]
-    if short and short[-1] == len(rows) + 1:
+def _whole_rows(rows: list[dict], path: Path, ends_a_row: bool) -> list[dict]:
+    """The rows less a last row cut short (a run stopped while writing it: a column missing, or the file not ending
+    its row, as where it stopped inside the last column); LogError for a short row elsewhere."""
+    if rows and (not ends_a_row or None in rows[-1].values()):
         log.warning("%s: its last row is cut short (the run stopped while writing it); read without it", path)
-        rows, short = rows[:-1], short[:-1]
+        rows = rows[:-1]
+    short = [line for line, row in enumerate(rows, start=2) if None in row.values()]
     if short:
         raise LogError(f"{path}:{short[0]} has too few columns; was it edited by hand?")
     return rows
@@ -194,7 +195,7 @@ def parse_log(data: bytes, path: str | Path) -> dict[str, np.ndarray]:
         if missing:
             raise LogError(f"{path} is not a ferbot log (missing columns {', '.join(missing)}); pass the "
                            "CSV written by `ferbot --log PATH`")
-        rows = _whole_rows(list(reader), path)
+        rows = _whole_rows(list(reader), path, ends_a_row=data.endswith(b"\n"))
     except (UnicodeDecodeError, csv.Error) as err:
         what = "not text" if isinstance(err, UnicodeDecodeError) else err
         raise LogError(f"{path} is not a ferbot log ({what}); pass the CSV written by `ferbot --log PATH`") from None

@@ -187,6 +187,19 @@ def test_an_impossible_time_frame_track_or_probability_is_one_error_line(tmp_pat
     assert list(tmp_path.iterdir()) == [log]
 
 
+@pytest.mark.parametrize("cut", [3, 12])
+def test_a_last_row_cut_inside_its_clock_leaves_the_time_of_day_in(tmp_path, cut):
+    """A run stopped while writing the last column of a row: the row has all its columns, so it was read, and its
+    cut clock (naive, or no time) took the time of day out of the whole report."""
+    log = tmp_path / "log.csv"
+    write_log(log, [face_row(2.0 * frame, frame, 1, clock=f"2026-12-02T10:00:{2 * frame:02d}+01:00")
+                    for frame in range(20)])
+    log.write_bytes(log.read_bytes()[:-cut])
+    assert len(read_log(log)["frame"]) == 19
+    page = write_report(log).read_text(encoding="utf-8")
+    assert "<tr><th>started</th><td>2026-12-02 10:00:00+01:00</td></tr>" in page
+
+
 def test_a_clock_too_early_to_go_back_from_leaves_the_time_of_day_out(tmp_path):
     """The first row at 5 s on a clock of 0001-01-01 00:00:01: the lesson's start cannot be dated (a traceback)."""
     log = tmp_path / "log.csv"
