@@ -127,7 +127,7 @@ class AnalysisWorker(threading.Thread):
             while True:
                 with self._wake:
                     while not self._stopping and (wait := next_due - time.monotonic()) > 0:
-                        self._wake.wait(wait)
+                        self._wake.wait(min(wait, WAKE_UP_S))  # in steps: a wait past threading.TIMEOUT_MAX fails
                     while not self._stopping and not self._fresh_pending():
                         self._wake.wait(WAKE_UP_S)  # polled: a Ctrl-C inside submit's notify can lose the wake-up
                     if self._stopping and not (self._finish and self._fresh_pending()):
@@ -137,7 +137,7 @@ class AnalysisWorker(threading.Thread):
                 if self.rate is not None:
                     next_due = time.monotonic() + 1.0 / self.rate
                     look = _look(frame.image)
-                    if (self._last_look is not None and look.shape == self._last_look.shape
+                    if (not self._finish and self._last_look is not None and look.shape == self._last_look.shape
                             and time.monotonic() - self._last_analysed_at < self.refresh_s
                             and int(cv2.absdiff(look, self._last_look).max()) <= UNCHANGED_LEVEL):
                         self.unchanged += 1

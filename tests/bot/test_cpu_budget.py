@@ -93,6 +93,12 @@ def test_the_max_rate_does_not_skip_unchanged_screens():
     assert stats.frames_unchanged == 0 and stats.frames_analysed > 10  # more than a rate of 10 would allow
 
 
+def test_an_analysis_rate_too_small_to_wait_for_analyses_once_and_stops_cleanly():
+    """A rate of 1e-10 a second puts the next analysis past the longest wait threading can make (OverflowError)."""
+    stats, analyzer = run(rate=1e-10, seconds=1.0)
+    assert stats.frames_analysed == 1 and analyzer.frames == [1]
+
+
 def test_a_lost_wake_up_does_not_stop_the_analysis():
     """A Ctrl-C landing inside submit()'s notify (Condition.notify has taken the analysis thread's waiter off its
     list and not yet released it) left the thread asleep through every later frame and the stop: the labels froze,
@@ -122,10 +128,10 @@ def test_a_pipeline_runs_again_with_a_fresh_worker():
 
 
 class EndingScreen(Screen):
-    """A moving screen that ends (a recording) after `frames` frames."""
+    """A screen that ends (a recording) after `frames` frames."""
 
-    def __init__(self, frames: int):
-        super().__init__(moving=True)
+    def __init__(self, frames: int, moving: bool = True):
+        super().__init__(moving)
         self.frames = frames
 
     def read(self) -> Frame | None:
@@ -153,6 +159,15 @@ def test_a_bug_in_the_last_analysis_is_raised():
                         30, analysis_rate=0.1)
     with pytest.raises(ZeroDivisionError, match="a bug in the analysis"):
         pipeline.run(10)
+
+
+def test_a_recording_s_last_frame_is_analysed_though_it_looks_like_the_one_before():
+    """A video that ends on a still picture (a slide, the credits): its last frame is in the log all the same."""
+    analyzer = CountingAnalyzer()
+    pipeline = Pipeline(EndingScreen(20, moving=False), analyzer, Renderer((640, 360)),
+                        open_sink("none", (640, 360), 30), 30, analysis_rate=10.0)
+    stats = pipeline.run(10)
+    assert stats.frames_unchanged >= 1 and analyzer.frames[-1] == 20
 
 
 def test_the_cached_layer_draws_what_a_full_redraw_draws():
