@@ -19,8 +19,9 @@ class Frame:
     """One captured picture.
 
     image: RGB uint8 array (H, W, 3). timestamp: seconds on the source's clock (since its first frame, or
-    the position in a video file). index: increases by one per new picture; a source that repeats a picture
-    (a still image, a video slower than the output) repeats its index, so it is analysed once.
+    the position in a video file). index: grows with each new picture (by one, or for a video its frame number,
+    which skips the frames not shown); a source that repeats a picture (a still image, a video slower than the
+    output) repeats its index, so it is analysed once.
     """
 
     image: np.ndarray

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import cv2
+import numpy as np
 
 from ferbot.capture.base import Frame, SourceError
 from ferbot.clock import Stopwatch
@@ -15,6 +16,8 @@ log = logging.getLogger(__name__)
 # FFmpeg's own messages (e.g. "moov atom not found" for a broken .mp4) would come before ferbot's one-line error;
 # quiet unless the user set a level. Read when a capture opens.
 os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+MAX_FPS = 240.0  # a higher rate from a file's header is a container's time base, not its video's
+DEFAULT_FPS = 30.0
 
 
 class VideoFileSource:
@@ -33,7 +36,9 @@ class VideoFileSource:
             raise SourceError(f"cannot read {self.path} as a video or image; give a video file OpenCV can "
                               "decode (e.g. .mp4, .avi), an image, or 'screen'")
         fps = self._capture.get(cv2.CAP_PROP_FPS)
-        self.fps = fps if 1 <= fps <= 240 else 30.0
+        self.fps = fps if 0 < fps <= MAX_FPS else DEFAULT_FPS  # a slideshow's 0.5 fps is a real rate
+        if self.fps != fps:
+            log.warning("%s gives no usable frame rate (%g); playing it at %g fps", self.path, fps, DEFAULT_FPS)
         self._current = Frame(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), 0.0, 0)
         self._clock = Stopwatch()
         log.info("playing %s at %.1f fps", self.path, self.fps)
@@ -62,9 +67,12 @@ class StillImageSource:
 
     def __init__(self, path: str | Path):
         path = Path(path)
-        image = cv2.imread(str(path), cv2.IMREAD_COLOR) if path.is_file() else None
+        try:  # read, then decoded: a file that cannot be read and one that is no image each get their message
+            image = cv2.imdecode(np.fromfile(path, np.uint8), cv2.IMREAD_COLOR)
+        except OSError as err:
+            raise SourceError(f"cannot read {path} ({err.strerror or err}); check the path given to --source") from None
         if image is None:
-            raise SourceError(f"cannot read {path} as an image; check the path given to --source")
+            raise SourceError(f"{path} is damaged or not an image OpenCV reads; give another image or a video")
         self._image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
         self._clock = Stopwatch()
 

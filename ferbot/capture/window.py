@@ -153,16 +153,16 @@ class WindowSource:
         try:
             windows = [w for w in self._pywinctl.getAllWindows()
                        if w.title and not w.title.startswith(OWN_WINDOWS) and OWN_COMMAND not in w.title]
-        except Exception as err:
+            matches = [w for w in windows if title.lower() in w.title.lower()]
+            window = max(matches, key=lambda w: w.box.width * w.box.height) if matches else None
+        except Exception as err:  # also a window closed while it was being sized
             raise SourceError(f"cannot list the windows ({first_line(err)}); use --monitor or --region") from None
-        matches = [w for w in windows if title.lower() in w.title.lower()]
-        if not matches:
+        if window is None:
             titles = sorted({w.title for w in windows})
             seen = ", ".join(repr(t) for t in titles[:MAX_LISTED]) + (" ..." if len(titles) > MAX_LISTED else "")
             raise SourceError(f"no window's title contains {title!r}; "
                               + (f"the windows are: {seen}" if titles else "no windows are listed (on X11, is a "
                                  "window manager running?)") + "; pass part of one with --window")
-        window = max(matches, key=lambda w: w.box.width * w.box.height)
         if len(matches) > 1:
             log.info("%d windows' titles contain %r: capturing the largest, %r", len(matches), title, window.title)
         return window

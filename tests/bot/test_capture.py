@@ -142,6 +142,22 @@ def test_unreadable_video_says_so(tmp_path):
         open_source("/dev/null")
 
 
+def test_a_slideshow_video_plays_at_its_own_slow_rate(tmp_path, caplog):
+    """A recording at 0.5 fps (a slideshow, a time-lapse) was played at 30 fps: 60 times too fast, and its log's
+    times 60 times too short."""
+    path = write_video(tmp_path / "slides.avi", [np.full((120, 160, 3), 40 * i, np.uint8) for i in range(3)], fps=0.5)
+    source = open_source(str(path))
+    assert source.fps == pytest.approx(0.5) and "no usable frame rate" not in caplog.text
+    source.close()
+
+
+def test_a_damaged_image_says_so_not_to_check_its_path(tmp_path):
+    jpeg = cv2.imencode(".jpg", cv2.cvtColor(photo("singnet_woman_portrait.jpg"), cv2.COLOR_RGB2BGR))[1].tobytes()
+    (tmp_path / "class.jpg").write_bytes(jpeg[:2000])
+    with pytest.raises(SourceError, match="class.jpg is damaged or not an image OpenCV reads"):
+        open_source(str(tmp_path / "class.jpg"))
+
+
 def test_still_image_repeats_one_frame(tmp_path):
     """The picture as RGB (a lossless PNG: exactly its pixels), the same frame on every read."""
     picture = photo("singnet_woman_portrait.jpg")
