@@ -30,6 +30,7 @@ from ferbot.track.attention import ABSOLUTE_DOWN, ABSOLUTE_UP, ABSOLUTE_YAW, WIT
 _COLORS = [np.array(EMOTION_COLORS[name]) / 255 for name in CLASS_NAMES]
 STUDENT_COLUMNS = ("track_id", "first_s", "last_s", "presence", "dominant", "difficulty", "attention",
                    *PROBABILITY_COLUMNS, "name", "minutes_on_camera", "minutes_camera_off", "minutes_absent")
+PLOTTED_STUDENTS = 60  # the per-student plot's most bars (an anonymous log of a long lesson can hold hundreds)
 # the page's mark of the log it reports on: how many bytes of the log it read and their digest (no path, no name)
 _LOG_MARK = '<meta name="ferbot-log" content="{}:{}">'
 # reads a page's mark, or an older page's: the digest alone, of the whole log
@@ -177,8 +178,16 @@ def _plot_label(student) -> str:
     return title if all(ord(c) in _drawable() for c in title if not c.isspace()) else f"#{student.track_id}"
 
 
+def _plotted(s: SessionSummary) -> list:
+    """The students the per-student plot shows: all, or the PLOTTED_STUDENTS longest on camera (in their order)."""
+    if len(s.students) <= PLOTTED_STUDENTS:
+        return s.students
+    longest = sorted(s.students, key=lambda st: -st.attendance.on_camera_s)[:PLOTTED_STUDENTS]
+    return [st for st in s.students if st in longest]
+
+
 def _students_plot(s: SessionSummary) -> str:
-    students = s.students
+    students = _plotted(s)
     # the fonts are looked up as the figure is drawn; names are text, never math ("$$ Mike $$" is a name)
     with plt.rc_context({"font.family": list(_fonts()), "text.parse_math": False}):
         return _png(_students_figure(students))
@@ -244,12 +253,20 @@ The black line is the share of angry, fearful, sad and surprised expressions.</p
 session{", with the time of day in brackets" if s.started else ""}, to find in a recording).</p>
 <table><tr><th>time</th><th>share</th><th>main state</th></tr>{moments}</table>
 <h2>Students</h2>
-<img alt="per-student emotion shares" src="{_students_plot(s)}">
+{_plot_note(s)}<img alt="per-student emotion shares" src="{_students_plot(s)}">
 <table><tr><th>{"student" if s.named else "track"}</th><th>seen</th><th>presence</th><th>dominant</th>
 <th>difficult states</th>{"<th>facing screen</th>" if has_attention else ""}</tr>
 {_student_rows(s, has_attention)}</table>
 </body></html>
 """
+
+
+def _plot_note(s: SessionSummary) -> str:
+    """A line saying whom the per-student plot leaves out, if anyone."""
+    if len(s.students) <= PLOTTED_STUDENTS:
+        return ""
+    return (f"<p>The plot shows the {PLOTTED_STUDENTS} {'students' if s.named else 'tracks'} longest on camera; "
+            f"the table below lists all {len(s.students)}.</p>\n")
 
 
 def _student_rows(s: SessionSummary, has_attention: bool) -> str:

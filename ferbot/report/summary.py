@@ -48,7 +48,7 @@ class Student:
     attention: float | None  # mean attention score, when the log has it
     name: str = ""  # the name on their tile (--names)
     attendance: Attendance = Attendance(0.0, 0.0, 0.0)
-    concerns: tuple[Concern, ...] = ()
+    concerns: tuple[Concern, ...] = ()  # in a log with names only
     title: str = ""  # how the report calls them: the name, with the track id where students share it; else the id
 
 
@@ -227,7 +227,8 @@ def _students(log: dict[str, np.ndarray]) -> list[Student]:
     off = log["camera_off"]
     difficult = probs[:, DIFFICULT_COLUMNS].sum(1)
     clock = Clock.of(log)
-    students = [_student(log, track, log["track_id"] == track, off, probs, difficult, clock)
+    named = any(log["name"])  # the report lists concerns by name only: an anonymous log's ids reset as tiles move
+    students = [_student(log, track, log["track_id"] == track, off, probs, difficult, clock, named)
                 for track in np.unique(log["track_id"]).astype(int)]
     names = [st.name for st in students]
     return [dataclasses.replace(st, title=(st.name if names.count(st.name) == 1 else f"{st.name} (#{st.track_id})")
@@ -253,7 +254,7 @@ def _most_read(names: list[str]) -> str:
     return max(dict.fromkeys(names), key=names.count)
 
 
-def _student(log, track, rows, off, probs, difficult, clock) -> Student:
+def _student(log, track, rows, off, probs, difficult, clock, named: bool) -> Student:
     faces = rows & ~off
     mean = probs[faces].mean(0) if faces.any() else np.zeros(len(CLASS_NAMES))
     attention = log.get("attention")
@@ -268,4 +269,4 @@ def _student(log, track, rows, off, probs, difficult, clock) -> Student:
         mean_probs=dict(zip(CLASS_NAMES, mean.round(4).tolist())),
         difficulty=float(difficult[faces].mean()) if faces.any() else 0.0, attention=att,
         name=usual_name(names), attendance=present,
-        concerns=tuple(concerns(log, rows, difficult, clock)))
+        concerns=tuple(concerns(log, rows, difficult, clock)) if named else ())

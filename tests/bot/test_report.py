@@ -20,6 +20,7 @@ from ferbot.facelog import COLUMNS, FaceLog, LogError, read_log
 from ferbot.files import written_whole
 from ferbot.geometry import Rect
 from ferbot.report import report_paths, write_report
+from ferbot.report.summary import summarize
 from ferbot.track.tracker import TrackedFace
 from tests.helpers.cli import env_with, ferbot, one_error_line
 from tests.helpers.logs import csv_rows, face_row, log_rows, write_log
@@ -198,6 +199,20 @@ def test_a_last_row_cut_inside_its_clock_leaves_the_time_of_day_in(tmp_path, cut
     assert len(read_log(log)["frame"]) == 19
     page = write_report(log).read_text(encoding="utf-8")
     assert "<tr><th>started</th><td>2026-12-02 10:00:00+01:00</td></tr>" in page
+
+
+def test_an_anonymous_log_of_many_tracks_plots_the_longest_present_and_lists_all(tmp_path):
+    """Four seats for ten minutes whose ids change every 12 s (tiles that keep moving, no names): 200 tracks. The
+    per-student plot grew by a bar a track (a 972x16,295 px picture for 750), and the stretches worth a look were
+    worked out for every track though an anonymous report shows none."""
+    log = tmp_path / "log.csv"
+    write_log(log, [face_row(t, frame, 1000 * seat + int(t // 12), x=100 * seat)
+                    for frame, t in enumerate(np.arange(0, 600, 2.0)) for seat in range(4)])
+    summary = summarize(read_log(log))
+    assert len(summary.students) == 200 and all(student.concerns == () for student in summary.students)
+    page = write_report(log).read_text(encoding="utf-8")
+    assert "The plot shows the 60 tracks longest on camera; the table below lists all 200." in page
+    assert page.count("<tr><td>#") == 200
 
 
 def test_a_clock_too_early_to_go_back_from_leaves_the_time_of_day_out(tmp_path):
