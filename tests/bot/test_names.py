@@ -20,7 +20,7 @@ from ferbot.names.ocr import TagOCR, bundled_models, tag_line
 from ferbot.render import Renderer
 from ferbot.report import write_report
 from ferbot.track import FaceTracker
-from ferbot.track.names import name_pairs, same_name
+from ferbot.track.names import NameBook, name_pairs, same_name
 from tests.helpers.cli import env_with, ferbot, one_error_line
 from tests.helpers.data import save_rgb
 from tests.helpers.faces import detections, one_hot, people, photo
@@ -242,6 +242,10 @@ def test_a_stray_mark_read_beside_a_name_keeps_the_student_and_the_name():
         tracker.update([], np.zeros((0, 7), np.float32), 0.8 + 0.4 * k, names=[])
     [back] = tracker.update(detections((400, 300, 80, 80)), HAPPY[None], 4.0, names=["李静怡 8"])
     assert back.track_id == 1
+    book = NameBook()  # first read with the icon, then with another stray mark: still her id
+    book.add("女 Ana Garcia", 1)
+    assert book.claim("Ana Garcia 8", set()) == 1 and book.claim("Ana Garcia", set()) == 1
+    assert book.claim("Ana", set()) is None and book.claim("Ana Garcia Lopez", set()) is None
     tracker = FaceTracker()
     for k, name in enumerate(["Ana Garcia", "女 Ana Garcia", "Ana Garcia", "女 Ana Garcia"]):
         [ana] = tracker.update(detections((700, 300, 80, 80)), HAPPY[None], 0.4 * k, names=[name])
