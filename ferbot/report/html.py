@@ -78,9 +78,10 @@ def _digest(data: bytes) -> str:
 
 def _refuse_others(log_path: str | Path, page: Path, log_bytes: bytes, students: Path) -> None:
     """LogError if either report file exists and is not this very log's: the page's mark must be of the log's
-    first bytes (a report written during the lesson is of the same log, which has grown since: every row carries
-    the time of day, so another lesson's log never begins alike); the students file, which carries no mark of its
-    own, must have ferbot's header and lie beside that page."""
+    first bytes (a report written during the lesson is of the same log, which has grown since: a live lesson's rows
+    carry the time of day, so another lesson's log never begins alike; a recording's rows, undated, could begin
+    alike only for two analyses of the same recording); the students file, which carries no mark of its own, must
+    have ferbot's header and lie beside that page."""
     page_ours = page.is_file() and _reports_on(page, log_bytes)
     ours = {page: page_ours,
             students: page_ours and students.is_file() and ",".join(STUDENT_COLUMNS) in _start(students)}
