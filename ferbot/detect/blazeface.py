@@ -54,8 +54,8 @@ class BlazeFace:
         os.environ.setdefault("MESA_SHADER_CACHE_DISABLE", "true")
         with quiet_native_stderr():
             self._detector = FaceDetector.create_from_options(options)
-            # Closed by close() or, for a detector left open (a crash, a failing test), at the latest when Python
-            # exits, while MediaPipe is still whole: its own clean-up during the interpreter's teardown can hang.
+            # Closed by close() or, for a detector left open (a crash, a failing test), when Python exits, before
+            # the interpreter's teardown, where MediaPipe's own clean-up can hang (_close_quietly).
             self._closer = weakref.finalize(self, _close_quietly, self._detector)
             # The runtime prints a one-time note the first time it realigns an input, which depends on where
             # the picture lands in memory; pictures of a few sizes make that happen here, out of sight.
@@ -95,8 +95,13 @@ def check_rgb(image: np.ndarray) -> None:
 
 
 def _close_quietly(detector: FaceDetector) -> None:
+    """Close a detector; at exit, where MediaPipe's thread pool has already shut down (mediapipe 0.10.33) and the
+    close cannot be run, let it go with the process instead (and keep its __del__ from trying again)."""
     with quiet_native_stderr():
-        detector.close()
+        try:
+            detector.close()
+        except RuntimeError:  # "cannot schedule new futures after shutdown"
+            detector._handle = None
 
 
 @contextmanager

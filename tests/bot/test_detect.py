@@ -266,6 +266,14 @@ def test_a_detector_left_open_does_not_hang_python_at_exit(tmp_path):
     assert run.returncode == 1 and "1 failed, 1 passed" in run.stdout, run.stdout[-2000:]
 
 
+def test_a_detector_left_open_at_exit_is_let_go_without_a_traceback():
+    """A script that ends holding a detector: MediaPipe's thread pool shuts down before the detector can be closed,
+    which printed two tracebacks ("cannot schedule new futures after shutdown", then one from its __del__)."""
+    run = subprocess.run([sys.executable, "-c", "from ferbot.detect import BlazeFace; detector = BlazeFace()"],
+                         cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0 and "Traceback" not in run.stderr and "Exception ignored" not in run.stderr, run.stderr
+
+
 def test_detector_reports_boxes_and_keypoints_in_pixels():
     picture = photo("codait_luciano.jpg")
     with BlazeFace() as detector:
