@@ -2,15 +2,16 @@
 run.
 
     python -m benchmarks.gallery_recall [--seeds 2] [--styles zoom,meet,teams] [--sizes 1280x720,1920x1080,2560x1440]
-                                        [--counts 4,9,25,49] [--save-failures DIR]
+                                        [--counts 4,9,25,49] [--face-share 0.15,0.45] [--save-failures DIR]
 
 Screens come from tests/helpers/meetings.py: Zoom-, Meet- and Teams-like galleries of real photographs framed as
-webcams (face 15-45% of the tile's height, off-centre, a room behind; some masked, some with glasses, some phone
-videos), degraded like a video call, with name tags, an active-speaker border, emoji reactions, camera-off tiles (a
-name or a profile picture), a title bar, a toolbar and page arrows; and for each style and size a shared screen
-beside a strip of tiles. The people are the public-domain/CC0 photographs in tests/data/faces (the demo faces are
-crops of the same photographs), plus the other single-person photographs of ../shared/faces when that folder
-exists (read at run time, never copied into the repository), with hand-drawn face boxes.
+webcams (face 15-45% of the tile's height unless --face-share says otherwise, off-centre, a room behind; some
+masked, some with glasses, some phone videos), degraded like a video call, with name tags, an active-speaker border,
+emoji reactions, camera-off tiles (a name or a profile picture), a title bar, a toolbar and page arrows; and for
+each style and size a shared screen beside a strip of tiles. The people are the public-domain/CC0 photographs in
+tests/data/faces (the demo faces are crops of the same photographs), plus the other single-person photographs of
+../shared/faces when that folder exists (read at run time, never copied into the repository), with hand-drawn face
+boxes.
 
 A face counts when it is at least 24 px high and whole in its tile; it is found when a box's centre lies inside it
 and they overlap (IoU >= 0.25). A box is false when it lies on no face at all: boxes on profile pictures, on faces
@@ -22,6 +23,7 @@ Machines differ by 2x: compare the two finders' figures from the same run.
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import sys
 import time
@@ -38,7 +40,7 @@ from ferbot.console import frame_size, whole_number
 from ferbot.detect import BlazeFace, FaceFinder
 from ferbot.geometry import Rect
 from tests.helpers.faces import matches, people
-from tests.helpers.meetings import STYLES, MeetingScreen, Person, meeting_screen
+from tests.helpers.meetings import FACE_SHARE, STYLES, MeetingScreen, Person, meeting_screen
 
 # Hand-drawn boxes (fractions of width and height) of the single-person photographs in ../shared/faces that are
 # not public domain or CC0, so are not in the repository.
@@ -86,9 +88,11 @@ def screens(args, crowd: list[Person]):
         for size in args.sizes:
             for count in args.counts:
                 for seed in range(args.seeds):
-                    yield (style, size, count), meeting_screen(crowd, style, size, count, seed=1000 * count + seed)
+                    yield (style, size, count), meeting_screen(crowd, style, size, count, seed=1000 * count + seed,
+                                                               face_share=args.face_share)
             for seed in range(args.seeds):
-                yield (style, size, "share"), meeting_screen(crowd, style, size, 6, seed=seed, share=True)
+                yield (style, size, "share"), meeting_screen(crowd, style, size, 6, seed=seed, share=True,
+                                                             face_share=args.face_share)
 
 
 def screen_count(args) -> int:
@@ -166,6 +170,17 @@ def _row(s: tuple[float, float, float, float, float]) -> str:
     return f"{recall:6.1%} {masked:6.0%} {false:5.2f} {ms:6.1f} {calls:5.1f}"
 
 
+def _face_share(text: str) -> tuple[float, float]:
+    """--face-share: two shares of a picture's height, the smaller first."""
+    try:
+        low, high = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not LOW,HIGH (two numbers, e.g. 0.12,0.2)") from None
+    if not 0 < low <= high <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give 0 < LOW <= HIGH <= 1")
+    return low, high
+
+
 def _style(text: str) -> str:
     if text not in STYLES:
         raise ValueError(text)
@@ -182,6 +197,9 @@ def main() -> None:
                         "1920x1080,2560x1440)")
     parser.add_argument("--counts", type=comma_list(whole_number(1), "whole numbers"), default=[4, 9, 25, 49],
                         help="tiles per gallery (default 4,9,25,49)")
+    parser.add_argument("--face-share", type=_face_share, default=FACE_SHARE, metavar="LOW,HIGH",
+                        help=f"webcam faces' heights, as shares of their pictures' (default {FACE_SHARE[0]},"
+                        f"{FACE_SHARE[1]}: far back to close up; the finder is built for faces down to 0.12)")
     parser.add_argument("--save-failures", type=Path, metavar="DIR",
                         help="write each screen where ferbot's finder misses a face or adds a false box")
     report(run(parser.parse_args()))

@@ -162,16 +162,15 @@ def _multiple(length: float, unit: float) -> int | None:
 
 def tile_windows(tile: Rect) -> tuple[Window, list[Window]]:
     """How to search a tile: a first window (its centred square, where most webcam faces sit), and the windows
-    that cover the whole tile for when the first finds no face: squares of the tile's shorter side (faces up to
-    half of it) and, in a large tile, squares six times its smallest expected face (faces down to that)."""
+    that cover the whole tile for when the first finds no face: in a large tile, squares six times its smallest
+    expected face (faces down to that), and squares of the tile's shorter side (faces up to half of it) but for
+    those mostly inside the first window, which sees the same faces."""
     first = Window(centre_window(tile), tile)
     smallest_face = max(MIN_FACE_PX, SMALLEST_FACE_SHARE * tile.h)
     short = min(tile.w, tile.h)
-    cover = []
-    for side in sorted({short, min(WINDOW_PER_FACE * smallest_face, short)}):
-        cover += [Window(Rect(x, y, side, side), tile) for y in _positions(tile.y, tile.h, side)
-                  for x in _positions(tile.x, tile.w, side)]
-    return first, [w for w in cover if not _mostly_inside(w.rect, first.rect)]
+    small = min(WINDOW_PER_FACE * smallest_face, short)
+    large = [square for square in _squares(tile, short) if not _mostly_inside(square, first.rect)]
+    return first, [Window(square, tile) for square in (_squares(tile, small) if small < short else []) + large]
 
 
 def side_windows(tile: Rect) -> list[Window]:
@@ -182,10 +181,7 @@ def side_windows(tile: Rect) -> list[Window]:
 
 
 def _mostly_inside(inner: Rect, outer: Rect) -> bool:
-    """Whether `inner` lies inside `outer` but for INSIDE_MARGIN of its side: the faces it would find, the first
-    window found already (a first window is a tile's height or more, and BlazeFace finds faces down to about a
-    twelfth of its window's side, below the SMALLEST_FACE_SHARE of a tile that the cover windows are sized for
-    with WINDOW_PER_FACE's margin)."""
+    """Whether `inner` lies inside `outer` but for INSIDE_MARGIN of its side."""
     slack = INSIDE_MARGIN * max(inner.w, inner.h)
     return (inner.x >= outer.x - slack and inner.y >= outer.y - slack and inner.x2 <= outer.x2 + slack
             and inner.y2 <= outer.y2 + slack)
@@ -219,11 +215,15 @@ def pyramid(region: Rect) -> list[Rect]:
     windows = []
     side = min(region.w, region.h) / PYRAMID_STEP
     while side >= SMALLEST_WINDOW:
-        xs = _positions(region.x, region.w, side)
-        ys = _positions(region.y, region.h, side)
-        windows += [Rect(x, y, side, side) for y in ys for x in xs]
+        windows += _squares(region, side)
         side /= PYRAMID_STEP
     return windows
+
+
+def _squares(region: Rect, side: float) -> list[Rect]:
+    """Squares of `side` covering the region, row by row, at most half a side apart."""
+    return [Rect(x, y, side, side) for y in _positions(region.y, region.h, side)
+            for x in _positions(region.x, region.w, side)]
 
 
 def _positions(start: float, length: float, side: float) -> list[float]:

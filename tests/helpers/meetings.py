@@ -23,6 +23,7 @@ from tests.helpers.nametags import CHINESE, CUT, JAPANESE, LATIN, draw_tag
 from tests.helpers.webcam import MASK_COLOURS, draw_glasses, draw_mask
 
 MIN_FACE_PX = 24  # faces smaller than this on screen are neither required nor counted against a detector
+FACE_SHARE = (0.15, 0.45)  # a webcam face's height, as a share of its picture's: from far back to close up
 STYLES = ("zoom", "meet", "teams")
 NAMES = ("Ana García", "Ben Okafor", "Chen Wei", "Dana Levi", "Eli Novak", "Fatima Zahra", "Gus Berg",
          "Hana Sato", "Ivan Petrov", "Jo Kim", "Kofi Mensah", "Lea Roux", "Marta Silva", "Noah Brown",
@@ -72,10 +73,12 @@ class MeetingScreen:
 
 
 def meeting_screen(people: Sequence[Person], style: str, size: tuple[int, int], count: int, seed: int,
-                   share: bool = False, names: Sequence[str] | None = None) -> MeetingScreen:
+                   share: bool = False, names: Sequence[str] | None = None,
+                   face_share: tuple[float, float] = FACE_SHARE) -> MeetingScreen:
     """A `style` meeting screen of size (width, height) with `count` participant tiles (a strip beside a shared
     screen when `share`), drawn reproducibly from `seed`; `names[i]`, when given, is tile i's name tag, drawn
-    with real fonts (tests.helpers.nametags) instead of OpenCV's ASCII letters."""
+    with real fonts (tests.helpers.nametags) instead of OpenCV's ASCII letters; each webcam's face a share of its
+    picture's height drawn evenly from the range `face_share`."""
     rng = np.random.default_rng(seed)
     look = LOOKS[style]
     width, height = size
@@ -90,7 +93,7 @@ def meeting_screen(people: Sequence[Person], style: str, size: tuple[int, int], 
     for i, tile in enumerate(tiles):
         kind = rng.choice(["webcam", "name", "picture"], p=[0.84, 0.08, 0.08])
         if kind == "webcam":
-            _webcam_tile(screen, tile, people[int(rng.integers(len(people)))], rng)
+            _webcam_tile(screen, tile, people[int(rng.integers(len(people)))], rng, face_share)
         else:
             _camera_off_tile(screen, tile, look, kind, people[int(rng.integers(len(people)))], rng)
         _round_corners(screen.image, tile, round(look.radius * unit), look.background)
@@ -188,7 +191,8 @@ def _shared_slide(image: np.ndarray, where: Rect, rng: np.random.Generator) -> N
 # --- tiles ------------------------------------------------------------------------------------------------------
 
 
-def _webcam_tile(screen: MeetingScreen, tile: Rect, person: Person, rng: np.random.Generator) -> None:
+def _webcam_tile(screen: MeetingScreen, tile: Rect, person: Person, rng: np.random.Generator,
+                 face_share: tuple[float, float]) -> None:
     """A student on webcam in the tile (maybe a phone's portrait video, pillarboxed), degraded like a call."""
     x, y, w, h = (int(v) for v in tile)
     frame = Rect(0, 0, w, h)
@@ -197,7 +201,7 @@ def _webcam_tile(screen: MeetingScreen, tile: Rect, person: Person, rng: np.rand
         frame = Rect((w - phone_w) // 2, 0, phone_w, h)
     picture = np.zeros((h, w, 3), np.uint8)
     fx, fy, fw, fh = (int(v) for v in frame)
-    view, faces = _webcam_view(person, (fw, fh), rng)
+    view, faces = _webcam_view(person, (fw, fh), rng, face_share)
     masked = rng.random() < 0.1
     if masked:
         for face in faces:
@@ -221,8 +225,10 @@ def _webcam_tile(screen: MeetingScreen, tile: Rect, person: Person, rng: np.rand
             screen.ignore.append(on_screen)
 
 
-def _webcam_view(person: Person, size: tuple[int, int], rng: np.random.Generator) -> tuple[np.ndarray, list[Rect]]:
-    """A (width, height) webcam picture of the person: face 15-45% of its height, off-centre, in a room."""
+def _webcam_view(person: Person, size: tuple[int, int], rng: np.random.Generator,
+                 face_share: tuple[float, float]) -> tuple[np.ndarray, list[Rect]]:
+    """A (width, height) webcam picture of the person: the face a share of its height in the range `face_share`,
+    off-centre, in a room."""
     width, height = size
     view = _room(size, rng)
     picture, faces = person.picture, list(person.faces)
@@ -230,7 +236,7 @@ def _webcam_view(person: Person, size: tuple[int, int], rng: np.random.Generator
         picture = picture[:, ::-1]
         faces = [Rect(picture.shape[1] - f.x2, f.y, f.w, f.h) for f in faces]
     main = max(faces, key=lambda f: f.area)
-    scale = rng.uniform(0.15, 0.45) * height / main.h
+    scale = rng.uniform(*face_share) * height / main.h
     scaled = cv2.resize(picture, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     cx = rng.uniform(0.28, 0.72) * width
     cy = rng.uniform(0.3, 0.55) * height
