@@ -183,8 +183,8 @@ def _plotted(s: SessionSummary) -> list:
     """The students the per-student plot shows: all, or the PLOTTED_STUDENTS longest on camera (in their order)."""
     if len(s.students) <= PLOTTED_STUDENTS:
         return s.students
-    longest = sorted(s.students, key=lambda st: -st.attendance.on_camera_s)[:PLOTTED_STUDENTS]
-    return [st for st in s.students if st in longest]
+    longest = {st.track_id for st in sorted(s.students, key=lambda st: -st.attendance.on_camera_s)[:PLOTTED_STUDENTS]}
+    return [st for st in s.students if st.track_id in longest]
 
 
 def _students_plot(s: SessionSummary) -> str:
