@@ -42,6 +42,11 @@ def fail(prog: str, message: str, status: int = EXIT_ERROR) -> int:
     return status
 
 
+def first_line(err: BaseException) -> str:
+    """The first line of an error's message (the libraries' messages can run over many), or its type's name."""
+    return (str(err).strip().splitlines() or [type(err).__name__])[0]
+
+
 def already_there(what: str) -> str:
     """The one-line refusal for an output file that exists (`what`: the option and its path): a run of the bot never
     overwrites a file."""

@@ -13,6 +13,7 @@ import mss
 import numpy as np
 
 from ferbot.capture.base import SourceError
+from ferbot.console import first_line
 
 log = logging.getLogger(__name__)
 
@@ -91,8 +92,3 @@ def check_display() -> None:
     require_display()
     if wayland_session():
         log.warning(WAYLAND_WARNING)
-
-
-def first_line(err: BaseException) -> str:
-    """The first line of an error's message (the libraries' messages can run over many), or its type's name."""
-    return (str(err).strip().splitlines() or [type(err).__name__])[0]

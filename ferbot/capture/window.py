@@ -13,8 +13,9 @@ import time
 import numpy as np
 
 from ferbot.capture.base import Frame, LiveFrames, SourceError
-from ferbot.capture.display import Display, first_line, require_display
+from ferbot.capture.display import Display, require_display
 from ferbot.capture.screen import RECHECK_S
+from ferbot.console import first_line
 
 log = logging.getLogger(__name__)
 
