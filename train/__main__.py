@@ -34,6 +34,8 @@ log = logging.getLogger("train")
 PROG = "python -m train"
 FALLBACK_DATA = "data/fer2013.csv"  # the data when neither --data nor $FER2013_PATH names it
 EVAL_SPLITS = ("PublicTest", "PrivateTest")  # what `python -m train eval` evaluates, in order
+# ... or, for an image-folder release whose test/ names no split, that folder as one
+UNSPLIT_TEST = "test"
 REPLACED_EXPORTS = "replaced-exports"  # in --runs-dir: earlier exports of a name that a run exported again
 
 
@@ -50,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         run, resume = functools.partial(_run_eval, _eval_parser().parse_args(argv[1:])), ""
     from train.data import DataError
     from train.loop import Interrupted
-    from train.run_folder import RunInUse, RunMismatch
+    from train.run_folder import RunInUse, RunMismatch, RunStateError
 
     try:
         return run()
@@ -62,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except ConfigError as err:
         return fail(prog, str(err), EXIT_USAGE)
-    except (DataError, CheckpointError, RunMismatch, RunInUse) as err:
+    except (DataError, CheckpointError, RunMismatch, RunInUse, RunStateError) as err:
         return fail(prog, str(err), EXIT_ERROR)
     except OSError as err:  # a file or folder that cannot be written (a full disk, --runs-dir, --export-dir, --out)
         where = f"{err.filename}: " if err.filename else ""
@@ -153,6 +155,7 @@ def _run_train(args: argparse.Namespace, argv: list[str]) -> int:
     _check_name(args.name)
     _check_output_folder("--runs-dir", args.runs_dir)
     _check_output_folder("--export-dir", args.export_dir)
+    _check_apart(args.runs_dir / args.name, args.export_dir / args.name)
     args.data = _data_path(args.data)
     _check_ferplus(args.ferplus)
     use_cpu_cores(cfg.batch_size)
@@ -205,11 +208,21 @@ def _check_output_folder(flag: str, folder: Path) -> None:
         raise ConfigError(f"{flag} {folder}: cannot write in {nearest}; give a folder you can write to")
 
 
+def _check_apart(run_dir: Path, export: Path) -> None:
+    """ConfigError when the run's folder and its export are one folder, or one holds the other: the export would
+    set the run's saved state aside as an earlier export (and the same command then train again from scratch)."""
+    run, out = run_dir.resolve(), export.resolve()
+    if run == out or run in out.parents or out in run.parents:
+        raise ConfigError(f"--runs-dir and --export-dir put the run ({run_dir}) and its export ({export}) in one "
+                          "folder: give them different folders")
+
+
 def _check_nothing_overwritten(out: Path) -> None:
     """ConfigError, before any work, for an --out that cannot be written or already holds a file that eval writes
     (a checkpoint's own metrics.json and plots, an earlier evaluation's)."""
     _check_output_folder("--out", out)
-    there = [name for name in written_files(EVAL_SPLITS) if (out / name).exists() or (out / name).is_symlink()]
+    there = [name for name in written_files((*EVAL_SPLITS, UNSPLIT_TEST))
+             if (out / name).exists() or (out / name).is_symlink()]
     if there:
         raise ConfigError(f"--out {out} already holds {', '.join(there)}, which eval would overwrite: give a new or "
                           "empty folder")
@@ -271,10 +284,15 @@ def _run_eval(args: argparse.Namespace) -> int:
     data = _load_data(args)
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
-    evaluate_splits(classifier.predict_proba, dict(zip(EVAL_SPLITS, (data.val, data.test))), tta, args.out,
+    splits = dict(zip(EVAL_SPLITS, (data.val, data.test)))
+    if not data.official_split:  # its "PublicTest" would be the slice of Training carved for validating a training
+        log.warning("evaluating %s's test/ folder as one split, %r: its file names do not say which of its faces "
+                    "are PublicTest and which PrivateTest", data.source, UNSPLIT_TEST)
+        splits = {UNSPLIT_TEST: data.test}
+    evaluate_splits(classifier.predict_proba, splits, tta, args.out,
                     show=functools.partial(print, flush=True))  # the results on stdout, the log on stderr
     if args.out is not None:
-        log.info("wrote %s into %s", ", ".join(written_files(EVAL_SPLITS)), args.out)
+        log.info("wrote %s into %s", ", ".join(written_files(splits)), args.out)
     return EXIT_OK
 
 

@@ -6,6 +6,8 @@ import dataclasses
 import logging
 import signal
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import jax
@@ -14,10 +16,12 @@ import orbax.checkpoint as ocp
 from jax.sharding import Mesh
 from tqdm.auto import tqdm
 
+from ferbot.classify.checkpoint import orbax_quiet
 from ferbot.classify.devices import batch_sharding, data_mesh
+from ferbot.console import first_line
 from train.config import ConfigError, TrainConfig
 from train.data import FER2013, Split
-from train.run_folder import check_run_folder
+from train.run_folder import RunStateError, check_run_folder
 from train.step import Trainer, TrainState, class_weights
 from train.targets import require_ferplus, training_targets
 from train.teachers import check_teachers, teacher_predictions
@@ -25,6 +29,7 @@ from train.teachers import check_teachers, teacher_predictions
 log = logging.getLogger(__name__)
 
 LATEST = "latest"  # the run folder's resumable states
+START_OVER = "pass --fresh to start the run over"
 TEACHERS_KEY = "teachers"  # in the saved state's metadata: what the teachers' predictions were computed from
 
 
@@ -201,8 +206,9 @@ class _Session:
                 self._save()
             raise Interrupted(self.step) from None
         finally:
-            self.latest.wait_until_finished()
-            self.best.wait_until_finished()
+            with _saving(self.latest):
+                self.latest.wait_until_finished()
+                self.best.wait_until_finished()
 
     def _train_epoch(self, epoch: int) -> None:
         """The rest of epoch `epoch` (all of it unless resuming mid-epoch), in the epoch's seeded order, summed
@@ -251,9 +257,10 @@ class _Session:
     def _save_best(self, val_acc: float) -> None:
         """Keep this epoch's state as the best, on disk before the resumable state that counts the epoch (a
         session stopped between the two: _forget_unsaved_bests)."""
-        self.best.save(self.step, args=ocp.args.StandardSave(self.state), metrics={"val_accuracy": val_acc},
-                       force=True)
-        self.best.wait_until_finished()
+        with _saving(self.best):
+            self.best.save(self.step, args=ocp.args.StandardSave(self.state), metrics={"val_accuracy": val_acc},
+                           force=True)
+            self.best.wait_until_finished()
 
     def _forget_unsaved_bests(self) -> None:
         """Delete `best` states of steps past the restored one: a session stopped between _save_best and _save
@@ -269,31 +276,71 @@ class _Session:
     def _save(self) -> None:
         """Save the resumable state at the current step, with the wall time of every session so far."""
         meta = {**self.meta, "wall_time_s": self._wall_time(), "epoch_totals": self.totals.saved()}
-        self.latest.save(self.step, args=ocp.args.Composite(state=ocp.args.StandardSave(self.state),
-                                                            meta=ocp.args.JsonSave(meta)), force=True)
+        with _saving(self.latest):
+            self.latest.save(self.step, args=ocp.args.Composite(state=ocp.args.StandardSave(self.state),
+                                                                meta=ocp.args.JsonSave(meta)), force=True)
 
     def _wall_time(self) -> float:
         return self.meta["wall_time_s"] + time.monotonic() - self.started
 
     def result(self) -> FitResult:
         """The finished run: its best epoch's state and its history."""
-        best_state = self.best.restore(self.best.best_step(), args=ocp.args.StandardRestore(_abstract(self.state)))
+        with _reading(self.best, f"the best epoch's weights (step {self.best.best_step()})"):
+            best_state = self.best.restore(self.best.best_step(),
+                                           args=ocp.args.StandardRestore(_abstract(self.state)))
         return FitResult(self.trainer, best_state, self.meta["history"], self._wall_time())
 
     def close(self) -> None:
-        self.latest.close()
-        self.best.close()
+        with _saving(self.latest):
+            self.latest.close()
+            self.best.close()
+
+
+@contextmanager
+def _saving(manager: ocp.CheckpointManager) -> Iterator[None]:
+    """Orbax failing to write the run's state (a full disk: TensorStore's ValueError, among others) as one
+    RunStateError line, without absl's log lines before it; the states saved before stay."""
+    try:
+        with orbax_quiet():
+            yield
+    except Exception as err:
+        raise RunStateError(f"cannot save the run's state in {manager.directory} ({first_line(err)[:200]}): free "
+                            "some space (or give another --runs-dir) and run the same command again: it resumes "
+                            "from the last state saved") from None
+
+
+@contextmanager
+def _reading(manager: ocp.CheckpointManager, what: str, remedy: str = START_OVER) -> Iterator[None]:
+    """Orbax failing to read `what` back (a file cut short or damaged) as one RunStateError line, `remedy` after."""
+    try:
+        with orbax_quiet():
+            yield
+    except Exception as err:
+        raise RunStateError(f"cannot read {what} in {manager.directory} ({first_line(err)[:200]})"
+                            + (f": {remedy}" if remedy else "")) from None
 
 
 def _restore_or_init(trainer: Trainer, latest: ocp.CheckpointManager) -> tuple[TrainState, dict]:
+    """The newest state saved that can be read back (a newer one damaged, by a machine stopped while writing it or
+    a bad disk, is deleted: the replayed steps save it again), or a new one."""
     state = trainer.init_state()
-    step = latest.latest_step()
-    if step is None:
-        return state, {"history": [], "wall_time_s": 0.0}
-    restored = latest.restore(step, args=ocp.args.Composite(state=ocp.args.StandardRestore(_abstract(state)),
-                                                            meta=ocp.args.JsonRestore()))
-    log.info("resuming from step %d (%d epochs done)", step, len(restored.meta["history"]))
-    return restored.state, dict(restored.meta)
+    steps = sorted(latest.all_steps(), reverse=True)
+    for tried, step in enumerate(steps):
+        oldest = tried == len(steps) - 1
+        try:
+            with _reading(latest, f"the state saved at step {step}", START_OVER if oldest else ""):
+                restored = latest.restore(step, args=ocp.args.Composite(
+                    state=ocp.args.StandardRestore(_abstract(state)), meta=ocp.args.JsonRestore()))
+        except RunStateError as err:
+            if oldest:
+                raise
+            log.warning("%s; resuming from the state saved before it instead", err)
+            continue
+        for damaged in steps[:tried]:
+            latest.delete(damaged)
+        log.info("resuming from step %d (%d epochs done)", step, len(restored.meta["history"]))
+        return restored.state, dict(restored.meta)
+    return state, {"history": [], "wall_time_s": 0.0}
 
 
 def _abstract(state: TrainState):

@@ -29,6 +29,11 @@ class RunMismatch(RuntimeError):
     """The run folder holds a run with another config or other data; resuming would mix two experiments."""
 
 
+class RunStateError(RuntimeError):
+    """The run's training state cannot be saved (a full disk) or read back (every state saved is damaged); the
+    message says what to do."""
+
+
 class RunInUse(RuntimeError):
     """Another process is training the run; a second one would write into the same checkpoints."""
 

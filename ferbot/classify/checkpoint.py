@@ -19,6 +19,7 @@ import orbax.checkpoint as ocp
 from flax import nnx
 
 from ferbot.classify.model import EmotionCNN, ModelConfig, build_model
+from ferbot.console import first_line
 from ferbot.emotions import NUM_CLASSES
 
 log = logging.getLogger(__name__)
@@ -92,8 +93,12 @@ def save_checkpoint(directory: Path, model: EmotionCNN, card: dict) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     variables = nnx.to_pure_dict(nnx.state(model, (nnx.Param, nnx.BatchStat)))
     variables = jax.tree.map(np.asarray, variables)
-    with ocp.StandardCheckpointer() as ckptr:
-        ckptr.save(directory / _WEIGHTS, variables, force=True)
+    try:
+        with orbax_quiet(), ocp.StandardCheckpointer() as ckptr:
+            ckptr.save(directory / _WEIGHTS, variables, force=True)
+    except Exception as err:  # Orbax reports a full disk as TensorStore's ValueError, among others
+        raise CheckpointError(f"cannot write {directory / _WEIGHTS} ({first_line(err)[:200]}): free some space and "
+                              "run the same command again") from None
     write_card(directory, card)
 
 
@@ -137,14 +142,14 @@ def load_checkpoint(directory: Path) -> tuple[EmotionCNN, dict]:
     target = nnx.to_pure_dict(nnx.state(model, (nnx.Param, nnx.BatchStat)))
     abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, target)
     try:
-        with _orbax_quiet(), ocp.StandardCheckpointer() as ckptr:
+        with orbax_quiet(), ocp.StandardCheckpointer() as ckptr:
             _check_shapes(ckptr.metadata(directory / _WEIGHTS), abstract, directory)
             variables = ckptr.restore(directory / _WEIGHTS, abstract)
     except CheckpointError:
         raise
     except Exception as err:  # Orbax raises many types for missing, truncated or mismatched files
         raise CheckpointError(f"cannot load weights from {directory / _WEIGHTS}: "
-                              f"{str(err).splitlines()[0][:200]}; the checkpoint is corrupt or does not match "
+                              f"{first_line(err)[:200]}; the checkpoint is corrupt or does not match "
                               "its model card: re-export it or pick another with --checkpoint") from None
     nnx.update(model, variables)
     model.eval()
@@ -152,7 +157,7 @@ def load_checkpoint(directory: Path) -> tuple[EmotionCNN, dict]:
 
 
 @contextmanager
-def _orbax_quiet():
+def orbax_quiet():
     """Orbax's own log lines (absl's logger) left out while a checkpoint loads: a damaged one printed its parse
     errors before the one line of CheckpointError that says what to do."""
     absl = logging.getLogger("absl")

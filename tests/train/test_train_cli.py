@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from ferbot.console import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from ferbot.emotions import CLASS_NAMES
 from tests.helpers.cli import one_error_line, output_excerpt
 from tests.helpers.data import REPO, fer2013_path, save_kaggle_csv
 from tests.helpers.runs import saved_a_step
@@ -153,6 +154,22 @@ def test_eval_takes_a_checkpoints_name_as_init_and_teachers_do(small_npz, tmp_pa
                                                                       ["PrivateTest", "tta=none"]]
 
 
+def test_eval_of_a_folder_release_that_names_no_split_evaluates_its_test_folder_as_one(fer2013, tmp_path):
+    """Without PublicTest_/PrivateTest_ in the test files' names, "PublicTest" was a slice of Training carved for
+    validating (which the checkpoint was trained on) and "PrivateTest" the whole test folder."""
+    import cv2
+
+    for split, split_rows in (("train", fer2013.train), ("test", fer2013.test)):
+        for i in range(40):
+            folder = tmp_path / "fer" / split / CLASS_NAMES[split_rows.labels[i]].lower()
+            folder.mkdir(parents=True, exist_ok=True)
+            assert cv2.imwrite(str(folder / f"{i}.png"), split_rows.images[i])
+    run = _eval("--checkpoint", "fer-lite", "--data", str(tmp_path / "fer"), "--tta", "none")
+    assert run.returncode == EXIT_OK, run.stderr[-2000:]
+    assert [line.split()[:2] for line in run.stdout.splitlines()] == [["test", "tta=none"]]
+    assert "evaluating" in run.stderr and "as one split, 'test'" in run.stderr
+
+
 def test_eval_evaluates_each_tta_mode_once(small_npz):
     run = _eval("--checkpoint", "checkpoints/fer-lite", "--data", str(small_npz), "--tta", "flip,none,flip")
     assert run.returncode == EXIT_OK, run.stderr[-2000:]
@@ -193,6 +210,17 @@ def test_user_mistakes_get_one_line(tmp_path, args, status, expected):
     run = _run([sys.executable, "-m", "train", *args], env={**os.environ, "FER2013_PATH": str(fer2013_path())})
     assert run.returncode == status
     assert expected in _error_line(run)
+
+
+@pytest.mark.parametrize("runs, export", [("out", "out"), ("out", "out/cli"), ("out/cli", "out")])
+def test_a_run_and_its_export_in_one_folder_is_refused_in_one_line(tmp_path, runs, export):
+    """--runs-dir checkpoints (the export's folder): the export set the run's saved state aside as an earlier
+    export, and the same command trained again from scratch inside the exported checkpoint."""
+    run = _run([sys.executable, "-m", "train", "--name", "cli", "--runs-dir", str(tmp_path / runs), "--export-dir",
+                str(tmp_path / export)], env={**os.environ, "FER2013_PATH": str(fer2013_path())})
+    assert run.returncode == EXIT_USAGE
+    assert "put the run" in _error_line(run) and "in one folder: give them different folders" in _error_line(run)
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize("command", [[], ["eval", "--checkpoint", "checkpoints/fer-lite"]])
@@ -309,6 +337,28 @@ def test_resuming_on_other_data_or_another_limit_is_refused_in_one_line(fer2013,
     assert same.returncode == EXIT_INTERRUPTED, same.stderr[-2000:]
     assert "resuming from step 0" in same.stderr
     assert "resume with: python -m train --config tiny --data" in same.stderr  # not the same, --stop-at-step 0
+
+
+@pytest.mark.slow
+def test_a_full_disk_while_saving_is_one_line_and_the_same_command_then_finishes(fer2013, tmp_path):
+    """Files limited to 20 kB (as a disk that fills up: writes fail with EFBIG): Orbax's ValueError from TensorStore
+    ended the run in hundreds of lines of tracebacks. Now one line says what to do, and it is enough to do it."""
+    import resource
+
+    data = tmp_path / "fer-small.npz"
+    _save_npz(data, _rows(fer2013, 0))
+    cmd = [sys.executable, "-m", "train", "--data", str(data), "--config", "tiny", "--name", "cli", "--epochs", "1",
+           "--runs-dir", str(tmp_path / "runs"), "--export-dir", str(tmp_path / "ckpt"), "--tta", "none",
+           "--no-progress"]
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    full = _run(cmd, env=env, preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000)))
+    assert full.returncode == EXIT_ERROR, full.stderr[-3000:]
+    assert "Traceback" not in full.stderr, full.stderr[-3000:]
+    assert re.search(r"cannot save the run's state in .*: free some space .* run the same command again",
+                     _error_line(full))
+    done = _run(cmd, env=env)
+    assert done.returncode == EXIT_OK, done.stderr[-3000:]
+    assert (tmp_path / "ckpt" / "cli" / "model_card.json").is_file()
 
 
 def test_the_model_cards_command_names_the_recipe_and_leaves_out_run_control():

@@ -30,7 +30,7 @@ from train.data import FER2013, DataError, Split
 from train.export import export_checkpoint, maybe_promote
 from train.loop import Interrupted, StopRequest, fit
 from train.model_card import make_card
-from train.run_folder import CONFIG_RECORD, DATA_RECORD, RunMismatch, check_run_folder
+from train.run_folder import CONFIG_RECORD, DATA_RECORD, RunMismatch, RunStateError, check_run_folder
 from train.step import Trainer, class_weights
 
 pytestmark = pytest.mark.slow  # every test here trains
@@ -589,6 +589,30 @@ def test_a_run_resumed_after_its_teacher_was_re_exported_is_refused_unless_it_is
     assert [r["step"] for r in fit(cfg, data, run, progress=False).history] == [10]
     shutil.rmtree(teacher)
     assert [r["step"] for r in fit(cfg, data, run, progress=False).history] == [10]
+
+
+def test_a_damaged_last_state_resumes_from_the_one_before_and_none_readable_is_one_line(small_fer, tiny_config,
+                                                                                       tmp_path, caplog):
+    """A machine stopped while writing its last state (its files cut short): the run resumes from the state saved
+    before it, which Orbax keeps (it ended in a traceback of hundreds of lines, and --fresh threw away the rest); with
+    every state damaged, one line says to start over."""
+    data = first_rows(small_fer, 640, 128)  # 10 steps an epoch
+    with pytest.raises(Interrupted):
+        fit(tiny_config, data, tmp_path, stop_at_step=8, checkpoint_every=4, progress=False)
+
+    def damage(step: int) -> None:
+        for stored in (tmp_path / "latest" / str(step) / "state").rglob("*"):
+            if stored.is_file() and stored.stat().st_size > 1000:
+                stored.write_bytes(stored.read_bytes()[:100])
+
+    damage(8)
+    resumed = fit(tiny_config, data, tmp_path, progress=False)
+    assert "cannot read the state saved at step 8" in caplog.text and "resuming from step 4" in caplog.text
+    assert [r["step"] for r in resumed.history] == [10, 20]
+    for step in ocp.utils.checkpoint_steps(tmp_path / "latest"):
+        damage(step)
+    with pytest.raises(RunStateError, match=r"cannot read the state saved at step \d+ in .*: pass --fresh"):
+        fit(tiny_config, data, tmp_path, progress=False)
 
 
 def test_damaged_run_records_are_one_line_or_made_again(small_fer, tiny_config, tmp_path):
