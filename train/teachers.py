@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ferbot.classify.checkpoint import checkpoint_folder, read_card
+from ferbot.classify.checkpoint import CheckpointError, checkpoint_folder, read_card
 from ferbot.emotions import CLASS_NAMES
 from ferbot.files import written_whole
 from train.config import ConfigError
@@ -31,13 +31,16 @@ CACHE = "teachers.npz"
 
 
 def check_teachers(teachers: tuple[str, ...]) -> list[Path]:
-    """The teachers' checkpoint folders; ConfigError when there are none, CheckpointError for one that is not an
-    exported checkpoint."""
+    """The teachers' checkpoint folders; ConfigError when there are none, or for one that is not an exported
+    checkpoint (as --init's)."""
     if not teachers:
         raise ConfigError("--teacher-weight needs --teachers: the exported checkpoints to distil from")
     folders = [checkpoint_folder(t) for t in teachers]
-    for folder in folders:
-        read_card(folder)
+    for given, folder in zip(teachers, folders):
+        try:
+            read_card(folder)
+        except CheckpointError as err:
+            raise ConfigError(f"--teachers {given}: {err}") from None
     return folders
 
 

@@ -145,6 +145,9 @@ def test_a_teacher_weight_without_teachers_is_refused():
 
     with pytest.raises(ConfigError, match="--teachers"):
         check_teachers(())
+    # a teacher that is no checkpoint: a usage mistake named by its flag, as --init's is (was exit 1, unnamed)
+    with pytest.raises(ConfigError, match="--teachers nowhere: .*nowhere is not a ferbot checkpoint"):
+        check_teachers(("fer-vgg-e40", "nowhere"))
 
 
 def test_macro_f1_averages_the_classes_the_faces_have(fer2013):
