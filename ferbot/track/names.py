@@ -51,12 +51,13 @@ def _stray_mark(token: str, name: str) -> bool:
 
 
 def _unmarked(name: str) -> str:
-    """The name without a stray mark read before or after it (_stray_mark)."""
+    """The name without an icon read as a letter of another script before or after it (_stray_mark); digits and
+    signs stay ("Student 1" and "Student 2" are two names)."""
     words = name.split()
-    if len(words) > 1 and _stray_mark(words[-1], " ".join(words[:-1])):
-        words = words[:-1]
-    if len(words) > 1 and _stray_mark(words[0], " ".join(words[1:])):
-        words = words[1:]
+    for end in (-1, 0):
+        rest = words[:-1] if end == -1 else words[1:]
+        if len(words) > 1 and any(c.isalpha() for c in words[end]) and _stray_mark(words[end], " ".join(rest)):
+            words = rest
     return " ".join(words)
 
 
@@ -121,16 +122,17 @@ class NameBook:
         return any(track_id in ids and not same_name(key, name) for key, ids in self._ids.items())
 
     def _key(self, name: str) -> str:
-        """Where a name's ids are filed: under the same name (same_name, or the same once each reading's stray mark
-        is left out) as first recorded whole, else itself. A
+        """Where a name's ids are filed: under the same name (same_name, or the same once an icon read beside one of
+        the two is left out) as first recorded whole, else itself. A
         whole name is never filed under a cut one ("Maria G..." may be Garcia or Gonzalez: filed there, both would
         share its ids). A name cut short goes under the one whole name that fits it, or, with none, the one name cut
         short that fits it (the same tag cut at another length: "Ana Maria G..." and "Ana Maria Go...")."""
         name = name.strip().casefold()
         if name in self._ids:
             return name
-        # two readings each with its own stray mark ("女 ana garcia", "ana garcia 8") are one name without them
-        fits = [key for key in self._ids if same_name(key, name) or _unmarked(key) == _unmarked(name)]
+        # a reading with an icon read as a letter ("女 ana garcia") and one with another stray mark ("ana garcia 8")
+        fits = [key for key in self._ids
+                if same_name(key, name) or same_name(_unmarked(key), name) or same_name(key, _unmarked(name))]
         whole = [key for key in fits if not ELLIPSIS.search(key)]
         if not ELLIPSIS.search(name):
             return whole[0] if whole else name

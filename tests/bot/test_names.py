@@ -246,6 +246,9 @@ def test_a_stray_mark_read_beside_a_name_keeps_the_student_and_the_name():
     book.add("女 Ana Garcia", 1)
     assert book.claim("Ana Garcia 8", set()) == 1 and book.claim("Ana Garcia", set()) == 1
     assert book.claim("Ana", set()) is None and book.claim("Ana Garcia Lopez", set()) is None
+    book.add("Student 1", 2)  # numbered names stay apart (were filed as one, "student")
+    book.add("Student 2", 3)
+    assert book.claim("Student 2", set()) == 3 and not book.holds("Student 2", 2)
     tracker = FaceTracker()
     for k, name in enumerate(["Ana Garcia", "女 Ana Garcia", "Ana Garcia", "女 Ana Garcia"]):
         [ana] = tracker.update(detections((700, 300, 80, 80)), HAPPY[None], 0.4 * k, names=[name])
