@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 LATEST = "latest"  # the run folder's resumable states
 START_OVER = "pass --fresh to start the run over"
+DISK_FULL = ("No space left", "File too large", "Disk quota")  # in the OS's messages, which Orbax passes on
 TEACHERS_KEY = "teachers"  # in the saved state's metadata: what the teachers' predictions were computed from
 
 
@@ -180,7 +181,10 @@ class _Session:
         # the epoch's sums so far where resuming mid-epoch (a state saved before they were kept has none)
         so_far = self.meta.get("epoch_totals") if self.step % trainer.steps_per_epoch else None
         self.totals = _EpochTotals(**so_far) if so_far else _EpochTotals()
-        # teachers is None for a finished run, run again for its export only: it trains on nothing
+        # teachers is None for a finished run, run again for its export only: it trains on nothing, unless its last
+        # state was damaged and an earlier one restored (_restore_or_init)
+        if teachers is None and self.step < self.cfg.epochs * trainer.steps_per_epoch:
+            teachers = check_teachers(self.cfg.teachers) if self.cfg.teacher_weight else []
         self.targets = None if teachers is None else self._training_targets(teachers, run_dir)
         self.key = jax.random.key(self.cfg.seed)
         self.started = time.monotonic()
@@ -206,9 +210,9 @@ class _Session:
                 self._save()
             raise Interrupted(self.step) from None
         finally:
-            with _saving(self.latest):
-                self.latest.wait_until_finished()
-                self.best.wait_until_finished()
+            for manager in (self.latest, self.best):
+                with _saving(manager):
+                    manager.wait_until_finished()
 
     def _train_epoch(self, epoch: int) -> None:
         """The rest of epoch `epoch` (all of it unless resuming mid-epoch), in the epoch's seeded order, summed
@@ -291,22 +295,28 @@ class _Session:
         return FitResult(self.trainer, best_state, self.meta["history"], self._wall_time())
 
     def close(self) -> None:
-        with _saving(self.latest):
-            self.latest.close()
-            self.best.close()
+        try:
+            with _saving(self.latest):
+                self.latest.close()
+        finally:
+            with _saving(self.best):
+                self.best.close()
 
 
 @contextmanager
 def _saving(manager: ocp.CheckpointManager) -> Iterator[None]:
     """Orbax failing to write the run's state (a full disk: TensorStore's ValueError, among others) as one
-    RunStateError line, without absl's log lines before it; the states saved before stay."""
+    RunStateError line, without absl's log lines before it (the traceback at debug level); the states saved before
+    stay."""
     try:
         with orbax_quiet():
             yield
     except Exception as err:
-        raise RunStateError(f"cannot save the run's state in {manager.directory} ({first_line(err)[:200]}): free "
-                            "some space (or give another --runs-dir) and run the same command again: it resumes "
-                            "from the last state saved") from None
+        log.debug("saving in %s failed", manager.directory, exc_info=True)
+        full = any(sign in str(err) for sign in DISK_FULL)
+        raise RunStateError(f"cannot save the run's state in {manager.directory} ({first_line(err)[:200]}): "
+                            + ("free some space (or give another --runs-dir) and " if full else "")
+                            + "run the same command again: it resumes from the last state saved") from err
 
 
 @contextmanager

@@ -609,6 +609,8 @@ def test_a_damaged_last_state_resumes_from_the_one_before_and_none_readable_is_o
     resumed = fit(tiny_config, data, tmp_path, progress=False)
     assert "cannot read the state saved at step 8" in caplog.text and "resuming from step 4" in caplog.text
     assert [r["step"] for r in resumed.history] == [10, 20]
+    damage(20)  # the finished run's last state (a machine stopped as it exported): it trains its last steps again
+    assert [r["step"] for r in fit(tiny_config, data, tmp_path, progress=False).history] == [10, 20]
     for step in ocp.utils.checkpoint_steps(tmp_path / "latest"):
         damage(step)
     with pytest.raises(RunStateError, match=r"cannot read the state saved at step \d+ in .*: pass --fresh"):
