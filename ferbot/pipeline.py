@@ -103,6 +103,7 @@ class AnalysisWorker(threading.Thread):
         self._pending: Frame | None = None
         self._last_index: int | None = None
         self._last_look: np.ndarray | None = None
+        self._skipped: Frame | None = None  # the last frame taken and not analysed (unchanged), if none was since
         self._last_analysed_at = -math.inf
         self._wake = threading.Condition()
         self._stopping = self._finish = False
@@ -130,9 +131,13 @@ class AnalysisWorker(threading.Thread):
                         self._wake.wait(min(wait, WAKE_UP_S))  # in steps: a wait past threading.TIMEOUT_MAX fails
                     while not self._stopping and not self._fresh_pending():
                         self._wake.wait(WAKE_UP_S)  # polled: a Ctrl-C inside submit's notify can lose the wake-up
-                    if self._stopping and not (self._finish and self._fresh_pending()):
-                        return
-                    frame, self._pending = self._pending, None
+                    frame = self._pending if self._fresh_pending() else None
+                    if self._stopping:
+                        # finishing: the last frame submitted, or the last taken and skipped as unchanged
+                        frame = (frame or self._skipped) if self._finish else None
+                        if frame is None:
+                            return
+                    self._pending = self._skipped = None
                 self._last_index = frame.index
                 if self.rate is not None:
                     next_due = time.monotonic() + 1.0 / self.rate
@@ -141,6 +146,7 @@ class AnalysisWorker(threading.Thread):
                             and time.monotonic() - self._last_analysed_at < self.refresh_s
                             and int(cv2.absdiff(look, self._last_look).max()) <= UNCHANGED_LEVEL):
                         self.unchanged += 1
+                        self._skipped = frame
                         continue
                     self._last_look = look
                 self._last_analysed_at = time.monotonic()
