@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 # quiet unless the user set a level. Read when a capture opens.
 os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 MAX_FPS = 240.0  # a higher rate from a file's header is a container's time base, not its video's
+MIN_FPS = 0.05  # a lower one (a frame every 20 s or less often) is a broken header
 DEFAULT_FPS = 30.0
 
 
@@ -36,12 +37,12 @@ class VideoFileSource:
             raise SourceError(f"cannot read {self.path} as a video or image; give a video file OpenCV can "
                               "decode (e.g. .mp4, .avi), an image, or 'screen'")
         fps = self._capture.get(cv2.CAP_PROP_FPS)
-        self.fps = fps if 0 < fps <= MAX_FPS else DEFAULT_FPS  # a slideshow's 0.5 fps is a real rate
+        self.fps = fps if MIN_FPS <= fps <= MAX_FPS else DEFAULT_FPS  # a slideshow's 0.5 fps is a real rate
         if self.fps != fps:
             log.warning("%s gives no usable frame rate (%g); playing it at %g fps", self.path, fps, DEFAULT_FPS)
         self._current = Frame(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), 0.0, 0)
         self._clock = Stopwatch()
-        log.info("playing %s at %.1f fps", self.path, self.fps)
+        log.info("playing %s at %g fps", self.path, self.fps)
 
     def read(self) -> Frame | None:
         """The frame due now: frames are skipped when the caller is slow and repeated when it is fast."""

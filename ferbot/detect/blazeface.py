@@ -100,7 +100,9 @@ def _close_quietly(detector: FaceDetector) -> None:
     with quiet_native_stderr():
         try:
             detector.close()
-        except RuntimeError:  # "cannot schedule new futures after shutdown"
+        except RuntimeError as err:
+            if "after shutdown" not in str(err):  # "cannot schedule new futures after shutdown": Python is exiting
+                raise
             detector._handle = None
 
 

@@ -227,7 +227,8 @@ def _students(log: dict[str, np.ndarray]) -> list[Student]:
     off = log["camera_off"]
     difficult = probs[:, DIFFICULT_COLUMNS].sum(1)
     clock = Clock.of(log)
-    named = any(log["name"])  # the report lists concerns by name only: an anonymous log's ids reset as tiles move
+    # the report lists concerns by name only: an anonymous log's ids reset as tiles move
+    named = bool((log["name"] != "").any())
     students = [_student(log, track, log["track_id"] == track, off, probs, difficult, clock, named)
                 for track in np.unique(log["track_id"]).astype(int)]
     names = [st.name for st in students]

@@ -190,7 +190,8 @@ def test_a_student_far_from_the_webcam_in_the_middle_of_a_tile_is_found(finder, 
     """The demo portraits, each face 12-13% of its tile's height (SMALLEST_FACE_SHARE: a student far back from the
     webcam), near the tile's centre, on a wall with sensor noise. The cover windows sized for such faces were left
     out where they lay inside the tile's first window, which only sees faces down to about a seventh of its side:
-    of four galleries each, 33 of 36 faces were found with 9 tiles and 52 of 64 with 16 (now one missed at most)."""
+    of four galleries each, 33 of 36 faces were found with 9 tiles and 52 of 64 with 16 (now 36 and 63; the test
+    allows 5% missed, a margin for other CPUs' arithmetic)."""
     portraits = demo_pictures()
     with BlazeFace() as detector:
         boxes = [max(detector.detect(p), key=lambda d: d.score).box for p in portraits]
