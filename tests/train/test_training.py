@@ -19,7 +19,7 @@ import pytest
 from flax import nnx
 
 from ferbot import CLASS_NAMES, EmotionClassifier
-from ferbot.classify.checkpoint import CheckpointError, write_card
+from ferbot.classify.checkpoint import write_card
 from ferbot.classify.devices import batch_sharding, data_mesh
 from ferbot.classify.model import EmotionCNN, ModelConfig, standardize
 from tests.helpers.data import REPO
@@ -441,7 +441,7 @@ def test_a_stop_asked_during_the_last_validation_stops_before_the_export(small_f
 
 @pytest.mark.parametrize("changes, error, message", [
     (dict(init="no-such-checkpoint"), ConfigError, "--init no-such-checkpoint"),
-    (dict(teachers=("no-such-checkpoint",), teacher_weight=0.5), CheckpointError, "no-such-checkpoint"),
+    (dict(teachers=("no-such-checkpoint",), teacher_weight=0.5), ConfigError, "--teachers no-such-checkpoint"),
     (dict(ferplus_weight=0.5), DataError, "--ferplus-weight needs the FER\\+ crowd votes"),
 ])
 def test_a_wrong_start_or_target_is_refused_before_the_run_folder_records_the_run(small_fer, tiny_config, tmp_path,
