@@ -102,7 +102,7 @@ def fit(cfg: TrainConfig, data: FER2013, run_dir: Path, *, checkpoint_every: int
                       restoring=bool(saved_steps))
     require_ferplus(data.train, cfg.ferplus_weight)
     finished = max(saved_steps, default=0) >= cfg.epochs * steps_per_epoch  # run again for its export only
-    teachers = None if finished else check_teachers(cfg.teachers) if cfg.teacher_weight else []
+    teachers = None if finished else _teachers(cfg)
     check_run_folder(run_dir, cfg, data)
     session = _Session(trainer, data, run_dir, teachers, checkpoint_every=checkpoint_every, stop_at_step=stop_at_step,
                        stop=stop, progress=progress)
@@ -113,6 +113,11 @@ def fit(cfg: TrainConfig, data: FER2013, run_dir: Path, *, checkpoint_every: int
         return session.result()
     finally:
         session.close()
+
+
+def _teachers(cfg: TrainConfig) -> list[Path]:
+    """The checkpoints the run distils from (check_teachers), none without a teacher weight."""
+    return check_teachers(cfg.teachers) if cfg.teacher_weight else []
 
 
 def _steps_per_epoch(cfg: TrainConfig, n_train: int, mesh: Mesh) -> int:
@@ -184,7 +189,7 @@ class _Session:
         # teachers is None for a finished run, run again for its export only: it trains on nothing, unless its last
         # state was damaged and an earlier one restored (_restore_or_init)
         if teachers is None and self.step < self.cfg.epochs * trainer.steps_per_epoch:
-            teachers = check_teachers(self.cfg.teachers) if self.cfg.teacher_weight else []
+            teachers = _teachers(self.cfg)
         self.targets = None if teachers is None else self._training_targets(teachers, run_dir)
         self.key = jax.random.key(self.cfg.seed)
         self.started = time.monotonic()
