@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -30,6 +31,7 @@ MODELS = {"default": "DEFAULT", "lite": "LITE", "webcam": "WEBCAM"}
 PACKAGED_DIR = Path(__file__).resolve().parents[1] / "_checkpoints"  # in an installed wheel
 CARD_JSON = "model_card.json"
 _WEIGHTS = "weights"
+_hook_before = sys.unraisablehook  # what _late_write_hook hands other unraisable errors to
 
 
 class CheckpointError(RuntimeError):
@@ -158,8 +160,12 @@ def load_checkpoint(directory: Path) -> tuple[EmotionCNN, dict]:
 
 @contextmanager
 def orbax_quiet():
-    """Orbax's own log lines (absl's logger) left out while a checkpoint loads: a damaged one printed its parse
-    errors before the one line of CheckpointError that says what to do."""
+    """Orbax's own log lines (absl's logger) left out while a checkpoint loads or saves: a damaged one printed its
+    parse errors before the one line of CheckpointError that says what to do. Also, from then on, the late write
+    callbacks of a failed save (see _late_write_hook)."""
+    global _hook_before
+    if sys.unraisablehook is not _late_write_hook:
+        _hook_before, sys.unraisablehook = sys.unraisablehook, _late_write_hook
     absl = logging.getLogger("absl")
     level = absl.level
     absl.setLevel(logging.CRITICAL)
@@ -167,6 +173,17 @@ def orbax_quiet():
         yield
     finally:
         absl.setLevel(level)
+
+
+def _late_write_hook(unraisable) -> None:
+    """sys.unraisablehook that logs at debug level the "Event loop is closed" errors of TensorStore writes which end
+    after Orbax gave up on a failed save (a full disk: dozens of tracebacks after the one line that says what to
+    do), and hands every other unraisable error to the hook before it."""
+    error = unraisable.exc_value
+    if isinstance(error, RuntimeError) and str(error) == "Event loop is closed":
+        log.debug("a checkpoint write ended after its save had failed: %s", error)
+    else:
+        _hook_before(unraisable)
 
 
 def _check_shapes(metadata, abstract: dict, directory: Path) -> None:
