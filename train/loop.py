@@ -16,7 +16,7 @@ import orbax.checkpoint as ocp
 from jax.sharding import Mesh
 from tqdm.auto import tqdm
 
-from ferbot.classify.checkpoint import orbax_quiet
+from ferbot.classify.checkpoint import disk_full, orbax_quiet
 from ferbot.classify.devices import batch_sharding, data_mesh
 from ferbot.console import first_line
 from train.config import ConfigError, TrainConfig
@@ -30,7 +30,6 @@ log = logging.getLogger(__name__)
 
 LATEST = "latest"  # the run folder's resumable states
 START_OVER = "pass --fresh to start the run over"
-DISK_FULL = ("No space left", "File too large", "Disk quota")  # in the OS's messages, which Orbax passes on
 TEACHERS_KEY = "teachers"  # in the saved state's metadata: what the teachers' predictions were computed from
 
 
@@ -318,9 +317,8 @@ def _saving(manager: ocp.CheckpointManager) -> Iterator[None]:
             yield
     except Exception as err:
         log.debug("saving in %s failed", manager.directory, exc_info=True)
-        full = any(sign in str(err) for sign in DISK_FULL)
         raise RunStateError(f"cannot save the run's state in {manager.directory} ({first_line(err)[:200]}): "
-                            + ("free some space (or give another --runs-dir) and " if full else "")
+                            + ("free some space (or give another --runs-dir) and " if disk_full(err) else "")
                             + "run the same command again: it resumes from the last state saved") from err
 
 

@@ -31,6 +31,7 @@ MODELS = {"default": "DEFAULT", "lite": "LITE", "webcam": "WEBCAM"}
 PACKAGED_DIR = Path(__file__).resolve().parents[1] / "_checkpoints"  # in an installed wheel
 CARD_JSON = "model_card.json"
 _WEIGHTS = "weights"
+_DISK_FULL = ("No space left", "File too large", "Disk quota")  # in the OS's messages, which Orbax passes on
 _hook_before = sys.unraisablehook  # what _late_write_hook hands other unraisable errors to
 
 
@@ -99,9 +100,15 @@ def save_checkpoint(directory: Path, model: EmotionCNN, card: dict) -> None:
         with orbax_quiet(), ocp.StandardCheckpointer() as ckptr:
             ckptr.save(directory / _WEIGHTS, variables, force=True)
     except Exception as err:  # Orbax reports a full disk as TensorStore's ValueError, among others
-        raise CheckpointError(f"cannot write {directory / _WEIGHTS} ({first_line(err)[:200]}): free some space and "
-                              "run the same command again") from None
+        raise CheckpointError(f"cannot write {directory / _WEIGHTS} ({first_line(err)[:200]}): "
+                              + ("free some space and " if disk_full(err) else "") + "run the same command again"
+                              ) from None
     write_card(directory, card)
+
+
+def disk_full(err: BaseException) -> bool:
+    """Whether an error of Orbax (which passes the OS's message on) or of the OS says the disk is full."""
+    return any(sign in str(err) for sign in _DISK_FULL)
 
 
 def write_card(directory: Path, card: dict) -> None:

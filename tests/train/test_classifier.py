@@ -4,8 +4,11 @@ checkpoints."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -219,6 +222,26 @@ def test_card_that_does_not_match_the_weights_is_a_clear_error(checkpoint_copy):
     (checkpoint_copy / CARD_JSON).write_text(json.dumps(card))
     with pytest.raises(CheckpointError, match="does not match"):
         EmotionClassifier.load(checkpoint_copy)
+
+
+def test_an_export_to_a_full_disk_is_one_line_that_says_to_free_space(tmp_path):
+    """Files limited to 20 kB (writes fail with EFBIG, as on a full disk), in a child process: one CheckpointError
+    that says to free space, and none of the late "Event loop is closed" tracebacks of TensorStore's writes."""
+    script = (
+        "import resource, sys\n"
+        "from ferbot.classify.checkpoint import CheckpointError, load_checkpoint, save_checkpoint, "
+        "shipped_checkpoint_dir\n"
+        "model, card = load_checkpoint(shipped_checkpoint_dir('lite'))\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))\n"
+        "try:\n"
+        f"    save_checkpoint({str(tmp_path / 'export')!r}, model, card)\n"
+        "except CheckpointError as err:\n"
+        "    print(err)\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+                            cwd=checkpoint.CHECKPOINTS_DIR.parent)
+    assert re.search(r"^cannot write .*export/weights .*: free some space and run the same command again$",
+                     result.stdout.strip()), result.stdout + result.stderr[-3000:]
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
 
 
 def test_max_pool_matches_flax_in_value_and_gradient(fer2013):
