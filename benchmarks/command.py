@@ -17,7 +17,7 @@ from ferbot.classify.checkpoint import shipped_models
 from ferbot.classify.devices import use_cpu_cores
 from ferbot.console import OneLineParser, RawDescriptionHelpFormatter, fail
 from train.config import ConfigError
-from train.data import DataError
+from train.data import FER2013, DataError, load_fer2013
 
 # Real photographs beside the checkout, which the benchmarks of faces read when it is there; only their public-
 # domain and CC0 ones are copied into the repository (tests/data/faces).
@@ -95,6 +95,17 @@ def fer2013_path(parser: argparse.ArgumentParser) -> str:
     if not path:
         parser.error("set FER2013_PATH to fer2013.npz or fer2013.csv (see the README's Data section)")
     return path
+
+
+def official_fer2013(path: str) -> FER2013:
+    """FER2013 from `path` with its official PublicTest and PrivateTest, or a DataError: an image-folder release
+    whose test files name no split gets a validation split carved out of Training, faces the checkpoints were
+    trained on."""
+    data = load_fer2013(path)
+    if not data.official_split:
+        raise DataError(f"{path} does not say which test faces are PublicTest and which PrivateTest, which this "
+                        "benchmark reads apart: use fer2013.npz or fer2013.csv")
+    return data
 
 
 def machine() -> str:

@@ -20,11 +20,11 @@ import jax
 import numpy as np
 from flax import nnx
 
-from benchmarks.command import benchmark_parser, fer2013_path, run_benchmark
+from benchmarks.command import benchmark_parser, fer2013_path, official_fer2013, run_benchmark
 from ferbot import EmotionClassifier
 from ferbot.classify.checkpoint import CheckpointError, load_checkpoint
 from ferbot.classify.devices import use_cpu_cores
-from train.data import Split, load_fer2013
+from train.data import Split
 from train.evaluate import predict_with_tta, split_metrics
 
 
@@ -75,7 +75,7 @@ def main() -> None:
     path = fer2013_path(parser)
     use_cpu_cores()
     logging.basicConfig(level=logging.WARNING)
-    soup = Soup(args.checkpoints, load_fer2013(path).val)
+    soup = Soup(args.checkpoints, official_fer2013(path).val)
     print("PublicTest, plain; each alone:")
     alone = [soup.accuracy([i]) for i in range(len(args.checkpoints))]
     print("greedy soup, step by step:")

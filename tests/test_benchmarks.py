@@ -10,8 +10,9 @@ import sys
 import pytest
 
 from ferbot.classify.checkpoint import shipped_models
+from ferbot.emotions import CLASS_NAMES
 from tests.helpers.cli import env_with, one_error_line
-from tests.helpers.data import REPO
+from tests.helpers.data import REPO, save_kaggle_csv
 
 
 def benchmark(name: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -31,6 +32,29 @@ def test_a_usage_mistake_is_one_line_before_any_work(name, args, message):
     result = benchmark(name, *args)
     assert result.returncode == 2
     assert message in one_error_line(result, f"{name}.py")
+
+
+def test_data_that_cannot_give_what_a_benchmark_reads_is_one_line(fer2013, tmp_path):
+    """class_bias on a fer2013.csv (no FER+ votes) ended in a TypeError; weight_soup on an image-folder release whose
+    test files name no split picked its soups on a "PublicTest" carved out of Training."""
+    import cv2
+
+    rows = {usage: (split.images[:20], split.labels[:20]) for usage, split in
+            (("Training", fer2013.train), ("PublicTest", fer2013.val), ("PrivateTest", fer2013.test))}
+    csv = save_kaggle_csv(tmp_path / "fer2013.csv", rows)
+    for split, split_rows in (("train", fer2013.train), ("test", fer2013.test)):
+        for i in range(20):
+            folder = tmp_path / "fer" / split / CLASS_NAMES[split_rows.labels[i]].lower()
+            folder.mkdir(parents=True, exist_ok=True)
+            assert cv2.imwrite(str(folder / f"{i}.png"), split_rows.images[i])
+    lite, default = (str(shipped_models()[name]) for name in ("lite", "default"))
+    for name, args, data, message in (
+            ("class_bias", [], csv, "lacks the FER+ crowd's votes"),
+            ("weight_soup", [lite, default], tmp_path / "fer", "does not say which test faces are PublicTest")):
+        result = subprocess.run([sys.executable, "-m", f"benchmarks.{name}", *args], cwd=REPO,
+                                env=env_with(FER2013_PATH=str(data)), capture_output=True, text=True, timeout=300)
+        assert result.returncode == 1, result.stderr[-2000:]
+        assert message in one_error_line(result, f"{name}.py")
 
 
 @pytest.mark.slow
