@@ -4,9 +4,10 @@ analysis (labels on the feed).
     python -m benchmarks.startup [--runs 2] [--sink none] [-- EXTRA FERBOT OPTIONS]
 
 Runs `python -m ferbot --demo --sink none --duration 2 -v` --runs times in a row with an empty persistent
-compilation cache at first (a fresh $XDG_CACHE_HOME in a temporary folder, so the user's own cache is left alone;
-matplotlib's font cache, also kept there, stays the user's through $MPLCONFIGDIR, so only the compilation cache
-starts empty): the first launch compiles the classifier and fills the cache, the later ones load from it. Times are
+compilation cache at first (a fresh $XDG_CACHE_HOME in a temporary folder, which ferbot keeps its cache under on
+every system, so the user's own cache is left alone; matplotlib's font cache, which Linux also keeps there, stays
+the user's through $MPLCONFIGDIR, so only the compilation cache starts empty): the first launch compiles the
+classifier and fills the cache, the later ones load from it. Times are
 from starting the process to the log line that reports each event. The operating system's file cache is warm after
 the first launch for every run alike (Python's and the libraries' files); a launch right after booting the laptop
 takes longer.

@@ -52,14 +52,16 @@ def cpu_device_count(cores: int, batch_size: int | None = None) -> int:
 
 
 def cache_dir() -> Path:
-    """ferbot's folder in the user's cache: $XDG_CACHE_HOME/ferbot (default ~/.cache/ferbot) on Linux,
-    ~/Library/Caches/ferbot on macOS, %LOCALAPPDATA%\\ferbot on Windows."""
-    if sys.platform == "darwin":
+    """ferbot's folder in the user's cache: $XDG_CACHE_HOME/ferbot where that is set (on any system), otherwise
+    ~/.cache/ferbot on Linux, ~/Library/Caches/ferbot on macOS, %LOCALAPPDATA%\\ferbot on Windows."""
+    if os.environ.get("XDG_CACHE_HOME"):
+        base = Path(os.environ["XDG_CACHE_HOME"])
+    elif sys.platform == "darwin":
         base = Path.home() / "Library" / "Caches"
     elif os.name == "nt":
         base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
     else:
-        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+        base = Path.home() / ".cache"
     return base / "ferbot"
 
 

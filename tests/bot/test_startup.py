@@ -14,10 +14,15 @@ HIT, MISS = "Persistent compilation cache hit", "PERSISTENT COMPILATION CACHE MI
 
 
 def test_the_cache_is_in_the_users_cache_folder(monkeypatch, tmp_path):
+    """$XDG_CACHE_HOME chooses on macOS too (benchmarks.startup starts from an empty cache by setting it)."""
     monkeypatch.setattr("sys.platform", "linux")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert cache_dir() == tmp_path / "ferbot"
+    monkeypatch.setattr("sys.platform", "darwin")
+    assert cache_dir() == tmp_path / "ferbot"
     monkeypatch.delenv("XDG_CACHE_HOME")
+    assert cache_dir() == Path.home() / "Library" / "Caches" / "ferbot"
+    monkeypatch.setattr("sys.platform", "linux")
     assert cache_dir() == Path.home() / ".cache" / "ferbot"
 
 
