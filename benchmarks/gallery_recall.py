@@ -13,9 +13,10 @@ tests/data/faces (the demo faces are crops of the same photographs), plus the ot
 ../shared/faces when that folder exists (read at run time, never copied into the repository), with hand-drawn face
 boxes.
 
-A face counts when it is at least 24 px high and whole in its tile; it is found when a box's centre lies inside it
-and they overlap (IoU >= 0.25). A box is false when it lies on no face at all: boxes on profile pictures, on faces
-under 24 px or on faces cut by their tile are neither required nor counted as false. Time is the wall time of
+A face counts when it is at least 24 px high and at least 80% of it shows in its tile; it is found when a box's
+centre lies inside it and they overlap (IoU >= 0.25). A box is false when it lies on no face at all: boxes on profile
+pictures, on faces under 24 px or on faces cut more than that by their tile are neither required nor counted as
+false. Time is the wall time of
 find() per screen, the first call on a screen (no reuse between frames), and the detector calls it made (the
 machine-independent part of the cost: each BlazeFace call costs about the same whatever the window's size).
 Machines differ by 2x: compare the two finders' figures from the same run.
