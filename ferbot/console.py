@@ -24,8 +24,8 @@ OUTPUT_SIZES = ((320, 180), (3840, 2160))  # the feed's --size, smallest and lar
 # the right marker over the disclosure).
 OUTPUT_ASPECTS = (1.0, 2.4)
 
-# Libraries whose INFO messages are not for users.
-_QUIET_LOGGERS = ("absl", "jax", "jax._src", "orbax")
+# Libraries whose INFO (and with -v, DEBUG) messages are not for users.
+_QUIET_LOGGERS = ("absl", "asyncio", "jax", "jax._src", "orbax")
 
 
 def setup_logging(verbose: bool = False) -> None:

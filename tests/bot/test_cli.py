@@ -26,6 +26,15 @@ def test_help_reads_well():
         assert option in result.stdout
 
 
+def test_verbose_logs_the_frames_timings_and_no_librarys_debug_lines():
+    """-v printed seven "DEBUG asyncio: Using selector: EpollSelector" lines before the timings."""
+    result = ferbot("--source", "tests/data/faces/mpl_grace_hopper.jpg", "--sink", "none", "--duration", "3", "-v")
+    assert result.returncode == 0, result.stderr[-2000:]
+    debug = [line.split()[2] for line in result.stderr.splitlines() if " DEBUG " in line]
+    assert "ferbot.pipeline:" in debug
+    assert all(name.startswith("ferbot") for name in debug), debug
+
+
 @pytest.mark.parametrize("width", [80, 120])
 @pytest.mark.parametrize("command", [["ferbot", "report"], ["train"], ["train", "eval"]])
 def test_help_never_cuts_a_name_at_its_hyphen(command, width):
