@@ -117,8 +117,8 @@ held-out ones (from 11.4%), the white ones to 0.5% and 5.6% (from 4.2% and 9.0%)
 as facing: light-blue masked held out 5.4 -> 16.2%, white 10.8 -> 24.3%, bare held out 2.4 -> 7.1%, the tuning
 half's 15.6 -> 19.8%. What they gain does not carry over to the held-out faces.
 
-The keypoints' pitch weighs their nose cue 0.6 and their ears' 0.4 (headpose.NOSE_PITCH_WEIGHT; the "(before)"
-row and the "even pitch" columns take the plain mean of the two). Under a mask BlazeFace moves its ear points
+The keypoints' pitch weighs their nose cue 0.6 and their ears' 0.4 (headpose.NOSE_PITCH_WEIGHT; the "for comparison"
+row and the "even pitch" column take the plain mean of the two). Under a mask BlazeFace moves its ear points
 further down than its nose (median shifts of the two cues against the bare views: 6.6 and 4.3 degrees with a
 light-blue mask, 3.4 and 2.3 with a white one, 2.0 and 0.3 with a black one). The weight was chosen among 0.5,
 0.55, ... 0.7 in a scratch script on the same samples: on the tuning half and the repository's photographs (bare,
@@ -309,6 +309,7 @@ class Sample:
     gap: float  # how far the eyes show open, from the same mesh (eye_gap)
     eyes: EyeReading  # where the eyelids (iris model) and brows (mesh) sit (ferbot.detect.eyelids)
     mesh_trusted: bool  # whether the face-landmark model trusts its mesh (ferbot.detect.facemesh.MeshReading)
+    mirrored: bool = False  # a FER2013 face shown mirrored (its own student over a lesson, as a turned one is)
 
 
 def webcam_conditions(label: str) -> Iterator[tuple[str, View]]:
@@ -466,7 +467,7 @@ def fer2013_samples(detector: BlazeFace, mesh: FaceMesh, path: Path) -> tuple[li
             if len(found) == 1:
                 samples.append(Sample(f"FER2013, {half}", side, SCREEN if side == SCREEN else
                                       (TURNED if side.startswith("turned") else side), found[0],
-                                      Rect(0, 0, 256, 256), row, *mesh_reads(mesh, picture, found[0])))
+                                      Rect(0, 0, 256, 256), row, *mesh_reads(mesh, picture, found[0]), mirrored))
     return samples, len(labelled), pictures
 
 
@@ -508,7 +509,9 @@ LENS_ROW = "(not adopted) + sideways window widened to the lens angle"
 
 def estimators() -> dict[str, Callable[[Sample], bool]]:
     """Whether a face seen for the first time faces its screen, step by step from the old estimator to the bot's
-    (the last), and the steps measured but not adopted."""
+    (the last), and the steps measured but not adopted. Each row changes one thing from the step before it; every
+    row from the keypoints' on weighs their pitch cues as the bot does (NOSE_PITCH_WEIGHT), and the "for
+    comparison" row shows what that weight changes."""
     def with_lens(sample: Sample) -> bool:
         pose, angle = head_pose(sample.detection.keypoints), lens_angle(sample)
         low, high = min(0.0, angle) - FIRST_LOOK_YAW, max(0.0, angle) + FIRST_LOOK_YAW
@@ -527,8 +530,8 @@ def estimators() -> dict[str, Callable[[Sample], bool]]:
         "(not adopted) + eye gap: eyes cast down past 5 down": lambda s: mesh_facing(eyes_down(s)),
         "(not adopted) + eyelids low past 10 down, brows ignored": lambda s: mesh_facing(lids_down(s)),
         "+ eyelids low, brows not lowered, past 10 down": lambda s: mesh_facing(nodded_eyes_pose(s)),
-        "+ the same eyes where turned past 15 sideways": lambda s: mesh_facing(even_pitch_pose(s)),
-        "+ the pitch weighing the nose cue 0.6, the ears' 0.4": lambda s: mesh_facing(any_mesh_pose(s)),
+        "+ the same eyes where turned past 15 sideways": lambda s: mesh_facing(any_mesh_pose(s)),
+        "(for comparison) the same, the pitch the cues' plain mean": lambda s: mesh_facing(even_pitch_pose(s)),
         "bot: + the eyes only where the model trusts its mesh": lambda s: mesh_facing(bot_pose(s)),
     }
 
@@ -559,8 +562,8 @@ def bot_pose(sample: Sample, nose_pitch_weight: float = NOSE_PITCH_WEIGHT, any_m
 
 
 def even_pitch_pose(sample: Sample) -> HeadPose:
-    """bot_pose as it was before the keypoints' pitch weighed their nose cue more than their ears' (and before it
-    read the eyes only on meshes the model trusts)."""
+    """any_mesh_pose with the keypoints' pitch the plain mean of their nose and ear cues (before it weighed the
+    nose cue more)."""
     return bot_pose(sample, EVEN_PITCH, any_mesh=True)
 
 
@@ -745,17 +748,18 @@ def lesson(screen: list[Sample], away: list[Sample], plan: list[tuple[float, str
 
 
 def students(photo: list[Sample], fer: list[Sample]) -> tuple[dict[tuple[int, str], list[Sample]],
-                                                               dict[tuple[int, str], list[Sample]]]:
+                                                               dict[tuple[int, str, bool], list[Sample]]]:
     """The students at their screen (a photograph face in one camera position, with at least three views found)
-    and the faces turned away (a FER2013 face labelled turned or bowed, as it is or mirrored)."""
+    and the faces turned away (a FER2013 picture labelled turned or bowed: a face as it is and mirrored are two
+    students, whether or not mirroring changes its label)."""
     setups: dict[tuple[int, str], list[Sample]] = {}
     for s in photo:
         if s.label == SCREEN:
             setups.setdefault((s.row, s.condition.split(",")[0]), []).append(s)
-    away: dict[tuple[int, str], list[Sample]] = {}
+    away: dict[tuple[int, str, bool], list[Sample]] = {}
     for s in fer:
         if s.label in (TURNED, BOWED):
-            away.setdefault((s.row, s.condition), []).append(s)
+            away.setdefault((s.row, s.condition, s.mirrored), []).append(s)
     return {k: v for k, v in sorted(setups.items()) if len(v) >= 3}, away
 
 
@@ -819,15 +823,15 @@ def whole_lesson_away(fer: list[Sample], pose: Callable[[Sample], HeadPose], see
 def print_lessons(photo: list[Sample], fer: list[Sample]) -> None:
     """The lesson figures with keypoint poses and the reference's old limits ("old"), with the mesh's yaw and the
     old limits, with the mesh's yaw and ferbot.track.attention's limits, with readings of bowed heads measured
-    and not adopted ("(no)"), and with the bot's poses (FaceMesh.pose) and limits, before the keypoints' pitch
-    weighed the nose cue more ("even pitch"), before it read the eyes only on meshes the model trusts ("any
-    mesh's eyes") and now ("new")."""
+    and not adopted ("(no)"), and with the bot's poses (FaceMesh.pose) and limits before it read the eyes only on
+    meshes the model trusts ("any mesh's eyes"), the same with the plain mean of the keypoints' pitch cues ("even
+    pitch", for comparison) and now ("new")."""
     columns = {}
     for name, pose, limits in (("old: keypoints", keypoint_pose, KEYPOINT_LIMITS),
                                ("mesh, old limits", mesh_yaw_pose, KEYPOINT_LIMITS), ("mesh", mesh_yaw_pose, {}),
                                ("(no) larger pitch", larger_pitch, {}), ("(no) eye gap", eyes_down, {}),
                                ("(no) brows ignored", lids_down, {}), ("eyes if nodded", nodded_eyes_pose, {}),
-                               ("bot, even pitch", even_pitch_pose, {}), ("any mesh's eyes", any_mesh_pose, {}),
+                               ("any mesh's eyes", any_mesh_pose, {}), ("even pitch", even_pitch_pose, {}),
                                ("new: bot", bot_pose, {})):
         with mock.patch.multiple(attention_module, **limits) if limits else contextlib.nullcontext():
             columns[name] = minute_away(photo, fer, pose) | whole_lesson_away(fer, pose)
