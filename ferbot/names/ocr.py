@@ -30,6 +30,7 @@ RECOGNISER = "PP-OCRv6_rec_small.onnx"
 DETECT_SIDE = 480  # px: the detector sees the tag strip scaled down to this longest side, never up
 MIN_SCORE = 0.5  # recognition confidence below which a line is no text
 ELLIPSIS = re.compile(r"\s*(\.{2,}|…)$")  # how a cut-short tag ends when read: '..', '...', '…'
+BRACKETS = {")": "(", "]": "[", "}": "{"}  # closing -> opening: one at a tag's end that nothing opened is a stray mark
 
 
 class OCRError(RuntimeError):
@@ -140,5 +141,13 @@ def tag_line(lines: list[tuple[np.ndarray, str]]) -> tuple[str, Rect | None]:
                   if abs(middle - middles[lowest]) <= heights[lowest] / 2), key=lambda line: line[0])
     corners = np.concatenate([box for _, _, box in row])
     (x0, y0), (x1, y1) = corners.min(axis=0), corners.max(axis=0)
-    name = ELLIPSIS.sub("...", " ".join(text for _, text, _ in row))
+    name = ELLIPSIS.sub("...", _without_stray_bracket(" ".join(text for _, text, _ in row)))
     return name, Rect(float(x0), float(y0), float(x1 - x0), float(y1 - y0))
+
+
+def _without_stray_bracket(text: str) -> str:
+    """The text without a closing bracket at its end that nothing opened ("Søren Ødegård]": an edge beside the
+    tag read as a letter); "Ana (she/her)" keeps hers."""
+    if text[-1:] in BRACKETS and BRACKETS[text[-1]] not in text:
+        return text[:-1].rstrip()
+    return text

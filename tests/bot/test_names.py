@@ -42,6 +42,12 @@ def test_the_tag_is_the_lowest_line_left_to_right_and_keeps_its_ellipsis():
     assert tag_line([]) == ("", None)
 
 
+@pytest.mark.parametrize("read, name", [("Søren Ødegård]", "Søren Ødegård"), ("Ana Garcia )", "Ana Garcia"),
+                                        ("Ana (she/her)", "Ana (she/her)"), ("[TA] Li Wei", "[TA] Li Wei")])
+def test_a_closing_bracket_read_at_a_tags_end_without_its_opening_one_is_left_out(read, name):
+    assert tag_line([_line(10, 40, read)])[0] == name
+
+
 def test_the_ocr_models_are_files_in_the_installed_package():
     for model in bundled_models():
         assert model.is_file() and "site-packages" in str(model) and model.stat().st_size > 100_000

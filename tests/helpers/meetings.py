@@ -113,11 +113,12 @@ def named_screens(people: Sequence[Person], style: str) -> list[tuple[MeetingScr
     """Three `style` galleries of 9, 12 and 24 tiles (1920x1080) whose tags show the test names (Latin with
     accents, Chinese, Japanese, names cut short), each with the names in tile order."""
     names = [*LATIN, *CHINESE, *JAPANESE, *CUT]
-    order = np.random.default_rng(len(style)).permutation(len(names))
+    style_seed = STYLES.index(style)  # each style its own names and draws
+    order = np.random.default_rng(style_seed).permutation(len(names))
     screens = []
     for seed, (start, count) in enumerate(((0, 9), (9, 12), (0, 24))):
         shown = [names[order[(start + k) % len(names)]] for k in range(count)]
-        screens.append((meeting_screen(people, style, (1920, 1080), count, 100 * seed + len(style), names=shown),
+        screens.append((meeting_screen(people, style, (1920, 1080), count, 100 * seed + style_seed, names=shown),
                         shown))
     return screens
 
