@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import traceback
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -31,8 +32,10 @@ MODELS = {"default": "DEFAULT", "lite": "LITE", "webcam": "WEBCAM"}
 PACKAGED_DIR = Path(__file__).resolve().parents[1] / "_checkpoints"  # in an installed wheel
 CARD_JSON = "model_card.json"
 _WEIGHTS = "weights"
-_DISK_FULL = ("No space left", "File too large", "Disk quota")  # in the OS's messages, which Orbax passes on
-_hook_before = sys.unraisablehook  # what _late_write_hook hands other unraisable errors to
+# In the OS's messages, which Orbax passes on (POSIX's ENOSPC, EFBIG, EDQUOT; Windows' ERROR_DISK_FULL and
+# ERROR_HANDLE_DISK_FULL).
+_DISK_FULL = ("No space left", "File too large", "Disk quota", "not enough space", "disk is full")
+_hook_before = None  # the unraisable hook before _late_write_hook, once that is installed
 
 
 class CheckpointError(RuntimeError):
@@ -171,7 +174,7 @@ def orbax_quiet():
     parse errors before the one line of CheckpointError that says what to do. Also, from then on, the late write
     callbacks of a failed save (see _late_write_hook)."""
     global _hook_before
-    if sys.unraisablehook is not _late_write_hook:
+    if _hook_before is None:  # once: a hook installed later that hands errors on to this one must not loop
         _hook_before, sys.unraisablehook = sys.unraisablehook, _late_write_hook
     absl = logging.getLogger("absl")
     level = absl.level
@@ -183,14 +186,21 @@ def orbax_quiet():
 
 
 def _late_write_hook(unraisable) -> None:
-    """sys.unraisablehook that logs at debug level the "Event loop is closed" errors of TensorStore writes which end
-    after Orbax gave up on a failed save (a full disk: dozens of tracebacks after the one line that says what to
-    do), and hands every other unraisable error to the hook before it."""
-    error = unraisable.exc_value
-    if isinstance(error, RuntimeError) and str(error) == "Event loop is closed":
-        log.debug("a checkpoint write ended after its save had failed: %s", error)
+    """sys.unraisablehook that logs at debug level the errors of TensorStore writes which end after Orbax gave up
+    on a failed save (a full disk: dozens of "Event loop is closed" tracebacks after the one line that says what
+    to do), and hands every other unraisable error to the hook before it."""
+    if _late_write_callback(unraisable):
+        log.debug("a checkpoint write ended after its save had failed: %s", unraisable.exc_value)
     else:
         _hook_before(unraisable)
+
+
+def _late_write_callback(unraisable) -> bool:
+    """Whether an unraisable error is TensorStore's call into an asyncio loop already closed: no object, and a
+    RuntimeError raised by the loop's call_soon_threadsafe itself, called from native code."""
+    error, frames = unraisable.exc_value, traceback.extract_tb(unraisable.exc_traceback)
+    return (unraisable.object is None and isinstance(error, RuntimeError) and str(error) == "Event loop is closed"
+            and bool(frames) and frames[0].name == "call_soon_threadsafe")
 
 
 def _check_shapes(metadata, abstract: dict, directory: Path) -> None:
