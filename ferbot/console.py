@@ -24,16 +24,17 @@ OUTPUT_SIZES = ((320, 180), (3840, 2160))  # the feed's --size, smallest and lar
 # the right marker over the disclosure).
 OUTPUT_ASPECTS = (1.0, 2.4)
 
-# Libraries whose INFO (and with -v, DEBUG) messages are not for users.
-_QUIET_LOGGERS = ("absl", "asyncio", "jax", "jax._src", "orbax")
+# Libraries whose INFO messages are not for users.
+_QUIET_LOGGERS = ("absl", "jax", "jax._src", "orbax")
 
 
 def setup_logging(verbose: bool = False) -> None:
-    """Timestamped log lines on stderr: INFO (DEBUG when verbose) for our code, WARNING for noisy libraries."""
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, force=True,
+    """Timestamped log lines on stderr: INFO, WARNING for noisy libraries; DEBUG for ferbot's own when verbose."""
+    logging.basicConfig(level=logging.INFO, force=True,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
     for name in _QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+    logging.getLogger("ferbot").setLevel(logging.DEBUG if verbose else logging.NOTSET)
 
 
 def fail(prog: str, message: str, status: int = EXIT_ERROR) -> int:
