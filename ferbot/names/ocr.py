@@ -139,15 +139,18 @@ def tag_line(lines: list[tuple[np.ndarray, str]]) -> tuple[str, Rect | None]:
     lowest = int(np.argmax(middles))
     row = sorted(((float(box[:, 0].min()), text.strip(), box) for (box, text), middle in zip(lines, middles)
                   if abs(middle - middles[lowest]) <= heights[lowest] / 2), key=lambda line: line[0])
-    corners = np.concatenate([box for _, _, box in row])
-    (x0, y0), (x1, y1) = corners.min(axis=0), corners.max(axis=0)
-    name = ELLIPSIS.sub("...", _without_stray_bracket(" ".join(text for _, text, _ in row)))
-    return name, Rect(float(x0), float(y0), float(x1 - x0), float(y1 - y0))
+    texts, boxes = [text for _, text, _ in row], [box for _, _, box in row]
+    if _stray_bracket_at_end(" ".join(texts)):  # an edge beside the tag read as a letter: "Søren Ødegård]"
+        texts[-1] = texts[-1][:-1].rstrip()
+        if not texts[-1]:  # read as a line of its own
+            texts, boxes = texts[:-1], boxes[:-1]
+    if not texts:
+        return "", None
+    (x0, y0), (x1, y1) = np.concatenate(boxes).min(axis=0), np.concatenate(boxes).max(axis=0)
+    return ELLIPSIS.sub("...", " ".join(texts)), Rect(float(x0), float(y0), float(x1 - x0), float(y1 - y0))
 
 
-def _without_stray_bracket(text: str) -> str:
-    """The text without a closing bracket at its end that nothing opened ("Søren Ødegård]": an edge beside the
-    tag read as a letter); "Ana (she/her)" keeps hers."""
-    if text[-1:] in BRACKETS and BRACKETS[text[-1]] not in text:
-        return text[:-1].rstrip()
-    return text
+def _stray_bracket_at_end(text: str) -> bool:
+    """Whether the text ends in a closing bracket that nothing opened ("Ana (she/her)" does not)."""
+    close = text[-1:]
+    return close in BRACKETS and text.count(close) > text.count(BRACKETS[close])

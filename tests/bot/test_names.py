@@ -43,9 +43,15 @@ def test_the_tag_is_the_lowest_line_left_to_right_and_keeps_its_ellipsis():
 
 
 @pytest.mark.parametrize("read, name", [("Søren Ødegård]", "Søren Ødegård"), ("Ana Garcia )", "Ana Garcia"),
-                                        ("Ana (she/her)", "Ana (she/her)"), ("[TA] Li Wei", "[TA] Li Wei")])
+                                        ("Ana (she/her)", "Ana (she/her)"), ("[TA] Li Wei", "[TA] Li Wei"),
+                                        ("[TA] Ana]", "[TA] Ana"), ("Li Wei (TA))", "Li Wei (TA)")])
 def test_a_closing_bracket_read_at_a_tags_end_without_its_opening_one_is_left_out(read, name):
     assert tag_line([_line(10, 40, read)])[0] == name
+
+
+def test_a_stray_bracket_read_as_a_line_of_its_own_is_no_name_and_no_part_of_its_box():
+    assert tag_line([_line(10, 40, "]")]) == ("", None)
+    assert tag_line([_line(10, 40, "Ana"), _line(200, 40, "]", w=5)]) == ("Ana", Rect(10, 40, 60, 20))
 
 
 def test_the_ocr_models_are_files_in_the_installed_package():
