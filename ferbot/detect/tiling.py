@@ -26,6 +26,7 @@ MIN_GALLERY_COVER = 0.3  # of the screen: tiles cover at least this much of a me
 LATTICE_COVER = 0.08  # ... or this much when LATTICE_TILES or more share one size (a meeting window on a desktop)
 LATTICE_TILES = 4
 SAME_SIZE = 0.03  # of a side: tiles whose sides differ less are of one size
+OVERLAP_PX = 2  # at half resolution: blocks whose rectangles overlap more both ways are pieces of one picture
 CLEAR_GALLERY_COVER = 0.75  # tiles covering this much leave no doubt about the background colour
 TILE_ASPECTS = (0.4, 3.2)  # width / height of a tile: a phone's portrait video up to a wide webcam
 FLAT_STD = 2.5  # grey-level spread up to which a neighbourhood is flat (app background)
@@ -55,7 +56,9 @@ def find_tiles(image: np.ndarray) -> list[Rect]:
     The background is the flat colour whose removal leaves tile-shaped blocks covering the most of the screen
     (MIN_GALLERY_COVER of it, or LATTICE_COVER for a gallery of equal tiles: a meeting window that does not fill
     the screen). Where an active speaker's frame drawn over the gutters joins tiles, the joined block is cut back
-    into tiles of the gallery's common size. Blocks of another shape (a toolbar, a title bar, text) are dropped.
+    into tiles of the gallery's common size. Blocks of another shape (a toolbar, a title bar, text) are dropped, and
+    tiles whose rectangles overlap are pieces of one picture and count as one (a meeting app lays its tiles side by
+    side).
     """
     small = image[::2, ::2]
     gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
@@ -64,7 +67,8 @@ def find_tiles(image: np.ndarray) -> list[Rect]:
     best, best_cover = [], LATTICE_COVER * screen_area
     for level in _background_candidates(gray):
         blocks = [b for b in _blocks(gray, level, frames) if b.area < MAX_TILE_SHARE * screen_area]
-        tiles = [t for t in _split_joined(blocks) if _tile_shaped(t)]
+        pieces = _merged_overlaps([t for t in _split_joined(blocks) if _tile_shaped(t)])
+        tiles = [t for t in pieces if _tile_shaped(t) and t.area < MAX_TILE_SHARE * screen_area]
         cover = sum(t.area for t in tiles)
         if len(tiles) >= 2 and cover > best_cover and (cover >= MIN_GALLERY_COVER * screen_area or _lattice(tiles)):
             best, best_cover = tiles, cover
@@ -117,6 +121,27 @@ def _blocks(gray: np.ndarray, level: float, frames: np.ndarray) -> list[Rect]:
         if 2 * w >= MIN_TILE[0] and 2 * h >= MIN_TILE[1] and area >= 0.4 * w * h:
             tiles.append(Rect(int(x), int(y), int(w), int(h)))
     return tiles
+
+
+def _merged_overlaps(blocks: list[Rect]) -> list[Rect]:
+    """The blocks, those whose rectangles overlap by more than OVERLAP_PX both ways replaced by the rectangle around
+    them, until none overlap: a tile cut into pieces by its own dark parts (as dark as the background) is whole
+    again, and a single picture that a flat patch (a mask, a plain wall) cuts into pieces is one picture, no
+    gallery."""
+    merged = list(blocks)
+    while True:
+        pair = next(((i, j) for i, a in enumerate(merged) for j in range(i + 1, len(merged))
+                     if _overlap(a, merged[j])), None)
+        if pair is None:
+            return merged
+        a, b = merged[pair[0]], merged.pop(pair[1])
+        merged[pair[0]] = Rect(min(a.x, b.x), min(a.y, b.y), max(a.x2, b.x2) - min(a.x, b.x),
+                               max(a.y2, b.y2) - min(a.y, b.y))
+
+
+def _overlap(a: Rect, b: Rect) -> bool:
+    """Whether two rectangles overlap by more than OVERLAP_PX both ways."""
+    return min(a.x2, b.x2) - max(a.x, b.x) > OVERLAP_PX and min(a.y2, b.y2) - max(a.y, b.y) > OVERLAP_PX
 
 
 def _lattice(tiles: list[Rect]) -> bool:
