@@ -26,7 +26,9 @@ MIN_GALLERY_COVER = 0.3  # of the screen: tiles cover at least this much of a me
 LATTICE_COVER = 0.08  # ... or this much when LATTICE_TILES or more share one size (a meeting window on a desktop)
 LATTICE_TILES = 4
 SAME_SIZE = 0.03  # of a side: tiles whose sides differ less are of one size
-OVERLAP_PX = 2  # at half resolution: blocks whose rectangles overlap more both ways are pieces of one picture
+OVERLAP_PX = 2  # at half resolution: blocks whose rectangles overlap more both ways are pieces of one picture ...
+MERGED_TILE_AREA = 1.5  # ... which in a gallery of equal tiles make at most this many of its tile's area
+MAX_MERGED_BLOCKS = 4 * MAX_TILES  # more tile-shaped blocks than this are no meeting's: not merged (the cost)
 CLEAR_GALLERY_COVER = 0.75  # tiles covering this much leave no doubt about the background colour
 TILE_ASPECTS = (0.4, 3.2)  # width / height of a tile: a phone's portrait video up to a wide webcam
 FLAT_STD = 2.5  # grey-level spread up to which a neighbourhood is flat (app background)
@@ -127,27 +129,46 @@ def _merged_overlaps(blocks: list[Rect]) -> list[Rect]:
     """The blocks, those whose rectangles overlap by more than OVERLAP_PX both ways replaced by the rectangle around
     them, until none overlap: a tile cut into pieces by its own dark parts (as dark as the background) is whole
     again, and a single picture that a flat patch (a mask, a plain wall) cuts into pieces is one picture, no
-    gallery."""
+    gallery. Where the blocks are a gallery of equal tiles (_lattice), a merge makes at most MERGED_TILE_AREA of
+    its tile, so that a block of something else whose rectangle reaches over the gallery (the wallpaper around a
+    meeting window) swallows no tiles; past MAX_MERGED_BLOCKS blocks nothing is merged."""
+    if len(blocks) > MAX_MERGED_BLOCKS:
+        return list(blocks)
+    largest = np.inf
+    if len(blocks) >= LATTICE_TILES and _lattice(blocks):
+        width, height = _median_size(blocks)
+        largest = MERGED_TILE_AREA * width * height
     merged = list(blocks)
-    while True:
-        pair = next(((i, j) for i, a in enumerate(merged) for j in range(i + 1, len(merged))
-                     if _overlap(a, merged[j])), None)
-        if pair is None:
-            return merged
-        a, b = merged[pair[0]], merged.pop(pair[1])
-        merged[pair[0]] = Rect(min(a.x, b.x), min(a.y, b.y), max(a.x2, b.x2) - min(a.x, b.x),
-                               max(a.y2, b.y2) - min(a.y, b.y))
+    while (pair := _mergeable_pair(merged, largest)) is not None:
+        i, j, around = pair
+        merged[i] = around
+        del merged[j]
+    return merged
 
 
-def _overlap(a: Rect, b: Rect) -> bool:
-    """Whether two rectangles overlap by more than OVERLAP_PX both ways."""
-    return min(a.x2, b.x2) - max(a.x, b.x) > OVERLAP_PX and min(a.y2, b.y2) - max(a.y, b.y) > OVERLAP_PX
+def _mergeable_pair(blocks: list[Rect], largest: float) -> tuple[int, int, Rect] | None:
+    """The first two blocks (indices i < j) whose rectangles overlap by more than OVERLAP_PX both ways and whose
+    surrounding rectangle is at most `largest` in area, and that rectangle; None when there are none."""
+    for i, a in enumerate(blocks):
+        for j in range(i + 1, len(blocks)):
+            b = blocks[j]
+            if min(a.x2, b.x2) - max(a.x, b.x) > OVERLAP_PX and min(a.y2, b.y2) - max(a.y, b.y) > OVERLAP_PX:
+                around = Rect(min(a.x, b.x), min(a.y, b.y), max(a.x2, b.x2) - min(a.x, b.x),
+                              max(a.y2, b.y2) - min(a.y, b.y))
+                if around.area <= largest:
+                    return i, j, around
+    return None
+
+
+def _median_size(rects: list[Rect]) -> tuple[float, float]:
+    """The median width and height of the rectangles (a gallery's common tile size)."""
+    return float(np.median([r.w for r in rects])), float(np.median([r.h for r in rects]))
 
 
 def _lattice(tiles: list[Rect]) -> bool:
     """Whether LATTICE_TILES or more of the tiles, and most of them, share one size (a meeting app's gallery; the
     blocks of a desktop seldom do)."""
-    width, height = float(np.median([t.w for t in tiles])), float(np.median([t.h for t in tiles]))
+    width, height = _median_size(tiles)
     alike = sum(abs(t.w - width) <= SAME_SIZE * width and abs(t.h - height) <= SAME_SIZE * height for t in tiles)
     return alike >= LATTICE_TILES and alike > len(tiles) / 2
 
@@ -164,7 +185,7 @@ def _split_joined(blocks: list[Rect]) -> list[Rect]:
     shaped = [b for b in blocks if _tile_shaped(b)]
     if len(blocks) < 3 or not shaped:
         return blocks
-    tile_w, tile_h = float(np.median([b.w for b in shaped])), float(np.median([b.h for b in shaped]))
+    tile_w, tile_h = _median_size(shaped)
     out = []
     for block in blocks:
         cols, rows = _multiple(block.w, tile_w), _multiple(block.h, tile_h)

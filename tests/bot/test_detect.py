@@ -26,7 +26,7 @@ from ferbot.detect.tiling import (
 from ferbot.geometry import Rect
 from tests.helpers.data import REPO, fer2013_private_test
 from tests.helpers.faces import CLASSROOM, PHOTO_FACES, detection, matches, people, photo, photo_faces, side_by_side
-from tests.helpers.meetings import STYLES, meeting_screen
+from tests.helpers.meetings import LOOKS, STYLES, meeting_screen
 from tests.helpers.screens import compose_gallery
 from tests.helpers.webcam import MASK_COLOURS, View, degrade, draw_mask, head_crop, webcam_view
 
@@ -51,27 +51,26 @@ def test_screens_without_gutters_are_not_galleries():
     assert find_tiles(np.full((1080, 1920, 3), 40, np.uint8)) == []
 
 
-
-@pytest.mark.parametrize("name", list(PHOTO_FACES))
-def test_a_masked_face_alone_in_a_webcam_picture_is_not_cut_into_overlapping_tiles(name):
+def test_a_masked_face_alone_in_a_webcam_picture_is_seldom_taken_for_a_gallery():
     """A mask is a flat patch of one colour, which the search for a meeting's background can take for one: the
     picture around it then came back as two or three 'tiles' that overlap each other, and a face cut by them was
     found by its eyes alone (16 of the attention benchmark's 351 light-blue masked faces). A meeting app lays its
-    tiles side by side: overlapping blocks are pieces of one picture, and 24 masked views of each portrait (camera
-    level or above, face off-centre either side, two sizes, three mask colours) never give tiles that overlap by
-    more than the 4 px (2 at the half resolution the search runs at) that touching blocks may."""
-    picture = photo(name)
-    (face,) = photo_faces(name, picture)
-    for pitch in (0.0, 20.0):
-        for side in (-0.55, 0.55):
-            for height in (0.3, 0.4):
-                for colour in MASK_COLOURS.values():
-                    view, box = webcam_view(picture, face, View(pitch=pitch, offset=(side, 0.2), height=height))
-                    draw_mask(view, box, colour)
-                    tiles = find_tiles(degrade(view, np.random.default_rng(0)))
-                    overlapping = [(a, b) for i, a in enumerate(tiles) for b in tiles[i + 1:]
-                                   if min(a.x2, b.x2) - max(a.x, b.x) > 4 and min(a.y2, b.y2) - max(a.y, b.y) > 4]
-                    assert not overlapping, (pitch, side, height, colour, overlapping)
+    tiles side by side, so overlapping blocks count as one picture: of 24 masked views of each repository portrait
+    (camera level or above, face off-centre either side, two sizes, three mask colours), 84 of 144 were taken for a
+    gallery before, 28 today (a plain studio wall and a mask can still split a portrait into blocks side by side)."""
+    galleries = 0
+    for name in PHOTO_FACES:
+        picture = photo(name)
+        (face,) = photo_faces(name, picture)
+        for pitch in (0.0, 20.0):
+            for side in (-0.55, 0.55):
+                for height in (0.3, 0.4):
+                    for colour in MASK_COLOURS.values():
+                        view, box = webcam_view(picture, face, View(pitch=pitch, offset=(side, 0.2), height=height))
+                        draw_mask(view, box, colour)
+                        galleries += len(find_tiles(degrade(view, np.random.default_rng(0)))) >= 2
+    assert galleries <= 36, galleries
+
 
 def test_pyramid_holds_every_face_up_to_half_a_window_whole():
     screen = Rect(0, 0, 1920, 1080)
@@ -389,6 +388,24 @@ def test_a_meeting_window_that_does_not_fill_the_screen_is_searched_tile_by_tile
     assert len(finder.tiles) == len(alone) >= count - 1
     assert all(max(tile.iou(own) for own in alone) > 0.9 for tile in finder.tiles)
     assert sum(any(matches(d.box, face) for d in found) for face in faces) >= 0.95 * len(faces)
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_a_meeting_window_beside_patches_of_its_own_background_keeps_its_tiles(finder, style):
+    """A meeting window in a desktop's corner, with areas of the app's own background colour beside it (another
+    window of the same dark theme): the wallpaper left between them is one block whose rectangle reaches over the
+    gallery. Blocks that overlap are merged only into blocks of about one tile's size in a gallery of equal tiles,
+    so that block swallows no tiles: each tile the window has alone is found, and every face (merged freely, 3-8
+    faces of 8-19 were lost)."""
+    window = meeting_screen(people(), style, (1150, 680), 16, seed=16)
+    ys, xs = np.mgrid[0:1080, 0:1920]
+    desktop = np.stack([(xs * 255 // 1919), (ys * 200 // 1079), 255 - xs * 255 // 1919], -1).astype(np.uint8)
+    desktop[0:400, 1150:] = LOOKS[style].background
+    desktop[680:, 0:600] = LOOKS[style].background
+    desktop[:680, :1150] = window.image
+    found = finder.find(desktop)
+    assert all(max(tile.iou(seen) for seen in finder.tiles) > 0.9 for tile in find_tiles(window.image))
+    assert all(any(matches(d.box, face) for d in found) for face in window.faces)
 
 
 def _inside(box: Rect, tile: Rect) -> bool:
