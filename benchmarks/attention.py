@@ -167,7 +167,17 @@ upper-face pitch alone, or the smaller of it and the keypoints', trade further (
 and the result moves with the offset (light blue, for offsets of 45, 47.5 and 50 degrees against the tuning
 half's 46.5: 6.2%, 4.9% and 4.6% false "turned", 11.9%, 11.9% and 14.3% missed). The mesh's yaw alone there (the
 pitch unchanged) changes no false "turned" and catches 3 more masked turned views (white 21.4% -> 16.7% missed,
-black 20.0% -> 17.5%): too few to tell from chance.
+black 20.0% -> 17.5%): too few to tell from chance. Measured again on 5 December (rows since removed, every set
+printed at once): the mesh's yaw wherever the bot runs the mesh (for the eyes too, trusted or not) changes no
+first look at the screen and catches 5 more heads turned away with a mask or glasses (missed "turned": white 15.0
+-> 12.5%, black 23.8 -> 19.0%, glasses 13.0 -> 9.3%), but over a lesson the light-blue masked students at their
+screen read as turned in 8.1% of the frames after the first minute against 6.6% (white 4.7% against 4.4%): not
+adopted. On top of it, the mean of the keypoints' pitch and the mesh's where the model does not trust its mesh
+took the masked views at their screen to 5.7% (light blue), 2.7% (white) and 2.7% (black) false "turned" on a first
+look, while more heads turned away read as facing (light blue 7.1 -> 11.9%, white 12.5 -> 17.5%, the tuning half's
+15.6 -> 16.7%) and a PrivateTest profile of tests/bot/test_attention.py (row 962) read as facing: on a full profile
+the model's mesh fails (untrusted, its yaw 17 degrees against the keypoints' 85), and the keypoints' pitch (43
+down) alone had caught it.
 Nor does taking 3-8 degrees off the keypoints' pitch wherever the model does not trust its mesh (a mask's shift,
 without a mask detector), with the mesh's yaw there: the light-blue masked views at their screen go from 8.5% to
 7.2-5.9% false "turned" (white 3.7-2.7%, black 3.8-2.0%), while their heads turned away read as facing rise from 7.1%
