@@ -376,8 +376,7 @@ def test_a_meeting_window_that_does_not_fill_the_screen_is_searched_tile_by_tile
     cover under 30% of the screen, and were taken for no gallery; the pyramid over the whole screen then missed
     the faces under about 50 px (77-85% found of 16 and 25 tiles)."""
     window = meeting_screen(people(), style, (1150, 680), count, seed=count)
-    ys, xs = np.mgrid[0:1080, 0:1920]
-    desktop = np.stack([(xs * 255 // 1919), (ys * 200 // 1079), 255 - xs * 255 // 1919], -1).astype(np.uint8)
+    desktop = _wallpaper()
     desktop[60:880, 100:1000] = 248  # a document
     desktop[1040:] = 30  # a taskbar
     left, top = 700, 200
@@ -398,8 +397,7 @@ def test_a_meeting_window_beside_patches_of_its_own_background_keeps_its_tiles(f
     so that block swallows no tiles: each tile the window has alone is found, and every face (merged freely, 3-8
     faces of 8-19 were lost)."""
     window = meeting_screen(people(), style, (1150, 680), 16, seed=16)
-    ys, xs = np.mgrid[0:1080, 0:1920]
-    desktop = np.stack([(xs * 255 // 1919), (ys * 200 // 1079), 255 - xs * 255 // 1919], -1).astype(np.uint8)
+    desktop = _wallpaper()
     desktop[0:400, 1150:] = LOOKS[style].background
     desktop[680:, 0:600] = LOOKS[style].background
     desktop[:680, :1150] = window.image
@@ -407,6 +405,12 @@ def test_a_meeting_window_beside_patches_of_its_own_background_keeps_its_tiles(f
     assert all(max(tile.iou(seen) for seen in finder.tiles) > 0.9 for tile in find_tiles(window.image))
     assert all(any(matches(d.box, face) for d in found) for face in window.faces)
 
+
+
+def _wallpaper() -> np.ndarray:
+    """A colourful 1920x1080 desktop wallpaper (RGB gradients), with no flat colour a meeting app would use."""
+    ys, xs = np.mgrid[0:1080, 0:1920]
+    return np.stack([(xs * 255 // 1919), (ys * 200 // 1079), 255 - xs * 255 // 1919], -1).astype(np.uint8)
 
 def _inside(box: Rect, tile: Rect) -> bool:
     return tile.x - 2 <= box.x and tile.y - 2 <= box.y and box.x2 <= tile.x2 + 2 and box.y2 <= tile.y2 + 2
