@@ -247,10 +247,10 @@ class _Session:
     def _end_epoch(self, epoch: int) -> None:
         """Validate on PublicTest, append to the history, keep the best weights and save the resumable state."""
         trained = self.totals.summary()  # before validating: its speed is the training's
+        rate = self.trainer.learning_rate(self.state)  # the epoch's, before a plateau cut for the next one
         val_acc = _accuracy(self.trainer, self.state, self.data.val, self.cfg.eval_batch_size)
         self.state = self.trainer.validated(self.state, val_acc)
-        record = {"epoch": epoch + 1, "step": self.step, "val_accuracy": val_acc, **trained,
-                  "lr": self.trainer.learning_rate(self.state)}
+        record = {"epoch": epoch + 1, "step": self.step, "val_accuracy": val_acc, **trained, "lr": rate}
         self.totals = _EpochTotals()
         history = self.meta["history"]
         improved = val_acc > max((r["val_accuracy"] for r in history), default=-1)
