@@ -79,7 +79,7 @@ def test_a_shared_slide_is_no_student_with_the_camera_off(classifier):
     """A student shares a slide (a white page, its footer at the bottom left where a name tag would be) beside the
     strip of tiles: the slide is no camera-off student, and the strip's camera-off students still are."""
     for seed in (2, 23, 24):  # a slide read as a camera-off tile before; two and two camera-off students beside it
-        screen = meeting_screen(people(), "zoom", (1920, 1080), 5, seed=seed, share=True, names=NAMES)
+        screen = meeting_screen(people(), "zoom", (1920, 1080), 5, seed=seed, layout="share", names=NAMES)
         slide = Rect(0, 0, screen.tiles[0].x, 1080)
         draw_tag(screen.image, Rect(60, 120, 1400, 800), "Biology 7B: photosynthesis", "zoom")  # the slide's footer
         analysis = _analysed(classifier, screen.image)

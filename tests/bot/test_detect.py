@@ -363,7 +363,7 @@ def test_an_active_speaker_border_in_the_gutter_does_not_merge_tiles(width):
 
 
 def test_a_shared_screen_beside_a_strip_of_tiles():
-    screen = meeting_screen(people(), "meet", (1920, 1080), 6, seed=1, share=True)
+    screen = meeting_screen(people(), "meet", (1920, 1080), 6, seed=1, layout="share")
     found = find_tiles(screen.image)
     for true in screen.tiles:
         assert max(t.iou(true) for t in found) > 0.85

@@ -1,12 +1,13 @@
 """Realistic meeting screens for tests and benchmarks: Zoom-, Meet- and Teams-like galleries of webcam tiles.
 
 Each webcam tile is a real photograph framed as a webcam sees a student: the face 15-45% of the tile's height,
-off-centre, on a room background, sometimes a phone video pillarboxed in the tile, then degraded like a video
-call (downscale-upscale blur, JPEG at quality 30-70, dim light, noise). Around the tiles: the app's background
-and gutters, rounded corners (Meet, Teams), name tags, an active-speaker border in the app's colour, emoji
-reactions, camera-off tiles (a name or a profile picture), a title bar, a toolbar and page arrows, or a shared
-screen beside a strip of tiles. Every screen comes with the true face boxes, and with the regions a detection
-may land in without counting as a false box (profile pictures, faces under 24 px or cut by their tile).
+off-centre, on a room background, sometimes a phone video pillarboxed in the tile, then degraded like a video call
+(downscale-upscale blur, JPEG at quality 30-70, dim light, noise). Around the tiles: the app's background and gutters,
+rounded corners (Meet, Teams), name tags, an active-speaker border in the app's colour, emoji reactions, camera-off
+tiles (a name or a profile picture), a title bar, a toolbar and page arrows; or a shared screen beside a strip of tiles;
+or a speaker view (one large tile under a strip of small ones). Every screen comes with the true face boxes, and with
+the regions a detection may land in without counting as a false box (profile pictures, faces under 24 px or cut by their
+tile).
 """
 
 from __future__ import annotations
@@ -73,20 +74,20 @@ class MeetingScreen:
 
 
 def meeting_screen(people: Sequence[Person], style: str, size: tuple[int, int], count: int, seed: int,
-                   share: bool = False, names: Sequence[str] | None = None,
+                   layout: str = "gallery", names: Sequence[str] | None = None,
                    face_share: tuple[float, float] = FACE_SHARE) -> MeetingScreen:
-    """A `style` meeting screen of size (width, height) with `count` participant tiles (a strip beside a shared
-    screen when `share`), drawn reproducibly from `seed`; `names[i]`, when given, is tile i's name tag, drawn
-    with real fonts (tests.helpers.nametags) instead of OpenCV's ASCII letters; each webcam's face a share of its
-    picture's height drawn evenly from the range `face_share`."""
+    """A `style` meeting screen of size (width, height) with `count` participant tiles in a `layout` of LAYOUTS (a
+    gallery; a strip beside a shared screen; a speaker view), drawn reproducibly from `seed`; `names[i]`, when given,
+    is tile i's name tag, drawn with real fonts (tests.helpers.nametags) instead of OpenCV's ASCII letters; each
+    webcam's face a share of its picture's height drawn evenly from the range `face_share`."""
     rng = np.random.default_rng(seed)
     look = LOOKS[style]
     width, height = size
     unit = height / 1080
     screen = MeetingScreen(np.full((height, width, 3), look.background, np.uint8), style)
     area = _chrome(screen.image, look, unit, rng)
-    tiles = _strip_tiles(area, count, unit) if share else grid_tiles(area, count, round(look.gutter * unit))
-    if share:
+    tiles = LAYOUTS[layout](area, count, round(look.gutter * unit))
+    if layout == "share":
         _shared_slide(screen.image, Rect(area.x, area.y, tiles[0].x - area.x - 12 * unit, area.h), rng)
     screen.tiles = tiles
     speaker = int(rng.integers(len(tiles)))
@@ -158,15 +159,32 @@ def _chrome(image: np.ndarray, look: Look, unit: float, rng: np.random.Generator
     return Rect(margin, top + round(6 * unit), width - 2 * margin, bottom - top - round(12 * unit))
 
 
-def _strip_tiles(area: Rect, count: int, unit: float) -> list[Rect]:
+def _strip_tiles(area: Rect, count: int, gutter: int) -> list[Rect]:
     """A vertical strip of up to `count` 16:9 tiles along the right edge of `area` (a shared screen beside it)."""
-    gutter = round(6 * unit)
     tile_w = round(area.w * 0.18)
     tile_h = round(tile_w * 9 / 16)
     fit = min(count, int((area.h + gutter) // (tile_h + gutter)))
     top = area.y + (area.h - fit * tile_h - (fit - 1) * gutter) // 2
     x = area.x2 - tile_w
     return [Rect(int(x), int(top + k * (tile_h + gutter)), tile_w, tile_h) for k in range(fit)]
+
+
+def _speaker_tiles(area: Rect, count: int, gutter: int) -> list[Rect]:
+    """Zoom's speaker view: a row of up to `count` - 1 small 16:9 tiles along the top of `area`, centred, and the
+    speaker's 16:9 tile as large as fits below it, centred."""
+    tile_w = round(area.w * 0.125)
+    tile_h = round(tile_w * 9 / 16)
+    fit = min(count - 1, int((area.w + gutter) // (tile_w + gutter)))
+    left = area.x + (area.w - fit * tile_w - (fit - 1) * gutter) // 2
+    strip = [Rect(int(left + k * (tile_w + gutter)), int(area.y), tile_w, tile_h) for k in range(fit)]
+    below = area.h - tile_h - 2 * gutter
+    speaker_w = min(area.w, below * 16 / 9)
+    speaker = Rect(int(area.x + (area.w - speaker_w) / 2), int(area.y2 - below), int(speaker_w),
+                   int(speaker_w * 9 / 16))
+    return [*strip, speaker]
+
+
+LAYOUTS = {"gallery": grid_tiles, "share": _strip_tiles, "speaker": _speaker_tiles}
 
 
 def _shared_slide(image: np.ndarray, where: Rect, rng: np.random.Generator) -> None:
