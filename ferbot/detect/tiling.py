@@ -26,6 +26,7 @@ MIN_GALLERY_COVER = 0.3  # of the screen: tiles cover at least this much of a me
 LATTICE_COVER = 0.08  # ... or this much when LATTICE_TILES or more share one size (a meeting window on a desktop)
 LATTICE_TILES = 4
 SAME_SIZE = 0.03  # of a side: tiles whose sides differ less are of one size
+MAX_JOINED = 3  # tiles a speaker's frame joins along a side: its own and a neighbour either side
 OVERLAP_PX = 2  # at half resolution: blocks whose rectangles overlap more both ways are pieces of one picture ...
 MERGED_TILE_AREA = 1.5  # ... which in a gallery of equal tiles make at most this many of its tile's area
 MAX_MERGED_BLOCKS = 4 * MAX_TILES  # more tile-shaped blocks than this are no meeting's: not merged (the cost)
@@ -181,7 +182,9 @@ def _tile_shaped(block: Rect) -> bool:
 def _split_joined(blocks: list[Rect]) -> list[Rect]:
     """Blocks the size of several of the gallery's common tile (a speaker's frame drawn over the gutters joins
     the tiles it touches, into a block that may be too wide for one tile) cut into tiles of that size; the cut-out
-    tiles that another block already holds are left out."""
+    tiles that another block already holds are left out. The frame joins its tile's neighbours only, so a joined
+    block spans at most MAX_JOINED tiles each way: a larger block is no joined tiles (a speaker view's picture
+    above a strip of small tiles, a photograph beside two specks of itself) and stays whole."""
     shaped = [b for b in blocks if _tile_shaped(b)]
     if len(blocks) < 3 or not shaped:
         return blocks
@@ -189,7 +192,7 @@ def _split_joined(blocks: list[Rect]) -> list[Rect]:
     out = []
     for block in blocks:
         cols, rows = _multiple(block.w, tile_w), _multiple(block.h, tile_h)
-        if cols is None or rows is None or cols * rows == 1:
+        if cols is None or rows is None or cols * rows == 1 or max(cols, rows) > MAX_JOINED:
             out.append(block)
             continue
         cells = [Rect(block.x + c * block.w / cols, block.y + r * block.h / rows, block.w / cols, block.h / rows)
