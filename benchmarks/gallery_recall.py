@@ -4,14 +4,14 @@ run.
     python -m benchmarks.gallery_recall [--seeds 2] [--styles zoom,meet,teams] [--sizes 1280x720,1920x1080,2560x1440]
                                         [--counts 4,9,25,49] [--face-share 0.15,0.45] [--save-failures DIR]
 
-Screens come from tests/helpers/meetings.py: Zoom-, Meet- and Teams-like galleries of real photographs framed as
-webcams (face 15-45% of the tile's height unless --face-share says otherwise, off-centre, a room behind; some
-masked, some with glasses, some phone videos), degraded like a video call, with name tags, an active-speaker border,
-emoji reactions, camera-off tiles (a name or a profile picture), a title bar, a toolbar and page arrows; and for
-each style and size a shared screen beside a strip of tiles. The people are the public-domain/CC0 photographs in
-tests/data/faces (the demo faces are crops of the same photographs), plus the other single-person photographs of
-../shared/faces when that folder exists (read at run time, never copied into the repository), with hand-drawn face
-boxes.
+Screens come from tests/helpers/meetings.py: Zoom-, Meet- and Teams-like galleries of real photographs framed as webcams
+(face 15-45% of the tile's height unless --face-share says otherwise, off-centre, a room behind; some masked, some with
+glasses, some phone videos), degraded like a video call, with name tags, an active-speaker border, emoji reactions,
+camera-off tiles (a name or a profile picture), a title bar, a toolbar and page arrows; and for each style and size a
+shared screen beside a strip of tiles, and a speaker view (five small tiles above a large one). The people are the
+public-domain/CC0 photographs in tests/data/faces (the demo faces are crops of the same photographs), plus the other
+single-person photographs of ../shared/faces when that folder exists (read at run time, never copied into the
+repository), with hand-drawn face boxes.
 
 A face counts when it is at least 24 px high and at least 80% of it shows in its tile; it is found when a box's
 centre lies inside it and they overlap (IoU >= 0.25). A box is false when it lies on no face at all: boxes on profile
@@ -91,14 +91,15 @@ def screens(args, crowd: list[Person]):
                 for seed in range(args.seeds):
                     yield (style, size, count), meeting_screen(crowd, style, size, count, seed=1000 * count + seed,
                                                                face_share=args.face_share)
-            for seed in range(args.seeds):
-                yield (style, size, "share"), meeting_screen(crowd, style, size, 6, seed=seed, share=True,
-                                                             face_share=args.face_share)
+            for layout in ("share", "speaker"):
+                for seed in range(args.seeds):
+                    yield (style, size, layout), meeting_screen(crowd, style, size, 6, seed=seed, layout=layout,
+                                                                face_share=args.face_share)
 
 
 def screen_count(args) -> int:
     """How many screens `screens` composes."""
-    return len(args.styles) * len(args.sizes) * (len(args.counts) + 1) * args.seeds
+    return len(args.styles) * len(args.sizes) * (len(args.counts) + 2) * args.seeds
 
 
 def run(args) -> dict:
