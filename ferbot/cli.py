@@ -71,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     what = parser.add_argument_group("what to analyse (default: the primary monitor)")
     what.add_argument("--source", type=given_path, metavar=SOURCE_CHOICES,
                       help="; ".join(f"{kind.name}: {kind.description}" for kind in SOURCES.values())
-                      + "; or a video file (played in real time) or an image (default: screen)")
+                      + "; or a video file or animated GIF (played in real time), or an image (default: screen)")
     what.add_argument("--monitor", type=int, metavar="N",
                       help="monitor to capture: 1, 2, ... (default: the primary one); 0 = all monitors together")
     what.add_argument("--region", type=_region, metavar="X,Y,W,H",

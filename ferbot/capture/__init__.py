@@ -49,7 +49,7 @@ def open_source(spec: str = "screen", *, monitor: int | None = None, region: Rec
     kind = SOURCES.get(spec)
     if kind is not None:
         return kind.open(monitor, region)
-    from ferbot.capture.video import StillImageSource, VideoFileSource
+    from ferbot.capture.video import StillImageSource, VideoFileSource, image_frames
 
     path = Path(spec)
     if path.is_dir():
@@ -58,9 +58,9 @@ def open_source(spec: str = "screen", *, monitor: int | None = None, region: Rec
         raise SourceError(f"--source {spec}: no such file; give {', '.join(SOURCES)}, a video file or an image")
     if not path.is_file():
         raise SourceError(f"--source {spec}: not a regular file (a device or a pipe); give a video file or an image")
-    if cv2.haveImageReader(str(path)):
+    if cv2.haveImageReader(str(path)) and image_frames(path) <= 1:
         return StillImageSource(path)
-    return VideoFileSource(path)
+    return VideoFileSource(path)  # also an animated image
 
 
 def open_window(title: str) -> Source:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import cv2
@@ -69,7 +71,8 @@ class StillImageSource:
     def __init__(self, path: str | Path):
         path = Path(path)
         try:  # read, then decoded: a file that cannot be read and one that is no image each get their message
-            image = cv2.imdecode(np.fromfile(path, np.uint8), cv2.IMREAD_COLOR)
+            with _opencv_quiet():
+                image = cv2.imdecode(np.fromfile(path, np.uint8), cv2.IMREAD_COLOR)
         except OSError as err:
             raise SourceError(f"cannot read {path} ({err.strerror or err}); check the path given to --source") from None
         if image is None:
@@ -82,3 +85,21 @@ class StillImageSource:
 
     def close(self) -> None:
         pass
+
+
+def image_frames(path: str | Path) -> int:
+    """How many frames an image file holds: more than one in an animated GIF, WebP or PNG (played as a video), 0
+    where OpenCV cannot read it."""
+    with _opencv_quiet():
+        return cv2.imcount(str(path))
+
+
+@contextmanager
+def _opencv_quiet() -> Iterator[None]:
+    """OpenCV's own log lines (a damaged image's decoder error) would come before ferbot's one-line error."""
+    level = cv2.utils.logging.getLogLevel()
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+    try:
+        yield
+    finally:
+        cv2.utils.logging.setLogLevel(level)

@@ -7,6 +7,7 @@ import time
 import cv2
 import numpy as np
 import pytest
+from PIL import Image
 
 from ferbot.capture import SourceError, open_source
 from ferbot.capture.demo import DemoSource
@@ -156,6 +157,30 @@ def test_a_damaged_image_says_so_not_to_check_its_path(tmp_path):
     (tmp_path / "class.jpg").write_bytes(jpeg[:2000])
     with pytest.raises(SourceError, match="class.jpg is damaged or not an image OpenCV reads"):
         open_source(str(tmp_path / "class.jpg"))
+
+
+def test_a_damaged_gif_says_so_in_one_line(tmp_path, capfd):
+    (tmp_path / "class.gif").write_bytes(b"GIF89a" + bytes(40))
+    with pytest.raises(SourceError, match="class.gif is damaged or not an image OpenCV reads"):
+        open_source(str(tmp_path / "class.gif"))
+    assert capfd.readouterr().err == ""  # none of OpenCV's own decoder errors before ferbot's line
+
+
+def test_an_animated_gif_plays_as_a_video(tmp_path):
+    """An animated image was read as a still picture (OpenCV 4.11 and later read GIFs): its first frame only,
+    analysed once, for as long as the bot ran."""
+    frames = [Image.fromarray(np.full((120, 160, 3), 40 * i, np.uint8)) for i in range(5)]
+    path = tmp_path / "class.gif"
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=200, loop=0)
+    source = open_source(str(path))
+    assert isinstance(source, VideoFileSource) and source.fps == pytest.approx(5)
+    shown, deadline = [], time.monotonic() + 10
+    while (frame := source.read()) is not None:
+        assert time.monotonic() < deadline, "the animation never ends"
+        shown.append(round(float(frame.image.mean()) / 40))
+        time.sleep(0.02)
+    assert shown[0] == 0 and shown[-1] == 4 and shown == sorted(shown)
+    source.close()
 
 
 def test_still_image_repeats_one_frame(tmp_path):
