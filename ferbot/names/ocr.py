@@ -31,6 +31,7 @@ DETECT_SIDE = 480  # px: the detector sees the tag strip scaled down to this lon
 MIN_SCORE = 0.5  # recognition confidence below which a line is no text
 ELLIPSIS = re.compile(r"\s*(\.{2,}|…)$")  # how a cut-short tag ends when read: '..', '...', '…'
 BRACKETS = {")": "(", "]": "[", "}": "{"}  # closing -> opening: one at a tag's end that nothing opened is a stray mark
+OPENING = {opening: closing for closing, opening in BRACKETS.items()}
 
 
 class OCRError(RuntimeError):
@@ -140,17 +141,29 @@ def tag_line(lines: list[tuple[np.ndarray, str]]) -> tuple[str, Rect | None]:
     row = sorted(((float(box[:, 0].min()), text.strip(), box) for (box, text), middle in zip(lines, middles)
                   if abs(middle - middles[lowest]) <= heights[lowest] / 2), key=lambda line: line[0])
     texts, boxes = [text for _, text, _ in row], [box for _, _, box in row]
-    if _stray_bracket_at_end(" ".join(texts)):  # an edge beside the tag read as a letter: "Søren Ødegård]"
+    stray_first, stray_last = _stray_brackets(" ".join(texts))
+    if stray_last:
         texts[-1] = texts[-1][:-1].rstrip()
         if not texts[-1]:  # read as a line of its own
             texts, boxes = texts[:-1], boxes[:-1]
+    if stray_first and texts:
+        texts[0] = texts[0][1:].lstrip()
+        if not texts[0]:
+            texts, boxes = texts[1:], boxes[1:]
     if not texts:
         return "", None
     (x0, y0), (x1, y1) = np.concatenate(boxes).min(axis=0), np.concatenate(boxes).max(axis=0)
     return ELLIPSIS.sub("...", " ".join(texts)), Rect(float(x0), float(y0), float(x1 - x0), float(y1 - y0))
 
 
-def _stray_bracket_at_end(text: str) -> bool:
-    """Whether the text ends in a closing bracket that nothing opened ("Ana (she/her)" does not)."""
-    close = text[-1:]
-    return close in BRACKETS and text.count(close) > text.count(BRACKETS[close])
+def _stray_brackets(text: str) -> tuple[bool, bool]:
+    """Whether the text's first and its last letter are edges beside the tag (a rounded box's) read as brackets:
+    a closing one at the end that nothing opened ("Søren Ødegård]"), an opening one at the start that nothing
+    closes ("(Jiří Dvořák"), or a pair around the whole text with no other bracket in it ("[刘洋]"). A name's own
+    brackets stay: "Ana (she/her)", "[TA] Li Wei"."""
+    first, last = text[:1], text[-1:]
+    opened = first in OPENING and text.count(first) > text.count(OPENING[first])
+    closed = last in BRACKETS and text.count(last) > text.count(BRACKETS[last])
+    wrapped = (len(text) > 2 and first in OPENING and last in BRACKETS
+               and not any(mark in text[1:-1] for mark in (*BRACKETS, *OPENING)))
+    return opened or wrapped, closed or wrapped

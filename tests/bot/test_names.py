@@ -44,14 +44,18 @@ def test_the_tag_is_the_lowest_line_left_to_right_and_keeps_its_ellipsis():
 
 @pytest.mark.parametrize("read, name", [("Søren Ødegård]", "Søren Ødegård"), ("Ana Garcia )", "Ana Garcia"),
                                         ("Ana (she/her)", "Ana (she/her)"), ("[TA] Li Wei", "[TA] Li Wei"),
-                                        ("[TA] Ana]", "[TA] Ana"), ("Li Wei (TA))", "Li Wei (TA)")])
-def test_a_closing_bracket_read_at_a_tags_end_without_its_opening_one_is_left_out(read, name):
+                                        ("[TA] Ana]", "[TA] Ana"), ("Li Wei (TA))", "Li Wei (TA)"),
+                                        ("(TA) Li Wei", "(TA) Li Wei"), ("(Jiří Dvořák", "Jiří Dvořák"),
+                                        ("[ 佐藤花子", "佐藤花子"), ("[刘洋]", "刘洋"), ("(Ines Šimić)", "Ines Šimić")])
+def test_brackets_read_at_a_tags_ends_that_belong_to_no_pair_in_the_name_are_left_out(read, name):
+    """Teams' rounded tag box: its ends read as brackets around the name, or before it, on small tiles."""
     assert tag_line([_line(10, 40, read)])[0] == name
 
 
 def test_a_stray_bracket_read_as_a_line_of_its_own_is_no_name_and_no_part_of_its_box():
     assert tag_line([_line(10, 40, "]")]) == ("", None)
     assert tag_line([_line(10, 40, "Ana"), _line(200, 40, "]", w=5)]) == ("Ana", Rect(10, 40, 60, 20))
+    assert tag_line([_line(2, 40, "(", w=5), _line(10, 40, "Ana")]) == ("Ana", Rect(10, 40, 60, 20))
 
 
 def test_the_ocr_models_are_files_in_the_installed_package():
