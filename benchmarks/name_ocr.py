@@ -3,9 +3,10 @@
     python -m benchmarks.name_ocr
 
 Galleries of 9, 12 and 24 real webcam tiles at 1920x1080 in each app's style (tests.helpers.meetings), their tags
-showing Latin names with accents, Chinese and Japanese names, and names cut short with '...'. Every tag is read
-once, as `ferbot --names` reads a tile it sees for the first time. Reported per style and script: the share read
-exactly; and per gallery size: milliseconds per tile (the OCR of one tag strip, on one thread).
+showing Latin names with accents, Chinese and Japanese names, and names cut short with '...'; then small tiles: a
+7x7 gallery at 1920x1080, a 5x5 one at 1280x720 and a speaker view's row of small tiles at both sizes. Every tag is
+read once, as `ferbot --names` reads a tile it sees for the first time. Reported per style and script: the share
+read exactly; and per gallery size: milliseconds per tile (the OCR of one tag strip, on one thread).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 from benchmarks.command import benchmark_parser, machine, run_benchmark
 from ferbot.names import NameReader
 from tests.helpers.faces import people
-from tests.helpers.meetings import STYLES, named_screens
+from tests.helpers.meetings import NAMED, SMALL_NAMED, STYLES, named_screens
 from tests.helpers.nametags import CHINESE, CUT, JAPANESE
 
 
@@ -32,10 +33,27 @@ def main() -> None:
     at_start = machine()
     reader = NameReader()
     reader.read(*_warm_screen(), 0.0)  # the engine loads on the first read
+    for title, screens in (("galleries of 9, 12 and 24 tiles", NAMED), ("small tiles", SMALL_NAMED)):
+        exact, ms = _read_tags(reader, screens)
+        print(f"{title}: name tags read exactly; {at_start}")
+        scripts = sorted({s for _, s in exact})
+        print(f"{'style':>6} | " + " | ".join(f"{s:>10}" for s in scripts) + " |  all")
+        for style in STYLES:
+            cells = [exact.get((style, s), []) for s in scripts]
+            every = sum(cells, [])
+            print(f"{style:>6} | " + " | ".join(f"{sum(c):>4}/{len(c):<3} " for c in cells)
+                  + f" | {sum(every) / len(every):.1%}")
+        print("ms per tile (a whole screen's tags read at once, one thread): "
+              + ", ".join(f"{count} tiles {np.mean(v):.0f} ms" for count, v in sorted(ms.items())))
+
+
+def _read_tags(reader: NameReader, screens) -> tuple[dict, dict]:
+    """Whether each tag of each style's `screens` (tests.helpers.meetings.named_screens) was read exactly, by
+    style and script; and the milliseconds per tile, by the screens' tile count. Misreads are printed."""
     exact: dict[tuple[str, str], list[bool]] = defaultdict(list)
     ms: dict[int, list[float]] = defaultdict(list)
     for style in STYLES:
-        for screen, names in named_screens(people(), style):
+        for screen, names in named_screens(people(), style, screens):
             fresh = NameReader(reader.ocr)
             start = time.perf_counter()
             tags = fresh.read(screen.image, screen.tiles, 0.0)
@@ -44,16 +62,7 @@ def main() -> None:
                 exact[style, script(truth)].append(tag.name == truth)
                 if tag.name != truth:
                     print(f"  {style}: {truth!r} read as {tag.name!r}")
-    print(f"name tags read exactly; {at_start}")
-    scripts = sorted({s for _, s in exact})
-    print(f"{'style':>6} | " + " | ".join(f"{s:>10}" for s in scripts) + " |  all")
-    for style in STYLES:
-        cells = [exact.get((style, s), []) for s in scripts]
-        every = sum(cells, [])
-        print(f"{style:>6} | " + " | ".join(f"{sum(c):>4}/{len(c):<3} " for c in cells)
-              + f" | {sum(every) / len(every):.1%}")
-    print("ms per tile (a whole screen's tags read at once, one thread): "
-          + ", ".join(f"{count} tiles {np.mean(v):.0f} ms" for count, v in sorted(ms.items())))
+    return exact, ms
 
 
 def _warm_screen():

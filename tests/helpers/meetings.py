@@ -110,18 +110,26 @@ def meeting_screen(people: Sequence[Person], style: str, size: tuple[int, int], 
     return screen
 
 
-def named_screens(people: Sequence[Person], style: str) -> list[tuple[MeetingScreen, list[str]]]:
-    """Three `style` galleries of 9, 12 and 24 tiles (1920x1080) whose tags show the test names (Latin with
-    accents, Chinese, Japanese, names cut short), each with the names in tile order."""
+# Screens with the test names on their tags: (size, tiles, layout, index of the first name shown).
+NAMED = (((1920, 1080), 9, "gallery", 0), ((1920, 1080), 12, "gallery", 9), ((1920, 1080), 24, "gallery", 0))
+SMALL_NAMED = (((1920, 1080), 49, "gallery", 0), ((1280, 720), 25, "gallery", 5), ((1920, 1080), 6, "speaker", 10),
+               ((1280, 720), 6, "speaker", 16))  # small tiles: the largest galleries, a speaker view's row
+
+
+def named_screens(people: Sequence[Person], style: str,
+                  screens: Sequence[tuple[tuple[int, int], int, str, int]] = NAMED
+                  ) -> list[tuple[MeetingScreen, list[str]]]:
+    """`style` screens whose tags show the test names (Latin with accents, Chinese, Japanese, names cut short),
+    each with the names in tile order: by default three galleries of 9, 12 and 24 tiles at 1920x1080."""
     names = [*LATIN, *CHINESE, *JAPANESE, *CUT]
     style_seed = STYLES.index(style)  # each style its own names and draws
     order = np.random.default_rng(style_seed).permutation(len(names))
-    screens = []
-    for seed, (start, count) in enumerate(((0, 9), (9, 12), (0, 24))):
+    drawn = []
+    for seed, (size, count, layout, start) in enumerate(screens):
         shown = [names[order[(start + k) % len(names)]] for k in range(count)]
-        screens.append((meeting_screen(people, style, (1920, 1080), count, 100 * seed + style_seed, names=shown),
-                        shown))
-    return screens
+        drawn.append((meeting_screen(people, style, size, count, 100 * seed + style_seed, layout=layout, names=shown),
+                      shown))
+    return drawn
 
 
 # --- layout -----------------------------------------------------------------------------------------------------
