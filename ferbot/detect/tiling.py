@@ -4,7 +4,8 @@ BlazeFace sees a 128x128 picture, so it finds a face that fills about a sixth of
 1080p screen leaves gallery faces a few pixels wide; instead the screen is cut into the blocks a meeting app
 draws on its background (the tiles, a shared screen, the toolbar), and each tile is searched with windows sized
 for the faces a webcam shows: from MIN_FACE_PX, or SMALLEST_FACE_SHARE of the tile's height, upwards, anywhere in
-the tile. Screens without a gallery (a speaker view, a photo) are searched with a pyramid of overlapping windows.
+the tile. Screens without a gallery (one person's picture alone, a photo) are searched with a pyramid of overlapping
+windows.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ MIN_GALLERY_COVER = 0.3  # of the screen: tiles cover at least this much of a me
 LATTICE_COVER = 0.08  # ... or this much when LATTICE_TILES or more share one size (a meeting window on a desktop)
 LATTICE_TILES = 4
 SAME_SIZE = 0.03  # of a side: tiles whose sides differ less are of one size
-MAX_JOINED = 3  # tiles a speaker's frame joins along a side: its own and a neighbour either side
 OVERLAP_PX = 2  # at half resolution: blocks whose rectangles overlap more both ways are pieces of one picture ...
 MERGED_TILE_AREA = 1.5  # ... which in a gallery of equal tiles make at most this many of its tile's area
 MAX_MERGED_BLOCKS = 4 * MAX_TILES  # more tile-shaped blocks than this are no meeting's: not merged (the cost)
@@ -37,6 +37,8 @@ BACKGROUND_CANDIDATES = 4  # grey levels tried as the app's background, most com
 BACKGROUND_TOLERANCE = 6.0  # grey levels between a pixel and the app's background colour
 VIVID_SATURATION = 90  # of 255: an active speaker's frame is a vivid colour ...
 FRAME_MIN_RUN = 80  # ... in straight lines at least this long (px)
+GUTTER_SEARCH = 4  # px at half resolution: how far from an even cut a gutter between joined tiles may run ...
+GUTTER_SHARE = 0.9  # ... background or a vivid frame along this much of the cut's length
 LARGE_REGION = 640  # regions longer than this (px) are searched through a pyramid of overlapping windows
 SMALLEST_WINDOW = 300  # the pyramid stops here
 PYRAMID_STEP = 1.5
@@ -57,20 +59,22 @@ def find_tiles(image: np.ndarray) -> list[Rect]:
     screen does not look like a meeting app's.
 
     The background is the flat colour whose removal leaves tile-shaped blocks covering the most of the screen
-    (MIN_GALLERY_COVER of it, or LATTICE_COVER for a gallery of equal tiles: a meeting window that does not fill
-    the screen). Where an active speaker's frame drawn over the gutters joins tiles, the joined block is cut back
-    into tiles of the gallery's common size. Blocks of another shape (a toolbar, a title bar, text) are dropped, and
-    tiles whose rectangles overlap are pieces of one picture and count as one (a meeting app lays its tiles side by
-    side).
+    (MIN_GALLERY_COVER of it, or LATTICE_COVER for a gallery of equal tiles: a meeting window that does not fill the
+    screen). Where an active speaker's frame drawn over the gutters joins tiles, the joined block is cut back into
+    tiles of the gallery's common size (where gutters run inside it). Blocks of another shape (a toolbar, a title
+    bar, text) are dropped, and tiles whose rectangles overlap are pieces of one picture and count as one (a meeting
+    app lays its tiles side by side).
     """
     small = image[::2, ::2]
     gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
-    frames = _coloured_lines(small)
+    vivid = _vivid(small)
+    frames = _coloured_lines(vivid)
     screen_area = gray.shape[0] * gray.shape[1]
     best, best_cover = [], LATTICE_COVER * screen_area
     for level in _background_candidates(gray):
         blocks = [b for b in _blocks(gray, level, frames) if b.area < MAX_TILE_SHARE * screen_area]
-        pieces = _merged_overlaps([t for t in _split_joined(blocks) if _tile_shaped(t)])
+        gutters = (np.abs(gray.astype(np.float32) - level) <= BACKGROUND_TOLERANCE) | vivid
+        pieces = _merged_overlaps([t for t in _split_joined(blocks, gutters) if _tile_shaped(t)])
         tiles = [t for t in pieces if _tile_shaped(t) and t.area < MAX_TILE_SHARE * screen_area]
         cover = sum(t.area for t in tiles)
         if len(tiles) >= 2 and cover > best_cover and (cover >= MIN_GALLERY_COVER * screen_area or _lattice(tiles)):
@@ -101,11 +105,17 @@ def _background_candidates(gray: np.ndarray) -> list[float]:
     return candidates
 
 
-def _coloured_lines(rgb: np.ndarray) -> np.ndarray:
-    """Where thin, long, straight lines of a vivid colour run: an active speaker's frame (Zoom's green or yellow,
-    Teams' purple, Meet's blue), which may cover the gutters around the speaker's tile."""
+def _vivid(rgb: np.ndarray) -> np.ndarray:
+    """Where the colour is vivid, as an active speaker's frame is (Zoom's green or yellow, Teams' purple, Meet's
+    blue)."""
     hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
-    vivid = ((hsv[..., 1] >= VIVID_SATURATION) & (hsv[..., 2] >= 80)).astype(np.uint8)
+    return (hsv[..., 1] >= VIVID_SATURATION) & (hsv[..., 2] >= 80)
+
+
+def _coloured_lines(vivid: np.ndarray) -> np.ndarray:
+    """Where thin, long, straight lines of a vivid colour (_vivid) run: an active speaker's frame, which may cover
+    the gutters around the speaker's tile."""
+    vivid = vivid.astype(np.uint8)
     long = FRAME_MIN_RUN // 2  # at half resolution
     straight = cv2.morphologyEx(vivid, cv2.MORPH_OPEN, np.ones((1, long), np.uint8)) | \
         cv2.morphologyEx(vivid, cv2.MORPH_OPEN, np.ones((long, 1), np.uint8))
@@ -179,12 +189,12 @@ def _tile_shaped(block: Rect) -> bool:
     return TILE_ASPECTS[0] <= block.w / block.h <= TILE_ASPECTS[1]
 
 
-def _split_joined(blocks: list[Rect]) -> list[Rect]:
+def _split_joined(blocks: list[Rect], gutters: np.ndarray) -> list[Rect]:
     """Blocks the size of several of the gallery's common tile (a speaker's frame drawn over the gutters joins
-    the tiles it touches, into a block that may be too wide for one tile) cut into tiles of that size; the cut-out
-    tiles that another block already holds are left out. The frame joins its tile's neighbours only, so a joined
-    block spans at most MAX_JOINED tiles each way: a larger block is no joined tiles (a speaker view's picture
-    above a strip of small tiles, a photograph beside two specks of itself) and stays whole."""
+    the tiles it touches, into a block that may be too wide for one tile) cut into tiles of that size where
+    `gutters` (the background, or a vivid frame over it) run along the cuts; the cut-out tiles that another block
+    already holds are left out. A block without them (a speaker view's large picture above a row of small tiles,
+    a photograph beside specks of itself) stays whole."""
     shaped = [b for b in blocks if _tile_shaped(b)]
     if len(blocks) < 3 or not shaped:
         return blocks
@@ -192,13 +202,28 @@ def _split_joined(blocks: list[Rect]) -> list[Rect]:
     out = []
     for block in blocks:
         cols, rows = _multiple(block.w, tile_w), _multiple(block.h, tile_h)
-        if cols is None or rows is None or cols * rows == 1 or max(cols, rows) > MAX_JOINED:
+        if cols is None or rows is None or cols * rows == 1 or not _gutters_along_cuts(block, cols, rows, gutters):
             out.append(block)
             continue
         cells = [Rect(block.x + c * block.w / cols, block.y + r * block.h / rows, block.w / cols, block.h / rows)
                  for r in range(rows) for c in range(cols)]
         out += [cell for cell in cells if not any(cell.iou(other) > 0.5 for other in blocks if other != block)]
     return out
+
+
+def _gutters_along_cuts(block: Rect, cols: int, rows: int, gutters: np.ndarray) -> bool:
+    """Whether `gutters` run inside the block along every line that cuts it into cols x rows tiles, each within
+    GUTTER_SEARCH of the even cut."""
+    x, y, w, h = block.as_int()
+    inside = gutters[y:y + h, x:x + w]
+    cuts = [(inside, c * w / cols) for c in range(1, cols)] + [(inside.T, r * h / rows) for r in range(1, rows)]
+    return all(_gutter_near(area, at) for area, at in cuts)
+
+
+def _gutter_near(area: np.ndarray, at: float) -> bool:
+    """Whether a column of `area` within GUTTER_SEARCH of column `at` is gutter along GUTTER_SHARE of its length."""
+    start, stop = max(0, round(at) - GUTTER_SEARCH), min(area.shape[1], round(at) + GUTTER_SEARCH + 1)
+    return start < stop and float(area[:, start:stop].mean(axis=0).max()) >= GUTTER_SHARE
 
 
 def _multiple(length: float, unit: float) -> int | None:
