@@ -42,6 +42,7 @@ SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
     SourceKind("demo", "a built-in meeting gallery of sample faces (no display needed)", _demo),
 )}
 SOURCE_CHOICES = "|".join(SOURCES) + "|FILE"
+ANIMATED = {".gif", ".png", ".apng", ".webp"}  # image formats whose animations play as a video
 
 
 def open_source(spec: str = "screen", *, monitor: int | None = None, region: Rect | None = None) -> Source:
@@ -58,9 +59,9 @@ def open_source(spec: str = "screen", *, monitor: int | None = None, region: Rec
         raise SourceError(f"--source {spec}: no such file; give {', '.join(SOURCES)}, a video file or an image")
     if not path.is_file():
         raise SourceError(f"--source {spec}: not a regular file (a device or a pipe); give a video file or an image")
-    if cv2.haveImageReader(str(path)) and image_frames(path) <= 1:
-        return StillImageSource(path)
-    return VideoFileSource(path)  # also an animated image
+    if cv2.haveImageReader(str(path)) and not (path.suffix.lower() in ANIMATED and image_frames(path) > 1):
+        return StillImageSource(path)  # a multi-page TIFF too: its first page (FFmpeg plays no more of it)
+    return VideoFileSource(path)
 
 
 def open_window(title: str) -> Source:

@@ -88,8 +88,8 @@ class StillImageSource:
 
 
 def image_frames(path: str | Path) -> int:
-    """How many frames an image file holds: more than one in an animated GIF, WebP or PNG (played as a video), 0
-    where OpenCV cannot read it."""
+    """How many frames an image file holds: more than one in an animated GIF, WebP or PNG, 0 where OpenCV cannot
+    read it."""
     with _opencv_quiet():
         return cv2.imcount(str(path))
 
