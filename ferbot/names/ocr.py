@@ -159,11 +159,11 @@ def tag_line(lines: list[tuple[np.ndarray, str]]) -> tuple[str, Rect | None]:
 def _stray_brackets(text: str) -> tuple[bool, bool]:
     """Whether the text's first and its last letter are edges beside the tag (a rounded box's) read as brackets:
     a closing one at the end that nothing opened ("Søren Ødegård]"), an opening one at the start that nothing
-    closes ("(Jiří Dvořák"), or a pair around the whole text with no other bracket in it ("[刘洋]"). A name's own
-    brackets stay: "Ana (she/her)", "[TA] Li Wei"."""
+    closes ("(Jiří Dvořák"), or a pair around the whole text with no other bracket in it ("[刘洋]"; a tag that is
+    wholly in brackets, "[Host]", loses them too). A name's own brackets stay: "Ana (she/her)", "[TA] Li Wei"."""
     first, last = text[:1], text[-1:]
     opened = first in OPENING and text.count(first) > text.count(OPENING[first])
     closed = last in BRACKETS and text.count(last) > text.count(BRACKETS[last])
-    wrapped = (len(text) > 2 and first in OPENING and last in BRACKETS
+    wrapped = (len(text) >= 2 and first in OPENING and last in BRACKETS
                and not any(mark in text[1:-1] for mark in (*BRACKETS, *OPENING)))
     return opened or wrapped, closed or wrapped

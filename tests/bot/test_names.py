@@ -46,7 +46,8 @@ def test_the_tag_is_the_lowest_line_left_to_right_and_keeps_its_ellipsis():
                                         ("Ana (she/her)", "Ana (she/her)"), ("[TA] Li Wei", "[TA] Li Wei"),
                                         ("[TA] Ana]", "[TA] Ana"), ("Li Wei (TA))", "Li Wei (TA)"),
                                         ("(TA) Li Wei", "(TA) Li Wei"), ("(Jiří Dvořák", "Jiří Dvořák"),
-                                        ("[ 佐藤花子", "佐藤花子"), ("[刘洋]", "刘洋"), ("(Ines Šimić)", "Ines Šimić")])
+                                        ("[ 佐藤花子", "佐藤花子"), ("[刘洋]", "刘洋"), ("(Ines Šimić)", "Ines Šimić"),
+                                        ("()", ""), ("[]", "")])
 def test_brackets_read_at_a_tags_ends_that_belong_to_no_pair_in_the_name_are_left_out(read, name):
     """Teams' rounded tag box: its ends read as brackets around the name, or before it, on small tiles."""
     assert tag_line([_line(10, 40, read)])[0] == name
