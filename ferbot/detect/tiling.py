@@ -72,9 +72,9 @@ def find_tiles(image: np.ndarray) -> list[Rect]:
     screen_area = gray.shape[0] * gray.shape[1]
     best, best_cover = [], LATTICE_COVER * screen_area
     for level in _background_candidates(gray):
-        blocks = [b for b in _blocks(gray, level, frames) if b.area < MAX_TILE_SHARE * screen_area]
-        gutters = (np.abs(gray.astype(np.float32) - level) <= BACKGROUND_TOLERANCE) | vivid
-        pieces = _merged_overlaps([t for t in _split_joined(blocks, gutters) if _tile_shaped(t)])
+        background = np.abs(gray - level) <= BACKGROUND_TOLERANCE  # a float level: no uint8 wrap-around
+        blocks = [b for b in _blocks(background, frames) if b.area < MAX_TILE_SHARE * screen_area]
+        pieces = _merged_overlaps([t for t in _split_joined(blocks, background | vivid) if _tile_shaped(t)])
         tiles = [t for t in pieces if _tile_shaped(t) and t.area < MAX_TILE_SHARE * screen_area]
         cover = sum(t.area for t in tiles)
         if len(tiles) >= 2 and cover > best_cover and (cover >= MIN_GALLERY_COVER * screen_area or _lattice(tiles)):
@@ -123,10 +123,10 @@ def _coloured_lines(vivid: np.ndarray) -> np.ndarray:
     return (straight > 0) & (wide == 0)
 
 
-def _blocks(gray: np.ndarray, level: float, frames: np.ndarray) -> list[Rect]:
-    """Blocks large and solid enough for a tile, left when the background of grey `level` and the speaker's frame
-    are taken away."""
-    solid = ((np.abs(gray.astype(np.float32) - level) > BACKGROUND_TOLERANCE) & ~frames).astype(np.uint8)
+def _blocks(background: np.ndarray, frames: np.ndarray) -> list[Rect]:
+    """Blocks large and solid enough for a tile, left when the background (pixels of its colour) and the speaker's
+    frame are taken away."""
+    solid = (~background & ~frames).astype(np.uint8)
     solid = cv2.morphologyEx(solid, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))  # antialiasing specks
     count, _, stats, _ = cv2.connectedComponentsWithStats(solid, connectivity=4)
     tiles = []
