@@ -144,12 +144,10 @@ def tag_line(lines: list[tuple[np.ndarray, str]]) -> tuple[str, Rect | None]:
     stray_first, stray_last = _stray_brackets(" ".join(texts))
     if stray_last:
         texts[-1] = texts[-1][:-1].rstrip()
-        if not texts[-1]:  # read as a line of its own
-            texts, boxes = texts[:-1], boxes[:-1]
-    if stray_first and texts:
+    if stray_first and texts[0]:
         texts[0] = texts[0][1:].lstrip()
-        if not texts[0]:
-            texts, boxes = texts[1:], boxes[1:]
+    boxes = [box for text, box in zip(texts, boxes) if text]  # a bracket read as a line of its own is no part
+    texts = [text for text in texts if text]
     if not texts:
         return "", None
     (x0, y0), (x1, y1) = np.concatenate(boxes).min(axis=0), np.concatenate(boxes).max(axis=0)
