@@ -171,10 +171,8 @@ def _strip_tiles(area: Rect, count: int, gutter: int) -> list[Rect]:
     """A vertical strip of up to `count` 16:9 tiles along the right edge of `area` (a shared screen beside it)."""
     tile_w = round(area.w * 0.18)
     tile_h = round(tile_w * 9 / 16)
-    fit = min(count, int((area.h + gutter) // (tile_h + gutter)))
-    top = area.y + (area.h - fit * tile_h - (fit - 1) * gutter) // 2
     x = area.x2 - tile_w
-    return [Rect(int(x), int(top + k * (tile_h + gutter)), tile_w, tile_h) for k in range(fit)]
+    return [Rect(int(x), y, tile_w, tile_h) for y in _centred_run(area.y, area.h, count, tile_h, gutter)]
 
 
 def _speaker_tiles(area: Rect, count: int, gutter: int) -> list[Rect]:
@@ -182,14 +180,19 @@ def _speaker_tiles(area: Rect, count: int, gutter: int) -> list[Rect]:
     speaker's 16:9 tile as large as fits below it, centred."""
     tile_w = round(area.w * 0.125)
     tile_h = round(tile_w * 9 / 16)
-    fit = min(count - 1, int((area.w + gutter) // (tile_w + gutter)))
-    left = area.x + (area.w - fit * tile_w - (fit - 1) * gutter) // 2
-    strip = [Rect(int(left + k * (tile_w + gutter)), int(area.y), tile_w, tile_h) for k in range(fit)]
+    strip = [Rect(x, int(area.y), tile_w, tile_h) for x in _centred_run(area.x, area.w, count - 1, tile_w, gutter)]
     below = area.h - tile_h - 2 * gutter
     speaker_w = min(area.w, below * 16 / 9)
     speaker = Rect(int(area.x + (area.w - speaker_w) / 2), int(area.y2 - below), int(speaker_w),
                    int(speaker_w * 9 / 16))
     return [*strip, speaker]
+
+
+def _centred_run(start: float, length: float, count: int, size: int, gutter: int) -> list[int]:
+    """Where up to `count` tiles of `size`, `gutter` apart, start along a side from `start` of `length`, centred."""
+    fit = min(count, int((length + gutter) // (size + gutter)))
+    first = start + (length - fit * size - (fit - 1) * gutter) // 2
+    return [int(first + k * (size + gutter)) for k in range(fit)]
 
 
 LAYOUTS = {"gallery": grid_tiles, "share": _strip_tiles, "speaker": _speaker_tiles}
