@@ -429,11 +429,11 @@ def test_a_meeting_window_beside_patches_of_its_own_background_keeps_its_tiles(f
     assert all(any(matches(d.box, face) for d in found) for face in window.faces)
 
 
-
 def _wallpaper() -> np.ndarray:
     """A colourful 1920x1080 desktop wallpaper (RGB gradients), with no flat colour a meeting app would use."""
     ys, xs = np.mgrid[0:1080, 0:1920]
     return np.stack([(xs * 255 // 1919), (ys * 200 // 1079), 255 - xs * 255 // 1919], -1).astype(np.uint8)
+
 
 def _inside(box: Rect, tile: Rect) -> bool:
     return tile.x - 2 <= box.x and tile.y - 2 <= box.y and box.x2 <= tile.x2 + 2 and box.y2 <= tile.y2 + 2
