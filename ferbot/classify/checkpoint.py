@@ -171,11 +171,12 @@ def load_checkpoint(directory: Path) -> tuple[EmotionCNN, dict]:
 @contextmanager
 def orbax_quiet():
     """Orbax's own log lines (absl's logger) left out while a checkpoint loads or saves: a damaged one printed its
-    parse errors before the one line of CheckpointError that says what to do. Also, from then on, the late write
-    callbacks of a failed save (see _late_write_hook)."""
+    parse errors before the one line of CheckpointError that says what to do. Also, from then on, the late errors
+    of a failed save's other writes (see _late_write_hook and _unretrieved_write_error)."""
     global _hook_before
     if _hook_before is None:  # once: a hook installed later that hands errors on to this one must not loop
         _hook_before, sys.unraisablehook = sys.unraisablehook, _late_write_hook
+        logging.getLogger("asyncio").addFilter(_unretrieved_write_error)
     absl = logging.getLogger("absl")
     level = absl.level
     absl.setLevel(logging.CRITICAL)
@@ -201,6 +202,18 @@ def _late_write_callback(unraisable) -> bool:
     error, frames = unraisable.exc_value, traceback.extract_tb(unraisable.exc_traceback)
     return (unraisable.object is None and isinstance(error, RuntimeError) and str(error) == "Event loop is closed"
             and bool(frames) and frames[0].name == "call_soon_threadsafe")
+
+
+def _unretrieved_write_error(record: logging.LogRecord) -> bool:
+    """logging filter for asyncio's logger that logs at debug level, instead, its "Task exception was never
+    retrieved" for Orbax's writes: when one write of a save fails (a full disk), Orbax reports that one and the
+    others' errors, never awaited, came as more tracebacks after the one line that says what to do."""
+    error = record.exc_info[1] if record.exc_info else None
+    late_write = (error is not None and record.msg.startswith("Task exception was never retrieved")
+                  and any("orbax" in Path(frame.filename).parts for frame in traceback.extract_tb(error.__traceback__)))
+    if late_write:
+        log.debug("a checkpoint write failed after its save had failed: %s", first_line(error))
+    return not late_write
 
 
 def _check_shapes(metadata, abstract: dict, directory: Path) -> None:
