@@ -16,7 +16,8 @@ repository), with hand-drawn face boxes.
 A face counts when it is at least 24 px high and at least 80% of it shows in its tile; it is found when a box's
 centre lies inside it and they overlap (IoU >= 0.25). A box is false when it lies on no face at all: boxes on profile
 pictures, on faces under 24 px or on faces cut more than that by their tile are neither required nor counted as
-false. Time is the wall time of
+false. A tile is found whole when one of the finder's tiles covers at least 90% of it and adds at most 10% of its
+area beyond it (ferbot's finder only: the one before #12 had no tiles). Time is the wall time of
 find() per screen, the first call on a screen (no reuse between frames), and the detector calls it made (the
 machine-independent part of the cost: each BlazeFace call costs about the same whatever the window's size).
 Machines differ by 2x: compare the two finders' figures from the same run.
@@ -113,12 +114,20 @@ def run(args) -> dict:
             boxes, seconds = timed_find(finder, screen.image)
             result = score(screen, boxes)
             result["ms"], result["calls"] = 1000 * seconds, finder.detector_calls
+            if name == "ferbot":
+                result["tiles"], result["whole_tiles"] = len(screen.tiles), whole_tiles(screen.tiles, finder.tiles)
             results[key][name].append(result)
             if args.save_failures and name == "ferbot" and (result["missed"] or result["false"]):
                 save_failure(args.save_failures, key, screen, boxes, result)
     for finder in finders.values():
         finder.close()
     return results
+
+
+def whole_tiles(true: list[Rect], found: list[Rect]) -> int:
+    """How many of the true tiles a found tile covers whole: 90% of it or more, adding at most 10% of its area."""
+    return sum(any(f.intersection_area(t) >= 0.9 * t.area and f.area - f.intersection_area(t) <= 0.1 * t.area
+                   for f in found) for t in true)
 
 
 def save_failure(folder: Path, key, screen: MeetingScreen, boxes: list[Rect], result: dict) -> None:
@@ -165,6 +174,8 @@ def report(results: dict) -> None:
     old, new = summary(totals["before #12"]), summary(totals["ferbot"])
     faces = sum(r["faces"] for r in totals["ferbot"])
     print(f"{'all':>16} {faces:11d} | {_row(old)} | {_row(new)} |")
+    tiles, whole = (sum(r[key] for r in totals["ferbot"]) for key in ("tiles", "whole_tiles"))
+    print(f"\nferbot's tiles found whole: {whole} of {tiles} ({whole / max(tiles, 1):.1%})")
 
 
 def _row(s: tuple[float, float, float, float, float]) -> str:

@@ -39,6 +39,7 @@ VIVID_SATURATION = 90  # of 255: an active speaker's frame is a vivid colour ...
 FRAME_MIN_RUN = 80  # ... in straight lines at least this long (px)
 GUTTER_SEARCH = 4  # px at half resolution: how far from an even cut a gutter between joined tiles may run ...
 GUTTER_SHARE = 0.9  # ... background or a vivid frame along this much of the cut's length
+ALIGN_SLACK = 2  # px at half resolution by which a short tile's edges may pass its column's or row's
 LARGE_REGION = 640  # regions longer than this (px) are searched through a pyramid of overlapping windows
 SMALLEST_WINDOW = 300  # the pyramid stops here
 PYRAMID_STEP = 1.5
@@ -63,7 +64,8 @@ def find_tiles(image: np.ndarray) -> list[Rect]:
     screen). Where an active speaker's frame drawn over the gutters joins tiles, the joined block is cut back into
     tiles of the gallery's common size (where gutters run inside it). Blocks of another shape (a toolbar, a title
     bar, text) are dropped, and tiles whose rectangles overlap are pieces of one picture and count as one (a meeting
-    app lays its tiles side by side).
+    app lays its tiles side by side). In a gallery of equal tiles, a tile found short (a dark part of its picture
+    taken for background) is lined up with its column and row.
     """
     small = image[::2, ::2]
     gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
@@ -75,7 +77,7 @@ def find_tiles(image: np.ndarray) -> list[Rect]:
         background = np.abs(gray - level) <= BACKGROUND_TOLERANCE  # a float level: no uint8 wrap-around
         blocks = [b for b in _blocks(background, frames) if b.area < MAX_TILE_SHARE * screen_area]
         pieces = _merged_overlaps([t for t in _split_joined(blocks, background | vivid) if _tile_shaped(t)])
-        tiles = [t for t in pieces if _tile_shaped(t) and t.area < MAX_TILE_SHARE * screen_area]
+        tiles = _grown_to_lattice([t for t in pieces if _tile_shaped(t) and t.area < MAX_TILE_SHARE * screen_area])
         cover = sum(t.area for t in tiles)
         if len(tiles) >= 2 and cover > best_cover and (cover >= MIN_GALLERY_COVER * screen_area or _lattice(tiles)):
             best, best_cover = tiles, cover
@@ -182,6 +184,34 @@ def _lattice(tiles: list[Rect]) -> bool:
     width, height = _median_size(tiles)
     alike = sum(abs(t.w - width) <= SAME_SIZE * width and abs(t.h - height) <= SAME_SIZE * height for t in tiles)
     return alike >= LATTICE_TILES and alike > len(tiles) / 2
+
+
+def _grown_to_lattice(tiles: list[Rect]) -> list[Rect]:
+    """The tiles, where they are a gallery of equal tiles (_lattice), with each one found narrower or lower than
+    their common size (a dark band of its picture, as dark as the app's background, taken for gutter; or a picture
+    such a band cut in two) grown to the span of the whole tiles of its column or row (_lined_up), and the pieces
+    that then cover one tile made one."""
+    if len(tiles) < LATTICE_TILES or not _lattice(tiles):
+        return tiles
+    width, height = _median_size(tiles)
+    whole = [t for t in tiles if abs(t.w - width) <= SAME_SIZE * width and abs(t.h - height) <= SAME_SIZE * height]
+    grown = [_lined_up(tile, whole, (width, height)) for tile in tiles]
+    return _merged_overlaps(grown) if grown != tiles else tiles
+
+
+def _lined_up(tile: Rect, whole: list[Rect], unit: tuple[float, float]) -> Rect:
+    """The tile, along each axis where it is shorter than `unit`, given the span of the whole tiles whose span holds
+    its own (its column's for x, its row's for y); unchanged along an axis where no whole tile does."""
+    corner = list(tile)
+    for axis in (0, 1):
+        start, end = tile[axis], tile[axis] + tile[2 + axis]
+        if tile[2 + axis] >= (1 - SAME_SIZE) * unit[axis]:
+            continue
+        spans = [(t[axis], t[2 + axis]) for t in whole
+                 if t[axis] - ALIGN_SLACK <= start and end <= t[axis] + t[2 + axis] + ALIGN_SLACK]
+        if spans:
+            corner[axis], corner[2 + axis] = np.median(spans, axis=0).tolist()
+    return Rect(*corner)
 
 
 def _tile_shaped(block: Rect) -> bool:
