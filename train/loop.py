@@ -6,8 +6,8 @@ import dataclasses
 import logging
 import signal
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import jax
@@ -307,30 +307,30 @@ class _Session:
                 self.best.close()
 
 
-@contextmanager
-def _saving(manager: ocp.CheckpointManager) -> Iterator[None]:
+def _saving(manager: ocp.CheckpointManager) -> AbstractContextManager[None]:
     """Orbax failing to write the run's state (a full disk: TensorStore's ValueError, among others) as one
-    RunStateError line, without absl's log lines before it (the traceback at debug level); the states saved before
-    stay."""
-    try:
-        with orbax_quiet():
-            yield
-    except Exception as err:
-        log.debug("saving in %s failed", manager.directory, exc_info=True)
-        raise RunStateError(f"cannot save the run's state in {manager.directory} ({first_line(err)[:200]}): "
-                            + ("free some space (or give another --runs-dir) and " if disk_full(err) else "")
-                            + "run the same command again: it resumes from the last state saved") from err
+    RunStateError line; the states saved before stay."""
+    return _orbax_failure(lambda err: f"cannot save the run's state in {manager.directory} ({first_line(err)[:200]}): "
+                          + ("free some space (or give another --runs-dir) and " if disk_full(err) else "")
+                          + "run the same command again: it resumes from the last state saved")
+
+
+def _reading(manager: ocp.CheckpointManager, what: str, remedy: str = START_OVER) -> AbstractContextManager[None]:
+    """Orbax failing to read `what` back (a file cut short or damaged) as one RunStateError line, `remedy` after."""
+    return _orbax_failure(lambda err: f"cannot read {what} in {manager.directory} ({first_line(err)[:200]})"
+                          + (f": {remedy}" if remedy else ""))
 
 
 @contextmanager
-def _reading(manager: ocp.CheckpointManager, what: str, remedy: str = START_OVER) -> Iterator[None]:
-    """Orbax failing to read `what` back (a file cut short or damaged) as one RunStateError line, `remedy` after."""
+def _orbax_failure(message: Callable[[Exception], str]) -> Iterator[None]:
+    """Any error of Orbax in the block (it raises many types) as RunStateError(message(err)), without absl's log
+    lines before it; the traceback at debug level."""
     try:
         with orbax_quiet():
             yield
     except Exception as err:
-        raise RunStateError(f"cannot read {what} in {manager.directory} ({first_line(err)[:200]})"
-                            + (f": {remedy}" if remedy else "")) from None
+        log.debug("Orbax failed", exc_info=True)
+        raise RunStateError(message(err)) from None
 
 
 def _restore_or_init(trainer: Trainer, latest: ocp.CheckpointManager) -> tuple[TrainState, dict]:
