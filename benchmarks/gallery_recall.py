@@ -1,7 +1,8 @@
 """Face recall on realistic meeting screens: ferbot's finder beside the one before #12 (benchmarks/baseline), in one
 run.
 
-    python -m benchmarks.gallery_recall [--seeds 2] [--styles zoom,meet,teams] [--sizes 1280x720,1920x1080,2560x1440]
+    python -m benchmarks.gallery_recall [--seeds 2] [--styles zoom,meet,teams]
+                                        [--sizes 1280x720,1440x900,1920x1080,2560x1440]
                                         [--counts 4,9,25,49] [--face-share 0.15,0.45] [--save-failures DIR]
 
 Screens come from tests/helpers/meetings.py: Zoom-, Meet- and Teams-like galleries of real photographs framed as webcams
@@ -206,8 +207,8 @@ def main() -> None:
     parser.add_argument("--styles", type=comma_list(_style, ", ".join(STYLES)), default=list(STYLES),
                         help="meeting apps' looks (default " + ",".join(STYLES) + ")")
     parser.add_argument("--sizes", type=comma_list(frame_size(), "WIDTHxHEIGHT sizes"),
-                        default=[(1280, 720), (1920, 1080), (2560, 1440)], help="screen sizes (default 1280x720,"
-                        "1920x1080,2560x1440)")
+                        default=[(1280, 720), (1440, 900), (1920, 1080), (2560, 1440)],
+                        help="screen sizes (default 1280x720,1440x900,1920x1080,2560x1440: 1440x900 a 16:10 laptop's)")
     parser.add_argument("--counts", type=comma_list(whole_number(1), "whole numbers"), default=[4, 9, 25, 49],
                         help="tiles per gallery (default 4,9,25,49)")
     parser.add_argument("--face-share", type=_face_share, default=FACE_SHARE, metavar="LOW,HIGH",

@@ -90,10 +90,9 @@ def find_tiles(image: np.ndarray) -> list[Rect]:
 
 def _background_candidates(gray: np.ndarray) -> list[float]:
     """The BACKGROUND_CANDIDATES most common grey levels of flat neighbourhoods: candidates for the app's
-    background."""
-    mean = cv2.blur(gray.astype(np.float32), (5, 5))
-    spread = np.sqrt(np.maximum(cv2.blur(gray.astype(np.float32) ** 2, (5, 5)) - mean ** 2, 0))
-    flat = gray[spread <= FLAT_STD]
+    background. A neighbourhood is five pixels along a row or a column: a gutter two pixels wide (a 16:10 laptop
+    screen's 7x7 gallery, at half resolution) is flat only along its length."""
+    flat = gray[np.minimum(_spread(gray, (5, 1)), _spread(gray, (1, 5))) <= FLAT_STD]
     if flat.size < 0.02 * gray.size:
         return []
     histogram = np.bincount(flat, minlength=256).astype(np.float64)
@@ -105,6 +104,13 @@ def _background_candidates(gray: np.ndarray) -> list[float]:
         candidates.append(float(level))
         histogram[max(0, level - 4):level + 5] = 0
     return candidates
+
+
+def _spread(gray: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """The standard deviation of the grey levels in a (width, height) box around each pixel."""
+    values = gray.astype(np.float32)
+    mean = cv2.blur(values, size)
+    return np.sqrt(np.maximum(cv2.blur(values ** 2, size) - mean ** 2, 0))
 
 
 def _vivid(rgb: np.ndarray) -> np.ndarray:
