@@ -13,8 +13,9 @@ import numpy as np
 
 from ferbot.capture.base import Frame
 from ferbot.classify import EmotionClassifier
-from ferbot.detect import FaceFinder, face_crops
+from ferbot.detect import Detection, FaceFinder, face_crops
 from ferbot.detect.facemesh import FaceMesh
+from ferbot.detect.finder import profile_picture_tile
 from ferbot.geometry import Rect
 from ferbot.names import NameReader, NameTag
 from ferbot.selfview import MarkerLayout, find_own_feed
@@ -112,7 +113,8 @@ class FrameAnalyzer:
         tags = self._name_tags(image, student_tiles(self.finder.tiles, [*own_feeds, *self.excluded]), frame.timestamp,
                                clock)
         faces = self.tracker.update(detections, probabilities, frame.timestamp, crops, poses,
-                                    None if self.names is None else [name_at(tags, d.box) for d in detections])
+                                    None if self.names is None else [name_at(tags, d.box) for d in detections],
+                                    on_profile_picture_tiles(image, self.finder.tiles, detections))
         off = cameras_off(tags, [f for f in faces if not f.picture])
         camera_off = tuple(CameraOff(track_id, tag.name, tag.tile)
                            for track_id, tag in zip(self.tracker.camera_off_ids([t.name for t in off]), off))
@@ -148,6 +150,14 @@ def student_tiles(tiles: Sequence[Rect], hidden: Sequence[Rect]) -> list[Rect]:
     usual = areas[(len(areas) - 1) // 2] if areas else 0.0  # the lower median: a small stray block cannot set it
     return [tile for tile in tiles if tile.area <= STAGE_AREA * usual and not any(
         tile.intersection_area(region) > HIDDEN_SHARE * min(tile.area, region.area) for region in hidden)]
+
+
+def on_profile_picture_tiles(image: np.ndarray, tiles: Sequence[Rect],
+                             detections: Sequence[Detection]) -> list[bool]:
+    """Whether each detection's centre lies on a tile that shows a profile picture on the app's flat colour
+    (ferbot.detect.finder.profile_picture_tile)."""
+    holding = [next((tile for tile in tiles if tile.contains_point(*d.box.center)), None) for d in detections]
+    return [tile is not None and profile_picture_tile(image, tile) for tile in holding]
 
 
 def name_at(tags: Sequence[NameTag], box: Rect) -> str | None:

@@ -15,6 +15,7 @@ from ferbot.geometry import Rect
 MIN_BOX_PX = 18
 FLAT_WINDOW_STD = 6.0  # a window this uniform (an empty camera-off tile) holds no face
 CAMERA_OFF_SHARE = 0.6  # of a tile in one exactly flat colour: no video there
+STILL_TILE_SPECKS = 0.1  # of a camera-off tile's top fifth that may differ from its colour around a profile picture
 EDGE_TOLERANCE = 0.02  # of the window side: a box this close to an inner window edge is cut off by it
 DIM_LEVEL = 80.0  # windows darker than this mean grey level, or flatter than LOW_CONTRAST, are stretched first
 LOW_CONTRAST = 28.0
@@ -176,12 +177,26 @@ def _grey_sample(pixels: np.ndarray) -> np.ndarray:
 def camera_off(image: np.ndarray, tile: Rect) -> bool:
     """Whether most of the tile is one exactly flat colour, as a meeting app paints behind a name or a profile
     picture. A camera's picture is never that flat (sensor noise, compression); a virtual background of one plain
-    colour is, and such a tile is only searched in its middle."""
+    colour is, and so are the bars beside a phone's upright video; such a tile is only searched in its middle."""
+    flat = _flat(image, tile)
+    return flat.size == 0 or float(flat.mean()) >= CAMERA_OFF_SHARE
+
+
+def profile_picture_tile(image: np.ndarray, tile: Rect) -> bool:
+    """Whether the tile is camera-off (camera_off) with its flat colour across all of its top fifth but for
+    STILL_TILE_SPECKS (an emoji reaction), as around a profile picture or a name in its middle; not a phone's
+    upright video between flat bars, which runs from the tile's top to its bottom."""
+    flat = _flat(image, tile)
+    return flat.size > 0 and float(flat.mean()) >= CAMERA_OFF_SHARE and \
+        float(flat[:max(1, len(flat) // 5)].mean()) >= 1 - STILL_TILE_SPECKS
+
+
+def _flat(image: np.ndarray, tile: Rect) -> np.ndarray:
+    """Every fourth pixel of every fourth row of the tile: whether it has the tile's commonest colour exactly (1 grey
+    level each way in each channel)."""
     x, y, w, h = tile.as_int()
-    gray = image[y:y + h:4, x:x + w:4].astype(np.int16).sum(axis=2)
-    if gray.size == 0:
-        return True
-    return float(np.mean(np.abs(gray - np.median(gray)) <= 3)) >= CAMERA_OFF_SHARE  # RGB summed: 1 level each
+    summed = image[y:y + h:4, x:x + w:4].astype(np.int16).sum(axis=2)
+    return np.abs(summed - np.median(summed)) <= 3 if summed.size else np.zeros((0, 0), bool)
 
 
 def _cut_by_window(box: Rect, window: Rect, region: Rect) -> bool:

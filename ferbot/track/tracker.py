@@ -100,13 +100,18 @@ class FaceTracker:
 
     def update(self, detections: Sequence[Detection], probabilities: np.ndarray, timestamp: float,
                crops: np.ndarray | None = None, poses: Sequence[HeadPose] | None = None,
-               names: Sequence[str | None] | None = None) -> list[TrackedFace]:
+               names: Sequence[str | None] | None = None,
+               profile_tiles: Sequence[bool] | None = None) -> list[TrackedFace]:
         """Fold in one analysed frame (probabilities: (N, 7), one row per detection; crops: the (N, 48, 48) face
         crops, which tell still pictures from people; poses: each detection's head pose, by default from its
         keypoints; names: the name on each detection's tile, which ferbot.track.names follows: '' where its tag is
-        unread, and None where no tile holds it); the live faces by id. A face on a tile whose tag is unread takes no
+        unread, and None where no tile holds it; profile_tiles: whether each detection lies on a camera-off tile that
+        looks like one with a profile picture); the live faces by id. A face on a tile whose tag is unread takes no
         track that has a name: the meeting app may have just put another participant there (tiles reorder), whose
-        tag could not be read yet, and the name of the one before would go with their face."""
+        tag could not be read yet, and the name of the one before would go with their face. A new track on such a
+        tile is a still picture from its first sight until its crop changes (a person on a plain virtual background
+        changes at the next analysis), not only after PICTURE_AFTER_S."""
+        profile_tiles = [False] * len(detections) if profile_tiles is None else list(profile_tiles)
         thumbnails = [None] * len(detections) if crops is None else [_thumbnail(c) for c in crops]
         poses = [head_pose(d.keypoints) for d in detections] if poses is None else poses
         names = [None] * len(detections) if names is None else list(names)
@@ -122,7 +127,7 @@ class FaceTracker:
         for d, detection in enumerate(detections):
             if d not in matched_detections:
                 faces.append(self._new_face(detection, poses[d], probabilities[d], timestamp, thumbnails[d], names[d],
-                                            taken))
+                                            taken, profile_tiles[d]))
                 taken.add(faces[-1].track_id)
         faces = [self._under_name_id(face, taken) for face in faces]
         for face in faces:  # a face whose name was read only now
@@ -175,8 +180,11 @@ class FaceTracker:
         return dataclasses.replace(face, track_id=track_id)
 
     def _new_face(self, detection: Detection, pose: HeadPose, probabilities: np.ndarray, timestamp: float,
-                  thumbnail: np.ndarray | None, name: str, taken: set[int]) -> TrackedFace:
-        return _first_sight(self._name_id(name, taken), detection, pose, probabilities, timestamp, thumbnail, name)
+                  thumbnail: np.ndarray | None, name: str, taken: set[int], profile_tile: bool) -> TrackedFace:
+        face = _first_sight(self._name_id(name, taken), detection, pose, probabilities, timestamp, thumbnail, name)
+        if profile_tile:  # as if it had been still for PICTURE_AFTER_S already
+            face = dataclasses.replace(face, still_since=timestamp - PICTURE_AFTER_S)
+        return face
 
     def _followed(self, face: TrackedFace, detection: Detection, pose: HeadPose, probabilities: np.ndarray,
                   timestamp: float, name: str, thumbnail: np.ndarray | None) -> TrackedFace:

@@ -29,23 +29,26 @@ def classifier():
     return EmotionClassifier.load(None)
 
 
-def _analysed(classifier, image, excluded=()):
-    """One analysis of `image` with names."""
+def _analysed(classifier, screens, excluded=()):
+    """The last of the analyses, with names, of `screens` 0.4 s apart. (A LiveMeeting draws a picture narrower than
+    its tile on the app's flat colour, as a profile picture is drawn: the first analysis takes it for one until it
+    moves.)"""
     with FrameAnalyzer(classifier, Renderer((1280, 720)).layout.markers, excluded=excluded,
                        names=NameReader()) as analyzer:
-        return analyzer.analyze(Frame(image, 0.0, 0))
+        return [analyzer.analyze(Frame(image, 0.4 * i, i)) for i, image in enumerate(screens)][-1]
 
 
 def test_the_teachers_own_tile_is_no_student_with_the_camera_off(classifier):
     """The teacher shares ferbot's output (mirrored, as Zoom shows a self-view) in a tile tagged with their name."""
     meeting = LiveMeeting()
-    screen = meeting.frame_at(0.0)
     tile = meeting.tiles(0.0)[0]
     own_output = Renderer((1280, 720)).render(DemoSource().read().image, [])[:, ::-1]
     x, y, w, h = tile.as_int()
-    screen[y:y + h, x:x + w] = cv2.resize(own_output, (w, h), interpolation=cv2.INTER_AREA)
-    draw_tag(screen, tile, "Ms Teacher", "zoom")
-    analysis = _analysed(classifier, screen)
+    screens = [meeting.frame_at(t) for t in (0.0, 0.4)]
+    for screen in screens:
+        screen[y:y + h, x:x + w] = cv2.resize(own_output, (w, h), interpolation=cv2.INTER_AREA)
+        draw_tag(screen, tile, "Ms Teacher", "zoom")
+    analysis = _analysed(classifier, screens)
     assert len(analysis.own_feeds) == 1
     assert [off.name for off in analysis.camera_off] == ["Jiří Dvořák"]
 
@@ -56,7 +59,7 @@ def test_an_excluded_students_name_tag_is_no_camera_off(classifier):
     tile = meeting.tiles(0.0)[0]
     assert meeting.name(0) == "Ana García"
     picture = Rect(tile.x, tile.y, tile.w, 0.7 * tile.h)
-    analysis = _analysed(classifier, meeting.frame_at(0.0), [picture])
+    analysis = _analysed(classifier, [meeting.frame_at(t) for t in (0.0, 0.4)], [picture])
     assert [off.name for off in analysis.camera_off] == ["Jiří Dvořák"]
 
 
@@ -82,10 +85,10 @@ def test_a_shared_slide_is_no_student_with_the_camera_off(classifier):
         screen = meeting_screen(people(), "zoom", (1920, 1080), 5, seed=seed, layout="share", names=NAMES)
         slide = Rect(0, 0, screen.tiles[0].x, 1080)
         draw_tag(screen.image, Rect(60, 120, 1400, 800), "Biology 7B: photosynthesis", "zoom")  # the slide's footer
-        analysis = _analysed(classifier, screen.image)
+        analysis = _analysed(classifier, [screen.image])
         assert all(slide.intersection_area(off.tile) == 0 for off in analysis.camera_off), seed
         named_off = [NAMES[i] for i, tile in enumerate(screen.tiles) if camera_off(screen.image, tile)
-                     and not any(tile.contains_point(*face.center) for face in [*screen.faces, *screen.pictures])]
+                     and not any(tile.contains_point(*face.center) for face in screen.faces)]
         assert sorted(off.name for off in analysis.camera_off) == sorted(named_off) and len(named_off) == 2 * (seed > 2)
 
 
