@@ -207,14 +207,17 @@ def _grown_to_lattice(tiles: list[Rect]) -> list[Rect]:
 
 def _lined_up(tile: Rect, whole: list[Rect], unit: tuple[float, float]) -> Rect:
     """The tile, along each axis where it is shorter than `unit`, given the span of the whole tiles whose span holds
-    its own (its column's for x, its row's for y); unchanged along an axis where no whole tile does."""
+    its own and shares one of its ends (its column's for x, its row's for y: the part of a tile that a dark band
+    leaves reaches one of the tile's edges); unchanged along an axis where no whole tile's does (a centred last row
+    whose tiles lie between the columns above)."""
     corner = list(tile)
     for axis in (0, 1):
         start, end = tile[axis], tile[axis] + tile[2 + axis]
         if tile[2 + axis] >= (1 - SAME_SIZE) * unit[axis]:
             continue
         spans = [(t[axis], t[2 + axis]) for t in whole
-                 if t[axis] - ALIGN_SLACK <= start and end <= t[axis] + t[2 + axis] + ALIGN_SLACK]
+                 if t[axis] - ALIGN_SLACK <= start and end <= t[axis] + t[2 + axis] + ALIGN_SLACK
+                 and min(start - t[axis], t[axis] + t[2 + axis] - end) <= ALIGN_SLACK]
         if spans:
             corner[axis], corner[2 + axis] = np.median(spans, axis=0).tolist()
     return Rect(*corner)
