@@ -156,8 +156,10 @@ def on_profile_picture_tiles(image: np.ndarray, tiles: Sequence[Rect],
                              detections: Sequence[Detection]) -> list[bool]:
     """Whether each detection's centre lies on a tile that shows a profile picture on the app's flat colour
     (ferbot.detect.finder.profile_picture_tile)."""
-    holding = [next((tile for tile in tiles if tile.contains_point(*d.box.center)), None) for d in detections]
-    return [tile is not None and profile_picture_tile(image, tile) for tile in holding]
+    holding = [next((i for i, tile in enumerate(tiles) if tile.contains_point(*d.box.center)), None)
+               for d in detections]
+    profile = {i: profile_picture_tile(image, tiles[i]) for i in set(holding) - {None}}
+    return [profile.get(i, False) for i in holding]
 
 
 def name_at(tags: Sequence[NameTag], box: Rect) -> str | None:

@@ -15,7 +15,7 @@ from ferbot.geometry import Rect
 MIN_BOX_PX = 18
 FLAT_WINDOW_STD = 6.0  # a window this uniform (an empty camera-off tile) holds no face
 CAMERA_OFF_SHARE = 0.6  # of a tile in one exactly flat colour: no video there
-STILL_TILE_SPECKS = 0.1  # of a camera-off tile's top fifth that may differ from its colour around a profile picture
+PROFILE_TOP_SPECKS = 0.1  # of a camera-off tile's top fifth that may differ from its colour around a profile picture
 EDGE_TOLERANCE = 0.02  # of the window side: a box this close to an inner window edge is cut off by it
 DIM_LEVEL = 80.0  # windows darker than this mean grey level, or flatter than LOW_CONTRAST, are stretched first
 LOW_CONTRAST = 28.0
@@ -184,16 +184,16 @@ def camera_off(image: np.ndarray, tile: Rect) -> bool:
 
 def profile_picture_tile(image: np.ndarray, tile: Rect) -> bool:
     """Whether the tile is camera-off (camera_off) with its flat colour across all of its top fifth but for
-    STILL_TILE_SPECKS (an emoji reaction), as around a profile picture or a name in its middle; not a phone's
+    PROFILE_TOP_SPECKS (an emoji reaction), as around a profile picture or a name in its middle; not a phone's
     upright video between flat bars, which runs from the tile's top to its bottom."""
     flat = _flat(image, tile)
     return flat.size > 0 and float(flat.mean()) >= CAMERA_OFF_SHARE and \
-        float(flat[:max(1, len(flat) // 5)].mean()) >= 1 - STILL_TILE_SPECKS
+        float(flat[:max(1, len(flat) // 5)].mean()) >= 1 - PROFILE_TOP_SPECKS
 
 
 def _flat(image: np.ndarray, tile: Rect) -> np.ndarray:
-    """Every fourth pixel of every fourth row of the tile: whether it has the tile's commonest colour exactly (1 grey
-    level each way in each channel)."""
+    """Every fourth pixel of every fourth row of the tile: whether its colour is the tile's median colour (its
+    channels' sum within 3 levels of the median sum: one level each)."""
     x, y, w, h = tile.as_int()
     summed = image[y:y + h:4, x:x + w:4].astype(np.int16).sum(axis=2)
     return np.abs(summed - np.median(summed)) <= 3 if summed.size else np.zeros((0, 0), bool)

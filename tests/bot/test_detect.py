@@ -13,6 +13,7 @@ from ferbot import EmotionClassifier
 from ferbot.capture.demo import demo_pictures
 from ferbot.capture.gallery import empty_gallery, gallery_tiles, paste_picture
 from ferbot.detect import BlazeFace, FaceFinder, face_crops, fer_framing
+from ferbot.detect.finder import camera_off, profile_picture_tile
 from ferbot.detect.merge import merge_duplicates
 from ferbot.detect.tiling import (
     MIN_FACE_PX,
@@ -407,6 +408,29 @@ def test_a_short_tile_in_a_centred_last_row_stays_in_its_place():
     found = find_tiles(image)
     assert len(found) == 8
     assert all(max(f.intersection_area(tile) for tile in screen.tiles) >= 0.95 * f.area for f in found), found
+
+
+def test_a_profile_picture_tile_is_told_from_a_phone_video_between_bars():
+    """A camera-off tile of the app's grey with a photograph in its middle (and with an emoji reaction at its top
+    left) shows a profile picture; a phone's upright video between black bars, as flat as it but running from the
+    tile's top to its bottom, and a webcam's picture do not."""
+    portrait = photo("mpl_grace_hopper.jpg")
+    tile = Rect(0, 0, 640, 360)
+
+    def on_tile(background, picture_size):
+        image = np.full((360, 640, 3), background, np.uint8)
+        w, h = picture_size
+        image[(360 - h) // 2:(360 + h) // 2, (640 - w) // 2:(640 + w) // 2] = cv2.resize(portrait, (w, h))
+        return image
+
+    profile = on_tile(34, (120, 150))
+    with_emoji = profile.copy()
+    with_emoji[12:44, 12:44] = (250, 205, 40)
+    phone = on_tile(0, (202, 360))
+    webcam = cv2.resize(portrait, (640, 360))
+    assert profile_picture_tile(profile, tile) and profile_picture_tile(with_emoji, tile)
+    assert camera_off(phone, tile) and not profile_picture_tile(phone, tile)
+    assert not profile_picture_tile(webcam, tile)
 
 
 def test_a_shared_screen_beside_a_strip_of_tiles():
