@@ -205,15 +205,17 @@ def _late_write_callback(unraisable) -> bool:
 
 
 def _unretrieved_write_error(record: logging.LogRecord) -> bool:
-    """logging filter for asyncio's logger that logs at debug level, instead, its "Task exception was never
-    retrieved" for Orbax's writes: when one write of a save fails (a full disk), Orbax reports that one and the
-    others' errors, never awaited, came as more tracebacks after the one line that says what to do."""
+    """A filter for asyncio's logger: its "Task exception was never retrieved" for a task that failed in Orbax's
+    code goes to debug level instead. When one write of a save fails (a full disk), Orbax raises that one error,
+    which CheckpointError reports in one line; the other writes' errors, never awaited, came after it as more
+    tracebacks once their tasks were collected."""
     error = record.exc_info[1] if record.exc_info else None
-    late_write = (error is not None and record.msg.startswith("Task exception was never retrieved")
-                  and any("orbax" in Path(frame.filename).parts for frame in traceback.extract_tb(error.__traceback__)))
-    if late_write:
-        log.debug("a checkpoint write failed after its save had failed: %s", first_line(error))
-    return not late_write
+    lost_in_orbax = (error is not None and record.getMessage().startswith("Task exception was never retrieved")
+                     and any("orbax" in Path(frame.filename).parts
+                             for frame in traceback.extract_tb(error.__traceback__)))
+    if lost_in_orbax:
+        log.debug("an Orbax task failed after the checkpoint operation that started it: %s", first_line(error))
+    return not lost_in_orbax
 
 
 def _check_shapes(metadata, abstract: dict, directory: Path) -> None:
