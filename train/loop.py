@@ -329,8 +329,9 @@ def _orbax_failure(message: Callable[[Exception], str]) -> Iterator[None]:
         with orbax_quiet():
             yield
     except Exception as err:
-        log.debug("Orbax failed", exc_info=True)
-        raise RunStateError(message(err)) from None
+        text = message(err)
+        log.debug("%s", text, exc_info=True)
+        raise RunStateError(text) from None
 
 
 def _restore_or_init(trainer: Trainer, latest: ocp.CheckpointManager) -> tuple[TrainState, dict]:
