@@ -73,13 +73,14 @@ def find_tiles(image: np.ndarray) -> list[Rect]:
     frames = _coloured_lines(vivid)
     screen_area = gray.shape[0] * gray.shape[1]
     best, best_cover = [], LATTICE_COVER * screen_area
-    for level in _background_candidates(gray):
+    for level, lattice_only in _background_candidates(gray):
         background = np.abs(gray - level) <= BACKGROUND_TOLERANCE  # a float level: no uint8 wrap-around
         blocks = [b for b in _blocks(background, frames) if b.area < MAX_TILE_SHARE * screen_area]
         pieces = _merged_overlaps([t for t in _split_joined(blocks, background | vivid) if _tile_shaped(t)])
         tiles = _grown_to_lattice([t for t in pieces if _tile_shaped(t) and t.area < MAX_TILE_SHARE * screen_area])
         cover = sum(t.area for t in tiles)
-        if len(tiles) >= 2 and cover > best_cover and (cover >= MIN_GALLERY_COVER * screen_area or _lattice(tiles)):
+        large = not lattice_only and cover >= MIN_GALLERY_COVER * screen_area
+        if len(tiles) >= 2 and cover > best_cover and (large or _lattice(tiles)):
             best, best_cover = tiles, cover
         if best_cover >= CLEAR_GALLERY_COVER * screen_area:  # the usual case: the first candidate is the background
             break
@@ -88,14 +89,24 @@ def find_tiles(image: np.ndarray) -> list[Rect]:
     return sorted((t.scaled(2) for t in best), key=lambda t: -t.area)
 
 
-def _background_candidates(gray: np.ndarray) -> list[float]:
-    """The BACKGROUND_CANDIDATES most common grey levels of flat neighbourhoods: candidates for the app's
-    background. A neighbourhood is five pixels along a row or a column: a gutter two pixels wide (a 16:10 laptop
-    screen's 7x7 gallery, at half resolution) is flat only along its length."""
-    flat = gray[np.minimum(_spread(gray, (5, 1)), _spread(gray, (1, 5))) <= FLAT_STD]
-    if flat.size < 0.02 * gray.size:
+def _background_candidates(gray: np.ndarray) -> list[tuple[float, bool]]:
+    """Candidates for the app's background, each with whether its tiles must be a gallery of equal ones (_lattice):
+    the BACKGROUND_CANDIDATES most common grey levels of flat 5x5 neighbourhoods; then those of pixels flat along
+    five of a row or a column, which a gutter two pixels wide is (a 7x7 gallery across a 16:10 laptop screen, at
+    half resolution), but which a photograph's short flat lines are too, so their blocks must make a lattice."""
+    squares = _common_flat_levels(gray, _spread(gray, (5, 5)) <= FLAT_STD)
+    lines = _common_flat_levels(gray, np.minimum(_spread(gray, (5, 1)), _spread(gray, (1, 5))) <= FLAT_STD)
+    return [(level, False) for level in squares] + [(level, True) for level in lines
+                                                    if all(abs(level - other) > 4 for other in squares)]
+
+
+def _common_flat_levels(gray: np.ndarray, flat: np.ndarray) -> list[float]:
+    """The BACKGROUND_CANDIDATES most common grey levels of the `flat` pixels, each held by 1% of the picture or
+    more, at least 9 levels apart."""
+    levels = gray[flat]
+    if levels.size < 0.02 * gray.size:
         return []
-    histogram = np.bincount(flat, minlength=256).astype(np.float64)
+    histogram = np.bincount(levels, minlength=256).astype(np.float64)
     candidates = []
     for _ in range(BACKGROUND_CANDIDATES):
         level = int(histogram.argmax())
