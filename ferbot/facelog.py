@@ -64,8 +64,9 @@ class FaceLog:
     """Appends each analysis to a new CSV file; flushed after every analysed frame.
 
     A face's rows are held back from the analysis its crop last changed at until it changes again
-    (TrackedFace.alive): a profile picture, also one that a camera turned off puts on a student's track, is only
-    found out after PICTURE_AFTER_S, and its rows, dropped then, never reach the file. They are written as soon as
+    (TrackedFace.alive): a profile picture, also one that a camera turned off puts on a student's track, is found
+    out after PICTURE_AFTER_S (at once on a tile that looks like a profile picture's: ferbot.track.tracker), and its
+    rows, dropped then, never reach the file. They are written as soon as
     the crop changes (a webcam's, at its next analysis), the track ends, or the log closes: a face seen too
     briefly to tell is taken for a student, as the tracker takes it.
     """

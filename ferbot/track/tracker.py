@@ -43,7 +43,8 @@ class TrackedFace:
     still_since is when its crop last changed, and picture says it has not changed for PICTURE_AFTER_S (a
     profile picture, not a person: left out of the class mood, the attention figure and the log); moved says its
     crop changed at this analysis, not its track's first, which only a live video does (alive); name is the name
-    on its tile, with --names.
+    on its tile, with --names; on_profile_tile says its latest detection lay on a tile that looks like a camera-off
+    one with a profile picture.
     """
 
     track_id: int
@@ -61,6 +62,7 @@ class TrackedFace:
     thumbnail: np.ndarray | None = None  # the face crop, small, as it was at still_since
     name: str = ""  # the name on the face's tile (--names), '' when not read
     moved: bool = False  # whether its crop changed at this analysis (never at the track's first)
+    on_profile_tile: bool = False
 
     @property
     def picture(self) -> bool:
@@ -109,8 +111,9 @@ class FaceTracker:
         looks like one with a profile picture); the live faces by id. A face on a tile whose tag is unread takes no
         track that has a name: the meeting app may have just put another participant there (tiles reorder), whose
         tag could not be read yet, and the name of the one before would go with their face. A new track on such a
-        tile is a still picture from its first sight until its crop changes (a person on a plain virtual background
-        changes at the next analysis), not only after PICTURE_AFTER_S."""
+        tile, and a track whose video gives way to such a tile (a camera turned off), is a still picture from then
+        until its crop changes (a person on a plain virtual background changes at the next analysis), not only after
+        PICTURE_AFTER_S."""
         profile_tiles = [False] * len(detections) if profile_tiles is None else list(profile_tiles)
         thumbnails = [None] * len(detections) if crops is None else [_thumbnail(c) for c in crops]
         poses = [head_pose(d.keypoints) for d in detections] if poses is None else poses
@@ -120,7 +123,7 @@ class FaceTracker:
         pairs = self._match(detections, names, unknown, thumbnails)
         matched_faces, matched_detections = {f for f, _ in pairs}, {d for _, d in pairs}
         faces = [self._followed(self._faces[f], detections[d], poses[d], probabilities[d], timestamp, names[d],
-                                thumbnails[d]) for f, d in pairs]
+                                thumbnails[d], profile_tiles[d]) for f, d in pairs]
         faces += [dataclasses.replace(face, missed=face.missed + 1) for i, face in enumerate(self._faces)
                   if i not in matched_faces and self._kept(face, timestamp)]
         taken = {face.track_id for face in faces}
@@ -182,19 +185,22 @@ class FaceTracker:
     def _new_face(self, detection: Detection, pose: HeadPose, probabilities: np.ndarray, timestamp: float,
                   thumbnail: np.ndarray | None, name: str, taken: set[int], profile_tile: bool) -> TrackedFace:
         face = _first_sight(self._name_id(name, taken), detection, pose, probabilities, timestamp, thumbnail, name)
-        if profile_tile:  # as if it had been still for PICTURE_AFTER_S already
-            face = dataclasses.replace(face, still_since=timestamp - PICTURE_AFTER_S)
-        return face
+        return _on_profile_tile(face) if profile_tile else face
 
     def _followed(self, face: TrackedFace, detection: Detection, pose: HeadPose, probabilities: np.ndarray,
-                  timestamp: float, name: str, thumbnail: np.ndarray | None) -> TrackedFace:
+                  timestamp: float, name: str, thumbnail: np.ndarray | None, profile_tile: bool) -> TrackedFace:
         """The face's track after this detection. A still picture that comes alive (a camera turned on where the
         profile picture was) starts afresh, under its id and name: the picture's pose is not the student's usual
-        one, nor its history their attention."""
+        one, nor its history their attention. A face whose tile turns into a profile picture's (a camera turned off)
+        is a picture from then on, until its crop changes."""
         if face.picture and _changed(face, thumbnail):
-            return _first_sight(face.track_id, detection, pose, probabilities, timestamp, thumbnail,
-                                plainer(face.name, name))
-        return _still(self._updated(face, detection, pose, probabilities, timestamp, name), thumbnail)
+            followed = _first_sight(face.track_id, detection, pose, probabilities, timestamp, thumbnail,
+                                    plainer(face.name, name))
+        else:
+            followed = _still(self._updated(face, detection, pose, probabilities, timestamp, name), thumbnail)
+            if profile_tile and not face.on_profile_tile:
+                followed = _on_profile_tile(followed)
+        return dataclasses.replace(followed, on_profile_tile=profile_tile)
 
     def _match(self, detections: Sequence[Detection], names: Sequence[str], unknown: Sequence[bool],
                thumbnails: Sequence[np.ndarray | None]) -> list[tuple[int, int]]:
@@ -248,6 +254,12 @@ def _first_sight(track_id: int, detection: Detection, pose: HeadPose, probabilit
                        np.asarray(probabilities, np.float32), timestamp, pose, float(facing), facing=facing,
                        reference=PoseReference().observed(timestamp, pose), still_since=timestamp,
                        thumbnail=thumbnail, name=name)
+
+
+def _on_profile_tile(face: TrackedFace) -> TrackedFace:
+    """The face taken for a profile picture, from now until its crop changes: as if unchanged for PICTURE_AFTER_S
+    already."""
+    return dataclasses.replace(face, still_since=face.last_seen - PICTURE_AFTER_S, on_profile_tile=True)
 
 
 def _changed(face: TrackedFace, thumbnail: np.ndarray | None) -> bool:

@@ -193,6 +193,30 @@ def test_a_camera_turned_off_leaves_its_profile_picture_out_of_the_log(fer2013, 
     assert [float(r["time_s"]) for r in log_rows(tmp_path / "lesson.csv")] == [t for t in times if t <= 5]
 
 
+def test_a_camera_turned_off_is_a_picture_from_the_analysis_its_profile_picture_shows(fer2013):
+    """A student's webcam (a real FER2013 face, moving a little) for 5 s, then the camera goes off and the app shows
+    their profile picture (another FER2013 face, still) on a tile of its flat colour where the video was: the track
+    is a picture from that analysis on (it was a student for PICTURE_AFTER_S more, labelled and in the mood). Had
+    the student only switched to a plain virtual background, their picture changes at the next analysis: a student
+    again, and stays one while it goes on changing."""
+    student, picture = fer2013.test.images[3], fer2013.test.images[2]
+    rng = np.random.default_rng(0)
+    tracker, box = FaceTracker(), (100, 100, 80, 80)
+
+    def moving(face):
+        moved = np.roll(face, tuple(rng.integers(-1, 2, 2)), axis=(0, 1))
+        return np.clip(moved + rng.normal(0, 2, moved.shape), 0, 255).astype(np.uint8)
+
+    for t in np.arange(0.0, 15.0, 0.5):
+        crop, profile_tile = (moving(student), False) if t < 5 else (picture, True)
+        [face] = tracker.update(detections(box), SAD[None], float(t), crop[None], profile_tiles=[profile_tile])
+        assert face.picture == (t >= 5) and face.track_id == 1, t
+    for k, t in enumerate(np.arange(15.0, 18.0, 0.5)):
+        lit = np.clip(picture.astype(np.int16) + (8 if k % 2 else -8), 0, 255).astype(np.uint8)  # as video changes
+        [face] = tracker.update(detections(box), SAD[None], float(t), lit[None], profile_tiles=[True])
+        assert not face.picture and face.track_id == 1, t
+
+
 def test_a_picture_that_changes_is_a_person_again():
     tracker = FaceTracker()
     face = np.full((48, 48), 120, np.uint8)
