@@ -10,6 +10,7 @@ windows.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import cv2
@@ -89,15 +90,16 @@ def find_tiles(image: np.ndarray) -> list[Rect]:
     return sorted((t.scaled(2) for t in best), key=lambda t: -t.area)
 
 
-def _background_candidates(gray: np.ndarray) -> list[tuple[float, bool]]:
+def _background_candidates(gray: np.ndarray) -> Iterator[tuple[float, bool]]:
     """Candidates for the app's background, each with whether its tiles must be a gallery of equal ones (_lattice):
     the BACKGROUND_CANDIDATES most common grey levels of flat 5x5 neighbourhoods; then those of pixels flat along
     five of a row or a column, which a gutter two pixels wide is (a 7x7 gallery across a 16:10 laptop screen, at
-    half resolution), but which a photograph's short flat lines are too, so their blocks must make a lattice."""
+    half resolution), but which a photograph's short flat lines are too, so their blocks must make a lattice. The
+    second kind is worked out only when asked for: the usual screen's first candidate is its background."""
     squares = _common_flat_levels(gray, _spread(gray, (5, 5)) <= FLAT_STD)
+    yield from ((level, False) for level in squares)
     lines = _common_flat_levels(gray, np.minimum(_spread(gray, (5, 1)), _spread(gray, (1, 5))) <= FLAT_STD)
-    return [(level, False) for level in squares] + [(level, True) for level in lines
-                                                    if all(abs(level - other) > 4 for other in squares)]
+    yield from ((level, True) for level in lines if all(abs(level - other) > 4 for other in squares))
 
 
 def _common_flat_levels(gray: np.ndarray, flat: np.ndarray) -> list[float]:
