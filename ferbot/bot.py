@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ferbot.analysis import FrameAnalyzer
-from ferbot.capture import Source, SourceError, open_source, open_window
+from ferbot.capture import Source, open_source, open_window
 from ferbot.classify import EmotionClassifier
 from ferbot.classify.checkpoint import CheckpointError
 from ferbot.console import already_there
 from ferbot.facelog import FaceLog, LogError
 from ferbot.geometry import Rect
-from ferbot.names import NameReader, OCRError
-from ferbot.pipeline import DEFAULT_ANALYSIS_RATE, Pipeline, RunStats
+from ferbot.names import NameReader
+from ferbot.pipeline import DEFAULT_ANALYSIS_RATE, RUN_ERRORS, Pipeline, RunStats
 from ferbot.render import Renderer
 from ferbot.sink import Sink, SinkError, open_sink, parse_sink
 from ferbot.sink.file import new_video_type
@@ -75,7 +75,7 @@ class Bot:
 
 # What build_bot and a bot's run raise for an input or output that cannot be used, each with a message that says
 # what to do: a command line reports them in one line.
-BOT_ERRORS = (SourceError, SinkError, LogError, CheckpointError, OCRError)
+BOT_ERRORS = (*RUN_ERRORS, CheckpointError)
 
 
 def build_bot(options: BotOptions, *, source: Source | None = None,

@@ -26,6 +26,7 @@ import numpy as np
 from ferbot.analysis import Analysis, FrameAnalyzer
 from ferbot.capture.base import Frame, Source, SourceError
 from ferbot.facelog import FaceLog, LogError
+from ferbot.names import OCRError
 from ferbot.render import Renderer
 from ferbot.render.compose import halved_down_to
 from ferbot.sink import Sink, SinkError
@@ -38,6 +39,9 @@ log = logging.getLogger(__name__)
 DEFAULT_ANALYSIS_RATE = 2.5
 REFRESH_S = 1.0  # an unchanged screen is analysed again after this long
 WAKE_UP_S = 0.25  # the analysis thread looks for a new frame or a stop at least this often
+# What fails mid-run for a reason outside ferbot, each with a message that says what to do: it ends the run, which
+# still flushes the log and writes the report; anything else an analysis raises is a bug.
+RUN_ERRORS = (SourceError, SinkError, LogError, OCRError)
 # A screen is unchanged when no pixel of a small grey copy (LOOK_WIDTH to 2 x LOOK_WIDTH pixels wide, each
 # averaging a block of the screen) moved by more than UNCHANGED_LEVEL grey levels: one student's changed face in a
 # 7x7 gallery still moves several of its pixels well beyond that, while sensor noise averages away.
@@ -261,12 +265,12 @@ class Pipeline:
 
     def _report_analysis_error(self, stats: RunStats) -> None:
         """An analysis that failed, while the loop ran or in the last analysis after it (the source's last frame,
-        or the one under way at Ctrl-C or --duration's end): a log that cannot be written ends the run as a failed
-        source or sink does; another exception is raised, a bug."""
+        or the one under way at Ctrl-C or --duration's end): a log that cannot be written or a name reader that
+        cannot read ends the run as a failed source or sink does; another exception is raised, a bug."""
         err = self.worker.error
         if err is None:
             return
-        if not isinstance(err, (SourceError, SinkError, LogError)):
+        if not isinstance(err, RUN_ERRORS):
             raise err
         if stats.error is None:
             stats.error = _failure(err)
@@ -274,9 +278,12 @@ class Pipeline:
             log.warning("the analysis failed too: %s", err)
 
 
-def _failure(err: SourceError | SinkError | LogError) -> str:
-    """Say which part failed (stopping the run); its message, for RunStats.error."""
-    part = "source" if isinstance(err, SourceError) else "output" if isinstance(err, SinkError) else "log"
+_PARTS = {SourceError: "source", SinkError: "output", LogError: "log", OCRError: "name reader"}
+
+
+def _failure(err: Exception) -> str:
+    """Say which part failed (stopping the run), one of RUN_ERRORS; its message, for RunStats.error."""
+    part = next(name for kind, name in _PARTS.items() if isinstance(err, kind))
     log.info("stopping: the %s failed", part)
     return str(err)
 
