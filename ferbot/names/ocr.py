@@ -4,9 +4,9 @@ The detection and recognition models are named by path, so RapidOCR never looks 
 recognition model carries its own character list (Chinese, Japanese kana and kanji, and Latin script with accents).
 Korean Hangul is not in it. RapidOCR is imported with a stand-in for `requests`, its only way to the network (to
 fetch models and images by URL), which fails on use: so no download can start, and importing it opens no socket
-(urllib3 probes for IPv6 with one on import). RapidOCR and onnxruntime are imported when a TagOCR is made (so a
-missing one is an OCRError at start-up); the engine loads on first use, and runs on one thread to leave the bot
-its cores.
+(urllib3 probes for IPv6 with one on import). The engine is built when a TagOCR is made (a missing or broken
+RapidOCR or onnxruntime is an OCRError at start-up, not in the analysis thread), and runs on one thread to leave
+the bot its cores.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ import logging
 import os
 import re
 import sys
-import threading
 import types
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from ferbot.geometry import Rect
@@ -101,27 +101,34 @@ NO_NETWORK.Response = object
 NO_NETWORK.RequestException = OSError
 
 
+def _sample_line() -> np.ndarray:
+    """A short line of black text on white (BGR), for the engine's first read."""
+    picture = np.full((48, 160, 3), 255, np.uint8)
+    cv2.putText(picture, "Ada Lee", (8, 34), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (0, 0, 0), 2, cv2.LINE_AA)
+    return picture
+
+
+_SAMPLE_LINE = _sample_line()
+
+
 class TagOCR:
     """Reads the name on a strip of screen (RGB) holding a name tag: the lowest line of text, leftmost first."""
 
     def __init__(self):
-        self._detector, self._recogniser = bundled_models()
-        self._engine_class = engine_class()
-        self._engine = None
-        self._lock = threading.Lock()
-
-    def _load(self):
-        with self._lock:
-            if self._engine is None:
-                self._engine = self._engine_class(params=engine_params(self._detector, self._recogniser))
-                log.info("OCR engine loaded (%s, %s)", self._detector.name, self._recogniser.name)
-        return self._engine
+        detector, recogniser = bundled_models()
+        self._engine = engine_class()(params=engine_params(detector, recogniser))
+        try:  # RapidOCR loads each model at its first use: a line of text makes it load both
+            self._engine(_SAMPLE_LINE)
+        except Exception as err:  # onnxruntime's own errors, from a broken install or model file
+            raise OCRError(f"--names: the OCR engine does not start ({err}); reinstall it with: pip install "
+                           "--force-reinstall 'rapidocr>=3.9,<4' 'onnxruntime>=1.18,<2'") from None
+        log.info("OCR engine loaded (%s, %s)", detector.name, recogniser.name)
 
     def read(self, strip: np.ndarray) -> tuple[str, Rect | None]:
         """The name tag's text and where it is in the strip; ('', None) when there is none."""
         if strip.size == 0:
             return "", None
-        result = self._load()(np.ascontiguousarray(strip[..., ::-1]))  # RapidOCR takes BGR, as OpenCV reads it
+        result = self._engine(np.ascontiguousarray(strip[..., ::-1]))  # RapidOCR takes BGR, as OpenCV reads it
         if result.txts is None or not len(result.txts):
             return "", None
         lines = [(box, text) for box, text, score in zip(result.boxes, result.txts, result.scores)

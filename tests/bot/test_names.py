@@ -16,7 +16,7 @@ from ferbot.capture.base import Frame
 from ferbot.facelog import COLUMNS, PROBABILITY_COLUMNS, FaceLog, read_log
 from ferbot.geometry import Rect
 from ferbot.names import NameReader, NameTag
-from ferbot.names.ocr import TagOCR, bundled_models, tag_line
+from ferbot.names.ocr import OCRError, TagOCR, bundled_models, tag_line
 from ferbot.render import Renderer
 from ferbot.report import write_report
 from ferbot.track import FaceTracker
@@ -72,6 +72,20 @@ def test_without_onnxruntime_names_fail_at_start_in_one_line(tmp_path):
     assert result.returncode != 0
     line = one_error_line(result)
     assert "onnxruntime" in line and "pip install 'ferbot[names]'" in line
+
+
+@pytest.mark.parametrize("broken", [0, 1], ids=["detector", "recogniser"])
+def test_a_broken_ocr_model_fails_at_start_as_an_ocr_error_that_says_to_reinstall(tmp_path, monkeypatch, broken):
+    """RapidOCR loads each model at its first read, which was the analysis thread's first tag: a model file cut
+    short (a broken install) ended the run there with onnxruntime's traceback. The engine is now made to read once
+    when it is built, so the real onnxruntime fails at start-up, as an OCRError (one line on the command line)."""
+    models = list(bundled_models())
+    cut_short = tmp_path / models[broken].name
+    cut_short.write_bytes(models[broken].read_bytes()[: models[broken].stat().st_size // 2])
+    models[broken] = cut_short
+    monkeypatch.setattr("ferbot.names.ocr.bundled_models", lambda: tuple(models))
+    with pytest.raises(OCRError, match=r"does not start .*pip install --force-reinstall"):
+        TagOCR()
 
 
 SWAYING = ("skimage_astronaut.jpg", "singnet_woman_portrait.jpg", "codait_luciano.jpg")  # behind the tags
