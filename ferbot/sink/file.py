@@ -65,7 +65,7 @@ class VideoFileSink:
             if not self._writer.isOpened():
                 raise SinkError(f"--sink file:{path}: cannot write a video there (permissions? disk full?)")
             self._check_free_space()
-        except SinkError:
+        except BaseException:  # a SinkError, or a Ctrl-C: no empty file left to block the next run
             self._writer.release()
             self.path.unlink(missing_ok=True)
             raise
@@ -217,9 +217,13 @@ def _video_writer(path: Path, fourcc: str, fps: float, size: tuple[int, int]) ->
     except OSError as err:
         raise SinkError(f"--sink file:{path}: cannot write there ({err.strerror or err}); check that the folder "
                         "is writable") from None
-    raw = getattr(cv2, "VIDEOWRITER_PROP_RAW_VIDEO", None)
-    if fourcc == "MJPG" and raw is not None:
-        writer = cv2.VideoWriter(str(path), cv2.CAP_FFMPEG, cv2.VideoWriter_fourcc(*fourcc), fps, size, [raw, 1])
-        if writer.isOpened():
-            return writer, True
-    return cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), fps, size), False
+    try:
+        raw = getattr(cv2, "VIDEOWRITER_PROP_RAW_VIDEO", None)
+        if fourcc == "MJPG" and raw is not None:
+            writer = cv2.VideoWriter(str(path), cv2.CAP_FFMPEG, cv2.VideoWriter_fourcc(*fourcc), fps, size, [raw, 1])
+            if writer.isOpened():
+                return writer, True
+        return cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), fps, size), False
+    except BaseException:  # OpenCV's own error (a size it cannot take), or a Ctrl-C: the empty file goes too
+        path.unlink(missing_ok=True)
+        raise

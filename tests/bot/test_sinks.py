@@ -70,6 +70,22 @@ def test_a_run_that_stops_before_its_first_frame_leaves_no_video(tmp_path):
     open_sink(f"file:{path}", SIZE, 10).close()
 
 
+@pytest.mark.parametrize("when", ["starting the writer", "checking free space"])
+def test_a_ctrl_c_while_the_video_opens_leaves_no_file(tmp_path, monkeypatch, when):
+    """The empty file is made first (readable by its owner only), then OpenCV's writer opens it and the free space
+    is checked: an interrupt (or OpenCV's own error) in between left the empty file, which the next run then
+    refused as already there. The interrupt is raised where OpenCV or the disk would be asked."""
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(*((cv2, "VideoWriter") if when == "starting the writer"
+                          else (file_sink.VideoFileSink, "_check_free_space")), interrupted)
+    path = tmp_path / "lesson.avi"
+    with pytest.raises(KeyboardInterrupt):
+        open_sink(f"file:{path}", SIZE, 10)
+    assert not path.exists()
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="file modes are POSIX's")
 @pytest.mark.parametrize("suffix", [".mp4", ".avi"])
 def test_the_video_of_the_students_is_readable_by_its_owner_only(tmp_path, suffix):
