@@ -179,19 +179,27 @@ class _Session:
         # the one before it must still be there.
         self.best = ocp.CheckpointManager(run_dir / "best", options=ocp.CheckpointManagerOptions(
             max_to_keep=2, best_fn=lambda m: m["val_accuracy"], best_mode="max"))
-        self.state, self.meta = _restore_or_init(trainer, self.latest)
+        try:
+            self._resume(teachers, run_dir)
+        except BaseException:  # a damaged run folder, teachers re-exported since, a Ctrl-C: the managers close
+            self.close()
+            raise
+        self.key = jax.random.key(self.cfg.seed)
+        self.started = time.monotonic()
+
+    def _resume(self, teachers: list[Path] | None, run_dir: Path) -> None:
+        """The run's latest state (or a fresh one), the epoch's sums so far and the training targets."""
+        self.state, self.meta = _restore_or_init(self.trainer, self.latest)
         self.step = int(self.state["step"])
         self._forget_unsaved_bests()
         # the epoch's sums so far where resuming mid-epoch (a state saved before they were kept has none)
-        so_far = self.meta.get("epoch_totals") if self.step % trainer.steps_per_epoch else None
+        so_far = self.meta.get("epoch_totals") if self.step % self.trainer.steps_per_epoch else None
         self.totals = _EpochTotals(**so_far) if so_far else _EpochTotals()
         # teachers is None for a finished run, run again for its export only: it trains on nothing, unless its last
         # state was damaged and an earlier one restored (_restore_or_init)
-        if teachers is None and self.step < self.cfg.epochs * trainer.steps_per_epoch:
+        if teachers is None and self.step < self.cfg.epochs * self.trainer.steps_per_epoch:
             teachers = _teachers(self.cfg)
         self.targets = None if teachers is None else self._training_targets(teachers, run_dir)
-        self.key = jax.random.key(self.cfg.seed)
-        self.started = time.monotonic()
 
     def _training_targets(self, teachers: list[Path], run_dir: Path) -> np.ndarray:
         """Each Training image's target; with teachers, the key of their predictions goes into the saved state."""

@@ -565,11 +565,16 @@ def test_each_face_s_loss_is_weighted_by_its_label_s_class_weight(small_fer, tin
 
 
 def test_a_run_resumed_after_its_teacher_was_re_exported_is_refused_unless_it_is_finished(small_fer, tiny_config,
-                                                                                         tmp_path):
+                                                                                         tmp_path, monkeypatch):
     """The key of the teachers' predictions is in the run's saved state: a resumed run whose teacher changed since
-    is refused even when its cache is gone; a finished run, run again for its export, needs no teacher, not even
-    one that is gone."""
+    is refused even when its cache is gone, and the refused session closes its checkpoint managers; a finished run,
+    run again for its export, needs no teacher, not even one that is gone."""
+    from train import loop
     from train.teachers import CACHE
+
+    closed = []
+    close = loop._Session.close
+    monkeypatch.setattr(loop._Session, "close", lambda session: (closed.append(session), close(session))[1])
 
     teacher = tmp_path / "teacher"
     shutil.copytree(REPO / "checkpoints" / "fer-lite", teacher)
@@ -581,8 +586,10 @@ def test_a_run_resumed_after_its_teacher_was_re_exported_is_refused_unless_it_is
     exported = card.read_text()
     card.write_text(exported + "\n")  # re-exported: another model card
     (run / CACHE).unlink()
+    closed.clear()
     with pytest.raises(RunMismatch, match="re-exported since"):
         fit(cfg, data, run, progress=False)
+    assert len(closed) == 1
     card.write_text(exported)
     fit(cfg, data, run, progress=False)
     card.write_text(exported + "\n")
