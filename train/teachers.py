@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ferbot.classify.checkpoint import CheckpointError, checkpoint_folder, read_card
+from ferbot.classify.checkpoint import CARD_JSON, CheckpointError, checkpoint_folder, read_card
 from ferbot.emotions import CLASS_NAMES
 from ferbot.files import written_whole
 from train.config import ConfigError
@@ -86,5 +86,5 @@ def _cached(cache: Path) -> tuple[str, np.ndarray] | None:
 
 def _fingerprint(folder: Path) -> str:
     """The checkpoint's name and a hash of its model card (which changes with every export)."""
-    card = (folder / "model_card.json").read_bytes()
+    card = (folder / CARD_JSON).read_bytes()
     return f"{folder.name}:{hashlib.sha256(card).hexdigest()[:12]}"

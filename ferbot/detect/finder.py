@@ -179,7 +179,7 @@ def camera_off(image: np.ndarray, tile: Rect) -> bool:
     picture. A camera's picture is never that flat (sensor noise, compression); a virtual background of one plain
     colour is, and so are the bars beside a phone's upright video; such a tile is only searched in its middle."""
     flat = _flat(image, tile)
-    return flat.size == 0 or float(flat.mean()) >= CAMERA_OFF_SHARE
+    return flat.size == 0 or _mostly_flat(flat)
 
 
 def profile_picture_tile(image: np.ndarray, tile: Rect) -> bool:
@@ -187,8 +187,13 @@ def profile_picture_tile(image: np.ndarray, tile: Rect) -> bool:
     PROFILE_TOP_SPECKS (an emoji reaction), as around a profile picture or a name in its middle; not a phone's
     upright video between flat bars, which runs from the tile's top to its bottom."""
     flat = _flat(image, tile)
-    return flat.size > 0 and float(flat.mean()) >= CAMERA_OFF_SHARE and \
-        float(flat[:max(1, len(flat) // 5)].mean()) >= 1 - PROFILE_TOP_SPECKS
+    top_fifth = flat[:max(1, len(flat) // 5)]
+    return flat.size > 0 and _mostly_flat(flat) and float(top_fifth.mean()) >= 1 - PROFILE_TOP_SPECKS
+
+
+def _mostly_flat(flat: np.ndarray) -> bool:
+    """Whether a share of at least CAMERA_OFF_SHARE of a tile's sampled pixels (_flat) is its flat colour."""
+    return float(flat.mean()) >= CAMERA_OFF_SHARE
 
 
 def _flat(image: np.ndarray, tile: Rect) -> np.ndarray:
