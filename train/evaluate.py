@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from ferbot.emotions import CLASS_NAMES, FACE_SIZE  # noqa: E402
+from ferbot.files import written_whole  # noqa: E402
 from train.data import Split  # noqa: E402
 from train.targets import ferplus_agreement  # noqa: E402
 
@@ -92,7 +93,8 @@ def plot_confusion(cm: np.ndarray, path: Path, title: str) -> None:
                 color="white" if v > 0.5 else "black")
     fig.colorbar(im, ax=ax, fraction=0.046)
     fig.tight_layout()
-    fig.savefig(path)
+    with written_whole(Path(path)) as draft:
+        fig.savefig(draft, format="png")
     plt.close(fig)
 
 
@@ -131,18 +133,27 @@ def evaluate_splits(predict_proba: Callable[[np.ndarray], np.ndarray], splits: d
                     out_dir: Path | None = None, show: Callable[[str], None] = _log_line) -> dict:
     """Metrics per split and TTA mode ({split: {tta: metrics}}), with the agreement with the FER+ crowd's majority
     where the split has FER+ votes, each passed to `show` as its result_line once computed (logged unless told
-    otherwise); optionally, in out_dir, a JSON and each split's confusion matrix with the first TTA mode."""
+    otherwise); optionally, in out_dir, a JSON and each split's confusion matrix with the first TTA mode, written
+    once every split is evaluated (so an evaluation stopped part way leaves none of them)."""
     results: dict[str, dict] = {}
     for name, split in splits.items():
         results[name] = {}
-        for index, mode in enumerate(tta_modes):
+        for mode in tta_modes:
             probabilities = predict_with_tta(predict_proba, split.images, mode)
             m = results[name][mode] = split_metrics(probabilities, split)
             show(result_line(name, mode, m))
-            if out_dir is not None and index == 0:
-                with_tta = "" if mode == "none" else f" (TTA {mode})"
-                plot_confusion(np.array(m["confusion"]), Path(out_dir) / confusion_png(name),
-                               f"FER2013 {name}: accuracy {m['accuracy']:.1%}{with_tta}")
     if out_dir is not None:
-        (Path(out_dir) / METRICS_JSON).write_text(json.dumps(results, indent=2) + "\n")
+        _write_results(results, Path(out_dir), tta_modes[0])
     return results
+
+
+def _write_results(results: dict, out_dir: Path, plotted_mode: str) -> None:
+    """evaluate_splits' files, each written whole: every split's confusion matrix with `plotted_mode`, then the
+    JSON."""
+    with_tta = "" if plotted_mode == "none" else f" (TTA {plotted_mode})"
+    for name, by_mode in results.items():
+        m = by_mode[plotted_mode]
+        plot_confusion(np.array(m["confusion"]), out_dir / confusion_png(name),
+                       f"FER2013 {name}: accuracy {m['accuracy']:.1%}{with_tta}")
+    with written_whole(out_dir / METRICS_JSON) as draft:
+        draft.write_text(json.dumps(results, indent=2) + "\n")

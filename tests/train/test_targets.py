@@ -13,7 +13,7 @@ from ferbot.emotions import CLASS_NAMES
 from tests.helpers.data import REPO
 from train.config import NO_AUGMENTATION
 from train.data import FER2013, FERPLUS_COLUMNS, attach_ferplus
-from train.evaluate import classification_metrics, evaluate_splits
+from train.evaluate import classification_metrics, evaluate_splits, written_files
 from train.targets import ferplus_distribution, ferplus_majority, training_targets
 
 
@@ -93,6 +93,28 @@ def test_evaluation_plots_each_splits_confusion_with_the_first_mode_asked(fer201
     evaluate_splits(classifier.predict_proba, {"PublicTest": fer2013.val.subset(64)}, ["flip"], out_dir=tmp_path)
     assert (tmp_path / "confusion_PublicTest.png").stat().st_size > 10_000
     assert "flip" in json.loads((tmp_path / "metrics.json").read_text())["PublicTest"]
+
+
+def test_an_evaluation_stopped_part_way_leaves_no_file_so_its_command_runs_again(fer2013, tmp_path):
+    """A Ctrl-C in the second split's predictions left the first split's plot in --out, and `python -m train eval`
+    then refused to run again there ("already holds ..."). The files are written once every split is evaluated,
+    each whole; then the same command writes them."""
+    from ferbot import EmotionClassifier
+
+    classifier = EmotionClassifier.load(REPO / "checkpoints" / "fer-lite")
+    splits = {"PublicTest": fer2013.val.subset(64), "PrivateTest": fer2013.test.subset(64)}
+    second_split = splits["PrivateTest"].images[0].tobytes()
+
+    def interrupted_in_the_second_split(faces):
+        if any(face.tobytes() == second_split for face in faces):
+            raise KeyboardInterrupt
+        return classifier.predict_proba(faces)
+
+    with pytest.raises(KeyboardInterrupt):
+        evaluate_splits(interrupted_in_the_second_split, splits, ["none"], out_dir=tmp_path)
+    assert list(tmp_path.iterdir()) == []
+    evaluate_splits(classifier.predict_proba, splits, ["none"], out_dir=tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(written_files(splits))
 
 
 def test_the_npz_carries_votes_for_every_split(fer2013):
