@@ -97,23 +97,28 @@ def summarize(log: dict[str, np.ndarray]) -> SessionSummary:
     nbins = int(duration // bin_s) + 1
     edges = start + bin_s * np.arange(nbins)
     idx = np.minimum(((t - start) // bin_s).astype(int), nbins - 1)
-    counts = np.bincount(idx, minlength=nbins).astype(float)
-    sums = np.stack([np.bincount(idx, weights=probs[:, k], minlength=nbins) for k in range(probs.shape[1])], 1)
-    timeline = _smooth(np.where(counts[:, None] > 0, sums / np.maximum(counts[:, None], 1), np.nan), SMOOTH_BINS)
+    timeline = _binned_mean(idx, probs, nbins)
     difficulty = timeline[:, DIFFICULT_COLUMNS].sum(1)
     centres = edges + bin_s / 2
     attention = None
     if "attention" in log and np.isfinite(log["attention"]).any():
-        att = np.nan_to_num(log["attention"], nan=0.0)
-        valid = np.isfinite(log["attention"]).astype(float)
-        a_sum = np.bincount(idx, weights=att, minlength=nbins)
-        a_cnt = np.bincount(idx, weights=valid, minlength=nbins)
-        attention = _smooth(np.where(a_cnt > 0, a_sum / np.maximum(a_cnt, 1), np.nan)[:, None], SMOOTH_BINS)[:, 0]
+        attention = _binned_mean(idx, log["attention"][:, None], nbins)[:, 0]
     return SessionSummary(
         duration_s=duration, frames=len(np.unique(log["frame"])), face_rows=len(t),
         students=_students(everyone), bin_s=bin_s, timeline_t=centres, timeline=timeline,
         difficulty=difficulty, moments=_moments(centres, difficulty, timeline),
         attention=attention, started=_started(everyone))
+
+
+def _binned_mean(idx: np.ndarray, values: np.ndarray, nbins: int) -> np.ndarray:
+    """(nbins, K) mean of each column of `values` (N, K) over the rows in each time bin (`idx`), NaN values left out
+    (NaN where a bin has none), then smoothed over SMOOTH_BINS bins."""
+    valid = np.isfinite(values)
+    sums = np.stack([np.bincount(idx, weights=np.where(valid[:, k], values[:, k], 0.0), minlength=nbins)
+                     for k in range(values.shape[1])], 1)
+    counts = np.stack([np.bincount(idx, weights=valid[:, k].astype(float), minlength=nbins)
+                       for k in range(values.shape[1])], 1)
+    return _smooth(np.where(counts > 0, sums / np.maximum(counts, 1), np.nan), SMOOTH_BINS)
 
 
 def with_stubs_folded(log: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
