@@ -16,13 +16,13 @@ from ferbot.analysis import FrameAnalyzer
 from ferbot.capture import Source, open_source, open_window
 from ferbot.classify import EmotionClassifier
 from ferbot.classify.checkpoint import CheckpointError
-from ferbot.console import already_there
 from ferbot.facelog import FaceLog, LogError
+from ferbot.files import check_new_file
 from ferbot.geometry import Rect
 from ferbot.names import NameReader
 from ferbot.pipeline import DEFAULT_ANALYSIS_RATE, RUN_ERRORS, Pipeline, RunStats
 from ferbot.render import Renderer
-from ferbot.sink import Sink, SinkError, open_sink, parse_sink
+from ferbot.sink import Sink, open_sink, parse_sink
 from ferbot.sink.file import new_video_type
 from ferbot.track import FaceTracker
 
@@ -124,16 +124,8 @@ def check_outputs_are_new(options: BotOptions) -> None:
     overwrites a file: it may be an earlier class's log, or the video being analysed), a folder for either does not,
     the video's name is of no known type, or both name one file."""
     _, video = parse_sink(options.sink)
-    if options.log and Path(options.log).is_dir():
-        raise LogError(f"--log {options.log} is a folder; name a new file in it, e.g. "
-                       f"{Path(options.log) / 'class.csv'}")
-    if video and Path(video).is_dir():
-        raise SinkError(f"--sink file:{video} is a folder; name a new video file in it, e.g. "
-                        f"file:{Path(video) / 'class.mp4'}")
-    if options.log and Path(options.log).exists():
-        raise LogError(already_there(f"--log {options.log}"))
-    if options.log and not Path(options.log).absolute().parent.is_dir():
-        raise LogError(f"--log {options.log}: folder {Path(options.log).parent} does not exist; create it first")
+    if options.log:
+        check_new_file(f"--log {options.log}", Path(options.log), LogError, str(Path(options.log) / "class.csv"))
     if video:
         new_video_type(video)  # a known type, new, in a folder that exists
     if options.log and video and Path(options.log).resolve() == Path(video).resolve():

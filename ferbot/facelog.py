@@ -24,9 +24,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ferbot.console import already_there
 from ferbot.emotions import CLASS_NAMES
-from ferbot.files import create_private
+from ferbot.files import create_new_private
 
 if TYPE_CHECKING:  # the report reads logs without importing the analysis (and JAX with it)
     from ferbot.analysis import Analysis
@@ -75,14 +74,8 @@ class FaceLog:
         """`dated`: write the clock column (not for a recorded source: the time of its analysis dates nothing)."""
         self.path = Path(path)
         self.dated = dated
-        try:
-            # never over an earlier log; readable by this user only: it holds how each student felt
-            self._file = open(create_private(self.path), "w", newline="", encoding="utf-8")
-        except FileExistsError:
-            raise LogError(already_there(f"--log {path}")) from None
-        except OSError as err:
-            raise LogError(f"--log {path}: cannot write there ({err.strerror or err}); check that the folder "
-                           "exists and is writable") from None
+        # never over an earlier log; readable by this user only: it holds how each student felt
+        self._file = open(create_new_private(f"--log {path}", self.path, LogError), "w", newline="", encoding="utf-8")
         self._writer = csv.writer(self._file)
         self._writer.writerow(COLUMNS)
         self._failed = False

@@ -1,4 +1,5 @@
-"""Files written whole or not at all: a report, a run's records, a cache."""
+"""Files written whole or not at all (a report, a run's records, a cache), and new output files that never replace
+an earlier one (the log, the video)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from ferbot.console import already_there
 
 PRIVATE_MODE = 0o600  # readable and writable by the user who runs ferbot only (where the system has modes)
 
@@ -31,3 +34,26 @@ def create_private(path: Path) -> int:
     """Create `path`, which must not exist (FileExistsError), in PRIVATE_MODE; its descriptor, open for writing."""
     binary = getattr(os, "O_BINARY", 0)  # Windows: no newline translation under Python's own
     return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | binary, PRIVATE_MODE)
+
+
+def check_new_file(what: str, path: Path, error: type[Exception], example: str, noun: str = "file") -> None:
+    """Raise `error`, in one line that says what to do, unless `path` can be a new file: not a folder, not a file
+    that exists, in a folder that exists. `what`: the option as given (e.g. "--log class.csv"); `example`: a name
+    to suggest inside a folder given by mistake, for a new `noun`."""
+    if path.is_dir():
+        raise error(f"{what} is a folder; name a new {noun} in it, e.g. {example}")
+    if path.exists():
+        raise error(already_there(what))
+    if not path.absolute().parent.is_dir():
+        raise error(f"{what}: folder {path.parent} does not exist; create it first")
+
+
+def create_new_private(what: str, path: Path, error: type[Exception]) -> int:
+    """create_private, its failures raised as `error` in one line (`what`: the option as given)."""
+    try:
+        return create_private(path)
+    except FileExistsError:
+        raise error(already_there(what)) from None
+    except OSError as err:
+        raise error(f"{what}: cannot write there ({err.strerror or err}); check that the folder exists and is "
+                    "writable") from None

@@ -15,8 +15,7 @@ import cv2
 import numpy as np
 
 from ferbot.clock import Stopwatch
-from ferbot.console import already_there
-from ferbot.files import create_private
+from ferbot.files import check_new_file, create_new_private
 from ferbot.sink.base import SinkError
 
 log = logging.getLogger(__name__)
@@ -198,13 +197,10 @@ def new_video_type(path: str | Path) -> str:
     video type, a file that exists, or a folder that does not."""
     path = Path(path)
     fourcc = FOURCC_BY_SUFFIX.get(path.suffix.lower())
-    if fourcc is None:
+    if fourcc is None and not path.is_dir():  # a folder is said to be one, below
         raise SinkError(f"--sink file:{path}: unknown video type; end the name with one of "
                         f"{', '.join(FOURCC_BY_SUFFIX)}")
-    if path.exists():
-        raise SinkError(already_there(f"--sink file:{path}"))
-    if not path.parent.is_dir():
-        raise SinkError(f"--sink file:{path}: folder {path.parent} does not exist; create it first")
+    check_new_file(f"--sink file:{path}", path, SinkError, f"file:{path / 'class.mp4'}", noun="video file")
     return fourcc
 
 
@@ -212,11 +208,7 @@ def _video_writer(path: Path, fourcc: str, fps: float, size: tuple[int, int]) ->
     """OpenCV's writer for the video, and whether it takes JPEG files as they are: MJPG where OpenCV's FFmpeg
     back-end can (its raw-video mode); otherwise, and for MPEG-4, it compresses each frame written itself. The
     file is created first, readable by this user only (students' faces); the writer writes into it."""
-    try:
-        os.close(create_private(path))
-    except OSError as err:
-        raise SinkError(f"--sink file:{path}: cannot write there ({err.strerror or err}); check that the folder "
-                        "is writable") from None
+    os.close(create_new_private(f"--sink file:{path}", path, SinkError))
     try:
         raw = getattr(cv2, "VIDEOWRITER_PROP_RAW_VIDEO", None)
         if fourcc == "MJPG" and raw is not None:
