@@ -85,12 +85,7 @@ def _train_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", default=DEFAULT_RECIPE, metavar="RECIPE",
                    help=f"training recipe from train/configs/: {', '.join(recipe_names())} (when not given: "
                         "%(default)s, the shipped classifier's)")
-    p.add_argument("--data", type=given_path, metavar="PATH",
-                   help="fer2013.csv, fer2013.npz or the image-folder release (default: $FER2013_PATH, else "
-                        f"{FALLBACK_DATA})")
-    p.add_argument("--ferplus", type=given_path, metavar="PATH",
-                   help="Microsoft's fer2013new.csv: the FER+ crowd votes, for --ferplus-weight and the FER+ agreement "
-                        "(the npz carries them already)")
+    _add_data_options(p, ferplus_for="--ferplus-weight and the FER+ agreement")
     p.add_argument("--name", default="fer-vgg", help="run and checkpoint name (default: %(default)s)")
     p.add_argument("--runs-dir", type=given_folder, default=Path("runs"), metavar="DIR",
                    help="where resumable training state lives (default: %(default)s)")
@@ -129,11 +124,7 @@ def _eval_parser() -> argparse.ArgumentParser:
                "Ctrl-C.")
     p.add_argument("--checkpoint", required=True, type=given_path, metavar="CKPT",
                    help="an exported checkpoint: its folder, or its name in checkpoints/ (e.g. fer-vgg-w320-e100)")
-    p.add_argument("--data", type=given_path, metavar="PATH",
-                   help=f"FER2013 (default: $FER2013_PATH, else {FALLBACK_DATA})")
-    p.add_argument("--ferplus", type=given_path, metavar="PATH",
-                   help="Microsoft's fer2013new.csv: the FER+ crowd votes, for the FER+ agreement (the npz carries "
-                        "them already)")
+    _add_data_options(p, ferplus_for="the FER+ agreement")
     p.add_argument("--tta", default="none,flip", metavar="MODES",
                    help=f"comma-separated test-time augmentations from {','.join(TTA_MODES)}, each reported "
                         "separately (default: %(default)s)")
@@ -238,6 +229,16 @@ def _discard_run(run_dir: Path) -> None:
     shutil.rmtree(run_dir)
 
 
+def _add_data_options(p: argparse.ArgumentParser, ferplus_for: str) -> None:
+    """--data and --ferplus, which both commands read alike; `ferplus_for`: what the votes are used for."""
+    p.add_argument("--data", type=given_path, metavar="PATH",
+                   help="fer2013.csv, fer2013.npz or the image-folder release (default: $FER2013_PATH, else "
+                        f"{FALLBACK_DATA})")
+    p.add_argument("--ferplus", type=given_path, metavar="PATH",
+                   help=f"Microsoft's fer2013new.csv: the FER+ crowd votes, for {ferplus_for} (the npz carries them "
+                        "already)")
+
+
 def _data_path(given: str | None) -> str:
     """The FER2013 to read: --data, else $FER2013_PATH, else FALLBACK_DATA; DataError, before any work, when it
     comes from a $FER2013_PATH that names nothing (load_fer2013 tells the user of --data what to pass)."""
@@ -254,8 +255,8 @@ def _check_ferplus(path: str | None) -> None:
     """DataError, before any work, for a --ferplus that names no file."""
     from train.data import DataError
 
-    if path and not Path(path).expanduser().is_file():
-        what = "a folder" if Path(path).expanduser().is_dir() else "no such file"
+    if path and not Path(path).is_file():  # given_path has read a leading ~
+        what = "a folder" if Path(path).is_dir() else "no such file"
         raise DataError(f"--ferplus {path}: {what}; pass Microsoft's fer2013new.csv (or --data fer2013.npz, which "
                         "carries the FER+ votes)")
 
