@@ -66,6 +66,7 @@ exit status: 0 when stopped by Ctrl-C, --duration, the end of the source or clos
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The `ferbot` command line: what to analyse, the model, where the feed goes, what is kept."""
     parser = OneLineParser(prog="ferbot", description=DESCRIPTION, epilog=EPILOG,
                            formatter_class=RawDescriptionHelpFormatter)
     what = parser.add_argument_group("what to analyse (default: the primary monitor)")

@@ -40,6 +40,8 @@ class DataError(ValueError):
 
 @dataclasses.dataclass(frozen=True)
 class Split:
+    """One FER2013 split: 48x48 grey faces, their labels and, where known, the FER+ crowd's votes."""
+
     images: np.ndarray  # uint8 (N, 48, 48)
     labels: np.ndarray  # int32 (N,)
     ferplus: np.ndarray | None = None  # int (N, 10): FER+ crowd votes (FERPLUS_COLUMNS), -1 where unknown
@@ -48,9 +50,11 @@ class Split:
         return len(self.labels)
 
     def class_counts(self) -> np.ndarray:
+        """How many faces each class has."""
         return np.bincount(self.labels, minlength=len(CLASS_NAMES))
 
     def fingerprint(self) -> str:
+        """A short hash of the images and labels: a run folder records it, and refuses other data."""
         digest = hashlib.sha256(self.images.tobytes())
         digest.update(self.labels.astype(np.int8).tobytes())
         return digest.hexdigest()[:16]
@@ -68,6 +72,8 @@ class Split:
 
 @dataclasses.dataclass(frozen=True)
 class FER2013:
+    """FER2013's three splits (Training, PublicTest as validation, PrivateTest as test) and where they came from."""
+
     train: Split
     val: Split
     test: Split
@@ -75,6 +81,7 @@ class FER2013:
     official_split: bool  # False when validation was carved out of train
 
     def fingerprint(self) -> dict[str, str]:
+        """Each split's fingerprint, by name."""
         return {name: getattr(self, name).fingerprint() for name in SPLITS}
 
     @property

@@ -77,6 +77,8 @@ class StopRequest:
 
 @dataclasses.dataclass
 class FitResult:
+    """A finished run: its trainer, the weights of its best PublicTest epoch and its history, epoch by epoch."""
+
     trainer: Trainer
     best_state: TrainState
     history: list[dict]

@@ -31,6 +31,8 @@ STUB_S = GAP_S  # a track seen this long at most, just before a named student re
 
 @dataclasses.dataclass(frozen=True)
 class Moment:
+    """A peak of the class's difficult states, worth a look in the report."""
+
     time_s: float
     difficulty: float  # share of the class in difficult states at the peak
     main_state: str  # the difficult state contributing most
@@ -38,6 +40,8 @@ class Moment:
 
 @dataclasses.dataclass(frozen=True)
 class Student:
+    """One student's lesson, as the report tells it."""
+
     track_id: int
     first_s: float
     last_s: float
@@ -54,6 +58,8 @@ class Student:
 
 @dataclasses.dataclass(frozen=True)
 class SessionSummary:
+    """What the report says of a session: its students, the class mood over time and its difficult moments."""
+
     duration_s: float
     frames: int  # logged frames: analysed frames with faces (the log has no row for a frame without)
     face_rows: int  # faces seen, summed over frames
