@@ -172,11 +172,8 @@ def load_checkpoint(directory: Path) -> tuple[EmotionCNN, dict]:
 def orbax_quiet():
     """Orbax's own log lines (absl's logger) left out while a checkpoint loads or saves: a damaged one printed its
     parse errors before the one line of CheckpointError that says what to do. Also, from then on, the late errors
-    of a failed save's other writes (see _late_write_hook and _unretrieved_write_error)."""
-    global _hook_before
-    if _hook_before is None:  # once: a hook installed later that hands errors on to this one must not loop
-        _hook_before, sys.unraisablehook = sys.unraisablehook, _late_write_hook
-        logging.getLogger("asyncio").addFilter(_unretrieved_write_error)
+    of a failed save's other writes (_quiet_late_write_errors)."""
+    _quiet_late_write_errors()
     absl = logging.getLogger("absl")
     level = absl.level
     absl.setLevel(logging.CRITICAL)
@@ -184,6 +181,15 @@ def orbax_quiet():
         yield
     finally:
         absl.setLevel(level)
+
+
+def _quiet_late_write_errors() -> None:
+    """Once per process, for every save from then on: the late errors of a failed save's other writes at debug
+    level (_late_write_hook as sys.unraisablehook, _unretrieved_write_error on asyncio's logger)."""
+    global _hook_before
+    if _hook_before is None:  # once: a hook installed later that hands errors on to this one must not loop
+        _hook_before, sys.unraisablehook = sys.unraisablehook, _late_write_hook
+        logging.getLogger("asyncio").addFilter(_unretrieved_write_error)
 
 
 def _late_write_hook(unraisable) -> None:
