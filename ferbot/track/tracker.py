@@ -122,17 +122,16 @@ class FaceTracker:
         names = [None] * len(detections) if names is None else list(names)
         unknown = [name == "" for name in names]  # on a tile, its tag unread: anyone may be there
         names = [name or "" for name in names]
+        seen = [_Observation(*each) for each in zip(detections, poses, probabilities, thumbnails, names, profile_tiles)]
         pairs = self._match(detections, names, unknown, thumbnails)
         matched_faces, matched_detections = {f for f, _ in pairs}, {d for _, d in pairs}
-        faces = [self._followed(self._faces[f], detections[d], poses[d], probabilities[d], timestamp, names[d],
-                                thumbnails[d], profile_tiles[d]) for f, d in pairs]
+        faces = [self._followed(self._faces[f], seen[d], timestamp) for f, d in pairs]
         faces += [dataclasses.replace(face, missed=face.missed + 1) for i, face in enumerate(self._faces)
                   if i not in matched_faces and self._kept(face, timestamp)]
         taken = {face.track_id for face in faces}
-        for d, detection in enumerate(detections):
+        for d, observation in enumerate(seen):
             if d not in matched_detections:
-                faces.append(self._new_face(detection, poses[d], probabilities[d], timestamp, thumbnails[d], names[d],
-                                            taken, profile_tiles[d]))
+                faces.append(self._new_face(observation, timestamp, taken))
                 taken.add(faces[-1].track_id)
         faces = [self._under_name_id(face, taken) for face in faces]
         for face in faces:  # a face whose name was read only now
@@ -184,25 +183,24 @@ class FaceTracker:
         taken.add(track_id)
         return dataclasses.replace(face, track_id=track_id)
 
-    def _new_face(self, detection: Detection, pose: HeadPose, probabilities: np.ndarray, timestamp: float,
-                  thumbnail: np.ndarray | None, name: str, taken: set[int], profile_tile: bool) -> TrackedFace:
-        face = _first_sight(self._name_id(name, taken), detection, pose, probabilities, timestamp, thumbnail, name)
-        return _on_profile_tile(face) if profile_tile else face
+    def _new_face(self, seen: _Observation, timestamp: float, taken: set[int]) -> TrackedFace:
+        """A new track for a face no track follows, under its name's id (one not `taken`) or a new one."""
+        face = _first_sight(self._name_id(seen.name, taken), seen, timestamp)
+        return _on_profile_tile(face) if seen.profile_tile else face
 
-    def _followed(self, face: TrackedFace, detection: Detection, pose: HeadPose, probabilities: np.ndarray,
-                  timestamp: float, name: str, thumbnail: np.ndarray | None, profile_tile: bool) -> TrackedFace:
+    def _followed(self, face: TrackedFace, seen: _Observation, timestamp: float) -> TrackedFace:
         """The face's track after this detection. A still picture that comes alive (a camera turned on where the
         profile picture was) starts afresh, under its id and name: the picture's pose is not the student's usual
         one, nor its history their attention. A face whose tile turns into a profile picture's (a camera turned off)
         is a picture from then on, until its crop changes."""
-        if face.picture and _changed(face, thumbnail):
-            followed = _first_sight(face.track_id, detection, pose, probabilities, timestamp, thumbnail,
-                                    plainer(face.name, name))
+        if face.picture and _changed(face, seen.thumbnail):
+            followed = _first_sight(face.track_id, dataclasses.replace(seen, name=plainer(face.name, seen.name)),
+                                    timestamp)
         else:
-            followed = _still(self._updated(face, detection, pose, probabilities, timestamp, name), thumbnail)
-            if profile_tile and not face.on_profile_tile:
+            followed = _still(self._updated(face, seen, timestamp), seen.thumbnail)
+            if seen.profile_tile and not face.on_profile_tile:
                 followed = _on_profile_tile(followed)
-        return dataclasses.replace(followed, on_profile_tile=profile_tile)
+        return dataclasses.replace(followed, on_profile_tile=seen.profile_tile)
 
     def _match(self, detections: Sequence[Detection], names: Sequence[str], unknown: Sequence[bool],
                thumbnails: Sequence[np.ndarray | None]) -> list[tuple[int, int]]:
@@ -231,31 +229,44 @@ class FaceTracker:
             pairs += [(free_f[f], free_d[d]) for f, d in greedy_pairs(shift, MAX_CENTRE_SHIFT)]
         return pairs
 
-    def _updated(self, face: TrackedFace, detection: Detection, pose: HeadPose, probabilities: np.ndarray,
-                 timestamp: float, name: str = "") -> TrackedFace:
+    def _updated(self, face: TrackedFace, seen: _Observation, timestamp: float) -> TrackedFace:
+        """The face's track with this analysis folded in: emotions and attention smoothed, its reference updated."""
         dt = timestamp - face.last_seen
-        smoothed = ema(face.probabilities, np.asarray(probabilities, np.float32), dt, self.smoothing_s)
-        facing = face.reference.facing(pose)  # judged before this pose joins the reference
+        smoothed = ema(face.probabilities, np.asarray(seen.probabilities, np.float32), dt, self.smoothing_s)
+        facing = face.reference.facing(seen.pose)  # judged before this pose joins the reference
         attention = float(ema(face.attention, float(facing), dt, ATTENTION_S))
+        detection = seen.detection
         return dataclasses.replace(face, box=detection.box, keypoints=detection.keypoints, score=detection.score,
-                                   probabilities=smoothed.astype(np.float32), last_seen=timestamp, pose=pose,
+                                   probabilities=smoothed.astype(np.float32), last_seen=timestamp, pose=seen.pose,
                                    attention=attention, missed=0, facing=facing,
-                                   reference=face.reference.observed(timestamp, pose),
-                                   name=plainer(face.name, name))
+                                   reference=face.reference.observed(timestamp, seen.pose),
+                                   name=plainer(face.name, seen.name))
 
 
 def _thumbnail(crop: np.ndarray) -> np.ndarray:
     return cv2.resize(crop, (THUMBNAIL, THUMBNAIL), interpolation=cv2.INTER_AREA).astype(np.float32)
 
 
-def _first_sight(track_id: int, detection: Detection, pose: HeadPose, probabilities: np.ndarray, timestamp: float,
-                 thumbnail: np.ndarray | None, name: str) -> TrackedFace:
+@dataclass(frozen=True)
+class _Observation:
+    """What one analysis says of one detected face (FaceTracker.update's arguments, per detection)."""
+
+    detection: Detection
+    pose: HeadPose
+    probabilities: np.ndarray
+    thumbnail: np.ndarray | None
+    name: str
+    profile_tile: bool
+
+
+def _first_sight(track_id: int, seen: _Observation, timestamp: float) -> TrackedFace:
     """A track with no history: judged facing by the first-look window (facemesh.mesh_facing)."""
-    facing = PoseReference().facing(pose)
+    facing = PoseReference().facing(seen.pose)
+    detection = seen.detection
     return TrackedFace(track_id, detection.box, detection.keypoints, detection.score,
-                       np.asarray(probabilities, np.float32), timestamp, pose, float(facing), facing=facing,
-                       reference=PoseReference().observed(timestamp, pose), still_since=timestamp,
-                       thumbnail=thumbnail, name=name)
+                       np.asarray(seen.probabilities, np.float32), timestamp, seen.pose, float(facing), facing=facing,
+                       reference=PoseReference().observed(timestamp, seen.pose), still_since=timestamp,
+                       thumbnail=seen.thumbnail, name=seen.name)
 
 
 def _on_profile_tile(face: TrackedFace) -> TrackedFace:
