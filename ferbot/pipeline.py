@@ -145,20 +145,27 @@ class AnalysisWorker(threading.Thread):
                 self._last_index = frame.index
                 if self.rate is not None:
                     next_due = time.monotonic() + 1.0 / self.rate
-                    look = _look(frame.image)
-                    if (not self._finish and self._last_look is not None and look.shape == self._last_look.shape
-                            and time.monotonic() - self._last_analysed_at < self.refresh_s
-                            and int(cv2.absdiff(look, self._last_look).max()) <= UNCHANGED_LEVEL):
+                    if self._looks_unchanged(frame):
                         self.unchanged += 1
                         self._skipped = frame
                         continue
-                    self._last_look = look
                 self._last_analysed_at = time.monotonic()
                 self._analyse(frame)
         except BaseException as err:  # reported by the main loop, which then stops
             self.error = err
         finally:
             self.done.set()
+
+    def _looks_unchanged(self, frame: Frame) -> bool:
+        """Whether the frame looks like the one last analysed, under refresh_s ago (never while finishing: the last
+        frame is analysed); if not, its look is the one the next frames are compared with."""
+        look = _look(frame.image)
+        if (not self._finish and self._last_look is not None and look.shape == self._last_look.shape
+                and time.monotonic() - self._last_analysed_at < self.refresh_s
+                and int(cv2.absdiff(look, self._last_look).max()) <= UNCHANGED_LEVEL):
+            return True
+        self._last_look = look
+        return False
 
     def _fresh_pending(self) -> bool:
         """Whether a frame waits that is not the one last analysed (a repeated picture)."""
@@ -229,12 +236,7 @@ class Pipeline:
                 stats.frames_sent += 1
                 if stats.frames_sent == 1:
                     log.info("first output frame sent")
-                next_tick += period
-                delay = next_tick - time.monotonic()
-                if delay > 0:
-                    time.sleep(delay)
-                elif delay < -period:  # fell behind: do not try to catch up with a burst
-                    next_tick = time.monotonic()
+                next_tick = _paced(next_tick + period, period)
         except KeyboardInterrupt as stop:  # Ctrl-C, or a signal ferbot.cli stops on, by its name
             log.info("stopping (%s)", stop.args[0] if stop.args else "Ctrl-C")
         except (SourceError, SinkError) as err:  # the log so far stays, for the report
@@ -243,11 +245,15 @@ class Pipeline:
             self.worker.stop()
             wait_through_interrupts(self.worker.done)
             stats.wall_s = time.monotonic() - start
-            stats.frames_analysed = self.worker.analysed
-            stats.frames_unchanged = self.worker.unchanged
-            stats.analysis_s = self.worker.busy_s / max(self.worker.analysed, 1)
+            self._count_analyses(stats)
         self._report_analysis_error(stats)
         return stats
+
+    def _count_analyses(self, stats: RunStats) -> None:
+        """The worker's counts into the run's stats, once it has stopped."""
+        stats.frames_analysed = self.worker.analysed
+        stats.frames_unchanged = self.worker.unchanged
+        stats.analysis_s = self.worker.busy_s / max(self.worker.analysed, 1)
 
     def _update_notice(self, shown: Analysis | None, last_face: float) -> None:
         """The "no face found" notice, by the analysis on the feed: up once the analyses have found no face for
@@ -286,6 +292,17 @@ def _failure(err: Exception) -> str:
     part = next(name for kind, name in _PARTS.items() if isinstance(err, kind))
     log.info("stopping: the %s failed", part)
     return str(err)
+
+
+def _paced(next_tick: float, period: float) -> float:
+    """Sleep until `next_tick`, the next output frame's time, and return it; a feed that has fallen more than a
+    `period` behind does not try to catch up with a burst: its next tick is now."""
+    delay = next_tick - time.monotonic()
+    if delay > 0:
+        time.sleep(delay)
+    elif delay < -period:
+        return time.monotonic()
+    return next_tick
 
 
 def wait_through_interrupts(done: threading.Event) -> None:
