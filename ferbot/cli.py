@@ -136,19 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] and argv[0].lower().endswith(".csv"):  # `ferbot class.csv`: the report meant
         parser.error(f"to write the report of a log, run: ferbot report {argv[0]}")
     args = parser.parse_args(_joined_negative_rectangles(argv))
-    if args.demo and args.source is not None:
-        parser.error("--demo and --source exclude each other: pick one")
-    source = "demo" if args.demo else args.source or "screen"
-    if (args.region or args.monitor is not None) and not takes_screen_options(source):
-        parser.error("--region and --monitor only apply to the screen source")
-    if args.region and args.monitor is not None:
-        parser.error("--region is in the whole screen's pixels, across monitors: give --region or --monitor, not both")
-    if args.window is not None and (source != "screen" or args.region or args.monitor is not None):
-        parser.error("--window captures one window: leave out --source, --demo, --monitor and --region")
-    if args.window is not None and not args.window.strip():
-        parser.error("--window needs part of a window's title, e.g. --window Zoom")
-    if args.no_report and not args.log:
-        parser.error("--no-report only applies with --log")
+    source = _checked_source(parser, args)
     setup_logging(args.verbose)
     _stop_on(STOP_SIGNALS)
     use_cpu_cores()
@@ -168,6 +156,24 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     finally:
         logging.shutdown()
+
+
+def _checked_source(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str:
+    """The source to analyse ('demo', 'screen' or --source); a usage error for options that do not go together."""
+    if args.demo and args.source is not None:
+        parser.error("--demo and --source exclude each other: pick one")
+    source = "demo" if args.demo else args.source or "screen"
+    if (args.region or args.monitor is not None) and not takes_screen_options(source):
+        parser.error("--region and --monitor only apply to the screen source")
+    if args.region and args.monitor is not None:
+        parser.error("--region is in the whole screen's pixels, across monitors: give --region or --monitor, not both")
+    if args.window is not None and (source != "screen" or args.region or args.monitor is not None):
+        parser.error("--window captures one window: leave out --source, --demo, --monitor and --region")
+    if args.window is not None and not args.window.strip():
+        parser.error("--window needs part of a window's title, e.g. --window Zoom")
+    if args.no_report and not args.log:
+        parser.error("--no-report only applies with --log")
+    return source
 
 
 def _joined_negative_rectangles(argv: list[str]) -> list[str]:
