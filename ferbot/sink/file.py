@@ -194,7 +194,7 @@ class VideoFileSink:
 
 def new_video_type(path: str | Path) -> str:
     """The FOURCC a new video file at `path` is written with; SinkError, saying what to do, for a name of no known
-    video type, a file that exists, or a folder that does not."""
+    video type, a folder, a file that exists, or a name in a folder that does not."""
     path = Path(path)
     fourcc = FOURCC_BY_SUFFIX.get(path.suffix.lower())
     if fourcc is None and not path.is_dir():  # a folder is said to be one, below
