@@ -122,7 +122,8 @@ class FaceTracker:
         names = [None] * len(detections) if names is None else list(names)
         unknown = [name == "" for name in names]  # on a tile, its tag unread: anyone may be there
         names = [name or "" for name in names]
-        seen = [_Observation(*each) for each in zip(detections, poses, probabilities, thumbnails, names, profile_tiles)]
+        seen = [_Observation(*each)  # strict: a list of another length is a caller's bug, not fewer faces
+                for each in zip(detections, poses, probabilities, thumbnails, names, profile_tiles, strict=True)]
         pairs = self._match(detections, names, unknown, thumbnails)
         matched_faces, matched_detections = {f for f, _ in pairs}, {d for _, d in pairs}
         faces = [self._followed(self._faces[f], seen[d], timestamp) for f, d in pairs]
