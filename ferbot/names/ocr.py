@@ -108,8 +108,6 @@ def _sample_line() -> np.ndarray:
     return picture
 
 
-_SAMPLE_LINE = _sample_line()
-
 
 class TagOCR:
     """Reads the name on a strip of screen (RGB) holding a name tag: the lowest line of text, leftmost first."""
@@ -118,7 +116,7 @@ class TagOCR:
         detector, recogniser = bundled_models()
         self._engine = engine_class()(params=engine_params(detector, recogniser))
         try:  # RapidOCR loads each model at its first use: a line of text makes it load both
-            self._engine(_SAMPLE_LINE)
+            self._engine(_sample_line())
         except Exception as err:  # onnxruntime's own errors, from a broken install or model file
             raise OCRError(f"--names: the OCR engine does not start ({err}); reinstall it with: pip install "
                            "--force-reinstall 'rapidocr>=3.9,<4' 'onnxruntime>=1.18,<2'") from None
