@@ -71,6 +71,7 @@ class MeetingScreen:
     ignore: list[Rect] = field(default_factory=list)  # profile pictures, small or cut faces
     pictures: list[Rect] = field(default_factory=list)  # profile pictures on camera-off tiles
     tiles: list[Rect] = field(default_factory=list)
+    cameras_off: list[Rect] = field(default_factory=list)  # tiles with the camera off (a name or a profile picture)
 
 
 def meeting_screen(people: Sequence[Person], style: str, size: tuple[int, int], count: int, seed: int,
@@ -329,6 +330,7 @@ def _camera_off_tile(screen: MeetingScreen, tile: Rect, look: Look, kind: str, p
     """A participant without video: the name in large letters, or a round profile picture."""
     x, y, w, h = (int(v) for v in tile)
     screen.image[y:y + h, x:x + w] = look.camera_off
+    screen.cameras_off.append(tile)
     if kind == "name":
         name = NAMES[int(rng.integers(len(NAMES)))]
         scale = h / 220
