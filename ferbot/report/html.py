@@ -130,7 +130,7 @@ def _time_axis(ax, s: SessionSummary) -> np.ndarray:
     return minutes
 
 
-def _mood_plot(s: SessionSummary) -> str:
+def _mood_figure(s: SessionSummary) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(10, 3.6))
     minutes = _time_axis(ax, s)
     # time bins without a face (NaN) stay blank: no mood was seen there, not a calm one
@@ -141,14 +141,14 @@ def _mood_plot(s: SessionSummary) -> str:
         ax.annotate(_clock(m.time_s), (m.time_s / 60, 1.0), ha="center", va="bottom", fontsize=8)
     ax.set(ylim=(0, 1), ylabel="share of the class")
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
-    return _png(fig)
+    return fig
 
 
-def _attention_plot(s: SessionSummary) -> str:
+def _attention_figure(s: SessionSummary) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(10, 1.8))
     ax.plot(_time_axis(ax, s), s.attention, color="#2a6f97")
     ax.set(ylim=(0, 1.05), yticks=(0, 0.5, 1), ylabel="facing screen")  # a class facing throughout clears the frame
-    return _png(fig)
+    return fig
 
 
 # The plots' fonts: matplotlib's own, then, where one is installed, a font with Chinese, Japanese and Korean letters
@@ -247,7 +247,7 @@ student on it. {PRIVACY_NAMED if s.named else PRIVACY_ANONYMOUS}</p>
 <h2>Class mood over time</h2>
 <p>Mean emotion probabilities across the faces on screen, in {s.bin_s:.0f}-second steps, smoothed.
 The black line is the share of angry, fearful, sad and surprised expressions.</p>
-<img alt="class mood timeline" src="{_mood_plot(s)}">
+<img alt="class mood timeline" src="{_png(_mood_figure(s))}">
 {_attention_section(s) if has_attention else ""}
 <h2>Moments to revisit</h2>
 <p>Peaks where angry, fearful, sad or surprised expressions were most common (times from the start of the
@@ -289,7 +289,7 @@ def _attention_section(s: SessionSummary) -> str:
             f"{ABSOLUTE_DOWN:.0f}° down. It cannot tell where the eyes "
             "look, misses some heads turned or bowed far (they can read as facing), and says nothing about "
             "whether anyone is listening.</p>"
-            f"<img alt='attention over time' src='{_attention_plot(s)}'>")
+            f"<img alt='attention over time' src='{_png(_attention_figure(s))}'>")
 
 
 def _needs_attention(s: SessionSummary) -> str:

@@ -569,32 +569,36 @@ def test_a_report_file_that_cannot_be_replaced_leaves_no_draft(tmp_path):
     assert [path.name for path in tmp_path.iterdir()] == [target.name]
 
 
-def test_the_attention_plot_spans_the_same_minutes_as_the_mood_plot(tmp_path, monkeypatch):
+def test_the_attention_plot_spans_the_same_minutes_as_the_mood_plot(tmp_path):
     """The attention plot under the mood plot covers the same minutes, so that a dip lines up with the mood above
     it (matplotlib's own margins shifted it)."""
+    from matplotlib import pyplot as plt
+
     from ferbot.report import html
-    from ferbot.report.summary import summarize
 
     log = tmp_path / "faces.csv"
     write_log(log, [face_row(t, t, 1, attention=0.5 + 0.4 * (t % 60 < 30)) for t in range(0, 600, 2)])
-    monkeypatch.setattr(html, "_png", lambda fig: fig.axes[0].get_xlim())
     summary = summarize(read_log(log))
-    assert html._attention_plot(summary) == html._mood_plot(summary)
+    attention, mood = html._attention_figure(summary), html._mood_figure(summary)
+    assert attention.axes[0].get_xlim() == mood.axes[0].get_xlim()
+    plt.close(attention), plt.close(mood)
 
 
-def test_a_class_facing_throughout_shows_its_line_and_a_time_without_faces_shows_no_mood(tmp_path, monkeypatch):
+def test_a_class_facing_throughout_shows_its_line_and_a_time_without_faces_shows_no_mood(tmp_path):
     """Attention at 100% all lesson drew its line on the plot's top edge, where the frame hid it (the plot looked
     empty); the minutes between 3 and 7, when no face was on screen, were drawn as a calm class (no difficult
     states) rather than left blank."""
+    from matplotlib import pyplot as plt
+
     from ferbot.report import html
-    from ferbot.report.summary import summarize
 
     log = tmp_path / "faces.csv"
     write_log(log, [face_row(t, t, 1, emotion="Sad") for t in range(0, 600, 2) if not 180 <= t < 420])
-    monkeypatch.setattr(html, "_png", lambda fig: fig.axes[0])
     summary = summarize(read_log(log))
-    attention = html._attention_plot(summary)
+    attention_figure, mood_figure = html._attention_figure(summary), html._mood_figure(summary)
+    attention = attention_figure.axes[0]
     assert np.nanmax(attention.lines[0].get_ydata()) == 1.0 < attention.get_ylim()[1]
-    minutes, difficult = html._mood_plot(summary).lines[0].get_data()
+    minutes, difficult = mood_figure.axes[0].lines[0].get_data()
+    plt.close(attention_figure), plt.close(mood_figure)
     assert np.isnan(difficult[(minutes > 3.5) & (minutes < 6.5)]).all()
     assert difficult[minutes < 2.5].min() == pytest.approx(1.0)
