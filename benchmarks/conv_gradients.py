@@ -3,10 +3,11 @@
     python -m benchmarks.conv_gradients [--batch 128]
 
 For each 3x3 layer of the default EmotionCNN, times (median ms) the forward convolution, XLA's input and
-kernel gradients, and the candidates for a custom VJP: the input gradient as a forward convolution with the
-flipped kernel, and the kernel gradient as one matrix product over channel-major patches (built inside the
-call, and the product alone on patches built beforehand). Use it to decide which gradient rewrites pay off
-on this machine.
+kernel gradients over the whole batch, the kernel gradient the model trains with (XLA's, summed over slices of
+the batch: ferbot.classify.model.kernel_gradient), and the candidates for a custom VJP: the input gradient as a
+forward convolution with the flipped kernel, and the kernel gradient as one matrix product over channel-major
+patches (built inside the call, and the product alone on patches built beforehand). Use it to decide which
+gradient rewrites pay off on this machine.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from jax import lax
 
 from benchmarks.command import benchmark_parser, run_benchmark
 from benchmarks.timing import interleaved_medians_ms
-from ferbot.classify.model import ModelConfig
+from ferbot.classify.model import ModelConfig, kernel_gradient
 from ferbot.console import whole_number
 from ferbot.emotions import FACE_SIZE
 
@@ -57,13 +58,14 @@ def main() -> None:
     forward = jax.jit(conv)
     input_grad = jax.jit(lambda x, w, g: jax.vjp(lambda x_: conv(x_, w), x)[1](g)[0])
     kernel_grad = jax.jit(lambda x, w, g: jax.vjp(lambda w_: conv(x, w_), w)[1](g)[0])
+    kernel_grad_in_slices = jax.jit(kernel_gradient)
     input_grad_as_conv = jax.jit(lambda x, w, g: conv(g, jnp.flip(w, (0, 1)).transpose(0, 1, 3, 2)))
     kernel_grad_as_gemm = jax.jit(lambda x, g: kernel_grad_from_patches(channel_major_patches(x), g))
     gemm_alone = jax.jit(kernel_grad_from_patches)
     print(f"batch {args.batch}; median ms per call, the calls of a layer interleaved")
-    print(f"{'layer':>18s} {'GFLOP':>6s} {'fwd':>7s} {'d_input':>8s} {'d_kernel':>9s} {'d_input as conv':>16s} "
-          f"{'d_kernel as GEMM':>17s} {'GEMM alone':>11s} {'d_kernel / fwd':>15s}")
-    totals = [0.0] * 6
+    print(f"{'layer':>18s} {'GFLOP':>6s} {'fwd':>7s} {'d_input':>8s} {'d_kernel':>9s} {'in slices':>10s} "
+          f"{'d_input as conv':>16s} {'d_kernel as GEMM':>17s} {'GEMM alone':>11s} {'d_kernel / fwd':>15s}")
+    totals = [0.0] * 7
     for side, cin, cout in layers(ModelConfig()):
         keys = jax.random.split(jax.random.key(0), 3)
         x = jax.random.normal(keys[0], (args.batch, side, side, cin))
@@ -71,17 +73,19 @@ def main() -> None:
         g = jax.random.normal(keys[2], (args.batch, side, side, cout))
         reference = kernel_grad(x, w, g)
         scale = float(jnp.abs(reference).max())
-        if not jnp.allclose(kernel_grad_as_gemm(x, g), reference, atol=1e-4 * scale):
-            raise SystemExit("the patch GEMM's kernel gradient differs from XLA's: the candidate is wrong")
+        for name, candidate in (("the patch GEMM's", kernel_grad_as_gemm(x, g)),
+                                ("the model's", kernel_grad_in_slices(x, w, g))):
+            if not jnp.allclose(candidate, reference, atol=1e-4 * scale):
+                raise SystemExit(f"{name} kernel gradient differs from XLA's: it is wrong")
         ms = interleaved_medians_ms([(forward, (x, w)), (input_grad, (x, w, g)), (kernel_grad, (x, w, g)),
-                                     (input_grad_as_conv, (x, w, g)), (kernel_grad_as_gemm, (x, g)),
-                                     (gemm_alone, (channel_major_patches(x), g))])
+                                     (kernel_grad_in_slices, (x, w, g)), (input_grad_as_conv, (x, w, g)),
+                                     (kernel_grad_as_gemm, (x, g)), (gemm_alone, (channel_major_patches(x), g))])
         totals = [a + b for a, b in zip(totals, ms)]
         gflop = 2 * args.batch * side * side * cin * cout * 9 / 1e9
         print(f"{side:3d}x{side:<3d} {cin:4d}->{cout:<4d} {gflop:6.2f} {ms[0]:7.1f} {ms[1]:8.1f} {ms[2]:9.1f} "
-              f"{ms[3]:16.1f} {ms[4]:17.1f} {ms[5]:11.1f} {ms[2] / ms[0]:15.2f}")
-    print(f"{'total':>18s} {'':6s} {totals[0]:7.1f} {totals[1]:8.1f} {totals[2]:9.1f} {totals[3]:16.1f} "
-          f"{totals[4]:17.1f} {totals[5]:11.1f} {totals[2] / totals[0]:15.2f}")
+              f"{ms[3]:10.1f} {ms[4]:16.1f} {ms[5]:17.1f} {ms[6]:11.1f} {ms[2] / ms[0]:15.2f}")
+    print(f"{'total':>18s} {'':6s} {totals[0]:7.1f} {totals[1]:8.1f} {totals[2]:9.1f} {totals[3]:10.1f} "
+          f"{totals[4]:16.1f} {totals[5]:17.1f} {totals[6]:11.1f} {totals[2] / totals[0]:15.2f}")
 
 
 if __name__ == "__main__":

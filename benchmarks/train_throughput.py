@@ -12,8 +12,10 @@ Measures, in one process and interleaved rounds:
   jax-noaug     the same step with augmentation switched off (same work as the PyTorch step)
   jax-webcam    the same step with the `webcam` recipe's augmentation (train/configs/webcam.py): blur, dimming,
                 noise, JPEG-like compression, pitch and glasses on top of the project's
+  jax-whole-kgrad  the project's step with each kernel gradient XLA's over the whole batch, not in slices
+                (ferbot.classify.model.trained_conv_3x3)
   torch         the identical architecture and optimiser in PyTorch, no augmentation, all cores
-and prints images/s, each JAX variant's ratio to PyTorch, and jax-webcam's to jax-project.
+and prints images/s, each JAX variant's ratio to PyTorch, and jax-webcam's and jax-whole-kgrad's to jax-project.
 """
 
 from __future__ import annotations
@@ -23,12 +25,14 @@ import os
 import statistics
 import sys
 import time
+from unittest import mock
 
 import jax
 import numpy as np
 from tqdm.auto import tqdm
 
 from benchmarks.command import add_xla_option, benchmark_parser, comma_list, print_json, run_benchmark, set_up_xla
+from ferbot.classify import model
 from ferbot.classify.devices import data_mesh
 from ferbot.classify.model import ModelConfig
 from ferbot.console import number, whole_number
@@ -37,7 +41,9 @@ from train.configs import load_recipe
 from train.step import Trainer
 
 
-def jax_step(cfg: TrainConfig):
+def jax_step(cfg: TrainConfig, kernel_gradient_positions: int = model.KERNEL_GRADIENT_POSITIONS):
+    """One train step of `cfg` on a batch of random faces, compiled with the kernel gradients computed over slices
+    of `kernel_gradient_positions` positions."""
     trainer = Trainer(cfg, data_mesh(), steps_per_epoch=1000, weights=np.ones(7, np.float32))
     state = {"s": trainer.init_state()}
     rng = np.random.default_rng(0)
@@ -49,6 +55,8 @@ def jax_step(cfg: TrainConfig):
     def step():
         state["s"], metrics = trainer.train_step(state["s"], images, labels, targets, key)
         jax.block_until_ready(metrics)
+    with mock.patch.object(model, "KERNEL_GRADIENT_POSITIONS", kernel_gradient_positions):
+        step()  # traced and compiled now
     return step
 
 
@@ -107,7 +115,8 @@ def main() -> None:
                       batch_size=args.batch_size)
     plain = dataclasses.replace(cfg, augment=NO_AUGMENTATION)
     webcam = dataclasses.replace(cfg, augment=load_recipe("webcam").augment)
-    variants = {"jax-project": jax_step(cfg), "jax-noaug": jax_step(plain), "jax-webcam": jax_step(webcam)}
+    variants = {"jax-project": jax_step(cfg), "jax-noaug": jax_step(plain), "jax-webcam": jax_step(webcam),
+                "jax-whole-kgrad": jax_step(cfg, kernel_gradient_positions=sys.maxsize)}
     try:
         variants["torch"] = torch_step(plain)
     except ImportError:
@@ -129,9 +138,10 @@ def main() -> None:
     for name, values in results.items():
         ips = statistics.median(values)
         ratio = f"  {ips / torch_ips:.2f}x PyTorch" if torch_ips and name != "torch" else ""
-        print(f"  {name:12s} {ips:7.1f} images/s{ratio}")
-    webcam_ratio = statistics.median(results["jax-webcam"]) / statistics.median(results["jax-project"])
-    print(f"  jax-webcam trains at {webcam_ratio:.2f}x jax-project's images/s")
+        print(f"  {name:16s} {ips:7.1f} images/s{ratio}")
+    for name in ("jax-webcam", "jax-whole-kgrad"):
+        ratio = statistics.median(results[name]) / statistics.median(results["jax-project"])
+        print(f"  {name} trains at {ratio:.2f}x jax-project's images/s")
 
 
 if __name__ == "__main__":

@@ -93,6 +93,52 @@ def _max_pool_backward(residuals, g):
 max_pool_2x2.defvjp(_max_pool_forward, _max_pool_backward)
 
 
+# Positions (faces x rows x columns) in each slice of the batch that a kernel gradient is computed over, on a CPU.
+KERNEL_GRADIENT_POSITIONS = 8192
+
+
+def conv_3x3(x: jax.Array, kernel: jax.Array) -> jax.Array:
+    """3x3 convolution with "SAME" padding, stride 1: x (N, H, W, C_in), kernel (3, 3, C_in, C_out)."""
+    return jax.lax.conv_general_dilated(x, kernel, (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC"))
+
+
+@jax.custom_vjp
+def trained_conv_3x3(x: jax.Array, kernel: jax.Array) -> jax.Array:
+    """conv_3x3, whose kernel gradient is summed over slices of the batch of KERNEL_GRADIENT_POSITIONS positions
+    each (8 faces at 24x24) where XLA runs on a CPU.
+
+    XLA's CPU kernel gradient over a whole batch can cost several times what the same work costs in slices: on an
+    AVX2 machine, 6-10x the forward convolution on the 24x24 layers, against 1-2x in slices
+    (`benchmarks/conv_gradients.py`). The values are XLA's own gradient's, summed in another order. On GPUs and
+    TPUs the whole batch is one call. Being a `jax.custom_vjp`, it supports reverse-mode differentiation only.
+    """
+    return conv_3x3(x, kernel)
+
+
+def _conv_forward(x, kernel):
+    return conv_3x3(x, kernel), (x, kernel)
+
+
+def _conv_backward(residuals, g):
+    x, kernel = residuals
+    d_input = jax.vjp(lambda x_: conv_3x3(x_, kernel), x)[1](g)[0]
+    return d_input, kernel_gradient(x, kernel, g)
+
+
+trained_conv_3x3.defvjp(_conv_forward, _conv_backward)
+
+
+def kernel_gradient(x: jax.Array, kernel: jax.Array, g: jax.Array) -> jax.Array:
+    """The gradient of conv_3x3(x, kernel) with respect to the kernel, for the output's gradient g: XLA's, summed
+    over slices of the batch on a CPU (trained_conv_3x3 says why)."""
+    n, h, w, _ = x.shape
+    per_slice = max(1, KERNEL_GRADIENT_POSITIONS // (h * w)) if jax.default_backend() == "cpu" else n
+
+    def sliced(i):
+        return jax.vjp(lambda k: conv_3x3(x[i:i + per_slice], k), kernel)[1](g[i:i + per_slice])[0]
+    return sum((sliced(i) for i in range(per_slice, n, per_slice)), sliced(0))
+
+
 class ConvBlock(nnx.Module):
     """3x3 convolution, batch norm, then (if `pool`) 2x2 max-pooling, then ReLU.
 
@@ -106,7 +152,7 @@ class ConvBlock(nnx.Module):
         self.pool = pool
 
     def __call__(self, x):
-        x = self._folded(x) if self.norm.use_running_average else self.norm(self.conv(x))
+        x = self._folded(x) if self.norm.use_running_average else self.norm(trained_conv_3x3(x, self.conv.kernel[...]))
         return nnx.relu(max_pool_2x2(x) if self.pool else x)
 
     def _folded(self, x):
@@ -117,9 +163,7 @@ class ConvBlock(nnx.Module):
         """
         norm = self.norm
         gain = norm.scale[...] * jax.lax.rsqrt(norm.var[...] + norm.epsilon)
-        y = jax.lax.conv_general_dilated(x, self.conv.kernel[...] * gain, (1, 1), "SAME",
-                                         dimension_numbers=("NHWC", "HWIO", "NHWC"))
-        return y + (norm.bias[...] - norm.mean[...] * gain)
+        return conv_3x3(x, self.conv.kernel[...] * gain) + (norm.bias[...] - norm.mean[...] * gain)
 
 
 class SqueezeExcite(nnx.Module):

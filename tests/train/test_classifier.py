@@ -337,3 +337,26 @@ def test_max_pool_gradient_follows_flax_where_maxima_tie(fer2013):
     ours = jax.vjp(max_pool_2x2, pixels)[1](upstream)[0]
     reference = jax.vjp(flax_pool, pixels)[1](upstream)[0]
     np.testing.assert_array_equal(ours, reference)
+
+
+def test_the_trained_convolution_has_xlas_gradients_with_the_kernels_summed_over_slices(fer2013):
+    """The convolution the model trains with gives XLA's own input and kernel gradients, its kernel gradient summed
+    over slices of the batch (20 real faces: slices of 3 and a last one of 2 at 48x48, of 14 and 6 at 24x24), on
+    the shipped model's feature maps."""
+    import jax
+
+    from ferbot.classify.checkpoint import load_checkpoint
+    from ferbot.classify.model import KERNEL_GRADIENT_POSITIONS, conv_3x3, standardize, trained_conv_3x3
+
+    model, _ = load_checkpoint(shipped_checkpoint_dir())
+    model.eval()
+    x = standardize(fer2013.test.images[:20])
+    assert 20 % (KERNEL_GRADIENT_POSITIONS // (48 * 48)) and 20 % (KERNEL_GRADIENT_POSITIONS // (24 * 24))
+    for block in model.blocks[:4]:  # the 48x48 and 24x24 layers
+        kernel = block.conv.kernel[...]
+        upstream = jax.random.normal(jax.random.key(0), conv_3x3(x, kernel).shape)
+        ours = jax.vjp(trained_conv_3x3, x, kernel)[1](upstream)
+        xla = jax.vjp(conv_3x3, x, kernel)[1](upstream)
+        for gradient, reference in zip(ours, xla, strict=True):
+            np.testing.assert_allclose(gradient, reference, rtol=1e-4, atol=1e-4 * float(np.abs(reference).max()))
+        x = block(x)
