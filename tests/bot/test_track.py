@@ -122,6 +122,13 @@ def test_demo_participants_keep_their_ids(finder):
     assert len(ids) <= 9
 
 
+def moving(face: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A face crop as a head in front of a webcam gives it from one analysis to the next: moved by up to a pixel
+    each way, with the camera's noise."""
+    moved = np.roll(face, tuple(rng.integers(-1, 2, 2)), axis=(0, 1))
+    return np.clip(moved + rng.normal(0, 2, moved.shape), 0, 255).astype(np.uint8)
+
+
 def test_a_still_picture_is_told_apart_from_a_person_after_ten_seconds(fer2013):
     """Two real FER2013 faces for 15 s at 2 analyses a second: one a profile picture (the same crop every time),
     the other a person, whose crop moves by a pixel now and then like a head in front of a webcam."""
@@ -132,9 +139,7 @@ def test_a_still_picture_is_told_apart_from_a_person_after_ten_seconds(fer2013):
     tracker = FaceTracker()
     for step in range(31):
         t = step * 0.5
-        dy, dx = rng.integers(-1, 2, 2)
-        moved = np.roll(person, (dy, dx), axis=(0, 1))
-        crops = np.stack([picture, np.clip(moved + rng.normal(0, 2, moved.shape), 0, 255).astype(np.uint8)])
+        crops = np.stack([picture, moving(person, rng)])
         faces = {f.track_id: f for f in tracker.update(detections((100, 100, 80, 80), (400, 100, 80, 80)),
                                                         np.stack([HAPPY, SAD]), t, crops)}
         assert faces[1].picture == (t >= PICTURE_AFTER_S), t
@@ -155,8 +160,7 @@ def test_a_profile_picture_never_reaches_the_log_while_people_do_from_their_firs
     tracker, log = FaceTracker(), FaceLog(tmp_path / "lesson.csv")
     times = [step * 0.5 for step in range(31)]
     for frame, t in enumerate(times):
-        moved = np.roll(person, tuple(rng.integers(-1, 2, 2)), axis=(0, 1))
-        crops = [picture, np.clip(moved + rng.normal(0, 2, moved.shape), 0, 255).astype(np.uint8)]
+        crops = [picture, moving(person, rng)]
         boxes = [(100, 100, 80, 80), (400, 100, 80, 80)] + [(700, 100, 80, 80)] * (frame == len(times) - 1)
         crops += [latecomer] * (len(boxes) - 2)
         faces = tracker.update(detections(*boxes), np.stack([HAPPY, SAD, HAPPY][:len(boxes)]), t, np.stack(crops))
@@ -184,8 +188,7 @@ def test_a_camera_turned_off_leaves_its_profile_picture_out_of_the_log(fer2013, 
     tracker, log = FaceTracker(), FaceLog(tmp_path / "lesson.csv")
     times = [step * 0.5 for step in range(41)]
     for frame, t in enumerate(times):
-        moved = np.roll(student, tuple(rng.integers(-1, 2, 2)), axis=(0, 1))
-        crop = np.clip(moved + rng.normal(0, 2, moved.shape), 0, 255).astype(np.uint8) if t < 5 else picture
+        crop = moving(student, rng) if t < 5 else picture
         [face] = tracker.update(detections((100, 100, 80, 80)), SAD[None], t, crop[None])
         log.write(Analysis(frame, t, (face,)))
     log.close()
@@ -202,13 +205,8 @@ def test_a_camera_turned_off_is_a_picture_from_the_analysis_its_profile_picture_
     student, picture = fer2013.test.images[3], fer2013.test.images[2]
     rng = np.random.default_rng(0)
     tracker, box = FaceTracker(), (100, 100, 80, 80)
-
-    def moving(face):
-        moved = np.roll(face, tuple(rng.integers(-1, 2, 2)), axis=(0, 1))
-        return np.clip(moved + rng.normal(0, 2, moved.shape), 0, 255).astype(np.uint8)
-
     for t in np.arange(0.0, 15.0, 0.5):
-        crop, profile_tile = (moving(student), False) if t < 5 else (picture, True)
+        crop, profile_tile = (moving(student, rng), False) if t < 5 else (picture, True)
         [face] = tracker.update(detections(box), SAD[None], float(t), crop[None], profile_tiles=[profile_tile])
         assert face.picture == (t >= 5) and face.track_id == 1, t
     for k, t in enumerate(np.arange(15.0, 18.0, 0.5)):
