@@ -10,9 +10,8 @@ import sys
 import pytest
 
 from ferbot.classify.checkpoint import shipped_models
-from ferbot.emotions import CLASS_NAMES
 from tests.helpers.cli import env_with, one_error_line
-from tests.helpers.data import REPO, save_kaggle_csv
+from tests.helpers.data import REPO, first_faces_in_folders, save_image_folders, save_kaggle_csv
 
 
 def benchmark(name: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -37,16 +36,10 @@ def test_a_usage_mistake_is_one_line_before_any_work(name, args, message):
 def test_data_that_cannot_give_what_a_benchmark_reads_is_one_line(fer2013, tmp_path):
     """class_bias on a fer2013.csv (no FER+ votes) ended in a TypeError; weight_soup on an image-folder release whose
     test files name no split picked its soups on a "PublicTest" carved out of Training."""
-    import cv2
-
     rows = {usage: (split.images[:20], split.labels[:20]) for usage, split in
             (("Training", fer2013.train), ("PublicTest", fer2013.val), ("PrivateTest", fer2013.test))}
     csv = save_kaggle_csv(tmp_path / "fer2013.csv", rows)
-    for split, split_rows in (("train", fer2013.train), ("test", fer2013.test)):
-        for i in range(20):
-            folder = tmp_path / "fer" / split / CLASS_NAMES[split_rows.labels[i]].lower()
-            folder.mkdir(parents=True, exist_ok=True)
-            assert cv2.imwrite(str(folder / f"{i}.png"), split_rows.images[i])
+    save_image_folders(tmp_path / "fer", first_faces_in_folders(fer2013, 20))
     lite, default = (str(shipped_models()[name]) for name in ("lite", "default"))
     for name, args, data, message in (
             ("class_bias", [], csv, "lacks the FER+ crowd's votes"),

@@ -10,6 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ferbot.emotions import CLASS_NAMES
 from tests.helpers.requires import unavailable
 
 REPO = Path(__file__).resolve().parents[2]
@@ -72,6 +73,23 @@ def save_rgb(path: Path, image: np.ndarray) -> Path:
     """Write an RGB image to `path` (format from its suffix); returns the path."""
     cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
     return path
+
+
+def save_image_folders(root: Path, items: Iterable[tuple[str, str, np.ndarray, int]]) -> Path:
+    """Write FER2013 faces in the image-folder release's layout, root/<split>/<class>/<file>: `items` are (split
+    folder, file name, image, label). Returns root."""
+    for split, name, image, label in items:
+        folder = root / split / CLASS_NAMES[label].lower()
+        folder.mkdir(parents=True, exist_ok=True)
+        assert cv2.imwrite(str(folder / name), image)
+    return root
+
+
+def first_faces_in_folders(fer2013, n: int) -> list[tuple[str, str, np.ndarray, int]]:
+    """save_image_folders' items for the first n faces of Training and of PrivateTest, in folders train and test,
+    their files named 0.png, 1.png, ... (no split in the name, as in some releases)."""
+    return [(folder, f"{i}.png", split.images[i], split.labels[i])
+            for folder, split in (("train", fer2013.train), ("test", fer2013.test)) for i in range(n)]
 
 
 def save_kaggle_csv(path: Path, splits: dict[str, tuple[np.ndarray, np.ndarray]], line_end: str = "\n") -> Path:

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import logging
 
-import cv2
 import numpy as np
 import pytest
 
-from ferbot.emotions import CLASS_NAMES
-from tests.helpers.data import save_kaggle_csv
+from tests.helpers.data import save_image_folders, save_kaggle_csv
 from train.data import DataError, attach_ferplus, load_fer2013
 
 SPLIT_SIZES = {"train": 28709, "val": 3589, "test": 3589}
@@ -49,21 +47,13 @@ def test_a_csv_saved_again_by_a_spreadsheet_reads_the_same(fer2013, tmp_path):
     np.testing.assert_array_equal(load_fer2013(path).train.labels, rows["Training"][1])
 
 
-def _write_folder(root, items):
-    """Kaggle image-folder layout: root/<split>/<class>/<file>.png."""
-    for split, name, image, label in items:
-        folder = root / split / CLASS_NAMES[label].lower()
-        folder.mkdir(parents=True, exist_ok=True)
-        assert cv2.imwrite(str(folder / name), image)
-
-
 def test_folder_loader_recovers_official_split_from_file_names(fer2013, tmp_path):
     rows = _rows(fer2013)
     items = []
     for usage, (images, labels) in rows.items():
         split = "train" if usage == "Training" else "test"
         items += [(split, f"{usage}_{i}.png", im, lb) for i, (im, lb) in enumerate(zip(images, labels))]
-    _write_folder(tmp_path, items)
+    save_image_folders(tmp_path, items)
 
     data = load_fer2013(tmp_path)
 
@@ -81,7 +71,7 @@ def test_the_folder_releases_first_images_mix_the_classes(fer2013, tmp_path):
     items = [("train", f"Training_{i:03d}.png", im, lb) for i, (im, lb) in enumerate(zip(images, labels))]
     items += [("test", f"{usage}_{i}.png", im, lb) for usage in ("PublicTest", "PrivateTest")
               for i, (im, lb) in enumerate(zip(images[:7], labels[:7]))]
-    _write_folder(tmp_path, items)
+    save_image_folders(tmp_path, items)
     data = load_fer2013(tmp_path)
     np.testing.assert_array_equal(data.train.labels, labels)
     assert len(set(data.train.subset(20).labels.tolist())) >= 4
@@ -91,7 +81,7 @@ def test_folder_without_prefixes_carves_a_seeded_validation_split(fer2013, tmp_p
     images, labels = fer2013.train.images[:200], fer2013.train.labels[:200]
     items = [("train", f"im{i}.png", im, lb) for i, (im, lb) in enumerate(zip(images, labels))]
     items += [("test", f"t{i}.png", im, lb) for i, (im, lb) in enumerate(zip(images[:20], labels[:20]))]
-    _write_folder(tmp_path, items)
+    save_image_folders(tmp_path, items)
 
     with caplog.at_level(logging.WARNING):
         first = load_fer2013(tmp_path)
@@ -160,7 +150,7 @@ def _csv_with_pixel(folder, value: int):
 
 def test_ferplus_votes_are_refused_for_the_image_folder_release(fer2013, tmp_path):
     """fer2013new.csv's rows follow fer2013.csv, which the folder release's files do not: no silent mismatch."""
-    _write_folder(tmp_path, [("test", "PublicTest_0.png", fer2013.val.images[0], 0),
+    save_image_folders(tmp_path, [("test", "PublicTest_0.png", fer2013.val.images[0], 0),
                              ("test", "PrivateTest_0.png", fer2013.test.images[0], 0),
                              ("train", "0.png", fer2013.train.images[0], 0)])
     (tmp_path / "fer2013new.csv").write_text("Usage,Image name\n")
@@ -169,7 +159,7 @@ def test_ferplus_votes_are_refused_for_the_image_folder_release(fer2013, tmp_pat
 
 
 def test_unknown_class_folder_is_named(fer2013, tmp_path):
-    _write_folder(tmp_path, [("test", "PublicTest_0.png", fer2013.val.images[0], 0)])
+    save_image_folders(tmp_path, [("test", "PublicTest_0.png", fer2013.val.images[0], 0)])
     (tmp_path / "train" / "bored").mkdir(parents=True)
     with pytest.raises(DataError, match="bored: unknown class folder"):
         load_fer2013(tmp_path)

@@ -15,9 +15,8 @@ import numpy as np
 import pytest
 
 from ferbot.console import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
-from ferbot.emotions import CLASS_NAMES
 from tests.helpers.cli import one_error_line, output_excerpt
-from tests.helpers.data import REPO, fer2013_path, save_kaggle_csv
+from tests.helpers.data import REPO, fer2013_path, first_faces_in_folders, save_image_folders, save_kaggle_csv
 from tests.helpers.runs import saved_a_step
 from train.__main__ import _reproducing_command, _resume_hint
 from train.configs import load_recipe, recipe_names
@@ -157,13 +156,7 @@ def test_eval_takes_a_checkpoints_name_as_init_and_teachers_do(small_npz, tmp_pa
 def test_eval_of_a_folder_release_that_names_no_split_evaluates_its_test_folder_as_one(fer2013, tmp_path):
     """Without PublicTest_/PrivateTest_ in the test files' names, "PublicTest" was a slice of Training carved for
     validating (which the checkpoint was trained on) and "PrivateTest" the whole test folder."""
-    import cv2
-
-    for split, split_rows in (("train", fer2013.train), ("test", fer2013.test)):
-        for i in range(40):
-            folder = tmp_path / "fer" / split / CLASS_NAMES[split_rows.labels[i]].lower()
-            folder.mkdir(parents=True, exist_ok=True)
-            assert cv2.imwrite(str(folder / f"{i}.png"), split_rows.images[i])
+    save_image_folders(tmp_path / "fer", first_faces_in_folders(fer2013, 40))
     run = _eval("--checkpoint", "fer-lite", "--data", str(tmp_path / "fer"), "--tta", "none")
     assert run.returncode == EXIT_OK, run.stderr[-2000:]
     assert [line.split()[:2] for line in run.stdout.splitlines()] == [["test", "tta=none"]]
