@@ -14,19 +14,12 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-from jax import lax
 
 from benchmarks.command import benchmark_parser, run_benchmark
 from benchmarks.timing import interleaved_medians_ms
-from ferbot.classify.model import ModelConfig, kernel_gradient
+from ferbot.classify.model import ModelConfig, conv_3x3, kernel_gradient
 from ferbot.console import whole_number
 from ferbot.emotions import FACE_SIZE
-
-_DN = ("NHWC", "HWIO", "NHWC")
-
-
-def conv(x, w):
-    return lax.conv_general_dilated(x, w, (1, 1), "SAME", dimension_numbers=_DN)
 
 
 def channel_major_patches(x):
@@ -55,11 +48,11 @@ def main() -> None:
     p = benchmark_parser(__doc__)
     p.add_argument("--batch", type=whole_number(1), default=128, help="images per call (default 128)")
     args = p.parse_args()
-    forward = jax.jit(conv)
-    input_grad = jax.jit(lambda x, w, g: jax.vjp(lambda x_: conv(x_, w), x)[1](g)[0])
-    kernel_grad = jax.jit(lambda x, w, g: jax.vjp(lambda w_: conv(x, w_), w)[1](g)[0])
+    forward = jax.jit(conv_3x3)
+    input_grad = jax.jit(lambda x, w, g: jax.vjp(lambda x_: conv_3x3(x_, w), x)[1](g)[0])
+    kernel_grad = jax.jit(lambda x, w, g: jax.vjp(lambda w_: conv_3x3(x, w_), w)[1](g)[0])
     kernel_grad_in_slices = jax.jit(kernel_gradient)
-    input_grad_as_conv = jax.jit(lambda x, w, g: conv(g, jnp.flip(w, (0, 1)).transpose(0, 1, 3, 2)))
+    input_grad_as_conv = jax.jit(lambda x, w, g: conv_3x3(g, jnp.flip(w, (0, 1)).transpose(0, 1, 3, 2)))
     kernel_grad_as_gemm = jax.jit(lambda x, g: kernel_grad_from_patches(channel_major_patches(x), g))
     gemm_alone = jax.jit(kernel_grad_from_patches)
     print(f"batch {args.batch}; median ms per call, the calls of a layer interleaved")

@@ -36,9 +36,9 @@ def test_predict_proba_contract(default_classifier, fer2013, n):
     assert probs.shape == (n, 7) and probs.dtype == np.float32
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
     assert default_classifier.class_names == CLASS_NAMES
+    # batching and padding change no face's result, nor which row it lands in
     in_sevens = [default_classifier.predict_proba(faces[i:i + 7]) for i in range(0, n, 7)]
-    np.testing.assert_allclose(np.concatenate([np.empty((0, 7)), *in_sevens]), probs, atol=1e-5)  # batching and
-    # padding change no face's result, nor which row it lands in
+    np.testing.assert_allclose(np.concatenate([np.empty((0, 7)), *in_sevens]), probs, atol=1e-5)
 
 
 def test_new_batch_sizes_do_not_recompile(default_classifier, fer2013):
@@ -299,7 +299,7 @@ def test_max_pool_matches_flax_in_value_and_gradient(fer2013):
     from flax import nnx
 
     from ferbot.classify.checkpoint import load_checkpoint
-    from ferbot.classify.model import max_pool_2x2, standardize
+    from ferbot.classify.model import conv_3x3, max_pool_2x2, standardize
 
     model, _ = load_checkpoint(shipped_checkpoint_dir())
     model.eval()
@@ -308,7 +308,7 @@ def test_max_pool_matches_flax_in_value_and_gradient(fer2013):
 
     def loss(pool):
         def of_kernel(kernel):
-            x = jax.lax.conv_general_dilated(faces, kernel, (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC"))
+            x = conv_3x3(faces, kernel)
             return (nnx.relu(pool(first.norm(x))) * weights).sum()
         return of_kernel
 

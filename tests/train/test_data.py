@@ -151,8 +151,8 @@ def _csv_with_pixel(folder, value: int):
 def test_ferplus_votes_are_refused_for_the_image_folder_release(fer2013, tmp_path):
     """fer2013new.csv's rows follow fer2013.csv, which the folder release's files do not: no silent mismatch."""
     save_image_folders(tmp_path, [("test", "PublicTest_0.png", fer2013.val.images[0], 0),
-                             ("test", "PrivateTest_0.png", fer2013.test.images[0], 0),
-                             ("train", "0.png", fer2013.train.images[0], 0)])
+                                  ("test", "PrivateTest_0.png", fer2013.test.images[0], 0),
+                                  ("train", "0.png", fer2013.train.images[0], 0)])
     (tmp_path / "fer2013new.csv").write_text("Usage,Image name\n")
     with pytest.raises(DataError, match="not the image-folder release"):
         attach_ferplus(load_fer2013(tmp_path), tmp_path / "fer2013new.csv")
