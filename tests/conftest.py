@@ -29,6 +29,14 @@ def no_bot_left_running():
 
 
 @pytest.fixture(scope="session")
+def default_classifier():
+    """The shipped default classifier, loaded once: its jitted batch sizes compile once for all the tests."""
+    from ferbot import EmotionClassifier
+
+    return EmotionClassifier.load()
+
+
+@pytest.fixture(scope="session")
 def fer2013():
     from train.data import load_fer2013
 

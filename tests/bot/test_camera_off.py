@@ -5,7 +5,6 @@ or two."""
 from __future__ import annotations
 
 import cv2
-import pytest
 
 from ferbot.analysis import FrameAnalyzer, student_tiles
 from ferbot.capture.base import Frame
@@ -21,13 +20,6 @@ from tests.helpers.nametags import draw_tag
 NAMES = ["Ana García", "Ben Okafor", "Cleo Park", "Dan Wu", "Eva Novak"]
 
 
-@pytest.fixture(scope="module")
-def classifier():
-    from ferbot import EmotionClassifier
-
-    return EmotionClassifier.load(None)
-
-
 def _analysed(classifier, screens, excluded=()):
     """The last of the analyses, with names, of `screens` 0.4 s apart. (A LiveMeeting draws a picture narrower than
     its tile on the app's flat colour, as a profile picture is drawn: the first analysis takes it for one until it
@@ -37,7 +29,7 @@ def _analysed(classifier, screens, excluded=()):
         return [analyzer.analyze(Frame(image, 0.4 * i, i)) for i, image in enumerate(screens)][-1]
 
 
-def test_the_teachers_own_tile_is_no_student_with_the_camera_off(classifier):
+def test_the_teachers_own_tile_is_no_student_with_the_camera_off(default_classifier):
     """The teacher shares ferbot's output (mirrored, as Zoom shows a self-view) in a tile tagged with their name."""
     meeting = LiveMeeting()
     tile = meeting.tiles(0.0)[0]
@@ -47,26 +39,26 @@ def test_the_teachers_own_tile_is_no_student_with_the_camera_off(classifier):
     for screen in screens:
         screen[y:y + h, x:x + w] = cv2.resize(own_output, (w, h), interpolation=cv2.INTER_AREA)
         draw_tag(screen, tile, "Ms Teacher", "zoom")
-    analysis = _analysed(classifier, screens)
+    analysis = _analysed(default_classifier, screens)
     assert len(analysis.own_feeds) == 1
     assert [off.name for off in analysis.camera_off] == ["Jiří Dvořák"]
 
 
-def test_an_excluded_students_name_tag_is_no_camera_off(classifier):
+def test_an_excluded_students_name_tag_is_no_camera_off(default_classifier):
     """Ana García opted out: her picture is excluded (not her name tag); she is never reported with the camera off."""
     meeting = LiveMeeting()
     tile = meeting.tiles(0.0)[0]
     assert meeting.name(0) == "Ana García"
     picture = Rect(tile.x, tile.y, tile.w, 0.7 * tile.h)
-    analysis = _analysed(classifier, [meeting.frame_at(t) for t in (0.0, 0.4)], [picture])
+    analysis = _analysed(default_classifier, [meeting.frame_at(t) for t in (0.0, 0.4)], [picture])
     assert [off.name for off in analysis.camera_off] == ["Jiří Dvořák"]
 
 
-def test_a_face_missed_for_a_frame_leaves_its_tile_on_camera(classifier):
+def test_a_face_missed_for_a_frame_leaves_its_tile_on_camera(default_classifier):
     """Ana García's face goes undetected for one frame (her picture covered): her tile still holds her tracked face,
     so it is not reported with the camera off."""
     meeting = LiveMeeting()
-    with FrameAnalyzer(classifier, Renderer((1280, 720)).layout.markers, names=NameReader()) as analyzer:
+    with FrameAnalyzer(default_classifier, Renderer((1280, 720)).layout.markers, names=NameReader()) as analyzer:
         first = analyzer.analyze(Frame(meeting.frame_at(0.0), 0.0, 0))
         screen = meeting.frame_at(0.4)
         tile = meeting.tiles(0.4)[0]
@@ -77,14 +69,14 @@ def test_a_face_missed_for_a_frame_leaves_its_tile_on_camera(classifier):
     assert [off.name for off in covered.camera_off] == ["Jiří Dvořák"]
 
 
-def test_a_shared_slide_is_no_student_with_the_camera_off(classifier):
+def test_a_shared_slide_is_no_student_with_the_camera_off(default_classifier):
     """A student shares a slide (a white page, its footer at the bottom left where a name tag would be) beside the
     strip of tiles: the slide is no camera-off student, and the strip's camera-off students still are."""
     for seed in (2, 23, 24):  # a slide read as a camera-off tile before; two and two camera-off students beside it
         screen = meeting_screen(people(), "zoom", (1920, 1080), 5, seed=seed, layout="share", names=NAMES)
         slide = Rect(0, 0, screen.tiles[0].x, 1080)
         draw_tag(screen.image, Rect(60, 120, 1400, 800), "Biology 7B: photosynthesis", "zoom")  # the slide's footer
-        analysis = _analysed(classifier, [screen.image])
+        analysis = _analysed(default_classifier, [screen.image])
         assert all(slide.intersection_area(off.tile) == 0 for off in analysis.camera_off), seed
         named_off = [NAMES[i] for i, tile in enumerate(screen.tiles) if tile in screen.cameras_off]
         assert sorted(off.name for off in analysis.camera_off) == sorted(named_off) and len(named_off) == 2 * (seed > 2)

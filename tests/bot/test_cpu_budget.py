@@ -19,7 +19,6 @@ from ferbot.capture.base import Frame
 from ferbot.capture.demo import DEMO_NAMES, DemoSource
 from ferbot.capture.gallery import draw_name_tags, empty_gallery, gallery_tiles
 from ferbot.capture.video import StillImageSource
-from ferbot.classify import EmotionClassifier
 from ferbot.pipeline import AnalysisWorker, Pipeline, no_face_help
 from ferbot.render import Renderer
 from ferbot.render.compose import scale_picture
@@ -230,12 +229,11 @@ class CamerasOn:
         pass
 
 
-def test_no_face_for_a_while_says_what_to_check_once_until_faces_come_back(caplog):
+def test_no_face_for_a_while_says_what_to_check_once_until_faces_come_back(default_classifier, caplog):
     """The real analyzer (detector, classifier, tracker) on a gallery whose cameras are on from 1.5 to 3.5 s."""
-    classifier = EmotionClassifier.load()
-    classifier.warmup()  # compiled before the clock runs, so the first faces are seen while they show
+    default_classifier.warmup()  # compiled before the clock runs, so the first faces are seen while they show
     sink, layout = NoticeSink(), Renderer((640, 360)).layout
-    with FrameAnalyzer(classifier, layout.markers) as analyzer:
+    with FrameAnalyzer(default_classifier, layout.markers) as analyzer:
         pipeline = Pipeline(CamerasOn((1.5, 3.5)), analyzer, Renderer((640, 360)), sink, 30, analysis_rate=10,
                             no_face_s=0.7)
         pipeline.worker.refresh_s = 0.25  # the still gallery of cameras off is analysed 4 times a second
@@ -253,16 +251,15 @@ def test_no_face_for_a_while_says_what_to_check_once_until_faces_come_back(caplo
     assert dark[0] < 0.01 < 0.1 < dark[1]
 
 
-def test_a_still_image_without_faces_gets_the_notice_too(tmp_path, caplog):
+def test_a_still_image_without_faces_gets_the_notice_too(default_classifier, tmp_path, caplog):
     """`--source` of a picture (a slide, a real PNG file) is analysed once, and the notice was only ever checked when
     a new analysis came: it never showed."""
     slide = np.full((720, 1280, 3), 255, np.uint8)
     cv2.putText(slide, "Photosynthesis", (100, 200), cv2.FONT_HERSHEY_SIMPLEX, 3, (40, 40, 40), 6)
     cv2.imwrite(str(tmp_path / "slide.png"), slide)
-    classifier = EmotionClassifier.load()
-    classifier.warmup()  # compiled before the clock runs
+    default_classifier.warmup()  # compiled before the clock runs
     sink, renderer = NoticeSink(), Renderer((640, 360))
-    with FrameAnalyzer(classifier, renderer.layout.markers) as analyzer:
+    with FrameAnalyzer(default_classifier, renderer.layout.markers) as analyzer:
         pipeline = Pipeline(StillImageSource(tmp_path / "slide.png"), analyzer, renderer, sink, 30, no_face_s=1)
         stats = pipeline.run(4.0)
     assert stats.frames_analysed == 1

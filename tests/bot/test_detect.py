@@ -9,7 +9,6 @@ import cv2
 import numpy as np
 import pytest
 
-from ferbot import EmotionClassifier
 from ferbot.capture.demo import demo_pictures
 from ferbot.capture.gallery import empty_gallery, gallery_tiles, paste_picture
 from ferbot.detect import BlazeFace, FaceFinder, face_crops, fer_framing
@@ -250,7 +249,7 @@ def test_photos_in_small_tiles(finder):
     assert recall >= 0.9
 
 
-def test_crops_are_framed_like_fer2013(finder, fer_faces):
+def test_crops_are_framed_like_fer2013(finder, default_classifier, fer_faces):
     """Crops cut around the detector's boxes look like the FER2013 originals, more than crops of the bare box
     or of a looser square, and the classifier mostly says the same on both."""
     faces = fer_faces[0]
@@ -280,9 +279,8 @@ def test_crops_are_framed_like_fer2013(finder, fer_faces):
     bare, loose = crops(lambda box: box), crops(looser)
     assert likeness(fer) > 0.5
     assert likeness(fer) > likeness(bare) + 0.05 and likeness(fer) > likeness(loose) + 0.05
-    classifier = EmotionClassifier.load()
-    on_crops = classifier.predict_proba(fer).argmax(1)
-    on_originals = classifier.predict_proba(originals).argmax(1)
+    on_crops = default_classifier.predict_proba(fer).argmax(1)
+    on_originals = default_classifier.predict_proba(originals).argmax(1)
     assert (on_crops == on_originals).mean() > 0.75
 
 

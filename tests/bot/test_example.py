@@ -6,14 +6,14 @@ import re
 import subprocess
 import sys
 
-from ferbot import CLASS_NAMES, EmotionClassifier
+from ferbot import CLASS_NAMES
 from ferbot.detect import face_crops
 from ferbot.geometry import Rect
 from tests.helpers.data import REPO
 from tests.helpers.faces import FACES_DIR, matches, photo, photo_faces
 
 
-def test_the_example_classifies_the_faces_of_photographs():
+def test_the_example_classifies_the_faces_of_photographs(default_classifier):
     """Each photograph's one face is printed where it is (its box labelled by eye in tests/helpers/faces.py), with
     the classes the default classifier gives its crop, most likely first."""
     names = ("mpl_grace_hopper.jpg", "singnet_woman_portrait.jpg")
@@ -25,11 +25,10 @@ def test_the_example_classifies_the_faces_of_photographs():
     faces = re.findall(rf"face at x=(\d+) y=(\d+) w=(\d+) h=(\d+): ({classes}) (\d+)%, ({classes}) (\d+)%",
                        run.stdout)
     assert len(faces) == 2
-    classifier = EmotionClassifier.load()
     for name, (x, y, w, h, first, share, _, next_share) in zip(names, faces):
         picture = photo(name)
         box = Rect(float(x), float(y), float(w), float(h))
         assert matches(box, photo_faces(name, picture)[0])
-        probabilities = classifier.predict_proba(face_crops(picture, [box]))[0]
+        probabilities = default_classifier.predict_proba(face_crops(picture, [box]))[0]
         assert first == CLASS_NAMES[probabilities.argmax()] and int(share) >= int(next_share)
         assert abs(int(share) - 100 * probabilities.max()) <= 1.5  # the box is printed in whole pixels

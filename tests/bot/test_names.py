@@ -475,11 +475,9 @@ def _lesson_log(tmp_path: Path, classifier) -> tuple[LiveMeeting, list[dict]]:
 
 
 @pytest.fixture(scope="module")
-def lesson(tmp_path_factory):
-    from ferbot import EmotionClassifier
-
+def lesson(tmp_path_factory, default_classifier):
     folder = tmp_path_factory.mktemp("lesson")
-    return folder, *_lesson_log(folder, EmotionClassifier.load(None))
+    return folder, *_lesson_log(folder, default_classifier)
 
 
 @pytest.mark.slow

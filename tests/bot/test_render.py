@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from ferbot import EmotionClassifier, pipeline
+from ferbot import pipeline
 from ferbot.analysis import FrameAnalyzer
 from ferbot.capture.base import Frame
 from ferbot.capture.demo import DemoSource
@@ -28,11 +28,6 @@ from tests.helpers.screens import compose_gallery
 
 def _gray(image):
     return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
-
-
-@pytest.fixture(scope="module")
-def classifier():
-    return EmotionClassifier.load()
 
 
 def test_face_box_and_label_in_the_emotion_colour():
@@ -154,18 +149,18 @@ def test_no_marker_in_ordinary_screens():
     assert all(find_own_feed(_gray(screen), layout) == [] for screen in screens)
 
 
-def test_faces_inside_the_own_feed_are_not_analysed(classifier, finder):
+def test_faces_inside_the_own_feed_are_not_analysed(default_classifier, finder):
     """The teacher shares FER Cam: ferbot's output shows up as a (mirrored) gallery tile next to students."""
     demo = DemoSource().read()
     renderer = Renderer()
-    own_output = renderer.render(demo.image, FrameAnalyzer(classifier, renderer.layout.markers, finder)
+    own_output = renderer.render(demo.image, FrameAnalyzer(default_classifier, renderer.layout.markers, finder)
                                  .analyze(demo).faces)
     unmarked = own_output.copy()
     unmarked[:renderer.layout.bar_height] = 18  # the same output without its markers
     students = [photo(name) for name in ("codait_luciano.jpg", "mpl_grace_hopper.jpg", "codait_bryan.png")]
     for feed, marked in ((own_output, True), (unmarked, False)):
         screen = compose_gallery([feed[:, ::-1]] + students, fill=1.0)
-        result = FrameAnalyzer(classifier, renderer.layout.markers, finder, FaceTracker()).analyze(
+        result = FrameAnalyzer(default_classifier, renderer.layout.markers, finder, FaceTracker()).analyze(
             Frame(screen.image, 0.0, 0))
         tile = screen.tiles[0]
         inside = [f for f in result.faces if tile.contains_point(*f.box.center)]

@@ -10,7 +10,6 @@ import cv2
 import numpy as np
 import pytest
 
-from ferbot import EmotionClassifier
 from ferbot.analysis import FrameAnalyzer
 from ferbot.capture.base import Frame
 from ferbot.capture.demo import DemoSource
@@ -248,7 +247,8 @@ def test_a_profile_picture_whose_camera_turns_on_starts_afresh_as_the_student(fe
 
 
 @pytest.mark.parametrize("style, seed", [("zoom", 5), ("meet", 5), ("teams", 1)])
-def test_a_profile_picture_on_a_camera_off_tile_is_a_picture_from_the_first_analysis(finder, style, seed):
+def test_a_profile_picture_on_a_camera_off_tile_is_a_picture_from_the_first_analysis(finder, default_classifier, style,
+                                                                                      seed):
     """A 3x3 gallery with 1-3 camera-off tiles showing a profile picture (a real photograph on the app's flat
     colour): from the first analysis every profile picture is a picture (no label, left out of the mood) and every
     webcam face a student, also a phone's upright video between flat bars. A picture was taken for a student for its
@@ -260,7 +260,7 @@ def test_a_profile_picture_on_a_camera_off_tile_is_a_picture_from_the_first_anal
     changed = screen.image.astype(np.int16)
     for x, y, w, h in (picture.as_int() for picture in screen.pictures):
         changed[y:y + h, x:x + w] += 8
-    with FrameAnalyzer(EmotionClassifier.load(), MarkerLayout((1280, 720)), finder) as analyzer:
+    with FrameAnalyzer(default_classifier, MarkerLayout((1280, 720)), finder) as analyzer:
         first = analyzer.analyze(Frame(screen.image, 0.0, 0)).faces
         second = analyzer.analyze(Frame(np.clip(changed, 0, 255).astype(np.uint8), 0.4, 1)).faces
 
@@ -294,12 +294,12 @@ def test_the_feed_and_the_mood_leave_pictures_out():
     assert painted(person, "Happy") > 50 and painted(picture, "Sad") == 0  # a picture gets no emotion label
 
 
-def test_the_analysis_tracks_each_face_with_the_face_landmark_pose():
+def test_the_analysis_tracks_each_face_with_the_face_landmark_pose(default_classifier):
     """On a real classroom photograph, every tracked face's pose is FaceMesh.pose of its detection: the mesh's yaw
     for the faces the keypoints see turned (the student turned aside among them), the keypoints' pose for the
     others."""
     picture = photo("singnet_classroom_in_tanzania.jpg")
-    with FrameAnalyzer(EmotionClassifier.load(), MarkerLayout((1280, 720))) as analyzer:
+    with FrameAnalyzer(default_classifier, MarkerLayout((1280, 720))) as analyzer:
         faces = analyzer.analyze(Frame(picture, 0.0, 0)).faces
     mesh = FaceMesh()
     assert len(faces) >= 8
@@ -312,12 +312,12 @@ def test_the_analysis_tracks_each_face_with_the_face_landmark_pose():
     assert sum(f.facing for f in faces) >= len(faces) - 2
 
 
-def test_faces_in_ferbot_s_own_feed_are_left_out_and_it_says_so_once(finder, caplog):
+def test_faces_in_ferbot_s_own_feed_are_left_out_and_it_says_so_once(finder, default_classifier, caplog):
     """A frame of ferbot's own output (its markers painted on a photograph), as a video it recorded replayed, or
     FER Cam shared in the meeting: no face analysed, and one line on why."""
     layout = MarkerLayout((1280, 720))
     own = cv2.resize(photo("mpl_grace_hopper.jpg"), layout.size)
-    with FrameAnalyzer(EmotionClassifier.load(), MarkerLayout((1280, 720)), finder) as analyzer:
+    with FrameAnalyzer(default_classifier, MarkerLayout((1280, 720)), finder) as analyzer:
         assert len(analyzer.analyze(Frame(own, 0.0, 0)).visible_faces) == 1
         paint_markers(own, layout)
         with caplog.at_level(logging.INFO, logger="ferbot.analysis"):
@@ -326,10 +326,10 @@ def test_faces_in_ferbot_s_own_feed_are_left_out_and_it_says_so_once(finder, cap
     assert len(told) == 1 and "the faces in it are not analysed" in told[0]
 
 
-def test_an_analysis_closes_the_face_finder_it_made_and_not_one_it_was_given(finder):
+def test_an_analysis_closes_the_face_finder_it_made_and_not_one_it_was_given(finder, default_classifier):
     """Leaving an analysis closes its own detector (a closed MediaPipe detector finds no face), while a finder shared
     with it, as the tests share one, still finds the face."""
-    picture, classifier, markers = photo("mpl_grace_hopper.jpg"), EmotionClassifier.load(), MarkerLayout((1280, 720))
+    picture, classifier, markers = photo("mpl_grace_hopper.jpg"), default_classifier, MarkerLayout((1280, 720))
     with FrameAnalyzer(classifier, markers, finder) as analyzer:
         assert len(analyzer.analyze(Frame(picture, 0.0, 0)).faces) == 1
     assert len(finder.find(picture)) == 1

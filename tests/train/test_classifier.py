@@ -24,11 +24,6 @@ from ferbot.classify.model import flops_per_face
 from tests.helpers.requires import unavailable
 
 
-@pytest.fixture(scope="module")
-def default_classifier():
-    return EmotionClassifier.load()
-
-
 @pytest.mark.parametrize("n", [0, 1, 5, 50, 130])
 def test_predict_proba_contract(default_classifier, fer2013, n):
     faces = fer2013.test.images[:n]
@@ -123,7 +118,7 @@ def test_the_webcam_model_keeps_its_promise():
     assert webcam["metrics"]["PrivateTest"]["none"]["ferplus_agreement"]["accuracy"] >= 0.75
 
 
-def test_the_webcam_model_reads_calm_webcam_faces_as_calm():
+def test_the_webcam_model_reads_calm_webcam_faces_as_calm(default_classifier):
     """Real photographs of calm faces (the repository's own, labelled by eye in benchmarks/calm_faces.py) in webcam
     views through the bot's finder and crop: the webcam model reads far fewer of them as a difficult state than the
     default does."""
@@ -134,7 +129,7 @@ def test_the_webcam_model_reads_calm_webcam_faces_as_calm():
         crops, owners, _ = face_crops_in_views(finder, seeds=1, shared=None)
     crops = np.stack(crops)[[EXPRESSIONS[i] == CALM for i in owners]]
     webcam, _ = difficult_reads(EmotionClassifier.load(model="webcam"), crops, flip=False)
-    default, _ = difficult_reads(EmotionClassifier.load(), crops, flip=False)
+    default, _ = difficult_reads(default_classifier, crops, flip=False)
     assert len(crops) >= 150
     assert webcam.mean() <= 0.15 and webcam.mean() <= default.mean() / 2
 
