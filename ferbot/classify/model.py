@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import jax
 import jax.numpy as jnp
@@ -105,7 +106,7 @@ def conv_3x3(x: jax.Array, kernel: jax.Array) -> jax.Array:
 @jax.custom_vjp
 def trained_conv_3x3(x: jax.Array, kernel: jax.Array) -> jax.Array:
     """conv_3x3, whose kernel gradient is summed over slices of the batch of KERNEL_GRADIENT_POSITIONS positions
-    each (8 faces at 24x24) where XLA runs on a CPU.
+    each (14 faces at 24x24) where the computation is compiled for a CPU.
 
     XLA's CPU kernel gradient over a whole batch can cost several times what the same work costs in slices: on an
     AVX2 machine, 6-10x the forward convolution on the 24x24 layers, against 1-2x in slices
@@ -130,13 +131,18 @@ trained_conv_3x3.defvjp(_conv_forward, _conv_backward)
 
 def kernel_gradient(x: jax.Array, kernel: jax.Array, g: jax.Array) -> jax.Array:
     """The gradient of conv_3x3(x, kernel) with respect to the kernel, for the output's gradient g: XLA's, summed
-    over slices of the batch on a CPU (trained_conv_3x3 says why)."""
+    over slices of the batch where the computation is compiled for a CPU (trained_conv_3x3 says why), over the
+    whole batch elsewhere."""
     n, h, w, _ = x.shape
-    per_slice = max(1, KERNEL_GRADIENT_POSITIONS // (h * w)) if jax.default_backend() == "cpu" else n
+    in_slices = functools.partial(_kernel_gradient_in_slices, max(1, KERNEL_GRADIENT_POSITIONS // (h * w)))
+    return jax.lax.platform_dependent(x, kernel, g, cpu=in_slices,
+                                      default=functools.partial(_kernel_gradient_in_slices, n))
 
+
+def _kernel_gradient_in_slices(per_slice: int, x: jax.Array, kernel: jax.Array, g: jax.Array) -> jax.Array:
     def sliced(i):
         return jax.vjp(lambda k: conv_3x3(x[i:i + per_slice], k), kernel)[1](g[i:i + per_slice])[0]
-    return sum((sliced(i) for i in range(per_slice, n, per_slice)), sliced(0))
+    return sum((sliced(i) for i in range(per_slice, x.shape[0], per_slice)), sliced(0))
 
 
 class ConvBlock(nnx.Module):

@@ -334,6 +334,20 @@ def test_max_pool_gradient_follows_flax_where_maxima_tie(fer2013):
     np.testing.assert_array_equal(ours, reference)
 
 
+def test_the_kernel_gradient_is_sliced_where_compiled_for_a_cpu_only():
+    """Compiled for this CPU, the kernel gradient of 20 faces at 48x48 is seven convolutions (slices of 3 and a last
+    one of 2); lowered for a GPU, it is XLA's one over the whole batch, whatever JAX's default backend."""
+    import jax
+    import jax.numpy as jnp
+
+    from ferbot.classify.model import kernel_gradient
+
+    traced = jax.jit(kernel_gradient).trace(jnp.ones((20, 48, 48, 8)), jnp.ones((3, 3, 8, 16)),
+                                            jnp.ones((20, 48, 48, 16)))
+    assert traced.lower().compile().as_text().count(" convolution(") == 7
+    assert traced.lower(lowering_platforms=("cuda",)).as_text().count("stablehlo.convolution") == 1
+
+
 def test_the_trained_convolution_has_xlas_gradients_with_the_kernels_summed_over_slices(fer2013):
     """The convolution the model trains with gives XLA's own input and kernel gradients, its kernel gradient summed
     over slices of the batch (20 real faces: slices of 3 and a last one of 2 at 48x48, of 14 and 6 at 24x24), on
