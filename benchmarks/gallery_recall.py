@@ -206,7 +206,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=whole_number(1), default=2, help="screens per configuration (default 2)")
     parser.add_argument("--styles", type=comma_list(_style, ", ".join(STYLES)), default=list(STYLES),
                         help="meeting apps' looks (default " + ",".join(STYLES) + ")")
-    parser.add_argument("--sizes", type=comma_list(frame_size(), "WIDTHxHEIGHT sizes"),
+    parser.add_argument("--sizes", type=comma_list(frame_size((320, 180)), "WIDTHxHEIGHT sizes"),
                         default=[(1280, 720), (1440, 900), (1920, 1080), (2560, 1440)],
                         help="screen sizes (default 1280x720,1440x900,1920x1080,2560x1440: 1440x900 a 16:10 laptop's)")
     parser.add_argument("--counts", type=comma_list(whole_number(1), "whole numbers"), default=[4, 9, 25, 49],

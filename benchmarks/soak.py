@@ -42,7 +42,7 @@ from ferbot.classify.devices import use_cpu_cores
 from ferbot.console import fail, number, output_size, setup_logging
 from ferbot.pipeline import Pipeline, RunStats
 from ferbot.report import write_report
-from ferbot.sink import SINK_CHOICES
+from ferbot.sink import SINK_CHOICES, sink_option
 from tests.helpers.live import Lesson, LiveMeeting
 
 log = logging.getLogger("soak")
@@ -209,7 +209,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--minutes", type=number(0, strict=True), default=30.0, help="how long to run (default 30)")
     parser.add_argument("--interval", type=number(0, strict=True), default=60.0,
                         help="seconds between samples (default 60)")
-    parser.add_argument("--sink", default="none", metavar=SINK_CHOICES,
+    parser.add_argument("--sink", default="none", type=sink_option, metavar=SINK_CHOICES,
                         help="where the feed goes, as ferbot's --sink (default none; e.g. file:soak.avi)")
     parser.add_argument("--fps", type=number(1, strict=False, maximum=60), default=30.0,
                         help="output frames per second (default 30)")

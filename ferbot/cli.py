@@ -27,7 +27,7 @@ from ferbot.facelog import LogError
 from ferbot.geometry import Rect
 from ferbot.pipeline import DEFAULT_ANALYSIS_RATE
 from ferbot.report import report_paths, write_report
-from ferbot.sink import SINK_CHOICES, SINKS, parse_sink
+from ferbot.sink import SINK_CHOICES, SINKS, parse_sink, sink_option
 
 log = logging.getLogger("ferbot")
 
@@ -87,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="never analyse this rectangle of the captured frame, in its pixels (e.g. your own tile "
                            "or a student who opted out); repeat for more")
     out = parser.add_argument_group("output")
-    out.add_argument("--sink", default="vcam", type=_sink, metavar=SINK_CHOICES,
+    out.add_argument("--sink", default="vcam", type=sink_option, metavar=SINK_CHOICES,
                      help="; ".join(f"{kind.spec}: {kind.description}" for kind in SINKS.values())
                      + " (default: vcam)")
     out.add_argument("--fps", type=number(1, strict=False, maximum=60), default=30.0,
@@ -164,7 +164,8 @@ def _checked_source(parser: argparse.ArgumentParser, args: argparse.Namespace) -
         parser.error("--demo and --source exclude each other: pick one")
     source = "demo" if args.demo else args.source or "screen"
     if (args.region or args.monitor is not None) and not takes_screen_options(source):
-        parser.error("--region and --monitor only apply to the screen source")
+        given = "--region" if args.region else "--monitor"
+        parser.error(f"{given} only applies to the screen source (ferbot without --demo or --source)")
     if args.region and args.monitor is not None:
         parser.error("--region is in the whole screen's pixels, across monitors: give --region or --monitor, not both")
     if args.window is not None and (source != "screen" or args.region or args.monitor is not None):
@@ -342,11 +343,3 @@ def _rate(text: str) -> float | None:
         return number(0, strict=True)(text)
     except argparse.ArgumentTypeError as err:
         raise argparse.ArgumentTypeError(f"{err}, or 'max'") from None
-
-
-def _sink(text: str) -> str:
-    try:
-        parse_sink(text)
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(str(err).removeprefix(f"--sink {text!r}: ")) from None
-    return text

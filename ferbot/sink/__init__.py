@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from ferbot.sink.base import NullSink, Sink, SinkError
 
-__all__ = ["SINKS", "SINK_CHOICES", "Sink", "SinkError", "open_sink", "parse_sink"]
+__all__ = ["SINKS", "SINK_CHOICES", "Sink", "SinkError", "open_sink", "parse_sink", "sink_option"]
 
 
 def _virtual_camera(path: str | None, size: tuple[int, int], fps: float) -> Sink:
@@ -60,9 +61,20 @@ def parse_sink(spec: str) -> tuple[SinkKind, str | None]:
     """'vcam' -> (the vcam kind, None); 'file:out.mp4' -> (the file kind, 'out.mp4'); else ValueError."""
     name, _, path = spec.partition(":")
     kind = SINKS.get(name)
+    if kind is not None and kind.takes_path and not path:
+        raise ValueError(f"--sink {spec!r}: {kind.name}: needs a path, e.g. {kind.name}:feed.mp4")
     if kind is None or kind.takes_path != bool(path):
         raise ValueError(f"--sink {spec!r}: expected {SINK_CHOICES}")
     return kind, os.path.expanduser(path) if path else None  # file:~/x: the shell leaves ~ as it is
+
+
+def sink_option(text: str) -> str:
+    """An argparse type: a --sink value that parse_sink accepts, kept as written."""
+    try:
+        parse_sink(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err).removeprefix(f"--sink {text!r}: ")) from None
+    return text
 
 
 def open_sink(spec: str, size: tuple[int, int], fps: float) -> Sink:

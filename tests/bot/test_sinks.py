@@ -355,9 +355,11 @@ def test_file_sink_mistakes(tmp_path, spec, message):
 def test_sink_specs():
     assert [(k.name, p) for k, p in map(parse_sink, ("vcam", "file:out/x.mp4", "file:C:/x.mp4"))] == [
         ("vcam", None), ("file", "out/x.mp4"), ("file", "C:/x.mp4")]
-    for bad in ("file:", "webcam", "none:x", ""):
+    for bad in ("webcam", "none:x", ""):
         with pytest.raises(ValueError, match="expected vcam"):
             parse_sink(bad)
+    with pytest.raises(ValueError, match="file: needs a path"):
+        parse_sink("file:")
     assert isinstance(open_sink("none", SIZE, 30), NullSink) and NullSink().send(_frames(1)[0])
 
 
