@@ -147,10 +147,10 @@ def load_checkpoint(directory: Path) -> tuple[EmotionCNN, dict]:
         raise CheckpointError(f"{directory / CARD_JSON} has no usable architecture ({err}); re-export it") from None
     if config.num_classes != NUM_CLASSES:
         raise CheckpointError(f"{directory} tells {config.num_classes} classes apart; ferbot needs a model of "
-                              f"the {NUM_CLASSES} FER2013 emotions: pick another with --checkpoint")
+                              f"the {NUM_CLASSES} FER2013 emotions: use another checkpoint")
     if not (directory / _WEIGHTS).is_dir():
-        raise CheckpointError(f"{directory} has a model card but no {_WEIGHTS}/ folder; re-export it or pick "
-                              "another with --checkpoint")
+        raise CheckpointError(f"{directory} has a model card but no {_WEIGHTS}/ folder; re-export it or use "
+                              "another checkpoint")
     target = nnx.to_pure_dict(nnx.state(model, (nnx.Param, nnx.BatchStat)))
     abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, target)
     try:
@@ -162,7 +162,7 @@ def load_checkpoint(directory: Path) -> tuple[EmotionCNN, dict]:
     except Exception as err:  # Orbax raises many types for missing, truncated or mismatched files
         raise CheckpointError(f"cannot load weights from {directory / _WEIGHTS}: "
                               f"{first_line(err)[:200]}; the checkpoint is corrupt or does not match "
-                              "its model card: re-export it or pick another with --checkpoint") from None
+                              "its model card: re-export it or use another checkpoint") from None
     nnx.update(model, variables)
     model.eval()
     return model, card
@@ -234,8 +234,8 @@ def _check_shapes(metadata, abstract: dict, directory: Path) -> None:
         if stored.get(name) != needed:
             found = f"stored as {stored[name]}" if name in stored else "missing"
             raise CheckpointError(f"{directory} does not match its model card: weight {name} is {found}, the "
-                                  f"card's architecture needs {needed}; re-export it or pick another with "
-                                  "--checkpoint")
+                                  f"card's architecture needs {needed}; re-export it or use another "
+                                  "checkpoint")
 
 
 def _name(key_path) -> str:

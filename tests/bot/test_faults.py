@@ -267,7 +267,7 @@ def test_a_checkpoint_copied_short_is_refused_in_one_line(tmp_path):
             path.write_bytes(path.read_bytes()[:10])
     result = ferbot("--demo", "--sink", "none", "--checkpoint", str(cut))
     assert result.returncode == 1
-    assert "re-export it or pick another with --checkpoint" in one_error_line(result)
+    assert "re-export it or use another checkpoint" in one_error_line(result)
     assert result.stderr.count("\n") == 1, result.stderr
 
 
