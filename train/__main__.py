@@ -26,7 +26,7 @@ from ferbot.console import (
     setup_logging,
     whole_number,
 )
-from train.config import ConfigError, add_config_args, config_from_args
+from train.config import ConfigError, TrainConfig, add_config_args, config_from_args
 from train.configs import DEFAULT_RECIPE, load_recipe, recipe_names
 from train.evaluate import TTA_MODES, written_files
 
@@ -80,8 +80,9 @@ def _train_parser() -> argparse.ArgumentParser:
                     "resumes an interrupted run; a run folder refuses another config, other data or another "
                     "--limit-train.",
         epilog="Evaluate a checkpoint: python -m train eval --help. Exit status: 0 when done; 1 when the data, a "
-               "checkpoint or the run folder cannot be used; 2 for invalid options; 130 when interrupted, with the "
-               "state saved (the same command resumes).")
+               "checkpoint or the run folder cannot be used; 2 for invalid options (among them an --init or "
+               "--teachers that names no checkpoint); 130 when interrupted, with the state saved (the same "
+               "command resumes).")
     p.add_argument("--config", default=DEFAULT_RECIPE, metavar="RECIPE",
                    help=f"training recipe from train/configs/: {', '.join(recipe_names())} (when not given: "
                         "%(default)s, the shipped classifier's)")
@@ -149,6 +150,7 @@ def _run_train(args: argparse.Namespace, argv: list[str]) -> int:
     _check_apart(args.runs_dir / args.name, args.export_dir / args.name)
     args.data = _data_path(args.data)
     _check_ferplus(args.ferplus)
+    _check_start_and_teachers(cfg)
     use_cpu_cores(cfg.batch_size)
     stop = StopRequest()
     stop.install()
@@ -217,6 +219,17 @@ def _check_nothing_overwritten(out: Path) -> None:
     if there:
         raise ConfigError(f"--out {out} already holds {', '.join(there)}, which eval would overwrite: give a new or "
                           "empty folder")
+
+
+def _check_start_and_teachers(cfg: TrainConfig) -> None:
+    """--init's and --teachers' checkpoints, each refused in one line before FER2013 loads."""
+    from train.step import exported_checkpoint
+    from train.teachers import check_teachers
+
+    if cfg.init:
+        exported_checkpoint("--init", cfg.init)
+    if cfg.teacher_weight:
+        check_teachers(cfg.teachers)
 
 
 def _discard_run(run_dir: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import jax
@@ -13,7 +14,7 @@ import optax
 from flax import nnx
 from jax.sharding import Mesh
 
-from ferbot.classify.checkpoint import CheckpointError, checkpoint_folder, load_checkpoint
+from ferbot.classify.checkpoint import CheckpointError, checkpoint_folder, load_checkpoint, read_card
 from ferbot.classify.devices import batch_sharding, replicated
 from ferbot.classify.model import EmotionCNN, build_model
 from train.augment import augment_batch
@@ -61,7 +62,7 @@ def initial_model(cfg: TrainConfig) -> EmotionCNN:
     """The model training starts from: cfg.init's exported weights (fine-tuning), else a fresh one from cfg.seed."""
     if not cfg.init:
         return build_model(cfg.model, seed=cfg.seed)
-    folder = checkpoint_folder(cfg.init)
+    folder = exported_checkpoint("--init", cfg.init)
     try:
         model, _ = load_checkpoint(folder)
     except CheckpointError as err:
@@ -70,6 +71,17 @@ def initial_model(cfg: TrainConfig) -> EmotionCNN:
         raise ConfigError(f"--init {cfg.init} is a {model.config} network; the recipe trains a {cfg.model}: pass the "
                           "recipe whose architecture it has, or its --widths, --dense and the other model flags")
     return model
+
+
+def exported_checkpoint(flag: str, given: str) -> Path:
+    """The folder of the exported checkpoint an option names (--init, --teachers), its model card read: a
+    ConfigError naming the option where it is not one. Reads no weights (nor starts JAX's devices)."""
+    folder = checkpoint_folder(given)
+    try:
+        read_card(folder)
+    except CheckpointError as err:
+        raise ConfigError(f"{flag} {given}: {err}") from None
+    return folder
 
 
 @dataclasses.dataclass

@@ -17,13 +17,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ferbot.classify.checkpoint import CARD_JSON, CheckpointError, checkpoint_folder, read_card
+from ferbot.classify.checkpoint import CARD_JSON
 from ferbot.emotions import CLASS_NAMES
 from ferbot.files import written_whole
 from train.config import ConfigError
 from train.data import Split
 from train.evaluate import predict_with_tta
 from train.run_folder import RunMismatch
+from train.step import exported_checkpoint
 
 log = logging.getLogger(__name__)
 
@@ -35,13 +36,7 @@ def check_teachers(teachers: tuple[str, ...]) -> list[Path]:
     checkpoint (as --init's)."""
     if not teachers:
         raise ConfigError("--teacher-weight needs --teachers: the exported checkpoints to distil from")
-    folders = [checkpoint_folder(t) for t in teachers]
-    for given, folder in zip(teachers, folders):
-        try:
-            read_card(folder)
-        except CheckpointError as err:
-            raise ConfigError(f"--teachers {given}: {err}") from None
-    return folders
+    return [exported_checkpoint("--teachers", given) for given in teachers]
 
 
 def teacher_predictions(folders: list[Path], train: Split, run_dir: Path, trained_towards: str | None = None

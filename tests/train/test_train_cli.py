@@ -196,6 +196,10 @@ def test_eval_evaluates_each_tta_mode_once(small_npz):
     (["--name", "DEFAULT"], EXIT_USAGE, "--name 'DEFAULT': give a plain folder name"),
     (["--name", "lite"], EXIT_USAGE, "--name 'lite': give a plain folder name"),  # LITE on macOS and Windows
     (["--name", "replaced-exports"], EXIT_USAGE, "give a plain folder name (no slashes; not DEFAULT, LITE"),
+    # refused before the data loads (this file as --data would be refused as no FER2013, exit 1)
+    (["--data", __file__, "--init", "fer-nowhere"], EXIT_USAGE, "--init fer-nowhere: fer-nowhere is not a ferbot"),
+    (["--data", __file__, "--teachers", "fer-nowhere", "--teacher-weight", "0.5"], EXIT_USAGE,
+     "--teachers fer-nowhere: fer-nowhere is not a ferbot checkpoint"),
 ])
 def test_user_mistakes_get_one_line(tmp_path, args, status, expected):
     if args[0] != "eval":  # a mistake let through would train and export: into tmp_path, not the repository
