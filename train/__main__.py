@@ -89,7 +89,7 @@ def _train_parser() -> argparse.ArgumentParser:
     _add_data_options(p, ferplus_for="--ferplus-weight and the FER+ agreement")
     p.add_argument("--name", default="fer-vgg", help="run and checkpoint name (default: %(default)s)")
     p.add_argument("--runs-dir", type=given_folder, default=Path("runs"), metavar="DIR",
-                   help="where resumable training state lives (default: %(default)s)")
+                   help="where resumable training state lives (default: runs/ in the working folder)")
     p.add_argument("--export-dir", type=given_folder, default=CHECKPOINTS_DIR, metavar="DIR",
                    help="where the inference checkpoint is written (default: the repo's checkpoints/)")
     p.add_argument("--fresh", action="store_true", help="discard this run's saved state and start over")
@@ -107,7 +107,7 @@ def _train_parser() -> argparse.ArgumentParser:
                          help="the shipped model this checkpoint replaces when it beats it on PublicTest (in "
                               "accuracy; webcam: in agreement with the FER+ crowd; lite: only at a quarter of the "
                               "default's FLOPs or less): the default, or the lite or webcam one that "
-                              "`ferbot --model NAME` uses (default: %(default)s)")
+                              "`ferbot --model NAME` uses (when not given: default)")
     promote.add_argument("--no-promote", action="store_true",
                          help="never make this checkpoint a shipped one, even if it beats it on PublicTest")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (e.g. in CI logs)")

@@ -184,21 +184,28 @@ def attach_ferplus(data: FER2013, path: str | Path) -> FER2013:
     if not data.in_csv_order:
         raise DataError(f"--ferplus {path} matches fer2013.csv's rows, not the image-folder release's files: pass "
                         "--data fer2013.csv or fer2013.npz (which carries the votes already)")
+    not_ferplus = (f"--ferplus {path}: not Microsoft's fer2013new.csv ({{}}); expected columns Usage, Image name, "
+                   f"{', '.join(FERPLUS_COLUMNS)}")
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:  # as _read_csv
-            rows = list(csv.DictReader(f))
-        usage = [_CSV_USAGE.get(r["Usage"]) for r in rows]
+            reader = csv.DictReader(f)
+            columns, rows = reader.fieldnames or [], list(reader)
+    except (OSError, ValueError, csv.Error) as err:
+        raise DataError(not_ferplus.format(err)) from None
+    missing = [c for c in ("Usage", *FERPLUS_COLUMNS) if c not in columns]
+    if missing:
+        raise DataError(not_ferplus.format(f"no column {missing[0]}"))
+    try:
         votes = np.array([[int(r[c] or 0) for c in FERPLUS_COLUMNS] for r in rows], np.int16)
-    except (OSError, KeyError, ValueError, csv.Error) as err:
-        raise DataError(f"--ferplus {path}: not Microsoft's fer2013new.csv ({err}); expected columns Usage, "
-                        f"Image name, {', '.join(FERPLUS_COLUMNS)}") from None
-    usage = np.array(usage)
+    except ValueError as err:  # a vote that is not a whole number
+        raise DataError(not_ferplus.format(err)) from None
+    usage = np.array([_CSV_USAGE.get(r["Usage"]) for r in rows])
     splits = {}
     for name in SPLITS:
         split, rows_here = getattr(data, name), votes[usage == name]
         if len(rows_here) != len(split):
             raise DataError(f"--ferplus {path}: {len(rows_here)} {name} rows for {len(split)} FER2013 images; pass "
-                            "the fer2013new.csv that matches fer2013.csv")
+                            "the fer2013new.csv of the same FER2013 release as --data")
         splits[name] = dataclasses.replace(split, ferplus=rows_here)
     return dataclasses.replace(data, **splits)
 

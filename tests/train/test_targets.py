@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 
 import numpy as np
 import optax
@@ -12,7 +13,7 @@ import pytest
 from ferbot.emotions import CLASS_NAMES
 from tests.helpers.data import REPO
 from train.config import NO_AUGMENTATION
-from train.data import FER2013, FERPLUS_COLUMNS, attach_ferplus
+from train.data import FER2013, FERPLUS_COLUMNS, DataError, attach_ferplus
 from train.evaluate import classification_metrics, evaluate_splits, written_files
 from train.targets import ferplus_distribution, ferplus_majority, training_targets
 
@@ -66,6 +67,22 @@ def test_ferplus_csv_is_read_for_a_csv_copy_of_fer2013(fer2013, tmp_path, encodi
     with_votes = attach_ferplus(data, tmp_path / "fer2013new.csv")
     for (_, split), name in zip(rows, ("train", "val", "test")):
         np.testing.assert_array_equal(getattr(with_votes, name).ferplus, np.maximum(split.ferplus, 0))
+
+
+@pytest.mark.parametrize("text, message", [
+    ("my notes on the lesson\n", "not Microsoft's fer2013new.csv (no column Usage); expected columns Usage"),
+    ("Usage,Image name," + ",".join(FERPLUS_COLUMNS) + "\nTraining,fer0000000.png," + "x," * 9 + "x\n",
+     "not Microsoft's fer2013new.csv (invalid literal"),
+    ("Usage,Image name," + ",".join(FERPLUS_COLUMNS) + "\n", "0 train rows for 8 FER2013 images; pass the "
+     "fer2013new.csv of the same FER2013 release as --data"),
+])
+def test_a_file_that_is_not_the_ferplus_votes_is_refused_in_one_line(fer2013, tmp_path, text, message):
+    """A text file of notes was reported as a FER+ file of the wrong length, naming fer2013.csv for any --data."""
+    (tmp_path / "votes.csv").write_text(text)
+    data = FER2013(*(dataclasses.replace(split.subset(8), ferplus=None)
+                     for split in (fer2013.train, fer2013.val, fer2013.test)), "", True)
+    with pytest.raises(DataError, match=re.escape(message)):
+        attach_ferplus(data, tmp_path / "votes.csv")
 
 
 def test_evaluation_reports_the_agreement_with_the_ferplus_majority(fer2013):
