@@ -30,10 +30,10 @@ INPUT_ERRORS = (*BOT_ERRORS, DataError, ConfigError)
 def benchmark_parser(doc: str | None) -> OneLineParser:
     """An argument parser whose --help is the benchmark's docstring as written (usage line, what it measures, on
     which data)."""
-    return OneLineParser(prog=_command(), description=doc, formatter_class=RawDescriptionHelpFormatter)
+    return OneLineParser(prog=benchmark_command(), description=doc, formatter_class=RawDescriptionHelpFormatter)
 
 
-def _command() -> str:
+def benchmark_command() -> str:
     """How the running benchmark was started (python -m benchmarks.NAME), for its usage and error lines."""
     return f"python -m benchmarks.{Path(sys.argv[0]).stem}"
 
@@ -44,7 +44,7 @@ def run_benchmark(main: Callable[[], int | None]) -> None:
     try:
         status = main()
     except INPUT_ERRORS as err:
-        sys.exit(fail(_command(), str(err)))
+        sys.exit(fail(benchmark_command(), str(err)))
     sys.exit(status)
 
 

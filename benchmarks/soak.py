@@ -32,6 +32,7 @@ from pathlib import Path
 
 from benchmarks.command import (
     add_checkpoint_option,
+    benchmark_command,
     benchmark_parser,
     machine,
     run_benchmark,
@@ -244,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
         write_csv(samples, args.out)
     if stats.error:  # a source, sink or log failed: a run cut short gets no verdict
         kept = f"; its {len(samples)} samples are in {args.out}" if samples else ""
-        return fail(Path(sys.argv[0]).name, f"the soak stopped after {stats.wall_s / 60:.1f} min: {stats.error}{kept}")
+        return fail(benchmark_command(), f"the soak stopped after {stats.wall_s / 60:.1f} min: {stats.error}{kept}")
     if not samples:
         log.error("no samples: the run ended before the first --interval")
         return 1

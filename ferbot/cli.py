@@ -165,7 +165,7 @@ def _checked_source(parser: argparse.ArgumentParser, args: argparse.Namespace) -
     source = "demo" if args.demo else args.source or "screen"
     if (args.region or args.monitor is not None) and not takes_screen_options(source):
         given = "--region" if args.region else "--monitor"
-        parser.error(f"{given} only applies to the screen source (ferbot without --demo or --source)")
+        parser.error(f"{given} only applies to the screen source (the default, or --source screen)")
     if args.region and args.monitor is not None:
         parser.error("--region is in the whole screen's pixels, across monitors: give --region or --monitor, not both")
     if args.window is not None and (source != "screen" or args.region or args.monitor is not None):

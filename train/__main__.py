@@ -81,7 +81,7 @@ def _train_parser() -> argparse.ArgumentParser:
                     "--limit-train.",
         epilog="Evaluate a checkpoint: python -m train eval --help. Exit status: 0 when done; 1 when the data, a "
                "checkpoint or the run folder cannot be used; 2 for invalid options (among them an --init or "
-               "--teachers that names no checkpoint); 130 when interrupted, with the state saved (the same "
+               "--teachers checkpoint that cannot be read); 130 when interrupted, with the state saved (the same "
                "command resumes).")
     p.add_argument("--config", default=DEFAULT_RECIPE, metavar="RECIPE",
                    help=f"training recipe from train/configs/: {', '.join(recipe_names())} (when not given: "
@@ -150,7 +150,7 @@ def _run_train(args: argparse.Namespace, argv: list[str]) -> int:
     _check_apart(args.runs_dir / args.name, args.export_dir / args.name)
     args.data = _data_path(args.data)
     _check_ferplus(args.ferplus)
-    _check_start_and_teachers(cfg)
+    _check_start_and_teachers(cfg, args.runs_dir / args.name, args.fresh)
     use_cpu_cores(cfg.batch_size)
     stop = StopRequest()
     stop.install()
@@ -221,11 +221,15 @@ def _check_nothing_overwritten(out: Path) -> None:
                           "empty folder")
 
 
-def _check_start_and_teachers(cfg: TrainConfig) -> None:
-    """--init's and --teachers' checkpoints, each refused in one line before FER2013 loads."""
+def _check_start_and_teachers(cfg: TrainConfig, run_dir: Path, fresh: bool) -> None:
+    """--init's and --teachers' checkpoints, each refused in one line before FER2013 loads, where the run starts
+    now: a run already recorded resumes from its own saved state, whether they have moved since or not."""
+    from train.run_folder import CONFIG_RECORD
     from train.step import exported_checkpoint
     from train.teachers import check_teachers
 
+    if (run_dir / CONFIG_RECORD).is_file() and not fresh:
+        return
     if cfg.init:
         exported_checkpoint("--init", cfg.init)
     if cfg.teacher_weight:

@@ -205,7 +205,7 @@ def attach_ferplus(data: FER2013, path: str | Path) -> FER2013:
         split, rows_here = getattr(data, name), votes[usage == name]
         if len(rows_here) != len(split):
             raise DataError(f"--ferplus {path}: {len(rows_here)} {name} rows for {len(split)} FER2013 images; pass "
-                            "the fer2013new.csv of the same FER2013 release as --data")
+                            "the fer2013new.csv of the same FER2013 release as the data")
         splits[name] = dataclasses.replace(split, ferplus=rows_here)
     return dataclasses.replace(data, **splits)
 

@@ -136,7 +136,7 @@ def kernel_gradient(x: jax.Array, kernel: jax.Array, g: jax.Array) -> jax.Array:
     n, h, w, _ = x.shape
     in_slices = functools.partial(_kernel_gradient_in_slices, max(1, KERNEL_GRADIENT_POSITIONS // (h * w)))
     return jax.lax.platform_dependent(x, kernel, g, cpu=in_slices,
-                                      default=functools.partial(_kernel_gradient_in_slices, n))
+                                      default=functools.partial(_kernel_gradient_in_slices, max(n, 1)))
 
 
 def _kernel_gradient_in_slices(per_slice: int, x: jax.Array, kernel: jax.Array, g: jax.Array) -> jax.Array:

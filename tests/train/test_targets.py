@@ -74,7 +74,7 @@ def test_ferplus_csv_is_read_for_a_csv_copy_of_fer2013(fer2013, tmp_path, encodi
     ("Usage,Image name," + ",".join(FERPLUS_COLUMNS) + "\nTraining,fer0000000.png," + "x," * 9 + "x\n",
      "not Microsoft's fer2013new.csv (invalid literal"),
     ("Usage,Image name," + ",".join(FERPLUS_COLUMNS) + "\n", "0 train rows for 8 FER2013 images; pass the "
-     "fer2013new.csv of the same FER2013 release as --data"),
+     "fer2013new.csv of the same FER2013 release as the data"),
 ])
 def test_a_file_that_is_not_the_ferplus_votes_is_refused_in_one_line(fer2013, tmp_path, text, message):
     """A text file of notes was reported as a FER+ file of the wrong length, naming fer2013.csv for any --data."""

@@ -18,10 +18,11 @@ from ferbot.console import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from tests.helpers.cli import one_error_line, output_excerpt
 from tests.helpers.data import REPO, fer2013_path, first_faces_in_folders, save_image_folders, save_kaggle_csv
 from tests.helpers.runs import saved_a_step
-from train.__main__ import _reproducing_command, _resume_hint
+from train.__main__ import _check_start_and_teachers, _reproducing_command, _resume_hint
+from train.config import ConfigError
 from train.configs import load_recipe, recipe_names
 from train.data import FER2013, Split
-from train.run_folder import with_defaults
+from train.run_folder import CONFIG_RECORD, with_defaults
 
 TINY = ["--config", "tiny", "--limit-train", "1600"]
 
@@ -207,6 +208,20 @@ def test_user_mistakes_get_one_line(tmp_path, args, status, expected):
     run = _run([sys.executable, "-m", "train", *args], env={**os.environ, "FER2013_PATH": str(fer2013_path())})
     assert run.returncode == status
     assert expected in _error_line(run)
+
+
+def test_init_and_teachers_are_checked_up_front_only_for_a_run_that_starts(tmp_path):
+    """A fine-tune whose parent checkpoint moved after it started resumes from its own saved state (README,
+    "--init"); --fresh starts it again from the parent, which must then be there."""
+    cfg = dataclasses.replace(load_recipe("tiny"), init="fer-nowhere", teachers=("fer-nowhere",), teacher_weight=0.5)
+    run = tmp_path / "cli"
+    with pytest.raises(ConfigError, match="--init fer-nowhere"):
+        _check_start_and_teachers(cfg, run, fresh=False)
+    run.mkdir()
+    (run / CONFIG_RECORD).write_text("{}")
+    _check_start_and_teachers(cfg, run, fresh=False)
+    with pytest.raises(ConfigError, match="--init fer-nowhere"):
+        _check_start_and_teachers(cfg, run, fresh=True)
 
 
 @pytest.mark.parametrize("runs, export", [("out", "out"), ("out", "out/cli"), ("out/cli", "out")])
