@@ -221,9 +221,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--plot", type=Path, metavar="PNG", help="also plot memory and fps against minutes")
     parser.add_argument("--lesson", action="store_true", help="a live meeting that changes, instead of the demo")
     parser.add_argument("--reorder-s", type=number(0, strict=True), default=60.0,
-                        help="with --lesson: seconds between reorders")
-    parser.add_argument("--away-s", type=float, default=120.0,
-                        help="with --lesson: seconds a student is away at the end of every 10 minutes")
+                        help="with --lesson: seconds between reorders (default 60)")
+    parser.add_argument("--away-s", type=number(0, strict=False, maximum=600), default=120.0,
+                        help="with --lesson: seconds a student is away at the end of every 10 minutes (default 120)")
     parser.add_argument("--names", action="store_true", help="ferbot's --names")
     parser.add_argument("--log", type=Path, metavar="PATH", help="ferbot's --log (checked for completeness at the end)")
     args = parser.parse_args(argv)

@@ -43,6 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     """Run `python -m train [eval] ...` and return its exit status (ferbot.console's EXIT_*)."""
     argv = sys.argv[1:] if argv is None else argv
     setup_logging()
+    if argv[:1] and not argv[0].startswith("-") and argv[0] != "eval":
+        return fail(PROG, f"no command {argv[0]!r}: `{PROG}` trains (it takes options only) and `{PROG} eval` "
+                          f"evaluates a checkpoint (see {PROG} --help)", EXIT_USAGE)
     training = argv[:1] != ["eval"]
     prog = PROG if training else f"{PROG} eval"  # as argparse names the command in its own errors
     if training:

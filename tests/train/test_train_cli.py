@@ -224,6 +224,14 @@ def test_init_and_teachers_are_checked_up_front_only_for_a_run_that_starts(tmp_p
         _check_start_and_teachers(cfg, run, fresh=True)
 
 
+def test_a_command_that_is_not_eval_is_refused_in_one_line():
+    """`python -m train evaluate ...` said only "unrecognized arguments"; nothing is trained or written."""
+    run = _run([sys.executable, "-m", "train", "evaluate", "--checkpoint", "fer-lite"])
+    assert run.returncode == EXIT_USAGE
+    assert "no command 'evaluate': `python -m train` trains (it takes options only) and `python -m train eval`" \
+        in _error_line(run)
+
+
 @pytest.mark.parametrize("runs, export", [("out", "out"), ("out", "out/cli"), ("out/cli", "out")])
 def test_a_run_and_its_export_in_one_folder_is_refused_in_one_line(tmp_path, runs, export):
     """--runs-dir checkpoints (the export's folder): the export set the run's saved state aside as an earlier
