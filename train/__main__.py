@@ -155,19 +155,18 @@ def _run_train(args: argparse.Namespace, argv: list[str]) -> int:
     _check_ferplus(args.ferplus)
     _check_start_and_teachers(cfg, args.runs_dir / args.name, args.fresh)
     use_cpu_cores(cfg.batch_size)
-    stop = StopRequest()
-    stop.install()
     maybe_initialize_distributed()
     with _held_run(args.runs_dir, args.name):
-        data = _load_data(args)
-        if args.limit_train is not None:
-            data = dataclasses.replace(data, train=data.train.subset(args.limit_train))
-        run_dir = args.runs_dir / args.name
-        if args.fresh and run_dir.exists():
-            _discard_run(run_dir)
-        result = fit(cfg, data, run_dir, checkpoint_every=args.checkpoint_every, stop_at_step=args.stop_at_step,
-                     stop=stop, progress=not args.no_progress)
-        stop.uninstall()  # the export has no step to finish: Ctrl-C stops it at once, leaving checkpoints/ as it was
+        with StopRequest().installed() as stop:
+            data = _load_data(args)
+            if args.limit_train is not None:
+                data = dataclasses.replace(data, train=data.train.subset(args.limit_train))
+            run_dir = args.runs_dir / args.name
+            if args.fresh and run_dir.exists():
+                _discard_run(run_dir)
+            result = fit(cfg, data, run_dir, checkpoint_every=args.checkpoint_every,
+                         stop_at_step=args.stop_at_step, stop=stop, progress=not args.no_progress)
+        # the export has no step to finish: Ctrl-C stops it at once, leaving checkpoints/ as it was
         export_checkpoint(result, cfg, args.config, data, args.name, _reproducing_command(argv, args.config),
                           set_aside_in=args.runs_dir / REPLACED_EXPORTS, out_root=args.export_dir, tta_modes=tta,
                           promote_to=None if args.no_promote else args.promote_to)
@@ -227,11 +226,11 @@ def _check_nothing_overwritten(out: Path) -> None:
 def _check_start_and_teachers(cfg: TrainConfig, run_dir: Path, fresh: bool) -> None:
     """--init's and --teachers' checkpoints, each refused in one line before FER2013 loads, where the run starts
     now: a run already recorded resumes from its own saved state, whether they have moved since or not."""
-    from train.run_folder import CONFIG_RECORD
+    from train.run_folder import is_recorded
     from train.step import exported_checkpoint
     from train.teachers import check_teachers
 
-    if (run_dir / CONFIG_RECORD).is_file() and not fresh:
+    if is_recorded(run_dir) and not fresh:
         return
     if cfg.init:
         exported_checkpoint("--init", cfg.init)
@@ -241,9 +240,9 @@ def _check_start_and_teachers(cfg: TrainConfig, run_dir: Path, fresh: bool) -> N
 
 def _discard_run(run_dir: Path) -> None:
     """--fresh: delete a run folder's saved state; ConfigError for a folder that is not a run's (no config.json)."""
-    from train.run_folder import CONFIG_RECORD
+    from train.run_folder import CONFIG_RECORD, is_recorded
 
-    if any(run_dir.iterdir()) and not (run_dir / CONFIG_RECORD).is_file():
+    if any(run_dir.iterdir()) and not is_recorded(run_dir):
         raise ConfigError(f"--fresh would delete {run_dir}, which is not a training run's folder (no "
                           f"{CONFIG_RECORD}); give another --name or --runs-dir")
     shutil.rmtree(run_dir)

@@ -93,9 +93,11 @@ def plot_confusion(cm: np.ndarray, path: Path, title: str) -> None:
                 color="white" if v > 0.5 else "black")
     fig.colorbar(im, ax=ax, fraction=0.046)
     fig.tight_layout()
-    with written_whole(Path(path)) as draft:
-        fig.savefig(draft, format="png")
-    plt.close(fig)
+    try:
+        with written_whole(Path(path)) as draft:
+            fig.savefig(draft, format="png")
+    finally:
+        plt.close(fig)
 
 
 def split_metrics(probabilities: np.ndarray, split: Split) -> dict:
@@ -156,4 +158,4 @@ def _write_results(results: dict, out_dir: Path, plotted_mode: str) -> None:
         plot_confusion(np.array(m["confusion"]), out_dir / confusion_png(name),
                        f"FER2013 {name}: accuracy {m['accuracy']:.1%}{with_tta}")
     with written_whole(out_dir / METRICS_JSON) as draft:
-        draft.write_text(json.dumps(results, indent=2) + "\n")
+        draft.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

@@ -171,16 +171,18 @@ def maybe_promote(directory: Path, out_root: Path, model: str = "default") -> No
         log.info("kept %s %s: %s (%s) does not beat it", model, current.name, directory.name, figure)
         return
     with written_whole(pointer) as draft:  # never an empty pointer, whatever stops the write
-        draft.write_text(directory.name + "\n")
+        draft.write_text(directory.name + "\n", encoding="utf-8")
     log.info("%s is now the %s checkpoint (%s)", directory.name, model, figure)
 
 
 def _light_enough(card: dict, out_root: Path) -> bool:
     """Whether a checkpoint costs at most LITE_MAX_COST of the default's FLOPs per face; a warning where not."""
     default = pointed_at(out_root / MODELS["default"])
+    if default is None:  # no default to compare with
+        return True
     try:
         share = card["architecture"]["flops_per_face"] / read_card(default)["architecture"]["flops_per_face"]
-    except (CheckpointError, KeyError, TypeError):  # no default, or a card without costs: nothing to compare
+    except (CheckpointError, KeyError, TypeError):  # a card without costs (or an unreadable one): nothing to compare
         return True
     if share <= LITE_MAX_COST:
         return True

@@ -55,18 +55,17 @@ class StopRequest:
 
     def __init__(self):
         self.requested = False
-        self._previous: dict = {}
 
-    def install(self) -> None:
-        """Handle SIGINT and SIGTERM (also where a background start ignores SIGINT)."""
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            self._previous[sig] = signal.signal(sig, self._handle)
-
-    def uninstall(self) -> None:
-        """Give the signals back to the handlers they had before `install` (after training: stop at once)."""
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
-        self._previous = {}
+    @contextmanager
+    def installed(self) -> Iterator[StopRequest]:
+        """Handle SIGINT and SIGTERM (also where a background start ignores SIGINT) within the block; after it,
+        however it ends, they go back to the handlers they had (after training: stop at once)."""
+        previous = {sig: signal.signal(sig, self._handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield self
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
     def _handle(self, signum, frame) -> None:
         if self.requested:

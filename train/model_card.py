@@ -74,7 +74,7 @@ def hardware_description() -> str:
 def write_model_card(directory: Path, card: dict) -> None:
     """Write the card as model_card.json (what the bot reads) and as MODEL_CARD.md (its summary for people)."""
     write_card(directory, card)
-    (Path(directory) / CARD_MD).write_text(card_markdown(card))
+    (Path(directory) / CARD_MD).write_text(card_markdown(card), encoding="utf-8")
 
 
 def card_markdown(card: dict) -> str:

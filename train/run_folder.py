@@ -83,6 +83,11 @@ def _holder(handle) -> str:
     return f" (pid {pid})" if pid.isdigit() else ""
 
 
+def is_recorded(run_dir: Path) -> bool:
+    """Whether `run_dir` holds a run that started (its config is recorded), which the same command resumes."""
+    return (run_dir / CONFIG_RECORD).is_file()
+
+
 def check_run_folder(run_dir: Path, cfg: TrainConfig, data: FER2013) -> None:
     """Raise RunMismatch unless `run_dir` is new or its run used `cfg` and `data`; record whatever is missing.
 
@@ -102,7 +107,7 @@ def check_run_folder(run_dir: Path, cfg: TrainConfig, data: FER2013) -> None:
         path = run_dir / name
         if not path.exists():
             with written_whole(path) as draft:
-                draft.write_text(json.dumps(record, indent=2) + "\n")
+                draft.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
             if resuming:
                 log.info("%s: recorded %s (the run started before runs recorded it)", run_dir, name)
 

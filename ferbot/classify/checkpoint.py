@@ -60,7 +60,7 @@ def shipped_checkpoint_dir(model: str = "default") -> Path:
 def pointed_at(pointer: Path) -> Path | None:
     """The checkpoint folder a pointer file (checkpoints/DEFAULT, ...) names, beside it; None without the file."""
     try:
-        return pointer.parent / pointer.read_text().strip()
+        return pointer.parent / pointer.read_text(encoding="utf-8").strip()
     except OSError:
         return None
 
@@ -116,7 +116,7 @@ def disk_full(err: BaseException) -> bool:
 
 def write_card(directory: Path, card: dict) -> None:
     """Write the model card, model_card.json (the trainer adds a Markdown summary beside it)."""
-    (Path(directory) / CARD_JSON).write_text(json.dumps(card, indent=2) + "\n")
+    (Path(directory) / CARD_JSON).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
 
 
 def read_card(directory: Path) -> dict:
@@ -126,7 +126,7 @@ def read_card(directory: Path) -> dict:
         raise CheckpointError(f"{directory} is a file; a checkpoint is the folder that `python -m train` exported, "
                               "e.g. checkpoints/<name>")
     try:
-        return json.loads(path.read_text())
+        return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         what = f"no {CARD_JSON}" if Path(directory).is_dir() else "no such folder"
         raise CheckpointError(f"{directory} is not a ferbot checkpoint ({what}); pass the folder "

@@ -278,18 +278,14 @@ def test_interrupted_run_resumes_to_the_same_weights(small_fer, tiny_config, tmp
 def test_ctrl_c_stops_between_steps_and_a_second_one_stops_at_once(small_fer, tiny_config, tmp_path):
     data = first_rows(small_fer, 640, 128)
     handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
-    stop = StopRequest()
-    try:
-        stop.install()
+    with StopRequest().installed() as stop:
         ctrl_c_when(lambda: has_saved_step(tmp_path / "latest"))
         with pytest.raises(Interrupted) as stopped:
             fit(tiny_config, data, tmp_path, stop=stop, checkpoint_every=4, progress=False)
         with pytest.raises(KeyboardInterrupt):
             os.kill(os.getpid(), signal.SIGTERM)
             time.sleep(1)  # the handler runs here, in the main thread
-    finally:
-        for sig, handler in handlers.items():
-            signal.signal(sig, handler)
+    assert {sig: signal.getsignal(sig) for sig in handlers} == handlers
     assert 4 <= stopped.value.step < 20
     resumed = fit(tiny_config, data, tmp_path, progress=False)
     assert [r["step"] for r in resumed.history] == [10, 20]
