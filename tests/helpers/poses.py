@@ -71,3 +71,10 @@ def webcam_faces(wear: Wear | None = None) -> Iterator[tuple[float, np.ndarray, 
                     if worn:
                         found = [d for d in finder.find(view) if box.contains_point(*d.box.center)]
                         yield nod, view, found[0] if found else None
+
+
+def assert_pitch_follows_the_nod(pitches: dict[float, list[float]]) -> None:
+    """The median pitch read on webcam_faces() per nod: 20 degrees below the eyes reads more than 5 degrees further
+    up than level, and 20 above more than 5 further down again."""
+    up, level, down = (np.median(pitches[nod]) for nod in (-20.0, 0.0, 20.0))
+    assert up < level - 5 < down - 10, pitches
