@@ -24,8 +24,8 @@ OTHER_SINKS = "or use --sink window, --sink file:PATH or --sink none"
 INSTALL_HINTS = {
     "Linux": ('install v4l2loopback and load it as "FER Cam": sudo apt install v4l2loopback-dkms && '
               'sudo modprobe v4l2loopback devices=1 exclusive_caps=1 card_label="FER Cam"'),
-    "Windows": ('install OBS Studio (it brings the "OBS Virtual Camera"), or Unity Capture registered '
-                'with the name "FER Cam" (Install.bat "FER Cam")'),
+    "Windows": ('install OBS Studio (it brings the "OBS Virtual Camera"), or Unity Capture with its device named '
+                '"FER Cam" (its Install folder\'s InstallCustomName.bat, as administrator)'),
     "Darwin": 'install OBS Studio 30 or newer and start its Virtual Camera once so macOS lists it',
 }
 
