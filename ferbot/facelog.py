@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -179,6 +180,19 @@ def read_log_bytes(path: str | Path) -> bytes:
 def parse_log(data: bytes, path: str | Path) -> dict[str, np.ndarray]:
     """read_log's columns from a log's bytes (read_log_bytes; `path` names the log in errors)."""
     path = Path(path)
+    fields, rows = _log_rows(data, path)
+    off = [row.get("camera") == "off" for row in rows]
+    columns = _numeric_columns(rows, fields, off, path)
+    _check_values(columns, off, path)
+    columns["name"] = np.asarray([_from_spreadsheet_text(row.get("name") or "") for row in rows], dtype=object)
+    columns["clock"] = np.asarray([row.get("clock") or "" for row in rows], dtype=object)
+    columns["camera_off"] = np.asarray(off, dtype=bool)
+    return columns
+
+
+def _log_rows(data: bytes, path: Path) -> tuple[Sequence[str], list[dict[str, str]]]:
+    """The log's column names and its whole rows (a row cut short by a running lesson's write left out); LogError
+    for a file that is not a ferbot log."""
     if not data.strip():
         raise LogError(f"{path} is empty; pass the CSV written by `ferbot --log PATH`")
     try:
@@ -189,24 +203,23 @@ def parse_log(data: bytes, path: str | Path) -> dict[str, np.ndarray]:
         if missing:
             raise LogError(f"{path} is not a ferbot log (missing columns {', '.join(missing)}); pass the "
                            "CSV written by `ferbot --log PATH`")
-        rows = _whole_rows(list(reader), path, ends_a_row=data.endswith(b"\n"))
+        return fields, _whole_rows(list(reader), path, ends_a_row=data.endswith(b"\n"))
     except (UnicodeDecodeError, csv.Error) as err:
         what = "not text" if isinstance(err, UnicodeDecodeError) else err
         raise LogError(f"{path} is not a ferbot log ({what}); pass the CSV written by `ferbot --log PATH`") from None
+
+
+def _numeric_columns(rows: list[dict[str, str]], fields: Sequence[str], camera_off: list[bool],
+                     path: Path) -> dict[str, np.ndarray]:
+    """The log's numeric columns as float arrays: NaN where attention is empty (a face whose head pose was never
+    read) and in all but time, frame and track for a camera that is off; LogError for any other cell that holds no
+    number."""
     numeric = [c for c in (*REQUIRED_COLUMNS, "attention", *BOX_COLUMNS) if c in fields]
-    off = [row.get("camera") == "off" for row in rows]
     try:
-        # attention is empty for a face whose head pose was never read, and all but time, frame and track for a
-        # camera that is off; every other cell must hold a number
-        columns = {name: np.asarray([row[name] if row[name] or not (name == "attention" or camera_off) else "nan"
-                                     for row, camera_off in zip(rows, off)], dtype=float) for name in numeric}
+        return {name: np.asarray([row[name] if row[name] or not (name == "attention" or off) else "nan"
+                                  for row, off in zip(rows, camera_off)], dtype=float) for name in numeric}
     except ValueError as err:
         raise LogError(f"{path} has a non-numeric value ({err}); was it edited by hand?") from None
-    _check_values(columns, off, path)
-    columns["name"] = np.asarray([_from_spreadsheet_text(row.get("name") or "") for row in rows], dtype=object)
-    columns["clock"] = np.asarray([row.get("clock") or "" for row in rows], dtype=object)
-    columns["camera_off"] = np.asarray(off, dtype=bool)
-    return columns
 
 
 def _check_values(columns: dict[str, np.ndarray], camera_off: list[bool], path: Path) -> None:

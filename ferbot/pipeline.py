@@ -127,21 +127,10 @@ class AnalysisWorker(threading.Thread):
             self._wake.notify()
 
     def run(self) -> None:
+        """The thread: analyse the latest frame submitted, at most `rate` times a second, until stop()."""
         try:
             next_due = time.monotonic()
-            while True:
-                with self._wake:
-                    while not self._stopping and (wait := next_due - time.monotonic()) > 0:
-                        self._wake.wait(min(wait, WAKE_UP_S))  # in steps: a wait past threading.TIMEOUT_MAX fails
-                    while not self._stopping and not self._fresh_pending():
-                        self._wake.wait(WAKE_UP_S)  # polled: a Ctrl-C inside submit's notify can lose the wake-up
-                    frame = self._pending if self._fresh_pending() else None
-                    if self._stopping:
-                        # finishing: the last frame submitted, or the last taken and skipped as unchanged
-                        frame = (frame or self._skipped) if self._finish else None
-                        if frame is None:
-                            return
-                    self._pending = self._skipped = None
+            while (frame := self._next_frame(next_due)) is not None:
                 self._last_index = frame.index
                 if self.rate is not None:
                     next_due = time.monotonic() + 1.0 / self.rate
@@ -155,6 +144,20 @@ class AnalysisWorker(threading.Thread):
             self.error = err
         finally:
             self.done.set()
+
+    def _next_frame(self, next_due: float) -> Frame | None:
+        """Wait for `next_due` and a frame not analysed yet, and take it; None once stopped (when finishing, after
+        the last frame submitted, or the last taken and skipped as unchanged)."""
+        with self._wake:
+            while not self._stopping and (wait := next_due - time.monotonic()) > 0:
+                self._wake.wait(min(wait, WAKE_UP_S))  # in steps: a wait past threading.TIMEOUT_MAX fails
+            while not self._stopping and not self._fresh_pending():
+                self._wake.wait(WAKE_UP_S)  # polled: a Ctrl-C inside submit's notify can lose the wake-up
+            frame = self._pending if self._fresh_pending() else None
+            if self._stopping:
+                frame = (frame or self._skipped) if self._finish else None
+            self._pending = self._skipped = None
+            return frame
 
     def _looks_unchanged(self, frame: Frame) -> bool:
         """Whether the frame looks like the one last analysed, under refresh_s ago (never while finishing: the last

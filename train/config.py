@@ -150,21 +150,25 @@ def add_config_args(parser: argparse.ArgumentParser, shown: TrainConfig) -> None
             if cls is TrainConfig else None)
         hints = typing.get_type_hints(cls)
         for field in dataclasses.fields(cls):
-            if field.name in _NESTED:
-                continue
-            hint, value = hints[field.name], getattr(values, field.name)
-            metavar, text = FLAG_HELP.get(field.name, (None, ""))
-            flag, help_ = "--" + field.name.replace("_", "-"), f"{text} ({_shown(value)})".lstrip()
-            if hint is bool:
-                group.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=help_)
-            elif typing.get_origin(hint) is tuple:
-                of_ints = typing.get_args(hint)[0] is int
-                group.add_argument(flag, type=_int_tuple if of_ints else _str_tuple, default=None,
-                                   metavar=metavar, help=help_)
-            elif typing.get_origin(hint) is typing.Literal:
-                group.add_argument(flag, choices=typing.get_args(hint), default=None, help=help_)
-            else:
-                group.add_argument(flag, type=hint, default=None, metavar=metavar, help=help_)
+            if field.name not in _NESTED:
+                _add_field_flag(group, field.name, hints[field.name], getattr(values, field.name))
+
+
+def _add_field_flag(group: argparse._ArgumentGroup, name: str, hint, shown_value) -> None:
+    """The --flag of one config field, parsed as its type says (a switch for a bool, comma-separated values for a
+    tuple, a choice for a Literal); not given, it is None."""
+    metavar, text = FLAG_HELP.get(name, (None, ""))
+    flag, help_ = "--" + name.replace("_", "-"), f"{text} ({_shown(shown_value)})".lstrip()
+    if hint is bool:
+        group.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=help_)
+    elif typing.get_origin(hint) is tuple:
+        of_ints = typing.get_args(hint)[0] is int
+        group.add_argument(flag, type=_int_tuple if of_ints else _str_tuple, default=None, metavar=metavar,
+                           help=help_)
+    elif typing.get_origin(hint) is typing.Literal:
+        group.add_argument(flag, choices=typing.get_args(hint), default=None, help=help_)
+    else:
+        group.add_argument(flag, type=hint, default=None, metavar=metavar, help=help_)
 
 
 def _shown(value) -> str:

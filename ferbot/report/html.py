@@ -64,10 +64,10 @@ def write_report(log_path: str | Path, out_dir: str | Path | None = None,
     mark = _LOG_MARK.format(len(log_bytes), _digest(log_bytes))
     _refuse_others(log_path, page, log_bytes, students)
     page.parent.mkdir(parents=True, exist_ok=True)
-    html = _page(summary, Path(log_path).name, mark)
+    page_text = _page(summary, Path(log_path).name, mark)
     with written_whole(page, private=True) as page_draft, written_whole(students, private=True) as students_draft:
         _write_students_csv(summary, students_draft)
-        page_draft.write_text(html, encoding="utf-8")
+        page_draft.write_text(page_text, encoding="utf-8")
         before_replacing()
     return page
 
@@ -117,8 +117,10 @@ def _clock(seconds: float) -> str:
 
 def _png(fig) -> str:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
-    plt.close(fig)
+    try:
+        fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+    finally:
+        plt.close(fig)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 

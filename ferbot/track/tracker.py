@@ -116,15 +116,11 @@ class FaceTracker:
         tile, and a track whose video gives way to such a tile (a camera turned off), is a still picture from then
         until its crop changes (a person on a plain virtual background changes at the next analysis), not only after
         PICTURE_AFTER_S."""
-        profile_tiles = [False] * len(detections) if profile_tiles is None else list(profile_tiles)
-        thumbnails = [None] * len(detections) if crops is None else [_thumbnail(c) for c in crops]
-        poses = [head_pose(d.keypoints) for d in detections] if poses is None else poses
-        names = [None] * len(detections) if names is None else list(names)
-        unknown = [name == "" for name in names]  # on a tile, its tag unread: anyone may be there
-        names = [name or "" for name in names]
-        seen = [_Observation(*each)  # strict: a list of another length is a caller's bug, not fewer faces
-                for each in zip(detections, poses, probabilities, thumbnails, names, profile_tiles, strict=True)]
-        pairs = self._match(detections, names, unknown, thumbnails)
+        names = None if names is None else list(names)  # read twice below
+        seen = _observations(detections, probabilities, crops, poses, names, profile_tiles)
+        # on a tile whose tag is unread, anyone may be there
+        unknown = [name == "" for name in names] if names is not None else [False] * len(seen)
+        pairs = self._match(seen, unknown)
         matched_faces, matched_detections = {f for f, _ in pairs}, {d for _, d in pairs}
         faces = [self._followed(self._faces[f], seen[d], timestamp) for f, d in pairs]
         faces += [dataclasses.replace(face, missed=face.missed + 1) for i, face in enumerate(self._faces)
@@ -203,32 +199,32 @@ class FaceTracker:
                 followed = _on_profile_tile(followed)
         return dataclasses.replace(followed, on_profile_tile=seen.profile_tile)
 
-    def _match(self, detections: Sequence[Detection], names: Sequence[str], unknown: Sequence[bool],
-               thumbnails: Sequence[np.ndarray | None]) -> list[tuple[int, int]]:
+    def _match(self, seen: Sequence[_Observation], unknown: Sequence[bool]) -> list[tuple[int, int]]:
         """(face index, detection index) pairs: faces and detections of the same name first
         (ferbot.track.names), then greedy by overlap, then greedy by centre distance, never across two names nor
         from a named face to an `unknown` detection (on a tile whose tag is unread)."""
         known = [f.box for f in self._faces]
-        boxes = [d.box for d in detections]
+        boxes, names = [o.detection.box for o in seen], [o.name for o in seen]
         pairs = name_pairs([f.name for f in self._faces], names, lambda f, d: unlikeness(
-            self._faces[f].thumbnail, thumbnails[d], known[f], boxes[d]))
-        free_f = [f for f in range(len(known)) if f not in {p[0] for p in pairs}]
-        free_d = [d for d in range(len(boxes)) if d not in {p[1] for p in pairs}]
-        allowed = np.ones((len(known), len(boxes)), bool)  # without names every pair may match, as always
+            self._faces[f].thumbnail, seen[d].thumbnail, known[f], boxes[d]))
+        free_f, free_d = _unpaired(len(known), len(boxes), pairs)
+        allowed = self._allowed(names, unknown)
+        overlap = np.where(allowed[np.ix_(free_f, free_d)],
+                           iou_matrix([known[f] for f in free_f], [boxes[d] for d in free_d]), 0.0)
+        pairs += [(free_f[f], free_d[d]) for f, d in greedy_pairs(-overlap, -MIN_IOU)]
+        free_f, free_d = _unpaired(len(known), len(boxes), pairs)
+        shift = np.array([[_centre_shift(known[f], boxes[d]) if allowed[f, d] else np.inf for d in free_d]
+                          for f in free_f], float).reshape(len(free_f), len(free_d))
+        return pairs + [(free_f[f], free_d[d]) for f, d in greedy_pairs(shift, MAX_CENTRE_SHIFT)]
+
+    def _allowed(self, names: Sequence[str], unknown: Sequence[bool]) -> np.ndarray:
+        """Which (face, detection) pairs may match: any without names; with names, never across two names nor
+        from a named face to a detection on a tile whose tag is unread."""
+        allowed = np.ones((len(self._faces), len(names)), bool)
         if any(names) and self._faces:
             allowed[:] = [[compatible(face.name, name) for name in names] for face in self._faces]
         allowed[np.ix_([bool(face.name) for face in self._faces], list(unknown))] = False
-        overlap = np.where(allowed[np.ix_(free_f, free_d)],
-                           iou_matrix([known[f] for f in free_f], [boxes[d] for d in free_d]), 0.0)
-        by_overlap = [(free_f[f], free_d[d]) for f, d in greedy_pairs(-overlap, -MIN_IOU)]
-        pairs += by_overlap
-        free_f = [f for f in free_f if f not in {p[0] for p in by_overlap}]
-        free_d = [d for d in free_d if d not in {p[1] for p in by_overlap}]
-        if free_f and free_d:
-            shift = np.array([[_centre_shift(known[f], boxes[d]) if allowed[f, d] else np.inf for d in free_d]
-                              for f in free_f])
-            pairs += [(free_f[f], free_d[d]) for f, d in greedy_pairs(shift, MAX_CENTRE_SHIFT)]
-        return pairs
+        return allowed
 
     def _updated(self, face: TrackedFace, seen: _Observation, timestamp: float) -> TrackedFace:
         """The face's track with this analysis folded in: emotions and attention smoothed, its reference updated."""
@@ -242,6 +238,25 @@ class FaceTracker:
                                    attention=attention, missed=0, facing=facing,
                                    reference=face.reference.observed(timestamp, seen.pose),
                                    name=plainer(face.name, seen.name))
+
+
+def _unpaired(faces: int, detections: int, pairs: list[tuple[int, int]]) -> tuple[list[int], list[int]]:
+    """The face and detection indices that no pair holds."""
+    paired_f, paired_d = {f for f, _ in pairs}, {d for _, d in pairs}
+    return [f for f in range(faces) if f not in paired_f], [d for d in range(detections) if d not in paired_d]
+
+
+def _observations(detections: Sequence[Detection], probabilities: np.ndarray, crops: np.ndarray | None,
+                  poses: Sequence[HeadPose] | None, names: Sequence[str | None] | None,
+                  profile_tiles: Sequence[bool] | None) -> list[_Observation]:
+    """FaceTracker.update's arguments, per detection, with the defaults of those not given."""
+    count = len(detections)
+    thumbnails = [None] * count if crops is None else [_thumbnail(c) for c in crops]
+    poses = [head_pose(d.keypoints) for d in detections] if poses is None else poses
+    names = [""] * count if names is None else [name or "" for name in names]
+    profile_tiles = [False] * count if profile_tiles is None else profile_tiles
+    return [_Observation(*each)  # strict: a list of another length is a caller's bug, not fewer faces
+            for each in zip(detections, poses, probabilities, thumbnails, names, profile_tiles, strict=True)]
 
 
 def _thumbnail(crop: np.ndarray) -> np.ndarray:
