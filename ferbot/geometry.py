@@ -46,9 +46,11 @@ class Rect(NamedTuple):
         return Rect(x1, y1, x2 - x1, y2 - y1)
 
     def contains_point(self, x: float, y: float) -> bool:
+        """Whether (x, y) lies inside: the left and top edges included, the right and bottom ones not."""
         return self.x <= x < self.x2 and self.y <= y < self.y2
 
     def intersection_area(self, other: Rect) -> float:
+        """The area the two rectangles share; 0 where they do not overlap."""
         w = min(self.x2, other.x2) - max(self.x, other.x)
         h = min(self.y2, other.y2) - max(self.y, other.y)
         return max(w, 0.0) * max(h, 0.0)

@@ -61,7 +61,7 @@ def pointed_at(pointer: Path) -> Path | None:
     """The checkpoint folder a pointer file (checkpoints/DEFAULT, ...) names, beside it; None without the file."""
     try:
         return pointer.parent / pointer.read_text(encoding="utf-8").strip()
-    except OSError:
+    except (OSError, ValueError):  # ValueError: not UTF-8 text
         return None
 
 

@@ -27,6 +27,7 @@ class MoodTimeline:
         self._samples: deque[tuple[float, np.ndarray]] = deque()
 
     def add(self, timestamp: float, shares: np.ndarray) -> None:
+        """The class's emotion shares at `timestamp`; samples older than the window are dropped."""
         self._samples.append((timestamp, shares))
         while self._samples and self._samples[0][0] < timestamp - self.window_s:
             self._samples.popleft()

@@ -80,6 +80,8 @@ class VideoFileSink:
         log.info("writing the feed to %s", self.path)
 
     def send(self, frame: np.ndarray) -> bool:
+        """Queue the frame for the encoder, timed by when it was sent; where the encoder is behind, the oldest
+        frame waiting is left out (counted in `left_out`). Raises the encoder's error, once it has one."""
         sent_at = self._clock.now()
         if self._error is not None:
             raise self._error

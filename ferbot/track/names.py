@@ -101,6 +101,7 @@ class NameBook:
         self._ids: dict[str, list[int]] = {}
 
     def add(self, name: str, track_id: int) -> None:
+        """Record that the name has had this id (an empty name records nothing, an id is recorded once)."""
         if name:
             ids = self._ids.setdefault(self._key(name), [])
             if track_id not in ids:
