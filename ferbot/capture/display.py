@@ -18,8 +18,9 @@ from ferbot.console import first_line
 log = logging.getLogger(__name__)
 
 WAYLAND_WARNING = ("this is a Wayland session: screen capture sees only X11 (XWayland) windows, so a meeting app "
-                   "running natively on Wayland stays black or missing; log in with an 'on Xorg' session, or run the "
-                   "meeting app under XWayland (Zoom: QT_QPA_PLATFORM=xcb; Chrome: --ozone-platform=x11)")
+                   "running natively on Wayland stays black or missing; run the meeting app under XWayland (Zoom: "
+                   "QT_QPA_PLATFORM=xcb; Chrome: --ozone-platform=x11), or log in to an X11 session ('on Xorg') "
+                   "where your desktop offers one")
 
 
 class Display:
