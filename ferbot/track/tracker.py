@@ -116,11 +116,8 @@ class FaceTracker:
         tile, and a track whose video gives way to such a tile (a camera turned off), is a still picture from then
         until its crop changes (a person on a plain virtual background changes at the next analysis), not only after
         PICTURE_AFTER_S."""
-        names = None if names is None else list(names)  # read twice below
         seen = _observations(detections, probabilities, crops, poses, names, profile_tiles)
-        # on a tile whose tag is unread, anyone may be there
-        unknown = [name == "" for name in names] if names is not None else [False] * len(seen)
-        pairs = self._match(seen, unknown)
+        pairs = self._match(seen)
         matched_faces, matched_detections = {f for f, _ in pairs}, {d for _, d in pairs}
         faces = [self._followed(self._faces[f], seen[d], timestamp) for f, d in pairs]
         faces += [dataclasses.replace(face, missed=face.missed + 1) for i, face in enumerate(self._faces)
@@ -199,16 +196,16 @@ class FaceTracker:
                 followed = _on_profile_tile(followed)
         return dataclasses.replace(followed, on_profile_tile=seen.profile_tile)
 
-    def _match(self, seen: Sequence[_Observation], unknown: Sequence[bool]) -> list[tuple[int, int]]:
+    def _match(self, seen: Sequence[_Observation]) -> list[tuple[int, int]]:
         """(face index, detection index) pairs: faces and detections of the same name first
         (ferbot.track.names), then greedy by overlap, then greedy by centre distance, never across two names nor
-        from a named face to an `unknown` detection (on a tile whose tag is unread)."""
+        from a named face to a detection on a tile whose tag is unread."""
         known = [f.box for f in self._faces]
         boxes, names = [o.detection.box for o in seen], [o.name for o in seen]
         pairs = name_pairs([f.name for f in self._faces], names, lambda f, d: unlikeness(
             self._faces[f].thumbnail, seen[d].thumbnail, known[f], boxes[d]))
         free_f, free_d = _unpaired(len(known), len(boxes), pairs)
-        allowed = self._allowed(names, unknown)
+        allowed = self._allowed(names, [o.tag_unread for o in seen])
         overlap = np.where(allowed[np.ix_(free_f, free_d)],
                            iou_matrix([known[f] for f in free_f], [boxes[d] for d in free_d]), 0.0)
         pairs += [(free_f[f], free_d[d]) for f, d in greedy_pairs(-overlap, -MIN_IOU)]
@@ -217,13 +214,13 @@ class FaceTracker:
                           for f in free_f], float).reshape(len(free_f), len(free_d))
         return pairs + [(free_f[f], free_d[d]) for f, d in greedy_pairs(shift, MAX_CENTRE_SHIFT)]
 
-    def _allowed(self, names: Sequence[str], unknown: Sequence[bool]) -> np.ndarray:
+    def _allowed(self, names: Sequence[str], tags_unread: Sequence[bool]) -> np.ndarray:
         """Which (face, detection) pairs may match: any without names; with names, never across two names nor
         from a named face to a detection on a tile whose tag is unread."""
         allowed = np.ones((len(self._faces), len(names)), bool)
         if any(names) and self._faces:
             allowed[:] = [[compatible(face.name, name) for name in names] for face in self._faces]
-        allowed[np.ix_([bool(face.name) for face in self._faces], list(unknown))] = False
+        allowed[np.ix_([bool(face.name) for face in self._faces], list(tags_unread))] = False
         return allowed
 
     def _updated(self, face: TrackedFace, seen: _Observation, timestamp: float) -> TrackedFace:
@@ -253,10 +250,11 @@ def _observations(detections: Sequence[Detection], probabilities: np.ndarray, cr
     count = len(detections)
     thumbnails = [None] * count if crops is None else [_thumbnail(c) for c in crops]
     poses = [head_pose(d.keypoints) for d in detections] if poses is None else poses
-    names = [""] * count if names is None else [name or "" for name in names]
+    names = [None] * count if names is None else names
     profile_tiles = [False] * count if profile_tiles is None else profile_tiles
-    return [_Observation(*each)  # strict: a list of another length is a caller's bug, not fewer faces
-            for each in zip(detections, poses, probabilities, thumbnails, names, profile_tiles, strict=True)]
+    return [_Observation(detection, pose, p, thumbnail, name or "", profile_tile, tag_unread=name == "")
+            for detection, pose, p, thumbnail, name, profile_tile  # strict: another length is a caller's bug
+            in zip(detections, poses, probabilities, thumbnails, names, profile_tiles, strict=True)]
 
 
 def _thumbnail(crop: np.ndarray) -> np.ndarray:
@@ -273,6 +271,7 @@ class _Observation:
     thumbnail: np.ndarray | None
     name: str
     profile_tile: bool
+    tag_unread: bool = False  # on a tile whose name tag is unread: anyone may be there
 
 
 def _first_sight(track_id: int, seen: _Observation, timestamp: float) -> TrackedFace:
