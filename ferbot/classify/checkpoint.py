@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import traceback
 from contextlib import contextmanager
@@ -35,6 +36,8 @@ _WEIGHTS = "weights"
 # In the OS's messages, which Orbax passes on (POSIX's ENOSPC, EFBIG, EDQUOT; Windows' ERROR_DISK_FULL and
 # ERROR_HANDLE_DISK_FULL).
 _DISK_FULL = ("No space left", "File too large", "Disk quota", "not enough space", "disk is full")
+# asyncio's first line for a task or other future whose error nobody awaited ("Task", "_GatheringFuture", ...).
+_NEVER_RETRIEVED = re.compile(r"\w+ exception was never retrieved")
 _hook_before = None  # the unraisable hook before _late_write_hook, once that is installed
 
 
@@ -211,12 +214,12 @@ def _late_write_callback(unraisable) -> bool:
 
 
 def _unretrieved_write_error(record: logging.LogRecord) -> bool:
-    """A filter for asyncio's logger: its "Task exception was never retrieved" for a task that failed in Orbax's
-    code goes to debug level instead. When one write of a save fails (a full disk), Orbax raises that one error,
-    which CheckpointError reports in one line; the other writes' errors, never awaited, came after it as more
-    tracebacks once their tasks were collected."""
+    """A filter for asyncio's logger: its "Task exception was never retrieved" (or "_GatheringFuture ...", for
+    writes gathered together) for a failure in Orbax's code goes to debug level instead. When one write of a save
+    fails (a full disk), Orbax raises that one error, which CheckpointError reports in one line; the other writes'
+    errors, never awaited, came after it as more tracebacks once their tasks were collected."""
     error = record.exc_info[1] if record.exc_info else None
-    lost_in_orbax = (error is not None and record.getMessage().startswith("Task exception was never retrieved")
+    lost_in_orbax = (error is not None and _NEVER_RETRIEVED.match(record.getMessage()) is not None
                      and any("orbax" in Path(frame.filename).parts
                              for frame in traceback.extract_tb(error.__traceback__)))
     if lost_in_orbax:

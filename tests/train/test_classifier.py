@@ -251,10 +251,11 @@ def test_an_export_to_a_full_disk_is_one_line_that_says_to_free_space(tmp_path):
 
 def test_a_failed_saves_unawaited_writes_log_at_debug_level_and_other_lost_task_errors_still_show(tmp_path, caplog):
     """When a save fails, Orbax raises its first write's error; the other writes' errors, never awaited, reach
-    asyncio's logger as "Task exception was never retrieved" once their tasks are collected (rarely: one CI run, and 2
-    of about 340 full-disk exports here, so the full-disk test cannot be relied on to see it). A coroutine in a
-    folder named orbax fails as they do, and so does one here: the first is logged at debug level, the second still
-    as an error."""
+    asyncio's logger as "Task exception was never retrieved", or "_GatheringFuture exception ..." for writes
+    gathered together, once they are collected (rarely: one CI run, 2 of about 340 full-disk exports here, and 1 in
+    9 full-disk training runs, so the full-disk tests cannot be relied on to see it). A coroutine in a folder named
+    orbax fails as they do, alone and gathered, and so does one here: the first two are logged at debug level, the
+    third still as an error."""
     import asyncio
     import gc
     import importlib.util
@@ -271,19 +272,23 @@ def test_a_failed_saves_unawaited_writes_log_at_debug_level_and_other_lost_task_
 
     with checkpoint.orbax_quiet():  # what every save and load goes through
         pass
+    async def start(coroutine, gathered: bool) -> asyncio.Future:
+        return asyncio.gather(coroutine) if gathered else asyncio.ensure_future(coroutine)
+
     loop = asyncio.new_event_loop()
     caplog.set_level(logging.DEBUG)
-    for coroutine in (orbax_like.write(), unrelated()):
-        task = loop.create_task(coroutine)
-        loop.run_until_complete(asyncio.wait([task]))
-        del task
+    for coroutine, gathered in ((orbax_like.write(), False), (orbax_like.write(), True), (unrelated(), False)):
+        future = loop.run_until_complete(start(coroutine, gathered))
+        loop.run_until_complete(asyncio.wait([future]))
+        del future
         gc.collect()
     loop.close()
     lost = [(record.name, record.levelno) for record in caplog.records if "never retrieved" in record.getMessage()]
     assert lost == [("asyncio", logging.ERROR)], caplog.text
     assert "unrelated" in caplog.text and "an error nobody awaited" in caplog.text
-    assert any(record.name == checkpoint.__name__ and record.levelno == logging.DEBUG and "File too large" in
-               record.getMessage() for record in caplog.records), caplog.text
+    quieted = [record for record in caplog.records if record.name == checkpoint.__name__
+               and record.levelno == logging.DEBUG and "File too large" in record.getMessage()]
+    assert len(quieted) == 2, caplog.text
 
 
 def test_max_pool_matches_flax_in_value_and_gradient(fer2013):
