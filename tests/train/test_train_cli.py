@@ -363,15 +363,13 @@ def test_resuming_on_other_data_or_another_limit_is_refused_in_one_line(fer2013,
 def test_a_full_disk_while_saving_is_one_line_and_the_same_command_then_finishes(fer2013, tmp_path):
     """Files limited to 20 kB (as a disk that fills up: writes fail with EFBIG): Orbax's ValueError from TensorStore
     ended the run in hundreds of lines of tracebacks. Now one line says what to do, and it is enough to do it."""
-    import resource
-
     data = tmp_path / "fer-small.npz"
     _save_npz(data, _rows(fer2013, 0))
     cmd = [sys.executable, "-m", "train", "--data", str(data), "--config", "tiny", "--name", "cli", "--epochs", "1",
            "--runs-dir", str(tmp_path / "runs"), "--export-dir", str(tmp_path / "ckpt"), "--tta", "none",
            "--no-progress"]
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
-    full = _run(cmd, env=env, preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000)))
+    full = _run(_with_file_size_limit(cmd, 20_000), env=env)
     assert full.returncode == EXIT_ERROR, full.stderr[-3000:]
     assert "Traceback" not in full.stderr, full.stderr[-3000:]
     assert re.search(r"cannot save the run's state in .*: free some space .* run the same command again",
@@ -379,6 +377,14 @@ def test_a_full_disk_while_saving_is_one_line_and_the_same_command_then_finishes
     done = _run(cmd, env=env)
     assert done.returncode == EXIT_OK, done.stderr[-3000:]
     assert (tmp_path / "ckpt" / "cli" / "model_card.json").is_file()
+
+
+def _with_file_size_limit(cmd: list[str], limit: int) -> list[str]:
+    """`cmd` with its files limited to `limit` bytes, set by the child before it runs `cmd` (a `preexec_fn` would
+    fork this process, JAX's threads and all)."""
+    setup = (f"import os, resource, sys; resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit})); "
+             "os.execv(sys.argv[1], sys.argv[1:])")
+    return [sys.executable, "-c", setup, *cmd]
 
 
 def test_the_model_cards_command_names_the_recipe_and_leaves_out_run_control():
