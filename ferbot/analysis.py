@@ -16,6 +16,7 @@ from ferbot.classify import EmotionClassifier
 from ferbot.detect import Detection, FaceFinder, face_crops
 from ferbot.detect.facemesh import FaceMesh
 from ferbot.detect.finder import profile_picture_tile
+from ferbot.exclusions import Exclusions, blank_regions
 from ferbot.geometry import Rect
 from ferbot.names import NameReader, NameTag
 from ferbot.selfview import MarkerLayout, find_own_feed
@@ -67,32 +68,30 @@ class FrameAnalyzer:
     ignored. The head pose is FaceMesh.pose: the face-landmark model's yaw where the keypoints see a turn, and
     the eyes where they see a nod down.
 
-    `excluded` regions (frame pixels) are blanked before anything looks at the frame, so no face in them is
+    `excluded` regions are blanked before anything looks at the frame, so no face in them is
     ever detected, classified, tracked or logged. With a `names` reader, each face's track follows the name on its
     tile, and named tiles without a face are reported as cameras off (never its own feed's tile nor an excluded one).
     Closing it (or leaving its `with` block) closes the face finder it made, not one it was given.
     """
 
     def __init__(self, classifier: EmotionClassifier, own_output: MarkerLayout, finder: FaceFinder | None = None,
-                 tracker: FaceTracker | None = None, excluded: Sequence[Rect] = (), names: NameReader | None = None):
+                 tracker: FaceTracker | None = None, excluded: Exclusions | None = None,
+                 names: NameReader | None = None):
         self.classifier = classifier
         self.own_output = own_output
         self._owns_finder = finder is None
         self.finder = finder or FaceFinder()
         self.tracker = tracker or FaceTracker()
-        self.excluded = tuple(excluded)
+        self.excluded = excluded or Exclusions()
         self.mesh = FaceMesh()
         self.names = names
-        self._exclusions_checked = False
         self._own_feed_told = False  # said once that ferbot's own feed is on screen
 
     def analyze(self, frame: Frame) -> Analysis:
         """Analyse one frame; boxes are in the frame's pixels."""
         clock = _StepClock()
-        if not self._exclusions_checked:
-            warn_of_empty_exclusions(self.excluded, frame.image.shape[1], frame.image.shape[0])
-            self._exclusions_checked = True
-        image = blank_regions(frame.image, self.excluded)
+        excluded = self.excluded.in_frame(frame.image.shape[1], frame.image.shape[0])
+        image = blank_regions(frame.image, excluded)
         own_feeds = find_own_feed(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), self.own_output)
         clock.lap("self_view")
         if own_feeds and not self._own_feed_told:
@@ -110,7 +109,7 @@ class FrameAnalyzer:
         clock.lap("classify")
         poses = [self.mesh.pose(image, d) for d in detections]
         clock.lap("pose")
-        tags = self._name_tags(image, student_tiles(self.finder.tiles, [*own_feeds, *self.excluded]), frame.timestamp,
+        tags = self._name_tags(image, student_tiles(self.finder.tiles, [*own_feeds, *excluded]), frame.timestamp,
                                clock)
         faces = self.tracker.update(detections, probabilities, frame.timestamp, crops, poses,
                                     None if self.names is None else [name_at(tags, d.box) for d in detections],
@@ -173,26 +172,6 @@ def cameras_off(tags: Sequence[NameTag], students: Sequence[TrackedFace]) -> lis
     participant to where they were last seen)."""
     return [tag for tag in tags if tag.name and not any(
         tag.tile.contains_point(*f.box.center) and (f.missed == 0 or compatible(f.name, tag.name)) for f in students)]
-
-
-def warn_of_empty_exclusions(regions: Sequence[Rect], width: int, height: int) -> None:
-    """Log a warning for each excluded region that lies wholly outside a width x height frame: a mistyped --exclude
-    would otherwise leave a student who opted out analysed without a word."""
-    frame = Rect(0, 0, width, height)
-    for region in regions:
-        if region.intersection_area(frame) <= 0:
-            log.warning("--exclude %s lies outside the captured frame (%dx%d): it excludes nothing; give its "
-                        "position in the frame's pixels", ",".join(map(str, region.as_int())), width, height)
-
-
-def blank_regions(image: np.ndarray, regions: Sequence[Rect]) -> np.ndarray:
-    """A copy of `image` with `regions` (clipped to it) filled with black; `image` itself when there are none."""
-    if not regions:
-        return image
-    blanked = image.copy()
-    for region in regions:
-        region.pixels(blanked)[:] = 0
-    return blanked
 
 
 class _StepClock:

@@ -16,6 +16,7 @@ from ferbot.analysis import FrameAnalyzer
 from ferbot.capture import Source, open_source, open_window
 from ferbot.classify import EmotionClassifier
 from ferbot.classify.checkpoint import CheckpointError
+from ferbot.exclusions import Exclusions
 from ferbot.facelog import FaceLog, LogError
 from ferbot.files import check_new_file
 from ferbot.geometry import Rect
@@ -94,10 +95,11 @@ def build_bot(options: BotOptions, *, source: Source | None = None,
         stack.callback(source.close)
         warm = classifier is not None
         classifier = classifier or EmotionClassifier.load(options.checkpoint, options.model)
-        renderer = Renderer(options.size, excluded=options.exclude)
+        excluded = Exclusions(options.exclude)
+        renderer = Renderer(options.size, excluded=excluded)
         analyzer = stack.enter_context(FrameAnalyzer(classifier, renderer.layout.markers,
                                                      tracker=FaceTracker(smoothing_s=options.smoothing),
-                                                     excluded=options.exclude, names=names))
+                                                     excluded=excluded, names=names))
         # The files last, so that a run that cannot start leaves no empty video or log behind to block the next
         # try: the log first (it can be discarded while it holds only its header), then the sink.
         # a recording's rows are not dated: its analysis happens after the lesson, and time_s places them in it

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ferbot.exclusions import Exclusions
 from ferbot.geometry import Rect
 from ferbot.render.mood import MoodTimeline, class_shares
 from ferbot.render.overlay import draw_excluded, draw_faces
@@ -66,11 +67,11 @@ class OutputLayout:
 
 class Renderer:
     """Draws output frames; keeps the class-mood timeline of the last TIMELINE_S seconds. `excluded` regions
-    (source pixels) are outlined so the viewer sees that they are left out of the analysis."""
+    are outlined so the viewer sees that they are left out of the analysis."""
 
-    def __init__(self, size: tuple[int, int] = (1280, 720), excluded: Sequence[Rect] = ()):
+    def __init__(self, size: tuple[int, int] = (1280, 720), excluded: Exclusions | None = None):
         self.layout = OutputLayout(size)
-        self.excluded = tuple(excluded)
+        self.excluded = excluded or Exclusions()
         self.timeline = MoodTimeline(TIMELINE_S)
         self._chrome = self._draw_chrome()
         self._panel = self._draw_panel([], 0.0)
@@ -123,7 +124,8 @@ class Renderer:
         canvas = np.empty((area_h, area_w, 3), np.uint8)
         canvas[:] = _UNDRAWN
         offset = (origin[0] - area_x, origin[1] - area_y)
-        inside = [clipped for r in self.excluded if (clipped := r.clipped(width, height)).area > 0]
+        inside = [clipped for r in self.excluded.in_frame(width, height)
+                  if (clipped := r.clipped(width, height)).area > 0]
         draw_excluded(canvas, inside, scale, offset)  # one wholly outside the frame excludes nothing
         draw_faces(canvas, faces, scale, offset)
         _draw_notice(canvas, self.notice)

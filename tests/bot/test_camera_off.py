@@ -4,11 +4,14 @@ or two."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import cv2
 
 from ferbot.analysis import FrameAnalyzer, student_tiles
 from ferbot.capture.base import Frame
 from ferbot.capture.demo import DemoSource
+from ferbot.exclusions import Exclusions
 from ferbot.geometry import Rect
 from ferbot.names import NameReader
 from ferbot.render import Renderer
@@ -20,11 +23,11 @@ from tests.helpers.nametags import draw_tag
 NAMES = ["Ana García", "Ben Okafor", "Cleo Park", "Dan Wu", "Eva Novak"]
 
 
-def _analysed(classifier, screens, excluded=()):
+def _analysed(classifier, screens, excluded: Sequence[Rect] = ()):
     """The last of the analyses, with names, of `screens` 0.4 s apart. (A LiveMeeting draws a picture narrower than
     its tile on the app's flat colour, as a profile picture is drawn: the first analysis takes it for one until it
     moves.)"""
-    with FrameAnalyzer(classifier, Renderer((1280, 720)).layout.markers, excluded=excluded,
+    with FrameAnalyzer(classifier, Renderer((1280, 720)).layout.markers, excluded=Exclusions(excluded),
                        names=NameReader()) as analyzer:
         return [analyzer.analyze(Frame(image, 0.4 * i, i)) for i, image in enumerate(screens)][-1]
 

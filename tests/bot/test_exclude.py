@@ -8,9 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ferbot.analysis import warn_of_empty_exclusions
+from ferbot.analysis import FrameAnalyzer
+from ferbot.capture.base import Frame
 from ferbot.capture.demo import DemoSource
 from ferbot.capture.gallery import gallery_tiles
+from ferbot.exclusions import Exclusions, warn_of_empty_exclusions
 from ferbot.geometry import Rect
 from ferbot.render import Renderer
 from tests.helpers.cli import ferbot, one_error_line
@@ -40,8 +42,8 @@ def _logged_boxes(image: np.ndarray, folder: Path, *exclude: str) -> list[Rect]:
     return [row_box(row) for row in log_rows(folder / "log.csv")]
 
 
-def _tiles_with_a_face(boxes: list[Rect]) -> set[int]:
-    return {i for i, tile in enumerate(TILES) for box in boxes if tile.contains_point(*box.center)}
+def _tiles_with_a_face(boxes: list[Rect], tiles: list[Rect] = TILES) -> set[int]:
+    return {i for i, tile in enumerate(tiles) for box in boxes if tile.contains_point(*box.center)}
 
 
 @pytest.mark.slow
@@ -56,7 +58,7 @@ def test_an_excluded_tile_is_never_analysed(gallery, tmp_path):
 
 def test_the_feed_outlines_the_excluded_region(gallery):
     plain = Renderer().render(gallery, [])
-    outlined = Renderer(excluded=[EXCLUDED]).render(gallery, [])
+    outlined = Renderer(excluded=Exclusions([EXCLUDED])).render(gallery, [])
     changed = np.any(plain != outlined, axis=2)
     x, y, w, h = on_feed(EXCLUDED, Renderer().layout, SCREEN).as_int()
     left_edge = changed[y + 2:y + h - 2, x - 1:x + 2].any(axis=1)
@@ -68,7 +70,7 @@ def test_the_feed_outlines_the_excluded_region(gallery):
 def test_a_region_wholly_outside_the_frame_is_not_shown_as_excluded(gallery):
     """A typo that puts the region off the frame excludes nothing (and is warned of), so the feed claims nothing."""
     outside = Rect(SCREEN[0] + 100, 100, 300, 200)
-    assert np.array_equal(Renderer(excluded=[outside]).render(gallery, []), Renderer().render(gallery, []))
+    assert np.array_equal(Renderer(excluded=Exclusions([outside])).render(gallery, []), Renderer().render(gallery, []))
 
 
 @pytest.mark.parametrize("region, message", [
@@ -85,7 +87,7 @@ def test_a_malformed_exclude_is_one_error_line(region, message):
 
 def test_an_outline_reaching_past_the_frame_is_drawn_at_its_edge(gallery):
     """A region partly outside the captured frame is outlined where it meets the frame, like its blanking."""
-    renderer = Renderer(excluded=[Rect(1700, 900, 500, 400)])  # past the right and bottom edges
+    renderer = Renderer(excluded=Exclusions([Rect(1700, 900, 500, 400)]))  # past the right and bottom edges
     outlined = renderer.render(gallery, [])
     changed = np.any(Renderer().render(gallery, []) != outlined, axis=2)
     scale, (ox, oy), (w, h) = renderer.layout.fit(SCREEN)
@@ -103,3 +105,20 @@ def test_a_region_outside_the_frame_is_warned_of(caplog):
     assert [r.getMessage() for r in caplog.records] == [
         "--exclude 99999,99999,10,10 lies outside the captured frame (1920x1080): it excludes nothing; give its "
         "position in the frame's pixels"]
+
+
+def test_regions_scale_with_the_frame_when_it_changes_size(default_classifier, caplog):
+    """A projector plugged in mid-lesson: the screen goes from 1920x1080 to 1280x720 and back, and the gallery
+    scales with it. The same pixels would now hold other tiles; the region scales with the frame, so the student who
+    opted out stays out of the analysis, and the change is warned of (once: a window being resized makes many
+    sizes)."""
+    frames = [DemoSource(size).read().image for size in (SCREEN, (1280, 720), SCREEN)]
+    with caplog.at_level(logging.WARNING, logger="ferbot.exclusions"), FrameAnalyzer(
+            default_classifier, Renderer().layout.markers, excluded=Exclusions([EXCLUDED])) as analyzer:
+        analyses = [analyzer.analyze(Frame(image, float(i), i)) for i, image in enumerate(frames)]
+    for image, analysis in zip(frames, analyses):
+        tiles = gallery_tiles(9, (image.shape[1], image.shape[0]))
+        assert _tiles_with_a_face([face.box for face in analysis.visible_faces], tiles) == set(range(9)) - {4}
+    [resized] = [record.getMessage() for record in caplog.records]
+    assert resized.startswith("the captured frame is now 1280x720 (it was 1920x1080 when ferbot started): the "
+                              "--exclude regions are scaled with it, to 433,243,414,233; check on the feed"), resized
