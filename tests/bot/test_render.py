@@ -15,7 +15,7 @@ from ferbot.emotions import CLASS_NAMES, EMOTION_COLORS
 from ferbot.geometry import Rect
 from ferbot.pipeline import no_face_help
 from ferbot.render import DISCLOSURE, OutputLayout, Renderer
-from ferbot.render.compose import DISCLOSURE_RED, NOTICE_BACKGROUND
+from ferbot.render.compose import DISCLOSURE_RED, NOTICE_BACKGROUND, halved_down_to
 from ferbot.render.mood import MoodTimeline, class_shares
 from ferbot.render.overlay import draw_faces, label_text
 from ferbot.render.panel import draw_panel
@@ -125,6 +125,14 @@ def test_the_no_face_notice_fits_its_box_at_every_output_size(size, monkeypatch)
     lit = np.nonzero(text.any(axis=0))[0]
     assert len(lit) and lit.max() < right - left - 4  # a cut line would run to the box's edge
     assert right < renderer.layout.screen_area.x2
+
+
+@pytest.mark.parametrize("height, width", [(10, 1920), (1, 1920), (3, 640), (1920, 1)])
+def test_halving_never_shrinks_a_banner_shaped_frame_to_nothing(height, width):
+    """A mistyped --region 0,0,1920,10: the halving for the unchanged-screen check stopped only on the width, and the
+    frame's 10 rows became none (an OpenCV assertion ended the run)."""
+    halved = halved_down_to(np.full((height, width, 3), 128, np.uint8), 120)
+    assert halved.shape[0] >= 1 and halved.shape[1] >= 1
 
 
 @pytest.mark.parametrize("scale", [1.0, 0.5, 0.3, 0.2])
