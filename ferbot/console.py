@@ -84,10 +84,17 @@ def number(minimum: float, *, strict: bool, maximum: float = math.inf) -> Callab
 
 
 def given_path(text: str) -> str:
-    """An argparse type: a path that is not empty (an empty one is often a variable left unset), a leading ~ read
-    as the home folder (the shell leaves it as it is in --out=~/x, and a folder named ~ would be made)."""
+    """An argparse type: a path that is not empty (an empty one is often a variable left unset) and is text (OpenCV
+    crashes on a name with bytes that are not UTF-8), a leading ~ read as the home folder (the shell leaves it as it
+    is in --out=~/x, and a folder named ~ would be made)."""
     if not text.strip():
         raise argparse.ArgumentTypeError("the path is empty (a variable left unset?)")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        raise argparse.ArgumentTypeError(f"{shown}: the name has bytes that are not UTF-8 text; rename the file or "
+                                         "folder with characters your system shows") from None
     return os.path.expanduser(text)
 
 

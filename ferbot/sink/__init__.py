@@ -7,6 +7,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ferbot.console import given_path
 from ferbot.sink.base import NullSink, Sink, SinkError
 
 __all__ = ["SINKS", "SINK_CHOICES", "Sink", "SinkError", "open_sink", "parse_sink", "sink_option"]
@@ -69,11 +70,13 @@ def parse_sink(spec: str) -> tuple[SinkKind, str | None]:
 
 
 def sink_option(text: str) -> str:
-    """An argparse type: a --sink value that parse_sink accepts, kept as written."""
+    """An argparse type: a --sink value that parse_sink accepts, its path a given_path, kept as written."""
     try:
-        parse_sink(text)
+        _, path = parse_sink(text)
     except ValueError as err:
         raise argparse.ArgumentTypeError(str(err).removeprefix(f"--sink {text!r}: ")) from None
+    if path is not None:
+        given_path(path)
     return text
 
 

@@ -76,6 +76,10 @@ def test_help_never_cuts_a_name_at_its_hyphen(command, width):
     # a monitor left of the primary one has negative X (Windows, macOS): the value is read, not taken for an option
     (["--region", "-1920,0,1920,1080", "--monitor", "1"], "give --region or --monitor, not both"),
     (["--exclude", "-20,-10,320,180", "--demo", "--no-report"], "only applies with --log"),
+    # a Latin-1 name on a UTF-8 system: OpenCV crashed on it (segmentation fault), leaving empty files behind
+    (["--source", os.fsdecode(b"lecture\xe9.mp4")], "--source: lecture\\xe9.mp4: the name has bytes that are not"),
+    (["--demo", "--sink", os.fsdecode(b"file:feed\xe9.avi")], "--sink: feed\\xe9.avi: the name has bytes"),
+    (["--demo", "--log", os.fsdecode(b"caf\xe9.csv")], "--log: caf\\xe9.csv: the name has bytes"),
 ])
 def test_usage_mistakes_get_one_line_and_status_2(args, message):
     result = ferbot(*args)
