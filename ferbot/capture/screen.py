@@ -19,7 +19,8 @@ class ScreenSource:
     or a region of the whole screen.
 
     The screen's layout is re-read every RECHECK_S seconds and whenever a grab fails, so the capture follows
-    a change of resolution; a --region that no longer fits, or a monitor that is gone, ends the run.
+    a change of resolution, and the primary monitor wherever a new display puts it in the list; a --region that no
+    longer fits, or a monitor that is gone, ends the run.
     """
 
     recorded = False
@@ -27,9 +28,7 @@ class ScreenSource:
     def __init__(self, monitor: int | None = None, region: Rect | None = None):
         self._display = Display()
         monitors = self._display.monitors
-        if monitor is None:
-            monitor = next((i for i, m in enumerate(monitors[1:], 1) if m.get("is_primary")), 1)
-        if not 0 <= monitor < len(monitors):
+        if monitor is not None and not 0 <= monitor < len(monitors):
             self._display.close()
             raise SourceError(f"monitor {monitor} does not exist: this screen has monitors 1..{len(monitors) - 1} "
                               "(0 = all of them together); pick one with --monitor N")
@@ -59,7 +58,7 @@ class ScreenSource:
         area = self._area(self._display.reopen())
         if area != self.area:
             self.area = area
-            log.info("screen is now %s", _size(area))
+            log.info("the captured screen is now %s at (%d, %d)", _size(area), area["left"], area["top"])
         return self.area
 
     def _area(self, monitors: list[dict]) -> dict:
@@ -70,12 +69,19 @@ class ScreenSource:
                                   "longer fits inside it; start ferbot again with a region inside the screen")
             area = {"left": self._region.x, "top": self._region.y, "width": self._region.w,
                     "height": self._region.h}
+        elif self._monitor is None:
+            area = monitors[_primary(monitors)]
         elif self._monitor < len(monitors):
             area = monitors[self._monitor]
         else:
             raise SourceError(f"monitor {self._monitor} is gone: the screen now has monitors 1..{len(monitors) - 1}; "
                               "start ferbot again, with --monitor N if needed")
         return {key: int(area[key]) for key in ("left", "top", "width", "height")}
+
+
+def _primary(monitors: list[dict]) -> int:
+    """mss's number of the primary monitor (the first one where mss does not say)."""
+    return next((i for i, m in enumerate(monitors[1:], 1) if m.get("is_primary")), 1)
 
 
 def _inside(region: Rect, screen: dict) -> bool:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ferbot.capture import SourceError, open_source, video
+from ferbot.capture import SourceError, open_source, screen, video
 from ferbot.capture.demo import DemoSource
 from ferbot.capture.display import Display
 from ferbot.capture.screen import ScreenSource
@@ -94,6 +94,37 @@ def test_a_wayland_session_gets_a_one_line_warning_at_start(display, monkeypatch
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     ScreenSource().close()
     assert not [r for r in caplog.records if r.levelname == "WARNING"]
+
+
+class _TwoDisplays:
+    """A Display whose mss monitor list changes as a projector is plugged in: the operating system then lists the
+    projector first, before the laptop's own screen, which stays the primary one (Windows lists displays in the order
+    it finds them). Faked at mss's list, as no X server here makes a second monitor that mss lists: Xvfb's virtual
+    monitors have no outputs."""
+
+    laptop = {"left": 0, "top": 0, "width": 1920, "height": 1080, "is_primary": True}
+    projector = {"left": -1280, "top": 0, "width": 1280, "height": 720, "is_primary": False}
+
+    def __init__(self):
+        self.monitors = [{"left": 0, "top": 0, "width": 1920, "height": 1080}, self.laptop]
+
+    def reopen(self) -> list[dict]:
+        self.monitors = [{"left": -1280, "top": 0, "width": 3200, "height": 1080}, self.projector, self.laptop]
+        return self.monitors
+
+    def grab_again_after(self, area: dict, follow, lost: str) -> np.ndarray:
+        return np.zeros((area["height"], area["width"], 3), np.uint8)
+
+    def close(self) -> None:
+        pass
+
+
+def test_without_monitor_the_capture_stays_on_the_primary_monitor_when_a_display_is_plugged_in(monkeypatch):
+    monkeypatch.setattr(screen, "Display", _TwoDisplays)
+    monkeypatch.setattr(screen, "RECHECK_S", 0.0)  # every read looks at the screen's layout again
+    source = ScreenSource()
+    assert source.read().image.shape[:2] == (1080, 1920)
+    assert source.read().image.shape[:2] == (1080, 1920) and source.area["left"] == 0  # not the projector
 
 
 def test_no_display_says_so(monkeypatch):
