@@ -148,7 +148,10 @@ def _csv_pixels(text: str | None) -> np.ndarray | None:
 
 def _load_npz(path: Path) -> FER2013:
     try:
-        with np.load(path, allow_pickle=False) as z:
+        archive = np.load(path, allow_pickle=False)
+        if not isinstance(archive, np.lib.npyio.NpzFile):  # one .npy array under an .npz name
+            raise ValueError("not an npz archive")
+        with archive as z:
             images, labels, usage = z["images"], z["labels"], z["usage"]
             ferplus = (z["ferplus"], z["ferplus_valid"]) if "ferplus" in z.files else None
     except (KeyError, ValueError, OSError, EOFError, zipfile.BadZipFile) as err:  # EOFError: an empty file

@@ -108,11 +108,19 @@ def test_folder_without_prefixes_carves_a_seeded_validation_split(fer2013, tmp_p
     (lambda d: _npz_scaled_to_one(d), r"found 0\.0.*-0\.9.* \(images scaled to 0-1\?"),  # not black faces
     (lambda d: (d / "nested").mkdir() or d / "nested", "without train/ and test/"),
     (lambda d: np.savez(d / "x.npz", a=np.zeros(3)) or d / "x.npz", "not a FER2013 npz"),
+    (lambda d: _npy_named_npz(d), r"not a FER2013 npz \(not an npz archive"),  # was a TypeError's traceback
 ])
 def test_wrong_input_gives_one_clear_error(tmp_path, make, expected):
     with pytest.raises(DataError, match=expected) as err:
         load_fer2013(make(tmp_path))
     assert "\n" not in str(err.value)
+
+
+def _npy_named_npz(folder):
+    """One array saved by np.save (a .npy file) under an .npz name."""
+    with open(folder / "faces.npz", "wb") as file:
+        np.save(file, np.zeros((3, 48, 48), np.uint8))
+    return folder / "faces.npz"
 
 
 def _npz_with_votes(folder, fer2013, votes_rows: int = 300, valid_type=bool):
