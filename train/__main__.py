@@ -167,7 +167,7 @@ def _run_train(args: argparse.Namespace, argv: list[str]) -> int:
             result = fit(cfg, data, run_dir, checkpoint_every=args.checkpoint_every,
                          stop_at_step=args.stop_at_step, stop=stop, progress=not args.no_progress)
         # the export has no step to finish: Ctrl-C stops it at once, leaving checkpoints/ as it was
-        export_checkpoint(result, cfg, args.config, data, args.name, _reproducing_command(argv, args.config),
+        export_checkpoint(result, cfg, args.config, data, args.name, _reproducing_command(argv, args.config, args.data),
                           set_aside_in=args.runs_dir / REPLACED_EXPORTS, out_root=args.export_dir, tta_modes=tta,
                           promote_to=None if args.no_promote else args.promote_to)
     return EXIT_OK
@@ -326,9 +326,10 @@ def _checkpoint(given: str) -> Path:
     return folder
 
 
-def _reproducing_command(argv: list[str], recipe: str) -> str:
+def _reproducing_command(argv: list[str], recipe: str, data: str | None = None) -> str:
     """`python -m train --config RECIPE ...`: the arguments as given, less the run-control flags that do not
-    change the result (--fresh, --no-progress, --stop-at-step), with the recipe always named."""
+    change the result (--fresh, --no-progress, --stop-at-step), with the recipe always named, and `--data DATA`
+    where the arguments have no --data (the data came from $FER2013_PATH)."""
     args, skip = ["--config", recipe], False
     for arg in argv:
         if skip:
@@ -337,6 +338,8 @@ def _reproducing_command(argv: list[str], recipe: str) -> str:
             skip = True  # and the value after it
         elif arg not in ("--fresh", "--no-progress") and not arg.startswith(("--config=", "--stop-at-step=")):
             args.append(arg)
+    if data is not None and not any(arg == "--data" or arg.startswith("--data=") for arg in argv):
+        args += ["--data", data]
     return f"{PROG} {shlex.join(args)}"
 
 

@@ -391,6 +391,11 @@ def test_the_model_cards_command_names_the_recipe_and_leaves_out_run_control():
     argv = ["--data", "x.npz", "--fresh", "--stop-at-step", "5", "--config=tiny", "--no-progress", "--epochs", "3"]
     assert _reproducing_command(argv, "tiny") == "python -m train --config tiny --data x.npz --epochs 3"
     assert _reproducing_command(["--data", "x.npz"], "default") == "python -m train --config default --data x.npz"
+    # the data from $FER2013_PATH: named, so that the command reads the same data on another machine
+    assert (_reproducing_command(["--epochs", "3"], "tiny", "/data/fer2013.npz")
+            == "python -m train --config tiny --epochs 3 --data /data/fer2013.npz")
+    assert (_reproducing_command(["--data=x.npz"], "tiny", "x.npz")
+            == "python -m train --config tiny --data=x.npz")
 
 
 @pytest.mark.parametrize("argv, hint", [
