@@ -98,7 +98,11 @@ def check_run_folder(run_dir: Path, cfg: TrainConfig, data: FER2013) -> None:
                DATA_RECORD: (data_record(data, cfg), _data_problem)}
     for name, (record, problem_with) in records.items():
         path = run_dir / name
-        problem = path.exists() and problem_with(_read_record(path), record)
+        try:
+            problem = path.exists() and problem_with(_read_record(path), record)
+        except (KeyError, TypeError):  # JSON of another shape: edited by hand, or another file
+            raise RunMismatch(f"{path} does not hold the record it should, so the run cannot be checked before "
+                              f"resuming; {_REMEDY}") from None
         if problem:
             raise RunMismatch(f"{run_dir} holds a run {problem}; {_REMEDY}")
     resuming = any((run_dir / name).exists() for name in records)

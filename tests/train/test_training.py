@@ -632,6 +632,11 @@ def test_damaged_run_records_are_one_line_or_made_again(small_fer, tiny_config, 
     record.write_text(record.read_text()[:40])
     with pytest.raises(RunMismatch, match="config.json cannot be read .*; pass --fresh"):
         check_run_folder(tmp_path, tiny_config, data)
+    record.unlink()
+    for other_shape in ("{}", "[1, 2]"):  # valid JSON, not a record: a KeyError's or a TypeError's traceback
+        (tmp_path / DATA_RECORD).write_text(other_shape)
+        with pytest.raises(RunMismatch, match="data.json does not hold the record it should, .*; pass --fresh"):
+            check_run_folder(tmp_path, tiny_config, data)
     teachers = [checkpoint_folder("fer-vgg-w320-e100")]
     made, key = teacher_predictions(teachers, data.train, tmp_path)
     cache = tmp_path / CACHE
