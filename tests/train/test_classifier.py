@@ -252,7 +252,7 @@ def test_an_export_to_a_full_disk_is_one_line_that_says_to_free_space(tmp_path):
 def test_a_failed_saves_unawaited_writes_log_at_debug_level_and_other_lost_task_errors_still_show(tmp_path, caplog):
     """When a save fails, Orbax raises its first write's error; the other writes' errors, never awaited, reach
     asyncio's logger as "Task exception was never retrieved", or "_GatheringFuture exception ..." for writes
-    gathered together, once they are collected (rarely: one CI run, 2 of about 340 full-disk exports here, and 1 in
+    gathered together, once they are collected (rarely: one CI run, 2 of about 340 full-disk exports here, and 2 of
     9 full-disk training runs, so the full-disk tests cannot be relied on to see it). A coroutine in a folder named
     orbax fails as they do, alone and gathered, and so does one here: the first two are logged at debug level, the
     third still as an error."""
