@@ -226,7 +226,7 @@ def _check_nothing_overwritten(out: Path) -> None:
 def _check_start_and_teachers(cfg: TrainConfig, run_dir: Path, fresh: bool) -> None:
     """--init's and --teachers' checkpoints, each refused in one line before FER2013 loads, where the run starts
     now. A run already recorded resumes from its own saved state whether --init's checkpoint has moved since or
-    not; its teachers are checked as it resumes (fit): they must still be where the run found them, unchanged."""
+    not, and from its cache of its teachers' predictions (fit reads the teachers only where the cache is gone)."""
     from train.run_folder import is_recorded
     from train.step import exported_checkpoint
     from train.teachers import check_teachers

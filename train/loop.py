@@ -101,10 +101,10 @@ def fit(cfg: TrainConfig, data: FER2013, run_dir: Path, *, checkpoint_every: int
     trainer = Trainer(cfg, mesh, steps_per_epoch, class_weights(data.train.class_counts(), cfg.class_weight_power),
                       restoring=bool(saved_steps))
     require_ferplus(data.train, cfg.ferplus_weight)
-    finished = max(saved_steps, default=0) >= cfg.epochs * steps_per_epoch  # run again for its export only
-    teachers = None if finished else _teachers(cfg)
+    if cfg.teacher_weight and not saved_steps:  # a resumed run reads them only if their predictions' cache is gone
+        check_teachers(cfg.teachers)
     check_run_folder(run_dir, cfg, data)
-    session = _Session(trainer, data, run_dir, teachers, checkpoint_every=checkpoint_every, stop_at_step=stop_at_step,
+    session = _Session(trainer, data, run_dir, checkpoint_every=checkpoint_every, stop_at_step=stop_at_step,
                        stop=stop, progress=progress)
     try:
         session.train()
@@ -113,11 +113,6 @@ def fit(cfg: TrainConfig, data: FER2013, run_dir: Path, *, checkpoint_every: int
         return session.result()
     finally:
         session.close()
-
-
-def _teachers(cfg: TrainConfig) -> list[Path]:
-    """The checkpoints the run distils from (check_teachers), none without a teacher weight."""
-    return check_teachers(cfg.teachers) if cfg.teacher_weight else []
 
 
 def _steps_per_epoch(cfg: TrainConfig, n_train: int, mesh: Mesh) -> int:
@@ -170,7 +165,7 @@ class _Session:
     with the best PublicTest accuracy.
     """
 
-    def __init__(self, trainer: Trainer, data: FER2013, run_dir: Path, teachers: list[Path] | None, *,
+    def __init__(self, trainer: Trainer, data: FER2013, run_dir: Path, *,
                  checkpoint_every: int, stop_at_step: int | None, stop: StopRequest | None, progress: bool):
         self.trainer, self.cfg, self.data = trainer, trainer.cfg, data
         self.checkpoint_every, self.stop_at_step, self.stop = checkpoint_every, stop_at_step, stop
@@ -181,14 +176,14 @@ class _Session:
         self.best = ocp.CheckpointManager(run_dir / "best", options=ocp.CheckpointManagerOptions(
             max_to_keep=2, best_fn=lambda m: m["val_accuracy"], best_mode="max"))
         try:
-            self._resume(teachers, run_dir)
+            self._resume(run_dir)
         except BaseException:  # a damaged run folder, teachers re-exported since, a Ctrl-C: the managers close
             self.close()
             raise
         self.key = jax.random.key(self.cfg.seed)
         self.started = time.monotonic()
 
-    def _resume(self, teachers: list[Path] | None, run_dir: Path) -> None:
+    def _resume(self, run_dir: Path) -> None:
         """The run's latest state (or a fresh one), the epoch's sums so far and the training targets."""
         self.state, self.meta = _restore_or_init(self.trainer, self.latest)
         self.step = int(self.state["step"])
@@ -196,17 +191,16 @@ class _Session:
         # the epoch's sums so far where resuming mid-epoch (a state saved before they were kept has none)
         so_far = self.meta.get("epoch_totals") if self.step % self.trainer.steps_per_epoch else None
         self.totals = _EpochTotals(**so_far) if so_far else _EpochTotals()
-        # teachers is None for a finished run, run again for its export only: it trains on nothing, unless its last
-        # state was damaged and an earlier one restored (_restore_or_init)
-        if teachers is None and self.step < self.cfg.epochs * self.trainer.steps_per_epoch:
-            teachers = _teachers(self.cfg)
-        self.targets = None if teachers is None else self._training_targets(teachers, run_dir)
+        # a finished run, run again for its export only, trains on nothing and needs no targets (nor teachers)
+        unfinished = self.step < self.cfg.epochs * self.trainer.steps_per_epoch
+        self.targets = self._training_targets(run_dir) if unfinished else None
 
-    def _training_targets(self, teachers: list[Path], run_dir: Path) -> np.ndarray:
+    def _training_targets(self, run_dir: Path) -> np.ndarray:
         """Each Training image's target; with teachers, the key of their predictions goes into the saved state."""
         teacher = None
-        if teachers:
-            teacher, key = teacher_predictions(teachers, self.data.train, run_dir, self.meta.get(TEACHERS_KEY))
+        if self.cfg.teacher_weight:
+            teacher, key = teacher_predictions(self.cfg.teachers, self.data.train, run_dir,
+                                               self.meta.get(TEACHERS_KEY))
             self.meta = {**self.meta, TEACHERS_KEY: key}
         return training_targets(self.data.train, self.cfg.label_smoothing, self.cfg.ferplus_weight, teacher,
                                 self.cfg.teacher_weight)

@@ -3,8 +3,9 @@ the training target (`teachers`, `teacher_weight` in TrainConfig).
 
 The predictions are computed once, at a run's start, and cached in the run folder with what they were computed
 from (the teachers' folders and model-card fingerprints, the Training split's fingerprint); the run's saved state
-records that key. A resumed run reuses them, and refuses to go on when a teacher has been re-exported since: one
-run trains towards one set of predictions.
+records that key. One run trains towards one set of predictions: a resumed run reuses its cache without reading
+the teachers (they may have moved, or the run folder been copied to another machine), and where the cache is gone
+it predicts again only from the same teachers, refusing to go on when one has been re-exported since.
 """
 
 from __future__ import annotations
@@ -39,19 +40,25 @@ def check_teachers(teachers: tuple[str, ...]) -> list[Path]:
     return [exported_checkpoint("--teachers", given) for given in teachers]
 
 
-def teacher_predictions(folders: list[Path], train: Split, run_dir: Path, trained_towards: str | None = None
+def teacher_predictions(teachers: tuple[str, ...], train: Split, run_dir: Path, trained_towards: str | None = None
                         ) -> tuple[np.ndarray, str]:
-    """(N, 7) mean flip-TTA class probabilities of the teachers (their folders, from check_teachers) on the
-    Training images, from the run folder's cache when it was made from the same teachers and images, and the key
-    of what they were computed from. `trained_towards`: the key a resumed run recorded (None for a new run);
-    RunMismatch when the teachers or images have changed since, whether the cache is still there or not."""
+    """(N, 7) mean flip-TTA class probabilities of the teachers (checkpoint folders or names, as --teachers takes
+    them) on the Training images, and the key of what they were computed from. `trained_towards`: the key a resumed
+    run recorded (None for a new run), whose cached predictions are returned without reading the teachers. Otherwise
+    the teachers are checked (ConfigError, as check_teachers) and the cache is used when it was made from the same
+    teachers and images; RunMismatch when a resumed run's teachers or images have changed since."""
+    cache = Path(run_dir) / CACHE
+    cached = _cached(cache)
+    if trained_towards is not None and cached is not None and cached[0] == trained_towards:
+        _check_same_images(trained_towards, train, run_dir)
+        log.info("the teachers' predictions: from %s, made when the run started", cache)
+        return cached[1], trained_towards
+    folders = check_teachers(teachers)
     key = json.dumps({"teachers": [_fingerprint(f) for f in folders], "train": train.fingerprint()})
     if trained_towards is not None and trained_towards != key:
         raise RunMismatch(f"{run_dir} was trained towards teachers that have been re-exported since (their "
-                          "predictions were made from other weights); pass --fresh to restart it or --name for a "
-                          "new run")
-    cache = Path(run_dir) / CACHE
-    cached = _cached(cache)
+                          "predictions were made from other weights), and its cache of their predictions is gone; "
+                          "pass --fresh to restart it or --name for a new run")
     if cached is not None and cached[0] == key:
         return cached[1], key
     from ferbot.classify.classifier import EmotionClassifier
@@ -65,6 +72,13 @@ def teacher_predictions(folders: list[Path], train: Split, run_dir: Path, traine
     with written_whole(cache) as draft, draft.open("wb") as file:  # a file: np.savez adds no .npz to its name
         np.savez(file, probabilities=probabilities, key=np.array(key))
     return probabilities, key
+
+
+def _check_same_images(key: str, train: Split, run_dir: Path) -> None:
+    """RunMismatch unless the cached predictions (their key) were made on these Training images."""
+    if json.loads(key)["train"] != train.fingerprint():
+        raise RunMismatch(f"{run_dir}'s cached teacher predictions were made on other Training images; pass --fresh "
+                          "to restart it or --name for a new run")
 
 
 def _cached(cache: Path) -> tuple[str, np.ndarray] | None:

@@ -159,25 +159,28 @@ def test_training_towards_the_crowds_votes_learns(small_fer, tiny_config, tmp_pa
 
 def test_teachers_predictions_are_mixed_in_and_cached_in_the_run_folder(small_fer, tmp_path):
     """The shipped checkpoints as teachers of 300 real Training faces: their flip-TTA predictions are computed
-    once and reused from the run folder; other teachers' are computed afresh at a run's start and refused when a
-    run resumes (one run, one set of predictions), with their cache or without it."""
+    once and reused from the run folder, by a resumed run without reading its teachers; other teachers' are
+    computed afresh at a run's start, and refused when a resumed run's cache is gone (one run, one set of
+    predictions)."""
     from train.run_folder import RunMismatch
-    from train.teachers import CACHE, check_teachers, teacher_predictions
+    from train.teachers import CACHE, teacher_predictions
 
     train = small_fer.train.subset(300)
-    teachers, default = check_teachers(("fer-vgg-w320-e100", "fer-vgg-e40")), check_teachers(("fer-vgg-w320-e100",))
+    teachers, default = ("fer-vgg-w320-e100", "fer-vgg-e40"), ("fer-vgg-w320-e100",)
     both, key = teacher_predictions(teachers, train, tmp_path)
     assert both.shape == (300, 7) and np.allclose(both.sum(axis=1), 1, atol=1e-4)
     agree = (both.argmax(axis=1) == train.labels).mean()
     assert agree > 0.6  # the teachers know these faces (they trained on them)
     written = (tmp_path / CACHE).stat().st_mtime_ns
-    np.testing.assert_array_equal(teacher_predictions(teachers, train, tmp_path, trained_towards=key)[0], both)
+    np.testing.assert_array_equal(teacher_predictions(teachers, train, tmp_path)[0], both)
+    # resumed, with the teachers gone: the cache is what the run trains towards
+    np.testing.assert_array_equal(teacher_predictions(("moved-away",), train, tmp_path, trained_towards=key)[0], both)
     assert (tmp_path / CACHE).stat().st_mtime_ns == written  # reused, not recomputed
-    for cache_kept in (True, False):
-        if not cache_kept:
-            (tmp_path / CACHE).unlink()
-        with pytest.raises(RunMismatch, match="re-exported since"):
-            teacher_predictions(default, train, tmp_path, trained_towards=key)
+    with pytest.raises(RunMismatch, match="made on other Training images"):
+        teacher_predictions(teachers, small_fer.train.subset(299), tmp_path, trained_towards=key)
+    (tmp_path / CACHE).unlink()
+    with pytest.raises(RunMismatch, match="re-exported since"):
+        teacher_predictions(default, train, tmp_path, trained_towards=key)
     one, _ = teacher_predictions(default, train, tmp_path)
     assert not np.allclose(one, both)
     mixed = training_targets(train, 0.1, teacher=one, teacher_weight=0.7)

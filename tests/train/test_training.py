@@ -560,11 +560,12 @@ def test_each_face_s_loss_is_weighted_by_its_label_s_class_weight(small_fer, tin
     assert loss(weights) == pytest.approx(weights[3] * alone[0] + weights[6] * alone[1], rel=1e-4)
 
 
-def test_a_run_resumed_after_its_teacher_was_re_exported_is_refused_unless_it_is_finished(small_fer, tiny_config,
-                                                                                         tmp_path, monkeypatch):
-    """The key of the teachers' predictions is in the run's saved state: a resumed run whose teacher changed since
-    is refused even when its cache is gone, and the refused session closes its checkpoint managers; a finished run,
-    run again for its export, needs no teacher, not even one that is gone."""
+def test_a_resumed_run_trains_towards_its_cached_teacher_predictions_wherever_its_teachers_are_now(
+        small_fer, tiny_config, tmp_path, monkeypatch):
+    """The key of the teachers' predictions is in the run's saved state, and the predictions in the run folder: a
+    resumed run goes on from them with its teacher moved away (its run folder copied to another machine). With
+    the cache gone it needs the teacher again, and is refused where the teacher has been re-exported since (the
+    refused session closes its checkpoint managers); a finished run, run again for its export, needs neither."""
     from train import loop
     from train.teachers import CACHE
 
@@ -572,25 +573,30 @@ def test_a_run_resumed_after_its_teacher_was_re_exported_is_refused_unless_it_is
     close = loop._Session.close
     monkeypatch.setattr(loop._Session, "close", lambda session: (closed.append(session), close(session))[1])
 
-    teacher = tmp_path / "teacher"
+    teacher, moved = tmp_path / "teacher", tmp_path / "moved"
     shutil.copytree(REPO / "checkpoints" / "fer-lite", teacher)
     card = teacher / "model_card.json"
     cfg = dataclasses.replace(tiny_config, epochs=1, teachers=(str(teacher),), teacher_weight=0.5)
     data, run = first_rows(small_fer, 640, 128), tmp_path / "run"
     with pytest.raises(Interrupted):
         fit(cfg, data, run, stop_at_step=4, checkpoint_every=4, progress=False)
+    teacher.rename(moved)
+    with pytest.raises(Interrupted):  # it was "--teachers ...: not a ferbot checkpoint" at step 4
+        fit(cfg, data, run, stop_at_step=6, checkpoint_every=2, progress=False)
+    (run / CACHE).unlink()
+    with pytest.raises(ConfigError, match="--teachers .*teacher"):
+        fit(cfg, data, run, progress=False)
+    moved.rename(teacher)
     exported = card.read_text()
     card.write_text(exported + "\n")  # re-exported: another model card
-    (run / CACHE).unlink()
     closed.clear()
     with pytest.raises(RunMismatch, match="re-exported since"):
         fit(cfg, data, run, progress=False)
     assert len(closed) == 1
     card.write_text(exported)
-    fit(cfg, data, run, progress=False)
-    card.write_text(exported + "\n")
     assert [r["step"] for r in fit(cfg, data, run, progress=False).history] == [10]
     shutil.rmtree(teacher)
+    (run / CACHE).unlink()
     assert [r["step"] for r in fit(cfg, data, run, progress=False).history] == [10]
 
 
@@ -623,7 +629,6 @@ def test_a_damaged_last_state_resumes_from_the_one_before_and_none_readable_is_o
 def test_damaged_run_records_are_one_line_or_made_again(small_fer, tiny_config, tmp_path):
     """A run folder's config.json cut short (a machine stopped while writing it) is refused in one line, not a
     traceback; a teachers' cache cut short is predicted again (it is only a cache)."""
-    from ferbot.classify.checkpoint import checkpoint_folder
     from train.teachers import CACHE, teacher_predictions
 
     data = first_rows(small_fer, 64, 64)
@@ -637,7 +642,7 @@ def test_damaged_run_records_are_one_line_or_made_again(small_fer, tiny_config, 
         (tmp_path / DATA_RECORD).write_text(other_shape)
         with pytest.raises(RunMismatch, match="data.json does not hold the record it should, .*; pass --fresh"):
             check_run_folder(tmp_path, tiny_config, data)
-    teachers = [checkpoint_folder("fer-vgg-w320-e100")]
+    teachers = ("fer-vgg-w320-e100",)
     made, key = teacher_predictions(teachers, data.train, tmp_path)
     cache = tmp_path / CACHE
     cache.write_bytes(cache.read_bytes()[:300])
