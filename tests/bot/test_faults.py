@@ -280,42 +280,12 @@ def test_checkpoint_of_another_task(tmp_path):
     _refused(tmp_path / "five", "tells 5 classes apart")
 
 
-class VanishingDevice:
-    """DRIVER MOCK: stands in for the v4l2loopback kernel device behind pyvirtualcam's backend interface (the real
-    pyvirtualcam.Camera runs over it), a device that goes away after FRAMES frames (OBS closed) mid-lesson and
-    whose backend raises, as pyvirtualcam's backends may (its Linux v4l2loopback backend prints a failed write and
-    raises nothing, so this models the other platforms' drivers, not Linux's). Closing it fails once, as ferbot
-    closes it; pyvirtualcam closes it again when the camera is collected, and then there is nothing left to
-    release."""
-
-    FRAMES = 90
-
-    def __init__(self, *, width, height, fps, fourcc, device, **kw):
-        self.sent, self.closing_failed = 0, False
-
-    def send(self, frame):
-        if self.sent == self.FRAMES:
-            raise RuntimeError("error writing frame: No such device")
-        self.sent += 1
-
-    def close(self):
-        if not self.closing_failed:
-            self.closing_failed = True
-            raise RuntimeError("no such device")
-
-    def device(self):
-        return "/dev/video7"
-
-    def native_fourcc(self):
-        return None
-
-
 @pytest.mark.slow
 def test_virtual_camera_disappearing_stops_cleanly_with_log_and_report(tmp_path):
-    """ferbot with the device above in place of the driver: exit 1 with one line, the log whole, the report
-    written."""
+    """DRIVER MOCK: ferbot with a virtual camera device that goes away mid-lesson in place of the driver
+    (tests/helpers/vcam.py): exit 1 with one line, the log whole, the report written."""
     log = tmp_path / "faces.csv"
-    lose_camera = ("import sys, pyvirtualcam.camera; from tests.bot.test_faults import VanishingDevice; "
+    lose_camera = ("import sys, pyvirtualcam.camera; from tests.helpers.vcam import VanishingDevice; "
                    "pyvirtualcam.camera.BACKENDS = {'v4l2loopback': VanishingDevice}; from ferbot.cli import main; "
                    "sys.exit(main(sys.argv[1:]))")
     result = subprocess.run([sys.executable, "-c", lose_camera, "--demo", "--log", str(log), "--duration", "120"],

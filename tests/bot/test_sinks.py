@@ -31,6 +31,7 @@ from ferbot.sink.vcam import CAMERA_NAME, VirtualCameraSink
 from ferbot.sink.window import WINDOW_TITLE
 from tests.helpers.data import REPO, read_video
 from tests.helpers.requires import need_program
+from tests.helpers.vcam import LoopbackDevice
 from tests.helpers.xserver import desktop, grab_screen, qt_on, xvfb
 
 SIZE = (320, 180)
@@ -518,31 +519,6 @@ def test_no_virtual_camera_driver_says_how_to_install_one():
     assert "--sink window" in message and "--sink file:PATH" in message and "--sink none" in message
 
 
-class _LoopbackDriver:
-    """DRIVER MOCK: stands in for the v4l2loopback kernel device behind pyvirtualcam's backend interface."""
-
-    opened: list[_LoopbackDriver] = []
-
-    def __init__(self, *, width, height, fps, fourcc, device, **kw):
-        if device not in (None, "/dev/video7"):
-            raise RuntimeError(f"device {device} does not exist")
-        self.width, self.height, self.fps, self.fourcc, self._device = width, height, fps, fourcc, device
-        self.frames, self.closed = [], False
-        _LoopbackDriver.opened.append(self)
-
-    def send(self, frame):
-        self.frames.append(frame.copy())
-
-    def close(self):
-        self.closed = True
-
-    def device(self):
-        return self._device or "/dev/video0"
-
-    def native_fourcc(self):
-        return None
-
-
 @pytest.fixture
 def loopback_driver(monkeypatch, tmp_path):
     """DRIVER MOCK: a v4l2loopback device /dev/video7 labelled "FER Cam" (sysfs entry + pyvirtualcam backend)."""
@@ -552,9 +528,9 @@ def loopback_driver(monkeypatch, tmp_path):
     (tmp_path / "video2" / "name").write_text("Integrated Webcam\n")
     monkeypatch.setattr("ferbot.sink.vcam.V4L2_SYSFS", tmp_path)
     monkeypatch.setattr("ferbot.sink.vcam.platform.system", lambda: "Linux")
-    monkeypatch.setattr(pyvirtualcam_camera, "BACKENDS", {"v4l2loopback": _LoopbackDriver})
-    _LoopbackDriver.opened = []
-    return _LoopbackDriver
+    monkeypatch.setattr(pyvirtualcam_camera, "BACKENDS", {"v4l2loopback": LoopbackDevice})
+    LoopbackDevice.opened = []
+    return LoopbackDevice
 
 
 def test_virtual_camera_publishes_to_the_fer_cam_device(loopback_driver, caplog):
