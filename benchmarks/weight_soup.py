@@ -33,8 +33,8 @@ class Soup:
 
     def __init__(self, folders: list[Path], split: Split):
         loaded = [load_checkpoint(folder) for folder in folders]
-        for folder, (_, card) in zip(folders[1:], loaded[1:]):
-            if card["architecture"]["config"] != loaded[0][1]["architecture"]["config"]:
+        for folder, (model, _) in zip(folders[1:], loaded[1:]):
+            if model.config != loaded[0][0].config:  # the configs read, so that a field left at its default counts
                 raise CheckpointError(f"{folder} is another network than {folders[0]}: only weights of one "
                                       "architecture average (fine-tunes of one parent, python -m train --init)")
         self.names = [folder.name for folder in folders]

@@ -62,3 +62,18 @@ def test_the_xla_set_ups_run_side_by_side_with_a_ratio():
     [row] = re.findall(rf"{re.escape(str(lite))}\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)x", result.stdout)
     ours, stock, ratio = map(float, row)
     assert ours > 0 and stock > 0 and ratio == pytest.approx(ours / stock, abs=0.01)
+
+
+def test_a_soup_takes_one_network_whatever_its_cards_leave_at_the_default(fer2013):
+    """The default and its fine-tune average (one network), although the fine-tune's card, exported later, names a
+    field the default's leaves at its default (squeeze_excite 0): the README's soup command was refused as "another
+    network". The lite checkpoint, another network, still is."""
+    from benchmarks.weight_soup import Soup
+    from ferbot.classify.checkpoint import CheckpointError, read_card
+
+    default, fine_tune, lite = (REPO / "checkpoints" / name for name in
+                                ("fer-vgg-w320-e100", "ft-default-fp25-webcamaug", "fer-lite"))
+    assert read_card(default)["architecture"]["config"] != read_card(fine_tune)["architecture"]["config"]
+    assert Soup([default, fine_tune], fer2013.val).names == [default.name, fine_tune.name]
+    with pytest.raises(CheckpointError, match="fer-lite is another network"):
+        Soup([default, lite], fer2013.val)
