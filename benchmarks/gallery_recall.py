@@ -107,21 +107,24 @@ def screen_count(args) -> int:
 def run(args) -> dict:
     crowd = all_people()
     print(f"{len(crowd)} people ({'with' if len(crowd) > len(people()) else 'without'} ../shared/faces)")
-    finders = {"before #12": BaselineFaceFinder(BlazeFace()), "ferbot": FaceFinder()}
+    baseline = BaselineFaceFinder(BlazeFace())
     results: dict = defaultdict(lambda: defaultdict(list))
     for key, screen in tqdm(screens(args, crowd), desc="screens", unit="screen", total=screen_count(args),
                             file=sys.stderr, leave=False):
-        for name, finder in finders.items():
-            boxes, seconds = timed_find(finder, screen.image)
-            result = score(screen, boxes)
-            result["ms"], result["calls"] = 1000 * seconds, finder.detector_calls
-            if name == "ferbot":
-                result["tiles"], result["whole_tiles"] = len(screen.tiles), whole_tiles(screen.tiles, finder.tiles)
-            results[key][name].append(result)
-            if args.save_failures and name == "ferbot" and (result["missed"] or result["false"]):
-                save_failure(args.save_failures, key, screen, boxes, result)
-    for finder in finders.values():
-        finder.close()
+        # ferbot's finder remembers which tile's sides it searched last: a new one per screen, so that each
+        # screen's figures are its first find's, whichever screens came before it (--styles, --sizes)
+        with FaceFinder() as ferbot:
+            for name, finder in (("before #12", baseline), ("ferbot", ferbot)):
+                boxes, seconds = timed_find(finder, screen.image)
+                result = score(screen, boxes)
+                result["ms"], result["calls"] = 1000 * seconds, finder.detector_calls
+                if name == "ferbot":
+                    result["tiles"], result["whole_tiles"] = len(screen.tiles), whole_tiles(screen.tiles,
+                                                                                            finder.tiles)
+                results[key][name].append(result)
+                if args.save_failures and name == "ferbot" and (result["missed"] or result["false"]):
+                    save_failure(args.save_failures, key, screen, boxes, result)
+    baseline.close()
     return results
 
 
