@@ -171,19 +171,25 @@ def test_a_recording_s_last_frame_is_analysed_though_it_looks_like_the_one_befor
     assert stats.frames_unchanged >= 1 and analyzer.frames[-1] == frames
 
 
-def test_the_cached_layer_draws_what_a_full_redraw_draws():
-    """The labels and the panel are drawn once per analysis; each frame only brings a new picture."""
+def test_the_cached_layer_draws_what_a_full_redraw_draws(monkeypatch):
+    """The labels and the panel are drawn once per analysis (and per new panel); each frame only brings a new
+    picture, and the frame is the one a full redraw makes."""
     demo = DemoSource()
     first, second = demo.read().image, np.ascontiguousarray(demo.read().image[::-1])
     faces = (tracked_face((300, 200, 120, 120)), tracked_face((900, 500, 140, 140)))
     renderer = Renderer()
+    layers = []
+    draw_layer = renderer._draw_layer
+    monkeypatch.setattr(renderer, "_draw_layer", lambda *args: layers.append(args) or draw_layer(*args))
     renderer.render(first, faces)
     again = renderer.render(second, faces)  # the same faces object: the cached layer
+    assert len(layers) == 1
     np.testing.assert_array_equal(again, Renderer().render(second, faces))
     renderer.update_mood(1.0, faces)  # a new panel: the layer is drawn again
     fresh = Renderer()
     fresh.update_mood(1.0, faces)
     np.testing.assert_array_equal(renderer.render(second, faces), fresh.render(second, faces))
+    assert len(layers) == 2
 
 
 @pytest.mark.parametrize("source, size", [((1080, 1920), (1000, 563)), ((2160, 3840), (1000, 563)),

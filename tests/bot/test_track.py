@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections import defaultdict
 
 import cv2
 import numpy as np
@@ -12,7 +13,8 @@ import pytest
 
 from ferbot.analysis import FrameAnalyzer
 from ferbot.capture.base import Frame
-from ferbot.capture.demo import DemoSource
+from ferbot.capture.demo import DEMO_NAMES, DemoSource
+from ferbot.capture.gallery import gallery_tiles
 from ferbot.detect import Detection
 from ferbot.detect.facemesh import FaceMesh
 from ferbot.detect.headpose import HeadPose, head_pose
@@ -109,16 +111,21 @@ def test_labels_do_not_flicker_but_follow_a_lasting_change():
 
 
 def test_demo_participants_keep_their_ids(finder):
-    """Real detections on the moving demo gallery: nine faces, the same nine ids throughout."""
+    """Real detections on the moving demo gallery: each participant (their tile) keeps one id throughout, and no
+    two share one. (It checked only that there were at most nine ids: one id for everyone passed.)"""
     source, tracker = DemoSource(), FaceTracker()
-    ids = set()
+    tiles = gallery_tiles(len(DEMO_NAMES), (1920, 1080))
+    ids_by_tile = defaultdict(set)
     for _ in range(8):
         frame = source.read()
         found = finder.find(frame.image)
         faces = tracker.update(found, np.tile(HAPPY, (len(found), 1)), frame.timestamp)
-        ids |= {f.track_id for f in faces}
+        for face in faces:
+            [tile] = [i for i, tile in enumerate(tiles) if tile.contains_point(*face.box.center)]
+            ids_by_tile[tile].add(face.track_id)
     assert len([f for f in faces if f.missed == 0]) >= 8
-    assert len(ids) <= 9
+    assert len(ids_by_tile) >= 8 and all(len(ids) == 1 for ids in ids_by_tile.values()), ids_by_tile
+    assert len(set().union(*ids_by_tile.values())) == len(ids_by_tile)
 
 
 def moving(face: np.ndarray, rng: np.random.Generator) -> np.ndarray:
