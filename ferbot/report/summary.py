@@ -151,17 +151,19 @@ def with_stubs_folded(log: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 
 def _comes_back_as(log: dict[str, np.ndarray], own: np.ndarray, stub: np.ndarray) -> bool:
-    """Whether a track (its rows `own`) is who a stub (rows `stub`) was: seen before the stub, then not for longer
-    than the tracker keeps a missed face's id (KEEP_S: it had let them go) and not during the stub, and back within
-    GAP_S after it, where the stub's face was last."""
+    """Whether a track (its rows `own`) is who a stub (rows `stub`) was: seen before the stub and let go by the
+    tracker (not seen for longer than it keeps a missed face's id, KEEP_S, or seen last elsewhere on the screen: the
+    app reordered its tiles), not seen during the stub, and back within GAP_S after it, where the stub's face was
+    last. (A face seen where the track had just been, as the detector missed them, is someone else: the tracker
+    would have kept the id.)"""
     times = log["time_s"]
     first, last = times[stub].min(), times[stub].max()
     before, after = own[times[own] < first], own[times[own] > last]
     if not len(before) or not len(after) or len(before) + len(after) < len(own):
         return False
-    back = after[np.argmin(times[after])]
-    return (first - times[before].max() > KEEP_S and times[back] - last <= GAP_S
-            and _boxes_meet(log, stub[np.argmax(times[stub])], back))
+    left, back = before[np.argmax(times[before])], after[np.argmin(times[after])]
+    let_go = first - times[left] > KEEP_S or not _boxes_meet(log, left, stub[np.argmin(times[stub])])
+    return let_go and times[back] - last <= GAP_S and _boxes_meet(log, stub[np.argmax(times[stub])], back)
 
 
 def _boxes_meet(log: dict[str, np.ndarray], a: int, b: int) -> bool:

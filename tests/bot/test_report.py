@@ -280,6 +280,22 @@ def test_a_returning_student_read_late_is_one_student(tmp_path):
     assert maria_on_camera["stub"] == pytest.approx(maria_on_camera["other name"] + 2, abs=0.7)  # minutes to 0.01
 
 
+def test_students_whose_tiles_swap_while_their_tags_go_unread_stay_two_students(tmp_path):
+    """The app swaps Ana's and Bo's tiles, and their tags go unread for one analysis: their faces are logged under
+    passing ids (3, 4) for it, then under their names' ids again. The report has Ana and Bo, each on camera all
+    lesson; it had two more students, each absent all lesson but half a second."""
+    log = tmp_path / "swap.csv"
+    rows = []
+    for frame in range(600):  # five minutes at two analyses a second; the swap at 150 s
+        t = 0.5 * frame
+        ana, bo = ((1, "Ana"), (2, "Bo")) if t != 150 else ((3, ""), (4, ""))
+        rows += [face_row(t, frame, *ana, x=0 if t < 150 else 300), face_row(t, frame, *bo, x=300 if t < 150 else 0)]
+    write_log(log, rows)
+    write_report(log)
+    students = {row["name"]: float(row["minutes_on_camera"]) for row in csv_rows(report_paths(log)[1])}
+    assert students == {"Ana": pytest.approx(5, abs=0.02), "Bo": pytest.approx(5, abs=0.02)}
+
+
 def test_names_with_dollar_signs_are_drawn_as_written(tmp_path):
     """Matplotlib reads text between dollar signs as math: "$$ Mike $$" failed to draw (a traceback, no report)."""
     log = tmp_path / "log.csv"
