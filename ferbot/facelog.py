@@ -156,6 +156,10 @@ def _whole_rows(rows: list[dict], path: Path, ends_a_row: bool) -> list[dict]:
     short = [line for line, row in enumerate(rows, start=2) if None in row.values()]
     if short:
         raise LogError(f"{path}:{short[0]} has too few columns; was it edited by hand?")
+    long = [line for line, row in enumerate(rows, start=2) if None in row]  # csv.DictReader's key for the rest
+    if long:
+        raise LogError(f"{path}:{long[0]} has too many columns (a name with a comma, saved without its quotes?); "
+                       "was it edited by hand?")
     return rows
 
 
@@ -224,7 +228,7 @@ def _numeric_columns(rows: list[dict[str, str]], fields: Sequence[str], camera_o
 
 def _check_values(columns: dict[str, np.ndarray], camera_off: list[bool], path: Path) -> None:
     """LogError unless every time is a number of seconds from 0 to MAX_TIME_S, every frame and track id a whole
-    number from 0 to MAX_WHOLE, and every probability of a face seen from 0 to 1."""
+    number from 0 to MAX_WHOLE, and every probability of a face seen and every attention read from 0 to 1."""
     def whole(values: np.ndarray) -> np.ndarray:
         return (values >= 0) & (values <= MAX_WHOLE) & (values == np.round(values))
 
@@ -234,7 +238,10 @@ def _check_values(columns: dict[str, np.ndarray], camera_off: list[bool], path: 
               ("track_id", f"a whole number from 0 to {MAX_WHOLE}", whole)]
     checks += [(name, "a probability from 0 to 1", lambda v: off | ((v >= 0) & (v <= 1)))
                for name in PROBABILITY_COLUMNS]
+    checks += [("attention", "a share from 0 to 1", lambda v: np.isnan(v) | ((v >= 0) & (v <= 1)))]
     for name, kind, fine in checks:
+        if name not in columns:  # attention: an older log's
+            continue
         values = columns[name]
         bad = ~fine(values)
         if bad.any():

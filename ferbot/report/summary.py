@@ -73,8 +73,12 @@ class SessionSummary:
     started: datetime | None = None  # the local time at the session's time 0 (from the log's clock column)
 
     def on_the_clock(self, time_s: float) -> str:
-        """A session time as the local time it was (HH:MM:SS); '' for a log without clock times."""
-        return f"{self.started + timedelta(seconds=round(time_s)):%H:%M:%S}" if self.started else ""
+        """A session time as the local time it was (HH:MM:SS); '' for a log without clock times, or with one so near
+        the year 9999 (edited) that the time is past it."""
+        try:
+            return f"{self.started + timedelta(seconds=round(time_s)):%H:%M:%S}" if self.started else ""
+        except OverflowError:
+            return ""
 
     @property
     def named(self) -> bool:

@@ -156,6 +156,24 @@ def test_a_last_row_cut_short_is_left_out_and_a_short_row_elsewhere_refused(tmp_
         read_log(log)
 
 
+def test_a_row_with_too_many_columns_is_refused(tmp_path):
+    """A log saved again without its quotes splits a name with a comma in two: the columns after it shifted (the
+    name read "Garcia", the clock "on") and the report was written all the same."""
+    log = tmp_path / "log.csv"
+    _named_log(log, ["Garcia, Ana"], frames=3)
+    log.write_text(log.read_text(encoding="utf-8").replace('"Garcia, Ana"', "Garcia, Ana"), encoding="utf-8")
+    with pytest.raises(LogError, match=r"log.csv:2 has too many columns \(a name with a comma"):
+        read_log(log)
+
+
+def test_a_clock_edited_to_the_year_9999_leaves_the_time_of_day_out(tmp_path):
+    """Times after the last row's (the end of Bo's absence) went past the year 9999: an OverflowError's traceback."""
+    log = tmp_path / "log.csv"
+    write_log(log, [face_row(t, t, 1, "Ana", clock="9999-12-31T23:59:59+00:00" if t == 199 else "")
+                    for t in range(200)] + [face_row(t, t, 2, "Bo", x=100) for t in range(100)])
+    assert "Bo" in write_report(log).read_text(encoding="utf-8")
+
+
 def test_ferbot_report_warns_of_a_row_cut_short_in_the_bot_s_own_log_format(tmp_path):
     log = tmp_path / "log.csv"
     _named_log(log, ["Alex"], frames=3)
@@ -176,8 +194,10 @@ def test_ferbot_report_warns_of_a_row_cut_short_in_the_bot_s_own_log_format(tmp_
     ("track_id", "1e20", "log.csv:3 has track_id 1e+20, not a whole number from 0 to 2147483647"),  # a traceback
     ("happy", "inf", "log.csv:3 has happy inf, not a probability from 0 to 1"),
     ("sad", "-0.5", "log.csv:3 has sad -0.5, not a probability from 0 to 1"),
+    ("attention", "7", "log.csv:3 has attention 7, not a share from 0 to 1"),  # "700%" facing the screen
+    ("attention", "-inf", "log.csv:3 has attention -inf, not a share from 0 to 1"),
 ])
-def test_an_impossible_time_frame_track_or_probability_is_one_error_line(tmp_path, cell, value, message):
+def test_an_impossible_time_frame_track_probability_or_attention_is_one_error_line(tmp_path, cell, value, message):
     log = tmp_path / "log.csv"
     rows = [face_row(0.5 * frame, frame, 1) for frame in range(3)]
     rows[1][COLUMNS.index(cell)] = value
