@@ -72,6 +72,7 @@ def test_without_onnxruntime_names_fail_at_start_in_one_line(tmp_path):
     assert result.returncode != 0
     line = one_error_line(result)
     assert "onnxruntime" in line and "pip install 'ferbot[names]'" in line
+    assert "Ctrl-C to stop" not in result.stderr  # the feed never started (the same line came from its thread)
 
 
 @pytest.mark.parametrize("broken", [0, 1], ids=["detector", "recogniser"])
