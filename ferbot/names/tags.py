@@ -2,7 +2,8 @@
 
 A tile's tag is read in the analysis that first sees the tile, again as soon as the tile changes (the meeting app
 moved another participant into it: its picture, shrunk to a few pixels, or the letters where its name was read
-look different), and otherwise every REREAD_S seconds, at most REFRESH_PER_S such refreshes a second over the whole
+look different, or letters appear on the plain tag just after them: "Sam" and "Samantha Lee" swapped), and
+otherwise every REREAD_S seconds, at most REFRESH_PER_S such refreshes a second over the whole
 screen, so a large gallery costs no more than a small one. A tile where no name was read is read again when its
 picture changes, and otherwise only by those refreshes; a refresh that reads nothing on a named tile keeps its
 name (its letters are still there, or the tile would have been read already). A screen where no tile was found
@@ -36,6 +37,9 @@ STROKE_RMS = 25.0  # ... or grey levels (root mean square) within which their st
 STROKE_SPREAD = 20  # grey levels below a name's lightest pixel that are still its strokes
 TILE_LOOK = (16, 9)  # px: the tile's picture, shrunk, ...
 TILE_CHANGED = 30.0  # ... changed by this many grey levels on average: another participant
+TAIL_HEIGHTS = 2.0  # the tag just after a name, this many times its letters' height wide, ...
+TAIL_PLAIN = 8.0  # ... watched where it was plain (a standard deviation under this many grey levels) ...
+TAIL_WRITTEN = 8.0  # ... for letters that change it by this many grey levels on average (a longer name)
 SAME_TILE = 0.8  # overlap (IoU) from which a tile is the one at the same place on the last screen
 
 
@@ -54,6 +58,7 @@ class _Read:
     letters: np.ndarray  # the grey pixels there
     tile_look: np.ndarray  # the tile's picture, shrunk
     at: float
+    tail: np.ndarray  # the plain tag just after the name (plain_tail), else empty
 
 
 def tag_strip(tile: Rect) -> Rect:
@@ -104,6 +109,27 @@ def letters_moved_away(letters: np.ndarray, strip: np.ndarray, box: Rect) -> boo
     return not _strokes_still_there(letters, around)
 
 
+def _tail(box: Rect) -> Rect:
+    """The part of a tag strip just after the name read at `box`, from a quarter of its height past its end (clear
+    of the last letter's soft edge)."""
+    return Rect(box.x2 + box.h / 4, box.y, TAIL_HEIGHTS * box.h, box.h)
+
+
+def plain_tail(strip: np.ndarray, box: Rect) -> np.ndarray:
+    """The grey pixels of the strip just after the name read at `box`, where they are plain (a camera-off tile's
+    background, a tag's box); empty where a picture shows there (Meet draws names over the video), which changes
+    as the student moves."""
+    tail = _grey(strip, _tail(box))
+    return tail if tail.size and float(tail.std()) < TAIL_PLAIN else np.zeros((0, 0))
+
+
+def letters_added(tail: np.ndarray, strip: np.ndarray, box: Rect) -> bool:
+    """Whether letters now follow the name read at `box` where the tag was plain (`tail`, from plain_tail): the
+    tile shows a longer name that starts as the one read ("Sam", now "Samantha Lee")."""
+    now = _grey(strip, _tail(box))
+    return tail.size > 0 and now.shape == tail.shape and float(np.abs(now - tail.astype(float)).mean()) > TAIL_WRITTEN
+
+
 def _strokes_still_there(letters: np.ndarray, around: np.ndarray) -> bool:
     """Whether the letters' strokes (their template's pixels within STROKE_SPREAD of its lightest: a name is drawn
     in one light colour) are still somewhere within `around`, within STROKE_RMS grey levels, whatever the picture
@@ -135,7 +161,8 @@ class NameReader:
         seen = []
         for before, strip, look in zip(self._previous(tiles), strips, looks):
             if before is None or float(np.abs(look - before.tile_look).mean()) > TILE_CHANGED or (
-                    before.box is not None and letters_moved_away(before.letters, strip, before.box)):
+                    before.box is not None and (letters_moved_away(before.letters, strip, before.box)
+                                                or letters_added(before.tail, strip, before.box))):
                 before = self._read(strip, look, timestamp)
             seen.append(before)
         self._tiles, self._seen = list(tiles), seen
@@ -171,5 +198,6 @@ class NameReader:
         name, box = self.ocr.read(big) if strip.size else ("", None)
         box = box.scaled(1 / scale) if box is not None else None
         log.debug("name tag read: %r in %.0f ms", name, 1000 * (time.perf_counter() - start))
-        return _Read(name, box, _grey(strip, box, -look_margin(box)) if box is not None else np.zeros((0, 0)), look,
-                     timestamp)
+        if box is None:
+            return _Read(name, None, np.zeros((0, 0)), look, timestamp, np.zeros((0, 0)))
+        return _Read(name, box, _grey(strip, box, -look_margin(box)), look, timestamp, plain_tail(strip, box))

@@ -151,6 +151,27 @@ def test_a_student_who_moves_behind_their_tag_is_not_read_again(counted_ocr, sty
     assert tags[2].name == "Cleo Park" and counted_ocr.count - start == 4
 
 
+@pytest.mark.parametrize("style", ["zoom", "meet", "teams"])
+def test_a_longer_name_that_starts_as_the_one_read_is_read_at_once(counted_ocr, style):
+    """The app swaps the camera-off tiles of "Sam" and "Samantha Lee": shrunk, the two tiles look alike, and the
+    letters of "Sam" are still there in "Samantha Lee", so both tiles read "Sam" until a refresh came round (a
+    minute in a 7x7 gallery). The letters after them, where the tag was plain, tell: both are read at once."""
+    tiles = [Rect(10 + 490 * i, 10, 480, 270) for i in range(2)]
+
+    def screen(names: list[str]) -> np.ndarray:
+        picture = np.full((290, 990, 3), 26, np.uint8)
+        for tile, name in zip(tiles, names):
+            x, y, w, h = tile.as_int()
+            picture[y:y + h, x:x + w] = 60  # a camera-off tile
+            draw_tag(picture, tile, name, style)
+        return picture
+
+    reader = NameReader(counted_ocr)
+    names = ["Sam", "Samantha Lee"]
+    assert [tag.name for tag in reader.read(screen(names), tiles, 0.0)] == names
+    assert [tag.name for tag in reader.read(screen(names[::-1]), tiles, 0.4)] == names[::-1]
+
+
 def test_a_refresh_that_reads_nothing_keeps_the_name():
     """A camera-off student's tag, unchanged, read again every REREAD_S: one failed reading does not take the name
     away (the student would drop out of the camera-off rows until the next one)."""
