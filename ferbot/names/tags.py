@@ -39,7 +39,7 @@ TILE_LOOK = (16, 9)  # px: the tile's picture, shrunk, ...
 TILE_CHANGED = 30.0  # ... changed by this many grey levels on average: another participant
 TAIL_HEIGHTS = 2.0  # the tag just after a name, this many times its letters' height wide, ...
 TAIL_PLAIN = 8.0  # ... watched where it was plain (a standard deviation under this many grey levels) ...
-TAIL_WRITTEN = 8.0  # ... for letters that change it by this many grey levels on average (a longer name)
+TAIL_WRITTEN = 8.0  # ... for letters that change it by this many grey levels on average, its brightness aside
 SAME_TILE = 0.8  # overlap (IoU) from which a tile is the one at the same place on the last screen
 
 
@@ -126,8 +126,11 @@ def plain_tail(strip: np.ndarray, box: Rect) -> np.ndarray:
 def letters_added(tail: np.ndarray, strip: np.ndarray, box: Rect) -> bool:
     """Whether letters now follow the name read at `box` where the tag was plain (`tail`, from plain_tail): the
     tile shows a longer name that starts as the one read ("Sam", now "Samantha Lee")."""
-    now = _grey(strip, _tail(box))
-    return tail.size > 0 and now.shape == tail.shape and float(np.abs(now - tail.astype(float)).mean()) > TAIL_WRITTEN
+    now = _grey(strip, _tail(box)).astype(float)
+    if not tail.size or now.shape != tail.shape:
+        return False
+    # each less its mean: a webcam's exposure drifting behind a name over the video (Meet) is no letters
+    return float(np.abs((now - now.mean()) - (tail - tail.mean())).mean()) > TAIL_WRITTEN
 
 
 def _strokes_still_there(letters: np.ndarray, around: np.ndarray) -> bool:

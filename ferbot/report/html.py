@@ -107,7 +107,8 @@ def _start(path: Path) -> str:
 
 def _when(s: SessionSummary, seconds: float) -> str:
     """A session time from its start, and the local time it was in brackets where the log says."""
-    return _clock(seconds) + (f" ({s.on_the_clock(seconds)})" if s.started else "")
+    local = s.on_the_clock(seconds)
+    return _clock(seconds) + (f" ({local})" if local else "")
 
 
 def _clock(seconds: float) -> str:

@@ -171,7 +171,8 @@ def test_a_clock_edited_to_the_year_9999_leaves_the_time_of_day_out(tmp_path):
     log = tmp_path / "log.csv"
     write_log(log, [face_row(t, t, 1, "Ana", clock="9999-12-31T23:59:59+00:00" if t == 199 else "")
                     for t in range(200)] + [face_row(t, t, 2, "Bo", x=100) for t in range(100)])
-    assert "Bo" in write_report(log).read_text(encoding="utf-8")
+    page = write_report(log).read_text(encoding="utf-8")
+    assert "Bo" in page and "absent 0:01:40" in page and "()" not in page
 
 
 def test_ferbot_report_warns_of_a_row_cut_short_in_the_bot_s_own_log_format(tmp_path):
