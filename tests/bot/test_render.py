@@ -149,6 +149,25 @@ def test_own_feed_found_scaled_and_mirrored(scale, mirrored):
     assert feed.iou(Rect(1920 - w, 1080 - h, w, h)) > 0.9
 
 
+@pytest.mark.parametrize("tile_height", [175, 146])
+def test_own_feed_found_in_a_small_gallery_tile_at_any_sub_pixel_offset(tile_height):
+    """The feed as a 6x6 or 7x7 gallery's tile on a 1080p screen (markers 18 or 15 px), scaled the way apps scale
+    video and placed at ten sub-pixel offsets: found in nine of them or more (it was found in about half of them at
+    146 px; the test above places it at one offset)."""
+    out = Renderer().render(DemoSource().read().image, [])
+    scale, rng = tile_height / out.shape[0], np.random.default_rng(0)
+    small = cv2.resize(out, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
+    found = 0
+    for dx, dy in rng.uniform(0, 1, (10, 2)):
+        shifted = cv2.warpAffine(small, np.float32([[1, 0, dx], [0, 1, dy]]), (small.shape[1] + 2, small.shape[0] + 2),
+                                 borderMode=cv2.BORDER_REPLICATE)
+        screen = np.full((1080, 1920, 3), 32, np.uint8)
+        screen[200:200 + shifted.shape[0], 300:300 + shifted.shape[1]] = shifted
+        truth = Rect(300 + dx, 200 + dy, small.shape[1], small.shape[0])
+        found += any(feed.iou(truth) > 0.85 for feed in find_own_feed(_gray(screen), OutputLayout((1280, 720)).markers))
+    assert found >= 9
+
+
 def test_no_marker_in_ordinary_screens():
     layout = OutputLayout((1280, 720)).markers
     faces, _ = fer2013_private_test(49)
