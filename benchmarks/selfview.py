@@ -51,7 +51,7 @@ def placements(feed: np.ndarray, height: int, count: int, rng: np.random.Generat
         yield cv2.cvtColor(screen, cv2.COLOR_RGB2GRAY), Rect(300 + dx, 200 + dy, small.shape[1], small.shape[0])
 
 
-def found_share(detector, layout, feed: np.ndarray, height: int, count: int) -> int:
+def found_count(detector, layout, feed: np.ndarray, height: int, count: int) -> int:
     """How many of `count` placements at `height` find_own_feed finds with `detector`."""
     with mock.patch.object(selfview, "_detector", lambda: detector):
         return sum(any(f.iou(truth) >= 0.85 for f in selfview.find_own_feed(grey, layout))
@@ -81,7 +81,7 @@ def main() -> None:
     print(f"feed found in {args.placements} placements, per tile height (marker side); ms per 1080p screen")
     print(f"{'':8s}" + "".join(f"{h:>5d} ({round(layout.side * h / FEED[1]):>2d} px)" for h in args.heights) + "   ms")
     for name, detector in detectors.items():
-        found = [found_share(detector, layout, feed, h, args.placements) for h in args.heights]
+        found = [found_count(detector, layout, feed, h, args.placements) for h in args.heights]
         print(f"{name:8s}" + "".join(f"{n:>13d}" for n in found) + f"  {median_ms(detector, gallery):5.1f}")
     print(load_at_end())
 

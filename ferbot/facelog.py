@@ -238,10 +238,9 @@ def _check_values(columns: dict[str, np.ndarray], camera_off: list[bool], path: 
               ("track_id", f"a whole number from 0 to {MAX_WHOLE}", whole)]
     checks += [(name, "a probability from 0 to 1", lambda v: off | ((v >= 0) & (v <= 1)))
                for name in PROBABILITY_COLUMNS]
-    checks += [("attention", "a share from 0 to 1", lambda v: np.isnan(v) | ((v >= 0) & (v <= 1)))]
+    if "attention" in columns:  # not in an older log
+        checks += [("attention", "a share from 0 to 1", lambda v: np.isnan(v) | ((v >= 0) & (v <= 1)))]
     for name, kind, fine in checks:
-        if name not in columns:  # attention: an older log's
-            continue
         values = columns[name]
         bad = ~fine(values)
         if bad.any():

@@ -126,8 +126,10 @@ def plain_tail(strip: np.ndarray, box: Rect) -> np.ndarray:
 def letters_added(tail: np.ndarray, strip: np.ndarray, box: Rect) -> bool:
     """Whether letters now follow the name read at `box` where the tag was plain (`tail`, from plain_tail): the
     tile shows a longer name that starts as the one read ("Sam", now "Samantha Lee")."""
+    if not tail.size:
+        return False
     now = _grey(strip, _tail(box)).astype(float)
-    if not tail.size or now.shape != tail.shape:
+    if now.shape != tail.shape:
         return False
     # each less its mean: a webcam's exposure drifting behind a name over the video (Meet) is no letters
     return float(np.abs((now - now.mean()) - (tail - tail.mean())).mean()) > TAIL_WRITTEN
@@ -142,6 +144,15 @@ def _strokes_still_there(letters: np.ndarray, around: np.ndarray) -> bool:
     # compared squared: OpenCV's float sums can put a perfect match a little below 0
     squared = float(cv2.matchTemplate(around, letters, cv2.TM_SQDIFF, mask=strokes).min())
     return squared <= STROKE_RMS ** 2 * cv2.countNonZero(strokes)
+
+
+def _changed(before: _Read, strip: np.ndarray, look: np.ndarray) -> bool:
+    """Whether a tile read before shows another participant now: its picture (`look`), shrunk, looks different,
+    or its tag (`strip`) does where the name was read or just after it."""
+    if float(np.abs(look - before.tile_look).mean()) > TILE_CHANGED:
+        return True
+    return before.box is not None and (letters_moved_away(before.letters, strip, before.box)
+                                       or letters_added(before.tail, strip, before.box))
 
 
 class NameReader:
@@ -163,9 +174,7 @@ class NameReader:
         looks = [tile_look(image, tile) for tile in tiles]
         seen = []
         for before, strip, look in zip(self._previous(tiles), strips, looks):
-            if before is None or float(np.abs(look - before.tile_look).mean()) > TILE_CHANGED or (
-                    before.box is not None and (letters_moved_away(before.letters, strip, before.box)
-                                                or letters_added(before.tail, strip, before.box))):
+            if before is None or _changed(before, strip, look):
                 before = self._read(strip, look, timestamp)
             seen.append(before)
         self._tiles, self._seen = list(tiles), seen
