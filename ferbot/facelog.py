@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -40,6 +41,7 @@ COLUMNS = ("time_s", "frame", "track_id", *BOX_COLUMNS, "emotion", "confidence",
 # What the report needs; logs without attention (older ferbot versions) still read.
 REQUIRED_COLUMNS = ("time_s", "frame", "track_id", *PROBABILITY_COLUMNS)
 MAX_TIME_S = 1e7  # about 16 weeks: a later time is no lesson's (and overflowed the report's time bins)
+_WRITTEN_CLOCK = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d(:\d\d)?")  # isoformat(timespec="seconds")
 MAX_WHOLE = 2**31 - 1  # the largest frame index or track id (a larger one overflowed the report's integers)
 
 
@@ -149,8 +151,8 @@ def _box(box) -> list[str]:
 
 def _whole_rows(rows: list[dict], path: Path, ends_a_row: bool) -> list[dict]:
     """The rows less a last row cut short (a run stopped while writing it: a column missing, or the file not ending
-    its row, as where it stopped inside the last column); LogError for a short row elsewhere."""
-    if rows and (not ends_a_row or None in rows[-1].values()):
+    its row where its last cell may be cut too); LogError for a short row elsewhere."""
+    if rows and (None in rows[-1].values() or not (ends_a_row or _last_cell_whole(rows[-1]))):
         log.warning("%s: its last row is cut short (the run stopped while writing it); read without it", path)
         rows = rows[:-1]
     short = [line for line, row in enumerate(rows, start=2) if None in row.values()]
@@ -161,6 +163,15 @@ def _whole_rows(rows: list[dict], path: Path, ends_a_row: bool) -> list[dict]:
         raise LogError(f"{path}:{long[0]} has too many columns (a name with a comma, saved without its quotes?); "
                        "was it edited by hand?")
     return rows
+
+
+def _last_cell_whole(row: dict[str, str]) -> bool:
+    """Whether a row the file does not end (saved again without its final line break, or cut while written) ends
+    with a whole cell: a clock as FaceLog writes it, or none (a recording's), or an older log's camera."""
+    last = list(row)[-1]
+    if last == "clock":
+        return not row[last] or _WRITTEN_CLOCK.fullmatch(row[last]) is not None
+    return last == "camera" and row[last] in ("on", "off")
 
 
 def read_log(path: str | Path) -> dict[str, np.ndarray]:

@@ -222,6 +222,16 @@ def test_a_last_row_cut_inside_its_clock_leaves_the_time_of_day_in(tmp_path, cut
     assert "<tr><th>started</th><td>2026-12-02 10:00:00+01:00</td></tr>" in page
 
 
+@pytest.mark.parametrize("clock", ["2026-12-02T10:00:00+01:00", ""])
+def test_a_log_saved_without_its_final_line_break_keeps_its_last_row(tmp_path, clock):
+    """An editor saved the log again without the line break after its last row: the row, whole, was read as cut
+    short and the lesson's last moment was lost (a recording's log has no clock: its last cell is empty)."""
+    log = tmp_path / "log.csv"
+    write_log(log, [face_row(2.0 * frame, frame, 1, clock=clock) for frame in range(20)])
+    log.write_bytes(log.read_bytes().rstrip(b"\r\n"))
+    assert read_log(log)["frame"].tolist() == list(range(20))
+
+
 def test_an_anonymous_log_of_many_tracks_plots_the_longest_present_and_lists_all(tmp_path):
     """Four seats for ten minutes whose ids change every 12 s (tiles that keep moving, no names): 200 tracks. The
     per-student plot grew by a bar a track (a 972x16,295 px picture for 750), and the stretches worth a look were
