@@ -101,10 +101,12 @@ def summarize(log: dict[str, np.ndarray]) -> SessionSummary:
                        f"not change for {PICTURE_AFTER_S:g} s, as on a screenshot or a frozen screen, is taken for a "
                        "profile picture and not logged)")
     probs = np.stack([log[c] for c in PROBABILITY_COLUMNS], axis=1)
-    # the session: from the first row to the last, cameras off included, as the students' attendance counts it
-    start, duration = float(everyone["time_s"].min()), float(np.ptp(everyone["time_s"]))
-    bin_s = _default_bin(duration)
-    nbins = int(duration // bin_s) + 1
+    # the session: from the first row to the last, cameras off included; its length adds the last row's step, as
+    # the students' attendance counts it
+    clock = Clock.of(everyone)
+    start, span = float(everyone["time_s"].min()), float(np.ptp(everyone["time_s"]))
+    bin_s = _default_bin(span)
+    nbins = int(span // bin_s) + 1
     edges = start + bin_s * np.arange(nbins)
     idx = np.minimum(((t - start) // bin_s).astype(int), nbins - 1)
     timeline = _binned_mean(idx, probs, nbins)
@@ -114,8 +116,8 @@ def summarize(log: dict[str, np.ndarray]) -> SessionSummary:
     if "attention" in log and np.isfinite(log["attention"]).any():
         attention = _binned_mean(idx, log["attention"][:, None], nbins)[:, 0]
     return SessionSummary(
-        duration_s=duration, frames=len(np.unique(log["frame"])), face_rows=len(t),
-        students=_students(everyone), bin_s=bin_s, timeline_t=centres, timeline=timeline,
+        duration_s=float(clock.steps.sum()), frames=len(np.unique(log["frame"])), face_rows=len(t),
+        students=_students(everyone, clock), bin_s=bin_s, timeline_t=centres, timeline=timeline,
         difficulty=difficulty, moments=_moments(centres, difficulty, timeline),
         attention=attention, started=_started(everyone))
 
@@ -237,13 +239,12 @@ def _moments(t, difficulty, timeline) -> list[Moment]:
             for i in sorted(chosen)]
 
 
-def _students(log: dict[str, np.ndarray]) -> list[Student]:
-    """One per track id in the log (cameras off included): emotions from the rows with a face, attendance and
-    concerns from all."""
+def _students(log: dict[str, np.ndarray], clock: Clock) -> list[Student]:
+    """One per track id in the log (cameras off included; `clock`: the log's): emotions from the rows with a face,
+    attendance and concerns from all."""
     probs = np.stack([log[c] for c in PROBABILITY_COLUMNS], axis=1)
     off = log["camera_off"]
     difficult = probs[:, DIFFICULT_COLUMNS].sum(1)
-    clock = Clock.of(log)
     # the report lists concerns by name only: an anonymous log's ids reset as tiles move
     named = bool((log["name"] != "").any())
     students = [_student(log, track, log["track_id"] == track, off, probs, difficult, clock, named)

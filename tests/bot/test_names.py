@@ -533,12 +533,13 @@ def test_a_camera_off_tile_counts_as_present_with_the_camera_off(lesson):
 
 def test_a_lesson_begun_with_the_cameras_off_is_one_span_for_its_length_and_its_attendance(tmp_path):
     """Ana and Ben join with their cameras off and turn them on after five minutes, for one more (analysed every
-    2 s). The session length came from the rows with a face only (1 minute) while the attendance counted all six."""
+    2 s). The session length came from the rows with a face only (1 minute) while the attendance counted all six;
+    then it left out the last row's step, which the attendance counts."""
     rows = [face_row(t, frame, track, name, x=100 * track) if t >= 300 else camera_off_row(t, frame, track, name)
             for frame, t in enumerate(np.arange(0, 360, 2.0)) for track, name in ((1, "Ana Lima"), (2, "Ben Okafor"))]
     write_log(tmp_path / "log.csv", rows)
     page = write_report(tmp_path / "log.csv").read_text(encoding="utf-8")
-    assert "<tr><th>session length</th><td>0:05:58</td></tr>" in page
+    assert "<tr><th>session length</th><td>0:06:00</td></tr>" in page
     with (tmp_path / "log-students.csv").open(encoding="utf-8") as f:
         for student in csv.DictReader(f):
             assert float(student["minutes_camera_off"]) == pytest.approx(5, abs=0.05)
