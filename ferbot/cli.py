@@ -15,6 +15,7 @@ from ferbot.classify.checkpoint import MODELS, CheckpointError, checkpoint_folde
 from ferbot.classify.devices import use_compilation_cache, use_cpu_cores
 from ferbot.console import (
     EXIT_OK,
+    OUTPUT_SIZES,
     OneLineParser,
     RawDescriptionHelpFormatter,
     fail,
@@ -93,8 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--fps", type=number(1, strict=False, maximum=60), default=30.0,
                      help="output frames per second, 1 to 60 (default 30)")
     out.add_argument("--size", type=output_size, default=(1280, 720), metavar="WxH",
-                     help="output frame size, 320x180 to 3840x2160, from square to 21:9 wide, even numbers "
-                          "(default 1280x720)")
+                     help="output frame size, {0[0]}x{0[1]} to {1[0]}x{1[1]}, from square to 21:9 wide, even "
+                          "numbers (default 1280x720)".format(*OUTPUT_SIZES))
     out.add_argument("--log", type=given_path, metavar="PATH",
                      help="write a CSV: one row per face per analysed frame (ids, boxes, probabilities; no images), "
                           "and at the end the after-class report next to it")

@@ -19,7 +19,9 @@ EXIT_OK = 0  # done, or stopped on purpose (Ctrl-C, --duration, the end of the s
 EXIT_ERROR = 1  # an input or output cannot be used (data, checkpoint, source, sink, log), or was lost mid-run
 EXIT_USAGE = 2  # invalid options
 EXIT_INTERRUPTED = 130  # a job stopped before it finished, its state saved (a training run: same command resumes)
-OUTPUT_SIZES = ((320, 180), (3840, 2160))  # the feed's --size, smallest and largest: the mood panel needs 320x180
+# The feed's --size, smallest and largest: below 640x360 the labels of a 3x3 gallery cover each other and the faces,
+# and the mood panel's text is under 5 px high.
+OUTPUT_SIZES = ((640, 360), (3840, 2160))
 # The feed's width over its height, narrowest and widest: a webcam picture, from square to 21:9 (a taller one puts
 # the right marker over the disclosure).
 OUTPUT_ASPECTS = (1.0, 2.4)

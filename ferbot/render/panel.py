@@ -32,15 +32,17 @@ def draw_panel(size: tuple[int, int], face_count: int, shares: np.ndarray, histo
         y += pad // 2 + _text(panel, f"{attention:.0%} facing the screen", (pad, y + pad // 2), 1.3 * scale, MUTED, 1)
     row_h = int(height * 0.055)
     y += pad
-    bar_x, bar_end = pad + int(width * 0.30), width - pad - int(width * 0.16)
+    share_scale = 1.25 * scale
+    widest_share = cv2.getTextSize("100%", FONT, share_scale, 1)[0][0]
+    bar_x, bar_end = pad + int(width * 0.30), width - pad - widest_share - pad // 2
     for name, share in zip(CLASS_NAMES, shares):
         color = EMOTION_COLORS[name]
-        _text(panel, name, (pad, y + row_h // 5), 1.25 * scale, TEXT, 1)
+        _text(panel, name, (pad, y + row_h // 5), share_scale, TEXT, 1)
         cv2.rectangle(panel, (bar_x, y + 3), (bar_end, y + row_h - 3), (60, 60, 68), cv2.FILLED)
         if share > 0:
             cv2.rectangle(panel, (bar_x, y + 3), (bar_x + round((bar_end - bar_x) * float(share)), y + row_h - 3),
                           color, cv2.FILLED)
-        _text(panel, f"{share:.0%}", (bar_end + pad // 2, y + row_h // 5), 1.25 * scale, TEXT, 1)
+        _text(panel, f"{share:.0%}", (bar_end + pad // 2, y + row_h // 5), share_scale, TEXT, 1)
         y += row_h
     y += pad
     y += pad // 2 + _text(panel, f"Last {window_s / 60:.0f} min", (pad, y), 1.3 * scale, MUTED, 1)

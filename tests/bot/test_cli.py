@@ -51,6 +51,7 @@ def test_help_never_cuts_a_name_at_its_hyphen(command, width):
 @pytest.mark.parametrize("args, message", [
     (["--size", "12"], "is not WxH"),
     (["--size", "100000x5"], "choose a size between"),
+    (["--size", "320x180"], "choose a size between 640x360"),  # its labels covered each other and the faces
     (["--size", "720x1280"], "from square to 21:9 wide"),  # the right marker would cover the disclosure
     (["--size", "1281x721"], "give an even width and height"),  # pyvirtualcam's drivers need even sizes
     (["--region", "1,2,3"], "is not X,Y,W,H"),
