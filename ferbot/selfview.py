@@ -54,11 +54,11 @@ class MarkerLayout:
 
     @property
     def side(self) -> int:
-        return max(24, round(self.size[1] * SIDE_OF_HEIGHT))
+        return round(self.size[1] * SIDE_OF_HEIGHT)  # 36 px or more at every --size
 
     @property
     def margin(self) -> int:
-        return max(4, self.side // 6)
+        return self.side // 6
 
     @property
     def corner_block(self) -> int:

@@ -158,6 +158,19 @@ def test_own_feed_found_scaled_and_mirrored(scale, mirrored):
     assert feed.iou(Rect(1920 - w, 1080 - h, w, h)) > 0.9
 
 
+@pytest.mark.parametrize("feed_size, own_size", [((640, 360), (1920, 1080)), ((3840, 2160), (640, 360)),
+                                                 ((864, 360), (2520, 1050))])
+def test_a_feed_of_another_size_of_the_same_shape_is_found(feed_size, own_size):
+    """Another ferbot's feed (a colleague's, or this one's at another --size) shown 640 px wide: the markers' places
+    are the same share of the feed at every --size (a 320x180 feed's, held at 24 px, were not)."""
+    out = Renderer(feed_size).render(DemoSource().read().image, [])
+    shown = cv2.resize(out, (640, round(640 * feed_size[1] / feed_size[0])), interpolation=cv2.INTER_AREA)
+    screen = np.full((1080, 1920, 3), 32, np.uint8)
+    screen[100:100 + shown.shape[0], 200:840] = shown
+    [feed] = find_own_feed(_gray(screen), OutputLayout(own_size).markers)
+    assert feed.iou(Rect(200, 100, 640, shown.shape[0])) > 0.9
+
+
 @pytest.mark.parametrize("tile_height", [175, 146])
 def test_own_feed_found_in_a_small_gallery_tile_at_any_sub_pixel_offset(tile_height):
     """The feed as a 6x6 or 7x7 gallery's tile on a 1080p screen (markers 18 or 15 px), scaled the way apps scale
