@@ -9,7 +9,6 @@ import functools
 import logging
 import os
 import shlex
-import shutil
 import sys
 from pathlib import Path
 
@@ -63,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         log.warning("interrupted at step %d, checkpoint saved; %s", stop.step, resume)
         return EXIT_INTERRUPTED
     except KeyboardInterrupt:
-        log.warning("stopped at once%s", f"; the last checkpoint saved is kept: {resume}" if training else "")
+        log.warning("stopped at once%s", f", keeping the last state saved (if any); {resume}" if training else "")
         return EXIT_INTERRUPTED
     except ConfigError as err:
         return fail(prog, str(err), EXIT_USAGE)
@@ -161,11 +160,8 @@ def _run_train(args: argparse.Namespace, argv: list[str]) -> int:
             data = _load_data(args)
             if args.limit_train is not None:
                 data = dataclasses.replace(data, train=data.train.subset(args.limit_train))
-            run_dir = args.runs_dir / args.name
-            if args.fresh and run_dir.exists():
-                _discard_run(run_dir)
-            result = fit(cfg, data, run_dir, checkpoint_every=args.checkpoint_every,
-                         stop_at_step=args.stop_at_step, stop=stop, progress=not args.no_progress)
+            result = fit(cfg, data, args.runs_dir / args.name, checkpoint_every=args.checkpoint_every,
+                         stop_at_step=args.stop_at_step, stop=stop, progress=not args.no_progress, fresh=args.fresh)
         # the export has no step to finish: Ctrl-C stops it at once, leaving checkpoints/ as it was
         export_checkpoint(result, cfg, args.config, data, args.name, _reproducing_command(argv, args.config, args.data),
                           set_aside_in=args.runs_dir / REPLACED_EXPORTS, out_root=args.export_dir, tta_modes=tta,
@@ -237,16 +233,6 @@ def _check_start_and_teachers(cfg: TrainConfig, run_dir: Path, fresh: bool) -> N
         exported_checkpoint("--init", cfg.init)
     if cfg.teacher_weight:
         check_teachers(cfg.teachers)
-
-
-def _discard_run(run_dir: Path) -> None:
-    """--fresh: delete a run folder's saved state; ConfigError for a folder that is not a run's (no config.json)."""
-    from train.run_folder import CONFIG_RECORD, is_recorded
-
-    if any(run_dir.iterdir()) and not is_recorded(run_dir):
-        raise ConfigError(f"--fresh would delete {run_dir}, which is not a training run's folder (no "
-                          f"{CONFIG_RECORD}); give another --name or --runs-dir")
-    shutil.rmtree(run_dir)
 
 
 def _add_data_options(p: argparse.ArgumentParser, ferplus_for: str) -> None:

@@ -21,10 +21,10 @@ from ferbot.classify.devices import batch_sharding, data_mesh
 from ferbot.console import first_line
 from train.config import ConfigError, TrainConfig
 from train.data import FER2013, Split
-from train.run_folder import RunStateError, check_run_folder
+from train.run_folder import RunStateError, check_run_folder, discard_run
 from train.step import Trainer, TrainState, class_weights
 from train.targets import require_ferplus, training_targets
-from train.teachers import check_teachers, teacher_predictions
+from train.teachers import load_teachers, teacher_predictions
 
 log = logging.getLogger(__name__)
 
@@ -85,30 +85,39 @@ class FitResult:
 
 
 def fit(cfg: TrainConfig, data: FER2013, run_dir: Path, *, checkpoint_every: int = 200,
-        stop_at_step: int | None = None, stop: StopRequest | None = None, progress: bool = True) -> FitResult:
-    """Train on data.train, validate on data.val each epoch; resume from run_dir when it holds a run.
+        stop_at_step: int | None = None, stop: StopRequest | None = None, progress: bool = True,
+        fresh: bool = False) -> FitResult:
+    """Train on data.train, validate on data.val each epoch; resume from run_dir when it holds a run, or, `fresh`,
+    delete its saved state (once the command has been checked) and start over.
 
     data.test is never touched here. Raises RunMismatch when run_dir holds a run with another config or other data,
-    and Interrupted, after checkpointing, at stop_at_step or when `stop` is requested.
+    and Interrupted, after checkpointing, at stop_at_step (a finished run past it: not exported) or when `stop` is
+    requested (before a fresh start deletes anything: the run is kept).
     """
     mesh = data_mesh()
     steps_per_epoch = _steps_per_epoch(cfg, len(data.train), mesh)
     run_dir = Path(run_dir).resolve()
-    # What the run starts from (--init) and trains towards, checked before the run folder records the run, so
-    # that a mistyped path can be corrected by running the command again.
+    # What the run starts from (--init) and trains towards, checked before the run folder records the run (or a
+    # fresh start deletes the one there), so that a mistyped path can be corrected by running the command again.
     saved = run_dir / LATEST
     saved_steps = ocp.utils.checkpoint_steps(saved) if saved.is_dir() else []
+    restoring = bool(saved_steps) and not fresh
     trainer = Trainer(cfg, mesh, steps_per_epoch, class_weights(data.train.class_counts(), cfg.class_weight_power),
-                      restoring=bool(saved_steps))
+                      restoring=restoring)
     require_ferplus(data.train, cfg.ferplus_weight)
-    if cfg.teacher_weight and not saved_steps:  # a resumed run reads them only if their predictions' cache is gone
-        check_teachers(cfg.teachers)
+    if cfg.teacher_weight and not restoring:  # a resumed run reads them only if their predictions' cache is gone
+        load_teachers(cfg.teachers)
+    if fresh and run_dir.exists():
+        if stop is not None and stop.requested:  # asked while the data loaded: nothing deleted
+            raise Interrupted(saved_steps[-1] if saved_steps else 0)
+        discard_run(run_dir)
     check_run_folder(run_dir, cfg, data)
     session = _Session(trainer, data, run_dir, checkpoint_every=checkpoint_every, stop_at_step=stop_at_step,
                        stop=stop, progress=progress)
     try:
         session.train()
-        if stop is not None and stop.requested:  # asked during the last validation: saved, and not exported
+        # asked during the last validation, or the run had finished past the stop: saved, and not exported
+        if stop is not None and stop.requested or stop_at_step is not None and session.step > stop_at_step:
             raise Interrupted(session.step)
         return session.result()
     finally:

@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from ferbot.files import written_whole
-from train.config import TrainConfig
+from train.config import ConfigError, TrainConfig
 from train.data import FER2013, SPLITS
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,14 @@ def is_recorded(run_dir: Path) -> bool:
     return (run_dir / CONFIG_RECORD).is_file()
 
 
+def discard_run(run_dir: Path) -> None:
+    """--fresh: delete a run folder's saved state; ConfigError for a folder that is not a run's (no config.json)."""
+    if any(run_dir.iterdir()) and not is_recorded(run_dir):
+        raise ConfigError(f"--fresh would delete {run_dir}, which is not a training run's folder (no "
+                          f"{CONFIG_RECORD}); give another --name or --runs-dir")
+    shutil.rmtree(run_dir)
+
+
 def check_run_folder(run_dir: Path, cfg: TrainConfig, data: FER2013) -> None:
     """Raise RunMismatch unless `run_dir` is new or its run used `cfg` and `data`; record whatever is missing.
 
@@ -100,9 +109,8 @@ def check_run_folder(run_dir: Path, cfg: TrainConfig, data: FER2013) -> None:
         path = run_dir / name
         try:
             problem = path.exists() and problem_with(_read_record(path), record)
-        except (KeyError, TypeError):  # JSON of another shape: edited by hand, or another file
-            raise RunMismatch(f"{path} does not hold the record it should, so the run cannot be checked before "
-                              f"resuming; {_REMEDY}") from None
+        except (KeyError, TypeError):  # a record of another shape: edited by hand, or another file
+            raise _not_a_record(path) from None
         if problem:
             raise RunMismatch(f"{run_dir} holds a run {problem}; {_REMEDY}")
     resuming = any((run_dir / name).exists() for name in records)
@@ -118,10 +126,18 @@ def check_run_folder(run_dir: Path, cfg: TrainConfig, data: FER2013) -> None:
 
 def _read_record(path: Path) -> dict:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        record = json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as err:
         raise RunMismatch(f"{path} cannot be read ({err}), so the run cannot be checked before resuming; "
                           f"{_REMEDY}") from None
+    if not isinstance(record, dict):  # JSON, but not a record: edited by hand, or another file
+        raise _not_a_record(path)
+    return record
+
+
+def _not_a_record(path: Path) -> RunMismatch:
+    return RunMismatch(f"{path} does not hold the record it should, so the run cannot be checked before resuming; "
+                       f"{_REMEDY}")
 
 
 def data_record(data: FER2013, cfg: TrainConfig) -> dict:

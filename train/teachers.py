@@ -18,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ferbot.classify.checkpoint import CARD_JSON
+from ferbot.classify.checkpoint import CARD_JSON, CheckpointError
+from ferbot.classify.classifier import EmotionClassifier
 from ferbot.emotions import CLASS_NAMES
 from ferbot.files import written_whole
 from train.config import ConfigError
@@ -40,12 +41,24 @@ def check_teachers(teachers: tuple[str, ...]) -> list[Path]:
     return [exported_checkpoint("--teachers", given) for given in teachers]
 
 
+def load_teachers(teachers: tuple[str, ...]) -> list[tuple[Path, EmotionClassifier]]:
+    """The teachers' checkpoint folders and their classifiers, loaded; ConfigError naming --teachers for one that is
+    not an exported checkpoint or whose weights cannot be read."""
+    loaded = []
+    for given, folder in zip(teachers, check_teachers(teachers)):
+        try:
+            loaded.append((folder, EmotionClassifier.load(folder)))
+        except CheckpointError as err:
+            raise ConfigError(f"--teachers {given}: {err}") from None
+    return loaded
+
+
 def teacher_predictions(teachers: tuple[str, ...], train: Split, run_dir: Path, trained_towards: str | None = None
                         ) -> tuple[np.ndarray, str]:
     """(N, 7) mean flip-TTA class probabilities of the teachers (checkpoint folders or names, as --teachers takes
     them) on the Training images, and the key of what they were computed from. `trained_towards`: the key a resumed
     run recorded (None for a new run), whose cached predictions are returned without reading the teachers. Otherwise
-    the teachers are checked (ConfigError, as check_teachers) and the cache is used when it was made from the same
+    the teachers are checked (ConfigError, as load_teachers) and the cache is used when it was made from the same
     teachers and images; RunMismatch when a resumed run's teachers or images have changed since."""
     cache = Path(run_dir) / CACHE
     cached = _cached(cache)
@@ -61,12 +74,10 @@ def teacher_predictions(teachers: tuple[str, ...], train: Split, run_dir: Path, 
                           "pass --fresh to restart it or --name for a new run")
     if cached is not None and cached[0] == key:
         return cached[1], key
-    from ferbot.classify.classifier import EmotionClassifier
-
     probabilities = np.zeros((len(train), len(CLASS_NAMES)), np.float32)
-    for folder in folders:
+    for folder, teacher in load_teachers(teachers):
         log.info("teacher %s: predicting the %d Training images (flip TTA)", folder.name, len(train))
-        probabilities += predict_with_tta(EmotionClassifier.load(folder).predict_proba, train.images, "flip")
+        probabilities += predict_with_tta(teacher.predict_proba, train.images, "flip")
     probabilities /= len(folders)
     cache.parent.mkdir(parents=True, exist_ok=True)
     with written_whole(cache) as draft, draft.open("wb") as file:  # a file: np.savez adds no .npz to its name

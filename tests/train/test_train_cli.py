@@ -268,6 +268,8 @@ def _npz(**arrays):
     ("fer2013.npz", lambda p: p.write_bytes(b""), "is not a FER2013 npz (not an npz archive, or cut short)"),
     ("fer2013.npz", _npz(labels=np.eye(7)[np.arange(64) % 7], usage=np.arange(64) % 3),  # one-hot labels
      "expected arrays images (N, 48, 48) uint8, labels (N,) emotion 0-6 and usage (N,) split 0 Training"),
+    ("fer2013.npz", _npz(labels=np.array(["Angry", "Sad"] * 32), usage=np.arange(64) % 3),  # a traceback
+     "labels (N,) emotion 0-6"),
     ("fer2013.npz", _npz(labels=np.arange(64) % 7, usage=np.array(["Training", "PublicTest", "PrivateTest", "x"] * 16)),
      "usage (N,) split 0 Training, 1 PublicTest, 2 PrivateTest"),
     ("fer2013.csv", lambda p: p.write_text('emotion,pixels,Usage\n0,"' + "1 " * 100_000 + '",Training\n'),

@@ -301,6 +301,9 @@ def test_a_stop_on_an_epochs_last_step_keeps_that_epochs_evaluation(small_fer, t
     assert stopped.value.step == 10
     resumed = fit(tiny_config, data, tmp_path, progress=False)
     assert [r["step"] for r in resumed.history] == [10, 20]
+    with pytest.raises(Interrupted) as stopped:  # and so a finished one: it was returned, so exported and promoted
+        fit(tiny_config, data, tmp_path, stop_at_step=5, progress=False)
+    assert stopped.value.step == 20
 
 
 def test_resuming_with_another_config_or_other_data_is_refused(small_fer, tiny_config, tmp_path):
@@ -448,6 +451,36 @@ def test_a_wrong_start_or_target_is_refused_before_the_run_folder_records_the_ru
     with pytest.raises(error, match=message):
         fit(dataclasses.replace(tiny_config, **changes), data, tmp_path, progress=False)
     assert not (tmp_path / CONFIG_RECORD).exists()
+
+
+def test_a_teacher_whose_weights_cannot_be_read_is_refused_before_the_run_folder_records_the_run(small_fer, tiny_config,
+                                                                                               tmp_path):
+    """Its model card read, so it passed the check before the data loaded; its weights failed after the run was
+    recorded, and the command with the teacher corrected was then refused as another run."""
+    teacher = tmp_path / "teacher"
+    shutil.copytree(REPO / "checkpoints" / "fer-lite", teacher)
+    for part in (teacher / "weights" / "ocdbt.process_0" / "d").iterdir():  # a copy cut short
+        part.write_bytes(part.read_bytes()[:64])
+    cfg = dataclasses.replace(tiny_config, teachers=(str(teacher),), teacher_weight=0.5)
+    with pytest.raises(ConfigError, match=f"--teachers {teacher}: cannot load weights"):
+        fit(cfg, first_rows(small_fer, 128, 64), tmp_path / "run", progress=False)
+    assert not (tmp_path / "run" / CONFIG_RECORD).exists()
+
+
+def test_a_fresh_start_deletes_nothing_when_its_command_is_refused_or_stopped_first(small_fer, tiny_config, tmp_path):
+    """--fresh deleted the run's saved state before the command was checked (here a training set smaller than a
+    batch) and when Ctrl-C came while the data loaded."""
+    data = first_rows(small_fer, 128, 64)
+    with pytest.raises(Interrupted):
+        fit(tiny_config, data, tmp_path, stop_at_step=2, checkpoint_every=2, progress=False)
+    with pytest.raises(ConfigError, match="fewer than one batch"):
+        fit(tiny_config, dataclasses.replace(data, train=data.train.subset(8)), tmp_path, fresh=True, progress=False)
+    stop = StopRequest()
+    stop.requested = True
+    with pytest.raises(Interrupted) as stopped:
+        fit(tiny_config, data, tmp_path, stop=stop, fresh=True, progress=False)
+    assert stopped.value.step == 2 and (tmp_path / CONFIG_RECORD).exists()
+    assert [p.name for p in (tmp_path / "latest").iterdir() if p.name.isdigit()] == ["2"]
 
 
 def _trainer(cfg, steps_per_epoch: int = 1) -> Trainer:
@@ -638,9 +671,10 @@ def test_damaged_run_records_are_one_line_or_made_again(small_fer, tiny_config, 
     with pytest.raises(RunMismatch, match="config.json cannot be read .*; pass --fresh"):
         check_run_folder(tmp_path, tiny_config, data)
     record.unlink()
-    for other_shape in ("{}", "[1, 2]"):  # valid JSON, not a record: a KeyError's or a TypeError's traceback
-        (tmp_path / DATA_RECORD).write_text(other_shape)
-        with pytest.raises(RunMismatch, match="data.json does not hold the record it should, .*; pass --fresh"):
+    # valid JSON, not a record: a KeyError's, a TypeError's or (a string) a ValueError's traceback
+    for name, other_shape in ((DATA_RECORD, "{}"), (DATA_RECORD, "[1, 2]"), (CONFIG_RECORD, '"tiny"')):
+        (tmp_path / name).write_text(other_shape)
+        with pytest.raises(RunMismatch, match=f"{name} does not hold the record it should, .*; pass --fresh"):
             check_run_folder(tmp_path, tiny_config, data)
     teachers = ("fer-vgg-w320-e100",)
     made, key = teacher_predictions(teachers, data.train, tmp_path)
