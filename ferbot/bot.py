@@ -127,7 +127,7 @@ def check_outputs_are_new(options: BotOptions) -> None:
     the video's name is of no known type, or both name one file."""
     _, video = parse_sink(options.sink)
     if options.log:
-        check_new_file(f"--log {options.log}", Path(options.log), LogError, str(Path(options.log) / "class.csv"))
+        check_new_file(f"--log {options.log}", options.log, LogError, str(Path(options.log) / "class.csv"))
     if video:
         new_video_type(video)  # a known type, new, in a folder that exists
     if options.log and video and Path(options.log).resolve() == Path(video).resolve():

@@ -16,6 +16,7 @@ from ferbot.classify.devices import use_compilation_cache, use_cpu_cores
 from ferbot.console import (
     EXIT_OK,
     OUTPUT_SIZES,
+    STOP_SIGNALS,
     OneLineParser,
     RawDescriptionHelpFormatter,
     fail,
@@ -23,6 +24,7 @@ from ferbot.console import (
     number,
     output_size,
     setup_logging,
+    stop_signals,
 )
 from ferbot.facelog import LogError
 from ferbot.geometry import Rect
@@ -33,8 +35,6 @@ from ferbot.sink import SINK_CHOICES, SINKS, parse_sink, sink_option
 log = logging.getLogger("ferbot")
 
 RECTANGLE_OPTIONS = ("--region", "--exclude")  # X,Y,W,H values, X or Y may be negative
-# Stop as Ctrl-C does on these too: a closed terminal (SIGHUP), a closed console window on Windows (SIGBREAK), kill
-STOP_SIGNALS = ("SIGTERM", "SIGHUP", "SIGBREAK")
 
 DESCRIPTION = """\
 FER Cam: reads the room in a video meeting. ferbot captures your meeting screen, finds every face, recognises
@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(_joined_negative_rectangles(argv))
     source = _checked_source(parser, args)
     setup_logging(args.verbose)
-    _stop_on(STOP_SIGNALS)
+    _stop_on_signals()
     use_cpu_cores()
     use_compilation_cache()
     try:
@@ -156,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         log.info("stopped")
         return EXIT_OK
     finally:
+        _ignore_ctrl_c()  # a second Ctrl-C in Python's teardown (seconds, with JAX loaded) ended it by the signal
         logging.shutdown()
 
 
@@ -294,9 +295,9 @@ def _report_command(argv: list[str]) -> int:
 
 def _ignore_ctrl_c() -> None:
     """Once a run's files are written, or the report's two files are whole and about to replace the old ones, a
-    Ctrl-C (or a stop signal ferbot took, _stop_on) changes nothing: raised while they replace them, it could leave
-    the new students file beside the old page; later, in Python's teardown, it printed a traceback or ended the
-    command by the signal (status -2), as if the run or the report had failed."""
+    Ctrl-C (or a stop signal ferbot took, _stop_on_signals) changes nothing: raised while they replace them, it
+    could leave the new students file beside the old page; later, in Python's teardown, it printed a traceback or
+    ended the command by the signal (status -2), as if the run or the report had failed."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for name in STOP_SIGNALS:
         signum = getattr(signal, name, None)
@@ -313,13 +314,10 @@ def _fail(message: str) -> int:
     return fail("ferbot", message)
 
 
-def _stop_on(names: tuple[str, ...]) -> None:
-    """Make each of these signals stop the run as Ctrl-C does (the video finalised, the report written), where the
-    system has it and it is not ignored: `nohup ferbot` keeps running when its terminal closes."""
-    for name in names:
-        signum = getattr(signal, name, None)
-        if signum is not None and signal.getsignal(signum) is not signal.SIG_IGN:
-            signal.signal(signum, _interrupt)
+def _stop_on_signals() -> None:
+    """Make each of console.stop_signals() stop the run as Ctrl-C does."""
+    for signum in stop_signals():
+        signal.signal(signum, _interrupt)
 
 
 def _interrupt(signum, frame) -> None:

@@ -10,6 +10,7 @@ import argparse
 import logging
 import math
 import os
+import signal
 import sys
 import textwrap
 from collections.abc import Callable
@@ -25,6 +26,10 @@ OUTPUT_SIZES = ((640, 360), (3840, 2160))
 # The feed's width over its height, narrowest and widest: a webcam picture, from square to 21:9 (a taller one puts
 # the right marker over the disclosure).
 OUTPUT_ASPECTS = (1.0, 2.4)
+
+# Signals that stop the bot as Ctrl-C does (the video finalised, the report written), where the system has them:
+# kill, a closed terminal (SIGHUP), a closed console window on Windows (SIGBREAK).
+STOP_SIGNALS = ("SIGTERM", "SIGHUP", "SIGBREAK")
 
 # Libraries whose INFO messages are not for users.
 _QUIET_LOGGERS = ("absl", "jax", "jax._src", "orbax")
@@ -158,3 +163,10 @@ class OneLineParser(argparse.ArgumentParser):
 
     def error(self, message: str):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def stop_signals() -> list[signal.Signals]:
+    """Those of STOP_SIGNALS this system has and this process does not ignore (`nohup ferbot` keeps running when its
+    terminal closes)."""
+    found = (getattr(signal, name, None) for name in STOP_SIGNALS)
+    return [signum for signum in found if signum is not None and signal.getsignal(signum) is not signal.SIG_IGN]

@@ -36,12 +36,16 @@ def create_private(path: Path) -> int:
     return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | binary, PRIVATE_MODE)
 
 
-def check_new_file(what: str, path: Path, error: type[Exception], example: str, noun: str = "file") -> None:
-    """Raise `error`, in one line that says what to do, unless `path` can be a new file: not a folder, not a file
-    that exists, in a folder that exists. `what`: the option as given (e.g. "--log class.csv"); `example`: a name
-    to suggest inside a folder given by mistake, for a new `noun`."""
+def check_new_file(what: str, given: str | Path, error: type[Exception], example: str, noun: str = "file") -> None:
+    """Raise `error`, in one line that says what to do, unless the path `given` can be a new file: not a folder (nor
+    written as one, with a trailing slash), not a file that exists, in a folder that exists. `what`: the option as
+    given (e.g. "--log class.csv"); `example`: a name to suggest inside a folder given by mistake, for a new `noun`."""
+    path = Path(given)
     if path.is_dir():
         raise error(f"{what} is a folder; name a new {noun} in it, e.g. {example}")
+    if str(given).endswith(("/", os.sep)):  # a file of that name, without the slash, would be written
+        raise error(f"{what} names a folder, which does not exist; create it, then name a new {noun} in it, e.g. "
+                    f"{example}")
     if path.exists():
         raise error(already_there(what))
     if not path.absolute().parent.is_dir():

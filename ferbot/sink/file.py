@@ -194,15 +194,15 @@ class VideoFileSink:
         log.info("wrote %d frames%s to %s%s", self.frames, repeats, self.path, left_out)
 
 
-def new_video_type(path: str | Path) -> str:
-    """The FOURCC a new video file at `path` is written with; SinkError, saying what to do, for a name of no known
-    video type, a folder, a file that exists, or a name in a folder that does not."""
-    path = Path(path)
+def new_video_type(given: str | Path) -> str:
+    """The FOURCC a new video file at the path `given` is written with; SinkError, saying what to do, for a name of
+    no known video type, a folder, a file that exists, or a name in a folder that does not."""
+    path = Path(given)
     fourcc = FOURCC_BY_SUFFIX.get(path.suffix.lower())
     if fourcc is None and not path.is_dir():  # a folder is said to be one, below
-        raise SinkError(f"--sink file:{path}: unknown video type; end the name with one of "
+        raise SinkError(f"--sink file:{given}: unknown video type; end the name with one of "
                         f"{', '.join(FOURCC_BY_SUFFIX)}")
-    check_new_file(f"--sink file:{path}", path, SinkError, f"file:{path / 'class.mp4'}", noun="video file")
+    check_new_file(f"--sink file:{given}", given, SinkError, f"file:{path / 'class.mp4'}", noun="video file")
     return fourcc
 
 

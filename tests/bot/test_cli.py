@@ -135,6 +135,9 @@ def test_the_classifier_the_bot_runs(args, environment, pointer):
     (["--demo", "--sink", "file:new.avi", "--log", "new.avi"], "name one file"),
     (["--demo", "--sink", "none", "--log", "empty"], "--log empty is a folder; name a new file in it"),
     (["--demo", "--sink", "file:empty"], "--sink file:empty is a folder; name a new video file in it"),
+    # a folder not made yet: a file named "reports" was written, and a later `mkdir reports` failed
+    (["--demo", "--sink", "none", "--log", "reports/"], "--log reports/ names a folder, which does not exist"),
+    (["--demo", "--sink", "file:new.avi/"], "--sink file:new.avi/ names a folder, which does not exist; create it"),
     (["--demo", "--sink", "file:new.avi", "--log", "empty/../new.avi"], "name one file"),
     (["--demo", "--sink", "file:new.avi", "--log", "new.csv", "--checkpoint", "empty"],
      "not a ferbot checkpoint (no model_card.json)"),
@@ -228,19 +231,35 @@ def test_a_ctrl_c_once_the_run_and_its_report_are_written_changes_nothing(tmp_pa
     assert (tmp_path / "faces-report.html").is_file() and (tmp_path / "faces-students.csv").is_file()
 
 
-@pytest.mark.parametrize("after_s", [0.5, 1.5, 3.0])
-def test_ctrl_c_while_ferbot_loads_its_libraries_ends_it_at_once_and_quietly(after_s):
+@pytest.mark.parametrize("after_s, stop", [(0.5, signal.SIGINT), (1.5, signal.SIGINT), (3.0, signal.SIGINT),
+                                           (0.5, signal.SIGTERM)], ids=["ctrl-c 0.5s", "ctrl-c 1.5s", "ctrl-c 3s",
+                                                                        "kill 0.5s"])
+def test_ctrl_c_or_kill_while_ferbot_loads_its_libraries_ends_it_at_once_and_quietly(after_s, stop):
     """Ctrl-C in the seconds the libraries load (about 3.5 s on a 2-core machine), or just after: exit 0 without a
     traceback; raised inside their imports it printed one, or was swallowed by one of their callbacks and the
-    run went on."""
+    run went on. `kill` then ended the process by the signal (status -15)."""
     bot = subprocess.Popen([sys.executable, "-m", "ferbot", "--demo", "--sink", "none"], cwd=REPO, env=env_with(),
                            stderr=subprocess.PIPE, text=True)
     STARTED.append(bot)
     time.sleep(after_s)
-    bot.send_signal(signal.SIGINT)
+    bot.send_signal(stop)
     _, stderr = bot.communicate(timeout=60)
     assert bot.returncode == 0, stderr
     assert "Traceback" not in stderr and "Exception ignored" not in stderr, stderr
+
+
+def test_two_quick_ctrl_cs_as_the_bot_starts_end_it_quietly():
+    """The first stops the starting bot; the second landed in Python's teardown (seconds, with JAX and MediaPipe
+    loaded), and the process ended by the signal (status -2)."""
+    bot = subprocess.Popen([sys.executable, "-m", "ferbot", "--demo", "--sink", "none"], cwd=REPO, env=env_with(),
+                           stderr=subprocess.PIPE, text=True)
+    STARTED.append(bot)
+    logged = lines_until(bot, "emotion classifier:")
+    bot.send_signal(signal.SIGINT)
+    time.sleep(0.1)
+    bot.send_signal(signal.SIGINT)
+    result = finished(bot, logged)
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
 
 
 CTRL_C_IN_THE_REPORT = """\
