@@ -25,6 +25,7 @@ from ferbot.console import (
     output_size,
     setup_logging,
     stop_signals,
+    whole_number,
 )
 from ferbot.facelog import LogError
 from ferbot.geometry import Rect
@@ -74,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_argument("--source", type=given_path, metavar=SOURCE_CHOICES,
                       help="; ".join(f"{kind.name}: {kind.description}" for kind in SOURCES.values())
                       + "; or a video file or animated GIF (played in real time), or an image (default: screen)")
-    what.add_argument("--monitor", type=int, metavar="N",
+    what.add_argument("--monitor", type=whole_number(0), metavar="N",
                       help="monitor to capture: 1, 2, ... (default: the primary one); 0 = all monitors together")
     what.add_argument("--region", type=_region, metavar="X,Y,W,H",
                       help="capture only this rectangle of the screen, in screen pixels (on Windows and macOS, X or "

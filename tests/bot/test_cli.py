@@ -54,6 +54,7 @@ def test_help_never_cuts_a_name_at_its_hyphen(command, width):
     (["--size", "320x180"], "choose a size between 640x360"),  # its labels covered each other and the faces
     (["--size", "720x1280"], "from square to 21:9 wide"),  # the right marker would cover the disclosure
     (["--size", "1281x721"], "give an even width and height"),  # pyvirtualcam's drivers need even sizes
+    (["--monitor", "-1"], "'-1' must be a whole number of at least 0"),  # was exit 1: "no monitor -1"
     (["--region", "1,2,3"], "is not X,Y,W,H"),
     (["--region", "0,0,0,10"], "must be positive"),
     (["--sink", "webcam"], "expected vcam|window|file:PATH|none"),
