@@ -16,7 +16,6 @@ from ferbot.classify.devices import use_compilation_cache, use_cpu_cores
 from ferbot.console import (
     EXIT_OK,
     OUTPUT_SIZES,
-    STOP_SIGNALS,
     OneLineParser,
     RawDescriptionHelpFormatter,
     fail,
@@ -300,9 +299,8 @@ def _ignore_ctrl_c() -> None:
     could leave the new students file beside the old page; later, in Python's teardown, it printed a traceback or
     ended the command by the signal (status -2), as if the run or the report had failed."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    for name in STOP_SIGNALS:
-        signum = getattr(signal, name, None)
-        if signum is not None and signal.getsignal(signum) is _interrupt:
+    for signum in stop_signals():
+        if signal.getsignal(signum) is _interrupt:
             signal.signal(signum, signal.SIG_IGN)
 
 

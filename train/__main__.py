@@ -53,13 +53,16 @@ def main(argv: list[str] | None = None) -> int:
     else:
         run, resume = functools.partial(_run_eval, _eval_parser().parse_args(argv[1:])), ""
     from train.data import DataError
-    from train.loop import Interrupted
+    from train.loop import Interrupted, StoppedBeforeStart
     from train.run_folder import RunInUse, RunMismatch, RunStateError
 
     try:
         return run()
     except Interrupted as stop:
         log.warning("interrupted at step %d, checkpoint saved; %s", stop.step, resume)
+        return EXIT_INTERRUPTED
+    except StoppedBeforeStart:
+        log.warning("stopped before the run started: nothing was deleted; run the same command to start again")
         return EXIT_INTERRUPTED
     except KeyboardInterrupt:
         log.warning("stopped at once%s", f", keeping the last state saved (if any); {resume}" if training else "")
@@ -222,7 +225,8 @@ def _check_nothing_overwritten(out: Path) -> None:
 def _check_start_and_teachers(cfg: TrainConfig, run_dir: Path, fresh: bool) -> None:
     """--init's and --teachers' checkpoints, each refused in one line before FER2013 loads, where the run starts
     now. A run already recorded resumes from its own saved state whether --init's checkpoint has moved since or
-    not, and from its cache of its teachers' predictions (fit reads the teachers only where the cache is gone)."""
+    not, and from its cache of its teachers' predictions (fit loads the teachers' weights for a run that starts, and
+    for a resumed one only where the cache is gone)."""
     from train.run_folder import is_recorded
     from train.step import exported_checkpoint
     from train.teachers import check_teachers

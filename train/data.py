@@ -158,7 +158,8 @@ def _load_npz(path: Path) -> FER2013:
         why = str(err).split(".")[0] if isinstance(err, KeyError | OSError) else "not an npz archive, or cut short"
         raise DataError(f"{path} is not a FER2013 npz ({why}): expected {NPZ_LAYOUT}") from None
     if (images.shape[1:] != (FACE_SIZE, FACE_SIZE) or labels.ndim != 1 or usage.ndim != 1
-            or not np.issubdtype(labels.dtype, np.integer)  # class indices, not names nor fractions
+            # class numbers, as integers or whole floats; not names nor fractions
+            or not (np.issubdtype(labels.dtype, np.number) and np.array_equal(labels, np.round(labels)))
             or not (len(images) == len(labels) == len(usage)) or not np.isin(usage, list(_NPZ_USAGE)).all()
             or ferplus is not None and not _votes_fit(*ferplus, len(images))):
         raise DataError(f"{path}: expected {NPZ_LAYOUT}")

@@ -45,6 +45,10 @@ class Interrupted(Exception):
         self.step = step
 
 
+class StoppedBeforeStart(Exception):
+    """A fresh start (--fresh) asked to stop before it deleted the run there: nothing was deleted or trained."""
+
+
 class StopRequest:
     """Ctrl-C and `kill` as a request that the loop honours between two steps.
 
@@ -92,7 +96,7 @@ def fit(cfg: TrainConfig, data: FER2013, run_dir: Path, *, checkpoint_every: int
 
     data.test is never touched here. Raises RunMismatch when run_dir holds a run with another config or other data,
     and Interrupted, after checkpointing, at stop_at_step (a finished run past it: not exported) or when `stop` is
-    requested (before a fresh start deletes anything: the run is kept).
+    requested; StoppedBeforeStart when that came before a fresh start deleted the run.
     """
     mesh = data_mesh()
     steps_per_epoch = _steps_per_epoch(cfg, len(data.train), mesh)
@@ -108,8 +112,8 @@ def fit(cfg: TrainConfig, data: FER2013, run_dir: Path, *, checkpoint_every: int
     if cfg.teacher_weight and not restoring:  # a resumed run reads them only if their predictions' cache is gone
         load_teachers(cfg.teachers)
     if fresh and run_dir.exists():
-        if stop is not None and stop.requested:  # asked while the data loaded: nothing deleted
-            raise Interrupted(saved_steps[-1] if saved_steps else 0)
+        if stop is not None and stop.requested:  # asked while the data loaded
+            raise StoppedBeforeStart
         discard_run(run_dir)
     check_run_folder(run_dir, cfg, data)
     session = _Session(trainer, data, run_dir, checkpoint_every=checkpoint_every, stop_at_step=stop_at_step,

@@ -109,11 +109,23 @@ def test_folder_without_prefixes_carves_a_seeded_validation_split(fer2013, tmp_p
     (lambda d: (d / "nested").mkdir() or d / "nested", "without train/ and test/"),
     (lambda d: np.savez(d / "x.npz", a=np.zeros(3)) or d / "x.npz", "not a FER2013 npz"),
     (lambda d: _npy_named_npz(d), r"not a FER2013 npz \(not an npz archive"),  # was a TypeError's traceback
+    (lambda d: _npz_labelled(d, np.array([3.0, 4.5, 0.0])), "labels \\(N,\\) emotion 0-6"),  # 4.5 was read as 4
 ])
 def test_wrong_input_gives_one_clear_error(tmp_path, make, expected):
     with pytest.raises(DataError, match=expected) as err:
         load_fer2013(make(tmp_path))
     assert "\n" not in str(err.value)
+
+
+def _npz_labelled(folder, labels: np.ndarray):
+    """An npz of three blank faces, one per split, with these labels."""
+    np.savez(folder / "labelled.npz", images=np.zeros((3, 48, 48), np.uint8), labels=labels, usage=np.array([0, 1, 2]))
+    return folder / "labelled.npz"
+
+
+def test_labels_stored_as_whole_floats_read_as_the_classes_they_name(tmp_path):
+    data = load_fer2013(_npz_labelled(tmp_path, np.array([3.0, 4.0, 0.0])))
+    assert [data.train.labels[0], data.val.labels[0], data.test.labels[0]] == [3, 4, 0]
 
 
 def _npy_named_npz(folder):
