@@ -41,7 +41,7 @@ class Source(Protocol):
 
 
 class LiveFrames:
-    """Frames of a live picture (a screen, a window): numbered from 0, timed from the first."""
+    """Frames of a live picture (a screen, a window, the demo): numbered from 0, timed from the first."""
 
     def __init__(self):
         self._clock = Stopwatch()

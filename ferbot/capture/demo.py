@@ -8,9 +8,8 @@ from importlib import resources
 import cv2
 import numpy as np
 
-from ferbot.capture.base import Frame, SourceError
+from ferbot.capture.base import Frame, LiveFrames, SourceError
 from ferbot.capture.gallery import draw_name_tags, empty_gallery, fit_picture, gallery_tiles, paste_picture
-from ferbot.clock import Stopwatch
 
 DEMO_NAMES = ("Alex", "Sam", "Robin", "Kim", "Jo", "Max", "Charlie", "Noa", "Eli")
 DRIFT_PX = 10  # how far a participant sways, like a person sitting in front of a webcam
@@ -40,18 +39,16 @@ class DemoSource:
         self._tiles = gallery_tiles(len(portraits), size)
         self._background = empty_gallery(self._tiles, size)
         self._pictures = [fit_picture(p, tile) for p, tile in zip(portraits, self._tiles)]
-        self._clock = Stopwatch()
-        self._index = 0
+        self._frames = LiveFrames()
 
     def read(self) -> Frame:
-        t = self._clock.now()
-        screen = self._background.copy()
+        """The gallery as it is now: each participant swayed by the frame's time."""
+        frame = self._frames.next(self._background.copy())
+        t = frame.timestamp
         for i, (picture, tile) in enumerate(zip(self._pictures, self._tiles)):
             offset = DRIFT_PX * math.sin(0.7 * t + i), DRIFT_PX / 2 * math.sin(0.5 * t + 2 * i)
-            paste_picture(screen, picture, tile, offset)
-        draw_name_tags(screen, DEMO_NAMES, self._tiles)
-        frame = Frame(screen, t, self._index)
-        self._index += 1
+            paste_picture(frame.image, picture, tile, offset)
+        draw_name_tags(frame.image, DEMO_NAMES, self._tiles)
         return frame
 
     def close(self) -> None:
