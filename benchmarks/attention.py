@@ -785,6 +785,47 @@ def _half(sample: Sample) -> str:
 
 
 LESSON_MARKS = (10.0, 60.0, 239.5, 242.0, 245.0, 250.0, 299.5, 302.0, 305.0, 310.0, 419.5)
+MINUTE_AWAY = [(240.0, "screen"), (60.0, "away"), (120.0, "screen")]
+
+
+@dataclass
+class _MinuteAwayReadings:
+    """What the students of minute_away read as, gathered lesson by lesson."""
+
+    attention: dict[float, list[float]]  # at each of LESSON_MARKS, one per student
+    first_look: list[bool]  # read as turned in the first 20 s at the screen
+    late: dict[str, list[bool]]  # read as turned at the screen after the first minute, per group of students
+    away_read: dict[str, list[bool]]  # read as facing in the minute away, per half of the FER2013 labels
+    drift: list[float]  # how far the minute away moved the reference (degrees, the larger of yaw and pitch)
+
+    @classmethod
+    def empty(cls) -> _MinuteAwayReadings:
+        return cls({t: [] for t in LESSON_MARKS}, [], {}, {half: [] for half in HALVES}, [])
+
+    def add(self, frames: list[tuple[float, bool, TrackedFace]], groups: list[str], half: str) -> None:
+        """One student's lesson (lesson()'s frames), counted in `groups`, turned away as a face of `half`."""
+        by_time = {round(t, 1): face for t, _, face in frames}
+        for t in LESSON_MARKS:
+            self.attention[t].append(by_time[t].attention)
+        self.first_look += [not f.facing for t, on, f in frames if on and t < 20]
+        settled = [not f.facing for t, on, f in frames if on and (60 <= t < 240 or t >= 330)]
+        for group in groups:
+            self.late.setdefault(group, []).extend(settled)
+        self.away_read[half] += [f.facing for t, on, f in frames if not on]
+        before, after = by_time[239.5].reference.usual, by_time[299.5].reference.usual
+        self.drift.append(max(abs(after.yaw - before.yaw), abs(after.pitch - before.pitch)))
+
+    def figures(self) -> dict[str, str]:
+        """The printed figures."""
+        figures = {"students": f"{len(self.drift)}", "false 'turned' per frame, first 20 s": _share(self.first_look)}
+        figures |= {f"false 'turned' after the first minute, {k}": _share(v) for k, v in self.late.items()}
+        figures |= {f"the minute away read as facing, FER2013 {half}": _share(v) for half, v in self.away_read.items()}
+        figures["the reference moved in the minute away, median / max"] = (f"{np.median(self.drift):.1f} / "
+                                                                           f"{max(self.drift):.1f}")
+        figures |= {f"attention at {t:5.1f} s{' (away)' if 240 <= t < 300 else ''}, median (10th-90th)":
+                    f"{np.median(v):4.0%} ({np.percentile(v, 10):.0%}-{np.percentile(v, 90):.0%})"
+                    for t, v in self.attention.items()}
+        return figures
 
 
 def minute_away(photo: list[Sample], fer: list[Sample], pose: Callable[[Sample], HeadPose],
@@ -793,30 +834,12 @@ def minute_away(photo: list[Sample], fer: list[Sample], pose: Callable[[Sample],
     rng = np.random.default_rng(seed)
     setups, away = students(photo, fer)
     away_pool, repository = list(away.values()), repository_faces()
-    plan = [(240.0, "screen"), (60.0, "away"), (120.0, "screen")]
-    attention = {t: [] for t in LESSON_MARKS}
-    first_look, away_read, drift, late = [], {half: [] for half in HALVES}, [], {}
+    readings = _MinuteAwayReadings.empty()
     for (row, camera), views in setups.items():
         turned = away_pool[rng.integers(len(away_pool))]
-        frames = lesson(views, turned, plan, rng, pose)
-        by_time = {round(t, 1): face for t, _, face in frames}
-        for t in LESSON_MARKS:
-            attention[t].append(by_time[t].attention)
-        first_look += [not f.facing for t, on, f in frames if on and t < 20]
-        settled = [not f.facing for t, on, f in frames if on and (60 <= t < 240 or t >= 330)]
-        for key in ["all", camera] + (["../shared/faces (held out)"] if row >= repository else []):
-            late.setdefault(key, []).extend(settled)
-        away_read[_half(turned[0])] += [f.facing for t, on, f in frames if not on]
-        before, after = by_time[239.5].reference.usual, by_time[299.5].reference.usual
-        drift.append(max(abs(after.yaw - before.yaw), abs(after.pitch - before.pitch)))
-    figures = {"students": f"{len(drift)}", "false 'turned' per frame, first 20 s": _share(first_look)}
-    figures |= {f"false 'turned' after the first minute, {k}": _share(v) for k, v in late.items()}
-    figures |= {f"the minute away read as facing, FER2013 {half}": _share(v) for half, v in away_read.items()}
-    figures["the reference moved in the minute away, median / max"] = f"{np.median(drift):.1f} / {max(drift):.1f}"
-    figures |= {f"attention at {t:5.1f} s{' (away)' if 240 <= t < 300 else ''}, median (10th-90th)":
-                f"{np.median(v):4.0%} ({np.percentile(v, 10):.0%}-{np.percentile(v, 90):.0%})"
-                for t, v in attention.items()}
-    return figures
+        groups = ["all", camera] + (["../shared/faces (held out)"] if row >= repository else [])
+        readings.add(lesson(views, turned, MINUTE_AWAY, rng, pose), groups, _half(turned[0]))
+    return readings.figures()
 
 
 def whole_lesson_away(fer: list[Sample], pose: Callable[[Sample], HeadPose], seed: int = 17) -> dict[str, str]:
