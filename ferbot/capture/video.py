@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,10 +22,12 @@ os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 MAX_FPS = 240.0  # a higher rate from a file's header is a container's time base, not its video's
 MIN_FPS = 0.05  # a lower one (a frame every 20 s or less often) is a broken header
 DEFAULT_FPS = 30.0
+SAME_TIME_S = 0.001  # frame times closer than this (FFmpeg gives milliseconds) are one time
 
 
 class VideoFileSource:
-    """Frames of a video file at the file's own pace; `read()` returns None after the last one."""
+    """Frames of a video file at the file's own pace, each at its own time in the file (a variable-frame-rate
+    recording, such as a meeting app's, keeps its pauses); `read()` returns None after the last one."""
 
     recorded = True
 
@@ -42,25 +45,42 @@ class VideoFileSource:
         self.fps = fps if MIN_FPS <= fps <= MAX_FPS else DEFAULT_FPS  # a slideshow's 0.5 fps is a real rate
         if self.fps != fps:
             log.warning("%s gives no usable frame rate (%g); playing it at %g fps", self.path, fps, DEFAULT_FPS)
+        self._start_ms = self._capture.get(cv2.CAP_PROP_POS_MSEC)
         self._current = Frame(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), 0.0, 0)
+        self._last_step = 1 / self.fps  # how long the frame before the last lasted: the last one lasts as long
+        self._next = self._grab_next(after=0.0)
         self._clock = Stopwatch()
         log.info("playing %s at %g fps", self.path, self.fps)
 
     def read(self) -> Frame | None:
         """The frame due now: frames are skipped when the caller is slow and repeated when it is fast."""
-        due = max(int(self._clock.now() * self.fps), self._current.index)
-        for _ in range(due - self._current.index - 1):
-            if not self._capture.grab():
-                return None
-        if due > self._current.index:
-            ok, image = self._capture.read()
+        now = self._clock.now()
+        latest, timestamp, index = None, self._current.timestamp, self._current.index
+        while self._next is not None and self._next <= now:
+            ok, image = self._capture.retrieve()
             if not ok:
-                return None
-            self._current = Frame(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), due / self.fps, due)
+                self._next = None
+                break
+            latest, index, self._last_step, timestamp = image, index + 1, self._next - timestamp, self._next
+            self._next = self._grab_next(after=timestamp)
+        if latest is not None:  # decoded as BGR; converted once, for the frame shown
+            self._current = Frame(cv2.cvtColor(latest, cv2.COLOR_BGR2RGB), timestamp, index)
+        if self._next is None and now >= self._current.timestamp + self._last_step:
+            return None
         return self._current
 
     def close(self) -> None:
         self._capture.release()
+
+    def _grab_next(self, after: float) -> float | None:
+        """Grab the frame after the one at `after` seconds (decoded, not yet converted): its time in seconds from
+        the first frame, None past the last. A frame whose time is unusable (none, or not after `after`: FFmpeg
+        can repeat the time of a frame it flushes from the decoder at the file's end) comes one step after, as long
+        as the step before (one frame at the file's rate for the second)."""
+        if not self._capture.grab():
+            return None
+        seconds = (self._capture.get(cv2.CAP_PROP_POS_MSEC) - self._start_ms) / 1000
+        return seconds if math.isfinite(seconds) and seconds > after + SAME_TIME_S else after + self._last_step
 
 
 class StillImageSource:

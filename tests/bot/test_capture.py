@@ -16,7 +16,7 @@ from ferbot.capture.screen import ScreenSource
 from ferbot.capture.video import StillImageSource, VideoFileSource
 from ferbot.detect.tiling import find_tiles
 from ferbot.geometry import Rect
-from tests.helpers.data import save_rgb, write_video
+from tests.helpers.data import REPO, save_rgb, write_video
 from tests.helpers.faces import photo
 from tests.helpers.xserver import shown_on_screen, xvfb
 
@@ -226,6 +226,34 @@ def test_an_animated_gif_plays_as_a_video(tmp_path, monkeypatch):
     source.close()
     frames[0].save(tmp_path / "scan.tiff", save_all=True, append_images=frames[1:])
     assert isinstance(open_source(str(tmp_path / "scan.tiff")), StillImageSource)
+
+
+def _played(source: VideoFileSource, at: list[float]) -> list[tuple[int, float] | None]:
+    """(index, timestamp) of the frame `source` shows at each of the SteppedClock times `at`; None once it ended."""
+    shown = []
+    for seconds in at:
+        SteppedClock.seconds = seconds
+        frame = source.read()
+        shown.append(None if frame is None else (frame.index, round(frame.timestamp, 3)))
+    source.close()
+    return shown
+
+
+def test_a_variable_frame_rate_recording_shows_each_frame_at_its_own_time(tmp_path, monkeypatch):
+    """Meeting apps record at a variable frame rate: few frames while the picture holds still. Each frame was
+    shown at its number over the header's average rate, so a pause in the recording was spread over the frames
+    around it, and the log's times were off by seconds. A GIF with its own delay for each frame, and an MP4 with a
+    four-second pause (tests/data/videos/ATTRIBUTION.md says how it was made)."""
+    monkeypatch.setattr(video, "Stopwatch", SteppedClock)
+    frames = [Image.fromarray(np.full((120, 160, 3), 40 * i, np.uint8)) for i in range(5)]
+    frames[0].save(tmp_path / "class.gif", save_all=True, append_images=frames[1:], duration=[100, 2000, 100, 300, 100],
+                   loop=0)
+    gif = open_source(str(tmp_path / "class.gif"))
+    assert _played(gif, [0.05, 0.15, 1.5, 2.15, 2.3, 2.45, 2.55, 2.81]) == [
+        (0, 0.0), (1, 0.1), (1, 0.1), (2, 2.1), (3, 2.2), (3, 2.2), (4, 2.5), None]  # the last lasts 0.3 s too
+    mp4 = open_source(str(REPO / "tests/data/videos/paused_recording.mp4"))
+    assert _played(mp4, [0.21, 2.0, 3.99, 4.1, 4.55, 4.59, 4.61]) == [
+        (5, 0.2), (9, 0.36), (9, 0.36), (12, 4.08), (23, 4.52), (24, 4.56), None]  # FFmpeg gives 23 the time of 22
 
 
 def test_still_image_repeats_one_frame(tmp_path):
