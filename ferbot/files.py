@@ -3,6 +3,7 @@ an earlier one (the log, the video)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,6 +28,21 @@ def written_whole(path: Path, private: bool = False) -> Iterator[Path]:
         draft.replace(path)
     except BaseException:
         draft.unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def folder_for(path: Path) -> Iterator[None]:
+    """The folder `path` goes in, made (with its parents) for the block; the folders made here are removed again,
+    where still empty, if the block raises (a full disk, Ctrl-C), so that what was not written leaves no trace."""
+    made = [folder for folder in (path.parent, *path.parent.parents) if not folder.exists()]  # deepest first
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        yield
+    except BaseException:
+        for folder in made:
+            with contextlib.suppress(OSError):  # no longer empty, or gone
+                folder.rmdir()
         raise
 
 

@@ -22,7 +22,7 @@ from matplotlib.ft2font import FT2Font  # noqa: E402
 
 from ferbot.emotions import CLASS_NAMES, EMOTION_COLORS  # noqa: E402
 from ferbot.facelog import PROBABILITY_COLUMNS, LogError, as_spreadsheet_text, parse_log, read_log_bytes  # noqa: E402
-from ferbot.files import written_whole  # noqa: E402
+from ferbot.files import folder_for, written_whole  # noqa: E402
 from ferbot.report.attendance import ABSENT_S, DIFFICULT_SHARE, LOW_ATTENTION, SUSTAINED_S  # noqa: E402
 from ferbot.report.summary import SessionSummary, summarize  # noqa: E402
 from ferbot.track.attention import ABSOLUTE_DOWN, ABSOLUTE_UP, ABSOLUTE_YAW, WITHIN_PITCH, WITHIN_YAW
@@ -50,9 +50,10 @@ def write_report(log_path: str | Path, out_dir: str | Path | None = None,
                  before_replacing: Callable[[], object] = lambda: None) -> Path:
     """Summarise a session log into the two files of report_paths; returns the HTML path. Nothing is written
     (not even the folder) unless the log can be read, and the two files are replaced only once both are written
-    whole (a full disk leaves an earlier report as it was, and no part of a new one), right after
-    `before_replacing` is called (where `ferbot report` stops taking Ctrl-C); files there that are not this log's
-    report (another session's of a log of the same name, a file of the teacher's) are never replaced: LogError.
+    whole (a full disk or Ctrl-C leaves an earlier report as it was, and no part of a new one, nor a folder made
+    for it), right after `before_replacing` is called (where `ferbot report` stops taking Ctrl-C); files there that
+    are not this log's report (another session's of a log of the same name, a file of the teacher's) are never
+    replaced: LogError.
     The page is self-contained: nothing is fetched."""
     log_bytes = read_log_bytes(log_path)  # read once: the page's mark is of the very rows summarised
     log = parse_log(log_bytes, log_path)
@@ -63,9 +64,9 @@ def write_report(log_path: str | Path, out_dir: str | Path | None = None,
     page, students = report_paths(log_path, out_dir)
     mark = _LOG_MARK.format(len(log_bytes), _digest(log_bytes))
     _refuse_others(log_path, page, log_bytes, students)
-    page.parent.mkdir(parents=True, exist_ok=True)
     page_text = _page(summary, Path(log_path).name, mark)
-    with written_whole(page, private=True) as page_draft, written_whole(students, private=True) as students_draft:
+    with (folder_for(page), written_whole(page, private=True) as page_draft,
+          written_whole(students, private=True) as students_draft):
         _write_students_csv(summary, students_draft)
         page_draft.write_text(page_text, encoding="utf-8")
         before_replacing()

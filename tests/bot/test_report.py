@@ -570,7 +570,8 @@ def test_the_report_does_not_load_jax():
 
 def test_a_stop_while_the_report_is_rewritten_leaves_the_earlier_one_and_no_draft(tmp_path, monkeypatch):
     """Ctrl-C arriving while the page is written (the interrupt raised from the page's write itself): the earlier
-    report stays as it was and no draft is left beside it."""
+    report stays as it was and no draft is left beside it; a report for a new --out folder leaves no folder (an
+    empty one was left, though the command said nothing had changed)."""
     log = tmp_path / "log.csv"
     write_log(log, [face_row(0.5 * frame, frame, 1) for frame in range(40)])
     write_report(log)
@@ -586,6 +587,9 @@ def test_a_stop_while_the_report_is_rewritten_leaves_the_earlier_one_and_no_draf
     with pytest.raises(KeyboardInterrupt):
         write_report(log)
     assert {path.name: path.read_bytes() for path in tmp_path.iterdir()} == before
+    with pytest.raises(KeyboardInterrupt):
+        write_report(log, tmp_path / "reports" / "monday")
+    assert not (tmp_path / "reports").exists()
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="file modes are POSIX's")
