@@ -23,6 +23,7 @@ MAX_FPS = 240.0  # a higher rate from a file's header is a container's time base
 MIN_FPS = 0.05  # a lower one (a frame every 20 s or less often) is a broken header
 DEFAULT_FPS = 30.0
 SAME_TIME_S = 0.001  # frame times closer than this (FFmpeg gives milliseconds) are one time
+RESTART_S = 1.0  # a frame time this far before the last one starts the times again (recordings joined end to end)
 
 
 class VideoFileSource:
@@ -45,7 +46,10 @@ class VideoFileSource:
         self.fps = fps if MIN_FPS <= fps <= MAX_FPS else DEFAULT_FPS  # a slideshow's 0.5 fps is a real rate
         if self.fps != fps:
             log.warning("%s gives no usable frame rate (%g); playing it at %g fps", self.path, fps, DEFAULT_FPS)
+        count = self._capture.get(cv2.CAP_PROP_FRAME_COUNT)
+        self._duration = count / fps if count > 0 and MIN_FPS <= fps <= MAX_FPS else 0.0  # FFmpeg's, or unknown
         self._start_ms = self._capture.get(cv2.CAP_PROP_POS_MSEC)
+        self._restarts_s = 0.0  # added to the frame times after the file's times started again
         self._current = Frame(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), 0.0, 0)
         self._last_step = 1 / self.fps  # how long the frame before the last lasted: the last one lasts as long
         self._next = self._grab_next(after=0.0)
@@ -65,7 +69,7 @@ class VideoFileSource:
             self._next = self._grab_next(after=timestamp)
         if latest is not None:  # decoded as BGR; converted once, for the frame shown
             self._current = Frame(cv2.cvtColor(latest, cv2.COLOR_BGR2RGB), timestamp, index)
-        if self._next is None and now >= self._current.timestamp + self._last_step:
+        if self._next is None and now >= self._current.timestamp + self._last_frame_s():
             return None
         return self._current
 
@@ -79,8 +83,18 @@ class VideoFileSource:
         as the step before (one frame at the file's rate for the second)."""
         if not self._capture.grab():
             return None
-        seconds = (self._capture.get(cv2.CAP_PROP_POS_MSEC) - self._start_ms) / 1000
+        seconds = (self._capture.get(cv2.CAP_PROP_POS_MSEC) - self._start_ms) / 1000 + self._restarts_s
+        if seconds < after - RESTART_S:  # the times start again: this frame comes one step after the last
+            self._restarts_s += after + self._last_step - seconds
+            return after + self._last_step
         return seconds if math.isfinite(seconds) and seconds > after + SAME_TIME_S else after + self._last_step
+
+    def _last_frame_s(self) -> float:
+        """How long the last frame shows: as long as the one before it did, but not past the file's duration
+        where that is known and later than the frame, nor longer than a frame at the file's rate where not (the
+        last frame of a recording that paused before it lasts a moment, not the pause again)."""
+        left = self._duration - self._current.timestamp
+        return min(self._last_step, left if left > 0 else 1 / self.fps)
 
 
 class StillImageSource:

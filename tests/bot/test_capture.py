@@ -249,11 +249,24 @@ def test_a_variable_frame_rate_recording_shows_each_frame_at_its_own_time(tmp_pa
     frames[0].save(tmp_path / "class.gif", save_all=True, append_images=frames[1:], duration=[100, 2000, 100, 300, 100],
                    loop=0)
     gif = open_source(str(tmp_path / "class.gif"))
-    assert _played(gif, [0.05, 0.15, 1.5, 2.15, 2.3, 2.45, 2.55, 2.81]) == [
-        (0, 0.0), (1, 0.1), (1, 0.1), (2, 2.1), (3, 2.2), (3, 2.2), (4, 2.5), None]  # the last lasts 0.3 s too
+    assert _played(gif, [0.05, 0.15, 1.5, 2.15, 2.3, 2.45, 2.55, 2.61]) == [
+        (0, 0.0), (1, 0.1), (1, 0.1), (2, 2.1), (3, 2.2), (3, 2.2), (4, 2.5), None]
     mp4 = open_source(str(REPO / "tests/data/videos/paused_recording.mp4"))
     assert _played(mp4, [0.21, 2.0, 3.99, 4.1, 4.55, 4.59, 4.61]) == [
         (5, 0.2), (9, 0.36), (9, 0.36), (12, 4.08), (23, 4.52), (24, 4.56), None]  # FFmpeg gives 23 the time of 22
+
+
+def test_joined_recordings_keep_their_pauses_and_a_last_frame_after_a_pause_lasts_a_moment(tmp_path, monkeypatch):
+    """Recordings joined end to end (the frame times start again half-way) play on, one after the other, with the
+    second one's pause kept; the last frame of a recording that paused before it lasts as the file says, not as
+    long as the pause."""
+    monkeypatch.setattr(video, "Stopwatch", SteppedClock)
+    joined = open_source(str(REPO / "tests/data/videos/joined_recordings.ts"))
+    assert _played(joined, [1.39, 1.45, 2.0, 2.61, 2.77, 2.81]) == [
+        (9, 1.36), (11, 1.44), (14, 1.56), (15, 2.6), (19, 2.76), None]
+    frames = [Image.fromarray(np.full((120, 160, 3), 40 * i, np.uint8)) for i in range(3)]
+    frames[0].save(tmp_path / "class.gif", save_all=True, append_images=frames[1:], duration=[100, 5000, 100], loop=0)
+    assert _played(open_source(str(tmp_path / "class.gif")), [5.15, 5.21]) == [(2, 5.1), None]  # not until 10.1 s
 
 
 def test_still_image_repeats_one_frame(tmp_path):
