@@ -26,7 +26,7 @@ from ferbot.names.ocr import TagOCR
 log = logging.getLogger(__name__)
 
 TAG_HEIGHT = 0.2  # of the tile's height: the strip along its bottom edge that holds the name tag ...
-TAG_WIDTH = 0.75  # ... and of its width, from the left edge
+TAG_WIDTH = 0.75  # ... and of its width, from the left edge (all of it where a long name reaches further)
 MIN_TAG_PX = 24  # the strip is never lower than this
 READ_HEIGHT = 48  # px: strips lower than this are enlarged to it before reading (small tiles, small letters)
 REREAD_S = 5.0  # an unchanged tag is read again after this long ...
@@ -59,17 +59,18 @@ class _Read:
     tile_look: np.ndarray  # the tile's picture, shrunk
     at: float
     tail: np.ndarray  # the plain tag just after the name (plain_tail), else empty
+    whole: bool = False  # read in a strip of the tile's whole width (tag_strip)
 
 
-def tag_strip(tile: Rect) -> Rect:
-    """Where a tile's name tag sits: the lower left of the tile."""
+def tag_strip(tile: Rect, whole: bool = False) -> Rect:
+    """Where a tile's name tag sits: the lower left of the tile, or, `whole`, all along its bottom."""
     height = min(tile.h, max(MIN_TAG_PX, TAG_HEIGHT * tile.h))
-    return Rect(tile.x, tile.y2 - height, TAG_WIDTH * tile.w, height)
+    return Rect(tile.x, tile.y2 - height, tile.w if whole else TAG_WIDTH * tile.w, height)
 
 
-def strip_pixels(image: np.ndarray, tile: Rect) -> np.ndarray:
-    """The tag strip of a tile, cut from an RGB screen."""
-    return tag_strip(tile).pixels(image)
+def strip_pixels(image: np.ndarray, tile: Rect, whole: bool = False) -> np.ndarray:
+    """The tag strip of a tile (tag_strip), cut from an RGB screen."""
+    return tag_strip(tile, whole).pixels(image)
 
 
 def tile_look(image: np.ndarray, tile: Rect) -> np.ndarray:
@@ -170,15 +171,14 @@ class NameReader:
         screen without tiles (one the tiles were not found in), after which the reads are kept for the next one."""
         if not tiles:
             return []
-        strips = [strip_pixels(image, tile) for tile in tiles]
         looks = [tile_look(image, tile) for tile in tiles]
         seen = []
-        for before, strip, look in zip(self._previous(tiles), strips, looks):
-            if before is None or _changed(before, strip, look):
-                before = self._read(strip, look, timestamp)
+        for tile, before, look in zip(tiles, self._previous(tiles), looks):
+            if before is None or _changed(before, strip_pixels(image, tile, before.whole), look):
+                before = self._read(image, tile, look, timestamp)
             seen.append(before)
         self._tiles, self._seen = list(tiles), seen
-        self._refresh_oldest(strips, looks, timestamp)
+        self._refresh_oldest(image, looks, timestamp)
         return [NameTag(tile, read.name) for tile, read in zip(tiles, self._seen)]
 
     def _previous(self, tiles: Sequence[Rect]) -> list[_Read | None]:
@@ -189,7 +189,7 @@ class NameReader:
         best = overlap.argmax(axis=1)
         return [self._seen[b] if overlap[t, b] >= SAME_TILE else None for t, b in enumerate(best)]
 
-    def _refresh_oldest(self, strips: list[np.ndarray], looks: list[np.ndarray], timestamp: float) -> None:
+    def _refresh_oldest(self, image: np.ndarray, looks: list[np.ndarray], timestamp: float) -> None:
         """Read the tag read longest ago again, when that was over reread_s ago and the last refresh was at least
         1 / refresh_per_s ago."""
         if not self._seen or timestamp - self._last_refresh < 1.0 / self.refresh_per_s:
@@ -197,19 +197,30 @@ class NameReader:
         oldest = min(range(len(self._seen)), key=lambda i: self._seen[i].at)
         before = self._seen[oldest]
         if timestamp - before.at >= self.reread_s:
-            fresh = self._read(strips[oldest], looks[oldest], timestamp)
+            fresh = self._read(image, self._tiles[oldest], looks[oldest], timestamp)
             # the tile and its letters are unchanged (else read already): nothing read now is a misreading
             self._seen[oldest] = fresh if fresh.name or not before.name else replace(before, at=timestamp)
             self._last_refresh = timestamp
 
-    def _read(self, strip: np.ndarray, look: np.ndarray, timestamp: float) -> _Read:
-        """Read a strip's tag (enlarged first when its letters are small)."""
+    def _read(self, image: np.ndarray, tile: Rect, look: np.ndarray, timestamp: float) -> _Read:
+        """Read a tile's tag in its strip, and again along the tile's whole width where the name reaches the
+        strip's end (a long name: read cut mid-letter, it would be another name in a tile of another size)."""
+        strip, whole = strip_pixels(image, tile), False
+        name, box = self._read_strip(strip)
+        if box is not None and box.x2 >= strip.shape[1] - box.h / 2:
+            wide = strip_pixels(image, tile, whole=True)
+            wide_name, wide_box = self._read_strip(wide)
+            if wide_box is not None:
+                strip, name, box, whole = wide, wide_name, wide_box, True
+        if box is None:
+            return _Read(name, None, np.zeros((0, 0)), look, timestamp, np.zeros((0, 0)))
+        return _Read(name, box, _grey(strip, box, -look_margin(box)), look, timestamp, plain_tail(strip, box), whole)
+
+    def _read_strip(self, strip: np.ndarray) -> tuple[str, Rect | None]:
+        """The name in a tag strip and where it is (enlarged first when its letters are small)."""
         start = time.perf_counter()
         scale = READ_HEIGHT / strip.shape[0] if 0 < strip.shape[0] < READ_HEIGHT else 1.0
         big = cv2.resize(strip, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC) if scale > 1 else strip
         name, box = self.ocr.read(big) if strip.size else ("", None)
-        box = box.scaled(1 / scale) if box is not None else None
         log.debug("name tag read: %r in %.0f ms", name, 1000 * (time.perf_counter() - start))
-        if box is None:
-            return _Read(name, None, np.zeros((0, 0)), look, timestamp, np.zeros((0, 0)))
-        return _Read(name, box, _grey(strip, box, -look_margin(box)), look, timestamp, plain_tail(strip, box))
+        return name, box.scaled(1 / scale) if box is not None else None
