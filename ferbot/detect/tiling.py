@@ -66,9 +66,20 @@ def find_tiles(image: np.ndarray) -> list[Rect]:
     tiles of the gallery's common size (where gutters run inside it). Blocks of another shape (a toolbar, a title
     bar, text) are dropped, and tiles whose rectangles overlap are pieces of one picture and count as one (a meeting
     app lays its tiles side by side). In a gallery of equal tiles, a tile found short (a dark part of its picture
-    taken for background) is lined up with its column and row.
+    taken for background) is lined up with its column and row. Where only a few blocks are found (windows on a
+    desktop of one colour), a gallery of equal tiles inside one of them takes its place (_windowed_gallery).
     """
     small = image[::2, ::2]
+    best = _gallery(small)
+    if len(best) < LATTICE_TILES:
+        best = [tile for block in best for tile in _windowed_gallery(small, block)]
+    if len(best) > MAX_TILES:
+        return []
+    return sorted((t.scaled(2) for t in best), key=lambda t: -t.area)
+
+
+def _gallery(small: np.ndarray) -> list[Rect]:
+    """find_tiles' blocks in a picture at half resolution, in its pixels; [] where it shows no gallery."""
     gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
     vivid = _vivid(small)
     frames = _coloured_lines(vivid)
@@ -85,9 +96,19 @@ def find_tiles(image: np.ndarray) -> list[Rect]:
             best, best_cover = tiles, cover
         if best_cover >= CLEAR_GALLERY_COVER * screen_area:  # the usual case: the first candidate is the background
             break
-    if len(best) > MAX_TILES:
-        return []
-    return sorted((t.scaled(2) for t in best), key=lambda t: -t.area)
+    return best
+
+
+def _windowed_gallery(small: np.ndarray, block: Rect) -> list[Rect]:
+    """The gallery of equal tiles (_lattice) inside a block, in the screen's pixels; else the block itself. A
+    meeting window that does not fill a desktop of one colour, beside another window, is such a block: the
+    desktop's colour leaves the windows as the largest blocks, and the gallery's tiles, on the app's own
+    background inside, cover less of the screen."""
+    x, y, w, h = block.as_int()
+    inside = _gallery(small[y:y + h, x:x + w])
+    if len(inside) < LATTICE_TILES or not _lattice(inside):
+        return [block]
+    return [tile.shifted(x, y) for tile in inside]
 
 
 def _background_candidates(gray: np.ndarray) -> Iterator[tuple[float, bool]]:
