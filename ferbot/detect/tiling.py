@@ -87,9 +87,12 @@ def _gallery(small: np.ndarray) -> list[Rect]:
     best, best_cover = [], LATTICE_COVER * screen_area
     for level, lattice_only in _background_candidates(gray):
         background = np.abs(gray - level) <= BACKGROUND_TOLERANCE  # a float level: no uint8 wrap-around
-        blocks = [b for b in _blocks(background, frames) if b.area < MAX_TILE_SHARE * screen_area]
+        blocks = _blocks(background, frames)
+        stages = [b for b in blocks if b.area >= MAX_TILE_SHARE * screen_area]
+        blocks = [b for b in blocks if b.area < MAX_TILE_SHARE * screen_area]
         pieces = _merged_overlaps([t for t in _split_joined(blocks, background | vivid) if _tile_shaped(t)])
         tiles = _grown_to_lattice([t for t in pieces if _tile_shaped(t) and t.area < MAX_TILE_SHARE * screen_area])
+        tiles += _stage_beside(stages, tiles)
         cover = sum(t.area for t in tiles)
         large = not lattice_only and cover >= MIN_GALLERY_COVER * screen_area
         if len(tiles) >= 2 and cover > best_cover and (large or _lattice(tiles)):
@@ -218,12 +221,28 @@ def _median_size(rects: list[Rect]) -> tuple[float, float]:
     return float(np.median([r.w for r in rects])), float(np.median([r.h for r in rects]))
 
 
+def _of_common_size(tiles: list[Rect]) -> int:
+    """How many of the tiles are of their median size (within SAME_SIZE)."""
+    width, height = _median_size(tiles)
+    return sum(abs(t.w - width) <= SAME_SIZE * width and abs(t.h - height) <= SAME_SIZE * height for t in tiles)
+
+
 def _lattice(tiles: list[Rect]) -> bool:
     """Whether LATTICE_TILES or more of the tiles, and most of them, share one size (a meeting app's gallery; the
     blocks of a desktop seldom do)."""
-    width, height = _median_size(tiles)
-    alike = sum(abs(t.w - width) <= SAME_SIZE * width and abs(t.h - height) <= SAME_SIZE * height for t in tiles)
+    alike = _of_common_size(tiles)
     return alike >= LATTICE_TILES and alike > len(tiles) / 2
+
+
+def _stage_beside(stages: list[Rect], tiles: list[Rect]) -> list[Rect]:
+    """The block over MAX_TILE_SHARE of the screen, as a tile, where it is a stage beside a strip of tiles (a shared
+    screen, or a speaker's or a spotlighted student's picture, with a row of participants beside it): the only such
+    block, tile-shaped, beside two or more tiles, most of them of one size, none of them over it. Otherwise none:
+    alone, such a block is the screen itself."""
+    if len(stages) != 1 or not _tile_shaped(stages[0]) or any(tile.intersection_area(stages[0]) for tile in tiles):
+        return []
+    alike = _of_common_size(tiles) if tiles else 0
+    return stages if alike >= 2 and alike > len(tiles) / 2 else []
 
 
 def _grown_to_lattice(tiles: list[Rect]) -> list[Rect]:

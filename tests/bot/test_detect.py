@@ -462,6 +462,37 @@ def test_a_speaker_view_keeps_the_speakers_picture_whole_under_a_filmstrip(finde
     assert any(matches(d.box, face) for d in finder.find(screen))
 
 
+@pytest.mark.parametrize("stage_height", [880, 935])  # 81% and 87% of the screen
+@pytest.mark.parametrize("stage", ["slide", "speaker"])
+def test_a_stage_over_most_of_the_screen_keeps_the_strip_of_tiles_beside_it(finder, stage, stage_height):
+    """A shared screen, or a speaker's or a spotlighted student's picture, across the whole width under a strip of
+    tiles: once it covered over 80% of the screen it was dropped as the screen itself, the strip alone was too
+    little of the screen for a gallery, and the whole screen was searched through the pyramid (some strip faces
+    missed, 70-80 detector calls). It is a tile beside the strip's tiles."""
+    screen = np.full((1080, 1920, 3), 13, np.uint8)
+    strip, faces = [], []
+    for i, name in enumerate(list(PHOTO_FACES)[1:5]):
+        tile = Rect(468 + i * 246, 8, 240, 135)
+        x, y, w, h = tile.as_int()
+        screen[y:y + h, x:x + w] = picture = cv2.resize(photo(name), (w, h))
+        strip.append(tile)
+        faces += [face.shifted(x, y) for face in photo_faces(name, picture)]
+    top = 1080 - stage_height
+    if stage == "slide":
+        screen[top:] = 250
+        for k in range(8):
+            cv2.putText(screen, f"- point {k}: chlorophyll absorbs red and blue light", (120, top + 150 + 60 * k),
+                        cv2.FONT_HERSHEY_SIMPLEX, 1.2, (40, 40, 40), 2)
+    else:
+        screen[top:] = picture = cv2.resize(photo(list(PHOTO_FACES)[0]), (1920, stage_height))
+        faces += [face.shifted(0, top) for face in photo_faces(list(PHOTO_FACES)[0], picture)]
+    found = finder.find(screen)
+    assert any(tile.iou(Rect(0, top, 1920, stage_height)) > 0.95 for tile in finder.tiles)
+    assert sum(any(tile.iou(true) > 0.9 for tile in finder.tiles) for true in strip) >= 3  # one a dark photo cuts
+    assert all(any(matches(d.box, face) for d in found) for face in faces)
+    assert finder.detector_calls < 20
+
+
 @pytest.mark.parametrize("desktop_colour", [None, (0, 90, 160)])
 @pytest.mark.parametrize("style, count", [("zoom", 16), ("teams", 25)])
 def test_a_meeting_window_that_does_not_fill_the_screen_is_searched_tile_by_tile(finder, style, count,
