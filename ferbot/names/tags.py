@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -60,6 +61,7 @@ class _Read:
     at: float
     tail: np.ndarray  # the plain tag just after the name (plain_tail), else empty
     whole: bool = False  # read in a strip of the tile's whole width (tag_strip)
+    readings: Counter = field(default_factory=Counter)  # each name read on the tile since it last changed
 
 
 def tag_strip(tile: Rect, whole: bool = False) -> Rect:
@@ -197,9 +199,7 @@ class NameReader:
         oldest = min(range(len(self._seen)), key=lambda i: self._seen[i].at)
         before = self._seen[oldest]
         if timestamp - before.at >= self.reread_s:
-            fresh = self._read(image, self._tiles[oldest], looks[oldest], timestamp)
-            # the tile and its letters are unchanged (else read already): nothing read now is a misreading
-            self._seen[oldest] = fresh if fresh.name or not before.name else replace(before, at=timestamp)
+            self._seen[oldest] = _refreshed(before, self._read(image, self._tiles[oldest], looks[oldest], timestamp))
             self._last_refresh = timestamp
 
     def _read(self, image: np.ndarray, tile: Rect, look: np.ndarray, timestamp: float) -> _Read:
@@ -214,7 +214,8 @@ class NameReader:
                 strip, name, box, whole = wide, wide_name, wide_box, True
         if box is None:
             return _Read(name, None, np.zeros((0, 0)), look, timestamp, np.zeros((0, 0)))
-        return _Read(name, box, _grey(strip, box, -look_margin(box)), look, timestamp, plain_tail(strip, box), whole)
+        return _Read(name, box, _grey(strip, box, -look_margin(box)), look, timestamp, plain_tail(strip, box), whole,
+                     Counter({name: 1}))
 
     def _read_strip(self, strip: np.ndarray) -> tuple[str, Rect | None]:
         """The name in a tag strip and where it is (enlarged first when its letters are small)."""
@@ -224,3 +225,15 @@ class NameReader:
         name, box = self.ocr.read(big) if strip.size else ("", None)
         log.debug("name tag read: %r in %.0f ms", name, 1000 * (time.perf_counter() - start))
         return name, box.scaled(1 / scale) if box is not None else None
+
+
+def _refreshed(before: _Read, fresh: _Read) -> _Read:
+    """An unchanged tile (else read already) after a refresh read `fresh`: the name read most often since the tile
+    changed, the one shown before where two are read as often, with the fresh reading's letters. A misreading now
+    and then (letters over a moving picture, as Meet draws them) does not rename the student, and a first one is
+    put right by the readings after it. A refresh that reads nothing keeps what was read."""
+    if not fresh.name:
+        return replace(before, at=fresh.at)
+    readings = before.readings + fresh.readings
+    return replace(fresh, name=max(readings, key=lambda name: (readings[name], name == before.name)),
+                   readings=readings)

@@ -94,15 +94,18 @@ SWAYING = ("skimage_astronaut.jpg", "singnet_woman_portrait.jpg", "codait_lucian
 
 class CountedOCR(TagOCR):
     """The real OCR, counting the tags it reads; its read number `blind_at`, if given, returns nothing (a reading
-    that fails)."""
+    that fails), and those in `misread`, the name given there where it read a name (a misreading)."""
 
-    def __init__(self, blind_at: int | None = None):
+    def __init__(self, blind_at: int | None = None, misread: dict[int, str] | None = None):
         super().__init__()
-        self.count, self.blind_at = 0, blind_at
+        self.count, self.blind_at, self.misread = 0, blind_at, misread or {}
 
     def read(self, strip: np.ndarray):
         self.count += 1
-        return ("", None) if self.count == self.blind_at else super().read(strip)
+        if self.count == self.blind_at:
+            return "", None
+        name, box = super().read(strip)
+        return self.misread.get(self.count, name) if name else name, box
 
 
 @pytest.fixture(scope="module")
@@ -187,6 +190,20 @@ def test_a_long_name_is_read_whole_in_a_small_tile_and_a_large_one(counted_ocr, 
         draw_tag(picture, tile, name, style)
         read.append(NameReader(counted_ocr).read(picture, [tile], 0.0)[0].name)
     assert read == [name, name]
+
+
+@pytest.mark.parametrize("misread_at, wrong_shown", [(3, [False] * 5),  # a refresh's misreading
+                                                     (1, [True] * 2 + [False] * 3)])  # the first reading's
+def test_an_unchanged_tag_shows_the_name_read_most_often(counted_ocr, misread_at, wrong_shown):
+    """A name over a moving picture (Meet) is misread a letter now and then, and each refresh that misread it
+    renamed the student (another student in the log until the next refresh). The name read most often on the tile
+    since it changed is shown: a refresh's misreading changes nothing, and a first misreading is put right by the
+    two readings after it."""
+    screen, tile = _small_tag_screen()
+    right = NameReader(counted_ocr).read(screen, [tile], 0.0)[0].name
+    reader = NameReader(CountedOCR(misread={misread_at: right + "X"}), reread_s=1.0)
+    shown = [reader.read(screen, [tile], t)[0].name for t in (0.0, 1.2, 2.4, 3.6, 4.8)]
+    assert right and shown == [right + "X" if wrong else right for wrong in wrong_shown]
 
 
 def test_a_refresh_that_reads_nothing_keeps_the_name():
