@@ -35,7 +35,9 @@ REFRESH_PER_S = 1.0  # ... one tile at a time, at most this many a second
 LOOK_MARGIN = 4  # px a tag may shift (a tile found a pixel or two off) and still hold the letters read
 SAME_LETTERS = 0.95  # correlation from which the letters of a tag are still the ones read ...
 STROKE_RMS = 25.0  # ... or grey levels (root mean square) within which their strokes alone still are
-STROKE_SPREAD = 20  # grey levels below a name's lightest pixel that are still its strokes
+STROKE_SPREAD = 20  # grey levels below a name's lightest pixel that are still its strokes ...
+STROKE_CONTRAST = 40  # ... where this much lighter than their 3x3 surroundings (thin: a light picture is not)
+MIN_STROKES = 20  # fewer such thin light pixels than this (large letters): the light pixels alone
 TILE_LOOK = (16, 9)  # px: the tile's picture, shrunk, ...
 TILE_CHANGED = 30.0  # ... changed by this many grey levels on average: another participant
 TAIL_HEIGHTS = 2.0  # the tag just after a name, this many times its letters' height wide, ...
@@ -139,11 +141,14 @@ def letters_added(tail: np.ndarray, strip: np.ndarray, box: Rect) -> bool:
 
 
 def _strokes_still_there(letters: np.ndarray, around: np.ndarray) -> bool:
-    """Whether the letters' strokes (their template's pixels within STROKE_SPREAD of its lightest: a name is drawn
-    in one light colour) are still somewhere within `around`, within STROKE_RMS grey levels, whatever the picture
-    between them does: Meet draws the name over the video with no box, so a student who moves changes the
-    template's other pixels."""
-    strokes = np.where(letters >= int(letters.max()) - STROKE_SPREAD, 255, 0).astype(np.uint8)  # never empty
+    """Whether the letters' strokes (their template's thin light pixels: within STROKE_SPREAD of its lightest, a
+    name being drawn in one light colour, and STROKE_CONTRAST lighter than their surroundings) are still somewhere
+    within `around`, within STROKE_RMS grey levels, whatever the picture between them does: Meet draws the name
+    over the video with no box, so a student who moves, or a webcam's exposure, changes the template's other
+    pixels, light parts of the picture among them (a white wall)."""
+    light = letters >= int(letters.max()) - STROKE_SPREAD  # never empty
+    thin = light & (cv2.morphologyEx(letters, cv2.MORPH_TOPHAT, np.ones((3, 3), np.uint8)) >= STROKE_CONTRAST)
+    strokes = np.where(thin if np.count_nonzero(thin) >= MIN_STROKES else light, 255, 0).astype(np.uint8)
     # compared squared: OpenCV's float sums can put a perfect match a little below 0
     squared = float(cv2.matchTemplate(around, letters, cv2.TM_SQDIFF, mask=strokes).min())
     return squared <= STROKE_RMS ** 2 * cv2.countNonZero(strokes)
