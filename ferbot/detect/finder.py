@@ -38,7 +38,7 @@ class FaceFinder:
         self.detector_calls = 0  # in the last find(), for benchmarks
         self.tiles: list[Rect] = []  # the meeting's tiles in the last find() ([]: no gallery)
         self._aside_turn = 0  # where the turns of looking beside a tile's first face go on
-        self._two_people: list[Rect] = []  # tiles in which the last find saw someone beside the first face
+        self._two_people: list[Rect] = []  # tiles in which the last find saw two people or more
 
     def find(self, image: np.ndarray) -> list[Detection]:
         """Every face in an RGB uint8 screen, in its pixel coordinates, one detection per face."""
@@ -53,10 +53,9 @@ class FaceFinder:
         for index, tile in enumerate(tiles):
             faces = self._search_tile(image, tile)
             if faces and index in aside:
-                beside = [face for face in self._run(image, side_windows(tile)) if _beside(face, faces)]
-                if beside:
-                    self._two_people.append(tile)
-                faces += beside
+                faces += [face for face in self._run(image, side_windows(tile)) if _beside(face, faces)]
+            if len(faces) >= 2:  # two people at one webcam, however they were found: both looked for next time
+                self._two_people.append(tile)
             found += faces
         return merge_duplicates(found)
 
