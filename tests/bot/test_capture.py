@@ -259,11 +259,14 @@ def test_a_variable_frame_rate_recording_shows_each_frame_at_its_own_time(tmp_pa
 def test_joined_recordings_keep_their_pauses_and_a_last_frame_after_a_pause_lasts_a_moment(tmp_path, monkeypatch):
     """Recordings joined end to end (the frame times start again half-way) play on, one after the other, with the
     second one's pause kept; the last frame of a recording that paused before it lasts as the file says, not as
-    long as the pause."""
+    long as the pause; and a frame without a time of its own after a pause (FFmpeg's last, flushed, frames) comes
+    one frame after the one before, not one pause."""
     monkeypatch.setattr(video, "Stopwatch", SteppedClock)
     joined = open_source(str(REPO / "tests/data/videos/joined_recordings.ts"))
     assert _played(joined, [1.39, 1.45, 2.0, 2.61, 2.77, 2.81]) == [
         (9, 1.36), (11, 1.44), (14, 1.56), (15, 2.6), (19, 2.76), None]
+    paused = open_source(str(REPO / "tests/data/videos/paused_before_the_end.mp4"))
+    assert _played(paused, [0.85, 4.5, 4.53, 4.57, 4.61]) == [(21, 0.84), (22, 4.48), (23, 4.52), (24, 4.56), None]
     frames = [Image.fromarray(np.full((120, 160, 3), 40 * i, np.uint8)) for i in range(3)]
     frames[0].save(tmp_path / "class.gif", save_all=True, append_images=frames[1:], duration=[100, 5000, 100], loop=0)
     assert _played(open_source(str(tmp_path / "class.gif")), [5.15, 5.21]) == [(2, 5.1), None]  # not until 10.1 s
