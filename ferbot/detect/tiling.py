@@ -27,6 +27,7 @@ MAX_TILE_SHARE = 0.8  # of the screen: a block this large is the screen itself, 
 MIN_GALLERY_COVER = 0.3  # of the screen: tiles cover at least this much of a meeting app's screen ...
 LATTICE_COVER = 0.08  # ... or this much when LATTICE_TILES or more share one size (a meeting window on a desktop)
 LATTICE_TILES = 4
+WINDOW_GALLERY_COVER = 0.6  # of a meeting window's block: its gallery's tiles cover 75-83% of it (title, toolbar)
 SAME_SIZE = 0.03  # of a side: tiles whose sides differ less are of one size
 OVERLAP_PX = 2  # at half resolution: blocks whose rectangles overlap more both ways are pieces of one picture ...
 MERGED_TILE_AREA = 1.5  # ... which in a gallery of equal tiles make at most this many of its tile's area
@@ -66,13 +67,13 @@ def find_tiles(image: np.ndarray) -> list[Rect]:
     tiles of the gallery's common size (where gutters run inside it). Blocks of another shape (a toolbar, a title
     bar, text) are dropped, and tiles whose rectangles overlap are pieces of one picture and count as one (a meeting
     app lays its tiles side by side). In a gallery of equal tiles, a tile found short (a dark part of its picture
-    taken for background) is lined up with its column and row. Where only a few blocks are found (windows on a
-    desktop of one colour), a gallery of equal tiles inside one of them takes its place (_windowed_gallery).
+    taken for background) is lined up with its column and row. Where only a few blocks of different sizes are
+    found (windows on a desktop of one colour), a gallery filling one of them is the screen's (_windowed_gallery).
     """
     small = image[::2, ::2]
     best = _gallery(small)
-    if len(best) < LATTICE_TILES:
-        best = [tile for block in best for tile in _windowed_gallery(small, block)]
+    if 2 <= len(best) < LATTICE_TILES and _of_common_size(best) < len(best):
+        best = _windowed_gallery(small, best)
     if len(best) > MAX_TILES:
         return []
     return sorted((t.scaled(2) for t in best), key=lambda t: -t.area)
@@ -102,16 +103,20 @@ def _gallery(small: np.ndarray) -> list[Rect]:
     return best
 
 
-def _windowed_gallery(small: np.ndarray, block: Rect) -> list[Rect]:
-    """The gallery of equal tiles (_lattice) inside a block, in the screen's pixels; else the block itself. A
-    meeting window that does not fill a desktop of one colour, beside another window, is such a block: the
-    desktop's colour leaves the windows as the largest blocks, and the gallery's tiles, on the app's own
-    background inside, cover less of the screen."""
-    x, y, w, h = block.as_int()
-    inside = _gallery(small[y:y + h, x:x + w])
-    if len(inside) < LATTICE_TILES or not _lattice(inside):
-        return [block]
-    return [tile.shifted(x, y) for tile in inside]
+def _windowed_gallery(small: np.ndarray, blocks: list[Rect]) -> list[Rect]:
+    """The gallery of equal tiles (_lattice) covering WINDOW_GALLERY_COVER of one of the blocks (not a stage), in
+    the screen's pixels; else the blocks. A meeting window that does not fill a desktop of one colour, beside
+    another window, is such a block: the desktop's colour leaves the windows as the largest blocks, and the
+    gallery's tiles, on the app's own background inside, cover less of the screen. The other windows are no part
+    of the meeting (a document's last line would be read as a name)."""
+    screen_area = small.shape[0] * small.shape[1]
+    for block in blocks:
+        x, y, w, h = block.as_int()
+        inside = _gallery(small[y:y + h, x:x + w]) if block.area < MAX_TILE_SHARE * screen_area else []
+        if len(inside) >= LATTICE_TILES and _lattice(inside) and \
+                sum(tile.area for tile in inside) >= WINDOW_GALLERY_COVER * block.area:
+            return [tile.shifted(x, y) for tile in inside]
+    return blocks
 
 
 def _background_candidates(gray: np.ndarray) -> Iterator[tuple[float, bool]]:

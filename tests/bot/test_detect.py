@@ -483,7 +483,8 @@ def test_a_stage_over_most_of_the_screen_keeps_the_strip_of_tiles_beside_it(find
     """A shared screen, or a speaker's or a spotlighted student's picture, across the whole width under a strip of
     tiles: once it covered over 80% of the screen it was dropped as the screen itself, the strip alone was too
     little of the screen for a gallery, and the whole screen was searched through the pyramid (some strip faces
-    missed, 70-80 detector calls). It is a tile beside the strip's tiles."""
+    missed, 70-80 detector calls). It is a tile beside the strip's tiles, searched through the pyramid as the
+    screen was (a room's camera shows faces smaller than a tile's search looks for)."""
     screen = np.full((1080, 1920, 3), 13, np.uint8)
     strip, faces = [], []
     for i, name in enumerate(list(PHOTO_FACES)[1:5]):
@@ -505,7 +506,7 @@ def test_a_stage_over_most_of_the_screen_keeps_the_strip_of_tiles_beside_it(find
     assert any(tile.iou(Rect(0, top, 1920, stage_height)) > 0.95 for tile in finder.tiles)
     assert sum(any(tile.iou(true) > 0.9 for tile in finder.tiles) for true in strip) >= 3  # one a dark photo cuts
     assert all(any(matches(d.box, face) for d in found) for face in faces)
-    assert finder.detector_calls < 20
+    assert finder.detector_calls < len(region_windows(Rect(0, 0, 1920, 1080)))  # less than the whole screen's
 
 
 @pytest.mark.parametrize("desktop_colour", [None, (0, 90, 160)])
