@@ -204,15 +204,18 @@ class NameReader:
         oldest = min(range(len(self._seen)), key=lambda i: self._seen[i].at)
         before = self._seen[oldest]
         if timestamp - before.at >= self.reread_s:
-            self._seen[oldest] = _refreshed(before, self._read(image, self._tiles[oldest], looks[oldest], timestamp))
+            fresh = self._read(image, self._tiles[oldest], looks[oldest], timestamp, before.whole)
+            self._seen[oldest] = _refreshed(before, fresh)
             self._last_refresh = timestamp
 
-    def _read(self, image: np.ndarray, tile: Rect, look: np.ndarray, timestamp: float) -> _Read:
+    def _read(self, image: np.ndarray, tile: Rect, look: np.ndarray, timestamp: float, whole: bool = False
+              ) -> _Read:
         """Read a tile's tag in its strip, and again along the tile's whole width where the name reaches the
-        strip's end (a long name: read cut mid-letter, it would be another name in a tile of another size)."""
-        strip, whole = strip_pixels(image, tile), False
+        strip's end (a long name: read cut mid-letter, it would be another name in a tile of another size); or,
+        `whole` (an unchanged tile whose name was long), along its whole width at once."""
+        strip = strip_pixels(image, tile, whole)
         name, box = self._read_strip(strip)
-        if box is not None and box.x2 >= strip.shape[1] - box.h / 2:
+        if not whole and box is not None and box.x2 >= strip.shape[1] - box.h / 2:
             wide = strip_pixels(image, tile, whole=True)
             wide_name, wide_box = self._read_strip(wide)
             if wide_box is not None:

@@ -192,7 +192,11 @@ def test_a_long_name_is_read_whole_in_a_small_tile_and_a_large_one(counted_ocr, 
         x, y, w, h = tile.as_int()
         picture[y:y + h, x:x + w] = cv2.resize(photo(SWAYING[0]), (w, h))
         draw_tag(picture, tile, name, style)
-        read.append(NameReader(counted_ocr).read(picture, [tile], 0.0)[0].name)
+        reader = NameReader(counted_ocr, reread_s=1.0)
+        read.append(reader.read(picture, [tile], 0.0)[0].name)
+        before = counted_ocr.count
+        assert reader.read(picture, [tile], 1.2)[0].name == name  # a refresh: the whole width at once
+        assert counted_ocr.count == before + 1
     assert read == [name, name]
 
 
