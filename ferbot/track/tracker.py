@@ -66,8 +66,9 @@ class TrackedFace:
 
     @property
     def picture(self) -> bool:
-        """Whether the face is a still picture (a profile picture, a photograph on the wall), not a student: its crop
-        has not changed for PICTURE_AFTER_S seconds (a track on a profile-picture tile starts that long unchanged)."""
+        """Whether the face is a still picture (a profile picture, a frozen video), not a student: its crop has not
+        changed for PICTURE_AFTER_S seconds (a track on a profile-picture tile starts that long unchanged). A
+        photograph on the wall of a live webcam's room seldom is: its box shifts with the webcam's noise."""
         return self.thumbnail is not None and self.last_seen - self.still_since >= PICTURE_AFTER_S
 
     @property
