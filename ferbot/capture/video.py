@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +24,7 @@ MAX_FPS = 240.0  # a higher rate from a file's header is a container's time base
 MIN_FPS = 0.05  # a lower one (a frame every 20 s or less often) is a broken header
 DEFAULT_FPS = 30.0
 SAME_TIME_S = 0.001  # frame times closer than this (FFmpeg gives milliseconds) are one time
+STEPS_KEPT = 25  # frames whose steps tell how long a frame usually shows
 RESTART_S = 1.0  # a frame time this far before the last one starts the times again (recordings joined end to end)
 
 
@@ -54,7 +56,7 @@ class VideoFileSource:
         self._restarts_s = 0.0  # added to the frame times after the file's times started again
         self._current = Frame(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), 0.0, 0)
         self._last_step = 1 / self.fps  # how long the frame before the last showed
-        self._frame_step = 1 / self.fps  # the shortest a frame has shown: the file's own rate (VFR: its fastest)
+        self._steps = deque([1 / self.fps], maxlen=STEPS_KEPT)  # how long the last frames showed
         self._next = self._grab_next(after=0.0)
         self._clock = Stopwatch()
         log.info("playing %s at %g fps", self.path, self.fps)
@@ -69,7 +71,7 @@ class VideoFileSource:
                 self._next = None
                 break
             latest, index, self._last_step, timestamp = image, index + 1, self._next - timestamp, self._next
-            self._frame_step = min(self._frame_step, self._last_step)
+            self._steps.append(self._last_step)
             self._next = self._grab_next(after=timestamp)
         if latest is not None:  # decoded as BGR; converted once, for the frame shown
             self._current = Frame(cv2.cvtColor(latest, cv2.COLOR_BGR2RGB), timestamp, index)
@@ -84,21 +86,26 @@ class VideoFileSource:
         """Grab the frame after the one at `after` seconds (decoded, not yet converted): its time in seconds from
         the first frame, None past the last. A frame whose time is unusable (none, or not after `after`: FFmpeg
         can repeat the time of a frame it flushes from the decoder at the file's end), or where the times start
-        again (recordings joined), comes one frame step after (_frame_step: never a pause)."""
+        again (recordings joined), comes one frame step after (_frame_step: not a pause)."""
         if not self._capture.grab():
             return None
         seconds = (self._capture.get(cv2.CAP_PROP_POS_MSEC) - self._start_ms) / 1000 + self._restarts_s
         if seconds < after - RESTART_S:
-            self._restarts_s += after + self._frame_step - seconds
-            return after + self._frame_step
-        return seconds if math.isfinite(seconds) and seconds > after + SAME_TIME_S else after + self._frame_step
+            self._restarts_s += after + self._frame_step() - seconds
+            return after + self._frame_step()
+        return seconds if math.isfinite(seconds) and seconds > after + SAME_TIME_S else after + self._frame_step()
+
+    def _frame_step(self) -> float:
+        """How long a frame usually shows: the median of the last frames' steps (a pause, or a time a moment after
+        the one before, is one of many)."""
+        return float(np.median(self._steps))
 
     def _last_frame_s(self) -> float:
         """How long the last frame shows: until the file's duration where that is known and later than the frame
         (but no longer than the frame before it showed), else one frame step (the last frame of a recording that
         paused before it lasts a moment, not the pause again)."""
         left = self._duration - self._current.timestamp
-        return min(left, self._last_step) if left > 0 else self._frame_step
+        return min(left, self._last_step) if left > 0 else self._frame_step()
 
 
 class StillImageSource:

@@ -67,13 +67,13 @@ def find_tiles(image: np.ndarray) -> list[Rect]:
     tiles of the gallery's common size (where gutters run inside it). Blocks of another shape (a toolbar, a title
     bar, text) are dropped, and tiles whose rectangles overlap are pieces of one picture and count as one (a meeting
     app lays its tiles side by side). In a gallery of equal tiles, a tile found short (a dark part of its picture
-    taken for background) is lined up with its column and row. Where only a few blocks of different sizes are
-    found (windows on a desktop of one colour), a gallery filling one of them is the screen's (_windowed_gallery).
+    taken for background) is lined up with its column and row. Where only a few blocks are found (windows on a
+    desktop of one colour), the galleries filling them are the screen's (_windowed_galleries).
     """
     small = image[::2, ::2]
     best = _gallery(small)
-    if 2 <= len(best) < LATTICE_TILES and _of_common_size(best) < len(best):
-        best = _windowed_gallery(small, best)
+    if len(best) < LATTICE_TILES:
+        best = _windowed_galleries(small, best)
     if len(best) > MAX_TILES:
         return []
     return sorted((t.scaled(2) for t in best), key=lambda t: -t.area)
@@ -103,20 +103,21 @@ def _gallery(small: np.ndarray) -> list[Rect]:
     return best
 
 
-def _windowed_gallery(small: np.ndarray, blocks: list[Rect]) -> list[Rect]:
-    """The gallery of equal tiles (_lattice) covering WINDOW_GALLERY_COVER of one of the blocks (not a stage), in
-    the screen's pixels; else the blocks. A meeting window that does not fill a desktop of one colour, beside
-    another window, is such a block: the desktop's colour leaves the windows as the largest blocks, and the
-    gallery's tiles, on the app's own background inside, cover less of the screen. The other windows are no part
-    of the meeting (a document's last line would be read as a name)."""
+def _windowed_galleries(small: np.ndarray, blocks: list[Rect]) -> list[Rect]:
+    """The galleries of equal tiles (_lattice) covering WINDOW_GALLERY_COVER of a block each (not a stage), in the
+    screen's pixels, without the blocks that hold none; the blocks where none does. A meeting window that does not
+    fill a desktop of one colour, beside another window, is such a block: the desktop's colour leaves the windows
+    as the largest blocks, and the gallery's tiles, on the app's own background inside, cover less of the screen.
+    The other windows are no part of the meeting (a document's last line would be read as a name)."""
     screen_area = small.shape[0] * small.shape[1]
+    galleries = []
     for block in blocks:
         x, y, w, h = block.as_int()
         inside = _gallery(small[y:y + h, x:x + w]) if block.area < MAX_TILE_SHARE * screen_area else []
         if len(inside) >= LATTICE_TILES and _lattice(inside) and \
                 sum(tile.area for tile in inside) >= WINDOW_GALLERY_COVER * block.area:
-            return [tile.shifted(x, y) for tile in inside]
-    return blocks
+            galleries += [tile.shifted(x, y) for tile in inside]
+    return galleries or blocks
 
 
 def _background_candidates(gray: np.ndarray) -> Iterator[tuple[float, bool]]:
