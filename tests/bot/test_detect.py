@@ -477,6 +477,25 @@ def test_a_speaker_view_keeps_the_speakers_picture_whole_under_a_filmstrip(finde
     assert any(matches(d.box, face) for d in finder.find(screen))
 
 
+def test_a_meeting_window_beside_a_window_of_photo_thumbnails_keeps_its_gallery(finder):
+    """On a desktop of one colour, a photo browser (a grid of equal thumbnails) beside the meeting window: the
+    first window's grid was taken for the screen's gallery and the meeting window dropped, its faces never
+    searched. Each window's gallery is kept."""
+    desktop = np.full((1080, 1920, 3), (0, 90, 160), np.uint8)
+    browser = np.full((600, 760, 3), 245, np.uint8)
+    names = list(PHOTO_FACES)
+    for k in range(12):
+        x, y = 16 + (k % 4) * 186, 40 + (k // 4) * 186
+        browser[y:y + 170, x:x + 170] = cv2.resize(photo(names[k % len(names)]), (170, 170))
+    desktop[150:750, 40:800] = browser
+    window = meeting_screen(people(), "zoom", (1000, 600), 16, seed=16)
+    desktop[200:800, 860:1860] = window.image
+    found = finder.find(desktop)
+    assert all(max(tile.iou(t) for t in finder.tiles) > 0.9 for tile in
+               (own.shifted(860, 200) for own in find_tiles(window.image)))
+    assert all(any(matches(d.box, face.shifted(860, 200)) for d in found) for face in window.faces)
+
+
 @pytest.mark.parametrize("rows, columns", [(2, 2), (2, 3)])
 def test_window_panes_behind_a_participant_are_no_gallery_of_their_own(rows, columns):
     """A two-person call; behind the second participant, a wall with a window of panes (or a shelf of cubbies):
