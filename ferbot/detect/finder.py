@@ -28,6 +28,7 @@ NOSE_OUTSIDE_EYES = 1.5  # of the eye span: how far beyond either eye the nose t
 ASIDE_PER_FIND = 1  # tiles whose sides are also searched in each find, in turn (a second person beside the first)
 SAME_TILE_IOU = 0.8  # a tile of the last find this like one now is the same tile
 SAME_WEBCAM_SCALE = 2.0  # a second person beside the first at one webcam is at most this much larger or smaller
+LOOK_INSIDE_EVERY = 10  # finds: blocks found to hold no meeting window's gallery are looked into again this often
 
 
 class FaceFinder:
@@ -39,13 +40,18 @@ class FaceFinder:
         self.tiles: list[Rect] = []  # the meeting's tiles in the last find() ([]: no gallery)
         self._aside_turn = 0  # where the turns of looking beside a tile's first face go on
         self._two_people: list[Rect] = []  # tiles in which the last find saw two people or more
+        self._no_gallery: set[tuple[int, int, int, int]] = set()  # find_tiles' blocks known to hold no gallery
+        self._finds = 0
 
     def find(self, image: np.ndarray) -> list[Detection]:
         """Every face in an RGB uint8 screen, in its pixel coordinates, one detection per face."""
         check_rgb(image)
         self.detector_calls = 0
         height, width = image.shape[:2]
-        tiles = self.tiles = find_tiles(image)
+        self._finds += 1
+        if self._finds % LOOK_INSIDE_EVERY == 0:  # a window's layout may have changed (a speaker view to a gallery)
+            self._no_gallery.clear()
+        tiles = self.tiles = find_tiles(image, self._no_gallery)
         if not tiles:
             return merge_duplicates(self._run(image, region_windows(Rect(0, 0, width, height))))
         aside = self._aside_now(tiles)

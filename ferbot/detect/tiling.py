@@ -57,7 +57,7 @@ class Window:
     region: Rect
 
 
-def find_tiles(image: np.ndarray) -> list[Rect]:
+def find_tiles(image: np.ndarray, no_gallery: set[tuple[int, int, int, int]] | None = None) -> list[Rect]:
     """The blocks a meeting app draws on its background (tiles, a shared screen), largest first; [] when the
     screen does not look like a meeting app's.
 
@@ -68,12 +68,14 @@ def find_tiles(image: np.ndarray) -> list[Rect]:
     bar, text) are dropped, and tiles whose rectangles overlap are pieces of one picture and count as one (a meeting
     app lays its tiles side by side). In a gallery of equal tiles, a tile found short (a dark part of its picture
     taken for background) is lined up with its column and row. Where only a few blocks are found (windows on a
-    desktop of one colour), the galleries filling them are the screen's (_windowed_galleries).
+    desktop of one colour), the galleries filling them are the screen's (_windowed_galleries). `no_gallery`: such
+    blocks (at half resolution) known to hold none, not looked into again; those found so now are added to it (a
+    FaceFinder keeps it from one screen to the next: a two-person call's two tiles are looked into once).
     """
     small = image[::2, ::2]
     best = _gallery(small)
     if len(best) < LATTICE_TILES:
-        best = _windowed_galleries(small, best)
+        best = _windowed_galleries(small, best, set() if no_gallery is None else no_gallery)
     if len(best) > MAX_TILES:
         return []
     return sorted((t.scaled(2) for t in best), key=lambda t: -t.area)
@@ -103,20 +105,26 @@ def _gallery(small: np.ndarray) -> list[Rect]:
     return best
 
 
-def _windowed_galleries(small: np.ndarray, blocks: list[Rect]) -> list[Rect]:
+def _windowed_galleries(small: np.ndarray, blocks: list[Rect], no_gallery: set[tuple[int, int, int, int]]
+                        ) -> list[Rect]:
     """The galleries of equal tiles (_lattice) covering WINDOW_GALLERY_COVER of a block each (not a stage), in the
     screen's pixels, without the blocks that hold none; the blocks where none does. A meeting window that does not
     fill a desktop of one colour, beside another window, is such a block: the desktop's colour leaves the windows
     as the largest blocks, and the gallery's tiles, on the app's own background inside, cover less of the screen.
-    The other windows are no part of the meeting (a document's last line would be read as a name)."""
+    The other windows are no part of the meeting (a document's last line would be read as a name). Blocks in
+    `no_gallery` are passed over, and those found to hold none are added to it."""
     screen_area = small.shape[0] * small.shape[1]
     galleries = []
     for block in blocks:
-        x, y, w, h = block.as_int()
-        inside = _gallery(small[y:y + h, x:x + w]) if block.area < MAX_TILE_SHARE * screen_area else []
+        x, y, w, h = key = block.as_int()
+        if key in no_gallery or block.area >= MAX_TILE_SHARE * screen_area:
+            continue
+        inside = _gallery(small[y:y + h, x:x + w])
         if len(inside) >= LATTICE_TILES and _lattice(inside) and \
                 sum(tile.area for tile in inside) >= WINDOW_GALLERY_COVER * block.area:
             galleries += [tile.shifted(x, y) for tile in inside]
+        else:
+            no_gallery.add(key)
     return galleries or blocks
 
 
