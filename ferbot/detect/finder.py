@@ -7,7 +7,7 @@ import numpy as np
 
 from ferbot.detect.blazeface import BlazeFace, Detection, check_rgb
 from ferbot.detect.merge import merge_duplicates
-from ferbot.detect.tiling import MAX_TILE_SHARE, Window, find_tiles, region_windows, side_windows, tile_windows
+from ferbot.detect.tiling import Window, find_tiles, is_stage, region_windows, side_windows, tile_windows
 from ferbot.geometry import Rect
 
 # BlazeFace boxes run from the brows to the mouth, about 0.85 of a face drawn brows to chin: a box of 18 px is
@@ -57,7 +57,7 @@ class FaceFinder:
         aside = self._aside_now(tiles)
         found, self._two_people = [], []
         for index, tile in enumerate(tiles):
-            if tile.area >= MAX_TILE_SHARE * width * height:  # a stage beside a row of tiles: a room's camera, a slide
+            if is_stage(tile, width * height):  # a stage beside a row of tiles: a room's camera, a slide
                 found += self._run(image, region_windows(tile))
                 continue
             faces = self._search_tile(image, tile)

@@ -81,6 +81,12 @@ def find_tiles(image: np.ndarray, no_gallery: set[tuple[int, int, int, int]] | N
     return sorted((t.scaled(2) for t in best), key=lambda t: -t.area)
 
 
+def is_stage(block: Rect, screen_area: float) -> bool:
+    """Whether a block covers MAX_TILE_SHARE of the screen: no tile of a gallery, but the screen itself, or a stage
+    (a shared screen, a speaker) beside a strip of tiles."""
+    return block.area >= MAX_TILE_SHARE * screen_area
+
+
 def _gallery(small: np.ndarray) -> list[Rect]:
     """find_tiles' blocks in a picture at half resolution, in its pixels; [] where it shows no gallery."""
     gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
@@ -91,10 +97,10 @@ def _gallery(small: np.ndarray) -> list[Rect]:
     for level, lattice_only in _background_candidates(gray):
         background = np.abs(gray - level) <= BACKGROUND_TOLERANCE  # a float level: no uint8 wrap-around
         blocks = _blocks(background, frames)
-        stages = [b for b in blocks if b.area >= MAX_TILE_SHARE * screen_area]
-        blocks = [b for b in blocks if b.area < MAX_TILE_SHARE * screen_area]
+        stages = [b for b in blocks if is_stage(b, screen_area)]
+        blocks = [b for b in blocks if not is_stage(b, screen_area)]
         pieces = _merged_overlaps([t for t in _split_joined(blocks, background | vivid) if _tile_shaped(t)])
-        tiles = _grown_to_lattice([t for t in pieces if _tile_shaped(t) and t.area < MAX_TILE_SHARE * screen_area])
+        tiles = _grown_to_lattice([t for t in pieces if _tile_shaped(t) and not is_stage(t, screen_area)])
         tiles += _stage_beside(stages, tiles)
         cover = sum(t.area for t in tiles)
         large = not lattice_only and cover >= MIN_GALLERY_COVER * screen_area
@@ -117,7 +123,7 @@ def _windowed_galleries(small: np.ndarray, blocks: list[Rect], no_gallery: set[t
     galleries = []
     for block in blocks:
         x, y, w, h = key = block.as_int()
-        if key in no_gallery or block.area >= MAX_TILE_SHARE * screen_area:
+        if key in no_gallery or is_stage(block, screen_area):
             continue
         inside = _gallery(small[y:y + h, x:x + w])
         if len(inside) >= LATTICE_TILES and _lattice(inside) and \
