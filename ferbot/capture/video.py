@@ -90,10 +90,11 @@ class VideoFileSource:
         if not self._capture.grab():
             return None
         seconds = (self._capture.get(cv2.CAP_PROP_POS_MSEC) - self._start_ms) / 1000 + self._restarts_s
+        if math.isfinite(seconds) and seconds > after + SAME_TIME_S:
+            return seconds
         if seconds < after - RESTART_S:
             self._restarts_s += after + self._frame_step() - seconds
-            return after + self._frame_step()
-        return seconds if math.isfinite(seconds) and seconds > after + SAME_TIME_S else after + self._frame_step()
+        return after + self._frame_step()
 
     def _frame_step(self) -> float:
         """How long a frame usually shows: the median of the last frames' steps (a pause, or a time a moment after
