@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 import numpy as np
 
@@ -71,12 +71,18 @@ class SessionSummary:
     moments: list[Moment]
     attention: np.ndarray | None  # (bins,) mean attention per bin
     started: datetime | None = None  # the local time at the session's time 0 (from the log's clock column)
+    offset_changes: tuple[tuple[float, tzinfo], ...] = ()  # session times from which the clocks have another offset
 
     def on_the_clock(self, time_s: float) -> str:
-        """A session time as the local time it was (HH:MM:SS); '' for a log without clock times, or with one so near
-        the year 9999 (edited) that the time is past it."""
+        """A session time as the local time it was (HH:MM:SS), in the UTC offset the clocks had then (a lesson
+        across a daylight-saving change); '' for a log without clock times, or with one so near the year 9999
+        (edited) that the time is past it."""
+        if self.started is None:
+            return ""
+        zone = next((zone for since, zone in reversed(self.offset_changes) if since <= time_s), None)
         try:
-            return f"{self.started + timedelta(seconds=round(time_s)):%H:%M:%S}" if self.started else ""
+            moment = self.started + timedelta(seconds=round(time_s))
+            return f"{moment.astimezone(zone) if zone is not None else moment:%H:%M:%S}"
         except OverflowError:
             return ""
 
@@ -103,7 +109,7 @@ def summarize(log: dict[str, np.ndarray]) -> SessionSummary:
     probs = np.stack([log[c] for c in PROBABILITY_COLUMNS], axis=1)
     # the session: from the first row to the last, cameras off included; its length adds the last row's step, as
     # the students' attendance counts it
-    clock = Clock.of(everyone)
+    clock, readings = Clock.of(everyone), _clock_readings(everyone)
     start, span = float(everyone["time_s"].min()), float(np.ptp(everyone["time_s"]))
     bin_s = _default_bin(span)
     nbins = int(span // bin_s) + 1
@@ -119,7 +125,7 @@ def summarize(log: dict[str, np.ndarray]) -> SessionSummary:
         duration_s=float(clock.steps.sum()), frames=len(np.unique(log["frame"])), face_rows=len(t),
         students=_students(everyone, clock), bin_s=bin_s, timeline_t=centres, timeline=timeline,
         difficulty=difficulty, moments=_moments(centres, difficulty, timeline),
-        attention=attention, started=_started(everyone))
+        attention=attention, started=_started(readings), offset_changes=_offset_changes(readings))
 
 
 def _binned_mean(idx: np.ndarray, values: np.ndarray, nbins: int) -> np.ndarray:
@@ -180,27 +186,49 @@ def _boxes_meet(log: dict[str, np.ndarray], a: int, b: int) -> bool:
     return box_a.intersection_area(box_b) > 0
 
 
-def _started(log: dict[str, np.ndarray]) -> datetime | None:
-    """The local time at the session's time 0, to the second: the smallest of the rows' clocks less their time_s (a
-    row is written once its analysis is done, and held rows later still: the first analysis, slow to start, was
-    written seconds late), passing over clocks that cannot be read (edited); None without any that can (a log of an
-    older ferbot, or of a recording)."""
+def _clock_readings(log: dict[str, np.ndarray]) -> list[tuple[float, datetime]]:
+    """Each local time in the log's clock column, with the latest session time of its rows (the row written soonest
+    after its frame: a row is written once its analysis is done, and held rows later still), in session-time order;
+    passing over clocks that cannot be read (edited). Those with a UTC offset, which ferbot writes, where there are
+    any: one without cannot be compared with them."""
     clocks, times = np.asarray(log.get("clock", ()), dtype=str), log["time_s"]
     dated = clocks != ""
     if not dated.any():
-        return None
+        return []
     written, row_clock = np.unique(clocks[dated], return_inverse=True)
-    latest = np.full(len(written), -np.inf)  # each clock's latest time_s: its row written soonest after its frame
+    latest = np.full(len(written), -np.inf)
     np.maximum.at(latest, row_clock, times[dated])
-    starts = []
+    readings = []
     for clock, time_s in zip(written, latest):
         try:
-            starts.append(datetime.fromisoformat(clock) - timedelta(seconds=round(float(time_s))))
-        except (ValueError, OverflowError):  # not a time (edited), or one too near the year 1 to go back from
+            readings.append((float(time_s), datetime.fromisoformat(clock)))
+        except ValueError:  # not a time (edited)
             continue
-    # ferbot writes each clock with its UTC offset; one without (edited) cannot be compared with those
-    starts = [start for start in starts if start.tzinfo is not None] or starts
+    return sorted([r for r in readings if r[1].tzinfo is not None] or readings, key=lambda reading: reading[0])
+
+
+def _started(readings: list[tuple[float, datetime]]) -> datetime | None:
+    """The local time at the session's time 0, to the second: the smallest of the clocks less their session time
+    (the first analysis, slow to start, was written seconds late); None without clocks (a log of an older ferbot,
+    or of a recording)."""
+    starts = []
+    for time_s, clock in readings:
+        try:
+            starts.append(clock - timedelta(seconds=round(time_s)))
+        except OverflowError:  # a time too near the year 1 to go back from (edited)
+            continue
     return min(starts).replace(microsecond=0) if starts else None
+
+
+def _offset_changes(readings: list[tuple[float, datetime]]) -> tuple[tuple[float, tzinfo], ...]:
+    """Where the clocks' UTC offset changes during the session (the clocks going back or forward for daylight
+    saving): each session time from which another offset holds, and that offset."""
+    changes, offset = [], readings[0][1].utcoffset() if readings else None
+    for time_s, clock in readings:
+        if clock.utcoffset() != offset:
+            changes.append((time_s, clock.tzinfo))
+            offset = clock.utcoffset()
+    return tuple(changes)
 
 
 def _default_bin(duration: float) -> float:

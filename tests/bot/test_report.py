@@ -7,7 +7,7 @@ import hashlib
 import re
 import subprocess
 import sys
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
@@ -525,6 +525,30 @@ def test_the_moments_are_also_given_as_the_time_of_day_the_log_records(tmp_path)
     assert "<tr><th>started</th><td>2026-12-02 10:00:00+01:00</td></tr>" in page
     seconds = round(moment.time_s)
     assert f"<td>0:{seconds // 60:02d}:{seconds % 60:02d} ({began + timedelta(seconds=seconds):%H:%M:%S})</td>" in page
+
+
+def test_a_lesson_across_the_clocks_going_back_gives_its_moments_in_the_time_then(tmp_path):
+    """A lesson from 02:50 summer time on the night the clocks go back at 03:00 (Berlin, 27 October 2024): its
+    log's clocks change from UTC+2 to UTC+1 ten minutes in, and a moment 15 minutes in is given at 02:05 winter
+    time, as a recording of the meeting shows it (it was given at 03:05, in the offset the lesson started in)."""
+    summer, winter = timezone(timedelta(hours=2)), timezone(timedelta(hours=1))
+    began = datetime(2024, 10, 27, 2, 50, tzinfo=summer)
+
+    def local(seconds: float) -> str:
+        moment = began + timedelta(seconds=seconds)
+        return moment.astimezone(summer if moment < datetime(2024, 10, 27, 1, tzinfo=UTC) else winter
+                                 ).isoformat(timespec="seconds")
+
+    log = tmp_path / "lesson.csv"
+    write_log(log, [face_row(t, frame, student + 1, emotion="Sad" if 880 <= t < 960 else "Happy", x=100 * student,
+                             clock=local(t + 0.4)) for frame, t in enumerate(np.arange(0, 1500, 2.0))
+                    for student in range(4)])
+    (moment,) = summarize(read_log(log)).moments
+    assert 880 <= moment.time_s <= 960
+    page = write_report(log).read_text(encoding="utf-8")
+    assert "<tr><th>started</th><td>2024-10-27 02:50:00+02:00</td></tr>" in page
+    seconds = round(moment.time_s)
+    assert f"<td>0:{seconds // 60:02d}:{seconds % 60:02d} (02:{seconds // 60 - 10:02d}:{seconds % 60:02d})</td>" in page
 
 
 @pytest.mark.slow
