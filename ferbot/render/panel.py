@@ -35,20 +35,32 @@ def draw_panel(size: tuple[int, int], face_count: int, shares: np.ndarray, histo
     share_scale = 1.25 * scale
     widest_share = cv2.getTextSize("100%", FONT, share_scale, 1)[0][0]
     bar_x, bar_end = pad + int(width * 0.30), width - pad - widest_share - pad // 2
-    for name, share in zip(CLASS_NAMES, shares):
+    for name, share, percent in zip(CLASS_NAMES, shares, whole_percents(shares)):
         color = EMOTION_COLORS[name]
         _text(panel, name, (pad, y + row_h // 5), share_scale, TEXT, 1)
         cv2.rectangle(panel, (bar_x, y + 3), (bar_end, y + row_h - 3), (60, 60, 68), cv2.FILLED)
         if share > 0:
             cv2.rectangle(panel, (bar_x, y + 3), (bar_x + round((bar_end - bar_x) * float(share)), y + row_h - 3),
                           color, cv2.FILLED)
-        _text(panel, f"{share:.0%}", (bar_end + pad // 2, y + row_h // 5), share_scale, TEXT, 1)
+        _text(panel, f"{percent}%", (bar_end + pad // 2, y + row_h // 5), share_scale, TEXT, 1)
         y += row_h
     y += pad
     y += pad // 2 + _text(panel, f"Last {window_s / 60:.0f} min", (pad, y), 1.3 * scale, MUTED, 1)
     chart = panel[y:height - pad, pad:width - pad]
     _stacked_timeline(chart, history)
     return panel
+
+
+def whole_percents(shares: np.ndarray) -> list[int]:
+    """The shares as whole percentages that add up to 100 (none where the shares are all zero): each rounded down,
+    and the points left given to the largest remainders (three faces in three emotions read 34, 33 and 33%, not
+    33% thrice)."""
+    exact = 100 * np.asarray(shares, np.float64) / max(float(np.sum(shares)), 1e-9)
+    percents = np.floor(exact + 1e-6).astype(int)
+    left = 100 - int(percents.sum()) if np.sum(shares) > 0 else 0
+    for index in np.argsort(-(exact - percents), kind="stable")[:left]:
+        percents[index] += 1
+    return percents.tolist()
 
 
 def _text(canvas: np.ndarray, text: str, top_left: tuple[int, int], scale: float, color, thickness: int) -> int:

@@ -18,7 +18,7 @@ from ferbot.render import DISCLOSURE, OutputLayout, Renderer
 from ferbot.render.compose import DISCLOSURE_RED, NOTICE_BACKGROUND, halved_down_to
 from ferbot.render.mood import MoodTimeline, class_shares
 from ferbot.render.overlay import draw_faces, label_text
-from ferbot.render.panel import PANEL_BACKGROUND, draw_panel
+from ferbot.render.panel import PANEL_BACKGROUND, draw_panel, whole_percents
 from ferbot.selfview import find_own_feed
 from ferbot.track import FaceTracker
 from tests.helpers.data import fer2013_private_test
@@ -75,6 +75,17 @@ def test_class_shares_and_timeline():
     assert (history[49:].argmax(1) == CLASS_NAMES.index("Sad")).all()
     timeline.add(100.0, one_hot("Fear"))  # samples older than the window are dropped
     assert timeline.resample(100.0, 60)[:, CLASS_NAMES.index("Happy")].sum() == 0
+
+
+@pytest.mark.parametrize("emotions", [("Happy", "Sad", "Neutral"), ("Happy",) * 5 + ("Sad",) + ("Neutral",),
+                                      ("Angry", "Fear", "Happy", "Sad", "Surprise", "Neutral"), ("Happy",)])
+def test_the_panel_s_percentages_add_up_to_100(emotions):
+    """Each row was rounded alone: three faces in three emotions read 33% thrice, and six faces in six, 17% six
+    times. The largest remainders now take the points left; no row is more than a point off its share."""
+    shares = class_shares([tracked_face((0, 0, 10, 10), emotion) for emotion in emotions])
+    percents = whole_percents(shares)
+    assert sum(percents) == 100 and np.abs(np.array(percents) - 100 * shares).max() < 1
+    assert whole_percents(class_shares([])) == [0] * len(CLASS_NAMES)
 
 
 def test_panel_bars_are_as_long_as_the_shares():
