@@ -23,7 +23,7 @@ from flax import nnx
 
 from ferbot.classify.model import EmotionCNN, ModelConfig, build_model
 from ferbot.console import first_line
-from ferbot.emotions import NUM_CLASSES
+from ferbot.emotions import CLASS_NAMES, NUM_CLASSES
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +151,10 @@ def load_checkpoint(directory: Path) -> tuple[EmotionCNN, dict]:
     if config.num_classes != NUM_CLASSES:
         raise CheckpointError(f"{directory} tells {config.num_classes} classes apart; ferbot needs a model of "
                               f"the {NUM_CLASSES} FER2013 emotions: use another checkpoint")
+    names = card.get("class_names", list(CLASS_NAMES))
+    if not isinstance(names, list) or tuple(names) != CLASS_NAMES:  # another order would mislabel every face
+        raise CheckpointError(f"{directory}'s model card names its classes {names}, not FER2013's "
+                              f"{list(CLASS_NAMES)} in that order; use a checkpoint that `python -m train` exported")
     if not (directory / _WEIGHTS).is_dir():
         raise CheckpointError(f"{directory} has a model card but no {_WEIGHTS}/ folder; re-export it or use "
                               "another checkpoint")

@@ -221,6 +221,17 @@ def test_card_that_does_not_match_the_weights_is_a_clear_error(checkpoint_copy):
         EmotionClassifier.load(checkpoint_copy)
 
 
+@pytest.mark.parametrize("names", [["Happy", "Angry", "Disgust", "Fear", "Sad", "Surprise", "Neutral"], None])
+def test_a_card_that_names_the_classes_in_another_order_is_a_clear_error(checkpoint_copy, names):
+    """The weights' outputs are read in FER2013's order: a card listing the classes otherwise (a hand-edited or
+    foreign checkpoint) loaded silently, and every face would have been labelled with another emotion's name."""
+    card = json.loads((checkpoint_copy / CARD_JSON).read_text())
+    card["class_names"] = names
+    (checkpoint_copy / CARD_JSON).write_text(json.dumps(card))
+    with pytest.raises(CheckpointError, match="in that order"):
+        EmotionClassifier.load(checkpoint_copy)
+
+
 def test_an_export_to_a_full_disk_is_one_line_that_says_to_free_space(tmp_path):
     """Files limited to 20 kB (writes fail with EFBIG, as on a full disk), in a child process, four exports: each one
     CheckpointError that says to free space, and none of the late "Event loop is closed" tracebacks of TensorStore's
