@@ -10,7 +10,7 @@ windows.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -45,6 +45,7 @@ ALIGN_SLACK = 2  # px at half resolution by which a short tile's edges may pass 
 LARGE_REGION = 640  # regions longer than this (px) are searched through a pyramid of overlapping windows
 SMALLEST_WINDOW = 300  # the pyramid stops here
 PYRAMID_STEP = 1.5
+FACE_WINDOW = 4.0  # of a face's side: the window a face found before is looked for in again (face_windows)
 INSIDE_MARGIN = 0.15  # of a window's side by which a cover window may stick out of the first window (_mostly_inside)
 CENTRE_WINDOW_ASPECT = 1.3  # wider tiles are first searched in a centred square, where webcam faces sit most
 
@@ -366,21 +367,47 @@ def side_windows(tile: Rect) -> list[Window]:
     return [window for window in cover if window.rect.h >= min(tile.w, tile.h) - 1]
 
 
-def _mostly_inside(inner: Rect, outer: Rect) -> bool:
-    """Whether `inner` lies inside `outer` but for INSIDE_MARGIN of its side."""
-    slack = INSIDE_MARGIN * max(inner.w, inner.h)
+def _mostly_inside(inner: Rect, outer: Rect, margin: float = INSIDE_MARGIN) -> bool:
+    """Whether `inner` lies inside `outer` but for `margin` of its side."""
+    slack = margin * max(inner.w, inner.h)
     return (inner.x >= outer.x - slack and inner.y >= outer.y - slack and inner.x2 <= outer.x2 + slack
             and inner.y2 <= outer.y2 + slack)
 
 
-def region_windows(region: Rect) -> list[Window]:
+def region_windows(region: Rect, turn: tuple[int, int] | None = None, faces: Sequence[Rect] = ()) -> list[Window]:
     """A region that is no tile (a whole screen without a gallery, one webcam picture): its centred square, itself,
-    and for a large one a pyramid of overlapping squares."""
+    and for a large one a pyramid of overlapping squares. With `turn` (k, n), for a large region searched again
+    (the same scene as at the last find), only every n-th square of the pyramid from its k-th (the pyramid once
+    over n finds, mixed sizes at each), and windows around `faces`, those found in it last time (_face_windows)."""
     centre = centre_window(region)
     windows = [Window(centre, region)] + ([Window(region, region)] if centre != region else [])
     if max(region.w, region.h) > LARGE_REGION:
-        windows += [Window(rect, region) for rect in pyramid(region)]
+        squares = pyramid(region)
+        if turn is not None:
+            squares = squares[turn[0] % turn[1]::turn[1]]
+            windows += _face_windows(region, faces)
+        windows += [Window(rect, region) for rect in squares]
     return windows
+
+
+def _face_windows(region: Rect, faces: Sequence[Rect]) -> list[Window]:
+    """Where faces found in the region at the last find are looked for again: squares FACE_WINDOW times a face's
+    longer side, centred on it and cut to the region (BlazeFace finds almost every face in a window 3-6 times its
+    size), larger faces first; a face already inside a window at most WINDOW_PER_FACE times its size (a neighbour
+    in a crowded room) gets none of its own."""
+    windows: list[Rect] = []
+    for face in sorted(faces, key=lambda face: -max(face.w, face.h)):
+        side = max(face.w, face.h)
+        if any(_mostly_inside(face, window, 0.0) and max(window.w, window.h) <= WINDOW_PER_FACE * side
+               for window in windows):
+            continue
+        cx, cy = face.center
+        square = Rect(cx - FACE_WINDOW * side / 2, cy - FACE_WINDOW * side / 2, FACE_WINDOW * side, FACE_WINDOW * side)
+        x1, y1 = max(square.x, region.x), max(square.y, region.y)
+        x2, y2 = min(square.x2, region.x2), min(square.y2, region.y2)
+        if x2 > x1 and y2 > y1:
+            windows.append(Rect(x1, y1, x2 - x1, y2 - y1))
+    return [Window(window, region) for window in windows]
 
 
 def centre_window(region: Rect) -> Rect:

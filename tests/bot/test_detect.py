@@ -12,7 +12,7 @@ import pytest
 from ferbot.capture.demo import demo_pictures
 from ferbot.capture.gallery import empty_gallery, gallery_tiles, paste_picture
 from ferbot.detect import BlazeFace, FaceFinder, face_crops, fer_framing
-from ferbot.detect.finder import camera_off, profile_picture_tile
+from ferbot.detect.finder import PYRAMID_TURNS, camera_off, profile_picture_tile
 from ferbot.detect.merge import merge_duplicates
 from ferbot.detect.tiling import (
     MIN_FACE_PX,
@@ -144,6 +144,39 @@ def test_finds_a_big_face_without_gutters(finder, name):
     [truth] = [t.scaled(scale) for t in photo_faces(name, picture)]
     found = finder.find(screen)
     assert any(matches(d.box, truth) for d in found)
+
+
+def test_a_screen_without_a_gallery_is_searched_through_its_pyramid_in_turns():
+    """A room's camera over the whole screen, analysed again and again (a webcam's noise in each frame): every find
+    went through the whole pyramid, 90-95 detector calls on a 1080p screen. Now the first find does; the next ones
+    search a quarter of it in turn and around the faces found, so every face stays found at well under the calls,
+    a student who comes in is found within PYRAMID_TURNS finds, and another screen is searched whole at once."""
+    room = photo(CLASSROOM)
+    room = cv2.resize(room, None, fx=1080 / room.shape[0], fy=1080 / room.shape[0], interpolation=cv2.INTER_AREA)
+    rng = np.random.default_rng(0)
+
+    def frame(picture: np.ndarray) -> np.ndarray:
+        return np.clip(picture + rng.normal(0, 2, picture.shape), 0, 255).astype(np.uint8)
+
+    with FaceFinder() as finder:
+        everyone = [d.box for d in finder.find(room)]
+        full = finder.detector_calls
+    assert len(everyone) >= 15
+    comer = max(everyone, key=lambda box: box.x)  # the right-most student comes in late: a wall where they sit
+    x, y, w, h = comer.as_int()
+    before = room.copy()
+    before[y - h // 2:y + 2 * h, x - w // 2:x + 2 * w] = np.median(room[y - h:y, x - w:x + 2 * w], axis=(0, 1))
+    with FaceFinder() as finder:
+        assert not any(matches(d.box, comer) for d in finder.find(frame(before)))
+        finds = [(finder.find(frame(room)), finder.detector_calls) for _ in range(PYRAMID_TURNS + 2)]
+        assert any(matches(d.box, comer) for d in finds[PYRAMID_TURNS - 1][0])  # the student who came in
+        for found, calls in finds[PYRAMID_TURNS:]:
+            assert all(any(matches(d.box, face) for d in found) for face in everyone)
+            assert calls < 0.6 * full
+        speaker = cv2.resize(photo("mpl_grace_hopper.jpg"), room.shape[1::-1])  # another screen: searched whole
+        finder.find(speaker)
+        with FaceFinder() as fresh:
+            assert fresh.find(speaker) and fresh.detector_calls == finder.detector_calls
 
 
 @pytest.mark.parametrize(("convert", "back"), [(cv2.COLOR_RGB2RGBA, cv2.COLOR_RGBA2RGB),
