@@ -96,14 +96,17 @@ class VideoFileSink:
         return True
 
     def _write_frames(self) -> None:
-        """Write each frame sent at its place (its `due` frame index), the one before repeated up to there."""
+        """Write each frame sent at its place (its `due` frame index), the one before repeated up to there (the
+        first one taken stands for any before it: the first frames sent gave way to newer ones while this thread
+        had not started yet, on a loaded machine)."""
         last = None
         try:
             while (item := self._next_sent()) is not None:
                 image, due = item
+                picture = self._picture(image)
                 while self.frames < due and not self._hurry.is_set():  # the ticks the last frame stayed on
-                    self._write(last, repeat=True)
-                last = self._picture(image)
+                    self._write(picture if last is None else last, repeat=True)
+                last = picture
                 self._write(last, repeat=False)
         except BaseException as err:  # raised by the next send; the frames still queued are dropped
             self._error = err if isinstance(err, SinkError) else SinkError(
