@@ -233,9 +233,10 @@ def _run(options: BotOptions, duration: float | None, report: bool) -> int:
 
 def _kept(options: BotOptions) -> str:
     """For a run stopped by a lost screen or camera: the files it wrote are kept, and the next run needs new names
-    (ferbot never overwrites a file)."""
+    (ferbot never overwrites a file); a video without a frame was not kept, and is not named."""
     _, video = parse_sink(options.sink)
-    written = [f"--log {options.log}"] * bool(options.log) + [f"--sink file:{video}"] * bool(video)
+    written = [given for given, path in ((f"--log {options.log}", options.log), (f"--sink file:{video}", video))
+               if path and Path(path).exists()]
     return f" (this run's files are kept, {', '.join(written)}: give the next run new names)" if written else ""
 
 

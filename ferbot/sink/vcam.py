@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 CAMERA_NAME = "FER Cam"
 V4L2_SYSFS = Path("/sys/class/video4linux")
 OTHER_SINKS = "or use --sink window, --sink file:PATH or --sink none"
+SYSTEM_NAMES = {"Darwin": "macOS"}  # platform.system()'s names that users know by another
 INSTALL_HINTS = {
     "Linux": ('install v4l2loopback and load it as "FER Cam": sudo apt install v4l2loopback-dkms && '
               'sudo modprobe v4l2loopback devices=1 exclusive_caps=1 card_label="FER Cam"'),
@@ -46,8 +47,8 @@ class VirtualCameraSink:
         else:
             log.debug("virtual camera backends failed: %s", "; ".join(errors))
             hint = INSTALL_HINTS.get(system, "install OBS Studio and its Virtual Camera")
-            raise SinkError(f"no virtual camera could be opened on this {system or 'computer'} ({errors[-1]}): "
-                            f"{hint}; {OTHER_SINKS}")
+            where = SYSTEM_NAMES.get(system, system or "this computer")
+            raise SinkError(f"no virtual camera could be opened on {where} ({errors[-1]}): {hint}; {OTHER_SINKS}")
         if "device" not in options and system != "Darwin":  # macOS has no name to pick: OBS's camera it is
             log.warning("no virtual camera is named %r; publishing to %s instead (README, \"Virtual camera\" "
                         "under Set-up, shows how to name it)", CAMERA_NAME, self._camera.device)

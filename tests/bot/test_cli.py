@@ -379,3 +379,20 @@ def test_under_nohup_a_closed_terminal_does_not_stop_the_run():
     bot.send_signal(signal.SIGINT)
     result = finished(bot, logged)
     assert result.returncode == 0 and "stopping (Ctrl-C)" in result.stderr, result.stderr
+
+
+def test_a_stopped_run_names_only_the_files_it_kept(tmp_path):
+    """A run stopped by a lost window before its first frame had deleted its empty video ("not kept"), and then
+    said "this run's files are kept, ... --sink file:VIDEO": only the files still there are named."""
+    from ferbot.bot import BotOptions
+    from ferbot.cli import _kept
+
+    log, video = tmp_path / "faces.csv", tmp_path / "lesson.avi"
+    log.write_text("time_s\n")
+    options = BotOptions(log=str(log), sink=f"file:{video}")
+    assert _kept(options) == f" (this run's files are kept, --log {log}: give the next run new names)"
+    video.write_bytes(b"RIFF")
+    assert f"--log {log}, --sink file:{video}:" in _kept(options)
+    log.unlink()
+    video.unlink()
+    assert _kept(options) == ""
