@@ -123,9 +123,12 @@ def fit(cfg: TrainConfig, data: FER2013, run_dir: Path, *, checkpoint_every: int
         # asked during the last validation, or the run had finished past the stop: saved, and not exported
         if stop is not None and stop.requested or stop_at_step is not None and session.step > stop_at_step:
             raise Interrupted(session.step)
-        return session.result()
+        result = session.result()
     finally:
         session.close()
+    if stop is not None and stop.requested:  # asked while the best weights were read back: saved, not exported
+        raise Interrupted(session.step)
+    return result
 
 
 def _steps_per_epoch(cfg: TrainConfig, n_train: int, mesh: Mesh) -> int:

@@ -24,6 +24,7 @@ from ferbot.classify.devices import batch_sharding, data_mesh
 from ferbot.classify.model import EmotionCNN, ModelConfig, standardize
 from tests.helpers.data import REPO
 from tests.helpers.runs import ctrl_c_when, has_card_without_metrics, has_saved_step
+from train import loop
 from train.config import NO_AUGMENTATION, ConfigError, check_config
 from train.configs import load_recipe, recipe_names
 from train.data import FER2013, DataError, Split
@@ -289,6 +290,26 @@ def test_ctrl_c_stops_between_steps_and_a_second_one_stops_at_once(small_fer, ti
     assert 4 <= stopped.value.step < 20
     resumed = fit(tiny_config, data, tmp_path, progress=False)
     assert [r["step"] for r in resumed.history] == [10, 20]
+
+
+def test_a_ctrl_c_while_the_best_weights_are_read_back_stops_before_the_export(small_fer, tiny_config, tmp_path,
+                                                                             monkeypatch):
+    """Ctrl-C just after the last epoch, as the best epoch's weights are read back for the export: it was
+    acknowledged ("saving after this step") and then ignored, and the run exported (and promoted) all the same."""
+    data = first_rows(small_fer, 640, 128)
+    read_back = loop._Session.result
+
+    def pressed_then_read(session):
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.1)  # the handler runs here, in the main thread
+        return read_back(session)
+
+    monkeypatch.setattr(loop._Session, "result", pressed_then_read)
+    with StopRequest().installed() as stop, pytest.raises(Interrupted) as stopped:
+        fit(tiny_config, data, tmp_path, stop=stop, progress=False)
+    assert stopped.value.step == 20
+    monkeypatch.undo()
+    assert [r["step"] for r in fit(tiny_config, data, tmp_path, progress=False).history] == [10, 20]
 
 
 def test_a_stop_on_an_epochs_last_step_keeps_that_epochs_evaluation(small_fer, tiny_config, tmp_path):
