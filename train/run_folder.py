@@ -90,11 +90,21 @@ def is_recorded(run_dir: Path) -> bool:
 
 
 def discard_run(run_dir: Path) -> None:
-    """--fresh: delete a run folder's saved state; ConfigError for a folder that is not a run's (no config.json)."""
+    """--fresh: delete a run folder's saved state, moved aside whole first: a part that cannot be deleted (a file
+    an earlier `sudo` run left) stays there, with a warning, and the run starts afresh; deleted in place, the run
+    was left without some of its records, and the next command resumed it under another recipe or data. OSError
+    where it cannot be moved (nothing deleted); ConfigError for a folder that is not a run's (no config.json)."""
     if any(run_dir.iterdir()) and not is_recorded(run_dir):
         raise ConfigError(f"--fresh would delete {run_dir}, which is not a training run's folder (no "
                           f"{CONFIG_RECORD}); give another --name or --runs-dir")
-    shutil.rmtree(run_dir)
+    discarded = run_dir.with_name(f".{run_dir.name}.discarded")
+    shutil.rmtree(discarded, ignore_errors=True)  # what an earlier --fresh could not delete
+    run_dir.rename(discarded)
+    try:
+        shutil.rmtree(discarded)
+    except OSError as err:
+        log.warning("--fresh could not delete all of the discarded run %s (%s: %s); delete it by hand", discarded,
+                    err.filename, err.strerror or err)
 
 
 def check_run_folder(run_dir: Path, cfg: TrainConfig, data: FER2013) -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import os
 import shutil
 import signal
+import subprocess
 import threading
 import time
 
@@ -502,6 +504,29 @@ def test_a_fresh_start_deletes_nothing_when_its_command_is_refused_or_stopped_fi
         fit(tiny_config, data, tmp_path, stop=stop, fresh=True, progress=False)
     assert (tmp_path / CONFIG_RECORD).exists()
     assert [p.name for p in (tmp_path / "latest").iterdir() if p.name.isdigit()] == ["2"]
+
+
+def test_a_fresh_start_that_cannot_delete_part_of_the_run_leaves_no_half_run(small_fer, tiny_config, tmp_path,
+                                                                              caplog):
+    """A part of the run folder that cannot be deleted (here a file system mounted in it; for users, files an
+    earlier `sudo` run left): --fresh deleted the run's records up to it, failed, and the next command resumed
+    the half-deleted run under whatever data it was given. The run is now moved aside whole, and what cannot be
+    deleted of it stays beside, with a warning."""
+    data, run = first_rows(small_fer, 128, 64), tmp_path / "run"
+    with pytest.raises(Interrupted):
+        fit(tiny_config, data, run, stop_at_step=2, checkpoint_every=2, progress=False)
+    stuck = run / "latest" / "mounted"
+    stuck.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(stuck)], capture_output=True).returncode:
+        pytest.skip("cannot mount a file system here, which stands for files that cannot be deleted")
+    try:
+        with pytest.raises(Interrupted), caplog.at_level(logging.WARNING, logger="train.run_folder"):
+            fit(tiny_config, data, run, stop_at_step=2, fresh=True, progress=False)
+        assert (run / CONFIG_RECORD).exists() and (run / DATA_RECORD).exists()
+        assert "could not delete all of the discarded run" in caplog.text
+    finally:
+        for mounted in (stuck, tmp_path / ".run.discarded" / "latest" / "mounted"):
+            subprocess.run(["umount", "--lazy", str(mounted)], capture_output=True)
 
 
 def _trainer(cfg, steps_per_epoch: int = 1) -> Trainer:
