@@ -17,3 +17,14 @@ def greedy_pairs(cost: np.ndarray, limit: float) -> list[tuple[int, int]]:
             rows.add(r)
             cols.add(c)
     return pairs
+
+
+def mutual_best_pairs(cost: np.ndarray, limit: float, margin: float) -> list[tuple[int, int]]:
+    """Row/column pairs each the other's cheapest, at cost <= limit, and cheaper by `margin` than any other cost
+    in its row and its column (no close second either way)."""
+    pairs = []
+    for r, c in zip(*np.nonzero(cost <= limit)):
+        others = np.concatenate([np.delete(cost[r], c), np.delete(cost[:, c], r)])
+        if others.size == 0 or cost[r, c] + margin <= others.min():
+            pairs.append((int(r), int(c)))
+    return pairs

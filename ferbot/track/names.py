@@ -170,7 +170,24 @@ def unlikeness(a: np.ndarray | None, b: np.ndarray | None, box_a: Rect, box_b: R
     """How unlike two faces are: 1 - the correlation of their thumbnails, or, without thumbnails, the distance
     of their boxes' centres in screen pixels (which then always ranks after any thumbnail comparison)."""
     if a is not None and b is not None:
-        za, zb = (a - a.mean()) / (a.std() + 1e-6), (b - b.mean()) / (b.std() + 1e-6)
-        return 1.0 - float((za * zb).mean())
+        return float(look_unlikeness([a], [b])[0, 0])
     (ax, ay), (bx, by) = box_a.center, box_b.center
     return 2.0 + float(np.hypot(ax - bx, ay - by))
+
+
+def look_unlikeness(tracks: Sequence[np.ndarray | None], seen: Sequence[np.ndarray | None]) -> np.ndarray:
+    """(tracks, seen): 1 - the correlation of each pair of thumbnails (0: alike, about 1: unrelated); inf where
+    either has none."""
+    size = next((np.size(t) for t in (*tracks, *seen) if t is not None), 1)
+
+    def standardised(thumbnails: Sequence[np.ndarray | None]) -> tuple[np.ndarray, np.ndarray]:
+        flat = np.array([np.zeros(size) if t is None else np.ravel(t) for t in thumbnails],
+                        np.float64).reshape(len(thumbnails), size)
+        return ((flat - flat.mean(1, keepdims=True)) / (flat.std(1, keepdims=True) + 1e-6),
+                np.array([t is None for t in thumbnails], bool))
+
+    (a, none_a), (b, none_b) = standardised(tracks), standardised(seen)
+    unlike = 1.0 - a @ b.T / size
+    unlike[none_a] = np.inf
+    unlike[:, none_b] = np.inf
+    return unlike
