@@ -257,6 +257,7 @@ from ferbot.emotions import NUM_CLASSES
 from ferbot.geometry import Rect
 from ferbot.track import FaceTracker, TrackedFace
 from ferbot.track import attention as attention_module
+from ferbot.track import tracker as tracker_module
 from tests.helpers.data import REPO
 from tests.helpers.faces import FACES_DIR, the_face
 from tests.helpers.webcam import (
@@ -784,35 +785,46 @@ def _half(sample: Sample) -> str:
     return next(half for half in HALVES if sample.group.endswith(half))
 
 
-LESSON_MARKS = (10.0, 60.0, 239.5, 242.0, 245.0, 250.0, 299.5, 302.0, 305.0, 310.0, 419.5)
 MINUTE_AWAY = [(240.0, "screen"), (60.0, "away"), (120.0, "screen")]
+EARLY_MINUTE_AWAY = [(30.0, "screen"), (60.0, "away"), (120.0, "screen")]  # before the time at the screen outweighs it
+
+
+def lesson_marks(plan: list[tuple[float, str]]) -> tuple[float, ...]:
+    """The times a minute_away plan's attention is given at: 10 and 60 s in, before and 2, 5 and 10 s after turning
+    away and back, and at the end."""
+    away, back = plan[0][0], plan[0][0] + plan[1][0]
+    marks = (10.0, 60.0, away - 0.5, away + 2, away + 5, away + 10, back - 0.5, back + 2, back + 5, back + 10,
+             back + plan[2][0] - 0.5)
+    return tuple(sorted({t for t in marks if t < away or t >= away + 2}))
 
 
 @dataclass
 class _MinuteAwayReadings:
     """What the students of minute_away read as, gathered lesson by lesson."""
 
-    attention: dict[float, list[float]]  # at each of LESSON_MARKS, one per student
+    plan: list[tuple[float, str]]  # MINUTE_AWAY's kind: at the screen, away, back
+    attention: dict[float, list[float]]  # at each of lesson_marks(plan), one per student
     first_look: list[bool]  # read as turned in the first 20 s at the screen
     late: dict[str, list[bool]]  # read as turned at the screen after the first minute, per group of students
     away_read: dict[str, list[bool]]  # read as facing in the minute away, per half of the FER2013 labels
     drift: list[float]  # how far the minute away moved the reference (degrees, the larger of yaw and pitch)
 
     @classmethod
-    def empty(cls) -> _MinuteAwayReadings:
-        return cls({t: [] for t in LESSON_MARKS}, [], {}, {half: [] for half in HALVES}, [])
+    def empty(cls, plan: list[tuple[float, str]]) -> _MinuteAwayReadings:
+        return cls(plan, {t: [] for t in lesson_marks(plan)}, [], {}, {half: [] for half in HALVES}, [])
 
     def add(self, frames: list[tuple[float, bool, TrackedFace]], groups: list[str], half: str) -> None:
         """One student's lesson (lesson()'s frames), counted in `groups`, turned away as a face of `half`."""
         by_time = {round(t, 1): face for t, _, face in frames}
-        for t in LESSON_MARKS:
+        away, back = self.plan[0][0], self.plan[0][0] + self.plan[1][0]
+        for t in self.attention:
             self.attention[t].append(by_time[t].attention)
         self.first_look += [not f.facing for t, on, f in frames if on and t < 20]
-        settled = [not f.facing for t, on, f in frames if on and (60 <= t < 240 or t >= 330)]
+        settled = [not f.facing for t, on, f in frames if on and (60 <= t < away or t >= back + 30)]
         for group in groups:
             self.late.setdefault(group, []).extend(settled)
         self.away_read[half] += [f.facing for t, on, f in frames if not on]
-        before, after = by_time[239.5].reference.usual, by_time[299.5].reference.usual
+        before, after = by_time[away - 0.5].reference.usual, by_time[back - 0.5].reference.usual
         self.drift.append(max(abs(after.yaw - before.yaw), abs(after.pitch - before.pitch)))
 
     def figures(self) -> dict[str, str]:
@@ -822,23 +834,25 @@ class _MinuteAwayReadings:
         figures |= {f"the minute away read as facing, FER2013 {half}": _share(v) for half, v in self.away_read.items()}
         figures["the reference moved in the minute away, median / max"] = (f"{np.median(self.drift):.1f} / "
                                                                            f"{max(self.drift):.1f}")
-        figures |= {f"attention at {t:5.1f} s{' (away)' if 240 <= t < 300 else ''}, median (10th-90th)":
+        away, back = self.plan[0][0], self.plan[0][0] + self.plan[1][0]
+        figures |= {f"attention at {t:5.1f} s{' (away)' if away <= t < back else ''}, median (10th-90th)":
                     f"{np.median(v):4.0%} ({np.percentile(v, 10):.0%}-{np.percentile(v, 90):.0%})"
                     for t, v in self.attention.items()}
         return figures
 
 
 def minute_away(photo: list[Sample], fer: list[Sample], pose: Callable[[Sample], HeadPose],
-                seed: int = 17) -> dict[str, str]:
-    """Students at their screen for four minutes, turned away for one, back for two: the printed figures."""
+                plan: list[tuple[float, str]] = MINUTE_AWAY, seed: int = 17) -> dict[str, str]:
+    """Students at their screen for four minutes (or as `plan` says), turned away for one, back for two: the
+    printed figures."""
     rng = np.random.default_rng(seed)
     setups, away = students(photo, fer)
     away_pool, repository = list(away.values()), repository_faces()
-    readings = _MinuteAwayReadings.empty()
+    readings = _MinuteAwayReadings.empty(plan)
     for (row, camera), views in setups.items():
         turned = away_pool[rng.integers(len(away_pool))]
         groups = ["all", camera] + (["../shared/faces (held out)"] if row >= repository else [])
-        readings.add(lesson(views, turned, MINUTE_AWAY, rng, pose), groups, _half(turned[0]))
+        readings.add(lesson(views, turned, plan, rng, pose), groups, _half(turned[0]))
     return readings.figures()
 
 
@@ -879,6 +893,37 @@ def print_lessons(photo: list[Sample], fer: list[Sample]) -> None:
           "(no): measured, not adopted.")
     print(f"  {'':66s}" + "".join(f" {name:>18s}" for name in columns))
     for key in columns["old: keypoints"]:
+        print(f"  {key:66s}" + "".join(f" {figures[key].strip():>18s}" for figures in columns.values()))
+    print()
+
+
+class _EveryPoseReference(attention_module.PoseReference):
+    """The reference before it left out poses beyond the absolute limits: every finite pose is a sample."""
+
+    def observed(self, timestamp: float, pose: HeadPose) -> _EveryPoseReference:
+        if (self.samples and timestamp - self.samples[-1][0] < attention_module.REFERENCE_SAMPLE_S
+                or not np.isfinite([pose.yaw, pose.pitch]).all()):
+            return self
+        kept = tuple(s for s in self.samples if s[0] > timestamp - attention_module.REFERENCE_WINDOW_S)
+        return _EveryPoseReference(kept + ((timestamp, pose.yaw, pose.pitch),))
+
+
+def print_early_lesson(photo: list[Sample], fer: list[Sample]) -> None:
+    """The bot's lesson with the minute away after only 30 s at the screen (EARLY_MINUTE_AWAY), when the minute
+    outweighs the time at the screen, with the reference of every pose ("before") and of the poses within the
+    absolute limits ("new"); and the usual lesson's figures that the change moves."""
+    columns = {}
+    for name, reference in (("before", _EveryPoseReference), ("new", attention_module.PoseReference)):
+        with mock.patch.object(tracker_module, "PoseReference", reference):
+            early, usual = (minute_away(photo, fer, bot_pose, plan) for plan in (EARLY_MINUTE_AWAY, MINUTE_AWAY))
+        columns[name] = {f"early: {key}": value for key, value in early.items() if "attention" in key
+                         or "after the first minute, all" in key or "moved" in key} | {
+            f"usual: {key}": usual[key] for key in ("false 'turned' after the first minute, all",
+                                                    "the reference moved in the minute away, median / max")}
+    print("A minute turned away early in the lesson, 30 s after first seen (the bot; a reference of every pose "
+          "before, of those within the absolute limits now):")
+    print(f"  {'':66s}" + "".join(f" {name:>18s}" for name in columns))
+    for key in columns["new"]:
         print(f"  {key:66s}" + "".join(f" {figures[key].strip():>18s}" for figures in columns.values()))
     print()
 
@@ -973,6 +1018,7 @@ def main() -> None:
         print_cost(finder, mesh, photo + fer)
         if fer:
             print_lessons(photo, fer)
+            print_early_lesson(photo, fer)
             print_worn_lessons(worn, fer)
 
 

@@ -17,8 +17,9 @@ lesson).
 
 Before there is history the reference is a prior, the first-look window of facemesh.mesh_facing; the median
 takes over as samples come in (half-way after REFERENCE_PRIOR samples, about 20 s), and the window narrows from
-the first-look one to the reference's own. A minute turned away moves a five-minute median by a few degrees at
-most, so the student reads as facing again as soon as they turn back.
+the first-look one to the reference's own. Poses beyond the absolute limits are no samples, and a minute turned
+away within them moves a five-minute median by a few degrees at most, so the student reads as facing again as soon
+as they turn back.
 """
 
 from __future__ import annotations
@@ -52,14 +53,16 @@ class PoseReference:
     samples: tuple[tuple[float, float, float], ...] = ()
 
     def observed(self, timestamp: float, pose: HeadPose) -> PoseReference:
-        """The reference after seeing `pose` at `timestamp` (kept as a sample if the last is a second old and the
-        pose is finite: a collapsed mesh reads NaN, which would poison the median for REFERENCE_WINDOW_S)."""
-        if (self.samples and timestamp - self.samples[-1][0] < REFERENCE_SAMPLE_S
-                or not np.isfinite([pose.yaw, pose.pitch]).all()):
+        """The reference after seeing `pose` at `timestamp`, kept as a sample if the last is a second old and the
+        pose lies within the absolute limits: one beyond them is never facing, so no usual pose (a student turned
+        away for a minute early in the lesson, before the minute outweighs the time at the screen, moved the
+        median onto the turn and read as turned away once back); a collapsed mesh reads NaN, which would poison
+        the median for REFERENCE_WINDOW_S."""
+        if self.samples and timestamp - self.samples[-1][0] < REFERENCE_SAMPLE_S or not _within_limits(pose):
             return self
         start = timestamp - REFERENCE_WINDOW_S
         kept = tuple(s for s in self.samples if s[0] > start)
-        return PoseReference(kept + ((timestamp, pose.yaw, pose.pitch),))
+        return type(self)(kept + ((timestamp, pose.yaw, pose.pitch),))
 
     @property
     def weight(self) -> float:
@@ -84,4 +87,9 @@ class PoseReference:
         half_yaw = WITHIN_YAW + (1 - weight) * (_PRIOR_HALF[0] - WITHIN_YAW)
         half_pitch = WITHIN_PITCH + (1 - weight) * (_PRIOR_HALF[1] - WITHIN_PITCH)
         return (abs(pose.yaw - usual.yaw) <= half_yaw and abs(pose.pitch - usual.pitch) <= half_pitch
-                and abs(pose.yaw) <= ABSOLUTE_YAW and -ABSOLUTE_UP <= pose.pitch <= ABSOLUTE_DOWN)
+                and _within_limits(pose))
+
+
+def _within_limits(pose: HeadPose) -> bool:
+    """Whether a pose lies within the absolute limits, beyond which no student faces their screen (False for NaN)."""
+    return abs(pose.yaw) <= ABSOLUTE_YAW and -ABSOLUTE_UP <= pose.pitch <= ABSOLUTE_DOWN

@@ -244,6 +244,21 @@ def test_a_student_turned_away_for_a_minute_reads_as_facing_again_when_back(dete
     assert {f.track_id for f in first + turned + back} == {1}
 
 
+def test_a_student_who_turns_away_early_in_the_lesson_reads_as_facing_again_when_back(detector, mesh, private_test,
+                                                                                     student):
+    """Half a minute at the screen, then a minute turned away, longer than the time seen at the screen: the turn
+    is no usual pose (its samples outnumbered the ones at the screen, and the student read as turned away for a
+    minute once back)."""
+    for faces in (TURNED_TO_VIEWERS_RIGHT, TURNED_TO_VIEWERS_LEFT):
+        away = [_seen(detector, mesh, private_test[i]) for i in faces]
+        tracker = FaceTracker()
+        _student(tracker, student, 30.0, 0.0)
+        turned = _student(tracker, away, 60.0, 30.0)
+        back = _student(tracker, student, 60.0, 90.0)
+        assert max(f.attention for f in turned[20:]) < 0.05
+        assert back[19].attention > 0.9 and min(f.attention for f in back[20:]) > 0.9  # 10 s after turning back
+
+
 def test_a_student_turned_away_all_lesson_never_reads_as_facing(detector, mesh, private_test):
     for faces in (TURNED_TO_VIEWERS_RIGHT, TURNED_TO_VIEWERS_LEFT):
         away = [_seen(detector, mesh, private_test[i]) for i in faces]
