@@ -3,6 +3,7 @@ screen's layout (mss reads it once per connection), and grabs that try once more
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -47,8 +48,9 @@ class Display:
         try:
             fresh = mss.MSS()
         except Exception as err:
-            raise SourceError(f"lost the screen ({first_line(err)}); start ferbot again") from None
-        self._mss.close()
+            raise SourceError(f"lost the display ({first_line(err)}); start ferbot again once your desktop session "
+                              "is running") from None
+        self.close()
         self._mss = fresh
         return self._mss.monitors
 
@@ -72,7 +74,10 @@ class Display:
             raise SourceError(f"lost {lost} ({first_line(err)}); start ferbot again") from None
 
     def close(self) -> None:
-        self._mss.close()
+        """Let go of the connection; quietly where the display has gone (mss then raises as it disconnects), so that
+        the run still ends cleanly, its log flushed and its report written."""
+        with contextlib.suppress(Exception):
+            self._mss.close()
 
 
 def wayland_session() -> bool:

@@ -1,19 +1,21 @@
 """`--window TITLE`: the meeting app's window, followed as it moves or resizes (pywinctl finds it; mss grabs it).
 
 Frames are the window's own pixels, so every box (on the feed and in the log) is in the window's pixels wherever
-the window is. pywinctl works the same on X11, Windows and macOS; on X11 it lists the windows a window manager
-manages (_NET_CLIENT_LIST), which every desktop has.
+the window is. pywinctl works the same on X11, Windows and macOS; on Linux the windows are those a window manager
+manages (_NET_CLIENT_LIST), which every desktop has, XWayland's included on a Wayland desktop.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import sys
 import time
 
 import numpy as np
 
 from ferbot.capture.base import Frame, LiveFrames, SourceError
-from ferbot.capture.display import Display, require_display
+from ferbot.capture.display import Display
 from ferbot.capture.screen import RECHECK_S
 from ferbot.console import first_line
 
@@ -32,16 +34,19 @@ class WindowSource:
     recorded = False
 
     def __init__(self, title: str):
-        require_display()  # before pywinctl, which needs one; Display() below warns on Wayland
-        self._pywinctl = _import_pywinctl()
-        self._window = self._find(title)
-        self.name = self._window.title
-        self._display = Display()
-        self._screen = self._display.monitors[0]
-        self.area = self._area()
-        if self.area is None:
+        self._display = Display()  # first: no display, or one that is gone, gets the screen capture's advice
+        try:
+            self._window = self._find(_import_pywinctl(), title)
+            self.name = self._window.title
+            self._screen = self._display.monitors[0]
+            self.area = self._area()
+            if self.area is None:
+                raise SourceError(f"the window {self.name!r} is minimised or off the screen; show it, then start "
+                                  "ferbot")
+        except BaseException:
             self._display.close()
-            raise SourceError(f"the window {self.name!r} is minimised or off the screen; show it, then start ferbot")
+            raise
+        self._size = self._whole[2:]  # (width, height) as found, for a window minimised before its first picture
         self._checked = self._probed = time.monotonic()
         self._frames = LiveFrames()
         self._last: Frame | None = None
@@ -50,12 +55,12 @@ class WindowSource:
 
     def read(self) -> Frame:
         """The window as it is now (a part off the screen is black); while it is minimised or wholly off the
-        screen, the last picture again."""
+        screen, the last picture again (a black one of its size before the first)."""
         if time.monotonic() - self._checked > FOLLOW_S:
             self._follow()
         if self.area is None:
-            if self._last is None:
-                raise SourceError(f"the window {self.name!r} is not on the screen")
+            if self._last is None:  # minimised as ferbot started: black, as a window's parts off the screen are
+                self._last = self._frames.next(np.zeros((self._size[1], self._size[0], 3), np.uint8))
             return self._last
         image = self._display.grab_again_after(self.area, self._follow_screen, f"the window {self.name!r}")
         if image is None:  # the screen shrank from under the whole window
@@ -109,6 +114,7 @@ class WindowSource:
         except Exception:  # the window (or the display) is gone under us
             alive = False
         if not alive:
+            self._display.reopen()  # a SourceError of its own where the whole display is gone with the window
             raise SourceError(f"the window {self.name!r} has closed; start ferbot again when the meeting is open "
                               "(--window TITLE)")
         before = self._whole
@@ -119,7 +125,8 @@ class WindowSource:
         area = self._area()
         if area != self.area:
             if area is None:
-                log.info("the window %r is minimised or off the screen: showing its last picture", self.name)
+                shown = "its last picture" if self._last is not None else "a black picture until it is back"
+                log.info("the window %r is minimised or off the screen: showing %s", self.name, shown)
             else:
                 x, y, width, height = self._whole
                 if before is not None and (width, height) == before[2:]:
@@ -150,9 +157,9 @@ class WindowSource:
             self._inside = (left - box_left, top - box_top, box_w, box_h)
         return {"left": left, "top": top, "width": right - left, "height": bottom - top}
 
-    def _find(self, title: str):
+    def _find(self, pywinctl, title: str):
         try:
-            windows = [w for w in self._pywinctl.getAllWindows()
+            windows = [w for w in _all_windows(pywinctl)
                        if w.title and not w.title.startswith(OWN_WINDOWS) and OWN_COMMAND not in w.title]
             matches = [w for w in windows if title.lower() in w.title.lower()]
             window = max(matches, key=lambda w: w.box.width * w.box.height) if matches else None
@@ -167,6 +174,21 @@ class WindowSource:
         if len(matches) > 1:
             log.info("%d windows' titles contain %r: capturing the largest, %r", len(matches), title, window.title)
         return window
+
+
+def _all_windows(pywinctl) -> list:
+    """pywinctl's windows; on Linux always as pywinctl lists them on X11 (the window manager's client list): where
+    XDG_SESSION_TYPE is wayland it asks GNOME Shell over D-Bus instead, which fails outside GNOME or without its
+    unsafe mode, while mss grabs X11 windows only, the meeting app's under XWayland among them."""
+    if not sys.platform.startswith("linux"):
+        return pywinctl.getAllWindows()
+    from ewmhlib import defaultEwmhRoot  # pywinctl's own X11 root, on the display it imported with
+
+    windows = []
+    for handle in defaultEwmhRoot.getClientListStacking() or ():
+        with contextlib.suppress(Exception):  # a window that closed meanwhile, left out as pywinctl does
+            windows.append(pywinctl.Window(handle))
+    return windows
 
 
 def _import_pywinctl():

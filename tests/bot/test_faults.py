@@ -39,7 +39,7 @@ from tests.helpers.feed import screen_difference
 from tests.helpers.logs import face_row, log_rows, row_box, rows_written, write_log
 from tests.helpers.runs import came_true
 from tests.helpers.screens import compose_gallery
-from tests.helpers.xserver import resized_while_running, set_resolution, shown_on_screen, xvfb
+from tests.helpers.xserver import kill_x_server, resized_while_running, set_resolution, shown_on_screen, xvfb
 
 
 @pytest.mark.slow
@@ -191,6 +191,27 @@ def test_region_that_no_longer_fits_stops_with_one_line(tmp_path):
     assert "screen is now 1024x768" in line and "--region 1200,100,640,360 no longer fits" in line
     rows = log_rows(log)
     assert len(rows) >= 4 and all(float(r["x"]) + float(r["w"]) <= 640 for r in rows)  # whole rows, in the region
+
+
+@pytest.mark.slow
+@pytest.mark.display
+def test_the_x_server_going_away_mid_lesson_stops_cleanly_with_log_and_report(tmp_path):
+    """The X server quits (the desktop session ends) while the screen shows a gallery whose faces are being logged:
+    exit 1 with one line saying the display is lost, after the log is flushed and the report written (mss raises
+    as the dead connection closes, which once skipped the report and ended in a traceback)."""
+    log, screen = tmp_path / "faces.csv", compose_gallery(demo_pictures()[:4], (1280, 720)).image
+    with xvfb((1280, 720)) as display, shown_on_screen(display, screen, tmp_path, cv2.add(screen, 8)):
+        bot, logged = started_ferbot("--sink", "none", "--log", str(log), "--duration", "300",
+                                     env=env_with(DISPLAY=display))
+        assert came_true(lambda: rows_written(log) >= 4, timeout=60), "no faces logged within a minute"
+        kill_x_server(display)
+        result = finished(bot, logged)
+    assert result.returncode == 1, result.stderr
+    line = one_error_line(result)
+    assert "lost the display" in line and f"(this run's files are kept, --log {log}" in line
+    assert result.stderr.rstrip().endswith(line)  # after the log and the report are done
+    assert len(log_rows(log)) >= 4
+    assert (tmp_path / "faces-report.html").exists() and (tmp_path / "faces-students.csv").exists()
 
 
 @pytest.mark.display

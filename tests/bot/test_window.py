@@ -1,6 +1,7 @@
 """`--window TITLE`: the meeting app's window on a real X screen (Xvfb with a window manager, openbox), captured
-wherever it is moved, with boxes in the window's own pixels; a missing window lists the windows it sees, and a
-window that closes ends the run like a lost screen."""
+wherever it is moved, with boxes in the window's own pixels; a missing window lists the windows it sees, a window
+that closes ends the run like a lost screen, one minimised as ferbot starts is waited for, and on a Wayland session
+the windows are still XWayland's."""
 
 from __future__ import annotations
 
@@ -20,9 +21,10 @@ from ferbot.geometry import Rect
 from tests.helpers.cli import analysed_frames, env_with, ferbot, finished, lines_until, one_error_line, started_ferbot
 from tests.helpers.data import save_rgb
 from tests.helpers.faces import matches, side_by_side
-from tests.helpers.logs import log_rows, row_box
+from tests.helpers.logs import log_rows, row_box, rows_written
 from tests.helpers.requires import need_tkinter
-from tests.helpers.xserver import desktop, resized_while_running, window_manager_running
+from tests.helpers.runs import came_true
+from tests.helpers.xserver import desktop, kill_x_server, resized_while_running, window_manager_running
 
 VIEWER = Path(__file__).resolve().parents[1] / "helpers" / "titled_window.py"
 TITLE = "Zoom Meeting - Gallery"
@@ -43,6 +45,12 @@ class TitledWindow:
 
     def move(self, x: int, y: int) -> None:
         self._tell("move", f"{x} {y}")
+
+    def minimise(self) -> None:
+        self._tell("minimise", "")
+
+    def restore(self) -> None:
+        self._tell("restore", "")
 
     def close(self) -> None:
         self._tell("close", "")
@@ -161,6 +169,71 @@ def test_a_screen_that_changes_size_under_the_window_is_followed(picture, tmp_pa
     assert while_shrunk and not any(matches(box, truth[2]) for box in while_shrunk), result.stderr
     after_growing = [box for time_s, box in rows if time_s > grown + RECHECK_S + 1]
     assert any(matches(box, truth[2]) for box in after_growing), result.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.display
+def test_a_window_minimised_as_ferbot_starts_is_waited_for(picture, tmp_path):
+    """The meeting's window is minimised just after ferbot found it, before its first picture: the run goes on (a
+    black picture of the window's size on the feed) and captures the window again once it is shown."""
+    image, _ = picture
+    log = tmp_path / "faces.csv"
+    with desktop() as display, titled_window(display, image, tmp_path, 40, 30) as window:
+        bot, logged = started_ferbot("--window", "zoom meeting", "--sink", "none", "--log", str(log), "--no-report",
+                                     "--analysis-rate", "4", "--duration", "12", env=env_with(DISPLAY=display),
+                                     until="capturing the window")
+        window.minimise()  # while ferbot loads its classifier, seconds before the first picture
+        logged += lines_until(bot, "first output frame sent")
+        fed = time.monotonic()
+        time.sleep(3)
+        window.restore()
+        restored = time.monotonic() - fed
+        result = finished(bot, logged)
+    assert result.returncode == 0, result.stderr
+    assert "is minimised or off the screen" in result.stderr
+    assert any(float(row["time_s"]) > restored for row in log_rows(log)), result.stderr  # its faces, once back
+
+
+@pytest.mark.slow
+@pytest.mark.display
+def test_losing_the_x_server_says_the_display_is_lost_not_that_the_window_closed(picture, tmp_path):
+    image, _ = picture
+    log = tmp_path / "faces.csv"
+    with desktop() as display, titled_window(display, image, tmp_path, 40, 30):
+        bot, logged = started_ferbot("--window", "zoom meeting", "--sink", "none", "--log", str(log),
+                                     "--analysis-rate", "4", "--duration", "60", env=env_with(DISPLAY=display))
+        assert came_true(lambda: rows_written(log) >= 3, timeout=60), "no faces logged within a minute"
+        kill_x_server(display)
+        result = finished(bot, logged)
+    assert result.returncode == 1, result.stderr
+    line = one_error_line(result)
+    assert "lost the display" in line and "has closed" not in line
+    assert (tmp_path / "faces-report.html").exists()  # written before the error line, as for a lost screen
+
+
+@pytest.mark.display
+def test_a_wayland_session_finds_the_meeting_run_under_xwayland(picture, tmp_path):
+    """XDG_SESSION_TYPE=wayland beside an X display (XWayland's): the windows are still X11's, listed by the window
+    manager, not asked of GNOME Shell over D-Bus (which pywinctl does on Wayland, and which fails here: no session
+    bus, as on KDE, or GNOME without its unsafe mode)."""
+    image, _ = picture
+    with desktop() as display, titled_window(display, image, tmp_path, 40, 30):
+        result = ferbot("--window", "zoom meeting", "--sink", "none", "--duration", "2",
+                        env=env_with(DISPLAY=display, XDG_SESSION_TYPE="wayland", WAYLAND_DISPLAY="wayland-0",
+                                     DBUS_SESSION_BUS_ADDRESS="unix:path=/nonexistent"))
+    assert result.returncode == 0, result.stderr
+    assert f"capturing the window {TITLE!r}" in result.stderr and "this is a Wayland session" in result.stderr
+
+
+@pytest.mark.parametrize("display", [{"DISPLAY": ":4999"}, {"DISPLAY": None, "WAYLAND_DISPLAY": "wayland-0"}],
+                         ids=["gone", "wayland only"])
+def test_a_display_that_cannot_be_captured_gets_the_screen_captures_advice(display):
+    """A display that is gone, or Wayland without XWayland: --window says what --monitor says (check DISPLAY), not
+    to use --monitor, which fails the same way."""
+    window = ferbot("--window", "zoom", "--sink", "none", env=env_with(**display))
+    screen = ferbot("--monitor", "1", "--sink", "none", env=env_with(**display))
+    assert window.returncode == screen.returncode == 1
+    assert one_error_line(window) == one_error_line(screen) and "check DISPLAY" in one_error_line(window)
 
 
 @pytest.mark.display

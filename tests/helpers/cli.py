@@ -46,13 +46,14 @@ def output_excerpt(out: str, size: int = 2000) -> str:
 STARTED: list[subprocess.Popen] = []  # every bot started_ferbot started, for stop_leftover_bots
 
 
-def started_ferbot(*args: str, env: dict | None = None, cwd: Path = REPO) -> tuple[subprocess.Popen, list[str]]:
-    """`python -m ferbot ARGS` started in `cwd` and running (its feed has begun); returns it, reading stderr as
-    text, and the lines it has logged so far."""
+def started_ferbot(*args: str, env: dict | None = None, cwd: Path = REPO,
+                   until: str = "Ctrl-C to stop") -> tuple[subprocess.Popen, list[str]]:
+    """`python -m ferbot ARGS` started in `cwd` and running (its feed has begun, or it has logged `until`); returns
+    it, reading stderr as text, and the lines it has logged so far."""
     bot = subprocess.Popen([sys.executable, "-m", "ferbot", *args], cwd=cwd, env=env or env_with(),
                            stderr=subprocess.PIPE, text=True)
     STARTED.append(bot)
-    return bot, lines_until(bot, "Ctrl-C to stop")
+    return bot, lines_until(bot, until)
 
 
 def stop_leftover_bots() -> None:

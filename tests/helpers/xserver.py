@@ -20,6 +20,7 @@ from tests.helpers.requires import need_program, need_tkinter
 
 SCREEN_SIZE = (1920, 1080)
 MANAGER_READY_WITHIN_S = 60  # seconds openbox may take to take the screen
+SERVERS: dict[str, subprocess.Popen] = {}  # the running Xvfb of each display xvfb() yields, for kill_x_server
 
 
 @contextmanager
@@ -37,7 +38,11 @@ def xvfb(size: tuple[int, int] = SCREEN_SIZE, resets: bool = False) -> Iterator[
             number = pipe.readline().strip()
         if not number:
             pytest.fail("Xvfb did not start")
-        yield f":{number}"
+        SERVERS[f":{number}"] = server
+        try:
+            yield f":{number}"
+        finally:
+            del SERVERS[f":{number}"]
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -63,6 +68,13 @@ def desktop(size=(1280, 720)) -> Iterator[str]:
         finally:
             manager.terminate()
             manager.wait(timeout=10)
+
+
+def kill_x_server(display: str) -> None:
+    """The X server of `display` (from xvfb()) goes away, as when the desktop session ends."""
+    server = SERVERS[display]
+    server.terminate()
+    server.wait(timeout=10)
 
 
 def window_manager_running(display: str) -> bool:
