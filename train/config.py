@@ -146,7 +146,7 @@ def add_config_args(parser: argparse.ArgumentParser, shown: TrainConfig) -> None
         values = shown if cls is TrainConfig else getattr(shown, group_name)
         group = parser.add_argument_group(
             f"{group_name} hyper-parameters",
-            "Each flag overrides one field of the --config recipe; in brackets, the default recipe's value."
+            "Each flag overrides one field of the --config recipe; in parentheses, the default recipe's value."
             if cls is TrainConfig else None)
         hints = typing.get_type_hints(cls)
         for field in dataclasses.fields(cls):

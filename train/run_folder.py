@@ -21,6 +21,10 @@ from train.data import FER2013, SPLITS
 
 log = logging.getLogger(__name__)
 
+# Config fields that change how a run is validated, not what it trains: a resumed run may change them (a smaller
+# validation batch on a machine short of memory).
+NOT_TRAINING = ("eval_batch_size",)
+
 CONFIG_RECORD = "config.json"
 DATA_RECORD = "data.json"
 _REMEDY = "pass --fresh to restart it or --name for a new run"
@@ -166,7 +170,7 @@ def _config_problem(saved: dict, current: dict) -> str | None:
     # TrainConfig), so the run did train that way; and the run resumes across the change. This is the one place
     # the rule lives.
     saved = with_defaults(saved, _json(TrainConfig().to_dict()))
-    differing = _differing_keys(saved, current)
+    differing = [key for key in _differing_keys(saved, current) if key not in NOT_TRAINING]
     return f"with a different config (differs in: {', '.join(differing)})" if differing else None
 
 

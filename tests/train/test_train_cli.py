@@ -306,7 +306,7 @@ def test_help_lists_hyper_parameters():
 
 
 def test_every_hyper_parameter_flag_says_what_it_does():
-    """Each config field's flag has a help line of its own (not only the default recipe's value in brackets) and a
+    """Each config field's flag has a help line of its own (not only the default recipe's value in parentheses) and a
     short metavar, and FLAG_HELP describes no field that is gone."""
     from ferbot.classify.model import ModelConfig
     from train.__main__ import _train_parser

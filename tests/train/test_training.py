@@ -379,10 +379,18 @@ def test_a_field_missing_from_a_saved_config_counts_as_its_default(small_fer, ti
     (tmp_path / CONFIG_RECORD).write_text(json.dumps(saved))
 
     check_run_folder(tmp_path, tiny_config, data)
-    changed = dataclasses.replace(tiny_config, eval_batch_size=100,
+    changed = dataclasses.replace(tiny_config, lr=tiny_config.lr / 2,
                                   augment=dataclasses.replace(tiny_config.augment, contrast=0.3))
-    with pytest.raises(RunMismatch, match=r"differs in: augment.contrast, eval_batch_size\)"):
+    with pytest.raises(RunMismatch, match=r"differs in: augment.contrast, lr\)"):
         check_run_folder(tmp_path, changed, data)
+
+
+def test_a_resumed_run_may_validate_in_smaller_batches(small_fer, tiny_config, tmp_path):
+    """--eval-batch-size only sets how PublicTest is batched when validating: a run resumed on a machine short of
+    memory may lower it (it was refused, "differs in: eval_batch_size")."""
+    data = first_rows(small_fer, 128, 64)
+    check_run_folder(tmp_path, tiny_config, data)
+    check_run_folder(tmp_path, dataclasses.replace(tiny_config, eval_batch_size=100), data)
 
 
 def test_a_session_stopped_between_saving_the_best_and_the_latest_state_resumes(small_fer, tiny_config, tmp_path):
