@@ -92,9 +92,10 @@ class VideoFileSource:
         seconds = (self._capture.get(cv2.CAP_PROP_POS_MSEC) - self._start_ms) / 1000 + self._restarts_s
         if math.isfinite(seconds) and seconds > after + SAME_TIME_S:
             return seconds
+        step = self._frame_step()
         if seconds < after - RESTART_S:
-            self._restarts_s += after + self._frame_step() - seconds
-        return after + self._frame_step()
+            self._restarts_s += after + step - seconds
+        return after + step
 
     def _frame_step(self) -> float:
         """How long a frame usually shows: the median of the last frames' steps (a pause, or a time a moment after

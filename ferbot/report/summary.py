@@ -208,16 +208,20 @@ def _clock_readings(log: dict[str, np.ndarray]) -> list[tuple[float, datetime]]:
 
 
 def _started(readings: list[tuple[float, datetime]]) -> datetime | None:
-    """The local time at the session's time 0, to the second: the smallest of the clocks less their session time
-    (the first analysis, slow to start, was written seconds late); None without clocks (a log of an older ferbot,
-    or of a recording)."""
+    """The local time at the session's time 0, to the second, in the UTC offset of the session's first clock: the
+    smallest of the clocks less their session time (the first analysis, slow to start, was written seconds late;
+    the smallest may be one read after the clocks changed for daylight saving); None without clocks (a log of an
+    older ferbot, or of a recording)."""
     starts = []
     for time_s, clock in readings:
         try:
             starts.append(clock - timedelta(seconds=round(time_s)))
         except OverflowError:  # a time too near the year 1 to go back from (edited)
             continue
-    return min(starts).replace(microsecond=0) if starts else None
+    if not starts:
+        return None
+    started = min(starts).replace(microsecond=0)
+    return started.astimezone(readings[0][1].tzinfo) if started.tzinfo is not None else started
 
 
 def _offset_changes(readings: list[tuple[float, datetime]]) -> tuple[tuple[float, tzinfo], ...]:

@@ -530,7 +530,9 @@ def test_the_moments_are_also_given_as_the_time_of_day_the_log_records(tmp_path)
 def test_a_lesson_across_the_clocks_going_back_gives_its_moments_in_the_time_then(tmp_path):
     """A lesson from 02:50 summer time on the night the clocks go back at 03:00 (Berlin, 27 October 2024): its
     log's clocks change from UTC+2 to UTC+1 ten minutes in, and a moment 15 minutes in is given at 02:05 winter
-    time, as a recording of the meeting shows it (it was given at 03:05, in the offset the lesson started in)."""
+    time, as a recording of the meeting shows it (it was given at 03:05, in the offset the lesson started in); the
+    lesson's start and its first ten minutes in summer time, though rows written sooner after the change date the
+    start as precisely (they were given in winter time, an hour early)."""
     summer, winter = timezone(timedelta(hours=2)), timezone(timedelta(hours=1))
     began = datetime(2024, 10, 27, 2, 50, tzinfo=summer)
 
@@ -541,7 +543,8 @@ def test_a_lesson_across_the_clocks_going_back_gives_its_moments_in_the_time_the
 
     log = tmp_path / "lesson.csv"
     write_log(log, [face_row(t, frame, student + 1, emotion="Sad" if 880 <= t < 960 else "Happy", x=100 * student,
-                             clock=local(t + 0.4)) for frame, t in enumerate(np.arange(0, 1500, 2.0))
+                             clock=local(t + (1.4 if t < 600 else 0.4)))  # written later before the change
+                    for frame, t in enumerate(np.arange(0, 1500, 2.0))
                     for student in range(4)])
     (moment,) = summarize(read_log(log)).moments
     assert 880 <= moment.time_s <= 960
@@ -549,6 +552,7 @@ def test_a_lesson_across_the_clocks_going_back_gives_its_moments_in_the_time_the
     assert "<tr><th>started</th><td>2024-10-27 02:50:00+02:00</td></tr>" in page
     seconds = round(moment.time_s)
     assert f"<td>0:{seconds // 60:02d}:{seconds % 60:02d} (02:{seconds // 60 - 10:02d}:{seconds % 60:02d})</td>" in page
+    assert summarize(read_log(log)).on_the_clock(60.0) == "02:51:00"
 
 
 @pytest.mark.slow
