@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -101,8 +102,9 @@ def discard_run(run_dir: Path) -> None:
     if any(run_dir.iterdir()) and not is_recorded(run_dir):
         raise ConfigError(f"--fresh would delete {run_dir}, which is not a training run's folder (no "
                           f"{CONFIG_RECORD}); give another --name or --runs-dir")
-    discarded = run_dir.with_name(f".{run_dir.name}.discarded")
-    shutil.rmtree(discarded, ignore_errors=True)  # what an earlier --fresh could not delete
+    for earlier in run_dir.parent.glob(f".{run_dir.name}.discarded-*"):  # what an earlier --fresh could not delete
+        shutil.rmtree(earlier, ignore_errors=True)
+    discarded = run_dir.with_name(f".{run_dir.name}.discarded-{time.time_ns()}")
     run_dir.rename(discarded)
     try:
         shutil.rmtree(discarded)
