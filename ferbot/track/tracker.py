@@ -31,9 +31,11 @@ MIN_IOU = 0.3  # a detection overlapping a face's last box this much is that fac
 MAX_CENTRE_SHIFT = 0.5  # else, one whose centre moved at most this many box sides is
 # Without names, before overlap: a face whose thumbnail is each other's likest, this alike (look_unlikeness) and
 # LOOK_MARGIN more alike than any other face's or detection's, follows its look (a tile the app moved). The same
-# face a moment later (noise, a small turn or move) reads 0.1, 0.33 at the 99th percentile; two people 0.5 or more
-# in 95 pairs of 100 (FER2013 faces).
-SAME_LOOK = 0.35
+# face a moment later reads 0.0-0.1 in a live gallery, and 0.25 or less in 97 pairs of 100 even when turned,
+# moved, scaled and lit otherwise (FER2013 faces); two people 0.25 or less in 15 pairs of 10,000, so a newcomer on
+# another tile takes the track of a student who left at that moment in 0.2% of such moments (none in a gallery of
+# 25, where other faces are likelier).
+SAME_LOOK = 0.25
 LOOK_MARGIN = 0.2
 ATTENTION_S = 3.0  # time constant of a face's attention: a glance aside barely moves it
 
