@@ -155,8 +155,7 @@ def _load_npz(path: Path) -> FER2013:
             images, labels, usage = z["images"], z["labels"], z["usage"]
             ferplus = (z["ferplus"], z["ferplus_valid"]) if "ferplus" in z.files else None
     except (KeyError, ValueError, OSError, EOFError, zipfile.BadZipFile) as err:  # EOFError: an empty file
-        why = str(err).split(".")[0] if isinstance(err, KeyError | OSError) else "not an npz archive, or cut short"
-        raise DataError(f"{path} is not a FER2013 npz ({why}): expected {NPZ_LAYOUT}") from None
+        raise DataError(f"{path} is not a FER2013 npz ({_npz_problem(err)}): expected {NPZ_LAYOUT}") from None
     if (images.shape[1:] != (FACE_SIZE, FACE_SIZE) or labels.ndim != 1 or usage.ndim != 1
             # class numbers, as integers or whole floats; not names nor fractions
             or not (np.issubdtype(labels.dtype, np.number) and np.array_equal(labels, np.round(labels)))
@@ -168,6 +167,15 @@ def _load_npz(path: Path) -> FER2013:
                                 None if votes is None else votes[usage == code])
               for code, name in _NPZ_USAGE.items()}
     return FER2013(**splits, source=str(path), official_split=True)
+
+
+def _npz_problem(err: BaseException) -> str:
+    """What np.load's error says is wrong with an npz, in a few words."""
+    if isinstance(err, KeyError | OSError):
+        return str(err).split(".")[0]
+    if "allow_pickle" in str(err):  # numpy's refusal to unpickle: not safe to read from a file of unknown origin
+        return "arrays of Python objects, which are not read; save the arrays as numbers"
+    return "not an npz archive, or cut short"
 
 
 def _votes_fit(votes: np.ndarray, valid: np.ndarray, rows: int) -> bool:

@@ -109,6 +109,8 @@ def test_folder_without_prefixes_carves_a_seeded_validation_split(fer2013, tmp_p
     (lambda d: (d / "nested").mkdir() or d / "nested", "without train/ and test/"),
     (lambda d: np.savez(d / "x.npz", a=np.zeros(3)) or d / "x.npz", "not a FER2013 npz"),
     (lambda d: _npy_named_npz(d), r"not a FER2013 npz \(not an npz archive"),  # was a TypeError's traceback
+    (lambda d: np.savez(d / "o.npz", images=np.array([None, 1], object)) or d / "o.npz",
+     r"\(arrays of Python objects, which are not read"),  # was "not an npz archive, or cut short"
     (lambda d: _npz_labelled(d, np.array([3.0, 4.5, 0.0])), "labels \\(N,\\) emotion 0-6"),  # 4.5 was read as 4
 ])
 def test_wrong_input_gives_one_clear_error(tmp_path, make, expected):
