@@ -7,6 +7,7 @@ match them, or it would mix two experiments in one run.
 
 from __future__ import annotations
 
+import glob
 import json
 import logging
 import os
@@ -102,7 +103,8 @@ def discard_run(run_dir: Path) -> None:
     if any(run_dir.iterdir()) and not is_recorded(run_dir):
         raise ConfigError(f"--fresh would delete {run_dir}, which is not a training run's folder (no "
                           f"{CONFIG_RECORD}); give another --name or --runs-dir")
-    for earlier in run_dir.parent.glob(f".{run_dir.name}.discarded-*"):  # what an earlier --fresh could not delete
+    leftovers = glob.escape(f".{run_dir.name}.discarded-") + "*"  # a name may hold "?" or "[", glob's patterns
+    for earlier in run_dir.parent.glob(leftovers):  # what an earlier --fresh could not delete
         shutil.rmtree(earlier, ignore_errors=True)
     discarded = run_dir.with_name(f".{run_dir.name}.discarded-{time.time_ns()}")
     run_dir.rename(discarded)

@@ -22,7 +22,7 @@ from train.__main__ import _check_start_and_teachers, _reproducing_command, _res
 from train.config import ConfigError
 from train.configs import load_recipe, recipe_names
 from train.data import FER2013, Split
-from train.run_folder import CONFIG_RECORD, with_defaults
+from train.run_folder import CONFIG_RECORD, discard_run, with_defaults
 
 TINY = ["--config", "tiny", "--limit-train", "1600"]
 
@@ -294,6 +294,18 @@ def test_fresh_deletes_only_a_run_folder(tmp_path):
     assert run.returncode == EXIT_USAGE
     assert "is not a training run's folder" in _error_line(run)
     assert (folder / "thesis.txt").read_text() == "months of work"
+
+
+def test_fresh_leaves_other_runs_leftovers_alone_whatever_its_name(tmp_path):
+    """--fresh clears what earlier --fresh of its own run could not delete; a run named "a?" read "?" as a pattern,
+    and cleared run "ab"'s leftovers too."""
+    for name in ("a?", "ab"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / CONFIG_RECORD).write_text("{}")
+    (tmp_path / ".ab.discarded-1").mkdir()
+    (tmp_path / ".a?.discarded-1").mkdir()
+    discard_run(tmp_path / "a?")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".ab.discarded-1", "ab"]
 
 
 def test_help_lists_hyper_parameters():
