@@ -31,6 +31,11 @@ class Rect(NamedTuple):
     def area(self) -> float:
         return max(self.w, 0.0) * max(self.h, 0.0)
 
+    @classmethod
+    def square(cls, cx: float, cy: float, side: float) -> Rect:
+        """The square of `side` centred on (cx, cy)."""
+        return cls(cx - side / 2, cy - side / 2, side, side)
+
     def shifted(self, dx: float, dy: float) -> Rect:
         """The same rectangle moved by (dx, dy)."""
         return Rect(self.x + dx, self.y + dy, self.w, self.h)
@@ -49,11 +54,14 @@ class Rect(NamedTuple):
         """Whether (x, y) lies inside: the left and top edges included, the right and bottom ones not."""
         return self.x <= x < self.x2 and self.y <= y < self.y2
 
+    def intersection(self, other: Rect) -> Rect:
+        """The part the two rectangles share: of no positive width or height (area 0) where they do not overlap."""
+        x1, y1 = max(self.x, other.x), max(self.y, other.y)
+        return Rect(x1, y1, min(self.x2, other.x2) - x1, min(self.y2, other.y2) - y1)
+
     def intersection_area(self, other: Rect) -> float:
         """The area the two rectangles share; 0 where they do not overlap."""
-        w = min(self.x2, other.x2) - max(self.x, other.x)
-        h = min(self.y2, other.y2) - max(self.y, other.y)
-        return max(w, 0.0) * max(h, 0.0)
+        return self.intersection(other).area
 
     def iou(self, other: Rect) -> float:
         """Intersection over union (0 when disjoint)."""

@@ -22,8 +22,7 @@ def fer_framing(box: Rect) -> Rect:
     """The square around a detector box that FER2013 would have cropped."""
     side = max(box.w, box.h) * FER_SCALE
     cx, cy = box.center
-    cy -= FER_SHIFT_UP * box.h
-    return Rect(cx - side / 2, cy - side / 2, side, side)
+    return Rect.square(cx, cy - FER_SHIFT_UP * box.h, side)
 
 
 def face_crops(image: np.ndarray, boxes: Sequence[Rect],

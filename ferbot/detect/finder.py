@@ -77,7 +77,7 @@ class FaceFinder:
         tiles = self.tiles = find_tiles(image, self._no_gallery)
         searched, self._regions = self._regions, []
         if not tiles:
-            return merge_duplicates(self._search_region(image, Rect(0, 0, width, height), searched))
+            return self._search_region(image, Rect(0, 0, width, height), searched)  # merged there
         aside = self._aside_now(tiles)
         found, self._two_people = [], []
         for index, tile in enumerate(tiles):
@@ -159,9 +159,8 @@ class FaceFinder:
         detector is sure of it there, or finds it with at least CONFIRM_SCORE both there and in that window's
         mirror image. Masked, dim and blurred faces pass; what only looked like a face from one window seldom does."""
         side = CONFIRM_WINDOW * max(detection.box.w, detection.box.h)
-        cx, cy = detection.box.center
         height, width = image.shape[:2]
-        frame = Rect(cx - side / 2, cy - side / 2, side, side).clipped(width, height).as_int()
+        frame = Rect.square(*detection.box.center, side).clipped(width, height).as_int()
         looks = []
         for mirrored in (False, True):
             seen = [again for again in self._detect(image, frame, mirrored)

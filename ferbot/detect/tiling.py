@@ -401,12 +401,9 @@ def _face_windows(region: Rect, faces: Sequence[Rect]) -> list[Window]:
         if any(_mostly_inside(face, window, 0.0) and max(window.w, window.h) <= WINDOW_PER_FACE * side
                for window in windows):
             continue
-        cx, cy = face.center
-        square = Rect(cx - FACE_WINDOW * side / 2, cy - FACE_WINDOW * side / 2, FACE_WINDOW * side, FACE_WINDOW * side)
-        x1, y1 = max(square.x, region.x), max(square.y, region.y)
-        x2, y2 = min(square.x2, region.x2), min(square.y2, region.y2)
-        if x2 > x1 and y2 > y1:
-            windows.append(Rect(x1, y1, x2 - x1, y2 - y1))
+        window = Rect.square(*face.center, FACE_WINDOW * side).intersection(region)
+        if window.w > 0 and window.h > 0:
+            windows.append(window)
     return [Window(window, region) for window in windows]
 
 
