@@ -900,12 +900,9 @@ def print_lessons(photo: list[Sample], fer: list[Sample]) -> None:
 class _EveryPoseReference(attention_module.PoseReference):
     """The reference before it left out poses beyond the absolute limits: every finite pose is a sample."""
 
-    def observed(self, timestamp: float, pose: HeadPose) -> _EveryPoseReference:
-        if (self.samples and timestamp - self.samples[-1][0] < attention_module.REFERENCE_SAMPLE_S
-                or not np.isfinite([pose.yaw, pose.pitch]).all()):
-            return self
-        kept = tuple(s for s in self.samples if s[0] > timestamp - attention_module.REFERENCE_WINDOW_S)
-        return _EveryPoseReference(kept + ((timestamp, pose.yaw, pose.pitch),))
+    @staticmethod
+    def takes(pose: HeadPose) -> bool:
+        return bool(np.isfinite([pose.yaw, pose.pitch]).all())
 
 
 def print_early_lesson(photo: list[Sample], fer: list[Sample]) -> None:

@@ -58,11 +58,16 @@ class PoseReference:
         away for a minute early in the lesson, before the minute outweighs the time at the screen, moved the
         median onto the turn and read as turned away once back); a collapsed mesh reads NaN, which would poison
         the median for REFERENCE_WINDOW_S."""
-        if self.samples and timestamp - self.samples[-1][0] < REFERENCE_SAMPLE_S or not _within_limits(pose):
+        if self.samples and timestamp - self.samples[-1][0] < REFERENCE_SAMPLE_S or not self.takes(pose):
             return self
         start = timestamp - REFERENCE_WINDOW_S
         kept = tuple(s for s in self.samples if s[0] > start)
         return type(self)(kept + ((timestamp, pose.yaw, pose.pitch),))
+
+    @staticmethod
+    def takes(pose: HeadPose) -> bool:
+        """Whether a pose may be a sample (observed): one within the absolute limits."""
+        return _within_limits(pose)
 
     @property
     def weight(self) -> float:
