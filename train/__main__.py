@@ -49,9 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     prog = PROG if training else f"{PROG} eval"  # as argparse names the command in its own errors
     if training:
         args = _train_parser().parse_args(argv)
-        run, resume = functools.partial(_run_train, args, argv), _resume_hint(argv, args.config)
+        run, rerun = functools.partial(_run_train, args, argv), functools.partial(_rerun_hint, argv, args.config)
     else:
-        run, resume = functools.partial(_run_eval, _eval_parser().parse_args(argv[1:])), ""
+        run, rerun = functools.partial(_run_eval, _eval_parser().parse_args(argv[1:])), None
     from train.data import DataError
     from train.loop import Interrupted, StoppedBeforeStart
     from train.run_folder import RunInUse, RunMismatch, RunStateError
@@ -59,13 +59,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return run()
     except Interrupted as stop:
-        log.warning("interrupted at step %d, checkpoint saved; %s", stop.step, resume)
+        if stop.finished:  # every epoch trained, stopped before the export
+            log.warning("stopped at step %d with every epoch trained, saved and not exported; %s",
+                        stop.step, rerun("export it"))
+        else:
+            log.warning("interrupted at step %d, checkpoint saved; %s", stop.step, rerun("resume"))
         return EXIT_INTERRUPTED
     except StoppedBeforeStart:
         log.warning("stopped before the run started: nothing was deleted; run the same command to start again")
         return EXIT_INTERRUPTED
     except KeyboardInterrupt:
-        log.warning("stopped at once%s", f", keeping the last state saved (if any); {resume}" if training else "")
+        kept = f", keeping the last state saved (if any); {rerun('resume')}" if training else ""
+        log.warning("stopped at once%s", kept)
         return EXIT_INTERRUPTED
     except ConfigError as err:
         return fail(prog, str(err), EXIT_USAGE)
@@ -334,12 +339,12 @@ def _reproducing_command(argv: list[str], recipe: str, data: str | None = None) 
     return f"{PROG} {shlex.join(args)}"
 
 
-def _resume_hint(argv: list[str], recipe: str) -> str:
-    """How to resume an interrupted run: the same command, unless it holds --fresh (which would delete the run) or
-    --stop-at-step (which would stop it again at once); then the command without them."""
+def _rerun_hint(argv: list[str], recipe: str, goal: str) -> str:
+    """How to `goal` (resume, export it) a stopped run: the same command, unless it holds --fresh (which would delete
+    the run) or --stop-at-step (which would stop it again at once); then the command without them."""
     if any(arg in ("--fresh", "--stop-at-step") or arg.startswith("--stop-at-step=") for arg in argv):
-        return f"resume with: {_reproducing_command(argv, recipe)}"
-    return "run the same command to resume"
+        return f"{goal} with: {_reproducing_command(argv, recipe)}"
+    return f"run the same command to {goal}"
 
 
 def _tta_modes(text: str) -> tuple[str, ...]:

@@ -38,11 +38,12 @@ class _Stop(Exception):
 
 
 class Interrupted(Exception):
-    """Training stopped early (Ctrl-C or a requested stop step) after saving a resumable checkpoint."""
+    """Training stopped (Ctrl-C or a requested stop step) after saving a resumable checkpoint: early, or with every
+    epoch trained (`finished`) but not exported."""
 
-    def __init__(self, step: int):
+    def __init__(self, step: int, finished: bool = False):
         super().__init__(f"stopped at step {step}")
-        self.step = step
+        self.step, self.finished = step, finished
 
 
 class StoppedBeforeStart(Exception):
@@ -122,12 +123,12 @@ def fit(cfg: TrainConfig, data: FER2013, run_dir: Path, *, checkpoint_every: int
         session.train()
         # asked during the last validation, or the run had finished past the stop: saved, and not exported
         if stop is not None and stop.requested or stop_at_step is not None and session.step > stop_at_step:
-            raise Interrupted(session.step)
+            raise Interrupted(session.step, finished=True)
         result = session.result()
     finally:
         session.close()
     if stop is not None and stop.requested:  # asked while the best weights were read back: saved, not exported
-        raise Interrupted(session.step)
+        raise Interrupted(session.step, finished=True)
     return result
 
 

@@ -18,7 +18,7 @@ from ferbot.console import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from tests.helpers.cli import one_error_line, output_excerpt
 from tests.helpers.data import REPO, fer2013_path, first_faces_in_folders, save_image_folders, save_kaggle_csv
 from tests.helpers.runs import saved_a_step
-from train.__main__ import _check_start_and_teachers, _reproducing_command, _resume_hint
+from train.__main__ import _check_start_and_teachers, _reproducing_command, _rerun_hint
 from train.config import ConfigError
 from train.configs import load_recipe, recipe_names
 from train.data import FER2013, Split
@@ -412,13 +412,16 @@ def test_the_model_cards_command_names_the_recipe_and_leaves_out_run_control():
             == "python -m train --config tiny --data=x.npz")
 
 
-@pytest.mark.parametrize("argv, hint", [
-    (["--data", "x.npz"], "run the same command to resume"),
-    (["--data", "x.npz", "--fresh"], "resume with: python -m train --config default --data x.npz"),  # not deleted
-    (["--stop-at-step=5", "--data", "x.npz"], "resume with: python -m train --config default --data x.npz"),
+@pytest.mark.parametrize("argv, goal, hint", [
+    (["--data", "x.npz"], "resume", "run the same command to resume"),
+    (["--data", "x.npz", "--fresh"], "resume", "resume with: python -m train --config default --data x.npz"),
+    (["--stop-at-step=5", "--data", "x.npz"], "resume", "resume with: python -m train --config default --data x.npz"),
+    # a finished run that --stop-at-step kept from its export ("interrupted ..., checkpoint saved" said before)
+    (["--stop-at-step", "0", "--data", "x.npz"], "export it",
+     "export it with: python -m train --config default --data x.npz"),
 ])
-def test_an_interrupted_run_says_how_to_resume_it(argv, hint):
-    assert _resume_hint(argv, "default") == hint
+def test_a_stopped_run_says_how_to_resume_or_export_it(argv, goal, hint):
+    assert _rerun_hint(argv, "default", goal) == hint
 
 
 def test_the_readmes_eval_examples_name_checkpoints_that_ship():

@@ -309,7 +309,7 @@ def test_a_ctrl_c_while_the_best_weights_are_read_back_stops_before_the_export(s
     monkeypatch.setattr(loop._Session, "result", pressed_then_read)
     with StopRequest().installed() as stop, pytest.raises(Interrupted) as stopped:
         fit(tiny_config, data, tmp_path, stop=stop, progress=False)
-    assert stopped.value.step == 20
+    assert stopped.value.step == 20 and stopped.value.finished
     monkeypatch.undo()
     assert [r["step"] for r in fit(tiny_config, data, tmp_path, progress=False).history] == [10, 20]
 
@@ -318,15 +318,15 @@ def test_a_stop_on_an_epochs_last_step_keeps_that_epochs_evaluation(small_fer, t
     data = first_rows(small_fer, 640, 128)
     with pytest.raises(Interrupted) as stopped:
         fit(tiny_config, data, tmp_path, stop_at_step=10, progress=False)  # 10 steps per epoch
-    assert stopped.value.step == 10
+    assert stopped.value.step == 10 and not stopped.value.finished
     with pytest.raises(Interrupted) as stopped:  # a step already passed stops the run where it is
         fit(tiny_config, data, tmp_path, stop_at_step=5, progress=False)
-    assert stopped.value.step == 10
+    assert stopped.value.step == 10 and not stopped.value.finished
     resumed = fit(tiny_config, data, tmp_path, progress=False)
     assert [r["step"] for r in resumed.history] == [10, 20]
     with pytest.raises(Interrupted) as stopped:  # and so a finished one: it was returned, so exported and promoted
         fit(tiny_config, data, tmp_path, stop_at_step=5, progress=False)
-    assert stopped.value.step == 20
+    assert stopped.value.step == 20 and stopped.value.finished  # said so, not "interrupted"
 
 
 def test_resuming_with_another_config_or_other_data_is_refused(small_fer, tiny_config, tmp_path):
