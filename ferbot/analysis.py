@@ -100,7 +100,7 @@ class FrameAnalyzer:
             log.info("ferbot's own feed (its corner markers) is on screen at %d,%d (%dx%d): the faces in it are not "
                      "analysed (FER Cam shared in the meeting, or a video ferbot recorded)", feed.x, feed.y, feed.w,
                      feed.h)
-        detections = [d for d in self.finder.find(image)
+        detections = [d for d in self.finder.find(image, layout=frame.image)
                       if not any(feed.contains_point(*d.box.center) for feed in own_feeds)]
         clock.lap("detect")
         crops = face_crops(image, [d.box for d in detections])

@@ -66,15 +66,19 @@ class FaceFinder:
         self._finds = 0
         self._regions: list[_SearchedRegion] = []  # the regions the last find searched through their pyramid
 
-    def find(self, image: np.ndarray) -> list[Detection]:
-        """Every face in an RGB uint8 screen, in its pixel coordinates, one detection per face."""
+    def find(self, image: np.ndarray, layout: np.ndarray | None = None) -> list[Detection]:
+        """Every face in an RGB uint8 screen, in its pixel coordinates, one detection per face. `layout`: the same
+        screen before parts of `image` were blanked (--exclude), read only for the meeting's tiles, in which no
+        face is looked for: a black fill across a gutter joins tiles into a block of the wrong size."""
         check_rgb(image)
+        if layout is not None and layout.shape != image.shape:
+            raise ValueError(f"the layout's shape {layout.shape} is not the image's {image.shape}")
         self.detector_calls = 0
         height, width = image.shape[:2]
         self._finds += 1
         if self._finds % LOOK_INSIDE_EVERY == 0:  # a window's layout may have changed (a speaker view to a gallery)
             self._no_gallery.clear()
-        tiles = self.tiles = find_tiles(image, self._no_gallery)
+        tiles = self.tiles = find_tiles(image if layout is None else layout, self._no_gallery)
         searched, self._regions = self._regions, []
         if not tiles:
             return self._search_region(image, Rect(0, 0, width, height), searched)  # merged there

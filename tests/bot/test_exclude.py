@@ -17,8 +17,10 @@ from ferbot.geometry import Rect
 from ferbot.render import Renderer
 from tests.helpers.cli import ferbot, one_error_line
 from tests.helpers.data import save_rgb
+from tests.helpers.faces import matches, people
 from tests.helpers.feed import on_feed
 from tests.helpers.logs import log_rows, row_box
+from tests.helpers.meetings import meeting_screen
 
 SCREEN = (1920, 1080)
 TILES = gallery_tiles(9, SCREEN)  # the demo's 3x3 gallery
@@ -54,6 +56,23 @@ def test_an_excluded_tile_is_never_analysed(gallery, tmp_path):
     rest = _logged_boxes(gallery, tmp_path / "excluded", region)
     assert rest and all(box.intersection_area(EXCLUDED) == 0 for box in rest)
     assert _tiles_with_a_face(rest) == set(range(9)) - {4}
+
+
+@pytest.mark.parametrize("style, count, seed", [("zoom", 25, 4), ("teams", 16, 3)])
+def test_a_region_typed_a_little_past_its_tile_leaves_the_other_students_found(default_classifier, style, count,
+                                                                             seed):
+    """A teacher types the rectangle of their own tile by eye, 12 px past it on every side. Its black fill bridged the
+    gutters: the tile and its eight neighbours became one block, searched for faces of that block's size, and two of
+    the neighbours' students were missed all lesson. The tiles are now read from the screen as it is (no face is
+    looked for in the region)."""
+    screen = meeting_screen(people(), style, SCREEN, count, seed=seed)
+    tile = screen.tiles[count // 2]
+    region = Rect(tile.x - 12, tile.y - 12, tile.w + 24, tile.h + 24)
+    others = [face for face in screen.faces if not region.contains_point(*face.center)]
+    with FrameAnalyzer(default_classifier, Renderer().layout.markers, excluded=Exclusions([region])) as analyzer:
+        boxes = [face.box for face in analyzer.analyze(Frame(screen.image, 0.0, 0)).visible_faces]
+    assert all(any(matches(box, face) for box in boxes) for face in others)
+    assert all(box.intersection_area(region) == 0 for box in boxes)
 
 
 def test_the_feed_outlines_the_excluded_region(gallery):
