@@ -21,8 +21,7 @@ import numpy as np
 
 from benchmarks.command import benchmark_parser, load_at_end, machine, run_benchmark
 from ferbot.console import whole_number
-from ferbot.detect import FaceFinder
-from ferbot.detect import finder as finder_module
+from ferbot.detect import FaceFinder, looks
 from tests.helpers.faces import CLASSROOM, matches, people, photo
 from tests.helpers.meetings import meeting_screen
 
@@ -63,7 +62,7 @@ def main() -> None:
     print(f"{'':46s} {'faces':>5} {'kept':>9} {'1st calls':>9} {'calls':>11} {'ms':>13} {'ms ratio':>8}")
     print(f"{'':46s} {'':>5} {'before now':>9} {'':>9} {'before now':>11} {'before    now':>13} {'':>8}")
     for name, screen in screens().items():
-        with mock.patch.object(finder_module, "SAME_SCENE", -1.0):  # never the same scene: the whole pyramid
+        with mock.patch.object(looks, "SAME_SCENE", -1.0):  # never the same scene: the whole pyramid
             before = measure(screen, args.finds, np.random.default_rng(0))
         now = measure(screen, args.finds, np.random.default_rng(0))
         print(f"{name:46s} {now['faces']:5d} {before['kept']:6d} {now['kept']:3d} {now['first calls']:9d} "

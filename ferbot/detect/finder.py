@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 
 from ferbot.detect.blazeface import BlazeFace, Detection, check_rgb
+from ferbot.detect.looks import grey_sample, region_look, same_scene
 from ferbot.detect.merge import merge_duplicates
 from ferbot.detect.tiling import (
     Window,
@@ -39,17 +40,15 @@ SAME_TILE_IOU = 0.8  # a tile of the last find this like one now is the same til
 SAME_WEBCAM_SCALE = 2.0  # a second person beside the first at one webcam is at most this much larger or smaller
 LOOK_INSIDE_EVERY = 10  # finds: blocks found to hold no meeting window's gallery are looked into again this often
 PYRAMID_TURNS = 4  # finds over which a region searched at the last find too goes through its pyramid once
-REGION_LOOK = 32  # px: the side of the grey thumbnail that tells whether a region still shows the same scene ...
-SAME_SCENE = 12.0  # ... within this mean grey-level difference (a webcam's noise and movement: yes; a new screen: no)
 
 
 @dataclass(frozen=True)
 class _SearchedRegion:
     """A region that is no tile (a whole screen without a gallery, a stage) as a find searched it: how it looked
-    (REGION_LOOK thumbnail) and the faces found in it."""
+    and the faces found in it."""
 
     region: Rect
-    look: np.ndarray
+    look: np.ndarray  # looks.region_look
     faces: list[Rect]
 
 
@@ -62,7 +61,7 @@ class FaceFinder:
         self.tiles: list[Rect] = []  # the meeting's tiles in the last find() ([]: no gallery)
         self._aside_turn = 0  # where the turns of looking beside a tile's first face go on
         self._two_people: list[Rect] = []  # tiles in which the last find saw two people or more
-        self._no_gallery: set[tuple[int, int, int, int]] = set()  # find_tiles' blocks known to hold no gallery
+        self._no_gallery: dict[tuple[int, int, int, int], np.ndarray] = {}  # find_tiles' blocks known to hold none
         self._finds = 0
         self._regions: list[_SearchedRegion] = []  # the regions the last find searched through their pyramid
 
@@ -120,9 +119,9 @@ class FaceFinder:
         did not search it showing the same scene (a new screen, or a new layout); otherwise a PYRAMID_TURNS-th of
         the pyramid in turn (a new face is found within PYRAMID_TURNS finds) and windows around the faces found
         there last time: a 1080p screen without a gallery took 91 detector calls at every find."""
-        look = _region_look(image, region)
-        before = next((s for s in searched if s.region.iou(region) > SAME_TILE_IOU
-                       and float(np.abs(s.look - look).mean()) <= SAME_SCENE), None)
+        look = region_look(image, region)
+        before = next((s for s in searched if s.region.iou(region) > SAME_TILE_IOU and same_scene(s.look, look)),
+                      None)
         windows = region_windows(region) if before is None else \
             region_windows(region, (self._finds, PYRAMID_TURNS), before.faces)
         faces = merge_duplicates(self._run(image, windows))
@@ -147,7 +146,7 @@ class FaceFinder:
         complete = []
         for window in windows:
             x, y, w, h = window.rect.as_int()
-            if w <= 0 or h <= 0 or _grey_sample(image[y:y + h, x:x + w]).std() < FLAT_WINDOW_STD:
+            if w <= 0 or h <= 0 or grey_sample(image[y:y + h, x:x + w]).std() < FLAT_WINDOW_STD:
                 continue
             for detection in self._detect(image, (x, y, w, h), mirrored):
                 if (min(detection.box.w, detection.box.h) >= MIN_BOX_PX and plausible(detection)
@@ -187,12 +186,6 @@ class FaceFinder:
         return [(d.mirrored(pixels.shape[1]) if mirrored else d).moved(x, y) for d in found]
 
 
-def _region_look(image: np.ndarray, region: Rect) -> np.ndarray:
-    """A REGION_LOOK x REGION_LOOK grey thumbnail of the region, in float grey levels."""
-    return cv2.resize(_grey_sample(region.pixels(image)), (REGION_LOOK, REGION_LOOK),
-                      interpolation=cv2.INTER_AREA).astype(np.float32)
-
-
 def _beside(face: Detection, firsts: list[Detection]) -> bool:
     """Whether a face found beside a tile's first faces is another person at the same webcam: none of them, and
     about as large as one of them (within SAME_WEBCAM_SCALE: people at one webcam sit about as far from it)."""
@@ -213,7 +206,7 @@ def plausible(detection: Detection) -> bool:
 
 def _stretched_if_dim(pixels: np.ndarray) -> np.ndarray:
     """A dim or washed-out window with its grey levels stretched to the full range; others unchanged."""
-    sample = _grey_sample(pixels)
+    sample = grey_sample(pixels)
     if sample.mean() >= DIM_LEVEL and sample.std() >= LOW_CONTRAST:
         return pixels
     low, high = np.percentile(sample, (1, 99))
@@ -221,12 +214,6 @@ def _stretched_if_dim(pixels: np.ndarray) -> np.ndarray:
         return pixels
     levels = np.clip((np.arange(256, dtype=np.float32) - low) * (255.0 / (high - low)), 0, 255).astype(np.uint8)
     return cv2.LUT(pixels, levels)  # a table of the 256 levels: a 1080p window converted to floats took 8 ms
-
-
-def _grey_sample(pixels: np.ndarray) -> np.ndarray:
-    """Every fourth pixel of every fourth row of an RGB window, in grey levels (a tinted picture's colour channels
-    differ from each other by more than its grey levels vary)."""
-    return cv2.cvtColor(np.ascontiguousarray(pixels[::4, ::4]), cv2.COLOR_RGB2GRAY)
 
 
 def camera_off(image: np.ndarray, tile: Rect) -> bool:

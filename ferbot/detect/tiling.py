@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ferbot.detect.looks import region_look, same_scene
 from ferbot.geometry import Rect
 
 MIN_FACE_PX = 24  # smaller faces carry too little for a 48x48 classifier
@@ -58,7 +59,8 @@ class Window:
     region: Rect
 
 
-def find_tiles(image: np.ndarray, no_gallery: set[tuple[int, int, int, int]] | None = None) -> list[Rect]:
+def find_tiles(image: np.ndarray, no_gallery: dict[tuple[int, int, int, int], np.ndarray] | None = None
+               ) -> list[Rect]:
     """The blocks a meeting app draws on its background (tiles, a shared screen), largest first; [] when the
     screen does not look like a meeting app's.
 
@@ -70,13 +72,14 @@ def find_tiles(image: np.ndarray, no_gallery: set[tuple[int, int, int, int]] | N
     app lays its tiles side by side). In a gallery of equal tiles, a tile found short (a dark part of its picture
     taken for background) is lined up with its column and row. Where only a few blocks are found (windows on a
     desktop of one colour), the galleries filling them are the screen's (_windowed_galleries). `no_gallery`: such
-    blocks (at half resolution) known to hold none, not looked into again; those found so now are added to it (a
-    FaceFinder keeps it from one screen to the next: a two-person call's two tiles are looked into once).
+    blocks (at half resolution) known to hold none, with how they looked then (looks.region_look), not looked into
+    again while they look the same; those found so now are added to it (a FaceFinder keeps it from one screen to the
+    next: a two-person call's two tiles are looked into once, a window whose class joins at once).
     """
     small = image[::2, ::2]
     best = _gallery(small)
     if len(best) < LATTICE_TILES:
-        best = _windowed_galleries(small, best, set() if no_gallery is None else no_gallery)
+        best = _windowed_galleries(small, best, {} if no_gallery is None else no_gallery)
     if len(best) > MAX_TILES:
         return []
     return sorted((t.scaled(2) for t in best), key=lambda t: -t.area)
@@ -112,26 +115,29 @@ def _gallery(small: np.ndarray) -> list[Rect]:
     return best
 
 
-def _windowed_galleries(small: np.ndarray, blocks: list[Rect], no_gallery: set[tuple[int, int, int, int]]
+def _windowed_galleries(small: np.ndarray, blocks: list[Rect], no_gallery: dict[tuple[int, int, int, int], np.ndarray]
                         ) -> list[Rect]:
     """The galleries of equal tiles (_lattice) covering WINDOW_GALLERY_COVER of a block each (not a stage), in the
     screen's pixels, without the blocks that hold none; the blocks where none does. A meeting window that does not
     fill a desktop of one colour, beside another window, is such a block: the desktop's colour leaves the windows
     as the largest blocks, and the gallery's tiles, on the app's own background inside, cover less of the screen.
     The other windows are no part of the meeting (a document's last line would be read as a name). Blocks in
-    `no_gallery` are passed over, and those found to hold none are added to it."""
+    `no_gallery` are passed over while they look as they did, and those found to hold none are added to it."""
     screen_area = small.shape[0] * small.shape[1]
     galleries = []
     for block in blocks:
         x, y, w, h = key = block.as_int()
-        if key in no_gallery or is_stage(block, screen_area):
+        if is_stage(block, screen_area):
+            continue
+        look = region_look(small, block)
+        if key in no_gallery and same_scene(no_gallery[key], look):
             continue
         inside = _gallery(small[y:y + h, x:x + w])
         if len(inside) >= LATTICE_TILES and _lattice(inside) and \
                 sum(tile.area for tile in inside) >= WINDOW_GALLERY_COVER * block.area:
             galleries += [tile.shifted(x, y) for tile in inside]
         else:
-            no_gallery.add(key)
+            no_gallery[key] = look
     return galleries or blocks
 
 
