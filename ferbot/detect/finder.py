@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import cv2
@@ -37,6 +38,8 @@ MIN_EYE_SPAN = 0.1  # of the box width: keypoints closer together are no pair of
 NOSE_OUTSIDE_EYES = 1.5  # of the eye span: how far beyond either eye the nose tip may lie (a turned head)
 ASIDE_PER_FIND = 1  # tiles whose sides are also searched in each find, in turn (a second person beside the first)
 SAME_TILE_IOU = 0.8  # a tile of the last find this like one now is the same tile
+TWO_PEOPLE_KEPT = 5  # finds (2 s at 2.5 a second, as the tracker keeps a face) a tile where two people were seen
+#                      stays searched beside its first face: one of them may lean out of view for a moment
 SAME_WEBCAM_SCALE = 2.0  # a second person beside the first at one webcam is at most this much larger or smaller
 LOOK_INSIDE_EVERY = 10  # finds: blocks found to hold no meeting window's gallery are looked into again this often
 PYRAMID_TURNS = 4  # finds over which a region searched at the last find too goes through its pyramid once
@@ -52,6 +55,16 @@ class _SearchedRegion:
     faces: list[Rect]
 
 
+@dataclass(frozen=True)
+class _TwoPeopleTile:
+    """A tile in which a find saw two people or more: where it was, how it looked then (looks.region_look, which
+    follows it when the app reorders its tiles) and at which find."""
+
+    tile: Rect
+    look: np.ndarray
+    seen_at: int
+
+
 class FaceFinder:
     """Finds faces on a whole screen with a detector that only sees faces filling a fair part of its input."""
 
@@ -60,7 +73,7 @@ class FaceFinder:
         self.detector_calls = 0  # in the last find(), for benchmarks
         self.tiles: list[Rect] = []  # the meeting's tiles in the last find() ([]: no gallery)
         self._aside_turn = 0  # where the turns of looking beside a tile's first face go on
-        self._two_people: list[Rect] = []  # tiles in which the last find saw two people or more
+        self._two_people: list[_TwoPeopleTile] = []  # tiles seen with two people in the last TWO_PEOPLE_KEPT finds
         self._no_gallery: dict[tuple[int, int, int, int], np.ndarray] = {}  # find_tiles' blocks known to hold none
         self._finds = 0
         self._regions: list[_SearchedRegion] = []  # the regions the last find searched through their pyramid
@@ -81,8 +94,9 @@ class FaceFinder:
         searched, self._regions = self._regions, []
         if not tiles:
             return self._search_region(image, Rect(0, 0, width, height), searched)  # merged there
-        aside = self._aside_now(tiles)
-        found, self._two_people = [], []
+        two_people, unplaced = self._two_people_now(image, tiles)
+        aside = self._aside_turn_now(len(tiles)) | set(two_people)
+        found = []
         for index, tile in enumerate(tiles):
             if is_stage(tile, width * height):  # a stage beside a row of tiles: a room's camera, a slide
                 found += self._search_region(image, tile, searched)
@@ -91,19 +105,41 @@ class FaceFinder:
             if faces and index in aside:
                 faces += [face for face in self._run(image, side_windows(tile)) if _beside(face, faces)]
             if len(faces) >= 2:  # two people at one webcam, however they were found: both looked for next time
-                self._two_people.append(tile)
+                two_people[index] = _TwoPeopleTile(tile, region_look(image, tile), self._finds)
             found += faces
+        self._two_people = [seen for seen in [*two_people.values(), *unplaced]
+                            if self._finds - seen.seen_at < TWO_PEOPLE_KEPT]
         return merge_duplicates(found)
 
-    def _aside_now(self, tiles: list[Rect]) -> set[int]:
-        """The tiles whose sides this find searches beyond the first face found (a second person at one webcam,
-        off the tile's centre): ASIDE_PER_FIND tiles in turn, so that a gallery's every tile is looked at now and
-        then for little cost, and every tile in which the last find saw two people, so that both stay found."""
-        start = self._aside_turn % len(tiles)
+    def _aside_turn_now(self, count: int) -> set[int]:
+        """The ASIDE_PER_FIND tiles, of `count`, whose sides this find searches beyond the first face found (a
+        second person at one webcam, off the tile's centre), in turn: a gallery's every tile is looked at now and
+        then for little cost."""
+        start = self._aside_turn % count
         self._aside_turn = start + ASIDE_PER_FIND
-        turn = {(start + k) % len(tiles) for k in range(min(ASIDE_PER_FIND, len(tiles)))}
-        return turn | {i for i, tile in enumerate(tiles)
-                       if any(tile.iou(seen) > SAME_TILE_IOU for seen in self._two_people)}
+        return {(start + k) % count for k in range(min(ASIDE_PER_FIND, count))}
+
+    def _two_people_now(self, image: np.ndarray, tiles: list[Rect]
+                        ) -> tuple[dict[int, _TwoPeopleTile], list[_TwoPeopleTile]]:
+        """The tiles where two people were seen in the last TWO_PEOPLE_KEPT finds, by index in `tiles` (each is
+        searched beside its first face): found in the same place, or by how they look where the app has reordered
+        its tiles (someone joined or spoke), so that both people stay found wherever the tile goes; and those
+        not found now (a tile gone, or changed), kept for their time all the same."""
+        if not self._two_people:
+            return {}, []
+        looks = [region_look(image, tile) for tile in tiles]
+        now, unplaced = {}, []
+        for seen in self._two_people:
+            free = [i for i in range(len(tiles)) if i not in now]
+            in_place = [i for i in free if tiles[i].iou(seen.tile) > SAME_TILE_IOU]
+            alike = [i for i in free if same_scene(seen.look, looks[i])]
+            # where it was if it still looks the same there, else where it looks the same, else where it was
+            index = next(iter([i for i in in_place if i in alike] or alike or in_place), None)
+            if index is None:
+                unplaced.append(seen)
+            else:
+                now[index] = dataclasses.replace(seen, tile=tiles[index])
+        return now, unplaced
 
     def close(self) -> None:
         self.detector.close()
