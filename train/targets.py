@@ -1,6 +1,8 @@
 """What the network is trained towards, and FER+ as a second opinion on FER2013's labels.
 
-FER2013's labels are noisy: the FER+ crowd votes (ten annotators per face) agree with them about 63% of the time.
+FER2013's labels are noisy: the FER+ crowd's majority (ten annotators per face) is the FER2013 label on about 66%
+of the faces that have one (ferplus_majority).
+
 A training target can mix the face's FER2013 label (label-smoothed) with the FER+ vote distribution over the same
 seven classes (`ferplus_weight`; a face without FER+ emotion votes keeps its FER2013 target), and with teachers'
 predictions (`teacher_weight`, distillation: train/teachers.py).
