@@ -113,7 +113,8 @@ class FrameAnalyzer:
                                clock)
         faces = self.tracker.update(detections, probabilities, frame.timestamp, crops, poses,
                                     None if self.names is None else [name_at(tags, d.box) for d in detections],
-                                    on_profile_picture_tiles(image, self.finder.tiles, detections))
+                                    on_profile_picture_tiles(image, self.finder.tiles, detections),
+                                    [tag.name for tag in tags])
         off = cameras_off(tags, [f for f in faces if not f.picture])
         camera_off = tuple(CameraOff(track_id, tag.name, tag.tile)
                            for track_id, tag in zip(self.tracker.camera_off_ids([t.name for t in off]), off))

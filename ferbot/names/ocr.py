@@ -2,9 +2,11 @@
 
 The detection and recognition models are named by path, so RapidOCR never looks for (or downloads) anything; the
 recognition model carries its own character list (Chinese, Japanese kana and kanji, and Latin script with accents).
-Korean Hangul is not in it. RapidOCR is imported with a stand-in for `requests`, its only way to the network (to
-fetch models and images by URL), which fails on use: so no download can start, and importing it opens no socket
-(urllib3 probes for IPv6 with one on import). The engine is built when a TagOCR is made (a missing or broken
+Korean Hangul, Cyrillic, Arabic, Hebrew, the Indic scripts, Thai, Armenian and Georgian are not in it, Greek only
+without accents, nor the Vietnamese letters with a dot below, a hook above or most with two marks (ạ ả ầ ễ ị ...).
+RapidOCR is imported with a stand-in for `requests`, its only way to the network (to fetch models and images by
+URL), which fails on use: so no download can start, and importing it opens no socket (urllib3 probes for IPv6 with
+one on import). The engine is built when a TagOCR is made (a missing or broken
 RapidOCR or onnxruntime is an OCRError at start-up, not in the analysis thread), and runs on one thread to leave
 the bot its cores.
 """

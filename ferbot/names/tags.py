@@ -16,7 +16,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -44,6 +44,10 @@ TAIL_HEIGHTS = 2.0  # the tag just after a name, this many times its letters' he
 TAIL_PLAIN = 8.0  # ... watched where it was plain (a standard deviation under this many grey levels) ...
 TAIL_WRITTEN = 8.0  # ... for letters that change it by this many grey levels on average, its brightness aside
 SAME_TILE = 0.8  # overlap (IoU) from which a tile is the one at the same place on the last screen
+# An unchanged tile shows the name most read in its last this many readings: a misreading now and then is outvoted,
+# and a change the tile's look missed (two names a letter apart swapped) shows after two refreshes, however long
+# the tile was unchanged before
+VOTE_READINGS = 3
 
 
 @dataclass(frozen=True)
@@ -63,7 +67,7 @@ class _Read:
     at: float
     tail: np.ndarray  # the plain tag just after the name (plain_tail), else empty
     whole: bool = False  # read in a strip of the tile's whole width (tag_strip)
-    readings: Counter = field(default_factory=Counter)  # each name read on the tile since it last changed
+    readings: tuple[str, ...] = ()  # the names last read on the tile since it last changed, VOTE_READINGS at most
 
 
 def tag_strip(tile: Rect, whole: bool = False) -> Rect:
@@ -223,7 +227,7 @@ class NameReader:
         if box is None:
             return _Read(name, None, np.zeros((0, 0)), look, timestamp, np.zeros((0, 0)))
         return _Read(name, box, _grey(strip, box, -look_margin(box)), look, timestamp, plain_tail(strip, box), whole,
-                     Counter({name: 1}))
+                     (name,))
 
     def _read_strip(self, strip: np.ndarray) -> tuple[str, Rect | None]:
         """The name in a tag strip and where it is (enlarged first when its letters are small)."""
@@ -231,17 +235,20 @@ class NameReader:
         scale = READ_HEIGHT / strip.shape[0] if 0 < strip.shape[0] < READ_HEIGHT else 1.0
         big = cv2.resize(strip, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC) if scale > 1 else strip
         name, box = self.ocr.read(big) if strip.size else ("", None)
-        log.debug("name tag read: %r in %.0f ms", name, 1000 * (time.perf_counter() - start))
+        # its length, not the name: a student's name is personal data, and -v prints this on the console
+        log.debug("name tag read: %d characters in %.0f ms", len(name), 1000 * (time.perf_counter() - start))
         return name, box.scaled(1 / scale) if box is not None else None
 
 
 def _refreshed(before: _Read, fresh: _Read) -> _Read:
-    """An unchanged tile (else read already) after a refresh read `fresh`: the name read most often since the tile
-    changed, the one shown before where two are read as often, with the fresh reading's letters. A misreading now
-    and then (letters over a moving picture, as Meet draws them) does not rename the student, and a first one is
-    put right by the readings after it. A refresh that reads nothing keeps what was read."""
+    """An unchanged tile (else read already) after a refresh read `fresh`: the name read most often in the tile's
+    last VOTE_READINGS readings, the one shown before where two are read as often, with the fresh reading's letters.
+    A misreading now and then (letters over a moving picture, as Meet draws them) does not rename the student, a
+    first one is put right by the readings after it, and a swap of two names a letter apart that the tile's look
+    missed by those after it, not only once they outnumber every reading since the tile last changed. A refresh
+    that reads nothing keeps what was read."""
     if not fresh.name:
         return replace(before, at=fresh.at)
-    readings = before.readings + fresh.readings
-    return replace(fresh, name=max(readings, key=lambda name: (readings[name], name == before.name)),
-                   readings=readings)
+    readings = (*before.readings, fresh.name)[-VOTE_READINGS:]
+    votes = Counter(readings)
+    return replace(fresh, name=max(votes, key=lambda name: (votes[name], name == before.name)), readings=readings)

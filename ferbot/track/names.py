@@ -6,12 +6,13 @@ are paired with that name's tracks by how alike the faces look (their small thum
 where the meeting app put their tiles; without thumbnails, by the nearest box. A reading with a stray mark beside
 the name ("Ana 8": something bright in the video next to the tag, read with it; "女 Ana": the tag's muted-microphone
 icon read as a letter of another script) counts as the same name, and so does a name the meeting app cut short
-("Ana Maria Go...").
+("Ana Maria Go...") or one with a pronoun or role in brackets after it ("Ana (she/her)", "Ben (Host)").
 """
 
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
 from collections.abc import Callable, Sequence
 
@@ -23,6 +24,10 @@ from ferbot.track.matching import greedy_pairs
 
 STRAY = 2  # characters: a token this short and without letters beside a name is a stray mark read with it (_stray_mark)
 LATIN_END = 0x250  # code points below this are Latin letters (Basic Latin to Latin Extended-B), signs and digits
+SUFFIX = re.compile(r"\s*\(([^()]*)\)$")  # brackets closing a tag: "Ana García (she/her)", "Ben Okafor (Host, me)"
+# What the meeting apps put in those brackets beside pronouns (which hold a "/"), in one case: Zoom's "(Host)",
+# "(Co-host)" and "(Me)", Teams' "(Guest)", "(External)" and "(Unverified)", Meet's "(Presenting)"
+ROLES = frozenset({"host", "co-host", "me", "guest", "external", "unverified", "presenter", "presenting"})
 
 
 @functools.lru_cache(maxsize=1 << 16)  # asked thousands of times an analysis of the same few dozen names
@@ -30,8 +35,12 @@ def same_name(a: str, b: str) -> bool:
     """Whether two tags show the same name: equal but for case, surrounding spaces and the accents of Latin letters
     (OCR drops one now and then: "Garcia" for "García"), one is the other cut short by the meeting app (its start,
     then an ellipsis), or one is the other with a stray mark beside it (_stray_mark: something bright in the video
-    next to the tag, or an icon in it, read with it)."""
+    next to the tag, or an icon in it, read with it), or one is the other with a pronoun or role in brackets after
+    it (_without_suffix: a student who adds their pronouns mid-lesson is still the same student)."""
     a, b = _plain_letters(a), _plain_letters(b)
+    if _cut_short_of(a, b) or _cut_short_of(b, a):  # cut within the brackets too: "ana (she/h..."
+        return True
+    a, b = _without_suffix(a), _without_suffix(b)
     if a == b or _cut_short_of(a, b) or _cut_short_of(b, a):
         return True
     short, long = sorted((a, b), key=len)
@@ -39,6 +48,17 @@ def same_name(a: str, b: str) -> bool:
         return False
     stray = long.removeprefix(short) if long.startswith(short + " ") else long.removesuffix(short)
     return _stray_mark(stray.strip(), short)
+
+
+def _without_suffix(name: str) -> str:
+    """The name (in one case) without the brackets that close it where they hold only pronouns or roles (SUFFIX,
+    ROLES: "ana garcia (she/her)", "ben okafor (host, me)"); a name that is nothing else, or whose brackets hold
+    something else ("Li Wei (Beijing)"), stays whole."""
+    suffix = SUFFIX.search(name)
+    if suffix is None or not name[:suffix.start()].strip():
+        return name
+    parts = [part.strip() for part in suffix.group(1).split(",")]
+    return name[:suffix.start()] if all("/" in part or part in ROLES for part in parts) else name
 
 
 def _stray_mark(token: str, name: str) -> bool:

@@ -16,7 +16,7 @@ from ferbot.emotions import CLASS_NAMES
 from ferbot.geometry import Rect, iou_matrix
 from ferbot.track.attention import PoseReference
 from ferbot.track.matching import greedy_pairs, mutual_best_pairs
-from ferbot.track.names import NameBook, compatible, look_unlikeness, name_pairs, plainer, unlikeness
+from ferbot.track.names import NameBook, compatible, look_unlikeness, name_pairs, plainer, same_name, unlikeness
 from ferbot.track.smoothing import ema
 
 PICTURE_AFTER_S = 10.0  # a face whose crop has not changed for this long is a still picture
@@ -29,8 +29,10 @@ KEEP_S = 2.0
 KEEP_MISSES = 2
 MIN_IOU = 0.3  # a detection overlapping a face's last box this much is that face
 MAX_CENTRE_SHIFT = 0.5  # else, one whose centre moved at most this many box sides is
-# Without names, before overlap: a face whose thumbnail is each other's likest, this alike (look_unlikeness) and
-# LOOK_MARGIN more alike than any other face's or detection's, follows its look (a tile the app moved). The same
+# Before overlap, where names let a look decide (a face with no name read: no --names, or a script the OCR cannot
+# read; or a student who renamed themselves: FaceTracker._look_decides), a face whose thumbnail is each other's
+# likest, this alike (look_unlikeness) and LOOK_MARGIN more alike than any other face's or detection's, follows its
+# look (a tile the app moved). The same
 # face a moment later reads 0.0-0.1 in a live gallery, and 0.25 or less in 97 pairs of 100 even when turned,
 # moved, scaled and lit otherwise (FER2013 faces); two people 0.25 or less in 15 pairs of 10,000, so a newcomer on
 # another tile takes the track of a student who left at that moment in 0.2% of such moments (none in a gallery of
@@ -114,19 +116,23 @@ class FaceTracker:
     def update(self, detections: Sequence[Detection], probabilities: np.ndarray, timestamp: float,
                crops: np.ndarray | None = None, poses: Sequence[HeadPose] | None = None,
                names: Sequence[str | None] | None = None,
-               profile_tiles: Sequence[bool] | None = None) -> list[TrackedFace]:
+               profile_tiles: Sequence[bool] | None = None,
+               tile_names: Sequence[str] | None = None) -> list[TrackedFace]:
         """Fold in one analysed frame (probabilities: (N, 7), one row per detection; crops: the (N, 48, 48) face
         crops, which tell still pictures from people; poses: each detection's head pose, by default from its
         keypoints; names: the name on each detection's tile, which ferbot.track.names follows: '' where its tag is
         unread, and None where no tile holds it; profile_tiles: whether each detection lies on a camera-off tile that
-        looks like one with a profile picture); the live faces by id. A face on a tile whose tag is unread takes no
+        looks like one with a profile picture; tile_names: the names read on all the screen's tiles, those without a
+        face included, by default the detections'); the live faces by id. A face whose name is on no tile and whose
+        look is that of a face under a name never read before is the same student, renamed ("iPad de María", now
+        "María López"): it keeps its id, under the new name. A face on a tile whose tag is unread takes no
         track that has a name: the meeting app may have just put another participant there (tiles reorder), whose
         tag could not be read yet, and the name of the one before would go with their face. A new track on such a
         tile, and a track whose video gives way to such a tile (a camera turned off), is a still picture from then
         until its crop changes (a person on a plain virtual background changes at the next analysis), not only after
         PICTURE_AFTER_S."""
         seen = _observations(detections, probabilities, crops, poses, names, profile_tiles)
-        pairs = self._match(seen)
+        pairs = self._match(seen, [o.name for o in seen] if tile_names is None else tile_names)
         matched_faces, matched_detections = {f for f, _ in pairs}, {d for _, d in pairs}
         faces = [self._followed(self._faces[f], seen[d], timestamp) for f, d in pairs]
         faces += [dataclasses.replace(face, missed=face.missed + 1) for i, face in enumerate(self._faces)
@@ -195,7 +201,10 @@ class FaceTracker:
         """The face's track after this detection. A still picture that comes alive (a camera turned on where the
         profile picture was) starts afresh, under its id and name: the picture's pose is not the student's usual
         one, nor its history their attention. A face whose tile turns into a profile picture's (a camera turned off)
-        is a picture from then on, until its crop changes."""
+        is a picture from then on, until its crop changes. A face paired with a detection under another name was
+        renamed (_match pairs no other)."""
+        if not compatible(face.name, seen.name):
+            face = self._renamed(face, seen.name)
         if face.picture and _changed(face, seen.thumbnail):
             followed = _first_sight(face.track_id, dataclasses.replace(seen, name=plainer(face.name, seen.name)),
                                     timestamp)
@@ -205,21 +214,21 @@ class FaceTracker:
                 followed = _on_profile_tile(followed)
         return dataclasses.replace(followed, on_profile_tile=seen.profile_tile)
 
-    def _match(self, seen: Sequence[_Observation]) -> list[tuple[int, int]]:
+    def _match(self, seen: Sequence[_Observation], tile_names: Sequence[str]) -> list[tuple[int, int]]:
         """(face index, detection index) pairs: faces and detections of the same name first
-        (ferbot.track.names); without names, faces and detections each other's likest look (SAME_LOOK: a tile the
-        meeting app moved keeps its student's track, not the one who sat there); then greedy by overlap, then
-        greedy by centre distance, never across two names nor from a named face to a detection on a tile whose tag
-        is unread."""
+        (ferbot.track.names); then, where names let a look decide (_look_decides), faces and detections each
+        other's likest look (SAME_LOOK: a tile the meeting app moved keeps its student's track, not the one who sat
+        there); then greedy by overlap, then greedy by centre distance, never across two names nor from a named
+        face to a detection on a tile whose tag is unread."""
         known = [f.box for f in self._faces]
         boxes, names = [o.detection.box for o in seen], [o.name for o in seen]
         pairs = name_pairs([f.name for f in self._faces], names, lambda f, d: unlikeness(
             self._faces[f].thumbnail, seen[d].thumbnail, known[f], boxes[d]))
         free_f, free_d = _unpaired(len(known), len(boxes), pairs)
-        if not any(names) and not any(face.name for face in self._faces):  # without names: looks, where tiles move
-            unlike = look_unlikeness([self._faces[f].thumbnail for f in free_f], [seen[d].thumbnail for d in free_d])
-            pairs += [(free_f[f], free_d[d]) for f, d in mutual_best_pairs(unlike, SAME_LOOK, LOOK_MARGIN)]
-            free_f, free_d = _unpaired(len(known), len(boxes), pairs)
+        unlike = look_unlikeness([self._faces[f].thumbnail for f in free_f], [seen[d].thumbnail for d in free_d])
+        pairs += [(free_f[f], free_d[d]) for f, d in mutual_best_pairs(unlike, SAME_LOOK, LOOK_MARGIN)
+                  if self._look_decides(self._faces[free_f[f]], names[free_d[d]], tile_names)]
+        free_f, free_d = _unpaired(len(known), len(boxes), pairs)
         allowed = self._allowed(names, [o.tag_unread for o in seen])
         overlap = np.where(allowed[np.ix_(free_f, free_d)],
                            iou_matrix([known[f] for f in free_f], [boxes[d] for d in free_d]), 0.0)
@@ -228,6 +237,22 @@ class FaceTracker:
         shift = np.array([[_centre_shift(known[f], boxes[d]) if allowed[f, d] else np.inf for d in free_d]
                           for f in free_f], float).reshape(len(free_f), len(free_d))
         return pairs + [(free_f[f], free_d[d]) for f, d in greedy_pairs(shift, MAX_CENTRE_SHIFT)]
+
+    def _look_decides(self, face: TrackedFace, name: str, tile_names: Sequence[str]) -> bool:
+        """Whether the face may follow its look to a detection under `name`: always where the face has no name
+        (none read, or none that the OCR can read: it would take a new id wherever the app moves its tile); where
+        it has one, only to a name that has had no other id (NameBook: read for the first time) while its own is
+        read on no tile (`tile_names`): the student renamed themselves. Never from a name to a tag unread: anyone may
+        be there."""
+        if not face.name:
+            return True
+        return (bool(name) and self._book.claim(name, {face.track_id}) is None
+                and not any(same_name(face.name, shown) for shown in tile_names if shown))
+
+    def _renamed(self, face: TrackedFace, name: str) -> TrackedFace:
+        """The face under the new name it renamed itself to, which takes its id (NameBook)."""
+        self._book.add(name, face.track_id)
+        return dataclasses.replace(face, name=name)
 
     def _allowed(self, names: Sequence[str], tags_unread: Sequence[bool]) -> np.ndarray:
         """Which (face, detection) pairs may match: any without names; with names, never across two names nor

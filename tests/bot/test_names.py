@@ -13,6 +13,8 @@ import pytest
 
 from ferbot.analysis import FrameAnalyzer, cameras_off
 from ferbot.capture.base import Frame
+from ferbot.capture.gallery import empty_gallery, fit_picture, gallery_tiles, paste_picture
+from ferbot.detect.crops import face_crops
 from ferbot.facelog import COLUMNS, PROBABILITY_COLUMNS, FaceLog, read_log
 from ferbot.geometry import Rect
 from ferbot.names import NameReader, NameTag
@@ -23,11 +25,11 @@ from ferbot.track import FaceTracker
 from ferbot.track.names import NameBook, name_pairs, same_name
 from tests.helpers.cli import env_with, ferbot, one_error_line
 from tests.helpers.data import save_rgb
-from tests.helpers.faces import detections, one_hot, people, photo
+from tests.helpers.faces import detections, one_hot, people, photo, photo_faces
 from tests.helpers.live import CAMERA_OFF, Lesson, LiveMeeting
 from tests.helpers.logs import camera_off_row, face_row, write_log
 from tests.helpers.meetings import named_screens
-from tests.helpers.nametags import draw_tag
+from tests.helpers.nametags import camera_off, draw_tag
 
 HAPPY = one_hot("Happy")
 
@@ -233,6 +235,65 @@ def test_a_screen_without_tiles_keeps_the_names_read(counted_ocr):
     assert reader.read(screen, [tile], 0.8) == [first] and counted_ocr.count - start == 1
 
 
+def _camera_off_screen(names: list[str], tiles: list[Rect]) -> np.ndarray:
+    """Zoom tiles with the cameras off: each name large in the middle and on its tag."""
+    screen = np.full((290, 10 + 490 * len(tiles), 3), 26, np.uint8)
+    for tile, name in zip(tiles, names):
+        camera_off(screen, tile, name)
+        draw_tag(screen, tile, name, "zoom")
+    return screen
+
+
+def _stale_after_swap(ocr: TagOCR, stable_s: float) -> float:
+    """Seconds two camera-off tiles, "Alex Chen" and "Alex Chan", showed their old names after the app swapped them
+    (analysed every 0.5 s, each tag refreshed about every second), having been unchanged for `stable_s` seconds."""
+    tiles, names = [Rect(10 + 490 * i, 10, 480, 270) for i in range(2)], ["Alex Chen", "Alex Chan"]
+    before, after = _camera_off_screen(names, tiles), _camera_off_screen(names[::-1], tiles)
+    reader = NameReader(ocr, reread_s=1.0, refresh_per_s=2.0)
+    for t in np.arange(0.0, stable_s, 0.5):
+        assert [tag.name for tag in reader.read(before, tiles, t)] == names
+    for t in np.arange(stable_s, stable_s + 60.0, 0.5):
+        if [tag.name for tag in reader.read(after, tiles, t)] == names[::-1]:
+            return t - stable_s
+    return np.inf
+
+
+def test_two_names_a_letter_apart_swapped_unnoticed_are_put_right_in_two_refreshes(counted_ocr):
+    """Two camera-off tiles whose names differ by a letter swap places: their look barely changes, so the tags are
+    not read again at once, and the refreshes' vote put the new names right only once they outnumbered every
+    reading since the tiles last changed: the old name stayed as long as the tiles had been unchanged (10 s ->
+    11 s, 180 s -> 181 s in a gallery of two). The vote counts the last VOTE_READINGS readings: two refreshes."""
+    stale = [_stale_after_swap(counted_ocr, stable_s) for stable_s in (5.0, 30.0)]
+    assert stale[0] == stale[1] and stale[1] <= 3.0, stale
+
+
+def test_a_pronoun_or_role_after_a_name_is_the_same_student(counted_ocr):
+    """A student adds their pronouns mid-lesson ("Jiří Dvořák (he/him)") or the app shows a role ("(Host)"): the
+    same student, on camera or off (was a second student, each of the two absent half the lesson)."""
+    tiles = [Rect(10 + 490 * i, 10, 480, 270) for i in range(3)]
+    bare = ["Jiří Dvořák", "Ana García", "Ben Okafor"]
+    suffixed = ["Jiří Dvořák (he/him)", "Ana García (she/her)", "Ben Okafor (Host)"]
+    read = [tag.name for tag in NameReader(counted_ocr).read(_camera_off_screen(suffixed, tiles), tiles, 0.0)]
+    assert all(same_name(name, truth) for name, truth in zip(read, bare)), read
+    tracker = FaceTracker()
+    assert tracker.camera_off_ids(bare) == tracker.camera_off_ids(read) == [1, 2, 3]
+    tracker.update(detections((100, 60, 80, 80)), HAPPY[None], 0.0, names=["Ana García"])
+    [face] = tracker.update(detections((100, 60, 80, 80)), HAPPY[None], 0.4, names=["Ana García (she/her)"])
+    assert (face.track_id, face.name) == (2, "Ana García")  # her camera on: her id
+    assert same_name("Ben Okafor (Co-host, me)", "ben okafor") and same_name("Ana (she/h...", "Ana (she/her)")
+    assert not same_name("Li Wei (Beijing)", "Li Wei") and not same_name("(Host)", "(Guest)")
+
+
+def test_a_name_read_is_logged_without_the_name(counted_ocr, caplog):
+    """With -v every reading was printed on the console, the student's name in it: only its length and time now."""
+    tiles = [Rect(10, 10, 480, 270)]
+    with caplog.at_level("DEBUG", logger="ferbot.names.tags"):
+        [tag] = NameReader(counted_ocr).read(_camera_off_screen(["Ana García"], tiles), tiles, 0.0)
+    assert tag.name == "Ana García"
+    assert [record.getMessage().split(" in ")[0] for record in caplog.records] == ["name tag read: 10 characters"]
+    assert not any("Ana" in record.getMessage() for record in caplog.records)
+
+
 def test_ids_follow_the_names_when_tiles_swap_and_a_returning_name_gets_its_id_back():
     tracker = FaceTracker()
     first = tracker.update(detections((100, 100, 80, 80), (400, 100, 80, 80)), np.stack([HAPPY, HAPPY]), 0.0,
@@ -314,6 +375,97 @@ def test_a_face_on_a_tile_whose_tag_is_unread_is_nobody_yet_not_the_one_before()
     seen = [[(f.track_id, f.name) for f in tracker.update(box, HAPPY[None], 0.4 * k, names=[name]) if not f.missed]
             for k, name in enumerate(["Ana", None, "", "Ben"])]
     assert seen == [[(1, "Ana")], [(1, "Ana")], [(2, "")], [(2, "Ben")]]
+
+
+STUDENTS = ("mpl_grace_hopper.jpg", "codait_bryan.png", "codait_luciano.jpg", "singnet_woman_portrait.jpg")
+
+
+def _webcam_crops(rng: np.random.Generator, who: list[int]) -> np.ndarray:
+    """The 48x48 face crops of STUDENTS[i] for each i in `who`, as one analysis sees them: with a webcam's noise."""
+    faces = [face_crops(photo(STUDENTS[i]), photo_faces(STUDENTS[i], photo(STUDENTS[i]))[:1])[0] for i in who]
+    return np.clip(np.stack(faces) + rng.normal(0, 3, (len(faces), 48, 48)), 0, 255).astype(np.uint8)
+
+
+def test_a_student_who_renames_themselves_keeps_their_id():
+    """María joins as "iPad de María" and renames herself when the teacher asks: the same face on the same tile.
+    She was two students, each absent half the lesson; now her look, each other's likest with the new name's face
+    while her old name is on no tile, keeps her id under the new name, also once her camera goes off."""
+    tiles, rng = [(100, 100, 80, 80), (400, 100, 80, 80), (700, 100, 80, 80)], np.random.default_rng(0)
+    tracker, probabilities = FaceTracker(), np.stack([HAPPY] * 3)
+    for step, first in enumerate(["iPad de María"] * 4 + ["María López"] * 4):
+        names = [first, "Ben Okafor", "Chen Wei"]
+        faces = tracker.update(detections(*tiles), probabilities, 0.4 * step, _webcam_crops(rng, [0, 1, 2]),
+                               names=names)
+        assert [(f.track_id, f.name) for f in faces] == list(zip([1, 2, 3], names)), step
+    tracker.update(detections(tiles[2]), HAPPY[None], 3.2, _webcam_crops(rng, [2]), names=["Chen Wei"])
+    assert tracker.camera_off_ids(["Ben Okafor", "María López"]) == [2, 1]  # cameras off: the same ids
+
+
+def test_a_new_name_on_a_look_alike_face_is_a_rename_only_where_the_old_name_is_gone():
+    """Ana's camera goes off (her tile shows her name, no face) as her twin Bea joins: Bea is not Ana renamed. A
+    newcomer who does not look like a student who left is not that student renamed either."""
+    tiles, rng = [(100, 100, 80, 80), (400, 100, 80, 80), (700, 100, 80, 80)], np.random.default_rng(1)
+    tracker = FaceTracker()
+    for step in range(3):
+        tracker.update(detections(*tiles[:2]), np.stack([HAPPY] * 2), 0.4 * step, _webcam_crops(rng, [0, 1]),
+                       names=["Ana", "Ben"])
+    faces = tracker.update(detections(*tiles[1:]), np.stack([HAPPY] * 2), 1.2, _webcam_crops(rng, [1, 0]),
+                           names=["Ben", "Bea"], tile_names=["Ana", "Ben", "Bea"])
+    assert {f.name: f.track_id for f in faces if not f.missed} == {"Ben": 2, "Bea": 3}
+    faces = tracker.update(detections(*tiles[1:]), np.stack([HAPPY] * 2), 1.6, _webcam_crops(rng, [1, 2]),
+                           names=["Ben", "Cleo"], tile_names=["Ben", "Cleo"])
+    assert {f.name: f.track_id for f in faces if not f.missed} == {"Ben": 2, "Cleo": 4}
+
+
+def test_faces_whose_names_are_not_read_follow_their_looks_beside_named_ones():
+    """Ivan's and Olena's tags are in Cyrillic, which the OCR cannot read: their faces have no name. Where another
+    face had one, theirs were followed by position only, so a reorder gave them each other's ids or new ones; now
+    by look, as without names."""
+    tiles, rng = [(100, 100, 80, 80), (400, 100, 80, 80), (700, 100, 80, 80), (1000, 100, 80, 80)], \
+        np.random.default_rng(2)
+    tracker, probabilities = FaceTracker(), np.stack([HAPPY] * 4)
+    for step, order in enumerate([[0, 1, 2, 3]] * 3 + [[3, 0, 1, 2], [1, 2, 3, 0], [2, 3, 0, 1]]):
+        names = [["Ana García", "", "Ben Okafor", ""][who] for who in order]
+        faces = tracker.update(detections(*tiles), probabilities, 0.4 * step, _webcam_crops(rng, order), names=names)
+        at = {face.box.x: face.track_id for face in faces if not face.missed}
+        assert [at[tile[0]] for tile in tiles] == [who + 1 for who in order], step
+
+
+def _gallery(participants: list[tuple[str, int | None]]) -> np.ndarray:
+    """A 1280x720 Zoom gallery of (name, STUDENTS index or None for a camera off) tiles, in order."""
+    tiles = gallery_tiles(len(participants), (1280, 720))
+    screen = empty_gallery(tiles, (1280, 720))
+    for (name, student), tile in zip(participants, tiles):
+        if student is None:
+            camera_off(screen, tile, name)
+        else:
+            paste_picture(screen, fit_picture(photo(STUDENTS[student]), tile, 0.75), tile)
+        draw_tag(screen, tile, name, "zoom")
+    return screen
+
+
+@pytest.mark.slow
+def test_a_lesson_with_renames_and_unreadable_names_keeps_each_student_on_one_id(default_classifier):
+    """Read off the screen: María renames herself and Jiří adds his pronouns (camera off), then the app reorders the
+    tiles, and Ivan's and Olena's Cyrillic tags are not read. Each of them stays one student, on one id."""
+    before = [("iPad de María", 0), ("Иван Петров", 1), ("Ben Okafor", 2), ("Олена Коваленко", 3),
+              ("Jiri Dvorak", None)]
+    renamed = [("María López", 0), *before[1:4], ("Jiri Dvorak (he/him)", None)]
+    reordered = [renamed[2], renamed[3], renamed[4], renamed[1], renamed[0]]
+    ids, names = defaultdict(set), defaultdict(set)
+    with FrameAnalyzer(default_classifier, Renderer((1280, 720)).layout.markers, names=NameReader()) as analyzer:
+        for index, participants in enumerate([before] * 3 + [renamed] * 3 + [reordered] * 3):
+            tiles = gallery_tiles(len(participants), (1280, 720))
+            analysis = analyzer.analyze(Frame(_gallery(participants), 0.4 * index, index))
+            for face in analysis.visible_faces:
+                [student] = [who for (_, who), tile in zip(participants, tiles)
+                             if tile.contains_point(*face.box.center)]
+                ids[student].add(face.track_id)
+                names[student].add(face.name)
+            for off in analysis.camera_off:
+                ids[None].add(off.track_id)
+    assert all(len(found) == 1 for found in ids.values()) and len(ids) == 5, dict(ids)
+    assert names[0] == {"iPad de María", "María López"} and names[1] == names[3] == {""}, dict(names)
 
 
 def test_an_accent_the_reading_dropped_is_the_same_name_in_latin_letters_only():
