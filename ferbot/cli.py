@@ -250,6 +250,7 @@ def _check_report_files_are_new(log_path: str) -> None:
 
 def _report_after_run(log_path: str) -> None:
     """The after-class report next to the run's log; a log it cannot summarise (no faces) only warns."""
+    log.info("writing the report of %s ...", log_path)  # a long lesson's takes seconds
     try:
         log.info("report: %s", write_report(log_path, before_replacing=_ignore_ctrl_c))
     except (LogError, OSError) as err:

@@ -15,11 +15,14 @@ versions, without name, camera or clock, still read.
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import csv
 import io
+import itertools
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -43,6 +46,8 @@ REQUIRED_COLUMNS = ("time_s", "frame", "track_id", *PROBABILITY_COLUMNS)
 MAX_TIME_S = 1e7  # about 16 weeks: a later time is no lesson's (and overflowed the report's time bins)
 _WRITTEN_CLOCK = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d(:\d\d)?")  # isoformat(timespec="seconds")
 MAX_WHOLE = 2**31 - 1  # the largest frame index or track id (a larger one overflowed the report's integers)
+HEAD_BYTES = 1 << 18  # the most read of a file to check its header line: more than csv's longest cell (128 KiB)
+CHUNK_ROWS = 2000  # rows turned into arrays at a time: a long lesson's rows are never all held as Python strings
 
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet takes for the start of a formula
@@ -149,31 +154,6 @@ def _box(box) -> list[str]:
     return [f"{v:.1f}" for v in box]
 
 
-def _whole_rows(rows: list[dict], path: Path, ends_a_row: bool) -> list[dict]:
-    """The rows less a last row cut short (a run stopped while writing it: a column missing, or the file not ending
-    its row where its last cell may be cut too); LogError for a short row elsewhere."""
-    if rows and (None in rows[-1].values() or not (ends_a_row or _last_cell_whole(rows[-1]))):
-        log.warning("%s: its last row is cut short (the run stopped while writing it); read without it", path)
-        rows = rows[:-1]
-    short = [line for line, row in enumerate(rows, start=2) if None in row.values()]
-    if short:
-        raise LogError(f"{path}:{short[0]} has too few columns; was it edited by hand?")
-    long = [line for line, row in enumerate(rows, start=2) if None in row]  # csv.DictReader's key for the rest
-    if long:
-        raise LogError(f"{path}:{long[0]} has too many columns (a name with a comma, saved without its quotes?); "
-                       "was it edited by hand?")
-    return rows
-
-
-def _last_cell_whole(row: dict[str, str]) -> bool:
-    """Whether a row the file does not end (saved again without its final line break, or cut while written) ends
-    with a whole cell: a clock as FaceLog writes it, or none (a recording's), or an older log's camera."""
-    last = list(row)[-1]
-    if last == "clock":
-        return not row[last] or _WRITTEN_CLOCK.fullmatch(row[last]) is not None
-    return last == "camera" and row[last] in ("on", "off")
-
-
 def read_log(path: str | Path) -> dict[str, np.ndarray]:
     """The numeric columns of a ferbot log as float arrays, 'name' and 'clock' as strings and 'camera_off' as
     booleans ('' and False in older logs); raises LogError when the file is not one."""
@@ -181,9 +161,15 @@ def read_log(path: str | Path) -> dict[str, np.ndarray]:
 
 
 def read_log_bytes(path: str | Path) -> bytes:
-    """The log file's bytes, as they are now (a running lesson's log grows); LogError when it cannot be read."""
+    """The log file's bytes, as they are now (a running lesson's log grows), once its first line is a ferbot log's
+    header (a video passed by mistake is refused before it is read whole); LogError when it cannot be read or is
+    not a log."""
     try:
-        return Path(path).read_bytes()
+        with open(path, "rb") as f:
+            head = f.read(HEAD_BYTES)
+            _check_header(head, len(head) < HEAD_BYTES, Path(path))
+            f.seek(0)
+            return f.read()
     except FileNotFoundError:
         raise LogError(f"{path}: no such file; pass the CSV written by `ferbot --log PATH`") from None
     except IsADirectoryError:
@@ -192,58 +178,134 @@ def read_log_bytes(path: str | Path) -> bytes:
         raise LogError(f"cannot read {path}: {err.strerror or err}") from None
 
 
-def parse_log(data: bytes, path: str | Path) -> dict[str, np.ndarray]:
-    """read_log's columns from a log's bytes (read_log_bytes; `path` names the log in errors)."""
-    path = Path(path)
-    fields, rows = _log_rows(data, path)
-    off = [row.get("camera") == "off" for row in rows]
-    columns = _numeric_columns(rows, fields, off, path)
-    _check_values(columns, off, path)
-    columns["name"] = np.asarray([_from_spreadsheet_text(row.get("name") or "") for row in rows], dtype=object)
-    columns["clock"] = np.asarray([row.get("clock") or "" for row in rows], dtype=object)
-    columns["camera_off"] = np.asarray(off, dtype=bool)
-    return columns
+def _check_header(head: bytes, whole: bool, path: Path) -> None:
+    """LogError unless the first line in `head`, the file's first bytes (`whole`: all of them), is a ferbot log's
+    header; an empty file is left to parse_log to say so."""
+    if not head or head.isspace():
+        return
+    with _read_as_a_log(path):
+        text = codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=whole)
+        _log_fields(next(csv.reader(io.StringIO(text, newline="")), []), path)
 
 
-def _log_rows(data: bytes, path: Path) -> tuple[Sequence[str], list[dict[str, str]]]:
-    """The log's column names and its whole rows (a row cut short by a running lesson's write left out); LogError
-    for a file that is not a ferbot log."""
-    if not data.strip():
-        raise LogError(f"{path} is empty; pass the CSV written by `ferbot --log PATH`")
+@contextlib.contextmanager
+def _read_as_a_log(path: Path) -> Iterator[None]:
+    """Turns what reading a file that is not text, or not CSV, raises into LogError."""
     try:
-        # -sig: a log saved again by a spreadsheet
-        reader = csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline=""))
-        fields = reader.fieldnames or ()
-        missing = [c for c in REQUIRED_COLUMNS if c not in fields]
-        if missing:
-            raise LogError(f"{path} is not a ferbot log (missing columns {', '.join(missing)}); pass the "
-                           "CSV written by `ferbot --log PATH`")
-        return fields, _whole_rows(list(reader), path, ends_a_row=data.endswith(b"\n"))
+        yield
     except (UnicodeDecodeError, csv.Error) as err:
         what = "not text" if isinstance(err, UnicodeDecodeError) else err
         raise LogError(f"{path} is not a ferbot log ({what}); pass the CSV written by `ferbot --log PATH`") from None
 
 
-def _numeric_columns(rows: list[dict[str, str]], fields: Sequence[str], camera_off: list[bool],
-                     path: Path) -> dict[str, np.ndarray]:
-    """The log's numeric columns as float arrays: NaN where attention is empty (a face whose head pose was never
+def _log_fields(header: list[str], path: Path) -> list[str]:
+    """The log's column names; LogError when one the report needs is missing."""
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        raise LogError(f"{path} is not a ferbot log (missing columns {', '.join(missing)}); pass the "
+                       "CSV written by `ferbot --log PATH`")
+    return header
+
+
+def parse_log(data: bytes, path: str | Path) -> dict[str, np.ndarray]:
+    """read_log's columns from a log's bytes (read_log_bytes; `path` names the log in errors), read CHUNK_ROWS rows
+    at a time into arrays: a 90-minute lesson's rows held as Python strings took twenty times the log's size."""
+    path = Path(path)
+    if not data or data.isspace():
+        raise LogError(f"{path} is empty; pass the CSV written by `ferbot --log PATH`")
+    with _read_as_a_log(path):
+        # -sig: a log saved again by a spreadsheet
+        reader = csv.reader(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline=""))
+        fields = _log_fields(next(reader, []), path)
+        strings: dict[str, str] = {}  # one copy of each name and clock, which repeat on every row
+        parts = [_chunk_columns(chunk, fields, path, strings)
+                 for chunk in _whole_row_chunks(reader, fields, path, ends_a_row=data.endswith(b"\n"))]
+    columns = {name: np.concatenate([part[name] for part in parts]) if parts else _empty(name)
+               for name in (*_numeric_names(fields), "name", "clock", "camera_off")}
+    _check_values(columns, columns["camera_off"], path)
+    return columns
+
+
+def _whole_row_chunks(reader: Iterator[list[str]], fields: list[str], path: Path,
+                      ends_a_row: bool) -> Iterator[list[list[str]]]:
+    """The log's rows after its header (blank lines skipped), CHUNK_ROWS at a time, less a last row cut short (a run
+    stopped while writing it: a column missing, or the file not ending its row where its last cell may be cut too);
+    LogError for a row of another width elsewhere."""
+    width, rows = len(fields), (row for row in reader if row)
+    chunk, line = list(itertools.islice(rows, CHUNK_ROWS)), 2  # the file's line of the chunk's first row
+    while chunk:
+        following = list(itertools.islice(rows, CHUNK_ROWS))
+        if not following and (len(chunk[-1]) < width or not (ends_a_row or _last_cell_whole(chunk[-1], fields))):
+            log.warning("%s: its last row is cut short (the run stopped while writing it); read without it", path)
+            chunk = chunk[:-1]
+        _check_widths(chunk, width, line, path)
+        yield chunk
+        chunk, line = following, line + len(chunk)
+
+
+def _check_widths(rows: list[list[str]], width: int, line: int, path: Path) -> None:
+    """LogError for a row of fewer or more cells than the header's (`line`: the file's line of the first row)."""
+    short = [n for n, row in enumerate(rows, start=line) if len(row) < width]
+    if short:
+        raise LogError(f"{path}:{short[0]} has too few columns; was it edited by hand?")
+    long = [n for n, row in enumerate(rows, start=line) if len(row) > width]
+    if long:
+        raise LogError(f"{path}:{long[0]} has too many columns (a name with a comma, saved without its quotes?); "
+                       "was it edited by hand?")
+
+
+def _last_cell_whole(row: list[str], fields: list[str]) -> bool:
+    """Whether a row the file does not end (saved again without its final line break, or cut while written) ends
+    with a whole cell: a clock as FaceLog writes it, or none (a recording's), or an older log's camera."""
+    if len(row) != len(fields):
+        return False
+    if fields[-1] == "clock":
+        return not row[-1] or _WRITTEN_CLOCK.fullmatch(row[-1]) is not None
+    return fields[-1] == "camera" and row[-1] in ("on", "off")
+
+
+def _numeric_names(fields: list[str]) -> list[str]:
+    """The log's numeric columns (an older log has no attention, the oldest no box)."""
+    return [c for c in (*REQUIRED_COLUMNS, "attention", *BOX_COLUMNS) if c in fields]
+
+
+def _chunk_columns(rows: list[list[str]], fields: list[str], path: Path,
+                   strings: dict[str, str]) -> dict[str, np.ndarray]:
+    """read_log's columns of some of the log's rows: NaN where attention is empty (a face whose head pose was never
     read) and in all but time, frame and track for a camera that is off; LogError for any other cell that holds no
-    number."""
-    numeric = [c for c in (*REQUIRED_COLUMNS, "attention", *BOX_COLUMNS) if c in fields]
-    try:
-        return {name: np.asarray([row[name] if row[name] or not (name == "attention" or off) else "nan"
-                                  for row, off in zip(rows, camera_off)], dtype=float) for name in numeric}
-    except ValueError as err:
-        raise LogError(f"{path} has a non-numeric value ({err}); was it edited by hand?") from None
+    number. `strings` keeps one copy of each name and clock read."""
+    at = {name: k for k, name in enumerate(fields)}  # the last of a repeated name, as csv.DictReader read it
+    cells_of = list(zip(*rows)) or [()] * len(fields)  # by column
+    off = [cell == "off" for cell in cells_of[at["camera"]]] if "camera" in at else [False] * len(rows)
+    columns = {}
+    for name in _numeric_names(fields):
+        cells = cells_of[at[name]]
+        if "" in cells:  # where empty cells are allowed, NaN; elsewhere they stay, refused below
+            cells = [cell if cell or not (name == "attention" or row_off) else "nan"
+                     for cell, row_off in zip(cells, off)]
+        try:
+            columns[name] = np.asarray(cells, dtype=float)
+        except ValueError as err:
+            raise LogError(f"{path} has a non-numeric value ({err}); was it edited by hand?") from None
+    for name, read in (("name", _from_spreadsheet_text), ("clock", str)):
+        cells = cells_of[at[name]] if name in at else [""] * len(rows)
+        columns[name] = np.asarray([strings.setdefault(cell, cell) for cell in map(read, cells)], dtype=object)
+    columns["camera_off"] = np.asarray(off, dtype=bool)
+    return columns
 
 
-def _check_values(columns: dict[str, np.ndarray], camera_off: list[bool], path: Path) -> None:
+def _empty(name: str) -> np.ndarray:
+    """A column of a log without rows."""
+    return np.zeros(0, dtype=bool if name == "camera_off" else object if name in ("name", "clock") else float)
+
+
+def _check_values(columns: dict[str, np.ndarray], camera_off: np.ndarray, path: Path) -> None:
     """LogError unless every time is a number of seconds from 0 to MAX_TIME_S, every frame and track id a whole
     number from 0 to MAX_WHOLE, and every probability of a face seen and every attention read from 0 to 1."""
     def whole(values: np.ndarray) -> np.ndarray:
         return (values >= 0) & (values <= MAX_WHOLE) & (values == np.round(values))
 
-    off = np.asarray(camera_off, dtype=bool)  # their probabilities are empty
+    off = camera_off  # their probabilities are empty
     checks = [("time_s", f"seconds from 0 to {MAX_TIME_S:g}", lambda v: (v >= 0) & (v <= MAX_TIME_S)),
               ("frame", f"a whole number from 0 to {MAX_WHOLE}", whole),
               ("track_id", f"a whole number from 0 to {MAX_WHOLE}", whole)]

@@ -4,7 +4,9 @@ of a lesson that may need the teacher's attention (sustained difficult states, l
 Every analysed frame in the log stands for the time until the next one, at most MAX_STEP_S. A longer gap is time in
 which the bot found no face: it looks all along while it runs, and the log has no row for a frame without a face
 (or with only still pictures). The clock fills that time with blank frames, one every MAX_STEP_S, in which every
-student is absent. A stretch is a run of frames in which the sign holds most of the time (stretches).
+student is absent. A stretch is a run of frames in which the sign holds most of the time (stretches). A frame is
+difficult when the feed labelled the face with a difficult state (summary.DIFFICULT), as the rest of the report
+counts it: a summed probability of those states, of 15-30% on a calm face, spoke of what the feed never showed.
 """
 
 from __future__ import annotations
@@ -16,11 +18,10 @@ import numpy as np
 
 from ferbot.track.tracker import KEEP_MISSES
 
-DIFFICULT_SHARE = 0.5  # a student's summed share of difficult states from which a frame counts as difficult
 LOW_ATTENTION = 0.4  # attention (share of recent time facing the screen) under which a frame counts as low
 SUSTAINED_S = 60.0  # a difficult or inattentive stretch this long is worth a look
 ABSENT_S = 90.0  # an absence this long is worth a look (a two-minute one measures a little under 120 s)
-GAP_S = 10.0  # a stretch's frames hold the sign for most of the GAP_S around each; frames further apart end one
+GAP_S = 10.0  # analysed frames further apart than this end a stretch
 MAX_STEP_S = 5.0
 
 
@@ -99,11 +100,12 @@ def with_brief_misses(seen: np.ndarray) -> np.ndarray:
     return filled
 
 
-def concerns(log: dict[str, np.ndarray], rows: np.ndarray, difficulty: np.ndarray, clock: Clock) -> list[Concern]:
-    """One student's stretches worth a look; `difficulty` is their summed difficult share per log row."""
+def concerns(log: dict[str, np.ndarray], rows: np.ndarray, difficult: np.ndarray, clock: Clock) -> list[Concern]:
+    """One student's stretches worth a look; `difficult`: per log row, whether the face was labelled with a
+    difficult state."""
     off = log["camera_off"]
     faces = rows & ~off
-    signs = [("difficult states", faces & (difficulty >= DIFFICULT_SHARE), SUSTAINED_S)]
+    signs = [("difficult states", faces & difficult, SUSTAINED_S)]
     if "attention" in log:
         signs.append(("low attention", faces & (log["attention"] < LOW_ATTENTION), SUSTAINED_S))
     found = [Concern(kind, tuple(stretches(clock, clock.share(log["time_s"][mask]), least)))
@@ -115,21 +117,33 @@ def concerns(log: dict[str, np.ndarray], rows: np.ndarray, difficulty: np.ndarra
 
 def stretches(clock: Clock, flags: np.ndarray, least_s: float) -> list[tuple[float, float]]:
     """(start, end) of the stretches lasting `least_s` or more in which the sign holds most of the time: a frame is
-    in one when flagged frames fill more than half of the GAP_S around it, so a few seconds without the sign do not
-    break a stretch, and a sign in scattered frames (a face missed now and then) makes none; analysed frames more
-    than GAP_S apart end one."""
+    in one when flagged frames fill more than half of the `least_s` around it, so the seconds without the sign that
+    come now and then (a student facing away for most of every minute, turned back for a few seconds) do not break
+    a stretch, and a sign in under half the frames (a face missed now and then) makes none. A stretch runs from its
+    first flagged frame to the end of its last; analysed frames more than GAP_S apart end one."""
     times, steps = clock.times, clock.steps
     flagged = np.concatenate([[0.0], np.cumsum(np.where(flags, steps, 0.0))])
     looked = np.concatenate([[0.0], np.cumsum(steps)])
-    first = np.searchsorted(times, times - GAP_S / 2, side="left")
-    last = np.searchsorted(times, times + GAP_S / 2, side="right")
+    first = np.searchsorted(times, times - least_s / 2, side="left")
+    last = np.searchsorted(times, times + least_s / 2, side="right")
     mostly = flagged[last] - flagged[first] > 0.5 * (looked[last] - looked[first])
-    runs: list[list[float]] = []
-    was_inside, previous_end = False, -np.inf
-    for time, step, inside in zip(times, steps, mostly):
-        if inside and was_inside and time - previous_end <= GAP_S:
-            runs[-1][1] = float(time + step)
-        elif inside:
-            runs.append([float(time), float(time + step)])
-        was_inside, previous_end = inside, time + step
-    return [(start, end) for start, end in runs if end - start >= least_s]
+    runs: list[list[int]] = []  # first and last frame of each run of frames in a stretch
+    for k in np.flatnonzero(mostly):
+        if runs and runs[-1][1] == k - 1 and times[k] - times[k - 1] - steps[k - 1] <= GAP_S:
+            runs[-1][1] = k
+        else:
+            runs.append([k, k])
+    spans = [_flagged_span(clock, flags, first, last) for first, last in runs if flags[first:last + 1].any()]
+    return [(start, end) for start, end in spans if end - start >= least_s]
+
+
+def _flagged_span(clock: Clock, flags: np.ndarray, first: int, last: int) -> tuple[float, float]:
+    """From the first flagged frame to the end of the last among frames first..last, taken on over the flagged
+    frames right before and after them (a frame is in a stretch only from a little after the sign begins: once the
+    sign fills half of the time around it)."""
+    while first > 0 and flags[first - 1]:
+        first -= 1
+    while last + 1 < len(flags) and flags[last + 1]:
+        last += 1
+    inside = first + np.flatnonzero(flags[first:last + 1])
+    return float(clock.times[inside[0]]), float(clock.times[inside[-1]] + clock.steps[inside[-1]])

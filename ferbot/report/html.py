@@ -23,8 +23,8 @@ from matplotlib.ft2font import FT2Font  # noqa: E402
 from ferbot.emotions import CLASS_NAMES, EMOTION_COLORS  # noqa: E402
 from ferbot.facelog import PROBABILITY_COLUMNS, LogError, as_spreadsheet_text, parse_log, read_log_bytes  # noqa: E402
 from ferbot.files import folder_for, written_whole  # noqa: E402
-from ferbot.report.attendance import ABSENT_S, DIFFICULT_SHARE, LOW_ATTENTION, SUSTAINED_S  # noqa: E402
-from ferbot.report.summary import SessionSummary, summarize  # noqa: E402
+from ferbot.report.attendance import ABSENT_S, LOW_ATTENTION, SUSTAINED_S  # noqa: E402
+from ferbot.report.summary import PASSING_S, SessionSummary, summarize  # noqa: E402
 from ferbot.track.attention import ABSOLUTE_DOWN, ABSOLUTE_UP, ABSOLUTE_YAW, WITHIN_PITCH, WITHIN_YAW
 
 _COLORS = [np.array(EMOTION_COLORS[name]) / 255 for name in CLASS_NAMES]
@@ -139,7 +139,7 @@ def _mood_figure(s: SessionSummary) -> plt.Figure:
     minutes = _time_axis(ax, s)
     # time bins without a face (NaN) stay blank: no mood was seen there, not a calm one
     ax.stackplot(minutes, s.timeline.T, labels=CLASS_NAMES, colors=_COLORS, alpha=0.9)
-    ax.plot(minutes, s.difficulty, color="black", lw=1.5, label="angry+fear+sad+surprise")
+    ax.plot(minutes, s.difficulty, color="black", lw=1.5, label="angry, fear, sad or surprise")
     for m in s.moments:
         ax.axvline(m.time_s / 60, color="black", ls=":", lw=1)
         ax.annotate(_clock(m.time_s), (m.time_s / 60, 1.0), ha="center", va="bottom", fontsize=8)
@@ -202,11 +202,11 @@ def _students_figure(students) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(10, max(1.5, 0.28 * len(students) + 0.8)))
     left = np.zeros(len(students))
     for k, name in enumerate(CLASS_NAMES):
-        share = np.array([st.mean_probs[name] for st in students])
+        share = np.array([st.label_shares[name] for st in students])
         ax.barh([_plot_label(st) for st in students], share, left=left, color=_COLORS[k], label=name)
         left += share
     ax.invert_yaxis()
-    ax.set(xlim=(0, 1), xlabel="mean share of each emotion while present")
+    ax.set(xlim=(0, 1), xlabel="share of their analysed frames the feed labelled with each emotion")
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
     return fig
 
@@ -245,25 +245,58 @@ student on it. {PRIVACY_NAMED if s.named else PRIVACY_ANONYMOUS}</p>
 <tr><th>analysed frames with faces</th><td>{s.frames}</td></tr>
 <tr><th>faces seen (summed over frames)</th><td>{s.face_rows}</td></tr>
 <tr><th>students (tracks)</th><td>{len(s.students)}</td></tr>
-<tr><th>log</th><td>{e(log_name)}</td></tr>
+{_passing_row(s)}{_clock_jump_rows(s)}<tr><th>log</th><td>{e(log_name)}</td></tr>
 </table>
 {_attendance(s) if s.named else ""}
 <h2>Class mood over time</h2>
-<p>Mean emotion probabilities across the faces on screen, in {s.bin_s:.0f}-second steps, smoothed.
-The black line is the share of angry, fearful, sad and surprised expressions.</p>
+<p>The share of the faces on screen the feed labelled with each emotion (as its mood panel counts them), in
+{s.bin_s:.0f}-second steps, smoothed. The black line is the share labelled angry, fearful, sad or surprised.</p>
 <img alt="class mood timeline" src="{_png(_mood_figure(s))}">
 {_attention_section(s) if has_attention else ""}
 <h2>Moments to revisit</h2>
-<p>Peaks where angry, fearful, sad or surprised expressions were most common (times from the start of the
-session{", with the time of day in brackets" if s.started else ""}, to find in a recording).</p>
+<p>Peaks where the feed labelled the most faces angry, fearful, sad or surprised (times from the start of the
+session{", with the time of day in brackets" if s.started else ""}, to find in a recording): the share of the faces
+so labelled, and the most common of those labels.</p>
 <table><tr><th>time</th><th>share</th><th>main state</th></tr>{moments}</table>
 <h2>Students</h2>
 {_plot_note(s)}<img alt="per-student emotion shares" src="{_students_plot(s)}">
 <table><tr><th>{"student" if s.named else "track"}</th><th>seen</th><th>presence</th><th>dominant</th>
 <th>difficult states</th>{"<th>facing screen</th>" if has_attention else ""}</tr>
 {_student_rows(s, has_attention)}</table>
+{_students_legend(s, has_attention)}
 </body></html>
 """
+
+
+def _passing_row(s: SessionSummary) -> str:
+    """The coverage's line on passing detections, if any."""
+    if not s.passing:
+        return ""
+    return (f"<tr><th>faces seen for under {PASSING_S:g} s</th><td>{s.passing} (not counted as students: a face "
+            "on a slide or a poster, found for a moment)</td></tr>\n")
+
+
+def _clock_jump_rows(s: SessionSummary) -> str:
+    """The coverage's lines on the computer's clock jumping (a laptop asleep at the break, or its clock set)."""
+    return "".join(
+        f"<tr><th>clock jumped</th><td>the computer's clock jumped {_span(seconds)} "
+        f"{'ahead' if seconds > 0 else 'back'} at {_clock(after)} into the session (asleep, or set); the times of "
+        "day after it follow the clock</td></tr>\n" for after, seconds in s.clock_jumps)
+
+
+def _span(seconds: float) -> str:
+    """A length of time, in minutes from one."""
+    seconds = abs(seconds)
+    return f"{seconds / 60:.0f} min" if seconds >= 60 else f"{seconds:.0f} s"
+
+
+def _students_legend(s: SessionSummary, has_attention: bool) -> str:
+    """What the Students table's numbers mean."""
+    facing = (" <b>Facing screen</b>: the mean share of recent seconds their head was turned to the screen."
+              if has_attention else "")
+    return ("<p><b>Presence</b>: the share of the session their face was on camera. <b>Dominant</b>: the "
+            "emotion the feed labelled their face with most often. <b>Difficult states</b>: the share of their "
+            f"analysed frames the feed labelled angry, fearful, sad or surprised.{facing}</p>")
 
 
 def _plot_note(s: SessionSummary) -> str:
@@ -303,9 +336,9 @@ def _needs_attention(s: SessionSummary) -> str:
             f"{concern.kind} " + ", ".join(f"{_when(s, a)}–{_when(s, b)}" for a, b in concern.ranges)
             for concern in st.concerns) + "</li>"
         for st in s.students if st.concerns) or "<li>No student showed a sustained sign.</li>"
-    return (f"<h2>Students who may need attention</h2><p>Stretches of at least {SUSTAINED_S / 60:.0f} minute with "
-            f"difficult states (angry, fearful, sad or surprised expressions together at {DIFFICULT_SHARE:.0%} or "
-            f"more) or low attention (facing the screen under {LOW_ATTENTION:.0%} of the time), and absences of "
+    return (f"<h2>Students who may need attention</h2><p>Stretches of at least {SUSTAINED_S / 60:.0f} minute in "
+            "which, most of the time, the feed labelled their face angry, fearful, sad or surprised (difficult "
+            f"states) or they faced the screen under {LOW_ATTENTION:.0%} of the time (low attention), and absences of "
             f"{ABSENT_S / 60:g} minutes or more (neither face nor name on screen); times from the start of the "
             f"session{', with the time of day in brackets' if s.started else ''}, to look up in a recording. A sign "
             f"to check on, never a verdict.</p><ul>{items}</ul>")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 import numpy as np
 
@@ -16,17 +16,28 @@ from ferbot.report.attendance import GAP_S, Attendance, Clock, Concern, attendan
 from ferbot.track.names import plainer, same_name
 from ferbot.track.tracker import KEEP_S, PICTURE_AFTER_S
 
-# States that suggest a student is struggling or lost; their summed share is the "difficulty" signal.
+# States that suggest a student is struggling or lost. The report counts faces by their label (the most probable
+# class, as the feed labels them and its mood panel counts them): a calm face gives these states 15-30% of its
+# probability, which averaged into a "27% difficult" student the feed had labelled Neutral throughout.
 DIFFICULT = ("angry", "fear", "sad", "surprise")
 DIFFICULT_COLUMNS = [PROBABILITY_COLUMNS.index(c) for c in DIFFICULT]  # their columns among the probabilities
-# Difficult moments: peaks of the difficult share, smoothed over SMOOTH_BINS time bins, of at least MOMENT_LEVEL and
-# MOMENT_RISE above the session's median; of peaks closer than MOMENT_GAP_S only the highest, at most MOST_MOMENTS.
+# Difficult moments: peaks of the share of faces labelled difficult, smoothed over SMOOTH_BINS time bins, of at least
+# MOMENT_LEVEL and MOMENT_RISE above the session's median; of peaks closer than MOMENT_GAP_S only the highest, at
+# most MOST_MOMENTS.
 MOMENT_LEVEL = 0.35
 MOMENT_RISE = 0.1
 SMOOTH_BINS = 3
 MOMENT_GAP_S = 60.0
 MOST_MOMENTS = 10
 STUB_S = GAP_S  # a track seen this long at most, just before a named student reappears, may be them (with_stubs_folded)
+# A track on camera for less than this, with no name read, is a passing detection (a face on a slide or a poster
+# found in an analysis or two), not a student: it was counted, marked absent all lesson and "100% difficult". In a
+# session shorter than twice this no one has been seen long enough to tell, so there it takes half the session.
+PASSING_S = 10.0
+# A change of more than this in the clock's time less the session's is the computer's clock jumping (a laptop asleep,
+# during which the session's monotonic time stands still, or the clock set), not a row written late (a slow analysis).
+CLOCK_JUMP_S = 10.0
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,8 +45,8 @@ class Moment:
     """A peak of the class's difficult states, worth a look in the report."""
 
     time_s: float
-    difficulty: float  # share of the class in difficult states at the peak
-    main_state: str  # the difficult state contributing most
+    difficulty: float  # share of the class's faces labelled with a difficult state at the peak
+    main_state: str  # the difficult label most faces had
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,14 +57,15 @@ class Student:
     first_s: float
     last_s: float
     presence: float  # share of the analysed lesson this student was on camera (attendance.on_camera_s of the whole)
-    dominant: str  # '' for a student never seen on camera
+    dominant: str  # the label their face had most often; '' for a student never seen on camera
     mean_probs: dict[str, float]
-    difficulty: float  # mean share of difficult states
+    difficulty: float  # share of their analysed frames labelled with a difficult state
     attention: float | None  # mean attention score, when the log has it
     name: str = ""  # the name on their tile (--names)
     attendance: Attendance = Attendance(0.0, 0.0, 0.0)
     concerns: tuple[Concern, ...] = ()  # in a log with names only
     title: str = ""  # how the report calls them: the name, with the track id where students share it; else the id
+    label_shares: dict[str, float] = dataclasses.field(default_factory=dict)  # share of their frames with each label
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,12 +78,16 @@ class SessionSummary:
     students: list[Student]
     bin_s: float
     timeline_t: np.ndarray  # bin centres (s)
-    timeline: np.ndarray  # (bins, 7) mean class probabilities per bin, smoothed; NaN where no face was seen
-    difficulty: np.ndarray  # (bins,) summed difficult share per bin
+    timeline: np.ndarray  # (bins, 7) share of the faces with each label per bin, smoothed; NaN where no face was seen
+    difficulty: np.ndarray  # (bins,) share of the faces labelled with a difficult state per bin
     moments: list[Moment]
     attention: np.ndarray | None  # (bins,) mean attention per bin
     started: datetime | None = None  # the local time at the session's time 0 (from the log's clock column)
     offset_changes: tuple[tuple[float, tzinfo], ...] = ()  # session times from which the clocks have another offset
+    # (session time after which, seconds): the computer's clock jumped ahead (or back) by that much against the
+    # session's time, which stands still while the computer sleeps
+    clock_jumps: tuple[tuple[float, float], ...] = ()
+    passing: int = 0  # passing detections (PASSING_S): tracks left out of the students
 
     def on_the_clock(self, time_s: float) -> str:
         """A session time as the local time it was (HH:MM:SS), in the UTC offset the clocks had then (a lesson
@@ -80,8 +96,9 @@ class SessionSummary:
         if self.started is None:
             return ""
         zone = next((zone for since, zone in reversed(self.offset_changes) if since <= time_s), None)
+        jumped = sum(seconds for after, seconds in self.clock_jumps if after < time_s)
         try:
-            moment = self.started + timedelta(seconds=round(time_s))
+            moment = self.started + timedelta(seconds=round(time_s + jumped))
             return f"{moment.astimezone(zone) if zone is not None else moment:%H:%M:%S}"
         except OverflowError:
             return ""
@@ -93,39 +110,52 @@ class SessionSummary:
 
 
 def summarize(log: dict[str, np.ndarray]) -> SessionSummary:
-    """Aggregate a log: per-bin class mood (mean probabilities), difficult moments, per-student summaries.
+    """Aggregate a log: per-bin class mood (the share of the faces with each label), difficult moments,
+    per-student summaries.
 
-    A moment is a peak of the smoothed difficult share that is above MOMENT_LEVEL and at least MOMENT_RISE above
-    the session's median; of peaks closer than a minute only the highest is kept, and at most 10 are. Rows of
-    cameras that are off count for the session's span and the students' attendance only.
+    A moment is a peak of the smoothed share of faces labelled difficult that is above MOMENT_LEVEL and at least
+    MOMENT_RISE above the session's median; of peaks closer than a minute only the highest is kept, and at most 10
+    are. Rows of cameras that are off count for the session's span and the students' attendance only; passing
+    detections (PASSING_S) for the coverage's counts of frames and faces only.
     """
-    everyone = log = with_stubs_folded(log)
-    log = {name: column[~log["camera_off"]] for name, column in log.items()}
-    t = log["time_s"]
-    if len(t) == 0:
+    everyone = with_stubs_folded(log)
+    if everyone["camera_off"].all():
         raise LogError("the log holds no faces: nothing to report (was anyone on screen? a face whose picture does "
                        f"not change for {PICTURE_AFTER_S:g} s, as on a screenshot or a frozen screen, is taken for a "
                        "profile picture and not logged)")
-    probs = np.stack([log[c] for c in PROBABILITY_COLUMNS], axis=1)
     # the session: from the first row to the last, cameras off included; its length adds the last row's step, as
     # the students' attendance counts it
     clock, readings = Clock.of(everyone), _clock_readings(everyone)
+    students, passing = _students(everyone, clock)
+    seen = ~everyone["camera_off"]
+    log = {name: column[seen & ~np.isin(everyone["track_id"], passing)] for name, column in everyone.items()}
+    if not len(log["time_s"]):
+        raise LogError(f"the log holds only {len(passing)} faces each seen for under {PASSING_S:g} s, and no "
+                       "student: nothing to report")
     start, span = float(everyone["time_s"].min()), float(np.ptp(everyone["time_s"]))
     bin_s = _default_bin(span)
     nbins = int(span // bin_s) + 1
-    edges = start + bin_s * np.arange(nbins)
-    idx = np.minimum(((t - start) // bin_s).astype(int), nbins - 1)
-    timeline = _binned_mean(idx, probs, nbins)
+    centres = start + bin_s * np.arange(nbins) + bin_s / 2
+    idx = np.minimum(((log["time_s"] - start) // bin_s).astype(int), nbins - 1)
+    timeline = _binned_mean(idx, np.eye(len(CLASS_NAMES))[labels(log)], nbins)  # the feed's mood panel, over time
     difficulty = timeline[:, DIFFICULT_COLUMNS].sum(1)
-    centres = edges + bin_s / 2
     attention = None
     if "attention" in log and np.isfinite(log["attention"]).any():
         attention = _binned_mean(idx, log["attention"][:, None], nbins)[:, 0]
+    segments = _clock_segments(readings)
     return SessionSummary(
-        duration_s=float(clock.steps.sum()), frames=len(np.unique(log["frame"])), face_rows=len(t),
-        students=_students(everyone, clock), bin_s=bin_s, timeline_t=centres, timeline=timeline,
-        difficulty=difficulty, moments=_moments(centres, difficulty, timeline),
-        attention=attention, started=_started(readings), offset_changes=_offset_changes(readings))
+        duration_s=float(clock.steps.sum()), frames=len(np.unique(everyone["frame"][seen])),
+        face_rows=int(seen.sum()), students=students, bin_s=bin_s, timeline_t=centres, timeline=timeline,
+        difficulty=difficulty, moments=_moments(centres, difficulty, timeline), attention=attention,
+        started=_started(readings[:len(segments[0])] if segments else []), offset_changes=_offset_changes(readings),
+        clock_jumps=_clock_jumps(readings, segments), passing=len(passing))
+
+
+def labels(log: dict[str, np.ndarray]) -> np.ndarray:
+    """Per row, the index of the label the feed showed: the most probable class of the logged probabilities (the
+    first, of equal ones; camera-off rows, without any, get the first class)."""
+    probs = np.stack([log[c] for c in PROBABILITY_COLUMNS], axis=1)
+    return np.nan_to_num(probs, nan=-1.0).argmax(1)
 
 
 def _binned_mean(idx: np.ndarray, values: np.ndarray, nbins: int) -> np.ndarray:
@@ -191,15 +221,12 @@ def _clock_readings(log: dict[str, np.ndarray]) -> list[tuple[float, datetime]]:
     after its frame: a row is written once its analysis is done, and held rows later still), in session-time order;
     passing over clocks that cannot be read (edited). Those with a UTC offset, which ferbot writes, where there are
     any: one without cannot be compared with them."""
-    clocks, times = np.asarray(log.get("clock", ()), dtype=str), log["time_s"]
-    dated = clocks != ""
-    if not dated.any():
-        return []
-    written, row_clock = np.unique(clocks[dated], return_inverse=True)
-    latest = np.full(len(written), -np.inf)
-    np.maximum.at(latest, row_clock, times[dated])
+    latest: dict[str, float] = {}  # by clock as written: a dict, for a long log's clocks as strings took 80 MiB
+    for clock, time_s in zip(log.get("clock", ()), log["time_s"].tolist()):
+        if clock and time_s > latest.get(clock, -np.inf):
+            latest[clock] = time_s
     readings = []
-    for clock, time_s in zip(written, latest):
+    for clock, time_s in latest.items():
         try:
             readings.append((float(time_s), datetime.fromisoformat(clock)))
         except ValueError:  # not a time (edited)
@@ -207,11 +234,51 @@ def _clock_readings(log: dict[str, np.ndarray]) -> list[tuple[float, datetime]]:
     return sorted([r for r in readings if r[1].tzinfo is not None] or readings, key=lambda reading: reading[0])
 
 
+def _clock_segments(readings: list[tuple[float, datetime]]) -> list[list[int]]:
+    """The clock readings (indices) split where the computer's clock jumped against the session's time: where the
+    clock less the session time moves by more than CLOCK_JUMP_S from the least of its segment's so far (the others
+    were written late) and the next reading confirms it (one slow analysis moves no clock); not back in a segment's
+    first CLOCK_JUMP_S (its first analyses, slow to start, written late), and not where a segment's least stays
+    within CLOCK_JUMP_S of the one before."""
+    ahead = [_seconds(clock) - time_s for time_s, clock in readings]
+    segments: list[list[int]] = [[0]] if readings else []
+    for k in range(1, len(readings)):
+        change = ahead[k] - min(ahead[j] for j in segments[-1])
+        confirmed = k + 1 == len(readings) or abs(ahead[k + 1] - ahead[k]) <= CLOCK_JUMP_S
+        settled = readings[k - 1][0] - readings[segments[-1][0]][0] > CLOCK_JUMP_S
+        if confirmed and (change > CLOCK_JUMP_S or (change < -CLOCK_JUMP_S and settled)):
+            segments.append([k])
+        else:
+            segments[-1].append(k)
+    merged = segments[:1]
+    for segment in segments[1:]:
+        jump = min(ahead[k] for k in segment) - min(ahead[k] for k in merged[-1])
+        if abs(jump) > CLOCK_JUMP_S:
+            merged.append(segment)
+        else:
+            merged[-1].extend(segment)
+    return merged
+
+
+def _clock_jumps(readings: list[tuple[float, datetime]], segments: list[list[int]]) -> tuple[tuple[float, float], ...]:
+    """SessionSummary.clock_jumps: after each segment's last reading, the whole seconds the clock moved against the
+    session's time (from the least of one segment's clocks less their session times to the next one's)."""
+    ahead = [[_seconds(readings[k][1]) - readings[k][0] for k in segment] for segment in segments]
+    return tuple((readings[before[-1]][0], float(round(min(after_s) - min(before_s))))
+                 for before, after, before_s, after_s in zip(segments, segments[1:], ahead, ahead[1:]))
+
+
+def _seconds(clock: datetime) -> float:
+    """A clock's time as seconds from 1970 (one without a UTC offset as if in UTC): no clock too near year 1 or
+    9999 overflows."""
+    return (clock - (_EPOCH if clock.tzinfo is not None else _EPOCH.replace(tzinfo=None))).total_seconds()
+
+
 def _started(readings: list[tuple[float, datetime]]) -> datetime | None:
     """The local time at the session's time 0, to the second, in the UTC offset of the session's first clock: the
-    smallest of the clocks less their session time (the first analysis, slow to start, was written seconds late;
-    the smallest may be one read after the clocks changed for daylight saving); None without clocks (a log of an
-    older ferbot, or of a recording)."""
+    smallest of the clocks less their session time, of those read before the computer's clock first jumped (the
+    first analysis, slow to start, was written seconds late; the smallest may be one read after the clocks changed
+    for daylight saving); None without clocks (a log of an older ferbot, or of a recording)."""
     starts = []
     for time_s, clock in readings:
         try:
@@ -258,7 +325,8 @@ def _moving_sum(column: np.ndarray, width: int) -> np.ndarray:
 
 
 def _moments(t, difficulty, timeline) -> list[Moment]:
-    """The difficult moments (MOMENT_LEVEL) of a timeline at times `t`, its difficult share `difficulty`."""
+    """The difficult moments (MOMENT_LEVEL) of a timeline of label shares at times `t`, its share of faces labelled
+    difficult `difficulty`; each with the difficult label most faces had."""
     d = np.nan_to_num(difficulty, nan=0.0)
     floor = max(MOMENT_LEVEL, float(np.nanmedian(difficulty)) + MOMENT_RISE)
     peaks = [i for i in range(len(d)) if d[i] >= floor
@@ -271,19 +339,26 @@ def _moments(t, difficulty, timeline) -> list[Moment]:
             for i in sorted(chosen)]
 
 
-def _students(log: dict[str, np.ndarray], clock: Clock) -> list[Student]:
-    """One per track id in the log (cameras off included; `clock`: the log's): emotions from the rows with a face,
-    attendance and concerns from all."""
-    probs = np.stack([log[c] for c in PROBABILITY_COLUMNS], axis=1)
-    off = log["camera_off"]
-    difficult = probs[:, DIFFICULT_COLUMNS].sum(1)
+def _students(log: dict[str, np.ndarray], clock: Clock) -> tuple[list[Student], list[int]]:
+    """One per track id in the log (cameras off included; `clock`: the log's), emotions from the rows with a face,
+    attendance and concerns from all; and apart, the track ids of passing detections (passing_detection)."""
+    shown = labels(log)
+    difficult = np.isin(shown, DIFFICULT_COLUMNS) & ~log["camera_off"]
     # the report lists concerns by name only: an anonymous log's ids reset as tiles move
     named = bool((log["name"] != "").any())
-    students = [_student(log, track, log["track_id"] == track, off, probs, difficult, clock, named)
-                for track in np.unique(log["track_id"]).astype(int)]
+    tracks = [_student(log, track, log["track_id"] == track, shown, difficult, clock, named)
+              for track in np.unique(log["track_id"]).astype(int)]
+    passing = [st.track_id for st in tracks if passing_detection(st, clock)]
+    students = [st for st in tracks if st.track_id not in passing]
     names = [st.name for st in students]
     return [dataclasses.replace(st, title=(st.name if names.count(st.name) == 1 else f"{st.name} (#{st.track_id})")
-                                if st.name else f"#{st.track_id}") for st in students]
+                                if st.name else f"#{st.track_id}") for st in students], passing
+
+
+def passing_detection(student: Student, clock: Clock) -> bool:
+    """Whether a track is a passing detection, no student: on camera for less than PASSING_S (and half the
+    session), and never named."""
+    return not student.name and student.attendance.on_camera_s < min(PASSING_S, float(clock.steps.sum()) / 2)
 
 
 def usual_name(names: list[str]) -> str:
@@ -305,9 +380,13 @@ def _most_read(names: list[str]) -> str:
     return max(dict.fromkeys(names), key=names.count)
 
 
-def _student(log, track, rows, off, probs, difficult, clock, named: bool) -> Student:
-    faces = rows & ~off
-    mean = probs[faces].mean(0) if faces.any() else np.zeros(len(CLASS_NAMES))
+def _student(log, track, rows, shown, difficult, clock, named: bool) -> Student:
+    """One track's Student (`rows`: its rows; `shown`: each row's label; `difficult`: whether that is a difficult
+    state)."""
+    faces = rows & ~log["camera_off"]
+    probs = np.stack([log[c][faces] for c in PROBABILITY_COLUMNS], axis=1)
+    shares = np.bincount(shown[faces], minlength=len(CLASS_NAMES)) / max(int(faces.sum()), 1)
+    mean = probs.mean(0) if faces.any() else np.zeros(len(CLASS_NAMES))
     attention = log.get("attention")
     att = float(np.nanmean(attention[faces])) if attention is not None and np.isfinite(attention[faces]).any() \
         else None
@@ -316,8 +395,9 @@ def _student(log, track, rows, off, probs, difficult, clock, named: bool) -> Stu
     return Student(
         track_id=int(track), first_s=float(log["time_s"][rows].min()), last_s=float(log["time_s"][rows].max()),
         presence=present.on_camera_s / max(float(clock.steps.sum()), 1e-9),
-        dominant=CLASS_NAMES[int(mean.argmax())] if faces.any() else "",
+        dominant=CLASS_NAMES[int(shares.argmax())] if faces.any() else "",
         mean_probs=dict(zip(CLASS_NAMES, mean.round(4).tolist())),
         difficulty=float(difficult[faces].mean()) if faces.any() else 0.0, attention=att,
         name=usual_name(names), attendance=present,
-        concerns=tuple(concerns(log, rows, difficult, clock)) if named else ())
+        concerns=tuple(concerns(log, rows, difficult, clock)) if named else (),
+        label_shares=dict(zip(CLASS_NAMES, shares.round(4).tolist())))

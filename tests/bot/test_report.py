@@ -23,7 +23,7 @@ from ferbot.report import report_paths, write_report
 from ferbot.report.summary import summarize
 from ferbot.track.tracker import TrackedFace
 from tests.helpers.cli import env_with, ferbot, one_error_line
-from tests.helpers.logs import csv_rows, face_row, log_rows, write_log
+from tests.helpers.logs import csv_rows, face_row, log_rows, probability_row, write_log
 from tests.helpers.requires import need_program
 
 
@@ -34,6 +34,9 @@ def session(tmp_path_factory) -> Path:
     result = ferbot("--demo", "--sink", "none", "--duration", "5", "--log", str(folder / "log.csv"))
     assert result.returncode == 0, result.stderr
     assert f"report: {folder / 'log-report.html'}" in result.stderr
+    # a long lesson's report takes seconds: the run says so before (it was silent)
+    assert re.search(rf"INFO ferbot: writing the report of {re.escape(str(folder / 'log.csv'))} ...\n.*report: ",
+                     result.stderr), result.stderr
     return folder
 
 
@@ -289,7 +292,8 @@ def test_a_returning_student_read_late_is_one_student(tmp_path):
     """Maria leaves for a minute; back, her face is found 2 s before her tag is read, under a passing id (3), then
     under her name's (1). The report has one Maria, on camera those 2 s too, not a third student absent all lesson
     but 2 s. A student of 30 s without a name, one read as another name, or one seen elsewhere on the screen, is
-    no stub of hers; nor a face seen once where Ben was as the detector missed him once (he never left)."""
+    no stub of hers; nor a face seen once where Ben was as the detector missed him once (he never left): those two,
+    nameless and seen for under 10 s, are passing detections, no students at all."""
     def lesson(passing_rows):
         rows = [face_row(t, t, 2, "Ben", x=200) for t in range(0, 200) if t != 50]  # missed once
         rows += [face_row(t, t, 1, "Maria") for t in [*range(0, 60), *range(122, 200)]]
@@ -298,8 +302,8 @@ def test_a_returning_student_read_late_is_one_student(tmp_path):
     cases = {"stub": ([face_row(t, t, 3, "") for t in (120, 121)], {"Maria", "Ben"}),
              "long": ([face_row(t, t, 3, "") for t in range(91, 122)], {"Maria", "Ben", ""}),
              "other name": ([face_row(t, t, 3, "Mario") for t in (120, 121)], {"Maria", "Ben", "Mario"}),
-             "elsewhere": ([face_row(t, t, 3, "", x=400) for t in (120, 121)], {"Maria", "Ben", ""}),
-             "while Ben blinked": ([face_row(50, 50, 3, "", x=200)], {"Maria", "Ben", ""})}
+             "elsewhere": ([face_row(t, t, 3, "", x=400) for t in (120, 121)], {"Maria", "Ben"}),
+             "while Ben blinked": ([face_row(50, 50, 3, "", x=200)], {"Maria", "Ben"})}
     maria_on_camera = {}
     for case, (passing, names) in cases.items():
         log = tmp_path / f"{case.replace(' ', '-')}.csv"
@@ -309,6 +313,7 @@ def test_a_returning_student_read_late_is_one_student(tmp_path):
         assert set(students) == names, case
         maria_on_camera[case] = 60 * float(students["Maria"]["minutes_on_camera"])
     assert maria_on_camera["stub"] == pytest.approx(maria_on_camera["other name"] + 2, abs=0.7)  # minutes to 0.01
+    assert maria_on_camera["elsewhere"] == maria_on_camera["other name"]
 
 
 def test_students_whose_tiles_swap_while_their_tags_go_unread_stay_two_students(tmp_path):
@@ -681,3 +686,149 @@ def test_a_class_facing_throughout_shows_its_line_and_a_time_without_faces_shows
     plt.close(attention_figure), plt.close(mood_figure)
     assert np.isnan(difficult[(minutes > 3.5) & (minutes < 6.5)]).all()
     assert difficult[minutes < 2.5].min() == pytest.approx(1.0)
+
+
+# angry, disgust, fear, happy, sad, surprise, neutral: a calm face the feed labels Neutral, its difficult states
+# summed at 22% (28% while tense), and a face it labels Sad, its difficult states summed at 40%
+CALM = [0.05, 0.02, 0.05, 0.10, 0.08, 0.04, 0.66]
+TENSE = [0.08, 0.03, 0.12, 0.00, 0.20, 0.05, 0.52]
+SAD_BUT_UNSURE = [0.0, 0.0, 0.0, 0.30, 0.40, 0.0, 0.30]
+
+
+def _cells(page: str, title: str) -> list[str]:
+    """The cells of the Students table's row of the student `title`, after their name."""
+    row = re.search(rf"<tr><td>{re.escape(title)}</td>(<td>\d+:\d\d:\d\d–.*?)</tr>", page)[1]
+    return re.findall(r"<td>(.*?)</td>", row)
+
+
+def test_the_report_counts_faces_by_the_label_the_feed_showed(tmp_path):
+    """Ten minutes, four named students analysed every 2 s. Ana and Bo are labelled Neutral all along, tense from
+    3:00 to 5:00 (their difficult states summed at 28%); Cy and Di are labelled Sad from 6:00 to 8:30 (summed at
+    40%). The report said Ana was "22% difficult", gave a "28% sad" moment in which no face was labelled sad, and
+    missed Cy's two and a half sad minutes; its class mood and per-student plot averaged probabilities too."""
+    def probabilities(student: int, t: float) -> list[float]:
+        if student >= 2 and 360 <= t < 510:
+            return SAD_BUT_UNSURE
+        return TENSE if 180 <= t < 300 and student < 2 else CALM
+
+    log = tmp_path / "lesson.csv"
+    write_log(log, [probability_row(t, frame, student + 1, probabilities(student, t), name, x=100 * student)
+                    for frame, t in enumerate(np.arange(0, 600, 2.0))
+                    for student, name in enumerate(["Ana", "Bo", "Cy", "Di"])])
+    summary = summarize(read_log(log))
+    assert summary.moments and all((m.main_state, round(m.difficulty, 2)) == ("sad", 0.5) and 360 <= m.time_s <= 510
+                                   for m in summary.moments), summary.moments
+    assert np.nanmax(summary.timeline[:, CLASS_NAMES.index("Sad")]) == pytest.approx(0.5)  # as the mood panel
+    shares = {st.name: st.label_shares for st in summary.students}
+    assert shares["Ana"]["Neutral"] == 1.0 and shares["Cy"]["Sad"] == 0.25
+    page = write_report(log).read_text(encoding="utf-8")
+    assert _cells(page, "Ana")[2:4] == ["Neutral", "0%"] and _cells(page, "Cy")[2:4] == ["Neutral", "25%"]
+    assert "<b>Difficult states</b>: the share of their analysed frames the feed labelled" in page
+    assert re.search(r"<li><b>Cy</b>: difficult states 0:06:00–0:08:30</li>", page), page
+    assert "<li><b>Ana</b>" not in page
+    students = {row["name"]: row for row in csv_rows(tmp_path / "lesson-students.csv")}
+    assert students["Ana"]["difficulty"] == "0.0" and students["Cy"]["difficulty"] == "0.25"
+    assert float(students["Ana"]["sad"]) == pytest.approx((0.08 * 240 + 0.2 * 60) / 300, abs=1e-4)  # still data
+
+
+def test_a_sign_held_most_of_every_minute_is_a_stretch_though_seconds_without_it_come_often(tmp_path):
+    """Four minutes, analysed every 0.5 s. Renée faces the screen under 40% of the time for 9 s of every 15 s
+    (60%), Sora for 6 s of every 15 (40%); Ana is labelled Sad for 9 s of every 15. The 6 s in between broke every
+    stretch at under 10 s: the report named no one, though it promises that a few seconds without the sign do not
+    break a stretch."""
+    def off_and_on(t: float, share: float) -> bool:
+        return t % 15 < 15 * share
+
+    rows = []
+    for frame, t in enumerate(np.arange(0, 240, 0.5)):
+        rows.append(face_row(t, frame, 1, "Renée", attention=0.2 if off_and_on(t, 0.6) else 0.9, x=0))
+        rows.append(face_row(t, frame, 2, "Sora", attention=0.2 if off_and_on(t, 0.4) else 0.9, x=100))
+        rows.append(face_row(t, frame, 3, "Ana", emotion="Sad" if off_and_on(t, 0.6) else "Happy", x=200))
+    log = tmp_path / "lesson.csv"
+    write_log(log, rows)
+    concerns = {st.name: st.concerns for st in summarize(read_log(log)).students}
+    assert [(c.kind, len(c.ranges)) for c in concerns["Renée"]] == [("low attention", 1)]
+    assert [(c.kind, len(c.ranges)) for c in concerns["Ana"]] == [("difficult states", 1)]
+    assert concerns["Sora"] == ()
+    start, end = concerns["Renée"][0].ranges[0]
+    assert start == 0.0 and end >= 225
+
+
+def test_a_face_seen_for_a_moment_is_no_student(tmp_path):
+    """A named lesson of six minutes, two students; a face on a slide is found in two analyses at 2:00, and another,
+    on a poster, in three at 4:00 (no name read on either). They were students: counted, absent all lesson in
+    the attendance, "Fear, 100% difficult" in the table, a bar in the plot and a row in the students file."""
+    rows = [face_row(t, frame, student + 1, name, x=100 * student)
+            for frame, t in enumerate(np.arange(0, 360, 0.5)) for student, name in enumerate(["Ana", "Bo"])]
+    rows += [face_row(120 + 0.5 * k, 240 + k, 100, emotion="Fear", x=900) for k in range(2)]
+    rows += [face_row(240 + 0.5 * k, 480 + k, 101, emotion="Fear", x=900) for k in range(3)]
+    log = tmp_path / "lesson.csv"
+    write_log(log, rows)
+    summary = summarize(read_log(log))
+    assert [st.name for st in summary.students] == ["Ana", "Bo"] and summary.passing == 2
+    assert summary.face_rows == len(rows)  # the coverage counts every face the detector saw
+    page = write_report(log).read_text(encoding="utf-8")
+    assert _coverage(page, "students (tracks)") == 2
+    assert "<tr><th>faces seen for under 10 s</th><td>2 (not counted as students" in page
+    assert "#100" not in page and "#101" not in page and "No student showed a sustained sign." in page
+    assert [row["name"] for row in csv_rows(tmp_path / "lesson-students.csv")] == ["Ana", "Bo"]
+
+
+def test_a_laptop_asleep_at_the_break_gives_the_times_of_day_after_it_by_its_clock(tmp_path):
+    """A lesson from 10:00 (UTC+1), its laptop asleep for 15 minutes at 0:10:00 into the session: the session's
+    time (monotonic) stood still while the clock ran on. A sad spell 0:20:00 into the session, at 10:35 by the
+    clock, was given at 10:20. The first analysis, written 15 s late, is no jump."""
+    began = datetime.fromisoformat("2026-12-02T10:00:00+01:00")
+
+    def clock(t: float, frame: int) -> str:
+        return (began + timedelta(seconds=t + 0.4 + 15 * (frame == 0) + 900 * (t >= 600))).isoformat()
+
+    log = tmp_path / "lesson.csv"
+    write_log(log, [face_row(t, frame, student + 1, emotion="Sad" if 1200 <= t < 1260 else "Happy",
+                             x=100 * student, clock=clock(t, frame))
+                    for frame, t in enumerate(np.arange(0, 1800, 2.0)) for student in range(4)])
+    summary = summarize(read_log(log))
+    assert summary.clock_jumps == ((598.0, 900.0),)
+    assert summary.on_the_clock(60) == "10:01:00" and summary.on_the_clock(1230) == "10:35:30"
+    page = write_report(log).read_text(encoding="utf-8")
+    assert "<tr><th>started</th><td>2026-12-02 10:00:00+01:00</td></tr>" in page
+    assert "the computer's clock jumped 15 min ahead at 0:09:58 into the session" in page
+    seconds = round(summary.moments[0].time_s)
+    assert f"({began + timedelta(seconds=seconds + 900):%H:%M:%S})</td><td>100%</td><td>sad</td>" in page
+
+
+def test_reading_a_long_log_takes_a_few_times_its_size(tmp_path):
+    """Thirty students for ten minutes at 2.5 analyses a second (45,000 rows, 6 MiB): every row read into a dict
+    of strings took twenty times the log's size (1.3 GiB for a 90-minute lesson's)."""
+    import tracemalloc
+
+    log = tmp_path / "lesson.csv"
+    write_log(log, [probability_row(t, frame, student + 1, CALM, f"Student {student}", x=10 * student,
+                                    clock="2026-12-02T10:00:00+01:00")
+                    for frame, t in enumerate(np.arange(0, 600, 0.4)) for student in range(30)])
+    size = log.stat().st_size
+    tracemalloc.start()
+    try:
+        assert len(read_log(log)["time_s"]) == 45_000
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 5 * size, f"{peak / 2**20:.0f} MiB for a log of {size / 2**20:.0f} MiB"
+
+
+def test_a_file_that_is_no_log_is_refused_by_its_first_line_before_it_is_read(tmp_path):
+    """`ferbot report lesson.mp4` (or a spreadsheet of grades) read the whole file before saying it was no log."""
+    import tracemalloc
+
+    fake = tmp_path / "grades.csv"
+    with fake.open("wb") as f:
+        f.write(b"name,grade\nAlex,3\n")
+        f.truncate(256 * 2**20)  # a large file (sparse: it takes no disk)
+    tracemalloc.start()
+    try:
+        with pytest.raises(LogError, match="grades.csv is not a ferbot log"):
+            write_report(fake)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * 2**20

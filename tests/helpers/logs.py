@@ -56,3 +56,12 @@ def rows_written(path: Path) -> int:
 def row_box(row: dict[str, str]) -> Rect:
     """A log row's box, in the captured picture's pixels."""
     return Rect(*(float(row[k]) for k in BOX_COLUMNS))
+
+
+def probability_row(t: float, frame: int, track: int, probabilities: list[float], name: str = "",
+                    attention: float = 1.0, x: int = 0, clock: str = "") -> list:
+    """One analysed face whose logged (smoothed) class probabilities are `probabilities`, labelled as the feed
+    labels it: with the most probable class."""
+    label = int(np.argmax(probabilities))
+    return [f"{t:.3f}", frame, track, x, 0, 50, 50, CLASS_NAMES[label], f"{probabilities[label]:.4f}",
+            f"{attention:.3f}", *(f"{p:.4f}" for p in probabilities), name, "on", clock]
