@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from ferbot.detect.blazeface import BlazeFace, Detection, check_rgb
-from ferbot.detect.looks import grey_sample, region_look, same_scene
+from ferbot.detect.looks import grey_sample, region_look, same_scene, scene_difference
 from ferbot.detect.merge import merge_duplicates
 from ferbot.detect.tiling import (
     Window,
@@ -132,9 +132,11 @@ class FaceFinder:
         for seen in self._two_people:
             free = [i for i in range(len(tiles)) if i not in now]
             in_place = [i for i in free if tiles[i].iou(seen.tile) > SAME_TILE_IOU]
+            # the likest tile within SAME_SCENE (where it was, of tiles as alike: in a gallery of people on like
+            # walls, or dim rooms beside camera-off tiles, several may be), else where it was
             alike = [i for i in free if same_scene(seen.look, looks[i])]
-            # where it was if it still looks the same there, else where it looks the same, else where it was
-            index = next(iter([i for i in in_place if i in alike] or alike or in_place), None)
+            index = min(alike, key=lambda i: (scene_difference(seen.look, looks[i]), i not in in_place),
+                        default=next(iter(in_place), None))
             if index is None:
                 unplaced.append(seen)
             else:

@@ -24,6 +24,11 @@ def region_look(image: np.ndarray, region: Rect) -> np.ndarray:
                       interpolation=cv2.INTER_AREA).astype(np.float32)
 
 
+def scene_difference(look: np.ndarray, other: np.ndarray) -> float:
+    """How far apart two region_look thumbnails are: their mean grey-level difference."""
+    return float(np.abs(look - other).mean())
+
+
 def same_scene(look: np.ndarray, other: np.ndarray) -> bool:
     """Whether two region_look thumbnails show the same scene (within SAME_SCENE grey levels on average)."""
-    return float(np.abs(look - other).mean()) <= SAME_SCENE
+    return scene_difference(look, other) <= SAME_SCENE

@@ -224,13 +224,20 @@ def test_a_second_person_beside_the_first_in_one_tile_is_found_and_stays_found()
     assert finder.detector_calls == calls  # the same search each time once found
 
 
-def test_two_people_at_one_webcam_stay_found_when_the_app_moves_their_tile_or_one_leans_away():
+@pytest.mark.parametrize("others", ["photographs", "people on the same wall"])
+def test_two_people_at_one_webcam_stay_found_when_the_app_moves_their_tile_or_one_leans_away(others):
     """The tiles searched beside their first face at every find were those where the last find saw two people, by
     place: when the app reordered its tiles (someone joined or spoke), or the second person leaned out of view for
     one analysis, the second was only looked for again when the tiles' turn came round (15 finds on a 4x4
-    gallery), and came back as a new student. The tile is now followed by its look, for TWO_PEOPLE_KEPT finds."""
-    tile_picture, pair = _two_at_one_webcam()
-    others = [photo(name) for name in list(PHOTO_FACES)[:8]]
+    gallery), and came back as a new student. The tile is now followed by its look, for TWO_PEOPLE_KEPT finds: to
+    the likest tile, where the other students sit on the same wall and several tiles look alike."""
+    names = ["codait_bryan.png", "codait_luciano.jpg", "singnet_model_face.jpg", "singnet_woman_portrait.jpg"] * 2
+    if others == "photographs":
+        tile_picture, pair = _two_at_one_webcam()
+        others = [photo(name) for name in list(PHOTO_FACES)[:8]]
+    else:  # heads of 130 px: tiles within SAME_SCENE of each other
+        tile_picture, pair = _at_one_webcam([("mpl_grace_hopper.jpg", 0.38), ("skimage_astronaut.jpg", 0.84)], 130)
+        others = [_at_one_webcam([(name, 0.38)], 130)[0] for name in names]
     alone = tile_picture.copy()
     alone[:, 420:] = tile_picture[0, 0]  # the second person out of view: the room's wall
     screens = {(place, picture is alone): compose_gallery(others[:place] + [picture] + others[place:], fill=1.0)
@@ -265,14 +272,20 @@ def _two_at_one_webcam(second_centre: float = 0.84) -> tuple[np.ndarray, list[Re
     """A 640x360 webcam picture of two people (their photographs' heads), one left of the middle, one at
     `second_centre` of the width (0.84: at the right end, outside the tile's centred square), and their face
     boxes."""
+    return _at_one_webcam([("mpl_grace_hopper.jpg", 0.38), ("skimage_astronaut.jpg", second_centre)])
+
+
+def _at_one_webcam(people: list[tuple[str, float]], head_px: int = 200) -> tuple[np.ndarray, list[Rect]]:
+    """A 640x360 webcam picture of people (photograph name, centre as a share of the width) on one plain wall,
+    their heads `head_px` high with their bottoms 60 px above the picture's, and their face boxes."""
     room = np.full((360, 640, 3), (96, 110, 120), np.uint8)
     boxes = []
-    for name, centre in (("mpl_grace_hopper.jpg", 0.38), ("skimage_astronaut.jpg", second_centre)):
+    for name, centre in people:
         picture = photo(name)
         head, face = head_crop(picture, photo_faces(name, picture)[0], side_faces=3.0)
-        scale = 200 / head.shape[0]
-        x, y = round(centre * 640 - 100), 100
-        room[y:y + 200, x:x + 200] = cv2.resize(head, (200, 200), interpolation=cv2.INTER_AREA)
+        scale = head_px / head.shape[0]
+        x, y = round(centre * 640 - head_px / 2), 300 - head_px
+        room[y:y + head_px, x:x + head_px] = cv2.resize(head, (head_px, head_px), interpolation=cv2.INTER_AREA)
         boxes.append(Rect(x + face.x * scale, y + face.y * scale, face.w * scale, face.h * scale))
     return room, boxes
 
