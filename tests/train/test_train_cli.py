@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import os
 import re
 import shutil
@@ -422,6 +423,27 @@ def test_the_model_cards_command_names_the_recipe_and_leaves_out_run_control():
 ])
 def test_a_stopped_run_says_how_to_resume_or_export_it(argv, goal, hint):
     assert _rerun_hint(argv, "default", goal) == hint
+
+
+@pytest.mark.parametrize("finished, said", [
+    (False, "interrupted at step 7, checkpoint saved; resume with: python -m train --config tiny --data x.npz"),
+    (True, "stopped at step 7 with every epoch trained, saved and not exported; export it with: python -m train "
+           "--config tiny --data x.npz"),
+])
+def test_a_stopped_run_says_whether_it_can_resume_or_only_export(monkeypatch, caplog, finished, said):
+    """A finished run that --stop-at-step (or a Ctrl-C after the last epoch) kept from its export said it was
+    "interrupted" and to "run the same command to resume"."""
+    import train.__main__ as train_cli
+    from train.loop import Interrupted
+
+    def stopped(args, argv):
+        raise Interrupted(7, finished=finished)
+
+    monkeypatch.setattr(train_cli, "_run_train", stopped)
+    monkeypatch.setattr(train_cli, "setup_logging", lambda: None)  # its handler would replace caplog's
+    caplog.set_level(logging.WARNING, logger="train")
+    assert train_cli.main(["--data", "x.npz", "--config", "tiny", "--stop-at-step", "3"]) == EXIT_INTERRUPTED
+    assert said in caplog.text
 
 
 def test_the_readmes_eval_examples_name_checkpoints_that_ship():
