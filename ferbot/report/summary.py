@@ -361,14 +361,22 @@ def passing_detection(student: Student, clock: Clock) -> bool:
     return not student.name and student.attendance.on_camera_s < min(PASSING_S, float(clock.steps.sum()) / 2)
 
 
+# A student is titled by the name most read on their last this many named rows: about their last minute at the
+# default 2.5 analyses a second (ferbot.pipeline.DEFAULT_ANALYSIS_RATE), long enough that a misreading shown now
+# and then (a few seconds until the tag's vote puts it right) never wins, short enough that a student who renamed
+# themselves a minute or more before leaving is titled by their new name, however long they had the old one
+LATEST_ROWS = 150
+
+
 def usual_name(names: list[str]) -> str:
-    """A student's name from the names read on their rows: the name most read (the first read of those read as
-    often), given whole where it was read whole (a student read "Ana Maria Go..." in a 7x7 gallery for most of a
-    lesson, and "Ana Maria Gonzalez" in a larger tile, is Ana Maria Gonzalez; of two whole names that fit, the one
-    read more), without a stray mark; "" without any."""
+    """A student's name from the names read on their rows (in time order): the name most read on their last
+    LATEST_ROWS (the first read of those read as often: a student who renamed themselves is titled by their latest
+    name, a misreading now and then by none), given whole where it was read whole (a student read "Ana Maria
+    Go..." in a 7x7 gallery for most of a lesson, and "Ana Maria Gonzalez" in a larger tile, is Ana Maria Gonzalez;
+    of two whole names that fit, the one read more), without a stray mark; "" without any."""
     if not names:
         return ""
-    most = _most_read(names)
+    most = _most_read(names[-LATEST_ROWS:])
     readings = [name for name in names if same_name(name, most)]
     whole = [name for name in readings if not ELLIPSIS.search(name)] or readings
     best = _most_read(whole)

@@ -25,8 +25,10 @@ from ferbot.track.matching import greedy_pairs
 STRAY = 2  # characters: a token this short and without letters beside a name is a stray mark read with it (_stray_mark)
 LATIN_END = 0x250  # code points below this are Latin letters (Basic Latin to Latin Extended-B), signs and digits
 SUFFIX = re.compile(r"\s*\(([^()]*)\)$")  # brackets closing a tag: "Ana García (she/her)", "Ben Okafor (Host, me)"
-# What the meeting apps put in those brackets beside pronouns (which hold a "/"), in one case: Zoom's "(Host)",
-# "(Co-host)" and "(Me)", Teams' "(Guest)", "(External)" and "(Unverified)", Meet's "(Presenting)"
+CUT_SUFFIX = re.compile(r"\s*\([^()]*$")  # brackets the meeting app cut short: "Maximilian Ramírez (he/h..."
+PRONOUNS = re.compile(r"[^\W\d_]+(?:\s*/\s*[^\W\d_]+)+")  # letters/letters: "she/her", "he/him/his"; not "3/B"
+# What the meeting apps put in those brackets beside pronouns, in one case: Zoom's "(Host)", "(Co-host)" and "(Me)",
+# Teams' "(Guest)", "(External)" and "(Unverified)", Meet's "(Presenting)"
 ROLES = frozenset({"host", "co-host", "me", "guest", "external", "unverified", "presenter", "presenting"})
 
 
@@ -51,14 +53,25 @@ def same_name(a: str, b: str) -> bool:
 
 
 def _without_suffix(name: str) -> str:
-    """The name (in one case) without the brackets that close it where they hold only pronouns or roles (SUFFIX,
-    ROLES: "ana garcia (she/her)", "ben okafor (host, me)"); a name that is nothing else, or whose brackets hold
-    something else ("Li Wei (Beijing)"), stays whole."""
-    suffix = SUFFIX.search(name)
+    """The name (in one case) without the brackets that close it, one after another, where they hold only pronouns
+    or roles (SUFFIX, PRONOUNS, ROLES: "ana garcia (she/her) (host)", "ben okafor (host, me)"), or where the app cut
+    the tag short inside them (CUT_SUFFIX: "maximilian ramirez (he/h..."); a name that is nothing else, or whose
+    brackets hold something else ("Li Wei (Beijing)", "Li Wei (3/B)"), stays whole."""
+    while (shorter := _one_suffix_off(name)) != name:
+        name = shorter
+    return name
+
+
+def _one_suffix_off(name: str) -> str:
+    """The name without the last brackets that _without_suffix leaves out, else the name itself."""
+    cut = CUT_SUFFIX.search(name) if ELLIPSIS.search(name) else None
+    suffix = cut or SUFFIX.search(name)
     if suffix is None or not name[:suffix.start()].strip():
         return name
+    if cut is not None:
+        return name[:cut.start()]
     parts = [part.strip() for part in suffix.group(1).split(",")]
-    return name[:suffix.start()] if all("/" in part or part in ROLES for part in parts) else name
+    return name[:suffix.start()] if all(PRONOUNS.fullmatch(part) or part in ROLES for part in parts) else name
 
 
 def _stray_mark(token: str, name: str) -> bool:
@@ -87,10 +100,11 @@ def _script(letter: str) -> str:
 
 
 def _plain_letters(name: str) -> str:
-    """The name without surrounding spaces, in one case, its Latin letters without accents ("Jiří" -> "jiri"); the
-    marks of other scripts stay (Japanese "が" is not "か")."""
+    """The name without surrounding spaces, in one case, its Latin letters without accents ("Jiří" -> "jiri"), its
+    full-width and other compatibility forms as the plain ones (NFKC: "（she/her）" is "(she/her)"); the marks of
+    other scripts stay (Japanese "が" is not "か")."""
     kept = []
-    for char in unicodedata.normalize("NFD", name.strip().casefold()):
+    for char in unicodedata.normalize("NFKD", name.strip().casefold()):
         if not (unicodedata.combining(char) and kept and ord(kept[-1]) < LATIN_END):
             kept.append(char)
     return unicodedata.normalize("NFC", "".join(kept))
@@ -126,6 +140,13 @@ class NameBook:
             ids = self._ids.setdefault(self._key(name), [])
             if track_id not in ids:
                 ids.append(track_id)
+
+    def release(self, name: str, track_id: int) -> None:
+        """Forget that the name had this id (a student renamed themselves: the old name may be someone else's next,
+        a device's "iPhone" say)."""
+        key = self._key(name)
+        if track_id in self._ids.get(key, ()):
+            self._ids[key].remove(track_id)
 
     def holds(self, name: str, track_id: int) -> bool:
         """Whether the name has had this id."""

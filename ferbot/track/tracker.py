@@ -123,11 +123,12 @@ class FaceTracker:
         keypoints; names: the name on each detection's tile, which ferbot.track.names follows: '' where its tag is
         unread, and None where no tile holds it; profile_tiles: whether each detection lies on a camera-off tile that
         looks like one with a profile picture; tile_names: the names read on all the screen's tiles, those without a
-        face included, by default the detections'); the live faces by id. A face whose name is on no tile and whose
-        look is that of a face under a name never read before is the same student, renamed ("iPad de María", now
-        "María López"): it keeps its id, under the new name. A face on a tile whose tag is unread takes no
-        track that has a name: the meeting app may have just put another participant there (tiles reorder), whose
-        tag could not be read yet, and the name of the one before would go with their face. A new track on such a
+        face included, by default the detections'); the live faces by id. A face whose name is on no tile (the only
+        one) and whose look is that of a face on its tile under a name never read before is the same student,
+        renamed ("iPad de María", now "María López"): it keeps its id, under the new name (_look_decides). A face
+        on a tile whose tag is unread takes no track that has a name: the meeting app may have just put another
+        participant there (tiles reorder), whose tag could not be read yet, and the name of the one before would go
+        with their face. A new track on such a
         tile, and a track whose video gives way to such a tile (a camera turned off), is a still picture from then
         until its crop changes (a person on a plain virtual background changes at the next analysis), not only after
         PICTURE_AFTER_S."""
@@ -216,18 +217,15 @@ class FaceTracker:
 
     def _match(self, seen: Sequence[_Observation], tile_names: Sequence[str]) -> list[tuple[int, int]]:
         """(face index, detection index) pairs: faces and detections of the same name first
-        (ferbot.track.names); then, where names let a look decide (_look_decides), faces and detections each
-        other's likest look (SAME_LOOK: a tile the meeting app moved keeps its student's track, not the one who sat
-        there); then greedy by overlap, then greedy by centre distance, never across two names nor from a named
+        (ferbot.track.names); then, where names let a look decide, faces and detections each other's likest look
+        (_look_pairs: a tile the meeting app moved keeps its student's track, not the one who sat there); then
+        greedy by overlap, then greedy by centre distance, never across two names nor from a named
         face to a detection on a tile whose tag is unread."""
         known = [f.box for f in self._faces]
         boxes, names = [o.detection.box for o in seen], [o.name for o in seen]
         pairs = name_pairs([f.name for f in self._faces], names, lambda f, d: unlikeness(
             self._faces[f].thumbnail, seen[d].thumbnail, known[f], boxes[d]))
-        free_f, free_d = _unpaired(len(known), len(boxes), pairs)
-        unlike = look_unlikeness([self._faces[f].thumbnail for f in free_f], [seen[d].thumbnail for d in free_d])
-        pairs += [(free_f[f], free_d[d]) for f, d in mutual_best_pairs(unlike, SAME_LOOK, LOOK_MARGIN)
-                  if self._look_decides(self._faces[free_f[f]], names[free_d[d]], tile_names)]
+        pairs += self._look_pairs(seen, pairs, tile_names)
         free_f, free_d = _unpaired(len(known), len(boxes), pairs)
         allowed = self._allowed(names, [o.tag_unread for o in seen])
         overlap = np.where(allowed[np.ix_(free_f, free_d)],
@@ -238,19 +236,38 @@ class FaceTracker:
                           for f in free_f], float).reshape(len(free_f), len(free_d))
         return pairs + [(free_f[f], free_d[d]) for f, d in greedy_pairs(shift, MAX_CENTRE_SHIFT)]
 
-    def _look_decides(self, face: TrackedFace, name: str, tile_names: Sequence[str]) -> bool:
-        """Whether the face may follow its look to a detection under `name`: always where the face has no name
-        (none read, or none that the OCR can read: it would take a new id wherever the app moves its tile); where
-        it has one, only to a name that has had no other id (NameBook: read for the first time) while its own is
-        read on no tile (`tile_names`): the student renamed themselves. Never from a name to a tag unread: anyone may
-        be there."""
+    def _look_pairs(self, seen: Sequence[_Observation], pairs: list[tuple[int, int]],
+                    tile_names: Sequence[str]) -> list[tuple[int, int]]:
+        """(face, detection) pairs, of those `pairs` leaves free, whose looks are each other's likest (SAME_LOOK,
+        LOOK_MARGIN) among all the faces and all the detections, those paired by name included: a newcomer is
+        judged against every face on the screen, not only the few left over (_look_decides says which may pair)."""
+        paired_f, paired_d = {f for f, _ in pairs}, {d for _, d in pairs}
+        unlike = look_unlikeness([f.thumbnail for f in self._faces], [o.thumbnail for o in seen])
+        lost = self._names_lost(tile_names)
+        return [(f, d) for f, d in mutual_best_pairs(unlike, SAME_LOOK, LOOK_MARGIN)
+                if f not in paired_f and d not in paired_d and self._look_decides(self._faces[f], seen[d], lost)]
+
+    def _names_lost(self, tile_names: Sequence[str]) -> list[int]:
+        """The ids of the named faces whose name is read on no tile (`tile_names`) now."""
+        return [face.track_id for face in self._faces
+                if face.name and not any(same_name(face.name, shown) for shown in tile_names if shown)]
+
+    def _look_decides(self, face: TrackedFace, seen: _Observation, lost: list[int]) -> bool:
+        """Whether the face may follow its look to the detection `seen`: always where the face has no name (none
+        read, or none that the OCR can read: it would take a new id wherever the app moves its tile). Where it has
+        one, only as a rename: to a name that has had no other id (NameBook: read for the first time), on the tile
+        where the face was (a rename does not move the tile: _same_place), while the face is the only one whose name
+        is read on no tile (`lost`, _names_lost: where the teacher pages, or several leave as others join, the
+        newcomers are not the leavers renamed). Never from a name to a tag unread: anyone may be there."""
         if not face.name:
             return True
-        return (bool(name) and self._book.claim(name, {face.track_id}) is None
-                and not any(same_name(face.name, shown) for shown in tile_names if shown))
+        return (lost == [face.track_id] and bool(seen.name) and self._book.claim(seen.name, {face.track_id}) is None
+                and _same_place(face.box, seen.detection.box))
 
     def _renamed(self, face: TrackedFace, name: str) -> TrackedFace:
-        """The face under the new name it renamed itself to, which takes its id (NameBook)."""
+        """The face under the new name it renamed itself to, which takes its id from the old name (NameBook: a
+        newcomer under the old name, a device's "iPhone" say, is not this student)."""
+        self._book.release(face.name, face.track_id)
         self._book.add(name, face.track_id)
         return dataclasses.replace(face, name=name)
 
@@ -341,6 +358,11 @@ def _still(face: TrackedFace, thumbnail: np.ndarray | None) -> TrackedFace:
     if _changed(face, thumbnail):
         return dataclasses.replace(face, thumbnail=thumbnail, still_since=face.last_seen, moved=True)
     return dataclasses.replace(face, moved=False)
+
+
+def _same_place(a: Rect, b: Rect) -> bool:
+    """Whether two boxes are where one face would be at two analyses on one tile (MIN_IOU, MAX_CENTRE_SHIFT)."""
+    return float(iou_matrix([a], [b])[0, 0]) >= MIN_IOU or _centre_shift(a, b) <= MAX_CENTRE_SHIFT
 
 
 def _centre_shift(a: Rect, b: Rect) -> float:

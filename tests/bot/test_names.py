@@ -284,6 +284,22 @@ def test_a_pronoun_or_role_after_a_name_is_the_same_student(counted_ocr):
     assert not same_name("Li Wei (Beijing)", "Li Wei") and not same_name("(Host)", "(Guest)")
 
 
+def test_pronouns_cut_short_stacked_or_full_width_are_the_same_student_and_a_class_in_brackets_is_not(counted_ocr):
+    """A camera-off student adds pronouns, and the app cuts the tag inside the brackets in a small tile
+    ("Maximilian Ramírez (he/h..."), shows a role after them ("(she/her) (Host)"), or full-width brackets are typed
+    ("（she/her）", which the tests' fonts do not draw): each was a new student. Two students told apart by a class
+    in brackets ("Li Wei (3/B)", "Li Wei (4/A)") were one: any "/" was taken for pronouns."""
+    tiles = [Rect(10 + 490 * i, 10, 480, 270) for i in range(3)]
+    first = ["Maximilian Ramírez", "Ana García", "Li Wei (3/B)"]
+    later = ["Maximilian Ramírez (he/h...", "Ana García (she/her) (Host)", "Li Wei (4/A)"]
+    reader, tracker = NameReader(counted_ocr), FaceTracker()
+    read = [[tag.name for tag in reader.read(_camera_off_screen(names, tiles), tiles, at)]
+            for names, at in ((first, 0.0), (later, 0.4))]
+    assert read == [first, later]
+    assert [tracker.camera_off_ids(names) for names in read] == [[1, 2, 3], [1, 2, 4]]
+    assert same_name("Jiří Dvořák（he/him）", "Jiří Dvořák") and not same_name("Student (Group 1/2)", "Student")
+
+
 def test_a_name_read_is_logged_without_the_name(counted_ocr, caplog):
     """With -v every reading was printed on the console, the student's name in it: only its length and time now."""
     tiles = [Rect(10, 10, 480, 270)]
@@ -415,6 +431,61 @@ def test_a_new_name_on_a_look_alike_face_is_a_rename_only_where_the_old_name_is_
     faces = tracker.update(detections(*tiles[1:]), np.stack([HAPPY] * 2), 1.6, _webcam_crops(rng, [1, 2]),
                            names=["Ben", "Cleo"], tile_names=["Ben", "Cleo"])
     assert {f.name: f.track_id for f in faces if not f.missed} == {"Ben": 2, "Cleo": 4}
+
+
+def _noisy(rng: np.random.Generator, faces: np.ndarray) -> np.ndarray:
+    """FER2013 faces as one analysis sees them: with a webcam's noise."""
+    return np.clip(faces + rng.normal(0, 3, faces.shape), 0, 255).astype(np.uint8)
+
+
+def test_a_look_alike_newcomer_elsewhere_as_a_student_leaves_is_not_that_student_renamed(fer2013):
+    """Ana leaves as Zoe, another woman who looks much like her (two FER2013 faces 0.175 apart: SAME_LOOK), joins
+    on another tile. Zoe took Ana's id as a rename, and Ana, back later, shared it with her all lesson: the look was
+    judged only against the faces no name had paired (none but Ana's), and a rename may move the tile. A rename is
+    where the face was, its look the likest among every face on the screen."""
+    ana, ben, zoe = fer2013.train.images[[4, 100, 1507]]
+    tiles, rng, tracker = [(100, 100, 80, 80), (400, 100, 80, 80), (700, 100, 80, 80)], np.random.default_rng(0), \
+        FaceTracker()
+    for step in range(3):
+        tracker.update(detections(*tiles[:2]), np.stack([HAPPY] * 2), 0.4 * step, _noisy(rng, np.stack([ana, ben])),
+                       names=["Ana", "Ben"])
+    faces = tracker.update(detections(*tiles[1:]), np.stack([HAPPY] * 2), 1.2, _noisy(rng, np.stack([ben, zoe])),
+                           names=["Ben", "Zoe"], tile_names=["Ben", "Zoe"])
+    assert {f.name: f.track_id for f in faces if not f.missed} == {"Ben": 2, "Zoe": 3}
+
+
+def test_paging_to_other_students_renames_none_of_the_first_page(fer2013):
+    """The teacher pages from 25 named students to 25 others: every name on the screen is new and every old one
+    gone. A page-2 student who looks like a page-1 student (two FER2013 faces 0.11 apart) on the tile where that
+    one sat took their id, as a rename (4 page flips in 200, for random pages). A rename is the only name lost."""
+    faces = fer2013.train.images
+    pages = [faces[[24137, *range(7000, 7024)]], faces[[22421, *range(8000, 8024)]]]  # look-alikes on tile 0
+    tiles = [(10 + 100 * (k % 5), 10 + 100 * (k // 5), 80, 80) for k in range(25)]
+    rng, tracker, probabilities = np.random.default_rng(0), FaceTracker(), np.stack([HAPPY] * 25)
+    for step, page in enumerate([0, 0, 0, 1]):
+        names = [f"Page {page + 1} student {k}" for k in range(25)]
+        seen = tracker.update(detections(*tiles), probabilities, 0.4 * step, _noisy(rng, pages[page]), names=names,
+                              tile_names=names)
+    assert sorted(f.track_id for f in seen if not f.missed) == list(range(26, 51))
+
+
+def test_a_name_given_up_by_a_rename_is_not_the_renamed_student_s_any_more():
+    """María joins as "iPhone", renames herself "María López" and turns her camera off; another student joins as
+    "iPhone": a new student, not María (the old name kept her id, so the newcomer took it, and María's camera-off
+    tile a new one)."""
+    tiles, rng, tracker = [(100, 100, 80, 80), (400, 100, 80, 80), (700, 100, 80, 80)], np.random.default_rng(0), \
+        FaceTracker()
+    for step, first in enumerate(["iPhone"] * 3 + ["María López"] * 3):
+        tracker.update(detections(*tiles[:2]), np.stack([HAPPY] * 2), 0.4 * step, _webcam_crops(rng, [0, 1]),
+                       names=[first, "Ben"])
+    for step in range(6):  # her camera off: her tile shows her name
+        tracker.update(detections(tiles[1]), HAPPY[None], 2.4 + 0.4 * step, _webcam_crops(rng, [1]), names=["Ben"],
+                       tile_names=["María López", "Ben"])
+        tracker.camera_off_ids(["María López"])
+    faces = tracker.update(detections(*tiles[1:]), np.stack([HAPPY] * 2), 5.0, _webcam_crops(rng, [1, 2]),
+                           names=["Ben", "iPhone"], tile_names=["María López", "Ben", "iPhone"])
+    assert {f.name: f.track_id for f in faces if not f.missed} == {"Ben": 2, "iPhone": 3}
+    assert tracker.camera_off_ids(["María López"]) == [1]
 
 
 def test_faces_whose_names_are_not_read_follow_their_looks_beside_named_ones():

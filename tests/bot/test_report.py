@@ -273,6 +273,21 @@ def test_a_name_that_looks_like_a_formula_stays_text_in_the_students_file(tmp_pa
     assert sorted(names) == ["'-Ana", "'=HYPERLINK(\"http://example.com\")", "Ana-Maria"]
 
 
+def test_a_student_who_renamed_themselves_is_titled_by_their_latest_name_and_never_by_a_misreading(tmp_path):
+    """María logged 120 rows as "iPad de María", then 120 as "María López": titled by the name most read, the first
+    read on a tie, she was "iPad de María". Now the name most read on her last minute of rows. A name over a moving
+    picture misread for a few seconds now and then (10 rows in every 60) is still never the title, nor one misread
+    as the lesson ends."""
+    log = tmp_path / "log.csv"
+    readings = {1: ["iPad de María"] * 120 + ["María López"] * 120,
+                2: [*["Maria Fernanda" if row % 60 >= 10 else "Maria Femanda" for row in range(240)],
+                    *["Maria Femanda"] * 20]}
+    write_log(log, [face_row(0.4 * row, row, track, names[row], x=100 * track)
+                    for track, names in readings.items() for row in range(len(names))])
+    assert ferbot("report", str(log)).returncode == 0
+    assert [row["name"] for row in csv_rows(report_paths(log)[1])] == ["María López", "Maria Fernanda"]
+
+
 def test_a_student_is_named_by_the_plainest_reading_of_the_name_most_read(tmp_path):
     """Track 1 read whole with a stray mark, then cut short by a 7x7 gallery, then whole; track 2 read as two
     names equally often: the first read wins, whatever Python's hash seed (set order decided before); track 3 cut
