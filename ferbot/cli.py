@@ -60,7 +60,7 @@ after-class report (class-report.html and class-students.csv for class.csv; writ
 with --log):
   ferbot report class.csv [--out DIR]      see ferbot report --help
 
-exit status: 0 when stopped by Ctrl-C, --duration, the end of the source or closing the window;
+exit status: 0 when stopped by Ctrl-C, --duration, the end of the source or closing the preview window;
 1 when a source, sink, checkpoint or log cannot be used, or the screen or virtual camera is lost while running
 (the log is still flushed and the report written); 2 for invalid options.
 """
