@@ -21,7 +21,7 @@ from ferbot.track.tracker import KEEP_MISSES
 LOW_ATTENTION = 0.4  # attention (share of recent time facing the screen) under which a frame counts as low
 SUSTAINED_S = 60.0  # a difficult or inattentive stretch this long is worth a look
 ABSENT_S = 90.0  # an absence this long is worth a look (a two-minute one measures a little under 120 s)
-GAP_S = 10.0  # analysed frames further apart than this end a stretch
+GAP_S = 10.0  # a frame is in an absence when the student is absent for most of the GAP_S around it
 MAX_STEP_S = 5.0
 
 
@@ -105,31 +105,34 @@ def concerns(log: dict[str, np.ndarray], rows: np.ndarray, difficult: np.ndarray
     difficult state."""
     off = log["camera_off"]
     faces = rows & ~off
-    signs = [("difficult states", faces & difficult, SUSTAINED_S)]
+    signs = [("difficult states", faces & difficult)]
     if "attention" in log:
-        signs.append(("low attention", faces & (log["attention"] < LOW_ATTENTION), SUSTAINED_S))
-    found = [Concern(kind, tuple(stretches(clock, clock.share(log["time_s"][mask]), least)))
-             for kind, mask, least in signs]
-    absent = ~clock.share(log["time_s"][rows])
-    found.append(Concern("absent", tuple(stretches(clock, absent, ABSENT_S))))
+        signs.append(("low attention", faces & (log["attention"] < LOW_ATTENTION)))
+    # a state that flickers (a label, attention near its limit) holds "most of the time" over the stretch's own
+    # length; an absence is judged over GAP_S, so a student on camera for part of every minute is not absent
+    found = [Concern(kind, tuple(stretches(clock, clock.share(log["time_s"][mask]), SUSTAINED_S, SUSTAINED_S)))
+             for kind, mask in signs]
+    there = with_brief_misses(clock.share(log["time_s"][faces])) | clock.share(log["time_s"][rows & off])
+    found.append(Concern("absent", tuple(stretches(clock, ~there, ABSENT_S, GAP_S))))
     return [concern for concern in found if concern.ranges]
 
 
-def stretches(clock: Clock, flags: np.ndarray, least_s: float) -> list[tuple[float, float]]:
+def stretches(clock: Clock, flags: np.ndarray, least_s: float, window_s: float) -> list[tuple[float, float]]:
     """(start, end) of the stretches lasting `least_s` or more in which the sign holds most of the time: a frame is
-    in one when flagged frames fill more than half of the `least_s` around it, so the seconds without the sign that
-    come now and then (a student facing away for most of every minute, turned back for a few seconds) do not break
-    a stretch, and a sign in under half the frames (a face missed now and then) makes none. A stretch runs from its
-    first flagged frame to the end of its last; analysed frames more than GAP_S apart end one."""
+    in one when flagged frames fill more than half of the `window_s` around it, so the seconds without the sign that
+    come now and then (with a window of a minute: a student facing away for most of every minute, turned back for a
+    few seconds) do not break a stretch, and a sign in under half the frames (a face missed now and then) makes
+    none. A stretch runs from its first flagged frame to the end of its last (the clock has a frame at least every
+    MAX_STEP_S, blank where the log has none)."""
     times, steps = clock.times, clock.steps
     flagged = np.concatenate([[0.0], np.cumsum(np.where(flags, steps, 0.0))])
     looked = np.concatenate([[0.0], np.cumsum(steps)])
-    first = np.searchsorted(times, times - least_s / 2, side="left")
-    last = np.searchsorted(times, times + least_s / 2, side="right")
+    first = np.searchsorted(times, times - window_s / 2, side="left")
+    last = np.searchsorted(times, times + window_s / 2, side="right")
     mostly = flagged[last] - flagged[first] > 0.5 * (looked[last] - looked[first])
     runs: list[list[int]] = []  # first and last frame of each run of frames in a stretch
     for k in np.flatnonzero(mostly):
-        if runs and runs[-1][1] == k - 1 and times[k] - times[k - 1] - steps[k - 1] <= GAP_S:
+        if runs and runs[-1][1] == k - 1:
             runs[-1][1] = k
         else:
             runs.append([k, k])

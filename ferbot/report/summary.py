@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections import Counter
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, tzinfo
 
 import numpy as np
@@ -116,23 +118,25 @@ def summarize(log: dict[str, np.ndarray]) -> SessionSummary:
     A moment is a peak of the smoothed share of faces labelled difficult that is above MOMENT_LEVEL and at least
     MOMENT_RISE above the session's median; of peaks closer than a minute only the highest is kept, and at most 10
     are. Rows of cameras that are off count for the session's span and the students' attendance only; passing
-    detections (PASSING_S) for the coverage's counts of frames and faces only.
+    detections (PASSING_S) for the coverage's counts of frames and faces only, not for the session's span.
     """
     everyone = with_stubs_folded(log)
     if everyone["camera_off"].all():
         raise LogError("the log holds no faces: nothing to report (was anyone on screen? a face whose picture does "
                        f"not change for {PICTURE_AFTER_S:g} s, as on a screenshot or a frozen screen, is taken for a "
                        "profile picture and not logged)")
-    # the session: from the first row to the last, cameras off included; its length adds the last row's step, as
-    # the students' attendance counts it
-    clock, readings = Clock.of(everyone), _clock_readings(everyone)
-    students, passing = _students(everyone, clock)
-    seen = ~everyone["camera_off"]
-    log = {name: column[seen & ~np.isin(everyone["track_id"], passing)] for name, column in everyone.items()}
-    if not len(log["time_s"]):
+    passing = _passing_tracks(everyone, Clock.of(everyone))
+    kept = {name: column[~np.isin(everyone["track_id"], passing)] for name, column in everyone.items()}
+    if not len(kept["time_s"]):
         raise LogError(f"the log holds only {len(passing)} faces each seen for under {PASSING_S:g} s, and no "
                        "student: nothing to report")
-    start, span = float(everyone["time_s"].min()), float(np.ptp(everyone["time_s"]))
+    # the session: from the first row of a student to the last, cameras off included; its length adds the last
+    # row's step, as the students' attendance counts it
+    clock, readings = Clock.of(kept), _clock_readings(everyone)
+    students = _students(kept, clock)
+    seen = ~everyone["camera_off"]
+    log = {name: column[~kept["camera_off"]] for name, column in kept.items()}
+    start, span = float(kept["time_s"].min()), float(np.ptp(kept["time_s"]))
     bin_s = _default_bin(span)
     nbins = int(span // bin_s) + 1
     centres = start + bin_s * np.arange(nbins) + bin_s / 2
@@ -242,14 +246,18 @@ def _clock_segments(readings: list[tuple[float, datetime]]) -> list[list[int]]:
     within CLOCK_JUMP_S of the one before."""
     ahead = [_seconds(clock) - time_s for time_s, clock in readings]
     segments: list[list[int]] = [[0]] if readings else []
+    least = ahead[0] if readings else 0.0  # the least of the last segment's so far (a running minimum: a long
+    #                                        lesson's thousands of readings each compared with all before was slow)
     for k in range(1, len(readings)):
-        change = ahead[k] - min(ahead[j] for j in segments[-1])
+        change = ahead[k] - least
         confirmed = k + 1 == len(readings) or abs(ahead[k + 1] - ahead[k]) <= CLOCK_JUMP_S
         settled = readings[k - 1][0] - readings[segments[-1][0]][0] > CLOCK_JUMP_S
         if confirmed and (change > CLOCK_JUMP_S or (change < -CLOCK_JUMP_S and settled)):
             segments.append([k])
+            least = ahead[k]
         else:
             segments[-1].append(k)
+            least = min(least, ahead[k])
     merged = segments[:1]
     for segment in segments[1:]:
         jump = min(ahead[k] for k in segment) - min(ahead[k] for k in merged[-1])
@@ -326,7 +334,10 @@ def _moving_sum(column: np.ndarray, width: int) -> np.ndarray:
 
 def _moments(t, difficulty, timeline) -> list[Moment]:
     """The difficult moments (MOMENT_LEVEL) of a timeline of label shares at times `t`, its share of faces labelled
-    difficult `difficulty`; each with the difficult label most faces had."""
+    difficult `difficulty`; each with the difficult label most faces had (none where no face was seen: students
+    with their cameras off all lesson)."""
+    if not np.isfinite(difficulty).any():
+        return []
     d = np.nan_to_num(difficulty, nan=0.0)
     floor = max(MOMENT_LEVEL, float(np.nanmedian(difficulty)) + MOMENT_RISE)
     peaks = [i for i in range(len(d)) if d[i] >= floor
@@ -339,53 +350,60 @@ def _moments(t, difficulty, timeline) -> list[Moment]:
             for i in sorted(chosen)]
 
 
-def _students(log: dict[str, np.ndarray], clock: Clock) -> tuple[list[Student], list[int]]:
+def _students(log: dict[str, np.ndarray], clock: Clock) -> list[Student]:
     """One per track id in the log (cameras off included; `clock`: the log's), emotions from the rows with a face,
-    attendance and concerns from all; and apart, the track ids of passing detections (passing_detection)."""
+    attendance and concerns from all."""
     shown = labels(log)
     difficult = np.isin(shown, DIFFICULT_COLUMNS) & ~log["camera_off"]
     # the report lists concerns by name only: an anonymous log's ids reset as tiles move
     named = bool((log["name"] != "").any())
-    tracks = [_student(log, track, log["track_id"] == track, shown, difficult, clock, named)
-              for track in np.unique(log["track_id"]).astype(int)]
-    passing = [st.track_id for st in tracks if passing_detection(st, clock)]
-    students = [st for st in tracks if st.track_id not in passing]
+    students = [_student(log, track, log["track_id"] == track, shown, difficult, clock, named)
+                for track in np.unique(log["track_id"]).astype(int)]
     names = [st.name for st in students]
     return [dataclasses.replace(st, title=(st.name if names.count(st.name) == 1 else f"{st.name} (#{st.track_id})")
-                                if st.name else f"#{st.track_id}") for st in students], passing
+                                if st.name else f"#{st.track_id}") for st in students]
 
 
-def passing_detection(student: Student, clock: Clock) -> bool:
-    """Whether a track is a passing detection, no student: on camera for less than PASSING_S (and half the
-    session), and never named."""
-    return not student.name and student.attendance.on_camera_s < min(PASSING_S, float(clock.steps.sum()) / 2)
+def _passing_tracks(log: dict[str, np.ndarray], clock: Clock) -> list[int]:
+    """The track ids of passing detections, no students: never named, and on camera (attendance) for less than
+    PASSING_S and half the session."""
+    least = min(PASSING_S, float(clock.steps.sum()) / 2)
+    tracks = [(int(track), log["track_id"] == track) for track in np.unique(log["track_id"])]
+    return [track for track, rows in tracks
+            if not (log["name"][rows] != "").any() and attendance(log, rows, clock).on_camera_s < least]
 
 
-# A student is titled by the name most read on their last this many named rows: about their last minute at the
-# default 2.5 analyses a second (ferbot.pipeline.DEFAULT_ANALYSIS_RATE), long enough that a misreading shown now
-# and then (a few seconds until the tag's vote puts it right) never wins, short enough that a student who renamed
-# themselves a minute or more before leaving is titled by their new name, however long they had the old one
-LATEST_ROWS = 150
+# A student whose most read name is followed by at least this many named rows of other names renamed themselves and
+# is titled by the name most read on those: 20 s at the default 2.5 analyses a second, longer than a misreading is
+# shown (the tag's vote puts it right at the next refreshes), so one near the lesson's end is never the title
+RENAMED_ROWS = 50
 
 
 def usual_name(names: list[str]) -> str:
-    """A student's name from the names read on their rows (in time order): the name most read on their last
-    LATEST_ROWS (the first read of those read as often: a student who renamed themselves is titled by their latest
-    name, a misreading now and then by none), given whole where it was read whole (a student read "Ana Maria
-    Go..." in a 7x7 gallery for most of a lesson, and "Ana Maria Gonzalez" in a larger tile, is Ana Maria Gonzalez;
-    of two whole names that fit, the one read more), without a stray mark; "" without any."""
+    """A student's name from the names read on their rows (in time order): the name most read (the first read of
+    those read as often), or, where RENAMED_ROWS or more rows of other names follow its last reading, the name most
+    read on those (a student who renamed themselves is titled by their new name, however long they had the old one;
+    a misreading shown now and then, or as the lesson ends, is not); given whole where it was read whole (a student
+    read "Ana Maria Go..." in a 7x7 gallery for most of a lesson, and "Ana Maria Gonzalez" in a larger tile, is Ana
+    Maria Gonzalez; of two whole names that fit, the one read more), without a stray mark; "" without any."""
     if not names:
         return ""
-    most = _most_read(names[-LATEST_ROWS:])
-    readings = [name for name in names if same_name(name, most)]
-    whole = [name for name in readings if not ELLIPSIS.search(name)] or readings
+    counts = Counter(names)  # in the order first read
+    most = _most_read(counts)
+    alike = {name for name in counts if same_name(name, most)}
+    last = max(k for k, name in enumerate(names) if name in alike)
+    if len(names) - 1 - last >= RENAMED_ROWS:
+        most = _most_read(Counter(names[last + 1:]))
+    readings = {name: n for name, n in counts.items() if same_name(name, most)}
+    whole = {name: n for name, n in readings.items() if not ELLIPSIS.search(name)} or readings
     best = _most_read(whole)
     return functools.reduce(plainer, (name for name in whole if same_name(name, best)))
 
 
-def _most_read(names: list[str]) -> str:
-    """The name read most often; of those read as often, the first read."""
-    return max(dict.fromkeys(names), key=names.count)
+def _most_read(counts: Mapping[str, int]) -> str:
+    """The name read most often (`counts`: each name's readings, in the order first read); of those read as often,
+    the first read."""
+    return max(counts, key=counts.__getitem__)
 
 
 def _student(log, track, rows, shown, difficult, clock, named: bool) -> Student:
