@@ -242,15 +242,19 @@ class FaceTracker:
         LOOK_MARGIN) among all the faces and all the detections, those paired by name included: a newcomer is
         judged against every face on the screen, not only the few left over (_look_decides says which may pair)."""
         paired_f, paired_d = {f for f, _ in pairs}, {d for _, d in pairs}
+        if len(paired_f) == len(self._faces) or len(paired_d) == len(seen):  # the usual analysis: all named
+            return []
         unlike = look_unlikeness([f.thumbnail for f in self._faces], [o.thumbnail for o in seen])
-        lost = self._names_lost(tile_names)
+        lost = self._names_lost(tile_names, seen)
         return [(f, d) for f, d in mutual_best_pairs(unlike, SAME_LOOK, LOOK_MARGIN)
                 if f not in paired_f and d not in paired_d and self._look_decides(self._faces[f], seen[d], lost)]
 
-    def _names_lost(self, tile_names: Sequence[str]) -> list[int]:
-        """The ids of the named faces whose name is read on no tile (`tile_names`) now."""
+    def _names_lost(self, tile_names: Sequence[str], seen: Sequence[_Observation]) -> list[int]:
+        """The ids of the named faces whose name is read on no tile (`tile_names`) now, and whose place shows no
+        face on a tile whose tag is unread (a student whose tag went unread for an analysis is still there)."""
         return [face.track_id for face in self._faces
-                if face.name and not any(same_name(face.name, shown) for shown in tile_names if shown)]
+                if face.name and not any(same_name(face.name, shown) for shown in tile_names if shown)
+                and not any(o.tag_unread and _same_place(face.box, o.detection.box) for o in seen)]
 
     def _look_decides(self, face: TrackedFace, seen: _Observation, lost: list[int]) -> bool:
         """Whether the face may follow its look to the detection `seen`: always where the face has no name (none
