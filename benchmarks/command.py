@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ferbot import EmotionClassifier
-from ferbot.bot import BOT_ERRORS, BotOptions
+from ferbot.bot import BOT_ERRORS, BotOptions, use_bot_cpu
 from ferbot.classify.checkpoint import shipped_models
 from ferbot.classify.devices import use_cpu_cores
 from ferbot.console import OneLineParser, RawDescriptionHelpFormatter, fail
@@ -86,9 +86,9 @@ def print_json(unit: str, results: dict[str, float]) -> None:
 
 
 def bot_classifier(checkpoint: str | None) -> EmotionClassifier:
-    """JAX set up as the bot sets it up, and the bot's classifier (BotOptions.model), or `checkpoint`, loaded and
-    warmed up (every batch size compiled) before anything is timed."""
-    use_cpu_cores()
+    """JAX and OpenCV set up as the bot sets them up (use_bot_cpu), and the bot's classifier (BotOptions.model), or
+    `checkpoint`, loaded and warmed up (every batch size compiled) before anything is timed."""
+    use_bot_cpu()
     classifier = EmotionClassifier.load(checkpoint, BotOptions.model)
     classifier.warmup()
     return classifier

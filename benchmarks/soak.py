@@ -38,8 +38,7 @@ from benchmarks.command import (
     run_benchmark,
 )
 from benchmarks.timing import cpu_seconds
-from ferbot.bot import BotOptions, build_bot
-from ferbot.classify.devices import use_cpu_cores
+from ferbot.bot import BotOptions, build_bot, use_bot_cpu
 from ferbot.console import fail, number, output_size, setup_logging
 from ferbot.pipeline import Pipeline, RunStats
 from ferbot.report import write_report
@@ -239,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     setup_logging()
     at_start = machine()
-    use_cpu_cores()
+    use_bot_cpu()
     samples, stats = soak(args)  # an input it cannot use (--log onto an existing file) ends in run_benchmark
     if samples:
         write_csv(samples, args.out)

@@ -12,10 +12,13 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
+
 from ferbot.analysis import FrameAnalyzer
 from ferbot.capture import Source, open_source, open_window
 from ferbot.classify import EmotionClassifier
 from ferbot.classify.checkpoint import CheckpointError
+from ferbot.classify.devices import use_cpu_cores
 from ferbot.exclusions import Exclusions
 from ferbot.facelog import FaceLog, LogError
 from ferbot.files import check_new_file
@@ -77,6 +80,20 @@ class Bot:
 # What build_bot and a bot's run raise for an input or output that cannot be used, each with a message that says
 # what to do: a command line reports them in one line.
 BOT_ERRORS = (*RUN_ERRORS, CheckpointError)
+# The live bot's classifier runs on at most this many cores, however many the computer has: a class's faces are a
+# small batch and every device takes one face or more per call, so a 16-thread laptop's 16 devices took 8 times the
+# CPU of two for the same analysis, and the meeting app needs those cores
+BOT_CPU_DEVICES = 2
+# OpenCV's own thread pool for the feed's colour conversions and resizing: one thread, whose frame takes about a
+# millisecond longer, where a pool of one thread per core spent 7 times the CPU with idle workers spinning
+OPENCV_THREADS = 1
+
+
+def use_bot_cpu() -> None:
+    """The live bot's share of the CPU: its classifier on at most BOT_CPU_DEVICES single-threaded XLA devices
+    (use_cpu_cores), OpenCV on OPENCV_THREADS. Call it before anything uses JAX."""
+    use_cpu_cores(most=BOT_CPU_DEVICES)
+    cv2.setNumThreads(OPENCV_THREADS)
 
 
 def build_bot(options: BotOptions, *, source: Source | None = None,

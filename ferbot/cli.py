@@ -9,10 +9,10 @@ import signal
 import sys
 from pathlib import Path
 
-from ferbot.bot import BOT_ERRORS, BotOptions, build_bot, check_outputs_are_new
+from ferbot.bot import BOT_ERRORS, BotOptions, build_bot, check_outputs_are_new, use_bot_cpu
 from ferbot.capture import SOURCE_CHOICES, SOURCES, takes_screen_options
 from ferbot.classify.checkpoint import MODELS, CheckpointError, checkpoint_folder, read_card
-from ferbot.classify.devices import use_compilation_cache, use_cpu_cores
+from ferbot.classify.devices import use_compilation_cache
 from ferbot.console import (
     EXIT_OK,
     OUTPUT_SIZES,
@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     source = _checked_source(parser, args)
     setup_logging(args.verbose)
     _stop_on_signals()
-    use_cpu_cores()
+    use_bot_cpu()
     use_compilation_cache()
     try:
         options = BotOptions(source=source, monitor=args.monitor, region=args.region, window=args.window,

@@ -20,9 +20,9 @@ log = logging.getLogger(__name__)
 DATA_AXIS = "data"
 
 
-def use_cpu_cores(batch_size: int | None = None) -> None:
-    """Run XLA's CPU backend as one single-threaded device per core, so a batch split over them keeps every core
-    busy.
+def use_cpu_cores(batch_size: int | None = None, most: int | None = None) -> None:
+    """Run XLA's CPU backend as one single-threaded device per core (at most `most`), so a batch split over them
+    keeps those cores busy.
 
     XLA's multi-threaded CPU convolutions keep two cores far less busy than two devices that each take half the
     batch on one core: above all the kernel gradients in training (`benchmarks/train_throughput.py --stock-xla`),
@@ -35,7 +35,7 @@ def use_cpu_cores(batch_size: int | None = None) -> None:
     if "JAX_NUM_CPU_DEVICES" in os.environ or "host_platform_device_count" in flags or "multi_thread_eigen" in flags:
         return
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    devices = cpu_device_count(cores, batch_size)
+    devices = cpu_device_count(cores if most is None else min(cores, most), batch_size)
     if devices > 1:
         try:
             jax.config.update("jax_num_cpu_devices", devices)

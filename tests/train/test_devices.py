@@ -62,12 +62,13 @@ def test_cpu_device_count(cores, batch_size, expected):
     assert cpu_device_count(cores, batch_size) == expected
 
 
-@pytest.mark.parametrize("cores, batch_size, expected", [(1, None, 1), (2, None, 2), (2, 128, 2), (2, 127, 1)])
-def test_cpu_cores_become_devices(cores, batch_size, expected):
+@pytest.mark.parametrize("cores, batch_size, most, expected", [(1, None, None, 1), (2, None, None, 2),
+                                                               (2, 128, None, 2), (2, 127, None, 1), (2, None, 1, 1)])
+def test_cpu_cores_become_devices(cores, batch_size, most, expected):
     """On a CPU, training and the bot run one single-threaded XLA device per core (for training: as many as
-    divide the batch: cpu_device_count), on a process held to `cores` of this machine's cores (CI has 2).
-    Importing the trainer and the bot first (as `python -m train` and `ferbot` do) must not start JAX's devices
-    before they are chosen."""
+    divide the batch: cpu_device_count; for the bot, at most cli.BOT_CPU_DEVICES of them: `most`), on a process
+    held to `cores` of this machine's cores (CI has 2). Importing the trainer and the bot first (as `python -m
+    train` and `ferbot` do) must not start JAX's devices before they are chosen."""
     available = sorted(os.sched_getaffinity(0))
     if len(available) < cores:
         pytest.skip(f"needs {cores} CPU cores, this machine has {len(available)}")
@@ -77,7 +78,7 @@ def test_cpu_cores_become_devices(cores, batch_size, expected):
         import jax
         import ferbot.bot, train.__main__, train.export, train.loop  # noqa
         from ferbot.classify.devices import use_cpu_cores
-        use_cpu_cores({batch_size})
+        use_cpu_cores({batch_size}, most={most})
         print(len(jax.devices()), os.environ.get("XLA_FLAGS", "-"))
     """)
     env = {k: v for k, v in os.environ.items() if k not in ("XLA_FLAGS", "JAX_NUM_CPU_DEVICES")}
