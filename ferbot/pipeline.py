@@ -88,7 +88,9 @@ class AnalysisWorker(threading.Thread):
 
     With a rate, a frame that looks the same as the last analysed one (a still screen: no pixel of a small grey
     copy changed by more than UNCHANGED_LEVEL grey levels) is not analysed again until `refresh_s` has passed,
-    so a paused screen costs almost nothing while its faces are still looked at now and then.
+    so a paused screen costs about half of what a live one does (benchmarks/cpu_budget.py: the output at its frame
+    rate goes on) while its faces are still looked at now and then. Without a rate every frame is analysed,
+    unchanged or not.
     """
 
     def __init__(self, analyzer: FrameAnalyzer, facelog: FaceLog | None = None, rate: float | None = None,
