@@ -30,6 +30,7 @@ def benchmark(name: str, *args: str, timeout: float = 120) -> subprocess.Complet
     ("gallery_recall", ["--sizes", "10x10"], "'10x10': choose a size of at least 320x180"),  # was cv2's traceback
     ("selfview", ["--heights", "264,0"], "'0' must be a whole number of at least 20"),
     ("region_search", ["--finds", "1"], "must be a whole number of at least 2"),
+    ("feed_gaps", ["--seconds", "1"], "must be a whole number of at least 2"),
 ])
 def test_a_usage_mistake_is_one_line_before_any_work(name, args, message):
     result = benchmark(name, *args)
