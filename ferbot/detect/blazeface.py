@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import gc
 import os
 import weakref
 from collections.abc import Iterator
@@ -17,6 +19,11 @@ from ferbot.detect.models import model_bytes
 from ferbot.geometry import Rect
 
 MODEL_FILE = "face_detection_short_range.tflite"
+# MediaPipe detectors whose BlazeFace was collected, or Python is exiting, without close(): closed at the next safe
+# point (_close_left_open). Closing one inside the garbage collector could run while MediaPipe's own thread pool held
+# its lock in this thread (a collection set off by an allocation in its submit): the close waited on that lock for
+# ever (a test that failed with its finder open hung the next one)
+_LEFT_OPEN: list[FaceDetector] = []
 
 
 @dataclass(frozen=True, eq=False)  # compared by identity: its keypoints are an array
@@ -52,11 +59,13 @@ class BlazeFace:
         # On a desktop MediaPipe opens an OpenGL context (unused: the model runs on the CPU), and Mesa's drivers
         # would keep a shader cache in the user's cache folder: nothing is written that README does not list.
         os.environ.setdefault("MESA_SHADER_CACHE_DISABLE", "true")
+        _close_left_open()
         with quiet_native_stderr():
             self._detector = FaceDetector.create_from_options(options)
-            # Closed by close() or, for a detector left open (a crash, a failing test), when Python exits, before
-            # the interpreter's teardown, where MediaPipe's own clean-up can hang (_close_quietly).
-            self._closer = weakref.finalize(self, _close_quietly, self._detector)
+            # Closed by close() or, for a detector left open (a crash, a failing test), at the next BlazeFace made
+            # or closed or when Python exits, before the interpreter's teardown, where MediaPipe's own clean-up can
+            # hang (_LEFT_OPEN).
+            self._closer = weakref.finalize(self, _left_open, self._detector)
             # The runtime prints a one-time note the first time it realigns an input, which depends on where
             # the picture lands in memory; pictures of a few sizes make that happen here, out of sight.
             for height, width in ((8, 8), (31, 57), (127, 129), (150, 270), (349, 401)):
@@ -76,7 +85,9 @@ class BlazeFace:
         return found
 
     def close(self) -> None:
-        self._closer()
+        if self._closer.detach() is not None:  # not closed before
+            _close_quietly(self._detector)
+        _close_left_open()
 
     def __enter__(self) -> BlazeFace:
         return self
@@ -92,6 +103,22 @@ def check_rgb(image: np.ndarray) -> None:
         raise ValueError(f"expected an RGB uint8 picture of shape (height, width, 3), got {image.dtype} "
                          f"{image.shape}; convert it first (cv2.cvtColor with COLOR_BGR2RGB, COLOR_GRAY2RGB or "
                          "COLOR_RGBA2RGB)")
+
+
+def _left_open(detector: FaceDetector) -> None:
+    """A detector whose BlazeFace was not closed: kept for the next safe point where the garbage collector found it
+    (_LEFT_OPEN), closed now at exit (weakref.finalize's exit handler turns the collector off first)."""
+    if gc.isenabled():
+        _LEFT_OPEN.append(detector)
+    else:
+        _close_quietly(detector)
+
+
+@atexit.register  # those the collector found, where no BlazeFace was made or closed after
+def _close_left_open() -> None:
+    """Close the detectors left open (_LEFT_OPEN)."""
+    while _LEFT_OPEN:
+        _close_quietly(_LEFT_OPEN.pop())
 
 
 def _close_quietly(detector: FaceDetector) -> None:
