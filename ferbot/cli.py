@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from ferbot.bot import BOT_ERRORS, BotOptions, build_bot, check_outputs_are_new, use_bot_cpu
@@ -20,10 +20,13 @@ from ferbot.console import (
     RawDescriptionHelpFormatter,
     fail,
     given_path,
+    ignore_stop_signals,
     number,
     output_size,
     setup_logging,
-    stop_signals,
+    stop_if_taken_since,
+    stop_on_signals,
+    stops_taken,
     whole_number,
 )
 from ferbot.facelog import LogError
@@ -129,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the bot, or `report` a log; returns the exit status. The process's entry point: once the work is
-    written, Ctrl-C stays ignored for the rest of the process (_ignore_ctrl_c)."""
+    written, Ctrl-C stays ignored for the rest of the process (console.ignore_stop_signals)."""
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["report"]:
         return _report_command(argv[1:])
@@ -139,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(_joined_negative_rectangles(argv))
     source = _checked_source(parser, args)
     setup_logging(args.verbose)
-    _stop_on_signals()
+    stop_on_signals()
     use_bot_cpu()
     use_compilation_cache()
     try:
@@ -156,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         log.info("stopped")
         return EXIT_OK
     finally:
-        _ignore_ctrl_c()  # a second Ctrl-C in Python's teardown (seconds, with JAX loaded) ended it by the signal
+        ignore_stop_signals()  # a second Ctrl-C in Python's teardown (seconds, with JAX loaded) ended it by the signal
         logging.shutdown()
 
 
@@ -223,7 +226,7 @@ def _run(options: BotOptions, duration: float | None, report: bool) -> int:
                      stats.output_fps, stats.frames_analysed, stats.analysis_rate, 1000 * stats.analysis_s)
         if report:
             _report_after_run(options.log)
-        _ignore_ctrl_c()  # everything is written
+        ignore_stop_signals()  # everything is written
     except KeyboardInterrupt:  # one more Ctrl-C while stopping: the log is kept, its report is one command away
         if report and ran:
             log.warning("stopped before the report was written; write it with: ferbot report %s", options.log)
@@ -252,7 +255,7 @@ def _report_after_run(log_path: str) -> None:
     """The after-class report next to the run's log; a log it cannot summarise (no faces) only warns."""
     log.info("writing the report of %s ...", log_path)  # a long lesson's takes seconds
     try:
-        log.info("report: %s", write_report(log_path, before_replacing=_ignore_ctrl_c))
+        log.info("report: %s", write_report(log_path, before_replacing=_replacing_unless_stopped()))
     except (LogError, OSError) as err:
         log.warning("no report written: %s", err)
 
@@ -276,13 +279,14 @@ def _report_command(argv: list[str]) -> int:
     """`ferbot report LOG.csv [--out DIR]`: write the report and print its path."""
     args = _report_parser().parse_args(argv)
     setup_logging()
+    stop_on_signals()
     if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
         return _fail(f"--out {args.out} is a file; give a folder (it is created if missing)")
     if args.out and not Path(args.out).exists() and Path(args.out).suffix.lower() in _REPORT_SUFFIXES:
         return _fail(f"--out takes the folder the two files go in, and {args.out} reads as a file name; give a "
                      "folder, e.g. --out reports")
     try:
-        page = write_report(args.log, args.out, before_replacing=_ignore_ctrl_c)
+        page = write_report(args.log, args.out, before_replacing=_replacing_unless_stopped())
     except KeyboardInterrupt:
         return report_stopped()
     except LogError as err:
@@ -295,15 +299,16 @@ def _report_command(argv: list[str]) -> int:
     return EXIT_OK
 
 
-def _ignore_ctrl_c() -> None:
-    """Once a run's files are written, or the report's two files are whole and about to replace the old ones, a
-    Ctrl-C (or a stop signal ferbot took, _stop_on_signals) changes nothing: raised while they replace them, it
-    could leave the new students file beside the old page; later, in Python's teardown, it printed a traceback or
-    ended the command by the signal (status -2), as if the run or the report had failed."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    for signum in stop_signals():
-        if signal.getsignal(signum) is _interrupt:
-            signal.signal(signum, signal.SIG_IGN)
+def _replacing_unless_stopped() -> Callable[[], None]:
+    """write_report's before_replacing, made as the report starts: a stop signal taken since then stops the report
+    there, though its KeyboardInterrupt was lost where it landed (inside a garbage collection's callback, the report
+    was written and the command ignored the Ctrl-C: stop_if_taken_since); otherwise Ctrl-C changes nothing after."""
+    taken = stops_taken()
+
+    def replacing() -> None:
+        stop_if_taken_since(taken)
+        ignore_stop_signals()
+    return replacing
 
 
 def report_stopped() -> int:
@@ -313,16 +318,6 @@ def report_stopped() -> int:
 
 def _fail(message: str) -> int:
     return fail("ferbot", message)
-
-
-def _stop_on_signals() -> None:
-    """Make each of console.stop_signals() stop the run as Ctrl-C does."""
-    for signum in stop_signals():
-        signal.signal(signum, _interrupt)
-
-
-def _interrupt(signum, frame) -> None:
-    raise KeyboardInterrupt(signal.Signals(signum).name)  # named in the log's "stopping (...)" line
 
 
 def _region(text: str) -> Rect:

@@ -170,3 +170,64 @@ def stop_signals() -> list[signal.Signals]:
     terminal closes)."""
     found = (getattr(signal, name, None) for name in STOP_SIGNALS)
     return [signum for signum in found if signum is not None and signal.getsignal(signum) is not signal.SIG_IGN]
+
+
+_stops_taken: list[str] = []  # the name of every signal stop_on_signals' handler turned into a KeyboardInterrupt
+
+
+def stop_on_signals() -> None:
+    """Make Ctrl-C (unless ignored: a background start) and each of stop_signals() raise KeyboardInterrupt, named
+    after the signal ("Ctrl-C" for SIGINT), and counted by stops_taken()."""
+    ctrl_c = [signal.SIGINT] if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN else []
+    for signum in (*ctrl_c, *stop_signals()):
+        signal.signal(signum, _stop)
+    if not isinstance(sys.unraisablehook, _QuietAboutLostStops):
+        sys.unraisablehook = _QuietAboutLostStops(sys.unraisablehook)
+
+
+def _stop(signum, frame) -> None:
+    name = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
+    _stops_taken.append(name)
+    raise _StopTaken(name)
+
+
+class _StopTaken(KeyboardInterrupt):
+    """The KeyboardInterrupt of a stop signal that stops_taken() counts."""
+
+
+class _QuietAboutLostStops:
+    """sys.unraisablehook: a _StopTaken lost inside a callback is raised again by stop_if_taken_since, and printing
+    it ("Exception ignored in ... KeyboardInterrupt", a traceback) would only alarm; anything else goes to the hook
+    it replaced."""
+
+    def __init__(self, replaced: Callable[[object], object]):
+        self.replaced = replaced
+
+    def __call__(self, unraisable) -> None:
+        if not isinstance(unraisable.exc_value, _StopTaken):
+            self.replaced(unraisable)
+
+
+def stops_taken() -> int:
+    """How many stop signals stop_on_signals' handler has taken so far."""
+    return len(_stops_taken)
+
+
+def stop_if_taken_since(count: int) -> None:
+    """Raise KeyboardInterrupt again for a stop signal taken since stops_taken() was `count`. Raised where the signal
+    landed, the first one may have been lost: Python prints and drops an exception raised inside a callback it runs
+    on its own (a finalizer, a garbage collection's callback, which JAX registers), and the work went on as if no
+    signal had come."""
+    if len(_stops_taken) > count:
+        raise _StopTaken(_stops_taken[-1])
+
+
+def ignore_stop_signals() -> None:
+    """Ctrl-C and the signals stop_on_signals took change nothing from now on. For where a run's files are written,
+    or the report's two files are whole and about to replace the old ones: raised while they replace them, a Ctrl-C
+    could leave the new students file beside the old page; later, in Python's teardown, it printed a traceback or
+    ended the command by the signal (status -2), as if the run or the report had failed."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for signum in stop_signals():
+        if signal.getsignal(signum) is _stop:
+            signal.signal(signum, signal.SIG_IGN)

@@ -25,6 +25,7 @@ import numpy as np
 
 from ferbot.analysis import Analysis, FrameAnalyzer
 from ferbot.capture.base import Frame, Source, SourceError
+from ferbot.console import stop_if_taken_since, stops_taken
 from ferbot.facelog import FaceLog, LogError
 from ferbot.names import OCRError
 from ferbot.render import Renderer
@@ -217,9 +218,11 @@ class Pipeline:
         start = next_tick = time.monotonic()
         shown: Analysis | None = None
         last_face = start  # when a face was last found (or the run started)
+        taken = stops_taken()
         self.worker.start()
         try:
             while duration is None or time.monotonic() - start < duration:
+                stop_if_taken_since(taken)  # a Ctrl-C lost inside a garbage collection's callback
                 frame = self.source.read()
                 if frame is None:
                     log.info("the source has ended")

@@ -335,6 +335,70 @@ def test_ctrl_c_during_the_report_command_says_nothing_was_written(long_lesson_l
     assert not out.exists() or not any(out.iterdir())
 
 
+CTRL_C_INSIDE_A_COLLECTION = """\
+import gc, os, signal, sys, threading, time
+import ferbot.cli, ferbot.pipeline
+
+def ctrl_c_inside(phase, info):  # a Ctrl-C that lands while a garbage collection's callbacks run, as JAX's does
+    if pressed or not armed or threading.current_thread() is not threading.main_thread():
+        return
+    pressed.append(phase)
+    os.kill(os.getpid(), signal.SIGINT)
+    for _ in range(100_000):  # the signal's handler runs in here: its KeyboardInterrupt is the callback's, dropped
+        pass
+
+pressed, armed, write_report, paced = [], [], ferbot.cli.write_report, ferbot.pipeline._paced
+started = time.monotonic()
+
+def write_report_armed(*args, **kwargs):  # during the report's work
+    armed.append(True)
+    return write_report(*args, **kwargs)
+
+def paced_collecting(*args):  # 3 s into the feed's loop: the main thread allocates little there, so collect now
+    if not armed and time.monotonic() > started + 3:
+        armed.append(True)
+        gc.collect()
+    return paced(*args)
+
+if sys.argv[1] == "report":
+    ferbot.cli.write_report = write_report_armed
+else:
+    ferbot.pipeline._paced = paced_collecting
+gc.callbacks.append(ctrl_c_inside)
+sys.exit(ferbot.cli.main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.slow
+def test_a_ctrl_c_lost_inside_a_garbage_collection_still_stops_the_report(tmp_path):
+    """A real SIGINT handled inside a callback of the garbage collector (JAX registers one): Python drops the
+    KeyboardInterrupt raised there, and `ferbot report` wrote the report, said nothing of the Ctrl-C and ended with
+    status 0 after "Exception ignored ... KeyboardInterrupt" and a traceback. Now: the one line, status 1, nothing
+    written."""
+    script, log, out = tmp_path / "collected.py", tmp_path / "lesson.csv", tmp_path / "reports"
+    script.write_text(CTRL_C_INSIDE_A_COLLECTION)
+    write_log(log, [face_row(f / 2, f, t, x=60 * t) for f in range(400) for t in range(1, 6)])
+    result = subprocess.run([sys.executable, str(script), "report", str(log), "--out", str(out)], cwd=REPO,
+                            env=env_with(PYTHONPATH=str(REPO)), capture_output=True, text=True, timeout=180)
+    assert result.returncode == 1, result.stderr
+    assert one_error_line(result, "ferbot report").endswith("stopped before the report was written; nothing was "
+                                                            "changed")
+    assert "Exception ignored" not in result.stderr and not out.exists()
+
+
+@pytest.mark.slow
+def test_a_ctrl_c_lost_inside_a_garbage_collection_still_stops_the_bot(tmp_path):
+    """The same Ctrl-C, 3 s into a run: the feed went on to the end of --duration as if it had not been pressed."""
+    script, log = tmp_path / "collected.py", tmp_path / "faces.csv"
+    script.write_text(CTRL_C_INSIDE_A_COLLECTION)
+    result = subprocess.run([sys.executable, str(script), "--demo", "--sink", "none", "--log", str(log),
+                             "--duration", "20"], cwd=REPO, env=env_with(PYTHONPATH=str(REPO)), capture_output=True,
+                            text=True, timeout=180)
+    assert result.returncode == 0 and "stopping (Ctrl-C)" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr and "Exception ignored" not in result.stderr
+    assert (tmp_path / "faces-report.html").is_file()
+
+
 @pytest.mark.slow
 def test_a_ctrl_c_once_the_report_is_written_changes_nothing(long_lesson_log, tmp_path):
     """Ctrl-C the moment the report's page appears (polled every millisecond), while `ferbot report` prints its
