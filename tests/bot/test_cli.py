@@ -316,16 +316,17 @@ def _started_report(log: Path, out: Path) -> subprocess.Popen:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("share", [0.07, 0.6])  # of the whole run: while loading; while reading the log and drawing
-def test_ctrl_c_during_the_report_command_says_nothing_was_written(long_lesson_log, tmp_path, share):
-    """Ctrl-C while `ferbot report` loads its libraries, or while it reads the log and draws: one line saying no
-    report was written, exit status 1, no file in the output folder (it printed a traceback, or ended with status 0
-    and nothing written, which a script would take for success)."""
+@pytest.mark.parametrize(("share", "stop"), [(0.07, signal.SIGINT), (0.6, signal.SIGINT), (0.6, signal.SIGTERM)],
+                         ids=["Ctrl-C while loading", "Ctrl-C while reading and drawing", "kill"])  # of the whole run
+def test_ctrl_c_during_the_report_command_says_nothing_was_written(long_lesson_log, tmp_path, share, stop):
+    """Ctrl-C while `ferbot report` loads its libraries, or while it reads the log and draws, and `kill`: one line
+    saying no report was written, exit status 1, no file in the output folder (it printed a traceback, or ended with
+    status 0 and nothing written, which a script would take for success; `kill` ended it by the signal)."""
     log, whole_s = long_lesson_log
     out = tmp_path / "reports"
     command = _started_report(log, out)
     time.sleep(share * whole_s)
-    command.send_signal(signal.SIGINT)
+    command.send_signal(stop)
     stdout, stderr = command.communicate(timeout=60)
     result = subprocess.CompletedProcess(command.args, command.returncode, stdout, stderr)
     assert command.returncode == 1, stderr
