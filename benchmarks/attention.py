@@ -188,7 +188,13 @@ without a mask detector), with the mesh's yaw there: the light-blue masked views
 to 7.1-14.3% (white 19.0-23.8%; without the mesh's yaw 9.5-19.0% and 23.8-31.0%), the tuning half's from 15.6% to
 16.7% from 6 degrees, the bare turned views' from 1.8% to 3.5% at 8. The light-blue views stay above 5% however far
 the pitch is taken down: the rest read 25-31 degrees down with a mesh the model trusts, or 35-80 degrees down or
-far to a side with one it does not (scratch script on these samples).
+far to a side with one it does not (scratch script on these samples). Nor, measured on 7 December (a scratch script
+on these samples, every set printed), the mesh's pitch where the keypoints read a face past the first-look window
+down, the model trusts its mesh, its pitch is within 10-25 degrees down and the eyes are not cast down: the light-blue
+masked views at their screen go from 8.0% to 7.7% (10) or 6.4% (20, 25) false "turned", white 4.4 -> 3.4%, black
+5.0 -> 4.7%, while from 15 degrees more heads turned away read as facing (light blue 7.1 -> 9.5%, black 18.6 ->
+20.9%, the bare views 1.7 -> 3.4% at 20, the held-out half's bowed 9.1 -> 13.6% at 25): most light-blue views that
+read as turned have a mesh the model does not trust.
 Two more, measured and not adopted (scratch scripts on these samples): BlazeFace's keypoints averaged with a second
 look in the face's mirror image (a window 3.5 face boxes wide, as the finder confirms unsure faces) take the
 repository's light-blue masked views from 7.8% to 5.5% false "turned" (white 4.7 -> 2.4%, black 3.5 -> 2.3%) but
