@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(_joined_negative_rectangles(argv))
     source = _checked_source(parser, args)
     setup_logging(args.verbose)
-    stop_on_signals()
+    taken = stop_on_signals()
     use_bot_cpu()
     use_compilation_cache()
     try:
@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
                              exclude=tuple(args.exclude), sink=args.sink, fps=args.fps, size=args.size,
                              log=args.log, checkpoint=_checkpoint(args), model=args.model or BotOptions.model,
                              names=args.names, smoothing=args.smoothing, analysis_rate=args.analysis_rate)
-        return _run(options, args.duration, report=bool(args.log) and not args.no_report)
+        return _run(options, args.duration, report=bool(args.log) and not args.no_report, stops_before=taken)
     except BOT_ERRORS as err:
         return _fail(str(err))
     except OSError as err:  # a path the system refuses (a name too long, a folder that cannot be read)
@@ -212,13 +212,15 @@ def _checkpoint(args: argparse.Namespace) -> str | None:
     return variable
 
 
-def _run(options: BotOptions, duration: float | None, report: bool) -> int:
+def _run(options: BotOptions, duration: float | None, report: bool, stops_before: int) -> int:
+    """Run the bot, then write the report if `report`; `stops_before`: stops_taken() before the bot was built."""
     check_outputs_are_new(options)  # first: an old log in the way says so, before its old report does
     if report:
         _check_report_files_are_new(options.log)
     ran = False
     try:
         with build_bot(options) as bot:
+            stop_if_taken_since(stops_before)  # a Ctrl-C lost inside a garbage collection while the bot was built
             log.info("running%s; Ctrl-C to stop", f" for {duration:g} s" if duration else "")
             ran = True
             stats = bot.run(duration)

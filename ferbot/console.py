@@ -175,14 +175,15 @@ def stop_signals() -> list[signal.Signals]:
 _stops_taken: list[str] = []  # the name of every signal stop_on_signals' handler turned into a KeyboardInterrupt
 
 
-def stop_on_signals() -> None:
+def stop_on_signals() -> int:
     """Make Ctrl-C (unless ignored: a background start) and each of stop_signals() raise KeyboardInterrupt, named
-    after the signal ("Ctrl-C" for SIGINT), and counted by stops_taken()."""
+    after the signal ("Ctrl-C" for SIGINT), and counted by stops_taken(); returns stops_taken() as it is now."""
     ctrl_c = [signal.SIGINT] if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN else []
     for signum in (*ctrl_c, *stop_signals()):
         signal.signal(signum, _stop)
     if not isinstance(sys.unraisablehook, _QuietAboutLostStops):
         sys.unraisablehook = _QuietAboutLostStops(sys.unraisablehook)
+    return stops_taken()
 
 
 def _stop(signum, frame) -> None:

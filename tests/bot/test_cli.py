@@ -316,7 +316,7 @@ def _started_report(log: Path, out: Path) -> subprocess.Popen:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("share", "stop"), [(0.07, signal.SIGINT), (0.6, signal.SIGINT), (0.6, signal.SIGTERM)],
+@pytest.mark.parametrize(("share", "stop"), [(0.07, signal.SIGINT), (0.5, signal.SIGINT), (0.5, signal.SIGTERM)],
                          ids=["Ctrl-C while loading", "Ctrl-C while reading and drawing", "kill"])  # of the whole run
 def test_ctrl_c_during_the_report_command_says_nothing_was_written(long_lesson_log, tmp_path, share, stop):
     """Ctrl-C while `ferbot report` loads its libraries, or while it reads the log and draws, and `kill`: one line
@@ -348,25 +348,28 @@ def ctrl_c_inside(phase, info):  # a Ctrl-C that lands while a garbage collectio
     for _ in range(100_000):  # the signal's handler runs in here: its KeyboardInterrupt is the callback's, dropped
         pass
 
-pressed, armed, write_report, paced = [], [], ferbot.cli.write_report, ferbot.pipeline._paced
-started = time.monotonic()
-
-def write_report_armed(*args, **kwargs):  # during the report's work
-    armed.append(True)
-    return write_report(*args, **kwargs)
-
-def paced_collecting(*args):  # 3 s into the feed's loop: the main thread allocates little there, so collect now
-    if not armed and time.monotonic() > started + 3:
+def collected_first(work):  # a collection, armed, where the work begins
+    def collecting(*args, **kwargs):
         armed.append(True)
         gc.collect()
+        return work(*args, **kwargs)
+    return collecting
+
+def paced_collecting(*args):  # 3 s into the feed's loop
+    if not armed and time.monotonic() > started + 3:
+        collected_first(lambda: None)()
     return paced(*args)
 
-if sys.argv[1] == "report":
-    ferbot.cli.write_report = write_report_armed
+pressed, armed, paced, started = [], [], ferbot.pipeline._paced, time.monotonic()
+when, argv = sys.argv[1], sys.argv[2:]  # the report's work, the bot's building, or its feed
+if when == "report":
+    ferbot.cli.write_report = collected_first(ferbot.cli.write_report)
+elif when == "building":
+    ferbot.cli.build_bot = collected_first(ferbot.cli.build_bot)
 else:
     ferbot.pipeline._paced = paced_collecting
 gc.callbacks.append(ctrl_c_inside)
-sys.exit(ferbot.cli.main(sys.argv[1:]))
+sys.exit(ferbot.cli.main(argv))
 """
 
 
@@ -379,7 +382,7 @@ def test_a_ctrl_c_lost_inside_a_garbage_collection_still_stops_the_report(tmp_pa
     script, log, out = tmp_path / "collected.py", tmp_path / "lesson.csv", tmp_path / "reports"
     script.write_text(CTRL_C_INSIDE_A_COLLECTION)
     write_log(log, [face_row(f / 2, f, t, x=60 * t) for f in range(400) for t in range(1, 6)])
-    result = subprocess.run([sys.executable, str(script), "report", str(log), "--out", str(out)], cwd=REPO,
+    result = subprocess.run([sys.executable, str(script), "report", "report", str(log), "--out", str(out)], cwd=REPO,
                             env=env_with(PYTHONPATH=str(REPO)), capture_output=True, text=True, timeout=180)
     assert result.returncode == 1, result.stderr
     assert one_error_line(result, "ferbot report").endswith("stopped before the report was written; nothing was "
@@ -388,16 +391,22 @@ def test_a_ctrl_c_lost_inside_a_garbage_collection_still_stops_the_report(tmp_pa
 
 
 @pytest.mark.slow
-def test_a_ctrl_c_lost_inside_a_garbage_collection_still_stops_the_bot(tmp_path):
-    """The same Ctrl-C, 3 s into a run: the feed went on to the end of --duration as if it had not been pressed."""
+@pytest.mark.parametrize("when", ["building", "feeding"])
+def test_a_ctrl_c_lost_inside_a_garbage_collection_still_stops_the_bot(tmp_path, when):
+    """The same Ctrl-C while the bot loads its models (it stops before the feed starts), or 3 s into its feed (it
+    stops, and writes the report): the feed went on to the end of --duration as if it had not been pressed."""
     script, log = tmp_path / "collected.py", tmp_path / "faces.csv"
     script.write_text(CTRL_C_INSIDE_A_COLLECTION)
-    result = subprocess.run([sys.executable, str(script), "--demo", "--sink", "none", "--log", str(log),
+    result = subprocess.run([sys.executable, str(script), when, "--demo", "--sink", "none", "--log", str(log),
                              "--duration", "20"], cwd=REPO, env=env_with(PYTHONPATH=str(REPO)), capture_output=True,
                             text=True, timeout=180)
-    assert result.returncode == 0 and "stopping (Ctrl-C)" in result.stderr, result.stderr
-    assert "Traceback" not in result.stderr and "Exception ignored" not in result.stderr
-    assert (tmp_path / "faces-report.html").is_file()
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert "Exception ignored" not in result.stderr
+    if when == "building":
+        assert "INFO ferbot: stopped" in result.stderr and "running for" not in result.stderr, result.stderr
+    else:
+        assert "stopping (Ctrl-C)" in result.stderr, result.stderr
+        assert (tmp_path / "faces-report.html").is_file()
 
 
 @pytest.mark.slow

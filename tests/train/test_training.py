@@ -170,7 +170,7 @@ def test_a_stop_while_exporting_leaves_the_checkpoints_as_they_were(trained, sma
                               set_aside_in=tmp_path / "replaced", tta_modes=("none", "flip", "tencrop"))
         finally:
             ended.set()
-    ctrl_c.join()
+            ctrl_c.join()  # here, a Ctrl-C it sent as `ended` was set lands in pytest.raises, not in a later test
     assert {f.relative_to(ckpt): f.read_bytes() for f in ckpt.rglob("*") if f.is_file()} == before
 
 
