@@ -62,9 +62,10 @@ class Bot:
         self.pipeline = Pipeline(source, analyzer, renderer, sink, options.fps, facelog, options.analysis_rate)
         self._closing = closing
 
-    def run(self, duration: float | None = None) -> RunStats:
-        """Run until Ctrl-C, the end of the source, a closed window, a lost source or sink, or `duration` s."""
-        return self.pipeline.run(duration)
+    def run(self, duration: float | None = None, stops_before: int | None = None) -> RunStats:
+        """Run until Ctrl-C, the end of the source, a closed window, a lost source or sink, or `duration` s
+        (Pipeline.run)."""
+        return self.pipeline.run(duration, stops_before)
 
     def close(self) -> None:
         """Release the sink, the source, the detector and the log, in the reverse order of opening."""

@@ -142,15 +142,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(_joined_negative_rectangles(argv))
     source = _checked_source(parser, args)
     setup_logging(args.verbose)
-    taken = stop_on_signals()
-    use_bot_cpu()
-    use_compilation_cache()
+    stop_on_signals()
     try:
+        stop_if_taken_since()  # a stop counted while ferbot loaded
+        use_bot_cpu()
+        use_compilation_cache()
         options = BotOptions(source=source, monitor=args.monitor, region=args.region, window=args.window,
                              exclude=tuple(args.exclude), sink=args.sink, fps=args.fps, size=args.size,
                              log=args.log, checkpoint=_checkpoint(args), model=args.model or BotOptions.model,
                              names=args.names, smoothing=args.smoothing, analysis_rate=args.analysis_rate)
-        return _run(options, args.duration, report=bool(args.log) and not args.no_report, stops_before=taken)
+        return _run(options, args.duration, report=bool(args.log) and not args.no_report)
     except BOT_ERRORS as err:
         return _fail(str(err))
     except OSError as err:  # a path the system refuses (a name too long, a folder that cannot be read)
@@ -212,22 +213,25 @@ def _checkpoint(args: argparse.Namespace) -> str | None:
     return variable
 
 
-def _run(options: BotOptions, duration: float | None, report: bool, stops_before: int) -> int:
-    """Run the bot, then write the report if `report`; `stops_before`: stops_taken() before the bot was built."""
+def _run(options: BotOptions, duration: float | None, report: bool) -> int:
+    """Run the bot, then write the report if `report`. A stop signal lost inside a garbage collection (console.
+    stop_if_taken_since) stops it as soon as the bot is built, its feed's next tick, or once the bot has closed."""
     check_outputs_are_new(options)  # first: an old log in the way says so, before its old report does
     if report:
         _check_report_files_are_new(options.log)
     ran = False
     try:
         with build_bot(options) as bot:
-            stop_if_taken_since(stops_before)  # a Ctrl-C lost inside a garbage collection while the bot was built
+            stop_if_taken_since()
             log.info("running%s; Ctrl-C to stop", f" for {duration:g} s" if duration else "")
             ran = True
-            stats = bot.run(duration)
+            stats = bot.run(duration, stops_before=0)
+            stopped = stops_taken()  # the stops that ended the feed, or came while it finished, are taken
             log.info("sent %d frames (%.1f fps), analysed %d (%.1f per s, %.0f ms each)", stats.frames_sent,
                      stats.output_fps, stats.frames_analysed, stats.analysis_rate, 1000 * stats.analysis_s)
+        stop_if_taken_since(stopped)
         if report:
-            _report_after_run(options.log)
+            _report_after_run(options.log, stopped)
         ignore_stop_signals()  # everything is written
     except KeyboardInterrupt:  # one more Ctrl-C while stopping: the log is kept, its report is one command away
         if report and ran:
@@ -253,11 +257,12 @@ def _check_report_files_are_new(log_path: str) -> None:
                            "give the log a new name, move the old report away, or add --no-report")
 
 
-def _report_after_run(log_path: str) -> None:
-    """The after-class report next to the run's log; a log it cannot summarise (no faces) only warns."""
+def _report_after_run(log_path: str, stops_before: int) -> None:
+    """The after-class report next to the run's log; a log it cannot summarise (no faces) only warns. A stop signal
+    taken since stops_taken() was `stops_before` stops it before it replaces a file."""
     log.info("writing the report of %s ...", log_path)  # a long lesson's takes seconds
     try:
-        log.info("report: %s", write_report(log_path, before_replacing=_replacing_unless_stopped()))
+        log.info("report: %s", write_report(log_path, before_replacing=_replacing_unless_stopped(stops_before)))
     except (LogError, OSError) as err:
         log.warning("no report written: %s", err)
 
@@ -288,9 +293,10 @@ def _report_command(argv: list[str]) -> int:
         return _fail(f"--out takes the folder the two files go in, and {args.out} reads as a file name; give a "
                      "folder, e.g. --out reports")
     try:
-        page = write_report(args.log, args.out, before_replacing=_replacing_unless_stopped())
+        stop_if_taken_since()  # a stop counted while ferbot loaded
+        page = write_report(args.log, args.out, before_replacing=_replacing_unless_stopped(0))
     except KeyboardInterrupt:
-        return report_stopped()
+        return _report_stopped()
     except LogError as err:
         return _fail(str(err))
     except OSError as err:
@@ -301,19 +307,17 @@ def _report_command(argv: list[str]) -> int:
     return EXIT_OK
 
 
-def _replacing_unless_stopped() -> Callable[[], None]:
-    """write_report's before_replacing, made as the report starts: a stop signal taken since then stops the report
+def _replacing_unless_stopped(stops_before: int) -> Callable[[], None]:
+    """write_report's before_replacing: a stop signal taken since stops_taken() was `stops_before` stops the report
     there, though its KeyboardInterrupt was lost where it landed (inside a garbage collection's callback, the report
     was written and the command ignored the Ctrl-C: stop_if_taken_since); otherwise Ctrl-C changes nothing after."""
-    taken = stops_taken()
-
     def replacing() -> None:
-        stop_if_taken_since(taken)
         ignore_stop_signals()
+        stop_if_taken_since(stops_before)
     return replacing
 
 
-def report_stopped() -> int:
+def _report_stopped() -> int:
     """`ferbot report` stopped by Ctrl-C: nothing written (its files are replaced only once both are whole)."""
     return fail("ferbot report", "stopped before the report was written; nothing was changed")
 

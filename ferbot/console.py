@@ -28,7 +28,7 @@ OUTPUT_SIZES = ((640, 360), (3840, 2160))
 OUTPUT_ASPECTS = (1.0, 2.4)
 
 # Signals that stop the bot as Ctrl-C does (the video finalised, the report written), where the system has them:
-# kill, a closed terminal (SIGHUP), a closed console window on Windows (SIGBREAK).
+# kill, a closed terminal (SIGHUP), Ctrl-Break on Windows (SIGBREAK; a console window closed ends the process at once).
 STOP_SIGNALS = ("SIGTERM", "SIGHUP", "SIGBREAK")
 
 # Libraries whose INFO messages are not for users.
@@ -172,24 +172,38 @@ def stop_signals() -> list[signal.Signals]:
     return [signum for signum in found if signum is not None and signal.getsignal(signum) is not signal.SIG_IGN]
 
 
-_stops_taken: list[str] = []  # the name of every signal stop_on_signals' handler turned into a KeyboardInterrupt
+_stops_taken: list[str] = []  # the name of every stop signal count_stop_signals' or stop_on_signals' handler took
 
 
-def stop_on_signals() -> int:
-    """Make Ctrl-C (unless ignored: a background start) and each of stop_signals() raise KeyboardInterrupt, named
-    after the signal ("Ctrl-C" for SIGINT), and counted by stops_taken(); returns stops_taken() as it is now."""
-    ctrl_c = [signal.SIGINT] if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN else []
-    for signum in (*ctrl_c, *stop_signals()):
+def count_stop_signals() -> None:
+    """While ferbot loads its libraries: Ctrl-C (unless ignored: a background start) and each of stop_signals()
+    are counted by stops_taken(), and raise nothing (raised inside a library's import, a KeyboardInterrupt printed
+    a traceback, or was dropped by one of its callbacks; `kill` ended the process by the signal)."""
+    for signum in _signals_to_take():
+        signal.signal(signum, _count)
+
+
+def stop_on_signals() -> None:
+    """Make Ctrl-C (unless ignored) and each of stop_signals() raise KeyboardInterrupt, named after the signal
+    ("Ctrl-C" for SIGINT), and counted by stops_taken()."""
+    for signum in _signals_to_take():
         signal.signal(signum, _stop)
     if not isinstance(sys.unraisablehook, _QuietAboutLostStops):
         sys.unraisablehook = _QuietAboutLostStops(sys.unraisablehook)
-    return stops_taken()
+
+
+def _signals_to_take() -> list[signal.Signals]:
+    ctrl_c = [signal.SIGINT] if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN else []
+    return [*ctrl_c, *stop_signals()]
+
+
+def _count(signum, frame) -> None:
+    _stops_taken.append("Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name)
 
 
 def _stop(signum, frame) -> None:
-    name = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
-    _stops_taken.append(name)
-    raise _StopTaken(name)
+    _count(signum, frame)
+    raise _StopTaken(_stops_taken[-1])
 
 
 class _StopTaken(KeyboardInterrupt):
@@ -210,15 +224,16 @@ class _QuietAboutLostStops:
 
 
 def stops_taken() -> int:
-    """How many stop signals stop_on_signals' handler has taken so far."""
+    """How many stop signals count_stop_signals' or stop_on_signals' handler has taken so far."""
     return len(_stops_taken)
 
 
-def stop_if_taken_since(count: int) -> None:
-    """Raise KeyboardInterrupt again for a stop signal taken since stops_taken() was `count`. Raised where the signal
-    landed, the first one may have been lost: Python prints and drops an exception raised inside a callback it runs
-    on its own (a finalizer, a garbage collection's callback, which JAX registers), and the work went on as if no
-    signal had come."""
+def stop_if_taken_since(count: int = 0) -> None:
+    """Raise KeyboardInterrupt for a stop signal taken since stops_taken() was `count` (0: since ferbot began): one
+    counted while ferbot
+    loaded (count_stop_signals), or one whose KeyboardInterrupt was lost where the signal landed (Python prints and
+    drops an exception raised inside a callback it runs on its own: a finalizer, a garbage collection's callback,
+    which JAX registers), so that the work went on as if no signal had come."""
     if len(_stops_taken) > count:
         raise _StopTaken(_stops_taken[-1])
 
@@ -230,5 +245,5 @@ def ignore_stop_signals() -> None:
     ended the command by the signal (status -2), as if the run or the report had failed."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for signum in stop_signals():
-        if signal.getsignal(signum) is _stop:
+        if signal.getsignal(signum) in (_stop, _count):
             signal.signal(signum, signal.SIG_IGN)

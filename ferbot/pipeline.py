@@ -207,9 +207,10 @@ class Pipeline:
         self.worker = AnalysisWorker(analyzer, facelog, analysis_rate)
         self.stats = RunStats()
 
-    def run(self, duration: float | None = None) -> RunStats:
+    def run(self, duration: float | None = None, stops_before: int | None = None) -> RunStats:
         """Run until Ctrl-C, the end of the source, the viewer stops, a source or sink fails, or `duration`
-        seconds have passed. `self.stats.frames_sent` counts up while it runs."""
+        seconds have passed; also on a stop signal taken since console.stops_taken() was `stops_before` (default:
+        as the run starts) whose KeyboardInterrupt was lost. `self.stats.frames_sent` counts up while it runs."""
         stats = self.stats = RunStats()
         if self.worker.ident is not None:  # run before: a thread starts once, so a fresh worker, same settings
             self.worker = AnalysisWorker(self.worker.analyzer, self.worker.facelog, self.worker.rate,
@@ -218,7 +219,7 @@ class Pipeline:
         start = next_tick = time.monotonic()
         shown: Analysis | None = None
         last_face = start  # when a face was last found (or the run started)
-        taken = stops_taken()
+        taken = stops_taken() if stops_before is None else stops_before
         self.worker.start()
         try:
             while duration is None or time.monotonic() - start < duration:
@@ -245,7 +246,7 @@ class Pipeline:
                 if stats.frames_sent == 1:
                     log.info("first output frame sent")
                 next_tick = _paced(next_tick + period, period)
-        except KeyboardInterrupt as stop:  # Ctrl-C, or a signal ferbot.cli stops on, by its name
+        except KeyboardInterrupt as stop:  # Ctrl-C, or a signal console.stop_on_signals takes, by its name
             log.info("stopping (%s)", stop.args[0] if stop.args else "Ctrl-C")
         except (SourceError, SinkError) as err:  # the log so far stays, for the report
             stats.error = _failure(err)
