@@ -230,10 +230,9 @@ def stops_taken() -> int:
 
 def stop_if_taken_since(count: int = 0) -> None:
     """Raise KeyboardInterrupt for a stop signal taken since stops_taken() was `count` (0: since ferbot began): one
-    counted while ferbot
-    loaded (count_stop_signals), or one whose KeyboardInterrupt was lost where the signal landed (Python prints and
-    drops an exception raised inside a callback it runs on its own: a finalizer, a garbage collection's callback,
-    which JAX registers), so that the work went on as if no signal had come."""
+    counted while ferbot loaded (count_stop_signals), or one whose KeyboardInterrupt was lost where the signal
+    landed (Python prints and drops an exception raised inside a callback it runs on its own: a finalizer, a garbage
+    collection's callback, which JAX registers), so that the work went on as if no signal had come."""
     if len(_stops_taken) > count:
         raise _StopTaken(_stops_taken[-1])
 
