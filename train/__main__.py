@@ -35,6 +35,8 @@ FALLBACK_DATA = "data/fer2013.csv"  # the data when neither --data nor $FER2013_
 EVAL_SPLITS = ("PublicTest", "PrivateTest")  # what `python -m train eval` evaluates, in order
 # ... or, for an image-folder release whose test/ names no split, that folder as one
 UNSPLIT_TEST = "test"
+RUN_CONTROL = ("--fresh", "--no-progress", "--stop-at-step")  # flags that change how a run goes, not its result
+_VALUED = ("--config", "--stop-at-step")  # the flags _named_recipe drops that take a value
 REPLACED_EXPORTS = "replaced-exports"  # in --runs-dir: earlier exports of a name that a run exported again
 
 
@@ -255,15 +257,18 @@ def _add_data_options(p: argparse.ArgumentParser, ferplus_for: str) -> None:
 
 
 def _data_path(given: str | None) -> str:
-    """The FER2013 to read: --data, else $FER2013_PATH, else FALLBACK_DATA; DataError, before any work, when it
-    comes from a $FER2013_PATH that names nothing (load_fer2013 tells the user of --data what to pass)."""
-    from train.data import DataError
+    """The FER2013 to read: --data, else $FER2013_PATH, else FALLBACK_DATA; DataError, before any work (a run
+    folder made, its lock taken), when the path names nothing."""
+    from train.data import DataError, missing_data
 
     named = os.environ.get("FER2013_PATH")
     if given is None and named and not Path(named).expanduser().exists():
         raise DataError(f"FER2013 not found at {named}, the path in $FER2013_PATH: point FER2013_PATH at "
                         "fer2013.csv, fer2013.npz or the image-folder release, or pass --data")
-    return given or named or FALLBACK_DATA
+    path = given or named or FALLBACK_DATA
+    if not Path(path).expanduser().exists():
+        raise missing_data(path)
+    return path
 
 
 def _check_ferplus(path: str | None) -> None:
@@ -324,16 +329,9 @@ def _checkpoint(given: str) -> Path:
 
 def _reproducing_command(argv: list[str], recipe: str, data: str | None = None) -> str:
     """`python -m train --config RECIPE ...`: the arguments as given, less the run-control flags that do not
-    change the result (--fresh, --no-progress, --stop-at-step), with the recipe always named, and `--data DATA`
-    where the arguments have no --data (the data came from $FER2013_PATH)."""
-    args, skip = ["--config", recipe], False
-    for arg in argv:
-        if skip:
-            skip = False
-        elif arg in ("--config", "--stop-at-step"):
-            skip = True  # and the value after it
-        elif arg not in ("--fresh", "--no-progress") and not arg.startswith(("--config=", "--stop-at-step=")):
-            args.append(arg)
+    change the result (RUN_CONTROL), with the recipe always named, and `--data DATA` where the arguments have no
+    --data (the data came from $FER2013_PATH)."""
+    args = _named_recipe(argv, recipe, RUN_CONTROL)
     if data is not None and not any(arg == "--data" or arg.startswith("--data=") for arg in argv):
         args += ["--data", data]
     return f"{PROG} {shlex.join(args)}"
@@ -342,9 +340,25 @@ def _reproducing_command(argv: list[str], recipe: str, data: str | None = None) 
 def _rerun_hint(argv: list[str], recipe: str, goal: str) -> str:
     """How to `goal` (resume, export it) a stopped run: the same command, unless it holds --fresh (which would delete
     the run) or --stop-at-step (which would stop it again at once); then the command without them."""
-    if any(arg in ("--fresh", "--stop-at-step") or arg.startswith("--stop-at-step=") for arg in argv):
-        return f"{goal} with: {_reproducing_command(argv, recipe)}"
+    without = _named_recipe(argv, recipe, ("--fresh", "--stop-at-step"))
+    if without != _named_recipe(argv, recipe, ()):
+        return f"{goal} with: {PROG} {shlex.join(without)}"
     return f"run the same command to {goal}"
+
+
+def _named_recipe(argv: list[str], recipe: str, dropped: tuple[str, ...]) -> list[str]:
+    """The arguments with the recipe named first (--config RECIPE), less the `dropped` flags (and the value of
+    one that takes a value)."""
+    dropped = ("--config", *dropped)
+    args, skip = ["--config", recipe], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in dropped:
+            skip = arg in _VALUED  # and the value after it
+        elif not arg.startswith(tuple(f"{flag}=" for flag in dropped)):
+            args.append(arg)
+    return args
 
 
 def _tta_modes(text: str) -> tuple[str, ...]:

@@ -95,8 +95,7 @@ def load_fer2013(path: str | Path) -> FER2013:
     """Load FER2013 from a csv file, an npz file or an image-folder tree; log split sizes and balance."""
     path = Path(path).expanduser()
     if not path.exists():
-        raise DataError(f"FER2013 not found at {path}: pass --data with fer2013.csv, fer2013.npz or the "
-                        "image-folder release (a folder holding train/ and test/), or set FER2013_PATH")
+        raise missing_data(path)
     if path.is_dir():
         data = _load_folder(path)
     elif path.suffix.lower() == ".csv":
@@ -146,6 +145,12 @@ def _csv_pixels(text: str | None) -> np.ndarray | None:
     return pixels.reshape(FACE_SIZE, FACE_SIZE) if pixels.size == FACE_SIZE * FACE_SIZE else None
 
 
+def missing_data(path: Path | str) -> DataError:
+    """The error for a FER2013 path that names nothing, saying what to pass instead."""
+    return DataError(f"FER2013 not found at {path}: pass --data with fer2013.csv, fer2013.npz or the image-folder "
+                     "release (a folder holding train/ and test/), or set FER2013_PATH")
+
+
 def _load_npz(path: Path) -> FER2013:
     try:
         archive = np.load(path, allow_pickle=False)
@@ -155,8 +160,9 @@ def _load_npz(path: Path) -> FER2013:
             images, labels, usage = z["images"], z["labels"], z["usage"]
             ferplus = (z["ferplus"], z["ferplus_valid"]) if "ferplus" in z.files else None
     except (KeyError, ValueError, OSError, EOFError, zipfile.BadZipFile) as err:  # EOFError: an empty file
-        raise DataError(f"{path} is not a FER2013 npz ({_npz_problem(err)}): expected {NPZ_LAYOUT}") from None
-    if (images.shape[1:] != (FACE_SIZE, FACE_SIZE) or labels.ndim != 1 or usage.ndim != 1
+        raise DataError(f"{path} is not a FER2013 npz ({_npz_problem(err, path)}): expected {NPZ_LAYOUT}") from None
+    if (images.shape[1:] != (FACE_SIZE, FACE_SIZE) or not np.issubdtype(images.dtype, np.number)
+            or labels.ndim != 1 or usage.ndim != 1
             # class numbers, as integers or whole floats; not names nor fractions
             or not (np.issubdtype(labels.dtype, np.number) and np.array_equal(labels, np.round(labels)))
             or not (len(images) == len(labels) == len(usage)) or not np.isin(usage, list(_NPZ_USAGE)).all()
@@ -169,11 +175,13 @@ def _load_npz(path: Path) -> FER2013:
     return FER2013(**splits, source=str(path), official_split=True)
 
 
-def _npz_problem(err: BaseException) -> str:
+def _npz_problem(err: BaseException, path: Path) -> str:
     """What np.load's error says is wrong with an npz, in a few words."""
     if isinstance(err, KeyError | OSError):
         return str(err).split(".")[0]
-    if "allow_pickle" in str(err):  # numpy's refusal to unpickle: not safe to read from a file of unknown origin
+    # numpy's refusal to unpickle (not safe from a file of unknown origin), also what it says of a file that is no
+    # archive at all (a Git LFS pointer, a page saved in the file's place): it tries those as a pickle
+    if "allow_pickle" in str(err) and zipfile.is_zipfile(path):
         return "arrays of Python objects, which are not read; save the arrays as numbers"
     return "not an npz archive, or cut short"
 

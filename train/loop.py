@@ -21,14 +21,13 @@ from ferbot.classify.devices import batch_sharding, data_mesh
 from ferbot.console import first_line
 from train.config import ConfigError, TrainConfig
 from train.data import FER2013, Split
-from train.run_folder import RunStateError, check_run_folder, discard_run
+from train.run_folder import LATEST, RunStateError, check_run_folder, discard_run
 from train.step import Trainer, TrainState, class_weights
 from train.targets import require_ferplus, training_targets
 from train.teachers import load_teachers, teacher_predictions
 
 log = logging.getLogger(__name__)
 
-LATEST = "latest"  # the run folder's resumable states
 START_OVER = "pass --fresh to start the run over"
 TEACHERS_KEY = "teachers"  # in the saved state's metadata: what the teachers' predictions were computed from
 
@@ -138,7 +137,8 @@ def _steps_per_epoch(cfg: TrainConfig, n_train: int, mesh: Mesh) -> int:
     log.info("data parallel over %d %s device(s), %d images each per step", mesh.size,
              mesh.devices.flat[0].platform.upper(), cfg.batch_size // mesh.size)
     if n_train < cfg.batch_size:
-        raise ConfigError(f"{n_train} training images are fewer than one batch of {cfg.batch_size}")
+        raise ConfigError(f"{n_train} training images are fewer than one batch (--batch-size {cfg.batch_size}): "
+                          "give a smaller --batch-size or a larger --limit-train")
     return n_train // cfg.batch_size
 
 

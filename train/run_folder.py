@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 NOT_TRAINING = ("eval_batch_size",)
 
 CONFIG_RECORD = "config.json"
+LATEST = "latest"  # the run's resumable states
 DATA_RECORD = "data.json"
 _REMEDY = "pass --fresh to restart it or --name for a new run"
 
@@ -123,6 +124,9 @@ def check_run_folder(run_dir: Path, cfg: TrainConfig, data: FER2013) -> None:
     """
     records = {CONFIG_RECORD: (_json(cfg.to_dict()), _config_problem),
                DATA_RECORD: (data_record(data, cfg), _data_problem)}
+    if _someone_elses(run_dir, records):
+        raise ConfigError(f"{run_dir} holds files but no training run ({CONFIG_RECORD}, {DATA_RECORD} or "
+                          f"{LATEST}/): give another --name or --runs-dir")
     for name, (record, problem_with) in records.items():
         path = run_dir / name
         try:
@@ -140,6 +144,13 @@ def check_run_folder(run_dir: Path, cfg: TrainConfig, data: FER2013) -> None:
                 draft.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
             if resuming:
                 log.info("%s: recorded %s (the run started before runs recorded it)", run_dir, name)
+
+
+def _someone_elses(run_dir: Path, records: dict) -> bool:
+    """Whether `run_dir` is a folder of other files, not a run's: a run started in it would write its records
+    beside them, and a later --fresh would delete them as the run's."""
+    ours = [*records, LATEST]
+    return run_dir.is_dir() and any(run_dir.iterdir()) and not any((run_dir / name).exists() for name in ours)
 
 
 def _read_record(path: Path) -> dict:
@@ -188,7 +199,7 @@ def _data_problem(saved: dict, current: dict) -> str | None:
         return None
     if differing == ["train"] and saved["sizes"]["train"] != current["sizes"]["train"]:
         return (f"on {saved['sizes']['train']} Training images, this command gives {current['sizes']['train']} "
-                "(a different --limit-train)")
+                "(a different --limit-train, or other Training data)")
     return (f"on other data than {current['source'] or 'this --data'} (started on {saved['source'] or 'unnamed data'}; "
             f"fingerprints differ in: {', '.join(differing)})")
 

@@ -53,7 +53,7 @@ def require_ferplus(split: Split, ferplus_weight: float) -> None:
     """DataError when the target asks for FER+ votes (`ferplus_weight` > 0) that the split lacks."""
     if ferplus_weight > 0 and split.ferplus is None:
         raise DataError("--ferplus-weight needs the FER+ crowd votes, which this --data lacks: use fer2013.npz, or "
-                        "pass --ferplus fer2013new.csv")
+                        "fer2013.csv with --ferplus fer2013new.csv")
 
 
 def training_targets(split: Split, label_smoothing: float, ferplus_weight: float = 0.0,

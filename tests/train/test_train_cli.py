@@ -193,6 +193,8 @@ def test_eval_evaluates_each_tta_mode_once(small_npz):
     (["--batch-size", "0"], EXIT_USAGE, "--batch-size must lie in [1, inf), got 0"),
     (["--lr", "-1"], EXIT_USAGE, "--lr must lie in (0, inf), got -1.0"),
     (["--limit-train", "-5"], EXIT_USAGE, "'-5' must be a whole number of at least 1"),
+    (["--config", "tiny", "--limit-train", "10"], EXIT_USAGE,
+     "10 training images are fewer than one batch (--batch-size 32): give a smaller --batch-size or a larger"),
     (["--seed", "-1"], EXIT_USAGE, "--seed must lie in [0, 4294967295], got -1"),
     (["--name", "exp/v1"], EXIT_USAGE, "--name 'exp/v1': give a plain folder name"),
     (["--name", "DEFAULT"], EXIT_USAGE, "--name 'DEFAULT': give a plain folder name"),
@@ -276,6 +278,12 @@ def _npz(**arrays):
     ("fer2013.csv", lambda p: p.write_text('emotion,pixels,Usage\n0,"' + "1 " * 100_000 + '",Training\n'),
      "is not Kaggle's fer2013.csv (not text, or not comma-separated)"),  # a field past the csv module's limit
     ("fer2013.npz", _half_an_npz, "is not a FER2013 npz (not an npz archive, or cut short)"),
+    # a Git LFS pointer in the file's place: numpy tries it as a pickle, and the error spoke of Python objects
+    ("fer2013.npz", lambda p: p.write_text("version https://git-lfs.github.com/spec/v1\noid sha256:0\nsize 1\n"),
+     "is not a FER2013 npz (not an npz archive, or cut short)"),
+    ("fer2013.npz", lambda p: np.savez(p, images=np.full((64, 48, 48), "x"), labels=np.arange(64) % 7,
+                                       usage=np.arange(64) % 3),  # a traceback
+     "expected arrays images (N, 48, 48) uint8"),
 ])
 def test_data_that_cannot_be_read_is_one_line(tmp_path, name, write, expected):
     data = tmp_path / name
@@ -286,15 +294,29 @@ def test_data_that_cannot_be_read_is_one_line(tmp_path, name, write, expected):
     assert expected in _error_line(run)
 
 
-def test_fresh_deletes_only_a_run_folder(tmp_path):
-    """--fresh on a folder that holds something else than a run (a mistyped --runs-dir) deletes nothing."""
+def test_a_folder_of_other_files_is_never_taken_for_a_run(tmp_path):
+    """A folder that holds something else than a run (a mistyped --runs-dir or --name) is neither deleted by
+    --fresh nor started in: a run started beside the files took the folder for its own, and a later --fresh then
+    deleted it whole, files and all."""
     folder = tmp_path / "runs" / "cli"
     folder.mkdir(parents=True)
     (folder / "thesis.txt").write_text("months of work")
-    run = _run(_train_cmd(tmp_path, "--fresh", "--stop-at-step", "0"))
-    assert run.returncode == EXIT_USAGE
-    assert "is not a training run's folder" in _error_line(run)
+    fresh = _run(_train_cmd(tmp_path, "--fresh", "--stop-at-step", "0"))
+    assert fresh.returncode == EXIT_USAGE
+    assert "is not a training run's folder" in _error_line(fresh)
+    started = _run(_train_cmd(tmp_path, "--stop-at-step", "0"))
+    assert started.returncode == EXIT_USAGE
+    assert f"{folder} holds files but no training run" in _error_line(started)
+    assert [path.name for path in folder.iterdir()] == ["thesis.txt"]
     assert (folder / "thesis.txt").read_text() == "months of work"
+
+
+def test_a_mistyped_data_path_leaves_nothing_behind(tmp_path):
+    """The run folder and its lock file were made before a --data that names nothing was refused."""
+    run = _run(_train_cmd(tmp_path, "--data", str(tmp_path / "fer2013.npz")))
+    assert run.returncode == EXIT_ERROR
+    assert f"FER2013 not found at {tmp_path / 'fer2013.npz'}: pass --data" in _error_line(run)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_fresh_leaves_other_runs_leftovers_alone_whatever_its_name(tmp_path):
@@ -363,7 +385,7 @@ def test_resuming_on_other_data_or_another_limit_is_refused_in_one_line(fer2013,
 
     fewer = _run(_stop_at_once(tmp_path, tmp_path / "fer-small.npz", "--limit-train", "256"))
     assert fewer.returncode == EXIT_ERROR
-    assert "on 320 Training images, this command gives 256 (a different --limit-train)" in _error_line(fewer)
+    assert "on 320 Training images, this command gives 256 (a different --limit-train" in _error_line(fewer)
     other = _run(_stop_at_once(tmp_path, tmp_path / "fer-other.npz"))
     assert other.returncode == EXIT_ERROR
     assert "on other data than" in _error_line(other) and "fingerprints differ in: train)" in _error_line(other)
@@ -420,6 +442,9 @@ def test_the_model_cards_command_names_the_recipe_and_leaves_out_run_control():
     # a finished run that --stop-at-step kept from its export ("interrupted ..., checkpoint saved" said before)
     (["--stop-at-step", "0", "--data", "x.npz"], "export it",
      "export it with: python -m train --config default --data x.npz"),
+    # a run logged to a file keeps its log free of progress bars when resumed as told
+    (["--data", "x.npz", "--no-progress", "--fresh"], "resume",
+     "resume with: python -m train --config default --data x.npz --no-progress"),
 ])
 def test_a_stopped_run_says_how_to_resume_or_export_it(argv, goal, hint):
     assert _rerun_hint(argv, "default", goal) == hint
