@@ -11,7 +11,13 @@ import jax
 import numpy as np
 from flax import nnx
 
-from ferbot.classify.checkpoint import checkpoint_folder, load_checkpoint, shipped_checkpoint_dir
+from ferbot.classify.checkpoint import (
+    MODELS,
+    CheckpointError,
+    checkpoint_folder,
+    load_checkpoint,
+    shipped_checkpoint_dir,
+)
 from ferbot.classify.devices import batch_sharding, data_mesh, replicated
 from ferbot.emotions import CLASS_NAMES, FACE_SIZE
 
@@ -47,15 +53,24 @@ class EmotionClassifier:
         """Load a checkpoint folder (a path, or the name of one in checkpoints/: checkpoint.checkpoint_folder); when
         `path` is None, the shipped `model` (a key of checkpoint.MODELS: default, lite, webcam)."""
         directory = checkpoint_folder(path) if path is not None else shipped_checkpoint_dir(model)
+        if str(path) in MODELS and not directory.is_dir():
+            raise CheckpointError(f"no checkpoint folder {path!r}: for the shipped {path} classifier, pass "
+                                  f"model={str(path)!r}")
         model, card = load_checkpoint(directory)
         log.info("emotion classifier: %s", directory)
         return cls(model, card)
 
     def predict_proba(self, faces: np.ndarray) -> np.ndarray:
         """uint8 grayscale crops (N, 48, 48) -> float32 (N, 7) class probabilities (FER2013 order)."""
-        faces = np.asarray(faces)
+        try:
+            faces = np.asarray(faces)
+        except ValueError:  # a list of crops of different shapes
+            raise ValueError(f"expected faces shaped (N, {FACE_SIZE}, {FACE_SIZE}), got crops of different shapes; "
+                             f"{_SHAPE_FIX}") from None
         if faces.ndim != 3 or faces.shape[1:] != (FACE_SIZE, FACE_SIZE):
-            raise ValueError(f"expected faces shaped (N, {FACE_SIZE}, {FACE_SIZE}), got {faces.shape}")
+            one = " (one face: faces[None])" if faces.shape == (FACE_SIZE, FACE_SIZE) else ""
+            raise ValueError(f"expected faces shaped (N, {FACE_SIZE}, {FACE_SIZE}), got {faces.shape}{one}; "
+                             f"{_SHAPE_FIX}")
         if faces.dtype != np.uint8:  # copied into uint8 batches: floats would be cut, and crops in [0, 1] go black
             raise ValueError(f"expected uint8 faces (pixel values 0-255), got {faces.dtype}; {_conversion(faces)}")
         out = np.empty((len(faces), len(CLASS_NAMES)), np.float32)
@@ -113,6 +128,11 @@ class BackgroundWarmup:
                 interrupted = err
         if interrupted is not None:
             raise interrupted
+
+
+# How to get crops the classifier reads, from pictures of any kind.
+_SHAPE_FIX = (f"crop faces with ferbot.detect.face_crops, which makes {FACE_SIZE}x{FACE_SIZE} grayscale crops of an "
+              "RGB picture's face boxes (ferbot.detect.FaceFinder finds them)")
 
 
 def _conversion(faces: np.ndarray) -> str:

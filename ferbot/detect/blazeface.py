@@ -15,6 +15,7 @@ import numpy as np
 from mediapipe.tasks.python.core.base_options import BaseOptions
 from mediapipe.tasks.python.vision import FaceDetector, FaceDetectorOptions
 
+from ferbot.detect.crops import check_rgb
 from ferbot.detect.models import model_bytes
 from ferbot.geometry import Rect
 
@@ -94,15 +95,6 @@ class BlazeFace:
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-def check_rgb(image: np.ndarray) -> None:
-    """ValueError unless `image` is an RGB uint8 picture (H, W, 3): MediaPipe finds no face in an RGBA one, and
-    says nothing."""
-    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-        raise ValueError(f"expected an RGB uint8 picture of shape (height, width, 3), got {image.dtype} "
-                         f"{image.shape}; convert it first (cv2.cvtColor with COLOR_BGR2RGB, COLOR_GRAY2RGB or "
-                         "COLOR_RGBA2RGB)")
 
 
 def _left_open(detector: FaceDetector) -> None:

@@ -25,10 +25,20 @@ def fer_framing(box: Rect) -> Rect:
     return Rect.square(cx, cy - FER_SHIFT_UP * box.h, side)
 
 
+def check_rgb(image: np.ndarray) -> None:
+    """ValueError unless `image` is a non-empty RGB uint8 picture (H, W, 3): MediaPipe finds no face in an RGBA
+    one, and says nothing."""
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8 or image.size == 0:
+        raise ValueError(f"expected an RGB uint8 picture of shape (height, width, 3), got {image.dtype} "
+                         f"{image.shape}; convert it first (cv2.cvtColor with COLOR_BGR2RGB, COLOR_GRAY2RGB or "
+                         "COLOR_RGBA2RGB)")
+
+
 def face_crops(image: np.ndarray, boxes: Sequence[Rect],
                framing: Callable[[Rect], Rect] = fer_framing) -> np.ndarray:
     """uint8 (N, 48, 48) grayscale crops of an RGB picture around framing(box) for each detector box; parts
     outside the picture repeat its edge."""
+    check_rgb(image)
     crops = np.empty((len(boxes), FACE_SIZE, FACE_SIZE), np.uint8)
     height, width = image.shape[:2]
     for i, box in enumerate(boxes):

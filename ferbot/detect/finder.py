@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ferbot.detect.blazeface import BlazeFace, Detection, check_rgb
+from ferbot.detect.blazeface import BlazeFace, Detection
+from ferbot.detect.crops import check_rgb
 from ferbot.detect.looks import grey_sample, region_look, same_scene, scene_difference
 from ferbot.detect.merge import merge_duplicates
 from ferbot.detect.tiling import (

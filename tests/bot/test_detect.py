@@ -186,10 +186,18 @@ def test_a_picture_that_is_not_rgb_is_refused_in_one_line(finder, convert, back)
     """A PNG read with an alpha channel (MediaPipe then finds no face, and says nothing) or a grey picture: refused
     with what to do, by the finder and by the detector alike."""
     picture = cv2.cvtColor(photo("mpl_grace_hopper.jpg"), convert)
-    for find in (finder.find, finder.detector.detect):
+    for find in (finder.find, finder.detector.detect, lambda picture: face_crops(picture, [Rect(0, 0, 50, 50)])):
         with pytest.raises(ValueError, match=r"expected an RGB uint8 picture .* convert it first"):
             find(picture)
     assert finder.find(cv2.cvtColor(picture, back))  # converted as the message says
+
+
+def test_an_empty_picture_is_refused_in_one_line(finder):
+    """An empty frame (a capture cut to nothing) ended in OpenCV's assertion deep inside the tile search."""
+    for find in (finder.find, lambda picture: face_crops(picture, [Rect(0, 0, 50, 50)])):
+        with pytest.raises(ValueError, match=r"expected an RGB uint8 picture of shape \(height, width, 3\), got "
+                                             r"uint8 \(0, 10, 3\)"):
+            find(np.zeros((0, 10, 3), np.uint8))
 
 
 def test_a_screen_of_one_flat_colour_costs_no_detector_call(finder):

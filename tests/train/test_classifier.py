@@ -60,9 +60,24 @@ def test_closing_the_background_warmup_waits_for_its_compiling_through_a_ctrl_c(
     assert classifier._forward._cache_size() == compiled < len(FACES_PER_DEVICE)  # stopped, and nothing compiles on
 
 
-def test_rejects_wrongly_shaped_faces(default_classifier):
-    with pytest.raises(ValueError, match=r"\(N, 48, 48\)"):
-        default_classifier.predict_proba(np.zeros((2, 64, 64), np.uint8))
+def test_rejects_wrongly_shaped_faces_saying_how_to_crop_them(default_classifier):
+    """Crops of different sizes in one list gave numpy's own error about inhomogeneous shapes, and a single crop
+    or a colour picture said only which shape was expected."""
+    crop = np.zeros((48, 48), np.uint8)
+    for faces, got in [(np.zeros((2, 64, 64), np.uint8), r"\(2, 64, 64\)"),
+                       (crop, r"\(48, 48\) \(one face: faces\[None\]\)"),
+                       (np.zeros((480, 640, 3), np.uint8), r"\(480, 640, 3\)"),
+                       ([crop, np.zeros((64, 64), np.uint8)], "crops of different shapes")]:
+        with pytest.raises(ValueError, match=rf"expected faces shaped \(N, 48, 48\), got {got}; crop faces with "
+                                             r"ferbot.detect.face_crops"):
+            default_classifier.predict_proba(faces)
+
+
+@pytest.mark.parametrize("model", ["webcam", "lite"])
+def test_a_shipped_models_name_given_as_a_path_says_to_pass_model(model):
+    with pytest.raises(CheckpointError, match=f"no checkpoint folder '{model}': for the shipped {model} classifier, "
+                                              f"pass model='{model}'"):
+        EmotionClassifier.load(model)
 
 
 def test_rejects_faces_that_are_not_uint8_with_the_conversion_their_values_need(default_classifier, fer2013):
