@@ -284,6 +284,7 @@ from tests.helpers.webcam import (
     framed_at_random,
     webcam_view,
 )
+from train.data import FER2013, DataError, load_fer2013
 
 LABELS = REPO / "benchmarks" / "data" / "fer2013_pose_labels.csv"
 
@@ -470,14 +471,17 @@ def repository_faces() -> int:
 HALVES = ("tuning half", "held-out half")  # of the FER2013 labels: the limits were chosen on the first
 
 
-def fer2013_samples(detector: BlazeFace, mesh: FaceMesh, path: Path) -> tuple[list[Sample], int, int]:
-    """Every labelled FER2013 face, as it is and mirrored; and how many faces and pictures were used."""
-    from train.data import DataError, load_fer2013
-
+def labelled_fer2013(path: Path) -> FER2013:
+    """FER2013 from `path`, in fer2013.csv's row order (which LABELS names); DataError where it cannot be read so."""
     data = load_fer2013(path)
     if not data.in_csv_order:
         raise DataError(f"--fer2013 {path}: {LABELS.name} names fer2013.csv's rows, which the image-folder release "
                         "does not keep: pass fer2013.npz or fer2013.csv")
+    return data
+
+
+def fer2013_samples(detector: BlazeFace, mesh: FaceMesh, data: FER2013) -> tuple[list[Sample], int, int]:
+    """Every labelled FER2013 face, as it is and mirrored; and how many faces and pictures were used."""
     training = len(data.train)
     samples, pictures = [], 0
     labelled = fer2013_rows()
@@ -986,7 +990,7 @@ def main() -> None:
     parser = benchmark_parser("\n\n".join(__doc__.split("\n\n")[:3])
                               + "\n\nbenchmarks/attention.py's docstring says how each set is made, how each limit "
                                 "was chosen\nand what was measured and not adopted.")
-    parser.add_argument("--fer2013", type=Path, default=os.environ.get("FER2013_PATH"),
+    parser.add_argument("--fer2013", type=Path, default=os.environ.get("FER2013_PATH") or None,
                         help="FER2013 (fer2013.npz or Kaggle's fer2013.csv); default $FER2013_PATH")
     parser.add_argument("--photos", type=Path, default=SHARED_FACES,
                         help="folder with the photographs that are not in the repository (default ../shared/faces)")
@@ -996,11 +1000,14 @@ def main() -> None:
     if args.fer2013 is not None and not Path(args.fer2013).is_file():
         parser.error(f"FER2013 {args.fer2013}: no such file (from --fer2013 or $FER2013_PATH); point it at "
                      "fer2013.npz or fer2013.csv")
+    if not args.photos.is_dir() and args.photos != SHARED_FACES:
+        parser.error(f"--photos {args.photos}: no such folder")
     if args.contact_sheets:
         if args.fer2013 is None or Path(args.fer2013).suffix != ".npz":
             parser.error("--contact-sheets needs the project's fer2013.npz: pass --fer2013 or set FER2013_PATH")
         write_contact_sheets(args.fer2013, args.contact_sheets)
         return
+    fer2013 = labelled_fer2013(args.fer2013) if args.fer2013 is not None else None  # read before the long work
     with FaceFinder() as finder:
         shared = args.photos if args.photos.is_dir() else None
         mesh = FaceMesh()
@@ -1014,8 +1021,8 @@ def main() -> None:
         worn = {name: photo_samples(finder, mesh, shared, wear)[0] for name, wear in WEARS.items()}
         groups |= {f"webcam, all, with {name}": samples for name, samples in worn.items()}
         fer: list[Sample] = []
-        if args.fer2013 is not None:
-            fer, faces, pictures = fer2013_samples(finder.detector, mesh, Path(args.fer2013))
+        if fer2013 is not None:
+            fer, faces, pictures = fer2013_samples(finder.detector, mesh, fer2013)
             print(f"FER2013: {faces} labelled faces, {pictures} pictures with the mirrored ones, one face found in "
                   f"{len(fer)}")
             for half in HALVES:

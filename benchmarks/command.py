@@ -13,9 +13,9 @@ from pathlib import Path
 
 from ferbot import EmotionClassifier
 from ferbot.bot import BOT_ERRORS, BotOptions, use_bot_cpu
-from ferbot.classify.checkpoint import shipped_models
+from ferbot.classify.checkpoint import read_card, shipped_models
 from ferbot.classify.devices import use_cpu_cores
-from ferbot.console import OneLineParser, RawDescriptionHelpFormatter, fail
+from ferbot.console import OneLineParser, RawDescriptionHelpFormatter, fail, given_folder
 from train.config import ConfigError
 from train.data import FER2013, DataError, load_fer2013
 
@@ -60,8 +60,12 @@ def add_checkpoints_option(parser: argparse.ArgumentParser) -> None:
 
 
 def checkpoints_compared(args: argparse.Namespace) -> list[Path]:
-    """The --checkpoints given, or the shipped ones."""
-    return args.checkpoints or list(shipped_models().values())
+    """The --checkpoints given, or the shipped ones; CheckpointError, before any work, for one that is no
+    checkpoint."""
+    paths = args.checkpoints or list(shipped_models().values())
+    for path in paths:
+        read_card(path)
+    return paths
 
 
 def add_xla_option(parser: argparse.ArgumentParser) -> None:
@@ -122,6 +126,32 @@ def machine() -> str:
 def load_at_end() -> str:
     """The load at the end, for a benchmark's last line."""
     return f"load average {os.getloadavg()[0]:.1f} at the end (other processes on this machine distort the numbers)"
+
+
+def output_file(suffix: str | None = None) -> Callable[[str], Path]:
+    """An argparse type: a file a benchmark writes at its end, checked now so that a long run is not lost to it: in
+    a folder that exists, not a folder itself, and ending in `suffix` where one is given (matplotlib adds its own
+    to a name without one)."""
+    def parse(text: str) -> Path:
+        path = given_folder(text)
+        if path.is_dir():
+            raise argparse.ArgumentTypeError(f"{path} is a folder: give a file name")
+        if not path.parent.is_dir():
+            raise argparse.ArgumentTypeError(f"{path}: folder {path.parent} does not exist; create it first")
+        if suffix and path.suffix.lower() != suffix:
+            raise argparse.ArgumentTypeError(f"{path}: give a name ending in {suffix}")
+        return path
+    return parse
+
+
+def output_folder(text: str) -> Path:
+    """An argparse type: a folder a benchmark writes into, made now (so that a long run is not lost to it)."""
+    path = given_folder(text)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise argparse.ArgumentTypeError(f"{path}: cannot make this folder ({err.strerror or err})") from None
+    return path
 
 
 def comma_list(parse_item: Callable[[str], object], what: str):

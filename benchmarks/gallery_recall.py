@@ -38,7 +38,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from benchmarks.baseline.finder import BaselineFaceFinder
-from benchmarks.command import SHARED_FACES, benchmark_parser, comma_list, run_benchmark
+from benchmarks.command import SHARED_FACES, benchmark_parser, comma_list, output_folder, run_benchmark
 from ferbot.console import frame_size, whole_number
 from ferbot.detect import BlazeFace, FaceFinder
 from ferbot.geometry import Rect
@@ -217,7 +217,7 @@ def main() -> None:
     parser.add_argument("--face-share", type=_face_share, default=FACE_SHARE, metavar="LOW,HIGH",
                         help=f"webcam faces' heights, as shares of their pictures' (default {FACE_SHARE[0]},"
                         f"{FACE_SHARE[1]}: far back to close up; the finder is built for faces down to 0.12)")
-    parser.add_argument("--save-failures", type=Path, metavar="DIR",
+    parser.add_argument("--save-failures", type=output_folder, metavar="DIR",
                         help="write each screen where ferbot's finder misses a face or adds a false box")
     report(run(parser.parse_args()))
 

@@ -35,6 +35,7 @@ from benchmarks.command import (
     benchmark_command,
     benchmark_parser,
     machine,
+    output_file,
     run_benchmark,
 )
 from benchmarks.timing import cpu_seconds
@@ -47,6 +48,7 @@ from tests.helpers.live import Lesson, LiveMeeting
 
 log = logging.getLogger("soak")
 
+REORDER_S, AWAY_S = 60.0, 120.0  # --lesson's defaults (see --help)
 MAX_GROWTH = 0.02  # RSS may grow this fraction from minute BASELINE_MIN to the end and still count as steady
 BASELINE_MIN = 5.0
 MIN_FPS_SHARE = 0.9  # every interval's output fps within this share of the median counts as steady
@@ -216,21 +218,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--size", type=output_size, default=(1280, 720), metavar="WxH",
                         help="output frame size, as ferbot's --size (default 1280x720)")
     add_checkpoint_option(parser)
-    parser.add_argument("--out", type=Path, default=Path("soak.csv"), help="CSV of the samples (default soak.csv)")
-    parser.add_argument("--plot", type=Path, metavar="PNG", help="also plot memory and fps against minutes")
+    parser.add_argument("--out", type=output_file(), default=Path("soak.csv"),
+                        help="CSV of the samples (default soak.csv)")
+    parser.add_argument("--plot", type=output_file(".png"), metavar="PNG",
+                        help="also plot memory and fps against minutes")
     parser.add_argument("--lesson", action="store_true", help="a live meeting that changes, instead of the demo")
-    parser.add_argument("--reorder-s", type=number(0, strict=True), default=60.0,
-                        help="with --lesson: seconds between reorders (default 60)")
-    parser.add_argument("--away-s", type=number(0, strict=False, maximum=600), default=120.0,
-                        help="with --lesson: seconds a student is away at the end of every 10 minutes (default 120)")
+    parser.add_argument("--reorder-s", type=number(0, strict=True), default=None,
+                        help=f"with --lesson: seconds between reorders (default {REORDER_S:g})")
+    parser.add_argument("--away-s", type=number(0, strict=False, maximum=600), default=None,
+                        help=f"with --lesson: seconds a student is away at the end of every 10 minutes (default "
+                             f"{AWAY_S:g})")
     parser.add_argument("--names", action="store_true", help="ferbot's --names")
     parser.add_argument("--log", type=Path, metavar="PATH", help="ferbot's --log (checked for completeness at the end)")
     args = parser.parse_args(argv)
     if args.interval > args.minutes * 60:
         parser.error("--interval must be at most the run's length in seconds (--minutes times 60)")
-    for option, path in (("--out", args.out), ("--plot", args.plot)):  # checked now, not after the whole run
-        if path is not None and not path.parent.is_dir():
-            parser.error(f"{option} {path}: folder {path.parent} does not exist; create it first")
+    if not args.lesson and (args.reorder_s is not None or args.away_s is not None):
+        parser.error("--reorder-s and --away-s change the lesson of --lesson: add --lesson, or leave them out")
+    args.reorder_s = REORDER_S if args.reorder_s is None else args.reorder_s
+    args.away_s = AWAY_S if args.away_s is None else args.away_s
     return args
 
 

@@ -65,6 +65,8 @@ def main() -> None:
                              "a file)")
     parser.add_argument("extra", nargs="*", help="more ferbot options, after --")
     args = parser.parse_args()
+    if args.sink.startswith("file:") and args.runs > 1:
+        parser.error("a file: sink takes --runs 1 (ferbot never overwrites a file, so the second launch would stop)")
     print(f"ferbot --demo start-up; {machine()}")
     print(f"{'launch':>8} " + " ".join(f"{e:>19}" for e in (*EVENTS, "exit")))
     with tempfile.TemporaryDirectory() as cache_home:

@@ -21,9 +21,17 @@ def benchmark(name: str, *args: str, timeout: float = 120) -> subprocess.Complet
 
 
 @pytest.mark.parametrize("name, args, message", [
-    ("soak", ["--out", "no-such-folder/soak.csv"], "--out no-such-folder/soak.csv: folder no-such-folder does not"),
-    ("soak", ["--plot", "no-such-folder/soak.png"], "--plot no-such-folder/soak.png: folder no-such-folder does"),
+    ("soak", ["--out", "no-such-folder/soak.csv"], "--out: no-such-folder/soak.csv: folder no-such-folder does not"),
+    ("soak", ["--plot", "no-such-folder/soak.png"], "--plot: no-such-folder/soak.png: folder no-such-folder does"),
+    # each was found out at the end of a 30-minute run: the samples lost, or the plot written under another name
+    ("soak", ["--out", "benchmarks"], "--out: benchmarks is a folder: give a file name"),
+    ("soak", ["--plot", "benchmarks"], "--plot: benchmarks is a folder: give a file name"),
+    ("soak", ["--plot", "soak"], "--plot: soak: give a name ending in .png"),
+    ("soak", ["--reorder-s", "5"], "--reorder-s and --away-s change the lesson of --lesson: add --lesson"),  # ignored
+    ("startup", ["--sink", "file:x.mp4", "--runs", "2"], "a file: sink takes --runs 1"),  # after the first launch
+    ("gallery_recall", ["--save-failures", "README.md"], "--save-failures: README.md: cannot make this folder"),
     ("attention", ["--fer2013", "typo.npz"], "FER2013 typo.npz: no such file"),
+    ("attention", ["--photos", "no-such-folder"], "--photos no-such-folder: no such folder"),  # was ignored
     ("xla_setups", ["classifier_latency", "--stock-xla"], "--stock-xla: not among the benchmark's options here"),
     ("class_bias", ["--drops", "half"], "--drops: 'half': give points of accuracy"),
     ("soak", ["--sink", "bogus"], "--sink: expected vcam|window|file:PATH|none"),  # was a traceback
@@ -35,6 +43,17 @@ def benchmark(name: str, *args: str, timeout: float = 120) -> subprocess.Complet
 def test_a_usage_mistake_is_one_line_before_any_work(name, args, message):
     result = benchmark(name, *args)
     assert result.returncode == 2
+    assert message in one_error_line(result, f"python -m benchmarks.{name}")
+
+
+@pytest.mark.parametrize("name, args, message", [
+    ("calm_faces", ["--checkpoints", "no-such-checkpoint"], "no-such-checkpoint is not a ferbot checkpoint"),
+    ("attention", ["--fer2013", "README.md"], "README.md is neither a .csv, an .npz nor a folder"),
+])
+def test_an_input_that_cannot_be_used_is_one_line_before_the_long_work(name, args, message):
+    """Both were said only after a minute or more of webcam views."""
+    result = benchmark(name, *args, timeout=60)
+    assert result.returncode == 1
     assert message in one_error_line(result, f"python -m benchmarks.{name}")
 
 
