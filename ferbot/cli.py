@@ -18,6 +18,7 @@ from ferbot.console import (
     OUTPUT_SIZES,
     OneLineParser,
     RawDescriptionHelpFormatter,
+    command_word,
     fail,
     given_path,
     ignore_stop_signals,
@@ -138,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         return _report_command(argv[1:])
     parser = build_parser()
     if argv[:1] and argv[0].lower().endswith(".csv"):  # `ferbot class.csv`: the report meant
-        parser.error(f"to write the report of a log, run: ferbot report {argv[0]}")
+        parser.error(f"to write the report of a log, run: ferbot report {command_word(argv[0])}")
     args = parser.parse_args(_joined_negative_rectangles(argv))
     source = _checked_source(parser, args)
     setup_logging(args.verbose)
@@ -235,7 +236,8 @@ def _run(options: BotOptions, duration: float | None, report: bool) -> int:
         ignore_stop_signals()  # everything is written
     except KeyboardInterrupt:  # one more Ctrl-C while stopping: the log is kept, its report is one command away
         if report and ran:
-            log.warning("stopped before the report was written; write it with: ferbot report %s", options.log)
+            log.warning("stopped before the report was written; write it with: ferbot report %s",
+                        command_word(options.log))
         raise
     return _fail(stats.error + _kept(options)) if stats.error else EXIT_OK
 
@@ -303,7 +305,10 @@ def _report_command(argv: list[str]) -> int:
         folder = args.out or Path(args.log).parent
         other = "" if args.out else ", or give --out another folder"
         return _fail(f"cannot write the report in {folder} ({err.strerror or err}); check that it is writable{other}")
-    print(page)
+    try:
+        print(page, flush=True)
+    except OSError:  # stdout a pipe closed early (`| head`) or a full disk: the report is written all the same
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so that Python's flush at exit is quiet
     return EXIT_OK
 
 

@@ -10,7 +10,9 @@ import argparse
 import logging
 import math
 import os
+import shlex
 import signal
+import subprocess
 import sys
 import textwrap
 from collections.abc import Callable
@@ -88,6 +90,12 @@ def number(minimum: float, *, strict: bool, maximum: float = math.inf) -> Callab
             raise argparse.ArgumentTypeError(f"{text!r} must be a finite number {bound} {minimum:g}{most}")
         return value
     return parse
+
+
+def command_word(text: str) -> str:
+    """`text` as one word of a command the user can paste into their shell (quoted where it has spaces or the
+    shell's characters; as Windows' command prompt reads it on Windows)."""
+    return subprocess.list2cmdline([text]) if os.name == "nt" else shlex.quote(text)
 
 
 def given_path(text: str) -> str:

@@ -218,8 +218,8 @@ def parse_log(data: bytes, path: str | Path) -> dict[str, np.ndarray]:
         reader = csv.reader(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline=""))
         fields = _log_fields(next(reader, []), path)
         strings: dict[str, str] = {}  # one copy of each name and clock, which repeat on every row
-        parts = [_chunk_columns(chunk, fields, path, strings)
-                 for chunk in _whole_row_chunks(reader, fields, path, ends_a_row=data.endswith(b"\n"))]
+        parts = [_chunk_columns(chunk, line, fields, path, strings)
+                 for line, chunk in _whole_row_chunks(reader, fields, path, ends_a_row=data.endswith(b"\n"))]
     columns = {name: np.concatenate([part[name] for part in parts]) if parts else _empty(name)
                for name in (*_numeric_names(fields), "name", "clock", "camera_off")}
     _check_values(columns, columns["camera_off"], path)
@@ -227,8 +227,9 @@ def parse_log(data: bytes, path: str | Path) -> dict[str, np.ndarray]:
 
 
 def _whole_row_chunks(reader: Iterator[list[str]], fields: list[str], path: Path,
-                      ends_a_row: bool) -> Iterator[list[list[str]]]:
-    """The log's rows after its header (blank lines skipped), CHUNK_ROWS at a time, less a last row cut short (a run
+                      ends_a_row: bool) -> Iterator[tuple[int, list[list[str]]]]:
+    """The log's rows after its header (blank lines skipped), CHUNK_ROWS at a time with the file's line of the
+    first, less a last row cut short (a run
     stopped while writing it: a column missing, or the file not ending its row where its last cell may be cut too);
     LogError for a row of another width elsewhere."""
     width, rows = len(fields), (row for row in reader if row)
@@ -239,7 +240,7 @@ def _whole_row_chunks(reader: Iterator[list[str]], fields: list[str], path: Path
             log.warning("%s: its last row is cut short (the run stopped while writing it); read without it", path)
             chunk = chunk[:-1]
         _check_widths(chunk, width, line, path)
-        yield chunk
+        yield line, chunk
         chunk, line = following, line + len(chunk)
 
 
@@ -269,11 +270,11 @@ def _numeric_names(fields: list[str]) -> list[str]:
     return [c for c in (*REQUIRED_COLUMNS, "attention", *BOX_COLUMNS) if c in fields]
 
 
-def _chunk_columns(rows: list[list[str]], fields: list[str], path: Path,
+def _chunk_columns(rows: list[list[str]], line: int, fields: list[str], path: Path,
                    strings: dict[str, str]) -> dict[str, np.ndarray]:
-    """read_log's columns of some of the log's rows: NaN where attention is empty (a face whose head pose was never
-    read) and in all but time, frame and track for a camera that is off; LogError for any other cell that holds no
-    number. `strings` keeps one copy of each name and clock read."""
+    """read_log's columns of some of the log's rows (`line`: the file's line of the first): NaN where attention is
+    empty (a face whose head pose was never read) and in all but time, frame and track for a camera that is off;
+    LogError for any other cell that holds no number. `strings` keeps one copy of each name and clock read."""
     at = {name: k for k, name in enumerate(fields)}  # the last of a repeated name, as csv.DictReader read it
     cells_of = list(zip(*rows)) or [()] * len(fields)  # by column
     off = [cell == "off" for cell in cells_of[at["camera"]]] if "camera" in at else [False] * len(rows)
@@ -285,13 +286,23 @@ def _chunk_columns(rows: list[list[str]], fields: list[str], path: Path,
                      for cell, row_off in zip(cells, off)]
         try:
             columns[name] = np.asarray(cells, dtype=float)
-        except ValueError as err:
-            raise LogError(f"{path} has a non-numeric value ({err}); was it edited by hand?") from None
+        except ValueError:
+            bad = next(n for n, cell in enumerate(cells) if not _is_number(cell))
+            raise LogError(f"{path}:{line + bad} has {name} {cells[bad]!r}, not a number; was it edited by hand, or "
+                           "two logs joined into one?") from None
     for name, read in (("name", _from_spreadsheet_text), ("clock", str)):
         cells = cells_of[at[name]] if name in at else [""] * len(rows)
         columns[name] = np.asarray([strings.setdefault(cell, cell) for cell in map(read, cells)], dtype=object)
     columns["camera_off"] = np.asarray(off, dtype=bool)
     return columns
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
 
 
 def _empty(name: str) -> np.ndarray:

@@ -4,6 +4,7 @@ an earlier one (the log, the video)."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from ferbot.console import already_there
 
+MAX_NAME_BYTES = 255  # the longest file name most file systems take
 PRIVATE_MODE = 0o600  # readable and writable by the user who runs ferbot only (where the system has modes)
 
 
@@ -19,7 +21,7 @@ def written_whole(path: Path, private: bool = False) -> Iterator[Path]:
     """A draft beside `path` (.NAME.draft) for the block to write: it replaces `path` once the block ends, and is
     removed if the block raises (a full disk, Ctrl-C) or the replacing fails (a file open in another program),
     leaving `path` as it was. `private`: the draft, and so the file, in PRIVATE_MODE from the start."""
-    draft = path.with_name(f".{path.name}.draft")
+    draft = _draft_of(path)
     try:
         if private:
             draft.unlink(missing_ok=True)  # a draft left by a crash keeps its mode
@@ -29,6 +31,16 @@ def written_whole(path: Path, private: bool = False) -> Iterator[Path]:
     except BaseException:
         draft.unlink(missing_ok=True)
         raise
+
+
+def _draft_of(path: Path) -> Path:
+    """The draft beside `path`: .NAME.draft, or for a name too long for that (file systems take 255 bytes), the
+    name shortened, with a digest of it so that two long names keep apart."""
+    draft = f".{path.name}.draft"
+    if len(draft.encode()) > MAX_NAME_BYTES:
+        digest = hashlib.sha256(path.name.encode()).hexdigest()[:16]
+        draft = f".{path.name.encode()[:MAX_NAME_BYTES - 40].decode(errors='ignore')}-{digest}.draft"
+    return path.with_name(draft)
 
 
 @contextmanager
@@ -64,7 +76,10 @@ def check_new_file(what: str, given: str | Path, error: type[Exception], example
                     f"{example}")
     if path.exists():
         raise error(already_there(what))
-    if not path.absolute().parent.is_dir():
+    parent = path.absolute().parent
+    if parent.exists() and not parent.is_dir():
+        raise error(f"{what}: {path.parent} is a file, not a folder; name a new {noun} in a folder")
+    if not parent.is_dir():
         raise error(f"{what}: folder {path.parent} does not exist; create it first")
 
 

@@ -59,6 +59,11 @@ def open_source(spec: str = "screen", *, monitor: int | None = None, region: Rec
         raise SourceError(f"--source {spec}: no such file; give {', '.join(SOURCES)}, a video file or an image")
     if not path.is_file():
         raise SourceError(f"--source {spec}: not a regular file (a device or a pipe); give a video file or an image")
+    try:
+        path.open("rb").close()  # else OpenCV logs its own warnings and blames the file's format
+    except OSError as err:
+        raise SourceError(f"--source {spec}: cannot read it ({err.strerror or err}); check the file's "
+                          "permissions") from None
     if cv2.haveImageReader(str(path)) and not (path.suffix.lower() in ANIMATED and image_frames(path) > 1):
         return StillImageSource(path)  # a multi-page TIFF too: its first page (FFmpeg plays no more of it)
     return VideoFileSource(path)

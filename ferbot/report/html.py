@@ -20,6 +20,7 @@ import numpy as np  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 from matplotlib.ft2font import FT2Font  # noqa: E402
 
+from ferbot.console import command_word  # noqa: E402
 from ferbot.emotions import CLASS_NAMES, EMOTION_COLORS  # noqa: E402
 from ferbot.facelog import PROBABILITY_COLUMNS, LogError, as_spreadsheet_text, parse_log, read_log_bytes  # noqa: E402
 from ferbot.files import folder_for, written_whole  # noqa: E402
@@ -88,8 +89,8 @@ def _refuse_others(log_path: str | Path, page: Path, log_bytes: bytes, students:
             students: page_ours and students.is_file() and ",".join(STUDENT_COLUMNS) in _start(students)}
     for path, is_ours in ours.items():
         if path.exists() and not is_ours:
-            raise LogError(f"{path} is there and is not the report of {log_path}: move it away, or give "
-                           "--out another folder")
+            raise LogError(f"{path} is there and is not the report of {log_path}: move it away, or write the "
+                           f"report into another folder: ferbot report {command_word(str(log_path))} --out FOLDER")
 
 
 def _reports_on(page: Path, log_bytes: bytes) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import pytest
@@ -48,6 +49,16 @@ def test_a_start_that_fails_leaves_no_file_behind(tmp_path):
     with pytest.raises(LogError, match="does not exist; create it first"):
         build_bot(BotOptions(source="demo", sink=video, log=str(tmp_path / "no" / "faces.csv")))
     assert [p.name for p in tmp_path.iterdir()] == ["broken"]
+
+
+def test_an_output_in_a_folder_that_is_a_file_says_so(tmp_path):
+    """It said the folder did not exist, and to create it."""
+    (tmp_path / "class.csv").write_text("")
+    options = BotOptions(source="demo", sink=f"file:{tmp_path / 'class.csv' / 'feed.mp4'}", log=str(tmp_path / "a.csv"))
+    with pytest.raises(SinkError, match="class.csv is a file, not a folder; name a new video file in a folder$"):
+        check_outputs_are_new(options)
+    with pytest.raises(LogError, match="class.csv is a file, not a folder; name a new file in a folder$"):
+        check_outputs_are_new(dataclasses.replace(options, sink="none", log=str(tmp_path / "class.csv" / "a.csv")))
 
 
 @pytest.mark.parametrize("name, message", [("feed.gif", "unknown video type"), ("feed", "unknown video type"),

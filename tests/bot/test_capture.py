@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -292,3 +298,24 @@ def test_demo_needs_no_display_and_moves(monkeypatch):
     assert first.image.shape == (1080, 1920, 3)
     assert len(find_tiles(first.image)) == 9
     assert np.abs(first.image.astype(int) - second.image).mean() > 0.1  # participants sway
+
+
+@pytest.mark.skipif(os.name != "posix" or (os.geteuid() == 0 and not shutil.which("setpriv")),
+                    reason="needs a user without the file's read permission (as root: setpriv)")
+def test_a_video_the_user_cannot_read_says_so():
+    """It got two of OpenCV's warnings and an error that blamed the file's format."""
+    folder = Path(tempfile.mkdtemp())  # beside pytest's private folders: one another user may enter
+    try:
+        folder.chmod(0o755)
+        video = write_video(folder / "lecture.avi", [np.zeros((120, 160, 3), np.uint8)] * 3, fps=10)
+        video.chmod(0o000)
+        as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if os.geteuid() == 0 else []
+        code = "from ferbot.capture import open_source; open_source(__import__('sys').argv[1])"
+        result = subprocess.run([*as_nobody, sys.executable, "-c", code, str(video)], capture_output=True, text=True,
+                                cwd=REPO, timeout=120)
+    finally:
+        shutil.rmtree(folder)
+    assert result.returncode == 1
+    assert f"SourceError: --source {video}: cannot read it (Permission denied); check the file's permissions" \
+        in result.stderr
+    assert "WARN" not in result.stderr

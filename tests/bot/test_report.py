@@ -397,6 +397,9 @@ def test_the_report_never_replaces_files_that_are_not_this_log_s_report(tmp_path
     result = ferbot("report", str(tmp_path / "monday" / "class.csv"))
     assert result.returncode == 1
     assert "class-students.csv is there and is not the report of" in one_error_line(result)
+    # a command to paste (the bot, which warns so at its end, takes no --out)
+    assert f"or write the report into another folder: ferbot report {tmp_path / 'monday' / 'class.csv'} --out " \
+        "FOLDER" in one_error_line(result)
     assert roster.read_text() == "name,email\nAna,ana@school.example\n"
     assert not (tmp_path / "monday" / "class-report.html").exists()
 
@@ -437,6 +440,34 @@ def test_a_report_that_cannot_be_written_beside_its_log_points_to_out(tmp_path):
     (tmp_path / ".class-report.html.draft").mkdir()
     assert "check that it is writable, or give --out another folder" in one_error_line(ferbot("report", str(log)))
     assert f"to write the report of a log, run: ferbot report {log}" in one_error_line(ferbot(str(log)))
+    spaced = tmp_path / "my class.csv"  # quoted, so that the command can be pasted
+    assert f"to write the report of a log, run: ferbot report '{spaced}'" in one_error_line(ferbot(str(spaced)))
+
+
+def test_two_logs_joined_into_one_name_the_line_of_the_second_header(tmp_path):
+    """`cat monday.csv tuesday.csv > week.csv`: the error said only that some value was not a number."""
+    for day in ("monday", "tuesday"):
+        _named_log(tmp_path / f"{day}.csv", ["Alex"], frames=3)
+    lines = (tmp_path / "monday.csv").read_text().count("\n")
+    week = tmp_path / "week.csv"
+    week.write_text((tmp_path / "monday.csv").read_text() + (tmp_path / "tuesday.csv").read_text())
+    result = ferbot("report", str(week))
+    assert result.returncode == 1
+    assert f"{week}:{lines + 1} has time_s 'time_s', not a number; was it edited by hand, or two logs joined into " \
+        "one?" in one_error_line(result)
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_report_whose_path_cannot_be_printed_is_written_without_a_traceback(tmp_path):
+    """stdout a full disk (or a pipe closed early, `| head`): a traceback after the report was written."""
+    log = tmp_path / "class.csv"
+    _named_log(log, ["Alex"], frames=3)
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([sys.executable, "-m", "ferbot", "report", str(log)], stdout=full,
+                                stderr=subprocess.PIPE, text=True, env=env_with(), timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr and "Exception ignored" not in result.stderr
+    assert all(path.exists() for path in report_paths(log))
 
 
 @pytest.mark.slow
@@ -670,6 +701,15 @@ def test_a_report_file_that_cannot_be_replaced_leaves_no_draft(tmp_path):
         draft.write_text("name\nAna\n")
         target.mkdir()
     assert [path.name for path in tmp_path.iterdir()] == [target.name]
+
+
+def test_a_log_with_a_long_name_gets_its_report(tmp_path):
+    """A log named in 236-242 characters: its report's files fit the file system's 255 bytes, their drafts
+    (.NAME.draft) did not, and no report could ever be written."""
+    log = tmp_path / f"{'c' * 236}.csv"
+    _named_log(log, ["Alex"], frames=3)
+    write_report(log)
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted([log.name, *(p.name for p in report_paths(log))])
 
 
 def test_the_attention_plot_spans_the_same_minutes_as_the_mood_plot(tmp_path):
