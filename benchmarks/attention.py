@@ -239,6 +239,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from benchmarks.command import SHARED_FACES, benchmark_parser, run_benchmark
+from ferbot.console import given_folder
 from ferbot.detect import FaceFinder
 from ferbot.detect.blazeface import BlazeFace, Detection
 from ferbot.detect.eyelids import (
@@ -990,9 +991,9 @@ def main() -> None:
     parser = benchmark_parser("\n\n".join(__doc__.split("\n\n")[:3])
                               + "\n\nbenchmarks/attention.py's docstring says how each set is made, how each limit "
                                 "was chosen\nand what was measured and not adopted.")
-    parser.add_argument("--fer2013", type=Path, default=os.environ.get("FER2013_PATH") or None,
+    parser.add_argument("--fer2013", type=given_folder, default=os.environ.get("FER2013_PATH") or None,
                         help="FER2013 (fer2013.npz or Kaggle's fer2013.csv); default $FER2013_PATH")
-    parser.add_argument("--photos", type=Path, default=SHARED_FACES,
+    parser.add_argument("--photos", type=given_folder, default=SHARED_FACES,
                         help="folder with the photographs that are not in the repository (default ../shared/faces)")
     parser.add_argument("--contact-sheets", type=Path, metavar="DIR",
                         help="only write the labelling contact sheets to DIR (needs --fer2013 as fer2013.npz)")

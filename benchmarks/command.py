@@ -16,6 +16,7 @@ from ferbot.bot import BOT_ERRORS, BotOptions, use_bot_cpu
 from ferbot.classify.checkpoint import read_card, shipped_models
 from ferbot.classify.devices import use_cpu_cores
 from ferbot.console import OneLineParser, RawDescriptionHelpFormatter, fail, given_folder
+from ferbot.files import folder_problem
 from train.config import ConfigError
 from train.data import FER2013, DataError, load_fer2013
 
@@ -129,15 +130,16 @@ def load_at_end() -> str:
 
 
 def output_file(suffix: str | None = None) -> Callable[[str], Path]:
-    """An argparse type: a file a benchmark writes at its end, checked now so that a long run is not lost to it: in
-    a folder that exists, not a folder itself, and ending in `suffix` where one is given (matplotlib adds its own
-    to a name without one)."""
+    """An argparse type: a file a benchmark writes (or replaces) at its end, checked now so that a long run is not
+    lost to it: in a folder that exists, not a folder itself, and ending in `suffix` where one is given (matplotlib
+    adds its own to a name without one)."""
     def parse(text: str) -> Path:
         path = given_folder(text)
         if path.is_dir():
             raise argparse.ArgumentTypeError(f"{path} is a folder: give a file name")
-        if not path.parent.is_dir():
-            raise argparse.ArgumentTypeError(f"{path}: folder {path.parent} does not exist; create it first")
+        problem = folder_problem(path)
+        if problem:
+            raise argparse.ArgumentTypeError(f"{path}: {problem}")
         if suffix and path.suffix.lower() != suffix:
             raise argparse.ArgumentTypeError(f"{path}: give a name ending in {suffix}")
         return path
@@ -145,12 +147,12 @@ def output_file(suffix: str | None = None) -> Callable[[str], Path]:
 
 
 def output_folder(text: str) -> Path:
-    """An argparse type: a folder a benchmark writes into, made now (so that a long run is not lost to it)."""
+    """An argparse type: a folder a benchmark writes into, made when it first writes there; checked now so that a
+    long run is not lost to it (not a file, nor under one)."""
     path = given_folder(text)
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise argparse.ArgumentTypeError(f"{path}: cannot make this folder ({err.strerror or err})") from None
+    blocked = next(folder for folder in (path.absolute(), *path.absolute().parents) if folder.exists())
+    if not blocked.is_dir():
+        raise argparse.ArgumentTypeError(f"{path}: {blocked} is a file, not a folder; give a folder")
     return path
 
 

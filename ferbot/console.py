@@ -10,9 +10,9 @@ import argparse
 import logging
 import math
 import os
+import re
 import shlex
 import signal
-import subprocess
 import sys
 import textwrap
 from collections.abc import Callable
@@ -93,9 +93,12 @@ def number(minimum: float, *, strict: bool, maximum: float = math.inf) -> Callab
 
 
 def command_word(text: str) -> str:
-    """`text` as one word of a command the user can paste into their shell (quoted where it has spaces or the
-    shell's characters; as Windows' command prompt reads it on Windows)."""
-    return subprocess.list2cmdline([text]) if os.name == "nt" else shlex.quote(text)
+    """`text` as one word of a command the user can paste into their shell: quoted where it holds a space or a
+    character the shell reads (on Windows in double quotes, which the command prompt and PowerShell both take, and
+    which a Windows path cannot hold)."""
+    if os.name != "nt":
+        return shlex.quote(text)
+    return text if re.fullmatch(r"[\w\-.:\\/]+", text) else f'"{text}"'
 
 
 def given_path(text: str) -> str:

@@ -218,38 +218,42 @@ def parse_log(data: bytes, path: str | Path) -> dict[str, np.ndarray]:
         reader = csv.reader(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline=""))
         fields = _log_fields(next(reader, []), path)
         strings: dict[str, str] = {}  # one copy of each name and clock, which repeat on every row
-        parts = [_chunk_columns(chunk, line, fields, path, strings)
-                 for line, chunk in _whole_row_chunks(reader, fields, path, ends_a_row=data.endswith(b"\n"))]
+        parts, lines = [], []  # each chunk's columns, and its rows' lines in the file
+        for chunk_lines, chunk in _whole_row_chunks(reader, fields, path, ends_a_row=data.endswith(b"\n")):
+            parts.append(_chunk_columns(chunk, chunk_lines, fields, path, strings))
+            lines.append(np.asarray(chunk_lines, np.int64))
     columns = {name: np.concatenate([part[name] for part in parts]) if parts else _empty(name)
                for name in (*_numeric_names(fields), "name", "clock", "camera_off")}
-    _check_values(columns, columns["camera_off"], path)
+    _check_values(columns, np.concatenate(lines or [np.zeros(0, np.int64)]), path)
     return columns
 
 
-def _whole_row_chunks(reader: Iterator[list[str]], fields: list[str], path: Path,
-                      ends_a_row: bool) -> Iterator[tuple[int, list[list[str]]]]:
-    """The log's rows after its header (blank lines skipped), CHUNK_ROWS at a time with the file's line of the
-    first, less a last row cut short (a run
-    stopped while writing it: a column missing, or the file not ending its row where its last cell may be cut too);
-    LogError for a row of another width elsewhere."""
-    width, rows = len(fields), (row for row in reader if row)
-    chunk, line = list(itertools.islice(rows, CHUNK_ROWS)), 2  # the file's line of the chunk's first row
+def _whole_row_chunks(reader, fields: list[str], path: Path, ends_a_row: bool
+                      ) -> Iterator[tuple[list[int], list[list[str]]]]:
+    """The log's rows after its header (blank lines skipped), CHUNK_ROWS at a time with each one's line in the file
+    (`reader`: a csv.reader, which counts them), less a last row cut short (a run stopped while writing it: a
+    column missing, or the file not ending its row where its last cell may be cut too); LogError for a row of
+    another width elsewhere."""
+    width, rows = len(fields), ((reader.line_num, row) for row in reader if row)
+    chunk = list(itertools.islice(rows, CHUNK_ROWS))
     while chunk:
         following = list(itertools.islice(rows, CHUNK_ROWS))
-        if not following and (len(chunk[-1]) < width or not (ends_a_row or _last_cell_whole(chunk[-1], fields))):
+        last = chunk[-1][1]
+        if not following and (len(last) < width or not (ends_a_row or _last_cell_whole(last, fields))):
             log.warning("%s: its last row is cut short (the run stopped while writing it); read without it", path)
             chunk = chunk[:-1]
-        _check_widths(chunk, width, line, path)
-        yield line, chunk
-        chunk, line = following, line + len(chunk)
+        lines, cells = [line for line, _ in chunk], [row for _, row in chunk]
+        _check_widths(cells, lines, width, path)
+        yield lines, cells
+        chunk = following
 
 
-def _check_widths(rows: list[list[str]], width: int, line: int, path: Path) -> None:
-    """LogError for a row of fewer or more cells than the header's (`line`: the file's line of the first row)."""
-    short = [n for n, row in enumerate(rows, start=line) if len(row) < width]
+def _check_widths(rows: list[list[str]], lines: list[int], width: int, path: Path) -> None:
+    """LogError for a row of fewer or more cells than the header's (`lines`: each row's line in the file)."""
+    short = [n for n, row in zip(lines, rows) if len(row) < width]
     if short:
         raise LogError(f"{path}:{short[0]} has too few columns; was it edited by hand?")
-    long = [n for n, row in enumerate(rows, start=line) if len(row) > width]
+    long = [n for n, row in zip(lines, rows) if len(row) > width]
     if long:
         raise LogError(f"{path}:{long[0]} has too many columns (a name with a comma, saved without its quotes?); "
                        "was it edited by hand?")
@@ -270,9 +274,9 @@ def _numeric_names(fields: list[str]) -> list[str]:
     return [c for c in (*REQUIRED_COLUMNS, "attention", *BOX_COLUMNS) if c in fields]
 
 
-def _chunk_columns(rows: list[list[str]], line: int, fields: list[str], path: Path,
+def _chunk_columns(rows: list[list[str]], lines: list[int], fields: list[str], path: Path,
                    strings: dict[str, str]) -> dict[str, np.ndarray]:
-    """read_log's columns of some of the log's rows (`line`: the file's line of the first): NaN where attention is
+    """read_log's columns of some of the log's rows (`lines`: each one's line in the file): NaN where attention is
     empty (a face whose head pose was never read) and in all but time, frame and track for a camera that is off;
     LogError for any other cell that holds no number. `strings` keeps one copy of each name and clock read."""
     at = {name: k for k, name in enumerate(fields)}  # the last of a repeated name, as csv.DictReader read it
@@ -288,7 +292,7 @@ def _chunk_columns(rows: list[list[str]], line: int, fields: list[str], path: Pa
             columns[name] = np.asarray(cells, dtype=float)
         except ValueError:
             bad = next(n for n, cell in enumerate(cells) if not _is_number(cell))
-            raise LogError(f"{path}:{line + bad} has {name} {cells[bad]!r}, not a number; was it edited by hand, or "
+            raise LogError(f"{path}:{lines[bad]} has {name} {cells[bad]!r}, not a number; was it edited by hand, or "
                            "two logs joined into one?") from None
     for name, read in (("name", _from_spreadsheet_text), ("clock", str)):
         cells = cells_of[at[name]] if name in at else [""] * len(rows)
@@ -310,13 +314,14 @@ def _empty(name: str) -> np.ndarray:
     return np.zeros(0, dtype=bool if name == "camera_off" else object if name in ("name", "clock") else float)
 
 
-def _check_values(columns: dict[str, np.ndarray], camera_off: np.ndarray, path: Path) -> None:
+def _check_values(columns: dict[str, np.ndarray], lines: np.ndarray, path: Path) -> None:
     """LogError unless every time is a number of seconds from 0 to MAX_TIME_S, every frame and track id a whole
-    number from 0 to MAX_WHOLE, and every probability of a face seen and every attention read from 0 to 1."""
+    number from 0 to MAX_WHOLE, and every probability of a face seen and every attention read from 0 to 1 (`lines`:
+    each row's line in the file)."""
     def whole(values: np.ndarray) -> np.ndarray:
         return (values >= 0) & (values <= MAX_WHOLE) & (values == np.round(values))
 
-    off = camera_off  # their probabilities are empty
+    off = columns["camera_off"]  # their probabilities are empty
     checks = [("time_s", f"seconds from 0 to {MAX_TIME_S:g}", lambda v: (v >= 0) & (v <= MAX_TIME_S)),
               ("frame", f"a whole number from 0 to {MAX_WHOLE}", whole),
               ("track_id", f"a whole number from 0 to {MAX_WHOLE}", whole)]
@@ -328,5 +333,5 @@ def _check_values(columns: dict[str, np.ndarray], camera_off: np.ndarray, path: 
         values = columns[name]
         bad = ~fine(values)
         if bad.any():
-            row = int(np.argmax(bad)) + 2  # the file's line: the header is line 1
-            raise LogError(f"{path}:{row} has {name} {values[row - 2]:g}, not {kind}; was it edited by hand?")
+            row = int(np.argmax(bad))
+            raise LogError(f"{path}:{lines[row]} has {name} {values[row]:g}, not {kind}; was it edited by hand?")

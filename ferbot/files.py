@@ -76,11 +76,20 @@ def check_new_file(what: str, given: str | Path, error: type[Exception], example
                     f"{example}")
     if path.exists():
         raise error(already_there(what))
-    parent = path.absolute().parent
-    if parent.exists() and not parent.is_dir():
-        raise error(f"{what}: {path.parent} is a file, not a folder; name a new {noun} in a folder")
-    if not parent.is_dir():
-        raise error(f"{what}: folder {path.parent} does not exist; create it first")
+    problem = folder_problem(path)
+    if problem:
+        raise error(f"{what}: {problem}")
+
+
+def folder_problem(path: Path) -> str | None:
+    """Why no file can be made at `path`, whose folder a run does not make: a file where a folder on the way should
+    be, or the folder missing; None where its folder is there."""
+    existing = next(folder for folder in path.absolute().parents if folder.exists())
+    if not existing.is_dir():
+        return f"{existing} is a file, not a folder; give a path inside a folder"
+    if existing != path.absolute().parent:
+        return f"folder {path.parent} does not exist; create it first"
+    return None
 
 
 def create_new_private(what: str, path: Path, error: type[Exception]) -> int:

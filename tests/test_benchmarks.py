@@ -29,7 +29,8 @@ def benchmark(name: str, *args: str, timeout: float = 120) -> subprocess.Complet
     ("soak", ["--plot", "soak"], "--plot: soak: give a name ending in .png"),
     ("soak", ["--reorder-s", "5"], "--reorder-s and --away-s change the lesson of --lesson: add --lesson"),  # ignored
     ("startup", ["--sink", "file:x.mp4", "--runs", "2"], "a file: sink takes --runs 1"),  # after the first launch
-    ("gallery_recall", ["--save-failures", "README.md"], "--save-failures: README.md: cannot make this folder"),
+    ("gallery_recall", ["--save-failures", "README.md"], "README.md is a file, not a folder; give a folder"),
+    ("soak", ["--out", "README.md/soak.csv"], "README.md is a file, not a folder; give a path inside a folder"),
     ("attention", ["--fer2013", "typo.npz"], "FER2013 typo.npz: no such file"),
     ("attention", ["--photos", "no-such-folder"], "--photos no-such-folder: no such folder"),  # was ignored
     ("xla_setups", ["classifier_latency", "--stock-xla"], "--stock-xla: not among the benchmark's options here"),

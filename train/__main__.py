@@ -162,7 +162,7 @@ def _run_train(args: argparse.Namespace, argv: list[str]) -> int:
     _check_apart(args.runs_dir / args.name, args.export_dir / args.name)
     args.data = _data_path(args.data)
     _check_ferplus(args.ferplus)
-    _check_start_and_teachers(cfg, args.runs_dir / args.name, args.fresh)
+    _check_run_start(cfg, args.runs_dir / args.name, args.fresh)
     use_cpu_cores(cfg.batch_size)
     maybe_initialize_distributed()
     with _held_run(args.runs_dir, args.name):
@@ -229,15 +229,16 @@ def _check_nothing_overwritten(out: Path) -> None:
                           "empty folder")
 
 
-def _check_start_and_teachers(cfg: TrainConfig, run_dir: Path, fresh: bool) -> None:
-    """--init's and --teachers' checkpoints, each refused in one line before FER2013 loads, where the run starts
-    now. A run already recorded resumes from its own saved state whether --init's checkpoint has moved since or
-    not, and from its cache of its teachers' predictions (fit loads the teachers' weights for a run that starts, and
-    for a resumed one only where the cache is gone)."""
-    from train.run_folder import is_recorded
+def _check_run_start(cfg: TrainConfig, run_dir: Path, fresh: bool) -> None:
+    """The run's folder (not one of other files) and, where the run starts now, --init's and --teachers'
+    checkpoints, each refused in one line before FER2013 loads. A run already recorded resumes from its own saved
+    state whether --init's checkpoint has moved since or not, and from its cache of its teachers' predictions (fit
+    loads the teachers' weights for a run that starts, and for a resumed one only where the cache is gone)."""
+    from train.run_folder import is_recorded, refuse_others_folder
     from train.step import exported_checkpoint
     from train.teachers import check_teachers
 
+    refuse_others_folder(run_dir, fresh)  # before FER2013 loads (fit checks again, for other callers)
     if is_recorded(run_dir) and not fresh:
         return
     if cfg.init:

@@ -100,10 +100,9 @@ def discard_run(run_dir: Path) -> None:
     """--fresh: delete a run folder's saved state, moved aside whole first: a part that cannot be deleted (a file
     an earlier `sudo` run left) stays there, with a warning, and the run starts afresh; deleted in place, the run
     was left without some of its records, and the next command resumed it under another recipe or data. OSError
-    where it cannot be moved (nothing deleted); ConfigError for a folder that is not a run's (no config.json)."""
-    if any(run_dir.iterdir()) and not is_recorded(run_dir):
-        raise ConfigError(f"--fresh would delete {run_dir}, which is not a training run's folder (no "
-                          f"{CONFIG_RECORD}); give another --name or --runs-dir")
+    where it cannot be moved (nothing deleted); ConfigError for a folder that is not a run's
+    (refuse_others_folder)."""
+    refuse_others_folder(run_dir, fresh=True)
     leftovers = glob.escape(f".{run_dir.name}.discarded-") + "*"  # a name may hold "?" or "[", glob's patterns
     for earlier in run_dir.parent.glob(leftovers):  # what an earlier --fresh could not delete
         shutil.rmtree(earlier, ignore_errors=True)
@@ -117,16 +116,15 @@ def discard_run(run_dir: Path) -> None:
 
 
 def check_run_folder(run_dir: Path, cfg: TrainConfig, data: FER2013) -> None:
-    """Raise RunMismatch unless `run_dir` is new or its run used `cfg` and `data`; record whatever is missing.
+    """Raise RunMismatch unless `run_dir` is new or its run used `cfg` and `data` (ConfigError where it holds
+    other files: refuse_others_folder); record whatever is missing.
 
     A record is missing in a new folder, and in one started before that record existed (a run from before
     data.json, say): such a run resumes, and gets the record written now.
     """
     records = {CONFIG_RECORD: (_json(cfg.to_dict()), _config_problem),
                DATA_RECORD: (data_record(data, cfg), _data_problem)}
-    if _someone_elses(run_dir, records):
-        raise ConfigError(f"{run_dir} holds files but no training run ({CONFIG_RECORD}, {DATA_RECORD} or "
-                          f"{LATEST}/): give another --name or --runs-dir")
+    refuse_others_folder(run_dir)
     for name, (record, problem_with) in records.items():
         path = run_dir / name
         try:
@@ -146,11 +144,15 @@ def check_run_folder(run_dir: Path, cfg: TrainConfig, data: FER2013) -> None:
                 log.info("%s: recorded %s (the run started before runs recorded it)", run_dir, name)
 
 
-def _someone_elses(run_dir: Path, records: dict) -> bool:
-    """Whether `run_dir` is a folder of other files, not a run's: a run started in it would write its records
-    beside them, and a later --fresh would delete them as the run's."""
-    ours = [*records, LATEST]
-    return run_dir.is_dir() and any(run_dir.iterdir()) and not any((run_dir / name).exists() for name in ours)
+def refuse_others_folder(run_dir: Path, fresh: bool = False) -> None:
+    """ConfigError where `run_dir` holds files but none of a run's (CONFIG_RECORD, DATA_RECORD, LATEST): a run
+    started in it would write its records beside them, and --fresh (`fresh`) would delete them as the run's. Hidden
+    files do not count: a record's draft that a crash left (the run starts again), a file manager's .DS_Store."""
+    shown = run_dir.is_dir() and any(not entry.name.startswith(".") for entry in run_dir.iterdir())
+    if shown and not any((run_dir / name).exists() for name in (CONFIG_RECORD, DATA_RECORD, LATEST)):
+        what = f"--fresh would delete {run_dir}, which" if fresh else str(run_dir)
+        raise ConfigError(f"{what} holds files but no training run ({CONFIG_RECORD}, {DATA_RECORD} or {LATEST}/): "
+                          "give another --name or --runs-dir")
 
 
 def _read_record(path: Path) -> dict:

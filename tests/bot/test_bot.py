@@ -55,10 +55,13 @@ def test_an_output_in_a_folder_that_is_a_file_says_so(tmp_path):
     """It said the folder did not exist, and to create it."""
     (tmp_path / "class.csv").write_text("")
     options = BotOptions(source="demo", sink=f"file:{tmp_path / 'class.csv' / 'feed.mp4'}", log=str(tmp_path / "a.csv"))
-    with pytest.raises(SinkError, match="class.csv is a file, not a folder; name a new video file in a folder$"):
+    with pytest.raises(SinkError, match="class.csv is a file, not a folder; give a path inside a folder$"):
         check_outputs_are_new(options)
-    with pytest.raises(LogError, match="class.csv is a file, not a folder; name a new file in a folder$"):
+    with pytest.raises(LogError, match="class.csv is a file, not a folder; give a path inside a folder$"):
         check_outputs_are_new(dataclasses.replace(options, sink="none", log=str(tmp_path / "class.csv" / "a.csv")))
+    deeper = str(tmp_path / "class.csv" / "b" / "c.csv")  # not "folder .../b does not exist; create it first"
+    with pytest.raises(LogError, match="class.csv is a file, not a folder"):
+        check_outputs_are_new(dataclasses.replace(options, sink="none", log=deeper))
 
 
 @pytest.mark.parametrize("name, message", [("feed.gif", "unknown video type"), ("feed", "unknown video type"),

@@ -449,12 +449,16 @@ def test_two_logs_joined_into_one_name_the_line_of_the_second_header(tmp_path):
     for day in ("monday", "tuesday"):
         _named_log(tmp_path / f"{day}.csv", ["Alex"], frames=3)
     lines = (tmp_path / "monday.csv").read_text().count("\n")
-    week = tmp_path / "week.csv"
-    week.write_text((tmp_path / "monday.csv").read_text() + (tmp_path / "tuesday.csv").read_text())
+    week = tmp_path / "week.csv"  # a blank line between the two, which the log's reading skips but counts
+    week.write_text((tmp_path / "monday.csv").read_text() + "\n" + (tmp_path / "tuesday.csv").read_text())
     result = ferbot("report", str(week))
     assert result.returncode == 1
-    assert f"{week}:{lines + 1} has time_s 'time_s', not a number; was it edited by hand, or two logs joined into " \
+    assert f"{week}:{lines + 2} has time_s 'time_s', not a number; was it edited by hand, or two logs joined into " \
         "one?" in one_error_line(result)
+    rows = week.read_text().splitlines()
+    rows[lines + 1] = "1e99," + rows[1].split(",", 1)[1]  # a row in its place, with a time out of range
+    week.write_text("\n".join(rows) + "\n")
+    assert f"{week}:{lines + 2} has time_s 1e+99, not seconds" in one_error_line(ferbot("report", str(week)))
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")

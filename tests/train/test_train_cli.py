@@ -19,11 +19,11 @@ from ferbot.console import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from tests.helpers.cli import one_error_line, output_excerpt
 from tests.helpers.data import REPO, fer2013_path, first_faces_in_folders, save_image_folders, save_kaggle_csv
 from tests.helpers.runs import saved_a_step
-from train.__main__ import _check_start_and_teachers, _reproducing_command, _rerun_hint
+from train.__main__ import _check_run_start, _reproducing_command, _rerun_hint
 from train.config import ConfigError
 from train.configs import load_recipe, recipe_names
 from train.data import FER2013, Split
-from train.run_folder import CONFIG_RECORD, discard_run, with_defaults
+from train.run_folder import CONFIG_RECORD, discard_run, refuse_others_folder, with_defaults
 
 TINY = ["--config", "tiny", "--limit-train", "1600"]
 
@@ -219,12 +219,12 @@ def test_init_and_teachers_are_checked_up_front_only_for_a_run_that_starts(tmp_p
     cfg = dataclasses.replace(load_recipe("tiny"), init="fer-nowhere", teachers=("fer-nowhere",), teacher_weight=0.5)
     run = tmp_path / "cli"
     with pytest.raises(ConfigError, match="--init fer-nowhere"):
-        _check_start_and_teachers(cfg, run, fresh=False)
+        _check_run_start(cfg, run, fresh=False)
     run.mkdir()
     (run / CONFIG_RECORD).write_text("{}")
-    _check_start_and_teachers(cfg, run, fresh=False)
+    _check_run_start(cfg, run, fresh=False)
     with pytest.raises(ConfigError, match="--init fer-nowhere"):
-        _check_start_and_teachers(cfg, run, fresh=True)
+        _check_run_start(cfg, run, fresh=True)
 
 
 def test_a_command_that_is_not_eval_is_refused_in_one_line():
@@ -303,12 +303,24 @@ def test_a_folder_of_other_files_is_never_taken_for_a_run(tmp_path):
     (folder / "thesis.txt").write_text("months of work")
     fresh = _run(_train_cmd(tmp_path, "--fresh", "--stop-at-step", "0"))
     assert fresh.returncode == EXIT_USAGE
-    assert "is not a training run's folder" in _error_line(fresh)
+    assert f"--fresh would delete {folder}, which holds files but no training run" in _error_line(fresh)
     started = _run(_train_cmd(tmp_path, "--stop-at-step", "0"))
     assert started.returncode == EXIT_USAGE
     assert f"{folder} holds files but no training run" in _error_line(started)
     assert [path.name for path in folder.iterdir()] == ["thesis.txt"]
     assert (folder / "thesis.txt").read_text() == "months of work"
+
+
+def test_a_folder_a_crash_left_half_made_is_the_runs_own(tmp_path):
+    """A run killed while it wrote its first record leaves only that record's draft: the same command starts it
+    again (hidden files, a file manager's .DS_Store too, are not someone else's files)."""
+    (tmp_path / ".config.json.draft").write_text("{")
+    (tmp_path / ".DS_Store").write_bytes(b"\0")
+    refuse_others_folder(tmp_path)
+    refuse_others_folder(tmp_path, fresh=True)
+    (tmp_path / "thesis.txt").write_text("months of work")
+    with pytest.raises(ConfigError, match="holds files but no training run"):
+        refuse_others_folder(tmp_path)
 
 
 def test_a_mistyped_data_path_leaves_nothing_behind(tmp_path):
