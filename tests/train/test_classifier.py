@@ -21,7 +21,6 @@ from ferbot.classify import checkpoint
 from ferbot.classify.checkpoint import CARD_JSON, CheckpointError, shipped_checkpoint_dir, shipped_models
 from ferbot.classify.classifier import FACES_PER_DEVICE
 from ferbot.classify.model import flops_per_face
-from tests.helpers.requires import unavailable
 
 
 @pytest.mark.parametrize("n", [0, 1, 5, 50, 130])
@@ -149,6 +148,7 @@ def test_the_webcam_model_reads_calm_webcam_faces_as_calm(default_classifier):
     assert webcam.mean() <= 0.15 and webcam.mean() <= default.mean() / 2
 
 
+@pytest.mark.ferplus
 def test_the_webcam_model_still_reads_clear_difficult_faces(fer2013):
     """FER2013 PrivateTest faces whose label and FER+ crowd majority agree on a difficult state (angry, fear, sad,
     surprise) still read as difficult with the webcam model."""
@@ -156,8 +156,6 @@ def test_the_webcam_model_still_reads_clear_difficult_faces(fer2013):
     from train.targets import ferplus_majority
 
     test = fer2013.test
-    if test.ferplus is None:
-        unavailable("needs the FER+ votes: FER2013_PATH to the npz, which carries them")
     clear = np.isin(test.labels, DIFFICULT_INDEX) & (ferplus_majority(test.ferplus) == test.labels)
     predicted = EmotionClassifier.load(model="webcam").predict_proba(test.images[clear]).argmax(axis=1)
     assert clear.sum() > 500 and np.isin(predicted, DIFFICULT_INDEX).mean() >= 0.9

@@ -147,6 +147,7 @@ def _npz_with_votes(folder, fer2013, votes_rows: int = 300, valid_type=bool):
     return folder / "votes.npz"
 
 
+@pytest.mark.ferplus
 def test_ferplus_votes_that_do_not_fit_the_images_are_refused_in_one_line(fer2013, tmp_path):
     """Were a traceback (IndexError)."""
     with pytest.raises(DataError, match=r"votes.npz: expected arrays .* ferplus \(N, 10\)") as err:
@@ -154,6 +155,7 @@ def test_ferplus_votes_that_do_not_fit_the_images_are_refused_in_one_line(fer201
     assert "\n" not in str(err.value)
 
 
+@pytest.mark.ferplus
 def test_a_validity_given_as_0_and_1_marks_the_rows_it_says(fer2013, tmp_path):
     """A uint8 0/1 validity was taken for indices (~1 is 254): row 3 kept its votes, rows 254 and 255 lost theirs."""
     data = load_fer2013(_npz_with_votes(tmp_path, fer2013, valid_type=np.uint8))

@@ -18,6 +18,7 @@ from train.evaluate import classification_metrics, evaluate_splits, written_file
 from train.targets import ferplus_distribution, ferplus_majority, training_targets
 
 
+@pytest.mark.ferplus
 def test_the_votes_map_onto_fer2013_classes(fer2013):
     votes = fer2013.train.ferplus[:1]  # neutral 4, sadness 1, anger 3, disgust 2 (shared/data/README.md)
     assert votes.tolist() == [[4, 0, 0, 1, 3, 2, 0, 0, 0, 0]]
@@ -41,6 +42,7 @@ def test_the_default_target_is_fer2013s_smoothed_label(fer2013):
     np.testing.assert_allclose(training_targets(split, 0.1), expected, atol=1e-7)
 
 
+@pytest.mark.ferplus
 def test_a_ferplus_weight_mixes_in_the_crowds_votes(fer2013):
     split = fer2013.train.subset(2000)
     hard, mixed = training_targets(split, 0.1), training_targets(split, 0.1, ferplus_weight=0.5)
@@ -54,6 +56,7 @@ def test_a_ferplus_weight_mixes_in_the_crowds_votes(fer2013):
         training_targets(dataclasses.replace(split, ferplus=None), 0.1, ferplus_weight=0.5)
 
 
+@pytest.mark.ferplus
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig"])  # -sig: saved again by a spreadsheet (was refused)
 def test_ferplus_csv_is_read_for_a_csv_copy_of_fer2013(fer2013, tmp_path, encoding):
     """Microsoft's fer2013new.csv layout (Usage, Image name, the ten vote columns), written from the npz's votes."""
@@ -85,6 +88,7 @@ def test_a_file_that_is_not_the_ferplus_votes_is_refused_in_one_line(fer2013, tm
         attach_ferplus(data, tmp_path / "votes.csv")
 
 
+@pytest.mark.ferplus
 def test_evaluation_reports_the_agreement_with_the_ferplus_majority(fer2013):
     """Two "classifiers" that answer from a lookup: the crowd's majority agrees with itself on every face with one;
     FER2013's own labels agree with it as often as the two references agree (about 63% of faces in the dataset's
@@ -134,6 +138,7 @@ def test_an_evaluation_stopped_part_way_leaves_no_file_so_its_command_runs_again
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(written_files(splits))
 
 
+@pytest.mark.ferplus
 def test_the_npz_carries_each_faces_own_votes_for_every_split(fer2013):
     """Each split's votes line up with its faces: the crowd's majority is the FER2013 label on about two faces in
     three (66% on each split; votes shifted by one face would agree about as often as chance, ~20%)."""
@@ -145,6 +150,7 @@ def test_the_npz_carries_each_faces_own_votes_for_every_split(fer2013):
         assert 0.6 < (majority[seven] == split.labels[seven]).mean() < 0.72, name
 
 
+@pytest.mark.ferplus
 @pytest.mark.slow
 def test_training_towards_the_crowds_votes_learns(small_fer, tiny_config, tmp_path):
     from train.loop import fit

@@ -342,6 +342,7 @@ def test_resuming_with_another_config_or_other_data_is_refused(small_fer, tiny_c
         fit(tiny_config, dataclasses.replace(data, train=other_rows), tmp_path, progress=False)
 
 
+@pytest.mark.ferplus
 def test_a_run_with_fer_plus_targets_is_refused_other_votes(small_fer, tiny_config, tmp_path):
     """The same images and labels with another --ferplus file's votes would train towards other targets; a run
     without FER+ targets does not care which votes the data carries."""
@@ -588,6 +589,7 @@ def test_a_warmed_up_moving_average_forgets_the_initial_weights_at_first(small_f
                                        atol=1e-6)
 
 
+@pytest.mark.ferplus
 def test_a_run_trains_towards_its_mix_of_label_crowd_and_teacher_and_caches_the_teachers_predictions(
         small_fer, tiny_config, tmp_path, monkeypatch):
     """--ferplus-weight, and --teachers with --teacher-weight: each step trains towards its faces' rows of
