@@ -16,7 +16,7 @@ from ferbot.bot import BOT_ERRORS, BotOptions, use_bot_cpu
 from ferbot.classify.checkpoint import read_card, shipped_models
 from ferbot.classify.devices import use_cpu_cores
 from ferbot.console import OneLineParser, RawDescriptionHelpFormatter, fail, given_folder
-from ferbot.files import folder_problem
+from ferbot.files import folder_problem, nearest_existing
 from train.config import ConfigError
 from train.data import FER2013, DataError, load_fer2013
 
@@ -150,7 +150,7 @@ def output_folder(text: str) -> Path:
     """An argparse type: a folder a benchmark writes into, made when it first writes there; checked now so that a
     long run is not lost to it (not a file, nor under one)."""
     path = given_folder(text)
-    blocked = next(folder for folder in (path.absolute(), *path.absolute().parents) if folder.exists())
+    blocked = nearest_existing(path.absolute())
     if not blocked.is_dir():
         raise argparse.ArgumentTypeError(f"{path}: {blocked} is a file, not a folder; give a folder")
     return path

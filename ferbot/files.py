@@ -84,12 +84,17 @@ def check_new_file(what: str, given: str | Path, error: type[Exception], example
 def folder_problem(path: Path) -> str | None:
     """Why no file can be made at `path`, whose folder a run does not make: a file where a folder on the way should
     be, or the folder missing; None where its folder is there."""
-    existing = next(folder for folder in path.absolute().parents if folder.exists())
+    existing = nearest_existing(path.absolute().parent)
     if not existing.is_dir():
         return f"{existing} is a file, not a folder; give a path inside a folder"
     if existing != path.absolute().parent:
         return f"folder {path.parent} does not exist; create it first"
     return None
+
+
+def nearest_existing(path: Path) -> Path:
+    """`path` where it exists, else the nearest of its parents that does (its anchor at worst)."""
+    return next(folder for folder in (path, *path.parents) if folder.exists())
 
 
 def create_new_private(what: str, path: Path, error: type[Exception]) -> int:

@@ -25,6 +25,7 @@ from ferbot.console import (
     setup_logging,
     whole_number,
 )
+from ferbot.files import nearest_existing
 from train.config import ConfigError, TrainConfig, add_config_args, config_from_args
 from train.configs import DEFAULT_RECIPE, load_recipe, recipe_names
 from train.evaluate import TTA_MODES, written_files
@@ -202,7 +203,7 @@ def _check_output_folder(flag: str, folder: Path) -> None:
     """ConfigError, before any work, when `folder` is a file or cannot be written (nor created)."""
     if folder.exists() and not folder.is_dir():
         raise ConfigError(f"{flag} {folder} is a file: give a folder")
-    nearest = next(path for path in (folder, *folder.parents) if path.exists())
+    nearest = nearest_existing(folder)
     if not nearest.is_dir():
         raise ConfigError(f"{flag} {folder}: {nearest} is a file: give a folder")
     if not os.access(nearest, os.W_OK):
