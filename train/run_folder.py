@@ -188,7 +188,27 @@ def _config_problem(saved: dict, current: dict) -> str | None:
     # the rule lives.
     saved = with_defaults(saved, _json(TrainConfig().to_dict()))
     differing = [key for key in _differing_keys(saved, current) if key not in NOT_TRAINING]
-    return f"with a different config (differs in: {', '.join(differing)})" if differing else None
+    if not differing:
+        return None
+    changes = "; ".join(f"{_flag(key)} {_value_at(saved, key)} there, {_value_at(current, key)} here"
+                        for key in differing)
+    return f"with a different config ({changes})"
+
+
+def _flag(key: str) -> str:
+    """The command-line flag of a config field's dotted path: "augment.contrast" is --contrast."""
+    return "--" + key.rsplit(".", 1)[-1].replace("_", "-")
+
+
+def _value_at(record: dict, key: str) -> str:
+    """A config field's value in a record, as its flag takes it (lists comma-separated), or "unset"."""
+    for part in key.split("."):
+        if not isinstance(record, dict) or part not in record:
+            return "unset"
+        record = record[part]
+    if isinstance(record, list):
+        return ",".join(map(str, record)) or "none"
+    return (record or "none") if isinstance(record, str) else json.dumps(record)
 
 
 def _data_problem(saved: dict, current: dict) -> str | None:
