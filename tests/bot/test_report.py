@@ -467,8 +467,7 @@ def test_a_report_whose_path_cannot_be_printed_is_written_without_a_traceback(tm
     log = tmp_path / "class.csv"
     _named_log(log, ["Alex"], frames=3)
     with open("/dev/full", "w") as full:
-        result = subprocess.run([sys.executable, "-m", "ferbot", "report", str(log)], stdout=full,
-                                stderr=subprocess.PIPE, text=True, env=env_with(), timeout=300)
+        result = ferbot("report", str(log), stdout=full, timeout=300)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr and "Exception ignored" not in result.stderr
     assert all(path.exists() for path in report_paths(log))
@@ -523,8 +522,6 @@ def test_the_report_shows_attention(session):
 def test_the_report_renders_in_a_headless_browser(session, tmp_path):
     """The page as a browser draws it (Debian's chromium, offline): the class-mood plot's colours show, so the
     embedded images load without any network. Skipped where chromium is not installed."""
-    import subprocess
-
     import cv2
 
     from ferbot.emotions import EMOTION_COLORS

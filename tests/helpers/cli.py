@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -25,14 +26,16 @@ def env_with(**changes: str | None) -> dict:
     return env
 
 
-def ferbot(*args: str, env: dict | None = None, timeout: float = 180,
-           file_blocks: int | None = None) -> subprocess.CompletedProcess:
+def ferbot(*args: str, env: dict | None = None, timeout: float = 180, file_blocks: int | None = None,
+           stdout: IO | None = None) -> subprocess.CompletedProcess:
     """Run `python -m ferbot ARGS` from the repository and wait for it; `file_blocks` limits the size of every file
-    it writes (the shell's `ulimit -f`: a disk that fills up, made real)."""
+    it writes (the shell's `ulimit -f`: a disk that fills up, made real); `stdout`, a file to print into instead of
+    capturing what it prints."""
     command = [sys.executable, "-m", "ferbot", *args]
     if file_blocks is not None:
         command = ["sh", "-c", f'ulimit -f {file_blocks} && exec "$0" "$@"', *command]
-    return subprocess.run(command, cwd=REPO, env=env or env_with(), capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(command, cwd=REPO, env=env or env_with(), stdout=stdout or subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, timeout=timeout)
 
 
 def output_excerpt(out: str, size: int = 2000) -> str:
