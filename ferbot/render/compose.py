@@ -126,8 +126,9 @@ class Renderer:
         offset = (origin[0] - area_x, origin[1] - area_y)
         inside = [clipped for r in self.excluded.in_frame(width, height)
                   if (clipped := r.clipped(width, height)).area > 0]
-        draw_excluded(canvas, inside, scale, offset)  # one wholly outside the frame excludes nothing
-        draw_faces(canvas, faces, scale, offset)
+        unit = self.layout.size[1] / 720  # the tags grow with the output, as the bar and the panel do
+        draw_excluded(canvas, inside, scale, offset, unit)  # one wholly outside the frame excludes nothing
+        draw_faces(canvas, faces, scale, offset, unit)
         _draw_notice(canvas, self.notice)
         # OpenCV's: numpy's comparison and reduction over the canvas took 15 ms, on the output thread, at every
         # analysis (a 50-60 ms gap in the feed)
@@ -146,16 +147,17 @@ class Renderer:
                           self.timeline.resample(now, width), self.timeline.window_s, attention)
 
     def _draw_chrome(self) -> np.ndarray:
-        """Everything that never changes: background, top bar, disclosure, markers."""
+        """Everything that never changes: background, top bar, disclosure (centred, so that an app that crops the
+        feed's sides to fit its tile keeps it), markers."""
         width, height = self.layout.size
         out = np.zeros((height, width, 3), np.uint8)
         bar = self.layout.bar_height
         out[:bar] = BAR_BACKGROUND
         font_scale = bar / 110
         (tw, th), base = cv2.getTextSize(DISCLOSURE, cv2.FONT_HERSHEY_SIMPLEX, font_scale, 2)
-        x = self.layout.markers.corner_block + bar // 4
-        y = (bar + th) // 2
         radius = th // 2 + 2
+        x = (width - 3 * radius - tw) // 2
+        y = (bar + th) // 2
         cv2.circle(out, (x + radius, y - th // 2), radius, DISCLOSURE_RED, cv2.FILLED, cv2.LINE_AA)
         cv2.putText(out, DISCLOSURE, (x + 3 * radius, y), cv2.FONT_HERSHEY_SIMPLEX, font_scale, (255, 255, 255), 2,
                     cv2.LINE_AA)

@@ -52,14 +52,20 @@ def draw_panel(size: tuple[int, int], face_count: int, shares: np.ndarray, histo
 
 
 def whole_percents(shares: np.ndarray) -> list[int]:
-    """The shares as whole percentages that add up to 100 (none where the shares are all zero): each rounded down,
-    and the points left given to the largest remainders (three faces in three emotions read 34, 33 and 33%, not
-    33% thrice)."""
+    """The shares as whole percentages, rounded down, with the points left given to the largest remainders, so that
+    they add up to 100 (none where the shares are all zero); but equal shares always read the same, so where a
+    point cannot go to every share with the same remainder it goes to none of them: Happy, Sad and Angry once each
+    read 33% thrice (99 in all), not 34% for whichever class comes first."""
     exact = 100 * np.asarray(shares, np.float64) / max(float(np.sum(shares)), 1e-9)
     percents = np.floor(exact + 1e-6).astype(int)
     left = 100 - int(percents.sum()) if np.sum(shares) > 0 else 0
-    for index in np.argsort(-(exact - percents), kind="stable")[:left]:
-        percents[index] += 1
+    remainders = np.round(exact - percents, 6)
+    for remainder in sorted(set(remainders[remainders > 0]), reverse=True):
+        tied = remainders == remainder
+        if tied.sum() > left:
+            break
+        percents[tied] += 1
+        left -= int(tied.sum())
     return percents.tolist()
 
 
