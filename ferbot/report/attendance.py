@@ -1,12 +1,14 @@
-"""Per student: minutes on camera, with the camera off (a named tile without a face) and absent, and the stretches
-of a lesson that may need the teacher's attention (sustained difficult states, low attention, long absences).
+"""Per student: minutes on camera, with the camera off (a named tile without a face) and absent, and the stretches of a
+lesson that may need the teacher's attention (sustained difficult states, low attention, long absences).
 
-Every analysed frame in the log stands for the time until the next one, at most MAX_STEP_S. A longer gap is time in
-which the bot found no face: it looks all along while it runs, and the log has no row for a frame without a face
-(or with only still pictures). The clock fills that time with blank frames, one every MAX_STEP_S, in which every
-student is absent. A stretch is a run of frames in which the sign holds most of the time (stretches). A frame is
-difficult when the feed labelled the face with a difficult state (summary.DIFFICULT), as the rest of the report
-counts it: a summed probability of those states, of 15-30% on a calm face, spoke of what the feed never showed.
+Every analysed frame in the log stands for the time until the next one, at most the log's longest step: MAX_STEP_S, or
+RHYTHM times the usual gap between its frames where the bot analysed more slowly (a low --analysis-rate, a busy
+computer). A longer gap is time in which the bot found no face: it looks all along while it runs, and the log has no row
+for a frame without a face (or with only still pictures). The clock fills that time with blank frames, one every longest
+step, in which every student is absent. A stretch is a run of frames in which the sign holds most of the time
+(stretches). A frame is difficult when the feed labelled the face with a difficult state (summary.DIFFICULT), as the
+rest of the report counts it: a summed probability of those states, of 15-30% on a calm face, spoke of what the feed
+never showed.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ SUSTAINED_S = 60.0  # a difficult or inattentive stretch this long is worth a lo
 ABSENT_S = 90.0  # an absence this long is worth a look (a two-minute one measures a little under 120 s)
 GAP_S = 10.0  # a frame is in an absence when the student is absent for most of the GAP_S around it
 MAX_STEP_S = 5.0
+RHYTHM = 2.5  # a gap this many times the log's median gap, and at least MAX_STEP_S, is a gap without faces
 
 
 @dataclass(frozen=True)
@@ -44,8 +47,9 @@ class Concern:
 
 @dataclass(frozen=True)
 class Clock:
-    """The analysed frames' times, in order, how long each stands for, and which are blank: frames every MAX_STEP_S
-    through a longer gap in the log (no face on screen), each standing for its part of the gap."""
+    """The analysed frames' times, in order, how long each stands for, and which are blank: frames every longest
+    step (_longest_step) through a longer gap in the log (no face on screen), each standing for its part of the
+    gap."""
 
     times: np.ndarray
     steps: np.ndarray
@@ -57,24 +61,32 @@ class Clock:
         one analysis, for MAX_STEP_S)."""
         logged = np.unique(log["time_s"])
         gaps = np.diff(logged)
-        blanks = np.concatenate([start + MAX_STEP_S * np.arange(1, _blank_frames(gap) + 1)
+        usual = float(np.median(gaps)) if len(gaps) else MAX_STEP_S
+        step = _longest_step(usual)
+        blanks = np.concatenate([start + step * np.arange(1, _blank_frames(gap, step) + 1)
                                  for start, gap in zip(logged[:-1], gaps)] or [np.zeros(0)])
         times = np.concatenate([logged, blanks])
         order = np.argsort(times, kind="stable")
         times, blank = times[order], (np.arange(len(times)) >= len(logged))[order]
         steps = np.diff(times)
-        last = float(np.median(gaps)) if len(gaps) else MAX_STEP_S
-        return cls(times, np.minimum(np.append(steps, last), MAX_STEP_S), blank)
+        return cls(times, np.minimum(np.append(steps, usual), step), blank)
 
     def share(self, when: np.ndarray) -> np.ndarray:
         """Per analysed frame: whether its time is among `when`."""
         return np.isin(self.times, when)
 
 
-def _blank_frames(gap: float) -> int:
-    """How many blank frames fill a gap between two logged ones: one every MAX_STEP_S, none closer than a
-    millisecond to the next logged frame (counted in whole steps: a float range could add one at its end)."""
-    return max(0, math.ceil((gap - 1e-3) / MAX_STEP_S) - 1)
+def _longest_step(usual_gap: float) -> float:
+    """The longest time one analysed frame stands for, in a log whose frames are usually `usual_gap` apart: at one
+    analysis every 8 s (--analysis-rate 0.125), 5 s made every student 37% absent, and a sustained state too thin to
+    report."""
+    return max(MAX_STEP_S, RHYTHM * usual_gap)
+
+
+def _blank_frames(gap: float, step: float) -> int:
+    """How many blank frames fill a gap between two logged ones: one every `step`, none closer than a millisecond
+    to the next logged frame (counted in whole steps: a float range could add one at its end)."""
+    return max(0, math.ceil((gap - 1e-3) / step) - 1)
 
 
 def attendance(log: dict[str, np.ndarray], rows: np.ndarray, clock: Clock) -> Attendance:
@@ -123,7 +135,7 @@ def stretches(clock: Clock, flags: np.ndarray, least_s: float, window_s: float) 
     come now and then (with a window of a minute: a student facing away for most of every minute, turned back for a
     few seconds) do not break a stretch, and a sign in under half the frames (a face missed now and then) makes
     none. A stretch runs from its first flagged frame to the end of its last (the clock has a frame at least every
-    MAX_STEP_S, blank where the log has none)."""
+    longest step, blank where the log has none)."""
     times, steps = clock.times, clock.steps
     flagged = np.concatenate([[0.0], np.cumsum(np.where(flags, steps, 0.0))])
     looked = np.concatenate([[0.0], np.cumsum(steps)])

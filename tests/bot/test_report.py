@@ -873,6 +873,30 @@ def test_a_student_on_camera_part_of_every_minute_or_missed_now_and_then_is_not_
     assert not bo.concerns
 
 
+@pytest.mark.parametrize("every_s", [8.0, 12.0])
+def test_a_lesson_analysed_every_few_seconds_has_no_false_absences(tmp_path, every_s):
+    """--analysis-rate 0.125 (or a computer that manages one analysis every few seconds): every gap over 5 s was
+    taken for time without faces, so a class on camera all lesson read 37% absent (56% at one analysis in 12 s),
+    and Bo's five minutes of sadness, thinned out by those blank frames, were no longer a concern."""
+    rows = [face_row(t, frame, student + 1, name, emotion="Sad" if name == "Bo" and 300 <= t < 600 else "Happy",
+                     x=100 * student)
+            for frame, t in enumerate(np.arange(0, 900, every_s)) for student, name in enumerate(["Ana", "Bo"])]
+    write_log(tmp_path / "slow.csv", rows)
+    ana, bo = summarize(read_log(tmp_path / "slow.csv")).students
+    assert ana.attendance.absent_s == bo.attendance.absent_s == 0 and not ana.concerns
+    assert [concern.kind for concern in bo.concerns] == ["difficult states"]
+
+
+def test_a_gap_without_faces_still_reads_as_absence_in_a_slowly_analysed_lesson(tmp_path):
+    """The longest step follows the log's rhythm, not the lesson's gaps: at one analysis in 8 s, three minutes
+    without any face (the class left for a break) are three minutes absent."""
+    times = [t for t in np.arange(0, 900, 8.0) if not 300 <= t < 480]
+    write_log(tmp_path / "break.csv", [face_row(t, frame, 1, "Ana") for frame, t in enumerate(times)])
+    [ana] = summarize(read_log(tmp_path / "break.csv")).students
+    assert ana.attendance.absent_s == pytest.approx(180 - 2.5 * 8, abs=8)
+    assert [concern.kind for concern in ana.concerns] == ["absent"]
+
+
 def test_a_laptop_asleep_at_the_break_gives_the_times_of_day_after_it_by_its_clock(tmp_path):
     """A lesson from 10:00 (UTC+1), its laptop asleep for 15 minutes at 0:10:00 into the session: the session's
     time (monotonic) stood still while the clock ran on. A sad spell 0:20:00 into the session, at 10:35 by the
