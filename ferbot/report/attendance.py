@@ -26,6 +26,7 @@ ABSENT_S = 90.0  # an absence this long is worth a look (a two-minute one measur
 GAP_S = 10.0  # a frame is in an absence when the student is absent for most of the GAP_S around it
 MAX_STEP_S = 5.0
 RHYTHM = 2.5  # a gap this many times the log's median gap, and at least MAX_STEP_S, is a gap without faces
+RHYTHM_GAPS = 10  # the fewest gaps that tell a log's rhythm (two sightings 20 s apart are no rhythm of 20 s)
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ class Clock:
         logged = np.unique(log["time_s"])
         gaps = np.diff(logged)
         usual = float(np.median(gaps)) if len(gaps) else MAX_STEP_S
-        step = _longest_step(usual)
+        step = _longest_step(usual) if len(gaps) >= RHYTHM_GAPS else MAX_STEP_S
         blanks = np.concatenate([start + step * np.arange(1, _blank_frames(gap, step) + 1)
                                  for start, gap in zip(logged[:-1], gaps)] or [np.zeros(0)])
         times = np.concatenate([logged, blanks])

@@ -112,6 +112,7 @@ class FaceTracker:
         self._faces: list[TrackedFace] = []
         self._next_id = 1
         self._book = NameBook()  # with names: every id each name has had
+        self._cameras_off: list[tuple[str, int]] = []  # the last analysis's camera-off tiles: (name, id)
 
     def update(self, detections: Sequence[Detection], probabilities: np.ndarray, timestamp: float,
                crops: np.ndarray | None = None, poses: Sequence[HeadPose] | None = None,
@@ -154,18 +155,28 @@ class FaceTracker:
         return face.missed < KEEP_MISSES or timestamp - face.last_seen <= self.keep_s
 
     def camera_off_ids(self, names: Sequence[str]) -> list[int]:
-        """Ids for named tiles without a face (a camera off): the id the name had, unless a person's face holds it
-        (one the detector missed lately too: its tile does not count as camera off); failing that, an id of the name
-        held only by a face the detector missed lately (the app moved the tile as the camera went off: the id goes
-        to the camera-off tile and that track ends); a name never seen before gets a new one."""
+        """Ids for named tiles without a face (a camera off): the id a camera-off tile of the name had in the last
+        analysis, else the id the name had, unless a person's face holds it (one the detector missed lately too: its
+        tile does not count as camera off); failing that, an id of the name held only by a face the detector missed
+        lately (the app moved the tile as the camera went off: the id goes to the camera-off tile and that track
+        ends); a name never seen before gets a new one. (Two "iPhone"s, one with its camera off: while the other is
+        away, the camera-off one keeps its own id, not the first the name had.)"""
         people = [f for f in self._faces if not f.picture]
         held, detected = {f.track_id for f in people}, {f.track_id for f in people if f.missed == 0}
         ids: list[int] = []
         for name in names:
-            track_id = self._book.claim(name, held | set(ids)) if name else None
+            track_id = self._still_off(name, held | set(ids)) or (self._book.claim(name, held | set(ids))
+                                                                  if name else None)
             ids.append(self._name_id(name, detected | set(ids)) if track_id is None else track_id)
         self._faces = [f for f in self._faces if f.missed == 0 or f.track_id not in ids]
+        self._cameras_off = list(zip(names, ids))
         return ids
+
+    def _still_off(self, name: str, taken: set[int]) -> int | None:
+        """The id a camera-off tile of this name had in the last analysis, if the name has had it (a whole name is
+        not a cut one: NameBook) and no face nor other tile holds it."""
+        return next((track_id for before, track_id in self._cameras_off if name and same_name(before, name)
+                     and self._book.holds(name, track_id) and track_id not in taken), None)
 
     def _name_id(self, name: str, taken: set[int]) -> int:
         """The name's first id not `taken`, else a new id (recorded for the name)."""

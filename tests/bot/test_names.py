@@ -338,6 +338,23 @@ def test_a_student_on_camera_missed_for_a_frame_keeps_their_id_off_the_camera_of
     assert ids == [[2]] * 4, ids
 
 
+def test_a_camera_off_student_keeps_their_id_while_their_namesake_on_camera_is_away():
+    """Two "Chen Wei" (two "iPhone"s, as often), one on camera (id 1) and one with the camera off (id 2): once the
+    first had been away longer than a track lasts, the camera-off tile took the name's first id, 1, so the report
+    gave the student who left "camera off" and the one who never left an absence; and the other way round when the
+    first came back."""
+    tracker = FaceTracker()
+    off_tile, ids = NameTag(Rect(310, 0, 300, 200), "Chen Wei"), []
+    for k in range(30):
+        away = 5 <= k < 20
+        faces = tracker.update([] if away else detections((100, 60, 80, 80)),
+                               np.zeros((0, 7), np.float32) if away else HAPPY[None], 0.4 * k,
+                               names=[] if away else ["Chen Wei"])
+        ids.append(tracker.camera_off_ids([tag.name for tag in cameras_off([off_tile], faces)]))
+    assert ids == [[2]] * 30, ids
+    assert [face.track_id for face in faces] == [1]
+
+
 def test_a_camera_off_student_moved_to_where_a_missed_face_was_is_reported_at_once():
     """Ana's face is missed as the app swaps her tile with Ben's (camera off): Ben's tile, where Ana's face was last
     seen, is reported camera off in that very analysis, not only once her track ends."""
