@@ -17,9 +17,12 @@ lesson).
 
 Before there is history the reference is a prior, the first-look window of facemesh.mesh_facing; the median
 takes over as samples come in (half-way after REFERENCE_PRIOR samples, about 20 s), and the window narrows from
-the first-look one to the reference's own. Poses beyond the absolute limits are no samples, and a minute turned
-away within them moves a five-minute median by a few degrees at most, so the student reads as facing again as soon
-as they turn back.
+the first-look one to the reference's own. Poses beyond the absolute limits are no samples, and once a few minutes at
+the screen are in the median, a minute turned away within them moves it by a few degrees at most, so the student
+reads as facing again as soon as they turn back. Not so in a track's first minute (the lesson's start, a rejoin, a
+camera turned back on): a pose within the limits held longer than the time at the screen so far is the median, so it
+reads as facing, and, where it was a nod, the return to the screen reads as turned away until the screen's pose is
+the median again (about 25 s after a minute looking 35 degrees up, in the audit of 7 Dec.).
 """
 
 from __future__ import annotations
