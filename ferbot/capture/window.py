@@ -2,7 +2,9 @@
 
 Frames are the window's own pixels, so every box (on the feed and in the log) is in the window's pixels wherever
 the window is. pywinctl works the same on X11, Windows and macOS; on Linux the windows are those a window manager
-manages (_NET_CLIENT_LIST), which every desktop has, XWayland's included on a Wayland desktop.
+manages (_NET_CLIENT_LIST), which every desktop has, XWayland's included on a Wayland desktop. mss grabs the screen,
+so whatever lies over the window would be grabbed with it: on X11 the parts that windows stacked above it cover are
+black (the window manager's stacking order); Windows and macOS do not tell pywinctl that order.
 """
 
 from __future__ import annotations
@@ -21,28 +23,31 @@ from ferbot.console import first_line
 
 log = logging.getLogger(__name__)
 
-FOLLOW_S = 0.2  # seconds between looks at the window's place and size (a few X round trips)
+FOLLOW_S = 0.2  # seconds between looks at the window's place, size and the windows above it (a few X round trips)
 OWN_WINDOWS = ("FER Cam",)  # ferbot's own preview window is never the meeting
 # nor the terminal ferbot runs in, where its title shows the command ("Command Prompt - ferbot --window Zoom")
 OWN_COMMAND = "--window"
 MAX_LISTED = 12
+HIDDEN = "minimised, on another desktop or hidden"
 
 
 class WindowSource:
-    """The window whose title contains `title` (case-insensitive): the largest such one, if several."""
+    """The window whose title contains `title` (case-insensitive): of several such, the largest shown one."""
 
     recorded = False
 
     def __init__(self, title: str):
         self._display = Display()  # first: no display, or one that is gone, gets the screen capture's advice
         try:
-            self._window = self._find(_import_pywinctl(), title)
-            self.name = self._window.title
             self._screen = self._display.monitors[0]
+            self._pywinctl = _import_pywinctl()
+            self._window, others = self._find(title)
+            self.name = self._window.title
             self.area = self._area()
             if self.area is None:
-                raise SourceError(f"the window {self.name!r} is minimised or off the screen; show it, then start "
-                                  "ferbot")
+                raise SourceError(f"the window {self.name!r} is {self._why()}" + (
+                    f", and no other window whose title contains {title!r} is shown ({_listed(others)}); show the "
+                    "meeting's" if others else "; show it") + ", then start ferbot")
         except BaseException:
             self._display.close()
             raise
@@ -50,12 +55,18 @@ class WindowSource:
         self._checked = self._probed = time.monotonic()
         self._frames = LiveFrames()
         self._last: Frame | None = None
+        self._covers: dict[int, tuple[int, int, int, int]] = {}
+        if others:
+            log.info("%d windows' titles contain %r: capturing the largest shown one, %r", len(others) + 1, title,
+                     self.name)
         log.info("capturing the window %r: %dx%d at (%d, %d)", self.name, self.area["width"], self.area["height"],
                  self.area["left"], self.area["top"])
+        self._look_above()
 
     def read(self) -> Frame:
-        """The window as it is now (a part off the screen is black); while it is minimised or wholly off the
-        screen, the last picture again (a black one of its size before the first)."""
+        """The window as it is now (a part off the screen, or under another window, is black); while it is
+        minimised, on another desktop, hidden or wholly off the screen, the last picture again (a black one of its
+        size before the first)."""
         if time.monotonic() - self._checked > FOLLOW_S:
             self._follow()
         if self.area is None:
@@ -65,11 +76,16 @@ class WindowSource:
         image = self._display.grab_again_after(self.area, self._follow_screen, f"the window {self.name!r}")
         if image is None:  # the screen shrank from under the whole window
             return self.read()
+        if not self._still_mapped():  # hidden since the last look: what was grabbed is what lies under it
+            self._follow()
+            return self.read()
         if self._inside is not None:  # partly off the screen: keep the window's own pixel coordinates
             x, y, width, height = self._inside
             whole = np.zeros((height, width, 3), np.uint8)
             whole[y:y + image.shape[0], x:x + image.shape[1]] = image
             image = whole
+        for left, top, right, bottom in self._covers.values():
+            image[top:bottom, left:right] = 0
         self._last = self._frames.next(image)
         return self._last
 
@@ -124,56 +140,127 @@ class WindowSource:
                 self._follow_screen()
         area = self._area()
         if area != self.area:
-            if area is None:
-                shown = "its last picture" if self._last is not None else "a black picture until it is back"
-                log.info("the window %r is minimised or off the screen: showing %s", self.name, shown)
-            else:
-                x, y, width, height = self._whole
-                if before is not None and (width, height) == before[2:]:
-                    log.info("the window %r moved to (%d, %d)", self.name, x, y)
-                else:
-                    log.info("the window %r is now %dx%d at (%d, %d)", self.name, width, height, x, y)
             self.area = area
+            self._say_where(before)
+        if area is not None:
+            self._look_above()
+
+    def _say_where(self, before: tuple[int, int, int, int] | None) -> None:
+        """Log where the window is now, or that it is not to be seen; `before`: its box at the last look (None
+        while it was minimised, on another desktop or hidden)."""
+        if self.area is None:
+            shown = "its last picture" if self._last is not None else "a black picture until it is back"
+            log.info("the window %r is %s: showing %s", self.name, self._why(), shown)
+            return
+        x, y, width, height = self._whole
+        if before is None:
+            log.info("the window %r is shown again: %dx%d at (%d, %d)", self.name, width, height, x, y)
+        elif (width, height) == before[2:]:
+            log.info("the window %r moved to (%d, %d)", self.name, x, y)
+        else:
+            log.info("the window %r is now %dx%d at (%d, %d)", self.name, width, height, x, y)
+
+    def _still_mapped(self) -> bool:
+        """On X11, whether the window is still mapped after a grab (one round trip a frame, so that a window hidden
+        since the last look gives no frame of another window); elsewhere, as at the last look."""
+        if not sys.platform.startswith("linux"):
+            return True
+        try:
+            return self._window.isVisible
+        except Exception:  # closed: the next look says so
+            return False
+
+    def _why(self) -> str:
+        """Why the window is not captured now (its box is known only while it is shown)."""
+        return HIDDEN if self._whole is None else "off the screen"
+
+    def _look_above(self) -> None:
+        """Note the parts of the window that the shown windows stacked above it cover, to black them out, and log
+        when the windows that cover it change."""
+        try:
+            above = _shown_above(self._pywinctl, self._window)
+        except Exception:  # the display went away meanwhile: the next grab says so
+            return
+        x, y, width, height = self._whole
+        covers = {}
+        for handle, (left, top, w, h) in above:
+            part = (max(left - x, 0), max(top - y, 0), min(left + w - x, width), min(top + h - y, height))
+            if part[0] < part[2] and part[1] < part[3]:
+                covers[handle] = part
+        if covers.keys() != self._covers.keys():
+            if covers:
+                log.info("the window %r is covered by %s: the part covered is black", self.name,
+                         _listed(_title(self._pywinctl, handle) for handle in covers))
+            else:
+                log.info("the window %r is no longer covered by another window", self.name)
+        self._covers = covers
 
     def _area(self) -> dict | None:
-        """The window's place on the screen, clipped to it; None when minimised or off the screen. Sets
-        `_inside` to (x, y, width, height): where that part lies in the whole window, when it is not all of it."""
+        """The window's place on the screen, clipped to it; None when it is minimised, on another desktop, hidden
+        or off the screen. Sets `_whole` to its box (None when it is not shown) and `_inside` to (x, y, width,
+        height): where the part on the screen lies in the whole window, when it is not all of it."""
         self._inside = self._whole = None
         try:
-            if self._window.isMinimized:
+            if not _shown(self._window):
                 return None
-            box = self._window.box
+            self._whole = _box(self._window)
         except Exception:
             return None
-        screen = self._screen
-        box_left, box_top, box_w, box_h = int(box.left), int(box.top), int(box.width), int(box.height)
-        self._whole = (box_left, box_top, box_w, box_h)
-        left, top = max(box_left, screen["left"]), max(box_top, screen["top"])
-        right = min(box_left + box_w, screen["left"] + screen["width"])
-        bottom = min(box_top + box_h, screen["top"] + screen["height"])
-        if right - left < 16 or bottom - top < 16:
-            return None
-        if (left, top, right - left, bottom - top) != (box_left, box_top, box_w, box_h):
-            self._inside = (left - box_left, top - box_top, box_w, box_h)
-        return {"left": left, "top": top, "width": right - left, "height": bottom - top}
+        area = _on_screen(self._whole, self._screen)
+        x, y, width, height = self._whole
+        if area is not None and (area["left"], area["top"], area["width"], area["height"]) != self._whole:
+            self._inside = (area["left"] - x, area["top"] - y, width, height)
+        return area
 
-    def _find(self, pywinctl, title: str):
+    def _find(self, title: str):
+        """The window to capture, of those whose title contains `title`: the shown ones first, then the largest;
+        and the other matches' titles."""
         try:
-            windows = [w for w in _all_windows(pywinctl)
+            windows = [w for w in _all_windows(self._pywinctl)
                        if w.title and not w.title.startswith(OWN_WINDOWS) and OWN_COMMAND not in w.title]
             matches = [w for w in windows if title.lower() in w.title.lower()]
-            window = max(matches, key=lambda w: w.box.width * w.box.height) if matches else None
+            window = max(matches, key=self._rank) if matches else None
         except Exception as err:  # also a window closed while it was being sized
             raise SourceError(f"cannot list the windows ({first_line(err)}); use --monitor or --region") from None
         if window is None:
             titles = sorted({w.title for w in windows})
-            seen = ", ".join(repr(t) for t in titles[:MAX_LISTED]) + (" ..." if len(titles) > MAX_LISTED else "")
             raise SourceError(f"no window's title contains {title!r}; "
-                              + (f"the windows are: {seen}" if titles else "no windows are listed (on X11, is a "
-                                 "window manager running?)") + "; pass part of one with --window")
-        if len(matches) > 1:
-            log.info("%d windows' titles contain %r: capturing the largest, %r", len(matches), title, window.title)
-        return window
+                              + (f"the windows are: {_listed(titles)}" if titles else "no windows are listed (on "
+                                 "X11, is a window manager running?)") + "; pass part of one with --window")
+        return window, [w.title for w in matches if w is not window]
+
+    def _rank(self, window) -> tuple[bool, int]:
+        """Shown (not minimised, on this desktop, on the screen) first, then the larger."""
+        box = _box(window)
+        return _shown(window) and _on_screen(box, self._screen) is not None, box[2] * box[3]
+
+
+def _shown(window) -> bool:
+    """Whether the window is shown: not minimised, and mapped (not on another desktop, nor hidden by its app)."""
+    return window.isVisible and not window.isMinimized
+
+
+def _box(window) -> tuple[int, int, int, int]:
+    """The window's (left, top, width, height) on the screen."""
+    box = window.box
+    return int(box.left), int(box.top), int(box.width), int(box.height)
+
+
+def _on_screen(box: tuple[int, int, int, int], screen: dict) -> dict | None:
+    """The part of `box` on `screen`, as mss grabs it; None where less than 16 pixels across or down are."""
+    x, y, width, height = box
+    left, top = max(x, screen["left"]), max(y, screen["top"])
+    right = min(x + width, screen["left"] + screen["width"])
+    bottom = min(y + height, screen["top"] + screen["height"])
+    if right - left < 16 or bottom - top < 16:
+        return None
+    return {"left": left, "top": top, "width": right - left, "height": bottom - top}
+
+
+def _listed(titles) -> str:
+    """Window titles for a message: quoted, the first MAX_LISTED of them."""
+    titles = list(titles)
+    return ", ".join(repr(t) for t in titles[:MAX_LISTED]) + (" ..." if len(titles) > MAX_LISTED else "")
 
 
 def _all_windows(pywinctl) -> list:
@@ -182,13 +269,52 @@ def _all_windows(pywinctl) -> list:
     unsafe mode, while mss grabs X11 windows only, the meeting app's under XWayland among them."""
     if not sys.platform.startswith("linux"):
         return pywinctl.getAllWindows()
-    from ewmhlib import defaultEwmhRoot  # pywinctl's own X11 root, on the display it imported with
-
     windows = []
-    for handle in defaultEwmhRoot.getClientListStacking() or ():
+    for handle in _stacking():
         with contextlib.suppress(Exception):  # a window that closed meanwhile, left out as pywinctl does
             windows.append(pywinctl.Window(handle))
     return windows
+
+
+def _stacking() -> list[int]:
+    """The X11 windows the window manager manages, bottom to top (_NET_CLIENT_LIST_STACKING)."""
+    from ewmhlib import defaultEwmhRoot  # pywinctl's own X11 root, on the display it imported with
+
+    return list(defaultEwmhRoot.getClientListStacking() or ())
+
+
+def _shown_above(pywinctl, window) -> list[tuple[int, tuple[int, int, int, int]]]:
+    """The shown windows stacked above `window`, each its handle and box with the frame its window manager draws
+    (title bar, borders); none on Windows and macOS, whose stacking order pywinctl does not tell."""
+    if not sys.platform.startswith("linux"):
+        return []
+    stacking = _stacking()
+    handle = window.getHandle()
+    above = []
+    for other in stacking[stacking.index(handle) + 1:] if handle in stacking else ():
+        with contextlib.suppress(Exception):  # a window that closed meanwhile
+            other_window = pywinctl.Window(other)
+            if _shown(other_window):
+                above.append((other, _framed(other_window)))
+    return above
+
+
+def _framed(window) -> tuple[int, int, int, int]:
+    """The window's box with the frame its window manager draws around it (EWMH's _NET_FRAME_EXTENTS)."""
+    from ewmhlib import EwmhWindow, getPropertyValue
+
+    x, y, width, height = _box(window)
+    extents = getPropertyValue(EwmhWindow(window.getHandle()).getProperty("_NET_FRAME_EXTENTS"))
+    left, right, top, bottom = extents if extents and len(extents) == 4 else (0, 0, 0, 0)
+    return x - left, y - top, width + left + right, height + top + bottom
+
+
+def _title(pywinctl, handle: int) -> str:
+    """The title of the window `handle`; '?' for one that closed meanwhile."""
+    try:
+        return pywinctl.Window(handle).title
+    except Exception:
+        return "?"
 
 
 def _import_pywinctl():

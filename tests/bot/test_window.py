@@ -1,11 +1,13 @@
 """`--window TITLE`: the meeting app's window on a real X screen (Xvfb with a window manager, openbox), captured
 wherever it is moved, with boxes in the window's own pixels; a missing window lists the windows it sees, a window
-that closes ends the run like a lost screen, one minimised as ferbot starts is waited for, and on a Wayland session
-the windows are still XWayland's."""
+that closes ends the run like a lost screen, one minimised as ferbot starts is waited for, one on another desktop or
+hidden keeps its last picture, of several matches a shown one is captured, a window over it is blacked out, and on
+a Wayland session the windows are still XWayland's."""
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -22,7 +24,7 @@ from tests.helpers.cli import analysed_frames, env_with, ferbot, finished, lines
 from tests.helpers.data import save_rgb
 from tests.helpers.faces import matches, side_by_side
 from tests.helpers.logs import log_rows, row_box, rows_written
-from tests.helpers.requires import need_tkinter
+from tests.helpers.requires import need_program, need_tkinter
 from tests.helpers.runs import came_true
 from tests.helpers.xserver import desktop, kill_x_server, resized_while_running, window_manager_running
 
@@ -35,13 +37,18 @@ STEADY_S = 6  # seconds the window stays in each place while ferbot runs
 LISTED_WITHIN_S = 45
 WINDOW_ATTEMPTS = 3
 PHOTOS = ("codait_luciano.jpg", "mpl_grace_hopper.jpg", "singnet_model_face.jpg")  # all found at this size
+# Another app's window ("Inbox - Mail") with two other people, whose faces lie nowhere near the meeting's three
+OTHERS = ("singnet_woman_portrait.jpg", "codait_bryan.png")
+MAIL = "Inbox - Mail"
+HIDDEN = "minimised, on another desktop or hidden"
 
 
 class TitledWindow:
-    """The running test window (titled_window.py): moved and closed through its control folder."""
+    """The running test window (titled_window.py): moved and closed through its control folder, sent to another
+    desktop as a pager does (xdotool)."""
 
-    def __init__(self, viewer: subprocess.Popen, control: Path):
-        self.viewer, self.control = viewer, control
+    def __init__(self, viewer: subprocess.Popen, control: Path, display: str, title: str):
+        self.viewer, self.control, self.display, self.title = viewer, control, display, title
 
     def move(self, x: int, y: int) -> None:
         self._tell("move", f"{x} {y}")
@@ -49,8 +56,17 @@ class TitledWindow:
     def minimise(self) -> None:
         self._tell("minimise", "")
 
+    def withdraw(self) -> None:
+        self._tell("withdraw", "")
+
     def restore(self) -> None:
         self._tell("restore", "")
+
+    def to_desktop(self, number: int) -> None:
+        """Put the window on desktop `number` (0: the one shown), as the user does from its title bar's menu."""
+        need_program("xdotool", package="xdotool")
+        subprocess.run(["xdotool", "search", "--name", f"^{re.escape(self.title)}$", "set_desktop_for_window", "%@",
+                        str(number)], env={**os.environ, "DISPLAY": self.display}, check=True, timeout=60)
 
     def close(self) -> None:
         self._tell("close", "")
@@ -77,7 +93,7 @@ def titled_window(display: str, picture, folder: Path, x: int, y: int, title: st
         viewer = subprocess.Popen(command, env=env)
         try:
             if _listed_in_time(display, title, viewer, last_attempt=attempt == WINDOW_ATTEMPTS):
-                yield TitledWindow(viewer, folder)
+                yield TitledWindow(viewer, folder, display, title)
                 return
         finally:
             viewer.terminate()
@@ -102,6 +118,13 @@ def _listed_in_time(display: str, title: str, viewer: subprocess.Popen, last_att
 
 def _titles(display: str) -> str:
     return subprocess.run([sys.executable, "-c", "import pywinctl; print(pywinctl.getAllTitles())"],
+                          env={**os.environ, "DISPLAY": display}, capture_output=True, text=True).stdout
+
+
+def _shown_titles(display: str) -> str:
+    """The titles of the windows shown (mapped, not minimised), as pywinctl tells."""
+    return subprocess.run([sys.executable, "-c", "import pywinctl; print([w.title for w in pywinctl.getAllWindows() "
+                           "if w.isVisible and not w.isMinimized])"],
                           env={**os.environ, "DISPLAY": display}, capture_output=True, text=True).stdout
 
 
@@ -190,8 +213,106 @@ def test_a_window_minimised_as_ferbot_starts_is_waited_for(picture, tmp_path):
         restored = time.monotonic() - fed
         result = finished(bot, logged)
     assert result.returncode == 0, result.stderr
-    assert "is minimised or off the screen" in result.stderr
+    assert f"is {HIDDEN}" in result.stderr
     assert any(float(row["time_s"]) > restored for row in log_rows(log)), result.stderr  # its faces, once back
+
+
+@pytest.mark.slow
+@pytest.mark.display
+@pytest.mark.parametrize("hide", ["to another desktop", "withdrawn by its app"])
+def test_a_window_on_another_desktop_or_hidden_keeps_its_last_picture(picture, tmp_path, hide):
+    """Under the meeting's window lies a mail app's, with two other people. The meeting's window is put on another
+    desktop, or its app hides it (neither minimises it): the feed keeps the meeting's last picture, never grabbing
+    the mail window at its place (whose faces would be analysed and logged as students), and the meeting is
+    captured again once its window is back."""
+    image, truth = picture
+    mail, strangers = side_by_side(OTHERS, height=300)
+    log = tmp_path / "faces.csv"
+    (tmp_path / "mail").mkdir()
+    (tmp_path / "meeting").mkdir()
+    with desktop() as display, titled_window(display, mail, tmp_path / "mail", 40, 30, MAIL), \
+            titled_window(display, image, tmp_path / "meeting", 40, 30) as window:
+        bot, logged = started_ferbot("--window", "zoom meeting", "--sink", "none", "--log", str(log), "--no-report",
+                                     "--analysis-rate", "4", "--duration", "20", env=env_with(DISPLAY=display))
+        started = time.monotonic()
+        time.sleep(3)
+        if hide == "withdrawn by its app":
+            window.withdraw()
+        else:
+            window.to_desktop(1)
+        time.sleep(STEADY_S)
+        if hide == "withdrawn by its app":
+            window.restore()
+        else:
+            window.to_desktop(0)
+        back = time.monotonic() - started
+        result = finished(bot, logged)
+    assert result.returncode == 0, result.stderr
+    rows = [(float(row["time_s"]), row_box(row)) for row in log_rows(log)]
+    grabbed = [(time_s, box) for time_s, box in rows if any(matches(box, face) for face in strangers)]
+    assert not grabbed, f"the mail window's faces were logged: {grabbed}\n{result.stderr}"
+    assert any(time_s > back + 1 and matches(box, truth[0]) for time_s, box in rows), result.stderr
+    assert f"the window {TITLE!r} is {HIDDEN}: showing its last picture" in result.stderr
+    assert f"the window {TITLE!r} is shown again" in result.stderr
+
+
+@pytest.mark.display
+@pytest.mark.parametrize("hide", ["minimised", "on another desktop"])
+def test_of_several_matching_windows_a_shown_one_is_captured(picture, tmp_path, hide):
+    """`--window zoom` matches the meeting's window and a larger "Zoom Workplace" one, minimised or on another
+    desktop: the meeting's is captured, not the larger one refused or grabbed at its place; with the meeting's
+    minimised too, the one line refusing them names both."""
+    image, _ = picture
+    (tmp_path / "meeting").mkdir()
+    (tmp_path / "workplace").mkdir()
+    with desktop() as display, titled_window(display, image, tmp_path / "meeting", 40, 30) as meeting, \
+            titled_window(display, cv2.resize(image, None, fx=1.4, fy=1.4), tmp_path / "workplace", 100, 250,
+                          "Zoom Workplace") as workplace:
+        if hide == "minimised":
+            workplace.minimise()
+        else:
+            workplace.to_desktop(1)
+        assert came_true(lambda: "Zoom Workplace" not in _shown_titles(display), timeout=30, every_s=0.3)
+        captured = ferbot("--window", "zoom", "--sink", "none", "--duration", "2", env=env_with(DISPLAY=display))
+        meeting.minimise()
+        assert came_true(lambda: TITLE not in _shown_titles(display), timeout=30, every_s=0.3)
+        refused = ferbot("--window", "zoom", "--sink", "none", "--duration", "2", env=env_with(DISPLAY=display))
+    assert captured.returncode == 0, captured.stderr
+    assert f"capturing the window {TITLE!r}" in captured.stderr
+    assert refused.returncode == 1
+    line = one_error_line(refused)
+    assert HIDDEN in line and repr(TITLE) in line and "'Zoom Workplace'" in line
+
+
+@pytest.mark.slow
+@pytest.mark.display
+def test_a_window_over_the_meeting_is_black_on_the_feed(picture, tmp_path):
+    """A mail window, with two people of its own, lies over the right of the meeting's window (its second and third
+    students): that part is black, so no face there is analysed or logged (the mail's, which would be logged as
+    students, nor the students' under it) until the mail window is moved off the meeting's; a line says each."""
+    image, truth = picture
+    mail, _ = side_by_side(OTHERS, height=300)
+    log = tmp_path / "faces.csv"
+    (tmp_path / "mail").mkdir()
+    (tmp_path / "meeting").mkdir()
+    with desktop() as display, titled_window(display, image, tmp_path / "meeting", 40, 30), \
+            titled_window(display, mail, tmp_path / "mail", 300, 40, MAIL) as over:
+        bot, logged = started_ferbot("--window", "zoom meeting", "--sink", "none", "--log", str(log), "--no-report",
+                                     "--analysis-rate", "4", "--duration", "16", env=env_with(DISPLAY=display))
+        started = time.monotonic()
+        time.sleep(STEADY_S)
+        over.move(300, 400)  # below the meeting's window (which ends at y = 350)
+        moved = time.monotonic() - started
+        result = finished(bot, logged)
+    assert result.returncode == 0, result.stderr
+    rows = [(float(row["time_s"]), row_box(row)) for row in log_rows(log)]
+    # the mail window's frame begins 260 pixels into the meeting's window: no face is logged right of that
+    covered = [box for time_s, box in rows if time_s < moved - 0.5]
+    assert covered and all(box.center[0] < 250 for box in covered), f"{covered}\n{result.stderr}"
+    assert any(matches(box, truth[0]) for box in covered), result.stderr
+    assert any(time_s > moved + 1.5 and matches(box, truth[2]) for time_s, box in rows), result.stderr
+    assert f"the window {TITLE!r} is covered by {MAIL!r}" in result.stderr
+    assert f"the window {TITLE!r} is no longer covered" in result.stderr
 
 
 @pytest.mark.slow

@@ -1,7 +1,8 @@
 """A real, titled X window for the --window tests: a Tk window with a title, at a place, showing PNG frames in
 turn as a meeting shows video; it moves (as a user drags the meeting window) when a file `move` holding "X Y"
-appears in CONTROL, is minimised when a file `minimise` does and shown again when a file `restore` does, and
-closes when a file `close` does.
+appears in CONTROL, is minimised when a file `minimise` does, hidden (withdrawn, as an app hides its window to
+the tray: not minimised) when a file `withdraw` does, shown again when a file `restore` does, and closes when a
+file `close` does.
 
     DISPLAY=:N python tests/helpers/titled_window.py TITLE X Y CONTROL FRAME.png [FRAME.png ...]
 """
@@ -27,7 +28,7 @@ def obey() -> None:
         x2, y2 = move.read_text().split()
         move.unlink()
         root.geometry(f"+{x2}+{y2}")
-    for order, action in (("minimise", root.iconify), ("restore", root.deiconify)):
+    for order, action in (("minimise", root.iconify), ("withdraw", root.withdraw), ("restore", root.deiconify)):
         if (control / order).exists():
             (control / order).unlink()
             action()
