@@ -72,6 +72,12 @@ class Clock:
         steps = np.diff(times)
         return cls(times, np.minimum(np.append(steps, usual), step), blank)
 
+    def empty(self, least_s: float) -> list[tuple[float, float]]:
+        """(last frame before, first frame after) of each gap of `least_s` or more in the log: time in which the bot
+        found no face on screen (a break, the meeting window hidden)."""
+        logged = self.times[~self.blank]
+        return [(float(a), float(b)) for a, b in zip(logged[:-1], logged[1:]) if b - a >= least_s]
+
     def share(self, when: np.ndarray) -> np.ndarray:
         """Per analysed frame: whether its time is among `when`."""
         return np.isin(self.times, when)
@@ -126,7 +132,8 @@ def concerns(log: dict[str, np.ndarray], rows: np.ndarray, difficult: np.ndarray
     found = [Concern(kind, tuple(stretches(clock, clock.share(log["time_s"][mask]), SUSTAINED_S, SUSTAINED_S)))
              for kind, mask in signs]
     there = with_brief_misses(clock.share(log["time_s"][faces])) | clock.share(log["time_s"][rows & off])
-    found.append(Concern("absent", tuple(stretches(clock, ~there, ABSENT_S, GAP_S))))
+    # no face on screen at all (a break for everyone, the window hidden) singles out no one: the coverage says so
+    found.append(Concern("absent", tuple(stretches(clock, ~there & ~clock.blank, ABSENT_S, GAP_S))))
     return [concern for concern in found if concern.ranges]
 
 

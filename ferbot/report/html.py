@@ -212,6 +212,8 @@ def _students_figure(students) -> plt.Figure:
     return fig
 
 
+_NO_FACES = ("<p class='note'>No face was on camera in this session (every camera off): the plots and tables of "
+             "emotions below are empty, and the attendance above is all this report can tell.</p>\n")
 PRIVACY_ANONYMOUS = ("Students are anonymous track ids; no image was stored.")
 PRIVACY_NAMED = ("This report and its log name the students: they hold personal data (each student's name with "
                  "their emotion estimates, attention and attendance, and their face's place on screen; no image). "
@@ -246,11 +248,12 @@ student on it. {PRIVACY_NAMED if s.named else PRIVACY_ANONYMOUS}</p>
 <tr><th>analysed frames with faces</th><td>{s.frames}</td></tr>
 <tr><th>faces seen (summed over frames)</th><td>{s.face_rows}</td></tr>
 <tr><th>students (tracks)</th><td>{len(s.students)}</td></tr>
-{_passing_row(s)}{_clock_jump_rows(s)}<tr><th>log</th><td>{e(log_name)}</td></tr>
+{_passing_row(s)}{_empty_rows(s)}{_clock_jump_rows(s)}<tr><th>log</th><td>{e(log_name)}</td></tr>
 </table>
 {_attendance(s) if s.named else ""}
 <h2>Class mood over time</h2>
-<p>The share of the faces on screen the feed labelled with each emotion (as its mood panel counts them), in
+{"" if s.face_rows else _NO_FACES}<p>The share of the faces on screen the feed labelled with each emotion (as its mood
+panel counts them), in
 {s.bin_s:.0f}-second steps, smoothed. The black line is the share labelled angry, fearful, sad or surprised.</p>
 <img alt="class mood timeline" src="{_png(_mood_figure(s))}">
 {_attention_section(s) if has_attention else ""}
@@ -275,6 +278,13 @@ def _passing_row(s: SessionSummary) -> str:
         return ""
     return (f"<tr><th>faces seen for under {PASSING_S:g} s</th><td>{s.passing} (not counted as students: a face "
             "on a slide or a poster, found for a moment)</td></tr>\n")
+
+
+def _empty_rows(s: SessionSummary) -> str:
+    """The coverage's lines on stretches without any face on screen (everyone's absence, told once)."""
+    return "".join(
+        f"<tr><th>no face on screen</th><td>{_when(s, start)}–{_when(s, end)}: a break, or the meeting hidden or "
+        "frozen (counted as absent for everyone, and no student's concern)</td></tr>\n" for start, end in s.empty)
 
 
 def _clock_jump_rows(s: SessionSummary) -> str:
@@ -367,7 +377,8 @@ def _write_students_csv(s: SessionSummary, path: Path) -> None:
                              st.dominant, round(st.difficulty, 4) if seen else "",
                              "" if st.attention is None else round(st.attention, 4),
                              *[st.mean_probs[name] if seen else "" for name in CLASS_NAMES],
-                             as_spreadsheet_text(st.name),
-                             *(round(seconds / 60, 2) for seconds in (st.attendance.on_camera_s,
-                                                                      st.attendance.camera_off_s,
-                                                                      st.attendance.absent_s))])
+                             as_spreadsheet_text(st.name), round(st.attendance.on_camera_s / 60, 2),
+                             # an anonymous log knows no camera-off tile, and its ids reset as tiles move: no
+                             # absence of a student can be told (the page leaves its attendance out too)
+                             *(round(seconds / 60, 2) if s.named else ""
+                               for seconds in (st.attendance.camera_off_s, st.attendance.absent_s))])

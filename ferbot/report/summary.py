@@ -14,7 +14,7 @@ from ferbot.emotions import CLASS_NAMES
 from ferbot.facelog import BOX_COLUMNS, PROBABILITY_COLUMNS, LogError
 from ferbot.geometry import Rect
 from ferbot.names.ocr import ELLIPSIS
-from ferbot.report.attendance import GAP_S, Attendance, Clock, Concern, attendance, concerns
+from ferbot.report.attendance import GAP_S, SUSTAINED_S, Attendance, Clock, Concern, attendance, concerns
 from ferbot.track.names import plainer, same_name
 from ferbot.track.tracker import KEEP_S, PICTURE_AFTER_S
 
@@ -90,6 +90,7 @@ class SessionSummary:
     # session's time, which stands still while the computer sleeps
     clock_jumps: tuple[tuple[float, float], ...] = ()
     passing: int = 0  # passing detections (PASSING_S): tracks left out of the students
+    empty: tuple[tuple[float, float], ...] = ()  # (from, to) of each minute or more without a face on screen
 
     def on_the_clock(self, time_s: float) -> str:
         """A session time as the local time it was (HH:MM:SS), in the UTC offset the clocks had then (a lesson
@@ -121,7 +122,7 @@ def summarize(log: dict[str, np.ndarray]) -> SessionSummary:
     detections (PASSING_S) for the coverage's counts of frames and faces only, not for the session's span.
     """
     everyone = with_stubs_folded(log)
-    if everyone["camera_off"].all():
+    if everyone["camera_off"].all() and not (everyone["name"] != "").any():
         raise LogError("the log holds no faces: nothing to report (was anyone on screen? a face whose picture does "
                        f"not change for {PICTURE_AFTER_S:g} s, as on a screenshot or a frozen screen, is taken for a "
                        "profile picture and not logged)")
@@ -130,17 +131,21 @@ def summarize(log: dict[str, np.ndarray]) -> SessionSummary:
     if not len(kept["time_s"]):
         raise LogError(f"the log holds only {len(passing)} faces each seen for under {PASSING_S:g} s, and no "
                        "student: nothing to report")
+    # the session's time 0: its first analysis that logged a student (ferbot started ten minutes before the class
+    # gave a "0:45:00" lesson whose times ran from 0:10:00 to 0:55:00)
+    origin = float(kept["time_s"].min())
+    everyone, kept = ({**rows, "time_s": rows["time_s"] - origin} for rows in (everyone, kept))
     # the session: from the first row of a student to the last, cameras off included; its length adds the last
     # row's step, as the students' attendance counts it
     clock, readings = Clock.of(kept), _clock_readings(everyone)
     students = _students(kept, clock)
     seen = ~everyone["camera_off"]
     log = {name: column[~kept["camera_off"]] for name, column in kept.items()}
-    start, span = float(kept["time_s"].min()), float(np.ptp(kept["time_s"]))
+    span = float(np.ptp(kept["time_s"]))
     bin_s = _default_bin(span)
     nbins = int(span // bin_s) + 1
-    centres = start + bin_s * np.arange(nbins) + bin_s / 2
-    idx = np.minimum(((log["time_s"] - start) // bin_s).astype(int), nbins - 1)
+    centres = bin_s * np.arange(nbins) + bin_s / 2
+    idx = np.minimum((log["time_s"] // bin_s).astype(int), nbins - 1)
     timeline = _binned_mean(idx, np.eye(len(CLASS_NAMES))[labels(log)], nbins)  # the feed's mood panel, over time
     difficulty = timeline[:, DIFFICULT_COLUMNS].sum(1)
     attention = None
@@ -152,7 +157,7 @@ def summarize(log: dict[str, np.ndarray]) -> SessionSummary:
         face_rows=int(seen.sum()), students=students, bin_s=bin_s, timeline_t=centres, timeline=timeline,
         difficulty=difficulty, moments=_moments(centres, difficulty, timeline), attention=attention,
         started=_started(readings[:len(segments[0])] if segments else []), offset_changes=_offset_changes(readings),
-        clock_jumps=_clock_jumps(readings, segments), passing=len(passing))
+        clock_jumps=_clock_jumps(readings, segments), passing=len(passing), empty=tuple(clock.empty(SUSTAINED_S)))
 
 
 def labels(log: dict[str, np.ndarray]) -> np.ndarray:
@@ -283,19 +288,22 @@ def _seconds(clock: datetime) -> float:
 
 
 def _started(readings: list[tuple[float, datetime]]) -> datetime | None:
-    """The local time at the session's time 0, to the second, in the UTC offset of the session's first clock: the
-    smallest of the clocks less their session time, of those read before the computer's clock first jumped (the
-    first analysis, slow to start, was written seconds late; the smallest may be one read after the clocks changed
-    for daylight saving); None without clocks (a log of an older ferbot, or of a recording)."""
+    """The local time at the session's time 0, to the nearest second, in the UTC offset of the session's first
+    clock: the smallest of the clocks less their session time (a clock written to the whole second, as ferbot writes
+    them, taken at the middle of its second), of those read before the computer's clock first jumped (the first
+    analysis, slow to start, was written seconds late; the smallest may be one read after the clocks changed for
+    daylight saving); None without clocks (a log of an older ferbot, or of a recording). (Less the session time
+    rounded, and cut to the second, it came a second early.)"""
     starts = []
     for time_s, clock in readings:
         try:
-            starts.append(clock - timedelta(seconds=round(time_s)))
+            starts.append(clock + timedelta(seconds=0.5 * (clock.microsecond == 0) - time_s))
         except OverflowError:  # a time too near the year 1 to go back from (edited)
             continue
     if not starts:
         return None
-    started = min(starts).replace(microsecond=0)
+    earliest = min(starts)
+    started = earliest.replace(microsecond=0) + timedelta(seconds=earliest.microsecond > 500_000)
     return started.astimezone(readings[0][1].tzinfo) if started.tzinfo is not None else started
 
 
