@@ -25,7 +25,7 @@ from ferbot.emotions import CLASS_NAMES, EMOTION_COLORS  # noqa: E402
 from ferbot.facelog import PROBABILITY_COLUMNS, LogError, as_spreadsheet_text, parse_log, read_log_bytes  # noqa: E402
 from ferbot.files import folder_for, written_whole  # noqa: E402
 from ferbot.report.attendance import ABSENT_S, LOW_ATTENTION, SUSTAINED_S  # noqa: E402
-from ferbot.report.summary import PASSING_S, SessionSummary, summarize  # noqa: E402
+from ferbot.report.summary import MOMENT_BIN_S, PASSING_S, SessionSummary, summarize  # noqa: E402
 from ferbot.track.attention import ABSOLUTE_DOWN, ABSOLUTE_UP, ABSOLUTE_YAW, WITHIN_PITCH, WITHIN_YAW
 
 _COLORS = [np.array(EMOTION_COLORS[name]) / 255 for name in CLASS_NAMES]
@@ -141,9 +141,9 @@ def _mood_figure(s: SessionSummary) -> plt.Figure:
     # time bins without a face (NaN) stay blank: no mood was seen there, not a calm one
     ax.stackplot(minutes, s.timeline.T, labels=CLASS_NAMES, colors=_COLORS, alpha=0.9)
     ax.plot(minutes, s.difficulty, color="black", lw=1.5, label="angry, fear, sad or surprise")
-    for m in s.moments:
-        ax.axvline(m.time_s / 60, color="black", ls=":", lw=1)
-        ax.annotate(_clock(m.time_s), (m.time_s / 60, 1.0), ha="center", va="bottom", fontsize=8)
+    for number, m in enumerate(s.moments, start=1):  # numbered as in the table: times side by side ran together
+        ax.axvspan(m.start_s / 60, m.end_s / 60, color="black", alpha=0.12, lw=0)
+        ax.annotate(str(number), ((m.start_s + m.end_s) / 120, 1.0), ha="center", va="bottom", fontsize=8)
     ax.set(ylim=(0, 1), ylabel="share of the class")
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
     return fig
@@ -224,8 +224,9 @@ PRIVACY_NAMED = ("This report and its log name the students: they hold personal 
 def _page(s: SessionSummary, log_name: str, mark: str) -> str:
     e = html.escape
     moments = "".join(
-        f"<tr><td>{_when(s, m.time_s)}</td><td>{m.difficulty:.0%}</td><td>{e(m.main_state)}</td></tr>"
-        for m in s.moments) or "<tr><td colspan=3>No moment passed the threshold.</td></tr>"
+        f"<tr><td>{number}</td><td>{_when(s, m.start_s)}–{_when(s, m.end_s)}</td><td>{_when(s, m.time_s)}</td>"
+        f"<td>{m.difficulty:.0%}</td><td>{e(m.main_state)}</td></tr>"
+        for number, m in enumerate(s.moments, start=1)) or "<tr><td colspan=5>No moment passed the threshold.</td></tr>"
     has_attention = s.attention is not None
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">{mark}<title>ferbot session report</title>
@@ -258,10 +259,11 @@ panel counts them), in
 <img alt="class mood timeline" src="{_png(_mood_figure(s))}">
 {_attention_section(s) if has_attention else ""}
 <h2>Moments to revisit</h2>
-<p>Peaks where the feed labelled the most faces angry, fearful, sad or surprised (times from the start of the
-session{", with the time of day in brackets" if s.started else ""}, to find in a recording): the share of the faces
-so labelled, and the most common of those labels.</p>
-<table><tr><th>time</th><th>share</th><th>main state</th></tr>{moments}</table>
+<p>Stretches in which the feed labelled many of the faces angry, fearful, sad or surprised (times from the start
+of the session{", with the time of day in brackets" if s.started else ""}, to find in a recording; numbered as on
+the class-mood plot, where they are shaded): when the share of the faces so labelled peaked, in
+{MOMENT_BIN_S:.0f}-second steps, that share, and the most common of those labels over the stretch.</p>
+<table><tr><th>#</th><th>when</th><th>peak</th><th>share at the peak</th><th>main label</th></tr>{moments}</table>
 <h2>Students</h2>
 {_plot_note(s)}<img alt="per-student emotion shares" src="{_students_plot(s)}">
 <table><tr><th>{"student" if s.named else "track"}</th><th>seen</th><th>presence</th><th>dominant</th>

@@ -23,14 +23,17 @@ from ferbot.track.tracker import KEEP_S, PICTURE_AFTER_S
 # probability, which averaged into a "27% difficult" student the feed had labelled Neutral throughout.
 DIFFICULT = ("angry", "fear", "sad", "surprise")
 DIFFICULT_COLUMNS = [PROBABILITY_COLUMNS.index(c) for c in DIFFICULT]  # their columns among the probabilities
-# Difficult moments: peaks of the share of faces labelled difficult, smoothed over SMOOTH_BINS time bins, of at least
-# MOMENT_LEVEL and MOMENT_RISE above the session's median; of peaks closer than MOMENT_GAP_S only the highest, at
-# most MOST_MOMENTS.
+# Difficult moments: stretches in which the share of faces labelled difficult, per MOMENT_BIN_S and not smoothed (a
+# 30-second spell of the whole class read 45% in a 45-minute lesson's smoothed bins, and nothing in a 90-minute one's),
+# is at least MOMENT_LEVEL and MOMENT_RISE above the session's median; stretches less than MOMENT_GAP_S apart are one
+# (a fifteen-minute one was ten "moments", a minute apart, which pushed every other one off the list); the
+# MOST_MOMENTS that held the most faces so labelled over their length.
 MOMENT_LEVEL = 0.35
 MOMENT_RISE = 0.1
-SMOOTH_BINS = 3
+MOMENT_BIN_S = 10.0
 MOMENT_GAP_S = 60.0
 MOST_MOMENTS = 10
+SMOOTH_BINS = 3  # the class mood's time bins are smoothed over this many for the plots
 STUB_S = GAP_S  # a track seen this long at most, just before a named student reappears, may be them (with_stubs_folded)
 # A track on camera for less than this, with no name read, is a passing detection (a face on a slide or a poster
 # found in an analysis or two), not a student: it was counted, marked absent all lesson and "100% difficult". In a
@@ -44,11 +47,13 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 @dataclasses.dataclass(frozen=True)
 class Moment:
-    """A peak of the class's difficult states, worth a look in the report."""
+    """A stretch of the class's difficult states, worth a look in the report."""
 
-    time_s: float
+    time_s: float  # its peak
     difficulty: float  # share of the class's faces labelled with a difficult state at the peak
-    main_state: str  # the difficult label most faces had
+    main_state: str  # the difficult label most faces had over the stretch
+    start_s: float = 0.0
+    end_s: float = 0.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -116,10 +121,9 @@ def summarize(log: dict[str, np.ndarray]) -> SessionSummary:
     """Aggregate a log: per-bin class mood (the share of the faces with each label), difficult moments,
     per-student summaries.
 
-    A moment is a peak of the smoothed share of faces labelled difficult that is above MOMENT_LEVEL and at least
-    MOMENT_RISE above the session's median; of peaks closer than a minute only the highest is kept, and at most 10
-    are. Rows of cameras that are off count for the session's span and the students' attendance only; passing
-    detections (PASSING_S) for the coverage's counts of frames and faces only, not for the session's span.
+    Moments: _moments. Rows of cameras that are off count for the session's span and the students' attendance
+    only; passing detections (PASSING_S) for the coverage's counts of frames and faces only, not for the session's
+    span.
     """
     everyone = with_stubs_folded(log)
     if everyone["camera_off"].all() and not (everyone["name"] != "").any():
@@ -155,7 +159,7 @@ def summarize(log: dict[str, np.ndarray]) -> SessionSummary:
     return SessionSummary(
         duration_s=float(clock.steps.sum()), frames=len(np.unique(everyone["frame"][seen])),
         face_rows=int(seen.sum()), students=students, bin_s=bin_s, timeline_t=centres, timeline=timeline,
-        difficulty=difficulty, moments=_moments(centres, difficulty, timeline), attention=attention,
+        difficulty=difficulty, moments=_moments(log), attention=attention,
         started=_started(readings[:len(segments[0])] if segments else []), offset_changes=_offset_changes(readings),
         clock_jumps=_clock_jumps(readings, segments), passing=len(passing), empty=tuple(clock.empty(SUSTAINED_S)))
 
@@ -340,22 +344,35 @@ def _moving_sum(column: np.ndarray, width: int) -> np.ndarray:
     return np.convolve(column, np.ones(width))[start:start + len(column)]
 
 
-def _moments(t, difficulty, timeline) -> list[Moment]:
-    """The difficult moments (MOMENT_LEVEL) of a timeline of label shares at times `t`, its share of faces labelled
-    difficult `difficulty`; each with the difficult label most faces had (none where no face was seen: students
-    with their cameras off all lesson)."""
-    if not np.isfinite(difficulty).any():
+def _moments(log: dict[str, np.ndarray]) -> list[Moment]:
+    """The difficult moments of a log's rows with faces: stretches of MOMENT_BIN_S bins in which the share of faces
+    labelled difficult is at least MOMENT_LEVEL and MOMENT_RISE above the session's median, those less than
+    MOMENT_GAP_S apart joined; each with its peak and the difficult label most faces had over it; the MOST_MOMENTS
+    with the most such faces over their length, in time order."""
+    if not len(log["time_s"]):
         return []
-    d = np.nan_to_num(difficulty, nan=0.0)
-    floor = max(MOMENT_LEVEL, float(np.nanmedian(difficulty)) + MOMENT_RISE)
-    peaks = [i for i in range(len(d)) if d[i] >= floor
-             and d[i] >= d[max(i - 1, 0)] and d[i] >= d[min(i + 1, len(d) - 1)]]
-    chosen: list[int] = []
-    for i in sorted(peaks, key=lambda i: -d[i]):
-        if len(chosen) < MOST_MOMENTS and all(abs(t[i] - t[j]) >= MOMENT_GAP_S for j in chosen):
-            chosen.append(i)
-    return [Moment(float(t[i]), float(d[i]), DIFFICULT[int(np.argmax(timeline[i, DIFFICULT_COLUMNS]))])
-            for i in sorted(chosen)]
+    bins = (log["time_s"] // MOMENT_BIN_S).astype(int)
+    counts = np.stack([np.bincount(bins[labels(log) == k], minlength=bins.max() + 1)
+                       for k in range(len(CLASS_NAMES))], 1)  # (bins, classes): faces with each label
+    faces = counts.sum(1)
+    share = counts[:, DIFFICULT_COLUMNS].sum(1) / np.maximum(faces, 1)
+    floor = max(MOMENT_LEVEL, float(np.median(share[faces > 0])) + MOMENT_RISE)
+    high = np.flatnonzero(share >= floor)
+    if not len(high):
+        return []
+    breaks = np.flatnonzero((np.diff(high) - 1) * MOMENT_BIN_S >= MOMENT_GAP_S) + 1
+    stretches = sorted(np.split(high, breaks), key=lambda run: -share[run].sum())[:MOST_MOMENTS]
+    last_s = float(log["time_s"].max())
+    return [_moment(run, share, counts, last_s) for run in sorted(stretches, key=lambda run: run[0])]
+
+
+def _moment(run: np.ndarray, share: np.ndarray, counts: np.ndarray, last_s: float) -> Moment:
+    """The Moment of a stretch of MOMENT_BIN_S bins `run`, given each bin's share of faces labelled difficult and
+    its faces with each label (`counts`); it ends with the log at `last_s` at the latest."""
+    peak = run[np.argmax(share[run])]
+    state = DIFFICULT[int(np.argmax(counts[run[0]:run[-1] + 1, DIFFICULT_COLUMNS].sum(0)))]
+    return Moment(time_s=(peak + 0.5) * MOMENT_BIN_S, difficulty=float(share[peak]), main_state=state,
+                  start_s=float(run[0] * MOMENT_BIN_S), end_s=min(float((run[-1] + 1) * MOMENT_BIN_S), last_s))
 
 
 def _students(log: dict[str, np.ndarray], clock: Clock) -> list[Student]:

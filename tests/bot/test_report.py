@@ -565,6 +565,27 @@ def test_the_moments_to_revisit_are_the_class_s_difficult_peaks(tmp_path):
     assert "<th>started</th>" not in page and "time of day" not in page  # the log has no clock times
 
 
+def test_a_long_difficult_stretch_is_one_moment_and_a_short_whole_class_one_is_found(tmp_path):
+    """A 90-minute lesson of four: three sad from 10:00 to 25:00, two angry from 30:00 to 32:00, and the whole class
+    surprised for 30 s at 60:00. The sad stretch gave ten "moments" a minute apart, which crowded the angry one off
+    the list, and the class's 30 s of surprise, smoothed over 45-second bins, passed no threshold."""
+    def emotion(student: int, t: float) -> str:
+        if student < 3 and 600 <= t < 1500:
+            return "Sad"
+        if student < 2 and 1800 <= t < 1920:
+            return "Angry"
+        return "Surprise" if 3600 <= t < 3630 else "Neutral"
+
+    log = tmp_path / "lesson.csv"
+    write_log(log, [face_row(t, frame, student + 1, emotion=emotion(student, t), x=100 * student)
+                    for frame, t in enumerate(np.arange(0, 5400, 1.0)) for student in range(4)])
+    moments = summarize(read_log(log)).moments
+    assert [(m.start_s, m.end_s, m.main_state, m.difficulty) for m in moments] == [
+        (600, 1500, "sad", 0.75), (1800, 1920, "angry", 0.5), (3600, 3630, "surprise", 1.0)]
+    page = write_report(log).read_text(encoding="utf-8")
+    assert "<tr><td>2</td><td>0:30:00–0:32:00</td><td>0:30:05</td><td>50%</td><td>angry</td></tr>" in page
+
+
 def test_the_moments_are_also_given_as_the_time_of_day_the_log_records(tmp_path):
     """The lesson of the test above, its first analysis 4 s after ferbot started at 10:00 (UTC+1) by its log's
     clock column: the report says when it started (at its first analysis that logged a student, from which its
