@@ -20,6 +20,7 @@ from ferbot.capture.base import Frame, LiveFrames, SourceError
 from ferbot.capture.display import Display
 from ferbot.capture.screen import RECHECK_S
 from ferbot.console import first_line
+from ferbot.geometry import Rect
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ class WindowSource:
         self._checked = self._probed = time.monotonic()
         self._frames = LiveFrames()
         self._last: Frame | None = None
-        self._covers: dict[int, tuple[int, int, int, int]] = {}
+        self._covers: dict[int, Rect] = {}  # the parts of the window that others cover, by their handles
         if others:
             log.info("%d windows' titles contain %r: capturing the largest shown one, %r", len(others) + 1, title,
                      self.name)
@@ -84,8 +85,8 @@ class WindowSource:
             whole = np.zeros((height, width, 3), np.uint8)
             whole[y:y + image.shape[0], x:x + image.shape[1]] = image
             image = whole
-        for left, top, right, bottom in self._covers.values():
-            image[top:bottom, left:right] = 0
+        for part in self._covers.values():
+            part.pixels(image)[:] = 0
         self._last = self._frames.next(image)
         return self._last
 
@@ -184,8 +185,8 @@ class WindowSource:
         x, y, width, height = self._whole
         covers = {}
         for handle, (left, top, w, h) in above:
-            part = (max(left - x, 0), max(top - y, 0), min(left + w - x, width), min(top + h - y, height))
-            if part[0] < part[2] and part[1] < part[3]:
+            part = Rect(left - x, top - y, w, h).clipped(width, height)
+            if part.area > 0:
                 covers[handle] = part
         if covers.keys() != self._covers.keys():
             if covers:

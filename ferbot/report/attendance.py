@@ -55,6 +55,7 @@ class Clock:
     times: np.ndarray
     steps: np.ndarray
     blank: np.ndarray
+    longest: float = MAX_STEP_S  # the longest step a frame stands for (_longest_step)
 
     @classmethod
     def of(cls, log: dict[str, np.ndarray]) -> Clock:
@@ -70,13 +71,14 @@ class Clock:
         order = np.argsort(times, kind="stable")
         times, blank = times[order], (np.arange(len(times)) >= len(logged))[order]
         steps = np.diff(times)
-        return cls(times, np.minimum(np.append(steps, usual), step), blank)
+        return cls(times, np.minimum(np.append(steps, usual), step), blank, step)
 
     def empty(self, least_s: float) -> list[tuple[float, float]]:
-        """(last frame before, first frame after) of each gap of `least_s` or more in the log: time in which the bot
-        found no face on screen (a break, the meeting window hidden)."""
+        """(last frame before, first frame after) of each gap of `least_s` or more in the log that is longer than
+        the longest step: time in which the bot found no face on screen (a break, the meeting window hidden)."""
         logged = self.times[~self.blank]
-        return [(float(a), float(b)) for a, b in zip(logged[:-1], logged[1:]) if b - a >= least_s]
+        return [(float(a), float(b)) for a, b in zip(logged[:-1], logged[1:]) if b - a >= least_s and
+                b - a > self.longest]
 
     def share(self, when: np.ndarray) -> np.ndarray:
         """Per analysed frame: whether its time is among `when`."""

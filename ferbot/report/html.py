@@ -253,8 +253,8 @@ student on it. {PRIVACY_NAMED if s.named else PRIVACY_ANONYMOUS}</p>
 </table>
 {_attendance(s) if s.named else ""}
 <h2>Class mood over time</h2>
-{"" if s.face_rows else _NO_FACES}<p>The share of the faces on screen the feed labelled with each emotion (as its mood
-panel counts them), in
+{"" if any(st.dominant for st in s.students) else _NO_FACES}<p>The share of the faces on screen the feed
+labelled with each emotion (as its mood panel counts them), in
 {s.bin_s:.0f}-second steps, smoothed. The black line is the share labelled angry, fearful, sad or surprised.</p>
 <img alt="class mood timeline" src="{_png(_mood_figure(s))}">
 {_attention_section(s) if has_attention else ""}

@@ -141,7 +141,9 @@ def summarize(log: dict[str, np.ndarray]) -> SessionSummary:
     everyone, kept = ({**rows, "time_s": rows["time_s"] - origin} for rows in (everyone, kept))
     # the session: from the first row of a student to the last, cameras off included; its length adds the last
     # row's step, as the students' attendance counts it
-    clock, readings = Clock.of(kept), _clock_readings(everyone)
+    # the clocks of the session's own rows: a face on a poster before it, and the laptop asleep between the two,
+    # dated the start before the jump and put the jump at a negative time
+    clock, readings = Clock.of(kept), _clock_readings({k: v[everyone["time_s"] >= 0] for k, v in everyone.items()})
     students = _students(kept, clock)
     seen = ~everyone["camera_off"]
     log = {name: column[~kept["camera_off"]] for name, column in kept.items()}
@@ -361,7 +363,8 @@ def _moments(log: dict[str, np.ndarray]) -> list[Moment]:
     if not len(high):
         return []
     breaks = np.flatnonzero((np.diff(high) - 1) * MOMENT_BIN_S >= MOMENT_GAP_S) + 1
-    stretches = sorted(np.split(high, breaks), key=lambda run: -share[run].sum())[:MOST_MOMENTS]
+    difficult = counts[:, DIFFICULT_COLUMNS].sum(1)
+    stretches = sorted(np.split(high, breaks), key=lambda run: -difficult[run].sum())[:MOST_MOMENTS]
     last_s = float(log["time_s"].max())
     return [_moment(run, share, counts, last_s) for run in sorted(stretches, key=lambda run: run[0])]
 
@@ -371,8 +374,9 @@ def _moment(run: np.ndarray, share: np.ndarray, counts: np.ndarray, last_s: floa
     its faces with each label (`counts`); it ends with the log at `last_s` at the latest."""
     peak = run[np.argmax(share[run])]
     state = DIFFICULT[int(np.argmax(counts[run[0]:run[-1] + 1, DIFFICULT_COLUMNS].sum(0)))]
-    return Moment(time_s=(peak + 0.5) * MOMENT_BIN_S, difficulty=float(share[peak]), main_state=state,
-                  start_s=float(run[0] * MOMENT_BIN_S), end_s=min(float((run[-1] + 1) * MOMENT_BIN_S), last_s))
+    start_s, end_s = float(run[0] * MOMENT_BIN_S), min(float((run[-1] + 1) * MOMENT_BIN_S), last_s)
+    return Moment(time_s=min(float((peak + 0.5) * MOMENT_BIN_S), end_s), difficulty=float(share[peak]),
+                  main_state=state, start_s=start_s, end_s=end_s)
 
 
 def _students(log: dict[str, np.ndarray], clock: Clock) -> list[Student]:

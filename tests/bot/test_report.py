@@ -963,6 +963,33 @@ def test_times_count_from_the_first_student_not_from_when_ferbot_started(tmp_pat
     assert [(row["first_s"], row["last_s"]) for row in students] == [("0.0", "2698.0")] * 2
 
 
+def test_a_face_before_the_class_and_a_sleep_between_do_not_date_the_lesson(tmp_path):
+    """ferbot started at 10:00, a face on a poster was seen for 2 s, the laptop slept 15 minutes, and the class began
+    at 10:16: the report said "started 10:01:00" (from the poster's clocks, before the jump) and that the clock
+    jumped "at -1:59:02 into the session"."""
+    began = datetime.fromisoformat("2026-12-02T10:00:00+01:00")
+
+    def clock(t: float) -> str:
+        return (began + timedelta(seconds=t + 0.3 + 900 * (t >= 60))).isoformat(timespec="seconds")
+
+    rows = [face_row(t, frame, 9, x=900, clock=clock(t)) for frame, t in enumerate(np.arange(0, 2, 0.4))]
+    rows += [face_row(t, 100 + frame, 1, "Ana", clock=clock(t)) for frame, t in enumerate(np.arange(60, 660, 0.4))]
+    write_log(tmp_path / "log.csv", rows)
+    summary = summarize(read_log(tmp_path / "log.csv"))
+    assert summary.started == began + timedelta(seconds=960) and summary.clock_jumps == ()
+    assert summary.on_the_clock(60) == "10:17:00"
+
+
+def test_a_slowly_analysed_lesson_lists_no_usual_gap_as_time_without_faces(tmp_path):
+    """One analysis every 30 s (--analysis-rate 0.033): a gap of 60 s is two of its steps, no time without faces,
+    yet the coverage said "no face on screen ... counted as absent for everyone" while the student was on camera
+    all lesson."""
+    times = [t for t in np.arange(0, 1800, 30.0) if t != 600]
+    write_log(tmp_path / "slow.csv", [face_row(t, frame, 1, "Ana") for frame, t in enumerate(times)])
+    summary = summarize(read_log(tmp_path / "slow.csv"))
+    assert summary.empty == () and summary.students[0].attendance.absent_s == 0
+
+
 def test_the_start_is_not_a_second_early(tmp_path):
     """Capture began at 10:00:00 and each row's clock is written to the whole second (cut), 0.3 s after its frame:
     the report said "started 09:59:59", and every time of day a second early."""
@@ -984,6 +1011,24 @@ def test_a_lesson_with_every_camera_off_gets_its_attendance(tmp_path):
     assert "No face was on camera in this session" in page
     students = csv_rows(report_paths(tmp_path / "off.csv")[1])
     assert [float(row["minutes_camera_off"]) for row in students] == [10.0] * 5
+
+
+def test_a_moment_at_the_lesson_s_end_peaks_within_it(tmp_path):
+    """A lesson of 10:02 sad for its last 2 s: the moment read 0:10:00-0:10:02 with its peak at 0:10:05, after the
+    lesson, the peak being the middle of its 10-second step."""
+    write_log(tmp_path / "log.csv", [face_row(t, frame, student + 1, emotion="Sad" if t >= 600 else "Happy",
+                                              x=100 * student)
+                                     for frame, t in enumerate(np.arange(0, 602.4, 0.4)) for student in range(2)])
+    [moment] = summarize(read_log(tmp_path / "log.csv")).moments
+    assert moment.start_s <= moment.time_s <= moment.end_s == pytest.approx(602.0)
+
+
+def test_a_lesson_with_cameras_off_and_a_passing_face_says_no_face_was_on_camera(tmp_path):
+    """Every camera off, and a face on a poster seen for 2 s: its rows hid the note that the emotion plots are
+    empty because no student's face was on camera."""
+    rows = [camera_off_row(t, frame, 1, "Ana") for frame, t in enumerate(np.arange(0, 300, 0.4))]
+    write_log(tmp_path / "off.csv", rows + [face_row(100 + 0.4 * k, 400 + k, 9, x=900) for k in range(5)])
+    assert "No face was on camera in this session" in write_report(tmp_path / "off.csv").read_text(encoding="utf-8")
 
 
 def test_an_anonymous_students_file_leaves_camera_off_and_absence_blank(tmp_path):
