@@ -18,6 +18,7 @@ PICTURE_GREY = (128, 128, 128)
 FACING_COLORS = ((90, 200, 235), (70, 70, 78))  # the attention bar's fill and track, at or above AWAY_BELOW
 AWAY_COLORS = ((245, 160, 30), (110, 75, 25))  # below it
 AWAY_BELOW = 0.5
+BAR_GAP = 3  # pixels between a box and its attention bar
 
 
 def label_text(face: TrackedFace) -> str:
@@ -81,13 +82,18 @@ def _attention_bar(canvas: np.ndarray, attention: float, box: tuple[int, int, in
     """A bar as wide as the box under it (inside its bottom edge where the canvas ends below), filled in proportion
     to `attention` (0-1); amber when it is low."""
     x, y, width, h = box
-    thickness = max(3, width // 25)
-    y = y + h + 3 if y + h + 3 + thickness < canvas.shape[0] else y + h - 3 - thickness
+    thickness = _bar_thickness(width)
+    y = y + h + BAR_GAP if y + h + BAR_GAP + thickness < canvas.shape[0] else y + h - BAR_GAP - thickness
     fill, track = FACING_COLORS if attention >= AWAY_BELOW else AWAY_COLORS
     cv2.rectangle(canvas, (x, y), (x + width, y + thickness), track, cv2.FILLED)
     filled = round(width * min(max(attention, 0.0), 1.0))
     if filled:
         cv2.rectangle(canvas, (x, y), (x + filled, y + thickness), fill, cv2.FILLED)
+
+
+def _bar_thickness(width: int) -> int:
+    """How thick the attention bar under a box `width` pixels wide is."""
+    return max(3, width // 25)
 
 
 def _label(canvas: np.ndarray, text: str, box: tuple[int, int, int, int], color: tuple[int, int, int], grow: float,
@@ -101,7 +107,7 @@ def _label(canvas: np.ndarray, text: str, box: tuple[int, int, int, int], color:
     (tw, th), base = cv2.getTextSize(text, FONT, font_scale, weight)
     tag_w, tag_h = tw + 6, th + base + 4
     left = max(0, min(x, canvas.shape[1] - tag_w))  # slid left rather than cut at the right edge
-    under_bar = y + h + 3 + max(3, w // 25) + 2
+    under_bar = y + h + BAR_GAP + _bar_thickness(w) + 2
     tops = [top for top in (y - tag_h, y, under_bar) if 0 <= top <= canvas.shape[0] - tag_h] or [max(y, 0)]
     spots = [Rect(left, top, tag_w, tag_h) for top in tops]
     covered = intersection_matrix(spots, avoid).any(axis=1)

@@ -165,8 +165,8 @@ class FaceTracker:
         held, detected = {f.track_id for f in people}, {f.track_id for f in people if f.missed == 0}
         ids: list[int] = []
         for name in names:
-            track_id = self._still_off(name, held | set(ids)) or (self._book.claim(name, held | set(ids))
-                                                                  if name else None)
+            taken = held | set(ids)
+            track_id = (self._still_off(name, taken) or self._book.claim(name, taken)) if name else None
             ids.append(self._name_id(name, detected | set(ids)) if track_id is None else track_id)
         self._faces = [f for f in self._faces if f.missed == 0 or f.track_id not in ids]
         self._cameras_off = list(zip(names, ids))
@@ -175,7 +175,7 @@ class FaceTracker:
     def _still_off(self, name: str, taken: set[int]) -> int | None:
         """The id a camera-off tile of this name had in the last analysis, if the name has had it (a whole name is
         not a cut one: NameBook) and no face nor other tile holds it."""
-        return next((track_id for before, track_id in self._cameras_off if name and same_name(before, name)
+        return next((track_id for before, track_id in self._cameras_off if same_name(before, name)
                      and self._book.holds(name, track_id) and track_id not in taken), None)
 
     def _name_id(self, name: str, taken: set[int]) -> int:
