@@ -30,7 +30,12 @@ log = logging.getLogger(__name__)
 DETECTOR = "PP-OCRv6_det_small.onnx"
 RECOGNISER = "PP-OCRv6_rec_small.onnx"
 DETECT_SIDE = 480  # px: the detector sees the tag strip scaled down to this longest side, never up
-MIN_SCORE = 0.5  # recognition confidence below which a line is no text
+# Recognition confidence below which a line is no text: tags in scripts the model lacks (Korean, Arabic, Hebrew)
+# mostly read as a few stray letters or digits under 0.85; names in its scripts at 0.83 or more, nearly all 0.9
+MIN_SCORE = 0.85
+# A tag is a name with two letters or more ("召" alone is a Korean name read as the Chinese letter most like it),
+# or this many digits (a phone number: a participant who dialled in; "2020" is an Arabic name misread)
+NAME_LETTERS, PHONE_DIGITS = 2, 7
 ELLIPSIS = re.compile(r"\s*(\.{2,}|…)$")  # how a cut-short tag ends when read: '..', '...', '…'
 BRACKETS = {")": "(", "]": "[", "}": "{"}  # closing -> opening: one at a tag's end that nothing opened is a stray mark
 OPENING = {opening: closing for closing, opening in BRACKETS.items()}
@@ -125,7 +130,8 @@ class TagOCR:
         log.info("OCR engine loaded (%s, %s)", detector.name, recogniser.name)
 
     def read(self, strip: np.ndarray) -> tuple[str, Rect | None]:
-        """The name tag's text and where it is in the strip; ('', None) when there is none."""
+        """The name tag's text and where it is in the strip; ('', None) when there is none, or when what was read
+        is no name (_name_like: a tag in a script the model lacks, read as a stray letter or a few digits)."""
         if strip.size == 0:
             return "", None
         result = self._engine(np.ascontiguousarray(strip[..., ::-1]))  # RapidOCR takes BGR, as OpenCV reads it
@@ -133,7 +139,13 @@ class TagOCR:
             return "", None
         lines = [(box, text) for box, text, score in zip(result.boxes, result.txts, result.scores)
                  if score >= MIN_SCORE and text.strip()]
-        return tag_line(lines)
+        name, where = tag_line(lines)
+        return (name, where) if _name_like(name) else ("", None)
+
+
+def _name_like(text: str) -> bool:
+    """Whether a tag's text can be a name: NAME_LETTERS letters or more, or a phone number's PHONE_DIGITS digits."""
+    return sum(c.isalpha() for c in text) >= NAME_LETTERS or sum(c.isdigit() for c in text) >= PHONE_DIGITS
 
 
 def tag_line(lines: list[tuple[np.ndarray, str]]) -> tuple[str, Rect | None]:

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 TAG_HEIGHT = 0.2  # of the tile's height: the strip along its bottom edge that holds the name tag ...
 TAG_WIDTH = 0.75  # ... and of its width, from the left edge (all of it where a long name reaches further)
-MIN_TAG_PX = 24  # the strip is never lower than this
+MIN_TAG_PX = 32  # the strip is never lower than this (24 cut Meet's 12-px letters in a tile found 2 px low)
 READ_HEIGHT = 48  # px: strips lower than this are enlarged to it before reading (small tiles, small letters)
 REREAD_S = 5.0  # an unchanged tag is read again after this long ...
 REFRESH_PER_S = 1.0  # ... one tile at a time, at most this many a second

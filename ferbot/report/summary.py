@@ -15,7 +15,7 @@ from ferbot.facelog import BOX_COLUMNS, PROBABILITY_COLUMNS, LogError
 from ferbot.geometry import Rect
 from ferbot.names.ocr import ELLIPSIS
 from ferbot.report.attendance import GAP_S, SUSTAINED_S, Attendance, Clock, Concern, attendance, concerns
-from ferbot.track.names import plainer, same_name
+from ferbot.track.names import plainer, same_name, without_roles
 from ferbot.track.tracker import KEEP_S, PICTURE_AFTER_S
 
 # States that suggest a student is struggling or lost. The report counts faces by their label (the most probable
@@ -414,7 +414,8 @@ def usual_name(names: list[str]) -> str:
     read on those (a student who renamed themselves is titled by their new name, however long they had the old one;
     a misreading shown now and then, or as the lesson ends, is not); given whole where it was read whole (a student
     read "Ana Maria Go..." in a 7x7 gallery for most of a lesson, and "Ana Maria Gonzalez" in a larger tile, is Ana
-    Maria Gonzalez; of two whole names that fit, the one read more), without a stray mark; "" without any."""
+    Maria Gonzalez; of two whole names that fit, the one read more), without a stray mark or the app's role ("(Host)");
+    "" without any."""
     if not names:
         return ""
     counts = Counter(names)  # in the order first read
@@ -426,7 +427,7 @@ def usual_name(names: list[str]) -> str:
     readings = {name: n for name, n in counts.items() if same_name(name, most)}
     whole = {name: n for name, n in readings.items() if not ELLIPSIS.search(name)} or readings
     best = _most_read(whole)
-    return functools.reduce(plainer, (name for name in whole if same_name(name, best)))
+    return without_roles(functools.reduce(plainer, (name for name in whole if same_name(name, best))))
 
 
 def _most_read(counts: Mapping[str, int]) -> str:

@@ -62,6 +62,15 @@ def _without_suffix(name: str) -> str:
     return name
 
 
+def without_roles(name: str) -> str:
+    """The name as read, without the brackets closing it that hold only the meeting app's roles (ROLES, in any case):
+    "Ben Okafor (Host)" -> "Ben Okafor"; the student's own pronouns stay ("Ana García (she/her)")."""
+    while (suffix := SUFFIX.search(name)) and name[:suffix.start()].strip() and all(
+            part.strip().casefold() in ROLES for part in suffix.group(1).split(",")):
+        name = name[:suffix.start()]
+    return name
+
+
 def _one_suffix_off(name: str) -> str:
     """The name without the last brackets that _without_suffix leaves out, else the name itself."""
     cut = CUT_SUFFIX.search(name) if ELLIPSIS.search(name) else None
