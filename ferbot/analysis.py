@@ -97,7 +97,7 @@ class FrameAnalyzer:
         if own_feeds and not self._own_feed_told:
             self._own_feed_told = True
             feed = own_feeds[0]
-            log.info("ferbot's own feed (its corner markers) is on screen at %d,%d (%dx%d): the faces in it are not "
+            log.info("ferbot's own feed (its markers) is on screen at %d,%d (%dx%d): the faces in it are not "
                      "analysed (FER Cam shared in the meeting, or a video ferbot recorded)", feed.x, feed.y, feed.w,
                      feed.h)
         detections = [d for d in self.finder.find(image, layout=frame.image)

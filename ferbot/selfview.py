@@ -4,7 +4,9 @@ finding them (so its own feed) on a captured screen.
 When the teacher shares "FER Cam" in the meeting, ferbot's output shows up on the screen it captures. The
 markers let the bot find that picture (also scaled down into a gallery tile, and mirrored as in a Zoom
 self-view) and leave the faces inside it alone. The marker pattern is left-right symmetric, so a mirrored
-copy still reads as the same marker.
+copy still reads as the same marker. The markers sit a marker's side inside the output's centred square: an app
+that crops the feed's sides to fill its tile (Teams, Meet), down to a square, keeps them, and a tile's rounded
+corner does not reach them.
 """
 
 from __future__ import annotations
@@ -47,8 +49,8 @@ def _detector() -> cv2.aruco.ArucoDetector:
 
 @dataclass(frozen=True)
 class MarkerLayout:
-    """Where the markers sit in an output of `size` = (width, height): side `side`, `margin` from the top and
-    the outer edges, on a white square reaching the corner."""
+    """Where the markers sit in an output of `size` = (width, height): side `side`, `margin` from the top, `inset`
+    from the left and right edges, each on a white square (its quiet zone)."""
 
     size: tuple[int, int]
 
@@ -58,27 +60,38 @@ class MarkerLayout:
 
     @property
     def margin(self) -> int:
+        """The white quiet zone around a marker, and so its distance from the top edge."""
         return self.side // 6
 
     @property
+    def inset(self) -> int:
+        """A marker's distance from the left or right edge: a side within the centred square, so that a crop to fill
+        a tile keeps it, and a tile's rounded corner (up to 16 px on a 1080p screen) misses it (markers one sixth of
+        their side from the edge were cut in tiles under 200 px high)."""
+        width, height = self.size
+        return self.side + max(0, (width - height) // 2)
+
+    @property
     def corner_block(self) -> int:
-        """Side of the white square (marker plus quiet zone) in each top corner."""
+        """Side of the white square (marker plus quiet zone) around each marker."""
         return self.side + 2 * self.margin
 
 
 def paint_markers(canvas: np.ndarray, layout: MarkerLayout) -> None:
-    """Draw the two markers into the top corners of an RGB output frame."""
+    """Draw the two markers into the top of an RGB output frame."""
     side, margin, block = layout.side, layout.margin, layout.corner_block
     width = canvas.shape[1]
     marker = cv2.cvtColor(cv2.aruco.generateImageMarker(_dictionary(), 0, side, borderBits=1), cv2.COLOR_GRAY2RGB)
-    for x in (0, width - block):
-        canvas[0:block, x:x + block] = 255
-        canvas[margin:margin + side, x + margin:x + margin + side] = marker
+    for x in (layout.inset, width - layout.inset - side):
+        canvas[0:block, x - margin:x - margin + block] = 255
+        canvas[margin:margin + side, x:x + side] = marker
 
 
 def find_own_feed(gray: np.ndarray, layout: MarkerLayout) -> list[Rect]:
     """Where ferbot's own output (laid out as `layout`) appears in a grayscale screen, possibly scaled and
-    mirrored: one rectangle per pair of markers that sit where an output frame would put them."""
+    mirrored: one rectangle per pair of markers that sit where an output frame would put them (the whole output's,
+    also where an app cropped its sides to fill a tile: it then reaches a little into the tiles beside it, by less
+    than their middle, where their faces are)."""
     corners, ids, _ = _detector().detectMarkers(gray)
     if ids is None or len(ids) < 2:
         return []
@@ -101,10 +114,11 @@ def _bounding_box(corners: np.ndarray) -> Rect:
 def _feed_from_pair(left: Rect, right: Rect, layout: MarkerLayout) -> Rect | None:
     """The output frame whose top-left and top-right markers these are, or None if they cannot be."""
     width, height = layout.size
-    scale = (right.x2 - left.x) / (width - 2 * layout.margin)  # capture pixels per output pixel
+    scale = (right.x2 - left.x) / (width - 2 * layout.inset)  # capture pixels per output pixel
     expected = layout.side * scale
     fits = all(abs(box.w - expected) <= SIZE_TOLERANCE * expected and abs(box.h - expected) <= SIZE_TOLERANCE * expected
                for box in (left, right))
     if not fits or abs(left.y - right.y) > SIZE_TOLERANCE * expected:
         return None
-    return Rect(left.x - layout.margin * scale, left.y - layout.margin * scale, width * scale, height * scale)
+    return Rect(left.x - layout.inset * scale, left.y - layout.margin * scale, width * scale, height * scale)
+

@@ -25,6 +25,7 @@ from ferbot.selfview import find_own_feed
 from ferbot.track import FaceTracker
 from tests.helpers.data import fer2013_private_test
 from tests.helpers.faces import CLASSROOM, PHOTO_FACES, one_hot, photo, tracked_face
+from tests.helpers.meetings import _round_corners as round_corners
 from tests.helpers.screens import compose_gallery
 
 
@@ -200,7 +201,7 @@ def test_the_disclosure_survives_an_app_cropping_the_feed_s_sides(size, kept, oc
 @pytest.mark.parametrize("size", [(1280, 720), (1920, 1080), (640, 360), (640, 640), (864, 360), (2160, 2160)])
 def test_output_carries_disclosure_and_markers(size, ocr):
     """The top bar says, legibly at every output size (square to 21:9: --size), that emotion analysis is on (read
-    back by OCR), beside a red "on air" dot; the corner markers let ferbot find its own feed on a screen."""
+    back by OCR), beside a red "on air" dot; the markers let ferbot find its own feed on a screen."""
     renderer = Renderer(size)
     out = renderer.render(DemoSource().read().image, [tracked_face((300, 200, 120, 120))])
     assert out.shape == (size[1], size[0], 3) and out.dtype == np.uint8
@@ -311,6 +312,36 @@ def test_faces_inside_the_own_feed_are_not_analysed(default_classifier, finder):
             assert inside == [] and len(result.own_feeds) == 1
         else:  # the control: without the marker it would analyse its own feed
             assert len(inside) >= 5 and result.own_feeds == ()
+
+
+@pytest.mark.parametrize("aspect", [4 / 3, 1.0])
+def test_the_own_feed_cropped_to_fill_a_rounded_tile_is_found_and_its_neighbours_are_students(
+        default_classifier, finder, aspect):
+    """FER Cam in a gallery that crops video to fill its rounded tiles (Teams; Meet's tiles), beside three students:
+    the markers sat in the feed's corners, which the crop cut off (and a rounded corner cut in small tiles), so
+    ferbot analysed its own feed again. Its faces are left out, and the students beside it, where the uncropped feed
+    would reach, are analysed."""
+    demo = DemoSource().read()
+    renderer = Renderer()
+    feed = renderer.render(demo.image, FrameAnalyzer(default_classifier, renderer.layout.markers, finder)
+                           .analyze(demo).faces)[:, ::-1]
+    side = round(300 * aspect)
+    tiles = [Rect(60 + (side + 12) * i, 300, side, 300) for i in range(4)]
+    screen = np.full((1080, 1920, 3), 31, np.uint8)
+    students = [photo(name) for name in ("codait_luciano.jpg", "mpl_grace_hopper.jpg", "codait_bryan.png")]
+    for tile, picture in zip(tiles, [feed, *students]):
+        scale = max(side / picture.shape[1], 300 / picture.shape[0])  # the app fills the tile ...
+        filled = cv2.resize(picture, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        left, top = (filled.shape[1] - side) // 2, (filled.shape[0] - 300) // 2  # ... cutting what is beyond
+        x, y, w, h = tile.as_int()
+        screen[y:y + h, x:x + w] = filled[top:top + h, left:left + w]
+        round_corners(screen, tile, 12, (31, 31, 31))
+    result = FrameAnalyzer(default_classifier, renderer.layout.markers, finder, FaceTracker()).analyze(
+        Frame(screen, 0.0, 0))
+    assert len(result.own_feeds) == 1
+    inside = [f for f in result.faces if tiles[0].contains_point(*f.box.center)]
+    analysed = {i for f in result.faces for i, tile in enumerate(tiles) if tile.contains_point(*f.box.center)}
+    assert inside == [] and analysed == {1, 2, 3}
 
 
 def test_labels_never_cover_the_markers_or_the_panel():

@@ -329,7 +329,7 @@ def test_faces_in_ferbot_s_own_feed_are_left_out_and_it_says_so_once(finder, def
         paint_markers(own, layout)
         with caplog.at_level(logging.INFO, logger="ferbot.analysis"):
             assert [analyzer.analyze(Frame(own, t, t)).visible_faces for t in (1, 2)] == [[], []]
-    told = [r.message for r in caplog.records if "ferbot's own feed (its corner markers) is on screen" in r.message]
+    told = [r.message for r in caplog.records if "ferbot's own feed (its markers) is on screen" in r.message]
     assert len(told) == 1 and "the faces in it are not analysed" in told[0]
 
 
