@@ -40,7 +40,7 @@ class Attendance:
 
 @dataclass(frozen=True)
 class Concern:
-    """A sign worth a look ('difficult states', 'low attention', 'absent') and when, as (start, end) seconds."""
+    """A sign worth a look ('labelled difficult', 'low attention', 'absent') and when, as (start, end) seconds."""
 
     kind: str
     ranges: tuple[tuple[float, float], ...]
@@ -126,7 +126,7 @@ def concerns(log: dict[str, np.ndarray], rows: np.ndarray, difficult: np.ndarray
     difficult state."""
     off = log["camera_off"]
     faces = rows & ~off
-    signs = [("difficult states", faces & difficult)]
+    signs = [("labelled difficult", faces & difficult)]
     if "attention" in log:
         signs.append(("low attention", faces & (log["attention"] < LOW_ATTENTION)))
     # a state that flickers (a label, attention near its limit) holds "most of the time" over the stretch's own

@@ -267,7 +267,7 @@ the class-mood plot, where they are shaded): when the share of the faces so labe
 <h2>Students</h2>
 {_plot_note(s)}<img alt="per-student emotion shares" src="{_students_plot(s)}">
 <table><tr><th>{"student" if s.named else "track"}</th><th>seen</th><th>presence</th><th>dominant</th>
-<th>difficult states</th>{"<th>facing screen</th>" if has_attention else ""}</tr>
+<th>labelled difficult</th>{"<th>facing screen</th>" if has_attention else ""}</tr>
 {_student_rows(s, has_attention)}</table>
 {_students_legend(s, has_attention)}
 </body></html>
@@ -308,7 +308,7 @@ def _students_legend(s: SessionSummary, has_attention: bool) -> str:
     facing = (" <b>Facing screen</b>: the mean share of recent seconds their head was turned to the screen."
               if has_attention else "")
     return ("<p><b>Presence</b>: the share of the session their face was on camera. <b>Dominant</b>: the "
-            "emotion the feed labelled their face with most often. <b>Difficult states</b>: the share of their "
+            "emotion the feed labelled their face with most often. <b>Labelled difficult</b>: the share of their "
             f"analysed frames the feed labelled angry, fearful, sad or surprised.{facing}</p>")
 
 
@@ -350,11 +350,11 @@ def _needs_attention(s: SessionSummary) -> str:
             for concern in st.concerns) + "</li>"
         for st in s.students if st.concerns) or "<li>No student showed a sustained sign.</li>"
     return (f"<h2>Students who may need attention</h2><p>Stretches of at least {SUSTAINED_S / 60:.0f} minute in "
-            "which, most of the time, the feed labelled their face angry, fearful, sad or surprised (difficult "
-            f"states) or they faced the screen under {LOW_ATTENTION:.0%} of the time (low attention), and absences of "
-            f"{ABSENT_S / 60:g} minutes or more (neither face nor name on screen); times from the start of the "
-            f"session{', with the time of day in brackets' if s.started else ''}, to look up in a recording. A sign "
-            f"to check on, never a verdict.</p><ul>{items}</ul>")
+            "which, most of the time, the feed labelled their face angry, fearful, sad or surprised (labelled "
+            f"difficult) or they faced the screen under {LOW_ATTENTION:.0%} of the time (low attention), and "
+            f"absences of {ABSENT_S / 60:g} minutes or more (neither face nor name on screen); times from the start "
+            f"of the session{', with the time of day in brackets' if s.started else ''}, to look up in a recording. "
+            f"A sign to check on, never a verdict.</p><ul>{items}</ul>")
 
 
 def _attendance(s: SessionSummary) -> str:

@@ -723,7 +723,7 @@ def test_a_report_with_names_says_who_may_need_attention_and_who_attended(tmp_pa
     page = write_report(tmp_path / "log.csv").read_text(encoding="utf-8")
     headings = [h.split("</h2>")[0] for h in page.split("<h2>")[1:]]
     assert headings[0] == "Students who may need attention" and "Attendance" in headings
-    assert "<b>Ana García</b>: difficult states 0:02:00–0:04:00" in page
+    assert "<b>Ana García</b>: labelled difficult 0:02:00–0:04:00" in page
     assert "<b>王小明</b>: low attention 0:05:00–0:10:00; absent 0:01:00–0:04:00" in page
     assert "Ben Okafor" in page and "personal data" in page
     with (tmp_path / "log-students.csv").open(encoding="utf-8") as f:
@@ -740,7 +740,7 @@ def test_a_report_with_names_says_who_may_need_attention_and_who_attended(tmp_pa
 def test_a_face_missed_now_and_then_or_sad_now_and_then_needs_no_attention(tmp_path):
     """A four-minute lesson analysed every 2 s: Gus's face is missed in every fourth analysis and looks sad in every
     third, Hana is away from minute 1 to 3 but for a detection every 20 s, Ivy is there throughout. Holes of up to
-    10 s were bridged between flagged frames however few, so Gus was "absent" and in "difficult states" all lesson
+    10 s were bridged between flagged frames however few, so Gus was "absent" and "labelled difficult" all lesson
     while on camera three quarters of it, and absent a minute in the attendance; Hana's absence must still be
     found."""
     rows = []

@@ -811,8 +811,8 @@ def test_the_report_counts_faces_by_the_label_the_feed_showed(tmp_path):
     assert shares["Ana"]["Neutral"] == 1.0 and shares["Cy"]["Sad"] == 0.25
     page = write_report(log).read_text(encoding="utf-8")
     assert _cells(page, "Ana")[2:4] == ["Neutral", "0%"] and _cells(page, "Cy")[2:4] == ["Neutral", "25%"]
-    assert "<b>Difficult states</b>: the share of their analysed frames the feed labelled" in page
-    assert re.search(r"<li><b>Cy</b>: difficult states 0:06:00–0:08:30</li>", page), page
+    assert "<b>Labelled difficult</b>: the share of their analysed frames the feed labelled" in page
+    assert re.search(r"<li><b>Cy</b>: labelled difficult 0:06:00–0:08:30</li>", page), page
     assert "<li><b>Ana</b>" not in page
     students = {row["name"]: row for row in csv_rows(tmp_path / "lesson-students.csv")}
     assert students["Ana"]["difficulty"] == "0.0" and students["Cy"]["difficulty"] == "0.25"
@@ -836,7 +836,7 @@ def test_a_sign_held_most_of_every_minute_is_a_stretch_though_seconds_without_it
     write_log(log, rows)
     concerns = {st.name: st.concerns for st in summarize(read_log(log)).students}
     assert [(c.kind, len(c.ranges)) for c in concerns["Renée"]] == [("low attention", 1)]
-    assert [(c.kind, len(c.ranges)) for c in concerns["Ana"]] == [("difficult states", 1)]
+    assert [(c.kind, len(c.ranges)) for c in concerns["Ana"]] == [("labelled difficult", 1)]
     assert concerns["Sora"] == ()
     start, end = concerns["Renée"][0].ranges[0]
     assert start == 0.0 and end >= 225
@@ -912,7 +912,7 @@ def test_a_lesson_analysed_every_few_seconds_has_no_false_absences(tmp_path, eve
     write_log(tmp_path / "slow.csv", rows)
     ana, bo = summarize(read_log(tmp_path / "slow.csv")).students
     assert ana.attendance.absent_s == bo.attendance.absent_s == 0 and not ana.concerns
-    assert [concern.kind for concern in bo.concerns] == ["difficult states"]
+    assert [concern.kind for concern in bo.concerns] == ["labelled difficult"]
 
 
 def test_a_gap_without_faces_still_reads_as_absence_in_a_slowly_analysed_lesson(tmp_path):
@@ -958,7 +958,7 @@ def test_times_count_from_the_first_student_not_from_when_ferbot_started(tmp_pat
     assert "<tr><th>started</th><td>2026-12-02 10:10:00+01:00</td></tr>" in page
     assert "<tr><th>session length</th><td>0:45:00</td></tr>" in page
     assert "<td>Ana</td><td>0:00:00–0:44:58</td>" in page
-    assert "difficult states 0:20:00 (10:30:00)–0:22:00 (10:32:00)" in page
+    assert "labelled difficult 0:20:00 (10:30:00)–0:22:00 (10:32:00)" in page
     students = csv_rows(report_paths(tmp_path / "late.csv")[1])
     assert [(row["first_s"], row["last_s"]) for row in students] == [("0.0", "2698.0")] * 2
 
