@@ -31,6 +31,7 @@ from ferbot.names import OCRError
 from ferbot.render import Renderer
 from ferbot.render.compose import halved_down_to
 from ferbot.sink import Sink, SinkError
+from ferbot.sink.base import WAKE_UP_S
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,6 @@ log = logging.getLogger(__name__)
 # updated 2.1 times a second at 29.8 fps, a 5x5 one 0.71 core (benchmarks/cpu_budget.py, README "Performance").
 DEFAULT_ANALYSIS_RATE = 2.5
 REFRESH_S = 1.0  # an unchanged screen is analysed again after this long
-WAKE_UP_S = 0.25  # the analysis thread looks for a new frame or a stop at least this often
 # What fails mid-run for a reason outside ferbot, each with a message that says what to do: it ends the run, which
 # still flushes the log and writes the report; anything else an analysis raises is a bug.
 RUN_ERRORS = (SourceError, SinkError, LogError, OCRError)

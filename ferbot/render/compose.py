@@ -153,16 +153,22 @@ class Renderer:
         out = np.zeros((height, width, 3), np.uint8)
         bar = self.layout.bar_height
         out[:bar] = BAR_BACKGROUND
-        font_scale = bar / 110
-        (tw, th), base = cv2.getTextSize(DISCLOSURE, cv2.FONT_HERSHEY_SIMPLEX, font_scale, 2)
-        radius = th // 2 + 2
-        x = (width - 3 * radius - tw) // 2
-        y = (bar + th) // 2
-        cv2.circle(out, (x + radius, y - th // 2), radius, DISCLOSURE_RED, cv2.FILLED, cv2.LINE_AA)
-        cv2.putText(out, DISCLOSURE, (x + 3 * radius, y), cv2.FONT_HERSHEY_SIMPLEX, font_scale, (255, 255, 255), 2,
-                    cv2.LINE_AA)
+        draw_disclosure(out, DISCLOSURE, DISCLOSURE_RED, top=0, height=bar)
         paint_markers(out, self.layout.markers)
         return out
+
+
+def draw_disclosure(canvas: np.ndarray, text: str, dot: tuple[int, int, int], top: int, height: int) -> None:
+    """The disclosure's look: `text` in white after a dot of colour `dot`, centred across `canvas` in the band
+    `height` pixels high from `top` (the top bar's height gives the disclosure's size)."""
+    font_scale = height / 110
+    (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, font_scale, 2)
+    radius = th // 2 + 2
+    x = (canvas.shape[1] - 3 * radius - tw) // 2
+    y = top + (height + th) // 2
+    cv2.circle(canvas, (x + radius, y - th // 2), radius, dot, cv2.FILLED, cv2.LINE_AA)
+    cv2.putText(canvas, text, (x + 3 * radius, y), cv2.FONT_HERSHEY_SIMPLEX, font_scale, (255, 255, 255), 2,
+                cv2.LINE_AA)
 
 
 def scale_picture(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:

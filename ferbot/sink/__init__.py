@@ -22,7 +22,7 @@ def _virtual_camera(path: str | None, size: tuple[int, int], fps: float) -> Sink
 def _preview_window(path: str | None, size: tuple[int, int], fps: float) -> Sink:
     from ferbot.sink.window import PreviewWindow
 
-    return PreviewWindow()
+    return PreviewWindow(size)
 
 
 def _video_file(path: str | None, size: tuple[int, int], fps: float) -> Sink:

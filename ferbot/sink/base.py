@@ -6,6 +6,10 @@ from typing import Protocol
 
 import numpy as np
 
+# A thread waiting for another (a video file's writer for frames, the pipeline's analysis for a frame or a stop)
+# looks again at least this often: a Ctrl-C landing inside a wake-up's notify can lose it.
+WAKE_UP_S = 0.25
+
 
 class SinkError(RuntimeError):
     """A sink cannot be opened, or stopped taking frames; the message says what to do."""

@@ -16,7 +16,7 @@ import numpy as np
 
 from ferbot.clock import Stopwatch
 from ferbot.files import check_new_file, create_new_private
-from ferbot.sink.base import SinkError
+from ferbot.sink.base import WAKE_UP_S, SinkError
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +24,6 @@ FOURCC_BY_SUFFIX = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".avi": "MJP
 # Frames sent but not yet encoded, at most (each is 2.6 MiB at 720p): beyond that the feed waits up to a frame's
 # time (1 / fps) for the encoder, then the oldest frame waiting gives way.
 FRAMES_QUEUED = 4
-WAKE_UP_S = 0.25  # the writer looks for a frame sent at least this often (VideoFileSink._next_sent)
 # An MJPG video's pictures are compressed here, at the size and quality FFmpeg's encoder gives them under OpenCV
 # (118 KiB and 33.9 dB PSNR for a 720p feed frame), in 3.4 ms of CPU instead of 8.7.
 JPEG_QUALITY = 75
@@ -35,6 +34,14 @@ BEHIND_WARNING_S = 5.0
 # write, and an MPEG-4 file cut off by a full disk lacks the index written at its end and plays not at all. A 720p
 # MJPG feed takes about 12 GB an hour; the reserve leaves room for the file's end and for the rest of the computer.
 FREE_SPACE_RESERVE = 256 * 2**20
+# OpenCV's FFmpeg writer fills a video file in blocks of this size: the file grows in such steps while frames are
+# written, until a limit on its size (FAT32's 4 GiB, a quota, `ulimit -f`) refuses them, which OpenCV says only in a
+# console warning per frame. A file that has not grown while two blocks were written to it has stopped growing.
+WRITE_BLOCK = 256 * 2**10
+# What a frame that OpenCV compresses itself (MPEG-4: it says not how big one came out) counts for towards those
+# blocks: under half the least a frame of the feed comes to, 1.26 KiB (a still black screen at the smallest --size,
+# 640x360); a JPEG picture counts for its size.
+ENCODED_FRAME_BYTES = 600
 
 
 class VideoFileSink:
@@ -50,7 +57,8 @@ class VideoFileSink:
     frame's time a send: FRAMES_QUEUED frames wait for it, the newest, and an older one left out shows as the frame
     before it repeated. The file is whole at the end, once close() has written what waits, or shorter but playable
     when a Ctrl-C cuts that short. A disk that fills up stops the video, playable, while FREE_SPACE_RESERVE is
-    still free: the next send raises SinkError.
+    still free: the next send raises SinkError; so does a file that stops growing (a limit on its size), kept up to
+    there (an MPEG-4 file so cut off plays not at all).
     """
 
     def __init__(self, path: str | Path, size: tuple[int, int], fps: float):
@@ -59,6 +67,9 @@ class VideoFileSink:
         self.fps = fps
         self.frames = self.repeated = 0  # written so far, and how many of them repeat the one before
         self.left_out = 0  # frames sent that gave way to newer ones while the encoder was behind
+        self._size = 0  # the file's size when last seen growing
+        self._seconds_at_size = 0.0  # the video's length then
+        self._bytes_unseen = 0  # bytes written since then (as ENCODED_FRAME_BYTES counts them)
         self._writer, self._jpeg = _video_writer(self.path, fourcc, fps, size)  # first: a folder not writable says so
         try:
             if not self._writer.isOpened():
@@ -100,6 +111,10 @@ class VideoFileSink:
         first one taken stands for any before it: the first frames sent gave way to newer ones while this thread
         had not started yet, on a loaded machine)."""
         last = None
+        log_level = cv2.utils.logging.getLogLevel()
+        # OpenCV's warning at each frame a file that cannot grow refuses ("Failed to write frame"), hundreds before
+        # _check_growing sees it and says so in one line
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
         try:
             while (item := self._next_sent()) is not None:
                 image, due = item
@@ -115,6 +130,7 @@ class VideoFileSink:
             while self._next_sent() is not None:
                 pass
         finally:
+            cv2.utils.logging.setLogLevel(log_level)
             self._written.set()
 
     def _next_sent(self) -> tuple[np.ndarray, int] | None:
@@ -129,13 +145,16 @@ class VideoFileSink:
                 return item
 
     def _write(self, picture: np.ndarray, repeat: bool) -> None:
-        """Write one frame; at each second of video, check that the disk still has room (SinkError if not)."""
+        """Write one frame; at each second of video, check that the disk still has room and the file still grows
+        (SinkError if not)."""
         self._warn_if_behind()
         self._writer.write(picture)
         self.frames += 1
         self.repeated += repeat
+        self._bytes_unseen += picture.nbytes if self._jpeg else ENCODED_FRAME_BYTES
         if self.frames % math.ceil(self.fps) == 0:
             self._check_free_space()
+            self._check_growing()
 
     def _check_free_space(self) -> None:
         free = shutil.disk_usage(self.path.parent).free
@@ -146,6 +165,21 @@ class VideoFileSink:
         raise SinkError(f"--sink file:{self.path}: {where}: its disk has only {free / 2**20:.1f} MiB free, under the "
                         f"{FREE_SPACE_RESERVE / 2**20:g} MiB ferbot leaves free; free some space, or write the video "
                         "to another disk")
+
+    def _check_growing(self) -> None:
+        """SinkError once the file has not grown while 2 x WRITE_BLOCK bytes were written: a limit on its size."""
+        size = self.path.stat().st_size
+        if size > self._size:
+            self._size, self._seconds_at_size, self._bytes_unseen = size, self.frames / self.fps, 0
+            return
+        if self._bytes_unseen < 2 * WRITE_BLOCK:
+            return
+        kept = ("an .mp4, .m4v or .mov file cut off so plays not at all (.mkv or .avi keep what was written)"
+                if FOURCC_BY_SUFFIX[self.path.suffix.lower()] == "mp4v"
+                else f"the file keeps the video up to about {self._seconds_at_size:.0f} s")
+        raise SinkError(f"--sink file:{self.path}: the video file stopped growing at {size / 2**20:.1f} MiB: its disk "
+                        f"or file system takes no larger file (FAT32 takes 4 GiB at most); {kept}; record to another "
+                        "disk, or in shorter parts")
 
     def _lag_s(self) -> float:
         """How far the video written so far is behind the wall clock, in seconds."""

@@ -8,12 +8,14 @@ the OBS Virtual Camera; on macOS only OBS's "OBS Virtual Camera" exists.
 from __future__ import annotations
 
 import logging
+import math
 import platform
 from pathlib import Path
 
 import numpy as np
 import pyvirtualcam
 
+from ferbot.render import BAR_BACKGROUND, OutputLayout, draw_disclosure
 from ferbot.sink.base import SinkError
 
 log = logging.getLogger(__name__)
@@ -29,6 +31,22 @@ INSTALL_HINTS = {
                 '"FER Cam" (its Install folder\'s InstallCustomName.bat, as administrator)'),
     "Darwin": 'install OBS Studio 30 or newer and start its Virtual Camera once so macOS lists it',
 }
+# What is wrong with a "FER Cam" device that is there but does not open, by a word of the error pyvirtualcam's
+# v4l2loopback backend gives (it ends in the system's own: "Device or resource busy", or says "permissions")
+DEVICE_PROBLEMS = {
+    "busy": ("is busy: a program uses it in another size or format (the meeting app showing it, another ferbot); "
+             "close that program, or turn the camera off in the meeting, before changing --size (fuser -v {device} "
+             "names it)"),
+    "permission": ("is not open to this user: add the user to the 'video' group (sudo usermod -aG video $USER), "
+                   "then log out and in again"),
+}
+# When ferbot stops, the meeting app goes on showing the camera's last frame. For this long before it lets the
+# camera go, ferbot shows a card saying the analysis has stopped instead of the labelled feed with its "Emotion
+# analysis is ON" (an app that picks up a frame now and then gets one); each frame's wait ends at a Ctrl-C.
+STOPPED_CARD_S = 1.0
+STOPPED = "FER Cam stopped - no analysis"
+STOPPED_GREY = (150, 150, 160)  # the disclosure's dot, no longer red
+STOPPED_TEXT_SIZE = 1.5  # the card's text, in top bars' heights: 0.86 of the width of a square feed, at most
 
 
 class VirtualCameraSink:
@@ -46,14 +64,13 @@ class VirtualCameraSink:
                 errors.append(" ".join(str(err).split()))
         else:
             log.debug("virtual camera backends failed: %s", "; ".join(errors))
-            hint = INSTALL_HINTS.get(system, "install OBS Studio and its Virtual Camera")
-            where = SYSTEM_NAMES.get(system, system or "this computer")
-            raise SinkError(f"no virtual camera could be opened on {where} ({errors[-1]}): {hint}; {OTHER_SINKS}")
+            raise SinkError(_not_opened(system, options.get("device"), errors[-1]))
         if "device" not in options and system != "Darwin":  # macOS has no name to pick: OBS's camera it is
             log.warning("no virtual camera is named %r; publishing to %s instead (README, \"Virtual camera\" "
                         "under Set-up, shows how to name it)", CAMERA_NAME, self._camera.device)
         log.info("virtual camera %s (%s backend), %dx%d at %.0f fps", self._camera.device, self._camera.backend,
                  size[0], size[1], fps)
+        self._sent = False  # whether the meeting may have seen the feed
 
     def send(self, frame: np.ndarray) -> bool:
         try:
@@ -61,13 +78,50 @@ class VirtualCameraSink:
         except RuntimeError as err:  # the device went away under us
             raise SinkError(f"the virtual camera stopped taking frames ({' '.join(str(err).split())}); "
                             "start ferbot again") from None
+        self._sent = True
         return True
 
     def close(self) -> None:
+        """Show the stopped card for STOPPED_CARD_S where the feed was sent (cut short by a Ctrl-C), then let the
+        camera go."""
         try:
-            self._camera.close()
-        except RuntimeError as err:  # a device that went away may fail to close too
-            log.debug("closing the virtual camera: %s", err)
+            if self._sent:
+                self._show_stopped()
+        finally:
+            try:
+                self._camera.close()
+            except RuntimeError as err:  # a device that went away may fail to close too
+                log.debug("closing the virtual camera: %s", err)
+
+    def _show_stopped(self) -> None:
+        card = stopped_card((self._camera.width, self._camera.height))
+        try:
+            for _ in range(math.ceil(STOPPED_CARD_S * self._camera.fps)):
+                self._camera.send(card)
+                self._camera.sleep_until_next_frame()
+        except RuntimeError as err:  # the device went away
+            log.debug("showing the stopped card: %s", err)
+
+
+def stopped_card(size: tuple[int, int]) -> np.ndarray:
+    """The frame the camera is left showing: STOPPED in the disclosure's look, alone on the top bar's colour."""
+    width, height = size
+    card = np.empty((height, width, 3), np.uint8)
+    card[:] = BAR_BACKGROUND
+    text_height = round(STOPPED_TEXT_SIZE * OutputLayout(size).bar_height)
+    draw_disclosure(card, STOPPED, STOPPED_GREY, top=(height - text_height) // 2, height=text_height)
+    return card
+
+
+def _not_opened(system: str, device: str | None, error: str) -> str:
+    """The line for a virtual camera that did not open: what is wrong with the "FER Cam" device found, where its
+    `error` says (logged for debugging); otherwise how to install one."""
+    problem = next((text for word, text in DEVICE_PROBLEMS.items() if word in error.lower()), None)
+    if device and problem:
+        return f'the "FER Cam" virtual camera {device} {problem.format(device=device)}; {OTHER_SINKS}'
+    hint = INSTALL_HINTS.get(system, "install OBS Studio and its Virtual Camera")
+    where = SYSTEM_NAMES.get(system, system or "this computer")
+    return f"no virtual camera could be opened on {where} ({error}): {hint}; {OTHER_SINKS}"
 
 
 def camera_options() -> list[dict]:
@@ -84,7 +138,7 @@ def camera_options() -> list[dict]:
 
 def named_v4l2_device() -> str | None:
     """/dev/videoN of the v4l2loopback device labelled "FER Cam", if one is loaded."""
-    for entry in sorted(V4L2_SYSFS.glob("video*")):
+    for entry in sorted(V4L2_SYSFS.glob("video*"), key=lambda entry: (len(entry.name), entry.name)):  # by N
         try:
             if (entry / "name").read_text().strip() == CAMERA_NAME:
                 return f"/dev/{entry.name}"

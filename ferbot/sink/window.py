@@ -8,6 +8,7 @@ import os
 import sys
 
 import cv2
+import mss
 import numpy as np
 
 from ferbot.sink.base import SinkError
@@ -16,19 +17,26 @@ WINDOW_TITLE = "FER Cam preview"
 # Full key codes (cv2.waitKeyEx): Esc is 27, or X11's keysym 0xff1b with OpenCV's Qt backend on Linux. The low
 # byte alone would take the arrows' keysyms for letters (Left, 0xff51, for "Q").
 STOP_KEYS = {ord("q"), ord("Q"), 27, 0xFF1B}
+# The window, resizable and keeping the feed's shape, without the toolbar of OpenCV's Qt windows, whose button saves
+# the picture (students' faces) to a file
+WINDOW_FLAGS = cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO | cv2.WINDOW_GUI_NORMAL
+# The window opens at most this share of the smallest monitor's width and height, leaving the rest to its title bar
+# and the desktop's panels: a 720p feed opens at 1160x652 on a 1366x768 laptop, where it ran off the screen
+SCREEN_SHARE = 0.85
 
 
 class PreviewWindow:
-    """Shows each frame in a window."""
+    """Shows each frame, of `size`, in a window that fits the screen."""
 
-    def __init__(self):
+    def __init__(self, size: tuple[int, int]):
         _check_display()
         try:
-            cv2.namedWindow(WINDOW_TITLE, cv2.WINDOW_AUTOSIZE)
+            cv2.namedWindow(WINDOW_TITLE, WINDOW_FLAGS)
         except cv2.error:
             raise SinkError("--sink window: this OpenCV has no window support (opencv-python-headless installed "
                             "over opencv-contrib-python?); run: pip install --force-reinstall --no-deps "
                             "opencv-contrib-python, or use --sink file:PATH or --sink none") from None
+        cv2.resizeWindow(WINDOW_TITLE, *_fitted(size))
 
     def send(self, frame: np.ndarray) -> bool:
         """Show the frame; False once the window is closed, or q or Esc is pressed in it."""
@@ -45,6 +53,19 @@ class PreviewWindow:
         except cv2.error:  # closed by its title bar's X: Windows' OpenCV raises "NULL window" for it
             pass
         cv2.waitKey(1)
+
+
+def _fitted(size: tuple[int, int]) -> tuple[int, int]:
+    """`size`, made smaller with its shape kept to fit SCREEN_SHARE of the smallest monitor (as it is where the
+    monitors cannot be read)."""
+    try:
+        with mss.MSS() as screen:
+            monitors = screen.monitors[1:]
+    except (mss.ScreenShotError, OSError):
+        return size
+    scale = min([1.0] + [SCREEN_SHARE * m[side] / length for m in monitors
+                         for side, length in (("width", size[0]), ("height", size[1]))])
+    return round(size[0] * scale), round(size[1] * scale)
 
 
 def _check_display() -> None:

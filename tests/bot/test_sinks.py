@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import os
 import platform
+import re
 import shutil
 import signal
 import subprocess
@@ -24,14 +25,18 @@ import pytest
 import pyvirtualcam
 from pyvirtualcam import camera as pyvirtualcam_camera
 
+from ferbot.capture.demo import DemoSource
+from ferbot.render import Renderer
+from ferbot.render.compose import BAR_BACKGROUND, DISCLOSURE_RED
 from ferbot.sink import SinkError, open_sink, parse_sink
 from ferbot.sink import file as file_sink
 from ferbot.sink.base import NullSink
-from ferbot.sink.vcam import CAMERA_NAME, VirtualCameraSink
+from ferbot.sink.vcam import CAMERA_NAME, STOPPED_CARD_S, VirtualCameraSink, named_v4l2_device
 from ferbot.sink.window import WINDOW_TITLE
+from tests.helpers.cli import env_with, ferbot, one_error_line
 from tests.helpers.data import REPO, read_video
 from tests.helpers.requires import need_program
-from tests.helpers.vcam import LoopbackDevice
+from tests.helpers.vcam import LoopbackDevice, RefusingDevice
 from tests.helpers.xserver import desktop, grab_screen, qt_on, xvfb
 
 SIZE = (320, 180)
@@ -356,6 +361,26 @@ def test_a_video_stops_when_free_space_falls_below_the_reserve(tmp_path, monkeyp
     assert not (tmp_path / "next.mp4").exists()
 
 
+@pytest.mark.slow
+def test_a_video_that_a_file_size_limit_cuts_off_stops_the_run_in_one_line(tmp_path):
+    """A limit on the size of one file (FAT32 takes 4 GiB at most; here `ulimit -f`, RLIMIT_FSIZE, under which Python
+    meets EFBIG: it ignores SIGXFSZ), through the real command: OpenCV's writer failed at every frame past it, with a
+    console warning each, while the run went on, logged every frame as written and ended well, the video cut short
+    (an .avi kept 117 of 600 frames). The run now stops once the file stops growing, in one line that says so and
+    what to do, without the warnings, and the video plays up to where it says."""
+    path = tmp_path / "lesson.avi"
+    result = ferbot("--demo", "--sink", f"file:{path}", "--size", "640x360", "--duration", "30", file_blocks=2000,
+                    env=env_with(XDG_CACHE_HOME=str(tmp_path / "cache")))  # caches apart: they cannot grow either
+    line = one_error_line(result)
+    assert result.returncode == 1
+    assert "the video file stopped growing at" in line and "takes no larger file (FAT32 takes 4 GiB" in line
+    assert "record to another disk, or in shorter parts" in line
+    assert "Failed to write frame" not in result.stderr
+    decoded, fps = read_video(path)
+    kept_s = int(re.search(r"keeps the video up to about (\d+) s", line)[1])
+    assert len(decoded) > 10 and abs(len(decoded) / fps - kept_s) <= 1.5
+
+
 def test_a_video_whose_folder_goes_away_stops_in_one_line(tmp_path):
     """A USB stick pulled out mid-lesson, as its folder deleted: the next frame sent fails with a SinkError (which
     the bot turns into a clean stop and its report), not with the OSError met in the writing thread."""
@@ -447,11 +472,11 @@ window.close()
 """
 
 
-def _preview_in_child(display: str) -> tuple[subprocess.Popen, Callable, str]:
-    """KEYS_CHILD's preview window on `display`, in a process of its own: the process, xdotool on that display (a
+def _preview_in_child(display: str, script: str = KEYS_CHILD) -> tuple[subprocess.Popen, Callable, str]:
+    """`script`'s preview window on `display`, in a process of its own: the process, xdotool on that display (a
     subprocess.run), and the window's id once it shows."""
     need_program("xdotool", package="xdotool")
-    child = subprocess.Popen([sys.executable, "-c", KEYS_CHILD], cwd=REPO, env={**os.environ, **qt_on(display)},
+    child = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, env={**os.environ, **qt_on(display)},
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     xdotool = functools.partial(subprocess.run, env={**os.environ, "DISPLAY": display}, check=True, timeout=60,
                                 capture_output=True, text=True)
@@ -497,6 +522,49 @@ def test_preview_window_closed_by_the_window_manager_stops_the_run_quietly():
             pytest.fail("the window was still running after three closes: " + "".join(child.communicate()))
     assert child.returncode == 0, errors[-2000:]
     assert out.strip() == "stopped by a key"  # stopped before the child's own 60 s: send() said the window was gone
+
+
+FEED_720P_CHILD = """
+import time
+import numpy as np
+from ferbot.sink import open_sink
+window = open_sink("window", (1280, 720), 30)
+deadline = time.monotonic() + 60
+while time.monotonic() < deadline and window.send(np.full((720, 1280, 3), 80, np.uint8)):
+    time.sleep(0.03)
+window.close()
+"""
+
+
+def _settled_size(xdotool: Callable, window: str, fits: Callable[[int, int], bool]) -> tuple[int, int]:
+    """The window's (width, height) once `fits` it, or as it is after 10 s (a window manager settles it)."""
+    deadline = time.monotonic() + 10
+    while True:
+        shell = xdotool(["xdotool", "getwindowgeometry", "--shell", window]).stdout
+        size = int(re.search(r"WIDTH=(\d+)", shell)[1]), int(re.search(r"HEIGHT=(\d+)", shell)[1])
+        if fits(*size) or time.monotonic() > deadline:
+            return size
+        time.sleep(0.2)
+
+
+@pytest.mark.display
+def test_the_preview_window_fits_a_laptop_screen_and_can_be_resized():
+    """A 720p feed on a 1366x768 laptop screen, with a window manager (openbox): the window opened at the feed's full
+    size and 62 px of Qt's toolbar and status bar more (1280x782), past the bottom of the screen, and could not be
+    resized. It now opens inside the screen with the feed's shape (and no toolbar, whose button saved the students'
+    faces to a file), and takes the size the user gives it, keeping that shape."""
+    with desktop((1366, 768)) as display:
+        child, xdotool, window = _preview_in_child(display, FEED_720P_CHILD)
+        try:
+            width, height = _settled_size(xdotool, window, lambda w, h: h <= 0.9 * 768)
+            xdotool(["xdotool", "windowsize", window, "640", "360"])
+            resized = _settled_size(xdotool, window, lambda w, h: w <= 660)
+        finally:
+            child.kill()
+            child.communicate()
+    assert width <= 0.9 * 1366 and height <= 0.9 * 768, (width, height)
+    assert width / height == pytest.approx(16 / 9, rel=0.01)
+    assert resized[0] == pytest.approx(640, abs=4) and resized[0] / resized[1] == pytest.approx(16 / 9, rel=0.02)
 
 
 CLOSED_CHILD = """
@@ -548,6 +616,85 @@ def test_no_virtual_camera_driver_says_how_to_install_one():
     assert "--sink window" in message and "--sink file:PATH" in message and "--sink none" in message
 
 
+@pytest.mark.parametrize("message, advice", [
+    (RefusingDevice.BUSY, "is busy: a program uses it in another size or format (the meeting app showing it, another "
+                          "ferbot); close that program, or turn the camera off in the meeting, before changing --size "
+                          "(fuser -v /dev/video7 names it)"),
+    (RefusingDevice.NOT_PERMITTED, "is not open to this user: add the user to the 'video' group (sudo usermod -aG "
+                                   "video $USER), then log out and in again"),
+], ids=["busy", "not permitted"])
+def test_a_fer_cam_device_that_does_not_open_gets_advice_for_it(loopback_driver, monkeypatch, message, advice):
+    """DRIVER MOCK, at pyvirtualcam's backend boundary only, with its v4l2loopback backend's own messages: "FER Cam"
+    is loaded (/dev/video7) but busy (a new --size while the meeting app still holds the camera) or not open to this
+    user (not in the 'video' group). The advice was to install v4l2loopback, which is there; it is now for that
+    device."""
+    monkeypatch.setattr(RefusingDevice, "message", message)
+    monkeypatch.setattr(pyvirtualcam_camera, "BACKENDS", {"v4l2loopback": RefusingDevice})
+    with pytest.raises(SinkError) as caught:
+        open_sink("vcam", SIZE, 30)
+    said = str(caught.value)
+    assert said.startswith(f'the "FER Cam" virtual camera /dev/video7 {advice}; ') and "\n" not in said
+    assert "install" not in said and "modprobe" not in said
+    assert said.endswith("or use --sink window, --sink file:PATH or --sink none")
+
+
+def test_of_two_fer_cam_devices_the_first_by_number_is_used(loopback_driver, tmp_path):
+    """v4l2loopback loaded with two devices labelled "FER Cam": /dev/video2 is the first, before /dev/video10 (sorted
+    by name, video10 came first)."""
+    for name in ("video2", "video10"):
+        (tmp_path / name).mkdir(exist_ok=True)
+        (tmp_path / name / "name").write_text(f"{CAMERA_NAME}\n")
+    assert named_v4l2_device() == "/dev/video2"
+
+
+@pytest.fixture(scope="module")
+def ocr():
+    from ferbot.names.ocr import TagOCR
+
+    return TagOCR()
+
+
+def test_the_virtual_camera_is_left_showing_that_the_analysis_has_stopped(loopback_driver, ocr):
+    """DRIVER MOCK: a meeting app goes on showing a camera's last frame once the program sending it stops: that was
+    the labelled feed, saying "Emotion analysis is ON", frozen in the meeting. The last second of frames the device
+    gets is now a card, read back by OCR, that says the analysis has stopped, with no feed and no red dot."""
+    size, fps = (640, 360), 30
+    sink = open_sink("vcam", size, fps)
+    feed = Renderer(size).render(DemoSource().read().image, [])
+    for _ in range(3):
+        sink.send(feed)
+    started = time.monotonic()
+    sink.close()
+    took = time.monotonic() - started
+    [device] = loopback_driver.opened
+    frames = [frame.reshape(size[1], size[0], 3) for frame in device.frames]
+    card, shown = frames[-1], round(STOPPED_CARD_S * fps)
+    assert device.closed and len(frames) == 3 + shown and all((frame == card).all() for frame in frames[3:])
+    assert STOPPED_CARD_S - 0.1 < took < STOPPED_CARD_S + 1
+    assert "FER Cam stopped - no analysis" in ocr.read(card)[0]
+    assert not (card == DISCLOSURE_RED).all(axis=2).any() and (card == BAR_BACKGROUND).all(axis=2).mean() > 0.9
+
+
+def test_a_ctrl_c_cuts_the_stopped_card_short_and_the_camera_is_let_go(loopback_driver):
+    """DRIVER MOCK: a Ctrl-C (a real SIGINT) while the card shows ends it at once, and the camera is still closed."""
+    sink = open_sink("vcam", SIZE, 30)
+    sink.send(_frames(1)[0])
+    closed = threading.Event()
+    interrupt = threading.Timer(0.2, lambda: closed.is_set() or signal.pthread_kill(threading.main_thread().ident,
+                                                                                       signal.SIGINT))
+    interrupt.start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            sink.close()
+    finally:
+        closed.set()
+        interrupt.join()
+    assert time.monotonic() - started < 0.2 + 0.3
+    [device] = loopback_driver.opened
+    assert device.closed and 1 < len(device.frames) < 1 + STOPPED_CARD_S * 30
+
+
 @pytest.fixture
 def loopback_driver(monkeypatch, tmp_path):
     """DRIVER MOCK: a v4l2loopback device /dev/video7 labelled "FER Cam" (sysfs entry + pyvirtualcam backend)."""
@@ -572,7 +719,7 @@ def test_virtual_camera_publishes_to_the_fer_cam_device(loopback_driver, caplog)
     [device] = loopback_driver.opened
     assert device._device == "/dev/video7"  # the device whose card_label is "FER Cam"
     assert (device.width, device.height, device.fps) == (*SIZE, 30)
-    assert device.closed and len(device.frames) == 3
+    assert device.closed and len(device.frames) == 3 + round(STOPPED_CARD_S * 30)  # the stopped card after them
     np.testing.assert_array_equal(device.frames[2].reshape(SIZE[1], SIZE[0], 3), frames[2])  # RGB as sent
 
 

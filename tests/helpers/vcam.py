@@ -51,3 +51,17 @@ class VanishingDevice(LoopbackDevice):
         if not self.closed:
             self.closed = True
             raise RuntimeError("no such device")
+
+
+class RefusingDevice(LoopbackDevice):
+    """A v4l2loopback device that is there but does not open, failing as pyvirtualcam's own v4l2loopback backend
+    does (its messages, from native_linux_v4l2loopback/virtual_output.h): BUSY where another program holds it in
+    another format (VIDIOC_S_FMT fails), NOT_PERMITTED where this user may not open it (EACCES). `message` picks."""
+
+    BUSY = "Virtual camera device {device} could not be configured: Device or resource busy"
+    NOT_PERMITTED = ("Could not access {device} due to missing permissions. Did you add your user to the 'video' "
+                     "group? Run 'usermod -a -G video myusername' and log out and in again.")
+    message = BUSY
+
+    def __init__(self, *, device, **kw):
+        raise RuntimeError(self.message.format(device=device))
