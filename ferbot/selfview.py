@@ -72,14 +72,14 @@ class MarkerLayout:
         return self.side + max(0, (width - height) // 2)
 
     @property
-    def corner_block(self) -> int:
+    def marker_block(self) -> int:
         """Side of the white square (marker plus quiet zone) around each marker."""
         return self.side + 2 * self.margin
 
 
 def paint_markers(canvas: np.ndarray, layout: MarkerLayout) -> None:
     """Draw the two markers into the top of an RGB output frame."""
-    side, margin, block = layout.side, layout.margin, layout.corner_block
+    side, margin, block = layout.side, layout.margin, layout.marker_block
     width = canvas.shape[1]
     marker = cv2.cvtColor(cv2.aruco.generateImageMarker(_dictionary(), 0, side, borderBits=1), cv2.COLOR_GRAY2RGB)
     for x in (layout.inset, width - layout.inset - side):

@@ -45,7 +45,7 @@ class OutputLayout:
 
     @property
     def bar_height(self) -> int:
-        return self.markers.corner_block
+        return self.markers.marker_block
 
     @property
     def panel(self) -> Rect:
