@@ -30,7 +30,7 @@ from ferbot.capture.demo import DemoSource
 from ferbot.console import whole_number
 from ferbot.geometry import Rect
 from ferbot.render import Renderer
-from tests.helpers.meetings import _round_corners as round_corners
+from tests.helpers.meetings import round_corners
 
 FEED = (1280, 720)
 SCREEN = (1920, 1080)

@@ -23,12 +23,15 @@ MIN_FACE_PX = 24  # smaller faces carry too little for a 48x48 classifier
 SMALLEST_FACE_SHARE = 0.12  # of a tile's height: a student sitting far back from a laptop's webcam
 WINDOW_PER_FACE = 6.0  # BlazeFace finds faces down to about a sixth of its window's side
 MIN_TILE = (64, 48)  # smaller blocks cannot hold a face worth classifying
+SOLID_SHARE = 0.4  # of its rectangle: a block covering less of it is text or a thin shape, no tile
 MAX_TILES = 64  # more blocks than this is a document or a desktop, not a meeting gallery
 MAX_TILE_SHARE = 0.8  # of the screen: a block this large is the screen itself, no tile
 MIN_GALLERY_COVER = 0.3  # of the screen: tiles cover at least this much of a meeting app's screen ...
-LATTICE_COVER = 0.08  # ... or this much when LATTICE_TILES or more share one size (a meeting window on a desktop)
+LATTICE_COVER = 0.08  # ... or this much when LATTICE_TILES or more share one size (a meeting window on a desktop),
+#                       or fill the rectangle around them (_packed)
 LATTICE_TILES = 4
-WINDOW_GALLERY_COVER = 0.6  # of a meeting window's block: its gallery's tiles cover 75-83% of it (title, toolbar)
+WINDOW_GALLERY_COVER = 0.6  # of a meeting window's block: its gallery's tiles cover 75-83% of it (title, toolbar);
+#                             and of the rectangle around a gallery's tiles: 65-99% (Meet's auto layout, a sidebar)
 SAME_SIZE = 0.03  # of a side: tiles whose sides differ less are of one size
 OVERLAP_PX = 2  # at half resolution: blocks whose rectangles overlap more both ways are pieces of one picture ...
 MERGED_TILE_AREA = 1.5  # ... which in a gallery of equal tiles make at most this many of its tile's area
@@ -39,7 +42,10 @@ FLAT_STD = 2.5  # grey-level spread up to which a neighbourhood is flat (app bac
 BACKGROUND_CANDIDATES = 4  # grey levels tried as the app's background, most common first
 BACKGROUND_TOLERANCE = 6.0  # grey levels between a pixel and the app's background colour
 VIVID_SATURATION = 90  # of 255: an active speaker's frame is a vivid colour ...
-FRAME_MIN_RUN = 80  # ... in straight lines at least this long (px)
+FRAME_MIN_RUN = 80  # ... in straight lines at least this long (px) ...
+FRAME_COLOUR_STEP = 2  # ... often of one colour: neighbouring pixels along it differ by at most this in a channel ...
+FRAME_EDGE_STEP = 20  # ... and by more than this from the picture beside it, where that is as vivid
+FRAME_MAX_WIDTH = 5  # px at half resolution: an area of one vivid colour wider than this both ways is no frame
 GUTTER_SEARCH = 4  # px at half resolution: how far from an even cut a gutter between joined tiles may run ...
 GUTTER_SHARE = 0.9  # ... background or a vivid frame along this much of the cut's length
 ALIGN_SLACK = 2  # px at half resolution by which a short tile's edges may pass its column's or row's
@@ -65,18 +71,19 @@ def find_tiles(image: np.ndarray, no_gallery: dict[tuple[int, int, int, int], np
     screen does not look like a meeting app's.
 
     The background is the flat colour whose removal leaves tile-shaped blocks covering the most of the screen
-    (MIN_GALLERY_COVER of it, or LATTICE_COVER for a gallery of equal tiles: a meeting window that does not fill the
-    screen). Where an active speaker's frame drawn over the gutters joins tiles, the joined block is cut back into
-    tiles of the gallery's common size (where gutters run inside it). Blocks of another shape (a toolbar, a title
-    bar, text) are dropped, and tiles whose rectangles overlap are pieces of one picture and count as one (a meeting
-    app lays its tiles side by side). In a gallery of equal tiles, a tile found short (a dark part of its picture
-    taken for background) is lined up with its column and row. Where only a few blocks are found (windows on a
-    desktop of one colour), the galleries filling them are the screen's (_windowed_galleries). `no_gallery`: such
-    blocks (at half resolution) known to hold none, with how they looked then (looks.region_look), not looked into
-    again while they look the same; those found so now are added to it (a FaceFinder keeps it from one screen to the
-    next: a two-person call's two tiles are looked into once, a window whose class joins at once).
+    (MIN_GALLERY_COVER of it, or LATTICE_COVER for a gallery of equal tiles or of tiles filling the rectangle around
+    them: a meeting window that does not fill the screen). Where an active speaker's frame drawn over the gutters
+    joins tiles, the joined block is cut back into tiles of the gallery's common size (where gutters run inside it).
+    Blocks of another shape (a toolbar, a title bar, text) are dropped, and tiles whose rectangles overlap are
+    pieces of one picture and count as one (a meeting app lays its tiles side by side). In a gallery of equal tiles,
+    a tile found short (a dark part of its picture taken for background) is lined up with its column and row. Where
+    only a few blocks are found (windows on a desktop of one colour), the galleries filling them are the screen's
+    (_windowed_galleries). `no_gallery`: such blocks (at half resolution) known to hold none, with how they looked
+    then (looks.region_look), not looked into again while they look the same; those found so now are added to it (a
+    FaceFinder keeps it from one screen to the next: a two-person call's two tiles are looked into once, a window
+    whose class joins at once).
     """
-    small = image[::2, ::2]
+    small = np.ascontiguousarray(image[::2, ::2])  # OpenCV copies a strided picture at each call
     best = _gallery(small)
     if len(best) < LATTICE_TILES:
         best = _windowed_galleries(small, best, {} if no_gallery is None else no_gallery)
@@ -95,7 +102,7 @@ def _gallery(small: np.ndarray) -> list[Rect]:
     """find_tiles' blocks in a picture at half resolution, in its pixels; [] where it shows no gallery."""
     gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
     vivid = _vivid(small)
-    frames = _coloured_lines(vivid)
+    frames = _line_pieces(_coloured_lines(small, vivid))
     screen_area = gray.shape[0] * gray.shape[1]
     best, best_cover = [], LATTICE_COVER * screen_area
     for level, lattice_only in _background_candidates(gray):
@@ -107,8 +114,8 @@ def _gallery(small: np.ndarray) -> list[Rect]:
         tiles = _grown_to_lattice([t for t in pieces if _tile_shaped(t) and not is_stage(t, screen_area)])
         tiles += _stage_beside(stages, tiles)
         cover = sum(t.area for t in tiles)
-        large = not lattice_only and cover >= MIN_GALLERY_COVER * screen_area
-        if len(tiles) >= 2 and cover > best_cover and (large or _lattice(tiles)):
+        if len(tiles) >= 2 and cover > best_cover and (_lattice(tiles) or not lattice_only and (
+                cover >= MIN_GALLERY_COVER * screen_area or _packed(tiles))):
             best, best_cover = tiles, cover
         if best_cover >= CLEAR_GALLERY_COVER * screen_area:  # the usual case: the first candidate is the background
             break
@@ -117,13 +124,14 @@ def _gallery(small: np.ndarray) -> list[Rect]:
 
 def _windowed_galleries(small: np.ndarray, blocks: list[Rect], no_gallery: dict[tuple[int, int, int, int], np.ndarray]
                         ) -> list[Rect]:
-    """The galleries of equal tiles (_lattice) covering WINDOW_GALLERY_COVER of a block each (not a stage), in the
-    screen's pixels, without the blocks that hold none; the blocks where none does. A meeting window that does not
-    fill a desktop of one colour, beside another window, is such a block: the desktop's colour leaves the windows
-    as the largest blocks, and the gallery's tiles, on the app's own background inside, cover less of the screen.
+    """The galleries filling a block each (_window_gallery; not a stage), in the screen's pixels, without the blocks
+    that hold none; the blocks where none does. A meeting window that does not fill a desktop of one colour, beside
+    another window, is such a block: the desktop's colour leaves the windows as the largest blocks, and the
+    gallery's tiles, on the app's own background inside, cover less of the screen.
     The other windows are no part of the meeting (a document's last line would be read as a name). Blocks in
     `no_gallery` are passed over while they look as they did, and those found to hold none are added to it."""
     screen_area = small.shape[0] * small.shape[1]
+    windows = len(blocks) < 2 or _of_common_size(blocks) < 2  # blocks of one size are a call's tiles
     galleries = []
     for block in blocks:
         x, y, w, h = key = block.as_int()
@@ -133,12 +141,36 @@ def _windowed_galleries(small: np.ndarray, blocks: list[Rect], no_gallery: dict[
         if key in no_gallery and same_scene(no_gallery[key], look):
             continue
         inside = _gallery(small[y:y + h, x:x + w])
-        if len(inside) >= LATTICE_TILES and _lattice(inside) and \
-                sum(tile.area for tile in inside) >= WINDOW_GALLERY_COVER * block.area:
+        if _window_gallery(inside, block, windows):
             galleries += [tile.shifted(x, y) for tile in inside]
         else:
             no_gallery[key] = look
     return galleries or blocks
+
+
+def _window_gallery(tiles: list[Rect], block: Rect, window: bool) -> bool:
+    """Whether the blocks found inside a block (in its pixels) are a meeting window's gallery: equal tiles (_lattice)
+    covering WINDOW_GALLERY_COVER of it; or, in a `window` (not a tile of a call of two or three, looked into as a
+    window is: a band as dark as the meeting's background cuts its picture into pieces), two or more tiles of any
+    sizes (a call of two or three, Meet's auto layout, a sidebar: 40-80% of the window) covering MIN_GALLERY_COVER
+    of it and filling the rectangle around them (_packed). Not the panes of a window behind a participant (a
+    lattice over a small part of the picture)."""
+    cover = sum(tile.area for tile in tiles)
+    if len(tiles) >= LATTICE_TILES and _lattice(tiles):
+        return cover >= WINDOW_GALLERY_COVER * block.area
+    return window and len(tiles) >= 2 and cover >= MIN_GALLERY_COVER * block.area and _packed(tiles)
+
+
+def _packed(tiles: list[Rect]) -> bool:
+    """Whether the tiles cover WINDOW_GALLERY_COVER of the rectangle around them, as a meeting app's do, lined up
+    side by side whatever their sizes."""
+    return sum(tile.area for tile in tiles) >= WINDOW_GALLERY_COVER * _around(tiles).area
+
+
+def _around(rects: list[Rect]) -> Rect:
+    """The smallest rectangle holding all of the rectangles."""
+    left, top = min(r.x for r in rects), min(r.y for r in rects)
+    return Rect(left, top, max(r.x2 for r in rects) - left, max(r.y2 for r in rects) - top)
 
 
 def _background_candidates(gray: np.ndarray) -> Iterator[tuple[float, bool]]:
@@ -184,28 +216,110 @@ def _vivid(rgb: np.ndarray) -> np.ndarray:
     return (hsv[..., 1] >= VIVID_SATURATION) & (hsv[..., 2] >= 80)
 
 
-def _coloured_lines(vivid: np.ndarray) -> np.ndarray:
+def _coloured_lines(rgb: np.ndarray, vivid: np.ndarray) -> np.ndarray:
     """Where thin, long, straight lines of a vivid colour (_vivid) run: an active speaker's frame, which may cover
-    the gutters around the speaker's tile."""
-    vivid = vivid.astype(np.uint8)
-    long = FRAME_MIN_RUN // 2  # at half resolution
-    straight = cv2.morphologyEx(vivid, cv2.MORPH_OPEN, np.ones((1, long), np.uint8)) | \
-        cv2.morphologyEx(vivid, cv2.MORPH_OPEN, np.ones((long, 1), np.uint8))
-    wide = cv2.morphologyEx(vivid, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
-    return (straight > 0) & (wide == 0)
+    the gutters around the speaker's tile. Thin among vivid pixels, or among pixels of about the line's own colour:
+    a frame beside a vivid picture (a coloured wall behind the speaker) is told from the picture by its colour (it
+    was not, and where it covered a gutter it joined the speaker's tile to its neighbours, or a meeting window's
+    tiles to the desktop around it)."""
+    step_right, step_below = _colour_steps(rgb)
+    same_area = _within(step_right, FRAME_EDGE_STEP) & _within(step_below, FRAME_EDGE_STEP)
+    wide = _opened(vivid, (FRAME_MAX_WIDTH, FRAME_MAX_WIDTH))
+    wide_one_colour = _and_next(_opened(vivid & same_area, (FRAME_MAX_WIDTH, FRAME_MAX_WIDTH)))
+    one_colour = _straight(vivid & _within(step_right, FRAME_COLOUR_STEP),
+                           vivid & _within(step_below, FRAME_COLOUR_STEP))
+    return (_straight(vivid, vivid) & ~wide) | _and_next(one_colour & ~wide_one_colour)
 
 
-def _blocks(background: np.ndarray, frames: np.ndarray) -> list[Rect]:
+def _colour_steps(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The difference in each channel between each pixel and its right neighbour, and its lower neighbour (255 past
+    the last column and the last row)."""
+    right, below = np.full_like(rgb, 255), np.full_like(rgb, 255)
+    right[:, :-1] = cv2.absdiff(rgb[:, 1:], rgb[:, :-1])
+    below[:-1] = cv2.absdiff(rgb[1:], rgb[:-1])
+    return right, below
+
+
+def _within(steps: np.ndarray, most: int) -> np.ndarray:
+    """Where a pixel's colour steps (_colour_steps) are at most `most` in every channel."""
+    return cv2.inRange(steps, (0, 0, 0), (most, most, most)) > 0
+
+
+def _straight(rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """Where `rows` run FRAME_MIN_RUN along a row, or `columns` along a column."""
+    long = FRAME_MIN_RUN // 2 + 1  # at half resolution; odd, as OpenCV centres only an odd kernel
+    return _opened(rows, (1, long)) | _opened(columns, (long, 1))
+
+
+def _and_next(mask: np.ndarray) -> np.ndarray:
+    """The mask with the pixel right of and the pixel below each of its pixels: where it marks pixels of the colour
+    of the next (_colour_steps), the last of a run or an area, of its colour too."""
+    grown = mask.copy()
+    grown[:, 1:] |= mask[:, :-1]
+    grown[1:] |= mask[:-1]
+    return grown
+
+
+def _opened(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Where a (rows, columns) box of `mask` pixels fits (a morphological opening)."""
+    return cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, np.ones(size, np.uint8)) > 0
+
+
+def _blocks(background: np.ndarray, frames: _LinePieces) -> list[Rect]:
     """Blocks large and solid enough for a tile, left when the background (pixels of its colour) and the speaker's
-    frame are taken away."""
-    solid = (~background & ~frames).astype(np.uint8)
+    frame are taken away. Solid: it covers SOLID_SHARE of its rectangle, with the frames there and what they enclose
+    together (a meeting window on a desktop of one colour, around a large tile that a speaker's frame cuts out of
+    it: a sidebar's, over half of the window)."""
+    touching = _touching(frames, background)
+    solid = (~background & ~touching).astype(np.uint8)
     solid = cv2.morphologyEx(solid, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))  # antialiasing specks
-    count, _, stats, _ = cv2.connectedComponentsWithStats(solid, connectivity=4)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(solid, connectivity=4)
     tiles = []
-    for x, y, w, h, area in stats[1:]:
-        if 2 * w >= MIN_TILE[0] and 2 * h >= MIN_TILE[1] and area >= 0.4 * w * h:
+    for label, (x, y, w, h, area) in enumerate(stats[1:], 1):
+        if 2 * w >= MIN_TILE[0] and 2 * h >= MIN_TILE[1] and (area >= SOLID_SHARE * w * h or _enclosed_area(
+                (labels[y:y + h, x:x + w] == label) | touching[y:y + h, x:x + w]) >= SOLID_SHARE * w * h):
             tiles.append(Rect(int(x), int(y), int(w), int(h)))
     return tiles
+
+
+@dataclass(frozen=True)
+class _LinePieces:
+    """Lines (_coloured_lines) in connected pieces: each pixel's piece (0: none), the number of pieces (with 0), and
+    the pixels beside a piece but outside its rectangle (rows, columns) with that piece."""
+
+    labels: np.ndarray
+    count: int
+    rows: np.ndarray
+    columns: np.ndarray
+    pieces: np.ndarray
+
+
+def _line_pieces(lines: np.ndarray) -> _LinePieces:
+    """The lines in connected pieces, worked out once for all of a screen's candidates for its background."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(lines.astype(np.uint8), connectivity=8)
+    beside = cv2.dilate(labels.astype(np.float32), np.ones((3, 3), np.uint8)).astype(np.int32)  # 0 or a piece
+    rows, columns = np.nonzero(beside)
+    pieces = beside[rows, columns]
+    x, y, w, h = (stats[pieces, k] for k in range(4))
+    outside = (columns < x) | (columns >= x + w) | (rows < y) | (rows >= y + h)
+    return _LinePieces(labels, count, rows[outside], columns[outside], pieces[outside])
+
+
+def _touching(lines: _LinePieces, background: np.ndarray) -> np.ndarray:
+    """Where the lines run that touch the background outside their rectangle: a speaker's frame over a gutter does
+    where the gutter goes on past the tile. One around a tile in a window that the background is not (the grey of a
+    wallpaper taken for it) touches it only inside, in the tile's picture, and cuts no tile out of the window: such
+    a tile was taken for a gallery's with blocks of the wallpaper."""
+    touching = np.zeros(lines.count, bool)
+    touching[lines.pieces[background[lines.rows, lines.columns]]] = True
+    return touching[lines.labels]
+
+
+def _enclosed_area(mask: np.ndarray) -> int:
+    """How many pixels `mask` covers or encloses."""
+    outside = np.pad(mask.astype(np.uint8), 1)
+    cv2.floodFill(outside, None, (0, 0), 1)  # from the padding, around the mask
+    return int(outside.size - np.count_nonzero(outside) + np.count_nonzero(mask))
 
 
 def _merged_overlaps(blocks: list[Rect]) -> list[Rect]:
@@ -236,8 +350,7 @@ def _mergeable_pair(blocks: list[Rect], largest: float) -> tuple[int, int, Rect]
         for j in range(i + 1, len(blocks)):
             b = blocks[j]
             if min(a.x2, b.x2) - max(a.x, b.x) > OVERLAP_PX and min(a.y2, b.y2) - max(a.y, b.y) > OVERLAP_PX:
-                around = Rect(min(a.x, b.x), min(a.y, b.y), max(a.x2, b.x2) - min(a.x, b.x),
-                              max(a.y2, b.y2) - min(a.y, b.y))
+                around = _around([a, b])
                 if around.area <= largest:
                     return i, j, around
     return None

@@ -27,7 +27,7 @@ from ferbot.detect.tiling import (
 from ferbot.geometry import Rect
 from tests.helpers.data import REPO, fer2013_private_test
 from tests.helpers.faces import CLASSROOM, PHOTO_FACES, detection, matches, people, photo, photo_faces, side_by_side
-from tests.helpers.meetings import LOOKS, STYLES, meeting_screen
+from tests.helpers.meetings import LOOKS, STYLES, meeting_screen, on_desktop
 from tests.helpers.screens import compose_gallery
 from tests.helpers.webcam import MASK_COLOURS, View, degrade, draw_mask, head_crop, webcam_view
 
@@ -596,7 +596,8 @@ def test_a_two_person_calls_tiles_are_looked_into_for_a_window_once():
     of one colour are), which took find_tiles from about 36 to 52 ms a screen; blocks found to hold none are passed
     over at the next screens while they look the same (a FaceFinder keeps them, and looks again every
     LOOK_INSIDE_EVERY finds), and a window's gallery is still found, also when the class joins a window that showed
-    three tiles (it was taken for one tile until the next LOOK_INSIDE_EVERY-th find: 2 of 10 faces found)."""
+    no gallery (a window of three tiles, before those were one: it was taken for one tile until the next
+    LOOK_INSIDE_EVERY-th find, 2 of 10 faces found)."""
     screen = meeting_screen(people(), "zoom", (1920, 1080), 2, seed=1).image
     no_gallery: dict = {}
     tiles = find_tiles(screen, no_gallery)
@@ -604,8 +605,8 @@ def test_a_two_person_calls_tiles_are_looked_into_for_a_window_once():
     assert find_tiles(screen, no_gallery) == tiles
     desktop = np.full((1080, 1920, 3), (0, 90, 160), np.uint8)
     desktop[60:880, 60:680] = 248  # a document
-    desktop[200:880, 720:1870] = meeting_screen(people(), "zoom", (1150, 680), 3, seed=7).image
-    assert len(find_tiles(desktop, no_gallery)) == 2  # the window and the document: three tiles are no gallery
+    desktop[200:880, 720:1870] = meeting_screen(people(), "zoom", (1150, 680), 1, seed=7).image
+    assert len(find_tiles(desktop, no_gallery)) == 2  # the window and the document: one tile is no gallery
     window = meeting_screen(people(), "zoom", (1150, 680), 16, seed=16)
     desktop[200:880, 720:1870] = window.image
     for _ in range(2):
@@ -706,6 +707,57 @@ def test_a_meeting_window_beside_patches_of_its_own_background_keeps_its_tiles(f
     found = finder.find(desktop)
     assert all(max(tile.iou(seen) for seen in finder.tiles) > 0.9 for tile in find_tiles(window.image))
     assert all(any(matches(d.box, face) for d in found) for face in window.faces)
+
+
+@pytest.mark.parametrize("desktop_colour", [None, (0, 90, 160)])
+@pytest.mark.parametrize("layout, count", [("auto", 10), ("sidebar", 5)])
+def test_a_meeting_window_of_unequal_tiles_is_searched_tile_by_tile(finder, layout, count, desktop_colour):
+    """Meet's auto layout (tiles of unequal sizes) or its sidebar in a 1150x680 window beside a document: a window's
+    tiles were taken for its gallery only where four or more shared one size, so on a desktop of one colour the
+    whole window was searched as one tile, for faces of 12% of its height or more (2 of 10 faces found, 1 of 3),
+    and over a wallpaper the whole screen through its pyramid, down to faces of about 50 px (8 of 10). Tiles of any
+    sizes that fill the rectangle around them are a window's gallery."""
+    window = meeting_screen(people(), "meet", (1150, 680), count, seed=0, layout=layout)
+    desktop = _wallpaper() if desktop_colour is None else np.full((1080, 1920, 3), desktop_colour, np.uint8)
+    desktop[60:880, 60:680] = 248  # a document
+    desktop[1040:] = 30  # a taskbar
+    screen = on_desktop(window, desktop, 720, 200)
+    found = finder.find(screen.image)
+    assert all(max((tile.iou(true) for tile in finder.tiles), default=0) > 0.85 for true in screen.tiles)
+    assert all(any(matches(d.box, face) for d in found) for face in screen.faces)
+
+
+@pytest.mark.parametrize("style, count, seed", [("zoom", 3, 4), ("teams", 2, 2)])
+def test_the_tiles_of_a_call_of_two_or_three_are_not_cut_into_pieces(style, count, seed):
+    """The tiles of a call of two or three are looked into as windows on a desktop are; a band as dark as the
+    meeting's background cuts a webcam's picture into pieces that may fill the rectangle around them as a window's
+    tiles of unequal sizes do. Tiles of one size are no windows: each is found whole."""
+    screen = meeting_screen(people(), style, (1280, 720), count, seed=seed)
+    found = find_tiles(screen.image)
+    assert len(found) == count and all(max(tile.iou(true) for tile in found) > 0.85 for true in screen.tiles)
+
+
+@pytest.mark.parametrize("desktop_colour", [None, (0, 90, 160)])
+def test_a_speakers_frame_beside_a_vivid_wall_keeps_a_meeting_windows_tiles_apart(finder, desktop_colour):
+    """A 9-tile Zoom window whose gutters are 4 px wide; the speaker sits before a vivid wall, and the frame around
+    the tile covers the gutters to the title bar and to the neighbours. A frame was taken away only where it was no
+    part of a vivid area 5 px wide or more, so next to the wall it stayed: the speaker's tile, joined to the title
+    bar and through it to the desktop, and its neighbours were dropped with the desktop (4 of 9 tiles lost). A
+    frame is told from the wall by its colour now."""
+    window = meeting_screen(people(), "zoom", (1152, 648), 9, seed=0)
+    x, y, w, h = window.tiles[0].as_int()  # below the title bar
+    picture = window.image[y:y + h, x:x + w]
+    wall = np.ones((h, w), bool)
+    wall[30:-30, 40:-40] = False  # the speaker
+    noise = np.random.default_rng(0).normal(0, 3, picture.shape)
+    picture[wall] = np.clip((200, 50, 110) + noise, 0, 255).astype(np.uint8)[wall]
+    cv2.rectangle(window.image, (x, y), (x + w - 1, y + h - 1), (35, 217, 89), 8)  # 4 px each side of the edge
+    desktop = _wallpaper() if desktop_colour is None else np.full((1080, 1920, 3), desktop_colour, np.uint8)
+    desktop[60:880, 60:680] = 248  # a document
+    screen = on_desktop(window, desktop, 720, 200)
+    found = finder.find(screen.image)
+    assert all(max((tile.iou(true) for tile in finder.tiles), default=0) > 0.85 for true in screen.tiles)
+    assert all(any(matches(d.box, face) for d in found) for face in screen.faces)
 
 
 def _wallpaper() -> np.ndarray:

@@ -25,7 +25,7 @@ from ferbot.selfview import find_own_feed
 from ferbot.track import FaceTracker
 from tests.helpers.data import fer2013_private_test
 from tests.helpers.faces import CLASSROOM, PHOTO_FACES, one_hot, photo, tracked_face
-from tests.helpers.meetings import _round_corners as round_corners
+from tests.helpers.meetings import round_corners
 from tests.helpers.screens import compose_gallery
 
 

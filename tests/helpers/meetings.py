@@ -78,9 +78,10 @@ def meeting_screen(people: Sequence[Person], style: str, size: tuple[int, int], 
                    layout: str = "gallery", names: Sequence[str] | None = None,
                    face_share: tuple[float, float] = FACE_SHARE) -> MeetingScreen:
     """A `style` meeting screen of size (width, height) with `count` participant tiles in a `layout` of LAYOUTS (a
-    gallery; a strip beside a shared screen; a speaker view), drawn reproducibly from `seed`; `names[i]`, when given,
-    is tile i's name tag, drawn with real fonts (tests.helpers.nametags) instead of OpenCV's ASCII letters; each
-    webcam's face a share of its picture's height drawn evenly from the range `face_share`."""
+    gallery; a strip beside a shared screen; a speaker view; Meet's auto layout of unequal tiles; Meet's sidebar),
+    drawn reproducibly from `seed`; `names[i]`, when given, is tile i's name tag, drawn with real fonts
+    (tests.helpers.nametags) instead of OpenCV's ASCII letters; each webcam's face a share of its picture's height
+    drawn evenly from the range `face_share`."""
     rng = np.random.default_rng(seed)
     look = LOOKS[style]
     width, height = size
@@ -98,7 +99,7 @@ def meeting_screen(people: Sequence[Person], style: str, size: tuple[int, int], 
             _webcam_tile(screen, tile, people[int(rng.integers(len(people)))], rng, face_share)
         else:
             _camera_off_tile(screen, tile, look, kind, people[int(rng.integers(len(people)))], rng)
-        _round_corners(screen.image, tile, round(look.radius * unit), look.background)
+        round_corners(screen.image, tile, round(look.radius * unit), look.background)
         if names is None:
             _name_tag(screen.image, tile, NAMES[int(rng.integers(len(NAMES)))], look, rng)
         else:
@@ -189,6 +190,37 @@ def _speaker_tiles(area: Rect, count: int, gutter: int) -> list[Rect]:
     return [*strip, speaker]
 
 
+def _auto_tiles(area: Rect, count: int, gutter: int) -> list[Rect]:
+    """Meet's auto layout: rows of tiles as wide as each participant's camera sends its picture (16:9, 4:3 or
+    square), the rows of unequal heights, each row as wide as fits and centred."""
+    rows = max(1, round(np.sqrt(count / 2)))
+    counts = [count // rows + (r < count % rows) for r in range(rows)]
+    weights = np.array([1.0 + 0.2 * (-1) ** r for r in range(rows)])  # taller and shorter rows in turn
+    heights = (area.h - (rows - 1) * gutter) * weights / weights.sum()
+    tiles, y, k = [], area.y, 0
+    for n, row_h in zip(counts, heights):
+        widths = np.array([(16 / 9, 4 / 3, 1.0)[(k + i) % 3] for i in range(n)]) * row_h
+        k += n
+        scale = min(1.0, (area.w - (n - 1) * gutter) / widths.sum())
+        x = area.x + (area.w - scale * widths.sum() - (n - 1) * gutter) / 2
+        for width in scale * widths:
+            tiles.append(Rect(int(x), int(y + (1 - scale) * row_h / 2), int(width), int(scale * row_h)))
+            x += width + gutter
+        y += row_h + gutter
+    return tiles
+
+
+def _sidebar_tiles(area: Rect, count: int, gutter: int) -> list[Rect]:
+    """Meet's sidebar: one large 16:9 tile, and a column of up to `count` - 1 small ones at its right, centred."""
+    small_w = round(area.w * 0.2)
+    small_h = round(small_w * 9 / 16)
+    large_h = min(area.h, (area.w - small_w - 2 * gutter) * 9 / 16)
+    large = Rect(int(area.x), int(area.y + (area.h - large_h) / 2), int(large_h * 16 / 9), int(large_h))
+    column = [Rect(int(area.x2 - small_w), y, small_w, small_h)
+              for y in _centred_run(area.y, area.h, count - 1, small_h, gutter)]
+    return [large, *column]
+
+
 def _centred_run(start: float, length: float, count: int, size: int, gutter: int) -> list[int]:
     """Where up to `count` tiles of `size`, `gutter` apart, start along a side from `start` of `length`, centred."""
     fit = min(count, int((length + gutter) // (size + gutter)))
@@ -196,7 +228,21 @@ def _centred_run(start: float, length: float, count: int, size: int, gutter: int
     return [int(first + k * (size + gutter)) for k in range(fit)]
 
 
-LAYOUTS = {"gallery": grid_tiles, "share": _strip_tiles, "speaker": _speaker_tiles}
+LAYOUTS = {"gallery": grid_tiles, "share": _strip_tiles, "speaker": _speaker_tiles, "auto": _auto_tiles,
+           "sidebar": _sidebar_tiles}
+
+
+def on_desktop(window: MeetingScreen, desktop: np.ndarray, left: int, top: int) -> MeetingScreen:
+    """A meeting window that does not fill the screen: `window` drawn on `desktop` (changed in place) with its top
+    left corner at (left, top), its faces, tiles and ignorable regions moved with it."""
+    height, width = window.image.shape[:2]
+    desktop[top:top + height, left:left + width] = window.image
+
+    def moved(rects: list[Rect]) -> list[Rect]:
+        return [rect.shifted(left, top) for rect in rects]
+
+    return MeetingScreen(desktop, window.style, moved(window.faces), list(window.masked), moved(window.ignore),
+                         moved(window.pictures), moved(window.tiles), moved(window.cameras_off))
 
 
 def _shared_slide(image: np.ndarray, where: Rect, rng: np.random.Generator) -> None:
@@ -353,7 +399,7 @@ def _camera_off_tile(screen: MeetingScreen, tile: Rect, look: Look, kind: str, p
     screen.ignore.append(shown)
 
 
-def _round_corners(image: np.ndarray, tile: Rect, radius: int, background: tuple[int, int, int]) -> None:
+def round_corners(image: np.ndarray, tile: Rect, radius: int, background: tuple[int, int, int]) -> None:
     """Paint the tile's corners outside a quarter circle of `radius` in the background colour."""
     if radius <= 1:
         return
