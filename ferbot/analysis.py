@@ -19,7 +19,7 @@ from ferbot.detect.finder import profile_picture_tile
 from ferbot.exclusions import Exclusions, blank_regions
 from ferbot.geometry import Rect
 from ferbot.names import NameReader, NameTag
-from ferbot.selfview import MarkerLayout, find_own_feed
+from ferbot.selfview import MarkerLayout, find_own_feed, shown_part
 from ferbot.track import FaceTracker, TrackedFace
 from ferbot.track.names import compatible
 
@@ -94,14 +94,15 @@ class FrameAnalyzer:
         image = blank_regions(frame.image, excluded)
         own_feeds = find_own_feed(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), self.own_output)
         clock.lap("self_view")
+        found = self.finder.find(image, layout=frame.image)
+        own_feeds = [shown_part(feed, self.finder.tiles) for feed in own_feeds]
         if own_feeds and not self._own_feed_told:
             self._own_feed_told = True
             feed = own_feeds[0]
             log.info("ferbot's own feed (its markers) is on screen at %d,%d (%dx%d): the faces in it are not "
                      "analysed (FER Cam shared in the meeting, or a video ferbot recorded)", feed.x, feed.y, feed.w,
                      feed.h)
-        detections = [d for d in self.finder.find(image, layout=frame.image)
-                      if not any(feed.contains_point(*d.box.center) for feed in own_feeds)]
+        detections = [d for d in found if not any(feed.contains_point(*d.box.center) for feed in own_feeds)]
         clock.lap("detect")
         crops = face_crops(image, [d.box for d in detections])
         clock.lap("crop")

@@ -1,4 +1,4 @@
-"""Self-view recognition: the two ArUco markers ferbot paints into the top corners of its own output, and
+"""Self-view recognition: the two ArUco markers ferbot paints into the top bar of its own output, and
 finding them (so its own feed) on a captured screen.
 
 When the teacher shares "FER Cam" in the meeting, ferbot's output shows up on the screen it captures. The
@@ -11,6 +11,7 @@ corner does not reach them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -90,8 +91,7 @@ def paint_markers(canvas: np.ndarray, layout: MarkerLayout) -> None:
 def find_own_feed(gray: np.ndarray, layout: MarkerLayout) -> list[Rect]:
     """Where ferbot's own output (laid out as `layout`) appears in a grayscale screen, possibly scaled and
     mirrored: one rectangle per pair of markers that sit where an output frame would put them (the whole output's,
-    also where an app cropped its sides to fill a tile: it then reaches a little into the tiles beside it, by less
-    than their middle, where their faces are)."""
+    also where an app cropped its sides to fill a tile: shown_part)."""
     corners, ids, _ = _detector().detectMarkers(gray)
     if ids is None or len(ids) < 2:
         return []
@@ -122,3 +122,18 @@ def _feed_from_pair(left: Rect, right: Rect, layout: MarkerLayout) -> Rect | Non
         return None
     return Rect(left.x - layout.inset * scale, left.y - layout.margin * scale, width * scale, height * scale)
 
+
+
+def shown_part(feed: Rect, tiles: Sequence[Rect]) -> Rect:
+    """The part of a found feed (find_own_feed) between the tiles beside it: where the app cropped the feed's sides
+    to fill its tile, the whole feed's place reaches into them (a wide feed cropped to a square, past their middles),
+    and a tile level with the feed that reaches past its left or right side is another participant's."""
+    left, right, middle = feed.x, feed.x2, feed.center[0]
+    for tile in tiles:
+        if tile.y2 <= feed.y or tile.y >= feed.y2:
+            continue
+        if tile.x < feed.x < tile.x2 <= middle:
+            left = max(left, tile.x2)
+        if middle <= tile.x < feed.x2 < tile.x2:
+            right = min(right, tile.x)
+    return Rect(left, feed.y, right - left, feed.h)

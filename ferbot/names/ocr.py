@@ -31,11 +31,12 @@ DETECTOR = "PP-OCRv6_det_small.onnx"
 RECOGNISER = "PP-OCRv6_rec_small.onnx"
 DETECT_SIDE = 480  # px: the detector sees the tag strip scaled down to this longest side, never up
 # Recognition confidence below which a line is no text: tags in scripts the model lacks (Korean, Arabic, Hebrew)
-# mostly read as a few stray letters or digits under 0.85; names in its scripts at 0.83 or more, nearly all 0.9
+# mostly read as a few stray letters or digits under 0.85; names in its scripts nearly all over 0.9 (all 393 of
+# benchmarks/name_ocr's over 0.85; one reading under it is unread, and the tag is read again later)
 MIN_SCORE = 0.85
 # A tag is a name with two letters or more ("召" alone is a Korean name read as the Chinese letter most like it),
 # or this many digits (a phone number: a participant who dialled in; "2020" is an Arabic name misread)
-NAME_LETTERS, PHONE_DIGITS = 2, 7
+NAME_LETTERS, PHONE_DIGITS = 2, 6
 ELLIPSIS = re.compile(r"\s*(\.{2,}|…)$")  # how a cut-short tag ends when read: '..', '...', '…'
 BRACKETS = {")": "(", "]": "[", "}": "{"}  # closing -> opening: one at a tag's end that nothing opened is a stray mark
 OPENING = {opening: closing for closing, opening in BRACKETS.items()}

@@ -169,6 +169,8 @@ class VideoFileSink:
     def _check_growing(self) -> None:
         """SinkError once the file has not grown while 2 x WRITE_BLOCK bytes were written: a limit on its size."""
         size = self.path.stat().st_size
+        if size == 0:  # Matroska holds the first frame back until the next one comes
+            return
         if size > self._size:
             self._size, self._seconds_at_size, self._bytes_unseen = size, self.frames / self.fps, 0
             return

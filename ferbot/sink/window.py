@@ -56,15 +56,16 @@ class PreviewWindow:
 
 
 def _fitted(size: tuple[int, int]) -> tuple[int, int]:
-    """`size`, made smaller with its shape kept to fit SCREEN_SHARE of the smallest monitor (as it is where the
-    monitors cannot be read)."""
+    """`size`, made smaller with its shape kept to fit SCREEN_SHARE of the primary monitor, where the window opens
+    (as it is where the monitor cannot be read)."""
     try:
         with mss.MSS() as screen:
-            monitors = screen.monitors[1:]
+            monitor = screen.primary_monitor
     except (mss.ScreenShotError, OSError):
         return size
-    scale = min([1.0] + [SCREEN_SHARE * m[side] / length for m in monitors
-                         for side, length in (("width", size[0]), ("height", size[1]))])
+    if monitor["width"] <= 0 or monitor["height"] <= 0:
+        return size
+    scale = min(1.0, SCREEN_SHARE * monitor["width"] / size[0], SCREEN_SHARE * monitor["height"] / size[1])
     return round(size[0] * scale), round(size[1] * scale)
 
 

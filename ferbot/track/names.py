@@ -63,11 +63,16 @@ def _without_suffix(name: str) -> str:
 
 
 def without_roles(name: str) -> str:
-    """The name as read, without the brackets closing it that hold only the meeting app's roles (ROLES, in any case):
-    "Ben Okafor (Host)" -> "Ben Okafor"; the student's own pronouns stay ("Ana García (she/her)")."""
-    while (suffix := SUFFIX.search(name)) and name[:suffix.start()].strip() and all(
-            part.strip().casefold() in ROLES for part in suffix.group(1).split(",")):
-        name = name[:suffix.start()]
+    """The name as read (full-width brackets as plain ones), without the meeting app's roles (ROLES, in any case) in
+    the brackets closing it: "Ben Okafor (Host)" -> "Ben Okafor", "Ana García (Co-host, she/her)" -> "Ana García
+    (she/her)"; the student's own pronouns stay."""
+    name = name.replace("（", "(").replace("）", ")")
+    while (suffix := SUFFIX.search(name)) and name[:suffix.start()].strip():
+        parts = [part.strip() for part in suffix.group(1).split(",")]
+        kept = [part for part in parts if part.casefold() not in ROLES]
+        if kept == parts:
+            break
+        name = name[:suffix.start()] + (f" ({', '.join(kept)})" if kept else "")
     return name
 
 

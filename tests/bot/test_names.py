@@ -290,6 +290,8 @@ def test_a_student_read_only_with_the_apps_role_is_titled_without_it_and_keeps_t
     """A student seen only as the host all lesson was titled "Ana Silva (Host)" in the report."""
     assert usual_name(["Ana Silva (Host)"] * 5) == "Ana Silva"
     assert usual_name(["Ben Okafor (he/him) (Co-host, Me)"] * 3) == "Ben Okafor (he/him)"
+    assert usual_name(["Ana Silva（Host）"] * 3) == "Ana Silva"  # full-width brackets
+    assert usual_name(["Ana Silva (Host, she/her)"] * 3) == "Ana Silva (she/her)"
     assert usual_name(["(Host)"] * 3) == "(Host)"  # nothing else was read: what was read
 
 

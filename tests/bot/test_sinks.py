@@ -381,6 +381,19 @@ def test_a_video_that_a_file_size_limit_cuts_off_stops_the_run_in_one_line(tmp_p
     assert len(decoded) > 10 and abs(len(decoded) / fps - kept_s) <= 1.5
 
 
+def test_a_matroska_video_whose_first_frame_is_held_back_is_not_taken_for_stopped(tmp_path):
+    """At --fps 1 the file is checked after its first frame, which the Matroska writer holds back until the next: a
+    large first picture (over 512 KiB as JPEG, a busy 4K screen) read as a file that stopped growing at 0 MiB."""
+    path = tmp_path / "lesson.mkv"
+    sink = open_sink(f"file:{path}", (3840, 2160), 1)
+    noisy = np.random.default_rng(0).integers(0, 256, (2160, 3840, 3), np.uint8)  # JPEG of noise: megabytes
+    for _ in range(3):
+        assert sink.send(noisy)
+        time.sleep(1.0)
+    sink.close()
+    assert len(read_video(path)[0]) >= 2
+
+
 def test_a_video_whose_folder_goes_away_stops_in_one_line(tmp_path):
     """A USB stick pulled out mid-lesson, as its folder deleted: the next frame sent fails with a SinkError (which
     the bot turns into a clean stop and its report), not with the OSError met in the writing thread."""
