@@ -123,7 +123,6 @@ def _feed_from_pair(left: Rect, right: Rect, layout: MarkerLayout) -> Rect | Non
     return Rect(left.x - layout.inset * scale, left.y - layout.margin * scale, width * scale, height * scale)
 
 
-
 def shown_part(feed: Rect, tiles: Sequence[Rect]) -> Rect:
     """The part of a found feed (find_own_feed) between the tiles beside it: where the app cropped the feed's sides
     to fill its tile, the whole feed's place reaches into them (a wide feed cropped to a square, past their middles),
