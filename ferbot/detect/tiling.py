@@ -30,6 +30,10 @@ MIN_GALLERY_COVER = 0.3  # of the screen: tiles cover at least this much of a me
 LATTICE_COVER = 0.08  # ... or this much when LATTICE_TILES or more share one size (a meeting window on a desktop),
 #                       or fill the rectangle around them (_packed)
 LATTICE_TILES = 4
+# A meeting window's tiles of unequal sizes (Meet's auto layout, a sidebar) found on the screen itself (over a
+# wallpaper) count when this many fill the rectangle around them: two blocks of a single photograph (a jumper, a
+# wall below a face) filled theirs, and the face above them went unsearched
+PACKED_TILES = 3
 WINDOW_GALLERY_COVER = 0.6  # of a meeting window's block: its gallery's tiles cover 75-83% of it (title, toolbar);
 #                             and of the rectangle around a gallery's tiles: 65-99% (Meet's auto layout, a sidebar)
 SAME_SIZE = 0.03  # of a side: tiles whose sides differ less are of one size
@@ -115,7 +119,7 @@ def _gallery(small: np.ndarray) -> list[Rect]:
         tiles += _stage_beside(stages, tiles)
         cover = sum(t.area for t in tiles)
         if len(tiles) >= 2 and cover > best_cover and (_lattice(tiles) or not lattice_only and (
-                cover >= MIN_GALLERY_COVER * screen_area or _packed(tiles))):
+                cover >= MIN_GALLERY_COVER * screen_area or len(tiles) >= PACKED_TILES and _packed(tiles))):
             best, best_cover = tiles, cover
         if best_cover >= CLEAR_GALLERY_COVER * screen_area:  # the usual case: the first candidate is the background
             break
