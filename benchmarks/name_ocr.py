@@ -19,10 +19,9 @@ import numpy as np
 
 from benchmarks.command import benchmark_parser, machine, run_benchmark
 from ferbot.detect.tiling import find_tiles
-from ferbot.geometry import Rect, iou_matrix
 from ferbot.names import NameReader
 from tests.helpers.faces import people
-from tests.helpers.meetings import NAMED, SMALL_NAMED, STYLES, named_screens
+from tests.helpers.meetings import NAMED, SMALL_NAMED, STYLES, as_found, named_screens
 from tests.helpers.nametags import CHINESE, CUT, JAPANESE
 
 
@@ -57,7 +56,7 @@ def _read_tags(reader: NameReader, screens) -> tuple[dict, dict]:
     ms: dict[int, list[float]] = defaultdict(list)
     for style in STYLES:
         for screen, names in named_screens(people(), style, screens):
-            found = _as_found(screen.tiles, find_tiles(screen.image))
+            found = as_found(screen.tiles, find_tiles(screen.image))
             tiles = [tile for tile in found if tile is not None]
             fresh = NameReader(reader.ocr)
             start = time.perf_counter()
@@ -69,14 +68,6 @@ def _read_tags(reader: NameReader, screens) -> tuple[dict, dict]:
                 if name != truth:
                     print(f"  {style}: {truth!r} read as {name!r}")
     return exact, ms
-
-
-def _as_found(tiles: list[Rect], found: list[Rect]) -> list[Rect | None]:
-    """Each true tile as the finder found it (the found tile overlapping it most, at IoU 0.5 or more), else None."""
-    if not found:
-        return [None] * len(tiles)
-    overlaps = iou_matrix(tiles, found)
-    return [found[int(row.argmax())] if row.max() >= 0.5 else None for row in overlaps]
 
 
 def _warm_screen():

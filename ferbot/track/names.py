@@ -67,25 +67,34 @@ def without_roles(name: str) -> str:
     the brackets closing it: "Ben Okafor (Host)" -> "Ben Okafor", "Ana García (Co-host, she/her)" -> "Ana García
     (she/her)"; the student's own pronouns stay."""
     name = name.replace("（", "(").replace("）", ")")
-    while (suffix := SUFFIX.search(name)) and name[:suffix.start()].strip():
-        parts = [part.strip() for part in suffix.group(1).split(",")]
+    while closing := _closing_brackets(name):
+        before, parts = closing
         kept = [part for part in parts if part.casefold() not in ROLES]
         if kept == parts:
             break
-        name = name[:suffix.start()] + (f" ({', '.join(kept)})" if kept else "")
+        name = before + (f" ({', '.join(kept)})" if kept else "")
     return name
 
 
 def _one_suffix_off(name: str) -> str:
     """The name without the last brackets that _without_suffix leaves out, else the name itself."""
     cut = CUT_SUFFIX.search(name) if ELLIPSIS.search(name) else None
-    suffix = cut or SUFFIX.search(name)
-    if suffix is None or not name[:suffix.start()].strip():
-        return name
     if cut is not None:
-        return name[:cut.start()]
-    parts = [part.strip() for part in suffix.group(1).split(",")]
-    return name[:suffix.start()] if all(PRONOUNS.fullmatch(part) or part in ROLES for part in parts) else name
+        return name[:cut.start()] if name[:cut.start()].strip() else name
+    closing = _closing_brackets(name)
+    if closing is None:
+        return name
+    before, parts = closing
+    return before if all(PRONOUNS.fullmatch(part) or part in ROLES for part in parts) else name
+
+
+def _closing_brackets(name: str) -> tuple[str, list[str]] | None:
+    """The name before the brackets that close it, and what they hold, split at commas ("Ben (Host, me)" ->
+    "Ben", ["Host", "me"]); None where no brackets close it or nothing comes before them."""
+    suffix = SUFFIX.search(name)
+    if suffix is None or not name[:suffix.start()].strip():
+        return None
+    return name[:suffix.start()], [part.strip() for part in suffix.group(1).split(",")]
 
 
 def _stray_mark(token: str, name: str) -> bool:

@@ -17,7 +17,7 @@ from ferbot.capture.gallery import empty_gallery, fit_picture, gallery_tiles, pa
 from ferbot.detect.crops import face_crops
 from ferbot.detect.tiling import find_tiles
 from ferbot.facelog import COLUMNS, PROBABILITY_COLUMNS, FaceLog, read_log
-from ferbot.geometry import Rect, iou_matrix
+from ferbot.geometry import Rect
 from ferbot.names import NameReader, NameTag
 from ferbot.names.ocr import OCRError, TagOCR, bundled_models, tag_line
 from ferbot.render import Renderer
@@ -30,7 +30,7 @@ from tests.helpers.data import save_rgb
 from tests.helpers.faces import detections, one_hot, people, photo, photo_faces
 from tests.helpers.live import CAMERA_OFF, Lesson, LiveMeeting
 from tests.helpers.logs import camera_off_row, face_row, write_log
-from tests.helpers.meetings import STYLES, meeting_screen, named_screens
+from tests.helpers.meetings import STYLES, as_found, meeting_screen, named_screens
 from tests.helpers.nametags import KOREAN, camera_off, draw_tag
 
 HAPPY = one_hot("Happy")
@@ -808,7 +808,8 @@ def test_small_tags_are_read_on_the_tiles_the_finder_finds(counted_ocr, style):
     student; a misread name is a new student at every reorder), now 45 or more do."""
     [(screen, names)] = named_screens(people(), style, [((1280, 720), 49, "gallery", 0)])
     found = find_tiles(screen.image)
-    tiles = [found[int(row.argmax())] for row in iou_matrix(screen.tiles, found)]
+    tiles = as_found(screen.tiles, found)
+    assert None not in tiles
     read = [tag.name for tag in NameReader(counted_ocr).read(screen.image, tiles, 0.0)]
     named = sum(same_name(name, truth) for name, truth in zip(read, names))
     assert named >= 45, [(name, truth) for name, truth in zip(read, names) if not same_name(name, truth)]

@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from ferbot.capture.gallery import grid_tiles
-from ferbot.geometry import Rect
+from ferbot.geometry import Rect, iou_matrix
 from tests.helpers.nametags import CHINESE, CUT, JAPANESE, LATIN, draw_tag
 from tests.helpers.webcam import MASK_COLOURS, draw_glasses, draw_mask
 
@@ -230,6 +230,15 @@ def _centred_run(start: float, length: float, count: int, size: int, gutter: int
 
 LAYOUTS = {"gallery": grid_tiles, "share": _strip_tiles, "speaker": _speaker_tiles, "auto": _auto_tiles,
            "sidebar": _sidebar_tiles}
+
+
+def as_found(tiles: Sequence[Rect], found: Sequence[Rect]) -> list[Rect | None]:
+    """Each drawn tile as ferbot's finder found it (the found tile overlapping it most, at IoU 0.5 or more), else
+    None."""
+    if not found:
+        return [None] * len(tiles)
+    overlaps = iou_matrix(list(tiles), list(found))
+    return [found[int(row.argmax())] if row.max() >= 0.5 else None for row in overlaps]
 
 
 def on_desktop(window: MeetingScreen, desktop: np.ndarray, left: int, top: int) -> MeetingScreen:
