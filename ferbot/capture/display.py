@@ -24,6 +24,26 @@ WAYLAND_WARNING = ("this is a Wayland session: screen capture sees only X11 (XWa
                    "where your desktop offers one")
 
 
+# Windows' DPI_AWARENESS_CONTEXT_PER_MONITOR_AWARE_V2 (Windows 10 1703 on) and, before it, PROCESS_PER_MONITOR_DPI_AWARE
+PER_MONITOR_AWARE_V2 = -4
+PER_MONITOR_AWARE = 2
+
+
+def make_dpi_aware() -> None:
+    """On Windows, make the process per-monitor DPI aware, so that the screen, window boxes and the preview window
+    are all in physical pixels whichever comes first: mss makes the process per-monitor aware as it connects,
+    pywinctl system aware as it is imported (and --demo or --source FILE open the preview window before either).
+    A refusal is left be: a process's awareness is set once (an earlier call, or the Python executable's manifest)."""
+    if sys.platform != "win32":
+        return
+    import ctypes
+
+    try:
+        ctypes.windll.user32.SetProcessDpiAwarenessContext(ctypes.c_void_p(PER_MONITOR_AWARE_V2))
+    except AttributeError:  # Windows 8.1, or 10 before its 1703 update
+        ctypes.windll.shcore.SetProcessDpiAwareness(PER_MONITOR_AWARE)
+
+
 class Display:
     """A connection to the display for grabbing its pixels; SourceError, saying what to do, where there is none."""
 
@@ -55,8 +75,14 @@ class Display:
         return self._mss.monitors
 
     def grab(self, area: dict) -> np.ndarray:
-        """The RGB pixels of `area` (mss's left, top, width, height); mss's error where it is not on the screen."""
-        return cv2.cvtColor(np.asarray(self._mss.grab(area)), cv2.COLOR_BGRA2RGB)
+        """The RGB pixels of `area` (mss's left, top, width, height), one for each unit of the area: a grab of
+        another size (a Retina Mac's, 2 pixels a point, where mss is set to grab so) is resized to it, so that
+        boxes and --exclude stay in the area's units; mss's error where the area is not on the screen."""
+        image = cv2.cvtColor(np.asarray(self._mss.grab(area)), cv2.COLOR_BGRA2RGB)
+        size = (area["width"], area["height"])
+        if image.shape[1::-1] != size:
+            image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        return image
 
     def grab_again_after(self, area: dict, follow: Callable[[], dict | None], lost: str) -> np.ndarray | None:
         """grab(area); where that fails (the screen may have shrunk under it), `follow()` reads the screen again and

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import math
 import os
 import sys
+from collections.abc import Mapping
 
 import cv2
 import mss
@@ -57,7 +59,8 @@ class PreviewWindow:
 
 def _fitted(size: tuple[int, int]) -> tuple[int, int]:
     """`size`, made smaller with its shape kept to fit SCREEN_SHARE of the primary monitor, where the window opens
-    (as it is where the monitor cannot be read)."""
+    (as it is where the monitor cannot be read), in the units cv2.resizeWindow takes: with OpenCV's Qt build, Qt's
+    scaled pixels, qt_scale() screen pixels each."""
     try:
         with mss.MSS() as screen:
             monitor = screen.primary_monitor
@@ -65,8 +68,31 @@ def _fitted(size: tuple[int, int]) -> tuple[int, int]:
         return size
     if monitor["width"] <= 0 or monitor["height"] <= 0:
         return size
-    scale = min(1.0, SCREEN_SHARE * monitor["width"] / size[0], SCREEN_SHARE * monitor["height"] / size[1])
+    units = qt_scale(monitor.get("output")) if cv2.currentUIFramework() == "QT" else 1.0
+    width, height = monitor["width"] / units, monitor["height"] / units
+    scale = min(1.0, SCREEN_SHARE * width / size[0], SCREEN_SHARE * height / size[1])
     return round(size[0] * scale), round(size[1] * scale)
+
+
+def qt_scale(output: str | None, environ: Mapping[str, str] = os.environ) -> float:
+    """Screen pixels per Qt pixel on the primary monitor, as Qt reads them from the environment: QT_SCALE_FACTOR
+    times the monitor's entry in QT_SCREEN_SCALE_FACTORS, by its output's name (mss's "output", e.g. DP-0=2) or,
+    for a bare number, by the place of the entry (Qt lists the primary monitor first: 2;1)."""
+    monitor_factor = 1.0
+    for place, entry in enumerate(environ.get("QT_SCREEN_SCALE_FACTORS", "").split(";")):
+        name, named, factor = entry.rpartition("=")
+        if (named and name == output) or (not named and place == 0):
+            monitor_factor = _positive(factor) or monitor_factor
+    return (_positive(environ.get("QT_SCALE_FACTOR", "")) or 1.0) * monitor_factor
+
+
+def _positive(text: str) -> float | None:
+    """The number `text` holds where it is a finite one above 0, as Qt takes a scale; else None."""
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return number if 0 < number < math.inf else None
 
 
 def _check_display() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
 import subprocess
@@ -9,15 +10,17 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import cv2
+import mss
 import numpy as np
 import pytest
 from PIL import Image
 
 from ferbot.capture import SourceError, open_source, screen, video
 from ferbot.capture.demo import DemoSource
-from ferbot.capture.display import Display
+from ferbot.capture.display import Display, make_dpi_aware
 from ferbot.capture.screen import ScreenSource
 from ferbot.capture.video import StillImageSource, VideoFileSource
 from ferbot.detect.tiling import find_tiles
@@ -73,6 +76,61 @@ def test_region_captures_that_rectangle(display, monkeypatch, tmp_path):
         source.close()
     assert frame.image.shape == (360, 640, 3)
     assert np.abs(frame.image.astype(int) - picture[200:560, 100:740]).mean() < 2
+
+
+@pytest.mark.display
+def test_a_grab_of_another_size_than_the_area_is_resized_to_the_area(display, monkeypatch, tmp_path):
+    """Stand-in at mss's grab result only: the real X screen's grab, doubled, as a Retina Mac's is where mss is set
+    to grab 2 pixels a point (mss.darwin.IMAGE_OPTIONS = 0). The frame keeps the region's size and picture, so that
+    boxes and --exclude stay in the screen's units."""
+    picture = cv2.resize(photo("codait_luciano.jpg"), (1920, 1080))
+    monkeypatch.setenv("DISPLAY", display)
+    with shown_on_screen(display, picture, tmp_path):
+        grab = mss.MSS.grab
+        monkeypatch.setattr(mss.MSS, "grab", lambda screen, area: cv2.resize(
+            np.asarray(grab(screen, area)), None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST))
+        source = ScreenSource(region=Rect(100, 200, 640, 360))
+        frame = source.read()
+        source.close()
+    assert frame.image.shape == (360, 640, 3)
+    assert np.abs(frame.image.astype(int) - picture[200:560, 100:740]).mean() < 2
+
+
+class _Windll:
+    """Stand-in for ctypes.windll, Windows' own boundary, which cannot exist here: records the DPI awareness asked
+    for. `v2`: user32 has SetProcessDpiAwarenessContext (Windows 10 from its 1703 update on); each call answers
+    FALSE, as Windows does where the awareness is already set."""
+
+    def __init__(self, v2: bool):
+        self.asked = []
+        self.user32 = SimpleNamespace()
+        if v2:
+            self.user32.SetProcessDpiAwarenessContext = lambda context: self._ask("context", context.value)
+        self.shcore = SimpleNamespace(SetProcessDpiAwareness=lambda awareness: self._ask("awareness", awareness))
+
+    def _ask(self, kind: str, value: int) -> int:
+        self.asked.append((kind, value))
+        return 0
+
+
+@pytest.mark.parametrize("v2, asked", [
+    (True, [("context", ctypes.c_void_p(-4).value)]),  # DPI_AWARENESS_CONTEXT_PER_MONITOR_AWARE_V2, a handle
+    (False, [("awareness", 2)]),  # PROCESS_PER_MONITOR_DPI_AWARE
+], ids=["per-monitor v2", "per-monitor before Windows 10 1703"])
+def test_on_windows_the_process_is_made_per_monitor_dpi_aware(monkeypatch, v2, asked):
+    """Stubbed at Windows' boundary only (ctypes.windll, and sys.platform to reach it): per-monitor v2 is asked for
+    first, per-monitor where Windows has no v2, and Windows' refusal (the awareness already set) is no error."""
+    windll = _Windll(v2)
+    monkeypatch.setattr(ctypes, "windll", windll, raising=False)
+    monkeypatch.setattr(sys, "platform", "win32")
+    make_dpi_aware()
+    assert windll.asked == asked
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="checks that nothing is asked elsewhere")
+def test_elsewhere_dpi_awareness_is_left_alone():
+    assert not hasattr(ctypes, "windll")  # so make_dpi_aware cannot have reached for it
+    make_dpi_aware()
 
 
 @pytest.mark.parametrize("kwargs, message", [

@@ -32,7 +32,7 @@ from ferbot.sink import SinkError, open_sink, parse_sink
 from ferbot.sink import file as file_sink
 from ferbot.sink.base import NullSink
 from ferbot.sink.vcam import CAMERA_NAME, STOPPED_CARD_S, VirtualCameraSink, named_v4l2_device
-from ferbot.sink.window import WINDOW_TITLE
+from ferbot.sink.window import WINDOW_TITLE, qt_scale
 from tests.helpers.cli import env_with, ferbot, one_error_line
 from tests.helpers.data import REPO, read_video
 from tests.helpers.requires import need_program
@@ -485,11 +485,11 @@ window.close()
 """
 
 
-def _preview_in_child(display: str, script: str = KEYS_CHILD) -> tuple[subprocess.Popen, Callable, str]:
-    """`script`'s preview window on `display`, in a process of its own: the process, xdotool on that display (a
-    subprocess.run), and the window's id once it shows."""
+def _preview_in_child(display: str, script: str = KEYS_CHILD, **env: str) -> tuple[subprocess.Popen, Callable, str]:
+    """`script`'s preview window on `display`, in a process of its own (with `env` added to its environment): the
+    process, xdotool on that display (a subprocess.run), and the window's id once it shows."""
     need_program("xdotool", package="xdotool")
-    child = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, env={**os.environ, **qt_on(display)},
+    child = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, env={**os.environ, **qt_on(display), **env},
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     xdotool = functools.partial(subprocess.run, env={**os.environ, "DISPLAY": display}, check=True, timeout=60,
                                 capture_output=True, text=True)
@@ -578,6 +578,44 @@ def test_the_preview_window_fits_a_laptop_screen_and_can_be_resized():
     assert width <= 0.9 * 1366 and height <= 0.9 * 768, (width, height)
     assert width / height == pytest.approx(16 / 9, rel=0.01)
     assert resized[0] == pytest.approx(640, abs=4) and resized[0] / resized[1] == pytest.approx(16 / 9, rel=0.02)
+
+
+@pytest.mark.parametrize("environ, output, scale", [
+    ({}, "DP-0", 1.0),
+    ({"QT_SCALE_FACTOR": "2"}, "DP-0", 2.0),
+    ({"QT_SCALE_FACTOR": "1.5"}, None, 1.5),
+    ({"QT_SCREEN_SCALE_FACTORS": "DP-0=2;HDMI-1=1;"}, "DP-0", 2.0),  # as KDE Plasma exports it
+    ({"QT_SCREEN_SCALE_FACTORS": "DP-0=2;HDMI-1=1;"}, "HDMI-1", 1.0),
+    ({"QT_SCREEN_SCALE_FACTORS": "DP-0=2;HDMI-1=1;"}, None, 1.0),  # no output name from mss: no entry is its
+    ({"QT_SCREEN_SCALE_FACTORS": "2;1"}, "DP-0", 2.0),  # by place: Qt lists the primary monitor first
+    ({"QT_SCREEN_SCALE_FACTORS": "1;2"}, "DP-0", 1.0),
+    ({"QT_SCREEN_SCALE_FACTORS": "bad;2"}, "DP-0", 1.0),  # Qt counts the places of entries it cannot read too
+    ({"QT_SCALE_FACTOR": "2", "QT_SCREEN_SCALE_FACTORS": "HDMI-1=3;DP-0=1.25"}, "DP-0", 2.5),
+    ({"QT_SCALE_FACTOR": "0", "QT_SCREEN_SCALE_FACTORS": "DP-0=-2"}, "DP-0", 1.0),  # Qt ignores them too
+    ({"QT_SCALE_FACTOR": "two"}, "DP-0", 1.0),
+])
+def test_qt_scale_of_the_primary_monitor_is_read_as_qt_reads_it(environ, output, scale):
+    """Qt 5.15's reading of its scale variables (OpenCV's Qt build), checked once case by case against the real X
+    window that OpenCV's Qt gave the preview window on Xvfb (its one output, "screen", standing for DP-0)."""
+    assert qt_scale(output, environ) == pytest.approx(scale)
+
+
+@pytest.mark.display
+@pytest.mark.parametrize("scaling", [{"QT_SCALE_FACTOR": "2"}, {"QT_SCREEN_SCALE_FACTORS": "screen=2;"}],
+                         ids=["QT_SCALE_FACTOR", "QT_SCREEN_SCALE_FACTORS by output"])
+def test_the_preview_window_fits_the_screen_under_qt_scaling(scaling):
+    """A 720p feed on a 1366x768 screen with Qt scaling at 2 (a HiDPI desktop; Xvfb's one output is named "screen"):
+    Qt takes the size ferbot asks for in its own scaled pixels, and the real X window was twice that, 2322x1306,
+    running off the screen."""
+    with xvfb((1366, 768)) as display:
+        child, xdotool, window = _preview_in_child(display, FEED_720P_CHILD, **scaling)
+        try:
+            width, height = _settled_size(xdotool, window, lambda w, h: h <= 0.9 * 768)
+        finally:
+            child.kill()
+            child.communicate()
+    assert width <= 0.9 * 1366 and height <= 0.9 * 768, (width, height)
+    assert width >= 0.8 * 1366 and width / height == pytest.approx(16 / 9, rel=0.01), (width, height)
 
 
 CLOSED_CHILD = """

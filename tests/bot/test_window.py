@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 
 from ferbot.capture.screen import RECHECK_S
@@ -344,6 +345,48 @@ def test_a_wayland_session_finds_the_meeting_run_under_xwayland(picture, tmp_pat
                                      DBUS_SESSION_BUS_ADDRESS="unix:path=/nonexistent"))
     assert result.returncode == 0, result.stderr
     assert f"capturing the window {TITLE!r}" in result.stderr and "this is a Wayland session" in result.stderr
+
+
+SHARP_GRAB_CHILD = """
+import sys
+import time
+import cv2
+import mss
+import numpy as np
+import pywinctl
+from ferbot.capture.window import WindowSource
+
+title, frames = sys.argv[1:]
+deadline = time.monotonic() + 30
+while pywinctl.getWindowsWithTitle(title)[0].left >= 0 and time.monotonic() < deadline:  # until moved off the edge
+    time.sleep(0.1)
+source = WindowSource(title)
+as_grabbed = source.read().image
+grab = mss.MSS.grab
+mss.MSS.grab = lambda screen, area: cv2.resize(np.asarray(grab(screen, area)), None, fx=2, fy=2,
+                                               interpolation=cv2.INTER_NEAREST)
+as_retina = source.read().image
+source.close()
+np.save(frames, np.stack([as_grabbed, as_retina]))
+"""
+
+
+@pytest.mark.display
+def test_a_grab_of_twice_the_windows_size_keeps_its_frames_in_the_windows_pixels(picture, tmp_path):
+    """Stand-in at mss's grab result only: the real X screen's grab of the window, doubled, as a Retina Mac's is
+    where mss is set to grab 2 pixels a point (mss.darwin.IMAGE_OPTIONS = 0). With the window's left edge off the
+    screen, ferbot pastes the grab at its place in the window, where the doubled one did not fit (numpy's
+    ValueError, a traceback). Its frames are now the window's size, the picture where the plain grab has it."""
+    image, _ = picture
+    with desktop() as display, titled_window(display, image, tmp_path, 40, 30) as window:
+        window.move(-90, 330)
+        child = subprocess.run([sys.executable, "-c", SHARP_GRAB_CHILD, TITLE, str(tmp_path / "frames.npy")],
+                               env=env_with(DISPLAY=display), capture_output=True, text=True, timeout=120)
+    assert child.returncode == 0, child.stderr[-2000:]
+    for frame in np.load(tmp_path / "frames.npy"):  # as grabbed, and doubled
+        assert frame.shape == image.shape
+        assert not frame[:, :80].any()  # off the screen: black (openbox puts the window at x=-89)
+        assert np.abs(frame[:, 90:].astype(int) - image[:, 90:]).mean() < 9  # the picture or its copy 8 brighter
 
 
 @pytest.mark.parametrize("display", [{"DISPLAY": ":4999"}, {"DISPLAY": None, "WAYLAND_DISPLAY": "wayland-0"}],
