@@ -4,7 +4,8 @@
 
 Galleries of 9, 12 and 24 real webcam tiles at 1920x1080 in each app's style (tests.helpers.meetings), their tags
 showing Latin names with accents, Chinese and Japanese names, and names cut short with '...'; then small tiles: a
-7x7 gallery at 1920x1080, a 5x5 one at 1280x720 and a speaker view's row of small tiles at both sizes. Every tag is
+7x7 gallery at 1920x1080, a 5x5 one at 1280x720 and a speaker view's row of small tiles at both sizes; then those
+small tiles on a screen scaled to 200% (a 4K or Retina screen: each screen enlarged twice). Every tag is
 read once, as `ferbot --names` reads a tile it sees for the first time, on the tile as ferbot's tile finder finds
 it (a tile it misses counts as misread). Reported per style and script: the share read exactly; and per gallery
 size: milliseconds per tile (the OCR of one tag strip, on one thread).
@@ -15,6 +16,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 
+import cv2
 import numpy as np
 
 from benchmarks.command import benchmark_parser, machine, run_benchmark
@@ -35,8 +37,9 @@ def main() -> None:
     at_start = machine()
     reader = NameReader()
     reader.read(*_warm_screen(), 0.0)  # the engine loads on the first read
-    for title, screens in (("galleries of 9, 12 and 24 tiles", NAMED), ("small tiles", SMALL_NAMED)):
-        exact, ms = _read_tags(reader, screens)
+    for title, screens, scale in (("galleries of 9, 12 and 24 tiles", NAMED, 1), ("small tiles", SMALL_NAMED, 1),
+                                  ("small tiles at 200%", SMALL_NAMED, 2)):
+        exact, ms = _read_tags(reader, screens, scale)
         print(f"{title}: name tags read exactly; {at_start}")
         scripts = sorted({s for _, s in exact})
         print(f"{'style':>6} | " + " | ".join(f"{s:>10}" for s in scripts) + " |  all")
@@ -49,18 +52,20 @@ def main() -> None:
               + ", ".join(f"{count} tiles {np.mean(v):.0f} ms" for count, v in sorted(ms.items())))
 
 
-def _read_tags(reader: NameReader, screens) -> tuple[dict, dict]:
-    """Whether each tag of each style's `screens` (tests.helpers.meetings.named_screens) was read exactly, by
-    style and script; and the milliseconds per tile, by the screens' tile count. Misreads are printed."""
+def _read_tags(reader: NameReader, screens, scale: int) -> tuple[dict, dict]:
+    """Whether each tag of each style's `screens` (tests.helpers.meetings.named_screens), enlarged `scale` times,
+    was read exactly, by style and script; and the milliseconds per tile, by the screens' tile count. Misreads are
+    printed."""
     exact: dict[tuple[str, str], list[bool]] = defaultdict(list)
     ms: dict[int, list[float]] = defaultdict(list)
     for style in STYLES:
         for screen, names in named_screens(people(), style, screens):
-            found = as_found(screen.tiles, find_tiles(screen.image))
+            image = cv2.resize(screen.image, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
+            found = as_found([tile.scaled(scale) for tile in screen.tiles], find_tiles(image))
             tiles = [tile for tile in found if tile is not None]
             fresh = NameReader(reader.ocr)
             start = time.perf_counter()
-            tags = iter(fresh.read(screen.image, tiles, 0.0))
+            tags = iter(fresh.read(image, tiles, 0.0))
             ms[len(names)].append(1000 * (time.perf_counter() - start) / len(tiles))
             for tile, truth in zip(found, names):
                 name = "(tile not found)" if tile is None else next(tags).name

@@ -29,6 +29,12 @@ log = logging.getLogger(__name__)
 TAG_HEIGHT = 0.2  # of the tile's height: the strip along its bottom edge that holds the name tag ...
 TAG_WIDTH = 0.75  # ... and of its width, from the left edge (all of it where a long name reaches further)
 MIN_TAG_PX = 32  # the strip is never lower than this (24 cut Meet's 12-px letters in a tile found 2 px low)
+# Where a name read reaches within CUT_PX of the strip's top, or nothing is read, the strip may have cut the tag (one
+# twice as large, on a screen scaled to 200%: 4K, Retina), and a taller one is read: TALL_TAG_HEIGHT of the tile's
+# height, up to TALL_TAG_PX (a tag with its box at 200%, 50 px, with room to spare)
+CUT_PX = 2
+TALL_TAG_HEIGHT = 0.3
+TALL_TAG_PX = 64
 READ_HEIGHT = 48  # px: strips lower than this are enlarged to it before reading (small tiles, small letters)
 REREAD_S = 5.0  # an unchanged tag is read again after this long ...
 REFRESH_PER_S = 1.0  # ... one tile at a time, at most this many a second
@@ -66,19 +72,22 @@ class _Read:
     tile_look: np.ndarray  # the tile's picture, shrunk
     at: float
     tail: np.ndarray  # the plain tag just after the name (plain_tail), else empty
-    whole: bool = False  # read in a strip of the tile's whole width (tag_strip)
+    whole: bool = False  # read in a strip of the tile's whole width (tag_strip) ...
+    tall: bool = False  # ... and in the taller strip (tag_strip)
     readings: tuple[str, ...] = ()  # the names last read on the tile since it last changed, VOTE_READINGS at most
 
 
-def tag_strip(tile: Rect, whole: bool = False) -> Rect:
-    """Where a tile's name tag sits: the lower left of the tile, or, `whole`, all along its bottom."""
-    height = min(tile.h, max(MIN_TAG_PX, TAG_HEIGHT * tile.h))
+def tag_strip(tile: Rect, whole: bool = False, tall: bool = False) -> Rect:
+    """Where a tile's name tag sits: the lower left of the tile, or, `whole`, all along its bottom; `tall`, a taller
+    strip for a tag larger than the usual one holds (a small tile's on a screen scaled to 200%)."""
+    height = max(MIN_TAG_PX, TAG_HEIGHT * tile.h, min(TALL_TAG_HEIGHT * tile.h, TALL_TAG_PX) if tall else 0)
+    height = min(tile.h, height)
     return Rect(tile.x, tile.y2 - height, tile.w if whole else TAG_WIDTH * tile.w, height)
 
 
-def strip_pixels(image: np.ndarray, tile: Rect, whole: bool = False) -> np.ndarray:
+def strip_pixels(image: np.ndarray, tile: Rect, whole: bool = False, tall: bool = False) -> np.ndarray:
     """The tag strip of a tile (tag_strip), cut from an RGB screen."""
-    return tag_strip(tile, whole).pixels(image)
+    return tag_strip(tile, whole, tall).pixels(image)
 
 
 def tile_look(image: np.ndarray, tile: Rect) -> np.ndarray:
@@ -185,7 +194,7 @@ class NameReader:
         looks = [tile_look(image, tile) for tile in tiles]
         seen = []
         for tile, before, look in zip(tiles, self._previous(tiles), looks):
-            if before is None or _changed(before, strip_pixels(image, tile, before.whole), look):
+            if before is None or _changed(before, strip_pixels(image, tile, before.whole, before.tall), look):
                 before = self._read(image, tile, look, timestamp)
             seen.append(before)
         self._tiles, self._seen = list(tiles), seen
@@ -217,17 +226,30 @@ class NameReader:
         """Read a tile's tag in its strip, and again along the tile's whole width where the name reaches the
         strip's end (a long name: read cut mid-letter, it would be another name in a tile of another size); or,
         `whole` (an unchanged tile whose name was long), along its whole width at once."""
-        strip = strip_pixels(image, tile, whole)
-        name, box = self._read_strip(strip)
+        strip, name, box, tall = self._read_uncut(image, tile, whole)
         if not whole and box is not None and box.x2 >= strip.shape[1] - box.h / 2:
-            wide = strip_pixels(image, tile, whole=True)
+            wide = strip_pixels(image, tile, True, tall)
             wide_name, wide_box = self._read_strip(wide)
             if wide_box is not None:
                 strip, name, box, whole = wide, wide_name, wide_box, True
         if box is None:
             return _Read(name, None, np.zeros((0, 0)), look, timestamp, np.zeros((0, 0)))
         return _Read(name, box, _grey(strip, box, -look_margin(box)), look, timestamp, plain_tail(strip, box), whole,
-                     (name,))
+                     tall, (name,))
+
+    def _read_uncut(self, image: np.ndarray, tile: Rect, whole: bool) -> tuple[np.ndarray, str, Rect | None, bool]:
+        """A tile's tag strip, the name read in it and where, and whether it is the tall one: the usual strip; the
+        tall one instead where the usual one reads nothing or a name reaching its top (within CUT_PX), and the
+        tall one reads a name."""
+        strip = strip_pixels(image, tile, whole)
+        name, box = self._read_strip(strip)
+        if box is None or box.y <= CUT_PX:
+            tall = strip_pixels(image, tile, whole, tall=True)
+            if tall.shape[0] > strip.shape[0]:
+                tall_name, tall_box = self._read_strip(tall)
+                if tall_box is not None:
+                    return tall, tall_name, tall_box, True
+        return strip, name, box, False
 
     def _read_strip(self, strip: np.ndarray) -> tuple[str, Rect | None]:
         """The name in a tag strip and where it is (enlarged first when its letters are small)."""
