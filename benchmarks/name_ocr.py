@@ -8,7 +8,7 @@ showing Latin names with accents, Chinese and Japanese names, and names cut shor
 small tiles on a screen scaled to 200% (a 4K or Retina screen: each screen enlarged twice). Every tag is
 read once, as `ferbot --names` reads a tile it sees for the first time, on the tile as ferbot's tile finder finds
 it (a tile it misses counts as misread). Reported per style and script: the share read exactly; and per gallery
-size: milliseconds per tile (the OCR of one tag strip, on one thread).
+size: milliseconds per tile (the OCR of its tag strips: one, or two where the first looks cut; one thread).
 """
 
 from __future__ import annotations

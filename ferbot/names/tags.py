@@ -7,7 +7,8 @@ otherwise every REREAD_S seconds, at most REFRESH_PER_S such refreshes a second 
 screen, so a large gallery costs no more than a small one. A tile where no name was read is read again when its
 picture changes, and otherwise only by those refreshes; a refresh that reads nothing on a named tile keeps its
 name (its letters are still there, or the tile would have been read already). A screen where no tile was found
-changes nothing.
+changes nothing. A tag the usual strip cuts (one twice as large, on a screen scaled to 200%) is read in a taller
+strip, and the tile is then read there.
 """
 
 from __future__ import annotations
@@ -31,10 +32,12 @@ TAG_WIDTH = 0.75  # ... and of its width, from the left edge (all of it where a 
 MIN_TAG_PX = 32  # the strip is never lower than this (24 cut Meet's 12-px letters in a tile found 2 px low)
 # Where a name read reaches within CUT_PX of the strip's top, or nothing is read, the strip may have cut the tag (one
 # twice as large, on a screen scaled to 200%: 4K, Retina), and a taller one is read: TALL_TAG_HEIGHT of the tile's
-# height, up to TALL_TAG_PX (a tag with its box at 200%, 50 px, with room to spare)
+# height, up to TALL_TAG_PX (a tag with its box at 200%, 50 px, with room to spare), where that is TALLER_PX or more
+# taller than the usual strip
 CUT_PX = 2
 TALL_TAG_HEIGHT = 0.3
 TALL_TAG_PX = 64
+TALLER_PX = 4
 READ_HEIGHT = 48  # px: strips lower than this are enlarged to it before reading (small tiles, small letters)
 REREAD_S = 5.0  # an unchanged tag is read again after this long ...
 REFRESH_PER_S = 1.0  # ... one tile at a time, at most this many a second
@@ -72,8 +75,8 @@ class _Read:
     tile_look: np.ndarray  # the tile's picture, shrunk
     at: float
     tail: np.ndarray  # the plain tag just after the name (plain_tail), else empty
-    whole: bool = False  # read in a strip of the tile's whole width (tag_strip) ...
-    tall: bool = False  # ... and in the taller strip (tag_strip)
+    whole: bool = False  # read in a strip of the tile's whole width (tag_strip)
+    tall: bool = False  # read in the tall strip (tag_strip)
     readings: tuple[str, ...] = ()  # the names last read on the tile since it last changed, VOTE_READINGS at most
 
 
@@ -217,16 +220,17 @@ class NameReader:
         oldest = min(range(len(self._seen)), key=lambda i: self._seen[i].at)
         before = self._seen[oldest]
         if timestamp - before.at >= self.reread_s:
-            fresh = self._read(image, self._tiles[oldest], looks[oldest], timestamp, before.whole)
+            fresh = self._read(image, self._tiles[oldest], looks[oldest], timestamp, before.whole, before.tall)
             self._seen[oldest] = _refreshed(before, fresh)
             self._last_refresh = timestamp
 
-    def _read(self, image: np.ndarray, tile: Rect, look: np.ndarray, timestamp: float, whole: bool = False
-              ) -> _Read:
-        """Read a tile's tag in its strip, and again along the tile's whole width where the name reaches the
-        strip's end (a long name: read cut mid-letter, it would be another name in a tile of another size); or,
-        `whole` (an unchanged tile whose name was long), along its whole width at once."""
-        strip, name, box, tall = self._read_uncut(image, tile, whole)
+    def _read(self, image: np.ndarray, tile: Rect, look: np.ndarray, timestamp: float, whole: bool = False,
+              tall: bool = False) -> _Read:
+        """Read a tile's tag in its strip (the usual one or the tall one: _read_uncut), and again along the tile's
+        whole width where the name reaches the strip's end (a long name: read cut mid-letter, it would be another
+        name in a tile of another size); or, `whole` (an unchanged tile whose name was long), along its whole width
+        at once; `tall` (an unchanged tile whose tag was read in the tall strip), in the tall strip first."""
+        strip, name, box, tall = self._read_uncut(image, tile, whole, tall)
         if not whole and box is not None and box.x2 >= strip.shape[1] - box.h / 2:
             wide = strip_pixels(image, tile, True, tall)
             wide_name, wide_box = self._read_strip(wide)
@@ -237,19 +241,24 @@ class NameReader:
         return _Read(name, box, _grey(strip, box, -look_margin(box)), look, timestamp, plain_tail(strip, box), whole,
                      tall, (name,))
 
-    def _read_uncut(self, image: np.ndarray, tile: Rect, whole: bool) -> tuple[np.ndarray, str, Rect | None, bool]:
+    def _read_uncut(self, image: np.ndarray, tile: Rect, whole: bool, tall: bool
+                    ) -> tuple[np.ndarray, str, Rect | None, bool]:
         """A tile's tag strip, the name read in it and where, and whether it is the tall one: the usual strip; the
-        tall one instead where the usual one reads nothing or a name reaching its top (within CUT_PX), and the
-        tall one reads a name."""
-        strip = strip_pixels(image, tile, whole)
-        name, box = self._read_strip(strip)
-        if box is None or box.y <= CUT_PX:
-            tall = strip_pixels(image, tile, whole, tall=True)
-            if tall.shape[0] > strip.shape[0]:
-                tall_name, tall_box = self._read_strip(tall)
-                if tall_box is not None:
-                    return tall, tall_name, tall_box, True
-        return strip, name, box, False
+        tall one instead where the usual one reads nothing or a name reaching its top (within CUT_PX) and the tall
+        one reads a name reaching down into the usual one's rows (a cut tag's lower part is there; text in the
+        picture above is not), or, `tall`, where the tall one reads a name at all. The tall strip is read only
+        where it is TALLER_PX or more taller than the usual one."""
+        usual, taller = strip_pixels(image, tile, whole), strip_pixels(image, tile, whole, tall=True)
+        worth = taller.shape[0] >= usual.shape[0] + TALLER_PX
+        if tall and worth:
+            name, box = self._read_strip(taller)
+            return (taller, name, box, True) if box is not None else (usual, *self._read_strip(usual), False)
+        name, box = self._read_strip(usual)
+        if worth and (box is None or box.y <= CUT_PX):
+            tall_name, tall_box = self._read_strip(taller)
+            if tall_box is not None and tall_box.y2 > taller.shape[0] - usual.shape[0]:
+                return taller, tall_name, tall_box, True
+        return usual, name, box, False
 
     def _read_strip(self, strip: np.ndarray) -> tuple[str, Rect | None]:
         """The name in a tag strip and where it is (enlarged first when its letters are small)."""

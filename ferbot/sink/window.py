@@ -22,7 +22,7 @@ STOP_KEYS = {ord("q"), ord("Q"), 27, 0xFF1B}
 # The window, resizable and keeping the feed's shape, without the toolbar of OpenCV's Qt windows, whose button saves
 # the picture (students' faces) to a file
 WINDOW_FLAGS = cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO | cv2.WINDOW_GUI_NORMAL
-# The window opens at most this share of the smallest monitor's width and height, leaving the rest to its title bar
+# The window opens at most this share of the primary monitor's width and height, leaving the rest to its title bar
 # and the desktop's panels: a 720p feed opens at 1160x652 on a 1366x768 laptop, where it ran off the screen
 SCREEN_SHARE = 0.85
 

@@ -823,7 +823,7 @@ def test_small_tags_at_twice_the_size_are_read_on_a_high_screen(counted_ocr, sty
     """The 7x7 gallery above on a 2560x1440 screen at 200% (the 720p screen enlarged twice: tags, letters and tiles
     twice as large, as a 4K or Retina screen at 2x shows them): a strip of 32 px, or a fifth of a 178-px tile, cut
     the letters (Meet 0, Teams 1 of 49 tags named their student); the taller strip, read where the usual one reads
-    nothing or a name reaching its top, names 44 (Meet) or more."""
+    nothing or a name reaching its top, names 44 of them (Meet) or more."""
     [(screen, names)] = named_screens(people(), style, [((1280, 720), 49, "gallery", 0)])
     image = cv2.resize(screen.image, (2560, 1440), interpolation=cv2.INTER_LINEAR)
     tiles = as_found([tile.scaled(2) for tile in screen.tiles], find_tiles(image))
@@ -831,6 +831,22 @@ def test_small_tags_at_twice_the_size_are_read_on_a_high_screen(counted_ocr, sty
     read = [tag.name for tag in NameReader(counted_ocr).read(image, tiles, 0.0)]
     named = sum(same_name(name, truth) for name, truth in zip(read, names))
     assert named >= 42, [(name, truth) for name, truth in zip(read, names) if not same_name(name, truth)]
+
+
+@pytest.mark.slow
+def test_a_tag_read_in_the_tall_strip_is_read_once_while_unchanged_and_refreshed_there():
+    """Four tiles of that gallery at 200%, whose tags the tall strip reads: unchanged, they are not read again (their
+    letters are compared in the strip they were read in), and a refresh reads the tall strip alone (it read the
+    usual strip, cut, first: two readings a refresh)."""
+    [(screen, names)] = named_screens(people(), "teams", [((1280, 720), 49, "gallery", 0)])
+    image = cv2.resize(screen.image, (2560, 1440), interpolation=cv2.INTER_LINEAR)
+    tiles = [tile.scaled(2) for tile in screen.tiles[:4]]
+    reader = NameReader(CountedOCR(), reread_s=1.0)
+    first = reader.read(image, tiles, 0.0)
+    assert sum(same_name(tag.name, truth) for tag, truth in zip(first, names)) >= 3, first
+    read_first = reader.ocr.count
+    assert reader.read(image, tiles, 0.4) == first and reader.ocr.count == read_first
+    assert reader.read(image, tiles, 1.2) == first and reader.ocr.count == read_first + 1
 
 
 def _lesson_log(tmp_path: Path, classifier) -> tuple[LiveMeeting, list[dict]]:
