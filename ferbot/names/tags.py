@@ -31,9 +31,9 @@ TAG_HEIGHT = 0.2  # of the tile's height: the strip along its bottom edge that h
 TAG_WIDTH = 0.75  # ... and of its width, from the left edge (all of it where a long name reaches further)
 MIN_TAG_PX = 32  # the strip is never lower than this (24 cut Meet's 12-px letters in a tile found 2 px low)
 # Where a name read reaches within CUT_PX of the strip's top, or nothing is read, the strip may have cut the tag (one
-# twice as large, on a screen scaled to 200%: 4K, Retina), and a taller one is read: TALL_TAG_HEIGHT of the tile's
-# height, up to TALL_TAG_PX (a tag with its box at 200%, 50 px, with room to spare), where that is TALLER_PX or more
-# taller than the usual strip
+# twice as large, on a screen scaled to 200%: 4K on Windows or Linux), and a taller one is read: TALL_TAG_HEIGHT of
+# the tile's height, up to TALL_TAG_PX (a tag with its box at 200%, 50 px, with room to spare), where that is
+# TALLER_PX or more taller than the usual strip
 CUT_PX = 2
 TALL_TAG_HEIGHT = 0.3
 TALL_TAG_PX = 64
