@@ -30,6 +30,7 @@ OWN_WINDOWS = ("FER Cam",)  # ferbot's own preview window is never the meeting
 OWN_COMMAND = "--window"
 MAX_LISTED = 12
 HIDDEN = "minimised, on another desktop or hidden"
+DWMWA_EXTENDED_FRAME_BOUNDS = 9  # Windows: the window's frame as drawn, without its invisible resize border
 
 
 class WindowSource:
@@ -242,9 +243,27 @@ def _shown(window) -> bool:
 
 
 def _box(window) -> tuple[int, int, int, int]:
-    """The window's (left, top, width, height) on the screen."""
+    """The window's (left, top, width, height) on the screen; on Windows as it is drawn (_drawn_frame), without the
+    invisible resize border pywinctl's box includes (7 px at 100% scaling), which reaches past the screen's edges
+    around a maximised window and would put the desktop behind into the frame."""
+    if sys.platform == "win32" and (drawn := _drawn_frame(window.getHandle())) is not None:
+        return drawn
     box = window.box
     return int(box.left), int(box.top), int(box.width), int(box.height)
+
+
+def _drawn_frame(handle: int) -> tuple[int, int, int, int] | None:
+    """Windows: a window's frame as the desktop window manager draws it (DWMWA_EXTENDED_FRAME_BOUNDS, in physical
+    pixels in ferbot's DPI-aware process), as (left, top, width, height); None where it does not say."""
+    import ctypes
+    from ctypes import wintypes
+
+    rect = wintypes.RECT()
+    failed = ctypes.windll.dwmapi.DwmGetWindowAttribute(
+        wintypes.HWND(handle), DWMWA_EXTENDED_FRAME_BOUNDS, ctypes.byref(rect), ctypes.sizeof(rect))
+    if failed or rect.right <= rect.left or rect.bottom <= rect.top:
+        return None
+    return rect.left, rect.top, rect.right - rect.left, rect.bottom - rect.top
 
 
 def _on_screen(box: tuple[int, int, int, int], screen: dict) -> dict | None:

@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 
 import cv2
 import numpy as np
@@ -430,3 +431,51 @@ def test_the_terminal_that_shows_ferbots_own_command_is_not_the_meeting(picture,
 def test_window_mistakes_get_one_line(args):
     result = ferbot(*args)
     assert result.returncode == 2 and "--window" in one_error_line(result)
+
+
+class _Dwmapi:
+    """Stand-in for Windows' dwmapi (ctypes.windll.dwmapi), a boundary that cannot exist here: answers
+    DwmGetWindowAttribute with `frame` (left, top, right, bottom), or with an error code where there is none."""
+
+    def __init__(self, frame: tuple[int, int, int, int] | None):
+        self.frame, self.asked = frame, []
+
+    def DwmGetWindowAttribute(self, handle, attribute, rect, size):  # noqa: N802 (Windows' own name)
+        self.asked.append((handle.value, attribute, size))
+        if self.frame is None:
+            return 0x80070006  # E_HANDLE
+        rect._obj.left, rect._obj.top, rect._obj.right, rect._obj.bottom = self.frame
+        return 0
+
+
+class _MaximisedWindow:
+    """pywinctl's view of a maximised window on Windows: GetWindowRect's box, 8 px of invisible border past the
+    1920x1080 screen's edges on three sides."""
+
+    box = SimpleNamespace(left=-8, top=-8, width=1936, height=1056)
+
+    def getHandle(self) -> int:  # noqa: N802 (pywinctl's name)
+        return 0x1234
+
+
+@pytest.mark.parametrize("frame, box", [
+    ((0, 0, 1920, 1040), (0, 0, 1920, 1040)),  # the window as drawn, above the taskbar
+    (None, (-8, -8, 1936, 1056)),  # DWM does not say: pywinctl's box
+], ids=["drawn frame", "no answer"])
+def test_on_windows_a_windows_box_is_its_drawn_frame(monkeypatch, frame, box):
+    """Stubbed at Windows' boundary only (ctypes.windll, and sys.platform to reach it). pywinctl's box of a window
+    (GetWindowRect) includes an invisible resize border: a maximised window reached past the screen on three sides,
+    so ferbot took it for partly off the screen and analysed a strip of whatever lay behind its edges."""
+    import ctypes
+    from ctypes import wintypes
+
+    from ferbot.capture import window
+
+    dwmapi = _Dwmapi(frame)
+    monkeypatch.setattr(ctypes, "windll", type("Windll", (), {"dwmapi": dwmapi})(), raising=False)
+    monkeypatch.setattr(sys, "platform", "win32")
+    assert window._box(_MaximisedWindow()) == box
+    assert dwmapi.asked == [(0x1234, window.DWMWA_EXTENDED_FRAME_BOUNDS, ctypes.sizeof(wintypes.RECT))]
+    on_screen = window._on_screen(window._box(_MaximisedWindow()), {"left": 0, "top": 0, "width": 1920,
+                                                                   "height": 1080})
+    assert (on_screen == {"left": 0, "top": 0, "width": 1920, "height": 1040}) == (frame is not None)
