@@ -5,7 +5,7 @@
 Galleries of 9, 12 and 24 real webcam tiles at 1920x1080 in each app's style (tests.helpers.meetings), their tags
 showing Latin names with accents, Chinese and Japanese names, and names cut short with '...'; then small tiles: a
 7x7 gallery at 1920x1080, a 5x5 one at 1280x720 and a speaker view's row of small tiles at both sizes; then those
-small tiles on a screen scaled to 200% (a 4K or Retina screen: each screen enlarged twice). Every tag is
+small tiles on a screen scaled to 200% (a 4K screen on Windows or Linux: each screen enlarged twice). Every tag is
 read once, as `ferbot --names` reads a tile it sees for the first time, on the tile as ferbot's tile finder finds
 it (a tile it misses counts as misread). Reported per style and script: the share read exactly; and per gallery
 size: milliseconds per tile (the OCR of its tag strips: one, or two where the first looks cut; one thread).

@@ -821,9 +821,9 @@ def test_small_tags_are_read_on_the_tiles_the_finder_finds(counted_ocr, style):
 @pytest.mark.parametrize("style", ["meet", "teams"])
 def test_small_tags_at_twice_the_size_are_read_on_a_high_screen(counted_ocr, style):
     """The 7x7 gallery above on a 2560x1440 screen at 200% (the 720p screen enlarged twice: tags, letters and tiles
-    twice as large, as a 4K or Retina screen at 2x shows them): a strip of 32 px, or a fifth of a 178-px tile, cut
-    the letters (Meet 0, Teams 1 of 49 tags named their student); the taller strip, read where the usual one reads
-    nothing or a name reaching its top, names 44 of them (Meet) or more."""
+    twice as large, as a 4K screen at 200% on Windows or Linux shows them): a strip of 32 px, or a fifth of a
+    178-px tile, cut the letters (Meet 0, Teams 1 of 49 tags named their student); the taller strip, read where the
+    usual one reads nothing or a name reaching its top, names 44 of them (Meet) or more."""
     [(screen, names)] = named_screens(people(), style, [((1280, 720), 49, "gallery", 0)])
     image = cv2.resize(screen.image, (2560, 1440), interpolation=cv2.INTER_LINEAR)
     tiles = as_found([tile.scaled(2) for tile in screen.tiles], find_tiles(image))
