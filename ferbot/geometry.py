@@ -95,3 +95,11 @@ def iou_matrix(a: list[Rect], b: list[Rect]) -> np.ndarray:
     ra, rb = np.asarray(a, np.float64), np.asarray(b, np.float64)
     union = (ra[:, 2] * ra[:, 3])[:, None] + (rb[:, 2] * rb[:, 3])[None] - inter
     return np.where(union > 0, inter / np.where(union > 0, union, 1), 0).astype(np.float32)
+
+
+def screen_scale(height: int) -> int:
+    """Screen pixels per pixel of a 1080p-like screen, guessed from the screen's height: 1 up to 1600 rows (a
+    1440p screen is usually drawn at 100%), 2 on a 4K screen (where apps draw at 200%, so that every line, gutter
+    and tile is twice a 1080p screen's), 3 on a 5K one. Steps that look at the screen's layout rather than at faces
+    work at this scale, and so as fast as on a 1080p screen."""
+    return max(1, round(height / 1080))

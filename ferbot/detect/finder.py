@@ -20,7 +20,7 @@ from ferbot.detect.tiling import (
     side_windows,
     tile_windows,
 )
-from ferbot.geometry import Rect
+from ferbot.geometry import Rect, screen_scale
 
 # BlazeFace boxes run from the brows to the mouth, about 0.85 of a face drawn brows to chin: a box of 18 px is
 # a face of about 21 px, as small as the classifier can still read.
@@ -278,10 +278,11 @@ def _mostly_flat(flat: np.ndarray) -> bool:
 
 
 def _flat(image: np.ndarray, tile: Rect) -> np.ndarray:
-    """Every fourth pixel of every fourth row of the tile: whether its colour is the tile's median colour (its
-    channels' sum within 3 levels of the median sum: one level each)."""
+    """Every fourth pixel of every fourth row of the tile (of a 1080p-like screen's: geometry.screen_scale): whether
+    its colour is the tile's median colour (its channels' sum within 3 levels of the median sum: one level each)."""
     x, y, w, h = tile.as_int()
-    summed = image[y:y + h:4, x:x + w:4].astype(np.int16).sum(axis=2)
+    step = 4 * screen_scale(image.shape[0])
+    summed = image[y:y + h:step, x:x + w:step].astype(np.int16).sum(axis=2)
     return np.abs(summed - np.median(summed)) <= 3 if summed.size else np.zeros((0, 0), bool)
 
 

@@ -6,6 +6,9 @@ draws on its background (the tiles, a shared screen, the toolbar), and each tile
 for the faces a webcam shows: from MIN_FACE_PX, or SMALLEST_FACE_SHARE of the tile's height, upwards, anywhere in
 the tile. Screens without a gallery (one person's picture alone, a photo) are searched with a pyramid of overlapping
 windows.
+
+The blocks are found at half resolution, that of a 1080p-like screen (geometry.screen_scale: a 4K screen at a
+quarter), in whose pixels the constants marked so are; constants in px otherwise are the screen's own.
 """
 
 from __future__ import annotations
@@ -17,12 +20,12 @@ import cv2
 import numpy as np
 
 from ferbot.detect.looks import region_look, same_scene
-from ferbot.geometry import Rect
+from ferbot.geometry import Rect, screen_scale
 
 MIN_FACE_PX = 24  # smaller faces carry too little for a 48x48 classifier
 SMALLEST_FACE_SHARE = 0.12  # of a tile's height: a student sitting far back from a laptop's webcam
 WINDOW_PER_FACE = 6.0  # BlazeFace finds faces down to about a sixth of its window's side
-MIN_TILE = (64, 48)  # smaller blocks cannot hold a face worth classifying
+MIN_TILE = (64, 48)  # px of a 1080p-like screen: smaller blocks cannot hold a face worth classifying
 SOLID_SHARE = 0.4  # of its rectangle: a block covering less of it is text or a thin shape, no tile
 MAX_TILES = 64  # more blocks than this is a document or a desktop, not a meeting gallery
 MAX_TILE_SHARE = 0.8  # of the screen: a block this large is the screen itself, no tile
@@ -46,7 +49,7 @@ FLAT_STD = 2.5  # grey-level spread up to which a neighbourhood is flat (app bac
 BACKGROUND_CANDIDATES = 4  # grey levels tried as the app's background, most common first
 BACKGROUND_TOLERANCE = 6.0  # grey levels between a pixel and the app's background colour
 VIVID_SATURATION = 90  # of 255: an active speaker's frame is a vivid colour ...
-FRAME_MIN_RUN = 80  # ... in straight lines at least this long (px) ...
+FRAME_MIN_RUN = 80  # ... in straight lines at least this long (px of a 1080p-like screen) ...
 FRAME_COLOUR_STEP = 2  # ... often of one colour: neighbouring pixels along it differ by at most this in a channel ...
 FRAME_EDGE_STEP = 20  # ... and by more than this from the picture beside it, where that is as vivid
 FRAME_MAX_WIDTH = 5  # px at half resolution: an area of one vivid colour wider than this both ways is no frame
@@ -87,13 +90,14 @@ def find_tiles(image: np.ndarray, no_gallery: dict[tuple[int, int, int, int], np
     FaceFinder keeps it from one screen to the next: a two-person call's two tiles are looked into once, a window
     whose class joins at once).
     """
-    small = np.ascontiguousarray(image[::2, ::2])  # OpenCV copies a strided picture at each call
+    step = 2 * screen_scale(image.shape[0])  # a 4K screen at 200% is searched as a 1080p one: as fast, as well
+    small = np.ascontiguousarray(image[::step, ::step])  # OpenCV copies a strided picture at each call
     best = _gallery(small)
     if len(best) < LATTICE_TILES:
         best = _windowed_galleries(small, best, {} if no_gallery is None else no_gallery)
     if len(best) > MAX_TILES:
         return []
-    return sorted((t.scaled(2) for t in best), key=lambda t: -t.area)
+    return sorted((t.scaled(step) for t in best), key=lambda t: -t.area)
 
 
 def is_stage(block: Rect, screen_area: float) -> bool:

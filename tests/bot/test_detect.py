@@ -460,6 +460,20 @@ def test_tiles_as_meeting_apps_draw_them(style, count):
         assert sum(tile.intersection_area(true) > 0.05 * true.area for true in screen.tiles) <= 1, tile
 
 
+@pytest.mark.parametrize("style", STYLES)
+@pytest.mark.parametrize("layout, count", [("gallery", 25), ("gallery", 49), ("speaker", 6)])
+def test_a_4k_screen_at_200_percent_is_tiled_as_its_1080p_twin(style, layout, count):
+    """A 4K screen with the meeting app at 200% draws every line, gutter and frame twice as a 1080p screen does:
+    its layout is worked out at a quarter of its resolution, where it is the 1080p twin's at half (it took 4-5
+    times as long at half its resolution), so its tiles are exactly the twin's, doubled."""
+    screen = meeting_screen(people(), style, (1920, 1080), count, seed=count, layout=layout)
+    twin = cv2.resize(screen.image, (3840, 2160), interpolation=cv2.INTER_NEAREST)
+    tiles = find_tiles(screen.image)
+    assert len(tiles) >= count
+    assert find_tiles(twin) == [tile.scaled(2) for tile in tiles]
+    assert [camera_off(twin, tile.scaled(2)) for tile in tiles] == [camera_off(screen.image, tile) for tile in tiles]
+
+
 @pytest.mark.parametrize("size", [(1440, 900), (1680, 1050), (1920, 1200)])
 def test_a_full_gallery_on_a_16_by_10_laptop_screen_is_found_tile_by_tile(size):
     """A 7x7 Zoom gallery fills a 16:10 screen's width, and its gutters are two pixels wide at the finder's half
