@@ -40,6 +40,8 @@ def benchmark(name: str, *args: str, timeout: float = 120) -> subprocess.Complet
     ("selfview", ["--heights", "264,0"], "'0' must be a whole number of at least 20"),
     ("region_search", ["--finds", "1"], "must be a whole number of at least 2"),
     ("feed_gaps", ["--seconds", "1"], "must be a whole number of at least 2"),
+    ("bot_latency", ["--scales", "1,0"], "'0' must be a whole number of at least 1"),
+    ("bot_latency", ["--scales", "1,5"], "--scales: at most 4 (a 7680x4320 screen)"),
 ])
 def test_a_usage_mistake_is_one_line_before_any_work(name, args, message):
     result = benchmark(name, *args)
