@@ -88,6 +88,8 @@ def qt_scale(output: str | None, environ: Mapping[str, str] = os.environ) -> flo
 
 def _positive(text: str) -> float | None:
     """The number `text` holds where it is a finite one above 0, as Qt takes a scale; else None."""
+    if "_" in text:  # Python's digit groups: float reads "1_5" as 15, Qt not at all
+        return None
     try:
         number = float(text)
     except ValueError:

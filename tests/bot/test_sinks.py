@@ -593,6 +593,8 @@ def test_the_preview_window_fits_a_laptop_screen_and_can_be_resized():
     ({"QT_SCALE_FACTOR": "2", "QT_SCREEN_SCALE_FACTORS": "HDMI-1=3;DP-0=1.25"}, "DP-0", 2.5),
     ({"QT_SCALE_FACTOR": "0", "QT_SCREEN_SCALE_FACTORS": "DP-0=-2"}, "DP-0", 1.0),  # Qt ignores them too
     ({"QT_SCALE_FACTOR": "two"}, "DP-0", 1.0),
+    ({"QT_SCALE_FACTOR": "1_5"}, "DP-0", 1.0),  # Python's float reads 15
+    ({"QT_SCALE_FACTOR": " 2 "}, "DP-0", 2.0),
 ])
 def test_qt_scale_of_the_primary_monitor_is_read_as_qt_reads_it(environ, output, scale):
     """Qt 5.15's reading of its scale variables (OpenCV's Qt build), checked once case by case against the real X
