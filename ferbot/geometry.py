@@ -98,7 +98,7 @@ def iou_matrix(a: list[Rect], b: list[Rect]) -> np.ndarray:
 
 
 def screen_scale(height: int) -> int:
-    """Screen pixels per pixel of a 1080p-like screen, guessed from the screen's height: 1 up to 1600 rows (a
+    """Screen pixels per pixel of a 1080p-like screen, guessed from the screen's height: 1 below 1620 rows (a
     1440p screen is usually drawn at 100%), 2 on a 4K screen (where apps draw at 200%, so that every line, gutter
     and tile is twice a 1080p screen's), 3 on a 5K one. Steps that look at the screen's layout rather than at faces
     work at this scale, and so as fast as on a 1080p screen."""
