@@ -92,14 +92,14 @@ def build_parser() -> argparse.ArgumentParser:
                       help="never analyse this rectangle of the captured frame, in its pixels (e.g. your own tile "
                            "or a student who opted out); repeat for more")
     out = parser.add_argument_group("output")
-    out.add_argument("--sink", default="vcam", type=sink_option, metavar=SINK_CHOICES,
+    out.add_argument("--sink", default=BotOptions.sink, type=sink_option, metavar=SINK_CHOICES,
                      help="; ".join(f"{kind.spec}: {kind.description}" for kind in SINKS.values())
-                     + " (default: vcam)")
-    out.add_argument("--fps", type=number(1, strict=False, maximum=60), default=30.0,
-                     help="output frames per second, 1 to 60 (default 30)")
-    out.add_argument("--size", type=output_size, default=(1280, 720), metavar="WxH",
+                     + f" (default: {BotOptions.sink})")
+    out.add_argument("--fps", type=number(1, strict=False, maximum=60), default=BotOptions.fps,
+                     help=f"output frames per second, 1 to 60 (default {BotOptions.fps:g})")
+    out.add_argument("--size", type=output_size, default=BotOptions.size, metavar="WxH",
                      help="output frame size, {0[0]}x{0[1]} to {1[0]}x{1[1]}, from square to 21:9 wide, even "
-                          "numbers (default 1280x720)".format(*OUTPUT_SIZES))
+                          "numbers (default {2[0]}x{2[1]})".format(*OUTPUT_SIZES, BotOptions.size))
     out.add_argument("--log", type=given_path, metavar="PATH",
                      help="write a CSV: one row per face per analysed frame (ids, boxes, probabilities; no images), "
                           "and at the end the after-class report next to it")
@@ -120,8 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
                                  "python -m train); $FERBOT_CHECKPOINT sets it when neither this nor --model is given")
     run.add_argument("--duration", type=number(0, strict=True), metavar="SECONDS",
                      help="stop after this many seconds (default: run until Ctrl-C)")
-    run.add_argument("--smoothing", type=number(0, strict=False), default=1.0, metavar="SECONDS",
-                     help="time constant for smoothing each face's probabilities (default 1.0; 0 = none)")
+    run.add_argument("--smoothing", type=number(0, strict=False), default=BotOptions.smoothing, metavar="SECONDS",
+                     help="time constant for smoothing each face's probabilities (default "
+                          f"{BotOptions.smoothing:.1f}; 0 = none)")
     run.add_argument("--analysis-rate", type=_rate, default=DEFAULT_ANALYSIS_RATE, metavar="HZ|max",
                      help=f"analyse the screen at most this many times a second (default {DEFAULT_ANALYSIS_RATE:g}: "
                           "labels update more than twice a second while a 7x7 gallery costs ferbot about one CPU core "
@@ -234,9 +235,11 @@ def _run(options: BotOptions, duration: float | None, report: bool) -> int:
         if report:
             _report_after_run(options.log, stopped)
         ignore_stop_signals()  # everything is written
-    except KeyboardInterrupt:  # one more Ctrl-C while stopping: the log is kept, its report is one command away
+    except (KeyboardInterrupt, Exception) as err:  # one more Ctrl-C while stopping, or a fault of ferbot's own:
+        # the log is kept, its report is one command away
         if report and ran:
-            log.warning("stopped before the report was written; write it with: ferbot report %s",
+            why = "stopped" if isinstance(err, KeyboardInterrupt) else "failed (the error follows)"
+            log.warning("%s before the report was written; write it with: ferbot report %s", why,
                         command_word(options.log))
         raise
     return _fail(stats.error + _kept(options)) if stats.error else EXIT_OK

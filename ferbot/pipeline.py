@@ -8,7 +8,9 @@ run; the worker is joined and the caller closes the sink and the log. A source, 
 (the screen lost, the virtual camera gone, a full disk), the log even in the last analysis once the run is
 stopping, also ends it: the stats say why, so the caller can still flush the log and write the report before
 reporting the failure. When no face has been found for NO_FACE_S seconds, one console line and a notice on the
-feed say what to check, until faces are found again.
+feed say what to check, until faces are found again. While a live source holds its picture for HELD_S seconds (a
+--window minimised or hidden, which the source logs: the feed then shows its last picture and labels), a notice on
+the feed says the analysis is paused, until the picture moves again.
 """
 
 from __future__ import annotations
@@ -36,8 +38,8 @@ from ferbot.sink.base import WAKE_UP_S
 log = logging.getLogger(__name__)
 
 # Analyses per second by default (--analysis-rate): on the 2-core development machine, shared with other work
-# as a laptop is with the meeting app, a 7x7 gallery then costs the whole bot about one core (1.05) with labels
-# updated 2.1 times a second at 29.8 fps, a 5x5 one 0.71 core (benchmarks/cpu_budget.py, README "Performance").
+# as a laptop is with the meeting app, a 7x7 gallery then costs the whole bot 1.16 cores with labels updated 1.7
+# times a second at 30 fps, a 5x5 one 0.79 core (benchmarks/cpu_budget.py, README "Performance").
 DEFAULT_ANALYSIS_RATE = 2.5
 REFRESH_S = 1.0  # an unchanged screen is analysed again after this long
 # What fails mid-run for a reason outside ferbot, each with a message that says what to do: it ends the run, which
@@ -49,6 +51,9 @@ RUN_ERRORS = (SourceError, SinkError, LogError, OCRError)
 UNCHANGED_LEVEL = 4
 LOOK_WIDTH = 120
 NO_FACE_S = 20.0  # analysed frames without a face for this long: say what to check, on the console and the feed
+HELD_S = 3.0  # a live source's frame index unchanged this long (a window hidden): say so on the feed
+# The feed's notice then (only a --window minimised, on another desktop, hidden or off the screen holds its picture)
+HELD_NOTICE = ("Analysis paused: the meeting window is hidden.", "- the labels are from before; show it to resume")
 
 
 def no_face_help(seconds: float) -> tuple[str, tuple[str, ...]]:
@@ -219,6 +224,7 @@ class Pipeline:
         start = next_tick = time.monotonic()
         shown: Analysis | None = None
         last_face = start  # when a face was last found (or the run started)
+        index, last_new = None, start  # the source's frame index, and when it last changed
         taken = stops_taken() if stops_before is None else stops_before
         self.worker.start()
         try:
@@ -229,6 +235,8 @@ class Pipeline:
                     log.info("the source has ended")
                     self.worker.stop(finish=True)
                     break
+                if frame.index != index:
+                    index, last_new = frame.index, time.monotonic()
                 self.worker.submit(frame)
                 if self.worker.error is not None:
                     break  # reported below, as an error of the last analysis is
@@ -238,7 +246,7 @@ class Pipeline:
                     shown = latest
                     if latest.visible_faces:
                         last_face = time.monotonic()
-                self._update_notice(shown, last_face)
+                self._update_notice(shown, last_face, last_new)
                 if not self.sink.send(self.renderer.render(frame.image, shown.faces if shown else ())):
                     log.info("the preview window was closed")
                     break
@@ -264,17 +272,24 @@ class Pipeline:
         stats.frames_unchanged = self.worker.unchanged
         stats.analysis_s = self.worker.busy_s / max(self.worker.analysed, 1)
 
-    def _update_notice(self, shown: Analysis | None, last_face: float) -> None:
-        """The "no face found" notice, by the analysis on the feed: up once the analyses have found no face for
-        no_face_s since `last_face` (also where one analysis stays on the feed: a still image is analysed once),
-        down as soon as one finds a face."""
+    def _update_notice(self, shown: Analysis | None, last_face: float, last_new: float) -> None:
+        """The feed's notice. "Analysis paused" while a live source has held its picture for HELD_S since
+        `last_new`, down as soon as it moves. Otherwise "no face found", by the analysis on the feed: up once the
+        analyses have found no face for no_face_s since `last_face` (also where one analysis stays on the feed: a
+        still image is analysed once), down as soon as one finds a face."""
+        now = time.monotonic()
+        if not self.source.recorded and now - last_new >= HELD_S:
+            self.renderer.notice = HELD_NOTICE
+            return
+        if self.renderer.notice == HELD_NOTICE:
+            self.renderer.notice = ()
         if shown is None:
             return
         if shown.visible_faces:
             if self.renderer.notice:
                 log.info("faces found again")
                 self.renderer.notice = ()
-        elif not self.renderer.notice and time.monotonic() - last_face >= self.no_face_s:
+        elif not self.renderer.notice and now - last_face >= self.no_face_s:
             line, self.renderer.notice = no_face_help(self.no_face_s)
             log.warning(line)
 

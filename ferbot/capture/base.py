@@ -9,6 +9,8 @@ import numpy as np
 
 from ferbot.clock import Stopwatch
 
+MIN_SIDE = 16  # pixels: a captured area (a --region, a window's part on screen) narrower or lower holds no tile
+
 
 class SourceError(RuntimeError):
     """A source cannot be opened or read; the message says what to do."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 
-from ferbot.capture.base import Frame, LiveFrames, SourceError
+from ferbot.capture.base import MIN_SIDE, Frame, LiveFrames, SourceError
 from ferbot.capture.display import Display
 from ferbot.geometry import Rect
 
@@ -32,6 +32,10 @@ class ScreenSource:
             self._display.close()
             raise SourceError(f"monitor {monitor} does not exist: this screen has monitors 1..{len(monitors) - 1} "
                               "(0 = all of them together); pick one with --monitor N")
+        if region is not None and min(region.w, region.h) < MIN_SIDE:
+            self._display.close()
+            raise SourceError(f"--region {_text(region)} is too small to hold a meeting's tile: give one at least "
+                              f"{MIN_SIDE}x{MIN_SIDE} pixels")
         if region is not None and not _inside(region, monitors[0]):
             self._display.close()
             raise SourceError(f"--region {_text(region)} is not inside the screen ({_size(monitors[0])} at "
@@ -80,8 +84,9 @@ class ScreenSource:
 
 
 def _primary(monitors: list[dict]) -> int:
-    """mss's number of the primary monitor (the first one where mss does not say)."""
-    return next((i for i, m in enumerate(monitors[1:], 1) if m.get("is_primary")), 1)
+    """mss's number of the primary monitor (the first one where mss does not say; 0, the whole screen, while it
+    lists none: for a moment while a display is plugged in or out)."""
+    return next((i for i, m in enumerate(monitors[1:], 1) if m.get("is_primary")), 1 if len(monitors) > 1 else 0)
 
 
 def _inside(region: Rect, screen: dict) -> bool:

@@ -6,15 +6,14 @@ import logging
 import math
 import os
 from collections import deque
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from ferbot.capture.base import Frame, SourceError
-from ferbot.clock import Stopwatch
+from ferbot.clock import Stopwatch, elapsed_text
+from ferbot.opencv_log import opencv_log_level
 
 log = logging.getLogger(__name__)
 # FFmpeg's own messages (e.g. "moov atom not found" for a broken .mp4) would come before ferbot's one-line error;
@@ -26,6 +25,11 @@ DEFAULT_FPS = 30.0
 SAME_TIME_S = 0.001  # frame times closer than this (FFmpeg gives milliseconds) are one time
 STEPS_KEPT = 25  # frames whose steps tell how long a frame usually shows
 RESTART_S = 1.0  # a frame time this far before the last one starts the times again (recordings joined end to end)
+# Failed grabs in a row after which a file whose header gives no frame count is taken to have ended: FFmpeg reads on
+# past a damaged stretch (a dozen frames of a .mp4 with 20 kB overwritten), and a failed grab at the end costs
+# microseconds
+UNCOUNTED_TRIES = 300
+SHORT_S = 2.0  # a file whose frames end this much before its header's duration says so
 
 
 class VideoFileSource:
@@ -52,6 +56,7 @@ class VideoFileSource:
             log.warning("%s gives no usable frame rate (%g); playing it at %g fps", self.path, fps, DEFAULT_FPS)
         count = self._capture.get(cv2.CAP_PROP_FRAME_COUNT)
         self._duration = count / fps if count > 0 and MIN_FPS <= fps <= MAX_FPS else 0.0  # FFmpeg's, or unknown
+        self._frames_left = int(count) - 1 if count > 0 else None  # grabs the header still promises
         self._start_ms = self._capture.get(cv2.CAP_PROP_POS_MSEC)
         self._restarts_s = 0.0  # added to the frame times after the file's times started again
         self._current = Frame(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), 0.0, 0)
@@ -87,7 +92,7 @@ class VideoFileSource:
         the first frame, None past the last. A frame whose time is unusable (none, or not after `after`: FFmpeg
         can repeat the time of a frame it flushes from the decoder at the file's end), or where the times start
         again (recordings joined), comes one frame step after (_frame_step: not a pause)."""
-        if not self._capture.grab():
+        if not self._grab(after):
             return None
         seconds = (self._capture.get(cv2.CAP_PROP_POS_MSEC) - self._start_ms) / 1000 + self._restarts_s
         if math.isfinite(seconds) and seconds > after + SAME_TIME_S:
@@ -96,6 +101,26 @@ class VideoFileSource:
         if seconds < after - RESTART_S:
             self._restarts_s += after + step - seconds
         return after + step
+
+    def _grab(self, after: float) -> bool:
+        """Grab the next frame, past a damaged stretch of the file (FFmpeg skips what it cannot decode and reads
+        on): a failed grab ends the file only when no frame follows within the grabs its header still promises
+        (UNCOUNTED_TRIES where it gives no count). Skipped stretches, and frames that end well before the header's
+        duration (a file cut short: a copy stopped, a drive unplugged), are logged."""
+        failed = 0
+        while not self._capture.grab():
+            failed += 1
+            if failed > (UNCOUNTED_TRIES if self._frames_left is None else self._frames_left):
+                if self._duration - after > SHORT_S:
+                    log.warning("%s ends at %s, before the %s its header gives: it may be damaged or cut short",
+                                self.path.name, elapsed_text(after), elapsed_text(self._duration))
+                return False
+        if self._frames_left is not None:
+            self._frames_left -= failed + 1
+        if failed:
+            log.warning("%s: %d frame%s after %s could not be decoded (the file is damaged there); skipped",
+                        self.path.name, failed, "s" * (failed > 1), elapsed_text(after))
+        return True
 
     def _frame_step(self) -> float:
         """How long a frame usually shows: the median of the last frames' steps (a pause, or a time a moment after
@@ -118,7 +143,8 @@ class StillImageSource:
     def __init__(self, path: str | Path):
         path = Path(path)
         try:  # read, then decoded: a file that cannot be read and one that is no image each get their message
-            with _opencv_quiet():
+            # (OpenCV's own line, a damaged image's decoder error, would come before ferbot's)
+            with opencv_log_level(cv2.utils.logging.LOG_LEVEL_SILENT):
                 image = cv2.imdecode(np.fromfile(path, np.uint8), cv2.IMREAD_COLOR)
         except OSError as err:
             raise SourceError(f"cannot read {path} ({err.strerror or err}); check the path given to --source") from None
@@ -137,16 +163,5 @@ class StillImageSource:
 def image_frames(path: str | Path) -> int:
     """How many frames an image file holds: more than one in an animated GIF, WebP or PNG, 0 where OpenCV cannot
     read it."""
-    with _opencv_quiet():
+    with opencv_log_level(cv2.utils.logging.LOG_LEVEL_SILENT):
         return cv2.imcount(str(path))
-
-
-@contextmanager
-def _opencv_quiet() -> Iterator[None]:
-    """OpenCV's own log lines (a damaged image's decoder error) would come before ferbot's one-line error."""
-    level = cv2.utils.logging.getLogLevel()
-    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
-    try:
-        yield
-    finally:
-        cv2.utils.logging.setLogLevel(level)

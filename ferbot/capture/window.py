@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from ferbot.capture.base import Frame, LiveFrames, SourceError
+from ferbot.capture.base import MIN_SIDE, Frame, LiveFrames, SourceError
 from ferbot.capture.display import Display
 from ferbot.capture.screen import RECHECK_S
 from ferbot.console import first_line
@@ -267,12 +267,12 @@ def _drawn_frame(handle: int) -> tuple[int, int, int, int] | None:
 
 
 def _on_screen(box: tuple[int, int, int, int], screen: dict) -> dict | None:
-    """The part of `box` on `screen`, as mss grabs it; None where less than 16 pixels across or down are."""
+    """The part of `box` on `screen`, as mss grabs it; None where less than MIN_SIDE pixels across or down are."""
     x, y, width, height = box
     left, top = max(x, screen["left"]), max(y, screen["top"])
     right = min(x + width, screen["left"] + screen["width"])
     bottom = min(y + height, screen["top"] + screen["height"])
-    if right - left < 16 or bottom - top < 16:
+    if right - left < MIN_SIDE or bottom - top < MIN_SIDE:
         return None
     return {"left": left, "top": top, "width": right - left, "height": bottom - top}
 

@@ -20,6 +20,7 @@ import numpy as np  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 from matplotlib.ft2font import FT2Font  # noqa: E402
 
+from ferbot.clock import elapsed_text  # noqa: E402
 from ferbot.console import command_word  # noqa: E402
 from ferbot.emotions import CLASS_NAMES, EMOTION_COLORS  # noqa: E402
 from ferbot.facelog import PROBABILITY_COLUMNS, LogError, as_spreadsheet_text, parse_log, read_log_bytes  # noqa: E402
@@ -110,12 +111,7 @@ def _start(path: Path) -> str:
 def _when(s: SessionSummary, seconds: float) -> str:
     """A session time from its start, and the local time it was in brackets where the log says."""
     local = s.on_the_clock(seconds)
-    return _clock(seconds) + (f" ({local})" if local else "")
-
-
-def _clock(seconds: float) -> str:
-    seconds = int(round(seconds))
-    return f"{seconds // 3600:d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+    return elapsed_text(seconds) + (f" ({local})" if local else "")
 
 
 def _png(fig) -> str:
@@ -245,7 +241,7 @@ student on it. {PRIVACY_NAMED if s.named else PRIVACY_ANONYMOUS}</p>
 <h2>Coverage</h2>
 <table>
 {f"<tr><th>started</th><td>{s.started.isoformat(sep=' ')}</td></tr>" if s.started else ""}
-<tr><th>session length</th><td>{_clock(s.duration_s)}</td></tr>
+<tr><th>session length</th><td>{elapsed_text(s.duration_s)}</td></tr>
 <tr><th>analysed frames with faces</th><td>{s.frames}</td></tr>
 <tr><th>faces seen (summed over frames)</th><td>{s.face_rows}</td></tr>
 <tr><th>students (tracks)</th><td>{len(s.students)}</td></tr>
@@ -269,7 +265,7 @@ the class-mood plot, where they are shaded): when the share of the faces so labe
 <table><tr><th>{"student" if s.named else "track"}</th><th>seen</th><th>presence</th><th>dominant</th>
 <th>labelled difficult</th>{"<th>facing screen</th>" if has_attention else ""}</tr>
 {_student_rows(s, has_attention)}</table>
-{_students_legend(s, has_attention)}
+{_students_legend(has_attention)}
 </body></html>
 """
 
@@ -293,8 +289,8 @@ def _clock_jump_rows(s: SessionSummary) -> str:
     """The coverage's lines on the computer's clock jumping (a laptop asleep at the break, or its clock set)."""
     return "".join(
         f"<tr><th>clock jumped</th><td>the computer's clock jumped {_span(seconds)} "
-        f"{'ahead' if seconds > 0 else 'back'} at {_clock(after)} into the session (asleep, or set); the times of "
-        "day after it follow the clock</td></tr>\n" for after, seconds in s.clock_jumps)
+        f"{'ahead' if seconds > 0 else 'back'} at {elapsed_text(after)} into the session (asleep, or set); the "
+        "times of day after it follow the clock</td></tr>\n" for after, seconds in s.clock_jumps)
 
 
 def _span(seconds: float) -> str:
@@ -303,7 +299,7 @@ def _span(seconds: float) -> str:
     return f"{seconds / 60:.0f} min" if seconds >= 60 else f"{seconds:.0f} s"
 
 
-def _students_legend(s: SessionSummary, has_attention: bool) -> str:
+def _students_legend(has_attention: bool) -> str:
     """What the Students table's numbers mean."""
     facing = (" <b>Facing screen</b>: the mean share of recent seconds their head was turned to the screen."
               if has_attention else "")
@@ -324,7 +320,7 @@ def _student_rows(s: SessionSummary, has_attention: bool) -> str:
     e = html.escape
     return "".join(
         f"<tr><td>{e(st.title)}{'' if _plot_label(st) == st.title else f' ({_plot_label(st)})'}</td>"
-        f"<td>{_clock(st.first_s)}–{_clock(st.last_s)}</td><td>{st.presence:.0%}</td>"
+        f"<td>{elapsed_text(st.first_s)}–{elapsed_text(st.last_s)}</td><td>{st.presence:.0%}</td>"
         f"<td>{e(st.dominant)}</td><td>{f'{st.difficulty:.0%}' if st.dominant else ''}</td>"
         + (f"<td>{'' if st.attention is None else f'{st.attention:.0%}'}</td>" if has_attention else "")
         + "</tr>" for st in s.students)

@@ -16,6 +16,7 @@ import numpy as np
 
 from ferbot.clock import Stopwatch
 from ferbot.files import check_new_file, create_new_private
+from ferbot.opencv_log import opencv_log_level
 from ferbot.sink.base import WAKE_UP_S, SinkError
 
 log = logging.getLogger(__name__)
@@ -111,18 +112,17 @@ class VideoFileSink:
         first one taken stands for any before it: the first frames sent gave way to newer ones while this thread
         had not started yet, on a loaded machine)."""
         last = None
-        log_level = cv2.utils.logging.getLogLevel()
         # OpenCV's warning at each frame a file that cannot grow refuses ("Failed to write frame"), hundreds before
         # _check_growing sees it and says so in one line
-        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
         try:
-            while (item := self._next_sent()) is not None:
-                image, due = item
-                picture = self._picture(image)
-                while self.frames < due and not self._hurry.is_set():  # the ticks the last frame stayed on
-                    self._write(picture if last is None else last, repeat=True)
-                last = picture
-                self._write(last, repeat=False)
+            with opencv_log_level(cv2.utils.logging.LOG_LEVEL_ERROR):
+                while (item := self._next_sent()) is not None:
+                    image, due = item
+                    picture = self._picture(image)
+                    while self.frames < due and not self._hurry.is_set():  # the ticks the last frame stayed on
+                        self._write(picture if last is None else last, repeat=True)
+                    last = picture
+                    self._write(last, repeat=False)
         except BaseException as err:  # raised by the next send; the frames still queued are dropped
             self._error = err if isinstance(err, SinkError) else SinkError(
                 f"--sink file:{self.path}: stopped the video at {self.frames / self.fps:.0f} s: {err}; check the "
@@ -130,7 +130,6 @@ class VideoFileSink:
             while self._next_sent() is not None:
                 pass
         finally:
-            cv2.utils.logging.setLogLevel(log_level)
             self._written.set()
 
     def _next_sent(self) -> tuple[np.ndarray, int] | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -27,6 +28,7 @@ from ferbot.detect.tiling import find_tiles
 from ferbot.geometry import Rect
 from tests.helpers.data import REPO, save_rgb, write_video
 from tests.helpers.faces import photo
+from tests.helpers.requires import unavailable
 from tests.helpers.xserver import shown_on_screen, xvfb
 
 
@@ -137,6 +139,7 @@ def test_elsewhere_dpi_awareness_is_left_alone():
     ({"monitor": 5}, "monitor 5 does not exist"),
     ({"monitor": -1}, "monitor -1 does not exist"),
     ({"region": Rect(1800, 0, 400, 300)}, "is not inside the screen"),
+    ({"region": Rect(0, 0, 2, 2)}, "too small to hold a meeting's tile"),  # was a TypeError at the first analysis
 ])
 @pytest.mark.display
 def test_screen_mistakes_say_what_to_do(display, monkeypatch, kwargs, message):
@@ -160,35 +163,75 @@ def test_a_wayland_session_gets_a_one_line_warning_at_start(display, monkeypatch
     assert not [r for r in caplog.records if r.levelname == "WARNING"]
 
 
-class _TwoDisplays:
-    """A Display whose mss monitor list changes as a projector is plugged in: the operating system then lists the
-    projector first, before the laptop's own screen, which stays the primary one (Windows lists displays in the order
-    it finds them). Faked at mss's list, as no X server here makes a second monitor that mss lists: Xvfb's virtual
-    monitors have no outputs."""
+class _MonitorList:
+    """mss's monitor list, the external boundary, faked (the only thing here): no X server here makes a second
+    monitor that mss lists (Xvfb's virtual monitors have no outputs), nor lists none. ferbot's Display, its
+    connections and its grabs are all real, on the Xvfb screen, where the laptop is the whole 1920x1080 screen.
+    Each mss connection reads `now` once, as mss caches its own list; `read` holds the lists read."""
 
-    laptop = {"left": 0, "top": 0, "width": 1920, "height": 1080, "is_primary": True}
-    projector = {"left": -1280, "top": 0, "width": 1280, "height": 720, "is_primary": False}
+    whole = {"left": 0, "top": 0, "width": 1920, "height": 1080}
+    laptop = {**whole, "is_primary": True}
 
     def __init__(self):
-        self.monitors = [{"left": 0, "top": 0, "width": 1920, "height": 1080}, self.laptop]
+        self.now = [self.whole, self.laptop]
+        self.read: list[list[dict]] = []
 
-    def reopen(self) -> list[dict]:
-        self.monitors = [{"left": -1280, "top": 0, "width": 3200, "height": 1080}, self.projector, self.laptop]
-        return self.monitors
-
-    def grab_again_after(self, area: dict, follow, lost: str) -> np.ndarray:
-        return np.zeros((area["height"], area["width"], 3), np.uint8)
-
-    def close(self) -> None:
-        pass
+    def monitors(self, sct: mss.MSS) -> list[dict]:
+        if not hasattr(sct, "_test_monitors"):
+            sct._test_monitors = self.now
+            self.read.append(self.now)
+        return sct._test_monitors
 
 
-def test_without_monitor_the_capture_stays_on_the_primary_monitor_when_a_display_is_plugged_in(monkeypatch):
-    monkeypatch.setattr(screen, "Display", _TwoDisplays)
-    monkeypatch.setattr(screen, "RECHECK_S", 0.0)  # every read looks at the screen's layout again
+@pytest.fixture
+def monitor_list(display, monkeypatch, tmp_path):
+    """A real photograph shown on the Xvfb screen, whose mss monitor list is a _MonitorList, looked at again on
+    every read of a ScreenSource; yields the list and the photograph."""
+    layout = _MonitorList()
+    monkeypatch.setattr(mss.MSS, "monitors", property(layout.monitors))
+    monkeypatch.setattr(screen, "RECHECK_S", 0.0)
+    monkeypatch.setenv("DISPLAY", display)
+    picture = cv2.resize(photo("mpl_grace_hopper.jpg"), (1920, 1080))
+    with shown_on_screen(display, picture, tmp_path):
+        yield layout, picture
+
+
+@pytest.mark.display
+def test_without_monitor_the_capture_stays_on_the_primary_monitor_when_a_display_is_plugged_in(monitor_list):
+    """A projector plugged in between two reads of the screen's layout: the operating system then lists it first,
+    before the laptop's own screen, which stays the primary one (Windows lists displays in the order it finds
+    them)."""
+    layout, picture = monitor_list
     source = ScreenSource()
-    assert source.read().image.shape[:2] == (1080, 1920)
-    assert source.read().image.shape[:2] == (1080, 1920) and source.area["left"] == 0  # not the projector
+    before = source.read()
+    projector = {"left": -1280, "top": 0, "width": 1280, "height": 720, "is_primary": False}
+    layout.now = [{"left": -1280, "top": 0, "width": 3200, "height": 1080}, projector, layout.laptop]
+    after = source.read()
+    source.close()
+    assert layout.now in layout.read  # the second read looked at the layout with the projector in it
+    assert source.area == layout.whole  # the laptop's, not the projector's
+    for frame in (before, after):
+        assert frame.image.shape == (1080, 1920, 3)
+        assert np.abs(frame.image.astype(int) - picture).mean() < 2  # grabbed from the X screen
+
+
+@pytest.mark.display
+def test_a_moment_without_a_monitor_listed_keeps_the_capture_going(monitor_list):
+    """While a display is plugged in or out, the operating system can list no monitor for a moment (mss then gives
+    only its entry for the whole screen). Without --monitor the capture followed the primary monitor, taken as
+    mss's number 1 where none is marked primary: that number did not exist, and the run ended with an IndexError's
+    traceback (no report). The whole screen is captured meanwhile, and the primary monitor again once listed."""
+    layout, picture = monitor_list
+    source = ScreenSource()
+    layout.now = [layout.whole]
+    during = source.read()
+    layout.now = [layout.whole, layout.laptop]
+    after = source.read()
+    source.close()
+    assert [layout.whole] in layout.read
+    for frame in (during, after):
+        assert np.abs(frame.image.astype(int) - picture).mean() < 2  # grabbed from the X screen
+    assert source.area == layout.whole
 
 
 def test_no_display_says_so(monkeypatch):
@@ -257,7 +300,9 @@ def test_a_damaged_image_says_so_not_to_check_its_path(tmp_path):
 def test_a_damaged_gif_says_so_in_one_line(tmp_path, capfd):
     Image.new("RGB", (16, 16)).save(tmp_path / "sound.gif")
     if not cv2.haveImageReader(str(tmp_path / "sound.gif")):
-        pytest.skip("this OpenCV build reads no GIF as an image (FFmpeg's message is another)")
+        pytest.skip(f"this OpenCV build ({cv2.__version__}, within the versions ferbot supports) reads no GIF as an "
+                    "image: FFmpeg reads it, whose message this test does not check; newer wheels, as CI installs, "
+                    "read GIFs")
     (tmp_path / "class.gif").write_bytes(b"GIF89a" + bytes(40))
     with pytest.raises(SourceError, match="class.gif is damaged or not an image OpenCV reads"):
         open_source(str(tmp_path / "class.gif"))
@@ -370,7 +415,8 @@ def test_a_video_the_user_cannot_read_says_so():
         as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if os.geteuid() == 0 else []
         if subprocess.run([*as_nobody, sys.executable, "-c", "import ferbot.capture"], cwd=REPO,
                           capture_output=True, timeout=120).returncode:
-            pytest.skip("the user nobody cannot run this Python (its folders are private)")
+            unavailable("the user nobody cannot run this Python (its folders are private): keep the checkout and "
+                        "its .venv where other users may read them, as CI does")
         code = "from ferbot.capture import open_source; open_source(__import__('sys').argv[1])"
         result = subprocess.run([*as_nobody, sys.executable, "-c", code, str(video)], capture_output=True, text=True,
                                 cwd=REPO, timeout=120)
@@ -380,3 +426,40 @@ def test_a_video_the_user_cannot_read_says_so():
     assert f"SourceError: --source {video}: cannot read it (Permission denied); check the file's permissions" \
         in result.stderr
     assert "WARN" not in result.stderr
+
+
+def test_a_damaged_recording_plays_on_past_the_damage_and_one_cut_short_says_so(tmp_path, monkeypatch, caplog):
+    """A recording with a damaged stretch (2 kB overwritten half-way, as a bad sector or a broken download leaves
+    it) ended at the damage as if the lesson had: silently, its report covering half of it. FFmpeg reads on past
+    what it cannot decode, so the rest plays and the frames skipped are logged. A file cut short (a copy stopped, a
+    drive unplugged) plays what it has and says that it ends before the time its header gives; a whole one says
+    nothing."""
+    monkeypatch.setattr(video, "Stopwatch", SteppedClock)
+    frames = [cv2.putText(np.full((120, 160, 3), 30, np.uint8), str(i), (20, 80), cv2.FONT_HERSHEY_SIMPLEX, 2,
+                          (255, 255, 255), 3) for i in range(60)]  # 6 s at 10 fps, each frame its own
+    whole_mp4 = tmp_path / "lesson.mp4"
+    writer = cv2.VideoWriter(str(whole_mp4), cv2.VideoWriter_fourcc(*"mp4v"), 10, (160, 120))
+    for frame in frames:
+        writer.write(frame)
+    writer.release()
+    whole_avi = write_video(tmp_path / "lesson.avi", frames, 10)
+    damaged, cut = bytearray(whole_mp4.read_bytes()), whole_avi.read_bytes()
+    middle = len(damaged) // 2
+    damaged[middle:middle + 2000] = np.random.default_rng(0).integers(0, 256, 2000, np.uint8).tobytes()
+    (tmp_path / "damaged.mp4").write_bytes(damaged)
+    (tmp_path / "cut.avi").write_bytes(cut[:len(cut) // 2])
+    every_frame = [step / 10 + 0.05 for step in range(62)]
+
+    def last_shown(name: str) -> tuple[int, float]:
+        caplog.clear()
+        shown = _played(open_source(str(tmp_path / name)), every_frame)
+        return [played for played in shown if played is not None][-1]
+
+    assert last_shown("lesson.mp4") == (59, 5.9) and last_shown("lesson.avi") == (59, 5.9)
+    assert not [r for r in caplog.records if r.levelname == "WARNING"]
+    index, seconds = last_shown("damaged.mp4")
+    assert seconds == 5.9 and index >= 55  # to the end, a few frames skipped
+    assert re.search(r"damaged\.mp4: \d+ frames? after 0:00:0\d could not be decoded", caplog.text)
+    index, seconds = last_shown("cut.avi")
+    assert 2 < seconds < 4
+    assert "cut.avi ends at 0:00:03, before the 0:00:06 its header gives" in caplog.text

@@ -3,7 +3,7 @@
 No face and a crowded gallery of 70 faces; the screen's resolution changing while it runs (a real Xvfb,
 resized with xrandr); a monitor that does not exist; a corrupt or mismatched checkpoint; an unreadable video;
 the virtual camera disappearing mid-lesson; a log or a report that cannot grow; a second Ctrl-C while the analysis
-finishes; and no network socket ever opened.
+finishes; a bug of ferbot's own mid-run; and no network socket ever opened.
 """
 
 from __future__ import annotations
@@ -233,12 +233,16 @@ def test_unreadable_video(tmp_path):
 
 @pytest.mark.slow
 def test_corrupt_checkpoint(tmp_path):
+    """Every file of the weights cut to 10 bytes (a copy or download stopped early: truncated blobs, and the
+    metadata Orbax reads first): only ferbot's own line, none of Orbax's parse errors before it. Then a checkpoint
+    that is missing, without its weights, or named by its model card."""
     broken = tmp_path / "broken"
     shutil.copytree(shipped_checkpoint_dir(), broken)
-    for blob in (broken / "weights").rglob("*"):
-        if blob.is_file() and blob.stat().st_size > 10_000:
-            blob.write_bytes(blob.read_bytes()[:100])  # truncated weights
-    _refused(broken, "re-export it")  # truncated blobs: their weights read as missing or corrupt
+    for path in (broken / "weights").rglob("*"):
+        if path.is_file():
+            path.write_bytes(path.read_bytes()[:10])
+    result = _refused(broken, "re-export it or use another checkpoint")
+    assert result.stderr.count("\n") == 1, result.stderr
     _refused(tmp_path / "missing", "not a ferbot checkpoint")
     shutil.rmtree(broken / "weights")
     _refused(broken, "has a model card but no weights/ folder")
@@ -256,11 +260,12 @@ def test_a_model_card_that_is_not_one_is_refused_in_one_line(tmp_path, card, mes
     _refused(tmp_path, message)
 
 
-def _refused(checkpoint: Path, message: str) -> None:
-    """The bot refuses `--checkpoint checkpoint` in one line holding `message`, with exit status 1."""
+def _refused(checkpoint: Path, message: str) -> subprocess.CompletedProcess:
+    """The bot refuses `--checkpoint checkpoint` in one line holding `message`, with exit status 1; its run."""
     result = ferbot("--demo", "--sink", "none", "--checkpoint", str(checkpoint))
     assert result.returncode == 1
     assert message in one_error_line(result)
+    return result
 
 
 @pytest.mark.slow
@@ -275,21 +280,6 @@ def test_checkpoint_whose_card_does_not_match_its_weights(tmp_path):
     assert result.returncode == 1
     assert "does not match its model card: weight blocks/0/conv/kernel" in one_error_line(result)
     assert result.stderr.count("\n") < 5, result.stderr  # no pages of Orbax read errors
-
-
-@pytest.mark.slow
-def test_a_checkpoint_copied_short_is_refused_in_one_line(tmp_path):
-    """Every file of the weights cut to 10 bytes (a copy or download stopped early): only ferbot's own line, none
-    of Orbax's parse errors before it."""
-    cut = tmp_path / "cut"
-    shutil.copytree(shipped_checkpoint_dir(), cut)
-    for path in (cut / "weights").rglob("*"):
-        if path.is_file():
-            path.write_bytes(path.read_bytes()[:10])
-    result = ferbot("--demo", "--sink", "none", "--checkpoint", str(cut))
-    assert result.returncode == 1
-    assert "re-export it or use another checkpoint" in one_error_line(result)
-    assert result.stderr.count("\n") == 1, result.stderr
 
 
 @pytest.mark.slow
@@ -455,3 +445,34 @@ def test_a_second_interrupt_while_the_analysis_finishes_waits_for_it(caplog):
     assert not done.is_set()  # stopped at once, not once the analysis ended
     released.set()
     helper.join()
+
+
+BUG_CHILD = """
+import sys
+import ferbot.analysis
+from ferbot.__main__ import run
+
+analyze, calls = ferbot.analysis.FrameAnalyzer.analyze, []
+def analyze_with_a_bug(self, frame):  # a fault injected, standing for any bug of ferbot's own
+    calls.append(frame.index)
+    if len(calls) == 3:
+        raise RuntimeError("a bug inside the analysis")
+    return analyze(self, frame)
+ferbot.analysis.FrameAnalyzer.analyze = analyze_with_a_bug
+sys.exit(run())
+"""
+
+
+@pytest.mark.slow
+def test_a_bug_mid_run_keeps_the_log_and_gives_the_command_for_its_report(tmp_path):
+    """A fault of ferbot's own mid-run (injected into the analysis: no input makes one on purpose) ends it with its
+    traceback, as a bug should, and no report; the log so far is kept, and a line before the traceback gives the
+    command that writes its report (nothing said so: the teacher was left with a traceback and no report)."""
+    log = tmp_path / "class.csv"
+    result = subprocess.run([sys.executable, "-c", BUG_CHILD, "--demo", "--sink", "none", "--log", str(log)],
+                            cwd=REPO, env=env_with(), capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1
+    assert result.stderr.rstrip().endswith("RuntimeError: a bug inside the analysis")
+    assert f"failed (the error follows) before the report was written; write it with: ferbot report {log}" in \
+        result.stderr.split("Traceback")[0]
+    assert len({row["frame"] for row in log_rows(log)}) == 2  # the two analyses before it

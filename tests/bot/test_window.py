@@ -22,8 +22,10 @@ import pytest
 
 from ferbot.capture.screen import RECHECK_S
 from ferbot.geometry import Rect
+from ferbot.render import Renderer
+from ferbot.render.compose import NOTICE_BACKGROUND
 from tests.helpers.cli import analysed_frames, env_with, ferbot, finished, lines_until, one_error_line, started_ferbot
-from tests.helpers.data import save_rgb
+from tests.helpers.data import read_video, save_rgb
 from tests.helpers.faces import matches, side_by_side
 from tests.helpers.logs import log_rows, row_box, rows_written
 from tests.helpers.requires import need_program, need_tkinter
@@ -226,16 +228,18 @@ def test_a_window_on_another_desktop_or_hidden_keeps_its_last_picture(picture, t
     """Under the meeting's window lies a mail app's, with two other people. The meeting's window is put on another
     desktop, or its app hides it (neither minimises it): the feed keeps the meeting's last picture, never grabbing
     the mail window at its place (whose faces would be analysed and logged as students), and the meeting is
-    captured again once its window is back."""
+    captured again once its window is back. The feed, which held the last picture and labels as if live, says from
+    HELD_S after the window went that the analysis is paused, until it is back."""
     image, truth = picture
     mail, strangers = side_by_side(OTHERS, height=300)
-    log = tmp_path / "faces.csv"
+    log, feed = tmp_path / "faces.csv", tmp_path / "feed.avi"
     (tmp_path / "mail").mkdir()
     (tmp_path / "meeting").mkdir()
     with desktop() as display, titled_window(display, mail, tmp_path / "mail", 40, 30, MAIL), \
             titled_window(display, image, tmp_path / "meeting", 40, 30) as window:
-        bot, logged = started_ferbot("--window", "zoom meeting", "--sink", "none", "--log", str(log), "--no-report",
-                                     "--analysis-rate", "4", "--duration", "20", env=env_with(DISPLAY=display))
+        bot, logged = started_ferbot("--window", "zoom meeting", "--sink", f"file:{feed}", "--log", str(log),
+                                     "--no-report", "--analysis-rate", "4", "--duration", "20",
+                                     env=env_with(DISPLAY=display))
         started = time.monotonic()
         time.sleep(3)
         if hide == "withdrawn by its app":
@@ -256,6 +260,19 @@ def test_a_window_on_another_desktop_or_hidden_keeps_its_last_picture(picture, t
     assert any(time_s > back + 1 and matches(box, truth[0]) for time_s, box in rows), result.stderr
     assert f"the window {TITLE!r} is {HIDDEN}: showing its last picture" in result.stderr
     assert f"the window {TITLE!r} is shown again" in result.stderr
+    frames, fps = read_video(feed)
+    paused = [_notice_share(frame) for frame in frames]
+    assert max(paused[:round(2 * fps)]) < 0.05 and max(paused[-round(3 * fps):]) < 0.05  # at first, and once back
+    assert sum(share > 0.2 for share in paused) > fps, paused[::10]  # a second or more (hidden 6 s, said from 3 s)
+
+
+def _notice_share(frame: np.ndarray) -> float:
+    """The share of the band where the feed's notice goes (the screen area's top, below its margin: the no-face
+    notice's test) in the notice's dark box colour, up to the video's compression (about a third of it with this
+    notice on a 1280x720 feed, none without)."""
+    x, y, w, _ = Renderer((frame.shape[1], frame.shape[0])).layout.screen_area.as_int()
+    band = frame[y + 8:y + 40, x:x + w].astype(int)
+    return float(np.mean(np.all(np.abs(band - NOTICE_BACKGROUND) <= 12, axis=2)))
 
 
 @pytest.mark.display
