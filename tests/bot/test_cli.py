@@ -99,7 +99,8 @@ def test_no_display():
 def test_no_virtual_camera_driver_names_the_other_sinks():
     pytest.importorskip("pyvirtualcam")
     if any(Path("/dev").glob("video*")):
-        pytest.skip("this machine has video devices; the no-driver message is tested where there are none")
+        pytest.skip("this machine has video devices (a webcam or a loopback driver), so ferbot finds a driver: the "
+                    "no-driver message is tested where there are none, as on CI")
     result = ferbot("--demo")
     assert result.returncode == 1
     line = one_error_line(result)
@@ -243,8 +244,10 @@ def test_ctrl_c_or_kill_while_ferbot_loads_its_libraries_ends_it_at_once_and_qui
                            stderr=subprocess.PIPE, text=True)
     STARTED.append(bot)
     time.sleep(after_s)
+    running = bot.poll() is None
     bot.send_signal(stop)
     _, stderr = bot.communicate(timeout=60)
+    assert running, f"ferbot had ended (status {bot.returncode}) before the signal: nothing was tested; {stderr}"
     assert bot.returncode == 0, stderr
     assert "Traceback" not in stderr and "Exception ignored" not in stderr, stderr
 
@@ -428,8 +431,11 @@ def test_a_ctrl_c_once_the_report_is_written_changes_nothing(long_lesson_log, tm
     deadline = time.monotonic() + 120
     while not page.exists() and command.poll() is None and time.monotonic() < deadline:
         time.sleep(0.001)
+    running = command.poll() is None
     command.send_signal(signal.SIGINT)
     stdout, stderr = command.communicate(timeout=60)
+    assert running, f"the command had ended before the Ctrl-C: nothing was tested; {stderr}"
+    assert page.exists(), stderr  # the Ctrl-C came once the page was written, not at the deadline
     assert "Traceback" not in stderr and "Exception ignored" not in stderr, stderr
     assert (command.returncode, stdout.strip()) == (0, str(page)), (command.returncode, stderr)
 

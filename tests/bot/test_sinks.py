@@ -35,7 +35,7 @@ from ferbot.sink.vcam import CAMERA_NAME, STOPPED_CARD_S, VirtualCameraSink, nam
 from ferbot.sink.window import WINDOW_TITLE, qt_scale
 from tests.helpers.cli import env_with, ferbot, one_error_line
 from tests.helpers.data import REPO, read_video
-from tests.helpers.requires import need_program
+from tests.helpers.requires import need_program, unavailable
 from tests.helpers.vcam import LoopbackDevice, RefusingDevice
 from tests.helpers.xserver import desktop, grab_screen, qt_on, xvfb
 
@@ -149,11 +149,10 @@ def test_an_encoder_slower_than_the_fps_warns_and_a_ctrl_c_while_finishing_leave
             time.sleep(0.15)
         interrupt = threading.Timer(0.5, signal.pthread_kill, (threading.main_thread().ident, signal.SIGINT))
         interrupt.start()
-        started = time.monotonic()
         with pytest.raises(KeyboardInterrupt):
             sink.close()
         interrupt.join()
-    assert time.monotonic() - started < 5
+    # no clock bound on the close: the count of frames written below says it stopped short of the ~60,000 due
     assert "encodes the video more slowly than 50000 frames a second" in caplog.text
     assert "without the repeated frames still to write" in caplog.text
     video, written, last = cv2.VideoCapture(str(path)), 0, None
@@ -239,9 +238,9 @@ class _HeldWriter:
 
 def test_the_feed_never_waits_for_an_encoder_that_is_behind(tmp_path, monkeypatch):
     """The encoder stuck on its first frame (a 4K MPEG-4 video on a loaded laptop, held here by a gate around
-    OpenCV's real writer): every send returns within a frame's time (once FRAMES_QUEUED frames waited, the feed, and
-    the analysis with it, waited for the encoder, here for ever); the oldest frames waiting give way to the newest,
-    and once the encoder goes on the file ends with the last frame sent."""
+    OpenCV's real writer): all the sends return while the encoder is still held (once FRAMES_QUEUED frames waited,
+    the feed, and the analysis with it, waited for the encoder, here for ever); the oldest frames waiting gave way
+    to the newest, and once the encoder goes on the file ends with the last frame sent."""
     go, open_writer = threading.Event(), file_sink._video_writer
 
     def held_writer(*args):
@@ -254,9 +253,11 @@ def test_the_feed_never_waits_for_an_encoder_that_is_behind(tmp_path, monkeypatc
     frames = _frames(12)
     sender = threading.Thread(target=lambda: [sink.send(frame) for frame in frames], daemon=True)
     sender.start()
-    sender.join(timeout=10)
-    go.set()
-    assert not sender.is_alive()
+    try:
+        sender.join(timeout=10)
+        assert not sender.is_alive(), "a send waited for the held encoder"  # checked while it is still held
+    finally:
+        go.set()
     sink.close()
     decoded, _ = read_video(path)
     shown = [int(np.argmin([np.abs(f.astype(int) - got).mean() for f in frames])) for got in decoded]
@@ -317,12 +318,14 @@ def _assert_plays_up_to_the_stop(path, sent):
 
 @pytest.fixture
 def small_disk(tmp_path):
-    """A real 4 MiB file system (tmpfs), mounted for the test; skipped where this user may not mount one."""
+    """A real 4 MiB file system (tmpfs), mounted for the test; unavailable where this user may not mount one (CI
+    runs as root, which may)."""
     disk = tmp_path / "disk"
     disk.mkdir()
     mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(disk)], capture_output=True)
     if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here ({mounted.stderr.decode().strip()}); the next test stands in")
+        unavailable(f"cannot mount a small tmpfs here ({mounted.stderr.decode().strip()}): run as root (as CI does), "
+                    "with the right to mount; the next test stands in meanwhile")
     yield disk
     subprocess.run(["umount", "--lazy", str(disk)], check=True)
 
@@ -657,7 +660,8 @@ def test_preview_window_without_display_says_so(monkeypatch):
 def test_no_virtual_camera_driver_says_how_to_install_one():
     try:
         pyvirtualcam.Camera(*SIZE, 30).close()
-        pytest.skip("a virtual camera driver is installed here")
+        pytest.skip("a real virtual camera driver is installed and opens here, so there is no missing driver to "
+                    "report: the message is checked on machines without one (CI has none)")
     except RuntimeError:
         pass
     with pytest.raises(SinkError) as caught:
@@ -677,9 +681,9 @@ def test_no_virtual_camera_driver_says_how_to_install_one():
                                    "video $USER), then log out and in again"),
 ], ids=["busy", "not permitted"])
 def test_a_fer_cam_device_that_does_not_open_gets_advice_for_it(loopback_driver, monkeypatch, message, advice):
-    """DRIVER MOCK, at pyvirtualcam's backend boundary only, with its v4l2loopback backend's own messages: "FER Cam"
-    is loaded (/dev/video7) but busy (a new --size while the meeting app still holds the camera) or not open to this
-    user (not in the 'video' group). The advice was to install v4l2loopback, which is there; it is now for that
+    """DRIVER MOCK (loopback_driver, its backend refusing with pyvirtualcam's v4l2loopback backend's own messages):
+    "FER Cam" is loaded (/dev/video7) but busy (a new --size while the meeting app still holds the camera) or not open
+    to this user (not in the 'video' group). The advice was to install v4l2loopback, which is there; it is now for that
     device."""
     monkeypatch.setattr(RefusingDevice, "message", message)
     monkeypatch.setattr(pyvirtualcam_camera, "BACKENDS", {"v4l2loopback": RefusingDevice})
@@ -692,8 +696,8 @@ def test_a_fer_cam_device_that_does_not_open_gets_advice_for_it(loopback_driver,
 
 
 def test_of_two_fer_cam_devices_the_first_by_number_is_used(loopback_driver, tmp_path):
-    """v4l2loopback loaded with two devices labelled "FER Cam": /dev/video2 is the first, before /dev/video10 (sorted
-    by name, video10 came first)."""
+    """DRIVER MOCK (loopback_driver's sysfs entries): v4l2loopback loaded with two devices labelled "FER Cam":
+    /dev/video2 is the first, before /dev/video10 (sorted by name, video10 came first)."""
     for name in ("video2", "video10"):
         (tmp_path / name).mkdir(exist_ok=True)
         (tmp_path / name / "name").write_text(f"{CAMERA_NAME}\n")
@@ -723,34 +727,36 @@ def test_the_virtual_camera_is_left_showing_that_the_analysis_has_stopped(loopba
     frames = [frame.reshape(size[1], size[0], 3) for frame in device.frames]
     card, shown = frames[-1], round(STOPPED_CARD_S * fps)
     assert device.closed and len(frames) == 3 + shown and all((frame == card).all() for frame in frames[3:])
-    assert STOPPED_CARD_S - 0.1 < took < STOPPED_CARD_S + 1
+    assert took > STOPPED_CARD_S - 0.1  # shown at the feed's pace, not sent at once; an upper bound only for a hang:
+    assert took < STOPPED_CARD_S + 10  # a loaded 2-core machine may be slow, the frame count above is exact
     assert "FER Cam stopped - no analysis" in ocr.read(card)[0]
     assert not (card == DISCLOSURE_RED).all(axis=2).any() and (card == BAR_BACKGROUND).all(axis=2).mean() > 0.9
 
 
 def test_a_ctrl_c_cuts_the_stopped_card_short_and_the_camera_is_let_go(loopback_driver):
-    """DRIVER MOCK: a Ctrl-C (a real SIGINT) while the card shows ends it at once, and the camera is still closed."""
+    """DRIVER MOCK: a Ctrl-C (a real SIGINT) while the card shows cuts it short (fewer of its frames sent than a
+    whole card's), and the camera is still closed."""
     sink = open_sink("vcam", SIZE, 30)
     sink.send(_frames(1)[0])
     closed = threading.Event()
     interrupt = threading.Timer(0.2, lambda: closed.is_set() or signal.pthread_kill(threading.main_thread().ident,
                                                                                        signal.SIGINT))
     interrupt.start()
-    started = time.monotonic()
     try:
         with pytest.raises(KeyboardInterrupt):
             sink.close()
     finally:
         closed.set()
         interrupt.join()
-    assert time.monotonic() - started < 0.2 + 0.3
-    [device] = loopback_driver.opened
+    [device] = loopback_driver.opened  # cut short: fewer card frames than the STOPPED_CARD_S a full close sends
     assert device.closed and 1 < len(device.frames) < 1 + STOPPED_CARD_S * 30
 
 
 @pytest.fixture
 def loopback_driver(monkeypatch, tmp_path):
-    """DRIVER MOCK: a v4l2loopback device /dev/video7 labelled "FER Cam" (sysfs entry + pyvirtualcam backend)."""
+    """DRIVER MOCK: a v4l2loopback device /dev/video7 labelled "FER Cam", with a webcam at /dev/video2. The driver's
+    boundary is faked as a whole: pyvirtualcam's backend (LoopbackDevice), the driver's sysfs entries (V4L2_SYSFS
+    pointed at a folder of this test's), and platform.system (Linux, where v4l2loopback is the driver)."""
     (tmp_path / "video7").mkdir()
     (tmp_path / "video7" / "name").write_text(f"{CAMERA_NAME}\n")
     (tmp_path / "video2").mkdir()
@@ -763,6 +769,7 @@ def loopback_driver(monkeypatch, tmp_path):
 
 
 def test_virtual_camera_publishes_to_the_fer_cam_device(loopback_driver, caplog):
+    """DRIVER MOCK: the frames sent reach pyvirtualcam's v4l2loopback backend, on the "FER Cam" device, as sent."""
     sink = open_sink("vcam", SIZE, 30)
     assert "no virtual camera is named" not in caplog.text
     assert isinstance(sink, VirtualCameraSink)
@@ -777,6 +784,8 @@ def test_virtual_camera_publishes_to_the_fer_cam_device(loopback_driver, caplog)
 
 
 def test_without_a_fer_cam_device_the_first_loopback_is_used(loopback_driver, tmp_path, caplog):
+    """DRIVER MOCK: no device is labelled "FER Cam": pyvirtualcam picks the first loopback, and a warning says where
+    the README tells how to name one."""
     (tmp_path / "video7" / "name").write_text("Dummy video device\n")
     sink = open_sink("vcam", SIZE, 30)
     sink.close()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import logging
 import os
 import re
 import shutil
@@ -462,25 +461,30 @@ def test_a_stopped_run_says_how_to_resume_or_export_it(argv, goal, hint):
     assert _rerun_hint(argv, "default", goal) == hint
 
 
-@pytest.mark.parametrize("finished, said", [
-    (False, "interrupted at step 7, checkpoint saved; resume with: python -m train --config tiny --data x.npz"),
-    (True, "stopped at step 7 with every epoch trained, saved and not exported; export it with: python -m train "
-           "--config tiny --data x.npz"),
-])
-def test_a_stopped_run_says_whether_it_can_resume_or_only_export(monkeypatch, caplog, finished, said):
+@pytest.mark.slow
+def test_a_stopped_run_says_whether_it_can_resume_or_only_export(small_npz, tmp_path):
     """A finished run that --stop-at-step (or a Ctrl-C after the last epoch) kept from its export said it was
-    "interrupted" and to "run the same command to resume"."""
-    import train.__main__ as train_cli
-    from train.loop import Interrupted
+    "interrupted" and to "run the same command to resume". Real tiny runs (320 faces, 10 steps an epoch, 2 epochs):
+    stopped at step 3, the run says how to resume, and the command it gives resumes it to the end; the finished run,
+    stopped again, says it is not exported and how to export it."""
+    start = [sys.executable, "-m", "train", "--data", str(small_npz), "--config", "tiny", "--name", "cli",
+             "--runs-dir", str(tmp_path / "runs"), "--export-dir", str(tmp_path / "ckpt"), "--tta", "none",
+             "--no-progress"]
+    stopped = _run([*start, "--stop-at-step", "3"])
+    assert stopped.returncode == EXIT_INTERRUPTED, output_excerpt(stopped.stderr)
+    said = re.findall(r"interrupted at step (\d+), checkpoint saved; resume with: (python -m train .*)", stopped.stderr)
+    assert said and said[0][0] == "3", output_excerpt(stopped.stderr)
+    resume = said[0][1].split()
+    assert resume[:6] == ["python", "-m", "train", "--config", "tiny", "--data"] and "--stop-at-step" not in resume
+    resumed = _run([sys.executable, *resume[1:]])
+    assert resumed.returncode == EXIT_OK, output_excerpt(resumed.stderr)
+    assert "resuming from step 3" in resumed.stderr and (tmp_path / "ckpt" / "cli" / "model_card.json").is_file()
 
-    def stopped(args, argv):
-        raise Interrupted(7, finished=finished)
-
-    monkeypatch.setattr(train_cli, "_run_train", stopped)
-    monkeypatch.setattr(train_cli, "setup_logging", lambda: None)  # its handler would replace caplog's
-    caplog.set_level(logging.WARNING, logger="train")
-    assert train_cli.main(["--data", "x.npz", "--config", "tiny", "--stop-at-step", "3"]) == EXIT_INTERRUPTED
-    assert said in caplog.text
+    finished = _run([*start, "--stop-at-step", "5"])  # past step 5 already, every epoch trained
+    assert finished.returncode == EXIT_INTERRUPTED, output_excerpt(finished.stderr)
+    assert re.search(r"stopped at step 20 with every epoch trained, saved and not exported; export it with: "
+                     rf"python -m train --config tiny --data {re.escape(str(small_npz))} ", finished.stderr)
+    assert "interrupted" not in finished.stderr and "resume" not in finished.stderr
 
 
 def test_the_readmes_eval_examples_name_checkpoints_that_ship():

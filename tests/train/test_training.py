@@ -25,6 +25,7 @@ from ferbot.classify.checkpoint import write_card
 from ferbot.classify.devices import batch_sharding, data_mesh
 from ferbot.classify.model import EmotionCNN, ModelConfig, standardize
 from tests.helpers.data import REPO
+from tests.helpers.requires import unavailable
 from tests.helpers.runs import ctrl_c_when, has_card_without_metrics, has_saved_step
 from train import loop
 from train.config import NO_AUGMENTATION, ConfigError, check_config
@@ -529,7 +530,8 @@ def test_a_fresh_start_that_cannot_delete_part_of_the_run_leaves_no_half_run(sma
     stuck = run / "latest" / "mounted"
     stuck.mkdir()
     if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(stuck)], capture_output=True).returncode:
-        pytest.skip("cannot mount a file system here, which stands for files that cannot be deleted")
+        unavailable("cannot mount a file system here, which stands for files that cannot be deleted: run as root "
+                    "(as CI does), with the right to mount")
     try:
         for _ in range(2):  # and again: the part left of the first stays, and is no obstacle
             with pytest.raises(Interrupted), caplog.at_level(logging.WARNING, logger="train.run_folder"):
