@@ -254,24 +254,17 @@ from ferbot.detect.facemesh import (
     FaceMesh,
     combined_pose,
     crop_to_picture,
-    mesh_facing,
     mesh_pose,
     needs_eyes,
     needs_mesh,
 )
-from ferbot.detect.headpose import (
-    FIRST_LOOK_DOWN,
-    FIRST_LOOK_UP,
-    FIRST_LOOK_YAW,
-    NOSE_PITCH_WEIGHT,
-    HeadPose,
-    head_pose,
-)
+from ferbot.detect.headpose import NOSE_PITCH_WEIGHT, HeadPose, head_pose
 from ferbot.emotions import NUM_CLASSES
 from ferbot.geometry import Rect
 from ferbot.track import FaceTracker, TrackedFace
 from ferbot.track import attention as attention_module
 from ferbot.track import tracker as tracker_module
+from ferbot.track.attention import FIRST_LOOK_DOWN, FIRST_LOOK_UP, first_look_facing
 from tests.helpers.data import REPO
 from tests.helpers.faces import FACES_DIR, the_face
 from tests.helpers.webcam import (
@@ -531,6 +524,19 @@ def old_limits(yaw: float, pitch: float) -> bool:
     return abs(yaw) <= 30 and abs(pitch) <= 25
 
 
+# The keypoints' own first-look window sideways (up and down: ferbot.track.attention's), before the bot took the
+# mesh's yaw: the "keypoints only" estimator's.
+KEYPOINT_FIRST_LOOK_YAW = 32.0
+
+
+def keypoint_first_look(pose: HeadPose, lens: float = 0.0) -> bool:
+    """Whether a face seen for the first time faces its screen by the keypoints' pose alone: within
+    KEYPOINT_FIRST_LOOK_YAW sideways, widened towards `lens` degrees (the lens-angle step, not adopted), and
+    FIRST_LOOK_UP up and FIRST_LOOK_DOWN down."""
+    low, high = min(0.0, lens) - KEYPOINT_FIRST_LOOK_YAW, max(0.0, lens) + KEYPOINT_FIRST_LOOK_YAW
+    return low <= pose.yaw <= high and -FIRST_LOOK_UP <= pose.pitch <= FIRST_LOOK_DOWN
+
+
 def lens_angle(sample: Sample) -> float:
     """Degrees off the optical axis, sideways, at which the webcam saw the face (0 for FER2013 pictures)."""
     if not sample.group.startswith("webcam"):
@@ -547,27 +553,23 @@ def estimators() -> dict[str, Callable[[Sample], bool]]:
     (the last), and the steps measured but not adopted. Each row changes one thing from the step before it; every
     row from the keypoints' on weighs their pitch cues as the bot does (NOSE_PITCH_WEIGHT), and the "for
     comparison" row shows what that weight changes."""
-    def with_lens(sample: Sample) -> bool:
-        pose, angle = head_pose(sample.detection.keypoints), lens_angle(sample)
-        low, high = min(0.0, angle) - FIRST_LOOK_YAW, max(0.0, angle) + FIRST_LOOK_YAW
-        return low <= pose.yaw <= high and -FIRST_LOOK_UP <= pose.pitch <= FIRST_LOOK_DOWN
-
     return {
         "old: nose cue, within 30 sideways and 25 up or down": lambda s: old_limits(*old_pose(s.detection.keypoints)),
         "+ ear cue averaged in (keypoint geometry)": lambda s: old_limits(*_yaw_pitch(s)),
-        "new: + webcam window, 32 sideways, 40 up, 25 down": lambda s: head_pose(s.detection.keypoints).facing,
-        LENS_ROW: with_lens,
+        "new: + webcam window, 32 sideways, 40 up, 25 down":
+        lambda s: keypoint_first_look(head_pose(s.detection.keypoints)),
+        LENS_ROW: lambda s: keypoint_first_look(head_pose(s.detection.keypoints), lens_angle(s)),
         "(not adopted) the mesh's yaw and pitch, 24, 40 up, 27 down": lambda s: abs(s.mesh.yaw) <= 24
         and -40 <= s.mesh.pitch <= 27,
-        "+ the mesh's yaw past 10 sideways, within 24": lambda s: mesh_facing(mesh_yaw_pose(s)),
-        "(not adopted) + the larger pitch past 15 down": lambda s: mesh_facing(larger_pitch(s)),
-        "(not adopted) + the mean pitch past 15 down": lambda s: mesh_facing(mean_pitch(s)),
-        "(not adopted) + eye gap: eyes cast down past 5 down": lambda s: mesh_facing(eyes_down(s)),
-        "(not adopted) + eyelids low past 10 down, brows ignored": lambda s: mesh_facing(lids_down(s)),
-        "+ eyelids low, brows not lowered, past 10 down": lambda s: mesh_facing(nodded_eyes_pose(s)),
-        "+ the same eyes where turned past 15 sideways": lambda s: mesh_facing(any_mesh_pose(s)),
-        "(for comparison) the same, the pitch the cues' plain mean": lambda s: mesh_facing(even_pitch_pose(s)),
-        "bot: + the eyes only where the model trusts its mesh": lambda s: mesh_facing(bot_pose(s)),
+        "+ the mesh's yaw past 10 sideways, within 24": lambda s: first_look_facing(mesh_yaw_pose(s)),
+        "(not adopted) + the larger pitch past 15 down": lambda s: first_look_facing(larger_pitch(s)),
+        "(not adopted) + the mean pitch past 15 down": lambda s: first_look_facing(mean_pitch(s)),
+        "(not adopted) + eye gap: eyes cast down past 5 down": lambda s: first_look_facing(eyes_down(s)),
+        "(not adopted) + eyelids low past 10 down, brows ignored": lambda s: first_look_facing(lids_down(s)),
+        "+ eyelids low, brows not lowered, past 10 down": lambda s: first_look_facing(nodded_eyes_pose(s)),
+        "+ the same eyes where turned past 15 sideways": lambda s: first_look_facing(any_mesh_pose(s)),
+        "(for comparison) the same, the pitch the cues' plain mean": lambda s: first_look_facing(even_pitch_pose(s)),
+        "bot: + the eyes only where the model trusts its mesh": lambda s: first_look_facing(bot_pose(s)),
     }
 
 
@@ -757,7 +759,7 @@ def _placed(detection: Detection) -> Detection:
 # The per-student reference's sideways limits and first-look prior before the bot took the mesh's yaw, for
 # keypoint poses: the "old" column over a lesson (ferbot.track.attention has the new ones).
 KEYPOINT_LIMITS = {"REFERENCE_YAW": 15.0, "WITHIN_YAW": 20.0, "ABSOLUTE_YAW": 35.0,
-                   "_PRIOR_HALF": (FIRST_LOOK_YAW, (FIRST_LOOK_DOWN + FIRST_LOOK_UP) / 2)}
+                   "_PRIOR_HALF": (KEYPOINT_FIRST_LOOK_YAW, (FIRST_LOOK_DOWN + FIRST_LOOK_UP) / 2)}
 
 
 def keypoint_pose(sample: Sample) -> HeadPose:

@@ -26,8 +26,10 @@ from ferbot.track.names import compatible
 log = logging.getLogger(__name__)
 
 HIDDEN_SHARE = 0.5  # of the smaller of a tile and a hidden region: an overlap beyond which the tile is hidden
-# A block this many times the usual tile's area (the lower median) is a shared screen (or a speaker's stage), not a
-# participant's tile: a slide's white page would pass for a camera-off tile, and the text at its bottom left for a name
+# A tile this many times the usual tile's area (the lower median) is a shared screen (or a speaker's stage), not a
+# participant's tile: a slide's white page would pass for a camera-off tile, and the text at its bottom left for a name.
+# Measured against the other tiles, whatever share of the screen the tile covers: ferbot.detect.tiling.is_stage,
+# another rule, measures a block against the screen (most of it) to tell the finder where to search a stage whole
 STAGE_AREA = 4.0
 
 

@@ -6,6 +6,11 @@ from typing import NamedTuple
 
 import numpy as np
 
+# IoU from which a rectangle of the screen (a tile, a region searched whole) is the one at the same place on the last
+# screen analysed: the face finder's searches (ferbot.detect.finder) and the name tags read (ferbot.names.tags)
+# carry over to it.
+SAME_TILE_IOU = 0.8
+
 
 class Rect(NamedTuple):
     """A rectangle: top-left corner (x, y), width w and height h, in pixels of the frame it refers to."""

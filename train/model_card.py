@@ -17,7 +17,7 @@ import jax
 import optax
 
 from ferbot.classify.checkpoint import write_card
-from ferbot.classify.model import EmotionCNN, count_params, flops_per_face
+from ferbot.classify.model import EmotionCNN, ModelConfig, count_params, flops_per_face
 from ferbot.emotions import CLASS_NAMES
 from train.config import TrainConfig
 from train.data import FER2013
@@ -38,7 +38,7 @@ def make_card(model: EmotionCNN, result: FitResult, cfg: TrainConfig, recipe: st
         "class_names": list(CLASS_NAMES),
         "preprocessing": "48x48 grayscale face crop (uint8, FER2013 framing), standardised per image "
                          "inside the model",
-        "architecture": {"description": "VGG-style CNN: stages of 3x3 conv+BN+ReLU, 2x2 max-pool, dense head",
+        "architecture": {"description": architecture_description(cfg.model),
                          "config": dataclasses.asdict(cfg.model),
                          "parameters": count_params(model), "flops_per_face": flops_per_face(model)},
         "training": {"recipe": recipe, "config": cfg.to_dict(), "best_epoch": best["epoch"],
@@ -52,6 +52,14 @@ def make_card(model: EmotionCNN, result: FitResult, cfg: TrainConfig, recipe: st
         "software": {"jax": jax.__version__, "flax": flax.__version__, "optax": optax.__version__},
         "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     }
+
+
+def architecture_description(config: ModelConfig) -> str:
+    """The card's one-line description of the network `config` builds (ferbot.classify.model.EmotionCNN), e.g.
+    'VGG-style CNN: 4 stages (32, 64, 160, 320 channels) of 2 x 3x3 conv+BN+ReLU, 2x2 max-pool; dense head (256)'."""
+    excite = f", squeeze-and-excitation (reduction {config.squeeze_excite})" if config.squeeze_excite else ""
+    return (f"VGG-style CNN: {len(config.widths)} stages ({', '.join(map(str, config.widths))} channels) of "
+            f"{config.convs_per_stage} x 3x3 conv+BN+ReLU, 2x2 max-pool{excite}; dense head ({config.dense})")
 
 
 def split_protocol(official_split: bool) -> str:

@@ -4,7 +4,7 @@ classifier, and rotated square crops for the landmark models (ferbot.detect.face
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import cv2
 import numpy as np
@@ -34,15 +34,14 @@ def check_rgb(image: np.ndarray) -> None:
                          "COLOR_RGBA2RGB)")
 
 
-def face_crops(image: np.ndarray, boxes: Sequence[Rect],
-               framing: Callable[[Rect], Rect] = fer_framing) -> np.ndarray:
-    """uint8 (N, 48, 48) grayscale crops of an RGB picture around framing(box) for each detector box; parts
+def face_crops(image: np.ndarray, boxes: Sequence[Rect]) -> np.ndarray:
+    """uint8 (N, 48, 48) grayscale crops of an RGB picture around fer_framing(box) for each detector box; parts
     outside the picture repeat its edge."""
     check_rgb(image)
     crops = np.empty((len(boxes), FACE_SIZE, FACE_SIZE), np.uint8)
     height, width = image.shape[:2]
     for i, box in enumerate(boxes):
-        x, y, side, _ = framing(box).as_int()
+        x, y, side, _ = fer_framing(box).as_int()
         side = max(side, 1)
         x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + side, width), min(y + side, height)
         if x1 <= x0 or y1 <= y0:

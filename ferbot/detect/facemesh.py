@@ -22,9 +22,9 @@ but only where the model trusts its mesh: it also scores how sure it is that its
 MediaPipe's own threshold (0.5) the mesh's eyes may lie elsewhere (a dark mask pulls them onto its top edge). The
 model runs only where the keypoints read a face more than MESH_GATE_YAW sideways or CAST_DOWN_GATE down (about half
 the faces that look at their screen, the iris model on about a sixth, where the mesh's own lids and brows leave the
-eyes possibly cast down). The mesh reads large turns smaller than the keypoints do, hence its own sideways window.
-It costs a few milliseconds per face on a CPU core (the iris model about as much again, on one eye), against
-microseconds for the keypoints.
+eyes possibly cast down). The mesh reads large turns smaller than the keypoints do, hence the narrower sideways
+limits of ferbot.track.attention. It costs a few milliseconds per face on a CPU core (the iris model about as much
+again, on one eye), against microseconds for the keypoints.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ import numpy as np
 from ferbot.detect.blazeface import Detection
 from ferbot.detect.crops import square_crop
 from ferbot.detect.eyelids import CAST_DOWN_GATE, CAST_DOWN_GATE_YAW, CAST_DOWN_PITCH, EyeLids
-from ferbot.detect.headpose import HeadPose, first_look_facing, head_pose
+from ferbot.detect.headpose import HeadPose, head_pose
 from ferbot.detect.models import LandmarkModel, affine_crop
 
 MODEL_FILE = "face_landmark.tflite"
@@ -51,9 +51,6 @@ LEFT = (263, 362, 291, 454, 356, 323, 361, 288, 397, 365, 300, 334, 278, 358)
 NOSE_BRIDGE, LOWER_LIP = 168, 17
 MESH_PITCH_OFFSET = 3.0  # degrees frontal faces read as looking down (module docstring)
 
-# A face seen for the first time counts as facing its screen within this many degrees of mesh yaw either side
-# (chosen on the benchmark's tuning faces), and within the keypoints' first-look window up and down.
-MESH_FIRST_LOOK_YAW = 24.0
 # Faces the keypoints read within this many degrees sideways never read as turned by the mesh in the benchmark,
 # so the model runs for the yaw only on the others (about a third of the faces that look at their screen).
 MESH_GATE_YAW = 10.0
@@ -146,8 +143,3 @@ def mesh_pose(points: np.ndarray) -> HeadPose:
     yaw = math.atan2(forward[0], -forward[2])
     pitch = math.atan2(forward[1], math.hypot(forward[0], forward[2]))
     return HeadPose(math.degrees(yaw), math.degrees(pitch) - MESH_PITCH_OFFSET)
-
-
-def mesh_facing(pose: HeadPose) -> bool:
-    """Whether a face seen for the first time counts as turned to its screen, by FaceMesh.pose."""
-    return first_look_facing(pose, MESH_FIRST_LOOK_YAW)

@@ -11,7 +11,7 @@ import numpy as np
 from ferbot.detect.blazeface import BlazeFace, Detection
 from ferbot.detect.crops import check_rgb
 from ferbot.detect.looks import grey_sample, region_look, same_scene, scene_difference
-from ferbot.detect.merge import merge_duplicates
+from ferbot.detect.merge import SAME_FACE_IOU, merge_duplicates
 from ferbot.detect.tiling import (
     Window,
     find_tiles,
@@ -20,7 +20,7 @@ from ferbot.detect.tiling import (
     side_windows,
     tile_windows,
 )
-from ferbot.geometry import Rect, screen_scale
+from ferbot.geometry import SAME_TILE_IOU, Rect, screen_scale
 
 # BlazeFace boxes run from the brows to the mouth, about 0.85 of a face drawn brows to chin: a box of 18 px is
 # a face of about 21 px, as small as the classifier can still read.
@@ -38,7 +38,6 @@ CONFIRM_SCORE = 0.5
 MIN_EYE_SPAN = 0.1  # of the box width: keypoints closer together are no pair of eyes (text, edges)
 NOSE_OUTSIDE_EYES = 1.5  # of the eye span: how far beyond either eye the nose tip may lie (a turned head)
 ASIDE_PER_FIND = 1  # tiles whose sides are also searched in each find, in turn (a second person beside the first)
-SAME_TILE_IOU = 0.8  # a tile of the last find this like one now is the same tile
 TWO_PEOPLE_KEPT = 5  # finds (2 s at 2.5 a second, as the tracker keeps a face) a tile where two people were seen
 #                      stays searched beside its first face: one of them may lean out of view for a moment
 SAME_WEBCAM_SCALE = 2.0  # a second person beside the first at one webcam is at most this much larger or smaller
@@ -205,8 +204,8 @@ class FaceFinder:
         frame = Rect.square(*detection.box.center, side).clipped(width, height).as_int()
         looks = []
         for mirrored in (False, True):
-            seen = [again for again in self._detect(image, frame, mirrored)
-                    if again.score >= CONFIRM_SCORE and plausible(again) and again.box.iou(detection.box) >= 0.3]
+            seen = [again for again in self._detect(image, frame, mirrored) if again.score >= CONFIRM_SCORE
+                    and plausible(again) and again.box.iou(detection.box) >= SAME_FACE_IOU]
             if not seen:
                 return None
             looks.append(max(seen, key=lambda again: again.score))
@@ -228,7 +227,7 @@ class FaceFinder:
 def _beside(face: Detection, firsts: list[Detection]) -> bool:
     """Whether a face found beside a tile's first faces is another person at the same webcam: none of them, and
     about as large as one of them (within SAME_WEBCAM_SCALE: people at one webcam sit about as far from it)."""
-    return (not any(face.box.iou(first.box) > 0.3 for first in firsts)
+    return (not any(face.box.iou(first.box) > SAME_FACE_IOU for first in firsts)
             and any(1 / SAME_WEBCAM_SCALE <= face.box.w / first.box.w <= SAME_WEBCAM_SCALE for first in firsts))
 
 

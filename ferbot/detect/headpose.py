@@ -18,11 +18,8 @@ attention.py); they know nothing about where the eyes look. BlazeFace's points a
 full profile or bowed far down can read as only 20-30 degrees (ferbot.detect.facemesh reads such turns from a
 468-point mesh instead, at a few milliseconds a face).
 
-`HeadPose.facing` is the keypoints' own answer for a face seen for the first time (the bot's, with the mesh's
-yaw, is ferbot.detect.facemesh.mesh_facing). It allows for webcams: a camera above the
-screen sees a student who reads the lesson nodding down, one below the screen (a phone, a tablet, a laptop on a
-low desk) sees them looking up, and BlazeFace reads an upward nod larger than a downward one, so the window is
-wider upwards. Over time, ferbot.track.attention judges each student against their own usual pose.
+Whether a pose faces its screen is ferbot.track.attention's to judge: on a first look, then against each student's
+own usual pose.
 """
 
 from __future__ import annotations
@@ -48,11 +45,6 @@ EAR_NOD_DEPTH = 44.0
 # The nose cue's share of the pitch, the ears' the rest (benchmarks/attention.py says how it was chosen).
 NOSE_PITCH_WEIGHT = 0.6
 
-# The window within which a face seen for the first time counts as facing its screen, in degrees.
-FIRST_LOOK_YAW = 32.0  # either side
-FIRST_LOOK_UP = 40.0  # looking up (a camera below the screen)
-FIRST_LOOK_DOWN = 25.0  # looking down (a camera above the screen)
-
 
 @dataclass(frozen=True)
 class HeadPose:
@@ -61,18 +53,6 @@ class HeadPose:
 
     yaw: float
     pitch: float
-
-    @property
-    def facing(self) -> bool:
-        """Whether a face seen for the first time counts as turned to its screen by the keypoints alone: within 32
-        degrees sideways, 40 up and 25 down (module docstring)."""
-        return first_look_facing(self, FIRST_LOOK_YAW)
-
-
-def first_look_facing(pose: HeadPose, yaw: float) -> bool:
-    """Whether `pose` lies in the first-look window: within `yaw` degrees sideways (the keypoints' FIRST_LOOK_YAW,
-    or the mesh's), FIRST_LOOK_UP up and FIRST_LOOK_DOWN down."""
-    return abs(pose.yaw) <= yaw and -FIRST_LOOK_UP <= pose.pitch <= FIRST_LOOK_DOWN
 
 
 def head_pose(keypoints: np.ndarray, nose_pitch_weight: float = NOSE_PITCH_WEIGHT) -> HeadPose:

@@ -7,7 +7,7 @@ import numpy as np
 from ferbot.detect.blazeface import Detection
 from ferbot.geometry import Rect, intersection_matrix, iou_matrix
 
-SAME_FACE_IOU = 0.3
+SAME_FACE_IOU = 0.3  # boxes overlapping this much (IoU) are one face
 SAME_FACE_CONTAINMENT = 0.6  # share of the smaller box inside the larger one
 
 

@@ -102,7 +102,8 @@ def find_tiles(image: np.ndarray, no_gallery: dict[tuple[int, int, int, int], np
 
 def is_stage(block: Rect, screen_area: float) -> bool:
     """Whether a block covers MAX_TILE_SHARE of the screen: no tile of a gallery, but the screen itself, or a stage
-    (a shared screen, a speaker) beside a strip of tiles."""
+    (a shared screen, a speaker) beside a strip of tiles. Measured against the screen; ferbot.analysis.STAGE_AREA,
+    another rule, measures a tile against the usual tile, to read no name tag on it."""
     return block.area >= MAX_TILE_SHARE * screen_area
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-from ferbot.geometry import Rect, iou_matrix
+from ferbot.geometry import SAME_TILE_IOU, Rect, iou_matrix
 from ferbot.names.ocr import TagOCR
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,6 @@ TILE_CHANGED = 30.0  # ... changed by this many grey levels on average: another 
 TAIL_HEIGHTS = 2.0  # the tag just after a name, this many times its letters' height wide, ...
 TAIL_PLAIN = 8.0  # ... watched where it was plain (a standard deviation under this many grey levels) ...
 TAIL_WRITTEN = 8.0  # ... for letters that change it by this many grey levels on average, its brightness aside
-SAME_TILE = 0.8  # overlap (IoU) from which a tile is the one at the same place on the last screen
 # An unchanged tile shows the name most read in its last this many readings: a misreading now and then is outvoted,
 # and a change the tile's look missed (two names a letter apart swapped) shows after two refreshes, however long
 # the tile was unchanged before
@@ -205,12 +204,12 @@ class NameReader:
         return [NameTag(tile, read.name) for tile, read in zip(tiles, self._seen)]
 
     def _previous(self, tiles: Sequence[Rect]) -> list[_Read | None]:
-        """What was read on each tile at the last screen (the same tile: overlapping it by SAME_TILE or more)."""
+        """What was read on each tile at the last screen (the same tile: overlapping it by SAME_TILE_IOU or more)."""
         if not self._tiles or not tiles:
             return [None] * len(tiles)
         overlap = iou_matrix(list(tiles), self._tiles)
         best = overlap.argmax(axis=1)
-        return [self._seen[b] if overlap[t, b] >= SAME_TILE else None for t, b in enumerate(best)]
+        return [self._seen[b] if overlap[t, b] >= SAME_TILE_IOU else None for t, b in enumerate(best)]
 
     def _refresh_oldest(self, image: np.ndarray, looks: list[np.ndarray], timestamp: float) -> None:
         """Read the tag read longest ago again, when that was over reread_s ago and the last refresh was at least

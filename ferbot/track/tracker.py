@@ -14,7 +14,7 @@ from ferbot.detect.blazeface import Detection
 from ferbot.detect.headpose import HeadPose, head_pose
 from ferbot.emotions import CLASS_NAMES
 from ferbot.geometry import Rect, iou_matrix
-from ferbot.track.attention import PoseReference
+from ferbot.track.attention import PoseReference, first_look_facing
 from ferbot.track.matching import greedy_pairs, mutual_best_pairs
 from ferbot.track.names import NameBook, compatible, look_unlikeness, name_pairs, plainer, same_name, unlikeness
 from ferbot.track.smoothing import ema
@@ -98,7 +98,8 @@ class TrackedFace:
 
 
 class FaceTracker:
-    """Matches each frame's detections to known faces by box overlap, then by nearby centre.
+    """Matches each frame's detections to known faces by the name on their tile, then (where names let a look
+    decide) by look, then by box overlap, then by nearby centre (_match).
 
     A face keeps its id for `keep_s` seconds after its last detection, and through KEEP_MISSES missed analyses
     however slow. Probabilities are averaged with time constant `smoothing_s` seconds so labels do not flicker;
@@ -347,8 +348,8 @@ class _Observation:
 
 
 def _first_sight(track_id: int, seen: _Observation, timestamp: float) -> TrackedFace:
-    """A track with no history: judged facing by the first-look window (facemesh.mesh_facing)."""
-    facing = PoseReference().facing(seen.pose)
+    """A track with no history: judged facing by the first-look window (attention.first_look_facing)."""
+    facing = first_look_facing(seen.pose)
     detection = seen.detection
     return TrackedFace(track_id, detection.box, detection.keypoints, detection.score,
                        np.asarray(seen.probabilities, np.float32), timestamp, seen.pose, float(facing), facing=facing,
@@ -377,7 +378,7 @@ def _still(face: TrackedFace, thumbnail: np.ndarray | None) -> TrackedFace:
 
 def _same_place(a: Rect, b: Rect) -> bool:
     """Whether two boxes are where one face would be at two analyses on one tile (MIN_IOU, MAX_CENTRE_SHIFT)."""
-    return float(iou_matrix([a], [b])[0, 0]) >= MIN_IOU or _centre_shift(a, b) <= MAX_CENTRE_SHIFT
+    return a.iou(b) >= MIN_IOU or _centre_shift(a, b) <= MAX_CENTRE_SHIFT
 
 
 def _centre_shift(a: Rect, b: Rect) -> float:

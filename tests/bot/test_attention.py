@@ -16,14 +16,23 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
+from benchmarks.attention import KEYPOINT_FIRST_LOOK_YAW, keypoint_first_look
 from ferbot.detect.blazeface import BlazeFace, Detection
-from ferbot.detect.facemesh import MESH_FIRST_LOOK_YAW, FaceMesh, mesh_facing
-from ferbot.detect.headpose import FIRST_LOOK_UP, FIRST_LOOK_YAW, HeadPose, head_pose
+from ferbot.detect.facemesh import FaceMesh
+from ferbot.detect.headpose import HeadPose, head_pose
 from ferbot.emotions import NUM_CLASSES
 from ferbot.geometry import Rect
 from ferbot.render.overlay import AWAY_COLORS, FACING_COLORS
 from ferbot.track import FaceTracker
-from ferbot.track.attention import ABSOLUTE_UP, REFERENCE_YAW, PoseReference
+from ferbot.track.attention import (
+    ABSOLUTE_UP,
+    FIRST_LOOK_DOWN,
+    FIRST_LOOK_UP,
+    FIRST_LOOK_YAW,
+    REFERENCE_YAW,
+    PoseReference,
+    first_look_facing,
+)
 from tests.helpers import poses as pose_data
 from tests.helpers.faces import photo, photo_faces, tracked_face
 from tests.helpers.poses import FACING, LOOKING_UP, PROFILES, TURNED_TO_VIEWERS_LEFT, TURNED_TO_VIEWERS_RIGHT
@@ -56,11 +65,12 @@ class Estimator:
 
 
 ESTIMATORS = {
-    "keypoints": Estimator(lambda detector, mesh, face, **how: _pose(detector, face, **how), lambda p: p.facing,
-                           FIRST_LOOK_YAW, 12.0, own_pitch=True),
+    # the keypoints alone, with their own first-look window (the attention benchmark's comparison)
+    "keypoints": Estimator(lambda detector, mesh, face, **how: _pose(detector, face, **how), keypoint_first_look,
+                           KEYPOINT_FIRST_LOOK_YAW, 12.0, own_pitch=True),
     # FaceMesh.pose: the mesh's yaw where the keypoints see a turn; its pitch is theirs (or the eyes')
     "bot": Estimator(lambda detector, mesh, face, **how: pose_data.fer_seen(detector, mesh, face, **how)[1],
-                     mesh_facing, MESH_FIRST_LOOK_YAW, 8.0, own_pitch=False),
+                     first_look_facing, FIRST_LOOK_YAW, 8.0, own_pitch=False),
 }
 
 
@@ -110,9 +120,9 @@ def test_heads_thrown_back_read_as_looking_up(detector, mesh, private_test):
     """Seen once, a head thrown back looks like a student looking at a screen above a low camera, and counts as
     facing; a student whose usual pose is frontal does not face the screen when they throw their head back."""
     poses = [_pose(detector, private_test[i]) for i in LOOKING_UP]
-    assert all(-FIRST_LOOK_UP <= p.pitch < -25 and p.facing for p in poses), poses
+    assert all(-FIRST_LOOK_UP <= p.pitch < -25 and keypoint_first_look(p) for p in poses), poses
     poses = [_seen(detector, mesh, private_test[i])[1] for i in LOOKING_UP]
-    assert all(mesh_facing(p) for p in poses), poses
+    assert all(first_look_facing(p) for p in poses), poses
     frontal = [_seen(detector, mesh, private_test[i])[1] for i in FACING]
     usual = PoseReference()
     for t, pose in enumerate(frontal * 2):  # a minute of frontal faces, a sample a second
@@ -131,10 +141,10 @@ def test_webcam_views_of_students_looking_at_their_screen_read_as_facing():
         if found is None:  # the detector's recall is not what this test measures
             continue
         pose = head_pose(found.keypoints)
-        facing.append(pose.facing)
+        facing.append(keypoint_first_look(pose))
         pitches.setdefault(nod, []).append(pose.pitch)
         if nod < 0:
-            below.append(pose.facing)
+            below.append(keypoint_first_look(pose))
     assert len(facing) >= 0.75 * views
     assert np.mean(facing) >= 0.9 and np.mean(below) >= 0.85, (np.mean(facing), np.mean(below))
     pose_data.assert_pitch_follows_the_nod(pitches)
@@ -267,11 +277,21 @@ def test_a_student_turned_away_all_lesson_never_reads_as_facing(detector, mesh, 
         assert abs(lesson[-1].reference.usual.yaw) <= REFERENCE_YAW  # held within the reference limits
 
 
-def test_a_reference_without_history_is_the_first_look_window():
-    """The bot's first look (a new PoseReference) is mesh_facing, the window the benchmark measures."""
-    poses = [HeadPose(float(yaw), float(pitch)) for yaw in np.arange(-40, 40.5, 0.5)
-             for pitch in np.arange(-50, 35.5, 0.5)]
-    assert [PoseReference().facing(p) for p in poses] == [mesh_facing(p) for p in poses]
+def test_a_face_seen_for_the_first_time_faces_within_the_first_look_window():
+    """first_look_facing: within FIRST_LOOK_YAW sideways either way, FIRST_LOOK_UP up and FIRST_LOOK_DOWN down,
+    edges included; a pose that is not a number never faces. The tracker judges a new track by it."""
+    inside = [HeadPose(0.0, 0.0), HeadPose(FIRST_LOOK_YAW, 0.0), HeadPose(-FIRST_LOOK_YAW, 0.0),
+              HeadPose(0.0, -FIRST_LOOK_UP), HeadPose(0.0, FIRST_LOOK_DOWN),
+              HeadPose(FIRST_LOOK_YAW, FIRST_LOOK_DOWN), HeadPose(-FIRST_LOOK_YAW, -FIRST_LOOK_UP)]
+    outside = [HeadPose(FIRST_LOOK_YAW + 0.5, 0.0), HeadPose(-FIRST_LOOK_YAW - 0.5, 0.0),
+               HeadPose(0.0, -FIRST_LOOK_UP - 0.5), HeadPose(0.0, FIRST_LOOK_DOWN + 0.5),
+               HeadPose(float("nan"), 0.0), HeadPose(0.0, float("nan"))]
+    assert all(first_look_facing(p) for p in inside) and not any(first_look_facing(p) for p in outside)
+    box, probabilities = Rect(0.0, 0.0, 100.0, 100.0), np.full((1, NUM_CLASSES), 1 / NUM_CLASSES)
+    keypoints = np.zeros((6, 2), np.float32)
+    for pose in inside + outside:
+        (face,) = FaceTracker().update([Detection(box, 0.9, keypoints)], probabilities, 0.0, poses=[pose])
+        assert face.facing == first_look_facing(pose) and face.attention == float(face.facing), pose
 
 
 def test_a_steady_nod_becomes_the_students_reference(detector, mesh, private_test):

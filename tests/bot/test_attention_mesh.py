@@ -9,9 +9,10 @@ import pytest
 
 from benchmarks.attention import BOWED, SCREEN, WEARS, fer2013_rows
 from ferbot.detect.blazeface import BlazeFace, Detection
-from ferbot.detect.facemesh import FaceMesh, combined_pose, crop_to_picture, mesh_facing, mesh_pose
+from ferbot.detect.facemesh import FaceMesh, combined_pose, crop_to_picture, mesh_pose
 from ferbot.detect.headpose import HeadPose, head_pose
 from ferbot.emotions import CLASS_NAMES
+from ferbot.track.attention import first_look_facing
 from tests.helpers.faces import photo
 from tests.helpers.poses import (
     LOOKING_AT_CAMERA,
@@ -55,7 +56,7 @@ def test_webcam_views_read_as_facing_and_follow_the_nod(mesh):
     facing, pitches = [], {}
     for nod, view, found in webcam_faces():
         if found is not None:
-            facing.append(mesh_facing(mesh.pose(view, found)))
+            facing.append(first_look_facing(mesh.pose(view, found)))
             pitches.setdefault(nod, []).append(mesh_pose(mesh.landmarks(view, found)).pitch)
     assert len(facing) >= 30 and np.mean(facing) >= 0.9, facing
     assert_pitch_follows_the_nod(pitches)
@@ -69,7 +70,8 @@ def test_webcam_views_wearing_glasses_or_a_mask_read_as_facing(mesh, wear, least
     hides the mouth, and the keypoints then read the head a few degrees further down; a black mask pulls the
     mesh's eyes onto its edge, where they read as cast down: 33 of 38 read as facing when the eyes were read on
     meshes the model itself does not trust)."""
-    facing = [mesh_facing(mesh.pose(view, found)) for _, view, found in webcam_faces(WEARS[wear]) if found is not None]
+    facing = [first_look_facing(mesh.pose(view, found)) for _, view, found in webcam_faces(WEARS[wear])
+              if found is not None]
     assert len(facing) >= 30 and np.mean(facing) >= least, facing
 
 
@@ -105,10 +107,10 @@ def test_heads_bowed_over_a_desk_read_as_turned(detector, mesh, fer2013):
     (today 14 of 23; 10 with the eyes read only where the head reads nodded down), and never makes a face the
     head's pose reads as turned read as facing."""
     poses = _poses(detector, mesh, _labelled(fer2013, BOWED))
-    missed_by_head = [bot for head, bot in poses if mesh_facing(head)]
-    assert len(poses) >= 40 and np.mean([not mesh_facing(bot) for _, bot in poses]) >= 0.75
-    assert np.mean([not mesh_facing(bot) for bot in missed_by_head]) >= 0.5, missed_by_head
-    assert not any(mesh_facing(bot) and not mesh_facing(head) for head, bot in poses)
+    missed_by_head = [bot for head, bot in poses if first_look_facing(head)]
+    assert len(poses) >= 40 and np.mean([not first_look_facing(bot) for _, bot in poses]) >= 0.75
+    assert np.mean([not first_look_facing(bot) for bot in missed_by_head]) >= 0.5, missed_by_head
+    assert not any(first_look_facing(bot) and not first_look_facing(head) for head, bot in poses)
 
 
 def test_frowning_faces_at_the_screen_do_not_read_as_eyes_cast_down(detector, mesh, fer2013):
@@ -120,8 +122,8 @@ def test_frowning_faces_at_the_screen_do_not_read_as_eyes_cast_down(detector, me
     angry = [face for face, row in zip(_labelled(fer2013, SCREEN), frontal) if training[row] == ANGRY]
     poses = _poses(detector, mesh, angry)
     assert len(poses) >= 20
-    assert np.mean([mesh_facing(bot) for _, bot in poses]) >= 0.9
-    assert np.mean([mesh_facing(head) and not mesh_facing(bot) for head, bot in poses]) <= 0.05
+    assert np.mean([first_look_facing(bot) for _, bot in poses]) >= 0.9
+    assert np.mean([first_look_facing(head) and not first_look_facing(bot) for head, bot in poses]) <= 0.05
 
 
 def test_the_first_look_at_the_eyes_never_changes_the_decision(detector, mesh, fer2013, monkeypatch):

@@ -13,6 +13,7 @@ import pytest
 from ferbot.capture.demo import demo_pictures
 from ferbot.capture.gallery import empty_gallery, gallery_tiles, paste_picture
 from ferbot.detect import BlazeFace, FaceFinder, face_crops, fer_framing
+from ferbot.detect import crops as crops_module
 from ferbot.detect.finder import PYRAMID_TURNS, camera_off, profile_picture_tile
 from ferbot.detect.merge import merge_duplicates
 from ferbot.detect.tiling import (
@@ -342,7 +343,7 @@ def test_photos_in_small_tiles(finder):
     assert recall >= 0.9
 
 
-def test_crops_are_framed_like_fer2013(finder, default_classifier, fer_faces):
+def test_crops_are_framed_like_fer2013(finder, default_classifier, fer_faces, monkeypatch):
     """Crops cut around the detector's boxes look like the FER2013 originals, more than crops of the bare box
     or of a looser square, and the classifier mostly says the same on both."""
     faces = fer_faces[0]
@@ -356,8 +357,10 @@ def test_crops_are_framed_like_fer2013(finder, default_classifier, fer_faces):
                 pairs.append((gallery.image, hits[0].box, start + i))
     originals = faces[[i for _, _, i in pairs]]
 
-    def crops(framing):
-        return np.stack([face_crops(image, [box], framing)[0] for image, box, _ in pairs])
+    def crops(framing):  # face_crops with fer_framing replaced by `framing`
+        with monkeypatch.context() as patched:
+            patched.setattr(crops_module, "fer_framing", framing)
+            return np.stack([face_crops(image, [box])[0] for image, box, _ in pairs])
 
     def likeness(cut):
         return np.median([np.corrcoef(c.ravel().astype(float), o.ravel().astype(float))[0, 1]
