@@ -154,11 +154,17 @@ def add_config_args(parser: argparse.ArgumentParser, shown: TrainConfig) -> None
                 _add_field_flag(group, field.name, hints[field.name], getattr(values, field.name))
 
 
+def flag_of(field: str) -> str:
+    """The command-line flag of a config field, by its name or its dotted path: "augment.max_shift" is
+    --max-shift."""
+    return "--" + field.rsplit(".", 1)[-1].replace("_", "-")
+
+
 def _add_field_flag(group: argparse._ArgumentGroup, name: str, hint, shown_value) -> None:
     """The --flag of one config field, parsed as its type says (a switch for a bool, comma-separated values for a
     tuple, a choice for a Literal); not given, it is None."""
     metavar, text = FLAG_HELP.get(name, (None, ""))
-    flag, help_ = "--" + name.replace("_", "-"), f"{text} ({_shown(shown_value)})".lstrip()
+    flag, help_ = flag_of(name), f"{text} ({_shown(shown_value)})".lstrip()
     if hint is bool:
         group.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=help_)
     elif typing.get_origin(hint) is tuple:
@@ -203,7 +209,7 @@ def check_config(cfg: TrainConfig) -> None:
     values = {**dataclasses.asdict(cfg.model), **dataclasses.asdict(cfg.augment), **cfg.to_dict()}
     for name, interval in _RANGES.items():
         if not _within(values[name], interval):
-            raise ConfigError(f"--{name.replace('_', '-')} must lie in {interval}, got {values[name]}")
+            raise ConfigError(f"{flag_of(name)} must lie in {interval}, got {values[name]}")
     if not 1 <= len(cfg.model.widths) <= _MAX_STAGES or min(cfg.model.widths) < 1:
         raise ConfigError(f"--widths needs one to {_MAX_STAGES} widths (one per stage, each stage halves the face) "
                           f"of at least 1, got {cfg.model.widths}")
@@ -222,7 +228,7 @@ def _check_choices(cfg: TrainConfig) -> None:
         for name, hint in typing.get_type_hints(cls).items():
             choices = typing.get_args(hint) if typing.get_origin(hint) is typing.Literal else None
             if choices and getattr(values, name) not in choices:
-                raise ConfigError(f"--{name.replace('_', '-')} must be one of {', '.join(choices)}, got "
+                raise ConfigError(f"{flag_of(name)} must be one of {', '.join(choices)}, got "
                                   f"{getattr(values, name)!r}")
 
 

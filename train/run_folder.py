@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ferbot.files import written_whole
-from train.config import ConfigError, TrainConfig
+from train.config import ConfigError, TrainConfig, flag_of
 from train.data import FER2013, SPLITS
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ NOT_TRAINING = ("eval_batch_size",)
 CONFIG_RECORD = "config.json"
 LATEST = "latest"  # the run's resumable states
 DATA_RECORD = "data.json"
-_REMEDY = "pass --fresh to restart it or --name for a new run"
+REMEDY = "pass --fresh to restart it or --name for a new run"  # for a run folder that cannot go on
 
 
 class RunMismatch(RuntimeError):
@@ -132,7 +132,7 @@ def check_run_folder(run_dir: Path, cfg: TrainConfig, data: FER2013) -> None:
         except (KeyError, TypeError):  # a record of another shape: edited by hand, or another file
             raise _not_a_record(path) from None
         if problem:
-            raise RunMismatch(f"{run_dir} holds a run {problem}; {_REMEDY}")
+            raise RunMismatch(f"{run_dir} holds a run {problem}; {REMEDY}")
     resuming = any((run_dir / name).exists() for name in records)
     run_dir.mkdir(parents=True, exist_ok=True)
     for name, (record, _) in records.items():
@@ -160,7 +160,7 @@ def _read_record(path: Path) -> dict:
         record = json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as err:
         raise RunMismatch(f"{path} cannot be read ({err}), so the run cannot be checked before resuming; "
-                          f"{_REMEDY}") from None
+                          f"{REMEDY}") from None
     if not isinstance(record, dict):  # JSON, but not a record: edited by hand, or another file
         raise _not_a_record(path)
     return record
@@ -168,7 +168,7 @@ def _read_record(path: Path) -> dict:
 
 def _not_a_record(path: Path) -> RunMismatch:
     return RunMismatch(f"{path} does not hold the record it should, so the run cannot be checked before resuming; "
-                       f"{_REMEDY}")
+                       f"{REMEDY}")
 
 
 def data_record(data: FER2013, cfg: TrainConfig) -> dict:
@@ -190,14 +190,9 @@ def _config_problem(saved: dict, current: dict) -> str | None:
     differing = [key for key in _differing_keys(saved, current) if key not in NOT_TRAINING]
     if not differing:
         return None
-    changes = "; ".join(f"{_flag(key)} {_value_at(saved, key)} there, {_value_at(current, key)} here"
+    changes = "; ".join(f"{flag_of(key)} {_value_at(saved, key)} there, {_value_at(current, key)} here"
                         for key in differing)
     return f"with a different config ({changes})"
-
-
-def _flag(key: str) -> str:
-    """The command-line flag of a config field's dotted path: "augment.contrast" is --contrast."""
-    return "--" + key.rsplit(".", 1)[-1].replace("_", "-")
 
 
 def _value_at(record: dict, key: str) -> str:

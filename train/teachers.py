@@ -25,7 +25,7 @@ from ferbot.files import written_whole
 from train.config import ConfigError
 from train.data import Split
 from train.evaluate import predict_with_tta
-from train.run_folder import RunMismatch
+from train.run_folder import REMEDY, RunMismatch
 from train.step import exported_checkpoint
 
 log = logging.getLogger(__name__)
@@ -70,8 +70,8 @@ def teacher_predictions(teachers: tuple[str, ...], train: Split, run_dir: Path, 
     key = json.dumps({"teachers": [_fingerprint(f) for f in folders], "train": train.fingerprint()})
     if trained_towards is not None and trained_towards != key:
         raise RunMismatch(f"{run_dir} was trained towards teachers that have been re-exported since (their "
-                          "predictions were made from other weights), and its cache of their predictions is gone; "
-                          "pass --fresh to restart it or --name for a new run")
+                          f"predictions were made from other weights), and its cache of their predictions is gone; "
+                          f"{REMEDY}")
     if cached is not None and cached[0] == key:
         return cached[1], key
     probabilities = np.zeros((len(train), len(CLASS_NAMES)), np.float32)

@@ -1,9 +1,11 @@
 """Inference checkpoints: `checkpoints/<name>/` = Orbax parameters + a model card.
 
 Written by `python -m train` (export) and read by `EmotionClassifier`; this module is the one place that
-knows the layout. Pointer files name the shipped checkpoints: checkpoints/DEFAULT the default, checkpoints/LITE
-the lite one for slow laptops, checkpoints/WEBCAM the one trained for webcam faces. A wheel built from the
-repository carries the checkpoints they name (copied by setup.py) as ferbot/_checkpoints/, laid out the same way.
+knows the layout. Pointer files name the shipped checkpoints: checkpoints/DEFAULT the default (the most accurate on
+FER2013, and what EmotionClassifier.load() gives), checkpoints/LITE the lite one for slow laptops,
+checkpoints/WEBCAM the one trained for webcam faces (what the bot runs unless told otherwise: BotOptions.model). A
+wheel built from the repository carries the checkpoints they name (copied by setup.py) as ferbot/_checkpoints/, laid
+out the same way.
 """
 
 from __future__ import annotations
