@@ -268,8 +268,11 @@ def _report_after_run(log_path: str, stops_before: int) -> None:
     log.info("writing the report of %s ...", log_path)  # a long lesson's takes seconds
     try:
         log.info("report: %s", write_report(log_path, before_replacing=_replacing_unless_stopped(stops_before)))
-    except (LogError, OSError) as err:
+    except LogError as err:
         log.warning("no report written: %s", err)
+    except OSError as err:  # the log's folder no longer takes files (a drive gone read-only, its rights changed)
+        log.warning("no report written: cannot write it in %s (%s); write it elsewhere with: ferbot report %s --out "
+                    "FOLDER", Path(log_path).parent, err.strerror or err, command_word(log_path))
 
 
 _REPORT_SUFFIXES = (".html", ".htm", ".csv")  # an --out that names one of the report's files, not its folder

@@ -445,6 +445,19 @@ def test_a_report_that_cannot_be_written_beside_its_log_points_to_out(tmp_path):
     assert f"to write the report of a log, run: ferbot report '{spaced}'" in one_error_line(ferbot(str(spaced)))
 
 
+@pytest.mark.slow
+def test_a_run_whose_report_cannot_be_written_beside_its_log_says_how_to_write_it_elsewhere(tmp_path):
+    """The same refusal at the end of a run: the warning named the report's hidden draft file and said nothing to
+    do; it names the folder and gives the command that writes the report elsewhere. The log is kept."""
+    log = tmp_path / "class.csv"
+    (tmp_path / ".class-report.html.draft").mkdir()
+    result = ferbot("--demo", "--sink", "none", "--duration", "3", "--log", str(log))
+    assert result.returncode == 0, result.stderr
+    assert f"no report written: cannot write it in {tmp_path} (" in result.stderr
+    assert f"write it elsewhere with: ferbot report {log} --out FOLDER" in result.stderr
+    assert ".draft" not in result.stderr and len(read_log(log)["time_s"]) > 0
+
+
 def test_two_logs_joined_into_one_name_the_line_of_the_second_header(tmp_path):
     """`cat monday.csv tuesday.csv > week.csv`: the error said only that some value was not a number."""
     for day in ("monday", "tuesday"):
