@@ -37,9 +37,9 @@ from ferbot.sink.base import WAKE_UP_S
 
 log = logging.getLogger(__name__)
 
-# Analyses per second by default (--analysis-rate): on the 2-core development machine, shared with other work
-# as a laptop is with the meeting app, a 7x7 gallery then costs the whole bot 1.16 cores with labels updated 1.7
-# times a second at 30 fps, a 5x5 one 0.79 core (benchmarks/cpu_budget.py, README "Performance").
+# Analyses per second by default (--analysis-rate): on the 2-core development machine (nothing else running), a 7x7
+# gallery then costs the whole bot 1.16 cores with labels updated 1.7 times a second at 30 fps, a 5x5 one 0.79 core
+# at 2.5 (benchmarks/cpu_budget.py, README "Performance"), leaving the meeting app the rest.
 DEFAULT_ANALYSIS_RATE = 2.5
 REFRESH_S = 1.0  # an unchanged screen is analysed again after this long
 # What fails mid-run for a reason outside ferbot, each with a message that says what to do: it ends the run, which
@@ -211,6 +211,7 @@ class Pipeline:
         self.fps = fps
         self.worker = AnalysisWorker(analyzer, facelog, analysis_rate)
         self.stats = RunStats()
+        self._no_face: tuple[str, ...] = ()  # the "no face found" notice while it is due (under a held one's)
 
     def run(self, duration: float | None = None, stops_before: int | None = None) -> RunStats:
         """Run until Ctrl-C, the end of the source, the viewer stops, a source or sink fails, or `duration`
@@ -273,25 +274,21 @@ class Pipeline:
         stats.analysis_s = self.worker.busy_s / max(self.worker.analysed, 1)
 
     def _update_notice(self, shown: Analysis | None, last_face: float, last_new: float) -> None:
-        """The feed's notice. "Analysis paused" while a live source has held its picture for HELD_S since
-        `last_new`, down as soon as it moves. Otherwise "no face found", by the analysis on the feed: up once the
-        analyses have found no face for no_face_s since `last_face` (also where one analysis stays on the feed: a
-        still image is analysed once), down as soon as one finds a face."""
+        """The feed's notice. "No face found", by the analysis on the feed: due once the analyses have found no face
+        for no_face_s since `last_face` (also where one analysis stays on the feed: a still image is analysed once),
+        said once, and over as soon as one finds a face. "Analysis paused" over it while a live source has held its
+        picture for HELD_S since `last_new`, down as soon as the picture moves."""
         now = time.monotonic()
-        if not self.source.recorded and now - last_new >= HELD_S:
-            self.renderer.notice = HELD_NOTICE
-            return
-        if self.renderer.notice == HELD_NOTICE:
-            self.renderer.notice = ()
-        if shown is None:
-            return
-        if shown.visible_faces:
-            if self.renderer.notice:
-                log.info("faces found again")
-                self.renderer.notice = ()
-        elif not self.renderer.notice and now - last_face >= self.no_face_s:
-            line, self.renderer.notice = no_face_help(self.no_face_s)
-            log.warning(line)
+        if shown is not None:
+            if shown.visible_faces:
+                if self._no_face:
+                    log.info("faces found again")
+                    self._no_face = ()
+            elif not self._no_face and now - last_face >= self.no_face_s:
+                line, self._no_face = no_face_help(self.no_face_s)
+                log.warning(line)
+        held = not self.source.recorded and now - last_new >= HELD_S
+        self.renderer.notice = HELD_NOTICE if held else self._no_face
 
     def _report_analysis_error(self, stats: RunStats) -> None:
         """An analysis that failed, while the loop ran or in the last analysis after it (the source's last frame,

@@ -88,8 +88,7 @@ def teacher_predictions(teachers: tuple[str, ...], train: Split, run_dir: Path, 
 def _check_same_images(key: str, train: Split, run_dir: Path) -> None:
     """RunMismatch unless the cached predictions (their key) were made on these Training images."""
     if json.loads(key)["train"] != train.fingerprint():
-        raise RunMismatch(f"{run_dir}'s cached teacher predictions were made on other Training images; pass --fresh "
-                          "to restart it or --name for a new run")
+        raise RunMismatch(f"{run_dir}'s cached teacher predictions were made on other Training images; {REMEDY}")
 
 
 def _cached(cache: Path) -> tuple[str, np.ndarray] | None:

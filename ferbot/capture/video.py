@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import time
 from collections import deque
 from pathlib import Path
 
@@ -27,9 +28,11 @@ STEPS_KEPT = 25  # frames whose steps tell how long a frame usually shows
 RESTART_S = 1.0  # a frame time this far before the last one starts the times again (recordings joined end to end)
 # Failed grabs in a row after which a file whose header gives no frame count is taken to have ended: FFmpeg reads on
 # past a damaged stretch (a dozen frames of a .mp4 with 20 kB overwritten), and a failed grab at the end costs
-# microseconds
+# microseconds. However many frames the header still promises, the tries stop after GIVE_UP_S (a long recording cut
+# early, a header that lies): the feed waits meanwhile.
 UNCOUNTED_TRIES = 300
-SHORT_S = 2.0  # a file whose frames end this much before its header's duration says so
+GIVE_UP_S = 0.5
+SHORT_S = 2.0  # a file whose last frame ends this much before its header's duration says so
 
 
 class VideoFileSource:
@@ -107,11 +110,12 @@ class VideoFileSource:
         on): a failed grab ends the file only when no frame follows within the grabs its header still promises
         (UNCOUNTED_TRIES where it gives no count). Skipped stretches, and frames that end well before the header's
         duration (a file cut short: a copy stopped, a drive unplugged), are logged."""
-        failed = 0
+        failed, give_up = 0, time.monotonic() + GIVE_UP_S
         while not self._capture.grab():
             failed += 1
-            if failed > (UNCOUNTED_TRIES if self._frames_left is None else self._frames_left):
-                if self._duration - after > SHORT_S:
+            tries = UNCOUNTED_TRIES if self._frames_left is None else self._frames_left
+            if failed > tries or time.monotonic() > give_up:
+                if self._duration - (after + self._frame_step()) > SHORT_S:
                     log.warning("%s ends at %s, before the %s its header gives: it may be damaged or cut short",
                                 self.path.name, elapsed_text(after), elapsed_text(self._duration))
                 return False

@@ -166,11 +166,12 @@ def test_a_wayland_session_gets_a_one_line_warning_at_start(display, monkeypatch
 class _MonitorList:
     """mss's monitor list, the external boundary, faked (the only thing here): no X server here makes a second
     monitor that mss lists (Xvfb's virtual monitors have no outputs), nor lists none. ferbot's Display, its
-    connections and its grabs are all real, on the Xvfb screen, where the laptop is the whole 1920x1080 screen.
+    connections and its grabs are all real, on the Xvfb screen of 1920x1080, where the laptop's is its top left
+    1280x720.
     Each mss connection reads `now` once, as mss caches its own list; `read` holds the lists read."""
 
     whole = {"left": 0, "top": 0, "width": 1920, "height": 1080}
-    laptop = {**whole, "is_primary": True}
+    laptop = {"left": 0, "top": 0, "width": 1280, "height": 720, "is_primary": True}
 
     def __init__(self):
         self.now = [self.whole, self.laptop]
@@ -188,11 +189,11 @@ def monitor_list(display, monkeypatch, tmp_path):
     """A real photograph shown on the Xvfb screen, whose mss monitor list is a _MonitorList, looked at again on
     every read of a ScreenSource; yields the list and the photograph."""
     layout = _MonitorList()
-    monkeypatch.setattr(mss.MSS, "monitors", property(layout.monitors))
-    monkeypatch.setattr(screen, "RECHECK_S", 0.0)
     monkeypatch.setenv("DISPLAY", display)
     picture = cv2.resize(photo("mpl_grace_hopper.jpg"), (1920, 1080))
-    with shown_on_screen(display, picture, tmp_path):
+    with shown_on_screen(display, picture, tmp_path):  # which looks at the real screen until it shows
+        monkeypatch.setattr(mss.MSS, "monitors", property(layout.monitors))
+        monkeypatch.setattr(screen, "RECHECK_S", 0.0)
         yield layout, picture
 
 
@@ -209,10 +210,10 @@ def test_without_monitor_the_capture_stays_on_the_primary_monitor_when_a_display
     after = source.read()
     source.close()
     assert layout.now in layout.read  # the second read looked at the layout with the projector in it
-    assert source.area == layout.whole  # the laptop's, not the projector's
+    assert source.area == {key: layout.laptop[key] for key in ("left", "top", "width", "height")}  # not the projector
     for frame in (before, after):
-        assert frame.image.shape == (1080, 1920, 3)
-        assert np.abs(frame.image.astype(int) - picture).mean() < 2  # grabbed from the X screen
+        assert frame.image.shape == (720, 1280, 3)
+        assert np.abs(frame.image.astype(int) - picture[:720, :1280]).mean() < 2  # grabbed from the X screen
 
 
 @pytest.mark.display
@@ -229,9 +230,9 @@ def test_a_moment_without_a_monitor_listed_keeps_the_capture_going(monitor_list)
     after = source.read()
     source.close()
     assert [layout.whole] in layout.read
-    for frame in (during, after):
-        assert np.abs(frame.image.astype(int) - picture).mean() < 2  # grabbed from the X screen
-    assert source.area == layout.whole
+    assert during.image.shape == (1080, 1920, 3) and after.image.shape == (720, 1280, 3)  # the whole screen, then
+    for frame in (during, after):  # the laptop's again; grabbed from the X screen
+        assert np.abs(frame.image.astype(int) - picture[:frame.image.shape[0], :frame.image.shape[1]]).mean() < 2
 
 
 def test_no_display_says_so(monkeypatch):
@@ -433,7 +434,7 @@ def test_a_damaged_recording_plays_on_past_the_damage_and_one_cut_short_says_so(
     it) ended at the damage as if the lesson had: silently, its report covering half of it. FFmpeg reads on past
     what it cannot decode, so the rest plays and the frames skipped are logged. A file cut short (a copy stopped, a
     drive unplugged) plays what it has and says that it ends before the time its header gives; a whole one says
-    nothing."""
+    nothing, nor does a slideshow, whose last frame starts 5 s before the end."""
     monkeypatch.setattr(video, "Stopwatch", SteppedClock)
     frames = [cv2.putText(np.full((120, 160, 3), 30, np.uint8), str(i), (20, 80), cv2.FONT_HERSHEY_SIMPLEX, 2,
                           (255, 255, 255), 3) for i in range(60)]  # 6 s at 10 fps, each frame its own
@@ -456,6 +457,11 @@ def test_a_damaged_recording_plays_on_past_the_damage_and_one_cut_short_says_so(
         return [played for played in shown if played is not None][-1]
 
     assert last_shown("lesson.mp4") == (59, 5.9) and last_shown("lesson.avi") == (59, 5.9)
+    assert not [r for r in caplog.records if r.levelname == "WARNING"]
+    write_video(tmp_path / "slides.avi", frames[:5], 0.2)  # a slideshow: its last frame shows 5 s, to the end
+    caplog.clear()
+    assert _played(open_source(str(tmp_path / "slides.avi")), [5 * step + 0.5 for step in range(6)])[-2:] == [
+        (4, 20.0), None]
     assert not [r for r in caplog.records if r.levelname == "WARNING"]
     index, seconds = last_shown("damaged.mp4")
     assert seconds == 5.9 and index >= 55  # to the end, a few frames skipped

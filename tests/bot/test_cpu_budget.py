@@ -28,7 +28,9 @@ from tests.helpers.data import write_video
 from tests.helpers.faces import CLASSROOM, photo, tracked_face
 
 SIZE = (640, 360)
-EPSILON_S = 0.02  # what the worker does between taking a frame (its clock read) and starting its analysis
+# What the worker does between taking a frame (its clock read) and starting its analysis, with the feed's thread
+# and a busy machine taking turns at the interpreter
+EPSILON_S = 0.05
 
 
 class TimedAnalyzer(FrameAnalyzer):
@@ -119,7 +121,7 @@ def test_the_analysis_rate_caps_the_worker(new_analyzer):
     stats = run(capped, UntilAnalysed(DemoSource(SIZE), capped, 4), rate=4.0)
     assert stats.error is None and len(capped.analyses) >= 4
     assert np.diff(capped.began(4)).min() >= 1 / 4 - EPSILON_S  # never two within a quarter of a second
-    assert stats.frames_sent >= 3 * stats.frames_analysed  # the feed goes on between analyses (~7 each at 30 fps)
+    assert stats.frames_sent >= 2 * stats.frames_analysed  # the feed goes on between analyses (~7 each at 30 fps)
     uncapped = new_analyzer()
     run(uncapped, UntilAnalysed(DemoSource(SIZE), uncapped, 5), rate=None)
     idle = [began - ended for (_, ended, _), (began, _, _) in zip(uncapped.analyses[:4], uncapped.analyses[1:5])]

@@ -233,16 +233,18 @@ def test_unreadable_video(tmp_path):
 
 @pytest.mark.slow
 def test_corrupt_checkpoint(tmp_path):
-    """Every file of the weights cut to 10 bytes (a copy or download stopped early: truncated blobs, and the
-    metadata Orbax reads first): only ferbot's own line, none of Orbax's parse errors before it. Then a checkpoint
-    that is missing, without its weights, or named by its model card."""
+    """A copy or download stopped early: the weights' large files cut to 100 bytes (their metadata whole), then every
+    file of the weights cut to 10 bytes (the metadata Orbax reads first too): each time only ferbot's own line, none
+    of Orbax's parse errors before it. Then a checkpoint that is missing, without its weights, or named by its model
+    card."""
     broken = tmp_path / "broken"
     shutil.copytree(shipped_checkpoint_dir(), broken)
-    for path in (broken / "weights").rglob("*"):
-        if path.is_file():
-            path.write_bytes(path.read_bytes()[:10])
-    result = _refused(broken, "re-export it or use another checkpoint")
-    assert result.stderr.count("\n") == 1, result.stderr
+    weights = [path for path in (broken / "weights").rglob("*") if path.is_file()]
+    for keep, files in ((100, [path for path in weights if path.stat().st_size > 10_000]), (10, weights)):
+        for path in files:
+            path.write_bytes(path.read_bytes()[:keep])
+        result = _refused(broken, "re-export it or use another checkpoint")
+        assert result.stderr.count("\n") == 1, result.stderr
     _refused(tmp_path / "missing", "not a ferbot checkpoint")
     shutil.rmtree(broken / "weights")
     _refused(broken, "has a model card but no weights/ folder")
