@@ -61,3 +61,10 @@ def square_crop(centre: tuple[float, float], side: float, angle: float, size: in
     cx, cy = centre
     half = size / 2
     return np.array([[cos, -sin, cx - (cos - sin) * half], [sin, cos, cy - (sin + cos) * half]])
+
+
+def affine_crop(picture: np.ndarray, crop_map: np.ndarray, size: int) -> np.ndarray:
+    """The `size` x `size` crop of `picture` whose pixels `crop_map` (2x3, crop to picture: square_crop) maps into
+    it; edges repeated where it reaches past the picture."""
+    return cv2.warpAffine(picture, crop_map, (size, size), flags=cv2.WARP_INVERSE_MAP | cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REPLICATE)

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ferbot.detect.crops import square_crop
-from ferbot.detect.models import LandmarkModel, affine_crop
+from ferbot.detect.crops import affine_crop, square_crop
+from ferbot.detect.models import LandmarkModel
 
 MODEL_FILE = "iris_landmark.tflite"
 SIZE = 64  # the model's square input, in pixels

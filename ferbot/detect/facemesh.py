@@ -35,10 +35,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ferbot.detect.blazeface import Detection
-from ferbot.detect.crops import square_crop
+from ferbot.detect.crops import affine_crop, square_crop
 from ferbot.detect.eyelids import CAST_DOWN_GATE, CAST_DOWN_GATE_YAW, CAST_DOWN_PITCH, EyeLids
 from ferbot.detect.headpose import HeadPose, head_pose
-from ferbot.detect.models import LandmarkModel, affine_crop
+from ferbot.detect.models import LandmarkModel
 
 MODEL_FILE = "face_landmark.tflite"
 INPUT = 192  # the model's square input, in pixels

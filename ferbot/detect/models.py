@@ -13,13 +13,6 @@ def model_bytes(name: str) -> bytes:
     return (resources.files("ferbot") / "assets" / "models" / name).read_bytes()
 
 
-def affine_crop(picture: np.ndarray, crop_map: np.ndarray, size: int) -> np.ndarray:
-    """The `size` x `size` crop of `picture` whose pixels `crop_map` (2x3, crop to picture) maps into it; edges
-    repeated where it reaches past the picture."""
-    return cv2.warpAffine(picture, crop_map, (size, size), flags=cv2.WARP_INVERSE_MAP | cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_REPLICATE)
-
-
 class LandmarkModel:
     """A shipped TFLite landmark model (face mesh, iris), run with OpenCV's dnn on RGB uint8 crops."""
 

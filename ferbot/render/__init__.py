@@ -1,5 +1,5 @@
 """Render: the annotated output frame (face labels, class-mood panel, disclosure, self-recognition marker)."""
 
-from ferbot.render.compose import BAR_BACKGROUND, DISCLOSURE, OutputLayout, Renderer, draw_disclosure
+from ferbot.render.compose import DISCLOSURE, OutputLayout, Renderer, stopped_card
 
-__all__ = ["BAR_BACKGROUND", "DISCLOSURE", "OutputLayout", "Renderer", "draw_disclosure"]
+__all__ = ["DISCLOSURE", "OutputLayout", "Renderer", "stopped_card"]

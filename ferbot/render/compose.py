@@ -31,6 +31,9 @@ TIMELINE_S = 300.0  # the class-mood timeline's span
 _UNDRAWN = np.array((1, 2, 3), np.uint8)
 NOTICE_BACKGROUND = (30, 30, 36)
 NOTICE_AMBER = (245, 160, 30)
+STOPPED = "FER Cam stopped - no analysis"  # the card a virtual camera is left showing
+STOPPED_GREY = (150, 150, 160)  # the disclosure's dot, no longer red
+STOPPED_TEXT_SIZE = 1.5  # the card's text, in top bars' heights: 0.86 of the width of a square feed, at most
 
 
 @dataclass(frozen=True)
@@ -169,6 +172,17 @@ def draw_disclosure(canvas: np.ndarray, text: str, dot: tuple[int, int, int], to
     cv2.circle(canvas, (x + radius, y - th // 2), radius, dot, cv2.FILLED, cv2.LINE_AA)
     cv2.putText(canvas, text, (x + 3 * radius, y), cv2.FONT_HERSHEY_SIMPLEX, font_scale, (255, 255, 255), 2,
                 cv2.LINE_AA)
+
+
+def stopped_card(size: tuple[int, int]) -> np.ndarray:
+    """The frame a virtual camera is left showing once ferbot stops: STOPPED in the disclosure's look, alone on the
+    top bar's colour, at size = (width, height)."""
+    width, height = size
+    card = np.empty((height, width, 3), np.uint8)
+    card[:] = BAR_BACKGROUND
+    text_height = round(STOPPED_TEXT_SIZE * OutputLayout(size).bar_height)
+    draw_disclosure(card, STOPPED, STOPPED_GREY, top=(height - text_height) // 2, height=text_height)
+    return card
 
 
 def scale_picture(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pyvirtualcam
 
-from ferbot.render import BAR_BACKGROUND, OutputLayout, draw_disclosure
+from ferbot.render import stopped_card
 from ferbot.sink.base import SinkError
 
 log = logging.getLogger(__name__)
@@ -44,9 +44,6 @@ DEVICE_PROBLEMS = {
 # camera go, ferbot shows a card saying the analysis has stopped instead of the labelled feed with its "Emotion
 # analysis is ON" (an app that picks up a frame now and then gets one); each frame's wait ends at a Ctrl-C.
 STOPPED_CARD_S = 1.0
-STOPPED = "FER Cam stopped - no analysis"
-STOPPED_GREY = (150, 150, 160)  # the disclosure's dot, no longer red
-STOPPED_TEXT_SIZE = 1.5  # the card's text, in top bars' heights: 0.86 of the width of a square feed, at most
 
 
 class VirtualCameraSink:
@@ -101,16 +98,6 @@ class VirtualCameraSink:
                 self._camera.sleep_until_next_frame()
         except RuntimeError as err:  # the device went away
             log.debug("showing the stopped card: %s", err)
-
-
-def stopped_card(size: tuple[int, int]) -> np.ndarray:
-    """The frame the camera is left showing: STOPPED in the disclosure's look, alone on the top bar's colour."""
-    width, height = size
-    card = np.empty((height, width, 3), np.uint8)
-    card[:] = BAR_BACKGROUND
-    text_height = round(STOPPED_TEXT_SIZE * OutputLayout(size).bar_height)
-    draw_disclosure(card, STOPPED, STOPPED_GREY, top=(height - text_height) // 2, height=text_height)
-    return card
 
 
 def _not_opened(system: str, device: str | None, error: str) -> str:
