@@ -9,8 +9,8 @@ run; the worker is joined and the caller closes the sink and the log. A source, 
 stopping, also ends it: the stats say why, so the caller can still flush the log and write the report before
 reporting the failure. When no face has been found for NO_FACE_S seconds, one console line and a notice on the
 feed say what to check, until faces are found again. While a live source holds its picture for HELD_S seconds (a
---window minimised or hidden, which the source logs: the feed then shows its last picture and labels), a notice on
-the feed says the analysis is paused, until the picture moves again.
+--window minimised or hidden, a --monitor or --region gone from the screen, which the source logs: the feed then
+shows its last picture and labels), a notice on the feed says the analysis is paused, until the picture moves again.
 """
 
 from __future__ import annotations
@@ -52,8 +52,10 @@ UNCHANGED_LEVEL = 4
 LOOK_WIDTH = 120
 NO_FACE_S = 20.0  # analysed frames without a face for this long: say what to check, on the console and the feed
 HELD_S = 3.0  # a live source's frame index unchanged this long (a window hidden): say so on the feed
-# The feed's notice then (only a --window minimised, on another desktop, hidden or off the screen holds its picture)
-HELD_NOTICE = ("Analysis paused: the meeting window is hidden.", "- the labels are from before; show it to resume")
+# The feed's notice then (a --window minimised, on another desktop, hidden or off the screen holds its picture, and a
+# --monitor or --region gone from the screen)
+HELD_NOTICE = ("Analysis paused: the meeting is out of sight.",
+               "- the labels are from before; it goes on when it shows")
 
 
 def no_face_help(seconds: float) -> tuple[str, tuple[str, ...]]:

@@ -235,6 +235,28 @@ def test_a_moment_without_a_monitor_listed_keeps_the_capture_going(monitor_list)
         assert np.abs(frame.image.astype(int) - picture[:frame.image.shape[0], :frame.image.shape[1]]).mean() < 2
 
 
+@pytest.mark.display
+def test_a_monitor_gone_holds_its_last_picture_until_it_is_back_or_the_wait_is_over(monitor_list, monkeypatch):
+    """--monitor 1 unplugged for a moment (a cable reconnected, mirroring switched on) ended the run at once: its last
+    picture is held (the same frame, so it is not analysed again) and the capture goes on once it is back; gone for
+    GONE_WAIT_S, the run ends with one line."""
+    layout, _ = monitor_list
+    monkeypatch.setattr(screen, "GONE_WAIT_S", 1.0)
+    source = ScreenSource(monitor=1)
+    before = source.read()
+    layout.now = [layout.whole]
+    assert source.read() is before and source.read() is before
+    layout.now = [layout.whole, layout.laptop]
+    after = source.read()
+    assert after.index > before.index and after.image.shape == (720, 1280, 3)
+    layout.now = [layout.whole]
+    assert source.read() is after
+    time.sleep(1.1)
+    with pytest.raises(SourceError, match="monitor 1 has been gone for 1 s"):
+        source.read()
+    source.close()
+
+
 def test_no_display_says_so(monkeypatch):
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)

@@ -26,6 +26,7 @@ import pytest
 from ferbot import EmotionClassifier
 from ferbot.bot import BotOptions
 from ferbot.capture.demo import DEMO_NAMES, DemoSource, demo_pictures
+from ferbot.capture.screen import GONE_WAIT_S
 from ferbot.classify.checkpoint import save_checkpoint, shipped_checkpoint_dir
 from ferbot.classify.classifier import FACES_PER_DEVICE
 from ferbot.classify.model import ModelConfig, build_model
@@ -173,9 +174,11 @@ def _shows(feed: np.ndarray, picture: np.ndarray, screen_size: tuple[int, int]) 
 
 @pytest.mark.slow
 @pytest.mark.display
-def test_region_that_no_longer_fits_stops_with_one_line(tmp_path):
-    """A --region at the right of a 1920x1080 screen, showing a gallery, that shrinks to 1024x768 once faces are
-    logged: exit 1, one line, the log whole, with the faces analysed before."""
+def test_a_region_that_no_longer_fits_is_waited_for_then_ends_the_run_in_one_line(tmp_path):
+    """A --region at the right of a 1920x1080 screen, showing a gallery. The screen shrinks to 1024x768 once faces are
+    logged (a projector's resolution) and comes back 6 s later: the run held the region's last picture and goes on
+    logging faces (it ended at once, and the lesson's next part needed a new log). It shrinks again and stays so:
+    after GONE_WAIT_S, exit 1, one line, the log whole, with the faces analysed before."""
     log, screen = tmp_path / "faces.csv", np.zeros((1080, 1920, 3), np.uint8)
     screen[100:460, 1200:1840] = compose_gallery(demo_pictures()[:4], (640, 360)).image
     lit = screen.copy()  # shown in turn with the screen: the webcams change as video does, so they are logged
@@ -185,12 +188,22 @@ def test_region_that_no_longer_fits_stops_with_one_line(tmp_path):
                                      "--duration", "300", env=env_with(DISPLAY=display))  # the change ends it
         assert came_true(lambda: rows_written(log) >= 4, timeout=60), "no faces logged within a minute"
         set_resolution(display, (1024, 768))
+        time.sleep(6)
+        set_resolution(display, (1920, 1080))
+        back = rows_written(log)
+        assert came_true(lambda: rows_written(log) >= back + 4, timeout=60), "no faces logged once it was back"
+        set_resolution(display, (1024, 768))
+        gone = time.monotonic()
         result = finished(bot, logged)
+        waited = time.monotonic() - gone
     assert result.returncode == 1, result.stderr
+    assert "--region 1200,100,640,360 is no longer on the screen: holding its last picture" in result.stderr
+    assert "--region 1200,100,640,360 is back on the screen" in result.stderr
     line = one_error_line(result)
-    assert "screen is now 1024x768" in line and "--region 1200,100,640,360 no longer fits" in line
+    assert "screen is now 1024x768" in line and f"has not fitted inside it for {GONE_WAIT_S:.0f} s" in line
+    assert GONE_WAIT_S < waited < GONE_WAIT_S + 20
     rows = log_rows(log)
-    assert len(rows) >= 4 and all(float(r["x"]) + float(r["w"]) <= 640 for r in rows)  # whole rows, in the region
+    assert len(rows) >= back + 4 and all(float(r["x"]) + float(r["w"]) <= 640 for r in rows)  # whole, in the region
 
 
 @pytest.mark.slow
