@@ -76,8 +76,9 @@ class ScreenSource:
         """Re-read the monitors and follow a change of the captured area; the area to grab now, None while it is
         gone (a SourceError once it has been for GONE_WAIT_S)."""
         self._checked = now = time.monotonic()
+        monitors = self._display.reopen()  # a SourceError of its own where the display itself is lost
         try:
-            area = self._area(self._display.reopen())
+            area = self._area(monitors)
         except SourceError:
             if self._gone_since is None:
                 self._gone_since = now
