@@ -281,6 +281,9 @@ class Pipeline:
         said once, and over as soon as one finds a face. "Analysis paused" over it while a live source has held its
         picture for HELD_S since `last_new`, down as soon as the picture moves."""
         now = time.monotonic()
+        if not self.source.recorded and now - last_new >= HELD_S:  # no analysis meanwhile: nothing new to say
+            self.renderer.notice = HELD_NOTICE
+            return
         if shown is not None:
             if shown.visible_faces:
                 if self._no_face:
@@ -289,8 +292,7 @@ class Pipeline:
             elif not self._no_face and now - last_face >= self.no_face_s:
                 line, self._no_face = no_face_help(self.no_face_s)
                 log.warning(line)
-        held = not self.source.recorded and now - last_new >= HELD_S
-        self.renderer.notice = HELD_NOTICE if held else self._no_face
+        self.renderer.notice = self._no_face
 
     def _report_analysis_error(self, stats: RunStats) -> None:
         """An analysis that failed, while the loop ran or in the last analysis after it (the source's last frame,

@@ -113,8 +113,9 @@ class ScreenSource:
         elif self._monitor < len(monitors):
             area = monitors[self._monitor]
         else:
+            listed = f"monitors 1..{len(monitors) - 1}" if len(monitors) > 1 else "no monitor listed"
             raise SourceError(f"monitor {self._monitor} has been gone for {GONE_WAIT_S:.0f} s: the screen now has "
-                              f"monitors 1..{len(monitors) - 1}; start ferbot again, with --monitor N if needed")
+                              f"{listed}; start ferbot again, with --monitor N if needed")
         return {key: int(area[key]) for key in ("left", "top", "width", "height")}
 
 

@@ -236,25 +236,30 @@ def test_a_moment_without_a_monitor_listed_keeps_the_capture_going(monitor_list)
 
 
 @pytest.mark.display
-def test_a_monitor_gone_holds_its_last_picture_until_it_is_back_or_the_wait_is_over(monitor_list, monkeypatch):
+def test_a_monitor_gone_holds_its_last_picture_until_it_is_back_or_the_wait_is_over(monitor_list, monkeypatch,
+                                                                                    caplog):
     """--monitor 1 unplugged for a moment (a cable reconnected, mirroring switched on) ended the run at once: its last
     picture is held (the same frame, so it is not analysed again) and the capture goes on once it is back; gone for
     GONE_WAIT_S, the run ends with one line."""
     layout, _ = monitor_list
-    monkeypatch.setattr(screen, "GONE_WAIT_S", 1.0)
+    monkeypatch.setattr(screen, "GONE_WAIT_S", 2.0)
     source = ScreenSource(monitor=1)
-    before = source.read()
-    layout.now = [layout.whole]
-    assert source.read() is before and source.read() is before
-    layout.now = [layout.whole, layout.laptop]
-    after = source.read()
-    assert after.index > before.index and after.image.shape == (720, 1280, 3)
-    layout.now = [layout.whole]
-    assert source.read() is after
-    time.sleep(1.1)
-    with pytest.raises(SourceError, match="monitor 1 has been gone for 1 s"):
-        source.read()
-    source.close()
+    try:
+        before = source.read()
+        layout.now = [layout.whole]
+        assert source.read() is before and source.read() is before
+        layout.now = [layout.whole, layout.laptop]
+        after = source.read()
+        assert after.index > before.index and after.image.shape == (720, 1280, 3)
+        layout.now = [layout.whole]
+        assert source.read() is after
+        time.sleep(2.1)
+        with pytest.raises(SourceError, match="monitor 1 has been gone for 2 s: the screen now has no monitor listed"):
+            source.read()
+    finally:
+        source.close()
+    assert caplog.text.count("monitor 1 is no longer on the screen: holding its last picture") == 2
+    assert caplog.text.count("monitor 1 is back on the screen") == 1
 
 
 def test_no_display_says_so(monkeypatch):
