@@ -108,8 +108,8 @@ class VideoFileSource:
     def _grab(self, after: float) -> bool:
         """Grab the next frame, past a damaged stretch of the file (FFmpeg skips what it cannot decode and reads
         on): a failed grab ends the file only when no frame follows within the grabs its header still promises
-        (UNCOUNTED_TRIES where it gives no count). Skipped stretches, and frames that end well before the header's
-        duration (a file cut short: a copy stopped, a drive unplugged), are logged."""
+        (UNCOUNTED_TRIES where it gives no count), nor within GIVE_UP_S. Skipped stretches, and frames that end well
+        before the header's duration (a file cut short: a copy stopped, a drive unplugged), are logged."""
         failed, give_up = 0, time.monotonic() + GIVE_UP_S
         while not self._capture.grab():
             failed += 1
