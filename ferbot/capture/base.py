@@ -43,14 +43,23 @@ class Source(Protocol):
 
 
 class LiveFrames:
-    """Frames of a live picture (a screen, a window, the demo): numbered from 0, timed from the first."""
+    """Frames of a live picture (a screen, a window, the demo): numbered from 0, timed from the first; `last` is the
+    last one made (None before the first)."""
 
     def __init__(self):
         self._clock = Stopwatch()
         self._index = 0
+        self.last: Frame | None = None
 
     def next(self, image: np.ndarray) -> Frame:
         """`image` as the next frame."""
-        frame = Frame(image, self._clock.now(), self._index)
+        self.last = Frame(image, self._clock.now(), self._index)
         self._index += 1
-        return frame
+        return self.last
+
+    def held(self, size: tuple[int, int]) -> Frame:
+        """The last frame again, for a picture out of sight (the same index, so it is not analysed again); before
+        the first, a black one of size = (width, height)."""
+        if self.last is None:
+            self.next(np.zeros((size[1], size[0], 3), np.uint8))
+        return self.last

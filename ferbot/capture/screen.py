@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 import time
 
-import numpy as np
-
 from ferbot.capture.base import MIN_SIDE, Frame, LiveFrames, SourceError
 from ferbot.capture.display import Display
 from ferbot.geometry import Rect
@@ -51,7 +49,6 @@ class ScreenSource:
         self._checked = time.monotonic()
         self._gone_since: float | None = None  # when the captured area left the screen, while it is gone
         self._frames = LiveFrames()
-        self._last: Frame | None = None
         log.info("capturing the screen: %dx%d at (%d, %d)", self.area["width"], self.area["height"],
                  self.area["left"], self.area["top"])
 
@@ -63,11 +60,9 @@ class ScreenSource:
         image = None
         if self._gone_since is None:
             image = self._display.grab_again_after(self.area, self._follow_screen, "the screen")
-        if image is not None:
-            self._last = self._frames.next(image)
-        elif self._last is None:
-            self._last = self._frames.next(np.zeros((self.area["height"], self.area["width"], 3), np.uint8))
-        return self._last
+        if image is None:
+            return self._frames.held((self.area["width"], self.area["height"]))
+        return self._frames.next(image)
 
     def close(self) -> None:
         self._display.close()

@@ -56,7 +56,6 @@ class WindowSource:
         self._size = self._whole[2:]  # (width, height) as found, for a window minimised before its first picture
         self._checked = self._probed = time.monotonic()
         self._frames = LiveFrames()
-        self._last: Frame | None = None
         self._covers: dict[int, Rect] = {}  # the parts of the window that others cover, by their handles
         if others:
             log.info("%d windows' titles contain %r: capturing the largest shown one, %r", len(others) + 1, title,
@@ -71,10 +70,8 @@ class WindowSource:
         size before the first)."""
         if time.monotonic() - self._checked > FOLLOW_S:
             self._follow()
-        if self.area is None:
-            if self._last is None:  # minimised as ferbot started: black, as a window's parts off the screen are
-                self._last = self._frames.next(np.zeros((self._size[1], self._size[0], 3), np.uint8))
-            return self._last
+        if self.area is None:  # black where minimised as ferbot started, as a window's parts off the screen are
+            return self._frames.held(self._size)
         image = self._display.grab_again_after(self.area, self._follow_screen, f"the window {self.name!r}")
         if image is None:  # the screen shrank from under the whole window
             return self.read()
@@ -88,8 +85,7 @@ class WindowSource:
             image = whole
         for part in self._covers.values():
             part.pixels(image)[:] = 0
-        self._last = self._frames.next(image)
-        return self._last
+        return self._frames.next(image)
 
     def close(self) -> None:
         self._display.close()
@@ -151,7 +147,7 @@ class WindowSource:
         """Log where the window is now, or that it is not to be seen; `before`: its box at the last look (None
         while it was minimised, on another desktop or hidden)."""
         if self.area is None:
-            shown = "its last picture" if self._last is not None else "a black picture until it is back"
+            shown = "its last picture" if self._frames.last is not None else "a black picture until it is back"
             log.info("the window %r is %s: showing %s", self.name, self._why(), shown)
             return
         x, y, width, height = self._whole
