@@ -111,9 +111,9 @@ class VideoFileSource:
         (UNCOUNTED_TRIES where it gives no count), nor within GIVE_UP_S. Skipped stretches, and frames that end well
         before the header's duration (a file cut short: a copy stopped, a drive unplugged), are logged."""
         failed, give_up = 0, time.monotonic() + GIVE_UP_S
+        tries = UNCOUNTED_TRIES if self._frames_left is None else self._frames_left
         while not self._capture.grab():
             failed += 1
-            tries = UNCOUNTED_TRIES if self._frames_left is None else self._frames_left
             if failed > tries or time.monotonic() > give_up:
                 if self._duration - (after + self._frame_step()) > SHORT_S:
                     log.warning("%s ends at %s, before the %s its header gives: it may be damaged or cut short",
