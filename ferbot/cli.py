@@ -56,7 +56,7 @@ examples:
   ferbot --monitor 2 --sink window         a second monitor, shown in a window
   ferbot --window Zoom                     only the Zoom window, wherever it is moved
   ferbot --region 0,0,1280,720 --log class.csv
-  ferbot --source lecture.mp4 --sink file:annotated.mp4 --duration 60
+  ferbot --source lecture.mp4 --sink file:annotated.mkv --duration 60
   ferbot --exclude 0,0,640,360             never analyse the top-left 640x360 pixels of the screen
   ferbot --names --log class.csv           name the students from their tiles' name tags (personal data)
 
