@@ -267,7 +267,9 @@ class _Session:
     def _end_epoch(self, epoch: int) -> None:
         """Validate on PublicTest, append to the history, keep the best weights and save the resumable state."""
         trained = self.totals.summary()  # before validating: its speed is the training's
-        rate = self.trainer.learning_rate(self.state)  # the epoch's, before a plateau cut for the next one
+        # the rate of the epoch's last step (the schedule's next value would be the next epoch's first), before a
+        # plateau cut for the next epoch
+        rate = self.trainer.learning_rate(self.state, self.step - 1)
         val_acc = _accuracy(self.trainer, self.state, self.data.val, self.cfg.eval_batch_size)
         self.state = self.trainer.validated(self.state, val_acc)
         record = {"epoch": epoch + 1, "step": self.step, "val_accuracy": val_acc, **trained, "lr": rate}

@@ -130,9 +130,10 @@ class Trainer:
         _, plateau = self.plateau.update({}, state["plateau"], value=np.float32(1.0 - accuracy))
         return {**state, "plateau": jax.device_put(plateau, replicated(self.mesh))}
 
-    def learning_rate(self, state: TrainState) -> float:
-        """The learning rate at `state`'s step: the schedule's, times the plateau's cuts so far."""
-        rate = float(self.schedule(state["step"]))
+    def learning_rate(self, state: TrainState, step: int | None = None) -> float:
+        """The learning rate at `step` (default: `state`'s next step): the schedule's, times the plateau's cuts so
+        far."""
+        rate = float(self.schedule(state["step"] if step is None else step))
         return rate * float(state["plateau"].scale) if self.plateau is not None else rate
 
     def model_from(self, state: TrainState) -> EmotionCNN:

@@ -35,7 +35,7 @@ from train.export import export_checkpoint, maybe_promote
 from train.loop import Interrupted, StoppedBeforeStart, StopRequest, fit
 from train.model_card import make_card
 from train.run_folder import CONFIG_RECORD, DATA_RECORD, RunMismatch, RunStateError, check_run_folder
-from train.step import Trainer, class_weights
+from train.step import Trainer, class_weights, make_schedule
 
 pytestmark = pytest.mark.slow  # every test here trains
 
@@ -275,6 +275,11 @@ def test_interrupted_run_resumes_to_the_same_weights(small_fer, tiny_config, tmp
         np.testing.assert_allclose([r[key] for r in resumed.history], [r[key] for r in straight.history], rtol=1e-5)
     if schedule == "plateau":
         assert min(r["lr"] for r in straight.history) < cfg.lr, straight.history
+    else:  # each epoch records the rate of its own last step (the next step's would read 0 for the last epoch)
+        rate = make_schedule(cfg, steps_per_epoch=10)
+        assert [r["lr"] for r in straight.history] == pytest.approx(
+            [float(rate(r["step"] - 1)) for r in straight.history])
+        assert straight.history[-1]["lr"] > 0
     for a, b in zip(jax.tree.leaves(straight.best_state), jax.tree.leaves(resumed.best_state)):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-6)
 
