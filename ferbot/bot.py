@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
+from threadpoolctl import threadpool_limits
 
 from ferbot.analysis import FrameAnalyzer
 from ferbot.capture import Source, open_source, open_window
@@ -88,13 +89,17 @@ BOT_CPU_DEVICES = 2
 # OpenCV's own thread pool for the feed's colour conversions and resizing: one thread, whose frame takes about a
 # millisecond longer, where a pool of one thread per core spent 7 times the CPU with idle workers spinning
 OPENCV_THREADS = 1
+# numpy's BLAS (OpenBLAS in numpy's wheels) likewise: the tracker's one product of 49 faces' thumbnails woke a second
+# thread that spun for about 100 ms of CPU in every analysis of a 7x7 gallery, for no speed
+BLAS_THREADS = 1
 
 
 def use_bot_cpu() -> None:
     """The live bot's share of the CPU: its classifier on at most BOT_CPU_DEVICES single-threaded XLA devices
-    (use_cpu_cores), OpenCV on OPENCV_THREADS. Call it before anything uses JAX."""
+    (use_cpu_cores), OpenCV on OPENCV_THREADS, numpy's BLAS on BLAS_THREADS. Call it before anything uses JAX."""
     use_cpu_cores(most=BOT_CPU_DEVICES)
     cv2.setNumThreads(OPENCV_THREADS)
+    threadpool_limits(BLAS_THREADS, user_api="blas")
 
 
 def build_bot(options: BotOptions, *, source: Source | None = None,

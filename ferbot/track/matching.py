@@ -22,9 +22,15 @@ def greedy_pairs(cost: np.ndarray, limit: float) -> list[tuple[int, int]]:
 def mutual_best_pairs(cost: np.ndarray, limit: float, margin: float) -> list[tuple[int, int]]:
     """Row/column pairs each the other's cheapest, at cost <= limit, and cheaper by `margin` than any other cost
     in its row and its column (no close second either way)."""
-    pairs = []
-    for r, c in zip(*np.nonzero(cost <= limit)):
-        others = np.concatenate([np.delete(cost[r], c), np.delete(cost[:, c], r)])
-        if others.size == 0 or cost[r, c] + margin <= others.min():
-            pairs.append((int(r), int(c)))
-    return pairs
+    others = np.minimum(_cheapest_other(cost, axis=1), _cheapest_other(cost, axis=0))
+    return [(int(r), int(c)) for r, c in zip(*np.nonzero((cost <= limit) & (cost + margin <= others)))]
+
+
+def _cheapest_other(cost: np.ndarray, axis: int) -> np.ndarray:
+    """For each cell, the cheapest other cost along `axis` (1: in its row, 0: in its column); inf if none."""
+    if cost.shape[axis] < 2:
+        return np.full(cost.shape, np.inf)
+    two_cheapest = np.partition(cost, 1, axis=axis)
+    cheapest, second = np.take(two_cheapest, [0], axis=axis), np.take(two_cheapest, [1], axis=axis)
+    position = np.arange(cost.shape[axis]).reshape([-1 if a == axis else 1 for a in range(cost.ndim)])
+    return np.where(position == np.argmin(cost, axis=axis, keepdims=True), second, cheapest)

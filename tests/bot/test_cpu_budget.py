@@ -9,6 +9,8 @@ closer ones. benchmarks/cpu_budget.py measures the real bot's CPU use.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 import cv2
@@ -24,7 +26,7 @@ from ferbot.pipeline import AnalysisWorker, Pipeline, no_face_help
 from ferbot.render import Renderer
 from ferbot.render.compose import scale_picture
 from ferbot.sink import open_sink
-from tests.helpers.data import write_video
+from tests.helpers.data import REPO, write_video
 from tests.helpers.faces import CLASSROOM, photo, tracked_face
 
 SIZE = (640, 360)
@@ -317,3 +319,28 @@ def test_the_notice_names_the_macos_permission_only_on_macos(monkeypatch):
     assert "Screen Recording" in line and any("Screen Recording" in n for n in notice)
     monkeypatch.setattr("sys.platform", "linux")
     assert "Screen Recording" not in no_face_help(20)[0]
+
+
+# In a fresh process set up as the bot sets itself up (use_bot_cpu): the tracker compares 49 faces' looks 50 times,
+# 20 ms apart, as analyses come; prints the process's CPU time and the loop's wall time
+LOOK_MATCHING = """
+import time, numpy as np
+from ferbot.bot import use_bot_cpu
+from ferbot.track.names import look_unlikeness
+use_bot_cpu()
+looks = [np.random.default_rng(i).integers(0, 255, (16, 16)).astype(np.uint8) for i in range(49)]
+wall, cpu = time.perf_counter(), time.process_time()
+for _ in range(50):
+    look_unlikeness(looks, looks)
+    time.sleep(0.02)
+print(time.process_time() - cpu, time.perf_counter() - wall)
+"""
+
+
+def test_numpy_s_blas_takes_no_second_core_in_the_bot():
+    """numpy's OpenBLAS ran the tracker's product of 49 thumbnails on a second thread, which went on spinning after
+    it: 1.09 s of CPU for this loop's 1.05 s, against 0.04 s on one thread (use_bot_cpu's BLAS_THREADS)."""
+    result = subprocess.run([sys.executable, "-c", LOOK_MATCHING], cwd=REPO, capture_output=True, text=True,
+                            timeout=120, check=True)
+    cpu_s, wall_s = map(float, result.stdout.split())
+    assert cpu_s < 0.5 * wall_s, (cpu_s, wall_s)

@@ -22,12 +22,27 @@ from ferbot.emotions import CLASS_NAMES, EMOTION_COLORS, NUM_CLASSES
 from ferbot.geometry import Rect
 from ferbot.selfview import MarkerLayout, paint_markers
 from ferbot.track import FaceTracker
+from ferbot.track.matching import mutual_best_pairs
 from ferbot.track.smoothing import ema, ema_weight
 from tests.helpers.faces import detections, one_hot, people, photo, photo_faces
 from tests.helpers.feed import on_feed
 from tests.helpers.meetings import meeting_screen
 
 HAPPY, SAD = one_hot("Happy"), one_hot("Sad")
+
+
+@pytest.mark.parametrize("limit, margin", [(0.5, 0.1), (1.0, 0.0), (0.3, 0.25)])
+def test_mutual_best_pairs_are_each_the_other_s_clear_cheapest(limit, margin):
+    """On costs with ties, unmatchable (inf) cells and empty, single-row and single-column shapes, the pairs are
+    exactly the cells <= limit that beat every other cost of their row and column by `margin`, checked cell by cell."""
+    rng = np.random.default_rng(0)
+    for _ in range(3000):
+        cost = rng.integers(0, 6, rng.integers(0, 6, 2)).astype(float) / 5
+        cost[rng.random(cost.shape) < 0.2] = np.inf
+        expected = [(r, c) for r in range(cost.shape[0]) for c in range(cost.shape[1])
+                    if cost[r, c] <= limit and all(cost[r, c] + margin <= other for other in
+                                                   [*np.delete(cost[r], c), *np.delete(cost[:, c], r)])]
+        assert mutual_best_pairs(cost, limit, margin) == expected, cost
 
 
 def test_ids_follow_moving_faces_and_new_faces_get_new_ids():
