@@ -91,8 +91,8 @@ _NESTED = {"model": ModelConfig, "augment": AugmentConfig}
 # a test checks that every field has one.
 FLAG_HELP: dict[str, tuple[str | None, str]] = {
     "seed": ("N", "random seed of the initial weights, the order of the Training images and the augmentation"),
-    "epochs": ("N", "passes over the Training images, each in a new order (the few left over after the last whole "
-                    "batch sit that epoch out)"),
+    "epochs": ("N", "passes over the Training images, each in a new order; the few left over after the last whole "
+                    "batch sit that epoch out"),
     "batch_size": ("N", "Training images per step (split over the devices)"),
     "optimizer": (None, "adamw, or sgd with Nesterov momentum 0.9 (which needs an L2 --weight-decay such as 5e-4)"),
     "lr": ("RATE", "peak learning rate, reached at the end of the warm-up"),

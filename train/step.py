@@ -35,8 +35,8 @@ def class_weights(counts: np.ndarray, power: float) -> np.ndarray:
 
 
 def make_schedule(cfg: TrainConfig, steps_per_epoch: int) -> optax.Schedule:
-    """Linear warm-up to cfg.lr, then cosine decay to zero at the last step, or (plateau) constant: the plateau's
-    cuts scale the updates (make_plateau)."""
+    """Linear warm-up to cfg.lr, then cosine decay to zero just after the last step, or (plateau) constant: the
+    plateau's cuts scale the updates (make_plateau)."""
     total = max(1, cfg.epochs * steps_per_epoch)
     warmup = min(total - 1, int(cfg.warmup_epochs * steps_per_epoch))
     if cfg.schedule == "cosine":

@@ -52,7 +52,8 @@ class SinkKind:
 SINKS: dict[str, SinkKind] = {kind.name: kind for kind in (
     SinkKind("vcam", 'the "FER Cam" virtual camera', _virtual_camera),
     SinkKind("window", "a preview window (closing it, q or Esc stops ferbot)", _preview_window),
-    SinkKind("file", "a video file (.mp4, .avi, ...)", _video_file, takes_path=True),
+    SinkKind("file", "a video file (.mkv, .avi, .mp4, ...: .mkv or .avi for long recordings)", _video_file,
+             takes_path=True),
     SinkKind("none", "no output (e.g. with --log)", _nowhere),
 )}
 SINK_CHOICES = "|".join(kind.spec for kind in SINKS.values())

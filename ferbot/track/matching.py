@@ -21,7 +21,7 @@ def greedy_pairs(cost: np.ndarray, limit: float) -> list[tuple[int, int]]:
 
 def mutual_best_pairs(cost: np.ndarray, limit: float, margin: float) -> list[tuple[int, int]]:
     """Row/column pairs each the other's cheapest, at cost <= limit, and cheaper by `margin` than any other cost
-    in its row and its column (no close second either way)."""
+    in its row and its column (no close second either way). Costs are never NaN (inf: no pair)."""
     others = np.minimum(_cheapest_other(cost, axis=1), _cheapest_other(cost, axis=0))
     return [(int(r), int(c)) for r, c in zip(*np.nonzero((cost <= limit) & (cost + margin <= others)))]
 
